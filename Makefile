@@ -1,0 +1,110 @@
+# overlap — build, test, demo and benchmarks.
+# `make` builds ./overlap; `make test` runs every check; `make demo` runs two
+# parties over loopback on the bundled sample tables.
+
+CC      ?= cc
+CLANG   ?= clang
+BUILD   ?= build
+VERSION := 0.1.0
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla \
+           -Wformat=2 -Wno-format-nonliteral
+BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DOVL_VERSION='"$(VERSION)"' \
+           -Iinclude -Isrc -Iprotocols -pthread -g -fvisibility=hidden -MMD -MP
+CFLAGS_REL  := $(BASE) $(WARN) -O2
+CFLAGS_SAN  := $(BASE) $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined
+LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lpthread -lm
+
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/crypto/*.c src/net/*.c src/io/*.c src/policy/*.c \
+                              src/engine/*.c protocols/*/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+REL_LIB  := $(BUILD)/rel/libovl.a
+SAN_LIB  := $(BUILD)/san/libovl.a
+REL_OBJ  := $(LIB_SRC:%.c=$(BUILD)/rel/%.o)
+SAN_OBJ  := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/san/tests/%)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/rel/tools/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+DEB_PKGS := build-essential libsodium-dev libssl-dev libgmp-dev libjansson-dev \
+            clang libclang-rt-14-dev python3 iproute2 valgrind
+
+.PHONY: all deps test unit e2e vectors check-vectors demo bench bench-compare bench-large \
+        fuzz valgrind ct netsim clean san tools
+
+all: deps overlap
+
+# Installs the Debian packages the build and tests need (idempotent). Without
+# root it only says what is missing.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "make deps: installing$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || \
+	      { echo "make deps: apt-get install$$missing failed" >&2; exit 1; }; \
+	  else \
+	    echo "make deps: missing Debian packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; \
+	  fi; \
+	fi
+
+overlap: $(BUILD)/rel/overlap
+	@cp $< $@
+
+$(BUILD)/rel/overlap: $(CLI_SRC:%.c=$(BUILD)/rel/%.o) $(REL_LIB)
+	$(CC) $(CFLAGS_REL) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/san/overlap: $(CLI_SRC:%.c=$(BUILD)/san/%.o) $(SAN_LIB)
+	$(CC) $(CFLAGS_SAN) -o $@ $^ $(LDLIBS)
+
+$(REL_LIB): $(REL_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(SAN_LIB): $(SAN_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) -c -o $@ $<
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SAN) -c -o $@ $<
+
+$(BUILD)/san/tests/%: tests/unit/%.c tests/unit/test.h $(SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SAN) -Itests/unit -o $@ $< $(SAN_LIB) $(LDLIBS)
+
+$(BUILD)/rel/tools/%: tests/tools/%.c $(REL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) -o $@ $< $(REL_LIB) $(LDLIBS)
+
+san: deps $(BUILD)/san/overlap $(UNIT_BIN)
+tools: deps $(TOOL_BIN)
+
+# Everything: unit tests and end-to-end tests under ASan+UBSan, our vectors
+# regenerated and compared, and short fuzz runs.
+test: deps overlap san tools
+	@OVL_BUILD=$(BUILD) sh tests/run.sh
+
+unit: san
+	@OVL_BUILD=$(BUILD) OVL_ONLY=unit sh tests/run.sh
+e2e: overlap san tools
+	@OVL_BUILD=$(BUILD) OVL_ONLY=e2e sh tests/run.sh
+
+# Regenerates vectors/*.json from fixed seeds (review the diff before committing).
+vectors: tools
+	$(BUILD)/rel/tools/gen_vectors vectors
+
+demo: all tools
+	@sh tests/demo.sh
+
+clean:
+	rm -rf $(BUILD) overlap
+
+-include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(CLI_SRC:%.c=$(BUILD)/rel/%.d) $(CLI_SRC:%.c=$(BUILD)/san/%.d)

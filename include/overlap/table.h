@@ -1,0 +1,97 @@
+/* overlap: reading a party's table from CSV and turning join values into
+ * 32-byte identifiers (SHA-256 of the normalised value, or given pre-hashed). */
+#ifndef OVERLAP_TABLE_H
+#define OVERLAP_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "overlap/error.h"
+
+/* ---- CSV (RFC 4180: quotes, embedded commas/quotes/newlines, CRLF or LF, UTF-8) ---- */
+typedef struct ovl_csv ovl_csv;
+
+/* Hard caps; a file beyond them is rejected with a clear error. */
+#define OVL_CSV_MAX_FIELD (1u << 20)  /* bytes in one field */
+#define OVL_CSV_MAX_COLS 4096u
+#define OVL_CSV_MAX_RECORD (4u << 20) /* bytes in one record */
+
+/* Opens a file and reads its header row (required, non-empty, unique names).
+ * `label` names the file in errors (usually the path). */
+ovl_err ovl_csv_open(ovl_csv **out, const char *path) OVL_MUST_USE;
+/* Same over bytes in memory (for tests and fuzzing); data must outlive the reader. */
+ovl_err ovl_csv_open_mem(ovl_csv **out, const char *label, const uint8_t *data,
+                         size_t len) OVL_MUST_USE;
+void ovl_csv_close(ovl_csv *c);
+
+size_t ovl_csv_ncols(const ovl_csv *c);
+const char *ovl_csv_colname(const ovl_csv *c, size_t i);
+/* Index of a column by exact name; OVL_ERR_INPUT naming the file and listing
+ * nothing secret if absent. */
+ovl_err ovl_csv_col(const ovl_csv *c, const char *name, size_t *idx) OVL_MUST_USE;
+/* Reads the next record. *eof is set (and OVL_OK returned) at end of file.
+ * A record with a different number of fields than the header is an error
+ * naming file and line. A final empty line is not a record. */
+ovl_err ovl_csv_next(ovl_csv *c, bool *eof) OVL_MUST_USE;
+/* Field i of the current record, unquoted (not NUL-terminated). */
+void ovl_csv_field(const ovl_csv *c, size_t i, const char **p, size_t *len);
+/* The current record exactly as it appeared in the file (quotes kept),
+ * without its line terminator. */
+void ovl_csv_raw(const ovl_csv *c, const char **p, size_t *len);
+/* The header row as it appeared, without its line terminator. */
+void ovl_csv_raw_header(const ovl_csv *c, const char **p, size_t *len);
+/* 1-based line number where the current record starts. */
+size_t ovl_csv_line(const ovl_csv *c);
+const char *ovl_csv_label(const ovl_csv *c);
+
+/* ---- Join values ---- */
+typedef enum {
+    OVL_NORM_NONE = 0, /* exact bytes */
+    OVL_NORM_EMAIL,    /* trim ASCII whitespace, lower-case; must contain one '@' with text on both sides */
+    OVL_NORM_PHONE     /* E.164: '+' followed by 8..15 digits after dropping spaces, dots, dashes, parentheses */
+} ovl_norm;
+
+#define OVL_ID_LEN 32
+#define OVL_NORM_MAX 1024 /* longest normalised value */
+
+ovl_err ovl_norm_parse(ovl_norm *out, const char *name) OVL_MUST_USE;
+const char *ovl_norm_name(ovl_norm n);
+/* Normalises a value. OVL_ERR_INPUT (detail says why, never the value) when
+ * it is empty or invalid for the kind. out must hold OVL_NORM_MAX bytes. */
+ovl_err ovl_normalize(ovl_norm kind, const char *in, size_t len, char *out,
+                      size_t *out_len) OVL_MUST_USE;
+/* The identifier of a join value: SHA-256(normalised), or, when prehashed,
+ * the 64 hex digits decoded (whitespace trimmed, either case). */
+ovl_err ovl_ident(uint8_t id[OVL_ID_LEN], ovl_norm kind, bool prehashed, const char *in,
+                  size_t len) OVL_MUST_USE;
+
+/* ---- A loaded join column ---- */
+typedef struct {
+    uint8_t (*row_ids)[OVL_ID_LEN]; /* per data row, in file order */
+    bool *row_valid;                /* false: empty/invalid value, row skipped */
+    size_t nrows;                   /* data rows (header excluded) */
+    size_t skipped;                 /* rows with an empty or invalid join value */
+    uint8_t (*ids)[OVL_ID_LEN];     /* distinct identifiers, sorted ascending */
+    size_t nids;
+} ovl_idtable;
+
+/* Reads `path`, finds column `join`, and computes every row's identifier. */
+ovl_err ovl_idtable_load(ovl_idtable *t, const char *path, const char *join, ovl_norm kind,
+                         bool prehashed) OVL_MUST_USE;
+void ovl_idtable_free(ovl_idtable *t);
+/* Index of id in t->ids (binary search), or SIZE_MAX. */
+size_t ovl_idtable_find(const ovl_idtable *t, const uint8_t id[OVL_ID_LEN]);
+
+/* ---- Atomic output files ---- */
+typedef struct ovl_outfile ovl_outfile;
+/* Creates a temporary file beside `path` (same directory, mode 0600 then
+ * 0644 on commit). Nothing appears at `path` until commit. */
+ovl_err ovl_outfile_open(ovl_outfile **out, const char *path) OVL_MUST_USE;
+ovl_err ovl_outfile_write(ovl_outfile *f, const void *p, size_t n) OVL_MUST_USE;
+/* Flushes, fsyncs and renames over `path`; frees f either way. */
+ovl_err ovl_outfile_commit(ovl_outfile *f) OVL_MUST_USE;
+/* Removes the temporary file; frees f. NULL is fine. */
+void ovl_outfile_abort(ovl_outfile *f);
+
+#endif

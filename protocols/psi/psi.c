@@ -1,0 +1,693 @@
+/* The PSI engine: SPEC.md §5 (computation) and §6 (state machine). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/guard.h"
+#include "overlap/mem.h"
+#include "overlap/rng.h"
+#include "overlap/sort.h"
+#include "psi/psi.h"
+
+/* Completed-but-unsent batches are tracked in rings this large; the job and
+ * input limits below keep every outstanding sequence number inside it. */
+#define RING 64u
+#define PENDING_MAX 8u
+#define TAG_LABEL "overlap-v1 psi tag"
+
+enum { JOB_OWN = 1, JOB_PEER = 2 };
+
+typedef struct psi_job {
+    ovl_job base;
+    const struct ovl_psi *psi;
+    int kind;
+    size_t seq, start, count;
+    uint8_t *in;   /* JOB_PEER: copy of the received elements */
+    ovl_buf frame; /* JOB_OWN: the complete ELEMENTS frame */
+} psi_job;
+
+typedef enum { ST_SETUP, ST_STREAM, ST_DONE, ST_FAILED } psi_state;
+
+struct ovl_psi {
+    ovl_psi_config cfg;
+    const ovl_group *g;
+    uint8_t scalar[OVL_GROUP_MAX_SCALAR];
+    ovl_rng rng;
+    const uint8_t *dst;
+    size_t dst_len;
+    psi_state state;
+    ovl_err failure;
+    bool hello_sent;
+    ovl_buf hello_frame; /* our HELLO frame, header included */
+    uint8_t transcript[OVL_TRANSCRIPT_LEN];
+    crypto_hash_sha512_state tag_base; /* label and transcript absorbed */
+    uint64_t n, m;
+    size_t ell;
+    bool i_get, peer_gets;
+    uint32_t *perm; /* send position -> index into cfg.ids */
+
+    size_t running; /* jobs handed out and not yet finished */
+    bool prefer_own;
+
+    size_t own_next; /* next send position to put in a job */
+    size_t own_seq_next, own_seq_send, own_outstanding;
+    psi_job *own_ready[RING];
+    uint64_t own_sent;
+
+    uint64_t peer_recv, peer_done;
+    size_t peer_seq_next, peer_seq_tags;
+    struct {
+        size_t start, count;
+        bool done;
+    } peer_batch[RING];
+    psi_job *pending_head, *pending_tail;
+    size_t npending;
+    uint8_t *peer_tags; /* m * ell, position order until sorted */
+    uint64_t tags_sent;
+    bool peer_sorted;
+
+    uint8_t *own_tags; /* n * ell, tags of our elements in our send order */
+    uint64_t own_tags_recv;
+
+    bool finish_sent, finish_recv;
+    bool *matched;
+    uint64_t count;
+};
+
+static const char dst_ristretto[] = "OVERLAP-V1-PSI-ristretto255_XMD:SHA-512_R255MAP_RO_";
+static const char dst_p256[] = "OVERLAP-V1-PSI-P256_XMD:SHA-256_SSWU_RO_";
+
+ovl_err ovl_psi_dst(const ovl_group *g, const uint8_t **dst, size_t *len)
+{
+    const char *s = g->id == OVL_SUITE_RISTRETTO255_SHA512 ? dst_ristretto
+                    : g->id == OVL_SUITE_P256_SHA256       ? dst_p256
+                                                           : NULL;
+    if (s == NULL)
+        return ovl_err_set(OVL_ERR_INTERNAL, "no PSI DST for suite %s", g->name);
+    *dst = (const uint8_t *)s;
+    *len = strlen(s);
+    return OVL_OK;
+}
+
+static unsigned ceil_log2(uint64_t x)
+{
+    unsigned k = 0;
+    while (k < 64 && (1ull << k) < x)
+        k++;
+    return k;
+}
+
+size_t ovl_psi_tag_len_for(uint64_t n, uint64_t m)
+{
+    /* SPEC.md §5.3: n*m pairs may collide, each with probability 2^-8l. */
+    unsigned bits = 40 + ceil_log2(n ? n : 1) + ceil_log2(m ? m : 1);
+    size_t len = (bits + 7) / 8;
+    if (len < OVL_PSI_TAG_MIN)
+        len = OVL_PSI_TAG_MIN;
+    return len > OVL_PSI_TAG_MAX ? OVL_PSI_TAG_MAX : len;
+}
+
+static ovl_err fail(ovl_psi *p, ovl_err e)
+{
+    if (p->state != ST_FAILED) {
+        p->state = ST_FAILED;
+        p->failure = e;
+    }
+    return p->failure;
+}
+
+/* ---- creation ---- */
+
+static ovl_err make_scalar(ovl_psi *p)
+{
+    if (p->cfg.test_seed == NULL)
+        return p->g->scalar_random(p->scalar);
+    uint8_t wide[64];
+    ovl_rng_bytes(&p->rng, wide, sizeof wide);
+    ovl_err rc = p->g->scalar_from_bytes(p->scalar, wide);
+    sodium_memzero(wide, sizeof wide);
+    return rc;
+}
+
+static ovl_err make_perm(ovl_psi *p)
+{
+    ovl_err rc = ovl_calloc((void **)&p->perm, p->cfg.nids, sizeof *p->perm);
+    if (rc != OVL_OK)
+        return rc;
+    for (size_t i = 0; i < p->cfg.nids; i++)
+        p->perm[i] = (uint32_t)i;
+    ovl_rng_shuffle_u32(&p->rng, p->perm, p->cfg.nids);
+    return OVL_OK;
+}
+
+static ovl_err make_hello(ovl_psi *p)
+{
+    ovl_hello h = {
+        .version = OVL_PROTOCOL_VERSION,
+        .suite = (uint16_t)p->g->id,
+        .mode = (uint8_t)p->cfg.mode,
+        .reveal = (uint8_t)p->cfg.reveal,
+        .role = (uint8_t)p->cfg.role,
+        .set_size = p->cfg.nids,
+        .params = p->cfg.params,
+        .params_len = p->cfg.params_len,
+    };
+    ovl_rng_bytes(&p->rng, h.nonce, sizeof h.nonce);
+    ovl_err rc = ovl_buf_alloc(&p->hello_frame, 128, OVL_FRAME_HDR + 128 + OVL_HELLO_PARAMS_MAX);
+    if (rc == OVL_OK)
+        rc = ovl_hello_write(&p->hello_frame, &h);
+    return rc;
+}
+
+ovl_err ovl_psi_new(ovl_psi **out, const ovl_psi_config *cfg)
+{
+    ovl_err rc = OVL_OK;
+    ovl_psi *p = NULL;
+    *out = NULL;
+    OVL_ENSURE(cfg->mode == OVL_MODE_INTERSECTION || cfg->mode == OVL_MODE_CARDINALITY,
+               OVL_ERR_USAGE, "the PSI protocol runs --mode intersection or cardinality");
+    OVL_ENSURE(cfg->group != NULL, OVL_ERR_USAGE, "no group suite given");
+    OVL_ENSURE(cfg->nids <= UINT32_MAX, OVL_ERR_LIMIT, "%zu identifiers exceed the protocol's cap",
+               cfg->nids);
+    OVL_TRY(ovl_calloc((void **)&p, 1, sizeof *p));
+    p->cfg = *cfg;
+    if (p->cfg.max_peer_set == 0)
+        p->cfg.max_peer_set = OVL_PSI_DEFAULT_MAX_PEER_SET;
+    if (p->cfg.batch == 0 || p->cfg.batch > OVL_PSI_BATCH_MAX)
+        p->cfg.batch = OVL_PSI_BATCH_DEFAULT;
+    if (p->cfg.max_jobs == 0 || p->cfg.max_jobs > RING / 2)
+        p->cfg.max_jobs = 8;
+    p->g = cfg->group;
+    p->prefer_own = true;
+    if (cfg->test_seed != NULL)
+        ovl_rng_init_seeded(&p->rng, cfg->test_seed, "overlap-v1 psi test");
+    else
+        ovl_rng_init_system(&p->rng);
+    OVL_TRY(ovl_psi_dst(p->g, &p->dst, &p->dst_len));
+    OVL_TRY(make_scalar(p));
+    OVL_TRY(make_perm(p));
+    OVL_TRY(make_hello(p));
+    p->n = cfg->nids;
+    p->i_get = ovl_reveal_includes(cfg->reveal, cfg->role);
+    p->peer_gets = ovl_reveal_includes(cfg->reveal, cfg->role == OVL_ROLE_LISTENER
+                                                        ? OVL_ROLE_CONNECTOR
+                                                        : OVL_ROLE_LISTENER);
+    *out = p;
+    p = NULL;
+done:
+    ovl_psi_free(p);
+    return rc;
+}
+
+static void job_free(psi_job *j)
+{
+    if (j == NULL)
+        return;
+    free(j->in);
+    ovl_buf_free(&j->frame);
+    free(j);
+}
+
+void ovl_psi_free(ovl_psi *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < RING; i++)
+        job_free(p->own_ready[i]);
+    while (p->pending_head) {
+        psi_job *j = p->pending_head;
+        p->pending_head = (psi_job *)j->base.next;
+        job_free(j);
+    }
+    ovl_buf_free(&p->hello_frame);
+    free(p->perm);
+    free(p->peer_tags);
+    free(p->own_tags);
+    free(p->matched);
+    ovl_rng_wipe(&p->rng);
+    sodium_memzero(&p->tag_base, sizeof p->tag_base);
+    sodium_memzero(p->scalar, sizeof p->scalar);
+    free(p);
+}
+
+/* ---- jobs (run on worker threads: read-only access to the engine) ---- */
+
+static void tag_of(const ovl_psi *p, uint8_t *tag, const uint8_t *elem)
+{
+    crypto_hash_sha512_state st = p->tag_base;
+    uint8_t h[crypto_hash_sha512_BYTES];
+    crypto_hash_sha512_update(&st, elem, p->g->elem_len);
+    crypto_hash_sha512_final(&st, h);
+    memcpy(tag, h, p->ell);
+}
+
+static void run_own(psi_job *j)
+{
+    const ovl_psi *p = j->psi;
+    size_t elen = p->g->elem_len;
+    /* Frame layout: header, u32 count, elements (reserved in job_take). */
+    uint8_t *out = j->frame.data + OVL_FRAME_HDR + 4;
+    uint8_t h[OVL_GROUP_MAX_ELEM];
+    for (size_t i = 0; i < j->count; i++) {
+        const uint8_t *id = p->cfg.ids[p->perm[j->start + i]];
+        ovl_err rc = p->g->hash_to_group(h, id, 32, p->dst, p->dst_len);
+        if (rc == OVL_OK)
+            rc = p->g->scalar_mult(out + i * elen, p->scalar, h);
+        if (rc != OVL_OK) {
+            j->base.rc = OVL_ERR_CRYPTO;
+            snprintf(j->base.detail, sizeof j->base.detail, "blinding an own element failed");
+            return;
+        }
+    }
+}
+
+static void run_peer(psi_job *j)
+{
+    const ovl_psi *p = j->psi;
+    size_t elen = p->g->elem_len;
+    uint8_t d[OVL_GROUP_MAX_ELEM];
+    for (size_t i = 0; i < j->count; i++) {
+        if (p->g->scalar_mult(d, p->scalar, j->in + i * elen) != OVL_OK) {
+            j->base.rc = OVL_ERR_PROTOCOL;
+            snprintf(j->base.detail, sizeof j->base.detail,
+                     "the peer sent an invalid group element (element %zu of its set)",
+                     j->start + i + 1);
+            return;
+        }
+        tag_of(p, p->peer_tags + (j->start + i) * p->ell, d);
+    }
+}
+
+static void job_run(ovl_job *job)
+{
+    psi_job *j = (psi_job *)job;
+    if (j->kind == JOB_OWN)
+        run_own(j);
+    else
+        run_peer(j);
+}
+
+static ovl_err new_own_job(ovl_psi *p, psi_job **out)
+{
+    ovl_err rc = OVL_OK;
+    psi_job *j = NULL;
+    size_t count = p->n - p->own_next;
+    if (count > p->cfg.batch)
+        count = p->cfg.batch;
+    size_t body = 4 + count * p->g->elem_len;
+    uint8_t *space;
+    size_t mark;
+    OVL_TRY(ovl_calloc((void **)&j, 1, sizeof *j));
+    j->base.run = job_run;
+    j->psi = p;
+    j->kind = JOB_OWN;
+    j->seq = p->own_seq_next++;
+    j->start = p->own_next;
+    j->count = count;
+    OVL_TRY(ovl_buf_alloc(&j->frame, OVL_FRAME_HDR + body, OVL_FRAME_HDR + body));
+    OVL_TRY(ovl_frame_begin(&j->frame, OVL_PSI_ELEMENTS, &mark));
+    OVL_TRY(ovl_buf_put_u32(&j->frame, (uint32_t)count));
+    OVL_TRY(ovl_buf_reserve(&j->frame, count * p->g->elem_len, &space));
+    OVL_TRY(ovl_frame_end(&j->frame, mark));
+    p->own_next += count;
+    p->own_outstanding++;
+    *out = j;
+    j = NULL;
+done:
+    job_free(j);
+    return rc;
+}
+
+static ovl_err psi_job_take(void *proto, ovl_job **out)
+{
+    ovl_psi *p = proto;
+    ovl_err rc = OVL_OK;
+    psi_job *j = NULL;
+    *out = NULL;
+    if (p->state != ST_STREAM || p->running >= p->cfg.max_jobs)
+        return p->state == ST_FAILED ? p->failure : OVL_OK;
+    bool own_ok = p->own_next < p->n && p->own_outstanding < p->cfg.max_jobs;
+    bool peer_ok = p->pending_head != NULL;
+    if (own_ok && (!peer_ok || p->prefer_own)) {
+        OVL_TRY(new_own_job(p, &j));
+    } else if (peer_ok) {
+        j = p->pending_head;
+        p->pending_head = (psi_job *)j->base.next;
+        if (p->pending_head == NULL)
+            p->pending_tail = NULL;
+        p->npending--;
+    }
+    if (j != NULL) {
+        /* Alternate so neither our blinding nor the peer's replies starve. */
+        p->prefer_own = !p->prefer_own;
+        p->running++;
+        j->base.next = NULL;
+        *out = &j->base;
+    }
+done:
+    return rc == OVL_OK ? rc : fail(p, rc);
+}
+
+static ovl_err psi_job_finish(void *proto, ovl_job *job)
+{
+    ovl_psi *p = proto;
+    psi_job *j = (psi_job *)job;
+    p->running--;
+    if (j->base.rc != OVL_OK) {
+        ovl_err e = ovl_err_set(j->base.rc, "%s", j->base.detail);
+        job_free(j);
+        return fail(p, e);
+    }
+    if (j->kind == JOB_OWN) {
+        p->own_ready[j->seq % RING] = j;
+        return OVL_OK;
+    }
+    p->peer_done += j->count;
+    p->peer_batch[j->seq % RING].done = true;
+    job_free(j);
+    /* Batches whose tags are not sent one by one leave the ring as soon as
+     * they and all before them are done. */
+    if (!(p->peer_gets && p->cfg.mode == OVL_MODE_INTERSECTION))
+        while (p->peer_seq_tags < p->peer_seq_next && p->peer_batch[p->peer_seq_tags % RING].done)
+            p->peer_seq_tags++;
+    return OVL_OK;
+}
+
+/* ---- receiving ---- */
+
+static ovl_err on_hello(ovl_psi *p, const uint8_t *payload, size_t len)
+{
+    ovl_err rc = OVL_OK;
+    ovl_hello mine, peer;
+    const uint8_t *my_payload = p->hello_frame.data + OVL_FRAME_HDR;
+    size_t my_len = p->hello_frame.wpos - OVL_FRAME_HDR;
+    OVL_TRY(ovl_hello_parse(&mine, my_payload, my_len));
+    OVL_TRY(ovl_hello_parse(&peer, payload, len));
+    OVL_TRY(ovl_hello_check(&mine, &peer, p->cfg.max_peer_set));
+    if (p->cfg.role == OVL_ROLE_LISTENER)
+        ovl_hello_transcript(p->transcript, my_payload, my_len, payload, len);
+    else
+        ovl_hello_transcript(p->transcript, payload, len, my_payload, my_len);
+    p->m = peer.set_size;
+    p->ell = ovl_psi_tag_len_for(p->n, p->m);
+    crypto_hash_sha512_init(&p->tag_base);
+    crypto_hash_sha512_update(&p->tag_base, (const uint8_t *)TAG_LABEL, sizeof TAG_LABEL - 1);
+    crypto_hash_sha512_update(&p->tag_base, p->transcript, sizeof p->transcript);
+    OVL_TRY(ovl_calloc((void **)&p->peer_tags, (size_t)p->m, p->ell));
+    if (p->i_get)
+        OVL_TRY(ovl_calloc((void **)&p->own_tags, (size_t)p->n, p->ell));
+    p->state = ST_STREAM;
+done:
+    return rc;
+}
+
+static ovl_err read_count(ovl_buf *r, const char *what, uint32_t *count)
+{
+    ovl_err rc = ovl_buf_get_u32(r, count);
+    if (rc != OVL_OK)
+        return ovl_err_set(OVL_ERR_PROTOCOL, "malformed %s frame from the peer", what);
+    if (*count == 0 || *count > OVL_PSI_BATCH_MAX)
+        return ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent a %s frame with %u entries (1..%u allowed)",
+                           what, *count, OVL_PSI_BATCH_MAX);
+    return OVL_OK;
+}
+
+static ovl_err on_elements(ovl_psi *p, const uint8_t *payload, size_t len)
+{
+    ovl_err rc = OVL_OK;
+    psi_job *j = NULL;
+    ovl_buf r;
+    uint32_t count;
+    size_t elen = p->g->elem_len;
+    ovl_buf_reader(&r, payload, len);
+    OVL_TRY(read_count(&r, "ELEMENTS", &count));
+    OVL_ENSURE(count <= p->m - p->peer_recv, OVL_ERR_PROTOCOL,
+               "the peer sent more elements than the %llu it announced",
+               (unsigned long long)p->m);
+    OVL_ENSURE(ovl_buf_remaining(&r) == (size_t)count * elen, OVL_ERR_PROTOCOL,
+               "ELEMENTS frame from the peer has %zu bytes for %u elements",
+               ovl_buf_remaining(&r), count);
+    OVL_ENSURE(p->peer_seq_next - p->peer_seq_tags < RING, OVL_ERR_INTERNAL,
+               "input fed while the engine asked for none");
+    OVL_TRY(ovl_calloc((void **)&j, 1, sizeof *j));
+    OVL_TRY(ovl_calloc((void **)&j->in, count, elen));
+    memcpy(j->in, ovl_buf_rptr(&r), (size_t)count * elen);
+    j->base.run = job_run;
+    j->psi = p;
+    j->kind = JOB_PEER;
+    j->seq = p->peer_seq_next++;
+    j->start = (size_t)p->peer_recv;
+    j->count = count;
+    p->peer_batch[j->seq % RING].start = j->start;
+    p->peer_batch[j->seq % RING].count = count;
+    p->peer_batch[j->seq % RING].done = false;
+    p->peer_recv += count;
+    if (p->pending_tail)
+        p->pending_tail->base.next = &j->base;
+    else
+        p->pending_head = j;
+    p->pending_tail = j;
+    p->npending++;
+    j = NULL;
+done:
+    job_free(j);
+    return rc;
+}
+
+static ovl_err on_tags(ovl_psi *p, const uint8_t *payload, size_t len)
+{
+    ovl_err rc = OVL_OK;
+    ovl_buf r;
+    uint32_t count;
+    ovl_buf_reader(&r, payload, len);
+    OVL_ENSURE(p->i_get, OVL_ERR_PROTOCOL,
+               "the peer sent result tags although --reveal %s gives this party no output",
+               ovl_reveal_name(p->cfg.reveal));
+    OVL_TRY(read_count(&r, "TAGS", &count));
+    OVL_ENSURE(count <= p->own_sent - p->own_tags_recv, OVL_ERR_PROTOCOL,
+               "the peer sent tags for elements it has not been sent");
+    OVL_ENSURE(ovl_buf_remaining(&r) == (size_t)count * p->ell, OVL_ERR_PROTOCOL,
+               "TAGS frame from the peer has %zu bytes for %u tags of %zu bytes",
+               ovl_buf_remaining(&r), count, p->ell);
+    memcpy(p->own_tags + p->own_tags_recv * p->ell, ovl_buf_rptr(&r), (size_t)count * p->ell);
+    p->own_tags_recv += count;
+done:
+    return rc;
+}
+
+static ovl_err complete(ovl_psi *p);
+
+static ovl_err on_finish(ovl_psi *p, size_t len)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(len == 0, OVL_ERR_PROTOCOL, "malformed FINISH frame from the peer");
+    OVL_ENSURE(p->peer_recv == p->m, OVL_ERR_PROTOCOL,
+               "the peer finished after sending %llu of the %llu elements it announced",
+               (unsigned long long)p->peer_recv, (unsigned long long)p->m);
+    OVL_ENSURE(!p->i_get || p->own_tags_recv == p->n, OVL_ERR_PROTOCOL,
+               "the peer finished after returning %llu of %llu result tags",
+               (unsigned long long)p->own_tags_recv, (unsigned long long)p->n);
+    p->finish_recv = true;
+    if (p->finish_sent)
+        OVL_TRY(complete(p));
+done:
+    return rc;
+}
+
+static ovl_err psi_feed(void *proto, uint8_t type, const uint8_t *payload, size_t len)
+{
+    ovl_psi *p = proto;
+    ovl_err rc = OVL_OK;
+    if (p->state == ST_FAILED)
+        return p->failure;
+    if (type == OVL_FRAME_ABORT)
+        return fail(p, ovl_frame_abort_decode(payload, len));
+    if (p->state == ST_SETUP) {
+        OVL_ENSURE(type == OVL_HELLO_TYPE, OVL_ERR_PROTOCOL,
+                   "the peer sent frame type 0x%02x before HELLO", type);
+        OVL_TRY(on_hello(p, payload, len));
+        goto done;
+    }
+    OVL_ENSURE(p->state == ST_STREAM && !p->finish_recv, OVL_ERR_PROTOCOL,
+               "the peer sent frame type 0x%02x after FINISH", type);
+    switch (type) {
+    case OVL_PSI_ELEMENTS:
+        OVL_TRY(on_elements(p, payload, len));
+        break;
+    case OVL_PSI_TAGS:
+        OVL_TRY(on_tags(p, payload, len));
+        break;
+    case OVL_PSI_FINISH:
+        OVL_TRY(on_finish(p, len));
+        break;
+    case OVL_HELLO_TYPE:
+        OVL_FAIL(ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent a second HELLO"));
+    default:
+        OVL_FAIL(ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent unknown frame type 0x%02x", type));
+    }
+done:
+    return rc == OVL_OK ? rc : fail(p, rc);
+}
+
+/* ---- sending ---- */
+
+static ovl_err put_tags(ovl_psi *p, ovl_buf *out, size_t start, size_t count)
+{
+    ovl_err rc = OVL_OK;
+    size_t mark;
+    OVL_TRY(ovl_frame_begin(out, OVL_PSI_TAGS, &mark));
+    OVL_TRY(ovl_buf_put_u32(out, (uint32_t)count));
+    OVL_TRY(ovl_buf_put_bytes(out, p->peer_tags + start * p->ell, count * p->ell));
+    OVL_TRY(ovl_frame_end(out, mark));
+    p->tags_sent += count;
+done:
+    return rc;
+}
+
+/* Sorts the peer's tags once they are final and no longer needed in order
+ * (SPEC.md §5.4); a repeated tag means the peer repeated an element. */
+static ovl_err finalize_peer(ovl_psi *p)
+{
+    ovl_err rc = ovl_sort_fixed(p->peer_tags, (size_t)p->m, p->ell);
+    if (rc != OVL_OK)
+        return rc;
+    if (ovl_find_adjacent_dup(p->peer_tags, (size_t)p->m, p->ell) != SIZE_MAX)
+        return ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent the same element twice");
+    p->peer_sorted = true;
+    return OVL_OK;
+}
+
+static bool peer_all_done(const ovl_psi *p)
+{
+    return p->peer_recv == p->m && p->peer_done == p->m;
+}
+
+static ovl_err pull_stream(ovl_psi *p, ovl_buf *out, bool *have)
+{
+    ovl_err rc = OVL_OK;
+    psi_job *j = p->own_ready[p->own_seq_send % RING];
+    if (j != NULL && j->seq == p->own_seq_send) {
+        OVL_TRY(ovl_buf_put_bytes(out, j->frame.data, j->frame.wpos));
+        p->own_ready[p->own_seq_send % RING] = NULL;
+        p->own_seq_send++;
+        p->own_outstanding--;
+        p->own_sent += j->count;
+        job_free(j);
+        *have = true;
+        goto done;
+    }
+    bool in_order = p->cfg.mode == OVL_MODE_INTERSECTION;
+    if (p->peer_gets && in_order && p->peer_seq_tags < p->peer_seq_next &&
+        p->peer_batch[p->peer_seq_tags % RING].done) {
+        size_t k = p->peer_seq_tags % RING;
+        OVL_TRY(put_tags(p, out, p->peer_batch[k].start, p->peer_batch[k].count));
+        p->peer_seq_tags++;
+        *have = true;
+        goto done;
+    }
+    if (!p->peer_sorted && peer_all_done(p) && (!p->peer_gets || !in_order || p->tags_sent == p->m))
+        OVL_TRY(finalize_peer(p));
+    if (p->peer_gets && !in_order && p->peer_sorted && p->tags_sent < p->m) {
+        /* Cardinality: sorted order carries nothing about the peer's order. */
+        size_t count = (size_t)(p->m - p->tags_sent);
+        if (count > p->cfg.batch)
+            count = p->cfg.batch;
+        OVL_TRY(put_tags(p, out, (size_t)p->tags_sent, count));
+        *have = true;
+        goto done;
+    }
+    if (!p->finish_sent && p->peer_sorted && p->own_sent == p->n &&
+        (!p->peer_gets || p->tags_sent == p->m)) {
+        size_t mark;
+        OVL_TRY(ovl_frame_begin(out, OVL_PSI_FINISH, &mark));
+        OVL_TRY(ovl_frame_end(out, mark));
+        p->finish_sent = true;
+        *have = true;
+        if (p->finish_recv)
+            OVL_TRY(complete(p));
+    }
+done:
+    return rc;
+}
+
+static ovl_err psi_pull(void *proto, ovl_buf *out, bool *have)
+{
+    ovl_psi *p = proto;
+    ovl_err rc = OVL_OK;
+    *have = false;
+    if (p->state == ST_FAILED)
+        return p->failure;
+    if (!p->hello_sent) {
+        OVL_TRY(ovl_buf_put_bytes(out, p->hello_frame.data, p->hello_frame.wpos));
+        p->hello_sent = true;
+        *have = true;
+    } else if (p->state == ST_STREAM) {
+        OVL_TRY(pull_stream(p, out, have));
+    }
+done:
+    return rc == OVL_OK ? rc : fail(p, rc);
+}
+
+/* ---- result (SPEC.md §5.5) ---- */
+
+static ovl_err complete(ovl_psi *p)
+{
+    ovl_err rc = OVL_OK;
+    if (p->i_get) {
+        OVL_TRY(ovl_calloc((void **)&p->matched, p->n ? (size_t)p->n : 1, sizeof *p->matched));
+        for (size_t i = 0; i < p->n; i++) {
+            if (ovl_search_fixed(p->peer_tags, (size_t)p->m, p->ell, p->own_tags + i * p->ell) ==
+                SIZE_MAX)
+                continue;
+            p->count++;
+            if (p->cfg.mode == OVL_MODE_INTERSECTION)
+                p->matched[p->perm[i]] = true;
+        }
+    }
+    p->state = ST_DONE;
+done:
+    return rc;
+}
+
+static bool psi_wants_input(const void *proto)
+{
+    const ovl_psi *p = proto;
+    if (p->state == ST_SETUP)
+        return true;
+    if (p->state != ST_STREAM)
+        return false;
+    return p->npending < PENDING_MAX && p->peer_seq_next - p->peer_seq_tags < RING - PENDING_MAX;
+}
+
+static bool psi_done(const void *proto)
+{
+    return ((const ovl_psi *)proto)->state == ST_DONE;
+}
+
+const ovl_proto_ops ovl_psi_ops = {
+    .feed = psi_feed,
+    .pull = psi_pull,
+    .job_take = psi_job_take,
+    .job_finish = psi_job_finish,
+    .wants_input = psi_wants_input,
+    .done = psi_done,
+};
+
+bool ovl_psi_receives_output(const ovl_psi *p) { return p->i_get; }
+uint64_t ovl_psi_peer_set_size(const ovl_psi *p) { return p->m; }
+size_t ovl_psi_tag_len(const ovl_psi *p) { return p->ell; }
+const uint8_t *ovl_psi_transcript(const ovl_psi *p) { return p->transcript; }
+
+ovl_err ovl_psi_result(const ovl_psi *p, const bool **matched, uint64_t *count)
+{
+    if (p->state != ST_DONE)
+        return ovl_err_set(OVL_ERR_INTERNAL, "PSI result requested before the run completed");
+    if (!p->i_get)
+        return ovl_err_set(OVL_ERR_POLICY, "this party receives no output (--reveal %s)",
+                           ovl_reveal_name(p->cfg.reveal));
+    if (matched)
+        *matched = p->cfg.mode == OVL_MODE_INTERSECTION ? p->matched : NULL;
+    *count = p->count;
+    return OVL_OK;
+}

@@ -1,0 +1,111 @@
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/guard.h"
+#include "overlap/group.h"
+#include "setup/setup.h"
+
+static const uint8_t magic[4] = {'O', 'V', 'L', 'P'};
+
+ovl_err ovl_hello_write(ovl_buf *out, const ovl_hello *h)
+{
+    ovl_err rc = OVL_OK;
+    size_t mark;
+    OVL_TRY(ovl_frame_begin(out, OVL_HELLO_TYPE, &mark));
+    OVL_TRY(ovl_buf_put_bytes(out, magic, sizeof magic));
+    OVL_TRY(ovl_buf_put_u16(out, h->version));
+    OVL_TRY(ovl_buf_put_u16(out, h->suite));
+    OVL_TRY(ovl_buf_put_u8(out, h->mode));
+    OVL_TRY(ovl_buf_put_u8(out, h->reveal));
+    OVL_TRY(ovl_buf_put_u8(out, h->role));
+    OVL_TRY(ovl_buf_put_u64(out, h->set_size));
+    OVL_TRY(ovl_buf_put_bytes(out, h->nonce, sizeof h->nonce));
+    OVL_TRY(ovl_buf_put_u32(out, h->params_len));
+    OVL_TRY(ovl_buf_put_bytes(out, h->params, h->params_len));
+    OVL_TRY(ovl_frame_end(out, mark));
+done:
+    return rc;
+}
+
+ovl_err ovl_hello_parse(ovl_hello *h, const uint8_t *payload, size_t len)
+{
+    ovl_err rc = OVL_OK;
+    ovl_buf r, params;
+    uint8_t m[4];
+    memset(h, 0, sizeof *h);
+    ovl_buf_reader(&r, payload, len);
+    OVL_TRY(ovl_buf_get_bytes(&r, m, sizeof m));
+    OVL_ENSURE(memcmp(m, magic, sizeof m) == 0, OVL_ERR_PROTOCOL,
+               "the peer is not an overlap peer (bad HELLO magic)");
+    OVL_TRY(ovl_buf_get_u16(&r, &h->version));
+    /* A different version may lay out the rest differently: stop here. */
+    OVL_ENSURE(h->version == OVL_PROTOCOL_VERSION, OVL_ERR_PROTOCOL,
+               "the peer speaks overlap protocol version %u, this build speaks version %u",
+               h->version, OVL_PROTOCOL_VERSION);
+    OVL_TRY(ovl_buf_get_u16(&r, &h->suite));
+    OVL_TRY(ovl_buf_get_u8(&r, &h->mode));
+    OVL_TRY(ovl_buf_get_u8(&r, &h->reveal));
+    OVL_TRY(ovl_buf_get_u8(&r, &h->role));
+    OVL_TRY(ovl_buf_get_u64(&r, &h->set_size));
+    OVL_TRY(ovl_buf_get_bytes(&r, h->nonce, sizeof h->nonce));
+    OVL_TRY(ovl_buf_get_sub32(&r, OVL_HELLO_PARAMS_MAX, &params));
+    h->params = ovl_buf_rptr(&params);
+    h->params_len = (uint32_t)ovl_buf_remaining(&params);
+    OVL_TRY(ovl_buf_expect_end(&r));
+done:
+    if (rc == OVL_ERR_MALFORMED)
+        rc = ovl_err_wrap(OVL_ERR_PROTOCOL, "malformed HELLO from the peer: ");
+    return rc;
+}
+
+static const char *suite_name(uint16_t id)
+{
+    const ovl_group *g = ovl_group_by_id(id);
+    return g ? g->name : "an unknown suite";
+}
+
+ovl_err ovl_hello_check(const ovl_hello *mine, const ovl_hello *peer, uint64_t max_peer_set)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(peer->suite == mine->suite, OVL_ERR_POLICY,
+               "suite mismatch: the peer uses %s (id %u), this party uses %s",
+               suite_name(peer->suite), peer->suite, suite_name(mine->suite));
+    OVL_ENSURE(peer->role != mine->role && peer->role <= OVL_ROLE_CONNECTOR, OVL_ERR_PROTOCOL,
+               "the peer claims the same role (%s) as this party", ovl_role_name(mine->role));
+    OVL_ENSURE(peer->mode == mine->mode, OVL_ERR_POLICY,
+               "mode mismatch: the peer runs --mode %s, this party runs --mode %s",
+               ovl_mode_name(peer->mode), ovl_mode_name(mine->mode));
+    OVL_ENSURE(peer->reveal == mine->reveal, OVL_ERR_POLICY,
+               "reveal mismatch: the peer runs --reveal %s, this party runs --reveal %s",
+               ovl_reveal_name(peer->reveal), ovl_reveal_name(mine->reveal));
+    OVL_ENSURE(peer->params_len == mine->params_len &&
+                   (mine->params_len == 0 ||
+                    memcmp(peer->params, mine->params, mine->params_len) == 0),
+               OVL_ERR_POLICY, "the peer states different analysis parameters");
+    OVL_ENSURE(peer->set_size <= max_peer_set, OVL_ERR_LIMIT,
+               "the peer announced %llu identifiers, over this party's cap of %llu "
+               "(raise --max-peer-set to accept)",
+               (unsigned long long)peer->set_size, (unsigned long long)max_peer_set);
+done:
+    return rc;
+}
+
+void ovl_hello_transcript(uint8_t out[OVL_TRANSCRIPT_LEN], const uint8_t *listener_hello,
+                          size_t llen, const uint8_t *connector_hello, size_t clen)
+{
+    static const char label[] = "overlap-v1 transcript";
+    crypto_hash_sha512_state st;
+    uint8_t len8[8];
+    crypto_hash_sha512_init(&st);
+    crypto_hash_sha512_update(&st, (const uint8_t *)label, sizeof label - 1);
+    for (int i = 0; i < 8; i++)
+        len8[i] = (uint8_t)((uint64_t)llen >> (56 - 8 * i));
+    crypto_hash_sha512_update(&st, len8, 8);
+    crypto_hash_sha512_update(&st, listener_hello, llen);
+    for (int i = 0; i < 8; i++)
+        len8[i] = (uint8_t)((uint64_t)clen >> (56 - 8 * i));
+    crypto_hash_sha512_update(&st, len8, 8);
+    crypto_hash_sha512_update(&st, connector_hello, clen);
+    crypto_hash_sha512_final(&st, out);
+}

@@ -1,0 +1,43 @@
+/* Session setup shared by every overlap protocol (protocols/psi/SPEC.md §4):
+ * both parties send HELLO at once, check that they agree on version, suite,
+ * mode, reveal and analysis parameters, and bind both HELLOs into the
+ * transcript hash that later messages and signatures refer to. */
+#ifndef OVL_PROTOCOLS_SETUP_H
+#define OVL_PROTOCOLS_SETUP_H
+
+#include <stdint.h>
+
+#include "overlap/buf.h"
+#include "overlap/proto.h"
+
+#define OVL_PROTOCOL_VERSION 1u
+#define OVL_HELLO_TYPE 0x01u
+#define OVL_HELLO_NONCE_LEN 32u
+#define OVL_HELLO_PARAMS_MAX (64u * 1024u)
+#define OVL_TRANSCRIPT_LEN 64u
+
+typedef struct {
+    uint16_t version;
+    uint16_t suite;
+    uint8_t mode;
+    uint8_t reveal;
+    uint8_t role;
+    uint64_t set_size;
+    uint8_t nonce[OVL_HELLO_NONCE_LEN];
+    const uint8_t *params; /* borrowed: analysis parameters both sides must state identically */
+    uint32_t params_len;
+} ovl_hello;
+
+/* Appends the HELLO frame (header included). */
+ovl_err ovl_hello_write(ovl_buf *out, const ovl_hello *h) OVL_MUST_USE;
+/* Parses a HELLO payload; h->params points into payload. */
+ovl_err ovl_hello_parse(ovl_hello *h, const uint8_t *payload, size_t len) OVL_MUST_USE;
+/* Checks the peer's HELLO against ours and the local cap on the peer's set
+ * size; the detail names the first disagreement. */
+ovl_err ovl_hello_check(const ovl_hello *mine, const ovl_hello *peer,
+                        uint64_t max_peer_set) OVL_MUST_USE;
+/* SHA-512 over both HELLO payloads, listener's first. */
+void ovl_hello_transcript(uint8_t out[OVL_TRANSCRIPT_LEN], const uint8_t *listener_hello,
+                          size_t llen, const uint8_t *connector_hello, size_t clen);
+
+#endif
