@@ -82,7 +82,7 @@ $(BUILD)/san/tests/%: tests/unit/%.c tests/unit/test.h $(SAN_LIB)
 
 $(BUILD)/rel/tools/%: tests/tools/%.c $(REL_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_REL) -o $@ $< $(REL_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS_REL) -Itests/unit -o $@ $< $(REL_LIB) $(LDLIBS)
 
 san: deps $(BUILD)/san/overlap $(UNIT_BIN)
 tools: deps $(TOOL_BIN)
@@ -101,7 +101,7 @@ e2e: overlap san tools
 vectors: tools
 	$(BUILD)/rel/tools/gen_vectors vectors
 
-demo: all tools
+demo: all
 	@sh tests/demo.sh
 
 clean:

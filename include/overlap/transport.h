@@ -35,7 +35,8 @@ void ovl_listener_close(ovl_listener *l);
 ovl_err ovl_accept(ovl_conn **out, ovl_listener *l, const ovl_identity *self,
                    const ovl_pubkey *peers, size_t npeers, int timeout_ms,
                    int handshake_ms) OVL_MUST_USE;
-/* One attempt on an already accepted socket (used by serve's workers). */
+/* One attempt on an already accepted socket (used by serve's workers). Takes
+ * ownership of fd on every path: it is closed on failure. */
 ovl_err ovl_accept_fd(ovl_conn **out, int fd, const char *peer_label, const ovl_identity *self,
                       const ovl_pubkey *peers, size_t npeers, int handshake_ms) OVL_MUST_USE;
 

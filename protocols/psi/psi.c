@@ -674,6 +674,15 @@ const ovl_proto_ops ovl_psi_ops = {
     .done = psi_done,
 };
 
+void ovl_psi_get_progress(const ovl_psi *p, ovl_psi_progress *out)
+{
+    out->own_total = p->n;
+    out->own_sent = p->own_sent;
+    out->peer_total = p->m;
+    out->peer_done = p->peer_done;
+    out->setup_done = p->state == ST_STREAM || p->state == ST_DONE;
+}
+
 bool ovl_psi_receives_output(const ovl_psi *p) { return p->i_get; }
 uint64_t ovl_psi_peer_set_size(const ovl_psi *p) { return p->m; }
 size_t ovl_psi_tag_len(const ovl_psi *p) { return p->ell; }

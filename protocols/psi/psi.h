@@ -46,6 +46,14 @@ ovl_err ovl_psi_new(ovl_psi **out, const ovl_psi_config *cfg) OVL_MUST_USE;
 void ovl_psi_free(ovl_psi *p);
 extern const ovl_proto_ops ovl_psi_ops;
 
+/* Progress counters for display (any time). */
+typedef struct {
+    uint64_t own_total, own_sent;   /* our blinded elements */
+    uint64_t peer_total, peer_done; /* the peer's elements we re-blinded */
+    bool setup_done;
+} ovl_psi_progress;
+void ovl_psi_get_progress(const ovl_psi *p, ovl_psi_progress *out);
+
 /* After done: */
 bool ovl_psi_receives_output(const ovl_psi *p);
 uint64_t ovl_psi_peer_set_size(const ovl_psi *p);

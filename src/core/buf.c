@@ -111,7 +111,7 @@ ovl_err ovl_buf_reserve(ovl_buf *b, size_t n, uint8_t **out)
 
 ovl_err ovl_buf_put_bytes(ovl_buf *b, const void *p, size_t n)
 {
-    uint8_t *dst;
+    uint8_t *dst = NULL;
     ovl_err rc = ovl_buf_reserve(b, n, &dst);
     if (rc == OVL_OK && n > 0)
         memcpy(dst, p, n);
@@ -120,7 +120,7 @@ ovl_err ovl_buf_put_bytes(ovl_buf *b, const void *p, size_t n)
 
 static ovl_err put_be(ovl_buf *b, uint64_t v, size_t width)
 {
-    uint8_t *dst;
+    uint8_t *dst = NULL;
     ovl_err rc = ovl_buf_reserve(b, width, &dst);
     if (rc != OVL_OK)
         return rc;
@@ -174,13 +174,13 @@ ovl_err ovl_buf_get_ptr(ovl_buf *b, size_t n, const uint8_t **p)
 
 ovl_err ovl_buf_skip(ovl_buf *b, size_t n)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     return ovl_buf_get_ptr(b, n, &p);
 }
 
 ovl_err ovl_buf_get_bytes(ovl_buf *b, void *out, size_t n)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     ovl_err rc = ovl_buf_get_ptr(b, n, &p);
     if (rc == OVL_OK && n > 0)
         memcpy(out, p, n);
@@ -189,7 +189,7 @@ ovl_err ovl_buf_get_bytes(ovl_buf *b, void *out, size_t n)
 
 static ovl_err get_be(ovl_buf *b, uint64_t *v, size_t width)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     ovl_err rc = ovl_buf_get_ptr(b, width, &p);
     if (rc != OVL_OK)
         return rc;
@@ -231,7 +231,7 @@ ovl_err ovl_buf_get_u64(ovl_buf *b, uint64_t *v) { return get_be(b, v, 8); }
 
 ovl_err ovl_buf_get_sub(ovl_buf *b, size_t n, ovl_buf *child)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     ovl_err rc = ovl_buf_get_ptr(b, n, &p);
     if (rc == OVL_OK)
         ovl_buf_reader(child, p, n);

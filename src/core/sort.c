@@ -1,6 +1,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "overlap/mem.h"
 #include "overlap/sort.h"
 
@@ -38,7 +40,8 @@ ovl_err ovl_sort_fixed(uint8_t *base, size_t n, size_t width)
     }
     if (src != base)
         memcpy(base, src, n * width);
-    free(tmp);
+    /* Sorted records may be identifiers derived from personal data. */
+    ovl_free_secret(tmp, n * width);
     return OVL_OK;
 }
 

@@ -1,0 +1,30 @@
+/* The overlap command line: one file per subcommand, dispatched from main.c. */
+#ifndef OVL_CLI_H
+#define OVL_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "overlap/error.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} ovl_command;
+
+int ovl_cmd_keygen(int argc, char **argv);
+int ovl_cmd_run(int argc, char **argv);
+int ovl_cmd_fingerprint(int argc, char **argv);
+
+/* Prints "overlap: error: <detail>" (one line) and returns the exit status
+ * for the error's category (README "Exit status"). */
+int ovl_cli_fail(ovl_err e);
+int ovl_cli_exit_code(ovl_err e);
+/* Parses a decimal integer option in [min, max]. */
+ovl_err ovl_cli_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
+                     uint64_t *out) OVL_MUST_USE;
+/* True if argv holds -h or --help. */
+bool ovl_cli_wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,407 @@
+/* overlap run: one analysis with one peer, as listener or connector. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/guard.h"
+#include "overlap/drive.h"
+#include "overlap/group.h"
+#include "overlap/identity.h"
+#include "overlap/pool.h"
+#include "overlap/table.h"
+#include "overlap/transport.h"
+#include "psi/psi.h"
+
+static const char help[] =
+    "usage: overlap run (--listen HOST:PORT | --connect HOST:PORT) --identity KEY --peer PUB\n"
+    "                   --table CSV --join COLUMN [options]\n\n"
+    "Runs one private set intersection with one peer over mutually authenticated TLS 1.3.\n"
+    "Both parties must state the same --mode, --reveal and --normalize, or the run stops\n"
+    "before any set element is sent.\n\n"
+    "connection:\n"
+    "  --listen HOST:PORT     wait for the peer here (e.g. 0.0.0.0:7700)\n"
+    "  --connect HOST:PORT    connect to a listening peer\n"
+    "  --identity FILE        your secret key (from overlap keygen)\n"
+    "  --peer FILE            the peer's .pub file; only this key is accepted\n"
+    "  --timeout SECONDS      fail when the peer is silent this long (default 60)\n"
+    "  --wait SECONDS         how long to wait for the peer to connect or to start\n"
+    "                         listening (default 600; 0 = forever)\n\n"
+    "input:\n"
+    "  --table FILE           CSV with a header row (RFC 4180)\n"
+    "  --join COLUMN          the column holding the identifier\n"
+    "  --normalize KIND       email (trim, lower-case), phone (E.164: +digits) or none\n"
+    "                         (exact bytes; default). Identifiers are SHA-256 of the result.\n"
+    "  --prehashed            the column already holds 64-hex SHA-256 values; --normalize\n"
+    "                         then states how they were made (it must match the peer's)\n\n"
+    "analysis:\n"
+    "  --mode MODE            intersection (default): write your rows whose identifier the\n"
+    "                         peer also has; cardinality: write only how many identifiers\n"
+    "                         you share\n"
+    "  --reveal WHO           both (default), listener or connector: who receives output;\n"
+    "                         the other party learns only the peer's set size\n"
+    "  --out FILE             where your output goes (written atomically, only on success)\n"
+    "  --max-peer-set N       refuse a peer announcing more identifiers (default 67108864)\n\n"
+    "operation:\n"
+    "  --threads N            worker threads (default: online cores)\n"
+    "  --summary json         print one JSON object describing the run on stdout\n"
+    "  --quiet                no progress display on stderr\n"
+    "  --dump-frames FILE     also write every frame this party sends to FILE, to audit\n"
+    "                         exactly what leaves the machine\n\n"
+    "example:\n"
+    "  overlap run --listen 127.0.0.1:7700 --identity retailer.key --peer advertiser.pub \\\n"
+    "      --table purchases.csv --join email --normalize email --mode intersection \\\n"
+    "      --out matches.csv\n";
+
+typedef struct {
+    const char *listen, *connect, *identity, *peer, *table, *join, *out, *dump;
+    ovl_norm norm;
+    bool prehashed, quiet, summary;
+    ovl_mode mode;
+    ovl_reveal reveal;
+    uint64_t timeout_s, wait_s, threads, max_peer;
+} run_opts;
+
+typedef struct {
+    ovl_idtable table;
+    ovl_identity *self;
+    ovl_pubkey peer;
+    ovl_listener *listener;
+    ovl_conn *conn;
+    ovl_pool *pool;
+    ovl_psi *psi;
+    FILE *dump;
+    uint64_t intersection;
+    bool have_intersection;
+    double started;
+    bool progress_shown;
+} run_state;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
+{
+    ovl_err rc = OVL_OK;
+    enum { O_LISTEN = 256, O_CONNECT, O_IDENTITY, O_PEER, O_TABLE, O_JOIN, O_NORMALIZE,
+           O_PREHASHED, O_MODE, O_REVEAL, O_OUT, O_SUMMARY, O_TIMEOUT, O_WAIT, O_THREADS,
+           O_MAXPEER, O_QUIET, O_DUMP, O_HELP };
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"connect", required_argument, NULL, O_CONNECT},
+        {"identity", required_argument, NULL, O_IDENTITY},
+        {"peer", required_argument, NULL, O_PEER},
+        {"table", required_argument, NULL, O_TABLE},
+        {"join", required_argument, NULL, O_JOIN},
+        {"normalize", required_argument, NULL, O_NORMALIZE},
+        {"prehashed", no_argument, NULL, O_PREHASHED},
+        {"mode", required_argument, NULL, O_MODE},
+        {"reveal", required_argument, NULL, O_REVEAL},
+        {"out", required_argument, NULL, O_OUT},
+        {"summary", required_argument, NULL, O_SUMMARY},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"wait", required_argument, NULL, O_WAIT},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"max-peer-set", required_argument, NULL, O_MAXPEER},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {"dump-frames", required_argument, NULL, O_DUMP},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->mode = OVL_MODE_INTERSECTION;
+    o->reveal = OVL_REVEAL_BOTH;
+    o->norm = OVL_NORM_NONE;
+    o->timeout_s = 60;
+    o->wait_s = 600;
+    o->threads = ovl_cpu_count();
+    o->max_peer = OVL_PSI_DEFAULT_MAX_PEER_SET;
+    *help_only = false;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_LISTEN: o->listen = optarg; break;
+        case O_CONNECT: o->connect = optarg; break;
+        case O_IDENTITY: o->identity = optarg; break;
+        case O_PEER: o->peer = optarg; break;
+        case O_TABLE: o->table = optarg; break;
+        case O_JOIN: o->join = optarg; break;
+        case O_NORMALIZE: OVL_TRY(ovl_norm_parse(&o->norm, optarg)); break;
+        case O_PREHASHED: o->prehashed = true; break;
+        case O_MODE: OVL_TRY(ovl_mode_parse(&o->mode, optarg)); break;
+        case O_REVEAL: OVL_TRY(ovl_reveal_parse(&o->reveal, optarg)); break;
+        case O_OUT: o->out = optarg; break;
+        case O_SUMMARY:
+            OVL_ENSURE(strcmp(optarg, "json") == 0 || strcmp(optarg, "none") == 0, OVL_ERR_USAGE,
+                       "--summary expects json or none, got '%s'", optarg);
+            o->summary = strcmp(optarg, "json") == 0;
+            break;
+        case O_TIMEOUT: OVL_TRY(ovl_cli_uint("--timeout", optarg, 1, 86400, &o->timeout_s)); break;
+        case O_WAIT: OVL_TRY(ovl_cli_uint("--wait", optarg, 0, 86400 * 7, &o->wait_s)); break;
+        case O_THREADS: OVL_TRY(ovl_cli_uint("--threads", optarg, 1, 256, &o->threads)); break;
+        case O_MAXPEER:
+            OVL_TRY(ovl_cli_uint("--max-peer-set", optarg, 0, UINT32_MAX, &o->max_peer));
+            break;
+        case O_QUIET: o->quiet = true; break;
+        case O_DUMP: o->dump = optarg; break;
+        case O_HELP:
+        case 'h':
+            *help_only = true;
+            goto done;
+        default:
+            OVL_FAIL(ovl_err_set(OVL_ERR_USAGE,
+                                 "run: unknown or incomplete option '%s' (see overlap run --help)",
+                                 argv[optind - 1]));
+        }
+    }
+    OVL_ENSURE(optind == argc, OVL_ERR_USAGE, "run: unexpected argument '%s'", argv[optind]);
+    OVL_ENSURE((o->listen != NULL) != (o->connect != NULL), OVL_ERR_USAGE,
+               "run: give exactly one of --listen HOST:PORT or --connect HOST:PORT");
+    OVL_ENSURE(o->identity, OVL_ERR_USAGE, "run: --identity KEY is required");
+    OVL_ENSURE(o->peer, OVL_ERR_USAGE, "run: --peer PUB is required (the peer's key to pin)");
+    OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table CSV is required");
+    OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
+    OVL_ENSURE(o->mode != OVL_MODE_AGGREGATE, OVL_ERR_USAGE,
+               "run: --mode aggregate needs --group-by or --values (see overlap run --help)");
+    ovl_role role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR;
+    OVL_ENSURE(!ovl_reveal_includes(o->reveal, role) || o->out != NULL, OVL_ERR_USAGE,
+               "run: --out FILE is required: this party receives output under --reveal %s",
+               ovl_reveal_name(o->reveal));
+done:
+    return rc;
+}
+
+/* Binds the identifier domain into the session so both sides must agree on it. */
+static void analysis_params(const run_opts *o, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "psi/1 id=sha256 normalize=%s", ovl_norm_name(o->norm));
+}
+
+static void show_progress(void *arg)
+{
+    run_state *s = arg;
+    ovl_psi_progress pr;
+    ovl_psi_get_progress(s->psi, &pr);
+    double el = now_s() - s->started;
+    uint64_t total = pr.own_total + pr.peer_total;
+    uint64_t done = pr.own_sent + pr.peer_done;
+    double rate = el > 0 ? (double)done / el : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\roverlap: %s  %llu/%llu elements  %.0f/s  ETA %.0f s   ",
+            pr.setup_done ? "blinding" : "setup", (unsigned long long)done,
+            (unsigned long long)total, rate, eta);
+    s->progress_shown = true;
+}
+
+static ovl_err open_connection(run_state *s, const run_opts *o)
+{
+    ovl_err rc = OVL_OK;
+    int wait_ms = (int)(o->wait_s * 1000);
+    if (o->listen) {
+        OVL_TRY(ovl_listen(&s->listener, o->listen));
+        /* The bound port is printed even with --quiet: with port 0 it is the
+         * only way to learn it. */
+        const char *colon = strrchr(o->listen, ':');
+        int hostlen = colon ? (int)(colon - o->listen) : 0;
+        fprintf(stderr, "overlap: listening on %.*s:%u for %s\n", hostlen, o->listen,
+                ovl_listener_port(s->listener), s->peer.name);
+        OVL_TRY(ovl_accept(&s->conn, s->listener, s->self, &s->peer, 1, wait_ms,
+                           (int)(o->timeout_s * 1000)));
+    } else {
+        OVL_TRY(ovl_connect(&s->conn, o->connect, s->self, &s->peer, wait_ms));
+    }
+done:
+    return rc;
+}
+
+static ovl_err write_rows(const run_state *s, const run_opts *o, const bool *matched)
+{
+    ovl_err rc = OVL_OK;
+    ovl_csv *csv = NULL;
+    ovl_outfile *out = NULL;
+    const char *p;
+    size_t len, row = 0;
+    bool eof = false;
+    OVL_TRY(ovl_outfile_open(&out, o->out));
+    OVL_TRY(ovl_csv_open(&csv, o->table));
+    ovl_csv_raw_header(csv, &p, &len);
+    OVL_TRY(ovl_outfile_write(out, p, len));
+    OVL_TRY(ovl_outfile_write(out, "\n", 1));
+    for (;;) {
+        OVL_TRY(ovl_csv_next(csv, &eof));
+        if (eof)
+            break;
+        /* The table may not change under us: the second pass must agree. */
+        OVL_ENSURE(row < s->table.nrows, OVL_ERR_INPUT, "%s changed while the run was in progress",
+                   o->table);
+        if (s->table.row_valid[row]) {
+            size_t k = ovl_idtable_find(&s->table, s->table.row_ids[row]);
+            if (k != SIZE_MAX && matched[k]) {
+                ovl_csv_raw(csv, &p, &len);
+                OVL_TRY(ovl_outfile_write(out, p, len));
+                OVL_TRY(ovl_outfile_write(out, "\n", 1));
+            }
+        }
+        row++;
+    }
+    OVL_ENSURE(row == s->table.nrows, OVL_ERR_INPUT, "%s changed while the run was in progress",
+               o->table);
+    rc = ovl_outfile_commit(out);
+    out = NULL;
+done:
+    ovl_outfile_abort(out);
+    ovl_csv_close(csv);
+    return rc;
+}
+
+static ovl_err write_count(const run_opts *o, uint64_t count)
+{
+    ovl_err rc = OVL_OK;
+    ovl_outfile *out = NULL;
+    char line[32];
+    int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)count);
+    OVL_TRY(ovl_outfile_open(&out, o->out));
+    OVL_TRY(ovl_outfile_write(out, line, (size_t)n));
+    rc = ovl_outfile_commit(out);
+    out = NULL;
+done:
+    ovl_outfile_abort(out);
+    return rc;
+}
+
+static ovl_err deliver(run_state *s, const run_opts *o)
+{
+    ovl_err rc = OVL_OK;
+    const bool *matched = NULL;
+    if (!ovl_psi_receives_output(s->psi)) {
+        if (o->out && !o->quiet)
+            fprintf(stderr, "overlap: this party receives no output under --reveal %s; "
+                            "%s was not written\n",
+                    ovl_reveal_name(o->reveal), o->out);
+        return OVL_OK;
+    }
+    OVL_TRY(ovl_psi_result(s->psi, &matched, &s->intersection));
+    s->have_intersection = true;
+    if (o->mode == OVL_MODE_INTERSECTION)
+        OVL_TRY(write_rows(s, o, matched));
+    else
+        OVL_TRY(write_count(o, s->intersection));
+done:
+    return rc;
+}
+
+static void print_summary(const run_state *s, const run_opts *o, double seconds)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "mode", json_string(ovl_mode_name(o->mode)));
+    json_object_set_new(j, "role", json_string(o->listen ? "listener" : "connector"));
+    json_object_set_new(j, "reveal", json_string(ovl_reveal_name(o->reveal)));
+    json_object_set_new(j, "suite", json_string(ovl_group_default()->name));
+    json_object_set_new(j, "local_rows", json_integer((json_int_t)s->table.nrows));
+    json_object_set_new(j, "distinct_local_identifiers", json_integer((json_int_t)s->table.nids));
+    json_object_set_new(j, "skipped_rows", json_integer((json_int_t)s->table.skipped));
+    json_object_set_new(j, "peer_set_size",
+                        json_integer((json_int_t)ovl_psi_peer_set_size(s->psi)));
+    if (s->have_intersection)
+        json_object_set_new(j, "intersection_size", json_integer((json_int_t)s->intersection));
+    else
+        json_object_set_new(j, "intersection_size", json_null());
+    json_object_set_new(j, "tag_bytes", json_integer((json_int_t)ovl_psi_tag_len(s->psi)));
+    json_object_set_new(j, "seconds", json_real(seconds));
+    json_object_set_new(j, "bytes_sent", json_integer((json_int_t)ovl_conn_bytes_sent(s->conn)));
+    json_object_set_new(j, "bytes_received",
+                        json_integer((json_int_t)ovl_conn_bytes_received(s->conn)));
+    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text) {
+        printf("%s\n", text);
+        free(text);
+    }
+    json_decref(j);
+}
+
+static ovl_err execute(run_state *s, const run_opts *o)
+{
+    ovl_err rc = OVL_OK;
+    char params[128];
+    OVL_TRY(ovl_crypto_init());
+    OVL_TRY(ovl_identity_load(&s->self, o->identity));
+    OVL_TRY(ovl_pubkey_load(&s->peer, o->peer));
+    OVL_TRY(ovl_idtable_load(&s->table, o->table, o->join, o->norm, o->prehashed));
+    if (o->dump) {
+        s->dump = fopen(o->dump, "wb");
+        OVL_ENSURE(s->dump != NULL, OVL_ERR_IO, "cannot create %s", o->dump);
+    }
+    analysis_params(o, params, sizeof params);
+    ovl_psi_config cfg = {
+        .role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR,
+        .mode = o->mode,
+        .reveal = o->reveal,
+        .group = ovl_group_default(),
+        .ids = (const uint8_t(*)[32])s->table.ids,
+        .nids = s->table.nids,
+        .max_peer_set = o->max_peer,
+        .max_jobs = (size_t)(2 * o->threads + 2),
+        .params = (const uint8_t *)params,
+        .params_len = (uint32_t)strlen(params),
+    };
+    OVL_TRY(ovl_pool_new(&s->pool, (size_t)o->threads));
+    OVL_TRY(ovl_psi_new(&s->psi, &cfg));
+    OVL_TRY(open_connection(s, o));
+    s->started = now_s();
+    ovl_drive_opts d = {
+        .timeout_ms = (int)(o->timeout_s * 1000),
+        .pool = s->pool,
+        .dump_frames = s->dump,
+        .tick = (!o->quiet && isatty(STDERR_FILENO)) ? show_progress : NULL,
+        .tick_arg = s,
+    };
+    rc = ovl_drive(s->conn, &ovl_psi_ops, s->psi, &d);
+    if (s->progress_shown)
+        fputc('\n', stderr);
+    if (rc != OVL_OK)
+        OVL_FAIL(ovl_err_wrap(rc, "peer %s: ", ovl_conn_label(s->conn)));
+    OVL_TRY(deliver(s, o));
+done:
+    return rc;
+}
+
+int ovl_cmd_run(int argc, char **argv)
+{
+    run_opts o;
+    run_state s;
+    bool help_only;
+    memset(&s, 0, sizeof s);
+    double t0 = now_s();
+    ovl_err rc = parse_opts(&o, argc, argv, &help_only);
+    if (rc == OVL_OK && help_only) {
+        fputs(help, stdout);
+        return 0;
+    }
+    if (rc == OVL_OK)
+        rc = execute(&s, &o);
+    if (rc == OVL_OK && o.summary)
+        print_summary(&s, &o, now_s() - t0);
+    if (rc == OVL_OK && !o.quiet && s.have_intersection)
+        fprintf(stderr, "overlap: done: %llu shared identifiers%s%s\n",
+                (unsigned long long)s.intersection, o.out ? ", written to " : "",
+                o.out ? o.out : "");
+    ovl_conn_close(s.conn);
+    ovl_listener_close(s.listener);
+    ovl_psi_free(s.psi);
+    ovl_pool_free(s.pool);
+    ovl_idtable_free(&s.table);
+    ovl_identity_free(s.self);
+    if (s.dump)
+        fclose(s.dump);
+    return rc == OVL_OK ? 0 : ovl_cli_fail(rc);
+}

@@ -1,0 +1,66 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int ovl_cli_exit_code(ovl_err e)
+{
+    switch (e) {
+    case OVL_OK:
+        return 0;
+    case OVL_ERR_USAGE:
+        return 2;
+    case OVL_ERR_INPUT:
+    case OVL_ERR_IO:
+        return 3;
+    case OVL_ERR_PEER_CLOSED:
+    case OVL_ERR_TIMEOUT:
+    case OVL_ERR_TLS:
+    case OVL_ERR_AUTH:
+        return 4;
+    case OVL_ERR_PROTOCOL:
+    case OVL_ERR_MALFORMED:
+    case OVL_ERR_CRYPTO:
+    case OVL_ERR_LIMIT:
+        return 5;
+    case OVL_ERR_POLICY:
+        return 6;
+    default:
+        return 1;
+    }
+}
+
+int ovl_cli_fail(ovl_err e)
+{
+    const char *d = ovl_err_detail();
+    /* One line, always: fold any newline a lower layer let through. */
+    fputs("overlap: error: ", stderr);
+    for (const char *p = *d ? d : ovl_err_name(e); *p; p++)
+        fputc(*p == '\n' || *p == '\r' ? ' ' : *p, stderr);
+    fputc('\n', stderr);
+    return ovl_cli_exit_code(e);
+}
+
+ovl_err ovl_cli_uint(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return ovl_err_set(OVL_ERR_USAGE, "%s expects a whole number, got '%s'", opt, s);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return ovl_err_set(OVL_ERR_USAGE, "%s expects a whole number from %llu to %llu, got '%s'",
+                           opt, (unsigned long long)min, (unsigned long long)max, s);
+    *out = v;
+    return OVL_OK;
+}
+
+bool ovl_cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}

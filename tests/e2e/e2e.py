@@ -1,0 +1,194 @@
+"""Shared helpers for the end-to-end tests: keys, tables, running two real
+overlap processes over loopback, and an independent reference computation.
+
+Each test script prints "N passed, N failed" last (read by tests/run.sh)."""
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.path.abspath(os.environ.get("OVL_BIN", "build/san/overlap"))
+TOOLS = os.path.abspath(os.environ.get("OVL_TOOLS", "build/rel/tools"))
+
+
+class Checks:
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, cond, what, detail=""):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL {what}" + (f": {detail}" if detail else ""), flush=True)
+        return cond
+
+    def finish(self):
+        print(f"{self.name}: {self.passed} passed, {self.failed} failed", flush=True)
+        sys.exit(0 if self.failed == 0 else 1)
+
+
+class Workdir:
+    """A temporary directory with two identities, 'alice' (listener) and 'bob'."""
+
+    def __init__(self):
+        self.path = tempfile.mkdtemp(prefix="overlap-e2e-")
+        for name in ("alice", "bob", "mallory"):
+            r = subprocess.run([BIN, "keygen", "--name", name, "--dir", self.path],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError("keygen failed: " + r.stderr)
+
+    def p(self, name):
+        return os.path.join(self.path, name)
+
+    def write(self, name, text, mode="w"):
+        with open(self.p(name), mode, newline="") as f:
+            f.write(text)
+        return self.p(name)
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def norm_email(v):
+    v = v.strip(" \t\r\n\v\f").lower()
+    if v.count("@") != 1:
+        return None
+    local, domain = v.split("@")
+    if not local or not domain or any(c.isspace() for c in v):
+        return None
+    return v
+
+
+def write_table(path, rows, header=("email", "amount")):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow(r)
+
+
+def expected_rows(rows, other_rows, col=0):
+    """Rows of `rows` whose normalised join value occurs in other_rows."""
+    other = {norm_email(r[col]) for r in other_rows}
+    other.discard(None)
+    return [r for r in rows if norm_email(r[col]) is not None and norm_email(r[col]) in other]
+
+
+def expected_count(rows, other_rows, col=0):
+    a = {norm_email(r[col]) for r in rows}
+    b = {norm_email(r[col]) for r in other_rows}
+    a.discard(None)
+    b.discard(None)
+    return len(a & b)
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return [row for row in csv.reader(f)]
+
+
+class Party:
+    def __init__(self, proc, out):
+        self.proc = proc
+        self.out = out
+        self.stdout = ""
+        self.stderr = ""
+        self.code = None
+
+    def wait(self, timeout=600):
+        try:
+            self.stdout, self.stderr = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.stdout, self.stderr = self.proc.communicate()
+            self.stderr += "\n[test harness: killed after timeout]"
+        self.code = self.proc.returncode
+        return self
+
+    def summary(self):
+        for line in self.stdout.splitlines():
+            if line.startswith("{"):
+                return json.loads(line)
+        return None
+
+
+def start_listener(wd, table, out, extra=(), identity="alice", peer="bob", join="email",
+                   normalize="email"):
+    """Starts a listener on an ephemeral port; returns (Party, port)."""
+    args = [BIN, "run", "--listen", "127.0.0.1:0", "--identity", wd.p(identity + ".key"),
+            "--peer", wd.p(peer + ".pub"), "--table", table, "--join", join,
+            "--normalize", normalize, "--summary", "json"]
+    if out:
+        args += ["--out", out]
+    args += list(extra)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    port = None
+    seen = []
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        m = re.search(r"listening on \S+:(\d+)", line)
+        if m:
+            port = int(m.group(1))
+            break
+    party = Party(proc, out)
+    party.early_stderr = "".join(seen)
+    return party, port
+
+
+def start_connector(wd, port, table, out, extra=(), identity="bob", peer="alice", join="email",
+                    normalize="email", host="127.0.0.1"):
+    args = [BIN, "run", "--connect", f"{host}:{port}", "--identity", wd.p(identity + ".key"),
+            "--peer", wd.p(peer + ".pub"), "--table", table, "--join", join,
+            "--normalize", normalize, "--summary", "json"]
+    if out:
+        args += ["--out", out]
+    args += list(extra)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return Party(proc, out)
+
+
+def run_pair(wd, ltable, ctable, lout, cout, lextra=(), cextra=(), **kw):
+    lst, port = start_listener(wd, ltable, lout, lextra, **kw.get("lkw", {}))
+    if port is None:
+        lst.wait(10)
+        lst.stderr = lst.early_stderr + lst.stderr
+        return lst, Party(None, cout)
+    con = start_connector(wd, port, ctable, cout, cextra, **kw.get("ckw", {}))
+    con.wait()
+    lst.wait()
+    lst.stderr = lst.early_stderr + lst.stderr
+    return lst, con
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def one_line_error(stderr):
+    lines = [l for l in stderr.splitlines() if l.startswith("overlap: error:")]
+    return lines[-1] if lines else ""
+
+
+def no_temp_files(directory):
+    return [f for f in os.listdir(directory) if ".tmp." in f]

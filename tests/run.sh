@@ -1,0 +1,67 @@
+#!/bin/sh
+# Runs every test program and prints one closing line: "N passed, N failed".
+# Unit tests run under ASan+UBSan (build/san/tests/*); end-to-end tests drive
+# the sanitizer build of the overlap binary as two real processes.
+# OVL_ONLY=unit|e2e|fuzz limits the run to one family.
+set -u
+B=${OVL_BUILD:-build}
+ONLY=${OVL_ONLY:-all}
+export OVL_BIN="${OVL_BIN:-$B/san/overlap}"
+export OVL_TOOLS="$B/rel/tools"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+pass=0
+fail=0
+failed_progs=""
+log=$(mktemp)
+
+record() { # program, exit status, output file
+    line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$3" | tail -n 1)
+    p=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) passed, ([0-9]+) failed.*/\1/')
+    f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) passed, ([0-9]+) failed.*/\2/')
+    [ -n "$p" ] || p=0
+    [ -n "$f" ] || f=0
+    if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi # crashed or exited non-zero
+    pass=$((pass + p))
+    fail=$((fail + f))
+    if [ "$f" -ne 0 ]; then
+        failed_progs="$failed_progs $1"
+        echo "---- $1 FAILED (exit $2); its output:"
+        cat "$3"
+        echo "----"
+    else
+        echo "ok   $1: $p checks ($4 s)"
+    fi
+}
+
+run_one() { # label, command...
+    label=$1
+    shift
+    t0=$(date +%s)
+    "$@" >"$log" 2>&1
+    st=$?
+    t1=$(date +%s)
+    record "$label" "$st" "$log" $((t1 - t0))
+}
+
+if [ "$ONLY" = all ] || [ "$ONLY" = unit ]; then
+    for t in "$B"/san/tests/test_*; do
+        [ -x "$t" ] || continue
+        run_one "unit/$(basename "$t")" "$t"
+    done
+fi
+if [ "$ONLY" = all ] || [ "$ONLY" = e2e ]; then
+    for t in tests/e2e/test_*.py; do
+        [ -f "$t" ] || continue
+        run_one "e2e/$(basename "$t" .py)" python3 "$t"
+    done
+fi
+if [ "$ONLY" = all ] || [ "$ONLY" = fuzz ]; then
+    if [ -f tests/fuzz/run.sh ]; then
+        run_one "fuzz" sh tests/fuzz/run.sh
+    fi
+fi
+rm -f "$log"
+[ -n "$failed_progs" ] && echo "failed:$failed_progs"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
