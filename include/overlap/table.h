@@ -91,6 +91,8 @@ ovl_err ovl_outfile_open(ovl_outfile **out, const char *path) OVL_MUST_USE;
 ovl_err ovl_outfile_write(ovl_outfile *f, const void *p, size_t n) OVL_MUST_USE;
 /* Flushes, fsyncs and renames over `path`; frees f either way. */
 ovl_err ovl_outfile_commit(ovl_outfile *f) OVL_MUST_USE;
+/* The temporary file's path (so a signal handler can unlink it). */
+const char *ovl_outfile_temp_path(const ovl_outfile *f);
 /* Removes the temporary file; frees f. NULL is fine. */
 void ovl_outfile_abort(ovl_outfile *f);
 

@@ -65,6 +65,16 @@ static const char *suite_name(uint16_t id)
     return g ? g->name : "an unknown suite";
 }
 
+static bool printable(const uint8_t *p, size_t n)
+{
+    if (n > 160)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x20 || p[i] > 0x7e)
+            return false;
+    return true;
+}
+
 ovl_err ovl_hello_check(const ovl_hello *mine, const ovl_hello *peer, uint64_t max_peer_set)
 {
     ovl_err rc = OVL_OK;
@@ -79,10 +89,16 @@ ovl_err ovl_hello_check(const ovl_hello *mine, const ovl_hello *peer, uint64_t m
     OVL_ENSURE(peer->reveal == mine->reveal, OVL_ERR_POLICY,
                "reveal mismatch: the peer runs --reveal %s, this party runs --reveal %s",
                ovl_reveal_name(peer->reveal), ovl_reveal_name(mine->reveal));
-    OVL_ENSURE(peer->params_len == mine->params_len &&
-                   (mine->params_len == 0 ||
-                    memcmp(peer->params, mine->params, mine->params_len) == 0),
-               OVL_ERR_POLICY, "the peer states different analysis parameters");
+    if (peer->params_len != mine->params_len ||
+        (mine->params_len != 0 && memcmp(peer->params, mine->params, mine->params_len) != 0)) {
+        /* Analysis parameters are settings, not data: show them when they are short text. */
+        if (printable(peer->params, peer->params_len) && printable(mine->params, mine->params_len))
+            OVL_FAIL(ovl_err_set(OVL_ERR_POLICY,
+                                 "the peer states a different analysis: peer '%.*s', this party '%.*s'",
+                                 (int)peer->params_len, (const char *)peer->params,
+                                 (int)mine->params_len, (const char *)mine->params));
+        OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the peer states different analysis parameters"));
+    }
     OVL_ENSURE(peer->set_size <= max_peer_set, OVL_ERR_LIMIT,
                "the peer announced %llu identifiers, over this party's cap of %llu "
                "(raise --max-peer-set to accept)",

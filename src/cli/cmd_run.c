@@ -1,6 +1,7 @@
 /* overlap run: one analysis with one peer, as listener or connector. */
 #include <getopt.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,11 +76,34 @@ typedef struct {
     ovl_pool *pool;
     ovl_psi *psi;
     FILE *dump;
+    ovl_outfile *out;
     uint64_t intersection;
     bool have_intersection;
     double started;
     bool progress_shown;
 } run_state;
+
+/* The temporary output file, removed if a signal ends the run. */
+static const char *volatile cleanup_path;
+
+static void on_signal(int sig)
+{
+    if (cleanup_path)
+        unlink(cleanup_path);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_signal_cleanup(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
 
 static double now_s(void)
 {
@@ -224,15 +248,14 @@ done:
     return rc;
 }
 
-static ovl_err write_rows(const run_state *s, const run_opts *o, const bool *matched)
+static ovl_err write_rows(run_state *s, const run_opts *o, const bool *matched)
 {
     ovl_err rc = OVL_OK;
     ovl_csv *csv = NULL;
-    ovl_outfile *out = NULL;
+    ovl_outfile *out = s->out;
     const char *p;
     size_t len, row = 0;
     bool eof = false;
-    OVL_TRY(ovl_outfile_open(&out, o->out));
     OVL_TRY(ovl_csv_open(&csv, o->table));
     ovl_csv_raw_header(csv, &p, &len);
     OVL_TRY(ovl_outfile_write(out, p, len));
@@ -256,27 +279,16 @@ static ovl_err write_rows(const run_state *s, const run_opts *o, const bool *mat
     }
     OVL_ENSURE(row == s->table.nrows, OVL_ERR_INPUT, "%s changed while the run was in progress",
                o->table);
-    rc = ovl_outfile_commit(out);
-    out = NULL;
 done:
-    ovl_outfile_abort(out);
     ovl_csv_close(csv);
     return rc;
 }
 
-static ovl_err write_count(const run_opts *o, uint64_t count)
+static ovl_err write_count(run_state *s, uint64_t count)
 {
-    ovl_err rc = OVL_OK;
-    ovl_outfile *out = NULL;
     char line[32];
     int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)count);
-    OVL_TRY(ovl_outfile_open(&out, o->out));
-    OVL_TRY(ovl_outfile_write(out, line, (size_t)n));
-    rc = ovl_outfile_commit(out);
-    out = NULL;
-done:
-    ovl_outfile_abort(out);
-    return rc;
+    return ovl_outfile_write(s->out, line, (size_t)n);
 }
 
 static ovl_err deliver(run_state *s, const run_opts *o)
@@ -292,10 +304,16 @@ static ovl_err deliver(run_state *s, const run_opts *o)
     }
     OVL_TRY(ovl_psi_result(s->psi, &matched, &s->intersection));
     s->have_intersection = true;
+    install_signal_cleanup();
+    OVL_TRY(ovl_outfile_open(&s->out, o->out));
+    cleanup_path = ovl_outfile_temp_path(s->out);
     if (o->mode == OVL_MODE_INTERSECTION)
         OVL_TRY(write_rows(s, o, matched));
     else
-        OVL_TRY(write_count(o, s->intersection));
+        OVL_TRY(write_count(s, s->intersection));
+    rc = ovl_outfile_commit(s->out);
+    s->out = NULL;
+    cleanup_path = NULL;
 done:
     return rc;
 }
@@ -337,6 +355,14 @@ static ovl_err execute(run_state *s, const run_opts *o)
     OVL_TRY(ovl_identity_load(&s->self, o->identity));
     OVL_TRY(ovl_pubkey_load(&s->peer, o->peer));
     OVL_TRY(ovl_idtable_load(&s->table, o->table, o->join, o->norm, o->prehashed));
+    /* Probe --out now, so an unwritable path fails before the peer is
+     * contacted; the real temporary file exists only while results are written,
+     * so even a killed run leaves nothing behind. */
+    if (o->out && ovl_reveal_includes(o->reveal, o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR)) {
+        OVL_TRY(ovl_outfile_open(&s->out, o->out));
+        ovl_outfile_abort(s->out);
+        s->out = NULL;
+    }
     if (o->dump) {
         s->dump = fopen(o->dump, "wb");
         OVL_ENSURE(s->dump != NULL, OVL_ERR_IO, "cannot create %s", o->dump);
@@ -395,6 +421,8 @@ int ovl_cmd_run(int argc, char **argv)
         fprintf(stderr, "overlap: done: %llu shared identifiers%s%s\n",
                 (unsigned long long)s.intersection, o.out ? ", written to " : "",
                 o.out ? o.out : "");
+    cleanup_path = NULL;
+    ovl_outfile_abort(s.out);
     ovl_conn_close(s.conn);
     ovl_listener_close(s.listener);
     ovl_psi_free(s.psi);

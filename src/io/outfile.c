@@ -87,6 +87,8 @@ done:
     return rc;
 }
 
+const char *ovl_outfile_temp_path(const ovl_outfile *f) { return f->tmp; }
+
 ovl_err ovl_outfile_write(ovl_outfile *f, const void *p, size_t n)
 {
     if (f->failed)

@@ -210,7 +210,7 @@ static void setup_mismatches_refused(void)
     rc.reveal_b = OVL_REVEAL_LISTENER;
     expect_refused(&rc, OVL_ERR_POLICY, "reveal mismatch");
     run_cfg rp = {.mode = OVL_MODE_INTERSECTION, .params_b = (const uint8_t *)"x", .params_b_len = 1};
-    expect_refused(&rp, OVL_ERR_POLICY, "analysis parameters");
+    expect_refused(&rp, OVL_ERR_POLICY, "different analysis");
     run_cfg cap = {.mode = OVL_MODE_INTERSECTION, .max_peer_a = 9};
     expect_refused(&cap, OVL_ERR_LIMIT, "over this party's cap");
 }

@@ -1,0 +1,186 @@
+"""The command line's failure paths: each ends with one clear error line, the
+documented exit status, and no output file (or temporary file) left behind."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from e2e import (BIN, Checks, Workdir, no_temp_files, one_line_error, run_pair, start_connector,
+                 start_listener, write_table)
+
+t = Checks("e2e/cli-errors")
+wd = Workdir()
+
+
+def rows(ids):
+    return [[f"user{i}@example.com", str(i)] for i in ids]
+
+
+L = wd.p("l.csv")
+C = wd.p("c.csv")
+write_table(L, rows(range(100)))
+write_table(C, rows(range(50, 150)))
+
+
+def run(args, **kw):
+    return subprocess.run([BIN] + args, capture_output=True, text=True, timeout=120, **kw)
+
+
+def frame_types_of(b):
+    out, i = [], 0
+    while i + 5 <= len(b):
+        ln = int.from_bytes(b[i + 1:i + 5], "big")
+        out.append(b[i])
+        i += 5 + ln
+    return out
+
+
+def expect_fail(label, party, code, needle):
+    err = one_line_error(party.stderr)
+    t.check(party.code == code, f"{label}: exit status {code}", f"got {party.code}: {party.stderr[-300:]}")
+    t.check(needle in err, f"{label}: error names the problem ({needle!r})", err or party.stderr[-300:])
+    errs = [l for l in party.stderr.splitlines() if l.startswith("overlap: error:")]
+    t.check(len(errs) == 1, f"{label}: exactly one error line", str(errs))
+    if party.out:
+        t.check(not os.path.exists(party.out), f"{label}: no output file")
+
+
+# --- help and version -------------------------------------------------------
+for cmd in (["--help"], ["run", "--help"], ["keygen", "--help"], ["fingerprint", "--help"]):
+    r = run(cmd)
+    t.check(r.returncode == 0 and "example" in r.stdout, f"{' '.join(cmd)} documents an example")
+r = run(["--version"])
+t.check(r.returncode == 0 and r.stdout.startswith("overlap "), "--version")
+for opt in ("--listen", "--connect", "--identity", "--peer", "--table", "--join", "--normalize",
+            "--prehashed", "--mode", "--reveal", "--out", "--summary", "--timeout", "--threads"):
+    t.check(opt in run(["run", "--help"]).stdout, f"run --help documents {opt}")
+
+# --- usage errors -------------------------------------------------------------
+r = run(["frobnicate"])
+t.check(r.returncode == 2 and "unknown command" in r.stderr, "unknown command → exit 2")
+r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+         "--table", C, "--join", "email"])
+t.check(r.returncode == 2 and "--out" in r.stderr, "receiving party without --out → usage error", r.stderr)
+r = run(["run", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"), "--table", C, "--join", "email",
+         "--out", wd.p("x")])
+t.check(r.returncode == 2 and "--listen" in r.stderr, "neither --listen nor --connect → usage error")
+r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+         "--table", C, "--join", "email", "--out", wd.p("x"), "--mode", "union"])
+t.check(r.returncode == 2 and "--mode" in r.stderr, "unknown mode → usage error")
+r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+         "--table", C, "--join", "email", "--out", wd.p("x"), "--timeout", "soon"])
+t.check(r.returncode == 2 and "--timeout" in r.stderr, "non-numeric --timeout → usage error")
+
+# --- bad local inputs (found before any connection) ---------------------------
+bad_csv = wd.write("bad.csv", 'email,amount\nuser1@example.com,1\n"unterminated,2\n')
+r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+         "--table", bad_csv, "--join", "email", "--normalize", "email", "--out", wd.p("bad.out")])
+t.check(r.returncode == 3 and "bad.csv:3" in r.stderr, "malformed CSV → exit 3 naming file:line", r.stderr)
+t.check(not os.path.exists(wd.p("bad.out")) and not no_temp_files(wd.path),
+        "malformed CSV → no output and no temporary file")
+r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+         "--table", C, "--join", "mail", "--out", wd.p("x")])
+t.check(r.returncode == 3 and '"mail"' in r.stderr, "missing join column → exit 3", r.stderr)
+r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+         "--table", wd.p("nope.csv"), "--join", "email", "--out", wd.p("x")])
+t.check(r.returncode == 3 and "nope.csv" in r.stderr, "missing table → exit 3", r.stderr)
+r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("alice.pub"), "--peer", wd.p("alice.pub"),
+         "--table", C, "--join", "email", "--out", wd.p("x")])
+t.check(r.returncode == 3 and "alice.pub" in r.stderr, "public key given as --identity → exit 3", r.stderr)
+os.chmod(wd.p("mallory.key"), 0o644)
+r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("mallory.key"), "--peer", wd.p("alice.pub"),
+         "--table", C, "--join", "email", "--out", wd.p("x")])
+t.check(r.returncode == 3 and "too open" in r.stderr, "world-readable key → exit 3", r.stderr)
+os.chmod(wd.p("mallory.key"), 0o600)
+garbage = wd.write("garbage.pub", "ssh-ed25519 AAAA not ours\n")
+r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", garbage,
+         "--table", C, "--join", "email", "--out", wd.p("x")])
+t.check(r.returncode == 3 and "garbage.pub" in r.stderr, "malformed .pub → exit 3", r.stderr)
+r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+         "--table", C, "--join", "email", "--out", wd.p("no-such-dir/out.csv")])
+t.check(r.returncode == 3 and "no-such-dir" in r.stderr, "unwritable --out fails before connecting", r.stderr)
+r = run(["keygen", "--name", "alice", "--dir", wd.path])
+t.check(r.returncode != 0 and "refusing to overwrite" in r.stderr, "keygen refuses to overwrite")
+r = run(["keygen", "--name", "bad/name", "--dir", wd.path])
+t.check(r.returncode == 2 or r.returncode == 3, "keygen rejects a bad name", r.stderr)
+
+# --- connection failures --------------------------------------------------------
+r = run(["run", "--connect", "127.0.0.1:9", "--wait", "1", "--identity", wd.p("bob.key"), "--peer",
+         wd.p("alice.pub"), "--table", C, "--join", "email", "--out", wd.p("x")])
+t.check(r.returncode == 4 and "127.0.0.1:9" in r.stderr, "nobody listening → exit 4 naming the address", r.stderr)
+
+# The connector pins the wrong key (mallory's): both sides fail, nothing written.
+lst, port = start_listener(wd, L, wd.p("wk-l.out"), ["--wait", "5"])
+con = start_connector(wd, port, C, wd.p("wk-c.out"), peer="mallory")
+con.wait(60)
+lst.wait(60)
+expect_fail("wrong pinned key (connector)", con, 4, "pinned")
+t.check(lst.code != 0 and not os.path.exists(wd.p("wk-l.out")), "wrong pinned key: listener fails, no output")
+t.check("rejected connection" in lst.early_stderr + lst.stderr, "wrong pinned key: listener logs the rejection")
+
+# Settings that disagree stop both parties before any element flows.
+for label, lx, cx, needle in (
+        ("mode mismatch", ["--mode", "intersection"], ["--mode", "cardinality"], "mode mismatch"),
+        ("reveal mismatch", ["--reveal", "both"], ["--reveal", "listener"], "reveal mismatch"),
+        ("normalize mismatch", [], ["--normalize", "none"], "different analysis")):
+    ckw = {}
+    if "--normalize" in cx:
+        ckw = {"normalize": "none"}
+        cx = []
+    ldump, cdump = wd.p("mm-l.frames"), wd.p("mm-c.frames")
+    lst, con = run_pair(wd, L, C, wd.p("mm-l.out"), wd.p("mm-c.out"), lx + ["--dump-frames", ldump],
+                        cx + ["--dump-frames", cdump], ckw=ckw)
+    expect_fail(label + " (listener)", lst, 6, needle)
+    expect_fail(label + " (connector)", con, 6, needle)
+    types = frame_types_of(open(ldump, "rb").read()) + frame_types_of(open(cdump, "rb").read())
+    t.check(set(types) <= {0x01, 0x7f}, label + ": only HELLO and ABORT frames were sent", str(types))
+
+
+ldump, cdump = wd.p("mm2-l.frames"), wd.p("mm2-c.frames")
+lst, con = run_pair(wd, L, C, wd.p("mm2-l.out"), wd.p("mm2-c.out"), ["--mode", "cardinality", "--dump-frames", ldump],
+                    ["--dump-frames", cdump])
+types = frame_types_of(open(ldump, "rb").read()) + frame_types_of(open(cdump, "rb").read())
+t.check(lst.code == 6 and con.code == 6, "mismatch: both exit 6")
+t.check(set(types) <= {0x01, 0x7f}, "mismatch: only HELLO and ABORT frames were sent", str(types))
+
+# A peer that disappears mid-run: the survivor fails cleanly with no output.
+big_l, big_c = wd.p("big-l.csv"), wd.p("big-c.csv")
+write_table(big_l, rows(range(60000)))
+write_table(big_c, rows(range(30000, 90000)))
+lst, port = start_listener(wd, big_l, wd.p("kill-l.out"), ["--threads", "1"])
+con = start_connector(wd, port, big_c, wd.p("kill-c.out"), ["--threads", "1"])
+time.sleep(1.5)
+con.proc.send_signal(signal.SIGKILL)
+con.wait(30)
+lst.wait(60)
+expect_fail("peer killed", lst, 4, "closed")
+t.check(not no_temp_files(wd.path), "peer killed: no temporary files left")
+
+# A peer that stops talking: the survivor times out.
+lst, port = start_listener(wd, big_l, wd.p("stall-l.out"), ["--timeout", "2", "--threads", "1"])
+con = start_connector(wd, port, big_c, wd.p("stall-c.out"), ["--threads", "1"])
+time.sleep(1.0)
+con.proc.send_signal(signal.SIGSTOP)
+t0 = time.time()
+lst.wait(60)
+elapsed = time.time() - t0
+con.proc.send_signal(signal.SIGCONT)
+con.proc.kill()
+con.wait(10)
+expect_fail("peer silent", lst, 4, "silent")
+t.check(elapsed < 20, "peer silent: fails within the timeout", f"{elapsed:.1f}s")
+
+# SIGTERM during a run removes the temporary output file.
+lst, port = start_listener(wd, big_l, wd.p("term-l.out"), ["--threads", "1"])
+con = start_connector(wd, port, big_c, wd.p("term-c.out"), ["--threads", "1"])
+time.sleep(1.0)
+con.proc.send_signal(signal.SIGTERM)
+con.wait(30)
+lst.wait(60)
+t.check(not os.path.exists(wd.p("term-c.out")) and not no_temp_files(wd.path),
+        "SIGTERM: no output and no temporary file", str(no_temp_files(wd.path)))
+
+wd.cleanup()
+t.finish()
