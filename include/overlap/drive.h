@@ -16,7 +16,16 @@ typedef struct {
     /* Called about once a second with the engine (may be NULL). */
     void (*tick)(void *arg);
     void *tick_arg;
+    /* Bytes already read from the connection (e.g. the peer's HELLO, read by
+     * a server before it chose the engine); they are parsed first. */
+    const uint8_t *preread;
+    size_t preread_len;
 } ovl_drive_opts;
+
+/* Reads exactly one frame (blocking up to timeout_ms) into `frame` (header
+ * included), for a server that must see the peer's HELLO before it can pick
+ * and configure an engine. */
+ovl_err ovl_read_frame(ovl_conn *c, ovl_buf *frame, int timeout_ms) OVL_MUST_USE;
 
 /* Runs until the protocol is done and every frame is written. On failure the
  * peer is sent an ABORT frame with the one-line reason (best effort). */

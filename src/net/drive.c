@@ -179,6 +179,8 @@ ovl_err ovl_drive(ovl_conn *c, const ovl_proto_ops *ops, void *proto, const ovl_
     d.last_heard = d.last_tick = now_ms();
     OVL_TRY(ovl_buf_alloc(&d.in, IN_CHUNK, IN_MAX));
     OVL_TRY(ovl_buf_alloc(&d.out, 64 * 1024, OUT_MAX));
+    if (o->preread_len > 0)
+        OVL_TRY(ovl_buf_put_bytes(&d.in, o->preread, o->preread_len));
     while (!ops->done(proto) || ovl_buf_remaining(&d.out) > 0) {
         bool moved = false;
         OVL_TRY(run_jobs(&d, &moved));
@@ -207,5 +209,39 @@ done:
     }
     ovl_buf_free(&d.in);
     ovl_buf_free(&d.out);
+    return rc;
+}
+
+ovl_err ovl_read_frame(ovl_conn *c, ovl_buf *frame, int timeout_ms)
+{
+    ovl_err rc = OVL_OK;
+    long long deadline = now_ms() + timeout_ms;
+    size_t want = OVL_FRAME_HDR;
+    ovl_buf_clear(frame);
+    /* Byte-exact reads: nothing after this frame may be consumed here. */
+    while (frame->wpos < want) {
+        size_t n = 0;
+        uint8_t *space;
+        OVL_TRY(ovl_buf_ensure(frame, want - frame->wpos));
+        space = frame->data + frame->wpos;
+        OVL_TRY(ovl_conn_read_some(c, space, want - frame->wpos, &n));
+        frame->wpos += n;
+        if (frame->wpos == OVL_FRAME_HDR && want == OVL_FRAME_HDR) {
+            const uint8_t *h = frame->data;
+            uint32_t len = (uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 8 | h[4];
+            OVL_ENSURE(len <= frame->max - OVL_FRAME_HDR, OVL_ERR_LIMIT,
+                       "peer %s announced a %u-byte first frame, cap is %zu", ovl_conn_label(c),
+                       len, frame->max - OVL_FRAME_HDR);
+            want += len;
+        }
+        if (n == 0 && frame->wpos < want) {
+            bool ready;
+            long long left = deadline - now_ms();
+            OVL_ENSURE(left > 0, OVL_ERR_TIMEOUT, "peer %s was silent for more than %d s",
+                       ovl_conn_label(c), timeout_ms / 1000);
+            OVL_TRY(ovl_conn_wait(c, false, (int)(left < 200 ? left : 200), &ready));
+        }
+    }
+done:
     return rc;
 }
