@@ -40,6 +40,18 @@ ovl_err ovl_accept(ovl_conn **out, ovl_listener *l, const ovl_identity *self,
 ovl_err ovl_accept_fd(ovl_conn **out, int fd, const char *peer_label, const ovl_identity *self,
                       const ovl_pubkey *peers, size_t npeers, int handshake_ms) OVL_MUST_USE;
 
+/* A peer pinned by fingerprint only ("SHA256:<hex>"), as policies list them. */
+typedef struct {
+    char fpr[OVL_FPR_LEN];
+    char name[OVL_NAME_MAX + 1];
+} ovl_fpr_pin;
+
+/* Like ovl_accept_fd, but accepts any peer whose key fingerprint is listed;
+ * ovl_conn_peer then holds the presented key and the listed name. */
+ovl_err ovl_accept_fd_fpr(ovl_conn **out, int fd, const char *peer_label,
+                          const ovl_identity *self, const ovl_fpr_pin *peers, size_t npeers,
+                          int handshake_ms) OVL_MUST_USE;
+
 /* Connects to "HOST:PORT", retrying refused connections until timeout_ms,
  * then runs the handshake pinning `peer`. */
 ovl_err ovl_connect(ovl_conn **out, const char *hostport, const ovl_identity *self,

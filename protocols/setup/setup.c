@@ -54,7 +54,7 @@ ovl_err ovl_hello_parse(ovl_hello *h, const uint8_t *payload, size_t len)
     h->params_len = (uint32_t)ovl_buf_remaining(&params);
     OVL_TRY(ovl_buf_expect_end(&r));
 done:
-    if (rc == OVL_ERR_MALFORMED)
+    if (rc == OVL_ERR_MALFORMED || rc == OVL_ERR_LIMIT)
         rc = ovl_err_wrap(OVL_ERR_PROTOCOL, "malformed HELLO from the peer: ");
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "overlap/error.h"
+#include "overlap/table.h"
 
 typedef struct {
     const char *name;
@@ -16,11 +17,27 @@ typedef struct {
 int ovl_cmd_keygen(int argc, char **argv);
 int ovl_cmd_run(int argc, char **argv);
 int ovl_cmd_fingerprint(int argc, char **argv);
+int ovl_cmd_policy(int argc, char **argv);
+int ovl_cmd_template(int argc, char **argv);
+int ovl_cmd_audit(int argc, char **argv);
+
+/* overlap run --mode aggregate (src/cli/run_aggregate.c), after cmd_run.c
+ * parsed the options: the runner has values == NULL. */
+typedef struct {
+    const char *listen, *connect, *identity, *peer, *table, *join, *out, *dump;
+    const char *group_by, *values;
+    ovl_norm norm;
+    bool prehashed, quiet, summary;
+    uint64_t min_rows, paillier_bits, timeout_s, wait_s, threads, max_peer;
+} ovl_agg_cli;
+int ovl_run_aggregate(const ovl_agg_cli *o);
 
 /* Prints "overlap: error: <detail>" (one line) and returns the exit status
  * for the error's category (README "Exit status"). */
 int ovl_cli_fail(ovl_err e);
 int ovl_cli_exit_code(ovl_err e);
+/* Prefixes "peer LABEL: " to the error detail unless it names the peer already. */
+ovl_err ovl_cli_peer_error(ovl_err rc, const char *label);
 /* Parses a decimal integer option in [min, max]. */
 ovl_err ovl_cli_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
                      uint64_t *out) OVL_MUST_USE;

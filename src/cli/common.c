@@ -64,3 +64,11 @@ bool ovl_cli_wants_help(int argc, char **argv)
             return true;
     return false;
 }
+
+ovl_err ovl_cli_peer_error(ovl_err rc, const char *label)
+{
+    /* Lower layers often name the peer already; say it once. */
+    if (strstr(ovl_err_detail(), label) != NULL)
+        return rc;
+    return ovl_err_wrap(rc, "peer %s: ", label);
+}

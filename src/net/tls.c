@@ -47,6 +47,8 @@ struct ovl_listener {
 typedef struct {
     const ovl_pubkey *pins; /* only during the handshake */
     size_t npins;
+    const ovl_fpr_pin *fpins; /* pins by fingerprint, after the key pins */
+    size_t nfpins;
     bool rejected;
     bool not_ed25519;
     uint8_t presented[OVL_PK_LEN];
@@ -206,6 +208,13 @@ static long match_pin(pin_state *st, X509 *cert)
     for (size_t i = 0; i < st->npins; i++)
         if (sodium_memcmp(raw, st->pins[i].pk, OVL_PK_LEN) == 0)
             return (long)i;
+    if (st->nfpins > 0) {
+        char fpr[OVL_FPR_LEN];
+        ovl_fingerprint(fpr, raw);
+        for (size_t i = 0; i < st->nfpins; i++)
+            if (strcmp(fpr, st->fpins[i].fpr) == 0)
+                return (long)(st->npins + i);
+    }
     st->rejected = true;
     return -1;
 }
@@ -358,9 +367,9 @@ static ovl_err pin_error(const ovl_conn *c)
         return ovl_err_set(OVL_ERR_AUTH, "peer %s presented a certificate without an Ed25519 key",
                            c->label);
     ovl_fingerprint(got, c->pin.presented);
-    if (c->pin.npins != 1)
+    if (c->pin.npins != 1 || c->pin.nfpins != 0)
         return ovl_err_set(OVL_ERR_AUTH, "peer %s presented key %s which is none of the %zu "
-                           "pinned keys", c->label, got, c->pin.npins);
+                           "pinned keys", c->label, got, c->pin.npins + c->pin.nfpins);
     ovl_fingerprint(want, c->pin.pins[0].pk);
     return ovl_err_set(OVL_ERR_AUTH, "peer %s presented key %s which is not the pinned key %s (%s)",
                        c->label, got, want, c->pin.pins[0].name);
@@ -441,8 +450,14 @@ static ovl_err check_peer(ovl_conn *c)
     long i = match_pin(&c->pin, SSL_get0_peer_certificate(c->ssl));
     if (i < 0)
         return pin_error(c);
-    c->peer = c->pin.pins[i];
+    if ((size_t)i < c->pin.npins) {
+        c->peer = c->pin.pins[i];
+    } else {
+        memcpy(c->peer.pk, c->pin.presented, OVL_PK_LEN);
+        snprintf(c->peer.name, sizeof c->peer.name, "%s", c->pin.fpins[(size_t)i - c->pin.npins].name);
+    }
     c->pin.pins = NULL;
+    c->pin.fpins = NULL;
     c->ready = true;
     return OVL_OK;
 }
@@ -560,6 +575,28 @@ ovl_err ovl_accept_fd(ovl_conn **out, int fd, const char *peer_label, const ovl_
         goto done;
     }
     OVL_TRY(conn_new(&c, fd, peer_label, self, peers, npeers, true));
+    OVL_TRY(conn_handshake(c, ovl_net_deadline(handshake_ms), handshake_ms));
+    *out = c;
+    c = NULL;
+done:
+    ovl_conn_close(c);
+    return rc;
+}
+
+ovl_err ovl_accept_fd_fpr(ovl_conn **out, int fd, const char *peer_label,
+                          const ovl_identity *self, const ovl_fpr_pin *peers, size_t npeers,
+                          int handshake_ms)
+{
+    ovl_err rc = OVL_OK;
+    ovl_conn *c = NULL;
+    if (ovl_net_prepare_fd(fd, true) != OVL_OK) {
+        rc = ovl_err_wrap(OVL_ERR_IO, "peer %s: ", peer_label);
+        close(fd);
+        goto done;
+    }
+    OVL_TRY(conn_new(&c, fd, peer_label, self, NULL, 0, true));
+    c->pin.fpins = peers;
+    c->pin.nfpins = npeers;
     OVL_TRY(conn_handshake(c, ovl_net_deadline(handshake_ms), handshake_ms));
     *out = c;
     c = NULL;
