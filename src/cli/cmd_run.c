@@ -16,6 +16,7 @@
 #include "overlap/pool.h"
 #include "overlap/table.h"
 #include "overlap/transport.h"
+#include "aggregate/aggregate.h"
 #include "psi/psi.h"
 
 static const char help[] =
@@ -47,6 +48,14 @@ static const char help[] =
     "                         the other party learns only the peer's set size\n"
     "  --out FILE             where your output goes (written atomically, only on success)\n"
     "  --max-peer-set N       refuse a peer announcing more identifiers (default 67108864)\n\n"
+    "aggregate (--mode aggregate; protocols/aggregate/SPEC.md):\n"
+    "  --group-by COLS        the runner: dimension columns, comma-separated (none: one\n"
+    "                         group); the runner receives the result in --out\n"
+    "  --values COL[:D],...   the contributor: numeric value columns, D decimal places\n"
+    "                         (default 0); the contributor receives nothing\n"
+    "  --min-rows N           release only groups with at least N matched identifiers\n"
+    "                         (default 10; the larger of both parties' values applies)\n"
+    "  --paillier-bits B      2048 (default) or 3072; both parties must state the same\n\n"
     "operation:\n"
     "  --threads N            worker threads (default: online cores)\n"
     "  --summary json         print one JSON object describing the run on stdout\n"
@@ -56,10 +65,19 @@ static const char help[] =
     "example:\n"
     "  overlap run --listen 127.0.0.1:7700 --identity retailer.key --peer advertiser.pub \\\n"
     "      --table purchases.csv --join email --normalize email --mode intersection \\\n"
-    "      --out matches.csv\n";
+    "      --out matches.csv\n"
+    "  overlap run --connect HOST:7700 --identity advertiser.key --peer retailer.pub \\\n"
+    "      --table impressions.csv --join email --normalize email --mode aggregate \\\n"
+    "      --group-by campaign_id --min-rows 100 --out result.csv\n"
+    "  overlap run --listen 0.0.0.0:7700 --identity retailer.key --peer advertiser.pub \\\n"
+    "      --table purchases.csv --join email --normalize email --mode aggregate \\\n"
+    "      --values purchase_amount:2,item_count --min-rows 100\n";
 
 typedef struct {
     const char *listen, *connect, *identity, *peer, *table, *join, *out, *dump;
+    const char *group_by, *values;
+    uint64_t min_rows, paillier_bits;
+    bool reveal_given;
     ovl_norm norm;
     bool prehashed, quiet, summary;
     ovl_mode mode;
@@ -117,7 +135,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     ovl_err rc = OVL_OK;
     enum { O_LISTEN = 256, O_CONNECT, O_IDENTITY, O_PEER, O_TABLE, O_JOIN, O_NORMALIZE,
            O_PREHASHED, O_MODE, O_REVEAL, O_OUT, O_SUMMARY, O_TIMEOUT, O_WAIT, O_THREADS,
-           O_MAXPEER, O_QUIET, O_DUMP, O_HELP };
+           O_MAXPEER, O_QUIET, O_DUMP, O_HELP, O_GROUPBY, O_VALUES, O_MINROWS, O_PBITS };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"connect", required_argument, NULL, O_CONNECT},
@@ -138,6 +156,10 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         {"quiet", no_argument, NULL, O_QUIET},
         {"dump-frames", required_argument, NULL, O_DUMP},
         {"help", no_argument, NULL, O_HELP},
+        {"group-by", required_argument, NULL, O_GROUPBY},
+        {"values", required_argument, NULL, O_VALUES},
+        {"min-rows", required_argument, NULL, O_MINROWS},
+        {"paillier-bits", required_argument, NULL, O_PBITS},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -148,6 +170,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     o->wait_s = 600;
     o->threads = ovl_cpu_count();
     o->max_peer = OVL_PSI_DEFAULT_MAX_PEER_SET;
+    o->min_rows = OVL_AGG_MIN_ROWS_DEFAULT;
+    o->paillier_bits = OVL_PAILLIER_BITS_DEFAULT;
     *help_only = false;
     opterr = 0;
     optind = 1;
@@ -163,7 +187,20 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         case O_NORMALIZE: OVL_TRY(ovl_norm_parse(&o->norm, optarg)); break;
         case O_PREHASHED: o->prehashed = true; break;
         case O_MODE: OVL_TRY(ovl_mode_parse(&o->mode, optarg)); break;
-        case O_REVEAL: OVL_TRY(ovl_reveal_parse(&o->reveal, optarg)); break;
+        case O_REVEAL:
+            OVL_TRY(ovl_reveal_parse(&o->reveal, optarg));
+            o->reveal_given = true;
+            break;
+        case O_GROUPBY: o->group_by = optarg; break;
+        case O_VALUES: o->values = optarg; break;
+        case O_MINROWS:
+            OVL_TRY(ovl_cli_uint("--min-rows", optarg, 1, UINT32_MAX, &o->min_rows));
+            break;
+        case O_PBITS:
+            OVL_TRY(ovl_cli_uint("--paillier-bits", optarg, 2048, 3072, &o->paillier_bits));
+            OVL_ENSURE(o->paillier_bits == 2048 || o->paillier_bits == 3072, OVL_ERR_USAGE,
+                       "--paillier-bits expects 2048 or 3072, got '%s'", optarg);
+            break;
         case O_OUT: o->out = optarg; break;
         case O_SUMMARY:
             OVL_ENSURE(strcmp(optarg, "json") == 0 || strcmp(optarg, "none") == 0, OVL_ERR_USAGE,
@@ -195,8 +232,18 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     OVL_ENSURE(o->peer, OVL_ERR_USAGE, "run: --peer PUB is required (the peer's key to pin)");
     OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table CSV is required");
     OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
-    OVL_ENSURE(o->mode != OVL_MODE_AGGREGATE, OVL_ERR_USAGE,
-               "run: --mode aggregate needs --group-by or --values (see overlap run --help)");
+    if (o->mode == OVL_MODE_AGGREGATE) {
+        OVL_ENSURE(!(o->group_by && o->values), OVL_ERR_USAGE,
+                   "run: give --group-by (the runner) or --values (the contributor), not both");
+        OVL_ENSURE(!o->reveal_given, OVL_ERR_USAGE,
+                   "run: --reveal does not apply to --mode aggregate (the runner, the party "
+                   "without --values, receives the result)");
+        OVL_ENSURE(o->values || o->out, OVL_ERR_USAGE,
+                   "run: --out FILE is required: the runner (no --values) receives the result");
+        goto done;
+    }
+    OVL_ENSURE(!o->group_by && !o->values, OVL_ERR_USAGE,
+               "run: --group-by and --values need --mode aggregate");
     ovl_role role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR;
     OVL_ENSURE(!ovl_reveal_includes(o->reveal, role) || o->out != NULL, OVL_ERR_USAGE,
                "run: --out FILE is required: this party receives output under --reveal %s",
@@ -395,7 +442,7 @@ static ovl_err execute(run_state *s, const run_opts *o)
     if (s->progress_shown)
         fputc('\n', stderr);
     if (rc != OVL_OK)
-        OVL_FAIL(ovl_err_wrap(rc, "peer %s: ", ovl_conn_label(s->conn)));
+        OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
     OVL_TRY(deliver(s, o));
 done:
     return rc;
@@ -412,6 +459,18 @@ int ovl_cmd_run(int argc, char **argv)
     if (rc == OVL_OK && help_only) {
         fputs(help, stdout);
         return 0;
+    }
+    if (rc == OVL_OK && o.mode == OVL_MODE_AGGREGATE) {
+        ovl_agg_cli a = {
+            .listen = o.listen, .connect = o.connect, .identity = o.identity, .peer = o.peer,
+            .table = o.table, .join = o.join, .out = o.out, .dump = o.dump,
+            .group_by = o.group_by, .values = o.values, .norm = o.norm,
+            .prehashed = o.prehashed, .quiet = o.quiet, .summary = o.summary,
+            .min_rows = o.min_rows, .paillier_bits = o.paillier_bits,
+            .timeout_s = o.timeout_s, .wait_s = o.wait_s, .threads = o.threads,
+            .max_peer = o.max_peer,
+        };
+        return ovl_run_aggregate(&a);
     }
     if (rc == OVL_OK)
         rc = execute(&s, &o);

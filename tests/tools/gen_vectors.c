@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "psi_vectors.h"
+#include "agg_vectors.h"
 
 int main(int argc, char **argv)
 {
@@ -15,6 +16,15 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/psi.json", argv[1]);
     json_t *doc = pv_document();
     int rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (rc != 0) {
+        fprintf(stderr, "gen_vectors: cannot write %s\n", path);
+        return 1;
+    }
+    printf("wrote %s\n", path);
+    snprintf(path, sizeof path, "%s/aggregate.json", argv[1]);
+    doc = av_document();
+    rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
     if (rc != 0) {
         fprintf(stderr, "gen_vectors: cannot write %s\n", path);

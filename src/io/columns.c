@@ -1,0 +1,452 @@
+/* overlap: group-by and value columns of an aggregate (include/overlap/columns.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/guard.h"
+#include "overlap/columns.h"
+#include "overlap/mem.h"
+
+/* ---- option syntax ---- */
+
+static ovl_err dup_range(char **out, const char *s, size_t len)
+{
+    ovl_err rc = ovl_calloc((void **)out, len + 1, 1);
+    if (rc == OVL_OK)
+        memcpy(*out, s, len);
+    return rc;
+}
+
+/* Splits arg at commas into at most cap non-empty pieces. */
+static ovl_err split_list(char ***out, size_t *n, const char *arg, size_t cap, const char *what)
+{
+    ovl_err rc = OVL_OK;
+    char **v = NULL;
+    size_t k = 0;
+    *out = NULL;
+    *n = 0;
+    if (*arg == '\0')
+        return OVL_OK;
+    OVL_TRY(ovl_calloc((void **)&v, cap, sizeof *v));
+    for (const char *p = arg;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        OVL_ENSURE(k < cap, OVL_ERR_USAGE, "%s: at most %zu columns", what, cap);
+        OVL_ENSURE(len > 0, OVL_ERR_USAGE, "%s: empty column name in '%s'", what, arg);
+        OVL_TRY(dup_range(&v[k++], p, len));
+        if (e == NULL)
+            break;
+        p = e + 1;
+    }
+    *out = v;
+    *n = k;
+    v = NULL;
+done:
+    ovl_col_names_free(v, k);
+    return rc;
+}
+
+static ovl_err check_distinct(char *const *names, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(names[i]) > OVL_COL_NAME_MAX)
+            return ovl_err_set(OVL_ERR_USAGE, "%s: a column name is longer than %u bytes", what,
+                               OVL_COL_NAME_MAX);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(names[i], names[j]) == 0)
+                return ovl_err_set(OVL_ERR_USAGE, "%s: column '%s' is named twice", what,
+                                   names[i]);
+    }
+    return OVL_OK;
+}
+
+ovl_err ovl_col_names_parse(char ***names, size_t *n, const char *arg)
+{
+    ovl_err rc = split_list(names, n, arg, OVL_GROUP_BY_MAX, "--group-by");
+    if (rc == OVL_OK && (rc = check_distinct(*names, *n, "--group-by")) != OVL_OK) {
+        ovl_col_names_free(*names, *n);
+        *names = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+void ovl_col_names_free(char **names, size_t n)
+{
+    if (names == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+static ovl_err parse_decimals(unsigned *out, const char *s)
+{
+    unsigned v = 0;
+    if (*s == '\0')
+        return ovl_err_set(OVL_ERR_USAGE, "--values: empty decimal count after ':'");
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > OVL_DECIMALS_MAX)
+            return ovl_err_set(OVL_ERR_USAGE, "--values: decimals must be 0..%u", OVL_DECIMALS_MAX);
+        v = v * 10 + (unsigned)(*s - '0');
+    }
+    if (v > OVL_DECIMALS_MAX)
+        return ovl_err_set(OVL_ERR_USAGE, "--values: decimals must be 0..%u", OVL_DECIMALS_MAX);
+    *out = v;
+    return OVL_OK;
+}
+
+ovl_err ovl_value_cols_parse(ovl_value_col **cols, size_t *n, const char *arg)
+{
+    ovl_err rc = OVL_OK;
+    char **parts = NULL;
+    size_t k = 0;
+    ovl_value_col *v = NULL;
+    *cols = NULL;
+    *n = 0;
+    OVL_TRY(split_list(&parts, &k, arg, OVL_VALUE_COLS_MAX, "--values"));
+    OVL_ENSURE(k > 0, OVL_ERR_USAGE, "--values needs at least one column");
+    OVL_TRY(ovl_calloc((void **)&v, k, sizeof *v));
+    for (size_t i = 0; i < k; i++) {
+        char *colon = strrchr(parts[i], ':');
+        if (colon != NULL) {
+            OVL_TRY(parse_decimals(&v[i].decimals, colon + 1));
+            *colon = '\0';
+            OVL_ENSURE(colon != parts[i], OVL_ERR_USAGE, "--values: empty column name in '%s'",
+                       arg);
+        }
+        v[i].name = parts[i];
+        parts[i] = NULL;
+    }
+    {
+        char *names[OVL_VALUE_COLS_MAX];
+        for (size_t i = 0; i < k; i++)
+            names[i] = v[i].name;
+        OVL_TRY(check_distinct(names, k, "--values"));
+    }
+    *cols = v;
+    *n = k;
+    v = NULL;
+done:
+    ovl_value_cols_free(v, k);
+    ovl_col_names_free(parts, k);
+    return rc;
+}
+
+void ovl_value_cols_free(ovl_value_col *cols, size_t n)
+{
+    if (cols == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(cols[i].name);
+    free(cols);
+}
+
+/* ---- exact decimals ---- */
+
+ovl_err ovl_decimal_parse(int64_t *out, const char *s, size_t len, unsigned decimals)
+{
+    const char *e = s + len;
+    bool neg = false, any = false;
+    unsigned frac = 0;
+    uint64_t mag = 0;
+    const uint64_t limit = (uint64_t)INT64_MAX + 1;
+    while (s < e && *s == ' ')
+        s++;
+    while (e > s && e[-1] == ' ')
+        e--;
+    if (s < e && (*s == '-' || *s == '+'))
+        neg = *s++ == '-';
+    for (; s < e && *s >= '0' && *s <= '9'; s++) {
+        any = true;
+        if (mag > (limit - (uint64_t)(*s - '0')) / 10)
+            return ovl_err_set(OVL_ERR_INPUT, "number out of range");
+        mag = mag * 10 + (uint64_t)(*s - '0');
+    }
+    if (!any)
+        return ovl_err_set(OVL_ERR_INPUT, "not a number");
+    if (s < e && *s == '.') {
+        s++;
+        if (s == e)
+            return ovl_err_set(OVL_ERR_INPUT, "not a number (no digit after '.')");
+        for (; s < e && *s >= '0' && *s <= '9'; s++) {
+            if (frac == decimals) {
+                if (*s != '0')
+                    return ovl_err_set(OVL_ERR_INPUT, "more than %u decimal places", decimals);
+                continue;
+            }
+            if (mag > (limit - (uint64_t)(*s - '0')) / 10)
+                return ovl_err_set(OVL_ERR_INPUT, "number out of range");
+            mag = mag * 10 + (uint64_t)(*s - '0');
+            frac++;
+        }
+    }
+    if (s != e)
+        return ovl_err_set(OVL_ERR_INPUT, "not a number");
+    for (; frac < decimals; frac++) {
+        if (mag > limit / 10)
+            return ovl_err_set(OVL_ERR_INPUT, "number out of range");
+        mag *= 10;
+    }
+    if (mag > (neg ? limit : limit - 1))
+        return ovl_err_set(OVL_ERR_INPUT, "number out of range");
+    *out = neg ? (int64_t)(0 - mag) : (int64_t)mag;
+    return OVL_OK;
+}
+
+/* |v| / 10^decimals with `decimals` fractional digits, from a magnitude. */
+static void format_mag(char *out, bool neg, unsigned __int128 mag, unsigned decimals)
+{
+    char digits[48];
+    size_t nd = 0;
+    do {
+        digits[nd++] = (char)('0' + (unsigned)(mag % 10));
+        mag /= 10;
+    } while (mag > 0);
+    while (nd <= decimals)
+        digits[nd++] = '0';
+    size_t o = 0;
+    if (neg)
+        out[o++] = '-';
+    for (size_t i = nd; i-- > 0;) {
+        out[o++] = digits[i];
+        if (i == decimals && decimals > 0)
+            out[o++] = '.';
+    }
+    out[o] = '\0';
+}
+
+void ovl_decimal_format(char *out, int64_t v, unsigned decimals)
+{
+    unsigned __int128 mag = v < 0 ? (unsigned __int128)(0 - (uint64_t)v) : (unsigned __int128)v;
+    format_mag(out, v < 0, mag, decimals);
+}
+
+void ovl_decimal_format_ratio(char *out, int64_t num, uint64_t den, unsigned decimals,
+                              unsigned extra)
+{
+    unsigned __int128 mag = num < 0 ? (unsigned __int128)(0 - (uint64_t)num)
+                                    : (unsigned __int128)num;
+    for (unsigned i = 0; i < extra; i++)
+        mag *= 10; /* |num| < 2^63 and extra <= 18 keeps this below 2^123 */
+    unsigned __int128 q = mag / den, r = mag % den;
+    /* Half to even: round up when r > den/2, or r == den/2 and q is odd. */
+    unsigned __int128 twice = r * 2;
+    if (twice > den || (twice == den && (q & 1)))
+        q++;
+    format_mag(out, num < 0 && q > 0, q, decimals + extra);
+}
+
+/* ---- per-row columns ---- */
+
+static ovl_err open_cols(ovl_csv **csv, const char *path, const char *const *names, size_t n,
+                         size_t *idx)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(ovl_csv_open(csv, path));
+    for (size_t i = 0; i < n; i++)
+        OVL_TRY(ovl_csv_col(*csv, names[i], &idx[i]));
+done:
+    return rc;
+}
+
+static ovl_err changed(const char *path)
+{
+    return ovl_err_set(OVL_ERR_INPUT, "%s changed while it was being read", path);
+}
+
+ovl_err ovl_value_table_load(ovl_value_table *t, const char *path, const ovl_value_col *cols,
+                             size_t ncols, const ovl_idtable *ids)
+{
+    ovl_err rc = OVL_OK;
+    ovl_csv *csv = NULL;
+    size_t idx[OVL_VALUE_COLS_MAX];
+    const char *names[OVL_VALUE_COLS_MAX];
+    size_t row = 0, cells;
+    bool eof = false;
+    memset(t, 0, sizeof *t);
+    OVL_ENSURE(ncols >= 1 && ncols <= OVL_VALUE_COLS_MAX, OVL_ERR_USAGE,
+               "1..%u value columns expected", OVL_VALUE_COLS_MAX);
+    for (size_t c = 0; c < ncols; c++)
+        names[c] = cols[c].name;
+    OVL_TRY(open_cols(&csv, path, names, ncols, idx));
+    OVL_ENSURE(ovl_mul_ok(ids->nrows ? ids->nrows : 1, ncols, &cells), OVL_ERR_LIMIT,
+               "%s: too many rows", path);
+    OVL_TRY(ovl_calloc((void **)&t->cells, cells, sizeof *t->cells));
+    t->nrows = ids->nrows;
+    t->ncols = ncols;
+    for (;;) {
+        OVL_TRY(ovl_csv_next(csv, &eof));
+        if (eof)
+            break;
+        if (row >= ids->nrows)
+            OVL_FAIL(changed(path));
+        for (size_t c = 0; c < ncols && ids->row_valid[row]; c++) {
+            const char *p;
+            size_t len;
+            ovl_csv_field(csv, idx[c], &p, &len);
+            if (ovl_decimal_parse(&t->cells[row * ncols + c], p, len, cols[c].decimals) != OVL_OK)
+                OVL_FAIL(ovl_err_wrap(OVL_ERR_INPUT, "%s:%zu: column '%s': ", path,
+                                      ovl_csv_line(csv), cols[c].name));
+        }
+        row++;
+    }
+    if (row != ids->nrows)
+        OVL_FAIL(changed(path));
+done:
+    ovl_csv_close(csv);
+    if (rc != OVL_OK)
+        ovl_value_table_free(t);
+    return rc;
+}
+
+void ovl_value_table_free(ovl_value_table *t)
+{
+    free(t->cells);
+    memset(t, 0, sizeof *t);
+}
+
+/* A row's dimension values, encoded as u32 length + bytes per column so that
+ * comparing two keys field by field needs no escaping. */
+typedef struct {
+    uint8_t *key;
+    size_t len;
+    uint32_t row;
+} row_key;
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int key_cmp(const void *va, const void *vb)
+{
+    const row_key *a = va, *b = vb;
+    size_t i = 0, j = 0;
+    while (i < a->len && j < b->len) {
+        uint32_t la = rd32(a->key + i), lb = rd32(b->key + j);
+        uint32_t l = la < lb ? la : lb;
+        int c = memcmp(a->key + i + 4, b->key + j + 4, l);
+        if (c != 0)
+            return c;
+        if (la != lb)
+            return la < lb ? -1 : 1;
+        i += 4 + la;
+        j += 4 + lb;
+    }
+    return (i < a->len) - (j < b->len);
+}
+
+static ovl_err row_key_make(row_key *k, const ovl_csv *csv, const size_t *idx, size_t ncols,
+                            const char *path)
+{
+    ovl_err rc = OVL_OK;
+    size_t total = 0;
+    for (size_t c = 0; c < ncols; c++) {
+        const char *p;
+        size_t len;
+        ovl_csv_field(csv, idx[c], &p, &len);
+        OVL_ENSURE(memchr(p, '\0', len) == NULL, OVL_ERR_INPUT,
+                   "%s:%zu: a group-by value contains a NUL byte", path, ovl_csv_line(csv));
+        total += 4 + len; /* fields are capped by OVL_CSV_MAX_RECORD */
+    }
+    OVL_TRY(ovl_calloc((void **)&k->key, total ? total : 1, 1));
+    k->len = total;
+    for (size_t c = 0, o = 0; c < ncols; c++) {
+        const char *p;
+        size_t len;
+        ovl_csv_field(csv, idx[c], &p, &len);
+        for (int s = 0; s < 4; s++)
+            k->key[o + (size_t)s] = (uint8_t)((uint32_t)len >> (24 - 8 * s));
+        memcpy(k->key + o + 4, p, len);
+        o += 4 + len;
+    }
+done:
+    return rc;
+}
+
+static ovl_err keys_store(ovl_group_table *t, size_t g, const row_key *k)
+{
+    ovl_err rc = OVL_OK;
+    for (size_t c = 0, o = 0; c < t->ncols; c++) {
+        uint32_t len = rd32(k->key + o);
+        OVL_TRY(dup_range(&t->keys[g * t->ncols + c], (const char *)k->key + o + 4, len));
+        o += 4 + len;
+    }
+done:
+    return rc;
+}
+
+static ovl_err group_rows(ovl_group_table *t, row_key *rk, size_t nk)
+{
+    ovl_err rc = OVL_OK;
+    size_t ng = 0;
+    qsort(rk, nk, sizeof *rk, key_cmp);
+    for (size_t i = 0; i < nk; i++)
+        ng += i == 0 || key_cmp(&rk[i - 1], &rk[i]) != 0;
+    OVL_TRY(ovl_calloc((void **)&t->keys, (ng ? ng : 1) * (t->ncols ? t->ncols : 1),
+                       sizeof *t->keys));
+    t->ngroups = ng;
+    for (size_t i = 0, g = 0; i < nk; i++) {
+        if (i > 0 && key_cmp(&rk[i - 1], &rk[i]) != 0)
+            g++;
+        if (i == 0 || key_cmp(&rk[i - 1], &rk[i]) != 0)
+            OVL_TRY(keys_store(t, g, &rk[i]));
+        t->row_group[rk[i].row] = (uint32_t)g;
+    }
+done:
+    return rc;
+}
+
+ovl_err ovl_group_table_load(ovl_group_table *t, const char *path, char *const *cols, size_t ncols,
+                             const ovl_idtable *ids)
+{
+    ovl_err rc = OVL_OK;
+    ovl_csv *csv = NULL;
+    size_t idx[OVL_GROUP_BY_MAX];
+    row_key *rk = NULL;
+    size_t nk = 0, row = 0;
+    bool eof = false;
+    memset(t, 0, sizeof *t);
+    OVL_ENSURE(ncols <= OVL_GROUP_BY_MAX, OVL_ERR_USAGE, "at most %u group-by columns",
+               OVL_GROUP_BY_MAX);
+    OVL_ENSURE(ids->nrows < UINT32_MAX, OVL_ERR_LIMIT, "%s: too many rows", path);
+    t->ncols = ncols;
+    t->nrows = ids->nrows;
+    OVL_TRY(open_cols(&csv, path, (const char *const *)cols, ncols, idx));
+    OVL_TRY(ovl_calloc((void **)&t->row_group, ids->nrows ? ids->nrows : 1, sizeof *t->row_group));
+    OVL_TRY(ovl_calloc((void **)&rk, ids->nrows ? ids->nrows : 1, sizeof *rk));
+    for (;;) {
+        OVL_TRY(ovl_csv_next(csv, &eof));
+        if (eof)
+            break;
+        if (row >= ids->nrows)
+            OVL_FAIL(changed(path));
+        t->row_group[row] = UINT32_MAX;
+        if (ids->row_valid[row]) {
+            OVL_TRY(row_key_make(&rk[nk], csv, idx, ncols, path));
+            rk[nk++].row = (uint32_t)row;
+        }
+        row++;
+    }
+    if (row != ids->nrows)
+        OVL_FAIL(changed(path));
+    OVL_TRY(group_rows(t, rk, nk));
+done:
+    for (size_t i = 0; i < nk; i++)
+        free(rk[i].key);
+    free(rk);
+    ovl_csv_close(csv);
+    if (rc != OVL_OK)
+        ovl_group_table_free(t);
+    return rc;
+}
+
+void ovl_group_table_free(ovl_group_table *t)
+{
+    if (t->keys != NULL)
+        for (size_t i = 0; i < t->ngroups * t->ncols; i++)
+            free(t->keys[i]);
+    free(t->keys);
+    free(t->row_group);
+    memset(t, 0, sizeof *t);
+}

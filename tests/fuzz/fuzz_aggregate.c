@@ -1,0 +1,108 @@
+/* Fuzzes the aggregate engine as a hostile peer would: after a valid HELLO
+ * from an honest seeded peer, the input's frames are fed one by one, with the
+ * engine's jobs run and its output drained between frames as the driver
+ * does. Nothing may crash or leak; every error must name the peer's fault;
+ * a failed session stays failed. Input layout: tests/fuzz/agg_fuzz.h. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sanitizer/lsan_interface.h>
+
+#include "agg_fuzz.h"
+#include "overlap/buf.h"
+#include "overlap/group.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool peer_fault(ovl_err e)
+{
+    return e == OVL_ERR_PROTOCOL || e == OVL_ERR_POLICY || e == OVL_ERR_LIMIT;
+}
+
+static bool check(ovl_err e)
+{
+    if (e != OVL_OK && !peer_fault(e))
+        abort();
+    return e == OVL_OK;
+}
+
+/* Runs every job and drains every frame; false once the engine failed. */
+static bool pump(ovl_agg *a, ovl_buf *sink)
+{
+    for (int round = 0; round < 256; round++) {
+        bool moved = false, have = true;
+        ovl_job *j;
+        ovl_err e;
+        while ((e = ovl_agg_ops.job_take(a, &j)) == OVL_OK && j != NULL) {
+            j->rc = OVL_OK;
+            j->run(j);
+            moved = true;
+            if ((e = ovl_agg_ops.job_finish(a, j)) != OVL_OK)
+                break;
+        }
+        if (!check(e))
+            return false;
+        while (have) {
+            ovl_buf_clear(sink);
+            if (!check(ovl_agg_ops.pull(a, sink, &have)))
+                return false;
+            moved |= have;
+        }
+        if (!moved)
+            break;
+    }
+    return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static af_world w;
+    static bool ready;
+    if (!ready) {
+        if (ovl_crypto_init() != OVL_OK)
+            abort();
+        /* The key lives for the whole process inside sodium_malloc memory,
+         * which LeakSanitizer does not scan: its tables are not leaks. */
+        __lsan_disable();
+        af_world_init(&w);
+        __lsan_enable();
+        ready = true;
+    }
+    if (size < 1)
+        return 0;
+    bool contributor = data[0] & 1;
+    ovl_agg *target = af_engine(&w, contributor), *honest = af_engine(&w, !contributor);
+    ovl_buf sink, in;
+    bool have = false;
+    if (ovl_buf_alloc(&sink, 4096, OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD + 4096) != OVL_OK ||
+        ovl_agg_ops.pull(honest, &sink, &have) != OVL_OK || !have ||
+        ovl_agg_ops.feed(target, sink.data[0], sink.data + OVL_FRAME_HDR,
+                         sink.wpos - OVL_FRAME_HDR) != OVL_OK)
+        abort();
+    ovl_buf_reader(&in, data + 1, size - 1);
+    bool alive = pump(target, &sink);
+    while (alive && ovl_agg_ops.wants_input(target)) {
+        uint8_t type;
+        ovl_buf payload;
+        bool complete;
+        if (ovl_frame_parse(&in, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) != OVL_OK ||
+            !complete)
+            break;
+        alive = check(ovl_agg_ops.feed(target, type, ovl_buf_rptr(&payload),
+                                       ovl_buf_remaining(&payload))) &&
+                pump(target, &sink);
+    }
+    if (!alive) {
+        /* A failed session stays failed. */
+        ovl_job *j = NULL;
+        have = false;
+        if (ovl_agg_ops.pull(target, &sink, &have) == OVL_OK || have ||
+            ovl_agg_ops.job_take(target, &j) == OVL_OK || ovl_agg_ops.done(target))
+            abort();
+    }
+    ovl_buf_free(&sink);
+    ovl_agg_free(target);
+    ovl_agg_free(honest);
+    return 0;
+}
