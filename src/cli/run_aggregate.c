@@ -301,7 +301,7 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
     if (s->progress_shown)
         fputc('\n', stderr);
     if (rc != OVL_OK)
-        OVL_FAIL(ovl_err_wrap(rc, "peer %s: ", ovl_conn_label(s->conn)));
+        OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
     if (o->values == NULL)
         OVL_TRY(write_result(s, o));
     else if (o->out && !o->quiet)

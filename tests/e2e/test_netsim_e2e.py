@@ -239,7 +239,14 @@ def clean_failure(run, killed=None, codes=(4, 5)):
         t.check(not os.path.exists(run.files[out]), f"{run.name}: {who} leaves no output file")
     t.check(failures > 0, f"{run.name}: the fault ended the run",
             f"listener {run.lcode}, connector {run.ccode}")
-    t.check(not no_temp_files(wd.path), f"{run.name}: no temporary files left")
+    # SIGKILL cannot be caught: a party killed while writing its result may
+    # leave its hidden temporary file (never the output itself). Survivors may not.
+    mine = tuple("." + os.path.basename(run.files[k]) + ".tmp." for k in ("lout", "cout"))
+    left = [f for f in no_temp_files(wd.path) if f.startswith(mine)]
+    if killed is not None:
+        killed_out = os.path.basename(run.files["lout" if killed == "listener" else "cout"])
+        left = [f for f in left if not f.startswith("." + killed_out + ".tmp.")]
+    t.check(not left, f"{run.name}: no temporary files left", str(left))
 
 
 def scenario(name, proxy=(), timeout=10, expect="ok", deadline=None, kill_who=None,
