@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from e2e import BIN, TOOLS, Checks, Workdir, no_temp_files, one_line_error, write_table
 
 HOSTILE = os.path.join(TOOLS, "hostile_peer")
+HOSTILE_AGG = os.path.join(TOOLS, "hostile_contributor")
 TIMEOUT = 5           # the honest party's --timeout
 DEADLINE = 60         # wall-clock bound for any single case (ASan build, 2 cores)
 RSS_CAP_KB = 300 * 1024
@@ -28,11 +29,11 @@ write_table(table, [[f"user{i}@example.com", str(i)] for i in range(100)])
 class Honest:
     """One honest overlap run; reaped with wait4 for its peak RSS."""
 
-    def __init__(self, label, role, port=None, extra=()):
+    def __init__(self, label, role, port=None, extra=(), table_path=None):
         self.out = wd.p(f"{label}.out")
         self.err_path = wd.p(f"{label}.err")
         args = [BIN, "run", "--identity", wd.p("alice.key"), "--peer", wd.p("bob.pub"),
-                "--table", table, "--join", "email", "--normalize", "email", "--out", self.out,
+                "--table", table_path or table, "--join", "email", "--normalize", "email", "--out", self.out,
                 "--timeout", str(TIMEOUT), "--wait", "30", "--quiet", "--threads", "2"]
         args += ["--listen", "127.0.0.1:0"] if role == "listener" else \
             ["--connect", f"127.0.0.1:{port}"]
@@ -76,24 +77,25 @@ class Honest:
         return self
 
 
-def hostile(case, extra=(), listen=None, port=None):
-    args = [HOSTILE, "--case", case, "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+def hostile(case, extra=(), listen=None, port=None, binary=HOSTILE):
+    args = [binary, "--case", case, "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
             "--timeout", "30"]
     args += ["--listen", listen] if listen else ["--connect", f"127.0.0.1:{port}"]
     return subprocess.Popen(args + list(extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)
 
 
-def run_case(case, want, code, extra=(), honest_role="listener"):
+def run_case(case, want, code, extra=(), honest_role="listener", honest_extra=(),
+             table_path=None, binary=HOSTILE):
     """Runs the honest party against hostile `case`; checks error, exit, time, output, memory."""
     if honest_role == "listener":
-        h = Honest(case, "listener")
+        h = Honest(case, "listener", extra=honest_extra, table_path=table_path)
         port = h.port()
         if not t.check(port is not None, f"{case}: honest listener starts", h.stderr()):
             h.proc.kill()
             h.wait()
             return None
-        hp = hostile(case, extra, port=port)
+        hp = hostile(case, extra, port=port, binary=binary)
     else:
         hp = hostile(case, extra, listen="127.0.0.1:0")
         line = hp.stderr.readline()
@@ -167,6 +169,23 @@ run_case("honest", None, 0, extra=["--record", rec])
 t.check(os.path.getsize(rec) > 0, "replay: earlier session recorded")
 run_case("replay", r"the peer sent tags for elements it has not been sent", 5,
          extra=["--replay", rec])
+
+# Aggregates: a hostile contributor sends malformed Paillier material to an
+# honest runner, which must reject it before using it.
+agg_table = wd.p("runner.csv")
+write_table(agg_table, [[f"user{i}@example.com", f"g{i % 3}"] for i in range(100)],
+            header=("email", "g"))
+AGG = ["--mode", "aggregate", "--group-by", "g", "--min-rows", "1"]
+CT_BAD = r"ciphertext"
+for case, want, code in (
+        ("ct_zero", CT_BAD, 5),
+        ("ct_range", CT_BAD, 5),
+        ("ct_noninvertible", CT_BAD, 5),
+        ("ct_truncated", r"VALUES", 5),
+        ("key_even", r"(public key|modulus)", 5),
+        ("share_range", r"share", 5)):
+    run_case(case, want, code, honest_extra=AGG, table_path=agg_table, binary=HOSTILE_AGG)
+run_case("honest", None, 0, honest_extra=AGG, table_path=agg_table, binary=HOSTILE_AGG)
 
 wd.cleanup()
 t.finish()
