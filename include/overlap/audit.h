@@ -1,0 +1,114 @@
+/* overlap: the owner's append-only, hash-chained, signed audit log, and the
+ * per-peer budget and differencing checks computed from it.
+ *
+ * File: one JSON object per line (see README "Audit log"). Entry i carries
+ * prev = hash of entry i-1 (32 zero bytes for the first), and
+ *   hash_i = SHA-256("overlap-audit-entry-v1" || canonical bytes of entry i without sig)
+ *   sig_i  = Ed25519(owner key, "overlap-audit-sig-v1" || hash_i)
+ * A sidecar FILE.head (seq, hash, signature of the last entry) lets verify
+ * notice entries cut off the end. Appends take an exclusive lock on the file,
+ * so concurrent sessions of one server serialise. */
+#ifndef OVERLAP_AUDIT_H
+#define OVERLAP_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "overlap/error.h"
+#include "overlap/identity.h"
+#include "overlap/policy.h"
+#include "overlap/proto.h"
+#include "overlap/template.h"
+
+#define OVL_AUDIT_MAX_BYTES (256u << 20) /* whole file */
+#define OVL_AUDIT_MAX_LINE (64u * 1024u)
+#define OVL_AUDIT_MAX_REASON 400u
+
+typedef enum {
+    OVL_OUTCOME_OK = 1,      /* completed */
+    OVL_OUTCOME_REFUSED = 2, /* refused by a policy (ours or the peer's) */
+    OVL_OUTCOME_FAILED = 3   /* started, then failed */
+} ovl_outcome;
+
+const char *ovl_outcome_name(ovl_outcome o);
+
+typedef struct {
+    char *name;
+    char *value;
+} ovl_audit_param;
+
+typedef struct {
+    uint64_t seq;  /* 1-based, assigned by append */
+    uint64_t time; /* unix seconds */
+    char peer[OVL_FPR_LEN];
+    ovl_mode mode;
+    bool has_template;
+    uint8_t template_hash[OVL_HASH_LEN];
+    uint8_t analysis[OVL_HASH_LEN]; /* ovl_agreement.analysis_id: what budgets and
+                                       differencing group runs by */
+    ovl_audit_param *params;
+    size_t nparams;
+    uint64_t local_set, peer_set; /* distinct identifiers (after local filters) */
+    uint64_t groups_released, groups_suppressed;
+    ovl_outcome outcome;
+    char reason[OVL_AUDIT_MAX_REASON]; /* the refusal or failure message, or "" */
+    bool has_transcript;
+    uint8_t transcript[OVL_HASH_LEN];
+    bool has_peer_sig; /* the peer's co-signature of the transcript hash */
+    uint8_t peer_sig[OVL_SIG_LEN];
+    /* set by append / read from the file */
+    uint8_t prev[OVL_HASH_LEN];
+    uint8_t signer[OVL_PK_LEN];
+    uint8_t sig[OVL_SIG_LEN];
+    uint8_t hash[OVL_HASH_LEN];
+} ovl_audit_entry;
+
+typedef struct {
+    ovl_audit_entry *entries;
+    size_t n;
+} ovl_audit_log;
+
+/* Copies params into the entry (it owns them afterwards). */
+ovl_err ovl_audit_entry_set_params(ovl_audit_entry *e, const ovl_param_value *vals,
+                                   size_t n) OVL_MUST_USE;
+void ovl_audit_entry_clear(ovl_audit_entry *e);
+
+/* Appends e (its seq, prev, signer, sig and hash are filled in) under an
+ * exclusive lock, fsyncs, and updates PATH.head. Creates the file (0600) if
+ * absent. Refuses to append to a log whose last entry is not signed by `id`. */
+ovl_err ovl_audit_append(const char *path, const ovl_identity *id,
+                         ovl_audit_entry *e) OVL_MUST_USE;
+
+/* Reads and fully verifies a log: line syntax, sequence, chain, signatures,
+ * the head sidecar (when present) and, where given, that the signer is
+ * `owner` and co-signatures verify against one of `peers`. A missing file is
+ * an empty log. On failure the detail names the first broken entry:
+ *   retail.audit:7: entry 7: prev does not match entry 6 (edited, deleted or reordered) */
+ovl_err ovl_audit_load(ovl_audit_log *out, const char *path, const ovl_pubkey *owner,
+                       const ovl_pubkey *peers, size_t npeers) OVL_MUST_USE;
+/* Same over bytes in memory (no head sidecar); for tests and fuzzing. */
+ovl_err ovl_audit_parse(ovl_audit_log *out, const char *label, const char *text, size_t len,
+                        const ovl_pubkey *owner, const ovl_pubkey *peers,
+                        size_t npeers) OVL_MUST_USE;
+void ovl_audit_log_free(ovl_audit_log *log);
+
+/* The bytes both peers sign over a completed run's transcript hash. */
+#define OVL_COSIGN_TAG "overlap-transcript-cosign-v1"
+size_t ovl_audit_cosign_msg(uint8_t *out, size_t cap, const uint8_t transcript[OVL_HASH_LEN]);
+
+/* ---- Differencing defences (budget.c) ---- */
+
+/* Refuses (OVL_ERR_POLICY, "budget: ...") when the peer already used its
+ * runs in the 24 hours before `now`: all analyses, or this analysis_id.
+ * Refused entries do not count. */
+ovl_err ovl_budget_check(const ovl_policy *pol, const ovl_audit_log *log, const char *peer_fpr,
+                         const uint8_t analysis[OVL_HASH_LEN], uint64_t now) OVL_MUST_USE;
+/* With differencing.refuse_small_differences: refuses when an earlier
+ * completed run of the same analysis with the same peer had a local or peer
+ * set size differing from these by more than 0 and less than min_rows. */
+ovl_err ovl_differencing_check(const ovl_policy *pol, const ovl_audit_log *log,
+                               const char *peer_fpr, const uint8_t analysis[OVL_HASH_LEN],
+                               uint64_t local_set, uint64_t peer_set) OVL_MUST_USE;
+
+#endif

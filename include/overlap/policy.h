@@ -1,0 +1,147 @@
+/* overlap: a data owner's policy for one table (analysis rules).
+ *
+ * One JSON file per owner and table. Everything not allowed is refused.
+ * Unknown keys, duplicate keys, wrong types and out-of-range values are
+ * errors naming the file and the key path, e.g.
+ *   retail.policy.json: aggregation.min_rows: must be an integer from 2 to 100000
+ *
+ * Schema (every key shown is required unless marked optional):
+ * {
+ *   "version": 1,
+ *   "table": {
+ *     "name": "purchases",            templates name the table by this (FROM purchases AS p)
+ *     "file": "purchases.csv",        optional: the CSV it describes
+ *     "columns": ["email", ...]       every column of the table; all other lists are subsets
+ *   },
+ *   "join": [                         columns usable as join keys
+ *     {"column": "email", "normalize": "email"|"phone"|"none", "prehashed": false}
+ *   ],
+ *   "peers": [                        who may connect at all
+ *     {"name": "advertiser", "fingerprint": "SHA256:<64 hex>"}
+ *   ],
+ *   "list": {                         intersection mode (row-level output)
+ *     "allowed": false,
+ *     "columns": [],                  this table's columns the partner's output may contain
+ *     "receivers": []                 fingerprints of peers that may receive output
+ *   },
+ *   "aggregation": {                  every aggregate: ad-hoc or from a template
+ *     "adhoc": false,                 may a peer ask for an aggregate without a template
+ *     "functions": ["COUNT", "COUNT_DISTINCT", "SUM", "AVG"],
+ *     "dimensions": [],               columns usable in GROUP BY and WHERE
+ *     "aggregates": [],               columns usable inside SUM / AVG
+ *     "min_rows": 100,                2..100000: smaller output groups are suppressed
+ *     "receivers": [],                fingerprints of peers that may receive results
+ *     "allow_cardinality": false      may the intersection size be revealed
+ *   },
+ *   "custom": {                       analysis templates this owner approved
+ *     "templates": [{"name": "attribution", "sha256": "<64 hex canonical hash>"}]
+ *   },
+ *   "budget": {                       optional; absent = no limit
+ *     "runs_per_day": 20,             per peer, rolling 24 hours, 1..1000000
+ *     "runs_per_template_per_day": 5  per peer and analysis, 1..1000000
+ *   },
+ *   "differencing": {"refuse_small_differences": true}   optional, default false
+ * }
+ * The owner itself may always receive output of its own runs; whether the
+ * peer accepts that is the peer's policy's business. */
+#ifndef OVERLAP_POLICY_H
+#define OVERLAP_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "overlap/error.h"
+#include "overlap/identity.h"
+#include "overlap/table.h"
+
+#define OVL_POLICY_MAX_BYTES (1u << 20)
+#define OVL_POLICY_MAX_LIST 1024u  /* entries in any one list */
+#define OVL_POLICY_MAX_NAME 256u   /* bytes in a column, table or peer name */
+#define OVL_MIN_ROWS_LO 2u
+#define OVL_MIN_ROWS_HI 100000u
+#define OVL_BUDGET_MAX 1000000u
+#define OVL_HASH_LEN 32
+
+/* Aggregate functions, as bits so a policy can hold a set of them. */
+typedef enum {
+    OVL_FN_COUNT = 1,
+    OVL_FN_COUNT_DISTINCT = 2,
+    OVL_FN_SUM = 4,
+    OVL_FN_AVG = 8
+} ovl_aggfn;
+
+const char *ovl_aggfn_name(ovl_aggfn f); /* "COUNT", "COUNT_DISTINCT", "SUM", "AVG" */
+
+typedef struct {
+    char *column;
+    ovl_norm norm;
+    bool prehashed;
+} ovl_policy_join;
+
+typedef struct {
+    char *name;
+    char fpr[OVL_FPR_LEN];
+} ovl_policy_peer;
+
+typedef struct {
+    char *name;
+    uint8_t hash[OVL_HASH_LEN];
+} ovl_policy_template;
+
+typedef struct {
+    char **items;
+    size_t n;
+} ovl_strlist;
+
+typedef struct {
+    char *label; /* the file name, for messages */
+    char *table_name;
+    char *table_file; /* NULL if absent */
+    ovl_strlist columns;
+    ovl_policy_join *join;
+    size_t njoin;
+    ovl_policy_peer *peers;
+    size_t npeers;
+    struct {
+        bool allowed;
+        ovl_strlist columns;
+        ovl_strlist receivers;
+    } list;
+    struct {
+        bool adhoc;
+        unsigned functions; /* ovl_aggfn bits */
+        ovl_strlist dimensions;
+        ovl_strlist aggregates;
+        uint64_t min_rows;
+        ovl_strlist receivers;
+        bool allow_cardinality;
+    } aggregation;
+    ovl_policy_template *templates;
+    size_t ntemplates;
+    bool has_budget;
+    uint64_t runs_per_day, runs_per_template_per_day;
+    bool refuse_small_differences;
+} ovl_policy;
+
+/* Parses policy JSON; `label` names the file in errors (OVL_ERR_INPUT). */
+ovl_err ovl_policy_parse(ovl_policy **out, const char *label, const char *text,
+                         size_t len) OVL_MUST_USE;
+ovl_err ovl_policy_load(ovl_policy **out, const char *path) OVL_MUST_USE;
+void ovl_policy_free(ovl_policy *p);
+
+bool ovl_strlist_has(const ovl_strlist *l, const char *s);
+/* The peer entry with this fingerprint, or NULL. */
+const ovl_policy_peer *ovl_policy_peer_find(const ovl_policy *p, const char *fpr);
+const ovl_policy_join *ovl_policy_join_find(const ovl_policy *p, const char *column);
+/* The name under which this policy approved a template hash, or NULL. */
+const char *ovl_policy_template_find(const ovl_policy *p, const uint8_t hash[OVL_HASH_LEN]);
+
+/* A policy for the table with these columns that allows nothing, as JSON text
+ * (caller frees). */
+ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *table_file,
+                            const char *const *columns, size_t ncolumns) OVL_MUST_USE;
+/* A plain-words explanation of what the policy allows (caller frees). */
+ovl_err ovl_policy_explain(char **out, const ovl_policy *p) OVL_MUST_USE;
+
+#endif

@@ -1,0 +1,134 @@
+/* overlap: analysis templates, a small SQL dialect that maps onto the PSI
+ * and aggregate protocols (grammar in README "Policies, templates and audit").
+ *
+ * Parsing yields a plan: which party (table alias) filters which of its
+ * columns how (run locally before blinding), the group-by columns (one
+ * party, the "group side"), the aggregated columns and functions (the other
+ * party, the "value side"), and the HAVING threshold. Errors point at
+ * line:column and quote the construct, e.g.
+ *   attribution.sql:4:12: SUM(a.x * b.y): expressions inside aggregates cannot be computed privately
+ *
+ * The canonical form re-renders the parsed template (keywords upper-case,
+ * single spaces, comments dropped, parameter declarations sorted); its
+ * SHA-256 is the template hash that owners approve. */
+#ifndef OVERLAP_TEMPLATE_H
+#define OVERLAP_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "overlap/error.h"
+#include "overlap/policy.h"
+
+#define OVL_TPL_MAX_BYTES (64u * 1024u)
+#define OVL_TPL_MAX_ITEMS 64u      /* select items, filters, params, IN values each */
+#define OVL_TPL_MAX_IDENT 128u     /* bytes in an identifier */
+#define OVL_TPL_MAX_LITERAL 256u   /* bytes in a literal or parameter value */
+
+typedef enum {
+    OVL_PARAM_STRING = 1,
+    OVL_PARAM_INTEGER,
+    OVL_PARAM_DECIMAL,
+    OVL_PARAM_DATE
+} ovl_param_type;
+
+const char *ovl_param_type_name(ovl_param_type t);
+
+typedef struct {
+    char *name;
+    ovl_param_type type;
+    char **allowed; /* canonical values; nallowed == 0: any value of the type */
+    size_t nallowed;
+} ovl_tpl_param;
+
+typedef enum {
+    OVL_CMP_EQ = 1,
+    OVL_CMP_NE,
+    OVL_CMP_LT,
+    OVL_CMP_LE,
+    OVL_CMP_GT,
+    OVL_CMP_GE,
+    OVL_CMP_BETWEEN, /* values[0] <= x <= values[1] */
+    OVL_CMP_IN       /* x equals one of values */
+} ovl_cmp_op;
+
+/* A literal (type from its spelling: 'text' string, 12 integer, 1.5
+ * decimal, DATE '2026-07-01' date) or a :parameter (type from its declaration). */
+typedef struct {
+    bool is_param;
+    ovl_param_type type;
+    char *text; /* literal value (unquoted) or parameter name */
+} ovl_tpl_value;
+
+typedef struct {
+    int party; /* 0 or 1: index into ovl_template.table/alias */
+    char *column;
+    ovl_cmp_op op;
+    ovl_tpl_value *values;
+    size_t nvalues;
+} ovl_tpl_filter;
+
+typedef struct {
+    int party;
+    char *column;
+    char *output; /* output column name (AS, or the column name) */
+} ovl_tpl_dim;
+
+typedef struct {
+    ovl_aggfn fn;
+    int party;    /* -1 for COUNT(*) */
+    char *column; /* NULL for COUNT(*) */
+    char *output;
+} ovl_tpl_agg;
+
+typedef struct {
+    char *label;
+    char *table[2]; /* table names as written in FROM / JOIN */
+    char *alias[2];
+    char *join_column[2];
+    ovl_tpl_param *params;
+    size_t nparams;
+    ovl_tpl_filter *filters;
+    size_t nfilters;
+    ovl_tpl_dim *dims; /* in SELECT order; all of one party */
+    size_t ndims;
+    ovl_tpl_agg *aggs;
+    size_t naggs;
+    int group_party; /* party of the dimensions; -1 without GROUP BY */
+    int value_party; /* party of SUM/AVG columns; -1 when there are none */
+    uint64_t threshold; /* HAVING COUNT(...) >= k; 0 without HAVING */
+    unsigned functions; /* ovl_aggfn bits used */
+    char *canonical;
+    uint8_t hash[OVL_HASH_LEN];
+} ovl_template;
+
+/* A supplied parameter value (--param name=value). */
+typedef struct {
+    const char *name;
+    const char *value;
+} ovl_param_value;
+
+ovl_err ovl_template_parse(ovl_template **out, const char *label, const char *text,
+                           size_t len) OVL_MUST_USE;
+ovl_err ovl_template_load(ovl_template **out, const char *path) OVL_MUST_USE;
+void ovl_template_free(ovl_template *t);
+
+/* Index (0/1) of the party reading `table_name`, or -1. */
+int ovl_template_party(const ovl_template *t, const char *table_name);
+
+/* Checks supplied values against the declarations: every declared parameter
+ * given exactly once, nothing undeclared, each value of its type and in its
+ * allowed list. OVL_ERR_POLICY naming the parameter. */
+ovl_err ovl_template_check_params(const ovl_template *t, const ovl_param_value *vals,
+                                  size_t n) OVL_MUST_USE;
+/* Validates one value against a type (used for parameters and allowed lists). */
+bool ovl_param_value_ok(ovl_param_type type, const char *value);
+
+/* Evaluates a filter on one cell of the filtering party's table. Numeric and
+ * date comparisons treat a cell that is not of the type as not matching.
+ * Parameters must have been checked with ovl_template_check_params. */
+ovl_err ovl_tpl_filter_match(const ovl_tpl_filter *f, const ovl_param_value *vals, size_t n,
+                             const char *cell, size_t cell_len, bool *match) OVL_MUST_USE;
+
+#endif

@@ -1,0 +1,138 @@
+/* overlap: template approvals and the verifier that checks a requested
+ * analysis against an owner's policy before any data-derived byte is sent.
+ *
+ * Flow at each peer that has a policy (wired into run/serve):
+ *   1. collect the template's approvals (ovl_approvals_collect),
+ *   2. ovl_verify_request(policy, peer fingerprint, request) -> allow, or
+ *      OVL_ERR_POLICY "retail.policy.json: <rule>: <what was refused>",
+ *      and this owner's terms (its min_rows, cardinality permission),
+ *   3. exchange terms with the peer (ovl_owner_terms_encode/decode),
+ *   4. ovl_agreement_make(request, all owners' terms) -> effective settings:
+ *      threshold = max(HAVING or requested threshold, every owner's min_rows),
+ *   5. bind ovl_agreement_encode() into HELLO params: both sides must produce
+ *      identical bytes, so any disagreement stops the session. */
+#ifndef OVERLAP_VERIFIER_H
+#define OVERLAP_VERIFIER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "overlap/buf.h"
+#include "overlap/error.h"
+#include "overlap/identity.h"
+#include "overlap/policy.h"
+#include "overlap/proto.h"
+#include "overlap/template.h"
+
+/* ---- Approvals (approval.c) ----
+ * An approval file TEMPLATE.NAME.sig holds one line:
+ *   overlap-approval-v1 ed25519 <64 hex public key> <64 hex template hash> <128 hex signature> <name>
+ * signature = Ed25519(key, "overlap-template-approval-v1" || 0x00 || template hash). */
+#define OVL_APPROVAL_TAG "overlap-template-approval-v1"
+#define OVL_APPROVALS_MAX 8u
+
+typedef struct {
+    char fpr[OVL_APPROVALS_MAX][OVL_FPR_LEN]; /* keys whose approval verified */
+    size_t n;
+} ovl_approvals;
+
+/* Signs hash and writes TEMPLATE.NAME.sig (replacing an older approval by the
+ * same name atomically); the path written goes to out_path. */
+ovl_err ovl_approval_write(const char *tpl_path, const ovl_identity *id,
+                           const uint8_t hash[OVL_HASH_LEN], char *out_path,
+                           size_t out_cap) OVL_MUST_USE;
+/* Checks one approval file: it must be signed by `key`, for `hash`.
+ * OVL_ERR_AUTH for a bad signature or another key, OVL_ERR_POLICY for an
+ * approval of another template, OVL_ERR_INPUT for a malformed file. */
+ovl_err ovl_approval_verify_text(const char *label, const char *text, size_t len,
+                                 const uint8_t hash[OVL_HASH_LEN],
+                                 const ovl_pubkey *key) OVL_MUST_USE;
+/* For each key, reads TEMPLATE.<key name>.sig if present and adds the key's
+ * fingerprint when it verifies. A missing file is not an error (the verifier
+ * refuses later, naming whose approval is missing); a present but forged,
+ * malformed or foreign approval is. */
+ovl_err ovl_approvals_collect(ovl_approvals *out, const char *tpl_path,
+                              const uint8_t hash[OVL_HASH_LEN], const ovl_pubkey *keys,
+                              size_t nkeys) OVL_MUST_USE;
+
+/* ---- Requests ---- */
+
+/* Which part of an ad-hoc aggregate this owner's table plays. */
+typedef enum { OVL_SIDE_GROUP = 1, OVL_SIDE_VALUES = 2 } ovl_side;
+
+typedef struct {
+    ovl_aggfn fn;
+    const char *column; /* the value side's column; NULL for COUNT */
+} ovl_value_req;
+
+#define OVL_RECEIVERS_MAX 2u
+
+typedef struct {
+    ovl_mode mode;
+    /* A template run (mode must be OVL_MODE_AGGREGATE): */
+    const ovl_template *tpl;
+    const ovl_param_value *params;
+    size_t nparams;
+    const ovl_approvals *approvals;
+    /* Ad-hoc requests: */
+    const char *join_column; /* this owner's join column */
+    ovl_norm norm;           /* the normalisation both sides state */
+    bool prehashed;
+    ovl_side side;                  /* aggregate: this owner's role */
+    const char *const *group_by;    /* the group side's columns */
+    size_t ngroup_by;
+    const ovl_value_req *values;    /* the value side's columns and functions */
+    size_t nvalues;
+    const char *const *list_columns; /* intersection: this owner's columns in the partner's output */
+    size_t nlist_columns;
+    uint64_t threshold; /* requested minimum rows per group (0: the owners' minimum) */
+    /* Both kinds: */
+    const char *receivers[OVL_RECEIVERS_MAX]; /* fingerprints of output receivers */
+    size_t nreceivers;
+    bool reveals_cardinality; /* the intersection size is output (cardinality mode,
+                                 or a total alongside an aggregate) */
+} ovl_request;
+
+/* What one owner's policy contributes to the agreed settings. */
+typedef struct {
+    uint64_t min_rows;      /* 0 for a party without a policy */
+    bool allow_cardinality;
+    bool has_policy;
+} ovl_owner_terms;
+
+#define OVL_TERMS_LEN 10u
+ovl_err ovl_owner_terms_encode(ovl_buf *out, const ovl_owner_terms *t) OVL_MUST_USE;
+ovl_err ovl_owner_terms_decode(ovl_owner_terms *t, ovl_buf *in) OVL_MUST_USE;
+
+/* Checks req against pol for a session with the peer `peer_fpr`, seen from
+ * the owner `self_fpr`. Allows (OVL_OK, *terms filled) or refuses with
+ * OVL_ERR_POLICY and a one-line message "<policy>: <rule>: <what>". */
+ovl_err ovl_verify_request(ovl_owner_terms *terms, const ovl_policy *pol, const char *self_fpr,
+                           const char *peer_fpr, const ovl_request *req) OVL_MUST_USE;
+
+/* The effective, agreed settings of a run. */
+typedef struct {
+    ovl_mode mode;
+    bool has_template;
+    uint8_t template_hash[OVL_HASH_LEN];
+    uint64_t threshold;
+    char receivers[OVL_RECEIVERS_MAX][OVL_FPR_LEN]; /* sorted */
+    size_t nreceivers;
+    bool reveals_cardinality;
+    uint8_t analysis_id[OVL_HASH_LEN]; /* template hash, or hash of the ad-hoc request:
+                                          the key budgets and differencing use */
+    uint8_t *encoding; /* canonical bytes to bind into HELLO params */
+    size_t encoding_len;
+} ovl_agreement;
+
+#define OVL_AGREEMENT_MAX 16384u
+
+/* Combines the request with every owner's terms (strictest wins) into the
+ * effective settings and their canonical encoding. OVL_ERR_POLICY if an
+ * owner forbids revealing cardinality. */
+ovl_err ovl_agreement_make(ovl_agreement *out, const ovl_request *req,
+                           const ovl_owner_terms *terms, size_t nterms) OVL_MUST_USE;
+void ovl_agreement_clear(ovl_agreement *a);
+
+#endif

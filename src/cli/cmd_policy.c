@@ -1,0 +1,101 @@
+/* overlap policy init|check: write a deny-everything policy for a table, and
+ * explain a policy in plain words. */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/guard.h"
+#include "overlap/mem.h"
+#include "overlap/policy.h"
+#include "overlap/table.h"
+
+static const char help[] =
+    "usage: overlap policy init --table CSV [--name NAME]\n"
+    "       overlap policy check FILE\n\n"
+    "init prints a policy (JSON) for the table that allows nothing until edited: no peers,\n"
+    "no join keys, no intersection, no aggregates, no templates. It lists the table's\n"
+    "columns; copy the ones you allow into the rules.\n"
+    "check validates a policy and explains in plain words what it allows, or prints\n"
+    "one line saying what is wrong and where (exit status 3).\n\n"
+    "  --table CSV    the table the policy is for (only its header row is read)\n"
+    "  --name NAME    the table's name in templates (default: the file name without .csv)\n\n"
+    "example:\n"
+    "  overlap policy init --table purchases.csv > retail.policy.json\n"
+    "  overlap policy check retail.policy.json\n";
+
+static ovl_err policy_init(const char *table, const char *name)
+{
+    ovl_err rc = OVL_OK;
+    ovl_csv *csv = NULL;
+    const char **cols = NULL;
+    char *json = NULL, *copy = NULL, tname[OVL_POLICY_MAX_NAME + 1];
+    OVL_TRY(ovl_csv_open(&csv, table));
+    OVL_TRY(ovl_calloc((void **)&cols, ovl_csv_ncols(csv) + 1, sizeof *cols));
+    for (size_t i = 0; i < ovl_csv_ncols(csv); i++)
+        cols[i] = ovl_csv_colname(csv, i);
+    if (!name) {
+        copy = strdup(table);
+        OVL_ENSURE(copy != NULL, OVL_ERR_NOMEM, "out of memory");
+        snprintf(tname, sizeof tname, "%s", basename(copy));
+        size_t n = strlen(tname);
+        if (n > 4 && strcmp(tname + n - 4, ".csv") == 0)
+            tname[n - 4] = '\0';
+        name = tname;
+    }
+    OVL_TRY(ovl_policy_skeleton(&json, name, table, cols, ovl_csv_ncols(csv)));
+    printf("%s\n", json);
+done:
+    free(json);
+    free(copy);
+    free(cols);
+    ovl_csv_close(csv);
+    return rc;
+}
+
+static ovl_err policy_check(const char *path)
+{
+    ovl_err rc = OVL_OK;
+    ovl_policy *p = NULL;
+    char *text = NULL;
+    OVL_TRY(ovl_policy_load(&p, path));
+    OVL_TRY(ovl_policy_explain(&text, p));
+    fputs(text, stdout);
+done:
+    free(text);
+    ovl_policy_free(p);
+    return rc;
+}
+
+int ovl_cmd_policy(int argc, char **argv)
+{
+    ovl_err rc = OVL_OK;
+    const char *table = NULL, *name = NULL;
+    if (argc < 2 || ovl_cli_wants_help(argc, argv)) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "check") == 0) {
+        OVL_ENSURE(argc == 3, OVL_ERR_USAGE, "policy check: expects one FILE (see overlap policy --help)");
+        OVL_TRY(policy_check(argv[2]));
+    } else if (strcmp(argv[1], "init") == 0) {
+        for (int i = 2; i < argc; i++) {
+            OVL_ENSURE(i + 1 < argc, OVL_ERR_USAGE, "policy init: %s needs a value", argv[i]);
+            if (strcmp(argv[i], "--table") == 0)
+                table = argv[++i];
+            else if (strcmp(argv[i], "--name") == 0)
+                name = argv[++i];
+            else
+                OVL_FAIL(ovl_err_set(OVL_ERR_USAGE, "policy init: unknown option '%s' (see "
+                                     "overlap policy --help)", argv[i]));
+        }
+        OVL_ENSURE(table != NULL, OVL_ERR_USAGE, "policy init: --table CSV is required");
+        OVL_TRY(policy_init(table, name));
+    } else {
+        OVL_FAIL(ovl_err_set(OVL_ERR_USAGE, "policy: unknown subcommand '%s' (init or check)",
+                             argv[1]));
+    }
+done:
+    return rc == OVL_OK ? 0 : ovl_cli_fail(rc);
+}

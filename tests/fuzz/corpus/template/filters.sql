@@ -1,0 +1,1 @@
+SELECT a.g, SUM(b.v) AS s FROM t1 AS a JOIN t2 AS b ON a.k = b.k WHERE a.x IN (1, 2) AND a.d BETWEEN DATE '2026-01-01' AND DATE '2026-12-31' GROUP BY a.g HAVING COUNT(*) >= 5

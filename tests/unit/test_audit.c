@@ -1,0 +1,300 @@
+/* The audit log: append and verify; edit, delete, reorder and truncation
+ * detected at the first broken entry; co-signatures; budget and differencing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "overlap/audit.h"
+#include "overlap/group.h"
+#include "overlap/mem.h"
+#include "test.h"
+
+static char dir[] = "/tmp/ovl-test-audit-XXXXXX";
+static char path[256], head[300];
+static ovl_identity *owner, *peer, *other;
+static char fpeer[OVL_FPR_LEN];
+static const uint8_t analysis[OVL_HASH_LEN] = {1, 2, 3};
+
+static ovl_err append(uint64_t time, ovl_outcome oc, uint64_t local, uint64_t peer_set)
+{
+    ovl_audit_entry e;
+    memset(&e, 0, sizeof e);
+    e.time = time;
+    memcpy(e.peer, fpeer, OVL_FPR_LEN);
+    e.mode = OVL_MODE_AGGREGATE;
+    e.has_template = true;
+    memcpy(e.template_hash, analysis, OVL_HASH_LEN);
+    memcpy(e.analysis, analysis, OVL_HASH_LEN);
+    ovl_param_value pv[] = {{"start_date", "2026-07-01"}, {"campaign_id", "CAMP_2026_Q3"}};
+    ovl_err rc = ovl_audit_entry_set_params(&e, pv, 2);
+    e.local_set = local;
+    e.peer_set = peer_set;
+    e.groups_released = 3;
+    e.groups_suppressed = 1;
+    e.outcome = oc;
+    if (oc == OVL_OUTCOME_REFUSED)
+        snprintf(e.reason, sizeof e.reason, "retail.policy.json: peers: refused");
+    if (rc == OVL_OK)
+        rc = ovl_audit_append(path, owner, &e);
+    ovl_audit_entry_clear(&e);
+    return rc;
+}
+
+static char *slurp(const char *p, size_t *n)
+{
+    FILE *f = fopen(p, "rb");
+    char *buf = calloc(1, 1 << 20);
+    *n = f && buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+static void spit(const char *p, const char *text, size_t n)
+{
+    FILE *f = fopen(p, "wb");
+    if (f) {
+        fwrite(text, 1, n, f);
+        fclose(f);
+    }
+}
+
+/* Splits the log into lines (pointers into buf, newline kept). */
+static size_t lines(char *buf, char **out, size_t max)
+{
+    size_t k = 0;
+    for (char *p = buf; *p && k < max; k++) {
+        out[k] = p;
+        char *nl = strchr(p, '\n');
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    return k;
+}
+
+static ovl_err load(ovl_audit_log *log)
+{
+    return ovl_audit_load(log, path, ovl_identity_pub(owner), NULL, 0);
+}
+
+static void expect_broken(const char *text, size_t n, const char *want)
+{
+    ovl_audit_log log;
+    char *orig;
+    size_t on;
+    orig = slurp(path, &on);
+    spit(path, text, n);
+    ovl_err rc = load(&log);
+    OVL_T_RECORD(rc != OVL_OK, "tampered log verified");
+    OVL_T_RECORD(strstr(ovl_err_detail(), want) != NULL, "'%s' not in '%s'", want, ovl_err_detail());
+    spit(path, orig, on);
+    free(orig);
+}
+
+static void test_chain(void)
+{
+    ovl_audit_log log;
+    for (int i = 0; i < 5; i++)
+        EXPECT_OK(append(1000 + (uint64_t)i, i == 2 ? OVL_OUTCOME_REFUSED : OVL_OUTCOME_OK, 500, 800));
+    EXPECT_OK(load(&log));
+    EXPECT_EQ(log.n, 5);
+    if (log.n == 5) {
+        EXPECT_EQ(log.entries[4].seq, 5);
+        EXPECT_STR_EQ(log.entries[0].params[0].name, "campaign_id"); /* sorted */
+        EXPECT_EQ(log.entries[2].outcome, OVL_OUTCOME_REFUSED);
+        EXPECT_BYTES_EQ(log.entries[1].prev, log.entries[0].hash, OVL_HASH_LEN);
+    }
+    ovl_audit_log_free(&log);
+    /* another owner key pinned */
+    EXPECT_ERR(OVL_ERR_AUTH, ovl_audit_load(&log, path, ovl_identity_pub(other), NULL, 0));
+    /* someone else cannot append to this log */
+    ovl_audit_entry e;
+    memset(&e, 0, sizeof e);
+    e.mode = OVL_MODE_CARDINALITY;
+    e.outcome = OVL_OUTCOME_OK;
+    EXPECT_ERR(OVL_ERR_AUTH, ovl_audit_append(path, other, &e));
+}
+
+static void test_tamper(void)
+{
+    size_t n;
+    char *buf = slurp(path, &n), *l[8], mod[1 << 16];
+    size_t k = lines(buf, l, 8);
+    EXPECT_EQ(k, 5);
+    if (k != 5) {
+        free(buf);
+        return;
+    }
+    size_t len[5];
+    for (int i = 0; i < 5; i++)
+        len[i] = (size_t)((i < 4 ? l[i + 1] : buf + n) - l[i]);
+    /* edit: entry 3's set size */
+    memcpy(mod, buf, n);
+    char *p = strstr(mod + (l[2] - buf), "\"local_set\":500");
+    if (p)
+        p[13] = '9';
+    expect_broken(mod, n, ":3: entry 3: signature does not verify");
+    /* delete entry 3 */
+    size_t m = 0;
+    for (int i = 0; i < 5; i++)
+        if (i != 2)
+            memcpy(mod + m, l[i], len[i]), m += len[i];
+    expect_broken(mod, m, ":3: entry 3: holds entry 4");
+    /* reorder entries 2 and 3 */
+    m = 0;
+    int order[] = {0, 2, 1, 3, 4};
+    for (int i = 0; i < 5; i++)
+        memcpy(mod + m, l[order[i]], len[order[i]]), m += len[order[i]];
+    expect_broken(mod, m, ":2: entry 2: holds entry 3");
+    /* truncate: drop the last entry whole (the head record notices) */
+    expect_broken(buf, n - len[4], "entries 5..5 are missing");
+    /* truncate mid-line */
+    expect_broken(buf, n - 10, ":5: entry 5: truncated");
+    /* a field removed */
+    memcpy(mod, buf, n);
+    p = strstr(mod, "\"reason\"");
+    if (p)
+        memcpy(p, "\"reasom\"", 8);
+    expect_broken(mod, n, "entry 1: reason is missing");
+    /* the head deleted */
+    char *h;
+    size_t hn;
+    h = slurp(head, &hn);
+    unlink(head);
+    ovl_audit_log log;
+    EXPECT_ERR(OVL_ERR_AUTH, load(&log));
+    spit(head, h, hn);
+    EXPECT_OK(load(&log));
+    ovl_audit_log_free(&log);
+    free(h);
+    free(buf);
+}
+
+static void test_cosign(void)
+{
+    ovl_audit_log log;
+    uint8_t transcript[OVL_HASH_LEN] = {9, 9, 9}, msg[128];
+    ovl_audit_entry e;
+    memset(&e, 0, sizeof e);
+    e.time = 2000;
+    memcpy(e.peer, fpeer, OVL_FPR_LEN);
+    e.mode = OVL_MODE_INTERSECTION;
+    e.outcome = OVL_OUTCOME_OK;
+    e.has_transcript = true;
+    memcpy(e.transcript, transcript, OVL_HASH_LEN);
+    size_t n = ovl_audit_cosign_msg(msg, sizeof msg, transcript);
+    EXPECT_TRUE(n > 0);
+    e.has_peer_sig = true;
+    EXPECT_OK(ovl_identity_sign(peer, e.peer_sig, msg, n));
+    EXPECT_OK(ovl_audit_append(path, owner, &e));
+    EXPECT_OK(ovl_audit_load(&log, path, ovl_identity_pub(owner), ovl_identity_pub(peer), 1));
+    ovl_audit_log_free(&log);
+    /* a co-signature by someone else is caught when the peer's key is given */
+    e.has_transcript = true;
+    EXPECT_OK(ovl_identity_sign(other, e.peer_sig, msg, n));
+    EXPECT_OK(ovl_audit_append(path, owner, &e));
+    EXPECT_ERR(OVL_ERR_AUTH, ovl_audit_load(&log, path, ovl_identity_pub(owner), ovl_identity_pub(peer), 1));
+    EXPECT_TRUE(strstr(ovl_err_detail(), ":7: entry 7: the peer's co-signature") != NULL);
+    EXPECT_OK(ovl_audit_load(&log, path, ovl_identity_pub(owner), NULL, 0));
+    ovl_audit_log_free(&log);
+}
+
+static ovl_policy *policy(bool budget, bool diff)
+{
+    char json[2048];
+    ovl_policy *p = NULL;
+    snprintf(json, sizeof json,
+             "{\"version\": 1, \"table\": {\"name\": \"t\", \"columns\": [\"email\"]}, \"join\": [],"
+             " \"peers\": [], \"list\": {\"allowed\": false, \"columns\": [], \"receivers\": []},"
+             " \"aggregation\": {\"adhoc\": false, \"functions\": [], \"dimensions\": [], \"aggregates\": [],"
+             "   \"min_rows\": 10, \"receivers\": [], \"allow_cardinality\": false},"
+             " \"custom\": {\"templates\": []}%s%s}",
+             budget ? ", \"budget\": {\"runs_per_day\": 6, \"runs_per_template_per_day\": 4}" : "",
+             diff ? ", \"differencing\": {\"refuse_small_differences\": true}" : "");
+    EXPECT_OK(ovl_policy_parse(&p, "p.json", json, strlen(json)));
+    return p;
+}
+
+static void test_budget(void)
+{
+    ovl_audit_log log;
+    ovl_policy *p = policy(true, false), *none = policy(false, false);
+    uint8_t other_analysis[OVL_HASH_LEN] = {7};
+    EXPECT_OK(load(&log));
+    /* log: 4 counted runs of `analysis` (one refused) at t=1000..1004, 2 of another
+     * analysis at 2000 (intersection entries have zero analysis) */
+    EXPECT_ERR(OVL_ERR_POLICY, ovl_budget_check(p, &log, fpeer, analysis, 2100));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "budget.runs_per_day") != NULL);
+    EXPECT_OK(ovl_budget_check(none, &log, fpeer, analysis, 2100));
+    /* a day later the runs no longer count */
+    EXPECT_OK(ovl_budget_check(p, &log, fpeer, analysis, 1004 + 86400));
+    /* another peer has its own budget */
+    EXPECT_OK(ovl_budget_check(p, &log, "SHA256:00", analysis, 2100));
+    ovl_audit_log_free(&log);
+    ovl_policy_free(p);
+    /* per analysis: 4 of `analysis` within the day, limit 4 */
+    p = policy(true, false);
+    p->runs_per_day = 100;
+    EXPECT_OK(load(&log));
+    EXPECT_ERR(OVL_ERR_POLICY, ovl_budget_check(p, &log, fpeer, analysis, 1500));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "budget.runs_per_template_per_day") != NULL);
+    EXPECT_OK(ovl_budget_check(p, &log, fpeer, other_analysis, 1500));
+    ovl_audit_log_free(&log);
+    ovl_policy_free(p);
+    ovl_policy_free(none);
+}
+
+static void test_differencing(void)
+{
+    ovl_audit_log log;
+    ovl_policy *p = policy(false, true), *off = policy(false, false);
+    EXPECT_OK(load(&log));
+    /* earlier completed runs had local 500, peer 800; min_rows 10 */
+    EXPECT_OK(ovl_differencing_check(p, &log, fpeer, analysis, 500, 800));
+    EXPECT_OK(ovl_differencing_check(p, &log, fpeer, analysis, 510, 790));
+    EXPECT_ERR(OVL_ERR_POLICY, ovl_differencing_check(p, &log, fpeer, analysis, 501, 800));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "differencing: this run's own set differs") != NULL);
+    EXPECT_ERR(OVL_ERR_POLICY, ovl_differencing_check(p, &log, fpeer, analysis, 500, 799));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "peer's set") != NULL);
+    EXPECT_OK(ovl_differencing_check(off, &log, fpeer, analysis, 501, 800));
+    EXPECT_OK(ovl_differencing_check(p, &log, "SHA256:00", analysis, 501, 800));
+    ovl_audit_log_free(&log);
+    ovl_policy_free(p);
+    ovl_policy_free(off);
+}
+
+static void test_parse_garbage(void)
+{
+    ovl_audit_log log;
+    static const char *const bad[] = {"{}\n", "not json\n", "[1]\n", "\n", "{\"seq\": 1}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        OVL_T_RECORD(ovl_audit_parse(&log, "x", bad[i], strlen(bad[i]), NULL, NULL, 0) != OVL_OK,
+                     "garbage %zu accepted", i);
+    EXPECT_OK(ovl_audit_parse(&log, "x", "", 0, NULL, NULL, 0));
+    EXPECT_EQ(log.n, 0);
+}
+
+int main(void)
+{
+    if (ovl_crypto_init() != OVL_OK || !mkdtemp(dir))
+        return 1;
+    snprintf(path, sizeof path, "%s/retail.audit", dir);
+    snprintf(head, sizeof head, "%s.head", path);
+    if (ovl_identity_generate(&owner, "retailer") || ovl_identity_generate(&peer, "advertiser") ||
+        ovl_identity_generate(&other, "mallory"))
+        return 1;
+    ovl_fingerprint(fpeer, ovl_identity_pub(peer)->pk);
+    RUN(test_chain);
+    RUN(test_tamper);
+    RUN(test_cosign);
+    RUN(test_budget);
+    RUN(test_differencing);
+    RUN(test_parse_garbage);
+    unlink(path);
+    unlink(head);
+    rmdir(dir);
+    ovl_identity_free(owner);
+    ovl_identity_free(peer);
+    ovl_identity_free(other);
+    return ovl_t_summary("test_audit");
+}

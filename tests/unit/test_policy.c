@@ -1,0 +1,144 @@
+/* Policy files: a full valid policy, the skeleton, and one pointed error per
+ * kind of mistake. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "overlap/policy.h"
+#include "test.h"
+
+#define FPR_A "SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define FPR_B "SHA256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+static const char good[] =
+    "{\"version\": 1,"
+    " \"table\": {\"name\": \"purchases\", \"file\": \"purchases.csv\","
+    "   \"columns\": [\"email\", \"purchase_date\", \"purchase_amount\", \"store\"]},"
+    " \"join\": [{\"column\": \"email\", \"normalize\": \"email\"}],"
+    " \"peers\": [{\"name\": \"advertiser\", \"fingerprint\": \"" FPR_A "\"}],"
+    " \"list\": {\"allowed\": true, \"columns\": [\"store\"], \"receivers\": [\"" FPR_A "\"]},"
+    " \"aggregation\": {\"adhoc\": true, \"functions\": [\"COUNT\", \"SUM\"],"
+    "   \"dimensions\": [\"purchase_date\"], \"aggregates\": [\"purchase_amount\"],"
+    "   \"min_rows\": 100, \"receivers\": [\"" FPR_A "\"], \"allow_cardinality\": false},"
+    " \"custom\": {\"templates\": [{\"name\": \"attribution\", \"sha256\":"
+    "   \"08f8b2f2762642e726db4eec98f9b016b51e03c67223eecd7aec75ef671a5116\"}]},"
+    " \"budget\": {\"runs_per_day\": 10, \"runs_per_template_per_day\": 3},"
+    " \"differencing\": {\"refuse_small_differences\": true}}";
+
+static ovl_err parse_str(ovl_policy **p, const char *s)
+{
+    return ovl_policy_parse(p, "retail.policy.json", s, strlen(s));
+}
+
+/* Replaces the first occurrence of `from` in the good policy with `to`. */
+static ovl_err parse_edit(const char *from, const char *to)
+{
+    char buf[8192];
+    const char *at = strstr(good, from);
+    ovl_policy *p = NULL;
+    if (!at)
+        return OVL_ERR_INTERNAL;
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - good), good, to, at + strlen(from));
+    ovl_err rc = parse_str(&p, buf);
+    ovl_policy_free(p);
+    return rc;
+}
+
+static void test_good(void)
+{
+    ovl_policy *p = NULL;
+    EXPECT_OK(parse_str(&p, good));
+    if (!p)
+        return;
+    EXPECT_STR_EQ(p->table_name, "purchases");
+    EXPECT_EQ(p->njoin, 1);
+    EXPECT_EQ(p->join[0].norm, OVL_NORM_EMAIL);
+    EXPECT_TRUE(ovl_policy_peer_find(p, FPR_A) != NULL);
+    EXPECT_TRUE(ovl_policy_peer_find(p, FPR_B) == NULL);
+    EXPECT_TRUE(p->list.allowed);
+    EXPECT_EQ(p->aggregation.functions, OVL_FN_COUNT | OVL_FN_SUM);
+    EXPECT_EQ(p->aggregation.min_rows, 100);
+    EXPECT_TRUE(p->has_budget && p->runs_per_day == 10 && p->runs_per_template_per_day == 3);
+    EXPECT_TRUE(p->refuse_small_differences);
+    EXPECT_EQ(p->ntemplates, 1);
+    EXPECT_TRUE(ovl_policy_template_find(p, p->templates[0].hash) != NULL);
+    char *text = NULL;
+    EXPECT_OK(ovl_policy_explain(&text, p));
+    EXPECT_TRUE(text && strstr(text, "fewer than 100 rows") && strstr(text, "advertiser"));
+    free(text);
+    ovl_policy_free(p);
+}
+
+static void expect_msg(const char *from, const char *to, const char *want)
+{
+    EXPECT_ERR(OVL_ERR_INPUT, parse_edit(from, to));
+    OVL_T_RECORD(strstr(ovl_err_detail(), want) != NULL, "'%s' not in '%s'", want, ovl_err_detail());
+}
+
+static void test_errors(void)
+{
+    expect_msg("\"min_rows\": 100", "\"min_rows\": 1",
+               "retail.policy.json: aggregation.min_rows: must be an integer from 2 to 100000");
+    expect_msg("\"min_rows\": 100", "\"min_rows\": 100001", "aggregation.min_rows: must be an integer");
+    expect_msg("\"min_rows\": 100", "\"min_rows\": \"100\"", "aggregation.min_rows: must be an integer");
+    expect_msg("\"adhoc\": true", "\"adhoc\": true, \"extra\": 1", "aggregation.extra: unknown key");
+    expect_msg("\"version\": 1", "\"version\": 1, \"colour\": 1", "retail.policy.json: colour: unknown key");
+    expect_msg("\"version\": 1", "\"version\": 2", "version: must be an integer from 1 to 1");
+    expect_msg("\"fingerprint\": \"" FPR_A "\"", "\"fingerprint\": \"SHA256:zz\"",
+               "peers[0].fingerprint: must be a key fingerprint");
+    expect_msg("\"dimensions\": [\"purchase_date\"]", "\"dimensions\": [\"ssn\"]",
+               "aggregation.dimensions[0]: 'ssn' is not a column of table.columns");
+    expect_msg("\"functions\": [\"COUNT\", \"SUM\"]", "\"functions\": [\"MEDIAN\"]",
+               "aggregation.functions[0]: must be COUNT, COUNT_DISTINCT, SUM or AVG");
+    expect_msg("\"normalize\": \"email\"", "\"normalize\": \"soundex\"", "join[0].normalize");
+    expect_msg("{\"column\": \"email\", \"normalize\": \"email\"}",
+               "{\"column\": \"email\", \"normalize\": \"email\"}, {\"column\": \"email\", \"normalize\": \"email\"}",
+               "join[1].column: 'email' is listed twice");
+    expect_msg("\"allowed\": true", "\"allowed\": 1", "list.allowed: must be true or false");
+    expect_msg("\"receivers\": [\"" FPR_A "\"]}", "\"receivers\": [\"bob\"]}", "list.receivers[0]");
+    expect_msg(" \"custom\"", " \"version\": 1, \"custom\"", "retail.policy.json:");
+    expect_msg("\"sha256\":", "\"sha256\": \"12\", \"x\":", "unknown key");
+    expect_msg(" \"custom\": {\"templates\": [{\"name\": \"attribution\", \"sha256\":"
+               "   \"08f8b2f2762642e726db4eec98f9b016b51e03c67223eecd7aec75ef671a5116\"}]},",
+               "", "custom: missing");
+    expect_msg("\"runs_per_day\": 10", "\"runs_per_day\": 0", "budget.runs_per_day: must be an integer from 1");
+    expect_msg("{\"version\"", "[{\"version\"", "retail.policy.json:1:");
+}
+
+static void test_not_json(void)
+{
+    ovl_policy *p = NULL;
+    EXPECT_ERR(OVL_ERR_INPUT, parse_str(&p, "{\"version\": 1,"));
+    EXPECT_TRUE(strncmp(ovl_err_detail(), "retail.policy.json:1:", 21) == 0);
+    EXPECT_ERR(OVL_ERR_INPUT, parse_str(&p, "[]"));
+    EXPECT_ERR(OVL_ERR_INPUT, parse_str(&p, ""));
+    EXPECT_TRUE(p == NULL);
+}
+
+static void test_skeleton(void)
+{
+    const char *cols[] = {"email", "amount"};
+    char *json = NULL;
+    ovl_policy *p = NULL;
+    EXPECT_OK(ovl_policy_skeleton(&json, "purchases", "purchases.csv", cols, 2));
+    EXPECT_OK(parse_str(&p, json));
+    if (p) {
+        /* allows nothing */
+        EXPECT_EQ(p->npeers, 0);
+        EXPECT_EQ(p->njoin, 0);
+        EXPECT_TRUE(!p->list.allowed && !p->aggregation.adhoc);
+        EXPECT_EQ(p->aggregation.functions, 0);
+        EXPECT_EQ(p->ntemplates, 0);
+        EXPECT_EQ(p->columns.n, 2);
+    }
+    ovl_policy_free(p);
+    free(json);
+}
+
+int main(void)
+{
+    RUN(test_good);
+    RUN(test_errors);
+    RUN(test_not_json);
+    RUN(test_skeleton);
+    return ovl_t_summary("test_policy");
+}

@@ -1,0 +1,452 @@
+/* The verifier: each rule allowed and refused (one refusal per test),
+ * approvals forged / missing / for another template, the strictest of two
+ * owners' policies wins, and the agreed encoding detects any mismatch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "overlap/group.h"
+#include "overlap/mem.h"
+#include "overlap/verifier.h"
+#include "test.h"
+
+static char dir[] = "/tmp/ovl-test-verifier-XXXXXX";
+static char tpl_path[256];
+static ovl_identity *retailer, *advertiser, *mallory;
+static char fr[OVL_FPR_LEN], fa[OVL_FPR_LEN], fm[OVL_FPR_LEN];
+static ovl_template *tpl;
+static char tpl_hex[2 * OVL_HASH_LEN + 1];
+
+static const char sql[] =
+    "-- param campaign_id string in ('CAMP_2026_Q3', 'CAMP_2026_Q4')\n"
+    "-- param start_date date\n"
+    "SELECT c.campaign_id, COUNT(DISTINCT c.email) AS users, SUM(p.amount) AS revenue\n"
+    "FROM impressions AS c INNER JOIN purchases AS p ON c.email = p.email\n"
+    "WHERE c.campaign_id = :campaign_id AND p.day >= :start_date\n"
+    "GROUP BY c.campaign_id HAVING COUNT(DISTINCT c.email) >= 50\n";
+
+/* The retailer's policy with one piece replaced (from -> to), or as is. */
+static ovl_policy *retail_policy(const char *from, const char *to)
+{
+    char json[8192], edited[8192];
+    ovl_policy *p = NULL;
+    snprintf(json, sizeof json,
+             "{\"version\": 1, \"table\": {\"name\": \"purchases\", \"columns\": [\"email\", \"day\", \"amount\", \"secret\"]},"
+             " \"join\": [{\"column\": \"email\", \"normalize\": \"email\"}],"
+             " \"peers\": [{\"name\": \"advertiser\", \"fingerprint\": \"%s\"}],"
+             " \"list\": {\"allowed\": true, \"columns\": [\"day\"], \"receivers\": [\"%s\"]},"
+             " \"aggregation\": {\"adhoc\": true, \"functions\": [\"COUNT\", \"COUNT_DISTINCT\", \"SUM\"],"
+             "   \"dimensions\": [\"day\"], \"aggregates\": [\"amount\"], \"min_rows\": 100,"
+             "   \"receivers\": [\"%s\"], \"allow_cardinality\": true},"
+             " \"custom\": {\"templates\": [{\"name\": \"attribution\", \"sha256\": \"%s\"}]}}",
+             fa, fa, fa, tpl_hex);
+    const char *at = from ? strstr(json, from) : NULL;
+    if (from && !at) {
+        fprintf(stderr, "test bug: '%s' not in policy\n", from);
+        return NULL;
+    }
+    if (at)
+        snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - json), json, to, at + strlen(from));
+    else
+        snprintf(edited, sizeof edited, "%s", json);
+    EXPECT_OK(ovl_policy_parse(&p, "retail.policy.json", edited, strlen(edited)));
+    return p;
+}
+
+static ovl_policy *adv_policy(void)
+{
+    char json[4096];
+    ovl_policy *p = NULL;
+    snprintf(json, sizeof json,
+             "{\"version\": 1, \"table\": {\"name\": \"impressions\", \"columns\": [\"email\", \"campaign_id\"]},"
+             " \"join\": [{\"column\": \"email\", \"normalize\": \"email\"}],"
+             " \"peers\": [{\"name\": \"retailer\", \"fingerprint\": \"%s\"}],"
+             " \"list\": {\"allowed\": false, \"columns\": [], \"receivers\": []},"
+             " \"aggregation\": {\"adhoc\": false, \"functions\": [\"COUNT_DISTINCT\", \"SUM\"],"
+             "   \"dimensions\": [\"campaign_id\"], \"aggregates\": [], \"min_rows\": 250,"
+             "   \"receivers\": [], \"allow_cardinality\": false},"
+             " \"custom\": {\"templates\": [{\"name\": \"attribution\", \"sha256\": \"%s\"}]}}",
+             fr, tpl_hex);
+    EXPECT_OK(ovl_policy_parse(&p, "adv.policy.json", json, strlen(json)));
+    return p;
+}
+
+static const ovl_param_value good_params[] = {{"campaign_id", "CAMP_2026_Q3"},
+                                              {"start_date", "2026-07-01"}};
+static ovl_approvals both;
+
+/* The advertiser runs the template against the retailer and receives the result. */
+static ovl_request tpl_request(void)
+{
+    ovl_request r;
+    memset(&r, 0, sizeof r);
+    r.mode = OVL_MODE_AGGREGATE;
+    r.tpl = tpl;
+    r.params = good_params;
+    r.nparams = 2;
+    r.approvals = &both;
+    r.norm = OVL_NORM_EMAIL;
+    r.receivers[0] = fa;
+    r.nreceivers = 1;
+    return r;
+}
+
+static ovl_err verify_retail(const ovl_request *r, const char *from, const char *to)
+{
+    ovl_policy *p = retail_policy(from, to);
+    ovl_owner_terms terms;
+    ovl_err rc = p ? ovl_verify_request(&terms, p, fr, fa, r) : OVL_ERR_INTERNAL;
+    ovl_policy_free(p);
+    return rc;
+}
+
+static void expect_refused(ovl_err rc, const char *want)
+{
+    EXPECT_EQ(rc, OVL_ERR_POLICY);
+    OVL_T_RECORD(strstr(ovl_err_detail(), want) != NULL, "'%s' not in '%s'", want, ovl_err_detail());
+}
+
+static void test_template_allowed(void)
+{
+    ovl_request r = tpl_request();
+    EXPECT_OK(verify_retail(&r, NULL, NULL));
+}
+
+static void test_refuse_peer_unlisted(void)
+{
+    ovl_request r = tpl_request();
+    ovl_policy *p = retail_policy(NULL, NULL);
+    ovl_owner_terms terms;
+    expect_refused(ovl_verify_request(&terms, p, fr, fm, &r), "retail.policy.json: peers: SHA256:");
+    ovl_policy_free(p);
+}
+
+static void test_refuse_template_not_in_policy(void)
+{
+    ovl_request r = tpl_request();
+    expect_refused(verify_retail(&r, tpl_hex,
+                                 "0000000000000000000000000000000000000000000000000000000000000000"),
+                   "custom.templates: template");
+}
+
+static void test_refuse_template_other_table(void)
+{
+    ovl_request r = tpl_request();
+    expect_refused(verify_retail(&r, "\"name\": \"purchases\"", "\"name\": \"orders\""),
+                   "table: template");
+}
+
+static void test_refuse_approval_missing_own(void)
+{
+    ovl_request r = tpl_request();
+    ovl_approvals only_adv = {.n = 1};
+    memcpy(only_adv.fpr[0], fa, OVL_FPR_LEN);
+    r.approvals = &only_adv;
+    expect_refused(verify_retail(&r, NULL, NULL), "no valid approval by this owner");
+}
+
+static void test_refuse_approval_missing_peer(void)
+{
+    ovl_request r = tpl_request();
+    ovl_approvals only_me = {.n = 1};
+    memcpy(only_me.fpr[0], fr, OVL_FPR_LEN);
+    r.approvals = &only_me;
+    expect_refused(verify_retail(&r, NULL, NULL), "no valid approval by the peer advertiser");
+}
+
+static void test_refuse_param_outside_list(void)
+{
+    ovl_request r = tpl_request();
+    ovl_param_value bad[] = {{"campaign_id", "CAMP_2027"}, {"start_date", "2026-07-01"}};
+    r.params = bad;
+    expect_refused(verify_retail(&r, NULL, NULL),
+                   "retail.policy.json: parameters: attribution.sql: parameter campaign_id: value is not in its allowed list");
+}
+
+static void test_refuse_template_column_unlisted(void)
+{
+    ovl_request r = tpl_request();
+    expect_refused(verify_retail(&r, "\"aggregates\": [\"amount\"]", "\"aggregates\": []"),
+                   "aggregation.aggregates: column 'amount' is not listed");
+    expect_refused(verify_retail(&r, "\"dimensions\": [\"day\"]", "\"dimensions\": []"),
+                   "aggregation.dimensions: column 'day' is not listed, so it cannot be filtered on");
+}
+
+static void test_refuse_function(void)
+{
+    ovl_request r = tpl_request();
+    expect_refused(verify_retail(&r, "\"COUNT\", \"COUNT_DISTINCT\", \"SUM\"", "\"COUNT\", \"COUNT_DISTINCT\""),
+                   "aggregation.functions: SUM is not allowed");
+}
+
+static void test_refuse_join(void)
+{
+    ovl_request r = tpl_request();
+    expect_refused(verify_retail(&r, "\"column\": \"email\", \"normalize\": \"email\"",
+                                 "\"column\": \"day\", \"normalize\": \"email\""),
+                   "join: 'email' is not a join column");
+    r.norm = OVL_NORM_PHONE;
+    expect_refused(verify_retail(&r, NULL, NULL), "join: 'email' is normalised as email, the run states phone");
+}
+
+static void test_refuse_receiver(void)
+{
+    ovl_request r = tpl_request();
+    r.receivers[1] = fm;
+    r.nreceivers = 2;
+    expect_refused(verify_retail(&r, NULL, NULL), "aggregation.receivers: SHA256:");
+    r.receivers[1] = fr; /* the owner itself may always receive */
+    EXPECT_OK(verify_retail(&r, NULL, NULL));
+}
+
+static void test_refuse_cardinality(void)
+{
+    ovl_request r = tpl_request();
+    r.reveals_cardinality = true;
+    EXPECT_OK(verify_retail(&r, NULL, NULL));
+    expect_refused(verify_retail(&r, "\"allow_cardinality\": true", "\"allow_cardinality\": false"),
+                   "aggregation.allow_cardinality");
+}
+
+static ovl_request adhoc(ovl_mode mode)
+{
+    ovl_request r;
+    memset(&r, 0, sizeof r);
+    r.mode = mode;
+    r.join_column = "email";
+    r.norm = OVL_NORM_EMAIL;
+    r.receivers[0] = fa;
+    r.nreceivers = 1;
+    return r;
+}
+
+static void test_intersection(void)
+{
+    ovl_request r = adhoc(OVL_MODE_INTERSECTION);
+    const char *cols[] = {"day"}, *secret[] = {"secret"};
+    r.list_columns = cols;
+    r.nlist_columns = 1;
+    EXPECT_OK(verify_retail(&r, NULL, NULL));
+    expect_refused(verify_retail(&r, "\"allowed\": true", "\"allowed\": false"),
+                   "list.allowed: intersection (row-level) runs are refused");
+    r.list_columns = secret;
+    expect_refused(verify_retail(&r, NULL, NULL), "list.columns: column 'secret' is not listed");
+    r.list_columns = cols;
+    r.receivers[0] = fm;
+    expect_refused(verify_retail(&r, NULL, NULL), "list.receivers: SHA256:");
+}
+
+static void test_cardinality_mode(void)
+{
+    ovl_request r = adhoc(OVL_MODE_CARDINALITY);
+    EXPECT_OK(verify_retail(&r, NULL, NULL));
+    expect_refused(verify_retail(&r, "\"allow_cardinality\": true", "\"allow_cardinality\": false"),
+                   "aggregation.allow_cardinality: the number of shared identifiers may not be revealed");
+}
+
+static void test_adhoc_aggregate(void)
+{
+    ovl_request r = adhoc(OVL_MODE_AGGREGATE);
+    const char *groups[] = {"campaign_id"};
+    ovl_value_req vals[] = {{OVL_FN_SUM, "amount"}, {OVL_FN_COUNT, NULL}};
+    r.group_by = groups;
+    r.ngroup_by = 1;
+    r.values = vals;
+    r.nvalues = 2;
+    r.side = OVL_SIDE_VALUES;
+    EXPECT_OK(verify_retail(&r, NULL, NULL));
+    expect_refused(verify_retail(&r, "\"adhoc\": true", "\"adhoc\": false"),
+                   "aggregation.adhoc: aggregates without an approved template are refused");
+    ovl_value_req secret[] = {{OVL_FN_SUM, "secret"}};
+    r.values = secret;
+    r.nvalues = 1;
+    expect_refused(verify_retail(&r, NULL, NULL), "aggregation.aggregates: column 'secret' is not listed");
+    ovl_value_req avg[] = {{OVL_FN_AVG, "amount"}};
+    r.values = avg;
+    expect_refused(verify_retail(&r, NULL, NULL), "aggregation.functions: AVG is not allowed");
+    /* as the group side, the owner's grouped columns must be dimensions */
+    const char *bad_groups[] = {"secret"};
+    r.values = vals;
+    r.nvalues = 2;
+    r.side = OVL_SIDE_GROUP;
+    r.group_by = bad_groups;
+    expect_refused(verify_retail(&r, NULL, NULL), "aggregation.dimensions: column 'secret' is not listed");
+    r.receivers[0] = fm;
+    r.group_by = (const char *[]){"day"};
+    expect_refused(verify_retail(&r, NULL, NULL), "aggregation.receivers");
+}
+
+/* Two owners: the retailer (min_rows 100) and the advertiser (250, no
+ * cardinality). Both must compute the same agreement, with the strictest terms. */
+static void test_strictest_wins(void)
+{
+    ovl_policy *rp = retail_policy(NULL, NULL), *ap = adv_policy();
+    ovl_owner_terms t[2], back;
+    ovl_agreement at_r, at_a;
+    ovl_request r = tpl_request();
+    EXPECT_OK(ovl_verify_request(&t[0], rp, fr, fa, &r));
+    EXPECT_OK(ovl_verify_request(&t[1], ap, fa, fr, &r));
+    /* terms travel to the peer */
+    uint8_t raw[OVL_TERMS_LEN];
+    ovl_buf w, rd;
+    ovl_buf_writer(&w, raw, sizeof raw);
+    EXPECT_OK(ovl_owner_terms_encode(&w, &t[1]));
+    EXPECT_EQ(ovl_buf_len(&w), OVL_TERMS_LEN);
+    ovl_buf_reader(&rd, raw, sizeof raw);
+    EXPECT_OK(ovl_owner_terms_decode(&back, &rd));
+    EXPECT_EQ(back.min_rows, 250);
+    raw[1] = 0xff; /* min_rows out of range */
+    ovl_buf_reader(&rd, raw, sizeof raw);
+    EXPECT_ERR(OVL_ERR_MALFORMED, ovl_owner_terms_decode(&back, &rd));
+    ovl_owner_terms swapped[2] = {t[1], t[0]};
+    EXPECT_OK(ovl_agreement_make(&at_r, &r, t, 2));
+    EXPECT_OK(ovl_agreement_make(&at_a, &r, swapped, 2));
+    EXPECT_EQ(at_r.threshold, 250); /* template HAVING 50, retailer 100, advertiser 250 */
+    EXPECT_TRUE(at_r.encoding_len == at_a.encoding_len &&
+                memcmp(at_r.encoding, at_a.encoding, at_r.encoding_len) == 0);
+    EXPECT_BYTES_EQ(at_r.analysis_id, tpl->hash, 0);
+    /* the advertiser's policy forbids cardinality: a request revealing it fails
+     * the agreement even at the retailer, whose own policy allows it */
+    r.reveals_cardinality = true;
+    ovl_agreement bad;
+    EXPECT_ERR(OVL_ERR_POLICY, ovl_agreement_make(&bad, &r, t, 2));
+    ovl_agreement_clear(&at_r);
+    ovl_agreement_clear(&at_a);
+    ovl_policy_free(rp);
+    ovl_policy_free(ap);
+}
+
+static void test_agreement_mismatch(void)
+{
+    ovl_owner_terms t = {100, true, true};
+    ovl_request a = tpl_request(), b = tpl_request();
+    ovl_param_value other[] = {{"campaign_id", "CAMP_2026_Q4"}, {"start_date", "2026-07-01"}};
+    ovl_param_value reordered[] = {{"start_date", "2026-07-01"}, {"campaign_id", "CAMP_2026_Q3"}};
+    ovl_agreement x, y;
+    EXPECT_OK(ovl_agreement_make(&x, &a, &t, 1));
+    b.params = reordered; /* order of --param does not matter */
+    EXPECT_OK(ovl_agreement_make(&y, &b, &t, 1));
+    EXPECT_TRUE(x.encoding_len == y.encoding_len && memcmp(x.encoding, y.encoding, x.encoding_len) == 0);
+    ovl_agreement_clear(&y);
+    b.params = other; /* different parameter: different bytes, same analysis id */
+    EXPECT_OK(ovl_agreement_make(&y, &b, &t, 1));
+    EXPECT_TRUE(x.encoding_len != y.encoding_len || memcmp(x.encoding, y.encoding, x.encoding_len) != 0);
+    EXPECT_BYTES_EQ(x.analysis_id, y.analysis_id, OVL_HASH_LEN);
+    ovl_agreement_clear(&y);
+    b.params = good_params;
+    b.receivers[1] = fr;
+    b.nreceivers = 2; /* different receivers */
+    EXPECT_OK(ovl_agreement_make(&y, &b, &t, 1));
+    EXPECT_TRUE(x.encoding_len != y.encoding_len || memcmp(x.encoding, y.encoding, x.encoding_len) != 0);
+    ovl_agreement_clear(&y);
+    ovl_owner_terms stricter = {300, true, true};
+    EXPECT_OK(ovl_agreement_make(&y, &a, &stricter, 1)); /* different threshold */
+    EXPECT_TRUE(x.encoding_len != y.encoding_len || memcmp(x.encoding, y.encoding, x.encoding_len) != 0);
+    ovl_agreement_clear(&x);
+    ovl_agreement_clear(&y);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static void test_approvals(void)
+{
+    char path[512], sig_path[600], text[1024];
+    ovl_pubkey keys[2] = {*ovl_identity_pub(retailer), *ovl_identity_pub(advertiser)};
+    ovl_approvals ap;
+    /* missing: no error, not approved */
+    EXPECT_OK(ovl_approvals_collect(&ap, tpl_path, tpl->hash, keys, 2));
+    EXPECT_EQ(ap.n, 0);
+    EXPECT_OK(ovl_approval_write(tpl_path, retailer, tpl->hash, path, sizeof path));
+    EXPECT_OK(ovl_approvals_collect(&ap, tpl_path, tpl->hash, keys, 2));
+    EXPECT_EQ(ap.n, 1);
+    EXPECT_STR_EQ(ap.fpr[0], fr);
+    EXPECT_OK(ovl_approval_write(tpl_path, advertiser, tpl->hash, path, sizeof path));
+    EXPECT_OK(ovl_approvals_collect(&ap, tpl_path, tpl->hash, keys, 2));
+    EXPECT_EQ(ap.n, 2);
+    /* for another template */
+    uint8_t other[OVL_HASH_LEN];
+    memcpy(other, tpl->hash, sizeof other);
+    other[0] ^= 1;
+    EXPECT_ERR(OVL_ERR_POLICY, ovl_approvals_collect(&ap, tpl_path, other, keys, 2));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "approves another template") != NULL);
+    /* forged: mallory's signature in the advertiser's file */
+    snprintf(sig_path, sizeof sig_path, "%s.advertiser.sig", tpl_path);
+    FILE *f = fopen(sig_path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[n] = '\0';
+    char *sigfield = strchr(strchr(strchr(strchr(text, ' ') + 1, ' ') + 1, ' ') + 1, ' ') + 1;
+    sigfield[0] = sigfield[0] == 'a' ? 'b' : 'a';
+    write_file(sig_path, text);
+    EXPECT_ERR(OVL_ERR_AUTH, ovl_approvals_collect(&ap, tpl_path, tpl->hash, keys, 2));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "signature does not verify") != NULL);
+    /* signed by another key under the advertiser's name */
+    char mpath[512];
+    char mtpl[300];
+    snprintf(mtpl, sizeof mtpl, "%s/m.sql", dir);
+    EXPECT_OK(ovl_approval_write(mtpl, mallory, tpl->hash, mpath, sizeof mpath));
+    rename(mpath, sig_path);
+    EXPECT_ERR(OVL_ERR_AUTH, ovl_approvals_collect(&ap, tpl_path, tpl->hash, keys, 2));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "signed by another key") != NULL);
+    write_file(sig_path, "garbage\n");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_approvals_collect(&ap, tpl_path, tpl->hash, keys, 2));
+    unlink(sig_path);
+    snprintf(sig_path, sizeof sig_path, "%s.retailer.sig", tpl_path);
+    unlink(sig_path);
+}
+
+int main(void)
+{
+    char mpath[600];
+    if (ovl_crypto_init() != OVL_OK || !mkdtemp(dir))
+        return 1;
+    snprintf(tpl_path, sizeof tpl_path, "%s/attribution.sql", dir);
+    write_file(tpl_path, sql);
+    if (ovl_identity_generate(&retailer, "retailer") || ovl_identity_generate(&advertiser, "advertiser") ||
+        ovl_identity_generate(&mallory, "advertiser") ||
+        ovl_template_parse(&tpl, "attribution.sql", sql, strlen(sql)))
+        return 1;
+    ovl_fingerprint(fr, ovl_identity_pub(retailer)->pk);
+    ovl_fingerprint(fa, ovl_identity_pub(advertiser)->pk);
+    ovl_fingerprint(fm, ovl_identity_pub(mallory)->pk);
+    ovl_hex_encode(tpl_hex, tpl->hash, OVL_HASH_LEN);
+    both.n = 2;
+    memcpy(both.fpr[0], fr, OVL_FPR_LEN);
+    memcpy(both.fpr[1], fa, OVL_FPR_LEN);
+    RUN(test_template_allowed);
+    RUN(test_refuse_peer_unlisted);
+    RUN(test_refuse_template_not_in_policy);
+    RUN(test_refuse_template_other_table);
+    RUN(test_refuse_approval_missing_own);
+    RUN(test_refuse_approval_missing_peer);
+    RUN(test_refuse_param_outside_list);
+    RUN(test_refuse_template_column_unlisted);
+    RUN(test_refuse_function);
+    RUN(test_refuse_join);
+    RUN(test_refuse_receiver);
+    RUN(test_refuse_cardinality);
+    RUN(test_intersection);
+    RUN(test_cardinality_mode);
+    RUN(test_adhoc_aggregate);
+    RUN(test_strictest_wins);
+    RUN(test_agreement_mismatch);
+    RUN(test_approvals);
+    snprintf(mpath, sizeof mpath, "%s/m.sql.advertiser.sig", dir);
+    unlink(mpath);
+    unlink(tpl_path);
+    rmdir(dir);
+    ovl_template_free(tpl);
+    ovl_identity_free(retailer);
+    ovl_identity_free(advertiser);
+    ovl_identity_free(mallory);
+    return ovl_t_summary("test_verifier");
+}
