@@ -119,11 +119,11 @@ struct ovl_agg {
     /* contributor */
     uint32_t *perm;
     bool key_sent, layout_recv;
-    uint8_t *ptags;
+    uint8_t *ptags; /* N records of dlen bytes; the tag is the first ell */
+    size_t dlen;
     uint64_t peer_recv, peer_done;
-    uint32_t *p_left;
     size_t p_send, p_sent_in;
-    bool p_sorted;
+    bool p_sorted, p_checked;
     uint64_t sums_recv, shares_sent;
 
     bool finish_sent, finish_recv;
@@ -368,6 +368,27 @@ done:
     return rc;
 }
 
+/* SPEC.md §5.1: an identifier in two groups would have the same
+ * double-blinded element in both partitions, so the runner would learn which
+ * combination of groups each matched identifier belongs to (§7). */
+static ovl_err runner_disjoint(const ovl_agg *a)
+{
+    ovl_err rc = OVL_OK;
+    size_t total = a->cfg.ngroups ? a->cfg.group_start[a->cfg.ngroups] : 0;
+    uint8_t *ids = NULL;
+    OVL_TRY(ovl_calloc((void **)&ids, total ? total : 1, 32));
+    if (total > 0)
+        memcpy(ids, a->cfg.memb, total * 32);
+    OVL_TRY(ovl_sort_fixed(ids, total, 32));
+    OVL_ENSURE(ovl_find_adjacent_dup(ids, total, 32) == SIZE_MAX, OVL_ERR_INPUT,
+               "an identifier has rows in more than one group (different --group-by values): "
+               "aggregate groups must be disjoint, since overlapping groups would reveal which "
+               "identifiers matched; keep one group per identifier or run one analysis per group");
+done:
+    free(ids);
+    return rc;
+}
+
 /* SPEC.md §5.4: every group sum must decode exactly. */
 static ovl_err contributor_bound(const ovl_agg *a)
 {
@@ -509,8 +530,10 @@ ovl_err ovl_agg_new(ovl_agg **out, const ovl_agg_config *cfg)
     OVL_TRY(make_scalar(a));
     if (cfg->contributor)
         OVL_TRY(contributor_setup(a));
-    else
+    else {
+        OVL_TRY(runner_disjoint(a));
         OVL_TRY(runner_layout(a));
+    }
     OVL_TRY(make_hello(a));
     *out = a;
     a = NULL;
@@ -583,7 +606,6 @@ void ovl_agg_free(ovl_agg *a)
     free(a->released);
     free(a->perm);
     free(a->ptags);
-    free(a->p_left);
     ovl_rng_wipe(&a->rng);
     sodium_memzero(&a->tag_base, sizeof a->tag_base);
     sodium_memzero(a->scalar, sizeof a->scalar);
@@ -593,13 +615,14 @@ void ovl_agg_free(ovl_agg *a)
 
 /* ---- jobs (worker threads: read-only engine state, own output) ---- */
 
-static void tag_of(const ovl_agg *a, uint8_t *tag, const uint8_t *elem)
+/* The first `len` bytes of the digest whose first ell bytes are the tag. */
+static void tag_of(const ovl_agg *a, uint8_t *tag, const uint8_t *elem, size_t len)
 {
     crypto_hash_sha512_state st = a->tag_base;
     uint8_t h[crypto_hash_sha512_BYTES];
     crypto_hash_sha512_update(&st, elem, a->g->elem_len);
     crypto_hash_sha512_final(&st, h);
-    memcpy(tag, h, a->ell);
+    memcpy(tag, h, len);
 }
 
 static void job_error(agg_job *j, ovl_err e, const char *what, size_t item)
@@ -693,7 +716,7 @@ static void run_peer_elems(agg_job *j)
             job_error(j, OVL_ERR_PROTOCOL, "the peer sent an invalid group element", j->start + i);
             return;
         }
-        tag_of(a, a->ptags + (j->start + i) * a->ell, d);
+        tag_of(a, a->ptags + (j->start + i) * a->dlen, d, a->dlen);
     }
 }
 
@@ -715,7 +738,7 @@ static void run_peer_values(agg_job *j)
             job_error(j, OVL_ERR_PROTOCOL, "the peer sent an invalid Paillier ciphertext", idx);
             break;
         }
-        tag_of(a, a->ctags + idx * a->ell, d);
+        tag_of(a, a->ctags + idx * a->ell, d, a->ell);
         memcpy(a->cts + idx * a->ct_len, e + elen, a->ct_len);
     }
     mpz_clear(ct);
@@ -946,25 +969,6 @@ done:
     return rc == OVL_OK ? rc : fail(a, rc);
 }
 
-static void partition_progress(ovl_agg *a, size_t start, size_t count)
-{
-    /* Partitions are contiguous: find the first one holding `start`. */
-    size_t lo = 0, hi = a->P;
-    while (lo + 1 < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (a->poff[mid] <= start)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    for (size_t p = lo; count > 0 && p < a->P; p++) {
-        size_t end = a->poff[p + 1], take = end - start < count ? end - start : count;
-        a->p_left[p] -= (uint32_t)take;
-        start += take;
-        count -= take;
-    }
-}
-
 static ovl_err agg_job_finish(void *proto, ovl_job *job)
 {
     ovl_agg *a = proto;
@@ -993,7 +997,6 @@ static ovl_err agg_job_finish(void *proto, ovl_job *job)
         return OVL_OK;
     case J_PEER_ELEMS:
         a->peer_done += j->count;
-        partition_progress(a, j->start, j->count);
         break;
     case J_PEER_VALUES:
         a->values_done += j->count;
@@ -1017,6 +1020,17 @@ static ovl_err agg_job_finish(void *proto, ovl_job *job)
 }
 
 /* ---- receiving ---- */
+
+/* SPEC.md §5.3: records long enough that two of the N distinct elements
+ * collide with probability below 2^-40, and at least a tag long. */
+static size_t dedup_len(uint64_t n, size_t ell)
+{
+    unsigned lg = 0;
+    while (lg < 64 && ((uint64_t)1 << lg) < n)
+        lg++;
+    size_t len = (40u + 2u * lg + 7u) / 8u;
+    return len > ell ? len : ell;
+}
 
 static ovl_err on_hello(ovl_agg *a, const uint8_t *payload, size_t len)
 {
@@ -1054,6 +1068,7 @@ static ovl_err on_hello(ovl_agg *a, const uint8_t *payload, size_t len)
         OVL_TRY(ovl_calloc((void **)&a->rtags, a->N ? (size_t)a->N : 1, a->ell));
         OVL_TRY(ostream_init(&a->own, (size_t)((a->N + ELEM_BATCH - 1) / ELEM_BATCH)));
     } else {
+        a->dlen = dedup_len(a->N, a->ell);
         a->ct_len = ovl_paillier_ct_len(a->pk);
         a->share_len = ovl_share_len(ovl_paillier_pk_modulus(a->pk));
         OVL_TRY(ostream_init(&a->own, (a->cfg.nids + VALUES_BATCH - 1) / VALUES_BATCH));
@@ -1114,19 +1129,17 @@ static ovl_err on_layout(ovl_agg *a, ovl_buf *r)
                P, OVL_AGG_MAX_GROUPS);
     OVL_ENSURE(ovl_buf_remaining(r) == (size_t)P * 4, OVL_ERR_PROTOCOL, "malformed LAYOUT frame");
     OVL_TRY(alloc_layout(a, P));
-    OVL_TRY(ovl_calloc((void **)&a->p_left, P ? P : 1, sizeof *a->p_left));
     for (size_t p = 0; p < P; p++) {
         OVL_TRY(ovl_buf_get_u32(r, &a->psize[p]));
         uint32_t s = a->psize[p];
         OVL_ENSURE(s >= OVL_AGG_PAD_MIN && (s & (s - 1)) == 0, OVL_ERR_PROTOCOL,
                    "the peer's partition %zu has size %u (not a padded size)", p, s);
         a->poff[p + 1] = a->poff[p] + s;
-        a->p_left[p] = s;
     }
     OVL_ENSURE(a->poff[P] == a->N, OVL_ERR_PROTOCOL,
                "the peer's partitions hold %zu elements, its HELLO announced %llu", a->poff[P],
                (unsigned long long)a->N);
-    OVL_TRY(ovl_calloc((void **)&a->ptags, a->N ? (size_t)a->N : 1, a->ell));
+    OVL_TRY(ovl_calloc((void **)&a->ptags, a->N ? (size_t)a->N : 1, a->dlen));
     OVL_TRY(ostream_init(&a->reply, P));
     a->layout_recv = true;
 done:
@@ -1533,18 +1546,40 @@ done:
     return rc;
 }
 
-/* SPEC.md §5.3: a partition's tags leave sorted, which hides the order. */
+/* SPEC.md §5.3: no element twice in the whole layout, within a group or
+ * across groups. Overlapping groups would let the runner see which of its
+ * identifiers matched (§7), so the contributor refuses them. */
+static ovl_err check_disjoint(const ovl_agg *a)
+{
+    ovl_err rc = OVL_OK;
+    uint8_t *all = NULL;
+    size_t n = (size_t)a->N;
+    OVL_TRY(ovl_calloc((void **)&all, n ? n : 1, a->dlen));
+    memcpy(all, a->ptags, n * a->dlen);
+    OVL_TRY(ovl_sort_fixed(all, n, a->dlen));
+    OVL_ENSURE(ovl_find_adjacent_dup(all, n, a->dlen) == SIZE_MAX, OVL_ERR_PROTOCOL,
+               "the peer sent the same element twice (its groups must be disjoint)");
+done:
+    free(all);
+    return rc;
+}
+
+/* SPEC.md §5.3: a partition's tags leave sorted, which hides the order, and
+ * only once every element of every partition has been checked. */
 static ovl_err pull_tags(ovl_agg *a, ovl_buf *out, bool *have)
 {
     ovl_err rc = OVL_OK;
     size_t p = a->p_send, mark;
-    if (!a->layout_recv || p >= a->P || a->p_left[p] != 0)
+    uint8_t *space;
+    if (!a->layout_recv || p >= a->P || a->peer_done < a->N)
         return OVL_OK;
-    uint8_t *seg = a->ptags + a->poff[p] * a->ell;
+    if (!a->p_checked) {
+        OVL_TRY(check_disjoint(a));
+        a->p_checked = true;
+    }
+    uint8_t *seg = a->ptags + a->poff[p] * a->dlen;
     if (!a->p_sorted) {
-        OVL_TRY(ovl_sort_fixed(seg, a->psize[p], a->ell));
-        OVL_ENSURE(ovl_find_adjacent_dup(seg, a->psize[p], a->ell) == SIZE_MAX, OVL_ERR_PROTOCOL,
-                   "the peer sent the same element twice within one group");
+        OVL_TRY(ovl_sort_fixed(seg, a->psize[p], a->dlen));
         a->p_sorted = true;
     }
     size_t n = a->psize[p] - a->p_sent_in;
@@ -1552,7 +1587,9 @@ static ovl_err pull_tags(ovl_agg *a, ovl_buf *out, bool *have)
         n = ELEM_BATCH;
     OVL_TRY(ovl_frame_begin(out, OVL_AGG_TAGS, &mark));
     OVL_TRY(ovl_buf_put_u32(out, (uint32_t)n));
-    OVL_TRY(ovl_buf_put_bytes(out, seg + a->p_sent_in * a->ell, n * a->ell));
+    OVL_TRY(ovl_buf_reserve(out, n * a->ell, &space));
+    for (size_t i = 0; i < n; i++)
+        memcpy(space + i * a->ell, seg + (a->p_sent_in + i) * a->dlen, a->ell);
     OVL_TRY(ovl_frame_end(out, mark));
     a->p_sent_in += n;
     if (a->p_sent_in == a->psize[p]) {

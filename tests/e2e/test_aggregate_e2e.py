@@ -231,6 +231,16 @@ huge = write("huge.csv", ["email", "amount"],
 lst, _ = run_pair(wd, huge, rpath, None, None, agg(["--values", "amount"]), agg([]))
 t.check(lst.code == 5 and "refusing" in one_line_error(lst.stderr) and "amount" in one_line_error(lst.stderr),
         "sum bound exceeded: clear refusal", one_line_error(lst.stderr))
+# An identifier in two groups would tell the runner which identifiers matched
+# (SPEC.md §7): the runner refuses before connecting, naming no identifier.
+overlap_rows = rrows + [[f"user{i}@example.com", "c2", formats[i % 2]] for i in range(0, 40, 5)]
+opath = write("overlap.csv", ["email", "campaign_id", "ad_format"], overlap_rows)
+lst, _ = run_pair(wd, opath, cpath, wd.p("overlap.out"), None, agg(["--group-by", "campaign_id"]),
+                  agg(["--values", "purchase_amount:2"]))
+err = one_line_error(lst.stderr)
+t.check(lst.code == 3 and "more than one group" in err and "@" not in err,
+        "overlapping groups: the runner refuses with a one-line error", f"{lst.code} {err}")
+t.check(not os.path.exists(wd.p("overlap.out")), "overlapping groups: no output written")
 lst, _ = run_pair(wd, cpath, rpath, None, None, agg(["--values", "purchase_amount", "--reveal", "both"]),
                   agg([]))
 t.check(lst.code == 2, "--reveal is refused with --mode aggregate", one_line_error(lst.stderr))

@@ -261,24 +261,24 @@ static void run_ok(const scenario *s, bool contributor_listens)
     world_free(&w);
 }
 
-static const rrow R1[] = {{1, 0}, {2, 0}, {3, 0}, {4, 0}, {5, 1}, {6, 1}, {7, 1}, {1, 1},
-                          {8, 2}, {9, 2}, {1, 2}, {2, 2}, {30, 2}, {31, 2}, {2, 0}};
+static const rrow R1[] = {{1, 0}, {2, 0}, {3, 0}, {4, 0}, {5, 1}, {6, 1}, {7, 1}, {40, 1},
+                          {8, 2}, {9, 2}, {41, 2}, {12, 2}, {30, 2}, {31, 2}, {2, 0}};
 static const crow C1[] = {{1, {1050, 2, -3}}, {2, {-250, 1, 0}}, {3, {7, 0, 1}}, {3, {993, 5, 1}},
                           {5, {100, 1, 1}},   {6, {0, 0, 0}},    {8, {44, 4, 4}}, {9, {1, 1, 1}},
                           {30, {-5, -5, -5}}, {40, {9, 9, 9}},   {41, {1, 1, 1}}};
 
 static void groups_with_threshold(void)
 {
-    /* group 0 matches {1,2,3}: 3; group 1 {5,6,1}: 3; group 2 {8,9,1,2,30}: 5 */
+    /* group 0 matches {1,2,3}: 3; group 1 {5,6,40}: 3; group 2 {8,9,41,30}: 4 */
     scenario s = {.ngroups = 3, .nvalues = 3, .r = R1, .nr = 15, .c = C1, .nc = 11, .min_r = 3,
                   .min_c = 1};
     run_ok(&s, true);
     s.min_r = 4; /* groups 0 and 1 suppressed, group 2 passes */
     run_ok(&s, false);
     s.min_r = 1;
-    s.min_c = 5; /* the contributor's threshold wins: only group 2, exactly at it */
+    s.min_c = 4; /* the contributor's threshold wins: only group 2, exactly at it */
     run_ok(&s, true);
-    s.min_c = 6; /* everything suppressed */
+    s.min_c = 5; /* everything suppressed */
     run_ok(&s, true);
 }
 
@@ -374,7 +374,8 @@ static void sum_bound_refused(void)
 typedef struct {
     uint8_t type;
     int side; /* 0 runner, 1 contributor */
-    int what; /* 0 flip a ciphertext to 0, 1 ciphertext >= n^2, 2 duplicate element */
+    int what; /* 0 flip a ciphertext to 0, 1 ciphertext >= n^2, 2 duplicate element in its
+               * group, 3 the first group's first element again in the second group */
     bool done;
 } tamper;
 
@@ -399,10 +400,23 @@ static void tamper_hook(void *arg, int side, ovl_buf *frame, bool *drop)
         else
             memset(body, 0xff, ct_len);
     } else if (t->type == OVL_AGG_ELEMENTS) {
-        memcpy(body + 32, body, 32);
+        /* Both groups of run_tampered pad to 16 elements. */
+        memcpy(body + (t->what == 3 ? 16 : 1) * 32, body, 32);
     } else if (t->type == OVL_AGG_LAYOUT) {
         body[3] ^= 1; /* a size that is not a power of two */
     }
+}
+
+static size_t count_frames(const ovl_buf *log, uint8_t type)
+{
+    size_t n = 0;
+    for (size_t off = 0; off + OVL_FRAME_HDR <= log->wpos;) {
+        const uint8_t *f = log->data + off;
+        uint32_t len = (uint32_t)f[1] << 24 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 8 | f[4];
+        n += f[0] == type;
+        off += OVL_FRAME_HDR + len;
+    }
+    return n;
 }
 
 static void run_tampered(uint8_t type, int side, int what, ovl_err want_r, ovl_err want_c)
@@ -419,6 +433,8 @@ static void run_tampered(uint8_t type, int side, int what, ovl_err want_r, ovl_e
     if (want_c != OVL_OK)
         EXPECT_EQ(w.sc.rc, want_c);
     EXPECT_TRUE(!ovl_agg_ops.done(w.r));
+    if (type == OVL_AGG_ELEMENTS) /* refused before any tag left */
+        EXPECT_EQ(count_frames(&w.sc.log, OVL_AGG_TAGS), 0);
     world_free(&w);
 }
 
@@ -429,7 +445,28 @@ static void tampering_detected(void)
     run_tampered(OVL_AGG_SUMS, 0, 0, OVL_OK, OVL_ERR_PROTOCOL);
     run_tampered(OVL_AGG_SUMS, 0, 1, OVL_OK, OVL_ERR_PROTOCOL);
     run_tampered(OVL_AGG_ELEMENTS, 0, 2, OVL_OK, OVL_ERR_PROTOCOL);
+    run_tampered(OVL_AGG_ELEMENTS, 0, 3, OVL_OK, OVL_ERR_PROTOCOL);
     run_tampered(OVL_AGG_LAYOUT, 0, 0, OVL_OK, OVL_ERR_PROTOCOL);
+}
+
+/* SPEC.md §5.1, §7: an identifier in several groups would tell the runner
+ * which of its identifiers matched, so the runner refuses such a layout
+ * locally (and the contributor refuses it on the wire: tampering_detected). */
+static void overlapping_groups_refused(void)
+{
+    static const rrow r[] = {{1, 0}, {2, 0}, {3, 0}, {1, 1}, {5, 1}, {6, 1},
+                             {1, 2}, {8, 2}, {2, 0}};
+    scenario s = {.ngroups = 3, .nvalues = 1, .r = r, .nr = 9, .c = C1, .nc = 11, .min_r = 3};
+    world w;
+    EXPECT_ERR(OVL_ERR_INPUT, world_new(&w, &s, NULL, true));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "more than one group") != NULL);
+    EXPECT_TRUE(w.r == NULL && w.c == NULL);
+    world_free(&w);
+    /* The same rows without the second and third membership of identifier 1
+     * run: a repeated row within one group is no overlap. */
+    static const rrow d[] = {{1, 0}, {2, 0}, {3, 0}, {5, 1}, {6, 1}, {8, 2}, {2, 0}};
+    scenario ok = {.ngroups = 3, .nvalues = 1, .r = d, .nr = 7, .c = C1, .nc = 11, .min_r = 2};
+    run_ok(&ok, true);
 }
 
 static void deterministic_with_seed(void)
@@ -476,6 +513,7 @@ int main(void)
     RUN(setup_mismatches);
     RUN(sum_bound_refused);
     RUN(tampering_detected);
+    RUN(overlapping_groups_refused);
     RUN(deterministic_with_seed);
     ovl_paillier_sk_free(key2048);
     return ovl_t_summary("test_aggregate");
