@@ -58,6 +58,12 @@ ovl_err ovl_value_table_load(ovl_value_table *t, const char *path, const ovl_val
                              size_t ncols, const ovl_idtable *ids) OVL_MUST_USE;
 void ovl_value_table_free(ovl_value_table *t);
 
+/* Per distinct identifier of `ids`: the row count, then the sum of each value
+ * column (nids * (1 + ncols) entries, caller frees). Refuses sums that
+ * overflow 64 bits. */
+ovl_err ovl_value_vectors(int64_t **out, const char *path, const ovl_value_col *cols,
+                          size_t ncols, const ovl_idtable *ids) OVL_MUST_USE;
+
 /* The group of every data row and the distinct groups, sorted by their
  * dimension values (field by field, bytewise). */
 typedef struct {

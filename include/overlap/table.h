@@ -72,6 +72,7 @@ typedef struct {
     bool *row_valid;                /* false: empty/invalid value, row skipped */
     size_t nrows;                   /* data rows (header excluded) */
     size_t skipped;                 /* rows with an empty or invalid join value */
+    size_t filtered;                /* rows a row filter left out (also !row_valid) */
     uint8_t (*ids)[OVL_ID_LEN];     /* distinct identifiers, sorted ascending */
     size_t nids;
 } ovl_idtable;
@@ -80,6 +81,13 @@ typedef struct {
 ovl_err ovl_idtable_load(ovl_idtable *t, const char *path, const char *join, ovl_norm kind,
                          bool prehashed) OVL_MUST_USE;
 void ovl_idtable_free(ovl_idtable *t);
+/* Decides whether a data row takes part (an analysis's WHERE clause, run
+ * locally before anything is blinded). */
+typedef ovl_err (*ovl_row_filter)(void *arg, const ovl_csv *csv, bool *keep);
+/* Like ovl_idtable_load; rows the filter rejects count in `filtered`. */
+ovl_err ovl_idtable_load_filtered(ovl_idtable *t, const char *path, const char *join,
+                                  ovl_norm kind, bool prehashed, ovl_row_filter filter,
+                                  void *arg) OVL_MUST_USE;
 /* Index of id in t->ids (binary search), or SIZE_MAX. */
 size_t ovl_idtable_find(const ovl_idtable *t, const uint8_t id[OVL_ID_LEN]);
 

@@ -52,6 +52,8 @@ typedef struct {
     uint16_t bits;
     uint8_t group_by, nvalues;
     ovl_value_col values[OVL_VALUE_COLS_MAX];
+    const uint8_t *agreement; /* points into the peer's HELLO payload */
+    uint32_t agreement_len;
 } agg_params;
 
 typedef enum { ST_SETUP, ST_RUN, ST_DONE, ST_FAILED } agg_state;
@@ -161,6 +163,10 @@ ovl_err ovl_agg_params_encode(ovl_buf *out, const ovl_agg_config *cfg)
         OVL_TRY(ovl_buf_put_u8(out, (uint8_t)nlen));
         OVL_TRY(ovl_buf_put_bytes(out, cfg->values[i].name, nlen));
     }
+    /* A negotiated analysis (protocols/setup/SPEC.md §3), identical on both sides. */
+    OVL_ENSURE(cfg->agreement_len <= OVL_AGG_AGREEMENT_MAX, OVL_ERR_LIMIT, "agreement too long");
+    OVL_TRY(ovl_buf_put_u32(out, (uint32_t)cfg->agreement_len));
+    OVL_TRY(ovl_buf_put_bytes(out, cfg->agreement, cfg->agreement_len));
 done:
     return rc;
 }
@@ -204,6 +210,10 @@ static ovl_err params_parse(agg_params *p, const uint8_t *data, size_t len)
         OVL_ENSURE(memchr(p->values[i].name, '\0', nlen) == NULL, OVL_ERR_PROTOCOL,
                    "the peer states a value column name with a NUL byte");
     }
+    OVL_TRY(ovl_buf_get_u32(&r, &p->agreement_len));
+    OVL_ENSURE(p->agreement_len <= OVL_AGG_AGREEMENT_MAX, OVL_ERR_PROTOCOL,
+               "the peer's agreement of %u bytes exceeds the cap", p->agreement_len);
+    OVL_TRY(ovl_buf_get_ptr(&r, p->agreement_len, &p->agreement));
     OVL_TRY(ovl_buf_expect_end(&r));
 done:
     if (rc == OVL_ERR_MALFORMED)
@@ -225,6 +235,12 @@ static ovl_err params_check(ovl_agg *a, const agg_params *peer)
     OVL_ENSURE(strcmp(peer->domain, a->cfg.domain) == 0, OVL_ERR_POLICY,
                "identifier mismatch: the peer uses '%s', this party '%s' (check --normalize)",
                peer->domain, a->cfg.domain);
+    OVL_ENSURE(peer->agreement_len == a->cfg.agreement_len &&
+                   (peer->agreement_len == 0 ||
+                    memcmp(peer->agreement, a->cfg.agreement, peer->agreement_len) == 0),
+               OVL_ERR_POLICY,
+               "the peer's negotiated analysis differs from this party's (policies, template, "
+               "parameters, threshold or receivers)");
     OVL_ENSURE(peer->bits == a->cfg.paillier_bits, OVL_ERR_POLICY,
                "--paillier-bits mismatch: the peer states %u, this party %u", peer->bits,
                a->cfg.paillier_bits);

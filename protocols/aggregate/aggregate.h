@@ -34,6 +34,7 @@ enum {
 #define OVL_AGG_MIN_ROWS_DEFAULT 10u
 #define OVL_AGG_VALUE_BITS 63u         /* signed width of one packed slot value */
 #define OVL_AGG_DOMAIN_MAX 255u
+#define OVL_AGG_AGREEMENT_MAX 16384u   /* negotiated analysis bytes in the HELLO params */
 
 typedef struct {
     ovl_role role;        /* listener or connector (transport role) */
@@ -59,6 +60,11 @@ typedef struct {
     const int64_t *vectors; /* nids * (1 + nvalues) */
     const ovl_value_col *values;
     size_t nvalues;
+
+    /* The negotiated analysis (protocols/setup/SPEC.md §3); both parties must
+     * state identical bytes. Empty for a run both operators typed. */
+    const uint8_t *agreement;
+    size_t agreement_len;
 
     const uint8_t *test_seed;           /* 32 bytes: deterministic secrets for tests ONLY */
     const ovl_paillier_sk *test_key;    /* borrowed Paillier key for tests ONLY */

@@ -38,6 +38,8 @@ typedef struct {
     const uint8_t *params;    /* analysis parameters both must state (may be NULL) */
     uint32_t params_len;
     const uint8_t *test_seed; /* 32 bytes: deterministic secrets for tests/vectors ONLY */
+    bool expect_peer_set;     /* the peer's HELLO must announce peer_set_expected */
+    uint64_t peer_set_expected; /* (negotiated beforehand: protocols/setup/SPEC.md §3) */
 } ovl_psi_config;
 
 typedef struct ovl_psi ovl_psi;

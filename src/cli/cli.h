@@ -20,6 +20,7 @@ int ovl_cmd_fingerprint(int argc, char **argv);
 int ovl_cmd_policy(int argc, char **argv);
 int ovl_cmd_template(int argc, char **argv);
 int ovl_cmd_audit(int argc, char **argv);
+int ovl_cmd_serve(int argc, char **argv);
 
 /* overlap run --mode aggregate (src/cli/run_aggregate.c), after cmd_run.c
  * parsed the options: the runner has values == NULL. */

@@ -17,6 +17,7 @@
 #include "overlap/table.h"
 #include "overlap/transport.h"
 #include "aggregate/aggregate.h"
+#include "cli/analysis.h"
 #include "psi/psi.h"
 
 static const char help[] =
@@ -83,6 +84,10 @@ typedef struct {
     ovl_mode mode;
     ovl_reveal reveal;
     uint64_t timeout_s, wait_s, threads, max_peer;
+    const char *policy, *audit, *peer_join, *table_name, *tpl;
+    bool negotiate;
+    ovl_param_value params[OVL_REQUEST_MAX_LIST];
+    size_t nparams;
 } run_opts;
 
 typedef struct {
@@ -99,6 +104,10 @@ typedef struct {
     bool have_intersection;
     double started;
     bool progress_shown;
+    ovl_policy *policy;
+    ovl_analysis a;
+    bool negotiated;
+    ovl_buf first; /* the peer's first frame, read before choosing how to proceed */
 } run_state;
 
 /* The temporary output file, removed if a signal ends the run. */
@@ -135,9 +144,17 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     ovl_err rc = OVL_OK;
     enum { O_LISTEN = 256, O_CONNECT, O_IDENTITY, O_PEER, O_TABLE, O_JOIN, O_NORMALIZE,
            O_PREHASHED, O_MODE, O_REVEAL, O_OUT, O_SUMMARY, O_TIMEOUT, O_WAIT, O_THREADS,
-           O_MAXPEER, O_QUIET, O_DUMP, O_HELP, O_GROUPBY, O_VALUES, O_MINROWS, O_PBITS };
+           O_MAXPEER, O_QUIET, O_DUMP, O_HELP, O_GROUPBY, O_VALUES, O_MINROWS, O_PBITS,
+           O_POLICY, O_AUDIT, O_PEERJOIN, O_TABLENAME, O_TEMPLATE, O_PARAM, O_NEGOTIATE };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
+        {"policy", required_argument, NULL, O_POLICY},
+        {"negotiate", no_argument, NULL, O_NEGOTIATE},
+        {"audit", required_argument, NULL, O_AUDIT},
+        {"peer-join", required_argument, NULL, O_PEERJOIN},
+        {"table-name", required_argument, NULL, O_TABLENAME},
+        {"template", required_argument, NULL, O_TEMPLATE},
+        {"param", required_argument, NULL, O_PARAM},
         {"connect", required_argument, NULL, O_CONNECT},
         {"identity", required_argument, NULL, O_IDENTITY},
         {"peer", required_argument, NULL, O_PEER},
@@ -179,6 +196,22 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case O_LISTEN: o->listen = optarg; break;
+        case O_POLICY: o->policy = optarg; break;
+        case O_NEGOTIATE: o->negotiate = true; break;
+        case O_AUDIT: o->audit = optarg; break;
+        case O_PEERJOIN: o->peer_join = optarg; break;
+        case O_TABLENAME: o->table_name = optarg; break;
+        case O_TEMPLATE: o->tpl = optarg; break;
+        case O_PARAM: {
+            char *eq = strchr(optarg, '=');
+            OVL_ENSURE(eq != NULL && eq != optarg, OVL_ERR_USAGE,
+                       "--param expects NAME=VALUE, got '%s'", optarg);
+            OVL_ENSURE(o->nparams < OVL_REQUEST_MAX_LIST, OVL_ERR_USAGE, "too many --param");
+            *eq = '\0';
+            o->params[o->nparams].name = optarg;
+            o->params[o->nparams++].value = eq + 1;
+            break;
+        }
         case O_CONNECT: o->connect = optarg; break;
         case O_IDENTITY: o->identity = optarg; break;
         case O_PEER: o->peer = optarg; break;
@@ -244,6 +277,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     }
     OVL_ENSURE(!o->group_by && !o->values, OVL_ERR_USAGE,
                "run: --group-by and --values need --mode aggregate");
+    OVL_ENSURE(!o->tpl, OVL_ERR_USAGE, "run: --template runs an aggregate: add --mode aggregate");
     ovl_role role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR;
     OVL_ENSURE(!ovl_reveal_includes(o->reveal, role) || o->out != NULL, OVL_ERR_USAGE,
                "run: --out FILE is required: this party receives output under --reveal %s",
@@ -394,13 +428,83 @@ static void print_summary(const run_state *s, const run_opts *o, double seconds)
     json_decref(j);
 }
 
+/* The analysis this party typed, in the wire form of a request. */
+static ovl_err build_nego(ovl_nego *n, const run_state *s, const run_opts *o)
+{
+    char mine[OVL_FPR_LEN], theirs[OVL_FPR_LEN];
+    bool listener = o->listen != NULL;
+    memset(n, 0, sizeof *n);
+    n->mode = o->mode;
+    n->reveal = o->reveal;
+    n->norm = o->norm;
+    n->join[listener ? 0 : 1] = strdup(o->join);
+    n->join[listener ? 1 : 0] = strdup(o->peer_join ? o->peer_join : o->join);
+    if (!n->join[0] || !n->join[1])
+        return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
+    ovl_fingerprint(mine, ovl_identity_pub(s->self)->pk);
+    ovl_fingerprint(theirs, s->peer.pk);
+    const char *lfpr = listener ? mine : theirs, *cfpr = listener ? theirs : mine;
+    if (o->reveal != OVL_REVEAL_CONNECTOR)
+        memcpy(n->receivers[n->nreceivers++], lfpr, OVL_FPR_LEN);
+    if (o->reveal != OVL_REVEAL_LISTENER)
+        memcpy(n->receivers[n->nreceivers++], cfpr, OVL_FPR_LEN);
+    n->reveals_cardinality = o->mode == OVL_MODE_CARDINALITY;
+    return OVL_OK;
+}
+
+/* Runs the negotiation when either side asks for it (SPEC: protocols/setup §3). */
+static ovl_err negotiate(run_state *s, const run_opts *o)
+{
+    ovl_err rc = OVL_OK;
+    ovl_nego mine = {0};
+    int timeout_ms = (int)(o->timeout_s * 1000);
+    s->a.self = s->self;
+    s->a.policy = s->policy;
+    s->a.audit_path = o->audit;
+    s->a.role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR;
+    s->a.local_set = s->table.nids;
+    s->a.party = -1;
+    s->a.peer = *ovl_conn_peer(s->conn);
+    ovl_fingerprint(s->a.self_fpr, ovl_identity_pub(s->self)->pk);
+    ovl_fingerprint(s->a.peer_fpr, s->a.peer.pk);
+    if (o->connect) {
+        if (!o->negotiate && !o->policy && !o->audit)
+            goto done; /* a plain run: HELLO first */
+        OVL_TRY(build_nego(&s->a.nego, s, o));
+        OVL_TRY(ovl_analysis_connector(&s->a, s->conn, timeout_ms));
+        s->negotiated = true;
+        goto done;
+    }
+    OVL_TRY(ovl_buf_alloc(&s->first, 4096, OVL_FRAME_HDR + OVL_REQUEST_MAX));
+    OVL_TRY(ovl_read_frame(s->conn, &s->first, timeout_ms));
+    if (s->first.data[0] != OVL_REQUEST_TYPE) {
+        if (o->policy)
+            OVL_FAIL(ovl_analysis_refuse(s->conn, ovl_err_set(OVL_ERR_POLICY,
+                     "this party has a policy: the peer must negotiate its analysis "
+                     "(run it with --policy)")));
+        goto done; /* the peer's HELLO is fed to the engine below */
+    }
+    OVL_TRY(build_nego(&mine, s, o));
+    OVL_TRY(ovl_analysis_listener(&s->a, s->conn, s->first.data + OVL_FRAME_HDR,
+                                  s->first.wpos - OVL_FRAME_HDR, &mine));
+    OVL_TRY(ovl_analysis_listener_reply(&s->a, s->conn));
+    ovl_buf_clear(&s->first);
+    s->negotiated = true;
+done:
+    ovl_nego_clear(&mine);
+    return rc;
+}
+
 static ovl_err execute(run_state *s, const run_opts *o)
 {
     ovl_err rc = OVL_OK;
-    char params[128];
+    char plain[128];
+    ovl_buf params = {0};
     OVL_TRY(ovl_crypto_init());
     OVL_TRY(ovl_identity_load(&s->self, o->identity));
     OVL_TRY(ovl_pubkey_load(&s->peer, o->peer));
+    if (o->policy)
+        OVL_TRY(ovl_policy_load(&s->policy, o->policy));
     OVL_TRY(ovl_idtable_load(&s->table, o->table, o->join, o->norm, o->prehashed));
     /* Probe --out now, so an unwritable path fails before the peer is
      * contacted; the real temporary file exists only while results are written,
@@ -414,7 +518,18 @@ static ovl_err execute(run_state *s, const run_opts *o)
         s->dump = fopen(o->dump, "wb");
         OVL_ENSURE(s->dump != NULL, OVL_ERR_IO, "cannot create %s", o->dump);
     }
-    analysis_params(o, params, sizeof params);
+    OVL_TRY(ovl_pool_new(&s->pool, (size_t)o->threads));
+    OVL_TRY(open_connection(s, o));
+    rc = negotiate(s, o);
+    if (rc != OVL_OK)
+        OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
+    OVL_TRY(ovl_buf_alloc(&params, 256, OVL_HELLO_PARAMS_MAX));
+    if (s->negotiated) {
+        OVL_TRY(ovl_analysis_psi_params(&s->a, &params));
+    } else {
+        analysis_params(o, plain, sizeof plain);
+        OVL_TRY(ovl_buf_put_bytes(&params, plain, strlen(plain)));
+    }
     ovl_psi_config cfg = {
         .role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR,
         .mode = o->mode,
@@ -424,12 +539,12 @@ static ovl_err execute(run_state *s, const run_opts *o)
         .nids = s->table.nids,
         .max_peer_set = o->max_peer,
         .max_jobs = (size_t)(2 * o->threads + 2),
-        .params = (const uint8_t *)params,
-        .params_len = (uint32_t)strlen(params),
+        .params = params.data,
+        .params_len = (uint32_t)params.wpos,
+        .expect_peer_set = s->negotiated,
+        .peer_set_expected = s->a.peer_set,
     };
-    OVL_TRY(ovl_pool_new(&s->pool, (size_t)o->threads));
     OVL_TRY(ovl_psi_new(&s->psi, &cfg));
-    OVL_TRY(open_connection(s, o));
     s->started = now_s();
     ovl_drive_opts d = {
         .timeout_ms = (int)(o->timeout_s * 1000),
@@ -437,14 +552,20 @@ static ovl_err execute(run_state *s, const run_opts *o)
         .dump_frames = s->dump,
         .tick = (!o->quiet && isatty(STDERR_FILENO)) ? show_progress : NULL,
         .tick_arg = s,
+        .preread = s->first.data,
+        .preread_len = s->first.wpos,
     };
     rc = ovl_drive(s->conn, &ovl_psi_ops, s->psi, &d);
     if (s->progress_shown)
         fputc('\n', stderr);
     if (rc != OVL_OK)
         OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
+    if (s->negotiated)
+        OVL_TRY(ovl_analysis_cosign(&s->a, s->conn, ovl_psi_transcript(s->psi),
+                                    (int)(o->timeout_s * 1000)));
     OVL_TRY(deliver(s, o));
 done:
+    ovl_buf_free(&params);
     return rc;
 }
 
@@ -480,6 +601,20 @@ int ovl_cmd_run(int argc, char **argv)
         fprintf(stderr, "overlap: done: %llu shared identifiers%s%s\n",
                 (unsigned long long)s.intersection, o.out ? ", written to " : "",
                 o.out ? o.out : "");
+    if (s.negotiated || (o.audit && s.conn)) {
+        char reason[512];
+        snprintf(reason, sizeof reason, "%s", rc == OVL_OK ? "" : ovl_err_detail());
+        if (s.psi && ovl_psi_ops.done(s.psi))
+            s.a.peer_set = ovl_psi_peer_set_size(s.psi);
+        ovl_analysis_audit(&s.a, rc == OVL_OK ? OVL_OUTCOME_OK
+                                 : rc == OVL_ERR_POLICY ? OVL_OUTCOME_REFUSED : OVL_OUTCOME_FAILED,
+                           reason);
+        if (rc != OVL_OK)
+            ovl_err_set(rc, "%s", reason);
+    }
+    ovl_analysis_clear(&s.a);
+    ovl_buf_free(&s.first);
+    ovl_policy_free(s.policy);
     cleanup_path = NULL;
     ovl_outfile_abort(s.out);
     ovl_conn_close(s.conn);

@@ -9,6 +9,7 @@ static const ovl_command commands[] = {
     {"keygen", ovl_cmd_keygen, "create an identity key pair (NAME.key, NAME.pub)"},
     {"fingerprint", ovl_cmd_fingerprint, "print the fingerprint of a .pub or .key file"},
     {"run", ovl_cmd_run, "run one analysis with a peer (listen or connect)"},
+    {"serve", ovl_cmd_serve, "answer the analyses a policy allows, one session per connection"},
     {"policy", ovl_cmd_policy, "write (init) or explain (check) a data owner's policy"},
     {"template", ovl_cmd_template, "hash, approve or verify an analysis template"},
     {"audit", ovl_cmd_audit, "verify or show an audit log"},

@@ -51,28 +51,7 @@ static double now_s(void)
 /* Per identifier: rows, then the sum of each value column (checked adds). */
 static ovl_err contributor_vectors(agg_run *s, const ovl_agg_cli *o)
 {
-    ovl_err rc = OVL_OK;
-    ovl_value_table vt = {0};
-    size_t w = 1 + s->nvcols;
-    OVL_TRY(ovl_value_table_load(&vt, o->table, s->vcols, s->nvcols, &s->table));
-    OVL_TRY(ovl_calloc((void **)&s->vectors, (s->table.nids ? s->table.nids : 1) * w,
-                       sizeof *s->vectors));
-    for (size_t r = 0; r < s->table.nrows; r++) {
-        if (!s->table.row_valid[r])
-            continue;
-        size_t k = ovl_idtable_find(&s->table, s->table.row_ids[r]);
-        int64_t *v = s->vectors + k * w;
-        v[0]++;
-        for (size_t c = 0; c < s->nvcols; c++)
-            OVL_ENSURE(!__builtin_add_overflow(v[1 + c], vt.cells[r * s->nvcols + c], &v[1 + c]),
-                       OVL_ERR_LIMIT,
-                       "value column '%s': the sum for one identifier overflows 64 bits; "
-                       "aggregates this large cannot be computed exactly, refusing",
-                       s->vcols[c].name);
-    }
-done:
-    ovl_value_table_free(&vt);
-    return rc;
+    return ovl_value_vectors(&s->vectors, o->table, s->vcols, s->nvcols, &s->table);
 }
 
 static int memb_cmp(const void *a, const void *b)

@@ -450,3 +450,32 @@ void ovl_group_table_free(ovl_group_table *t)
     free(t->row_group);
     memset(t, 0, sizeof *t);
 }
+
+ovl_err ovl_value_vectors(int64_t **out, const char *path, const ovl_value_col *cols,
+                          size_t ncols, const ovl_idtable *ids)
+{
+    ovl_err rc = OVL_OK;
+    ovl_value_table vt = {0};
+    int64_t *vec = NULL;
+    size_t w = 1 + ncols;
+    OVL_TRY(ovl_value_table_load(&vt, path, cols, ncols, ids));
+    OVL_TRY(ovl_calloc((void **)&vec, (ids->nids ? ids->nids : 1) * w, sizeof *vec));
+    for (size_t r = 0; r < ids->nrows; r++) {
+        if (!ids->row_valid[r])
+            continue;
+        int64_t *v = vec + ovl_idtable_find(ids, ids->row_ids[r]) * w;
+        v[0]++;
+        for (size_t c = 0; c < ncols; c++)
+            OVL_ENSURE(!__builtin_add_overflow(v[1 + c], vt.cells[r * ncols + c], &v[1 + c]),
+                       OVL_ERR_LIMIT,
+                       "value column '%s': the sum for one identifier overflows 64 bits; "
+                       "aggregates this large cannot be computed exactly, refusing",
+                       cols[c].name);
+    }
+    *out = vec;
+    vec = NULL;
+done:
+    free(vec);
+    ovl_value_table_free(&vt);
+    return rc;
+}

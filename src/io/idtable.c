@@ -127,7 +127,7 @@ static void idt_dedupe(ovl_idtable *t, size_t nvalid)
 
 
 static ovl_err idt_read_rows(ovl_idtable *t, ovl_csv *csv, size_t col, ovl_norm kind,
-                             bool prehashed)
+                             bool prehashed, ovl_row_filter filter, void *arg)
 {
     ovl_err rc = OVL_OK;
     size_t cap = IDT_INITIAL_ROWS;
@@ -142,6 +142,16 @@ static ovl_err idt_read_rows(ovl_idtable *t, ovl_csv *csv, size_t col, ovl_norm 
             break;
         if (t->nrows == cap)
             OVL_TRY(idt_grow_rows(t, &cap));
+        if (filter != NULL) {
+            bool keep = true;
+            OVL_TRY(filter(arg, csv, &keep));
+            if (!keep) {
+                t->row_valid[t->nrows] = false;
+                t->filtered++;
+                t->nrows++;
+                continue;
+            }
+        }
         ovl_csv_field(csv, col, &p, &len);
         ovl_err e = ovl_ident(t->row_ids[t->nrows], kind, prehashed, p, len);
         if (e != OVL_OK && e != OVL_ERR_INPUT)
@@ -157,6 +167,12 @@ done:
 ovl_err ovl_idtable_load(ovl_idtable *t, const char *path, const char *join, ovl_norm kind,
                          bool prehashed)
 {
+    return ovl_idtable_load_filtered(t, path, join, kind, prehashed, NULL, NULL);
+}
+
+ovl_err ovl_idtable_load_filtered(ovl_idtable *t, const char *path, const char *join,
+                                  ovl_norm kind, bool prehashed, ovl_row_filter filter, void *arg)
+{
     ovl_err rc = OVL_OK;
     ovl_csv *csv = NULL;
     size_t col;
@@ -164,8 +180,8 @@ ovl_err ovl_idtable_load(ovl_idtable *t, const char *path, const char *join, ovl
     OVL_ENSURE(sodium_init() >= 0, OVL_ERR_CRYPTO, "libsodium failed to initialise");
     OVL_TRY(ovl_csv_open(&csv, path));
     OVL_TRY(ovl_csv_col(csv, join, &col));
-    OVL_TRY(idt_read_rows(t, csv, col, kind, prehashed));
-    size_t nvalid = t->nrows - t->skipped;
+    OVL_TRY(idt_read_rows(t, csv, col, kind, prehashed, filter, arg));
+    size_t nvalid = t->nrows - t->skipped - t->filtered;
     if (nvalid > 0) {
         OVL_TRY(idt_sort(t, nvalid));
         idt_dedupe(t, nvalid);

@@ -1,0 +1,418 @@
+/* Negotiating an analysis with the peer (protocols/setup/SPEC.md §3) and
+ * recording it in the owner's audit log. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/analysis.h"
+#include "core/guard.h"
+#include "overlap/drive.h"
+#include "overlap/mem.h"
+
+#define FRAME_CAP (OVL_FRAME_HDR + OVL_REQUEST_MAX)
+
+static ovl_err send_frame(ovl_conn *c, const ovl_buf *b, int timeout_ms)
+{
+    ovl_err rc = OVL_OK;
+    size_t off = 0;
+    while (off < b->wpos) {
+        size_t n = 0;
+        bool ready;
+        OVL_TRY(ovl_conn_write_some(c, b->data + off, b->wpos - off, &n));
+        off += n;
+        if (n == 0)
+            OVL_TRY(ovl_conn_wait(c, true, timeout_ms, &ready));
+    }
+done:
+    return rc;
+}
+
+/* Sends ABORT with the current error detail and returns e (keeping the detail). */
+static ovl_err refuse_to_peer(ovl_conn *c, ovl_err e)
+{
+    char reason[512];
+    ovl_buf b;
+    snprintf(reason, sizeof reason, "%s", ovl_err_detail());
+    if (ovl_buf_alloc(&b, 256, 512) == OVL_OK) {
+        if (ovl_frame_abort(&b, e, reason) == OVL_OK)
+            (void)send_frame(c, &b, 2000);
+        ovl_buf_free(&b);
+    }
+    return ovl_err_set(e, "%s", reason);
+}
+
+ovl_err ovl_analysis_load_template(ovl_analysis *a)
+{
+    ovl_err rc = OVL_OK;
+    a->party = -1;
+    if (a->nego.tpl_text == NULL)
+        return OVL_OK;
+    OVL_TRY(ovl_template_parse(&a->tpl, a->nego.tpl_label ? a->nego.tpl_label : "template",
+                               a->nego.tpl_text, a->nego.tpl_len));
+    a->party = ovl_template_party(a->tpl, a->table_name);
+    OVL_ENSURE(a->party >= 0, OVL_ERR_POLICY,
+               "template %s reads tables %s and %s, but this party's table is %s "
+               "(name it with --table-name or in the policy)",
+               a->tpl->label, a->tpl->table[0], a->tpl->table[1], a->table_name);
+done:
+    return rc;
+}
+
+/* Reads TEMPLATE.*.sig beside the template: they travel with it. */
+ovl_err ovl_analysis_read_approvals(ovl_analysis *a, const char *tpl_path)
+{
+    ovl_err rc = OVL_OK;
+    char dir[4096], prefix[1024];
+    const char *slash = strrchr(tpl_path, '/');
+    const char *base = slash ? slash + 1 : tpl_path;
+    DIR *d = NULL;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - tpl_path) : 1, slash ? tpl_path : ".");
+    snprintf(prefix, sizeof prefix, "%s.", base);
+    d = opendir(dir);
+    OVL_ENSURE(d != NULL, OVL_ERR_IO, "cannot read the directory of %s", tpl_path);
+    OVL_TRY(ovl_calloc((void **)&a->nego.approvals, OVL_REQUEST_MAX_APPROVALS + 1,
+                       sizeof *a->nego.approvals));
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name), pl = strlen(prefix);
+        if (n <= pl + 4 || strncmp(e->d_name, prefix, pl) != 0 ||
+            strcmp(e->d_name + n - 4, ".sig") != 0)
+            continue;
+        OVL_ENSURE(a->nego.napprovals < OVL_REQUEST_MAX_APPROVALS, OVL_ERR_LIMIT,
+                   "more than %u approvals beside %s", OVL_REQUEST_MAX_APPROVALS, tpl_path);
+        char path[4096 + 512], text[OVL_REQUEST_MAX_STR + 1];
+        OVL_ENSURE((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < sizeof path,
+                   OVL_ERR_INPUT, "approval path too long beside %s", tpl_path);
+        FILE *f = fopen(path, "rb");
+        OVL_ENSURE(f != NULL, OVL_ERR_IO, "cannot read %s", path);
+        size_t len = fread(text, 1, OVL_REQUEST_MAX_STR, f);
+        fclose(f);
+        text[len] = '\0';
+        OVL_ENSURE(len < OVL_REQUEST_MAX_STR && strlen(text) == len, OVL_ERR_INPUT,
+                   "%s is not an approval file", path);
+        a->nego.approvals[a->nego.napprovals] = strdup(text);
+        OVL_ENSURE(a->nego.approvals[a->nego.napprovals] != NULL, OVL_ERR_NOMEM, "out of memory");
+        a->nego.napprovals++;
+    }
+done:
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+/* The approvals travelling with the template, checked against both keys. A
+ * text that verifies for neither is a forgery or for another template. */
+static ovl_err verify_approvals(ovl_analysis *a)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_pubkey *keys[2] = {ovl_identity_pub(a->self), &a->peer};
+    memset(&a->approvals, 0, sizeof a->approvals);
+    if (a->tpl == NULL)
+        return OVL_OK;
+    for (size_t i = 0; i < a->nego.napprovals; i++) {
+        const char *text = a->nego.approvals[i];
+        bool ok = false;
+        for (int k = 0; k < 2 && !ok; k++) {
+            if (ovl_approval_verify_text("approval", text, strlen(text), a->tpl->hash, keys[k]) !=
+                OVL_OK)
+                continue;
+            ok = true;
+            if (a->approvals.n < OVL_APPROVALS_MAX)
+                ovl_fingerprint(a->approvals.fpr[a->approvals.n++], keys[k]->pk);
+        }
+        /* Approvals by third parties are ignored; nothing here trusts them. */
+    }
+    ovl_err_clear();
+    return rc;
+}
+
+static void build_request(const ovl_analysis *a, ovl_request *r)
+{
+    memset(r, 0, sizeof *r);
+    r->mode = a->nego.mode;
+    r->tpl = a->tpl;
+    r->params = a->nego.params;
+    r->nparams = a->nego.nparams;
+    r->approvals = &a->approvals;
+    r->join_column = a->nego.join[a->role == OVL_ROLE_LISTENER ? 0 : 1];
+    if (a->tpl != NULL && a->party >= 0)
+        r->join_column = a->tpl->join_column[a->party];
+    r->norm = a->nego.norm;
+    bool runner = a->nego.runner_is_listener == (a->role == OVL_ROLE_LISTENER);
+    r->side = runner ? OVL_SIDE_GROUP : OVL_SIDE_VALUES;
+    r->group_by = (const char *const *)a->nego.group_by;
+    r->ngroup_by = a->nego.ngroup_by;
+    r->values = a->nego.values;
+    r->nvalues = a->nego.nvalues;
+    r->threshold = a->nego.threshold;
+    for (size_t i = 0; i < a->nego.nreceivers; i++)
+        r->receivers[i] = a->nego.receivers[i];
+    r->nreceivers = a->nego.nreceivers;
+    r->reveals_cardinality = a->nego.reveals_cardinality;
+}
+
+/* This owner's policy decision (terms), or empty terms without a policy. */
+static ovl_err check_policy(ovl_analysis *a, ovl_owner_terms *terms)
+{
+    ovl_request r;
+    memset(terms, 0, sizeof *terms);
+    if (a->policy == NULL)
+        return OVL_OK;
+    build_request(a, &r);
+    return ovl_verify_request(terms, a->policy, a->self_fpr, a->peer_fpr, &r);
+}
+
+static ovl_err agree(ovl_analysis *a)
+{
+    ovl_request r;
+    build_request(a, &r);
+    ovl_agreement_clear(&a->agreement);
+    return ovl_agreement_make(&a->agreement, &r, a->terms, 2);
+}
+
+static void identify(ovl_analysis *a, ovl_conn *c)
+{
+    a->peer = *ovl_conn_peer(c);
+    ovl_fingerprint(a->self_fpr, ovl_identity_pub(a->self)->pk);
+    ovl_fingerprint(a->peer_fpr, a->peer.pk);
+}
+
+static ovl_err read_reply(ovl_conn *c, ovl_buf *f, int timeout_ms)
+{
+    ovl_err rc = ovl_read_frame(c, f, timeout_ms);
+    if (rc != OVL_OK)
+        return rc;
+    if (f->data[0] == OVL_FRAME_ABORT)
+        return ovl_frame_abort_decode(f->data + OVL_FRAME_HDR, f->wpos - OVL_FRAME_HDR);
+    return OVL_OK;
+}
+
+ovl_err ovl_analysis_connector(ovl_analysis *a, ovl_conn *c, int timeout_ms)
+{
+    ovl_err rc = OVL_OK;
+    ovl_buf b = {0};
+    uint64_t listener_set = 0;
+    identify(a, c);
+    OVL_TRY(ovl_analysis_load_template(a));
+    OVL_TRY(verify_approvals(a));
+    rc = check_policy(a, &a->terms[1]);
+    if (rc != OVL_OK)
+        OVL_FAIL(refuse_to_peer(c, rc));
+    a->nego.connector_terms = a->terms[1];
+    a->nego.connector_set = a->local_set;
+    OVL_TRY(ovl_buf_alloc(&b, 1024, FRAME_CAP));
+    OVL_TRY(ovl_nego_write(&b, &a->nego));
+    OVL_TRY(send_frame(c, &b, timeout_ms));
+    OVL_TRY(read_reply(c, &b, timeout_ms));
+    OVL_ENSURE(b.data[0] == OVL_TERMS_TYPE, OVL_ERR_PROTOCOL,
+               "the peer answered the request with frame type 0x%02x", b.data[0]);
+    OVL_TRY(ovl_terms_parse(&a->terms[0], &listener_set, b.data + OVL_FRAME_HDR,
+                            b.wpos - OVL_FRAME_HDR));
+    a->peer_set = listener_set;
+    OVL_TRY(agree(a));
+done:
+    ovl_buf_free(&b);
+    return rc;
+}
+
+static bool same_str(const char *x, const char *y)
+{
+    return strcmp(x ? x : "", y ? y : "") == 0;
+}
+
+/* Names the first field where the peer's request differs from ours. */
+static const char *request_difference(const ovl_nego *p, const ovl_nego *m)
+{
+    if (p->mode != m->mode)
+        return "mode";
+    if (p->mode != OVL_MODE_AGGREGATE && p->reveal != m->reveal)
+        return "reveal";
+    if (p->norm != m->norm)
+        return "normalize";
+    if ((p->tpl_text == NULL) != (m->tpl_text == NULL) ||
+        (p->tpl_text && (p->tpl_len != m->tpl_len || memcmp(p->tpl_text, m->tpl_text, p->tpl_len))))
+        return "template";
+    if (p->nparams != m->nparams)
+        return "template parameters";
+    for (size_t i = 0; i < p->nparams; i++) {
+        bool found = false;
+        for (size_t j = 0; j < m->nparams && !found; j++)
+            found = same_str(p->params[i].name, m->params[j].name) &&
+                    same_str(p->params[i].value, m->params[j].value);
+        if (!found)
+            return "template parameters";
+    }
+    if (p->runner_is_listener != m->runner_is_listener || p->ngroup_by != m->ngroup_by ||
+        p->nvalues != m->nvalues)
+        return "aggregate roles or columns";
+    for (size_t i = 0; i < p->nvalues; i++)
+        if (p->values[i].fn != m->values[i].fn ||
+            !same_str(p->values[i].column, m->values[i].column) ||
+            p->decimals[i] != m->decimals[i])
+            return "value columns";
+    if (p->nreceivers != m->nreceivers)
+        return "receivers";
+    if (p->reveals_cardinality != m->reveals_cardinality)
+        return "cardinality";
+    return NULL;
+}
+
+static ovl_err owner_checks(ovl_analysis *a)
+{
+    ovl_err rc = OVL_OK;
+    ovl_audit_log log = {0};
+    if (a->policy == NULL || a->audit_path == NULL)
+        return OVL_OK;
+    OVL_TRY(ovl_audit_load(&log, a->audit_path, ovl_identity_pub(a->self), &a->peer, 1));
+    OVL_TRY(ovl_budget_check(a->policy, &log, a->peer_fpr, a->agreement.analysis_id,
+                             (uint64_t)time(NULL)));
+    OVL_TRY(ovl_differencing_check(a->policy, &log, a->peer_fpr, a->agreement.analysis_id,
+                                   a->local_set, a->peer_set));
+done:
+    ovl_audit_log_free(&log);
+    return rc;
+}
+
+ovl_err ovl_analysis_listener(ovl_analysis *a, ovl_conn *c, const uint8_t *request, size_t len,
+                              const ovl_nego *mine)
+{
+    ovl_err rc = OVL_OK;
+    ovl_nego theirs;
+    identify(a, c);
+    OVL_TRY(ovl_nego_parse(&theirs, request, len));
+    if (mine != NULL) {
+        const char *diff = request_difference(&theirs, mine);
+        if (diff != NULL) {
+            ovl_nego_clear(&theirs);
+            OVL_FAIL(refuse_to_peer(c, ovl_err_set(OVL_ERR_POLICY, "the peer asks for a different "
+                                                   "analysis (%s differs)", diff)));
+        }
+    }
+    /* The approvals travelling with the peer's request join ours. */
+    char **local = a->nego.approvals;
+    size_t nlocal = a->nego.napprovals;
+    a->nego.approvals = NULL;
+    a->nego.napprovals = 0;
+    ovl_nego_clear(&a->nego);
+    a->nego = theirs;
+    rc = ovl_reallocarray((void **)&a->nego.approvals, OVL_REQUEST_MAX_APPROVALS + 1,
+                          sizeof *a->nego.approvals);
+    for (size_t i = 0; i < nlocal; i++) {
+        if (rc == OVL_OK && a->nego.napprovals < OVL_REQUEST_MAX_APPROVALS)
+            a->nego.approvals[a->nego.napprovals++] = local[i];
+        else
+            free(local[i]);
+    }
+    free(local);
+    OVL_TRY(rc);
+    a->peer_set = a->nego.connector_set;
+    a->terms[1] = a->nego.connector_terms;
+    rc = ovl_analysis_load_template(a);
+    if (rc == OVL_OK)
+        rc = verify_approvals(a);
+    if (rc == OVL_OK)
+        rc = check_policy(a, &a->terms[0]);
+    if (rc == OVL_OK)
+        rc = agree(a);
+    if (rc != OVL_OK)
+        OVL_FAIL(refuse_to_peer(c, rc == OVL_ERR_USAGE ? OVL_ERR_POLICY : rc));
+done:
+    return rc;
+}
+
+ovl_err ovl_analysis_listener_reply(ovl_analysis *a, ovl_conn *c)
+{
+    ovl_err rc = owner_checks(a);
+    ovl_buf b = {0};
+    if (rc != OVL_OK)
+        OVL_FAIL(refuse_to_peer(c, rc));
+    OVL_TRY(ovl_buf_alloc(&b, 64, 256));
+    OVL_TRY(ovl_terms_write(&b, &a->terms[0], a->local_set));
+    OVL_TRY(send_frame(c, &b, 10000));
+done:
+    ovl_buf_free(&b);
+    return rc;
+}
+
+/* Refuses the session with the current detail (after local failures). */
+ovl_err ovl_analysis_refuse(ovl_conn *c, ovl_err e) { return refuse_to_peer(c, e); }
+
+ovl_err ovl_analysis_cosign(ovl_analysis *a, ovl_conn *c, const uint8_t transcript[64],
+                            int timeout_ms)
+{
+    ovl_err rc = OVL_OK;
+    ovl_buf b = {0};
+    /* The audit log keeps 32 bytes: the first half of the SHA-512 transcript. */
+    memcpy(a->transcript, transcript, OVL_HASH_LEN);
+    a->has_transcript = true;
+    OVL_TRY(ovl_buf_alloc(&b, 128, OVL_FRAME_HDR + 1024));
+    OVL_TRY(ovl_cosign_write(&b, a->self, a->transcript));
+    OVL_TRY(send_frame(c, &b, timeout_ms));
+    OVL_TRY(read_reply(c, &b, timeout_ms));
+    OVL_ENSURE(b.data[0] == OVL_COSIGN_TYPE, OVL_ERR_PROTOCOL,
+               "the peer sent frame type 0x%02x instead of its transcript signature", b.data[0]);
+    OVL_TRY(ovl_cosign_verify(a->peer_sig, b.data + OVL_FRAME_HDR, b.wpos - OVL_FRAME_HDR,
+                              &a->peer, a->transcript));
+    a->has_peer_sig = true;
+done:
+    ovl_buf_free(&b);
+    return rc;
+}
+
+void ovl_analysis_audit(ovl_analysis *a, ovl_outcome outcome, const char *reason)
+{
+    ovl_audit_entry e;
+    if (a->audit_path == NULL)
+        return;
+    memset(&e, 0, sizeof e);
+    e.time = (uint64_t)time(NULL);
+    snprintf(e.peer, sizeof e.peer, "%s", a->peer_fpr[0] ? a->peer_fpr : "unknown");
+    e.mode = a->nego.mode ? a->nego.mode : OVL_MODE_INTERSECTION;
+    if (a->tpl) {
+        e.has_template = true;
+        memcpy(e.template_hash, a->tpl->hash, OVL_HASH_LEN);
+    }
+    memcpy(e.analysis, a->agreement.analysis_id, OVL_HASH_LEN);
+    e.local_set = a->local_set;
+    e.peer_set = a->peer_set;
+    e.groups_released = a->groups_released;
+    e.groups_suppressed = a->groups_suppressed;
+    e.outcome = outcome;
+    snprintf(e.reason, sizeof e.reason, "%s", reason ? reason : "");
+    e.has_transcript = a->has_transcript;
+    memcpy(e.transcript, a->transcript, OVL_HASH_LEN);
+    e.has_peer_sig = a->has_peer_sig;
+    memcpy(e.peer_sig, a->peer_sig, OVL_SIG_LEN);
+    ovl_err rc = ovl_audit_entry_set_params(&e, a->nego.params, a->nego.nparams);
+    if (rc == OVL_OK)
+        rc = ovl_audit_append(a->audit_path, a->self, &e);
+    if (rc != OVL_OK)
+        fprintf(stderr, "overlap: warning: could not append to the audit log %s: %s\n",
+                a->audit_path, ovl_err_detail());
+    ovl_audit_entry_clear(&e);
+}
+
+ovl_err ovl_analysis_psi_params(const ovl_analysis *a, ovl_buf *out)
+{
+    ovl_err rc = OVL_OK;
+    char head[96];
+    int n = snprintf(head, sizeof head, "psi/1 id=sha256 normalize=%s", ovl_norm_name(a->nego.norm));
+    OVL_TRY(ovl_buf_put_bytes(out, head, (size_t)n));
+    OVL_TRY(ovl_buf_put_u8(out, 0));
+    OVL_TRY(ovl_buf_put_bytes(out, a->agreement.encoding, a->agreement.encoding_len));
+    /* The negotiated set sizes: HELLO must announce the same ones. */
+    OVL_TRY(ovl_buf_put_u64(out, a->role == OVL_ROLE_LISTENER ? a->local_set : a->peer_set));
+    OVL_TRY(ovl_buf_put_u64(out, a->role == OVL_ROLE_LISTENER ? a->peer_set : a->local_set));
+done:
+    return rc;
+}
+
+void ovl_analysis_clear(ovl_analysis *a)
+{
+    ovl_nego_clear(&a->nego);
+    ovl_template_free(a->tpl);
+    ovl_agreement_clear(&a->agreement);
+    memset(a, 0, sizeof *a);
+}
