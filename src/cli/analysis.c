@@ -244,10 +244,18 @@ static const char *request_difference(const ovl_nego *p, const ovl_nego *m)
         if (!found)
             return "template parameters";
     }
-    if (p->runner_is_listener != m->runner_is_listener || p->ngroup_by != m->ngroup_by ||
-        p->nvalues != m->nvalues)
-        return "aggregate roles or columns";
-    for (size_t i = 0; i < p->nvalues; i++)
+    if (p->runner_is_listener != m->runner_is_listener)
+        return "aggregate roles";
+    /* Each side of an ad-hoc aggregate knows its own columns only: compare
+     * what both stated. */
+    if (p->ngroup_by && m->ngroup_by && p->ngroup_by != m->ngroup_by)
+        return "group-by columns";
+    for (size_t i = 0; p->ngroup_by == m->ngroup_by && i < p->ngroup_by; i++)
+        if (!same_str(p->group_by[i], m->group_by[i]))
+            return "group-by columns";
+    if (p->nvalues && m->nvalues && p->nvalues != m->nvalues)
+        return "value columns";
+    for (size_t i = 0; p->nvalues == m->nvalues && i < p->nvalues; i++)
         if (p->values[i].fn != m->values[i].fn ||
             !same_str(p->values[i].column, m->values[i].column) ||
             p->decimals[i] != m->decimals[i])

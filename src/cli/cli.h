@@ -7,6 +7,8 @@
 
 #include "overlap/error.h"
 #include "overlap/table.h"
+#include "overlap/template.h"
+#include "overlap/table.h"
 
 typedef struct {
     const char *name;
@@ -30,6 +32,11 @@ typedef struct {
     ovl_norm norm;
     bool prehashed, quiet, summary;
     uint64_t min_rows, paillier_bits, timeout_s, wait_s, threads, max_peer;
+    /* Negotiated analyses (protocols/setup/SPEC.md §3): */
+    bool negotiate;
+    const char *policy, *audit, *tpl, *table_name, *peer_join;
+    const ovl_param_value *params;
+    size_t nparams;
 } ovl_agg_cli;
 int ovl_run_aggregate(const ovl_agg_cli *o);
 

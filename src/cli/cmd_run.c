@@ -265,13 +265,22 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     OVL_ENSURE(o->peer, OVL_ERR_USAGE, "run: --peer PUB is required (the peer's key to pin)");
     OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table CSV is required");
     OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
+    if (o->tpl)
+        o->mode = OVL_MODE_AGGREGATE;
+    if (o->mode == OVL_MODE_AGGREGATE && o->tpl) {
+        OVL_ENSURE(!o->group_by && !o->values && !o->reveal_given, OVL_ERR_USAGE,
+                   "run: with --template, the template says what is grouped and aggregated "
+                   "(drop --group-by, --values and --reveal)");
+        goto done;
+    }
     if (o->mode == OVL_MODE_AGGREGATE) {
-        OVL_ENSURE(!(o->group_by && o->values), OVL_ERR_USAGE,
-                   "run: give --group-by (the runner) or --values (the contributor), not both");
+        OVL_ENSURE(!(o->group_by && o->values) || o->negotiate || o->policy, OVL_ERR_USAGE,
+                   "run: give --group-by (the runner) or --values (the contributor), not both "
+                   "(both: a runner asking a served table for its value columns, with --negotiate)");
         OVL_ENSURE(!o->reveal_given, OVL_ERR_USAGE,
                    "run: --reveal does not apply to --mode aggregate (the runner, the party "
                    "without --values, receives the result)");
-        OVL_ENSURE(o->values || o->out, OVL_ERR_USAGE,
+        OVL_ENSURE((o->values && !o->group_by) || o->out, OVL_ERR_USAGE,
                    "run: --out FILE is required: the runner (no --values) receives the result");
         goto done;
     }
@@ -590,6 +599,9 @@ int ovl_cmd_run(int argc, char **argv)
             .min_rows = o.min_rows, .paillier_bits = o.paillier_bits,
             .timeout_s = o.timeout_s, .wait_s = o.wait_s, .threads = o.threads,
             .max_peer = o.max_peer,
+            .negotiate = o.negotiate || o.policy || o.audit || o.tpl,
+            .policy = o.policy, .audit = o.audit, .tpl = o.tpl, .table_name = o.table_name,
+            .peer_join = o.peer_join, .params = o.params, .nparams = o.nparams,
         };
         return ovl_run_aggregate(&a);
     }
