@@ -1,0 +1,292 @@
+"""overlap serve: a data owner's standing endpoint answering allowed and
+refusing disallowed queries from partners, several at once, with policy
+reload, clean shutdown, and a verifiable audit log. Results are checked
+against computations made here from the plaintext tables."""
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+
+sys.path.insert(0, os.path.dirname(__file__))
+from e2e import BIN, Checks, Workdir, norm_email, one_line_error, read_csv
+
+t = Checks("e2e/serve")
+wd = Workdir()  # alice = the retailer (serves), bob = the advertiser, mallory = unlisted
+rng = random.Random(6)
+
+
+def fpr(name):
+    out = subprocess.run([BIN, "fingerprint", wd.p(name + ".pub")], capture_output=True, text=True)
+    return out.stdout.split()[0]
+
+
+ALICE, BOB = fpr("alice"), fpr("bob")
+
+# The retailer's purchases and the advertiser's impressions (one row per
+# customer and campaign, so each customer is in one group per campaign).
+purchases = [["email", "purchase_date", "purchase_amount", "item_count"]]
+for i in range(400):
+    for k in range(1 + i % 3):
+        purchases.append([f"User{i}@Example.com", f"2026-07-{1 + (i + k) % 28:02d}",
+                          f"{rng.randrange(100, 50000) / 100:.2f}", str(1 + k)])
+impressions = [["email", "campaign_id", "ad_format"]]
+for i in range(200, 700):
+    impressions.append([f"user{i}@example.com", rng.choice(["CAMP_A", "CAMP_B"]),
+                        rng.choice(["video", "banner", "native", "audio"])])
+
+
+def write(name, rows):
+    with open(wd.p(name), "w") as f:
+        for r in rows:
+            f.write(",".join(r) + "\n")
+    return wd.p(name)
+
+
+P = write("purchases.csv", purchases)
+I = write("impressions.csv", impressions)
+
+TEMPLATE = """-- param campaign_id string in ('CAMP_A', 'CAMP_B')
+-- param start_date date
+SELECT c.ad_format,
+       COUNT(DISTINCT c.email) AS buyers,
+       SUM(p.purchase_amount) AS revenue
+FROM impressions AS c
+INNER JOIN purchases AS p ON c.email = p.email
+WHERE c.campaign_id = :campaign_id AND p.purchase_date >= :start_date
+GROUP BY c.ad_format
+HAVING COUNT(DISTINCT c.email) >= 5;
+"""
+T = wd.write("attr.sql", TEMPLATE)
+thash = subprocess.run([BIN, "template", "hash", T], capture_output=True, text=True).stdout.split()[0]
+for who in ("alice", "bob"):
+    r = subprocess.run([BIN, "template", "approve", T, "--identity", wd.p(who + ".key")],
+                       capture_output=True, text=True)
+    t.check(r.returncode == 0, f"{who} approves the template", r.stderr)
+
+
+def policy(**over):
+    p = {
+        "version": 1,
+        "table": {"name": "purchases", "file": "purchases.csv",
+                  "columns": ["email", "purchase_date", "purchase_amount", "item_count"]},
+        "join": [{"column": "email", "normalize": "email", "prehashed": False}],
+        "peers": [{"name": "bob", "fingerprint": BOB}],
+        "list": {"allowed": True, "columns": [], "receivers": [BOB]},
+        "aggregation": {"adhoc": True, "functions": ["COUNT", "COUNT_DISTINCT", "SUM", "AVG"],
+                        "dimensions": ["purchase_date"], "aggregates": ["purchase_amount"],
+                        "min_rows": 2, "receivers": [BOB], "allow_cardinality": True},
+        "custom": {"templates": [{"name": "attr", "sha256": thash}]},
+    }
+    for k, v in over.items():
+        p[k] = v
+    return p
+
+
+POL = wd.p("retail.policy.json")
+AUDIT = wd.p("retail.audit")
+with open(POL, "w") as f:
+    json.dump(policy(), f)
+
+
+class Server:
+    def __init__(self, pol, audit, extra=()):
+        self.err = open(wd.p("serve.%d.log" % id(self)), "w+")
+        self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--identity",
+                                      wd.p("alice.key"), "--table", P, "--policy", pol,
+                                      "--audit", audit, "--timeout", "20"] + list(extra),
+                                     stderr=self.err, stdout=subprocess.DEVNULL)
+        self.port = None
+        deadline = time.time() + 30
+        while time.time() < deadline and self.port is None:
+            m = re.search(r"on 127\.0\.0\.1:(\d+)", self.log())
+            if m:
+                self.port = int(m.group(1))
+            time.sleep(0.05)
+
+    def log(self):
+        self.err.flush()
+        with open(self.err.name) as f:
+            return f.read()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+def query(port, out, args, who="bob", table=None):
+    cmd = [BIN, "run", "--connect", f"127.0.0.1:{port}", "--identity", wd.p(who + ".key"),
+           "--peer", wd.p("alice.pub"), "--table", table or I, "--join", "email",
+           "--normalize", "email", "--out", out, "--quiet", "--timeout", "20", "--wait", "10"]
+    return subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def finish(p):
+    out, err = p.communicate(timeout=300)
+    return p.returncode, err
+
+
+def shared_rows():
+    have = {norm_email(r[0]) for r in purchases[1:]}
+    return [impressions[0]] + [r for r in impressions[1:] if norm_email(r[0]) in have]
+
+
+def template_result(campaign, start, k):
+    buys = {}
+    for r in purchases[1:]:
+        if r[1] >= start:
+            buys.setdefault(norm_email(r[0]), []).append(Decimal(r[2]))
+    groups = {}
+    for r in impressions[1:]:
+        e = norm_email(r[0])
+        if r[1] == campaign and e in buys:
+            groups.setdefault(r[2], set()).add(e)
+    rows = [["ad_format", "buyers", "revenue"]]
+    for g in sorted(groups):
+        if len(groups[g]) >= k:
+            rev = sum(sum(buys[e]) for e in groups[g])
+            rows.append([g, str(len(groups[g])), f"{rev:.2f}"])
+    return rows
+
+
+srv = Server(POL, AUDIT)
+t.check(srv.port is not None, "serve starts", srv.log())
+
+# 1. An allowed intersection: only the advertiser receives output.
+out = wd.p("psi.csv")
+code, err = finish(query(srv.port, out, ["--reveal", "connector", "--negotiate"]))
+t.check(code == 0, "intersection with --reveal connector succeeds", err)
+t.check(code == 0 and read_csv(out) == shared_rows(), "intersection rows are right")
+
+# 2. The owner never receives output from a served session.
+out = wd.p("psi-both.csv")
+code, err = finish(query(srv.port, out, ["--reveal", "both", "--negotiate"]))
+t.check(code == 6 and "never receives output" in one_line_error(err), "reveal both is refused", err)
+t.check(not os.path.exists(out), "refused: no output")
+
+# 3. A peer the policy does not list cannot connect.
+out = wd.p("mallory.csv")
+p = query(srv.port, out, ["--reveal", "connector", "--negotiate"], who="mallory")
+code, err = finish(p)
+t.check(code == 4 and not os.path.exists(out), "an unlisted peer is rejected", err)
+
+# 4. A plain (un-negotiated) run is refused with a pointer to what to do.
+code, err = finish(query(srv.port, wd.p("plain.csv"), ["--reveal", "connector"]))
+t.check(code == 6 and "negotiated" in err, "a plain run is refused", err)
+
+# 5. The approved template, with parameters, against computed results.
+out = wd.p("attr.csv")
+code, err = finish(query(srv.port, out, ["--template", T, "--param", "campaign_id=CAMP_A",
+                                         "--param", "start_date=2026-07-10"]))
+t.check(code == 0, "template run succeeds", err)
+want = template_result("CAMP_A", "2026-07-10", 5)
+got = read_csv(out) if code == 0 else []
+t.check(got == want, "template result equals the plaintext computation", f"got {got} want {want}")
+t.check(len(want) > 2, "template result has released groups")
+
+# 6. A parameter outside its allowed list is refused before anything is sent.
+out = wd.p("attr-bad.csv")
+code, err = finish(query(srv.port, out, ["--template", T, "--param", "campaign_id=CAMP_Z",
+                                         "--param", "start_date=2026-07-10"]))
+t.check(code == 6 and "allowed list" in err and not os.path.exists(out), "bad parameter refused", err)
+
+# 7. Without the owner's approval travelling with it, the template is refused.
+os.makedirs(wd.p("noapp"), exist_ok=True)
+T2 = os.path.join(wd.p("noapp"), "attr.sql")
+with open(T2, "w") as f:
+    f.write(TEMPLATE)
+subprocess.run([BIN, "template", "approve", T2, "--identity", wd.p("bob.key")], capture_output=True)
+out = wd.p("attr-noapp.csv")
+code, err = finish(query(srv.port, out, ["--template", T2, "--param", "campaign_id=CAMP_A",
+                                         "--param", "start_date=2026-07-10"]))
+t.check(code == 6 and "approval" in err and not os.path.exists(out), "missing approval refused", err)
+
+# 8. An ad-hoc aggregate over a listed column, and over an unlisted one.
+out = wd.p("adhoc.csv")
+code, err = finish(query(srv.port, out, ["--mode", "aggregate", "--group-by", "ad_format",
+                                         "--values", "purchase_amount:2", "--negotiate",
+                                         "--min-rows", "3"]))
+t.check(code == 0 and read_csv(out)[0] == ["ad_format", "matched", "rows", "sum_purchase_amount",
+                                           "avg_purchase_amount"], "ad-hoc aggregate succeeds", err)
+out = wd.p("adhoc-bad.csv")
+code, err = finish(query(srv.port, out, ["--mode", "aggregate", "--group-by", "ad_format",
+                                         "--values", "item_count", "--negotiate"]))
+t.check(code == 6 and "item_count" in err and not os.path.exists(out), "unlisted column refused", err)
+
+# 9. Several sessions at once.
+procs = [query(srv.port, wd.p(f"conc{i}.csv"), ["--reveal", "connector", "--negotiate"])
+         for i in range(3)]
+results = [finish(p) for p in procs]
+t.check(all(c == 0 for c, _ in results), "three concurrent sessions succeed", str(results))
+t.check(all(read_csv(wd.p(f"conc{i}.csv")) == shared_rows() for i in range(3)),
+        "concurrent results are right")
+
+# 10. SIGHUP reloads the policy: intersections become refused.
+with open(POL, "w") as f:
+    json.dump(policy(list={"allowed": False, "columns": [], "receivers": []}), f)
+srv.proc.send_signal(signal.SIGHUP)
+time.sleep(0.5)
+code, err = finish(query(srv.port, wd.p("after-hup.csv"), ["--reveal", "connector", "--negotiate"]))
+t.check(code == 6 and "list.allowed" in err, "after reload the intersection is refused", err)
+with open(POL, "w") as f:
+    f.write("{ broken")
+srv.proc.send_signal(signal.SIGHUP)
+time.sleep(0.5)
+t.check("kept the previous policy" in srv.log(), "a broken policy on reload is refused")
+with open(POL, "w") as f:
+    json.dump(policy(), f)
+srv.proc.send_signal(signal.SIGHUP)
+time.sleep(0.5)
+
+# 11. SIGTERM during a session: it finishes, then the server exits cleanly.
+big = [["email", "campaign_id", "ad_format"]] + [[f"user{i}@example.com", "CAMP_A", "video"]
+                                                  for i in range(20000)]
+BIG = write("big.csv", big)
+p = query(srv.port, wd.p("during-term.csv"), ["--reveal", "connector", "--negotiate",
+                                              "--threads", "1"], table=BIG)
+time.sleep(1.0)
+code_srv = srv.stop()
+code, err = finish(p)
+t.check(code == 0, "a session running at SIGTERM completes", err)
+t.check(code_srv == 0, "serve exits 0 after SIGTERM", srv.log()[-500:])
+
+# 12. The audit log: every session (refused or not) is in it and verifies;
+# tampering is detected at the first broken entry.
+r = subprocess.run([BIN, "audit", "verify", AUDIT], capture_output=True, text=True)
+t.check(r.returncode == 0, "audit log verifies", r.stdout + r.stderr)
+m = re.search(r"(\d+) entries", r.stdout + r.stderr)
+t.check(m is not None and int(m.group(1)) >= 12, "every session was recorded", r.stdout)
+lines = open(AUDIT).read().splitlines()
+t.check(any('"refused"' in l or "refused" in l for l in lines), "refusals are recorded")
+t.check(not any("user1@" in l.lower() for l in lines), "no identifier in the audit log")
+for label, mutate in (("edited", lambda ls: [ls[0].replace('"ok"', '"refused"', 1)] + ls[1:]),
+                      ("deleted", lambda ls: ls[:1] + ls[2:]),
+                      ("reordered", lambda ls: [ls[1], ls[0]] + ls[2:])):
+    bad = wd.p(f"audit-{label}")
+    with open(bad, "w") as f:
+        f.write("\n".join(mutate(list(lines))) + "\n")
+    r = subprocess.run([BIN, "audit", "verify", bad], capture_output=True, text=True)
+    t.check(r.returncode != 0 and "entry" in r.stderr, f"audit log {label} → detected", r.stderr)
+
+# 13. Budgets: one run per template per day, then refused.
+POL2 = wd.p("budget.policy.json")
+with open(POL2, "w") as f:
+    json.dump(policy(budget={"runs_per_day": 100, "runs_per_template_per_day": 1}), f)
+srv2 = Server(POL2, wd.p("budget.audit"))
+args = ["--template", T, "--param", "campaign_id=CAMP_B", "--param", "start_date=2026-07-01"]
+c1, e1 = finish(query(srv2.port, wd.p("b1.csv"), args))
+c2, e2 = finish(query(srv2.port, wd.p("b2.csv"), args))
+t.check(c1 == 0 and c2 == 6 and "budget" in e2, "the second run of the day is refused", e1 + e2)
+srv2.stop()
+
+wd.cleanup()
+t.finish()
