@@ -33,10 +33,22 @@
  * call draws its own randomness. The same holds for decryption under a const
  * secret key.
  *
- * Side channels: every exponentiation with a secret exponent (p-1, q-1, lambda,
- * plaintext scalars) uses mpz_powm_sec. Encryption indexes the fixed-base table
- * by digits of r and mpz arithmetic is not constant time, so a co-located
- * cache-timing attacker is out of scope. */
+ * Side channels: encryption, rerandomisation and masking raise h_s to the
+ * secret DJN exponent r (knowing r decrypts) in constant time: the fixed-base
+ * table is read one whole row per exponent digit with mpn_sec_tabselect, every
+ * digit costs one Montgomery multiplication (zero digits included), and the
+ * arithmetic is GMP's mpn_sec_mul, mpn_addmul_1 and mpn_cnd_* on fixed limb
+ * counts. The key owner's CRT encryption does the same mod p^2 and q^2 and
+ * recombines in constant-time limb arithmetic, so neither r nor p, q steer a
+ * branch or an address there. `make ct` checks this under valgrind
+ * (tests/ct). Other secret exponents (p-1, q-1, lambda, plaintext scalars of
+ * mul_plain) use mpz_powm_sec. Not constant time, by design or as a known
+ * limit: key generation (prime search, once per run); g^m = 1 + m*n and
+ * add_plain, formed with mpz arithmetic whose timing follows the limb length
+ * of the plaintext; the mpz_powm_sec wrapper, which branches on the limb
+ * length of its exponent; and decryption's reductions and L function mod p^2,
+ * q^2 (mpz division, divisibility and CRT with the secret factors), whose
+ * exponentiations are mpz_powm_sec. */
 #ifndef OVERLAP_PAILLIER_H
 #define OVERLAP_PAILLIER_H
 

@@ -3,7 +3,17 @@
  * A value v is held as two shares a, b with a + b = v (mod modulus); either
  * share alone is uniform and says nothing about v. Shares are mpz_t residues in
  * [0, modulus); on the wire each is exactly ceil(bits(modulus)/8) bytes,
- * big-endian. The modulus must be odd and at least 3. */
+ * big-endian. The modulus must be odd and at least 3.
+ *
+ * Side channels: random, split and combine work on fixed-width limb arrays
+ * with GMP's mpn_add_n / mpn_sub_n / mpn_cnd_* / mpn_sec_div_r, so the share
+ * values steer no branch and no address (`make ct`). Public by design: the
+ * modulus, the sign and limb count of an mpz argument or result (the mpz
+ * representation exposes them to every GMP call), whether an input is a
+ * residue (the error return), and the sign of a lifted value. split reduces
+ * an input wider than twice the 8192-bit cap with mpz division first. The
+ * signed lift and the int64 conversions are for results being released and
+ * branch on them; write exports a share that is about to be sent. */
 #ifndef OVERLAP_SHARE_H
 #define OVERLAP_SHARE_H
 

@@ -51,3 +51,23 @@ void ovl_gmp_wipe_install(void)
 {
     (void)pthread_once(&wipe_once, wipe_install_once);
 }
+
+bool ovl_gmp_get_limbs(mp_limb_t *out, size_t n, const mpz_t v)
+{
+    size_t used = mpz_size(v);
+    if (mpz_sgn(v) < 0 || used > n)
+        return false;
+    if (used > 0)
+        memcpy(out, mpz_limbs_read(v), used * sizeof *out);
+    memset(out + used, 0, (n - used) * sizeof *out);
+    return true;
+}
+
+__attribute__((noinline)) void ovl_gmp_set_limbs(mpz_t v, const mp_limb_t *p, size_t n)
+{
+    mp_limb_t *d = mpz_limbs_write(v, (mp_size_t)n);
+    memcpy(d, p, n * sizeof *d);
+    mpz_limbs_finish(v, (mp_size_t)n);
+    /* Keeps this frame on the stack (no tail call) for the ct.supp entry. */
+    __asm__ volatile("" ::: "memory");
+}

@@ -15,14 +15,22 @@
 #include "overlap/paillier.h"
 #include "overlap/share.h"
 
-/* Fixed-base window: the table holds (2^W - 1) powers per W-bit digit of r, so
- * encryption is ceil(R_BITS / W) multiplications mod n^2. W = 8 gives 56
- * multiplications for 2048-bit keys with a 7.3 MB table (12.5 MB for 3072). */
+/* Fixed-base window: row i of a table holds hs^(d * 2^(W*i)) for every W-bit
+ * digit d, zero included, so encryption is one multiplication per digit
+ * whatever r is, and each row is read whole (mpn_sec_tabselect). Wider windows
+ * mean fewer multiplications but 2^W-entry scans; W = 6 measured best with
+ * W = 5 and 7 close (75 multiplications mod n^2 and a 2.5 MB table for
+ * 2048-bit keys, plus 2.5 MB for the key owner's tables mod p^2 and q^2). */
 #ifndef OVL_PAILLIER_WINDOW_BITS
-#define OVL_PAILLIER_WINDOW_BITS 8u
+#define OVL_PAILLIER_WINDOW_BITS 6u
 #endif
-#define WINDOW_ENTRIES ((1u << OVL_PAILLIER_WINDOW_BITS) - 1u)
+_Static_assert(OVL_PAILLIER_WINDOW_BITS >= 1 && OVL_PAILLIER_WINDOW_BITS <= 10,
+               "window digits are read from at most three exponent bytes");
+#define ROW_ENTRIES ((mp_size_t)1 << OVL_PAILLIER_WINDOW_BITS)
 #define R_MAX_BYTES (OVL_PAILLIER_R_BITS_3072 / 8u)
+_Static_assert(GMP_NAIL_BITS == 0, "limb arithmetic assumes full limbs");
+/* Limbs of n^2 (and of p^2 * q^2 products) at the largest modulus. */
+#define N2_MAX_LIMBS ((mp_size_t)(2u * OVL_PAILLIER_BITS_MAX / GMP_NUMB_BITS))
 
 /* Miller–Rabin rounds for p and q (GMP runs Baillie–PSW plus reps - 24 rounds). */
 #define PRIME_MR_REPS 40
@@ -40,6 +48,21 @@
 
 _Static_assert(LONG_MAX >= INT64_MAX && LONG_MIN <= INT64_MIN, "mpz_set_si must take int64_t");
 
+/* Montgomery arithmetic modulo an odd m of n limbs, R = 2^(GMP_NUMB_BITS n),
+ * with a fixed-base table of one base in Montgomery form. Every operation runs
+ * the same instructions and touches the same addresses whatever the operand
+ * values (mpn_sec_mul, mpn_addmul_1, mpn_cnd_*, mpn_sec_tabselect), so both
+ * the exponent and, for the key owner's tables mod p^2 and q^2, the modulus
+ * may be secret. */
+typedef struct {
+    mp_size_t n;
+    mp_limb_t minv;            /* -m^-1 mod 2^GMP_NUMB_BITS */
+    mp_limb_t m[N2_MAX_LIMBS];
+    mp_limb_t r2[N2_MAX_LIMBS]; /* R^2 mod m */
+    mp_limb_t *table;          /* windows rows of ROW_ENTRIES entries of n limbs */
+    size_t table_limbs;
+} mont;
+
 struct ovl_paillier_pk {
     unsigned bits;
     size_t n_len;    /* bytes of n */
@@ -47,7 +70,7 @@ struct ovl_paillier_pk {
     size_t windows;  /* ceil(r_bits / W) */
     mpz_t n, n2, hs;
     mpz_t half;      /* (n - 1) / 2: largest encodable magnitude */
-    mpz_t *table;    /* table[i * WINDOW_ENTRIES + d - 1] = hs^(d * 2^(W*i)) mod n^2 */
+    mont mn2;        /* mod n^2; row i entry d = hs^(d * 2^(W*i)) R mod n^2 */
 };
 
 struct ovl_paillier_sk {
@@ -57,8 +80,9 @@ struct ovl_paillier_sk {
     mpz_t qinv;      /* q^-1 mod p, for recombination */
     mpz_t q2inv;     /* q^-2 mod p^2, for CRT encryption */
     mpz_t lambda, mu;
-    mpz_t *table_p;  /* the fixed-base table of hs mod p^2 ... */
-    mpz_t *table_q;  /* ... and mod q^2: CRT encryption by the key owner */
+    mont mp2;        /* the fixed-base table of hs mod p^2 ... */
+    mont mq2;        /* ... and mod q^2: CRT encryption by the key owner */
+    mp_limb_t q2inv_mont[N2_MAX_LIMBS]; /* q^-2 R mod p^2 */
 };
 
 /* ---- initialisation and randomness ---- */
@@ -136,53 +160,137 @@ static void pk_init(ovl_paillier_pk *pk, unsigned bits)
     pk->r_bits = bits == 2048u ? OVL_PAILLIER_R_BITS_2048 : OVL_PAILLIER_R_BITS_3072;
     pk->windows = (pk->r_bits + OVL_PAILLIER_WINDOW_BITS - 1) / OVL_PAILLIER_WINDOW_BITS;
     mpz_inits(pk->n, pk->n2, pk->hs, pk->half, NULL);
-    pk->table = NULL;
+    pk->mn2.table = NULL;
 }
 
-static void table_free(mpz_t **table, size_t windows)
+/* Wiped as well: the tables mod p^2 and q^2 would reveal the factors. */
+static void mont_free(mont *c)
 {
-    if (*table == NULL)
-        return;
-    for (size_t i = 0; i < windows * WINDOW_ENTRIES; i++)
-        mpz_clear((*table)[i]);
-    free(*table);
-    *table = NULL;
+    if (c->table != NULL) {
+        sodium_memzero(c->table, c->table_limbs * sizeof *c->table);
+        free(c->table);
+    }
+    sodium_memzero(c, sizeof *c);
 }
 
 static void pk_clear(ovl_paillier_pk *pk)
 {
-    table_free(&pk->table, pk->windows);
+    mont_free(&pk->mn2);
     mpz_clears(pk->n, pk->n2, pk->hs, pk->half, NULL);
 }
 
-static void mulmod(mpz_t out, const mpz_t a, const mpz_t b, const mpz_t mod, mpz_t tmp)
+/* rp = t R^-1 mod m for t < m R given as 2n limbs (destroyed): Montgomery
+ * reduction, one mpn_addmul_1 per limb, then a conditional subtraction. */
+static void mont_redc(mp_limb_t *rp, mp_limb_t *tp, const mont *c)
 {
-    mpz_mul(tmp, a, b);
-    mpz_tdiv_r(out, tmp, mod);
+    mp_size_t n = c->n;
+    mp_limb_t alt[N2_MAX_LIMBS];
+    for (mp_size_t i = 0; i < n; i++)
+        tp[i] = mpn_addmul_1(tp + i, c->m, n, tp[i] * c->minv);
+    /* Each step's carry belongs n limbs higher; the result is below 2m. */
+    mp_limb_t cy = mpn_add_n(rp, tp + n, tp, n);
+    mp_limb_t borrow = mpn_sub_n(alt, rp, c->m, n);
+    mpn_cnd_swap(cy | (borrow ^ 1u), rp, alt, n);
+    sodium_memzero(alt, sizeof alt);
 }
 
-/* Row i holds b^1 .. b^(2^W - 1) mod `mod` with b = base^(2^(W*i)). */
-static ovl_err table_build(mpz_t **out, size_t windows, const mpz_t base0, const mpz_t mod)
+/* rp = a b R^-1 mod m for a, b < m (rp may alias either). */
+static void mont_mul(mp_limb_t *rp, const mp_limb_t *ap, const mp_limb_t *bp, const mont *c)
+{
+    mp_limb_t t[2 * N2_MAX_LIMBS], scratch[2 * N2_MAX_LIMBS];
+    mpn_sec_mul(t, ap, c->n, bp, c->n, scratch);
+    mont_redc(rp, t, c);
+    sodium_memzero(t, sizeof t);
+}
+
+/* rp = x mod m for x < m R given as 2n limbs: x R^-1, then times R^2 R^-1. */
+static void mont_reduce_wide(mp_limb_t *rp, const mp_limb_t *x, const mont *c)
+{
+    mp_limb_t t[2 * N2_MAX_LIMBS];
+    memcpy(t, x, 2u * (size_t)c->n * sizeof *t);
+    mont_redc(rp, t, c);
+    mont_mul(rp, rp, c->r2, c);
+    sodium_memzero(t, sizeof t);
+}
+
+/* Digit i (W bits) of a little-endian exponent: the bytes read depend on i
+ * only, never on their values. */
+static mp_size_t exp_digit(const uint8_t *le, size_t len, size_t i)
+{
+    size_t bit = i * OVL_PAILLIER_WINDOW_BITS, byte = bit / 8u;
+    uint32_t v = 0;
+    for (size_t k = 0; k < 3 && byte + k < len; k++)
+        v |= (uint32_t)le[byte + k] << (8u * k);
+    return (mp_size_t)((v >> (bit % 8u)) & (uint32_t)(ROW_ENTRIES - 1));
+}
+
+/* acc = base^r R mod m from the table, r given as r_len little-endian bytes:
+ * every window costs one full-row scan and one multiplication. */
+static void mont_pow_table(mp_limb_t *acc, const mont *c, size_t windows, const uint8_t *r_le,
+                           size_t r_len)
+{
+    mp_limb_t sel[N2_MAX_LIMBS];
+    size_t row = (size_t)ROW_ENTRIES * (size_t)c->n;
+    mpn_sec_tabselect(acc, c->table, c->n, ROW_ENTRIES, exp_digit(r_le, r_len, 0));
+    for (size_t i = 1; i < windows; i++) {
+        mpn_sec_tabselect(sel, c->table + i * row, c->n, ROW_ENTRIES, exp_digit(r_le, r_len, i));
+        mont_mul(acc, acc, sel, c);
+    }
+    sodium_memzero(sel, sizeof sel);
+}
+
+/* out = v mod m as exactly n limbs (v >= 0); GMP division, key set-up only. */
+static void mpz_to_limbs_mod(mp_limb_t *out, const mpz_t v, const mont *c, mpz_t tmp)
+{
+    mpz_t m;
+    mpz_roinit_n(m, c->m, c->n);
+    mpz_mod(tmp, v, m);
+    (void)ovl_gmp_get_limbs(out, (size_t)c->n, tmp);
+}
+
+/* Montgomery constants for mod (odd, at most N2_MAX_LIMBS limbs) and the
+ * table of base: row i entry d = base^(d 2^(W i)) R mod m. Key set-up runs on
+ * GMP's variable-time mpz functions (it happens once, before any encryption). */
+static ovl_err mont_init(mont *c, const mpz_t mod, size_t windows, const mpz_t base)
 {
     ovl_err rc = OVL_OK;
-    size_t entries = windows * WINDOW_ENTRIES;
-    mpz_t *table = NULL;
-    mpz_t base, tmp;
-    mpz_inits(base, tmp, NULL);
-    OVL_TRY(ovl_calloc((void **)&table, entries, sizeof *table));
-    for (size_t i = 0; i < entries; i++)
-        mpz_init2(table[i], mpz_sizeinbase(mod, 2));
-    mpz_mod(base, base0, mod);
+    size_t row;
+    mp_limb_t b[N2_MAX_LIMBS], inv;
+    mpz_t t;
+    mpz_init(t);
+    c->table = NULL;
+    c->n = (mp_size_t)mpz_size(mod);
+    OVL_ENSURE(mpz_odd_p(mod) && c->n >= 1 && c->n <= N2_MAX_LIMBS &&
+                   mpn_sec_mul_itch(c->n, c->n) <= 2 * N2_MAX_LIMBS,
+               OVL_ERR_INTERNAL, "paillier: modulus unsuitable for Montgomery arithmetic");
+    (void)ovl_gmp_get_limbs(c->m, (size_t)c->n, mod);
+    /* Newton's iteration doubles the correct low bits: 3, 6, ..., 96 >= 64. */
+    inv = c->m[0];
+    for (int i = 0; i < 5; i++)
+        inv *= 2u - c->m[0] * inv;
+    c->minv = (mp_limb_t)0 - inv;
+    mpz_set_ui(t, 1);
+    mpz_mul_2exp(t, t, 2u * GMP_NUMB_BITS * (size_t)c->n);
+    mpz_to_limbs_mod(c->r2, t, c, t);
+    OVL_ENSURE(ovl_mul_ok(windows * (size_t)ROW_ENTRIES, (size_t)c->n, &c->table_limbs),
+               OVL_ERR_LIMIT, "paillier: fixed-base table size overflows");
+    OVL_TRY(ovl_calloc((void **)&c->table, c->table_limbs, sizeof *c->table));
+    row = (size_t)ROW_ENTRIES * (size_t)c->n;
+    mpz_mul_2exp(t, base, GMP_NUMB_BITS * (size_t)c->n);
+    mpz_to_limbs_mod(b, t, c, t);
     for (size_t w = 0; w < windows; w++) {
-        mpz_t *row = table + w * WINDOW_ENTRIES;
-        mpz_set(row[0], base);
-        for (size_t d = 1; d < WINDOW_ENTRIES; d++)
-            mulmod(row[d], row[d - 1], base, mod, tmp);
-        mulmod(base, row[WINDOW_ENTRIES - 1], base, mod, tmp);
+        mp_limb_t *e = c->table + w * row;
+        /* Entry 0 is R mod m, the Montgomery form of 1: R^2 R^-1. */
+        memset(e, 0, (size_t)c->n * sizeof *e);
+        e[0] = 1;
+        mont_mul(e, e, c->r2, c);
+        for (mp_size_t d = 1; d < ROW_ENTRIES; d++)
+            mont_mul(e + d * c->n, e + (d - 1) * c->n, b, c);
+        mont_mul(b, e + (ROW_ENTRIES - 1) * c->n, b, c);
     }
-    *out = table;
 done:
-    mpz_clears(base, tmp, NULL);
+    sodium_memzero(b, sizeof b);
+    mpz_clear(t);
     return rc;
 }
 
@@ -192,54 +300,33 @@ static ovl_err pk_finish(ovl_paillier_pk *pk)
     mpz_mul(pk->n2, pk->n, pk->n);
     mpz_sub_ui(pk->half, pk->n, 1);
     mpz_fdiv_q_2exp(pk->half, pk->half, 1);
-    return table_build(&pk->table, pk->windows, pk->hs, pk->n2);
+    return mont_init(&pk->mn2, pk->n2, pk->windows, pk->hs);
 }
 
-/* Digit i (W bits) of a little-endian exponent. */
-static unsigned exp_digit(const uint8_t *le, size_t len, size_t i)
+/* out = x hs^r mod n^2 for x < n^2 (both n^2-wide limb arrays, out may alias
+ * x), r given as r_bits/8 little-endian bytes: constant time in r and x. */
+static void pk_mul_hs_pow(mp_limb_t *out, const ovl_paillier_pk *pk, const mp_limb_t *x,
+                          const uint8_t *r_le)
 {
-    unsigned d = 0;
-    for (unsigned b = 0; b < OVL_PAILLIER_WINDOW_BITS; b++) {
-        size_t bit = i * OVL_PAILLIER_WINDOW_BITS + b;
-        if (bit / 8 < len && ((le[bit / 8] >> (bit % 8)) & 1u))
-            d |= 1u << b;
-    }
-    return d;
+    mp_limb_t acc[N2_MAX_LIMBS];
+    mont_pow_table(acc, &pk->mn2, pk->windows, r_le, pk->r_bits / 8u);
+    /* (hs^r R) x R^-1 = hs^r x: the Montgomery factor cancels. */
+    mont_mul(out, acc, x, &pk->mn2);
+    sodium_memzero(acc, sizeof acc);
 }
 
-/* out = acc * base^r mod `mod` from a table_build table, r given as
- * r_len little-endian bytes (out may alias acc). */
-static void table_pow(mpz_t out, const mpz_t acc, const mpz_t *table, size_t windows,
-                      const uint8_t *r_le, size_t r_len, const mpz_t mod, mpz_t tmp)
-{
-    mpz_set(out, acc);
-    for (size_t i = 0; i < windows; i++) {
-        unsigned d = exp_digit(r_le, r_len, i);
-        if (d != 0)
-            mulmod(out, out, table[i * WINDOW_ENTRIES + d - 1], mod, tmp);
-    }
-}
-
-/* out = hs^r mod n^2 for r given as r_bits/8 little-endian bytes. */
-static void pk_pow_hs(mpz_t out, const ovl_paillier_pk *pk, const uint8_t *r_le, mpz_t tmp)
-{
-    mpz_t one;
-    mpz_init_set_ui(one, 1);
-    table_pow(out, one, (const mpz_t *)pk->table, pk->windows, r_le, pk->r_bits / 8u, pk->n2, tmp);
-    mpz_clear(one);
-}
-
-/* out = ca * hs^r for fresh random r (out may alias ca). */
+/* out = ca * hs^r for fresh random r (out may alias ca; ca < n^2). */
 static void pk_mul_random_hs(mpz_t out, const ovl_paillier_pk *pk, const mpz_t ca)
 {
     uint8_t r[R_MAX_BYTES];
-    mpz_t s, tmp;
-    mpz_inits(s, tmp, NULL);
+    mp_limb_t x[N2_MAX_LIMBS];
+    size_t limbs = (size_t)pk->mn2.n;
+    (void)ovl_gmp_get_limbs(x, limbs, ca);
     randombytes_buf(r, pk->r_bits / 8u);
-    pk_pow_hs(s, pk, r, tmp);
-    mulmod(out, ca, s, pk->n2, tmp);
+    pk_mul_hs_pow(x, pk, x, r);
+    ovl_gmp_set_limbs(out, x, limbs);
     sodium_memzero(r, sizeof r);
-    mpz_clears(s, tmp, NULL);
+    sodium_memzero(x, sizeof x);
 }
 
 static bool is_residue(const mpz_t v, const mpz_t mod)
@@ -410,7 +497,7 @@ static ovl_paillier_sk *sk_new(unsigned bits)
     pk_init(&sk->pk, bits);
     mpz_inits(sk->p, sk->q, sk->p2, sk->q2, sk->pm1, sk->qm1, sk->hp, sk->hq, sk->qinv,
               sk->q2inv, sk->lambda, sk->mu, NULL);
-    sk->table_p = sk->table_q = NULL;
+    sk->mp2.table = sk->mq2.table = NULL;
     return sk;
 }
 
@@ -418,13 +505,32 @@ void ovl_paillier_sk_free(ovl_paillier_sk *sk)
 {
     if (sk == NULL)
         return;
-    table_free(&sk->table_p, sk->pk.windows);
-    table_free(&sk->table_q, sk->pk.windows);
+    mont_free(&sk->mp2);
+    mont_free(&sk->mq2);
     pk_clear(&sk->pk);
     /* The wiping allocator zeroes every limb as it is released. */
     mpz_clears(sk->p, sk->q, sk->p2, sk->q2, sk->pm1, sk->qm1, sk->hp, sk->hq, sk->qinv,
                sk->q2inv, sk->lambda, sk->mu, NULL);
     sodium_free(sk);
+}
+
+/* The key owner's CRT tables mod p^2 and q^2, and q^-2 R mod p^2. The CRT
+ * recombination works on limb arrays of n^2 = 2 x (p^2 limbs), which holds
+ * because p and q have their top two bits set. */
+static ovl_err sk_tables(ovl_paillier_sk *sk)
+{
+    ovl_err rc = OVL_OK;
+    mpz_t t;
+    mpz_init(t);
+    OVL_TRY(mont_init(&sk->mp2, sk->p2, sk->pk.windows, sk->pk.hs));
+    OVL_TRY(mont_init(&sk->mq2, sk->q2, sk->pk.windows, sk->pk.hs));
+    OVL_ENSURE(sk->mp2.n == sk->mq2.n && 2 * sk->mp2.n == sk->pk.mn2.n, OVL_ERR_INTERNAL,
+               "paillier keygen: p^2, q^2 and n^2 limb counts do not match");
+    mpz_mul_2exp(t, sk->q2inv, GMP_NUMB_BITS * (size_t)sk->mp2.n);
+    mpz_to_limbs_mod(sk->q2inv_mont, t, &sk->mp2, t);
+done:
+    mpz_clear(t);
+    return rc;
 }
 
 static ovl_err keygen(ovl_paillier_sk **out, unsigned bits, keygen_rng *rng)
@@ -441,8 +547,7 @@ static ovl_err keygen(ovl_paillier_sk **out, unsigned bits, keygen_rng *rng)
     OVL_TRY(sk_derive(sk));
     OVL_TRY(choose_hs(&sk->pk, rng));
     OVL_TRY(pk_finish(&sk->pk));
-    OVL_TRY(table_build(&sk->table_p, sk->pk.windows, sk->pk.hs, sk->p2));
-    OVL_TRY(table_build(&sk->table_q, sk->pk.windows, sk->pk.hs, sk->q2));
+    OVL_TRY(sk_tables(sk));
     *out = sk;
     sk = NULL;
 done:
@@ -623,15 +728,20 @@ ovl_err ovl_paillier_ct_read(mpz_t ct, ovl_buf *in, const ovl_paillier_pk *pk)
 
 /* ---- encryption ---- */
 
-/* ct = (1 + m n) * hs^r mod n^2, r given little-endian; ct may alias m. */
+/* ct = (1 + m n) * hs^r mod n^2, r given little-endian; ct may alias m.
+ * Constant time in r; g^m is formed with mpz arithmetic (see paillier.h). */
 static void encrypt_with_r(mpz_t ct, const ovl_paillier_pk *pk, const mpz_t m, const uint8_t *r_le)
 {
-    mpz_t gm, s, tmp;
-    mpz_inits(gm, s, tmp, NULL);
+    mp_limb_t x[N2_MAX_LIMBS];
+    size_t limbs = (size_t)pk->mn2.n;
+    mpz_t gm;
+    mpz_init(gm);
     g_pow(gm, pk, m);
-    pk_pow_hs(s, pk, r_le, tmp);
-    mulmod(ct, gm, s, pk->n2, tmp);
-    mpz_clears(gm, s, tmp, NULL);
+    (void)ovl_gmp_get_limbs(x, limbs, gm);
+    pk_mul_hs_pow(x, pk, x, r_le);
+    ovl_gmp_set_limbs(ct, x, limbs);
+    sodium_memzero(x, sizeof x);
+    mpz_clear(gm);
 }
 
 ovl_err ovl_paillier_encrypt(mpz_t ct, const ovl_paillier_pk *pk, const mpz_t m)
@@ -670,27 +780,50 @@ ovl_err ovl_paillier_encrypt_with_exponent_for_tests(mpz_t ct, const ovl_paillie
     return OVL_OK;
 }
 
+/* One CRT half: out = gm hs^r mod m (m = p^2 or q^2) for gm < n^2 given as
+ * 2 x (m limbs) limbs. */
+static void sk_half(mp_limb_t *out, const mont *c, const mp_limb_t *gm_wide, size_t windows,
+                    const uint8_t *r_le, size_t r_len)
+{
+    mp_limb_t g[N2_MAX_LIMBS];
+    /* gm < p^2 q^2 < m R, so the Montgomery reduction applies. */
+    mont_reduce_wide(g, gm_wide, c);
+    mont_pow_table(out, c, windows, r_le, r_len);
+    mont_mul(out, out, g, c);
+    sodium_memzero(g, sizeof g);
+}
+
 /* The key owner's E(m) with the same r: both factors are computed mod p^2 and
- * q^2 from the CRT tables and recombined (half-size moduli, ~1.6x faster). */
+ * q^2 from the CRT tables and recombined (half-size moduli, ~1.6x faster),
+ * all in constant-time limb arithmetic since p and q are secret too. */
 static void sk_encrypt_with_r(mpz_t ct, const ovl_paillier_sk *sk, const mpz_t m,
                               const uint8_t *r_le)
 {
-    size_t r_len = sk->pk.r_bits / 8u;
-    mpz_t gm, cp, cq, tmp;
-    mpz_inits(gm, cp, cq, tmp, NULL);
-    g_pow(gm, &sk->pk, m);
-    mpz_tdiv_r(cp, gm, sk->p2);
-    table_pow(cp, cp, (const mpz_t *)sk->table_p, sk->pk.windows, r_le, r_len, sk->p2, tmp);
-    mpz_tdiv_r(cq, gm, sk->q2);
-    table_pow(cq, cq, (const mpz_t *)sk->table_q, sk->pk.windows, r_le, r_len, sk->q2, tmp);
-    /* ct = cq + q^2 * ((cp - cq) * q^-2 mod p^2) */
-    mpz_sub(cp, cp, cq);
-    mulmod(cp, cp, sk->q2inv, sk->p2, tmp);
-    if (mpz_sgn(cp) < 0)
-        mpz_add(cp, cp, sk->p2);
-    mpz_mul(cp, cp, sk->q2);
-    mpz_add(ct, cp, cq);
-    mpz_clears(gm, cp, cq, tmp, NULL);
+    size_t r_len = sk->pk.r_bits / 8u, h = (size_t)sk->mp2.n;
+    mp_limb_t gm[N2_MAX_LIMBS], cp[N2_MAX_LIMBS], cq[N2_MAX_LIMBS], wide[N2_MAX_LIMBS];
+    mp_limb_t scratch[2 * N2_MAX_LIMBS];
+    mpz_t g;
+    mpz_init(g);
+    g_pow(g, &sk->pk, m);
+    (void)ovl_gmp_get_limbs(gm, 2u * h, g);
+    sk_half(cp, &sk->mp2, gm, sk->pk.windows, r_le, r_len);
+    sk_half(cq, &sk->mq2, gm, sk->pk.windows, r_le, r_len);
+    /* ct = cq + q^2 * ((cp - cq) * q^-2 mod p^2); cq < q^2 < p^2 R. */
+    memcpy(wide, cq, h * sizeof *wide);
+    memset(wide + h, 0, h * sizeof *wide);
+    mont_reduce_wide(gm, wide, &sk->mp2);
+    mpn_cnd_add_n(mpn_sub_n(cp, cp, gm, (mp_size_t)h), cp, cp, sk->mp2.m, (mp_size_t)h);
+    mont_mul(cp, cp, sk->q2inv_mont, &sk->mp2);
+    mpn_sec_mul(wide, cp, (mp_size_t)h, sk->mq2.m, (mp_size_t)h, scratch);
+    memset(cq + h, 0, h * sizeof *cq);
+    /* No carry: the sum is the CRT value, below n^2. */
+    (void)mpn_add_n(wide, wide, cq, (mp_size_t)(2u * h));
+    ovl_gmp_set_limbs(ct, wide, 2u * h);
+    sodium_memzero(gm, sizeof gm);
+    sodium_memzero(cp, sizeof cp);
+    sodium_memzero(cq, sizeof cq);
+    sodium_memzero(wide, sizeof wide);
+    mpz_clear(g);
 }
 
 ovl_err ovl_paillier_sk_encrypt(mpz_t ct, const ovl_paillier_sk *sk, const mpz_t m)

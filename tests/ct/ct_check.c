@@ -9,8 +9,19 @@
  * Covered: our group wrappers (scalar multiplication, hashing identifiers to
  * the group, scalar derivation and inversion) including the libsodium code
  * they call, since memcheck instruments every instruction executed; Paillier
- * encryption with a secret exponent (public-key and key-owner paths, GMP's
- * mpz_powm_sec); secret-share splitting and combining. */
+ * encryption with a secret DJN exponent r, on the public-key path (fixed-base
+ * table over n^2) and the key owner's CRT path (tables mod p^2 and q^2 and
+ * the recombination), for several exponents including all-zero and all-max
+ * digits; secret-share splitting (residue, negative and wider-than-modulus
+ * values) and combining.
+ *
+ * Not covered (documented in include/overlap/paillier.h and share.h): the
+ * plaintext m of an encryption and the scalar of mul_plain (mpz arithmetic),
+ * the secret factors p, q during key generation and decryption, the runner's
+ * mask inside ovl_paillier_mask, the signed lift of a released result.
+ *
+ * The limb count of an mpz is public by the rule in src/crypto/gmp_wipe.h;
+ * results are marked so with public_size() after each call. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +54,14 @@ static void secret_mpz(mpz_t v)
     SECRET(v->_mp_d, (size_t)mpz_size(v) * sizeof(mp_limb_t));
 }
 
+static void public_size(mpz_t v)
+{
+    PUBLIC(&v->_mp_size, sizeof v->_mp_size);
+}
+
 static void public_mpz(mpz_t v)
 {
+    public_size(v);
     PUBLIC(v->_mp_d, (size_t)mpz_size(v) * sizeof(mp_limb_t));
 }
 
@@ -81,21 +98,25 @@ static void check_paillier(void)
     if (sk == NULL)
         goto done;
     const ovl_paillier_pk *pk = ovl_paillier_sk_public(sk);
-    for (size_t i = 0; i < sizeof r; i++)
-        r[i] = (uint8_t)(i * 91 + 7);
     mpz_set_ui(m, 123456789u);
-    SECRET(r, sizeof r); /* the encryption randomness is the secret exponent */
-    ok(ovl_paillier_encrypt_with_exponent_for_tests(ct, pk, m, r, sizeof r),
-       "paillier encrypt (secret exponent)");
-    public_mpz(ct);
-    ok(ovl_paillier_sk_encrypt_with_exponent(ct, sk, m, r, sizeof r),
-       "paillier key-owner encrypt (secret exponent, secret factors)");
-    public_mpz(ct);
-    ok(ovl_paillier_decrypt(back, sk, ct), "paillier decrypt");
-    public_mpz(back);
-    if (mpz_cmp(back, m) != 0) {
-        fprintf(stderr, "ct_check: paillier round trip differs\n");
-        failures++;
+    /* Zero digits, maximal digits and a mixed exponent: the zero digits were
+     * once skipped, so they must take the same path as the others. */
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < sizeof r; i++)
+            r[i] = k == 0 ? 0 : k == 1 ? 0xff : (uint8_t)(i * 91 + 7);
+        SECRET(r, sizeof r); /* the encryption randomness is the secret exponent */
+        ok(ovl_paillier_encrypt_with_exponent_for_tests(ct, pk, m, r, sizeof r),
+           "paillier encrypt (secret exponent)");
+        public_mpz(ct);
+        ok(ovl_paillier_sk_encrypt_with_exponent(ct, sk, m, r, sizeof r),
+           "paillier key-owner encrypt (secret exponent)");
+        public_mpz(ct); /* the ciphertext is sent */
+        ok(ovl_paillier_decrypt(back, sk, ct), "paillier decrypt");
+        public_mpz(back);
+        if (mpz_cmp(back, m) != 0) {
+            fprintf(stderr, "ct_check: paillier round trip differs\n");
+            failures++;
+        }
     }
 done:
     ovl_paillier_sk_free(sk);
@@ -104,23 +125,33 @@ done:
 
 static void check_shares(void)
 {
-    mpz_t mod, v, a, b, out;
-    mpz_inits(mod, v, a, b, out, NULL);
+    mpz_t mod, v, a, b, out, want;
+    mpz_inits(mod, v, a, b, out, want, NULL);
     mpz_set_str(mod, "340282366920938463463374607431768211507", 10); /* a 128-bit prime */
-    mpz_set_ui(v, 4242424242u);
-    secret_mpz(v);
-    ok(ovl_share_split(a, b, v, mod), "share split");
-    public_mpz(a); /* each share alone is uniform: it is what is sent */
-    secret_mpz(a);
-    secret_mpz(b);
-    ok(ovl_share_combine(out, a, b, mod), "share combine");
-    public_mpz(out);
-    public_mpz(v);
-    if (mpz_cmp(out, v) != 0) {
-        fprintf(stderr, "ct_check: share round trip differs\n");
-        failures++;
+    for (int k = 0; k < 3; k++) {
+        /* A small value, a negative one, one wider than the modulus. */
+        mpz_set_ui(v, 4242424242u);
+        if (k == 1)
+            mpz_neg(v, v);
+        if (k == 2)
+            mpz_mul_2exp(v, v, 200);
+        mpz_set(want, v);
+        mpz_mod(want, want, mod);
+        secret_mpz(v);
+        ok(ovl_share_split(a, b, v, mod), "share split");
+        public_size(b);
+        public_mpz(a); /* each share alone is uniform: it is what is sent */
+        secret_mpz(a);
+        secret_mpz(b);
+        ok(ovl_share_combine(out, a, b, mod), "share combine");
+        public_mpz(out); /* declassified here only to check the result */
+        if (mpz_cmp(out, want) != 0) {
+            fprintf(stderr, "ct_check: share round trip differs\n");
+            failures++;
+        }
+        public_mpz(v);
     }
-    mpz_clears(mod, v, a, b, out, NULL);
+    mpz_clears(mod, v, a, b, out, want, NULL);
 }
 
 int main(void)

@@ -220,6 +220,122 @@ static void fixed_base_matches_powm(void)
     mpz_clears(zero, hs, hr, re, ct, m, n2, NULL);
 }
 
+/* The constant-time fixed-base exponentiation (every digit multiplied, rows
+ * scanned whole) against mpz_powm, for exponents whose digits are all zero,
+ * all at their maximum, mixed, a single set bit, and random; the key owner's
+ * CRT path must give the identical ciphertext. */
+static void constant_time_pow_matches_powm(void)
+{
+    uint8_t r[OVL_PAILLIER_R_BITS_2048 / 8];
+    mpz_t zero, hs, want, got, re, n2, m, gm;
+    mpz_inits(zero, hs, want, got, re, n2, m, gm, NULL);
+    mpz_srcptr n = ovl_paillier_pk_modulus(g_pk);
+    mpz_mul(n2, n, n);
+    ovl_buf w;
+    EXPECT_OK(ovl_buf_alloc(&w, 64, OVL_PAILLIER_PK_MAX_BYTES));
+    EXPECT_OK(ovl_paillier_pk_write(&w, g_pk));
+    mpz_import(hs, 512, 1, 1, 1, 0, w.data + 2 + 256);
+    ovl_buf_free(&w);
+    mpz_sub_ui(m, n, 1); /* the largest plaintext */
+    mpz_mul(gm, m, n);
+    mpz_add_ui(gm, gm, 1);
+    for (int i = 0; i < 24; i++) {
+        if (i == 0)
+            memset(r, 0, sizeof r); /* every digit zero: hs^0 = 1 */
+        else if (i == 1)
+            memset(r, 0xff, sizeof r);
+        else if (i == 2 || i == 3)
+            for (size_t j = 0; j < sizeof r; j++) /* zero and non-zero digits interleaved */
+                r[j] = (uint8_t)(((j / 3) % 2 == (size_t)(i - 2)) ? 0xff : 0x00);
+        else if (i < 8) {
+            memset(r, 0, sizeof r); /* one bit: the top, bottom and middle digits */
+            size_t bit = i == 4 ? 0 : i == 5 ? sizeof r * 8 - 1 : (size_t)(i * 37);
+            r[sizeof r - 1 - bit / 8] = (uint8_t)(1u << (bit % 8));
+        } else
+            randombytes_buf(r, sizeof r);
+        mpz_import(re, sizeof r, 1, 1, 1, 0, r);
+        mpz_powm(want, hs, re, n2);
+        EXPECT_OK(ovl_paillier_encrypt_with_exponent_for_tests(got, g_pk, zero, r, sizeof r));
+        EXPECT_TRUE(mpz_cmp(got, want) == 0);
+        mpz_mul(want, want, gm);
+        mpz_mod(want, want, n2);
+        EXPECT_OK(ovl_paillier_encrypt_with_exponent_for_tests(got, g_pk, m, r, sizeof r));
+        EXPECT_TRUE(mpz_cmp(got, want) == 0);
+        EXPECT_OK(ovl_paillier_sk_encrypt_with_exponent(got, g_sk, m, r, sizeof r));
+        EXPECT_TRUE(mpz_cmp(got, want) == 0);
+    }
+    /* A different exponent gives a different result (the check can fail). */
+    r[0] ^= 1;
+    EXPECT_OK(ovl_paillier_encrypt_with_exponent_for_tests(got, g_pk, m, r, sizeof r));
+    EXPECT_TRUE(mpz_cmp(got, want) != 0);
+    mpz_clears(zero, hs, want, got, re, n2, m, gm, NULL);
+}
+
+/* The limb-level share arithmetic against mpz reference results at the edges. */
+static void share_arithmetic_edges(void)
+{
+    mpz_t mod, v, a, b, out, ref;
+    mpz_inits(mod, v, a, b, out, ref, NULL);
+    const char *mods[] = {"11", "340282366920938463463374607431768211507", NULL};
+    for (int k = 0; k < 3; k++) {
+        if (mods[k] != NULL)
+            mpz_set_str(mod, mods[k], 10);
+        else
+            mpz_set(mod, ovl_paillier_pk_modulus(g_pk));
+        for (int i = 0; i < 12; i++) {
+            switch (i) {
+            case 0: mpz_set_ui(v, 0); break;
+            case 1: mpz_set_si(v, -1); break;
+            case 2: mpz_sub_ui(v, mod, 1); break;
+            case 3: mpz_neg(v, mod); mpz_add_ui(v, v, 1); break;
+            case 4: mpz_set(v, mod); break;
+            case 5: mpz_neg(v, mod); break;
+            case 6: mpz_mul_ui(v, mod, 3); mpz_add_ui(v, v, 2); break;
+            case 7: mpz_ui_pow_ui(v, 2, 70); mpz_neg(v, v); break;
+            /* Wider than the constant-time path: reduced first. */
+            case 8: mpz_mul_2exp(v, mod, 20000); mpz_add_ui(v, v, 5); break;
+            case 9: mpz_mul_2exp(v, mod, 20000); mpz_neg(v, v); mpz_sub_ui(v, v, 5); break;
+            default: mpz_set_si(v, (long)(i * 1000003) - 11000000); break;
+            }
+            EXPECT_OK(ovl_share_split(a, b, v, mod));
+            EXPECT_TRUE(mpz_sgn(b) >= 0 && mpz_cmp(b, mod) < 0);
+            EXPECT_OK(ovl_share_combine(out, a, b, mod));
+            mpz_mod(ref, v, mod);
+            EXPECT_TRUE(mpz_cmp(out, ref) == 0);
+            /* The signed lift: residues above (m-1)/2 are negative. */
+            EXPECT_OK(ovl_share_combine_signed(out, a, b, mod));
+            mpz_fdiv_q_2exp(a, mod, 1);
+            if (mpz_cmp(ref, a) > 0)
+                mpz_sub(ref, ref, mod);
+            EXPECT_TRUE(mpz_cmp(out, ref) == 0);
+        }
+        /* combine at the wrap-around: (m-1) + (m-1) = m - 2, (m-1) + 1 = 0. */
+        mpz_sub_ui(a, mod, 1);
+        EXPECT_OK(ovl_share_combine(out, a, a, mod));
+        mpz_sub_ui(ref, mod, 2);
+        EXPECT_TRUE(mpz_cmp(out, ref) == 0);
+        mpz_set_ui(b, 1);
+        EXPECT_OK(ovl_share_combine(out, a, b, mod));
+        EXPECT_TRUE(mpz_sgn(out) == 0);
+        /* lift of (m-1)/2 stays, (m+1)/2 becomes -(m-1)/2. */
+        mpz_fdiv_q_2exp(a, mod, 1);
+        EXPECT_OK(ovl_share_lift_signed(out, a, mod));
+        EXPECT_TRUE(mpz_cmp(out, a) == 0);
+        mpz_add_ui(b, a, 1);
+        EXPECT_OK(ovl_share_lift_signed(out, b, mod));
+        mpz_neg(ref, a);
+        EXPECT_TRUE(mpz_cmp(out, ref) == 0);
+        /* Non-residues are refused: m itself, negatives, wider values. */
+        mpz_set_si(b, -1);
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_share_combine(out, a, mod, mod));
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_share_combine(out, b, a, mod));
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_share_lift_signed(out, mod, mod));
+        mpz_mul_2exp(b, mod, 64);
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_share_combine(out, a, b, mod));
+    }
+    mpz_clears(mod, v, a, b, out, ref, NULL);
+}
+
 static void homomorphic_ops(void)
 {
     mpz_t ca, cb, c, k, m;
@@ -681,6 +797,8 @@ int main(void)
     RUN(roundtrip_i64);
     RUN(roundtrip_bounds);
     RUN(fixed_base_matches_powm);
+    RUN(constant_time_pow_matches_powm);
+    RUN(share_arithmetic_edges);
     RUN(homomorphic_ops);
     RUN(masks_and_shares);
     RUN(bound_check);
