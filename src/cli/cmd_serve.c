@@ -2,6 +2,7 @@
  * session: the peer's key must be listed in the policy, its request must fit
  * the policy (and budgets), and every session is recorded in the audit log. */
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,9 @@ out:
     ovl_conn_close(conn);
     free(pins);
     policy_drop(s, pr);
+    /* Free OpenSSL's per-thread state now: the server may exit as soon as
+     * this session is counted out. */
+    OPENSSL_thread_stop();
 }
 
 static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)

@@ -42,12 +42,14 @@ typedef struct {
 static void *session_main(void *p)
 {
     session_arg *a = p;
+    session_count *count = a->count;
     a->cfg->session(a->cfg->arg, a->fd, a->label);
-    pthread_mutex_lock(&a->count->mu);
-    a->count->active--;
-    pthread_cond_broadcast(&a->count->cv);
-    pthread_mutex_unlock(&a->count->mu);
     free(a);
+    /* Last: once counted out, the server may return and the process exit. */
+    pthread_mutex_lock(&count->mu);
+    count->active--;
+    pthread_cond_broadcast(&count->cv);
+    pthread_mutex_unlock(&count->mu);
     return NULL;
 }
 

@@ -288,5 +288,42 @@ c2, e2 = finish(query(srv2.port, wd.p("b2.csv"), args))
 t.check(c1 == 0 and c2 == 6 and "budget" in e2, "the second run of the day is refused", e1 + e2)
 srv2.stop()
 
+# 14. The same template run symmetrically by two operators with `run`, the
+# advertiser under its own, stricter policy: the strictest threshold wins.
+ADV_POL = wd.p("adv.policy.json")
+with open(ADV_POL, "w") as f:
+    json.dump({
+        "version": 1,
+        "table": {"name": "impressions", "columns": ["email", "campaign_id", "ad_format"]},
+        "join": [{"column": "email", "normalize": "email", "prehashed": False}],
+        "peers": [{"name": "alice", "fingerprint": ALICE}],
+        "list": {"allowed": False, "columns": [], "receivers": []},
+        "aggregation": {"adhoc": False, "functions": ["COUNT", "COUNT_DISTINCT", "SUM", "AVG"],
+                        "dimensions": ["campaign_id", "ad_format"], "aggregates": [],
+                        "min_rows": 40, "receivers": [], "allow_cardinality": False},
+        "custom": {"templates": [{"name": "attr", "sha256": thash}]},
+    }, f)
+targs = ["--template", T, "--param", "campaign_id=CAMP_B", "--param", "start_date=2026-07-05"]
+lst = subprocess.Popen([BIN, "run", "--listen", "127.0.0.1:0", "--identity", wd.p("alice.key"),
+                        "--peer", wd.p("bob.pub"), "--table", P, "--join", "email", "--normalize",
+                        "email", "--policy", POL, "--audit", wd.p("sym.audit"), "--timeout", "20"]
+                       + targs, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+port = None
+for _ in range(100):
+    m = re.search(r"listening on \S+:(\d+)", lst.stderr.readline())
+    if m:
+        port = int(m.group(1))
+        break
+out = wd.p("sym.csv")
+code, err = finish(query(port, out, targs + ["--policy", ADV_POL]))
+lerr = lst.communicate(timeout=120)[1]
+t.check(code == 0 and lst.returncode == 0, "symmetric template run succeeds", err + lerr)
+want = template_result("CAMP_B", "2026-07-05", 40)
+t.check(code == 0 and read_csv(out) == want, "the stricter policy's min_rows (40) applies",
+        f"got {read_csv(out) if code == 0 else None} want {want}")
+r = subprocess.run([BIN, "audit", "verify", wd.p("sym.audit"), "--peer", wd.p("bob.pub")],
+                   capture_output=True, text=True)
+t.check(r.returncode == 0, "the owner's audit log verifies with the peer's co-signature", r.stderr)
+
 wd.cleanup()
 t.finish()
