@@ -97,12 +97,49 @@ unit: san
 e2e: overlap san tools
 	@OVL_BUILD=$(BUILD) OVL_ONLY=e2e sh tests/run.sh
 
+# ---- hostile networks and inputs (README: "Testing against hostile networks and peers")
+FUZZ_SECONDS ?= 60
+# Each libFuzzer target for FUZZ_SECONDS over a scratch copy of its corpus.
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) OVL_BUILD=$(BUILD) sh tests/fuzz/run.sh
+# Every network scenario in namespaces (root; skips with a message otherwise).
+netsim: deps overlap san tools
+	@OVL_BUILD=$(BUILD) OVL_BIN=$(BUILD)/san/overlap OVL_TOOLS=$(BUILD)/rel/tools \
+	  OVL_NETSIM_FULL=1 python3 tests/e2e/test_netsim_e2e.py
+# The end-to-end tests with the release binary under valgrind memcheck.
+valgrind: deps overlap tools
+	@OVL_BUILD=$(BUILD) OVL_ONLY=e2e OVL_BIN=$(CURDIR)/tests/ct/overlap-valgrind.sh \
+	  OVL_VALGRIND_BIN=$(CURDIR)/$(BUILD)/rel/overlap OVL_VALGRIND=1 sh tests/run.sh
+# Secret-dependent branches and memory accesses (ctgrind-style, valgrind).
+ct: deps $(REL_LIB)
+	@mkdir -p $(BUILD)/ct
+	$(CC) $(CFLAGS_REL) -o $(BUILD)/ct/ct_check tests/ct/ct_check.c $(REL_LIB) $(LDLIBS)
+	@sh tests/ct/run.sh $(BUILD)/ct/ct_check
+# ---- end hostile networks and inputs
+
 # Regenerates vectors/*.json from fixed seeds (review the diff before committing).
 vectors: tools
 	$(BUILD)/rel/tools/gen_vectors vectors
 
 demo: all
 	@sh tests/demo.sh
+
+# ---- benchmarks (BENCHMARKS.md; never part of `make test`)
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/rel/bench/%,$(wildcard tests/bench/*.c))
+$(BUILD)/rel/bench/%: tests/bench/%.c $(REL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) -o $@ $< $(REL_LIB) $(LDLIBS)
+# Calibration, then two-party PSI at 2^16, 2^18 and 2^20 rows per party.
+bench: deps overlap $(BENCH_BIN)
+	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench
+# The same plus OpenMined PSI (npm @openmined/psi.js) within 20 minutes.
+bench-compare: deps overlap $(BENCH_BIN)
+	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench-compare --compare
+# 2^24 rows per party (about 30 minutes or more on 2 cores, 24 GiB RAM).
+bench-large: deps overlap $(BENCH_BIN)
+	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 24 --section bench-large
+-include $(BENCH_BIN:=.d)
+# ---- end benchmarks
 
 clean:
 	rm -rf $(BUILD) overlap

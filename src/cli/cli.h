@@ -8,6 +8,7 @@
 #include "overlap/error.h"
 #include "overlap/table.h"
 #include "overlap/template.h"
+#include "overlap/transport.h"
 #include "overlap/table.h"
 
 typedef struct {
@@ -49,6 +50,14 @@ ovl_err ovl_cli_peer_error(ovl_err rc, const char *label);
 /* Parses a decimal integer option in [min, max]. */
 ovl_err ovl_cli_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
                      uint64_t *out) OVL_MUST_USE;
+/* Monotonic seconds, for durations. */
+double ovl_cli_now(void);
+/* Listens (printing the bound port) and accepts the pinned peer, or connects
+ * to it, waiting up to wait_s for it. */
+ovl_err ovl_cli_open_connection(ovl_listener **l, ovl_conn **c, const char *listen,
+                                const char *connect, const ovl_identity *self,
+                                const ovl_pubkey *peer, uint64_t wait_s,
+                                uint64_t timeout_s) OVL_MUST_USE;
 /* True if argv holds -h or --help. */
 bool ovl_cli_wants_help(int argc, char **argv);
 

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -130,13 +129,6 @@ static void install_signal_cleanup(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
@@ -306,7 +298,7 @@ static void show_progress(void *arg)
     run_state *s = arg;
     ovl_psi_progress pr;
     ovl_psi_get_progress(s->psi, &pr);
-    double el = now_s() - s->started;
+    double el = ovl_cli_now() - s->started;
     uint64_t total = pr.own_total + pr.peer_total;
     uint64_t done = pr.own_sent + pr.peer_done;
     double rate = el > 0 ? (double)done / el : 0;
@@ -315,27 +307,6 @@ static void show_progress(void *arg)
             pr.setup_done ? "blinding" : "setup", (unsigned long long)done,
             (unsigned long long)total, rate, eta);
     s->progress_shown = true;
-}
-
-static ovl_err open_connection(run_state *s, const run_opts *o)
-{
-    ovl_err rc = OVL_OK;
-    int wait_ms = (int)(o->wait_s * 1000);
-    if (o->listen) {
-        OVL_TRY(ovl_listen(&s->listener, o->listen));
-        /* The bound port is printed even with --quiet: with port 0 it is the
-         * only way to learn it. */
-        const char *colon = strrchr(o->listen, ':');
-        int hostlen = colon ? (int)(colon - o->listen) : 0;
-        fprintf(stderr, "overlap: listening on %.*s:%u for %s\n", hostlen, o->listen,
-                ovl_listener_port(s->listener), s->peer.name);
-        OVL_TRY(ovl_accept(&s->conn, s->listener, s->self, &s->peer, 1, wait_ms,
-                           (int)(o->timeout_s * 1000)));
-    } else {
-        OVL_TRY(ovl_connect(&s->conn, o->connect, s->self, &s->peer, wait_ms));
-    }
-done:
-    return rc;
 }
 
 static ovl_err write_rows(run_state *s, const run_opts *o, const bool *matched)
@@ -528,7 +499,8 @@ static ovl_err execute(run_state *s, const run_opts *o)
         OVL_ENSURE(s->dump != NULL, OVL_ERR_IO, "cannot create %s", o->dump);
     }
     OVL_TRY(ovl_pool_new(&s->pool, (size_t)o->threads));
-    OVL_TRY(open_connection(s, o));
+    OVL_TRY(ovl_cli_open_connection(&s->listener, &s->conn, o->listen, o->connect, s->self,
+                                    &s->peer, o->wait_s, o->timeout_s));
     rc = negotiate(s, o);
     if (rc != OVL_OK)
         OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
@@ -554,7 +526,7 @@ static ovl_err execute(run_state *s, const run_opts *o)
         .peer_set_expected = s->a.peer_set,
     };
     OVL_TRY(ovl_psi_new(&s->psi, &cfg));
-    s->started = now_s();
+    s->started = ovl_cli_now();
     ovl_drive_opts d = {
         .timeout_ms = (int)(o->timeout_s * 1000),
         .pool = s->pool,
@@ -584,7 +556,7 @@ int ovl_cmd_run(int argc, char **argv)
     run_state s;
     bool help_only;
     memset(&s, 0, sizeof s);
-    double t0 = now_s();
+    double t0 = ovl_cli_now();
     ovl_err rc = parse_opts(&o, argc, argv, &help_only);
     if (rc == OVL_OK && help_only) {
         fputs(help, stdout);
@@ -608,7 +580,7 @@ int ovl_cmd_run(int argc, char **argv)
     if (rc == OVL_OK)
         rc = execute(&s, &o);
     if (rc == OVL_OK && o.summary)
-        print_summary(&s, &o, now_s() - t0);
+        print_summary(&s, &o, ovl_cli_now() - t0);
     if (rc == OVL_OK && !o.quiet && s.have_intersection)
         fprintf(stderr, "overlap: done: %llu shared identifiers%s%s\n",
                 (unsigned long long)s.intersection, o.out ? ", written to " : "",

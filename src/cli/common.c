@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "cli/cli.h"
+#include "core/guard.h"
 
 int ovl_cli_exit_code(ovl_err e)
 {
@@ -71,4 +74,33 @@ ovl_err ovl_cli_peer_error(ovl_err rc, const char *label)
     if (strstr(ovl_err_detail(), label) != NULL)
         return rc;
     return ovl_err_wrap(rc, "peer %s: ", label);
+}
+
+double ovl_cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+ovl_err ovl_cli_open_connection(ovl_listener **l, ovl_conn **c, const char *listen,
+                                const char *connect, const ovl_identity *self,
+                                const ovl_pubkey *peer, uint64_t wait_s, uint64_t timeout_s)
+{
+    ovl_err rc = OVL_OK;
+    int wait_ms = (int)(wait_s * 1000);
+    if (listen) {
+        OVL_TRY(ovl_listen(l, listen));
+        /* The bound port is printed even with --quiet: with port 0 it is the
+         * only way to learn it. */
+        const char *colon = strrchr(listen, ':');
+        int hostlen = colon ? (int)(colon - listen) : 0;
+        fprintf(stderr, "overlap: listening on %.*s:%u for %s\n", hostlen, listen,
+                ovl_listener_port(*l), peer->name);
+        OVL_TRY(ovl_accept(c, *l, self, peer, 1, wait_ms, (int)(timeout_s * 1000)));
+    } else {
+        OVL_TRY(ovl_connect(c, connect, self, peer, wait_ms));
+    }
+done:
+    return rc;
 }

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "aggregate/aggregate.h"
@@ -51,13 +50,6 @@ typedef struct {
     bool negotiated;
     ovl_buf first;
 } agg_run;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Per identifier: rows, then the sum of each value column (checked adds). */
 static ovl_err contributor_vectors(agg_run *s, const ovl_agg_cli *o)
@@ -115,27 +107,8 @@ static void show_progress(void *arg)
     fprintf(stderr, "\roverlap: %s  own %llu/%llu  peer %llu/%llu  %.0f s   ",
             pr.setup_done ? "aggregating" : "setup", (unsigned long long)pr.own_done,
             (unsigned long long)pr.own_total, (unsigned long long)pr.peer_done,
-            (unsigned long long)pr.peer_total, now_s() - s->started);
+            (unsigned long long)pr.peer_total, ovl_cli_now() - s->started);
     s->progress_shown = true;
-}
-
-static ovl_err open_connection(agg_run *s, const ovl_agg_cli *o)
-{
-    ovl_err rc = OVL_OK;
-    int wait_ms = (int)(o->wait_s * 1000);
-    if (o->listen) {
-        OVL_TRY(ovl_listen(&s->listener, o->listen));
-        const char *colon = strrchr(o->listen, ':');
-        int hostlen = colon ? (int)(colon - o->listen) : 0;
-        fprintf(stderr, "overlap: listening on %.*s:%u for %s\n", hostlen, o->listen,
-                ovl_listener_port(s->listener), s->peer.name);
-        OVL_TRY(ovl_accept(&s->conn, s->listener, s->self, &s->peer, 1, wait_ms,
-                           (int)(o->timeout_s * 1000)));
-    } else {
-        OVL_TRY(ovl_connect(&s->conn, o->connect, s->self, &s->peer, wait_ms));
-    }
-done:
-    return rc;
 }
 
 /* One CSV field, quoted when it must be (RFC 4180). */
@@ -507,7 +480,8 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
         OVL_ENSURE(s->dump != NULL, OVL_ERR_IO, "cannot create %s", o->dump);
     }
     OVL_TRY(ovl_pool_new(&s->pool, (size_t)o->threads));
-    OVL_TRY(open_connection(s, o));
+    OVL_TRY(ovl_cli_open_connection(&s->listener, &s->conn, o->listen, o->connect, s->self,
+                                    &s->peer, o->wait_s, o->timeout_s));
     rc = negotiate(s, o);
     if (rc != OVL_OK)
         OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
@@ -539,7 +513,7 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
         .agreement_len = s->negotiated ? s->a.agreement.encoding_len : 0,
     };
     OVL_TRY(ovl_agg_new(&s->agg, &cfg));
-    s->started = now_s();
+    s->started = ovl_cli_now();
     ovl_drive_opts d = {
         .timeout_ms = (int)(o->timeout_s * 1000),
         .pool = s->pool,
@@ -635,10 +609,10 @@ int ovl_run_aggregate(const ovl_agg_cli *o)
 {
     agg_run s;
     memset(&s, 0, sizeof s);
-    double t0 = now_s();
+    double t0 = ovl_cli_now();
     ovl_err rc = execute(&s, o);
     if (rc == OVL_OK && o->summary)
-        print_summary(&s, o, now_s() - t0);
+        print_summary(&s, o, ovl_cli_now() - t0);
     if (s.negotiated || (o->audit && s.conn)) {
         char reason[512];
         snprintf(reason, sizeof reason, "%s", rc == OVL_OK ? "" : ovl_err_detail());

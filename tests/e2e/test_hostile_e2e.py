@@ -148,7 +148,7 @@ CASES = [
     ("version", r"the peer speaks overlap protocol version 2, this build speaks version 1", 5),
     ("suite", r"suite mismatch: the peer uses .*\(id 2\)", 6),
     ("big_frame", r"peer announced a 2147483647-byte frame \(type 0x02\), cap is 1048576", 5),
-    ("garbage", r"peer announced a 1163141167-byte frame \(type 0x47\)", 5),
+    ("garbage", r"announced a 1163141167-byte (first )?frame", 5),
 ]
 
 print("hostile peer cases (honest side):", flush=True)

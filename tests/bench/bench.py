@@ -1,0 +1,482 @@
+#!/usr/bin/env python3
+"""overlap's benchmark (`make bench`, `make bench-compare`, `make bench-large`).
+
+In one run on this machine:
+1. calibrates the single-core cost of the group operations the PSI engine
+   performs (build/rel/bench/calibrate: hash-to-group with the PSI DST, the
+   engine's scalar multiplication, point validation);
+2. runs real two-party PSI: two ./overlap processes over loopback TLS, from
+   CSV files to output files, for each size n (rows per party, 50 % overlap),
+   and checks each output against the known intersection;
+3. reports wall and CPU seconds and peak RSS of each party (wait4 rusage),
+   wire bytes per element (from --summary json), and
+   ratio = wall / bound, bound = (every hash-to-group and scalar
+   multiplication of both parties x its calibrated single-core cost) / cores;
+4. prints a table, writes JSON (build/bench/results.json or --json) and
+   updates this run's section of BENCHMARKS.md.
+
+--compare adds OpenMined PSI (@openmined/psi.js from npm, installed into
+build/bench-compare/node_modules) on the same sizes, as far as 20 minutes go.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+MIB = 1 << 20
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def machine():
+    cpu = "unknown"
+    r = sh(["lscpu"])
+    for line in r.stdout.splitlines():
+        if line.startswith("Model name:"):
+            cpu = line.split(":", 1)[1].strip()
+    mem = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) * 1024
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_bytes": mem,
+            "kernel": platform.release()}
+
+
+def commit():
+    r = sh(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT)
+    c = r.stdout.strip() or "unknown"
+    d = sh(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT)
+    return c + ("+dirty" if d.stdout.strip() else "")
+
+
+def busy_jiffies():
+    """Busy and steal time of the whole machine, in seconds."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = v[:8]
+    return (user + nice + system + irq + softirq) / CLK_TCK, steal / CLK_TCK
+
+
+def calibrate(tool, seconds):
+    r = sh([tool, "--seconds", str(seconds), "--threads", str(os.cpu_count())])
+    if r.returncode != 0:
+        sys.exit("bench: calibration failed: " + r.stderr.strip())
+    return json.loads(r.stdout)
+
+
+def mean_calibration(before, after):
+    cal = {"suite": before["suite"], "threads": before["threads"], "before": before,
+           "after": after}
+    for k in ("hash_to_group_us", "scalar_mult_us", "validate_us", "tag_us",
+              "parallel_mults_per_s", "single_mults_per_s"):
+        cal[k] = (before[k] + after[k]) / 2
+    return cal
+
+
+def email(i):
+    return "u%x@example.com" % i
+
+
+def write_table(path, lo, hi):
+    """Rows lo..hi-1; the second column makes each output row checkable."""
+    if os.path.exists(path):
+        return
+    tmp = path + ".part"
+    with open(tmp, "w") as f:
+        f.write("email,segment\n")
+        step = 1 << 16
+        for a in range(lo, hi, step):
+            f.write("".join("%s,s%d\n" % (email(i), i % 97) for i in range(a, min(hi, a + step))))
+    os.replace(tmp, path)
+
+
+def check_output(path, n):
+    """The listener's rows are 0..n-1, the connector's n/2..3n/2-1: each party
+    must output exactly rows n/2..n-1 of its own table, each once."""
+    want = n - n // 2
+    seen = bytearray(n)
+    count = 0
+    with open(path) as f:
+        if f.readline().strip() != "email,segment":
+            return False, "bad header"
+        for line in f:
+            m = re.fullmatch(r"u([0-9a-f]+)@example\.com,s(\d+)\n", line)
+            if not m:
+                return False, "unexpected row"
+            i = int(m.group(1), 16)
+            if not n // 2 <= i < n or seen[i] or int(m.group(2)) != i % 97:
+                return False, "row %d not in the intersection or repeated" % i
+            seen[i] = 1
+            count += 1
+    if count != want:
+        return False, "%d rows instead of %d" % (count, want)
+    return True, ""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def launch(binary, args, stdout, stderr, profile=None):
+    wrap = ["perf", "record", "-q", "-F", "499", "-g", "-o", profile, "--"] if profile else []
+    return subprocess.Popen(wrap + [binary, "run"] + args, stdout=stdout, stderr=stderr)
+
+
+def wait_both(procs, deadline):
+    """wait4 on each child: (exit status, rusage, exit time) by pid."""
+    res = {}
+    while len(res) < len(procs):
+        pid, status, ru = os.wait4(-1, 0)
+        if pid in [p.pid for p in procs]:
+            res[pid] = (os.waitstatus_to_exitcode(status), ru, time.monotonic())
+            for p in procs:
+                if p.pid == pid:
+                    p.returncode = res[pid][0]
+        if time.monotonic() > deadline:
+            break
+    return res
+
+
+def run_pair(args, work, n, threads):
+    lt = os.path.join(work, "listener-%d.csv" % n)
+    ct = os.path.join(work, "connector-%d.csv" % n)
+    write_table(lt, 0, n)
+    write_table(ct, n // 2, n + n // 2)
+    outs = [os.path.join(work, "out-%s-%d.csv" % (r, n)) for r in ("listener", "connector")]
+    for o in outs:
+        if os.path.exists(o):
+            os.remove(o)
+    port = free_port()
+    common = ["--join", "email", "--normalize", "email", "--summary", "json", "--quiet",
+              "--timeout", "600"]
+    if threads:
+        common += ["--threads", str(threads)]
+    largs = ["--listen", "127.0.0.1:%d" % port, "--identity", os.path.join(work, "alice.key"),
+             "--peer", os.path.join(work, "bob.pub"), "--table", lt, "--out", outs[0]] + common
+    cargs = ["--wait", "300", "--connect", "127.0.0.1:%d" % port,
+             "--identity", os.path.join(work, "bob.key"),
+             "--peer", os.path.join(work, "alice.pub"), "--table", ct, "--out", outs[1]] + common
+    files = [open(os.path.join(work, "%s-%d.%s" % (r, n, s)), "w+")
+             for r in ("listener", "connector") for s in ("json", "err")]
+    busy0, steal0 = busy_jiffies()
+    t0 = time.monotonic()
+    prof = [os.path.join(args.profile, "perf-%s-%d.data" % (r, n)) if args.profile else None
+            for r in ("listener", "connector")]
+    procs = [launch(args.bin, largs, files[0], files[1], prof[0]),
+             launch(args.bin, cargs, files[2], files[3], prof[1])]
+    res = wait_both(procs, t0 + args.timeout)
+    wall = time.monotonic() - t0
+    busy1, steal1 = busy_jiffies()
+    parties = []
+    ok = True
+    problems = []
+    for k, (p, role) in enumerate(zip(procs, ("listener", "connector"))):
+        code, ru, _ = res.get(p.pid, (None, None, None))
+        files[2 * k].seek(0)
+        files[2 * k + 1].seek(0)
+        out, err = files[2 * k].read(), files[2 * k + 1].read()
+        summary = None
+        for line in out.splitlines():
+            if line.startswith("{"):
+                summary = json.loads(line)
+        if code != 0 or summary is None:
+            ok = False
+            problems.append("%s exited %s: %s" % (role, code, err.strip()[-300:]))
+            parties.append({"role": role, "exit": code})
+            continue
+        good, why = check_output(outs[k], n)
+        if not good or summary.get("intersection_size") != n - n // 2:
+            ok = False
+            problems.append("%s output wrong: %s" % (role, why or "intersection_size"))
+        parties.append({
+            "role": role,
+            "exit": code,
+            "cpu_s": ru.ru_utime + ru.ru_stime,
+            "user_s": ru.ru_utime,
+            "sys_s": ru.ru_stime,
+            "peak_rss_bytes": ru.ru_maxrss * 1024,
+            "voluntary_switches": ru.ru_nvcsw,
+            "involuntary_switches": ru.ru_nivcsw,
+            "bytes_sent": summary["bytes_sent"],
+            "tag_bytes": summary["tag_bytes"],
+            "seconds_reported": summary["seconds"],
+            "correct": good,
+        })
+    for f in files:
+        f.close()
+    ours = sum(p.get("cpu_s", 0) for p in parties)
+    return {
+        "ok": ok,
+        "problems": problems,
+        "wall_s": wall,
+        "parties": parties,
+        "machine_busy_s": busy1 - busy0,
+        "foreign_cpu_s": max(0.0, (busy1 - busy0) - ours),
+        "steal_s": steal1 - steal0,
+    }
+
+
+def evaluate(run, cal, n, cores):
+    m = n
+    h2g = 2 * n  # each party hashes its own set
+    mults = 2 * (n + m)  # each blinds its own set and re-blinds the peer's
+    bound = (h2g * cal["hash_to_group_us"] + mults * cal["scalar_mult_us"]) / 1e6 / cores
+    run["n"] = n
+    run["ops"] = {"hash_to_group": h2g, "scalar_mult": mults}
+    run["bound_s"] = bound
+    run["ratio"] = run["wall_s"] / bound
+    # CPU time other processes took from the cores during the run, as if it
+    # had been added to the bound: tells a busy machine from a slow engine.
+    run["ratio_other_load_excluded"] = run["wall_s"] / (bound + run["foreign_cpu_s"] / cores)
+    run["calibration"] = cal
+    for p in run["parties"]:
+        if "bytes_sent" not in p:
+            continue
+        ell = p["tag_bytes"]
+        p["bytes_per_element"] = p["bytes_sent"] / n
+        p["wire_budget_per_element"] = 32 + ell * m / n
+        p["rss_budget_bytes"] = 256 * n + 64 * MIB
+        p["rss_ok"] = p["peak_rss_bytes"] <= p["rss_budget_bytes"]
+    return run
+
+
+def ensure_keys(binary, work):
+    for name in ("alice", "bob"):
+        if not os.path.exists(os.path.join(work, name + ".key")):
+            r = sh([binary, "keygen", "--name", name, "--dir", work])
+            if r.returncode != 0:
+                sys.exit("bench: keygen failed: " + r.stderr.strip())
+
+
+def compare_psi_js(args, sizes, budget_s):
+    """OpenMined PSI on the same sizes, smallest first, while the budget lasts."""
+    mod = os.path.join(args.compare_dir, "node_modules")
+    if not os.path.isdir(os.path.join(mod, "@openmined", "psi.js")):
+        os.makedirs(args.compare_dir, exist_ok=True)
+        pkg = os.path.join(args.compare_dir, "package.json")
+        if not os.path.exists(pkg):
+            with open(pkg, "w") as f:
+                f.write('{"name": "overlap-bench-compare", "private": true}\n')
+        # --ignore-scripts: a dependency's install script fetches protoc from
+        # GitHub, which psi.js's prebuilt WebAssembly does not need.
+        r = sh(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts",
+                "@openmined/psi.js"], cwd=args.compare_dir, timeout=600)
+        if r.returncode != 0:
+            return {"available": False,
+                    "reason": "npm install @openmined/psi.js failed: " +
+                              (r.stderr.strip().splitlines() or ["?"])[-1]}
+    ver = "?"
+    try:
+        with open(os.path.join(mod, "@openmined", "psi.js", "package.json")) as f:
+            ver = json.load(f)["version"]
+    except (OSError, ValueError, KeyError):
+        pass
+    out = {"available": True, "package": "@openmined/psi.js " + ver, "runs": [],
+           "skipped": []}
+    env = dict(os.environ, NODE_PATH=mod)
+    start = time.monotonic()
+    last = None  # (n, seconds) of the previous size, to predict the next
+    for n in sizes:
+        left = budget_s - (time.monotonic() - start)
+        guess = last[1] * n / last[0] * 1.1 if last else 0
+        if guess > left:
+            out["skipped"].append({"n": n, "predicted_s": guess,
+                                   "reason": "would not finish within the %d-minute budget"
+                                             % (budget_s // 60)})
+            continue
+        try:
+            r = sh(["node", os.path.join(ROOT, "tests", "bench", "psi_js_bench.js"), str(n)],
+                   env=env, timeout=max(1, left))
+        except subprocess.TimeoutExpired:
+            out["skipped"].append({"n": n, "reason": "stopped at the time budget"})
+            break
+        if r.returncode != 0:
+            out["runs"].append({"n": n, "error": r.stderr.strip()[-300:]})
+            break
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+        res["us_per_element"] = res["seconds"] * 1e6 / n
+        out["runs"].append(res)
+        last = (n, res["seconds"])
+        print("psi.js n=%d: %.1f s (%.0f us/element), correct=%s"
+              % (n, res["seconds"], res["us_per_element"], res["correct"]), flush=True)
+    return out
+
+
+def fmt_bytes(b):
+    return "%.0f MiB" % (b / MIB)
+
+
+def table_lines(report):
+    rows = ["| n per party | wall s | bound s | ratio | CPU s (L / C) | peak RSS (L / C) "
+            "| RSS budget | bytes/element sent (payload) | other load CPU s | ratio, other load "
+            "excluded | correct |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in report["runs"]:
+        ps = r["parties"]
+        if not all("cpu_s" in p for p in ps):
+            rows.append("| 2^%d | failed | | | | | | | | | no |" % (r["n"].bit_length() - 1))
+            continue
+        rows.append("| 2^%d (%d) | %.1f | %.1f | **%.3f** | %.1f / %.1f | %s / %s | %s | %.2f (%.2f) "
+                    "| %.1f | %.3f | %s |" % (
+                        r["n"].bit_length() - 1, r["n"], r["wall_s"], r["bound_s"], r["ratio"],
+                        ps[0]["cpu_s"], ps[1]["cpu_s"], fmt_bytes(ps[0]["peak_rss_bytes"]),
+                        fmt_bytes(ps[1]["peak_rss_bytes"]), fmt_bytes(ps[0]["rss_budget_bytes"]),
+                        ps[0]["bytes_per_element"], ps[0]["wire_budget_per_element"],
+                        r["foreign_cpu_s"], r["ratio_other_load_excluded"],
+                        "yes" if r["ok"] else "NO"))
+    return rows
+
+
+def compare_lines(report):
+    c = report.get("compare")
+    if c is None:
+        return []
+    if not c["available"]:
+        return ["", "OpenMined PSI: not run (%s)." % c["reason"]]
+    lines = ["", "OpenMined PSI (%s, WebAssembly, both roles in one Node.js process, one thread, "
+                 "raw-set setup message, intersection revealed) on the same sets:" % c["package"],
+             "", "| n per party | psi.js s | psi.js us/element | overlap us/element (wall) "
+                 "| psi.js / overlap (wall) | psi.js / overlap (CPU) | correct |",
+             "|---|---|---|---|---|---|---|"]
+    ours = {r["n"]: r for r in report["runs"]}
+    for r in c["runs"]:
+        if "error" in r:
+            lines.append("| %d | error: %s | | | | | |" % (r["n"], r["error"]))
+            continue
+        o = ours.get(r["n"])
+        if o is None or not o["ok"]:
+            continue
+        cpu = sum(p["cpu_s"] for p in o["parties"])
+        lines.append("| 2^%d | %.1f | %.0f | %.1f | %.1fx | %.1fx | %s |" % (
+            r["n"].bit_length() - 1, r["seconds"], r["us_per_element"],
+            o["wall_s"] * 1e6 / r["n"], r["seconds"] / o["wall_s"], r["seconds"] / cpu,
+            "yes" if r["correct"] else "NO"))
+    for s in c["skipped"]:
+        lines.append("| 2^%d | skipped: %s%s | | | | | |" % (
+            s["n"].bit_length() - 1, s["reason"],
+            " (predicted %.0f s)" % s["predicted_s"] if "predicted_s" in s else ""))
+    return lines
+
+
+def markdown(report):
+    m = report["machine"]
+    cal = report["runs"][0]["calibration"] if report["runs"] else {}
+    lines = [
+        "Machine: %s, %d online cores, %.0f GiB RAM, Linux %s. Commit `%s`, %s." % (
+            m["cpu"], m["cores"], m["memory_bytes"] / (1 << 30), m["kernel"], report["commit"],
+            report["date"]),
+        "Command: `%s`." % report["command"],
+        "",
+        "Calibration (CPU time of one thread, median of 5 rounds, mean of the calibrations just "
+        "before and just after each size's run; the first size's shown): "
+        "hash-to-group %.1f us, scalar multiplication %.1f us (includes decoding and validating "
+        "the input), validation alone %.1f us, tag (SHA-512) %.2f us; %d threads together "
+        "reached %.2fx the single-core multiplication rate (wall clock: other load lowers "
+        "it)." % (
+            cal.get("hash_to_group_us", 0), cal.get("scalar_mult_us", 0),
+            cal.get("validate_us", 0), cal.get("tag_us", 0), cal.get("threads", 0),
+            cal.get("parallel_mults_per_s", 0) / max(cal.get("single_mults_per_s", 1), 1)),
+        "",
+    ] + table_lines(report) + compare_lines(report)
+    return "\n".join(lines) + "\n"
+
+
+def update_md(path, section, text):
+    begin = "<!-- bench:%s:begin -->" % section
+    end = "<!-- bench:%s:end -->" % section
+    body = begin + "\n" + text + end
+    old = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    if begin in old and end in old:
+        new = old[:old.index(begin)] + body + old[old.index(end) + len(end):]
+    else:
+        new = old.rstrip("\n") + "\n\n## Latest `make %s`\n\n%s\n" % (section, body)
+    with open(path, "w") as f:
+        f.write(new)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="16,18,20", help="log2 of rows per party, comma-separated")
+    ap.add_argument("--bin", default=os.path.join(ROOT, "overlap"))
+    ap.add_argument("--calibrate", default=os.path.join(ROOT, "build", "rel", "bench", "calibrate"))
+    ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench", "work"))
+    ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
+    ap.add_argument("--md", default=os.path.join(ROOT, "BENCHMARKS.md"),
+                    help="file whose section to update ('' for none)")
+    ap.add_argument("--section", default="bench")
+    ap.add_argument("--threads", type=int, default=0, help="--threads per party (default: its own)")
+    ap.add_argument("--cal-seconds", type=float, default=2.0)
+    ap.add_argument("--timeout", type=float, default=4 * 3600)
+    ap.add_argument("--compare", action="store_true", help="also run OpenMined psi.js")
+    ap.add_argument("--profile", default="",
+                    help="directory: run each party under perf record, data saved there")
+    ap.add_argument("--compare-dir", default=os.path.join(ROOT, "build", "bench-compare"))
+    ap.add_argument("--compare-budget", type=int, default=20 * 60)
+    args = ap.parse_args()
+    sizes = [1 << int(s) for s in args.sizes.split(",")]
+    for tool in (args.bin, args.calibrate):
+        if not os.access(tool, os.X_OK):
+            sys.exit("bench: %s is missing (run make bench)" % tool)
+    os.makedirs(args.work, exist_ok=True)
+    ensure_keys(args.bin, args.work)
+    cores = os.cpu_count()
+    report = {
+        "machine": machine(),
+        "commit": commit(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": ("make " + args.section) if os.environ.get("MAKELEVEL")
+                   else "python3 " + " ".join(sys.argv),
+        "runs": [],
+    }
+    print("bench: %s, %d cores, commit %s" % (report["machine"]["cpu"], cores, report["commit"]),
+          flush=True)
+    for n in sizes:
+        # The machine's speed drifts (other tenants, clocks): calibrating right
+        # before and right after each run and using the mean keeps the bound
+        # about the same conditions the run met.
+        before = calibrate(args.calibrate, args.cal_seconds)
+        pair = run_pair(args, args.work, n, args.threads)
+        after = calibrate(args.calibrate, args.cal_seconds)
+        run = evaluate(pair, mean_calibration(before, after), n, cores)
+        report["runs"].append(run)
+        if not run["ok"]:
+            print("bench: n=%d FAILED: %s" % (n, "; ".join(run["problems"])), flush=True)
+            continue
+        ps = run["parties"]
+        print("bench: n=%d wall %.1f s, bound %.1f s, ratio %.3f, CPU %.1f/%.1f s, "
+              "RSS %s/%s, %.2f B/element, other load %.1f CPU s (ratio without it %.3f)" % (
+                  n, run["wall_s"], run["bound_s"], run["ratio"], ps[0]["cpu_s"], ps[1]["cpu_s"],
+                  fmt_bytes(ps[0]["peak_rss_bytes"]), fmt_bytes(ps[1]["peak_rss_bytes"]),
+                  ps[0]["bytes_per_element"], run["foreign_cpu_s"],
+                  run["ratio_other_load_excluded"]), flush=True)
+    if args.compare:
+        report["compare"] = compare_psi_js(args, sizes, args.compare_budget)
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(report, f, indent=2)
+    text = markdown(report)
+    print()
+    print(text)
+    if args.md:
+        update_md(args.md, args.section, text)
+        print("bench: results in %s and %s" % (args.json, args.md))
+    return 0 if all(r["ok"] for r in report["runs"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
