@@ -523,6 +523,20 @@ done:
     return rc;
 }
 
+ovl_err ovl_agg_precheck(const ovl_agg_config *cfg)
+{
+    ovl_agg *a = NULL;
+    ovl_err rc = check_config(cfg);
+    if (rc == OVL_OK)
+        rc = ovl_calloc((void **)&a, 1, sizeof *a);
+    if (rc == OVL_OK) {
+        a->cfg = *cfg;
+        rc = cfg->contributor ? contributor_bound(a) : runner_disjoint(a);
+    }
+    free(a);
+    return rc;
+}
+
 ovl_err ovl_agg_new(ovl_agg **out, const ovl_agg_config *cfg)
 {
     ovl_err rc = OVL_OK;

@@ -75,6 +75,9 @@ typedef struct ovl_agg ovl_agg;
 /* Checks the configuration (for the contributor: the sum bound of SPEC.md
  * §5.4, refusing with OVL_ERR_LIMIT) and generates this run's secrets. */
 ovl_err ovl_agg_new(ovl_agg **out, const ovl_agg_config *cfg) OVL_MUST_USE;
+/* The checks of ovl_agg_new that need no keys (configuration, the sum bound,
+ * disjoint groups): run before contacting the peer so bad input fails fast. */
+ovl_err ovl_agg_precheck(const ovl_agg_config *cfg) OVL_MUST_USE;
 void ovl_agg_free(ovl_agg *a);
 extern const ovl_proto_ops ovl_agg_ops;
 

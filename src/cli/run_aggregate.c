@@ -479,24 +479,12 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
         s->dump = fopen(o->dump, "wb");
         OVL_ENSURE(s->dump != NULL, OVL_ERR_IO, "cannot create %s", o->dump);
     }
-    OVL_TRY(ovl_pool_new(&s->pool, (size_t)o->threads));
-    OVL_TRY(ovl_cli_open_connection(&s->listener, &s->conn, o->listen, o->connect, s->self,
-                                    &s->peer, o->wait_s, o->timeout_s));
-    rc = negotiate(s, o);
-    if (rc != OVL_OK)
-        OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
-    snprintf(domain, sizeof domain, "id=sha256 normalize=%s", ovl_norm_name(o->norm));
-    /* A template's threshold is the agreed one (HAVING, raised by every
-     * owner's min_rows); ad hoc, the larger of both statements applies. */
-    uint64_t min_rows = o->min_rows;
-    if (s->negotiated && (o->tpl || s->a.agreement.threshold > min_rows))
-        min_rows = s->a.agreement.threshold ? s->a.agreement.threshold : 1;
     ovl_agg_config cfg = {
         .role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR,
         .contributor = !s->runner,
         .group = ovl_group_default(),
         .domain = domain,
-        .min_rows = min_rows,
+        .min_rows = o->min_rows,
         .paillier_bits = (unsigned)o->paillier_bits,
         .max_peer_set = o->max_peer,
         .max_jobs = (size_t)(2 * o->threads + 2),
@@ -509,9 +497,23 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
         .vectors = s->vectors,
         .values = s->vcols,
         .nvalues = s->nvcols,
-        .agreement = s->negotiated ? s->a.agreement.encoding : NULL,
-        .agreement_len = s->negotiated ? s->a.agreement.encoding_len : 0,
     };
+    snprintf(domain, sizeof domain, "id=sha256 normalize=%s", ovl_norm_name(o->norm));
+    OVL_TRY(ovl_agg_precheck(&cfg));
+    OVL_TRY(ovl_pool_new(&s->pool, (size_t)o->threads));
+    OVL_TRY(ovl_cli_open_connection(&s->listener, &s->conn, o->listen, o->connect, s->self,
+                                    &s->peer, o->wait_s, o->timeout_s));
+    rc = negotiate(s, o);
+    if (rc != OVL_OK)
+        OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
+    /* A template's threshold is the agreed one (HAVING, raised by every
+     * owner's min_rows); ad hoc, the larger of both statements applies. */
+    if (s->negotiated && (o->tpl || s->a.agreement.threshold > cfg.min_rows))
+        cfg.min_rows = s->a.agreement.threshold ? s->a.agreement.threshold : 1;
+    if (s->negotiated) {
+        cfg.agreement = s->a.agreement.encoding;
+        cfg.agreement_len = s->a.agreement.encoding_len;
+    }
     OVL_TRY(ovl_agg_new(&s->agg, &cfg));
     s->started = ovl_cli_now();
     ovl_drive_opts d = {
