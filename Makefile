@@ -129,7 +129,8 @@ BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/rel/bench/%,$(wildcard tests/be
 $(BUILD)/rel/bench/%: tests/bench/%.c $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_REL) -o $@ $< $(REL_LIB) $(LDLIBS)
-# Calibration, then two-party PSI at 2^16, 2^18 and 2^20 rows per party.
+# Calibration, then two-party PSI at 2^16, 2^18 and 2^20 rows per party, then private
+# aggregates at 2^16 and 2^20.
 bench: deps overlap $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench
 # The same plus OpenMined PSI (npm @openmined/psi.js) within 20 minutes.

@@ -15,6 +15,14 @@ In one run on this machine:
 4. prints a table, writes JSON (build/bench/results.json or --json) and
    updates this run's section of BENCHMARKS.md.
 
+The aggregate scenario (protocols/aggregate/SPEC.md; also alone with
+--aggregate-only) runs `--mode aggregate` at --agg-sizes: a runner with
+(email, campaign), each email in one of 8 campaigns, and a contributor with
+(email, amount) at 50 % overlap, one or two rows per email; it checks the
+runner's per-campaign matched/rows/sum/avg against Python and bounds the run by
+every group operation and Paillier operation of both parties, calibrated in
+the same run (calibrate --aggregate).
+
 --compare adds OpenMined PSI (@openmined/psi.js from npm, installed into
 build/bench-compare/node_modules) on the same sizes, as far as 20 minutes go.
 """
@@ -68,8 +76,9 @@ def busy_jiffies():
     return (user + nice + system + irq + softirq) / CLK_TCK, steal / CLK_TCK
 
 
-def calibrate(tool, seconds):
-    r = sh([tool, "--seconds", str(seconds), "--threads", str(os.cpu_count())])
+def calibrate(tool, seconds, agg_terms=0):
+    extra = ["--aggregate", str(agg_terms)] if agg_terms else []
+    r = sh([tool, "--seconds", str(seconds), "--threads", str(os.cpu_count())] + extra)
     if r.returncode != 0:
         sys.exit("bench: calibration failed: " + r.stderr.strip())
     return json.loads(r.stdout)
@@ -79,9 +88,14 @@ def mean_calibration(before, after):
     cal = {"suite": before["suite"], "threads": before["threads"], "before": before,
            "after": after}
     for k in ("hash_to_group_us", "scalar_mult_us", "validate_us", "tag_us",
-              "parallel_mults_per_s", "single_mults_per_s"):
-        cal[k] = (before[k] + after[k]) / 2
+              "parallel_mults_per_s", "single_mults_per_s") + AGG_CAL:
+        if k in before:
+            cal[k] = (before[k] + after[k]) / 2
     return cal
+
+
+AGG_CAL = ("agg_hash_to_group_us", "paillier_sk_encrypt_us", "paillier_ct_check_us",
+           "paillier_add_us", "paillier_mask_us", "paillier_decrypt_us", "paillier_keygen_s")
 
 
 def email(i):
@@ -255,6 +269,276 @@ def evaluate(run, cal, n, cores):
     return run
 
 
+# ---- aggregate scenario (protocols/aggregate/SPEC.md) ----
+
+AGG_GROUPS = 8
+AGG_MIN_ROWS = 10
+AGG_DECIMALS = 2
+AGG_AVG_EXTRA = 4  # SPEC.md §5.8: avg has decimals + 4 fractional digits
+
+
+def agg_cents(i):
+    """Amount of contributor row (i, k) in cents: signed, deterministic."""
+    return (i * 7919) % 100003 - 20000
+
+
+def agg_rows_of(i):
+    return 2 if i % 3 == 0 else 1
+
+
+def fmt_cents(c):
+    q = 10 ** AGG_DECIMALS
+    return "%s%d.%0*d" % ("-" if c < 0 else "", abs(c) // q, AGG_DECIMALS, abs(c) % q)
+
+
+def write_agg_tables(work, n):
+    """Runner: u0..u(n-1), u_i in campaign c(i mod 8). Contributor: u(n/2)..u(3n/2-1),
+    one or two rows each with a 2-decimal amount."""
+    rt = os.path.join(work, "agg-runner-%d.csv" % n)
+    ct = os.path.join(work, "agg-contrib-%d.csv" % n)
+    step = 1 << 16
+    if not os.path.exists(rt):
+        with open(rt + ".part", "w") as f:
+            f.write("email,campaign\n")
+            for a in range(0, n, step):
+                f.write("".join("%s,c%d\n" % (email(i), i % AGG_GROUPS)
+                                for i in range(a, min(n, a + step))))
+        os.replace(rt + ".part", rt)
+    if not os.path.exists(ct):
+        with open(ct + ".part", "w") as f:
+            f.write("email,amount\n")
+            for a in range(n // 2, n + n // 2, step):
+                f.write("".join("%s,%s\n" % (email(i), fmt_cents(agg_cents(i) + k))
+                                for i in range(a, min(n + n // 2, a + step))
+                                for k in range(agg_rows_of(i))))
+        os.replace(ct + ".part", ct)
+    return rt, ct
+
+
+def agg_expected(n):
+    """{campaign: (matched, rows, sum in cents)} over the intersection n/2..n-1."""
+    want = {}
+    for i in range(n // 2, n):
+        g = "c%d" % (i % AGG_GROUPS)
+        m, r, s = want.get(g, (0, 0, 0))
+        k = agg_rows_of(i)
+        want[g] = (m + 1, r + k, s + sum(agg_cents(i) + j for j in range(k)))
+    return want
+
+
+def agg_avg(total, rows):
+    from decimal import Decimal, ROUND_HALF_EVEN
+    q = Decimal(1).scaleb(-(AGG_DECIMALS + AGG_AVG_EXTRA))
+    return str((Decimal(total).scaleb(-AGG_DECIMALS) / rows).quantize(q, rounding=ROUND_HALF_EVEN))
+
+
+def check_agg_output(path, n):
+    want = agg_expected(n)
+    with open(path) as f:
+        lines = f.read().splitlines()
+    if not lines or lines[0] != "campaign,matched,rows,sum_amount,avg_amount":
+        return False, "bad header"
+    body = [l.split(",") for l in lines[1:]]
+    keys = [r[0] for r in body]
+    passing = sorted((g for g, v in want.items() if v[0] >= AGG_MIN_ROWS), key=str.encode)
+    if keys != passing:
+        return False, "groups %s instead of %s" % (keys, passing)
+    for r in body:
+        m, rows, total = want[r[0]]
+        exp = [r[0], str(m), str(rows), fmt_cents(total), agg_avg(total, rows)]
+        if r != exp:
+            return False, "group %s: %s instead of %s" % (r[0], r[1:], exp[1:])
+    return True, ""
+
+
+def agg_layout(n):
+    """SPEC.md §5.1: per campaign, k memberships padded to max(16, 2^ceil(log2 k))."""
+    sizes = [len(range(g, n, AGG_GROUPS)) for g in range(AGG_GROUPS)]
+    return sizes, [max(16, 1 << max(0, (k - 1).bit_length())) for k in sizes]
+
+
+def run_agg_pair(args, work, n, threads):
+    rt, ct = write_agg_tables(work, n)
+    out = os.path.join(work, "agg-out-%d.csv" % n)
+    if os.path.exists(out):
+        os.remove(out)
+    port = free_port()
+    common = ["--mode", "aggregate", "--join", "email", "--normalize", "email",
+              "--summary", "json", "--quiet", "--timeout", "3600"]
+    if threads:
+        common += ["--threads", str(threads)]
+    # Listener = contributor, connector = runner, as in the issue's example.
+    largs = ["--listen", "127.0.0.1:%d" % port, "--identity", os.path.join(work, "alice.key"),
+             "--peer", os.path.join(work, "bob.pub"), "--table", ct,
+             "--values", "amount:%d" % AGG_DECIMALS, "--min-rows", str(AGG_MIN_ROWS)] + common
+    cargs = ["--wait", "300", "--connect", "127.0.0.1:%d" % port,
+             "--identity", os.path.join(work, "bob.key"),
+             "--peer", os.path.join(work, "alice.pub"), "--table", rt,
+             "--group-by", "campaign", "--min-rows", str(AGG_MIN_ROWS), "--out", out] + common
+    roles = ("contributor", "runner")
+    files = [open(os.path.join(work, "agg-%s-%d.%s" % (r, n, s)), "w+")
+             for r in roles for s in ("json", "err")]
+    busy0, steal0 = busy_jiffies()
+    t0 = time.monotonic()
+    prof = [os.path.join(args.profile, "perf-agg-%s-%d.data" % (r, n)) if args.profile else None
+            for r in roles]
+    procs = [launch(args.bin, largs, files[0], files[1], prof[0]),
+             launch(args.bin, cargs, files[2], files[3], prof[1])]
+    res = wait_both(procs, t0 + args.timeout)
+    wall = time.monotonic() - t0
+    busy1, steal1 = busy_jiffies()
+    parties, problems = [], []
+    for k, (p, role) in enumerate(zip(procs, roles)):
+        code, ru, _ = res.get(p.pid, (None, None, None))
+        files[2 * k].seek(0)
+        files[2 * k + 1].seek(0)
+        text, err = files[2 * k].read(), files[2 * k + 1].read()
+        summary = None
+        for line in text.splitlines():
+            if line.startswith("{"):
+                summary = json.loads(line)
+        if code != 0 or summary is None:
+            problems.append("%s exited %s: %s" % (role, code, err.strip()[-300:]))
+            parties.append({"role": role, "exit": code})
+            continue
+        parties.append({
+            "role": role, "exit": code,
+            "cpu_s": ru.ru_utime + ru.ru_stime, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
+            "peak_rss_bytes": ru.ru_maxrss * 1024,
+            "voluntary_switches": ru.ru_nvcsw, "involuntary_switches": ru.ru_nivcsw,
+            "bytes_sent": summary["bytes_sent"], "tag_bytes": summary["tag_bytes"],
+            "seconds_reported": summary["seconds"], "summary": summary,
+        })
+    for f in files:
+        f.close()
+    if not problems:
+        good, why = check_agg_output(out, n)
+        if not good:
+            problems.append("runner output wrong: " + why)
+    ours = sum(p.get("cpu_s", 0) for p in parties)
+    return {"ok": not problems, "problems": problems, "wall_s": wall, "parties": parties,
+            "machine_busy_s": busy1 - busy0,
+            "foreign_cpu_s": max(0.0, (busy1 - busy0) - ours), "steal_s": steal1 - steal0}
+
+
+def agg_ops(n):
+    """Every costed operation of both parties (SPEC.md §5), by calibration key."""
+    real, padded = agg_layout(n)
+    big_n, memb = sum(padded), sum(real)
+    m = n  # contributor's distinct identifiers
+    matched = [len(range(n // 2 + (g - n // 2) % AGG_GROUPS, n, AGG_GROUPS))
+               for g in range(AGG_GROUPS)]
+    parts = len(padded)
+    return {
+        # runner: H(x) for memberships and H_dummy for padding (§5.1); contributor: H(y)
+        "agg_hash_to_group_us": big_n + m,
+        # runner: H(x)^a per membership and (H(y)^b)^a per VALUES entry (§5.5);
+        # contributor: H(y)^b (§5.4) and X^b per padded element (§5.2)
+        "scalar_mult_us": memb + m + m + big_n,
+        "paillier_sk_encrypt_us": m,          # contributor, one packed vector per id (§5.4)
+        "paillier_ct_check_us": m,            # runner per VALUES entry (§4.6)
+        "paillier_add_us": sum(k - 1 for k in matched if k >= AGG_MIN_ROWS),  # §5.5
+        "paillier_mask_us": parts,            # §5.6 (a suppressed group costs about the same)
+        "paillier_decrypt_us": parts,         # §5.7, contributor (check included)
+        "paillier_keygen_s": 1,
+        "_N": big_n, "_m": m, "_matched": sum(matched),
+    }
+
+
+def evaluate_agg(run, cal, n, cores):
+    ops = agg_ops(n)
+    cpu_us = 0.0
+    for k, count in ops.items():
+        if k.startswith("_"):
+            continue
+        cpu_us += count * cal[k] * (1e6 if k.endswith("_s") else 1)
+    run["n"] = n
+    run["ops"] = ops
+    run["bound_cpu_s"] = cpu_us / 1e6
+    run["bound_s"] = cpu_us / 1e6 / cores
+    run["ratio"] = run["wall_s"] / run["bound_s"]
+    run["ratio_other_load_excluded"] = run["wall_s"] / (run["bound_s"] + run["foreign_cpu_s"] / cores)
+    run["calibration"] = cal
+    for p in run["parties"]:
+        if "bytes_sent" in p:
+            p["bytes_per_element"] = p["bytes_sent"] / n
+            p["rss_per_row"] = p["peak_rss_bytes"] / n
+    # Payload per element: contributor sends (elem, ct) per id and an ell-byte tag per
+    # padded element; the runner a blinded element per padded slot.
+    ell = next((p["tag_bytes"] for p in run["parties"] if "tag_bytes" in p), 0)
+    run["payload_per_element"] = {
+        "contributor": (ops["_m"] * (32 + 512) + ops["_N"] * ell) / n,
+        "runner": ops["_N"] * 32 / n,
+    }
+    return run
+
+
+def agg_table_lines(runs):
+    rows = ["| n per party | wall s | bound s | ratio | CPU s (C / R) | peak RSS (C / R) "
+            "| bytes/element sent C / R (payload) | other load CPU s "
+            "| ratio, other load excluded | correct |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        ps = r["parties"]
+        if not all("cpu_s" in p for p in ps):
+            rows.append("| 2^%d | failed | | | | | | | | no |" % (r["n"].bit_length() - 1))
+            continue
+        pl = r["payload_per_element"]
+        rows.append("| 2^%d (%d) | %.1f | %.1f | **%.3f** | %.1f / %.1f | %s / %s "
+                    "| %.1f (%.1f) / %.1f (%.1f) | %.1f | %.3f | %s |" % (
+                        r["n"].bit_length() - 1, r["n"], r["wall_s"], r["bound_s"], r["ratio"],
+                        ps[0]["cpu_s"], ps[1]["cpu_s"], fmt_bytes(ps[0]["peak_rss_bytes"]),
+                        fmt_bytes(ps[1]["peak_rss_bytes"]), ps[0]["bytes_per_element"],
+                        pl["contributor"], ps[1]["bytes_per_element"], pl["runner"],
+                        r["foreign_cpu_s"], r["ratio_other_load_excluded"],
+                        "yes" if r["ok"] else "NO"))
+    return rows
+
+
+def agg_markdown(report):
+    runs = report.get("aggregate", [])
+    if not runs:
+        return []
+    cal = runs[0]["calibration"]
+    return [
+        "",
+        "Aggregates (`--mode aggregate`, runner = connector with `--group-by campaign "
+        "--min-rows %d`, 8 disjoint campaigns; contributor = listener with `--values amount:2`, "
+        "one or two rows per email; 50 %% overlap; Paillier %d bits). Calibration (CPU time of "
+        "one thread, median of 5 rounds, mean of before and after each run; the first size's "
+        "shown): scalar multiplication %.1f us, "
+        "hash-to-group (aggregate DST) %.1f us, key-owner encryption of a packed vector %.1f us, "
+        "ciphertext check %.1f us, homomorphic addition %.2f us, masking %.0f us, decryption "
+        "%.0f us, key generation %.2f s." % (
+            AGG_MIN_ROWS, cal.get("paillier_bits", 2048), cal["scalar_mult_us"],
+            cal["agg_hash_to_group_us"],
+            cal["paillier_sk_encrypt_us"], cal["paillier_ct_check_us"], cal["paillier_add_us"],
+            cal["paillier_mask_us"], cal["paillier_decrypt_us"], cal["paillier_keygen_s"]),
+        "",
+    ] + agg_table_lines(runs)
+
+
+def run_aggregates(args, report, sizes, cores):
+    runs = report.setdefault("aggregate", [])
+    for n in sizes:
+        before = calibrate(args.calibrate, args.cal_seconds, n)
+        pair = run_agg_pair(args, args.work, n, args.threads)
+        after = calibrate(args.calibrate, args.cal_seconds, n)
+        run = evaluate_agg(pair, mean_calibration(before, after), n, cores)
+        runs.append(run)
+        if not run["ok"]:
+            print("bench: aggregate n=%d FAILED: %s" % (n, "; ".join(run["problems"])), flush=True)
+            continue
+        ps = run["parties"]
+        print("bench: aggregate n=%d wall %.1f s, bound %.1f s, ratio %.3f, CPU %.1f/%.1f s "
+              "(contributor/runner), RSS %s/%s, %.1f/%.1f B/element, other load %.1f CPU s "
+              "(ratio without it %.3f)" % (
+                  n, run["wall_s"], run["bound_s"], run["ratio"], ps[0]["cpu_s"], ps[1]["cpu_s"],
+                  fmt_bytes(ps[0]["peak_rss_bytes"]), fmt_bytes(ps[1]["peak_rss_bytes"]),
+                  ps[0]["bytes_per_element"], ps[1]["bytes_per_element"], run["foreign_cpu_s"],
+                  run["ratio_other_load_excluded"]), flush=True)
+
+
 def ensure_keys(binary, work):
     for name in ("alice", "bob"):
         if not os.path.exists(os.path.join(work, name + ".key")):
@@ -419,6 +703,11 @@ def main():
     ap.add_argument("--md", default=os.path.join(ROOT, "BENCHMARKS.md"),
                     help="file whose section to update ('' for none)")
     ap.add_argument("--section", default="bench")
+    ap.add_argument("--agg-sizes", default=None,
+                    help="log2 sizes of the aggregate scenario (default 16,20 with --section "
+                         "bench, none otherwise; '' for none)")
+    ap.add_argument("--aggregate-only", action="store_true",
+                    help="run only the aggregate scenario (results merged into --json)")
     ap.add_argument("--threads", type=int, default=0, help="--threads per party (default: its own)")
     ap.add_argument("--cal-seconds", type=float, default=2.0)
     ap.add_argument("--timeout", type=float, default=4 * 3600)
@@ -428,7 +717,10 @@ def main():
     ap.add_argument("--compare-dir", default=os.path.join(ROOT, "build", "bench-compare"))
     ap.add_argument("--compare-budget", type=int, default=20 * 60)
     args = ap.parse_args()
-    sizes = [1 << int(s) for s in args.sizes.split(",")]
+    if args.agg_sizes is None:
+        args.agg_sizes = "16,20" if args.section == "bench" else ""
+    sizes = [] if args.aggregate_only else [1 << int(s) for s in args.sizes.split(",")]
+    agg_sizes = [1 << int(s) for s in args.agg_sizes.split(",") if s]
     for tool in (args.bin, args.calibrate):
         if not os.access(tool, os.X_OK):
             sys.exit("bench: %s is missing (run make bench)" % tool)
@@ -464,18 +756,44 @@ def main():
                   fmt_bytes(ps[0]["peak_rss_bytes"]), fmt_bytes(ps[1]["peak_rss_bytes"]),
                   ps[0]["bytes_per_element"], run["foreign_cpu_s"],
                   run["ratio_other_load_excluded"]), flush=True)
+    if agg_sizes:
+        run_aggregates(args, report, agg_sizes, cores)
     if args.compare:
         report["compare"] = compare_psi_js(args, sizes, args.compare_budget)
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    saved = report
+    if args.aggregate_only and os.path.exists(args.json):
+        # Keep the PSI runs of the last full bench next to the new aggregate runs.
+        try:
+            with open(args.json) as f:
+                saved = json.load(f)
+        except ValueError:
+            saved = {}
+        saved["aggregate"] = report.get("aggregate", [])
+        saved["aggregate_meta"] = {k: report[k] for k in ("machine", "commit", "date", "command")}
     with open(args.json, "w") as f:
-        json.dump(report, f, indent=2)
-    text = markdown(report)
-    print()
-    print(text)
+        json.dump(saved, f, indent=2)
+    if not args.aggregate_only:
+        text = markdown(report)
+        print()
+        print(text)
+        if args.md:
+            update_md(args.md, args.section, text)
+    if agg_sizes:
+        m = report["machine"]
+        text = "\n".join([
+            "Machine: %s, %d online cores, %.0f GiB RAM, Linux %s. Commit `%s`, %s." % (
+                m["cpu"], m["cores"], m["memory_bytes"] / (1 << 30), m["kernel"],
+                report["commit"], report["date"]),
+            "Command: `%s`." % report["command"]] + agg_markdown(report)) + "\n"
+        print()
+        print(text)
+        if args.md:
+            update_md(args.md, args.section + "-aggregate", text)
     if args.md:
-        update_md(args.md, args.section, text)
         print("bench: results in %s and %s" % (args.json, args.md))
-    return 0 if all(r["ok"] for r in report["runs"]) else 1
+    runs = report["runs"] + report.get("aggregate", [])
+    return 0 if all(r["ok"] for r in runs) else 1
 
 
 if __name__ == "__main__":
