@@ -43,6 +43,21 @@ static ovl_err refuse_to_peer(ovl_conn *c, ovl_err e)
     return ovl_err_set(e, "%s", reason);
 }
 
+void ovl_analysis_begin(ovl_analysis *a, const ovl_identity *self, const ovl_policy *policy,
+                        const char *audit_path, ovl_role role, uint64_t local_set,
+                        const ovl_conn *c)
+{
+    a->self = self;
+    a->policy = policy;
+    a->audit_path = audit_path;
+    a->role = role;
+    a->local_set = local_set;
+    a->party = -1;
+    a->peer = *ovl_conn_peer(c);
+    ovl_fingerprint(a->self_fpr, ovl_identity_pub(self)->pk);
+    ovl_fingerprint(a->peer_fpr, a->peer.pk);
+}
+
 ovl_err ovl_analysis_load_template(ovl_analysis *a)
 {
     ovl_err rc = OVL_OK;

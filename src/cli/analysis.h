@@ -37,6 +37,10 @@ typedef struct {
     uint8_t transcript[OVL_HASH_LEN], peer_sig[OVL_SIG_LEN];
 } ovl_analysis;
 
+/* Starts an analysis on an authenticated connection (before negotiating). */
+void ovl_analysis_begin(ovl_analysis *a, const ovl_identity *self, const ovl_policy *policy,
+                        const char *audit_path, ovl_role role, uint64_t local_set,
+                        const ovl_conn *c);
 /* Parses the template text in a->nego (if any) and finds this party in it. */
 ovl_err ovl_analysis_load_template(ovl_analysis *a) OVL_MUST_USE;
 /* Collects approval file texts beside a template (TEMPLATE.*.sig) into nego. */

@@ -438,15 +438,8 @@ static ovl_err negotiate(run_state *s, const run_opts *o)
     ovl_err rc = OVL_OK;
     ovl_nego mine = {0};
     int timeout_ms = (int)(o->timeout_s * 1000);
-    s->a.self = s->self;
-    s->a.policy = s->policy;
-    s->a.audit_path = o->audit;
-    s->a.role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR;
-    s->a.local_set = s->table.nids;
-    s->a.party = -1;
-    s->a.peer = *ovl_conn_peer(s->conn);
-    ovl_fingerprint(s->a.self_fpr, ovl_identity_pub(s->self)->pk);
-    ovl_fingerprint(s->a.peer_fpr, s->a.peer.pk);
+    ovl_analysis_begin(&s->a, s->self, s->policy, o->audit,
+                       o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR, s->table.nids, s->conn);
     if (o->connect) {
         if (!o->negotiate && !o->policy && !o->audit)
             goto done; /* a plain run: HELLO first */

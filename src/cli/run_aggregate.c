@@ -49,6 +49,7 @@ typedef struct {
     ovl_analysis a;
     bool negotiated;
     ovl_buf first;
+    char tname[256]; /* this party's table name, when derived from the CSV's name */
 } agg_run;
 
 /* Per identifier: rows, then the sum of each value column (checked adds). */
@@ -423,19 +424,11 @@ static ovl_err negotiate(agg_run *s, const ovl_agg_cli *o)
     ovl_err rc = OVL_OK;
     ovl_nego mine = {0};
     int timeout_ms = (int)(o->timeout_s * 1000);
-    char name[256];
-    s->a.self = s->self;
-    s->a.policy = s->policy;
-    s->a.audit_path = o->audit;
-    s->a.role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR;
-    s->a.local_set = s->table.nids;
-    s->a.party = -1;
+    ovl_analysis_begin(&s->a, s->self, s->policy, o->audit,
+                       o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR, s->table.nids, s->conn);
     s->a.table_name = o->table_name   ? o->table_name
                       : s->policy     ? s->policy->table_name
-                                      : base_name(o->table, name, sizeof name);
-    s->a.peer = *ovl_conn_peer(s->conn);
-    ovl_fingerprint(s->a.self_fpr, ovl_identity_pub(s->self)->pk);
-    ovl_fingerprint(s->a.peer_fpr, s->a.peer.pk);
+                                      : base_name(o->table, s->tname, sizeof s->tname);
     if (o->connect) {
         if (!o->negotiate)
             goto done;
