@@ -520,20 +520,8 @@ static ovl_err execute(run_state *s, const run_opts *o)
     };
     OVL_TRY(ovl_psi_new(&s->psi, &cfg));
     s->started = ovl_cli_now();
-    ovl_drive_opts d = {
-        .timeout_ms = (int)(o->timeout_s * 1000),
-        .pool = s->pool,
-        .dump_frames = s->dump,
-        .tick = (!o->quiet && isatty(STDERR_FILENO)) ? show_progress : NULL,
-        .tick_arg = s,
-        .preread = s->first.data,
-        .preread_len = s->first.wpos,
-    };
-    rc = ovl_drive(s->conn, &ovl_psi_ops, s->psi, &d);
-    if (s->progress_shown)
-        fputc('\n', stderr);
-    if (rc != OVL_OK)
-        OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
+    OVL_TRY(ovl_cli_drive(s->conn, &ovl_psi_ops, s->psi, s->pool, s->dump, o->timeout_s,
+                          o->quiet ? NULL : show_progress, s, &s->first, &s->progress_shown));
     if (s->negotiated)
         OVL_TRY(ovl_analysis_cosign(&s->a, s->conn, ovl_psi_transcript(s->psi),
                                     (int)(o->timeout_s * 1000)));

@@ -564,8 +564,10 @@ void ovl_listener_close(ovl_listener *l)
 
 /* ovl_accept_fd takes ownership of fd (closing it on failure), sets it
  * non-blocking, and bounds the handshake by handshake_ms (<= 0: unbounded). */
-ovl_err ovl_accept_fd(ovl_conn **out, int fd, const char *peer_label, const ovl_identity *self,
-                      const ovl_pubkey *peers, size_t npeers, int handshake_ms)
+/* One handshake on an accepted socket, pinning keys and/or fingerprints. */
+static ovl_err accept_pinned(ovl_conn **out, int fd, const char *peer_label,
+                             const ovl_identity *self, const ovl_pubkey *peers, size_t npeers,
+                             const ovl_fpr_pin *fpins, size_t nfpins, int handshake_ms)
 {
     ovl_err rc = OVL_OK;
     ovl_conn *c = NULL;
@@ -575,6 +577,8 @@ ovl_err ovl_accept_fd(ovl_conn **out, int fd, const char *peer_label, const ovl_
         goto done;
     }
     OVL_TRY(conn_new(&c, fd, peer_label, self, peers, npeers, true));
+    c->pin.fpins = fpins;
+    c->pin.nfpins = nfpins;
     OVL_TRY(conn_handshake(c, ovl_net_deadline(handshake_ms), handshake_ms));
     *out = c;
     c = NULL;
@@ -583,26 +587,17 @@ done:
     return rc;
 }
 
+ovl_err ovl_accept_fd(ovl_conn **out, int fd, const char *peer_label, const ovl_identity *self,
+                      const ovl_pubkey *peers, size_t npeers, int handshake_ms)
+{
+    return accept_pinned(out, fd, peer_label, self, peers, npeers, NULL, 0, handshake_ms);
+}
+
 ovl_err ovl_accept_fd_fpr(ovl_conn **out, int fd, const char *peer_label,
                           const ovl_identity *self, const ovl_fpr_pin *peers, size_t npeers,
                           int handshake_ms)
 {
-    ovl_err rc = OVL_OK;
-    ovl_conn *c = NULL;
-    if (ovl_net_prepare_fd(fd, true) != OVL_OK) {
-        rc = ovl_err_wrap(OVL_ERR_IO, "peer %s: ", peer_label);
-        close(fd);
-        goto done;
-    }
-    OVL_TRY(conn_new(&c, fd, peer_label, self, NULL, 0, true));
-    c->pin.fpins = peers;
-    c->pin.nfpins = npeers;
-    OVL_TRY(conn_handshake(c, ovl_net_deadline(handshake_ms), handshake_ms));
-    *out = c;
-    c = NULL;
-done:
-    ovl_conn_close(c);
-    return rc;
+    return accept_pinned(out, fd, peer_label, self, NULL, 0, peers, npeers, handshake_ms);
 }
 
 /* Failures caused by whoever connected; anything else is ours and ends the wait. */
