@@ -130,7 +130,7 @@ ovl_err ovl_paillier_encrypt_i64_batch(uint8_t *out, size_t out_len, const ovl_p
     OVL_MUST_USE;
 /* The key owner's encryption: the same ciphertext distribution, computed mod
  * p^2 and q^2 with per-factor tables (faster; a secret key holds these tables
- * next to the public one, about 15 MB at 2048 bits). Thread-safe under a
+ * next to the public one, about 1.5 MB at 2048 bits). Thread-safe under a
  * const sk. */
 ovl_err ovl_paillier_sk_encrypt(mpz_t ct, const ovl_paillier_sk *sk, const mpz_t m) OVL_MUST_USE;
 ovl_err ovl_paillier_sk_encrypt_i64(mpz_t ct, const ovl_paillier_sk *sk, int64_t v) OVL_MUST_USE;
