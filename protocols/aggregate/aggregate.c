@@ -1086,6 +1086,10 @@ static ovl_err on_hello(ovl_agg *a, const uint8_t *payload, size_t len)
         ovl_hello_transcript(a->transcript, my_payload, my_len, payload, len);
     else
         ovl_hello_transcript(a->transcript, payload, len, my_payload, my_len);
+    OVL_ENSURE(!a->cfg.expect_peer_set || !is_runner(a) ||
+                   peer.set_size == a->cfg.peer_set_expected,
+               OVL_ERR_PROTOCOL, "the peer announced %llu identifiers after negotiating %llu",
+               (unsigned long long)peer.set_size, (unsigned long long)a->cfg.peer_set_expected);
     if (is_runner(a))
         a->m = peer.set_size;
     else
@@ -1153,6 +1157,7 @@ static ovl_err on_layout(ovl_agg *a, ovl_buf *r)
 {
     ovl_err rc = OVL_OK;
     uint32_t P;
+    uint64_t least = 0;
     OVL_ENSURE(!a->layout_recv, OVL_ERR_PROTOCOL, "the peer sent a second LAYOUT");
     OVL_TRY(ovl_buf_get_u32(r, &P));
     OVL_ENSURE(P <= OVL_AGG_MAX_GROUPS, OVL_ERR_PROTOCOL, "the peer announced %u groups (cap %u)",
@@ -1165,10 +1170,15 @@ static ovl_err on_layout(ovl_agg *a, ovl_buf *r)
         OVL_ENSURE(s >= OVL_AGG_PAD_MIN && (s & (s - 1)) == 0, OVL_ERR_PROTOCOL,
                    "the peer's partition %zu has size %u (not a padded size)", p, s);
         a->poff[p + 1] = a->poff[p] + s;
+        /* padded(k) == s needs k > s/2 once s is past the minimum */
+        least += s > OVL_AGG_PAD_MIN ? s / 2u + 1u : 0u;
     }
     OVL_ENSURE(a->poff[P] == a->N, OVL_ERR_PROTOCOL,
                "the peer's partitions hold %zu elements, its HELLO announced %llu", a->poff[P],
                (unsigned long long)a->N);
+    OVL_ENSURE(!a->cfg.expect_peer_set || least <= a->cfg.peer_set_expected, OVL_ERR_PROTOCOL,
+               "the peer's partitions pad at least %llu identifiers after it negotiated %llu",
+               (unsigned long long)least, (unsigned long long)a->cfg.peer_set_expected);
     OVL_TRY(ovl_calloc((void **)&a->ptags, a->N ? (size_t)a->N : 1, a->dlen));
     OVL_TRY(ostream_init(&a->reply, P));
     a->layout_recv = true;

@@ -65,6 +65,12 @@ typedef struct {
      * state identical bytes. Empty for a run both operators typed. */
     const uint8_t *agreement;
     size_t agreement_len;
+    /* With a negotiated analysis, the set size the peer negotiated (its
+     * distinct identifiers, SPEC.md §4.1 item 8): the runner requires the
+     * contributor's HELLO to announce exactly it, the contributor requires the
+     * runner's LAYOUT to be padding of at most that many memberships (§4.2). */
+    bool expect_peer_set;
+    uint64_t peer_set_expected;
 
     const uint8_t *test_seed;           /* 32 bytes: deterministic secrets for tests ONLY */
     const ovl_paillier_sk *test_key;    /* borrowed Paillier key for tests ONLY */

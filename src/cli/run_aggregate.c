@@ -506,6 +506,8 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
     if (s->negotiated) {
         cfg.agreement = s->a.agreement.encoding;
         cfg.agreement_len = s->a.agreement.encoding_len;
+        cfg.expect_peer_set = true;
+        cfg.peer_set_expected = s->a.peer_set;
     }
     OVL_TRY(ovl_agg_new(&s->agg, &cfg));
     s->started = ovl_cli_now();

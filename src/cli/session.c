@@ -230,6 +230,8 @@ static ovl_err serve_aggregate(serve_state *s, ovl_conn *c, ovl_session_result *
         .nvalues = s->ncols,
         .agreement = s->a.agreement.encoding,
         .agreement_len = s->a.agreement.encoding_len,
+        .expect_peer_set = true,
+        .peer_set_expected = s->a.peer_set,
     };
     OVL_TRY(ovl_agg_new(&agg, &cfg));
     OVL_TRY(drive(s, c, &ovl_agg_ops, agg));

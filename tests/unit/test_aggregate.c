@@ -36,6 +36,8 @@ typedef struct {
     bool both_contrib, both_runner;
     const char *domain_c;
     unsigned bits_r;
+    /* negotiated set sizes each side expects of its peer (0: not negotiated) */
+    uint64_t expect_r, expect_c;
 } scenario;
 
 static void ident(uint8_t out[32], unsigned k)
@@ -127,6 +129,8 @@ static ovl_err world_new(world *w, const scenario *s, const uint8_t *seed, bool 
         .group_by_cols = 1,
         .test_seed = seed,
         .test_key = key2048,
+        .expect_peer_set = s->expect_r != 0,
+        .peer_set_expected = s->expect_r,
     };
     ovl_agg_config cc = {
         .role = contributor_listens ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR,
@@ -144,6 +148,8 @@ static ovl_err world_new(world *w, const scenario *s, const uint8_t *seed, bool 
         .values = w->cols,
         .nvalues = s->nvalues,
         .test_key = key2048,
+        .expect_peer_set = s->expect_c != 0,
+        .peer_set_expected = s->expect_c,
     };
     if (s->both_contrib) {
         rc.ids = cc.ids;
@@ -452,6 +458,41 @@ static void tampering_detected(void)
 /* SPEC.md §5.1, §7: an identifier in several groups would tell the runner
  * which of its identifiers matched, so the runner refuses such a layout
  * locally (and the contributor refuses it on the wire: tampering_detected). */
+/* A negotiated set size binds the run: the runner checks the contributor's
+ * HELLO, the contributor the least memberships the runner's LAYOUT can pad. */
+static void negotiated_sizes_bound(void)
+{
+    enum { NR = 300, NC = 200 };
+    rrow *r = calloc(NR, sizeof *r);
+    crow *c = calloc(NC, sizeof *c);
+    for (unsigned i = 0; i < NR; i++)
+        r[i] = (rrow){i, i % 5}; /* 5 groups of 60: padded to 64, so at least 5 x 33 */
+    for (unsigned i = 0; i < NC; i++)
+        c[i] = (crow){i * 3, {(int64_t)i, 0, 0}};
+    scenario s = {.ngroups = 5, .nvalues = 1, .r = r, .nr = NR, .c = c, .nc = NC, .min_r = 1,
+                  .expect_r = NC, .expect_c = NR};
+    run_ok(&s, true);
+    s.expect_c = 165;
+    run_ok(&s, false);
+    for (int side = 0; side < 2; side++) {
+        scenario bad = s;
+        if (side == 0)
+            bad.expect_r = NC - 1;
+        else
+            bad.expect_c = 164;
+        world w;
+        EXPECT_OK(world_new(&w, &bad, NULL, true));
+        hx_run(&w.sr, &w.sc, NULL, NULL);
+        EXPECT_EQ(side == 0 ? w.sr.rc : w.sc.rc, OVL_ERR_PROTOCOL);
+        EXPECT_TRUE(strstr(side == 0 ? w.sr.detail : w.sc.detail, "negotiat") != NULL);
+        EXPECT_TRUE(!ovl_agg_ops.done(w.r));
+        EXPECT_EQ(count_frames(&w.sc.log, OVL_AGG_TAGS), 0);
+        world_free(&w);
+    }
+    free(r);
+    free(c);
+}
+
 static void overlapping_groups_refused(void)
 {
     static const rrow r[] = {{1, 0}, {2, 0}, {3, 0}, {1, 1}, {5, 1}, {6, 1},
@@ -512,6 +553,7 @@ int main(void)
     RUN(larger_partitions);
     RUN(setup_mismatches);
     RUN(sum_bound_refused);
+    RUN(negotiated_sizes_bound);
     RUN(tampering_detected);
     RUN(overlapping_groups_refused);
     RUN(deterministic_with_seed);
