@@ -13,6 +13,10 @@
 ovl_err ovl_sort_fixed(uint8_t *base, size_t n, size_t width) OVL_MUST_USE;
 /* Index of key in a sorted array, or SIZE_MAX. */
 size_t ovl_search_fixed(const uint8_t *base, size_t n, size_t width, const uint8_t *key);
+/* Index of a record whose first key_len (<= width) bytes equal key, in an array
+ * sorted on them, or SIZE_MAX (records carrying a payload after their key). */
+size_t ovl_search_prefix(const uint8_t *base, size_t n, size_t width, const uint8_t *key,
+                         size_t key_len);
 /* Index of the first record equal to its successor, or SIZE_MAX. */
 size_t ovl_find_adjacent_dup(const uint8_t *base, size_t n, size_t width);
 

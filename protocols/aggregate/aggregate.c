@@ -1353,22 +1353,6 @@ done:
 
 /* ---- the runner's matching and sums (SPEC.md §5.5, §5.6) ---- */
 
-static size_t find_tag(const uint8_t *recs, size_t n, size_t w, size_t ell, const uint8_t *tag)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(recs + mid * w, tag, ell);
-        if (c == 0)
-            return mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return SIZE_MAX;
-}
-
 static uint32_t rd32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -1428,7 +1412,7 @@ static ovl_err build_matches(ovl_agg *a)
     for (size_t p = 0; p < a->P; p++) {
         a->match_off[p] = (uint32_t)total;
         for (size_t s = a->poff[p]; s < a->poff[p + 1]; s++) {
-            size_t k = find_tag(recs, (size_t)a->m, w, a->ell, a->rtags + s * a->ell);
+            size_t k = ovl_search_prefix(recs, (size_t)a->m, w, a->rtags + s * a->ell, a->ell);
             if (k != SIZE_MAX)
                 a->match[total++] = rd32(recs + k * w + a->ell);
         }

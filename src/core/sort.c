@@ -47,10 +47,16 @@ ovl_err ovl_sort_fixed(uint8_t *base, size_t n, size_t width)
 
 size_t ovl_search_fixed(const uint8_t *base, size_t n, size_t width, const uint8_t *key)
 {
+    return ovl_search_prefix(base, n, width, key, width);
+}
+
+size_t ovl_search_prefix(const uint8_t *base, size_t n, size_t width, const uint8_t *key,
+                         size_t key_len)
+{
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(base + mid * width, key, width);
+        int c = memcmp(base + mid * width, key, key_len);
         if (c == 0)
             return mid;
         if (c < 0)

@@ -97,6 +97,28 @@ static void width_one_and_empty(void)
     EXPECT_EQ(ovl_search_fixed(odd, 0, 1, &odd[0]), SIZE_MAX);
 }
 
+/* Records with a payload after the key: only the key orders and matches. */
+static void finds_by_prefix(void)
+{
+    enum { N = 300, KEY = 3, W = 7 };
+    uint8_t a[N * W], key[KEY];
+    for (size_t i = 0; i < N; i++) {
+        uint8_t *r = a + i * W;
+        r[0] = (uint8_t)(i >> 8);
+        r[1] = (uint8_t)i;
+        r[2] = 0x5a;
+        memset(r + KEY, (int)(0xff - i % 7), W - KEY); /* payload out of key order */
+    }
+    for (size_t i = 0; i < N; i++)
+        EXPECT_EQ(ovl_search_prefix(a, N, W, a + i * W, KEY), i);
+    memcpy(key, a + 17 * W, KEY);
+    key[2] = 0x5b;
+    EXPECT_EQ(ovl_search_prefix(a, N, W, key, KEY), SIZE_MAX);
+    key[2] = 0x59;
+    EXPECT_EQ(ovl_search_prefix(a, N, W, key, KEY), SIZE_MAX);
+    EXPECT_EQ(ovl_search_prefix(a, 0, W, a, KEY), SIZE_MAX);
+}
+
 static void sort_orders_and_finds_duplicates(void)
 {
     enum { N = 3000, W = 6 };
@@ -121,6 +143,7 @@ int main(void)
     RUN(finds_uniform_records);
     RUN(finds_skewed_records);
     RUN(width_one_and_empty);
+    RUN(finds_by_prefix);
     RUN(sort_orders_and_finds_duplicates);
     return ovl_t_summary("test_sort");
 }
