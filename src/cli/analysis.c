@@ -384,11 +384,17 @@ done:
     return rc;
 }
 
-void ovl_analysis_audit(ovl_analysis *a, ovl_outcome outcome, const char *reason)
+void ovl_analysis_audit(ovl_analysis *a, ovl_err result)
 {
     ovl_audit_entry e;
+    char reason[512];
     if (a->audit_path == NULL)
         return;
+    /* appending may set its own detail; the run's must survive it */
+    snprintf(reason, sizeof reason, "%s", result == OVL_OK ? "" : ovl_err_detail());
+    ovl_outcome outcome = result == OVL_OK             ? OVL_OUTCOME_OK
+                          : result == OVL_ERR_POLICY ? OVL_OUTCOME_REFUSED
+                                                     : OVL_OUTCOME_FAILED;
     memset(&e, 0, sizeof e);
     e.time = (uint64_t)time(NULL);
     snprintf(e.peer, sizeof e.peer, "%s", a->peer_fpr[0] ? a->peer_fpr : "unknown");
@@ -403,7 +409,7 @@ void ovl_analysis_audit(ovl_analysis *a, ovl_outcome outcome, const char *reason
     e.groups_released = a->groups_released;
     e.groups_suppressed = a->groups_suppressed;
     e.outcome = outcome;
-    snprintf(e.reason, sizeof e.reason, "%s", reason ? reason : "");
+    memcpy(e.reason, reason, strnlen(reason, sizeof e.reason - 1)); /* e is zeroed */
     e.has_transcript = a->has_transcript;
     memcpy(e.transcript, a->transcript, OVL_HASH_LEN);
     e.has_peer_sig = a->has_peer_sig;
@@ -415,6 +421,8 @@ void ovl_analysis_audit(ovl_analysis *a, ovl_outcome outcome, const char *reason
         fprintf(stderr, "overlap: warning: could not append to the audit log %s: %s\n",
                 a->audit_path, ovl_err_detail());
     ovl_audit_entry_clear(&e);
+    if (result != OVL_OK)
+        (void)ovl_err_set(result, "%s", reason);
 }
 
 ovl_err ovl_analysis_psi_params(const ovl_analysis *a, ovl_buf *out)

@@ -64,9 +64,11 @@ ovl_err ovl_analysis_refuse(ovl_conn *c, ovl_err e);
 /* Exchanges signatures of the transcript hash after a completed run. */
 ovl_err ovl_analysis_cosign(ovl_analysis *a, ovl_conn *c, const uint8_t transcript[64],
                             int timeout_ms) OVL_MUST_USE;
-/* Appends the session to the audit log, if any; failures are reported on
+/* Appends the session's end to the audit log, if any: rc OK, a policy
+ * refusal or another failure, whose error detail is the recorded reason and
+ * is still the current detail afterwards. Failures to append are reported on
  * stderr but do not change the outcome already reached. */
-void ovl_analysis_audit(ovl_analysis *a, ovl_outcome outcome, const char *reason);
+void ovl_analysis_audit(ovl_analysis *a, ovl_err rc);
 void ovl_analysis_clear(ovl_analysis *a);
 
 /* Both sides' HELLO params for PSI under an agreement: "psi/1 ..." then the

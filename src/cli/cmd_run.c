@@ -567,15 +567,9 @@ int ovl_cmd_run(int argc, char **argv)
                 (unsigned long long)s.intersection, o.out ? ", written to " : "",
                 o.out ? o.out : "");
     if (s.negotiated || (o.audit && s.conn)) {
-        char reason[512];
-        snprintf(reason, sizeof reason, "%s", rc == OVL_OK ? "" : ovl_err_detail());
         if (s.psi && ovl_psi_ops.done(s.psi))
             s.a.peer_set = ovl_psi_peer_set_size(s.psi);
-        ovl_analysis_audit(&s.a, rc == OVL_OK ? OVL_OUTCOME_OK
-                                 : rc == OVL_ERR_POLICY ? OVL_OUTCOME_REFUSED : OVL_OUTCOME_FAILED,
-                           reason);
-        if (rc != OVL_OK)
-            ovl_err_set(rc, "%s", reason);
+        ovl_analysis_audit(&s.a, rc);
     }
     ovl_analysis_clear(&s.a);
     ovl_buf_free(&s.first);

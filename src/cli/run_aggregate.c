@@ -598,15 +598,8 @@ int ovl_run_aggregate(const ovl_agg_cli *o)
     ovl_err rc = execute(&s, o);
     if (rc == OVL_OK && o->summary)
         print_summary(&s, o, ovl_cli_now() - t0);
-    if (s.negotiated || (o->audit && s.conn)) {
-        char reason[512];
-        snprintf(reason, sizeof reason, "%s", rc == OVL_OK ? "" : ovl_err_detail());
-        ovl_analysis_audit(&s.a, rc == OVL_OK ? OVL_OUTCOME_OK
-                                 : rc == OVL_ERR_POLICY ? OVL_OUTCOME_REFUSED : OVL_OUTCOME_FAILED,
-                           reason);
-        if (rc != OVL_OK)
-            ovl_err_set(rc, "%s", reason);
-    }
+    if (s.negotiated || (o->audit && s.conn))
+        ovl_analysis_audit(&s.a, rc);
     if (rc == OVL_OK && !o->quiet && s.runner) {
         size_t released = ovl_agg_groups_released(s.agg);
         fprintf(stderr, "overlap: done: %zu groups released, %zu suppressed (min-rows %llu), "

@@ -280,13 +280,7 @@ ovl_err ovl_session_serve(ovl_session_result *res, ovl_conn *c, const ovl_sessio
     s.a.role = OVL_ROLE_LISTENER;
     s.a.party = -1;
     ovl_err rc = serve(&s, c, res);
-    char reason[512];
-    snprintf(reason, sizeof reason, "%s", rc == OVL_OK ? "" : ovl_err_detail());
-    ovl_analysis_audit(&s.a, rc == OVL_OK ? OVL_OUTCOME_OK
-                             : rc == OVL_ERR_POLICY ? OVL_OUTCOME_REFUSED : OVL_OUTCOME_FAILED,
-                       reason);
-    if (rc != OVL_OK)
-        ovl_err_set(rc, "%s", reason);
+    ovl_analysis_audit(&s.a, rc);
     ovl_analysis_clear(&s.a);
     ovl_idtable_free(&s.ids);
     ovl_value_cols_free(s.cols, s.ncols);
