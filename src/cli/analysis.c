@@ -384,6 +384,30 @@ done:
     return rc;
 }
 
+ovl_err ovl_analysis_first_frame(ovl_conn *c, ovl_buf *first, int timeout_ms, bool *request)
+{
+    ovl_err rc = OVL_OK;
+    *request = false;
+    OVL_TRY(ovl_buf_alloc(first, 4096, FRAME_CAP));
+    OVL_TRY(ovl_read_frame(c, first, timeout_ms));
+    if (first->data[0] == OVL_FRAME_ABORT)
+        OVL_FAIL(ovl_frame_abort_decode(first->data + OVL_FRAME_HDR, first->wpos - OVL_FRAME_HDR));
+    *request = first->data[0] == OVL_REQUEST_TYPE;
+done:
+    return rc;
+}
+
+ovl_err ovl_analysis_answer(ovl_analysis *a, ovl_conn *c, ovl_buf *first, const ovl_nego *mine)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(ovl_analysis_listener(a, c, first->data + OVL_FRAME_HDR, first->wpos - OVL_FRAME_HDR,
+                                  mine));
+    OVL_TRY(ovl_analysis_listener_reply(a, c));
+    ovl_buf_clear(first);
+done:
+    return rc;
+}
+
 void ovl_analysis_audit(ovl_analysis *a, ovl_err result)
 {
     ovl_audit_entry e;

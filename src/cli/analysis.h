@@ -59,6 +59,16 @@ ovl_err ovl_analysis_listener(ovl_analysis *a, ovl_conn *c, const uint8_t *reque
 /* Listener, once its input is loaded (a->local_set): budget and
  * differencing checks, then TERMS (or ABORT). */
 ovl_err ovl_analysis_listener_reply(ovl_analysis *a, ovl_conn *c) OVL_MUST_USE;
+/* Listener: reads the peer's first frame into first (allocated here, freed
+ * by the caller). A peer's ABORT ends the run with its reason; *request tells
+ * whether the frame is a REQUEST, else it is left in first for the engine. */
+ovl_err ovl_analysis_first_frame(ovl_conn *c, ovl_buf *first, int timeout_ms, bool *request)
+    OVL_MUST_USE;
+/* Listener whose own input is loaded: answers the REQUEST in first against
+ * mine (ovl_analysis_listener, then ovl_analysis_listener_reply) and empties
+ * first. */
+ovl_err ovl_analysis_answer(ovl_analysis *a, ovl_conn *c, ovl_buf *first, const ovl_nego *mine)
+    OVL_MUST_USE;
 /* Sends ABORT carrying the current error detail; returns e. */
 ovl_err ovl_analysis_refuse(ovl_conn *c, ovl_err e);
 /* Exchanges signatures of the transcript hash after a completed run. */

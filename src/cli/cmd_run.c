@@ -437,6 +437,7 @@ static ovl_err negotiate(run_state *s, const run_opts *o)
 {
     ovl_err rc = OVL_OK;
     ovl_nego mine = {0};
+    bool request;
     int timeout_ms = (int)(o->timeout_s * 1000);
     ovl_analysis_begin(&s->a, s->self, s->policy, o->audit,
                        o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR, s->table.nids, s->conn);
@@ -448,9 +449,8 @@ static ovl_err negotiate(run_state *s, const run_opts *o)
         s->negotiated = true;
         goto done;
     }
-    OVL_TRY(ovl_buf_alloc(&s->first, 4096, OVL_FRAME_HDR + OVL_REQUEST_MAX));
-    OVL_TRY(ovl_read_frame(s->conn, &s->first, timeout_ms));
-    if (s->first.data[0] != OVL_REQUEST_TYPE) {
+    OVL_TRY(ovl_analysis_first_frame(s->conn, &s->first, timeout_ms, &request));
+    if (!request) {
         if (o->policy)
             OVL_FAIL(ovl_analysis_refuse(s->conn, ovl_err_set(OVL_ERR_POLICY,
                      "this party has a policy: the peer must negotiate its analysis "
@@ -458,10 +458,7 @@ static ovl_err negotiate(run_state *s, const run_opts *o)
         goto done; /* the peer's HELLO is fed to the engine below */
     }
     OVL_TRY(build_nego(&mine, s, o));
-    OVL_TRY(ovl_analysis_listener(&s->a, s->conn, s->first.data + OVL_FRAME_HDR,
-                                  s->first.wpos - OVL_FRAME_HDR, &mine));
-    OVL_TRY(ovl_analysis_listener_reply(&s->a, s->conn));
-    ovl_buf_clear(&s->first);
+    OVL_TRY(ovl_analysis_answer(&s->a, s->conn, &s->first, &mine));
     s->negotiated = true;
 done:
     ovl_nego_clear(&mine);

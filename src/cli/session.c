@@ -248,11 +248,9 @@ static ovl_err serve(serve_state *s, ovl_conn *c, ovl_session_result *res)
 {
     ovl_err rc = OVL_OK;
     ovl_buf f = {0};
-    OVL_TRY(ovl_buf_alloc(&f, 4096, OVL_FRAME_HDR + OVL_REQUEST_MAX));
-    OVL_TRY(ovl_read_frame(c, &f, (int)(s->o->timeout_s * 1000)));
-    if (f.data[0] == OVL_FRAME_ABORT)
-        OVL_FAIL(ovl_frame_abort_decode(f.data + OVL_FRAME_HDR, f.wpos - OVL_FRAME_HDR));
-    if (f.data[0] != OVL_REQUEST_TYPE)
+    bool request;
+    OVL_TRY(ovl_analysis_first_frame(c, &f, (int)(s->o->timeout_s * 1000), &request));
+    if (!request)
         OVL_FAIL(ovl_analysis_refuse(c, ovl_err_set(OVL_ERR_POLICY,
                  "this endpoint answers negotiated analyses only: run with --policy or "
                  "--template (protocols/setup/SPEC.md)")));
