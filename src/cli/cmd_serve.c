@@ -134,6 +134,8 @@ static void session(void *arg, int fd, const char *label)
         fprintf(stderr, "overlap: rejected connection from %s: %s\n", label, ovl_err_detail());
         goto out;
     }
+    fprintf(stderr, "overlap: session with %s (%s) opened\n", ovl_conn_peer(conn)->name,
+            ovl_conn_label(conn));
     ovl_session_opts so = {
         .self = s->self,
         .policy = pr->pol,
