@@ -334,6 +334,8 @@ done:
     return rc;
 }
 
+#define MKSTEMP_RANDOM 6u
+
 static ovl_err write_all(int fd, const uint8_t *p, size_t len, const char *path)
 {
     while (len > 0) {
@@ -355,8 +357,12 @@ static ovl_err write_new_file(const char *path, const ovl_buf *content, mode_t m
     ovl_err rc = OVL_OK;
     char tmp[4096];
     int fd = -1;
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path);
-    OVL_ENSURE(n > 0 && (size_t)n < sizeof tmp, OVL_ERR_USAGE, "%s: path too long", path);
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp-", path);
+    OVL_ENSURE(n > 0 && (size_t)n + MKSTEMP_RANDOM < sizeof tmp, OVL_ERR_USAGE,
+               "%s: path too long", path);
+    /* mkstemp's template: the name ends in MKSTEMP_RANDOM 'X' it replaces */
+    memset(tmp + n, 'X', MKSTEMP_RANDOM);
+    tmp[(size_t)n + MKSTEMP_RANDOM] = '\0';
     fd = mkstemp(tmp);
     if (fd < 0) {
         tmp[0] = '\0';
