@@ -15,7 +15,6 @@
 #define RING 64u
 #define PENDING_MAX 8u
 #define TAG_LABEL "overlap-v1 psi tag"
-#define SHUFFLE_CHUNK 512u /* 64-bit draws per ChaCha20 call */
 #define MATCH_BUCKET_LOG2 2u /* about 4 peer tags per bucket when matching */
 #define MATCH_BITS_MAX 24u   /* bucket index from the first 4 tag bytes (OVL_PSI_TAG_MIN >= 4) */
 
@@ -133,38 +132,6 @@ static ovl_err make_scalar(ovl_psi *p)
     return rc;
 }
 
-/* Fisher-Yates over a ChaCha20 stream keyed with fresh system randomness.
- * Drawing each index from the system RNG costs a getrandom() call per
- * element, which at a million rows took seconds of the run's start. */
-static void shuffle_fast(uint32_t *a, size_t n)
-{
-    uint8_t key[crypto_stream_chacha20_ietf_KEYBYTES];
-    uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {0};
-    uint64_t draw[SHUFFLE_CHUNK];
-    size_t used = SHUFFLE_CHUNK;
-    uint64_t chunk = 0;
-    randombytes_buf(key, sizeof key);
-    for (size_t i = n; i > 1; i--) {
-        /* Reject the top partial range so every index is equally likely. */
-        uint64_t limit = UINT64_MAX - UINT64_MAX % i, x;
-        do {
-            if (used == SHUFFLE_CHUNK) {
-                memcpy(nonce, &chunk, sizeof chunk);
-                chunk++;
-                crypto_stream_chacha20_ietf((uint8_t *)draw, sizeof draw, nonce, key);
-                used = 0;
-            }
-            x = draw[used++];
-        } while (x >= limit);
-        size_t j = (size_t)(x % i);
-        uint32_t t = a[i - 1];
-        a[i - 1] = a[j];
-        a[j] = t;
-    }
-    sodium_memzero(key, sizeof key);
-    sodium_memzero(draw, sizeof draw);
-}
-
 static ovl_err make_perm(ovl_psi *p)
 {
     ovl_err rc = ovl_calloc((void **)&p->perm, p->cfg.nids, sizeof *p->perm);
@@ -172,12 +139,7 @@ static ovl_err make_perm(ovl_psi *p)
         return rc;
     for (size_t i = 0; i < p->cfg.nids; i++)
         p->perm[i] = (uint32_t)i;
-    /* Seeded runs keep drawing from the engine's stream: vectors/psi.json
-     * fixes the order those draws produce. */
-    if (p->cfg.test_seed != NULL)
-        ovl_rng_shuffle_u32(&p->rng, p->perm, p->cfg.nids);
-    else
-        shuffle_fast(p->perm, p->cfg.nids);
+    ovl_rng_shuffle_u32(&p->rng, p->perm, p->cfg.nids);
     return OVL_OK;
 }
 
@@ -425,10 +387,8 @@ static ovl_err on_hello(ovl_psi *p, const uint8_t *payload, size_t len)
     OVL_TRY(ovl_hello_parse(&mine, my_payload, my_len));
     OVL_TRY(ovl_hello_parse(&peer, payload, len));
     OVL_TRY(ovl_hello_check(&mine, &peer, p->cfg.max_peer_set));
-    OVL_ENSURE(!p->cfg.expect_peer_set || peer.set_size == p->cfg.peer_set_expected,
-               OVL_ERR_PROTOCOL,
-               "the peer announced %llu identifiers after negotiating %llu",
-               (unsigned long long)peer.set_size, (unsigned long long)p->cfg.peer_set_expected);
+    if (p->cfg.expect_peer_set)
+        OVL_TRY(ovl_hello_check_negotiated(&peer, p->cfg.peer_set_expected));
     if (p->cfg.role == OVL_ROLE_LISTENER)
         ovl_hello_transcript(p->transcript, my_payload, my_len, payload, len);
     else

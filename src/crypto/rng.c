@@ -63,12 +63,26 @@ uint64_t ovl_rng_uniform(ovl_rng *r, uint64_t bound)
 
 void ovl_rng_shuffle_u32(ovl_rng *r, uint32_t *a, size_t n)
 {
+    /* From the system RNG every index would cost a getrandom() call, seconds
+     * at a million rows; a stream keyed with 32 fresh system bytes is as
+     * unpredictable and costs one ChaCha20 block per eight indices. */
+    ovl_rng fresh;
+    ovl_rng *src = r;
+    if (!r->seeded) {
+        memset(&fresh, 0, sizeof fresh);
+        fresh.seeded = true;
+        randombytes_buf(fresh.key, sizeof fresh.key);
+        fresh.used = sizeof fresh.pool;
+        src = &fresh;
+    }
     for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)ovl_rng_uniform(r, i);
+        size_t j = (size_t)ovl_rng_uniform(src, i);
         uint32_t t = a[i - 1];
         a[i - 1] = a[j];
         a[j] = t;
     }
+    if (src == &fresh)
+        ovl_rng_wipe(&fresh);
 }
 
 void ovl_rng_wipe(ovl_rng *r)
