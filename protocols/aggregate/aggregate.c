@@ -1086,10 +1086,9 @@ static ovl_err on_hello(ovl_agg *a, const uint8_t *payload, size_t len)
         ovl_hello_transcript(a->transcript, my_payload, my_len, payload, len);
     else
         ovl_hello_transcript(a->transcript, payload, len, my_payload, my_len);
-    OVL_ENSURE(!a->cfg.expect_peer_set || !is_runner(a) ||
-                   peer.set_size == a->cfg.peer_set_expected,
-               OVL_ERR_PROTOCOL, "the peer announced %llu identifiers after negotiating %llu",
-               (unsigned long long)peer.set_size, (unsigned long long)a->cfg.peer_set_expected);
+    /* The runner's set_size counts padded memberships: checked on LAYOUT. */
+    if (a->cfg.expect_peer_set && is_runner(a))
+        OVL_TRY(ovl_hello_check_negotiated(&peer, a->cfg.peer_set_expected));
     if (is_runner(a))
         a->m = peer.set_size;
     else

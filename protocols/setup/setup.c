@@ -107,6 +107,14 @@ done:
     return rc;
 }
 
+ovl_err ovl_hello_check_negotiated(const ovl_hello *peer, uint64_t negotiated)
+{
+    if (peer->set_size == negotiated)
+        return OVL_OK;
+    return ovl_err_set(OVL_ERR_PROTOCOL, "the peer announced %llu identifiers after negotiating %llu",
+                       (unsigned long long)peer->set_size, (unsigned long long)negotiated);
+}
+
 void ovl_hello_transcript(uint8_t out[OVL_TRANSCRIPT_LEN], const uint8_t *listener_hello,
                           size_t llen, const uint8_t *connector_hello, size_t clen)
 {

@@ -36,6 +36,9 @@ ovl_err ovl_hello_parse(ovl_hello *h, const uint8_t *payload, size_t len) OVL_MU
  * size; the detail names the first disagreement. */
 ovl_err ovl_hello_check(const ovl_hello *mine, const ovl_hello *peer,
                         uint64_t max_peer_set) OVL_MUST_USE;
+/* After a negotiated analysis: the peer's HELLO must announce the set size
+ * it negotiated. */
+ovl_err ovl_hello_check_negotiated(const ovl_hello *peer, uint64_t negotiated) OVL_MUST_USE;
 /* SHA-512 over both HELLO payloads, listener's first. */
 void ovl_hello_transcript(uint8_t out[OVL_TRANSCRIPT_LEN], const uint8_t *listener_hello,
                           size_t llen, const uint8_t *connector_hello, size_t clen);

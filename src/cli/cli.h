@@ -4,16 +4,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-
-#include "overlap/error.h"
-#include "overlap/table.h"
-#include "overlap/template.h"
 #include <stdio.h>
 
+#include "overlap/error.h"
 #include "overlap/pool.h"
 #include "overlap/proto.h"
-#include "overlap/transport.h"
 #include "overlap/table.h"
+#include "overlap/template.h"
+#include "overlap/transport.h"
 
 typedef struct {
     const char *name;

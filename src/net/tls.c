@@ -562,9 +562,9 @@ void ovl_listener_close(ovl_listener *l)
     free(l);
 }
 
-/* ovl_accept_fd takes ownership of fd (closing it on failure), sets it
- * non-blocking, and bounds the handshake by handshake_ms (<= 0: unbounded). */
-/* One handshake on an accepted socket, pinning keys and/or fingerprints. */
+/* One handshake on an accepted socket, pinning keys and/or fingerprints. It
+ * takes ownership of fd (closing it on failure), sets it non-blocking, and
+ * bounds the handshake by handshake_ms (<= 0: unbounded). */
 static ovl_err accept_pinned(ovl_conn **out, int fd, const char *peer_label,
                              const ovl_identity *self, const ovl_pubkey *peers, size_t npeers,
                              const ovl_fpr_pin *fpins, size_t nfpins, int handshake_ms)

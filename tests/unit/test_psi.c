@@ -46,6 +46,7 @@ typedef struct {
     const uint8_t *params_b;
     uint32_t params_b_len;
     uint64_t max_peer_a;
+    uint64_t expect_peer_a; /* the listener negotiated this peer set size (0: no negotiation) */
 } run_cfg;
 
 typedef struct {
@@ -64,9 +65,12 @@ static void pair_new(pair *p, const idset *x, const idset *y, const run_cfg *rc,
         .nids = x->n,
         .batch = rc->batch,
         .max_peer_set = rc->max_peer_a,
+        .expect_peer_set = rc->expect_peer_a != 0,
+        .peer_set_expected = rc->expect_peer_a,
         .test_seed = seed,
     };
     ovl_psi_config cb = ca;
+    cb.expect_peer_set = false;
     cb.role = OVL_ROLE_CONNECTOR;
     cb.ids = (const uint8_t(*)[32])y->ids;
     cb.nids = y->n;
@@ -213,6 +217,21 @@ static void setup_mismatches_refused(void)
     expect_refused(&rp, OVL_ERR_POLICY, "different analysis");
     run_cfg cap = {.mode = OVL_MODE_INTERSECTION, .max_peer_a = 9};
     expect_refused(&cap, OVL_ERR_LIMIT, "over this party's cap");
+    /* The connector holds 10 identifiers but negotiated 9. */
+    run_cfg neg = {.mode = OVL_MODE_INTERSECTION, .expect_peer_a = 9};
+    expect_refused(&neg, OVL_ERR_PROTOCOL, "announced 10 identifiers after negotiating 9");
+    idset x, y;
+    range_ids(&x, 0, 10);
+    range_ids(&y, 5, 15);
+    pair p;
+    neg.expect_peer_a = 10;
+    pair_new(&p, &x, &y, &neg, NULL);
+    hx_run(&p.sa, &p.sb, NULL, NULL);
+    EXPECT_OK(p.sa.rc);
+    EXPECT_OK(p.sb.rc);
+    pair_free(&p);
+    free(x.ids);
+    free(y.ids);
 }
 
 /* ---- hostile peers: the connector's frames are rewritten in flight ---- */
