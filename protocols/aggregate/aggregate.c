@@ -6,10 +6,10 @@
 
 #include "aggregate/aggregate.h"
 #include "core/guard.h"
-#include "overlap/mem.h"
-#include "overlap/rng.h"
-#include "overlap/share.h"
-#include "overlap/sort.h"
+#include "core/mem.h"
+#include "crypto/rng.h"
+#include "crypto/share.h"
+#include "core/sort.h"
 #include "psi/psi.h"
 
 #define PENDING_MAX 8u

@@ -9,10 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "overlap/columns.h"
-#include "overlap/group.h"
-#include "overlap/paillier.h"
-#include "overlap/proto.h"
+#include "io/columns.h"
+#include "crypto/group.h"
+#include "crypto/paillier.h"
+#include "common/proto.h"
 #include "setup/setup.h"
 
 /* Frame types (SPEC.md §4). HELLO is 0x01 (protocols/setup). */

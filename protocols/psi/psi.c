@@ -5,9 +5,9 @@
 #include <sodium.h>
 
 #include "core/guard.h"
-#include "overlap/mem.h"
-#include "overlap/rng.h"
-#include "overlap/sort.h"
+#include "core/mem.h"
+#include "crypto/rng.h"
+#include "core/sort.h"
 #include "psi/psi.h"
 
 /* Completed-but-unsent batches are tracked in rings this large; the job and

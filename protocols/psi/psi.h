@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "overlap/group.h"
-#include "overlap/proto.h"
+#include "crypto/group.h"
+#include "common/proto.h"
 #include "setup/setup.h"
 
 /* Frame types (SPEC.md §4). HELLO is 0x01 (protocols/setup). */

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "overlap/proto.h"
+#include "common/proto.h"
 
 const char *ovl_role_name(ovl_role r)
 {

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "core/guard.h"
-#include "overlap/audit.h"
-#include "overlap/mem.h"
+#include "policy/audit.h"
+#include "core/mem.h"
 #include "setup/negotiate.h"
 
 static ovl_err put_str16(ovl_buf *b, const char *s)

@@ -9,11 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "overlap/buf.h"
-#include "overlap/identity.h"
-#include "overlap/proto.h"
-#include "overlap/table.h"
-#include "overlap/verifier.h"
+#include "core/buf.h"
+#include "net/identity.h"
+#include "common/proto.h"
+#include "io/table.h"
+#include "policy/verifier.h"
 
 enum { OVL_REQUEST_TYPE = 0x10, OVL_TERMS_TYPE = 0x11, OVL_COSIGN_TYPE = 0x12 };
 

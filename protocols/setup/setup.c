@@ -3,7 +3,7 @@
 #include <sodium.h>
 
 #include "core/guard.h"
-#include "overlap/group.h"
+#include "crypto/group.h"
 #include "setup/setup.h"
 
 static const uint8_t magic[4] = {'O', 'V', 'L', 'P'};

@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
-#include "overlap/buf.h"
-#include "overlap/proto.h"
+#include "core/buf.h"
+#include "common/proto.h"
 
 #define OVL_PROTOCOL_VERSION 1u
 #define OVL_HELLO_TYPE 0x01u

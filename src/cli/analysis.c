@@ -8,8 +8,8 @@
 
 #include "cli/analysis.h"
 #include "core/guard.h"
-#include "overlap/drive.h"
-#include "overlap/mem.h"
+#include "net/drive.h"
+#include "core/mem.h"
 
 #define FRAME_CAP (OVL_FRAME_HDR + OVL_REQUEST_MAX)
 

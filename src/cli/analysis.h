@@ -7,11 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "overlap/audit.h"
-#include "overlap/policy.h"
-#include "overlap/template.h"
-#include "overlap/transport.h"
-#include "overlap/verifier.h"
+#include "policy/audit.h"
+#include "policy/policy.h"
+#include "policy/template.h"
+#include "net/transport.h"
+#include "policy/verifier.h"
 #include "setup/negotiate.h"
 
 typedef struct {

@@ -6,12 +6,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "overlap/error.h"
-#include "overlap/pool.h"
-#include "overlap/proto.h"
-#include "overlap/table.h"
-#include "overlap/template.h"
-#include "overlap/transport.h"
+#include "core/error.h"
+#include "core/pool.h"
+#include "common/proto.h"
+#include "io/table.h"
+#include "policy/template.h"
+#include "net/transport.h"
 
 typedef struct {
     const char *name;

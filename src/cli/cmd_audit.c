@@ -6,9 +6,9 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
-#include "overlap/audit.h"
-#include "overlap/group.h"
-#include "overlap/mem.h"
+#include "policy/audit.h"
+#include "crypto/group.h"
+#include "core/mem.h"
 
 static const char help[] =
     "usage: overlap audit verify FILE [--key OWNER.pub] [--peer PEER.pub ...]\n"

@@ -4,8 +4,8 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
-#include "overlap/group.h"
-#include "overlap/identity.h"
+#include "crypto/group.h"
+#include "net/identity.h"
 
 static const char help[] =
     "usage: overlap keygen --name NAME [--dir DIR]\n\n"

@@ -7,9 +7,9 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
-#include "overlap/mem.h"
-#include "overlap/policy.h"
-#include "overlap/table.h"
+#include "core/mem.h"
+#include "policy/policy.h"
+#include "io/table.h"
 
 static const char help[] =
     "usage: overlap policy init --table CSV [--name NAME]\n"

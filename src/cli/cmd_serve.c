@@ -14,11 +14,11 @@
 #include "cli/cli.h"
 #include "cli/session.h"
 #include "core/guard.h"
-#include "overlap/drive.h"
-#include "overlap/group.h"
-#include "overlap/paillier.h"
-#include "overlap/pool.h"
-#include "overlap/server.h"
+#include "net/drive.h"
+#include "crypto/group.h"
+#include "crypto/paillier.h"
+#include "core/pool.h"
+#include "net/server.h"
 #include "psi/psi.h"
 
 static const char help[] =

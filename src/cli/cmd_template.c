@@ -6,10 +6,10 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
-#include "overlap/group.h"
-#include "overlap/mem.h"
-#include "overlap/template.h"
-#include "overlap/verifier.h"
+#include "crypto/group.h"
+#include "core/mem.h"
+#include "policy/template.h"
+#include "policy/verifier.h"
 
 static const char help[] =
     "usage: overlap template hash FILE [--canonical]\n"

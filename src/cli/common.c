@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
-#include "overlap/drive.h"
+#include "net/drive.h"
 
 int ovl_cli_exit_code(ovl_err e)
 {

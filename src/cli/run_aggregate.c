@@ -12,12 +12,12 @@
 #include "cli/cli.h"
 #include "cli/session.h"
 #include "core/guard.h"
-#include "overlap/columns.h"
-#include "overlap/drive.h"
-#include "overlap/identity.h"
-#include "overlap/mem.h"
-#include "overlap/pool.h"
-#include "overlap/transport.h"
+#include "io/columns.h"
+#include "net/drive.h"
+#include "net/identity.h"
+#include "core/mem.h"
+#include "core/pool.h"
+#include "net/transport.h"
 
 #define AVG_EXTRA_DIGITS 4u /* SPEC.md §5.8 */
 

@@ -6,10 +6,10 @@
 #include "aggregate/aggregate.h"
 #include "cli/session.h"
 #include "core/guard.h"
-#include "overlap/drive.h"
-#include "overlap/group.h"
-#include "overlap/mem.h"
-#include "overlap/pool.h"
+#include "net/drive.h"
+#include "crypto/group.h"
+#include "core/mem.h"
+#include "core/pool.h"
 #include "psi/psi.h"
 
 ovl_err ovl_tpl_rowfilter_init(ovl_tpl_rowfilter *f, const ovl_template *tpl, int party,

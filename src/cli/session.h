@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 #include "cli/analysis.h"
-#include "overlap/columns.h"
-#include "overlap/table.h"
+#include "io/columns.h"
+#include "io/table.h"
 
 typedef struct {
     const ovl_identity *self;

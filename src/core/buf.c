@@ -3,8 +3,8 @@
 
 #include <sodium.h>
 
-#include "overlap/buf.h"
-#include "overlap/mem.h"
+#include "core/buf.h"
+#include "core/mem.h"
 
 static ovl_err buf_alloc(ovl_buf *b, size_t initial, size_t max, bool secret)
 {

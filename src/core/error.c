@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "overlap/error.h"
+#include "core/error.h"
 
 enum { DETAIL_MAX = 512 };
 static _Thread_local char detail[DETAIL_MAX];

@@ -3,7 +3,7 @@
 #ifndef OVL_CORE_GUARD_H
 #define OVL_CORE_GUARD_H
 
-#include "overlap/error.h"
+#include "core/error.h"
 
 /* Propagate a failing call. */
 #define OVL_TRY(expr)                                                                              \

@@ -3,7 +3,7 @@
 
 #include <sodium.h>
 
-#include "overlap/mem.h"
+#include "core/mem.h"
 
 bool ovl_mul_ok(size_t a, size_t b, size_t *out)
 {

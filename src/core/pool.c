@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "core/guard.h"
-#include "overlap/mem.h"
-#include "overlap/pool.h"
+#include "core/mem.h"
+#include "core/pool.h"
 
 struct ovl_pool {
     size_t nthreads;

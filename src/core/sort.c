@@ -3,8 +3,8 @@
 
 #include <sodium.h>
 
-#include "overlap/mem.h"
-#include "overlap/sort.h"
+#include "core/mem.h"
+#include "core/sort.h"
 
 ovl_err ovl_sort_fixed(uint8_t *base, size_t n, size_t width)
 {

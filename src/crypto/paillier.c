@@ -1,5 +1,5 @@
 /* Paillier with g = n + 1, CRT decryption (Paillier 1999 §7) and DJN short
- * exponent encryption over a fixed-base table (see include/overlap/paillier.h). */
+ * exponent encryption over a fixed-base table (see paillier.h). */
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -11,9 +11,9 @@
 #include "core/guard.h"
 #include "crypto/gmp_wipe.h"
 #include "crypto/paillier_internal.h"
-#include "overlap/mem.h"
-#include "overlap/paillier.h"
-#include "overlap/share.h"
+#include "core/mem.h"
+#include "crypto/paillier.h"
+#include "crypto/share.h"
 
 /* Fixed-base window: row i of a table holds hs^(d * 2^(W*i)) for every W-bit
  * digit d, zero included, so encryption is one multiplication per digit

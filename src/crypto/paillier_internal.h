@@ -5,7 +5,7 @@
 
 #include <gmp.h>
 
-#include "overlap/paillier.h"
+#include "crypto/paillier.h"
 
 /* Copies the prime factors of n (the caller wipes them with mpz_clear). */
 void ovl_paillier_sk_factors(mpz_t p, mpz_t q, const ovl_paillier_sk *sk);

@@ -2,7 +2,7 @@
 
 #include <sodium.h>
 
-#include "overlap/rng.h"
+#include "crypto/rng.h"
 
 void ovl_rng_init_system(ovl_rng *r)
 {

@@ -5,7 +5,7 @@
 
 #include "core/guard.h"
 #include "crypto/gmp_wipe.h"
-#include "overlap/share.h"
+#include "crypto/share.h"
 
 _Static_assert(LONG_MAX >= INT64_MAX && LONG_MIN <= INT64_MIN, "mpz_get_si must cover int64_t");
 

@@ -7,7 +7,7 @@
 #include <sodium.h>
 
 #include "core/guard.h"
-#include "overlap/group.h"
+#include "crypto/group.h"
 
 enum {
     XMD_MAX_HASH = crypto_hash_sha512_BYTES,

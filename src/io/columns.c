@@ -1,10 +1,10 @@
-/* overlap: group-by and value columns of an aggregate (include/overlap/columns.h). */
+/* overlap: group-by and value columns of an aggregate (columns.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/guard.h"
-#include "overlap/columns.h"
-#include "overlap/mem.h"
+#include "io/columns.h"
+#include "core/mem.h"
 
 /* ---- option syntax ---- */
 

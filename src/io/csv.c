@@ -12,9 +12,9 @@
 #include <errno.h>
 
 #include "core/guard.h"
-#include "overlap/buf.h"
-#include "overlap/mem.h"
-#include "overlap/table.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "io/table.h"
 
 enum { CSV_CHUNK = 64 * 1024, CSV_NAME_SHOWN = 64 };
 

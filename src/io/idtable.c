@@ -8,9 +8,9 @@
 #include <sodium.h>
 
 #include "core/guard.h"
-#include "overlap/mem.h"
-#include "overlap/sort.h"
-#include "overlap/table.h"
+#include "core/mem.h"
+#include "core/sort.h"
+#include "io/table.h"
 
 typedef uint8_t idt_id[OVL_ID_LEN];
 

@@ -9,8 +9,8 @@
 #include <sodium.h>
 
 #include "core/guard.h"
-#include "overlap/mem.h"
-#include "overlap/table.h"
+#include "core/mem.h"
+#include "io/table.h"
 
 enum {
     EMAIL_MAX = 254,   /* RFC 5321 path limit less the angle brackets */

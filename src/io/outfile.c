@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "core/guard.h"
-#include "overlap/mem.h"
-#include "overlap/table.h"
+#include "core/mem.h"
+#include "io/table.h"
 
 enum {
     OUT_BUFFER = 64 * 1024,

@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include "core/guard.h"
-#include "overlap/drive.h"
+#include "net/drive.h"
 
 #define IN_CHUNK (256u * 1024u)
 #define IN_MAX (OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD + IN_CHUNK)

@@ -1,5 +1,5 @@
 /* Long-term Ed25519 identity keys: generation, key files, signatures.
- * File formats are described in include/overlap/identity.h. */
+ * File formats are described in identity.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,9 +11,9 @@
 #include <sodium.h>
 
 #include "core/guard.h"
-#include "overlap/buf.h"
-#include "overlap/identity.h"
-#include "overlap/mem.h"
+#include "core/buf.h"
+#include "net/identity.h"
+#include "core/mem.h"
 
 /* Key files are one short line; anything bigger is not ours. */
 #define OVL_KEYFILE_MAX 4096

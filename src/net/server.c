@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/guard.h"
-#include "overlap/server.h"
+#include "net/server.h"
 
 /* Signals reach the accept loop through a self-pipe: a handler only writes. */
 static int sig_pipe[2] = {-1, -1};

@@ -8,7 +8,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
-#include "overlap/error.h"
+#include "core/error.h"
 
 /* Longest "HOST:PORT" accepted from a command line. */
 #define OVL_HOSTPORT_MAX 300

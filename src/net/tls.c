@@ -28,7 +28,7 @@
 
 #include "core/guard.h"
 #include "net/sock.h"
-#include "overlap/transport.h"
+#include "net/transport.h"
 
 /* Between connection attempts while the peer is not listening yet. */
 #define OVL_CONNECT_RETRY_MS 150

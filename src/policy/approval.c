@@ -8,9 +8,9 @@
 #include <sodium.h>
 
 #include "core/guard.h"
-#include "overlap/mem.h"
-#include "overlap/table.h"
-#include "overlap/verifier.h"
+#include "core/mem.h"
+#include "io/table.h"
+#include "policy/verifier.h"
 
 #define APPROVAL_MAGIC "overlap-approval-v1"
 #define APPROVAL_MAX 4096u

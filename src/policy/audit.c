@@ -1,5 +1,5 @@
 /* The audit log: append-only JSON lines, hash-chained and signed by the
- * owner's identity (format in include/overlap/audit.h and README). */
+ * owner's identity (format in audit.h and README). */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -13,9 +13,9 @@
 #include <sodium.h>
 
 #include "core/guard.h"
-#include "overlap/audit.h"
-#include "overlap/buf.h"
-#include "overlap/mem.h"
+#include "policy/audit.h"
+#include "core/buf.h"
+#include "core/mem.h"
 
 #define ENTRY_TAG "overlap-audit-entry-v1"
 #define SIG_TAG "overlap-audit-sig-v1"

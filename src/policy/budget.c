@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "core/guard.h"
-#include "overlap/audit.h"
-#include "overlap/mem.h"
+#include "policy/audit.h"
+#include "core/mem.h"
 
 #define DAY_SECONDS 86400u
 

@@ -1,4 +1,4 @@
-/* Policy files: strict JSON parsing (schema in include/overlap/policy.h),
+/* Policy files: strict JSON parsing (schema in policy.h),
  * a deny-everything skeleton, and a plain-words explanation. */
 #include <jansson.h>
 #include <stdarg.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "core/guard.h"
-#include "overlap/mem.h"
-#include "overlap/policy.h"
+#include "core/mem.h"
+#include "policy/policy.h"
 
 typedef struct {
     const char *label;

@@ -10,8 +10,8 @@
 #include <sodium.h>
 
 #include "core/guard.h"
-#include "overlap/mem.h"
-#include "overlap/template.h"
+#include "core/mem.h"
+#include "policy/template.h"
 
 /* ---- arena: every string and array of a template, freed at once ---- */
 

@@ -9,8 +9,8 @@
 #include <sodium.h>
 
 #include "core/guard.h"
-#include "overlap/mem.h"
-#include "overlap/verifier.h"
+#include "core/mem.h"
+#include "policy/verifier.h"
 
 #define ANALYSIS_TAG "overlap-analysis-v1"
 #define ANALYSIS_ID_TAG "overlap-analysis-id-v1"

@@ -28,9 +28,9 @@
 
 #include <sodium.h>
 
-#include "overlap/group.h"
+#include "crypto/group.h"
 #include "aggregate/aggregate.h"
-#include "overlap/paillier.h"
+#include "crypto/paillier.h"
 #include "psi/psi.h"
 
 enum { POOL = 1024, ROUNDS = 5, CT_POOL = 64 };

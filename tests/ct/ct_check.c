@@ -30,9 +30,9 @@
 #include <valgrind/memcheck.h>
 
 #include "crypto/paillier_internal.h"
-#include "overlap/group.h"
-#include "overlap/paillier.h"
-#include "overlap/share.h"
+#include "crypto/group.h"
+#include "crypto/paillier.h"
+#include "crypto/share.h"
 
 static int failures;
 

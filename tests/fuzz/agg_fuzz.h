@@ -13,7 +13,7 @@
 #include <sodium.h>
 
 #include "aggregate/aggregate.h"
-#include "overlap/sort.h"
+#include "core/sort.h"
 
 #define AF_IDS 12
 

@@ -10,8 +10,8 @@
 #include <sanitizer/lsan_interface.h>
 
 #include "agg_fuzz.h"
-#include "overlap/buf.h"
-#include "overlap/group.h"
+#include "core/buf.h"
+#include "crypto/group.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlap/table.h"
+#include "io/table.h"
 
 static uint8_t fuzz_csv_sum(const char *p, size_t len)
 {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlap/buf.h"
-#include "overlap/proto.h"
+#include "core/buf.h"
+#include "common/proto.h"
 #include "setup/setup.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

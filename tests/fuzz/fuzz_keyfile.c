@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlap/identity.h"
+#include "net/identity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

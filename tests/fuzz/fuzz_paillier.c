@@ -6,8 +6,8 @@
 
 #include <gmp.h>
 
-#include "overlap/buf.h"
-#include "overlap/paillier.h"
+#include "core/buf.h"
+#include "crypto/paillier.h"
 
 static ovl_paillier_sk *fuzz_sk;
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlap/group.h"
+#include "crypto/group.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

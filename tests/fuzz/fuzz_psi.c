@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlap/buf.h"
-#include "overlap/group.h"
+#include "core/buf.h"
+#include "crypto/group.h"
 #include "psi_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlap/group.h"
+#include "crypto/group.h"
 #include "psi/psi.h"
 
 #define PF_NIDS 3

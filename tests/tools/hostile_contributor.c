@@ -16,12 +16,12 @@
 #include <sodium.h>
 
 #include "aggregate/aggregate.h"
-#include "overlap/drive.h"
-#include "overlap/group.h"
-#include "overlap/identity.h"
-#include "overlap/pool.h"
-#include "overlap/sort.h"
-#include "overlap/transport.h"
+#include "net/drive.h"
+#include "crypto/group.h"
+#include "net/identity.h"
+#include "core/pool.h"
+#include "core/sort.h"
+#include "net/transport.h"
 
 static const char *const cases[] = {
     "honest",          /* no deviation */

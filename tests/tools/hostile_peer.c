@@ -16,11 +16,11 @@
 
 #include <sodium.h>
 
-#include "overlap/drive.h"
-#include "overlap/group.h"
-#include "overlap/identity.h"
-#include "overlap/pool.h"
-#include "overlap/transport.h"
+#include "net/drive.h"
+#include "crypto/group.h"
+#include "net/identity.h"
+#include "core/pool.h"
+#include "net/transport.h"
 #include "psi/psi.h"
 
 /* HELLO payload offsets (protocols/psi/SPEC.md §4.1). */

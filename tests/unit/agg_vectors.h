@@ -8,10 +8,10 @@
 #include <stdio.h>
 
 #include "aggregate/aggregate.h"
-#include "overlap/group.h"
-#include "overlap/mem.h"
-#include "overlap/sort.h"
-#include "overlap/table.h"
+#include "crypto/group.h"
+#include "core/mem.h"
+#include "core/sort.h"
+#include "io/table.h"
 #include "psi_harness.h"
 
 #define AV_MAX 8

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlap/buf.h"
-#include "overlap/proto.h"
+#include "core/buf.h"
+#include "common/proto.h"
 
 typedef struct {
     const ovl_proto_ops *ops;

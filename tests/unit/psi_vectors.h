@@ -7,10 +7,10 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "overlap/group.h"
-#include "overlap/mem.h"
-#include "overlap/sort.h"
-#include "overlap/table.h"
+#include "crypto/group.h"
+#include "core/mem.h"
+#include "core/sort.h"
+#include "io/table.h"
 #include "psi/psi.h"
 #include "psi_harness.h"
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "overlap/error.h"
+#include "core/error.h"
 
 static int ovl_t_pass, ovl_t_fail;
 static const char *ovl_t_name;

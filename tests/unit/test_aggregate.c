@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "aggregate/aggregate.h"
-#include "overlap/group.h"
-#include "overlap/sort.h"
+#include "crypto/group.h"
+#include "core/sort.h"
 #include "psi_harness.h"
 #include "test.h"
 

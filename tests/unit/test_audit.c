@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "overlap/audit.h"
-#include "overlap/group.h"
-#include "overlap/mem.h"
+#include "policy/audit.h"
+#include "crypto/group.h"
+#include "core/mem.h"
 #include "test.h"
 
 static char dir[] = "/tmp/ovl-test-audit-XXXXXX";

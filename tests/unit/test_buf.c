@@ -1,5 +1,5 @@
-#include "overlap/buf.h"
-#include "overlap/mem.h"
+#include "core/buf.h"
+#include "core/mem.h"
 #include "test.h"
 
 static void roundtrip_integers(void)

@@ -1,9 +1,9 @@
-/* Group-by and value columns (include/overlap/columns.h). */
+/* Group-by and value columns (columns.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "overlap/columns.h"
+#include "io/columns.h"
 #include "test.h"
 
 static void decimal_parse(void)

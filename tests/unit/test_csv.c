@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "overlap/table.h"
+#include "io/table.h"
 #include "test.h"
 
 /* ---- helpers ---- */

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "overlap/identity.h"
-#include "overlap/mem.h"
+#include "net/identity.h"
+#include "core/mem.h"
 #include "test.h"
 
 static char dir[] = "/tmp/ovl-test-identity-XXXXXX";

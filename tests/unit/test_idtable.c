@@ -8,7 +8,7 @@
 
 #include <sodium.h>
 
-#include "overlap/table.h"
+#include "io/table.h"
 #include "test.h"
 
 static char tmpdir[64];

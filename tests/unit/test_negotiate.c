@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlap/group.h"
+#include "crypto/group.h"
 #include "setup/negotiate.h"
 #include "test.h"
 

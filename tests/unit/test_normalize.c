@@ -3,8 +3,8 @@
 
 #include <sodium.h>
 
-#include "overlap/mem.h"
-#include "overlap/table.h"
+#include "core/mem.h"
+#include "io/table.h"
 #include "test.h"
 
 typedef struct {

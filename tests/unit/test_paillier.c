@@ -6,9 +6,9 @@
 #include <sodium.h>
 
 #include "crypto/paillier_internal.h"
-#include "overlap/buf.h"
-#include "overlap/paillier.h"
-#include "overlap/share.h"
+#include "core/buf.h"
+#include "crypto/paillier.h"
+#include "crypto/share.h"
 #include "test.h"
 
 /* One 2048-bit key from seed_a serves most tests; keygen is the slow part. */

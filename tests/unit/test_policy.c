@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlap/policy.h"
+#include "policy/policy.h"
 #include "test.h"
 
 #define FPR_A "SHA256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlap/group.h"
-#include "overlap/sort.h"
+#include "crypto/group.h"
+#include "core/sort.h"
 #include "psi/psi.h"
 #include "psi_harness.h"
 #include "test.h"

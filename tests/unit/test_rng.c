@@ -4,7 +4,7 @@
 
 #include <sodium.h>
 
-#include "overlap/rng.h"
+#include "crypto/rng.h"
 #include "test.h"
 
 enum { N = 100000 };

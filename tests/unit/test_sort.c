@@ -4,7 +4,7 @@
 
 #include <sodium.h>
 
-#include "overlap/sort.h"
+#include "core/sort.h"
 #include "test.h"
 
 /* Sorted, distinct records whose keys are spread evenly (random bytes). */

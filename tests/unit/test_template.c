@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlap/template.h"
+#include "policy/template.h"
 #include "test.h"
 
 static const char attribution[] =

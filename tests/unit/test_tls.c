@@ -14,8 +14,8 @@
 
 #include <arpa/inet.h>
 
-#include "overlap/identity.h"
-#include "overlap/transport.h"
+#include "net/identity.h"
+#include "net/transport.h"
 #include "test.h"
 
 static ovl_identity *server_id, *client_id, *stranger_id;

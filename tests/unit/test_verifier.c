@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "overlap/group.h"
-#include "overlap/mem.h"
-#include "overlap/verifier.h"
+#include "crypto/group.h"
+#include "core/mem.h"
+#include "policy/verifier.h"
 #include "test.h"
 
 static char dir[] = "/tmp/ovl-test-verifier-XXXXXX";

@@ -6,8 +6,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "overlap/group.h"
-#include "overlap/mem.h"
+#include "crypto/group.h"
+#include "core/mem.h"
 #include "test.h"
 
 typedef ovl_err (*xmd_fn)(uint8_t *, size_t, const uint8_t *, size_t, const uint8_t *, size_t);

@@ -51,9 +51,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/error.h"
-#include "overlap/identity.h"
-#include "overlap/table.h"
+#include "core/error.h"
+#include "net/identity.h"
+#include "io/table.h"
 
 #define OVL_POLICY_MAX_BYTES (1u << 20)
 #define OVL_POLICY_MAX_LIST 1024u  /* entries in any one list */

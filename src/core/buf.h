@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/error.h"
+#include "core/error.h"
 
 typedef struct {
     uint8_t *data;

@@ -22,8 +22,8 @@
 
 #include <gmp.h>
 
-#include "overlap/buf.h"
-#include "overlap/error.h"
+#include "core/buf.h"
+#include "core/error.h"
 
 /* Uniform in [0, modulus) by rejection sampling over libsodium randomness. */
 ovl_err ovl_share_random(mpz_t out, const mpz_t modulus) OVL_MUST_USE;

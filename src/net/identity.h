@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/error.h"
+#include "core/error.h"
 
 #define OVL_PK_LEN 32
 #define OVL_SIG_LEN 64

@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/error.h"
-#include "overlap/policy.h"
+#include "core/error.h"
+#include "policy/policy.h"
 
 #define OVL_TPL_MAX_BYTES (64u * 1024u)
 #define OVL_TPL_MAX_ITEMS 64u      /* select items, filters, params, IN values each */

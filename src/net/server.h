@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-#include "overlap/error.h"
-#include "overlap/transport.h"
+#include "core/error.h"
+#include "net/transport.h"
 
 typedef struct {
     ovl_listener *listener;

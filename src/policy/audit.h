@@ -15,11 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/error.h"
-#include "overlap/identity.h"
-#include "overlap/policy.h"
-#include "overlap/proto.h"
-#include "overlap/template.h"
+#include "core/error.h"
+#include "net/identity.h"
+#include "policy/policy.h"
+#include "common/proto.h"
+#include "policy/template.h"
 
 #define OVL_AUDIT_MAX_BYTES (256u << 20) /* whole file */
 #define OVL_AUDIT_MAX_LINE (64u * 1024u)

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/error.h"
+#include "core/error.h"
 
 /* Stable LSD radix sort of n records of `width` bytes (1..64). Uses n*width
  * bytes of scratch memory. */

@@ -1,6 +1,6 @@
 /* overlap: the analysis columns of an aggregate (protocols/aggregate/SPEC.md):
  * the runner's group-by columns and the contributor's numeric value columns,
- * read per row from the same CSV as the join column (include/overlap/table.h).
+ * read per row from the same CSV as the join column (table.h).
  *
  * Values are exact: a column declared with d decimals holds fixed-point
  * numbers stored as int64 in units of 10^-d ("12.5" with d = 2 is 1250). */
@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/error.h"
-#include "overlap/table.h"
+#include "core/error.h"
+#include "io/table.h"
 
 #define OVL_VALUE_COLS_MAX 16u    /* value columns per analysis */
 #define OVL_GROUP_BY_MAX 16u      /* group-by columns per analysis */

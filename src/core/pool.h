@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "overlap/error.h"
-#include "overlap/proto.h"
+#include "core/error.h"
+#include "common/proto.h"
 
 typedef struct ovl_pool ovl_pool;
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#include "overlap/error.h"
+#include "core/error.h"
 
 /* calloc(n, size) with an overflow check; OVL_ERR_NOMEM/OVL_ERR_LIMIT on failure. */
 ovl_err ovl_calloc(void **out, size_t n, size_t size) OVL_MUST_USE;

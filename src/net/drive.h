@@ -5,9 +5,9 @@
 
 #include <stdio.h>
 
-#include "overlap/pool.h"
-#include "overlap/proto.h"
-#include "overlap/transport.h"
+#include "core/pool.h"
+#include "common/proto.h"
+#include "net/transport.h"
 
 typedef struct {
     int timeout_ms;    /* a peer silent this long while we wait on it fails the run */

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/error.h"
-#include "overlap/identity.h"
+#include "core/error.h"
+#include "net/identity.h"
 
 typedef struct ovl_listener ovl_listener;
 typedef struct ovl_conn ovl_conn;

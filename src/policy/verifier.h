@@ -18,12 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/buf.h"
-#include "overlap/error.h"
-#include "overlap/identity.h"
-#include "overlap/policy.h"
-#include "overlap/proto.h"
-#include "overlap/template.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "net/identity.h"
+#include "policy/policy.h"
+#include "common/proto.h"
+#include "policy/template.h"
 
 /* ---- Approvals (approval.c) ----
  * An approval file TEMPLATE.NAME.sig holds one line:

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/error.h"
+#include "core/error.h"
 
 /* ---- CSV (RFC 4180: quotes, embedded commas/quotes/newlines, CRLF or LF, UTF-8) ---- */
 typedef struct ovl_csv ovl_csv;

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/error.h"
+#include "core/error.h"
 
 /* Upper bounds over every suite, for stack arrays. */
 #define OVL_GROUP_MAX_ELEM 33

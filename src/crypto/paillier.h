@@ -3,7 +3,7 @@
  * Used as in Google's Private Intersection-Sum-with-Cardinality: a contributor
  * encrypts per-row values under its own fresh key, the runner adds ciphertexts
  * homomorphically, adds a random mask and keeps the negated mask as its share,
- * the contributor decrypts the masked sum as its share (include/overlap/share.h).
+ * the contributor decrypts the masked sum as its share (share.h).
  *
  * Scheme: Paillier (EUROCRYPT 1999) with g = n + 1 and the short-exponent
  * randomness of Damgård–Jurik–Nielsen ("A generalization of Paillier's
@@ -57,8 +57,8 @@
 
 #include <gmp.h>
 
-#include "overlap/buf.h"
-#include "overlap/error.h"
+#include "core/buf.h"
+#include "core/error.h"
 
 #define OVL_PAILLIER_BITS_DEFAULT 2048u
 #define OVL_PAILLIER_BITS_MAX 3072u

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "overlap/buf.h"
-#include "overlap/error.h"
+#include "core/buf.h"
+#include "core/error.h"
 
 typedef enum { OVL_ROLE_LISTENER = 0, OVL_ROLE_CONNECTOR = 1 } ovl_role;
 
