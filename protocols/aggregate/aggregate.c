@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "aggregate/aggregate.h"
+#include "common/transcript.h"
 #include "core/guard.h"
 #include "core/mem.h"
 #include "crypto/rng.h"
@@ -1083,9 +1084,9 @@ static ovl_err on_hello(ovl_agg *a, const uint8_t *payload, size_t len)
     OVL_ENSURE(peer.reveal == mine.reveal, OVL_ERR_PROTOCOL,
                "the peer's HELLO names the wrong receiver of the result");
     if (a->cfg.role == OVL_ROLE_LISTENER)
-        ovl_hello_transcript(a->transcript, my_payload, my_len, payload, len);
+        ovl_transcript_hash(a->transcript, my_payload, my_len, payload, len);
     else
-        ovl_hello_transcript(a->transcript, payload, len, my_payload, my_len);
+        ovl_transcript_hash(a->transcript, payload, len, my_payload, my_len);
     /* The runner's set_size counts padded memberships: checked on LAYOUT. */
     if (a->cfg.expect_peer_set && is_runner(a))
         OVL_TRY(ovl_hello_check_negotiated(&peer, a->cfg.peer_set_expected));
