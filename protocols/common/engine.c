@@ -81,8 +81,8 @@ ovl_err ovl_engine_admit(ovl_engine *e, uint8_t type, const uint8_t *payload, si
     if (type == OVL_FRAME_ABORT)
         return ovl_engine_fail(e, ovl_frame_abort_decode(payload, len));
     if (e->state == OVL_ENGINE_SETUP && type != OVL_HELLO_TYPE)
-        return ovl_engine_fail(e, ovl_err_set(OVL_ERR_PROTOCOL,
-                                              "the peer sent frame type 0x%02x before HELLO", type));
+        return ovl_engine_fail(
+            e, ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent frame type 0x%02x before HELLO", type));
     return OVL_OK;
 }
 

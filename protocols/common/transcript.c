@@ -21,7 +21,8 @@ void ovl_transcript_hash(uint8_t out[OVL_TRANSCRIPT_LEN], const uint8_t *listene
     crypto_hash_sha512_final(&st, out);
 }
 
-void ovl_tagger_init(ovl_tagger *t, const char *label, const uint8_t transcript[OVL_TRANSCRIPT_LEN])
+void ovl_tagger_init(ovl_tagger *t, const char *label,
+                     const uint8_t transcript[OVL_TRANSCRIPT_LEN])
 {
     crypto_hash_sha512_init(&t->base);
     crypto_hash_sha512_update(&t->base, (const uint8_t *)label, strlen(label));

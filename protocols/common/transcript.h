@@ -20,7 +20,8 @@ typedef struct {
     crypto_hash_sha512_state base;
 } ovl_tagger;
 
-void ovl_tagger_init(ovl_tagger *t, const char *label, const uint8_t transcript[OVL_TRANSCRIPT_LEN]);
+void ovl_tagger_init(ovl_tagger *t, const char *label,
+                     const uint8_t transcript[OVL_TRANSCRIPT_LEN]);
 /* The first `len` (<= 64) digest bytes for element `elem`. Reads only *t, so
  * any number of workers may call it at once. */
 void ovl_tagger_tag(const ovl_tagger *t, uint8_t *out, size_t len, const uint8_t *elem,
