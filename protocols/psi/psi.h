@@ -10,7 +10,7 @@
 
 #include "crypto/group.h"
 #include "common/proto.h"
-#include "setup/setup.h"
+#include "common/hello.h"
 
 /* Frame types (SPEC.md §4). HELLO is 0x01 (protocols/setup). */
 enum {
