@@ -487,9 +487,10 @@ static ovl_err parse_select_item(pc *c, sel_item *it)
     it->start = c->pos;
     const tok *t = cur(c);
     if ((t->k == T_IDENT) && punct(at(c, 1), "(")) {
-        if (kw(t, "COUNT") || kw(t, "SUM") || kw(t, "AVG")) {
+        const ovl_aggfn_kind *fk = ovl_aggfn_by_call(t->text);
+        if (fk != NULL) {
             it->is_agg = true;
-            it->fn = kw(t, "COUNT") ? OVL_FN_COUNT : kw(t, "SUM") ? OVL_FN_SUM : OVL_FN_AVG;
+            it->fn = fk->fn;
             c->pos += 2;
             OVL_TRY(parse_agg_body(c, it, t->text));
         } else if (kw(at(c, 2), "SELECT")) {
@@ -980,7 +981,7 @@ static ovl_err resolve_select(const pc *c, ovl_template *t, const parsed *p)
         t->functions |= it->fn;
         if (it->fn == OVL_FN_COUNT_DISTINCT)
             OVL_TRY(check_distinct_ref(c, t, &it->r, it->start, it->end));
-        if (it->fn == OVL_FN_SUM || it->fn == OVL_FN_AVG) {
+        if (ovl_aggfn_reads_values(it->fn)) {
             if (t->value_party >= 0 && t->value_party != k)
                 OVL_FAIL(perr(c, it->start, it->end, "aggregated columns must all come from one "
                                                      "party (the value side)"));
@@ -994,7 +995,7 @@ static ovl_err resolve_select(const pc *c, ovl_template *t, const parsed *p)
     /* SUM/AVG over the group side's own columns: the protocol sums the value
      * side's values per group of the other side. */
     for (size_t i = 0; i < p->nsel; i++)
-        if (p->sel[i].is_agg && (p->sel[i].fn == OVL_FN_SUM || p->sel[i].fn == OVL_FN_AVG) &&
+        if (p->sel[i].is_agg && ovl_aggfn_reads_values(p->sel[i].fn) &&
             t->group_party >= 0 && t->value_party == t->group_party)
             OVL_FAIL(perr(c, p->sel[i].start, p->sel[i].end,
                           "aggregates must be over the other party's columns than the GROUP BY "
@@ -1005,8 +1006,7 @@ done:
 
 static char *default_output(const pc *c, const ovl_tpl_agg *a)
 {
-    const char *fn = a->fn == OVL_FN_COUNT ? "count" : a->fn == OVL_FN_COUNT_DISTINCT ? "count_distinct"
-                     : a->fn == OVL_FN_SUM ? "sum" : "avg";
+    const char *fn = ovl_aggfn_kind_of(a->fn)->label;
     size_t n = strlen(fn) + (a->column ? strlen(a->column) + 1 : 0) + 1;
     char *s = arena_alloc(c->im, n, 1);
     if (s)
@@ -1201,11 +1201,13 @@ static void sb_value(sbuf *s, const ovl_tpl_value *v)
 
 static void sb_agg(sbuf *s, const ovl_template *t, ovl_aggfn fn, int party, const char *col)
 {
-    if (fn == OVL_FN_COUNT) {
-        sb(s, "COUNT(*)");
+    const ovl_aggfn_kind *k = ovl_aggfn_kind_of(fn);
+    sb(s, k->call);
+    if (k->arg == OVL_AGG_ARG_STAR) {
+        sb(s, "(*)");
         return;
     }
-    sb(s, fn == OVL_FN_COUNT_DISTINCT ? "COUNT(DISTINCT " : fn == OVL_FN_SUM ? "SUM(" : "AVG(");
+    sb(s, k->arg == OVL_AGG_ARG_DISTINCT ? "(DISTINCT " : "(");
     sb_col(s, t, party, col);
     sb(s, ")");
 }
