@@ -30,7 +30,7 @@ typedef struct psi_job {
 } psi_job;
 
 struct ovl_psi {
-    ovl_engine eng; /* state, failure, HELLO, transcript (SPEC.md §6) */
+    ovl_engine eng; /* state, failure, HELLO, transcript (common/SPEC.md §6) */
     ovl_psi_config cfg;
     const ovl_group *g;
     uint8_t scalar[OVL_GROUP_MAX_SCALAR];
