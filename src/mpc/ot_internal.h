@@ -26,7 +26,14 @@ struct ovl_ot {
     ovl_prg send_prg[OVL_OT_KAPPA];
     ovl_prg recv_prg[OVL_OT_KAPPA][2];
     uint32_t send_seq, recv_seq; /* batches started per direction */
+    /* Column matrix of the batch being started, reused so a session does not
+     * map and fault in a fresh megabyte per batch; wiped when ot is freed. */
+    ovl_block *scratch;
+    size_t scratch_blocks;
 };
+
+/* ot->scratch with room for n blocks (contents unspecified). */
+ovl_err ovl_ot_scratch(ovl_ot *ot, size_t n, ovl_block **out) OVL_MUST_USE;
 
 /* Wipes the base-OT secrets. */
 void ovl_ot_base_clear(ovl_ot *ot);

@@ -19,7 +19,9 @@ static void random_bits(uint8_t *bits, size_t n)
 
 static void test_transpose_matches_reference(void)
 {
-    static const size_t shapes[][2] = {{128, 128}, {128, 384}, {16, 8 * 16}, {48, 256}};
+    static const size_t shapes[][2] = {{128, 128}, {128, 384},  {16, 8 * 16},
+                                       {48, 256},  {16, 136},   {32, 128 * 3 + 40},
+                                       {128, 65280}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t rows = shapes[s][0], cols = shapes[s][1], len = rows * cols / 8;
         uint8_t *in = malloc(len), *a = malloc(len), *b = malloc(len);
@@ -27,8 +29,10 @@ static void test_transpose_matches_reference(void)
         ovl_transpose(a, in, rows, cols);
         ovl_transpose_ref(b, in, rows, cols);
         EXPECT_BYTES_EQ(a, b, len);
-        ovl_transpose(b, a, cols, rows); /* twice is the identity */
-        EXPECT_BYTES_EQ(b, in, len);
+        if (cols % 16 == 0) {
+            ovl_transpose(b, a, cols, rows); /* twice is the identity */
+            EXPECT_BYTES_EQ(b, in, len);
+        }
         free(in);
         free(a);
         free(b);
