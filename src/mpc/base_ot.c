@@ -121,6 +121,9 @@ void ovl_ot_free(ovl_ot *ot)
         ovl_hash_free(&ot->hash);
     if (ot->scratch != NULL)
         ovl_free_secret(ot->scratch, ot->scratch_blocks * sizeof *ot->scratch);
+    for (int r = 0; r < 2; r++)
+        if (ot->spare_rows[r] != NULL)
+            ovl_free_secret(ot->spare_rows[r], ot->spare_blocks[r] * sizeof(ovl_block));
     ovl_free_secret(ot, sizeof *ot);
 }
 

@@ -96,7 +96,14 @@ static ovl_err batch_new(ovl_cot **out, ovl_ot *ot, bool sender, size_t n)
     b->sender = sender;
     b->n = n;
     b->n_ext = ovl_cot_ext_rows(n);
-    OVL_TRY(ovl_calloc((void **)&b->rows, b->n_ext, sizeof *b->rows));
+    if (ot->spare_rows[sender] != NULL && ot->spare_blocks[sender] >= b->n_ext) {
+        b->rows = ot->spare_rows[sender];
+        b->rows_cap = ot->spare_blocks[sender];
+        ot->spare_rows[sender] = NULL;
+    } else {
+        OVL_TRY(ovl_calloc((void **)&b->rows, b->n_ext, sizeof *b->rows));
+        b->rows_cap = b->n_ext;
+    }
     if (!sender)
         OVL_TRY(ovl_calloc((void **)&b->choice, b->n_ext / 128, sizeof *b->choice));
     OVL_TRY(ovl_tweak_open(ot->sp, &b->tw, OVL_TWEAK_OT, sender ? ot->party : 1u - ot->party));
@@ -111,8 +118,12 @@ void ovl_cot_free(ovl_cot *b)
 {
     if (b == NULL)
         return;
-    if (b->rows != NULL)
-        ovl_free_secret(b->rows, b->n_ext * sizeof *b->rows);
+    if (b->rows != NULL && b->ot->spare_rows[b->sender] == NULL) {
+        b->ot->spare_rows[b->sender] = b->rows;
+        b->ot->spare_blocks[b->sender] = b->rows_cap;
+    } else if (b->rows != NULL) {
+        ovl_free_secret(b->rows, b->rows_cap * sizeof *b->rows);
+    }
     if (b->choice != NULL)
         ovl_free_secret(b->choice, b->n_ext / 128 * sizeof *b->choice);
     ovl_free_secret(b, sizeof *b);
