@@ -29,6 +29,8 @@ static void test_transpose_matches_reference(void)
         ovl_transpose(a, in, rows, cols);
         ovl_transpose_ref(b, in, rows, cols);
         EXPECT_BYTES_EQ(a, b, len);
+        ovl_transpose_sse2(a, in, rows, cols);
+        EXPECT_BYTES_EQ(a, b, len);
         if (cols % 16 == 0) {
             ovl_transpose(b, a, cols, rows); /* twice is the identity */
             EXPECT_BYTES_EQ(b, in, len);
