@@ -45,12 +45,25 @@
 /* COTs per batch: keeps EXT_U (16 bytes per extended row) under one frame. */
 #define OVL_COT_BATCH_MAX 65024u
 /* The message sizes, for callers sizing their writers and framing caps. */
-#define OVL_OT_BASE_MSG_LEN (32u + OVL_OT_KAPPA * 64u)
-#define OVL_COT_CHAL_MSG_LEN (4u + 16u)
-#define OVL_COT_PROOF_MSG_LEN (4u + 32u)
-/* EXT_U length for a batch of n COTs. */
+/* Every message starts with a kind byte; batch messages then carry
+ * [seq u32][n u32] (SPEC.md §4.1). */
+typedef enum {
+    OVL_OTMSG_BASE = 0x01,
+    OVL_OTMSG_EXT_U = 0x02,
+    OVL_OTMSG_EXT_CHAL = 0x03,
+    OVL_OTMSG_EXT_PROOF = 0x04,
+    OVL_OTMSG_CHOSEN = 0x05,
+    OVL_OTMSG_SHARE = 0x06 /* src/mpc/shares.h */
+} ovl_otmsg_kind;
+#define OVL_OT_BATCH_HDR 9u
+#define OVL_OT_BASE_MSG_LEN (1u + 32u + OVL_OT_KAPPA * 64u)
+#define OVL_COT_CHAL_MSG_LEN (OVL_OT_BATCH_HDR + 16u)
+#define OVL_COT_PROOF_MSG_LEN (OVL_OT_BATCH_HDR + 32u)
+/* Extended rows of a batch of n COTs: n + κ + s, rounded up to 128. */
+size_t ovl_cot_ext_rows(size_t n);
+/* EXT_U length for a batch of n COTs: header + 16 bytes per extended row. */
 size_t ovl_cot_u_msg_len(size_t n);
-/* Chosen-message OT: 4 + 32·n bytes. */
+/* OT_CHOSEN length: header + 32 bytes per OT. */
 size_t ovl_cot_chosen_msg_len(size_t n);
 
 typedef struct ovl_ot ovl_ot;
