@@ -641,10 +641,16 @@ static ovl_err gc_job_finish(void *proto, ovl_job *job)
     return ovl_err_set(OVL_ERR_INTERNAL, "garbled circuit: no jobs were handed out");
 }
 
+/* False once nothing more is expected from the peer, so a driver finishing
+ * its last writes never reads the close of a peer that already finished. */
 static bool gc_wants_input(const void *proto)
 {
-    (void)proto;
-    return true;
+    const ovl_gc *g = proto;
+    if (!g->got_setup || !g->got_base)
+        return true;
+    if (!g->garbler)
+        return g->inst < g->cfg.instances;
+    return g->cot_ready < g->nbatches || (g->learn_g && g->checked < g->cfg.instances);
 }
 
 static bool gc_done(const void *proto)
