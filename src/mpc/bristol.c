@@ -73,7 +73,8 @@ static ovl_err lex_word(lexer *lx, char *w, size_t cap)
         uint8_t ch = *ovl_buf_rptr(&lx->in);
         if (is_space(ch) || ch == '\n')
             break;
-        if (n + 1 >= cap)
+        /* Gate types are upper-case words; anything else is not echoed back. */
+        if (n + 1 >= cap || ch < 'A' || ch > 'Z')
             return ovl_err_set(OVL_ERR_INPUT, "%s:%zu: unknown gate type", lx->label, lx->line);
         w[n++] = (char)ch;
         lx->in.rpos++;
