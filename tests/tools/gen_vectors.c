@@ -1,8 +1,9 @@
-/* Writes vectors/psi.json (see protocols/psi/SPEC.md §9). */
+/* Writes vectors/psi.json (protocols/psi/SPEC.md §9), aggregate.json and gc.json (src/mpc/SPEC.md §GC.9). */
 #include <stdio.h>
 
 #include "psi_vectors.h"
 #include "agg_vectors.h"
+#include "gc_vectors.h"
 
 int main(int argc, char **argv)
 {
@@ -24,6 +25,15 @@ int main(int argc, char **argv)
     printf("wrote %s\n", path);
     snprintf(path, sizeof path, "%s/aggregate.json", argv[1]);
     doc = av_document();
+    rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (rc != 0) {
+        fprintf(stderr, "gen_vectors: cannot write %s\n", path);
+        return 1;
+    }
+    printf("wrote %s\n", path);
+    snprintf(path, sizeof path, "%s/gc.json", argv[1]);
+    doc = gv_document();
     rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
     if (rc != 0) {
