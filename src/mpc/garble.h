@@ -78,5 +78,9 @@ ovl_block ovl_gc_output_label(const ovl_gc_state *st, uint32_t i);
  * when it is neither of the wire's labels (a forged output). */
 ovl_err ovl_gc_check_output(const ovl_gc_state *st, uint32_t i, ovl_block label,
                             uint8_t *bit) OVL_MUST_USE;
+/* The same against a wire's zero-label kept apart from the state; i names the
+ * output in the error. */
+ovl_err ovl_gc_check_label(ovl_block zero, ovl_block delta, ovl_block label, uint32_t i,
+                           uint8_t *bit) OVL_MUST_USE;
 
 #endif

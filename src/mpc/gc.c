@@ -405,12 +405,9 @@ static ovl_err garb_output(ovl_gc *g, ovl_buf *in)
     const ovl_block *z = g->ring + (size_t)(inst % GC_OUT_RING) * nout;
     uint8_t *bits = g->outputs + (size_t)inst * nout;
     for (uint32_t i = 0; i < nout; i++) {
-        ovl_block l = ovl_block_load(p + 16 * (size_t)i);
-        bool is0 = ovl_block_eq(l, z[i]), is1 = ovl_block_eq(l, ovl_block_xor(z[i], g->delta));
-        OVL_ENSURE(is0 | is1, OVL_ERR_CRYPTO,
-                   "garbled circuit: instance %u output label %u is neither of the wire's labels "
-                   "(a forged output)", inst, i);
-        bits[i] = (uint8_t)is1;
+        rc = ovl_gc_check_label(z[i], g->delta, ovl_block_load(p + 16 * (size_t)i), i, &bits[i]);
+        if (rc != OVL_OK)
+            OVL_FAIL(ovl_err_wrap(rc, "instance %u: ", inst));
     }
     g->checked++;
 done:
