@@ -53,7 +53,8 @@ typedef enum {
     OVL_OTMSG_EXT_CHAL = 0x03,
     OVL_OTMSG_EXT_PROOF = 0x04,
     OVL_OTMSG_CHOSEN = 0x05,
-    OVL_OTMSG_SHARE = 0x06 /* src/mpc/shares.h */
+    OVL_OTMSG_SHARE = 0x06,     /* src/mpc/shares.h: SHARE_COT */
+    OVL_OTMSG_SHARE_OPEN = 0x07 /* src/mpc/shares.h: SHARE_OPEN */
 } ovl_otmsg_kind;
 #define OVL_OT_BATCH_HDR 9u
 #define OVL_OT_BASE_MSG_LEN (1u + 32u + OVL_OT_KAPPA * 64u)

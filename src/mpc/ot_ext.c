@@ -45,7 +45,7 @@ done:
 static const char *kind_name(unsigned kind)
 {
     static const char *const names[] = {"?",         "OT_BASE",   "EXT_U",     "EXT_CHAL",
-                                        "EXT_PROOF", "OT_CHOSEN", "SHARE_COT"};
+                                        "EXT_PROOF", "OT_CHOSEN", "SHARE_COT", "SHARE_OPEN"};
     return kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
@@ -69,13 +69,19 @@ done:
     return rc;
 }
 
-ovl_err ovl_cot_read_header(const ovl_cot *b, ovl_buf *in, const char *what)
+ovl_err ovl_cot_write_header(const ovl_cot *b, ovl_buf *out, ovl_otmsg_kind kind)
+{
+    return put_header(out, kind, b->seq, b->n);
+}
+
+ovl_err ovl_cot_read_header(const ovl_cot *b, ovl_buf *in, ovl_otmsg_kind kind)
 {
     ovl_err rc = OVL_OK;
     uint32_t n = 0;
 
-    OVL_TRY(read_header(in, OVL_OTMSG_SHARE, b->seq, &n));
-    OVL_ENSURE(n == b->n, OVL_ERR_PROTOCOL, "mpc: %s for %u OTs, batch has %zu", what, n, b->n);
+    OVL_TRY(read_header(in, kind, b->seq, &n));
+    OVL_ENSURE(n == b->n, OVL_ERR_PROTOCOL, "mpc: %s for %u OTs, batch has %zu",
+               kind_name(kind), n, b->n);
 done:
     return rc;
 }

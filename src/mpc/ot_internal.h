@@ -62,7 +62,8 @@ static inline unsigned ovl_cot_choice(const ovl_cot *b, size_t j)
 {
     return ovl_block_bit(b->choice[j / 128], (unsigned)(j % 128));
 }
-/* Reads and checks the [seq u32][n u32] header every batch message starts with. */
-ovl_err ovl_cot_read_header(const ovl_cot *b, ovl_buf *in, const char *what) OVL_MUST_USE;
+/* Writes / reads and checks the [kind u8][seq u32][n u32] header of a batch message. */
+ovl_err ovl_cot_write_header(const ovl_cot *b, ovl_buf *out, ovl_otmsg_kind kind) OVL_MUST_USE;
+ovl_err ovl_cot_read_header(const ovl_cot *b, ovl_buf *in, ovl_otmsg_kind kind) OVL_MUST_USE;
 
 #endif

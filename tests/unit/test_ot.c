@@ -254,6 +254,66 @@ static void test_kos_catches_inconsistent_columns(void)
     ot_pair_free(&p);
 }
 
+/* A smarter cheat: flip column bits i1, i2 of row j and fix up the proof's t
+ * as if Δ_i1 = Δ_i2 = 1. It passes exactly when that guess of 2 bits of Δ is
+ * right: caught except with probability 2^-c for c = 2. */
+typedef struct {
+    size_t j, i[2], cols;
+    ovl_block chi_j;
+} guess_cheat;
+
+static void guess_hook(void *arg, const char *step, ovl_buf *msg)
+{
+    guess_cheat *g = arg;
+    if (strcmp(step, "u") == 0) {
+        for (int k = 0; k < 2; k++)
+            msg->data[OVL_OT_BATCH_HDR + g->i[k] * g->cols + g->j / 8] ^= (uint8_t)(1u << (g->j % 8));
+    } else if (strcmp(step, "chal") == 0) {
+        ovl_prg prg;
+        static ovl_block chi[1024];
+        if (ovl_prg_init(&prg, msg->data + OVL_OT_BATCH_HDR) != OVL_OK ||
+            ovl_prg_blocks(&prg, chi, g->j + 1) != OVL_OK)
+            abort();
+        g->chi_j = chi[g->j];
+        ovl_prg_free(&prg);
+    } else if (strcmp(step, "proof") == 0) {
+        ovl_block e = ovl_block_xor(ovl_block_make(g->i[0] >= 64 ? UINT64_C(1) << (g->i[0] - 64) : 0,
+                                                   g->i[0] < 64 ? UINT64_C(1) << g->i[0] : 0),
+                                    ovl_block_make(g->i[1] >= 64 ? UINT64_C(1) << (g->i[1] - 64) : 0,
+                                                   g->i[1] < 64 ? UINT64_C(1) << g->i[1] : 0));
+        uint8_t *t = msg->data + OVL_OT_BATCH_HDR + 16;
+        ovl_block_store(t, ovl_block_xor(ovl_block_load(t), ovl_gf128_mul(g->chi_j, e)));
+    }
+}
+
+static void test_kos_guessing_receiver(void)
+{
+    enum { N = 300 };
+    static const struct {
+        uint64_t hi, lo;
+        bool pass;
+    } deltas[] = {
+        {UINT64_C(1) << 6, UINT64_C(1) << 3, true},   /* bits 3 and 70 set: guess right */
+        {0, UINT64_C(1) << 3, false},                 /* bit 70 clear */
+        {UINT64_C(1) << 6, 0, false},                 /* bit 3 clear */
+        {0, 0, false},                                /* neither */
+    };
+    for (size_t k = 0; k < sizeof deltas / sizeof deltas[0]; k++) {
+        ovl_block d = ovl_block_make(deltas[k].hi, deltas[k].lo);
+        uint8_t ch[(N + 7) / 8] = {0};
+        guess_cheat g = {.j = 201, .i = {3, 70}, .cols = ovl_cot_ext_rows(N) / 8};
+        ovl_cot *bs, *br;
+        ot_pair p;
+        EXPECT_OK(ot_pair_new(&p, NULL, &d, NULL, NULL, NULL));
+        ovl_err got = ot_cot_run(&p, 0, ch, N, &bs, &br, guess_hook, &g);
+        OVL_T_RECORD(got == (deltas[k].pass ? OVL_OK : OVL_ERR_CRYPTO), "delta case %zu: %s", k,
+                     ovl_err_name(got));
+        ovl_cot_free(bs);
+        ovl_cot_free(br);
+        ot_pair_free(&p);
+    }
+}
+
 static void expect_batch_fails(ovl_err want, tamper_spec t)
 {
     uint8_t ch[128] = {0};
@@ -406,6 +466,7 @@ int main(void)
     RUN(test_random_and_chosen_ot);
     RUN(test_seeded_runs_repeat);
     RUN(test_kos_catches_inconsistent_columns);
+    RUN(test_kos_guessing_receiver);
     RUN(test_malformed_batch_messages);
     RUN(test_invalid_base_points);
     RUN(test_swapped_base_element_is_caught);
