@@ -19,7 +19,12 @@
  * KOS check, the extension receiver's choice bits while it forms EXT_U,
  * EXT_PROOF and its random-OT, chosen-OT and share outputs, and the XOR bit
  * shares of both parties in the bit-to-share conversion. Messages are
- * declassified as they leave a party (they are what the wire carries).
+ * declassified as they leave a party (they are what the wire carries);
+ * garbled-circuit label selection (check_gc): the garbler's Δ and zero-labels and the input bits are secret, so half-gates
+ * garbling, the choice of a label by an input bit, evaluation (whose label
+ * lsbs are the evaluator's secret), output decoding and the garbler's check of
+ * returned output labels must not branch or index on them; tables, permute
+ * bits and tags are published and declassified there.
  *
  * Not covered (documented in include/overlap/paillier.h and share.h): the
  * plaintext m of an encryption and the scalar of mul_plain (mpz arithmetic),
@@ -33,6 +38,7 @@
 #include <string.h>
 
 #include <gmp.h>
+#include <sodium.h>
 #include <valgrind/memcheck.h>
 
 #include "crypto/paillier_internal.h"
@@ -41,6 +47,7 @@
 #include "crypto/share.h"
 #include "mpc/shares.h"
 #include "../unit/ot_harness.h"
+#include "mpc/garble.h"
 
 static int failures;
 
@@ -232,6 +239,60 @@ static void check_ot(void)
     ot_pair_free(&p);
 }
 
+/* Label selection and half-gates on the A2B-64 circuit (ANDs, constants,
+ * inversions), then decoding and the output-label check. */
+static void check_gc(void)
+{
+    ovl_circuit c;
+    ovl_tweak_space sp;
+    ovl_hash h;
+    ovl_tweak_stream ts;
+    ovl_gc_state g, e;
+    ovl_buf tables;
+    uint64_t base = 0;
+    uint32_t n = 0;
+    uint8_t bits[192], d[16], perm[64], tags[64][2][OVL_GC_TAG_BYTES], out[64], bit = 0;
+    ok(ovl_circuit_a2b(&c, 64), "a2b circuit");
+    ovl_tweak_space_init(&sp, NULL);
+    ok(ovl_hash_init(&h, &sp), "gc hash");
+    ok(ovl_tweak_open(&sp, &ts, OVL_TWEAK_GC, 0), "gc tweaks");
+    ok(ovl_tweak_take(&ts, ovl_gc_tweaks_needed(&c), &base), "gc tweak counters");
+    randombytes_buf(d, sizeof d);
+    SECRET(d, sizeof d);
+    ovl_block delta = ovl_block_set_lsb(ovl_block_load(d));
+    ok(ovl_gc_state_init(&g, &c, &h, true, delta, &ts, base), "garbler state");
+    ok(ovl_gc_state_init(&e, &c, &h, false, delta, &ts, base), "evaluator state");
+    randombytes_buf(g.w, (size_t)c.in_bits * sizeof *g.w);
+    SECRET(g.w, (size_t)c.in_bits * sizeof *g.w);
+    for (uint32_t i = 0; i < c.in_bits; i++)
+        bits[i] = (uint8_t)randombytes_uniform(2);
+    SECRET(bits, c.in_bits);
+    /* What the COT and the garbler's INPUTS frame hand the evaluator. */
+    for (uint32_t i = 0; i < c.in_bits; i++)
+        e.w[i] = ovl_block_xor(g.w[i], ovl_block_select(bits[i], delta));
+    ok(ovl_buf_alloc(&tables, 4096, 1u << 20), "table buffer");
+    ok(ovl_gc_garble(&g, &tables, UINT32_MAX, &n), "garble");
+    PUBLIC(tables.data, tables.wpos);
+    PUBLIC(&n, sizeof n);
+    ok(ovl_gc_evaluate(&e, tables.data, n), "evaluate");
+    ok(ovl_gc_decode_info(&g, perm, tags), "decode info");
+    PUBLIC(perm, sizeof perm);
+    PUBLIC(tags, sizeof tags);
+    ok(ovl_gc_decode(&e, out, perm, (const uint8_t(*)[2][OVL_GC_TAG_BYTES])tags), "decode");
+    ok(ovl_gc_check_output(&g, 5, ovl_gc_output_label(&e, 5), &bit), "output check");
+    PUBLIC(out, sizeof out);
+    PUBLIC(&bit, sizeof bit);
+    if (bit != out[5]) {
+        fprintf(stderr, "ct_check: garbled output check disagrees with decoding\n");
+        failures++;
+    }
+    ovl_buf_free(&tables);
+    ovl_gc_state_free(&g);
+    ovl_gc_state_free(&e);
+    ovl_hash_free(&h);
+    ovl_circuit_free(&c);
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK || ovl_paillier_init() != OVL_OK) {
@@ -242,6 +303,7 @@ int main(void)
     check_paillier();
     check_shares();
     check_ot();
+    check_gc();
     printf("ct_check: %s (under valgrind: %s)\n", failures ? "FAILED" : "operations ran",
            RUNNING_ON_VALGRIND ? "yes" : "no");
     return failures ? 1 : 0;
