@@ -8,7 +8,7 @@
 #include "crypto/group.h"
 #include "psi_harness.h"
 #include "setup/negotiator.h"
-#include "setup/setup.h"
+#include "common/hello.h"
 #include "test.h"
 
 /* What one party's owner decides, as the session would. */
