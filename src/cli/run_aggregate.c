@@ -52,10 +52,31 @@ typedef struct {
     char tname[256]; /* this party's table name, when derived from the CSV's name */
 } agg_run;
 
-/* Per identifier: rows, then the sum of each value column (checked adds). */
-static ovl_err contributor_vectors(agg_run *s, const ovl_agg_cli *o)
+/* One pass over the table: identifiers (after the template's filters), then
+ * the runner's groups or, per identifier, the contributor's row count and
+ * the sum of each value column (checked adds). */
+static ovl_err load_table(agg_run *s, const ovl_agg_cli *o)
 {
-    return ovl_value_vectors(&s->vectors, o->table, s->vcols, s->nvcols, &s->table);
+    ovl_err rc = OVL_OK;
+    ovl_table_input in;
+    ovl_load_spec want = {.join = s->join, .norm = o->norm, .prehashed = o->prehashed,
+                          .filter = ovl_tpl_rowfilter_ops(&s->filter)};
+    if (s->runner) {
+        want.group_by = s->group_cols;
+        want.ngroup_by = s->ngroup_cols;
+        want.groups = true;
+    } else {
+        want.values = s->vcols;
+        want.nvalues = s->nvcols;
+    }
+    OVL_TRY(ovl_table_load(&in, o->table, &want));
+    s->table = in.ids;
+    s->groups = in.groups;
+    if (!s->runner)
+        rc = ovl_value_vectors(&s->vectors, &in.values, s->vcols, &s->table);
+    ovl_value_table_free(&in.values);
+done:
+    return rc;
 }
 
 static int memb_cmp(const void *a, const void *b)
@@ -72,7 +93,6 @@ static ovl_err runner_memberships(agg_run *s, const ovl_agg_cli *o)
     ovl_err rc = OVL_OK;
     uint32_t(*pairs)[2] = NULL;
     size_t n = 0, k = 0;
-    OVL_TRY(ovl_group_table_load(&s->groups, o->table, s->group_cols, s->ngroup_cols, &s->table));
     OVL_ENSURE(s->groups.ngroups <= OVL_AGG_MAX_GROUPS, OVL_ERR_INPUT,
                "%s: %zu groups exceed the cap of %u", o->table, s->groups.ngroups,
                OVL_AGG_MAX_GROUPS);
@@ -207,15 +227,16 @@ static ovl_err put_template_group(agg_run *s, ovl_outfile *out, size_t g, uint64
     for (size_t i = 0; i < s->tpl->naggs; i++, first = false) {
         const ovl_tpl_agg *ag = &s->tpl->aggs[i];
         size_t c = value_index(s, ag->column);
-        if (ag->fn == OVL_FN_COUNT_DISTINCT) {
+        ovl_agg_reduce reduce = ovl_aggfn_kind_of(ag->fn)->reduce;
+        if (reduce == OVL_REDUCE_IDENTIFIERS) {
             snprintf(num, sizeof num, "%llu", (unsigned long long)matched);
-        } else if (ag->fn == OVL_FN_COUNT) {
+        } else if (reduce == OVL_REDUCE_ROWS) {
             ovl_decimal_format(num, sums[0], 0);
         } else {
             OVL_ENSURE(c != SIZE_MAX, OVL_ERR_PROTOCOL, "the peer did not contribute column %s",
                        ag->column);
             unsigned d = ovl_agg_value_decimals(s->agg, c);
-            if (ag->fn == OVL_FN_SUM)
+            if (reduce == OVL_REDUCE_SUM)
                 ovl_decimal_format(num, sums[1 + c], d);
             else
                 ovl_decimal_format_ratio(num, sums[1 + c], (uint64_t)sums[0], d, AVG_EXTRA_DIGITS);
@@ -287,7 +308,7 @@ static ovl_err template_plan(agg_run *s, const ovl_agg_cli *o)
     s->join = s->tpl->join_column[s->party];
     OVL_ENSURE(!s->runner || o->out, OVL_ERR_USAGE,
                "run: --out FILE is required: this party groups the template's result");
-    OVL_TRY(ovl_tpl_rowfilter_init(&s->filter, s->tpl, s->party, o->params, o->nparams, o->table));
+    OVL_TRY(ovl_tpl_rowfilter_init(&s->filter, s->tpl, s->party, o->params, o->nparams));
     if (s->runner) {
         OVL_TRY(ovl_calloc((void **)&s->group_cols, s->tpl->ndims + 1, sizeof *s->group_cols));
         for (size_t i = 0; i < s->tpl->ndims; i++) {
@@ -300,14 +321,14 @@ static ovl_err template_plan(agg_run *s, const ovl_agg_cli *o)
         for (size_t i = 0; i < s->tpl->naggs; i++) {
             const ovl_tpl_agg *ag = &s->tpl->aggs[i];
             bool seen = ag->column == NULL || ag->party != s->party ||
-                        (ag->fn != OVL_FN_SUM && ag->fn != OVL_FN_AVG);
+                        !ovl_aggfn_reads_values(ag->fn);
             for (size_t k = 0; k < s->nvcols && !seen; k++)
                 seen = strcmp(s->vcols[k].name, ag->column) == 0;
             if (seen)
                 continue;
             s->vcols[s->nvcols].name = strdup(ag->column);
             OVL_ENSURE(s->vcols[s->nvcols].name, OVL_ERR_NOMEM, "out of memory");
-            OVL_TRY(ovl_column_decimals(&s->vcols[s->nvcols].decimals, o->table, ag->column));
+            s->vcols[s->nvcols].decimals = OVL_DECIMALS_AUTO; /* as many as the cells show */
             s->nvcols++;
         }
     }
@@ -325,18 +346,14 @@ static ovl_err load_inputs(agg_run *s, const ovl_agg_cli *o)
     if (o->policy)
         OVL_TRY(ovl_policy_load(&s->policy, o->policy));
     OVL_TRY(template_plan(s, o));
-    OVL_TRY(ovl_idtable_load_filtered(&s->table, o->table, s->join, o->norm, o->prehashed,
-                                      s->filter.n ? ovl_tpl_rowfilter_apply : NULL, &s->filter));
-    if (!s->runner) {
-        if (s->tpl == NULL)
-            OVL_TRY(ovl_value_cols_parse(&s->vcols, &s->nvcols, o->values));
-        OVL_TRY(contributor_vectors(s, o));
-    } else {
-        if (s->tpl == NULL)
-            OVL_TRY(ovl_col_names_parse(&s->group_cols, &s->ngroup_cols,
-                                        o->group_by ? o->group_by : ""));
+    if (s->tpl == NULL && !s->runner)
+        OVL_TRY(ovl_value_cols_parse(&s->vcols, &s->nvcols, o->values));
+    if (s->tpl == NULL && s->runner)
+        OVL_TRY(ovl_col_names_parse(&s->group_cols, &s->ngroup_cols,
+                                    o->group_by ? o->group_by : ""));
+    OVL_TRY(load_table(s, o));
+    if (s->runner)
         OVL_TRY(runner_memberships(s, o));
-    }
 done:
     return rc;
 }
