@@ -1,6 +1,6 @@
 #!/bin/sh
 # Keeps the dependency rule of STYLE.md true: includes point one way,
-#   cli -> session -> {protocols, policy} -> {crypto, mpc, identity, net, io} -> core,
+#   {cli, embed} -> session -> {protocols, policy} -> {crypto, mpc, identity, net, io} -> core,
 # protocols and policy never include each other, and include/overlap/ (the
 # public API) and examples/ use nothing internal. Each layer's allowed
 # targets are one line of the table below. Checks every .c and .h under
@@ -23,6 +23,7 @@ allowed() {
     policy) echo "core crypto mpc identity net io policy" ;;
     session) echo "core crypto mpc identity net io protocols policy session" ;;
     cli) echo "core crypto mpc identity net io protocols policy session cli api" ;;
+    embed) echo "core crypto mpc identity net io protocols policy session embed api" ;;
     api) echo "api" ;;
     example) echo "api" ;;
     *) echo "" ;;
