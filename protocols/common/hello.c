@@ -73,20 +73,10 @@ static bool printable(const uint8_t *p, size_t n)
     return true;
 }
 
-static ovl_err check(const ovl_hello *mine, const ovl_hello *peer, uint64_t max_peer_set,
-                     bool same_statement)
+/* SPEC.md §3.2 item 5, for protocols in which both state the same analysis. */
+static ovl_err check_statement(const ovl_hello *mine, const ovl_hello *peer)
 {
     ovl_err rc = OVL_OK;
-    OVL_ENSURE(peer->suite == mine->suite, OVL_ERR_POLICY,
-               "suite mismatch: the peer uses %s (id %u), this party uses %s",
-               suite_name(peer->suite), peer->suite, suite_name(mine->suite));
-    OVL_ENSURE(peer->role != mine->role && peer->role <= OVL_ROLE_CONNECTOR, OVL_ERR_PROTOCOL,
-               "the peer claims the same role (%s) as this party", ovl_role_name(mine->role));
-    OVL_ENSURE(peer->mode == mine->mode, OVL_ERR_POLICY,
-               "mode mismatch: the peer runs --mode %s, this party runs --mode %s",
-               ovl_mode_name(peer->mode), ovl_mode_name(mine->mode));
-    if (!same_statement)
-        goto sizes;
     OVL_ENSURE(peer->reveal == mine->reveal, OVL_ERR_POLICY,
                "reveal mismatch: the peer runs --reveal %s, this party runs --reveal %s",
                ovl_reveal_name(peer->reveal), ovl_reveal_name(mine->reveal));
@@ -100,7 +90,24 @@ static ovl_err check(const ovl_hello *mine, const ovl_hello *peer, uint64_t max_
                                  (int)mine->params_len, (const char *)mine->params));
         OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the peer states different analysis parameters"));
     }
-sizes:
+done:
+    return rc;
+}
+
+static ovl_err check(const ovl_hello *mine, const ovl_hello *peer, uint64_t max_peer_set,
+                     bool same_statement)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(peer->suite == mine->suite, OVL_ERR_POLICY,
+               "suite mismatch: the peer uses %s (id %u), this party uses %s",
+               suite_name(peer->suite), peer->suite, suite_name(mine->suite));
+    OVL_ENSURE(peer->role != mine->role && peer->role <= OVL_ROLE_CONNECTOR, OVL_ERR_PROTOCOL,
+               "the peer claims the same role (%s) as this party", ovl_role_name(mine->role));
+    OVL_ENSURE(peer->mode == mine->mode, OVL_ERR_POLICY,
+               "mode mismatch: the peer runs --mode %s, this party runs --mode %s",
+               ovl_mode_name(peer->mode), ovl_mode_name(mine->mode));
+    if (same_statement)
+        OVL_TRY(check_statement(mine, peer));
     OVL_ENSURE(peer->set_size <= max_peer_set, OVL_ERR_LIMIT,
                "the peer announced %llu identifiers, over this party's cap of %llu "
                "(raise --max-peer-set to accept)",
