@@ -150,7 +150,9 @@ bool ovl_reveal_includes(ovl_reveal reveal, ovl_role role)
     const ovl_reveal_kind *k = ovl_reveal_kind_of((unsigned)reveal);
     if (k == NULL)
         return false;
-    return role == OVL_ROLE_LISTENER ? k->to_listener : role == OVL_ROLE_CONNECTOR && k->to_connector;
+    if (role == OVL_ROLE_LISTENER)
+        return k->to_listener;
+    return role == OVL_ROLE_CONNECTOR && k->to_connector;
 }
 
 bool ovl_mode_reveals_size(ovl_mode m)
