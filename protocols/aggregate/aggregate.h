@@ -12,7 +12,7 @@
 #include "io/columns.h"
 #include "crypto/group.h"
 #include "crypto/paillier.h"
-#include "common/proto.h"
+#include "core/proto.h"
 #include "common/hello.h"
 
 /* Frame types (SPEC.md §4). HELLO is 0x01, ABORT 0x7f (protocols/common). */

@@ -14,7 +14,7 @@
 #include "crypto/group.h"
 #include "crypto/rng.h"
 #include "common/hello.h"
-#include "common/proto.h"
+#include "core/proto.h"
 #include "common/transcript.h"
 
 typedef enum {

@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "common/frame.h"
-#include "common/proto.h"
+#include "core/frame.h"
+#include "core/proto.h"
 
 #define OVL_PROTOCOL_VERSION 1u
 #define OVL_HELLO_TYPE 0x01u

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "crypto/group.h"
-#include "common/proto.h"
+#include "core/proto.h"
 #include "common/hello.h"
 
 /* Frame types (SPEC.md §4). HELLO is 0x01, ABORT 0x7f (protocols/common). */

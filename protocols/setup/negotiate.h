@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/proto.h"
+#include "core/proto.h"
 #include "core/buf.h"
 #include "io/table.h"
 #include "net/identity.h"

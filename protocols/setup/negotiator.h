@@ -1,6 +1,6 @@
 /* The negotiation engine (protocols/setup/SPEC.md §3): REQUEST and TERMS
  * before the analysis, COSIGN after it, as a transport-free engine driven
- * like every other protocol (protocols/common/proto.h).
+ * like every other protocol (src/core/proto.h).
  *
  * The engine moves and checks the messages; what an owner decides is not its
  * business. The caller passes that in as callbacks: the connector's own
@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/proto.h"
+#include "core/proto.h"
 #include "net/identity.h"
 #include "setup/negotiate.h"
 

@@ -1,6 +1,6 @@
 /* overlap: the two-party garbled-circuit engine (src/mpc/SPEC.md §GC).
  *
- * A transport-free engine in the protocols' feed/pull style (common/proto.h):
+ * A transport-free engine in the protocols' feed/pull style (core/proto.h):
  * the garbler garbles N instances of one circuit with free-XOR half-gates and
  * streams their tables in bounded frames; the evaluator obtains the labels of
  * its input bits by correlated OT (KOS-checked IKNP, src/mpc/ot.h; the
@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/proto.h"
+#include "core/proto.h"
 #include "crypto/rng.h"
 #include "mpc/circuit.h"
 

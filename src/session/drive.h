@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "core/pool.h"
-#include "common/proto.h"
+#include "core/proto.h"
 #include "net/transport.h"
 
 /* The most a session carries from one engine to the next. */

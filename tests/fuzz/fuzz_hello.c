@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "common/proto.h"
+#include "core/proto.h"
 #include "common/hello.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

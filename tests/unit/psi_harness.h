@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "common/proto.h"
+#include "core/proto.h"
 
 typedef struct {
     const ovl_proto_ops *ops;

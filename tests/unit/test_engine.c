@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/engine.h"
-#include "common/frame.h"
+#include "core/frame.h"
 #include "common/hello.h"
 #include "core/job.h"
 #include "test.h"

@@ -3,7 +3,7 @@
  * receivers and malformed messages rejected with their own errors. */
 #include <sodium.h>
 
-#include "common/proto.h"
+#include "core/proto.h"
 #include "mpc/gf128.h"
 #include "mpc/transpose.h"
 #include "ot_harness.h"

@@ -20,7 +20,7 @@
 #include "core/error.h"
 #include "core/job.h"
 #include "core/kinds.h"
-#include "common/frame.h"
+#include "core/frame.h"
 
 /* Roles, modes and reveal settings (with their names): core/kinds.h. */
 

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "core/guard.h"
-#include "common/frame.h"
+#include "core/frame.h"
 
 ovl_err ovl_frame_begin(ovl_buf *out, uint8_t type, size_t *mark)
 {
