@@ -193,6 +193,21 @@ const uint8_t *ovl_gc_output(const ovl_gc *g, uint32_t instance)
 
 uint64_t ovl_gc_and_gates(const ovl_gc *g) { return g->ands; }
 
+/* One garbling state serves every instance, restarted for each (its label
+ * array is the size of the circuit; allocating and wiping it per instance
+ * would cost more than the small circuits' garbling). */
+static ovl_err instance_state(ovl_gc *g, uint64_t tweak_base)
+{
+    if (g->st_live) {
+        ovl_gc_state_restart(&g->st, tweak_base);
+        return OVL_OK;
+    }
+    ovl_err rc = ovl_gc_state_init(&g->st, g->c, &g->hash, g->garbler,
+                                   g->garbler ? g->delta : ovl_block_zero(), &g->ts, tweak_base);
+    g->st_live = rc == OVL_OK;
+    return rc;
+}
+
 /* ---- the evaluator ---- */
 
 /* Starts COT batches while fewer than the window are unconsumed. */
@@ -234,8 +249,6 @@ done:
 
 static ovl_err eval_finish_instance(ovl_gc *g)
 {
-    ovl_gc_state_free(&g->st);
-    g->st_live = false;
     g->phase = PH_IDLE;
     g->inst++;
     if (g->ebits > 0 && (g->inst % g->group == 0 || g->inst == g->cfg.instances)) {
@@ -298,8 +311,7 @@ static ovl_err eval_inputs(ovl_gc *g, ovl_buf *in)
     OVL_TRY(ovl_buf_get_ptr(in, (size_t)g->gbits * 16, &p));
     uint64_t base;
     OVL_TRY(ovl_tweak_take(&g->ts, ovl_gc_tweaks_needed(g->c), &base));
-    OVL_TRY(ovl_gc_state_init(&g->st, g->c, &g->hash, false, ovl_block_zero(), &g->ts, base));
-    g->st_live = true;
+    OVL_TRY(instance_state(g, base));
     for (uint32_t i = 0; i < g->gbits; i++)
         g->st.w[i] = ovl_block_load(p + 16 * (size_t)i);
     if (g->ebits > 0) {
@@ -422,8 +434,7 @@ static ovl_err garb_begin_instance(ovl_gc *g)
     uint8_t *p;
     const uint8_t *x = g->cfg.input + (size_t)g->inst * g->gbits;
     OVL_TRY(ovl_tweak_take(&g->ts, ovl_gc_tweaks_needed(g->c), &base));
-    OVL_TRY(ovl_gc_state_init(&g->st, g->c, &g->hash, true, g->delta, &g->ts, base));
-    g->st_live = true;
+    OVL_TRY(instance_state(g, base));
     ovl_rng_bytes(g->cfg.rng, g->st.w, (size_t)g->gbits * sizeof *g->st.w);
     if (g->ebits > 0) {
         const ovl_block *q = g->cot_blk[(g->inst / g->group) % GC_COT_WINDOW];
@@ -469,8 +480,6 @@ static ovl_err garb_end_instance(ovl_gc *g)
         for (uint32_t i = 0; i < nout; i++)
             z[i] = ovl_gc_output_label(&g->st, i);
     }
-    ovl_gc_state_free(&g->st);
-    g->st_live = false;
     g->phase = PH_IDLE;
     g->inst++;
     if (g->ebits > 0 && (g->inst % g->group == 0 || g->inst == g->cfg.instances)) {
