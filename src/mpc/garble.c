@@ -78,6 +78,23 @@ void ovl_gc_state_free(ovl_gc_state *st)
     memset(st, 0, sizeof *st);
 }
 
+/* h[j] = H(x[j], t[j]) = π(π(x) ⊕ t) ⊕ π(x) (SPEC §2.1), computed in the
+ * state's scratch (wiped when the state is freed) rather than through
+ * ovl_hash_tccr, which wipes a fixed 8 KiB of stack on every call: more than
+ * the hashing of a small batch costs. t is overwritten. */
+static ovl_err tccr(ovl_gc_state *st, ovl_block *h, const ovl_block *x, ovl_block *t, size_t n)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(ovl_aes_ecb(&st->hash->pi, h, x, n));
+    for (size_t j = 0; j < n; j++)
+        t[j] = ovl_block_xor(t[j], h[j]);
+    OVL_TRY(ovl_aes_ecb(&st->hash->pi, t, t, n));
+    for (size_t j = 0; j < n; j++)
+        h[j] = ovl_block_xor(h[j], t[j]);
+done:
+    return rc;
+}
+
 static ovl_block tweak(const ovl_gc_state *st, uint64_t k)
 {
     return ovl_block_make(st->tweak_id, st->tweak_base + k);
@@ -101,7 +118,7 @@ static ovl_err flush_garble(ovl_gc_state *st, uint8_t *tables)
         t[4 * k] = t[4 * k + 1] = ta;
         t[4 * k + 2] = t[4 * k + 3] = tb;
     }
-    OVL_TRY(ovl_hash_tccr(st->hash, h, x, t, 4 * (size_t)n));
+    OVL_TRY(tccr(st, h, x, t, 4 * (size_t)n));
     for (uint32_t k = 0; k < n; k++) {
         const ovl_gate *g = &st->c->gates[st->batch[k]];
         ovl_block a0 = x[4 * k], b0 = x[4 * k + 2];
@@ -132,7 +149,7 @@ static ovl_err flush_evaluate(ovl_gc_state *st, const uint8_t *tables)
         t[2 * k] = tweak(st, 2 * (uint64_t)(first + k));
         t[2 * k + 1] = tweak(st, 2 * (uint64_t)(first + k) + 1);
     }
-    OVL_TRY(ovl_hash_tccr(st->hash, h, x, t, 2 * (size_t)n));
+    OVL_TRY(tccr(st, h, x, t, 2 * (size_t)n));
     for (uint32_t k = 0; k < n; k++) {
         const ovl_gate *g = &st->c->gates[st->batch[k]];
         ovl_block a = x[2 * k], b = x[2 * k + 1];
