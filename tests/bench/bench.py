@@ -730,7 +730,7 @@ def run_gc_only(args):
         "machine": machine(),
         "commit": commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": ("make " + args.section) if os.environ.get("MAKELEVEL")
+        "command": ("make " + args.section + "-gc") if os.environ.get("MAKELEVEL")
                    else "python3 " + " ".join(sys.argv),
     }
     ok = run_gc(args, report)
