@@ -119,7 +119,29 @@ void ovl_ot_free(ovl_ot *ot)
     }
     if (ot->hash.pi.ctx != NULL)
         ovl_hash_free(&ot->hash);
+    if (ot->scratch != NULL)
+        ovl_free_secret(ot->scratch, ot->scratch_blocks * sizeof *ot->scratch);
+    for (int r = 0; r < 2; r++)
+        if (ot->spare_rows[r] != NULL)
+            ovl_free_secret(ot->spare_rows[r], ot->spare_blocks[r] * sizeof(ovl_block));
     ovl_free_secret(ot, sizeof *ot);
+}
+
+ovl_err ovl_ot_scratch(ovl_ot *ot, size_t n, ovl_block **out)
+{
+    ovl_err rc = OVL_OK;
+    ovl_block *p = NULL;
+
+    if (n > ot->scratch_blocks) {
+        OVL_TRY(ovl_calloc((void **)&p, n, sizeof *p));
+        if (ot->scratch != NULL)
+            ovl_free_secret(ot->scratch, ot->scratch_blocks * sizeof *ot->scratch);
+        ot->scratch = p;
+        ot->scratch_blocks = n;
+    }
+    *out = ot->scratch;
+done:
+    return rc;
 }
 
 ovl_block ovl_ot_delta(const ovl_ot *ot) { return ot->delta; }

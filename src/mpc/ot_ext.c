@@ -96,7 +96,14 @@ static ovl_err batch_new(ovl_cot **out, ovl_ot *ot, bool sender, size_t n)
     b->sender = sender;
     b->n = n;
     b->n_ext = ovl_cot_ext_rows(n);
-    OVL_TRY(ovl_calloc((void **)&b->rows, b->n_ext, sizeof *b->rows));
+    if (ot->spare_rows[sender] != NULL && ot->spare_blocks[sender] >= b->n_ext) {
+        b->rows = ot->spare_rows[sender];
+        b->rows_cap = ot->spare_blocks[sender];
+        ot->spare_rows[sender] = NULL;
+    } else {
+        OVL_TRY(ovl_calloc((void **)&b->rows, b->n_ext, sizeof *b->rows));
+        b->rows_cap = b->n_ext;
+    }
     if (!sender)
         OVL_TRY(ovl_calloc((void **)&b->choice, b->n_ext / 128, sizeof *b->choice));
     OVL_TRY(ovl_tweak_open(ot->sp, &b->tw, OVL_TWEAK_OT, sender ? ot->party : 1u - ot->party));
@@ -111,8 +118,12 @@ void ovl_cot_free(ovl_cot *b)
 {
     if (b == NULL)
         return;
-    if (b->rows != NULL)
-        ovl_free_secret(b->rows, b->n_ext * sizeof *b->rows);
+    if (b->rows != NULL && b->ot->spare_rows[b->sender] == NULL) {
+        b->ot->spare_rows[b->sender] = b->rows;
+        b->ot->spare_blocks[b->sender] = b->rows_cap;
+    } else if (b->rows != NULL) {
+        ovl_free_secret(b->rows, b->rows_cap * sizeof *b->rows);
+    }
     if (b->choice != NULL)
         ovl_free_secret(b->choice, b->n_ext / 128 * sizeof *b->choice);
     ovl_free_secret(b, sizeof *b);
@@ -162,8 +173,8 @@ ovl_err ovl_cot_recv_start(ovl_cot **out, ovl_ot *ot, const uint8_t *choices, si
     b->seq = ot->recv_seq;
     load_choices(b, choices);
     words = b->n_ext / 128;
-    OVL_TRY(ovl_calloc((void **)&t0, OVL_OT_KAPPA * words, sizeof *t0));
-    OVL_TRY(ovl_calloc((void **)&t1, words, sizeof *t1));
+    OVL_TRY(ovl_ot_scratch(ot, (OVL_OT_KAPPA + 1) * words, &t0));
+    t1 = t0 + OVL_OT_KAPPA * words;
     OVL_TRY(put_header(msg_out, OVL_OTMSG_EXT_U, b->seq, n));
     OVL_TRY(ovl_buf_reserve(msg_out, OVL_OT_KAPPA * words * OVL_BLOCK_BYTES, &u));
     for (size_t i = 0; i < OVL_OT_KAPPA; i++) {
@@ -180,10 +191,6 @@ ovl_err ovl_cot_recv_start(ovl_cot **out, ovl_ot *ot, const uint8_t *choices, si
     *out = b;
     b = NULL;
 done:
-    if (t0 != NULL)
-        ovl_free_secret(t0, OVL_OT_KAPPA * words * sizeof *t0);
-    if (t1 != NULL)
-        ovl_free_secret(t1, words * sizeof *t1);
     ovl_cot_free(b);
     if (rc != OVL_OK)
         ot->broken_recv = true;
@@ -213,7 +220,7 @@ ovl_err ovl_cot_send_start(ovl_cot **out, ovl_ot *ot, ovl_buf *msg_in, ovl_buf *
     OVL_TRY(batch_new(&b, ot, true, n));
     b->seq = ot->send_seq;
     words = b->n_ext / 128;
-    OVL_TRY(ovl_calloc((void **)&q, OVL_OT_KAPPA * words, sizeof *q));
+    OVL_TRY(ovl_ot_scratch(ot, OVL_OT_KAPPA * words, &q));
     for (size_t i = 0; i < OVL_OT_KAPPA; i++) {
         ovl_block *col = q + i * words;
         ovl_block m = ovl_block_mask(ovl_block_bit(ot->delta, (unsigned)i));
@@ -234,8 +241,6 @@ ovl_err ovl_cot_send_start(ovl_cot **out, ovl_ot *ot, ovl_buf *msg_in, ovl_buf *
     *out = b;
     b = NULL;
 done:
-    if (q != NULL)
-        ovl_free_secret(q, OVL_OT_KAPPA * words * sizeof *q);
     ovl_cot_free(b);
     if (rc != OVL_OK)
         ot->broken_send = true;
@@ -300,6 +305,19 @@ done:
     return rc;
 }
 
+/* The one branch on the check's outcome, which the sender reveals anyway by
+ * going on or aborting (kept apart for tests/ct/ct.supp). */
+__attribute__((noinline)) static ovl_err kos_verdict(const ovl_cot *b, ovl_block q,
+                                                     ovl_block want)
+{
+    if (!ovl_block_eq(q, want))
+        return ovl_err_set(OVL_ERR_CRYPTO,
+                           "mpc: OT extension batch %u: the receiver failed the KOS consistency "
+                           "check",
+                           b->seq);
+    return OVL_OK;
+}
+
 ovl_err ovl_cot_send_verify(ovl_cot *b, ovl_buf *msg_in)
 {
     ovl_err rc = OVL_OK;
@@ -315,11 +333,8 @@ ovl_err ovl_cot_send_verify(ovl_cot *b, ovl_buf *msg_in)
     OVL_TRY(ovl_buf_get_bytes(msg_in, tb, sizeof tb));
     OVL_TRY(ovl_buf_expect_end(msg_in));
     OVL_TRY(kos_combine(b, &q, &x));
-    ovl_block want = ovl_block_xor(ovl_block_load(tb),
-                                   ovl_gf128_mul(ovl_block_load(xb), b->ot->delta));
-    OVL_ENSURE(ovl_block_eq(q, want), OVL_ERR_CRYPTO,
-               "mpc: OT extension batch %u: the receiver failed the KOS consistency check",
-               b->seq);
+    OVL_TRY(kos_verdict(b, q, ovl_block_xor(ovl_block_load(tb),
+                                            ovl_gf128_mul(ovl_block_load(xb), b->ot->delta))));
     b->state = COT_READY;
 done:
     sodium_memzero(&q, sizeof q);

@@ -26,7 +26,18 @@ struct ovl_ot {
     ovl_prg send_prg[OVL_OT_KAPPA];
     ovl_prg recv_prg[OVL_OT_KAPPA][2];
     uint32_t send_seq, recv_seq; /* batches started per direction */
+    /* Column matrix of the batch being started, reused so a session does not
+     * map and fault in a fresh megabyte per batch; wiped when ot is freed. */
+    ovl_block *scratch;
+    size_t scratch_blocks;
+    /* The rows of the last freed batch of each role, kept for the next one
+     * for the same reason (cot_free hands them back, ovl_ot_free wipes them). */
+    ovl_block *spare_rows[2];
+    size_t spare_blocks[2];
 };
+
+/* ot->scratch with room for n blocks (contents unspecified). */
+ovl_err ovl_ot_scratch(ovl_ot *ot, size_t n, ovl_block **out) OVL_MUST_USE;
 
 /* Wipes the base-OT secrets. */
 void ovl_ot_base_clear(ovl_ot *ot);
@@ -41,6 +52,7 @@ struct ovl_cot {
     uint32_t seq;
     size_t n, n_ext;        /* requested and extended (KOS padding, 128-aligned) rows */
     ovl_block *rows;        /* q_j (sender) or t_j (receiver), n_ext of them */
+    size_t rows_cap;        /* blocks allocated at rows */
     ovl_block *choice;      /* receiver: n_ext choice bits, padding random */
     ovl_block chal_seed;    /* the sender's KOS challenge seed */
     ovl_tweak_stream tw;    /* opened when the batch starts */

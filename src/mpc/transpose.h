@@ -11,6 +11,8 @@
 
 /* out (cols rows of rows bits) = the transpose of in (rows rows of cols bits). */
 void ovl_transpose(uint8_t *out, const uint8_t *in, size_t rows, size_t cols);
+/* The SSE2 path (ovl_transpose picks AVX2 when it can). */
+void ovl_transpose_sse2(uint8_t *out, const uint8_t *in, size_t rows, size_t cols);
 /* The bit-by-bit transpose the fast one is tested against. */
 void ovl_transpose_ref(uint8_t *out, const uint8_t *in, size_t rows, size_t cols);
 

@@ -3,6 +3,7 @@
  * receivers and malformed messages rejected with their own errors. */
 #include <sodium.h>
 
+#include "common/proto.h"
 #include "mpc/gf128.h"
 #include "mpc/transpose.h"
 #include "ot_harness.h"
@@ -19,7 +20,9 @@ static void random_bits(uint8_t *bits, size_t n)
 
 static void test_transpose_matches_reference(void)
 {
-    static const size_t shapes[][2] = {{128, 128}, {128, 384}, {16, 8 * 16}, {48, 256}};
+    static const size_t shapes[][2] = {{128, 128}, {128, 384},  {16, 8 * 16},
+                                       {48, 256},  {16, 136},   {32, 128 * 3 + 40},
+                                       {128, 65280}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t rows = shapes[s][0], cols = shapes[s][1], len = rows * cols / 8;
         uint8_t *in = malloc(len), *a = malloc(len), *b = malloc(len);
@@ -27,8 +30,12 @@ static void test_transpose_matches_reference(void)
         ovl_transpose(a, in, rows, cols);
         ovl_transpose_ref(b, in, rows, cols);
         EXPECT_BYTES_EQ(a, b, len);
-        ovl_transpose(b, a, cols, rows); /* twice is the identity */
-        EXPECT_BYTES_EQ(b, in, len);
+        ovl_transpose_sse2(a, in, rows, cols);
+        EXPECT_BYTES_EQ(a, b, len);
+        if (cols % 16 == 0) {
+            ovl_transpose(b, a, cols, rows); /* twice is the identity */
+            EXPECT_BYTES_EQ(b, in, len);
+        }
         free(in);
         free(a);
         free(b);
@@ -417,6 +424,18 @@ static void test_swapped_base_element_is_caught(void)
     ovl_buf_free(&m1);
 }
 
+/* The largest messages fit one overlap frame, so callers frame them as they are. */
+static void test_messages_fit_a_frame(void)
+{
+    EXPECT_TRUE(ovl_cot_u_msg_len(OVL_COT_BATCH_MAX) <= OVL_FRAME_MAX_PAYLOAD);
+    EXPECT_TRUE(ovl_cot_u_msg_len(65536) > OVL_FRAME_MAX_PAYLOAD); /* why a cap is needed */
+    EXPECT_TRUE(OVL_OT_BASE_MSG_LEN <= OVL_FRAME_MAX_PAYLOAD);
+    EXPECT_TRUE(ovl_cot_chosen_msg_len(OVL_FRAME_MAX_PAYLOAD / 32 - 1) <= OVL_FRAME_MAX_PAYLOAD);
+    EXPECT_EQ(ovl_cot_ext_rows(1), 256);
+    EXPECT_EQ(ovl_cot_ext_rows(88), 256);
+    EXPECT_EQ(ovl_cot_ext_rows(89), 384);
+}
+
 static void test_misuse(void)
 {
     ot_pair p;
@@ -470,6 +489,7 @@ int main(void)
     RUN(test_malformed_batch_messages);
     RUN(test_invalid_base_points);
     RUN(test_swapped_base_element_is_caught);
+    RUN(test_messages_fit_a_frame);
     RUN(test_misuse);
     return ovl_t_summary("test_ot");
 }
