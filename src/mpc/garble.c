@@ -34,6 +34,35 @@ done:
     return rc;
 }
 
+/* Every free gate is out = w[x] ⊕ w[y] ⊕ w[z] over the wires and two extra
+ * slots: ZERO (the zero block) and DELTA (Δ for the garbler, zero for the
+ * evaluator). XOR: a, b, ZERO. INV flips the garbler's zero-label and leaves
+ * the evaluator's label: a, DELTA, ZERO. A constant c has zero-label c·Δ and
+ * the evaluator's label is the zero block: c ? DELTA : ZERO. COPY: a. */
+static ovl_err free_slots(ovl_gc_state *st)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_circuit *c = st->c;
+    uint32_t zero = c->nwires, delta = c->nwires + 1;
+    OVL_TRY(ovl_calloc((void **)&st->xs, c->ngates + 1, sizeof *st->xs));
+    for (uint32_t g = 0; g < c->ngates; g++) {
+        const ovl_gate *x = &c->gates[g];
+        uint32_t *f = st->xs[g];
+        f[0] = f[1] = f[2] = zero;
+        switch (x->op) {
+        case OVL_GATE_XOR: f[0] = x->a, f[1] = x->b; break;
+        case OVL_GATE_INV: f[0] = x->a, f[1] = delta; break;
+        case OVL_GATE_CONST: f[0] = x->a ? delta : zero; break;
+        case OVL_GATE_COPY: f[0] = x->a; break;
+        default: break;
+        }
+    }
+    st->w[zero] = ovl_block_zero();
+    st->w[delta] = st->garbler ? st->delta : ovl_block_zero();
+done:
+    return rc;
+}
+
 uint64_t ovl_gc_tweaks_needed(const ovl_circuit *c) { return 2 * (uint64_t)c->nand + c->out_bits; }
 
 ovl_err ovl_gc_state_init(ovl_gc_state *st, const ovl_circuit *c, ovl_hash *hash, bool garbler,
@@ -47,9 +76,10 @@ ovl_err ovl_gc_state_init(ovl_gc_state *st, const ovl_circuit *c, ovl_hash *hash
     st->delta = garbler ? delta : ovl_block_zero();
     st->tweak_id = tweaks->id;
     st->tweak_base = tweak_base;
-    OVL_TRY(ovl_calloc((void **)&st->w, c->nwires, sizeof *st->w));
+    OVL_TRY(ovl_calloc((void **)&st->w, (size_t)c->nwires + 2, sizeof *st->w));
     OVL_TRY(ovl_calloc((void **)&st->dep, c->ngates + 1, sizeof *st->dep));
     OVL_TRY(find_deps(st->dep, c));
+    OVL_TRY(free_slots(st));
     OVL_TRY(ovl_calloc((void **)&st->scratch, 12 * GC_BATCH, sizeof *st->scratch));
     OVL_TRY(ovl_calloc((void **)&st->batch, GC_BATCH, sizeof *st->batch));
 done:
@@ -69,10 +99,11 @@ void ovl_gc_state_free(ovl_gc_state *st)
 {
     /* Labels and Δ are the garbler's secrets; the evaluator's are its inputs'. */
     if (st->w != NULL)
-        ovl_free_secret(st->w, (size_t)st->c->nwires * sizeof *st->w);
+        ovl_free_secret(st->w, ((size_t)st->c->nwires + 2) * sizeof *st->w);
     if (st->scratch != NULL)
         ovl_free_secret(st->scratch, 12 * GC_BATCH * sizeof *st->scratch);
     free(st->dep);
+    free(st->xs);
     free(st->batch);
     sodium_memzero(&st->delta, sizeof st->delta);
     memset(st, 0, sizeof *st);
@@ -164,23 +195,13 @@ done:
     return rc;
 }
 
-/* Free gates: XOR of labels; INV flips the garbler's zero-label (the
- * evaluator's label is unchanged); a constant's evaluator label is the zero
- * block, standing for the constant's value. */
-static void free_gate(ovl_gc_state *st, const ovl_gate *g)
+/* Free gates as three XORed slots (free_slots): no branch on the gate type. */
+static void free_gate(ovl_gc_state *st, uint32_t g, uint32_t out)
 {
-    ovl_block *w = st->w;
-    switch (g->op) {
-    case OVL_GATE_XOR: w[g->out] = ovl_block_xor(w[g->a], w[g->b]); break;
-    case OVL_GATE_INV:
-        w[g->out] = st->garbler ? ovl_block_xor(w[g->a], st->delta) : w[g->a];
-        break;
-    case OVL_GATE_CONST:
-        w[g->out] = st->garbler ? ovl_block_select(g->a & 1, st->delta) : ovl_block_zero();
-        break;
-    default: w[g->out] = w[g->a]; break;
-    }
+    const uint32_t *f = st->xs[g];
+    st->w[out] = ovl_block_xor(ovl_block_xor(st->w[f[0]], st->w[f[1]]), st->w[f[2]]);
 }
+
 
 /* Gate g reads an AND output still waiting in the batch: the batch holds the
  * ANDs numbered ands_done - nbatch .. ands_done - 1. */
@@ -229,7 +250,7 @@ static ovl_err run(ovl_gc_state *st, gc_io *io)
             st->ands_done++;
             io->used++;
         } else {
-            free_gate(st, g);
+            free_gate(st, st->next_gate, g->out);
         }
         st->next_gate++;
     }

@@ -31,8 +31,10 @@
 typedef struct {
     const ovl_circuit *c; /* borrowed */
     ovl_hash *hash;       /* borrowed; keyed by the session's π key */
-    ovl_block *w;         /* a label per wire (garbler: W0; evaluator: W_v) */
+    ovl_block *w;         /* a label per wire (garbler: W0; evaluator: W_v), then
+                           * the ZERO and DELTA slots of the free gates */
     uint32_t *dep;        /* per gate: 1 + the last AND it reads directly, or 0 */
+    uint32_t (*xs)[3];    /* per free gate: the three slots XORed into its output */
     ovl_block *scratch;   /* hash inputs, tweaks and outputs of one batch */
     uint32_t *batch;      /* gate numbers of the pending batch */
     ovl_block delta;      /* garbler only */
