@@ -260,6 +260,8 @@ static void ed_flip_tag(ovl_buf *f)
     f->data[f->wpos - 3] ^= 0x01;
     f->data[f->wpos - 11] ^= 0x01;
 }
+static void ed_flip_deep(ovl_buf *f) { f->data[OVL_FRAME_HDR + 200] ^= 0x08; }
+static void ed_flip_last(ovl_buf *f) { f->data[f->wpos - 1] ^= 0x08; }
 static void ed_type_decode(ovl_buf *f) { f->data[0] = OVL_GC_DECODE; }
 static void ed_flip_digest(ovl_buf *f) { f->data[OVL_FRAME_HDR + 20] ^= 0x01; }
 
@@ -309,6 +311,9 @@ static void test_hostile(void)
     expect_tamper(&c, 1, OVL_GC_OUTPUT, 0, ed_flip_label, 0, OVL_ERR_CRYPTO, "forged output");
     expect_tamper(&c, 1, OVL_GC_OUTPUT, 1, ed_truncate, 0, OVL_ERR_MALFORMED, "short OUTPUT");
     expect_tamper(&c, 1, OVL_GC_OUTPUT, 0, ed_instance, 0, OVL_ERR_PROTOCOL, "OUTPUT out of order");
+    /* A cheating OT receiver (altered columns or proof) fails the KOS check. */
+    expect_tamper(&c, 1, OVL_GC_OT_U, 0, ed_flip_deep, 0, OVL_ERR_CRYPTO, "altered OT columns");
+    expect_tamper(&c, 1, OVL_GC_OT_PROOF, 0, ed_flip_last, 0, OVL_ERR_CRYPTO, "altered OT proof");
     expect_tamper(&c, 1, OVL_GC_SETUP, 0, ed_flip_digest, 0, OVL_ERR_POLICY, "other circuit");
     expect_tamper(&c, 1, OVL_GC_SETUP, 0, ed_truncate, 0, OVL_ERR_MALFORMED, "short SETUP");
     ovl_circuit_free(&c);
