@@ -260,7 +260,16 @@ static void ed_flip_tag(ovl_buf *f)
     f->data[f->wpos - 3] ^= 0x01;
     f->data[f->wpos - 11] ^= 0x01;
 }
-static void ed_flip_deep(ovl_buf *f) { f->data[OVL_FRAME_HDR + 200] ^= 0x08; }
+/* EXT_U is 128 columns of n_ext bits after a 9-byte header. Flipping bits in
+ * one column passes KOS when that bit of Δ is 0, and flipping a whole row is a
+ * consistent change of a choice bit; flipping row 0 in columns 0..63 only is
+ * caught unless Δ's upper half is zero (2^-64). */
+static void ed_flip_deep(ovl_buf *f)
+{
+    size_t col = (f->wpos - OVL_FRAME_HDR - 9) / 128;
+    for (size_t i = 0; i < 64; i++)
+        f->data[OVL_FRAME_HDR + 9 + col * i] ^= 0x01;
+}
 static void ed_flip_last(ovl_buf *f) { f->data[f->wpos - 1] ^= 0x08; }
 static void ed_type_decode(ovl_buf *f) { f->data[0] = OVL_GC_DECODE; }
 static void ed_flip_digest(ovl_buf *f) { f->data[OVL_FRAME_HDR + 20] ^= 0x01; }
