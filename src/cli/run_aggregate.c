@@ -499,7 +499,8 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
     /* A template's threshold is the agreed one (HAVING, raised by every
      * owner's min_rows); ad hoc, the larger of both statements applies. */
     if (s->negotiated && (o->tpl || s->a.agreement.threshold > cfg.min_rows))
-        cfg.min_rows = s->a.agreement.threshold ? s->a.agreement.threshold : 1;
+        cfg.min_rows = s->a.agreement.threshold >= OVL_MIN_ROWS_LO ? s->a.agreement.threshold
+                                                                   : OVL_MIN_ROWS_LO;
     if (s->negotiated) {
         cfg.agreement = s->a.agreement.encoding;
         cfg.agreement_len = s->a.agreement.encoding_len;

@@ -219,7 +219,8 @@ static ovl_err serve_aggregate(serve_state *s, ovl_conn *c, ovl_session_result *
         .contributor = true,
         .group = ovl_group_default(),
         .domain = domain,
-        .min_rows = s->a.agreement.threshold ? s->a.agreement.threshold : 1,
+        .min_rows = s->a.agreement.threshold >= OVL_MIN_ROWS_LO ? s->a.agreement.threshold
+                                                                : OVL_MIN_ROWS_LO,
         .paillier_bits = 2048,
         .max_peer_set = s->o->max_peer,
         .max_jobs = (size_t)(2 * s->o->threads + 2),

@@ -73,6 +73,13 @@ r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--pe
          "--table", C, "--join", "email", "--out", wd.p("x"), "--timeout", "soon"])
 t.check(r.returncode == 2 and "--timeout" in r.stderr, "non-numeric --timeout → usage error")
 
+for mr in ("1", "0"):
+    r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer",
+             wd.p("alice.pub"), "--table", C, "--join", "email", "--out", wd.p("x"),
+             "--mode", "aggregate", "--group-by", "amount", "--min-rows", mr])
+    t.check(r.returncode == 2 and "--min-rows" in r.stderr and len(r.stderr.splitlines()) == 1,
+            f"--min-rows {mr} is refused as a usage error (at least 2)", r.stderr)
+
 # --- bad local inputs (found before any connection) ---------------------------
 bad_csv = wd.write("bad.csv", 'email,amount\nuser1@example.com,1\n"unterminated,2\n')
 r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),

@@ -144,7 +144,8 @@ static void test_rejections(void)
     expect_reject_q("GROUP BY a.g ORDER BY a.g", "ORDER BY is not supported");
     expect_reject_q("GROUP BY a.g HAVING SUM(b.v) >= 3", "HAVING must be COUNT(*) >= k");
     expect_reject_q("GROUP BY a.g HAVING COUNT(*) > 3", "HAVING must compare the count with >=");
-    expect_reject_q("GROUP BY a.g HAVING COUNT(*) >= 0", "the threshold must be a whole number from 1");
+    expect_reject_q("GROUP BY a.g HAVING COUNT(*) >= 0", "the threshold must be a whole number from 2");
+    expect_reject_q("GROUP BY a.g HAVING COUNT(*) >= 1", "the threshold must be a whole number from 2");
     expect_reject_q("", "selected columns must be in GROUP BY");
     expect_reject_q("GROUP BY a.g, a.h", "grouped columns must also be selected");
     expect_reject("SELECT a.g, SUM(a.v) FROM t1 a JOIN t2 b ON a.k = b.k GROUP BY a.g",
