@@ -75,29 +75,35 @@ static bool printable(const uint8_t *p, size_t n)
     return true;
 }
 
+/* A mismatch is reported to both parties (the one that sees it prints it and
+ * sends it in its ABORT), so it names the roles rather than "the peer" and
+ * "this party", which would read backwards for the receiver of the ABORT. */
 ovl_err ovl_hello_check(const ovl_hello *mine, const ovl_hello *peer, uint64_t max_peer_set)
 {
     ovl_err rc = OVL_OK;
-    OVL_ENSURE(peer->suite == mine->suite, OVL_ERR_POLICY,
-               "suite mismatch: the peer uses %s (id %u), this party uses %s",
-               suite_name(peer->suite), peer->suite, suite_name(mine->suite));
     OVL_ENSURE(peer->role != mine->role && peer->role <= OVL_ROLE_CONNECTOR, OVL_ERR_PROTOCOL,
                "the peer claims the same role (%s) as this party", ovl_role_name(mine->role));
+    const ovl_hello *l = mine->role == OVL_ROLE_LISTENER ? mine : peer;
+    const ovl_hello *c = l == mine ? peer : mine;
+    OVL_ENSURE(peer->suite == mine->suite, OVL_ERR_POLICY,
+               "suite mismatch: the listener uses %s (id %u), the connector %s (id %u)",
+               suite_name(l->suite), l->suite, suite_name(c->suite), c->suite);
     OVL_ENSURE(peer->mode == mine->mode, OVL_ERR_POLICY,
-               "mode mismatch: the peer runs --mode %s, this party runs --mode %s",
-               ovl_mode_name(peer->mode), ovl_mode_name(mine->mode));
+               "mode mismatch: the listener runs --mode %s, the connector --mode %s",
+               ovl_mode_name(l->mode), ovl_mode_name(c->mode));
     OVL_ENSURE(peer->reveal == mine->reveal, OVL_ERR_POLICY,
-               "reveal mismatch: the peer runs --reveal %s, this party runs --reveal %s",
-               ovl_reveal_name(peer->reveal), ovl_reveal_name(mine->reveal));
+               "reveal mismatch: the listener runs --reveal %s, the connector --reveal %s",
+               ovl_reveal_name(l->reveal), ovl_reveal_name(c->reveal));
     if (peer->params_len != mine->params_len ||
         (mine->params_len != 0 && memcmp(peer->params, mine->params, mine->params_len) != 0)) {
         /* Analysis parameters are settings, not data: show them when they are short text. */
         if (printable(peer->params, peer->params_len) && printable(mine->params, mine->params_len))
             OVL_FAIL(ovl_err_set(OVL_ERR_POLICY,
-                                 "the peer states a different analysis: peer '%.*s', this party '%.*s'",
-                                 (int)peer->params_len, (const char *)peer->params,
-                                 (int)mine->params_len, (const char *)mine->params));
-        OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the peer states different analysis parameters"));
+                                 "the parties state different analyses: listener '%.*s', "
+                                 "connector '%.*s'",
+                                 (int)l->params_len, (const char *)l->params,
+                                 (int)c->params_len, (const char *)c->params));
+        OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the parties state different analysis parameters"));
     }
     OVL_ENSURE(peer->set_size <= max_peer_set, OVL_ERR_LIMIT,
                "the peer announced %llu identifiers, over this party's cap of %llu "

@@ -214,7 +214,8 @@ setup_stop("both-values", ["--values", "purchase_amount:2"], ["--values", "purch
            ctable=cpath, want="--values")
 setup_stop("no-values", ["--group-by", "campaign_id"], [], ltable=rpath, want="--values")
 setup_stop("bits", ["--values", "purchase_amount:2", "--paillier-bits", "3072"],
-           ["--group-by", "campaign_id"], want="paillier-bits")
+           ["--group-by", "campaign_id"],
+           want="--paillier-bits mismatch: the runner states 2048, the contributor 3072")
 setup_stop("normalize", ["--values", "purchase_amount:2"], ["--group-by", "campaign_id"],
            want="normalize", ckw={"normalize": "none"})
 

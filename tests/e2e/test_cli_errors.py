@@ -129,9 +129,11 @@ t.check("rejected connection" in lst.early_stderr + lst.stderr, "wrong pinned ke
 
 # Settings that disagree stop both parties before any element flows.
 for label, lx, cx, needle in (
-        ("mode mismatch", ["--mode", "intersection"], ["--mode", "cardinality"], "mode mismatch"),
-        ("reveal mismatch", ["--reveal", "both"], ["--reveal", "listener"], "reveal mismatch"),
-        ("normalize mismatch", [], ["--normalize", "none"], "different analysis")):
+        ("mode mismatch", ["--mode", "intersection"], ["--mode", "cardinality"],
+         "mode mismatch: the listener runs --mode intersection, the connector --mode cardinality"),
+        ("reveal mismatch", ["--reveal", "both"], ["--reveal", "listener"],
+         "reveal mismatch: the listener runs --reveal both, the connector --reveal listener"),
+        ("normalize mismatch", [], ["--normalize", "none"], "different analyses: listener")):
     ckw = {}
     if "--normalize" in cx:
         ckw = {"normalize": "none"}
