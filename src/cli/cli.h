@@ -43,6 +43,9 @@ typedef struct {
 } ovl_agg_cli;
 int ovl_run_aggregate(const ovl_agg_cli *o);
 
+/* overlap audit verify|show: the log does not verify (README "Exit status"). */
+#define OVL_EXIT_AUDIT 7
+
 /* Prints "overlap: error: <detail>" (one line) and returns the exit status
  * for the error's category (README "Exit status"). */
 int ovl_cli_fail(ovl_err e);

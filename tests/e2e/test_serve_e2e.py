@@ -197,7 +197,11 @@ t.check(len(want) > 2, "template result has released groups")
 out = wd.p("attr-bad.csv")
 code, err = finish(query(srv.port, out, ["--template", T, "--param", "campaign_id=CAMP_Z",
                                          "--param", "start_date=2026-07-10"]))
-t.check(code == 6 and "allowed list" in err and not os.path.exists(out), "bad parameter refused", err)
+t.check(code == 2 and "allowed list" in err and not os.path.exists(out),
+        "bad parameter: a usage error, before connecting", err)
+code, err = finish(query(srv.port, out, ["--template", T, "--param", "campaign_id=CAMP_A"]))
+t.check(code == 2 and "start_date: no value given" in err and not os.path.exists(out),
+        "missing --param: a usage error (exit 2)", err)
 
 # 7. Without the owner's approval travelling with it, the template is refused.
 os.makedirs(wd.p("noapp"), exist_ok=True)
@@ -282,7 +286,33 @@ for label, mutate in (("edited", lambda ls: [ls[0].replace('"ok"', '"refused"', 
     with open(bad, "w") as f:
         f.write("\n".join(mutate(list(lines))) + "\n")
     r = subprocess.run([BIN, "audit", "verify", bad], capture_output=True, text=True)
-    t.check(r.returncode != 0 and "entry" in r.stderr, f"audit log {label} → detected", r.stderr)
+    t.check(r.returncode == 7 and "entry" in r.stderr, f"audit log {label} → detected, exit 7",
+            r.stderr)
+
+
+def verify_copy(label, log_lines, head):
+    bad = wd.p(f"audit-{label}")
+    if log_lines is not None:
+        with open(bad, "w") as f:
+            f.write("".join(l + "\n" for l in log_lines))
+    if head:
+        with open(AUDIT + ".head") as src, open(bad + ".head", "w") as dst:
+            dst.write(src.read())
+    return subprocess.run([BIN, "audit", "verify", bad], capture_output=True, text=True)
+
+
+r = verify_copy("cut", lines[:-1], True)
+t.check(r.returncode == 7 and "missing (the log was truncated" in r.stderr,
+        "audit log cut off the end → exit 7", r.stderr)
+r = verify_copy("nohead", lines, False)
+t.check(r.returncode == 7 and ".head: missing" in r.stderr and len(r.stderr.splitlines()) == 1,
+        "audit log without its .head → one line, exit 7", r.stderr)
+r = verify_copy("gone", None, True)
+t.check(r.returncode == 7 and "log was deleted" in r.stderr, "deleted log, head kept → exit 7",
+        r.stderr)
+r = verify_copy("never", None, False)
+t.check(r.returncode == 3 and "no such audit log" in r.stderr and len(r.stderr.splitlines()) == 1,
+        "a log that does not exist → one line, exit 3", r.stderr)
 
 # 13. Budgets: one run per template per day, then refused.
 POL2 = wd.p("budget.policy.json")

@@ -192,20 +192,20 @@ static void test_params(void)
     EXPECT_OK(ovl_template_check_params(t, ok, 3));
     ovl_param_value outside[] = {{"campaign_id", "CAMP_2025"}, {"start_date", "2026-07-01"},
                                  {"end_date", "2026-07-31"}};
-    EXPECT_ERR(OVL_ERR_POLICY, ovl_template_check_params(t, outside, 3));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_template_check_params(t, outside, 3));
     EXPECT_TRUE(strstr(ovl_err_detail(), "campaign_id: value is not in its allowed list") != NULL);
     ovl_param_value baddate[] = {{"campaign_id", "CAMP_2026_Q3"}, {"start_date", "2026-13-01"},
                                  {"end_date", "2026-07-31"}};
-    EXPECT_ERR(OVL_ERR_POLICY, ovl_template_check_params(t, baddate, 3));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_template_check_params(t, baddate, 3));
     EXPECT_TRUE(strstr(ovl_err_detail(), "start_date: must be a date") != NULL);
-    EXPECT_ERR(OVL_ERR_POLICY, ovl_template_check_params(t, ok, 2));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_template_check_params(t, ok, 2));
     EXPECT_TRUE(strstr(ovl_err_detail(), "end_date: no value given") != NULL);
     ovl_param_value extra[] = {{"campaign_id", "CAMP_2026_Q3"}, {"start_date", "2026-07-01"},
                                {"end_date", "2026-07-31"}, {"region", "north"}};
-    EXPECT_ERR(OVL_ERR_POLICY, ovl_template_check_params(t, extra, 4));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_template_check_params(t, extra, 4));
     ovl_param_value twice[] = {{"campaign_id", "CAMP_2026_Q3"}, {"campaign_id", "CAMP_2026_Q4"},
                                {"start_date", "2026-07-01"}, {"end_date", "2026-07-31"}};
-    EXPECT_ERR(OVL_ERR_POLICY, ovl_template_check_params(t, twice, 4));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_template_check_params(t, twice, 4));
     ovl_template_free(t);
 
     EXPECT_TRUE(ovl_param_value_ok(OVL_PARAM_INTEGER, "-42"));
