@@ -158,6 +158,18 @@ def template_result(campaign, start, k):
     return rows
 
 
+# 0. serve checks its table against its policy before listening: the wrong
+# table, or value cells that are not numbers, stop it with one line (exit 3).
+for label, table, want in (("wrong table", I, "has no column 'purchase_date'"),
+                           ("bad value", write("badvals.csv", purchases[:5] + [
+                               ["user9@example.com", "2026-07-01", "12;50", "1"]]),
+                            "badvals.csv:6: column 'purchase_amount' (aggregation.aggregates)")):
+    r = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--identity", wd.p("alice.key"),
+                        "--table", table, "--policy", POL, "--audit", wd.p("unused.audit")],
+                       capture_output=True, text=True, timeout=60)
+    t.check(r.returncode == 3 and want in r.stderr and len(r.stderr.splitlines()) == 1
+            and "serving" not in r.stderr, f"serve refuses to start: {label}", r.stderr)
+
 srv = Server(POL, AUDIT)
 t.check(srv.port is not None, "serve starts", srv.log())
 
