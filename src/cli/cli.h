@@ -63,12 +63,16 @@ ovl_err ovl_cli_open_connection(ovl_listener **l, ovl_conn **c, const char *list
                                 const char *connect, const ovl_identity *self,
                                 const ovl_pubkey *peer, uint64_t wait_s,
                                 uint64_t timeout_s) OVL_MUST_USE;
-/* Runs a protocol engine over c with `first` (a frame already read) fed
- * first; tick shows progress when stderr is a terminal (NULL: quiet). Errors
+/* Runs a protocol engine over c with `carry` (bytes already read) fed
+ * first, leaving in it the bytes read past the engine's end; tick shows progress when stderr is a terminal (NULL: quiet). Errors
  * name the peer. */
 ovl_err ovl_cli_drive(ovl_conn *c, const ovl_proto_ops *ops, void *proto, ovl_pool *pool,
                       FILE *dump, uint64_t timeout_s, void (*tick)(void *), void *tick_arg,
-                      const ovl_buf *first, const bool *progress_shown) OVL_MUST_USE;
+                      ovl_buf *carry, const bool *progress_shown) OVL_MUST_USE;
+/* Exchanges co-signatures of the run's transcript; errors name the peer. */
+struct ovl_analysis;
+ovl_err ovl_cli_cosign(struct ovl_analysis *a, ovl_conn *c, const uint8_t transcript[64],
+                       ovl_pool *pool, uint64_t timeout_s, ovl_buf *carry) OVL_MUST_USE;
 /* True if argv holds -h or --help. */
 bool ovl_cli_wants_help(int argc, char **argv);
 

@@ -9,14 +9,14 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
-#include "net/drive.h"
+#include "session/drive.h"
 #include "crypto/group.h"
 #include "net/identity.h"
 #include "core/pool.h"
 #include "io/table.h"
 #include "net/transport.h"
 #include "aggregate/aggregate.h"
-#include "cli/analysis.h"
+#include "session/analysis.h"
 #include "psi/psi.h"
 
 static const char help[] =
@@ -473,30 +473,25 @@ static ovl_err negotiate(run_state *s, const run_opts *o)
 {
     ovl_err rc = OVL_OK;
     ovl_nego mine = {0};
-    bool request;
-    int timeout_ms = (int)(o->timeout_s * 1000);
+    ovl_drive_opts d = {.timeout_ms = (int)(o->timeout_s * 1000), .pool = s->pool};
     ovl_analysis_begin(&s->a, s->self, s->policy, o->audit,
                        o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR, s->table.nids, s->conn);
+    OVL_TRY(ovl_buf_alloc(&s->first, 4096, OVL_DRIVE_CARRY_MAX));
     if (o->connect) {
         if (!o->negotiate && !o->policy && !o->audit)
             goto done; /* a plain run: HELLO first */
         OVL_TRY(build_nego(&s->a.nego, s, o));
-        OVL_TRY(ovl_analysis_connector(&s->a, s->conn, timeout_ms));
-        s->negotiated = true;
-        goto done;
-    }
-    OVL_TRY(ovl_analysis_first_frame(s->conn, &s->first, timeout_ms, &request));
-    if (!request) {
+    } else {
+        OVL_TRY(build_nego(&mine, s, o));
+        s->a.mine = &mine;
         if (o->policy)
-            OVL_FAIL(ovl_analysis_refuse(s->conn, ovl_err_set(OVL_ERR_POLICY,
-                     "this party has a policy: the peer must negotiate its analysis "
-                     "(run it with --policy)")));
-        goto done; /* the peer's HELLO is fed to the engine below */
+            s->a.plain_refusal = "this party has a policy: the peer must negotiate its analysis "
+                                 "(run it with --policy)";
     }
-    OVL_TRY(build_nego(&mine, s, o));
-    OVL_TRY(ovl_analysis_answer(&s->a, s->conn, &s->first, &mine));
-    s->negotiated = true;
+    OVL_TRY(ovl_analysis_negotiate(&s->a, s->conn, &d, &s->first));
+    s->negotiated = s->a.negotiated;
 done:
+    s->a.mine = NULL;
     ovl_nego_clear(&mine);
     return rc;
 }
@@ -556,8 +551,8 @@ static ovl_err execute(run_state *s, const run_opts *o)
     OVL_TRY(ovl_cli_drive(s->conn, &ovl_psi_ops, s->psi, s->pool, s->dump, o->timeout_s,
                           o->quiet ? NULL : show_progress, s, &s->first, &s->progress_shown));
     if (s->negotiated)
-        OVL_TRY(ovl_analysis_cosign(&s->a, s->conn, ovl_psi_transcript(s->psi),
-                                    (int)(o->timeout_s * 1000)));
+        OVL_TRY(ovl_cli_cosign(&s->a, s->conn, ovl_psi_transcript(s->psi), s->pool,
+                               o->timeout_s, &s->first));
     OVL_TRY(deliver(s, o));
 done:
     ovl_buf_free(&params);

@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "aggregate/aggregate.h"
-#include "cli/analysis.h"
+#include "session/analysis.h"
 #include "cli/cli.h"
 #include "cli/session.h"
 #include "core/guard.h"
-#include "net/drive.h"
+#include "session/drive.h"
 #include "crypto/group.h"
 #include "crypto/paillier.h"
 #include "core/pool.h"

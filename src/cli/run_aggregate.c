@@ -8,12 +8,12 @@
 #include <unistd.h>
 
 #include "aggregate/aggregate.h"
-#include "cli/analysis.h"
+#include "session/analysis.h"
 #include "cli/cli.h"
 #include "cli/session.h"
 #include "core/guard.h"
 #include "io/columns.h"
-#include "net/drive.h"
+#include "session/drive.h"
 #include "net/identity.h"
 #include "core/mem.h"
 #include "core/pool.h"
@@ -423,39 +423,37 @@ static ovl_err negotiate(agg_run *s, const ovl_agg_cli *o)
 {
     ovl_err rc = OVL_OK;
     ovl_nego mine = {0};
-    bool request;
-    int timeout_ms = (int)(o->timeout_s * 1000);
+    ovl_drive_opts d = {.timeout_ms = (int)(o->timeout_s * 1000), .pool = s->pool};
     ovl_analysis_begin(&s->a, s->self, s->policy, o->audit,
                        o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR, s->table.nids, s->conn);
     s->a.table_name = o->table_name   ? o->table_name
                       : s->policy     ? s->policy->table_name
                                       : base_name(o->table, s->tname, sizeof s->tname);
+    OVL_TRY(ovl_buf_alloc(&s->first, 4096, OVL_DRIVE_CARRY_MAX));
     if (o->connect) {
         if (!o->negotiate)
             goto done;
         OVL_TRY(build_nego(s, o, &s->a.nego));
         if (o->tpl)
             OVL_TRY(ovl_analysis_read_approvals(&s->a, o->tpl));
-        OVL_TRY(ovl_analysis_connector(&s->a, s->conn, timeout_ms));
-        s->negotiated = true;
-        goto done;
-    }
-    OVL_TRY(ovl_analysis_first_frame(s->conn, &s->first, timeout_ms, &request));
-    if (!request) {
+    } else {
         if (o->negotiate)
-            OVL_FAIL(ovl_analysis_refuse(s->conn, ovl_err_set(OVL_ERR_POLICY,
-                     "this party negotiates its analyses: the peer must too (--policy, "
-                     "--template or --negotiate)")));
-        goto done;
+            s->a.plain_refusal = "this party negotiates its analyses: the peer must too "
+                                 "(--policy, --template or --negotiate)";
+        if (o->tpl == NULL) {
+            s->a.request_refusal = "the peer asks for a negotiated ad-hoc aggregate: those are "
+                                   "answered by overlap serve; two operators share a --template "
+                                   "instead";
+        } else {
+            OVL_TRY(build_nego(s, o, &mine));
+            OVL_TRY(ovl_analysis_read_approvals(&s->a, o->tpl));
+            s->a.mine = &mine;
+        }
     }
-    OVL_ENSURE(o->tpl != NULL, OVL_ERR_POLICY,
-               "the peer asks for a negotiated ad-hoc aggregate: those are answered by "
-               "overlap serve; two operators share a --template instead");
-    OVL_TRY(build_nego(s, o, &mine));
-    OVL_TRY(ovl_analysis_read_approvals(&s->a, o->tpl));
-    OVL_TRY(ovl_analysis_answer(&s->a, s->conn, &s->first, &mine));
-    s->negotiated = true;
+    OVL_TRY(ovl_analysis_negotiate(&s->a, s->conn, &d, &s->first));
+    s->negotiated = s->a.negotiated;
 done:
+    s->a.mine = NULL;
     ovl_nego_clear(&mine);
     return rc;
 }
@@ -512,8 +510,8 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
     OVL_TRY(ovl_cli_drive(s->conn, &ovl_agg_ops, s->agg, s->pool, s->dump, o->timeout_s,
                           o->quiet ? NULL : show_progress, s, &s->first, &s->progress_shown));
     if (s->negotiated)
-        OVL_TRY(ovl_analysis_cosign(&s->a, s->conn, ovl_agg_transcript(s->agg),
-                                    (int)(o->timeout_s * 1000)));
+        OVL_TRY(ovl_cli_cosign(&s->a, s->conn, ovl_agg_transcript(s->agg), s->pool,
+                               o->timeout_s, &s->first));
     if (s->runner) {
         size_t released = ovl_agg_groups_released(s->agg);
         s->a.groups_released = released;

@@ -6,7 +6,7 @@
 #include "aggregate/aggregate.h"
 #include "cli/session.h"
 #include "core/guard.h"
-#include "net/drive.h"
+#include "session/drive.h"
 #include "crypto/group.h"
 #include "core/mem.h"
 #include "core/pool.h"
@@ -94,6 +94,8 @@ typedef struct {
     ovl_value_col *cols;
     size_t ncols;
     int64_t *vectors;
+    ovl_drive_opts dopts;
+    ovl_buf carry; /* bytes read past one engine, for the next */
 } serve_state;
 
 static const ovl_policy_join *join_rule(const serve_state *s, const char *column)
@@ -115,8 +117,23 @@ static ovl_err load_ids(serve_state *s, const char *join)
 
 static ovl_err drive(serve_state *s, ovl_conn *c, const ovl_proto_ops *ops, void *proto)
 {
-    ovl_drive_opts d = {.timeout_ms = (int)(s->o->timeout_s * 1000), .pool = s->pool};
+    ovl_drive_opts d = s->dopts;
+    d.preread = s->carry.data + s->carry.rpos;
+    d.preread_len = ovl_buf_remaining(&s->carry);
+    d.rest = &s->carry;
     return ovl_drive(c, ops, proto, &d);
+}
+
+static ovl_err prepare_psi(serve_state *s)
+{
+    ovl_err rc;
+    if (s->a.nego.reveal != OVL_REVEAL_CONNECTOR)
+        return ovl_err_set(OVL_ERR_POLICY, "a served table never receives output: ask with "
+                           "--reveal connector");
+    rc = load_ids(s, s->a.nego.join[0]);
+    if (rc != OVL_OK)
+        return ovl_err_set(rc, "the owner's table cannot be read");
+    return OVL_OK;
 }
 
 static ovl_err serve_psi(serve_state *s, ovl_conn *c, ovl_session_result *res)
@@ -124,13 +141,6 @@ static ovl_err serve_psi(serve_state *s, ovl_conn *c, ovl_session_result *res)
     ovl_err rc = OVL_OK;
     ovl_psi *psi = NULL;
     ovl_buf params = {0};
-    if (s->a.nego.reveal != OVL_REVEAL_CONNECTOR)
-        OVL_FAIL(ovl_analysis_refuse(c, ovl_err_set(OVL_ERR_POLICY, "a served table never "
-                                                     "receives output: ask with --reveal connector")));
-    rc = load_ids(s, s->a.nego.join[0]);
-    if (rc != OVL_OK)
-        OVL_FAIL(ovl_analysis_refuse(c, ovl_err_set(rc, "the owner's table cannot be read")));
-    OVL_TRY(ovl_analysis_listener_reply(&s->a, c));
     OVL_TRY(ovl_buf_alloc(&params, 256, OVL_HELLO_PARAMS_MAX));
     OVL_TRY(ovl_analysis_psi_params(&s->a, &params));
     ovl_psi_config cfg = {
@@ -149,7 +159,7 @@ static ovl_err serve_psi(serve_state *s, ovl_conn *c, ovl_session_result *res)
     };
     OVL_TRY(ovl_psi_new(&psi, &cfg));
     OVL_TRY(drive(s, c, &ovl_psi_ops, psi));
-    OVL_TRY(ovl_analysis_cosign(&s->a, c, ovl_psi_transcript(psi), (int)(s->o->timeout_s * 1000)));
+    OVL_TRY(ovl_analysis_cosign(&s->a, c, ovl_psi_transcript(psi), &s->dopts, &s->carry));
     snprintf(res->summary, sizeof res->summary, "%s, %zu vs %llu identifiers, completed",
              ovl_mode_name(s->a.nego.mode), s->ids.nids, (unsigned long long)s->a.peer_set);
 done:
@@ -168,7 +178,7 @@ static ovl_err value_columns(serve_state *s)
     OVL_TRY(ovl_calloc((void **)&s->cols, max + 1, sizeof *s->cols));
     for (size_t i = 0; i < max; i++) {
         const char *col = t ? t->aggs[i].column : s->a.nego.values[i].column;
-        ovl_aggfn fn = t ? t->aggs[i].fn : s->a.nego.values[i].fn;
+        ovl_aggfn fn = t ? t->aggs[i].fn : (ovl_aggfn)s->a.nego.values[i].fn;
         if ((t && t->aggs[i].party != s->a.party) || col == NULL ||
             (fn != OVL_FN_SUM && fn != OVL_FN_AVG))
             continue;
@@ -192,27 +202,33 @@ done:
     return rc;
 }
 
-static ovl_err serve_aggregate(serve_state *s, ovl_conn *c, ovl_session_result *res)
+static ovl_err prepare_aggregate(serve_state *s)
 {
     ovl_err rc = OVL_OK;
-    ovl_agg *agg = NULL;
-    char domain[64];
     bool runner = s->a.tpl ? s->a.tpl->group_party == s->a.party : s->a.nego.runner_is_listener;
     const char *join = s->a.tpl ? s->a.tpl->join_column[s->a.party] : s->a.nego.join[0];
     if (runner)
-        OVL_FAIL(ovl_analysis_refuse(c, ovl_err_set(OVL_ERR_POLICY, "a served table never "
-                                                     "receives output: it contributes values")));
+        return ovl_err_set(OVL_ERR_POLICY, "a served table never receives output: it "
+                           "contributes values");
     if (s->a.tpl)
-        OVL_TRY(ovl_tpl_rowfilter_init(&s->filter, s->a.tpl, s->a.party, s->a.nego.params,
+        OVL_TRY(ovl_tpl_rowfilter_init(&s->filter, s->a.tpl, s->a.party, s->a.params,
                                        s->a.nego.nparams, s->o->table));
     rc = value_columns(s);
     if (rc == OVL_OK)
         rc = load_ids(s, join);
     if (rc == OVL_OK)
         rc = ovl_value_vectors(&s->vectors, s->o->table, s->cols, s->ncols, &s->ids);
-    if (rc != OVL_OK)
-        OVL_FAIL(ovl_analysis_refuse(c, rc == OVL_ERR_POLICY ? rc : OVL_ERR_INPUT));
-    OVL_TRY(ovl_analysis_listener_reply(&s->a, c));
+    if (rc != OVL_OK && rc != OVL_ERR_POLICY)
+        rc = ovl_err_set(OVL_ERR_INPUT, "%s", ovl_err_detail());
+done:
+    return rc;
+}
+
+static ovl_err serve_aggregate(serve_state *s, ovl_conn *c, ovl_session_result *res)
+{
+    ovl_err rc = OVL_OK;
+    ovl_agg *agg = NULL;
+    char domain[64];
     snprintf(domain, sizeof domain, "id=sha256 normalize=%s", ovl_norm_name(s->a.nego.norm));
     ovl_agg_config cfg = {
         .role = OVL_ROLE_LISTENER,
@@ -236,7 +252,7 @@ static ovl_err serve_aggregate(serve_state *s, ovl_conn *c, ovl_session_result *
     };
     OVL_TRY(ovl_agg_new(&agg, &cfg));
     OVL_TRY(drive(s, c, &ovl_agg_ops, agg));
-    OVL_TRY(ovl_analysis_cosign(&s->a, c, ovl_agg_transcript(agg), (int)(s->o->timeout_s * 1000)));
+    OVL_TRY(ovl_analysis_cosign(&s->a, c, ovl_agg_transcript(agg), &s->dopts, &s->carry));
     snprintf(res->summary, sizeof res->summary, "aggregate%s, %zu identifiers contributed, "
              "threshold %llu, completed", s->a.tpl ? " (template)" : "", s->ids.nids,
              (unsigned long long)ovl_agg_threshold(agg));
@@ -245,24 +261,30 @@ done:
     return rc;
 }
 
+/* The served table's input, once the peer's request is known. */
+static ovl_err load_for_request(void *arg, ovl_analysis *a)
+{
+    serve_state *s = arg;
+    return a->nego.mode == OVL_MODE_AGGREGATE ? prepare_aggregate(s) : prepare_psi(s);
+}
+
 static ovl_err serve(serve_state *s, ovl_conn *c, ovl_session_result *res)
 {
     ovl_err rc = OVL_OK;
-    ovl_buf f = {0};
-    bool request;
-    OVL_TRY(ovl_analysis_first_frame(c, &f, (int)(s->o->timeout_s * 1000), &request));
-    if (!request)
-        OVL_FAIL(ovl_analysis_refuse(c, ovl_err_set(OVL_ERR_POLICY,
-                 "this endpoint answers negotiated analyses only: run with --policy or "
-                 "--template (protocols/setup/SPEC.md)")));
-    OVL_TRY(ovl_analysis_listener(&s->a, c, f.data + OVL_FRAME_HDR, f.wpos - OVL_FRAME_HDR, NULL));
+    OVL_TRY(ovl_buf_alloc(&s->carry, 4096, OVL_DRIVE_CARRY_MAX));
     OVL_TRY(ovl_pool_new(&s->pool, (size_t)s->o->threads));
+    s->dopts.timeout_ms = (int)(s->o->timeout_s * 1000);
+    s->dopts.pool = s->pool;
+    s->a.plain_refusal = "this endpoint answers negotiated analyses only: run with --policy or "
+                         "--template (protocols/setup/SPEC.md)";
+    s->a.load_input = load_for_request;
+    s->a.load_arg = s;
+    OVL_TRY(ovl_analysis_negotiate(&s->a, c, &s->dopts, &s->carry));
     if (s->a.nego.mode == OVL_MODE_AGGREGATE)
         OVL_TRY(serve_aggregate(s, c, res));
     else
         OVL_TRY(serve_psi(s, c, res));
 done:
-    ovl_buf_free(&f);
     return rc;
 }
 
@@ -284,6 +306,7 @@ ovl_err ovl_session_serve(ovl_session_result *res, ovl_conn *c, const ovl_sessio
     ovl_idtable_free(&s.ids);
     ovl_value_cols_free(s.cols, s.ncols);
     free(s.vectors);
+    ovl_buf_free(&s.carry);
     ovl_pool_free(s.pool);
     return rc;
 }

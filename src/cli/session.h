@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "cli/analysis.h"
+#include "session/analysis.h"
 #include "io/columns.h"
 #include "io/table.h"
 
