@@ -293,6 +293,10 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     OVL_ENSURE(o->peer, OVL_ERR_USAGE, "run: --peer PUB is required (the peer's key to pin)");
     OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table CSV is required");
     OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
+    OVL_ENSURE(o->nparams == 0 || o->tpl, OVL_ERR_USAGE,
+               "run: --param gives a template's parameters: add --template FILE");
+    OVL_ENSURE(!o->peer_join || o->negotiate || o->policy || o->audit || o->tpl, OVL_ERR_USAGE,
+               "run: --peer-join is stated in the negotiation: add --negotiate");
     if (o->tpl)
         o->mode = OVL_MODE_AGGREGATE;
     if (o->mode == OVL_MODE_AGGREGATE && o->tpl) {

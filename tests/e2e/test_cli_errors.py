@@ -80,6 +80,20 @@ for mr in ("1", "0"):
     t.check(r.returncode == 2 and "--min-rows" in r.stderr and len(r.stderr.splitlines()) == 1,
             f"--min-rows {mr} is refused as a usage error (at least 2)", r.stderr)
 
+base = ["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer",
+        wd.p("alice.pub"), "--table", C, "--join", "email", "--out", wd.p("x")]
+for label, extra, needle in (
+        ("--param without --template", ["--param", "a=b"], "add --template"),
+        ("--peer-join without negotiation", ["--peer-join", "mail"], "add --negotiate"),
+        ("--template with --group-by", ["--template", "t.sql", "--group-by", "a"],
+         "the template says what is grouped")):
+    r = run(base + extra)
+    t.check(r.returncode == 2 and needle in r.stderr and len(r.stderr.splitlines()) == 1,
+            f"{label}: usage error, exit 2", r.stderr)
+r = run(["template", "hash", wd.p("t.sql"), "--bogus"])
+t.check(r.returncode == 2 and "unknown option '--bogus'" in r.stderr, "template: unknown option → 2",
+        r.stderr)
+
 # --- bad local inputs (found before any connection) ---------------------------
 bad_csv = wd.write("bad.csv", 'email,amount\nuser1@example.com,1\n"unterminated,2\n')
 r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
