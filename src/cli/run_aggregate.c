@@ -509,13 +509,13 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
     s->started = ovl_cli_now();
     OVL_TRY(ovl_cli_drive(s->conn, &ovl_agg_ops, s->agg, s->pool, s->dump, o->timeout_s,
                           o->quiet ? NULL : show_progress, s, &s->first, &s->progress_shown));
+    /* Both roles record the counts; the contributor has them from FINISH. */
+    s->a.groups_released = ovl_agg_groups_released(s->agg);
+    s->a.groups_suppressed = ovl_agg_group_count(s->agg) - s->a.groups_released;
     if (s->negotiated)
         OVL_TRY(ovl_cli_cosign(&s->a, s->conn, ovl_agg_transcript(s->agg), s->pool,
                                o->timeout_s, &s->first));
     if (s->runner) {
-        size_t released = ovl_agg_groups_released(s->agg);
-        s->a.groups_released = released;
-        s->a.groups_suppressed = s->groups.ngroups - released;
         OVL_TRY(write_result(s, o));
     } else if (o->out && !o->quiet) {
         fprintf(stderr, "overlap: the contributor receives no output; %s was not written\n",

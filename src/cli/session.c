@@ -252,6 +252,8 @@ static ovl_err serve_aggregate(serve_state *s, ovl_conn *c, ovl_session_result *
     };
     OVL_TRY(ovl_agg_new(&agg, &cfg));
     OVL_TRY(drive(s, c, &ovl_agg_ops, agg));
+    s->a.groups_released = ovl_agg_groups_released(agg); /* the runner's count (FINISH) */
+    s->a.groups_suppressed = ovl_agg_group_count(agg) - s->a.groups_released;
     OVL_TRY(ovl_analysis_cosign(&s->a, c, ovl_agg_transcript(agg), &s->dopts, &s->carry));
     snprintf(res->summary, sizeof res->summary, "aggregate%s, %zu identifiers contributed, "
              "threshold %llu, completed", s->a.tpl ? " (template)" : "", s->ids.nids,

@@ -177,6 +177,22 @@ try:
             "got %s want %s" % (got, want))
     t.check(len(want) >= 3 and suppressed >= 1,
             "the demo data releases two or more groups and suppresses some", exp.stdout)
+    # Both owners' audit logs record the template run, with the same counts.
+    import json
+    fprs = {}
+    for who in ("retailer", "advertiser"):
+        r = subprocess.run([BIN, "fingerprint", os.path.join(work, who + ".pub")],
+                           capture_output=True, text=True)
+        fprs[who] = r.stdout.split()[0] if r.stdout else "?"
+    for log, partner in (("retail.audit", "advertiser"), ("advertiser.audit", "retailer")):
+        path = os.path.join(work, log)
+        entries = [json.loads(l) for l in open(path)] if os.path.exists(path) else []
+        tpl = [e for e in entries if e.get("template") and e.get("mode") == "aggregate"]
+        ok = len(tpl) == 1 and tpl[0]["outcome"] == "ok" and tpl[0]["peer"] == fprs[partner]
+        t.check(ok and tpl[0]["groups_released"] == len(want) - 1
+                and tpl[0]["groups_suppressed"] == suppressed,
+                f"{log}: the template run with its peer and released/suppressed counts",
+                str(tpl))
     agg = os.path.join(work, "result.csv")
     rows = read(agg) if os.path.exists(agg) else []
     t.check(len(rows) >= 3 and rows[0][:3] == ["campaign_id", "ad_format", "matched"],
