@@ -527,8 +527,10 @@ static ovl_err execute(run_state *s, const run_opts *o)
     OVL_TRY(ovl_cli_open_connection(&s->listener, &s->conn, o->listen, o->connect, s->self,
                                     &s->peer, o->wait_s, o->timeout_s));
     rc = negotiate(s, o);
+    /* This party's own policy speaks for itself; anything else came from or
+     * concerns the peer. */
     if (rc != OVL_OK)
-        OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
+        OVL_FAIL(s->a.own_refusal ? rc : ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
     OVL_TRY(ovl_buf_alloc(&params, 256, OVL_HELLO_PARAMS_MAX));
     if (s->negotiated) {
         OVL_TRY(ovl_analysis_psi_params(&s->a, &params));

@@ -492,8 +492,10 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
     OVL_TRY(ovl_cli_open_connection(&s->listener, &s->conn, o->listen, o->connect, s->self,
                                     &s->peer, o->wait_s, o->timeout_s));
     rc = negotiate(s, o);
+    /* This party's own policy speaks for itself; anything else came from or
+     * concerns the peer. */
     if (rc != OVL_OK)
-        OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
+        OVL_FAIL(s->a.own_refusal ? rc : ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
     /* A template's threshold is the agreed one (HAVING, raised by every
      * owner's min_rows); ad hoc, the larger of both statements applies. */
     if (s->negotiated && (o->tpl || s->a.agreement.threshold > cfg.min_rows))

@@ -263,11 +263,28 @@ done:
     return rc;
 }
 
+/* What the partner reads when the served table cannot provide the analysis
+ * (its ABORT carries the detail): never the owner's paths or line numbers.
+ * The owner's log keeps the full detail. */
+static ovl_err peer_safe_input_error(const serve_state *s, ovl_err rc)
+{
+    char detail[512], col[OVL_COL_NAME_MAX + 1];
+    snprintf(detail, sizeof detail, "%s", ovl_err_detail());
+    fprintf(stderr, "overlap: session with %s: the served table cannot provide the analysis: %s\n",
+            s->a.peer.name, detail);
+    const char *q = strstr(detail, ": no column \"");
+    if (q != NULL && sscanf(q, ": no column \"%255[^\"]\"", col) == 1)
+        return ovl_err_set(rc, "the served table lacks column '%s'", col);
+    return ovl_err_set(rc, "the served table cannot provide this analysis (the owner's log "
+                           "says why)");
+}
+
 /* The served table's input, once the peer's request is known. */
 static ovl_err load_for_request(void *arg, ovl_analysis *a)
 {
     serve_state *s = arg;
-    return a->nego.mode == OVL_MODE_AGGREGATE ? prepare_aggregate(s) : prepare_psi(s);
+    ovl_err rc = a->nego.mode == OVL_MODE_AGGREGATE ? prepare_aggregate(s) : prepare_psi(s);
+    return rc == OVL_OK || rc == OVL_ERR_POLICY ? rc : peer_safe_input_error(s, rc);
 }
 
 static ovl_err serve(serve_state *s, ovl_conn *c, ovl_session_result *res)

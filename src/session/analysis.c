@@ -312,7 +312,9 @@ static ovl_err on_prepare(void *arg, ovl_nego *request)
     ovl_analysis *a = arg;
     OVL_TRY(ovl_analysis_load_template(a));
     OVL_TRY(verify_approvals(a));
-    OVL_TRY(check_policy(a, &a->terms[1]));
+    rc = check_policy(a, &a->terms[1]);
+    a->own_refusal = rc != OVL_OK;
+    OVL_TRY(rc);
     request->connector_terms = a->terms[1];
     request->connector_set = a->local_set;
 done:
@@ -372,8 +374,10 @@ static ovl_err judge_request(ovl_analysis *a, ovl_nego *theirs)
     rc = ovl_analysis_load_template(a);
     if (rc == OVL_OK)
         rc = verify_approvals(a);
-    if (rc == OVL_OK)
+    if (rc == OVL_OK) {
         rc = check_policy(a, &a->terms[0]);
+        a->own_refusal = rc != OVL_OK;
+    }
     if (rc == OVL_OK)
         rc = agree(a);
     if (rc == OVL_ERR_USAGE)
@@ -389,7 +393,9 @@ static ovl_err on_judge(void *arg, ovl_nego *request, ovl_owner_terms *terms, ui
     OVL_TRY(judge_request(a, request));
     if (a->load_input)
         OVL_TRY(a->load_input(a->load_arg, a));
-    OVL_TRY(owner_checks(a));
+    rc = owner_checks(a);
+    a->own_refusal = rc == OVL_ERR_POLICY;
+    OVL_TRY(rc);
     *terms = a->terms[0];
     *set_size = a->local_set;
 done:

@@ -94,10 +94,10 @@ with open(POL, "w") as f:
 
 
 class Server:
-    def __init__(self, pol, audit, extra=()):
+    def __init__(self, pol, audit, extra=(), table=None):
         self.err = open(wd.p("serve.%d.log" % id(self)), "w+")
         self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--identity",
-                                      wd.p("alice.key"), "--table", P, "--policy", pol,
+                                      wd.p("alice.key"), "--table", table or P, "--policy", pol,
                                       "--audit", audit, "--timeout", "20"] + list(extra),
                                      stderr=self.err, stdout=subprocess.DEVNULL)
         self.port = None
@@ -169,6 +169,20 @@ for label, table, want in (("wrong table", I, "has no column 'purchase_date'"),
                        capture_output=True, text=True, timeout=60)
     t.check(r.returncode == 3 and want in r.stderr and len(r.stderr.splitlines()) == 1
             and "serving" not in r.stderr, f"serve refuses to start: {label}", r.stderr)
+
+# 0b. A table that stops fitting after start (edited under a running serve):
+# the partner reads which column the served table lacks, never the owner's path.
+P2 = write("purchases2.csv", purchases)
+s0 = Server(POL, wd.p("p2.audit"), table=P2)
+write("purchases2.csv", [[c for k, c in enumerate(r) if k != 2] for r in purchases])
+out = wd.p("p2.csv")
+code, err = finish(query(s0.port, out, ["--template", T, "--param", "campaign_id=CAMP_A",
+                                        "--param", "start_date=2026-07-10"]))
+line = one_line_error(err)
+t.check(code != 0 and "the served table lacks column 'purchase_amount'" in line and "/" not in line,
+        "the partner reads the missing column, not the owner's path", line)
+t.check("purchases2.csv" in s0.log(), "the owner's log keeps the full detail", s0.log()[-400:])
+s0.stop()
 
 srv = Server(POL, AUDIT)
 t.check(srv.port is not None, "serve starts", srv.log())
