@@ -489,8 +489,9 @@ static ovl_err negotiate(run_state *s, const run_opts *o)
         OVL_TRY(build_nego(&mine, s, o));
         s->a.mine = &mine;
         if (o->policy)
-            s->a.plain_refusal = "this party has a policy: the peer must negotiate its analysis "
-                                 "(run it with --policy)";
+            /* Sent to the peer too: worded by role, not "this party". */
+            s->a.plain_refusal = "the listener has a policy: the connector must negotiate its "
+                                 "analysis (--policy or --negotiate)";
     }
     OVL_TRY(ovl_analysis_negotiate(&s->a, s->conn, &d, &s->first));
     s->negotiated = s->a.negotiated;

@@ -438,10 +438,11 @@ static ovl_err negotiate(agg_run *s, const ovl_agg_cli *o)
             OVL_TRY(ovl_analysis_read_approvals(&s->a, o->tpl));
     } else {
         if (o->negotiate)
-            s->a.plain_refusal = "this party negotiates its analyses: the peer must too "
+            /* Sent to the peer too: worded by role, not "this party". */
+            s->a.plain_refusal = "the listener negotiates its analyses: the connector must too "
                                  "(--policy, --template or --negotiate)";
         if (o->tpl == NULL) {
-            s->a.request_refusal = "the peer asks for a negotiated ad-hoc aggregate: those are "
+            s->a.request_refusal = "the connector asks for a negotiated ad-hoc aggregate: those are "
                                    "answered by overlap serve; two operators share a --template "
                                    "instead";
         } else {

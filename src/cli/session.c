@@ -294,8 +294,8 @@ static ovl_err serve(serve_state *s, ovl_conn *c, ovl_session_result *res)
     OVL_TRY(ovl_pool_new(&s->pool, (size_t)s->o->threads));
     s->dopts.timeout_ms = (int)(s->o->timeout_s * 1000);
     s->dopts.pool = s->pool;
-    s->a.plain_refusal = "this endpoint answers negotiated analyses only: run with --policy or "
-                         "--template (protocols/setup/SPEC.md)";
+    s->a.plain_refusal = "this endpoint answers negotiated analyses only: run with --policy, "
+                         "--template or --negotiate (protocols/setup/SPEC.md)";
     s->a.load_input = load_for_request;
     s->a.load_arg = s;
     OVL_TRY(ovl_analysis_negotiate(&s->a, c, &s->dopts, &s->carry));

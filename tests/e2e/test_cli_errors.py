@@ -1,5 +1,6 @@
 """The command line's failure paths: each ends with one clear error line, the
 documented exit status, and no output file (or temporary file) left behind."""
+import json
 import os
 import signal
 import subprocess
@@ -167,6 +168,26 @@ lst, con = run_pair(wd, L, C, wd.p("mm2-l.out"), wd.p("mm2-c.out"), ["--mode", "
 types = frame_types_of(open(ldump, "rb").read()) + frame_types_of(open(cdump, "rb").read())
 t.check(lst.code == 6 and con.code == 6, "mismatch: both exit 6")
 t.check(set(types) <= {0x01, 0x7f}, "mismatch: only HELLO and ABORT frames were sent", str(types))
+
+# A listener with a policy refuses a connector that does not negotiate; the
+# connector reads the reason worded for it (roles, not "this party").
+fpr_bob = run(["fingerprint", wd.p("bob.pub")]).stdout.split()[0]
+pol = wd.write("l.policy.json", json.dumps({
+    "version": 1, "table": {"name": "l", "columns": ["email", "amount"]},
+    "join": [{"column": "email", "normalize": "email"}],
+    "peers": [{"name": "bob", "fingerprint": fpr_bob}],
+    "list": {"allowed": True, "columns": [], "receivers": [fpr_bob]},
+    "aggregation": {"adhoc": False, "functions": [], "dimensions": [], "aggregates": [],
+                    "min_rows": 2, "receivers": [], "allow_cardinality": False},
+    "custom": {"templates": []}}))
+lst, port = start_listener(wd, L, None, ["--policy", pol, "--reveal", "connector"])
+con = start_connector(wd, port, C, wd.p("np-c.out"), ["--reveal", "connector"])
+con.wait(120)
+lst.wait(120)
+expect_fail("plain connector vs a listener with a policy (connector)", con, 6,
+            "peer aborted: the listener has a policy: the connector must negotiate")
+expect_fail("plain connector vs a listener with a policy (listener)", lst, 6,
+            "the listener has a policy: the connector must negotiate")
 
 # A peer that disappears mid-run: the survivor fails cleanly with no output.
 # Under valgrind (make valgrind) everything runs some 50x slower: smaller
