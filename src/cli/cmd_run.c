@@ -604,6 +604,7 @@ int ovl_cmd_run(int argc, char **argv)
     if (s.negotiated || (o.audit && s.conn)) {
         if (s.psi && ovl_psi_ops.done(s.psi))
             s.a.peer_set = ovl_psi_peer_set_size(s.psi);
+        s.a.stated_mode = o.mode;
         ovl_analysis_audit(&s.a, rc);
     }
     ovl_analysis_clear(&s.a);

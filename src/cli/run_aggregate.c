@@ -597,8 +597,10 @@ int ovl_run_aggregate(const ovl_agg_cli *o)
     ovl_err rc = execute(&s, o);
     if (rc == OVL_OK && o->summary)
         print_summary(&s, o, ovl_cli_now() - t0);
-    if (s.negotiated || (o->audit && s.conn))
+    if (s.negotiated || (o->audit && s.conn)) {
+        s.a.stated_mode = OVL_MODE_AGGREGATE;
         ovl_analysis_audit(&s.a, rc);
+    }
     if (rc == OVL_OK && !o->quiet && s.runner) {
         size_t released = ovl_agg_groups_released(s.agg);
         fprintf(stderr, "overlap: done: %zu groups released, %zu suppressed (min-rows %llu), "

@@ -479,7 +479,13 @@ void ovl_analysis_audit(ovl_analysis *a, ovl_err result)
     memset(&e, 0, sizeof e);
     e.time = (uint64_t)time(NULL);
     snprintf(e.peer, sizeof e.peer, "%s", a->peer_fpr[0] ? a->peer_fpr : "unknown");
-    e.mode = a->nego.mode ? a->nego.mode : OVL_MODE_INTERSECTION;
+    /* A session refused before any request still records the mode it was
+     * about: this party's, or the one the peer's plain HELLO stated. */
+    if (!a->stated_mode && a->engine)
+        a->stated_mode = ovl_negotiator_plain_mode(a->engine);
+    e.mode = a->nego.mode       ? a->nego.mode
+             : a->stated_mode ? a->stated_mode
+                              : OVL_MODE_INTERSECTION;
     if (a->tpl) {
         e.has_template = true;
         memcpy(e.template_hash, a->tpl->hash, OVL_HASH_LEN);

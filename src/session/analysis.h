@@ -47,6 +47,7 @@ typedef struct ovl_analysis {
     ovl_value_req *values;   /* ... and of its value columns */
     bool negotiated;
     bool own_refusal; /* this party's own policy (or budget) refused: not the peer's word */
+    ovl_mode stated_mode; /* without a request: the mode this party or the peer's HELLO stated */
     /* for the audit entry */
     uint64_t local_set, peer_set, groups_released, groups_suppressed;
     bool has_transcript, has_peer_sig;

@@ -206,7 +206,8 @@ code, err = finish(p)
 t.check(code == 4 and not os.path.exists(out), "an unlisted peer is rejected", err)
 
 # 4. A plain (un-negotiated) run is refused with a pointer to what to do.
-code, err = finish(query(srv.port, wd.p("plain.csv"), ["--reveal", "connector"]))
+code, err = finish(query(srv.port, wd.p("plain.csv"), ["--reveal", "connector", "--mode",
+                                                       "cardinality"]))
 t.check(code == 6 and "negotiated" in err, "a plain run is refused", err)
 
 # 5. The approved template, with parameters, against computed results.
@@ -305,6 +306,18 @@ t.check(m is not None and int(m.group(1)) >= 12, "every session was recorded", r
 lines = open(AUDIT).read().splitlines()
 t.check(any('"refused"' in l or "refused" in l for l in lines), "refusals are recorded")
 t.check(not any("user1@" in l.lower() for l in lines), "no identifier in the audit log")
+# Every role's entries are right: the refused plain run with its peer and the
+# mode its HELLO stated; the template run with released and suppressed counts.
+ents = [json.loads(l) for l in lines]
+plain = [e for e in ents if "negotiated analyses only" in e["reason"]]
+t.check(len(plain) == 1 and plain[0]["peer"] == BOB and plain[0]["mode"] == "cardinality"
+        and plain[0]["outcome"] == "refused", "the refused plain run: peer and real mode", str(plain))
+attr = [e for e in ents if e["template"] and e["outcome"] == "ok" and
+        dict(map(tuple, e["params"])).get("campaign_id") == "CAMP_A"]
+want_a = template_result("CAMP_A", "2026-07-10", 5)
+t.check(attr and attr[0]["groups_released"] == len(want_a) - 1 and
+        attr[0]["groups_released"] + attr[0]["groups_suppressed"] >= len(want_a) - 1,
+        "the served template run records released and suppressed groups", str(attr[:1]))
 for label, mutate in (("edited", lambda ls: [ls[0].replace('"ok"', '"refused"', 1)] + ls[1:]),
                       ("deleted", lambda ls: ls[:1] + ls[2:]),
                       ("reordered", lambda ls: [ls[1], ls[0]] + ls[2:])):
