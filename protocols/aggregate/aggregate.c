@@ -36,7 +36,7 @@ static size_t r_bytes(const ovl_agg *a)
 }
 
 ovl_err agg_encrypt_item(const ovl_agg *a, mpz_t ct, const mpz_t m, uint8_t label,
-                            uint64_t index)
+                         uint64_t index)
 {
     uint8_t r[64];
     if (a->cfg.test_seed == NULL)

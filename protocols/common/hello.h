@@ -23,7 +23,7 @@ typedef struct {
     uint8_t role;
     uint64_t set_size;
     uint8_t nonce[OVL_HELLO_NONCE_LEN];
-    const uint8_t *params; /* borrowed: analysis parameters both sides must state identically */
+    const uint8_t *params; /* borrowed: the sender's statement of the analysis */
     uint32_t params_len;
 } ovl_hello;
 
@@ -43,4 +43,5 @@ ovl_err ovl_hello_check_own_statement(const ovl_hello *mine, const ovl_hello *pe
 /* After a negotiated analysis: the peer's HELLO must announce the set size
  * it negotiated. */
 ovl_err ovl_hello_check_negotiated(const ovl_hello *peer, uint64_t negotiated) OVL_MUST_USE;
+
 #endif

@@ -27,14 +27,6 @@ enum { OVL_REQUEST_TYPE = 0x10, OVL_TERMS_TYPE = 0x11, OVL_COSIGN_TYPE = 0x12 };
 #define OVL_TERMS_MIN_ROWS_LO 2u   /* an owner's min_rows on the wire */
 #define OVL_TERMS_MIN_ROWS_HI 100000u
 
-/* Aggregate functions on the wire (the same bits as a policy's function set). */
-enum {
-    OVL_NEGO_FN_COUNT = 1,
-    OVL_NEGO_FN_COUNT_DISTINCT = 2,
-    OVL_NEGO_FN_SUM = 4,
-    OVL_NEGO_FN_AVG = 8
-};
-
 /* A template parameter as the request carries it. */
 typedef struct {
     const char *name;
@@ -43,7 +35,7 @@ typedef struct {
 
 /* An aggregated column of an ad-hoc request: function and column (NULL for COUNT). */
 typedef struct {
-    uint8_t fn;
+    ovl_aggfn fn; /* wire value: core/kinds.h */
     const char *column;
 } ovl_nego_value;
 

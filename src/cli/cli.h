@@ -27,22 +27,6 @@ int ovl_cmd_template(int argc, char **argv);
 int ovl_cmd_audit(int argc, char **argv);
 int ovl_cmd_serve(int argc, char **argv);
 
-/* overlap run --mode aggregate (src/cli/run_aggregate.c), after cmd_run.c
- * parsed the options: the runner has values == NULL. */
-typedef struct {
-    const char *listen, *connect, *identity, *peer, *table, *join, *out, *dump;
-    const char *group_by, *values;
-    ovl_norm norm;
-    bool prehashed, quiet, summary;
-    uint64_t min_rows, paillier_bits, timeout_s, wait_s, threads, max_peer;
-    /* Negotiated analyses (protocols/setup/SPEC.md §3): */
-    bool negotiate;
-    const char *policy, *audit, *tpl, *table_name, *peer_join;
-    const ovl_param_value *params;
-    size_t nparams;
-} ovl_agg_cli;
-int ovl_run_aggregate(const ovl_agg_cli *o);
-
 /* overlap audit verify|show: the log does not verify (README "Exit status"). */
 #define OVL_EXIT_AUDIT 7
 
@@ -63,16 +47,6 @@ ovl_err ovl_cli_open_connection(ovl_listener **l, ovl_conn **c, const char *list
                                 const char *connect, const ovl_identity *self,
                                 const ovl_pubkey *peer, uint64_t wait_s,
                                 uint64_t timeout_s) OVL_MUST_USE;
-/* Runs a protocol engine over c with `carry` (bytes already read) fed
- * first, leaving in it the bytes read past the engine's end; tick shows progress when stderr is a terminal (NULL: quiet). Errors
- * name the peer. */
-ovl_err ovl_cli_drive(ovl_conn *c, const ovl_proto_ops *ops, void *proto, ovl_pool *pool,
-                      FILE *dump, uint64_t timeout_s, void (*tick)(void *), void *tick_arg,
-                      ovl_buf *carry, const bool *progress_shown) OVL_MUST_USE;
-/* Exchanges co-signatures of the run's transcript; errors name the peer. */
-struct ovl_analysis;
-ovl_err ovl_cli_cosign(struct ovl_analysis *a, ovl_conn *c, const uint8_t transcript[64],
-                       ovl_pool *pool, uint64_t timeout_s, ovl_buf *carry) OVL_MUST_USE;
 /* True if argv holds -h or --help. */
 bool ovl_cli_wants_help(int argc, char **argv);
 

@@ -9,6 +9,7 @@
 #include "core/guard.h"
 #include "core/mem.h"
 #include "policy/policy.h"
+#include "io/source.h"
 #include "io/table.h"
 
 static const char help[] =
@@ -28,13 +29,13 @@ static const char help[] =
 static ovl_err policy_init(const char *table, const char *name)
 {
     ovl_err rc = OVL_OK;
-    ovl_csv *csv = NULL;
+    ovl_source *src = NULL;
     const char **cols = NULL;
     char *json = NULL, *copy = NULL, tname[OVL_POLICY_MAX_NAME + 1];
-    OVL_TRY(ovl_csv_open(&csv, table));
-    OVL_TRY(ovl_calloc((void **)&cols, ovl_csv_ncols(csv) + 1, sizeof *cols));
-    for (size_t i = 0; i < ovl_csv_ncols(csv); i++)
-        cols[i] = ovl_csv_colname(csv, i);
+    OVL_TRY(ovl_source_open(&src, table, NULL));
+    OVL_TRY(ovl_calloc((void **)&cols, ovl_source_ncols(src) + 1, sizeof *cols));
+    for (size_t i = 0; i < ovl_source_ncols(src); i++)
+        cols[i] = ovl_source_colname(src, i);
     if (!name) {
         copy = strdup(table);
         OVL_ENSURE(copy != NULL, OVL_ERR_NOMEM, "out of memory");
@@ -44,13 +45,13 @@ static ovl_err policy_init(const char *table, const char *name)
             tname[n - 4] = '\0';
         name = tname;
     }
-    OVL_TRY(ovl_policy_skeleton(&json, name, table, cols, ovl_csv_ncols(csv)));
+    OVL_TRY(ovl_policy_skeleton(&json, name, table, cols, ovl_source_ncols(src)));
     printf("%s\n", json);
 done:
     free(json);
     free(copy);
     free(cols);
-    ovl_csv_close(csv);
+    ovl_source_close(src);
     return rc;
 }
 

@@ -8,8 +8,6 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
-#include "session/analysis.h"
-#include "session/drive.h"
 
 int ovl_cli_exit_code(ovl_err e)
 {
@@ -106,32 +104,4 @@ ovl_err ovl_cli_open_connection(ovl_listener **l, ovl_conn **c, const char *list
     }
 done:
     return rc;
-}
-
-ovl_err ovl_cli_drive(ovl_conn *c, const ovl_proto_ops *ops, void *proto, ovl_pool *pool,
-                      FILE *dump, uint64_t timeout_s, void (*tick)(void *), void *tick_arg,
-                      ovl_buf *carry, const bool *progress_shown)
-{
-    ovl_drive_opts d = {
-        .timeout_ms = (int)(timeout_s * 1000),
-        .pool = pool,
-        .dump_frames = dump,
-        .tick = tick && isatty(STDERR_FILENO) ? tick : NULL,
-        .tick_arg = tick_arg,
-        .preread = carry->data + carry->rpos,
-        .preread_len = ovl_buf_remaining(carry),
-        .rest = carry,
-    };
-    ovl_err rc = ovl_drive(c, ops, proto, &d);
-    if (*progress_shown)
-        fputc('\n', stderr);
-    return rc == OVL_OK ? rc : ovl_cli_peer_error(rc, ovl_conn_label(c));
-}
-
-ovl_err ovl_cli_cosign(ovl_analysis *a, ovl_conn *c, const uint8_t transcript[64], ovl_pool *pool,
-                       uint64_t timeout_s, ovl_buf *carry)
-{
-    ovl_drive_opts d = {.timeout_ms = (int)(timeout_s * 1000), .pool = pool};
-    ovl_err rc = ovl_analysis_cosign(a, c, transcript, &d, carry);
-    return rc == OVL_OK ? rc : ovl_cli_peer_error(rc, ovl_conn_label(c));
 }

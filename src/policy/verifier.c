@@ -58,10 +58,12 @@ static ovl_err check_join(const ovl_policy *pol, const char *column, ovl_norm no
 
 static ovl_err check_functions(const ovl_policy *pol, unsigned fns)
 {
-    for (unsigned b = OVL_FN_COUNT; b <= OVL_FN_AVG; b <<= 1)
+    for (size_t i = 0; i < ovl_naggfn_kinds; i++) {
+        unsigned b = (unsigned)ovl_aggfn_kinds[i].fn;
         if ((fns & b) && !(pol->aggregation.functions & b))
             return refuse(pol, "aggregation.functions", "%s is not allowed",
-                          ovl_aggfn_name((ovl_aggfn)b));
+                          ovl_aggfn_kinds[i].keyword);
+    }
     return OVL_OK;
 }
 
@@ -143,7 +145,7 @@ static ovl_err verify_template_columns(const ovl_policy *pol, const ovl_template
             OVL_TRY(check_column(pol, "aggregation.dimensions", &pol->aggregation.dimensions,
                                  t->dims[i].column, "grouped by"));
     for (size_t i = 0; i < t->naggs; i++)
-        if (t->aggs[i].party == me && (t->aggs[i].fn == OVL_FN_SUM || t->aggs[i].fn == OVL_FN_AVG))
+        if (t->aggs[i].party == me && ovl_aggfn_reads_values(t->aggs[i].fn))
             OVL_TRY(check_column(pol, "aggregation.aggregates", &pol->aggregation.aggregates,
                                  t->aggs[i].column, "aggregated"));
     for (size_t i = 0; i < t->nfilters; i++)

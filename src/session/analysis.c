@@ -14,10 +14,6 @@
 #include "setup/negotiator.h"
 
 /* The request's wire values are the policy's: one meaning for both layers. */
-_Static_assert((int)OVL_NEGO_FN_COUNT == (int)OVL_FN_COUNT &&
-                   (int)OVL_NEGO_FN_COUNT_DISTINCT == (int)OVL_FN_COUNT_DISTINCT &&
-                   (int)OVL_NEGO_FN_SUM == (int)OVL_FN_SUM && (int)OVL_NEGO_FN_AVG == (int)OVL_FN_AVG,
-               "aggregate function wire values");
 _Static_assert(OVL_NEGO_HASH_LEN == OVL_HASH_LEN && OVL_NEGO_RECEIVERS_MAX == OVL_RECEIVERS_MAX &&
                    OVL_NEGO_TEMPLATE_MAX == OVL_TPL_MAX_BYTES,
                "negotiation sizes");
@@ -56,7 +52,7 @@ static ovl_err make_views(ovl_analysis *a)
         a->params[i].value = a->nego.params[i].value;
     }
     for (size_t i = 0; i < a->nego.nvalues; i++) {
-        a->values[i].fn = (ovl_aggfn)a->nego.values[i].fn;
+        a->values[i].fn = a->nego.values[i].fn;
         a->values[i].column = a->nego.values[i].column;
     }
 done:
@@ -217,7 +213,7 @@ ovl_err ovl_request_agreement(ovl_agreement *out, const ovl_request *r,
         params[i].value = r->params[i].value;
     }
     for (size_t i = 0; i < r->nvalues; i++) {
-        values[i].fn = (uint8_t)r->values[i].fn;
+        values[i].fn = r->values[i].fn;
         values[i].column = r->values[i].column;
     }
     for (size_t i = 0; i < r->nreceivers; i++)

@@ -11,7 +11,7 @@ static void sample(ovl_nego *n)
     static ovl_nego_param params[] = {{"campaign_id", "CAMP_A"}, {"start_date", "2026-07-01"}};
     static char *approvals[] = {"overlap-approval-v1 ed25519 aa bb cc alice"};
     static char *group_by[] = {"ad_format"};
-    static ovl_nego_value values[] = {{OVL_NEGO_FN_SUM, "amount"}, {OVL_NEGO_FN_AVG, "amount"}};
+    static ovl_nego_value values[] = {{OVL_FN_SUM, "amount"}, {OVL_FN_AVG, "amount"}};
     static unsigned decimals[] = {2, 2};
     memset(n, 0, sizeof *n);
     n->mode = OVL_MODE_AGGREGATE;
@@ -55,7 +55,7 @@ static void request_roundtrip(void)
     EXPECT_STR_EQ(back.params[1].value, "2026-07-01");
     EXPECT_EQ(back.napprovals, 1);
     EXPECT_STR_EQ(back.values[1].column, "amount");
-    EXPECT_EQ(back.values[1].fn, OVL_NEGO_FN_AVG);
+    EXPECT_EQ(back.values[1].fn, OVL_FN_AVG);
     EXPECT_EQ(back.decimals[0], 2);
     EXPECT_EQ(back.threshold, 25);
     EXPECT_EQ(back.connector_set, 1234);
