@@ -317,6 +317,21 @@ done:
     return rc;
 }
 
+ovl_err ovl_analysis_check_own(ovl_analysis *a, const ovl_pubkey *peer)
+{
+    ovl_err rc = OVL_OK;
+    ovl_owner_terms terms;
+    a->peer = *peer;
+    ovl_fingerprint(a->self_fpr, ovl_identity_pub(a->self)->pk);
+    ovl_fingerprint(a->peer_fpr, a->peer.pk);
+    OVL_TRY(ovl_analysis_load_template(a));
+    OVL_TRY(verify_approvals(a));
+    rc = check_policy(a, &terms);
+    a->own_refusal = rc != OVL_OK;
+done:
+    return rc;
+}
+
 /* Connector, on TERMS. */
 static ovl_err on_agree(void *arg, const ovl_owner_terms *terms, uint64_t set_size)
 {

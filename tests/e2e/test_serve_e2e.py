@@ -379,6 +379,18 @@ with open(ADV_POL, "w") as f:
                         "min_rows": 40, "receivers": [], "allow_cardinality": False},
         "custom": {"templates": [{"name": "attr", "sha256": thash}]},
     }, f)
+# A connector's own policy refuses its own ad-hoc aggregate before connecting
+# (nothing listens on the port): the error is its own, not labelled the peer's.
+t0 = time.time()
+r = subprocess.run([BIN, "run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"),
+                    "--peer", wd.p("alice.pub"), "--table", I, "--join", "email", "--normalize",
+                    "email", "--policy", ADV_POL, "--mode", "aggregate", "--group-by",
+                    "campaign_id", "--values", "purchase_amount:2", "--out", wd.p("own.csv"),
+                    "--wait", "30"], capture_output=True, text=True, timeout=60)
+own = one_line_error(r.stderr).replace("overlap: error: ", "", 1)
+t.check(r.returncode == 6 and own.startswith("adv.policy.json: aggregation.adhoc")
+        and "peer" not in own and time.time() - t0 < 20,
+        "own policy refusal: local, before connecting, not labelled as the peer's", r.stderr)
 targs = ["--template", T, "--param", "campaign_id=CAMP_B", "--param", "start_date=2026-07-05"]
 lst = subprocess.Popen([BIN, "run", "--listen", "127.0.0.1:0", "--identity", wd.p("alice.key"),
                         "--peer", wd.p("bob.pub"), "--table", P, "--join", "email", "--normalize",
