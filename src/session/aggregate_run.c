@@ -376,6 +376,10 @@ static ovl_err agg_load(ovl_session *s)
 {
     ovl_err rc = OVL_OK;
     const ovl_session_config *o = &s->cfg;
+    /* A group of one would publish that person's own values, whoever asks. */
+    OVL_ENSURE(o->min_rows >= OVL_MIN_ROWS_LO, OVL_ERR_USAGE,
+               "the minimum group size must be at least %u (got %llu)", OVL_MIN_ROWS_LO,
+               (unsigned long long)o->min_rows);
     OVL_TRY(template_plan(s, o));
     if (s->tpl == NULL && !s->runner)
         OVL_TRY(ovl_value_cols_parse(&s->vcols, &s->nvcols, o->values));
