@@ -1,11 +1,13 @@
 # overlap — build, test, demo and benchmarks.
-# `make` builds ./overlap; `make test` runs every check; `make demo` runs two
-# parties over loopback on the bundled sample tables.
+# `make` builds ./overlap and its manual page; `make test` runs every check;
+# `make demo` runs two data owners over loopback on the bundled sample tables;
+# `make install` (PREFIX, DESTDIR) installs both.
 
 CC      ?= cc
 CLANG   ?= clang
 BUILD   ?= build
 VERSION := 0.1.0
+PREFIX  ?= /usr/local
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla \
            -Wformat=2 -Wno-format-nonliteral
@@ -36,11 +38,11 @@ DEB_PKGS := build-essential libsodium-dev libssl-dev libgmp-dev libjansson-dev \
             clang libclang-rt-14-dev python3 iproute2 valgrind
 
 .PHONY: all examples deps test unit e2e vectors check-vectors demo bench bench-gc bench-compare bench-large \
-        fuzz valgrind ct netsim clean san tools
+        fuzz valgrind ct netsim clean san tools man install uninstall
 
 # Building never installs anything: `make deps` does, explicitly, and the
 # targets that run tests or the demo call it first.
-all: overlap examples
+all: overlap examples man
 
 # Installs the Debian packages the build and tests need (idempotent). Without
 # root it only says what is missing.
@@ -67,6 +69,19 @@ $(BUILD)/rel/examples/%: examples/%.c include/overlap/overlap.h $(REL_LIB)
 
 overlap: $(BUILD)/rel/overlap
 	@cp $< $@
+
+# The manual page, generated from the help texts (doc/gen_man.py).
+MAN := $(BUILD)/overlap.1
+man: $(MAN)
+$(MAN): $(BUILD)/rel/overlap doc/gen_man.py
+	python3 doc/gen_man.py $(BUILD)/rel/overlap >$@.tmp && mv $@.tmp $@
+
+install: overlap $(MAN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 overlap $(DESTDIR)$(PREFIX)/bin/overlap
+	install -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/overlap.1
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/overlap $(DESTDIR)$(PREFIX)/share/man/man1/overlap.1
 
 $(BUILD)/rel/overlap: $(CLI_SRC:%.c=$(BUILD)/rel/%.o) $(REL_LIB)
 	$(CC) $(CFLAGS_REL) -o $@ $^ $(LDLIBS)

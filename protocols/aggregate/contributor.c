@@ -239,12 +239,17 @@ done:
     return rc;
 }
 
-static ovl_err on_finish(ovl_agg *a, size_t len)
+static ovl_err on_finish(ovl_agg *a, ovl_buf *r)
 {
     ovl_err rc = OVL_OK;
-    OVL_ENSURE(len == 0, OVL_ERR_PROTOCOL, "malformed FINISH frame from the peer");
+    uint32_t released = 0;
+    OVL_ENSURE(ovl_buf_remaining(r) == 4 && ovl_buf_get_u32(r, &released) == OVL_OK,
+               OVL_ERR_PROTOCOL, "malformed FINISH frame from the peer");
     OVL_ENSURE(a->layout_recv && a->shares_sent == a->P, OVL_ERR_PROTOCOL,
                "the peer finished before receiving every share");
+    OVL_ENSURE(released <= a->P, OVL_ERR_PROTOCOL, "the peer claims %u released groups of %zu",
+               released, a->P);
+    a->nreleased = released; /* the runner's statement, for the audit log (SPEC.md §7) */
     a->finish_recv = true;
     a->eng.state = OVL_ENGINE_DONE;
 done:
@@ -257,7 +262,7 @@ ovl_err agg_contributor_feed(ovl_agg *a, uint8_t type, ovl_buf *r)
     case OVL_AGG_LAYOUT: return on_layout(a, r);
     case OVL_AGG_ELEMENTS: return on_elements(a, r);
     case OVL_AGG_SUMS: return on_sums(a, r);
-    case OVL_AGG_FINISH: return on_finish(a, ovl_buf_remaining(r));
+    case OVL_AGG_FINISH: return on_finish(a, r);
     default:
         return ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent frame type 0x%02x, which a runner "
                            "never sends", type);

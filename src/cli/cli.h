@@ -27,6 +27,9 @@ int ovl_cmd_template(int argc, char **argv);
 int ovl_cmd_audit(int argc, char **argv);
 int ovl_cmd_serve(int argc, char **argv);
 
+/* overlap audit verify|show: the log does not verify (README "Exit status"). */
+#define OVL_EXIT_AUDIT 7
+
 /* Prints "overlap: error: <detail>" (one line) and returns the exit status
  * for the error's category (README "Exit status"). */
 int ovl_cli_fail(ovl_err e);

@@ -18,20 +18,24 @@
 static const char help[] =
     "usage: overlap run (--listen HOST:PORT | --connect HOST:PORT) --identity KEY --peer PUB\n"
     "                   --table CSV --join COLUMN [options]\n\n"
-    "Runs one private set intersection with one peer over mutually authenticated TLS 1.3.\n"
-    "Both parties must state the same --mode, --reveal and --normalize, or the run stops\n"
+    "Runs one analysis with one peer over mutually authenticated TLS 1.3: a private set\n"
+    "intersection (your rows the peer also has), its cardinality (how many), or a private\n"
+    "aggregate (COUNT, SUM, AVG by group over the shared identifiers), ad hoc or from an\n"
+    "approved template, and optionally under this party's policy with an audit log. Both\n"
+    "parties must state the same --mode, --reveal and --normalize, or the run stops\n"
     "before any set element is sent.\n\n"
     "connection:\n"
-    "  --listen HOST:PORT     wait for the peer here (e.g. 0.0.0.0:7700)\n"
-    "  --connect HOST:PORT    connect to a listening peer\n"
+    "  --listen HOST:PORT     wait for the peer here (e.g. 0.0.0.0:7700; port 0: any free)\n"
+    "  --connect HOST:PORT    connect to a listening peer (run --listen or serve)\n"
     "  --identity FILE        your secret key (from overlap keygen)\n"
     "  --peer FILE            the peer's .pub file; only this key is accepted\n"
-    "  --timeout SECONDS      fail when the peer is silent this long (default 60)\n"
+    "  --timeout SECONDS      fail when the peer is silent this long (1-86400, default 60)\n"
     "  --wait SECONDS         how long to wait for the peer to connect or to start\n"
     "                         listening (default 600; 0 = forever)\n\n"
     "input:\n"
     "  --table FILE           CSV with a header row (RFC 4180)\n"
-    "  --join COLUMN          the column holding the identifier\n"
+    "  --join COLUMN          the column holding the identifier (with --template, the\n"
+    "                         template's join column is used)\n"
     "  --normalize KIND       email (trim, lower-case), phone (E.164: +digits) or none\n"
     "                         (exact bytes; default). Identifiers are SHA-256 of the result.\n"
     "  --prehashed            the column already holds 64-hex SHA-256 values; --normalize\n"
@@ -39,7 +43,7 @@ static const char help[] =
     "analysis:\n"
     "  --mode MODE            intersection (default): write your rows whose identifier the\n"
     "                         peer also has; cardinality: write only how many identifiers\n"
-    "                         you share\n"
+    "                         you share; aggregate: see below\n"
     "  --reveal WHO           both (default), listener or connector: who receives output;\n"
     "                         the other party learns only the peer's set size\n"
     "  --out FILE             where your output goes (written atomically, only on success)\n"
@@ -48,26 +52,52 @@ static const char help[] =
     "  --group-by COLS        the runner: dimension columns, comma-separated (none: one\n"
     "                         group); the runner receives the result in --out\n"
     "  --values COL[:D],...   the contributor: numeric value columns, D decimal places\n"
-    "                         (default 0); the contributor receives nothing\n"
+    "                         (default 0); the contributor receives nothing. With\n"
+    "                         --group-by and --negotiate: the served table's columns\n"
     "  --min-rows N           release only groups with at least N matched identifiers\n"
-    "                         (default 10; the larger of both parties' values applies)\n"
+    "                         (2-4294967295, default 10; the largest of both parties'\n"
+    "                         values and their policies' min_rows applies)\n"
     "  --paillier-bits B      2048 (default) or 3072; both parties must state the same\n\n"
+    "policies, templates and audit (protocols/setup/SPEC.md):\n"
+    "  --policy FILE          this party's policy: the request is checked against it\n"
+    "                         before any data-derived byte is sent (implies --negotiate)\n"
+    "  --audit FILE           append this run, refused or not, to this signed audit log\n"
+    "                         (implies --negotiate)\n"
+    "  --template FILE        run an approved analysis template (implies --mode aggregate\n"
+    "                         and --negotiate); FILE.*.sig approvals travel with it\n"
+    "  --param NAME=VALUE     a value for one of the template's parameters; every declared\n"
+    "                         parameter exactly once (repeat the option)\n"
+    "  --negotiate            state the analysis to the peer first (needed to query\n"
+    "                         overlap serve, or a run --listen with --policy)\n"
+    "  --peer-join COLUMN     the peer's join column when it is named differently\n"
+    "                         (default: the same as --join)\n"
+    "  --table-name NAME      this table's name in the template (default: the policy's\n"
+    "                         table.name, else the file name without .csv)\n\n"
     "operation:\n"
-    "  --threads N            worker threads (default: online cores)\n"
-    "  --summary json         print one JSON object describing the run on stdout\n"
+    "  --threads N            worker threads (1-256, default: online cores)\n"
+    "  --summary json|none    json: print one JSON object describing the run on stdout\n"
     "  --quiet                no progress display on stderr\n"
     "  --dump-frames FILE     also write every frame this party sends to FILE, to audit\n"
-    "                         exactly what leaves the machine\n\n"
-    "example:\n"
+    "                         exactly what leaves the machine\n"
+    "  -h, --help             this text\n\n"
+    "examples:\n"
     "  overlap run --listen 127.0.0.1:7700 --identity retailer.key --peer advertiser.pub \\\n"
     "      --table purchases.csv --join email --normalize email --mode intersection \\\n"
     "      --out matches.csv\n"
-    "  overlap run --connect HOST:7700 --identity advertiser.key --peer retailer.pub \\\n"
-    "      --table impressions.csv --join email --normalize email --mode aggregate \\\n"
-    "      --group-by campaign_id --min-rows 100 --out result.csv\n"
     "  overlap run --listen 0.0.0.0:7700 --identity retailer.key --peer advertiser.pub \\\n"
     "      --table purchases.csv --join email --normalize email --mode aggregate \\\n"
-    "      --values purchase_amount:2,item_count --min-rows 100\n";
+    "      --values purchase_amount:2,item_count --min-rows 20\n"
+    "  overlap run --connect HOST:7700 --identity advertiser.key --peer retailer.pub \\\n"
+    "      --table impressions.csv --join email --normalize email --mode aggregate \\\n"
+    "      --group-by campaign_id --min-rows 20 --out result.csv\n"
+    "  overlap run --connect HOST:7700 --identity advertiser.key --peer retailer.pub \\\n"
+    "      --table impressions.csv --join email --normalize email \\\n"
+    "      --policy advertiser.policy.json --audit advertiser.audit \\\n"
+    "      --template attribution.sql --param campaign_id=CAMP_2026_Q3 \\\n"
+    "      --param start_date=2026-07-01 --param end_date=2026-09-30 --out attribution.csv\n"
+    "\n"
+    "exit status: 0 success, 2 usage, 3 local input, 4 connection, 5 protocol or limit,\n"
+    "6 refused by a policy or the peer (overlap --help lists them all).\n";
 
 typedef struct {
     const char *listen, *connect, *identity, *peer, *table, *join, *out, *dump;
@@ -205,7 +235,13 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         case O_GROUPBY: o->group_by = optarg; break;
         case O_VALUES: o->values = optarg; break;
         case O_MINROWS:
-            OVL_TRY(ovl_cli_uint("--min-rows", optarg, 1, UINT32_MAX, &o->min_rows));
+            /* A group of one would publish that person's own values (policies
+             * refuse min_rows 1 for the same reason). */
+            OVL_ENSURE(strcmp(optarg, "1") != 0, OVL_ERR_USAGE,
+                       "run: --min-rows 1 would release a single person's values; give at "
+                       "least %u", OVL_MIN_ROWS_LO);
+            OVL_TRY(ovl_cli_uint("--min-rows", optarg, OVL_MIN_ROWS_LO, UINT32_MAX,
+                                 &o->min_rows));
             break;
         case O_PBITS:
             OVL_TRY(ovl_cli_uint("--paillier-bits", optarg, 2048, 3072, &o->paillier_bits));
@@ -243,6 +279,10 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     OVL_ENSURE(o->peer, OVL_ERR_USAGE, "run: --peer PUB is required (the peer's key to pin)");
     OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table CSV is required");
     OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
+    OVL_ENSURE(o->nparams == 0 || o->tpl, OVL_ERR_USAGE,
+               "run: --param gives a template's parameters: add --template FILE");
+    OVL_ENSURE(!o->peer_join || o->negotiate || o->policy || o->audit || o->tpl, OVL_ERR_USAGE,
+               "run: --peer-join is stated in the negotiation: add --negotiate");
     if (o->tpl)
         o->mode = OVL_MODE_AGGREGATE;
     if (o->mode == OVL_MODE_AGGREGATE && o->tpl) {

@@ -20,7 +20,9 @@ static const char help[] =
     "usage: overlap serve --listen HOST:PORT --identity KEY --table CSV --policy FILE [options]\n\n"
     "Answers the analyses FILE allows, from the peers it lists, one session per connection.\n"
     "Every request is checked against the policy before any data-derived byte is sent, and\n"
-    "every session, refused or not, is appended to the audit log. The owner never receives\n"
+    "every session, refused or not, is appended to the audit log. At start (and on each\n"
+    "reload) the table is checked against the policy: its columns exist and its aggregate\n"
+    "columns hold numbers, or serve stops with one line (exit 3). The owner never receives\n"
     "output from a served session: partners ask with --reveal connector, or as the runner of\n"
     "an aggregate. SIGHUP reloads the policy (a broken one is refused and the old one kept);\n"
     "SIGTERM or SIGINT stops accepting and waits for running sessions.\n\n"
@@ -81,8 +83,14 @@ static ovl_err policy_install(server_state *s)
 {
     ovl_policy *pol = NULL;
     ovl_err rc = ovl_policy_load(&pol, s->o.policy_path);
-    if (rc != OVL_OK)
+    /* A table that does not fit the policy would fail every partner's
+     * session, telling them about the owner's files: refuse it here. */
+    if (rc == OVL_OK)
+        rc = ovl_policy_check_table(pol, s->o.table);
+    if (rc != OVL_OK) {
+        ovl_policy_free(pol);
         return rc;
+    }
     policy_ref *r = calloc(1, sizeof *r);
     if (r == NULL) {
         ovl_policy_free(pol);

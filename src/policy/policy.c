@@ -393,10 +393,23 @@ ovl_err ovl_policy_load(ovl_policy **out, const char *path)
     OVL_ENSURE(n <= OVL_POLICY_MAX_BYTES, OVL_ERR_INPUT, "%s: larger than %u bytes", path,
                OVL_POLICY_MAX_BYTES);
     OVL_TRY(ovl_policy_parse(out, path, text, n));
+    /* Refusals name the policy and reach the partner: the file's name, not
+     * where it lives on this machine. */
+    const char *base = strrchr(path, '/');
+    if (base != NULL) {
+        char *label = strdup(base + 1);
+        OVL_ENSURE(label != NULL, OVL_ERR_NOMEM, "out of memory");
+        free((*out)->label);
+        (*out)->label = label;
+    }
 done:
     if (f)
         fclose(f);
     free(text);
+    if (rc != OVL_OK) {
+        ovl_policy_free(*out);
+        *out = NULL;
+    }
     return rc;
 }
 

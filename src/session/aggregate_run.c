@@ -376,6 +376,10 @@ static ovl_err agg_load(ovl_session *s)
 {
     ovl_err rc = OVL_OK;
     const ovl_session_config *o = &s->cfg;
+    /* A group of one would publish that person's own values, whoever asks. */
+    OVL_ENSURE(o->min_rows >= OVL_MIN_ROWS_LO, OVL_ERR_USAGE,
+               "the minimum group size must be at least %u (got %llu)", OVL_MIN_ROWS_LO,
+               (unsigned long long)o->min_rows);
     OVL_TRY(template_plan(s, o));
     if (s->tpl == NULL && !s->runner)
         OVL_TRY(ovl_value_cols_parse(&s->vcols, &s->nvcols, o->values));
@@ -472,11 +476,12 @@ done:
 static ovl_err agg_listen(ovl_session *s, ovl_nego *mine)
 {
     ovl_err rc = OVL_OK;
+    /* Sent to the peer too: worded by role, not "this party". */
     if (s->cfg.negotiate)
-        s->a.plain_refusal = "this party negotiates its analyses: the peer must too "
+        s->a.plain_refusal = "the listener negotiates its analyses: the connector must too "
                              "(--policy, --template or --negotiate)";
     if (s->cfg.template_path == NULL) {
-        s->a.request_refusal = "the peer asks for a negotiated ad-hoc aggregate: those are "
+        s->a.request_refusal = "the connector asks for a negotiated ad-hoc aggregate: those are "
                                "answered by overlap serve; two operators share a --template "
                                "instead";
         goto done;
@@ -522,7 +527,8 @@ static ovl_err agg_start(ovl_session *s, const ovl_proto_ops **ops, void **engin
      * served table takes the agreed one. */
     if (s->negotiated &&
         (s->cfg.serving || s->a.tpl || s->a.agreement.threshold > cfg.min_rows))
-        cfg.min_rows = s->a.agreement.threshold ? s->a.agreement.threshold : 1;
+        cfg.min_rows = s->a.agreement.threshold >= OVL_MIN_ROWS_LO ? s->a.agreement.threshold
+                                                                   : OVL_MIN_ROWS_LO;
     if (s->negotiated) {
         cfg.agreement = s->a.agreement.encoding;
         cfg.agreement_len = s->a.agreement.encoding_len;
@@ -540,11 +546,11 @@ static const uint8_t *agg_transcript(const ovl_session *s) { return ovl_agg_tran
 
 static ovl_err agg_deliver(ovl_session *s)
 {
+    /* Both roles record the counts; the contributor has them from FINISH. */
+    s->a.groups_released = ovl_agg_groups_released(s->agg);
+    s->a.groups_suppressed = ovl_agg_group_count(s->agg) - s->a.groups_released;
     if (!s->runner)
         return OVL_OK;
-    size_t released = ovl_agg_groups_released(s->agg);
-    s->a.groups_released = released;
-    s->a.groups_suppressed = s->groups.ngroups - released;
     return write_result(s, &s->cfg);
 }
 

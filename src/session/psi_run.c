@@ -83,9 +83,10 @@ static ovl_err psi_request(ovl_session *s, ovl_nego *n)
  * party with a policy never runs un-negotiated. */
 static ovl_err psi_listen(ovl_session *s, ovl_nego *mine)
 {
+    /* Sent to the peer too: worded by role, not "this party". */
     if (s->cfg.policy)
-        s->a.plain_refusal = "this party has a policy: the peer must negotiate its analysis "
-                             "(run it with --policy)";
+        s->a.plain_refusal = "the listener has a policy: the connector must negotiate its "
+                             "analysis (--policy or --negotiate)";
     return psi_request(s, mine);
 }
 

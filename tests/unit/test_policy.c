@@ -1,7 +1,9 @@
 /* Policy files: a full valid policy, the skeleton, and one pointed error per
  * kind of mistake. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy/policy.h"
 #include "test.h"
@@ -134,11 +136,49 @@ static void test_skeleton(void)
     free(json);
 }
 
+static void table_file(char *path, size_t cap, const char *text)
+{
+    snprintf(path, cap, "/tmp/ovl_test_policy_%d.csv", (int)getpid());
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* serve's start check: the good policy against fitting and unfitting tables. */
+static void test_check_table(void)
+{
+    ovl_policy *p = NULL;
+    char path[128];
+    EXPECT_OK(parse_str(&p, good));
+    if (!p)
+        return;
+    table_file(path, sizeof path, "email,purchase_date,purchase_amount,store,extra\n"
+               "a@example.com,2026-07-01,12.50,s1,x\n"
+               ",2026-07-01,not checked: no join value,s1,x\n"
+               "b@example.com,2026-07-02,-3,s2,y\n");
+    EXPECT_OK(ovl_policy_check_table(p, path));
+    table_file(path, sizeof path, "email,purchase_date,amount,store\na@example.com,d,1,s\n");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_policy_check_table(p, path));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "does not fit retail.policy.json: it has no column "
+                                         "'purchase_amount' (listed in table.columns") != NULL);
+    table_file(path, sizeof path, "email,purchase_date,purchase_amount,store\n"
+               "a@example.com,d,1.5,s\nb@example.com,d,12;5,s\n");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_policy_check_table(p, path));
+    EXPECT_TRUE(strstr(ovl_err_detail(), ":3: column 'purchase_amount' (aggregation.aggregates)")
+                != NULL);
+    unlink(path);
+    EXPECT_ERR(OVL_ERR_IO, ovl_policy_check_table(p, path)); /* exit 3 as well */
+    ovl_policy_free(p);
+}
+
 int main(void)
 {
     RUN(test_good);
     RUN(test_errors);
     RUN(test_not_json);
     RUN(test_skeleton);
+    RUN(test_check_table);
     return ovl_t_summary("test_policy");
 }

@@ -209,12 +209,13 @@ static void setup_mismatches_refused(void)
 {
     run_cfg rc = {.mode = OVL_MODE_INTERSECTION, .reveal = OVL_REVEAL_BOTH, .differ = true,
                   .mode_b = OVL_MODE_CARDINALITY, .reveal_b = OVL_REVEAL_BOTH};
-    expect_refused(&rc, OVL_ERR_POLICY, "mode mismatch");
+    expect_refused(&rc, OVL_ERR_POLICY,
+                   "mode mismatch: the listener runs --mode intersection, the connector --mode cardinality");
     rc.mode_b = OVL_MODE_INTERSECTION;
     rc.reveal_b = OVL_REVEAL_LISTENER;
     expect_refused(&rc, OVL_ERR_POLICY, "reveal mismatch");
     run_cfg rp = {.mode = OVL_MODE_INTERSECTION, .params_b = (const uint8_t *)"x", .params_b_len = 1};
-    expect_refused(&rp, OVL_ERR_POLICY, "different analysis");
+    expect_refused(&rp, OVL_ERR_POLICY, "different analyses: listener '', connector 'x'");
     run_cfg cap = {.mode = OVL_MODE_INTERSECTION, .max_peer_a = 9};
     expect_refused(&cap, OVL_ERR_LIMIT, "over this party's cap");
     /* The connector holds 10 identifiers but negotiated 9. */
