@@ -7,14 +7,17 @@ CLANG   ?= clang
 BUILD   ?= build
 VERSION := 0.1.0
 
+# libpq's headers live outside the default search path on Debian.
+PG_INC  := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla \
            -Wformat=2 -Wno-format-nonliteral
 BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DOVL_VERSION='"$(VERSION)"' \
-           -Iinclude -Isrc -Iprotocols -pthread -g -fvisibility=hidden -MMD -MP
+           -Iinclude -Isrc -Iprotocols -I$(PG_INC) -pthread -g -fvisibility=hidden -MMD -MP
 CFLAGS_REL  := $(BASE) $(WARN) -O2
 CFLAGS_SAN  := $(BASE) $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined
-LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lpthread -lm
+LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lsqlite3 -lpq -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/crypto/*.c src/net/*.c src/io/*.c src/policy/*.c \
                               src/engine/*.c protocols/*/*.c))
@@ -32,7 +35,8 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/rel/tools/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 DEB_PKGS := build-essential libsodium-dev libssl-dev libgmp-dev libjansson-dev \
-            clang libclang-rt-14-dev python3 iproute2 valgrind
+            clang libclang-rt-14-dev python3 iproute2 valgrind \
+            libsqlite3-dev libpq-dev postgresql
 
 .PHONY: all deps test unit e2e vectors check-vectors demo bench bench-compare bench-large \
         fuzz valgrind ct netsim clean san tools
