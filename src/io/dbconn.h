@@ -1,0 +1,36 @@
+/* overlap: opening SQLite and PostgreSQL connections for sources and outputs,
+ * and turning their errors into one line that names the source (redacted). */
+#ifndef OVERLAP_DBCONN_H
+#define OVERLAP_DBCONN_H
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "io/dbspec.h"
+
+#define OVL_DB_MSG_MAX 300u /* bytes of a database's message quoted in an error */
+
+/* Connects with s->conninfo and fixes the session settings the readers rely
+ * on (UTF-8, ISO dates). Errors (unreachable server, failed authentication,
+ * missing database) are OVL_ERR_IO naming s->shown. */
+ovl_err ovl_pg_connect(PGconn **out, const ovl_dbspec *s) OVL_MUST_USE;
+/* Runs a command that returns no rows; `what` says what it was for. */
+ovl_err ovl_pg_exec(PGconn *c, const ovl_dbspec *s, const char *sql,
+                    const char *what) OVL_MUST_USE;
+/* The error of a failed call or result as "SHOWN: WHAT: first line". */
+ovl_err ovl_pg_fail(PGconn *c, const PGresult *r, const ovl_dbspec *s, const char *what);
+
+/* Opens the SQLite file read-only (it must exist) or read-write, creating it. */
+ovl_err ovl_sqlite_open(sqlite3 **out, const ovl_dbspec *s, bool write) OVL_MUST_USE;
+ovl_err ovl_sqlite_exec(sqlite3 *db, const ovl_dbspec *s, const char *sql,
+                        const char *what) OVL_MUST_USE;
+ovl_err ovl_sqlite_fail(sqlite3 *db, const ovl_dbspec *s, const char *what);
+
+/* Appends the quoted form of a table name ("schema"."table") or of a
+ * column name (schema_ok false) to b. */
+ovl_err ovl_db_quote_ident(ovl_buf *b, const char *name, bool schema_ok) OVL_MUST_USE;
+
+#endif
