@@ -122,3 +122,55 @@ ovl_err ovl_db_quote_ident(ovl_buf *b, const char *name, bool schema_ok)
 done:
     return rc;
 }
+
+static bool all_digits(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+    return n > 0;
+}
+
+bool ovl_db_text_is_decimal(const char *p, size_t n)
+{
+    if (n > 0 && p[0] == '-') {
+        p++;
+        n--;
+    }
+    const char *dot = memchr(p, '.', n);
+    size_t k = dot != NULL ? (size_t)(dot - p) : n;
+    if (!all_digits(p, k) || (k > 1 && p[0] == '0'))
+        return false;
+    return dot == NULL || all_digits(dot + 1, n - k - 1);
+}
+
+static unsigned num2(const char *p) { return (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0'); }
+
+bool ovl_db_text_is_date(const char *p, size_t n)
+{
+    static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (n != 10 || p[4] != '-' || p[7] != '-' || !all_digits(p, 4) || !all_digits(p + 5, 2) ||
+        !all_digits(p + 8, 2))
+        return false;
+    unsigned y = num2(p) * 100 + num2(p + 2), m = num2(p + 5), d = num2(p + 8);
+    if (y == 0 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return !(m == 2 && d == 29 && !leap);
+}
+
+ovl_err ovl_db_check_names(const ovl_dbspec *s, char *const *names, size_t n)
+{
+    if (n == 0)
+        return ovl_err_set(OVL_ERR_INPUT, "%s: the result has no columns", s->shown);
+    for (size_t i = 0; i < n; i++) {
+        if (names[i][0] == '\0')
+            return ovl_err_set(OVL_ERR_INPUT, "%s: column %zu has no name (name it in the query)",
+                               s->shown, i + 1);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(names[i], names[j]) == 0)
+                return ovl_err_set(OVL_ERR_INPUT, "%s: two columns are named \"%s\" (rename one "
+                                   "in the query)", s->shown, names[i]);
+    }
+    return OVL_OK;
+}

@@ -33,4 +33,13 @@ ovl_err ovl_sqlite_fail(sqlite3 *db, const ovl_dbspec *s, const char *what);
  * column name (schema_ok false) to b. */
 ovl_err ovl_db_quote_ident(ovl_buf *b, const char *name, bool schema_ok) OVL_MUST_USE;
 
+/* Column names of a result must be non-empty and distinct, as in a CSV header. */
+ovl_err ovl_db_check_names(const ovl_dbspec *s, char *const *names, size_t n) OVL_MUST_USE;
+
+/* -?D+(.D+)? without a leading zero, as both databases write a number back
+ * (so a code such as "01234" is not taken for one). */
+bool ovl_db_text_is_decimal(const char *p, size_t n);
+/* YYYY-MM-DD naming a real day of the Gregorian calendar. */
+bool ovl_db_text_is_date(const char *p, size_t n);
+
 #endif

@@ -5,61 +5,23 @@
 #include "core/guard.h"
 #include "core/mem.h"
 #include "io/columns.h"
+#include "io/dbconn.h"
 #include "io/dbout.h"
 #include "io/dbout_cols.h"
 
 /* Which types a value allows, as a bit set over ovl_out_type. */
 enum { CAN_INT = 1u << OVL_OUT_INT, CAN_NUM = 1u << OVL_OUT_NUMERIC, CAN_DATE = 1u << OVL_OUT_DATE };
 
-static bool all_digits(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-    return n > 0;
-}
-
-/* -?D+(.D+)? as both databases write a NUMERIC back: no leading zero, so a
- * code such as "01234" stays text and keeps its zero. */
-static bool is_decimal(const char *p, size_t n)
-{
-    if (n > 0 && p[0] == '-') {
-        p++;
-        n--;
-    }
-    const char *dot = memchr(p, '.', n);
-    size_t k = dot != NULL ? (size_t)(dot - p) : n;
-    if (!all_digits(p, k) || (k > 1 && p[0] == '0'))
-        return false;
-    return dot == NULL || all_digits(dot + 1, n - k - 1);
-}
-
-static unsigned num2(const char *p) { return (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0'); }
-
-/* YYYY-MM-DD naming a real day of the Gregorian calendar. */
-static bool is_date(const char *p, size_t n)
-{
-    static const unsigned mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (n != 10 || p[4] != '-' || p[7] != '-' || !all_digits(p, 4) || !all_digits(p + 5, 2) ||
-        !all_digits(p + 8, 2))
-        return false;
-    unsigned y = num2(p) * 100 + num2(p + 2), m = num2(p + 5), d = num2(p + 8);
-    if (y == 0 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return !(m == 2 && d == 29 && !leap);
-}
-
 static unsigned value_types(const char *p, size_t n)
 {
     unsigned t = 0;
     int64_t v;
-    if (is_decimal(p, n)) {
+    if (ovl_db_text_is_decimal(p, n)) {
         t |= CAN_NUM;
         if (memchr(p, '.', n) == NULL && ovl_decimal_parse(&v, p, n, 0) == OVL_OK)
             t |= CAN_INT;
     }
-    if (is_date(p, n))
+    if (ovl_db_text_is_date(p, n))
         t |= CAN_DATE;
     return t;
 }
