@@ -40,6 +40,8 @@ typedef struct {
     const char *policy, *audit, *tpl, *table_name, *peer_join;
     const ovl_param_value *params;
     size_t nparams;
+    const char *query; /* rows of a database --table (io/dbspec.h) */
+    bool replace;      /* a database --out may replace its table */
 } ovl_agg_cli;
 int ovl_run_aggregate(const ovl_agg_cli *o);
 

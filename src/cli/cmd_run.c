@@ -13,6 +13,7 @@
 #include "crypto/group.h"
 #include "net/identity.h"
 #include "core/pool.h"
+#include "io/dbspec.h"
 #include "io/table.h"
 #include "net/transport.h"
 #include "aggregate/aggregate.h"
@@ -21,7 +22,7 @@
 
 static const char help[] =
     "usage: overlap run (--listen HOST:PORT | --connect HOST:PORT) --identity KEY --peer PUB\n"
-    "                   --table CSV --join COLUMN [options]\n\n"
+    "                   --table TABLE --join COLUMN [options]\n\n"
     "Runs one private set intersection with one peer over mutually authenticated TLS 1.3.\n"
     "Both parties must state the same --mode, --reveal and --normalize, or the run stops\n"
     "before any set element is sent.\n\n"
@@ -34,7 +35,12 @@ static const char help[] =
     "  --wait SECONDS         how long to wait for the peer to connect or to start\n"
     "                         listening (default 600; 0 = forever)\n\n"
     "input:\n"
-    "  --table FILE           CSV with a header row (RFC 4180)\n"
+    "  --table TABLE          a CSV file with a header row (RFC 4180), sqlite:PATH?table=NAME\n"
+    "                         or postgresql://[user@]host[:port]/db?...&table=NAME (every\n"
+    "                         libpq parameter works; passwords come from ~/.pgpass or\n"
+    "                         PGPASSWORD and never appear in output)\n"
+    "  --query \"SELECT ...\"   with a database --table and no table=: read this query's\n"
+    "                         result instead, in a read-only transaction\n"
     "  --join COLUMN          the column holding the identifier\n"
     "  --normalize KIND       email (trim, lower-case), phone (E.164: +digits) or none\n"
     "                         (exact bytes; default). Identifiers are SHA-256 of the result.\n"
@@ -46,7 +52,10 @@ static const char help[] =
     "                         you share\n"
     "  --reveal WHO           both (default), listener or connector: who receives output;\n"
     "                         the other party learns only the peer's set size\n"
-    "  --out FILE             where your output goes (written atomically, only on success)\n"
+    "  --out FILE             where your output goes (written atomically, only on success):\n"
+    "                         a CSV path, or sqlite:PATH?table=NAME or postgresql://...\n"
+    "                         ?table=NAME, a new table created and filled in one transaction\n"
+    "  --replace              with a database --out: replace an existing table\n"
     "  --max-peer-set N       refuse a peer announcing more identifiers (default 67108864)\n\n"
     "aggregate (--mode aggregate; protocols/aggregate/SPEC.md):\n"
     "  --group-by COLS        the runner: dimension columns, comma-separated (none: one\n"
@@ -84,7 +93,8 @@ typedef struct {
     ovl_reveal reveal;
     uint64_t timeout_s, wait_s, threads, max_peer;
     const char *policy, *audit, *peer_join, *table_name, *tpl;
-    bool negotiate;
+    bool negotiate, replace;
+    const char *query;
     ovl_param_value params[OVL_REQUEST_MAX_LIST];
     size_t nparams;
 } run_opts;
@@ -137,7 +147,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     enum { O_LISTEN = 256, O_CONNECT, O_IDENTITY, O_PEER, O_TABLE, O_JOIN, O_NORMALIZE,
            O_PREHASHED, O_MODE, O_REVEAL, O_OUT, O_SUMMARY, O_TIMEOUT, O_WAIT, O_THREADS,
            O_MAXPEER, O_QUIET, O_DUMP, O_HELP, O_GROUPBY, O_VALUES, O_MINROWS, O_PBITS,
-           O_POLICY, O_AUDIT, O_PEERJOIN, O_TABLENAME, O_TEMPLATE, O_PARAM, O_NEGOTIATE };
+           O_POLICY, O_AUDIT, O_PEERJOIN, O_TABLENAME, O_TEMPLATE, O_PARAM, O_NEGOTIATE, O_QUERY,
+           O_REPLACE };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"policy", required_argument, NULL, O_POLICY},
@@ -151,6 +162,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         {"identity", required_argument, NULL, O_IDENTITY},
         {"peer", required_argument, NULL, O_PEER},
         {"table", required_argument, NULL, O_TABLE},
+        {"query", required_argument, NULL, O_QUERY},
+        {"replace", no_argument, NULL, O_REPLACE},
         {"join", required_argument, NULL, O_JOIN},
         {"normalize", required_argument, NULL, O_NORMALIZE},
         {"prehashed", no_argument, NULL, O_PREHASHED},
@@ -208,6 +221,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         case O_IDENTITY: o->identity = optarg; break;
         case O_PEER: o->peer = optarg; break;
         case O_TABLE: o->table = optarg; break;
+        case O_QUERY: o->query = optarg; break;
+        case O_REPLACE: o->replace = true; break;
         case O_JOIN: o->join = optarg; break;
         case O_NORMALIZE: OVL_TRY(ovl_norm_parse(&o->norm, optarg)); break;
         case O_PREHASHED: o->prehashed = true; break;
@@ -255,7 +270,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
                "run: give exactly one of --listen HOST:PORT or --connect HOST:PORT");
     OVL_ENSURE(o->identity, OVL_ERR_USAGE, "run: --identity KEY is required");
     OVL_ENSURE(o->peer, OVL_ERR_USAGE, "run: --peer PUB is required (the peer's key to pin)");
-    OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table CSV is required");
+    OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table TABLE is required");
+    OVL_TRY(ovl_dbspec_check_options(o->table, o->query, o->out, o->replace));
     OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
     if (o->tpl)
         o->mode = OVL_MODE_AGGREGATE;
@@ -345,10 +361,14 @@ done:
     return rc;
 }
 
+/* A bare number in a CSV file (as always); a database table needs a column
+ * name, so it gets a header row "intersection_size". */
 static ovl_err write_count(run_state *s, uint64_t count)
 {
-    char line[32];
-    int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)count);
+    char line[64];
+    int n = snprintf(line, sizeof line, "%s%llu\n",
+                     ovl_outfile_is_db(s->out) ? "intersection_size\n" : "",
+                     (unsigned long long)count);
     return ovl_outfile_write(s->out, line, (size_t)n);
 }
 
@@ -357,16 +377,19 @@ static ovl_err deliver(run_state *s, const run_opts *o)
     ovl_err rc = OVL_OK;
     const bool *matched = NULL;
     if (!ovl_psi_receives_output(s->psi)) {
-        if (o->out && !o->quiet)
+        if (o->out && !o->quiet) {
+            char *shown = ovl_spec_redact(o->out);
             fprintf(stderr, "overlap: this party receives no output under --reveal %s; "
                             "%s was not written\n",
-                    ovl_reveal_name(o->reveal), o->out);
+                    ovl_reveal_name(o->reveal), shown ? shown : "--out");
+            free(shown);
+        }
         return OVL_OK;
     }
     OVL_TRY(ovl_psi_result(s->psi, &matched, &s->intersection));
     s->have_intersection = true;
     install_signal_cleanup();
-    OVL_TRY(ovl_outfile_open(&s->out, o->out));
+    OVL_TRY(ovl_output_open(&s->out, o->out, o->replace));
     cleanup_path = ovl_outfile_temp_path(s->out);
     if (o->mode == OVL_MODE_INTERSECTION)
         OVL_TRY(write_rows(s, o, matched));
@@ -480,7 +503,7 @@ static ovl_err execute(run_state *s, const run_opts *o)
      * contacted; the real temporary file exists only while results are written,
      * so even a killed run leaves nothing behind. */
     if (o->out && ovl_reveal_includes(o->reveal, o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR)) {
-        OVL_TRY(ovl_outfile_open(&s->out, o->out));
+        OVL_TRY(ovl_output_open(&s->out, o->out, o->replace));
         ovl_outfile_abort(s->out);
         s->out = NULL;
     }
@@ -552,6 +575,7 @@ int ovl_cmd_run(int argc, char **argv)
             .negotiate = o.negotiate || o.policy || o.audit || o.tpl,
             .policy = o.policy, .audit = o.audit, .tpl = o.tpl, .table_name = o.table_name,
             .peer_join = o.peer_join, .params = o.params, .nparams = o.nparams,
+            .query = o.query, .replace = o.replace,
         };
         return ovl_run_aggregate(&a);
     }

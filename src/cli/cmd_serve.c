@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/session.h"
 #include "core/guard.h"
+#include "io/dbspec.h"
 #include "net/drive.h"
 #include "crypto/group.h"
 #include "crypto/paillier.h"
@@ -22,7 +23,7 @@
 #include "psi/psi.h"
 
 static const char help[] =
-    "usage: overlap serve --listen HOST:PORT --identity KEY --table CSV --policy FILE [options]\n\n"
+    "usage: overlap serve --listen HOST:PORT --identity KEY --table TABLE --policy FILE [options]\n\n"
     "Answers the analyses FILE allows, from the peers it lists, one session per connection.\n"
     "Every request is checked against the policy before any data-derived byte is sent, and\n"
     "every session, refused or not, is appended to the audit log. The owner never receives\n"
@@ -31,7 +32,11 @@ static const char help[] =
     "SIGTERM or SIGINT stops accepting and waits for running sessions.\n\n"
     "  --listen HOST:PORT     where partners connect\n"
     "  --identity FILE        this owner's secret key\n"
-    "  --table FILE           the owner's table (CSV with a header row)\n"
+    "  --table TABLE          the owner's table: a CSV file with a header row,\n"
+    "                         sqlite:PATH?table=NAME or postgresql://...?table=NAME (read\n"
+    "                         afresh for each session)\n"
+    "  --query \"SELECT ...\"   with a database --table and no table=: serve this query's\n"
+    "                         result (refused when the policy sets table.allow_query false)\n"
     "  --policy FILE          the owner's policy (overlap policy init / check)\n"
     "  --audit FILE           audit log (default: the policy's path with .audit)\n"
     "  --max-sessions N       sessions at once (default 4); more connections are refused\n"
@@ -43,7 +48,7 @@ static const char help[] =
     "      --policy retail.policy.json --audit retail.audit\n";
 
 typedef struct {
-    const char *listen, *identity, *table, *policy_path;
+    const char *listen, *identity, *table, *query, *policy_path;
     char audit[4096];
     uint64_t max_sessions, timeout_s, threads, max_peer;
 } serve_opts;
@@ -165,12 +170,13 @@ out:
 static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
 {
     ovl_err rc = OVL_OK;
-    enum { O_LISTEN = 256, O_IDENTITY, O_TABLE, O_POLICY, O_AUDIT, O_MAXS, O_TIMEOUT, O_THREADS,
+    enum { O_LISTEN = 256, O_IDENTITY, O_TABLE, O_QUERY, O_POLICY, O_AUDIT, O_MAXS, O_TIMEOUT, O_THREADS,
            O_MAXPEER, O_HELP };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"identity", required_argument, NULL, O_IDENTITY},
         {"table", required_argument, NULL, O_TABLE},
+        {"query", required_argument, NULL, O_QUERY},
         {"policy", required_argument, NULL, O_POLICY},
         {"audit", required_argument, NULL, O_AUDIT},
         {"max-sessions", required_argument, NULL, O_MAXS},
@@ -195,6 +201,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
         case O_LISTEN: o->listen = optarg; break;
         case O_IDENTITY: o->identity = optarg; break;
         case O_TABLE: o->table = optarg; break;
+        case O_QUERY: o->query = optarg; break;
         case O_POLICY: o->policy_path = optarg; break;
         case O_AUDIT: audit = optarg; break;
         case O_MAXS: OVL_TRY(ovl_cli_uint("--max-sessions", optarg, 1, 1024, &o->max_sessions)); break;
@@ -217,6 +224,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
     OVL_ENSURE(o->listen && o->identity && o->table && o->policy_path, OVL_ERR_USAGE,
                "serve: --listen, --identity, --table and --policy are required "
                "(see overlap serve --help)");
+    OVL_TRY(ovl_dbspec_check_options(o->table, o->query, NULL, false));
     if (audit) {
         snprintf(o->audit, sizeof o->audit, "%s", audit);
     } else {

@@ -13,6 +13,7 @@
 #include "cli/session.h"
 #include "core/guard.h"
 #include "io/columns.h"
+#include "io/dbspec.h"
 #include "net/drive.h"
 #include "net/identity.h"
 #include "core/mem.h"
@@ -232,7 +233,7 @@ static ovl_err write_result(agg_run *s, const ovl_agg_cli *o)
 {
     ovl_err rc = OVL_OK;
     ovl_outfile *out = NULL;
-    OVL_TRY(ovl_outfile_open(&out, o->out));
+    OVL_TRY(ovl_output_open(&out, o->out, o->replace));
     OVL_TRY(put_header(s, out));
     for (size_t g = 0; g < s->groups.ngroups; g++) {
         uint64_t matched;
@@ -255,10 +256,7 @@ done:
 
 static const char *base_name(const char *path, char *buf, size_t cap)
 {
-    const char *slash = strrchr(path, '/');
-    const char *b = slash ? slash + 1 : path;
-    const char *dot = strrchr(b, '.');
-    snprintf(buf, cap, "%.*s", dot && dot != b ? (int)(dot - b) : (int)strlen(b), b);
+    ovl_spec_table_name(buf, cap, path);
     return buf;
 }
 
@@ -519,8 +517,10 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
         s->a.groups_suppressed = s->groups.ngroups - released;
         OVL_TRY(write_result(s, o));
     } else if (o->out && !o->quiet) {
+        char *shown = ovl_spec_redact(o->out);
         fprintf(stderr, "overlap: the contributor receives no output; %s was not written\n",
-                o->out);
+                shown ? shown : "--out");
+        free(shown);
     }
     s->finished = true;
 done:

@@ -232,8 +232,8 @@ ovl_err ovl_dbspec_parse(ovl_dbspec *s, const char *spec, bool with_query)
     s->kind = ovl_dbspec_kind(spec);
     s->shown = ovl_spec_redact(spec);
     OVL_ENSURE(s->shown != NULL, OVL_ERR_NOMEM, "out of memory");
-    OVL_ENSURE(strlen(spec) <= OVL_DBSPEC_MAX, OVL_ERR_USAGE, "%.64s...: longer than %u bytes",
-               s->shown, OVL_DBSPEC_MAX);
+    OVL_ENSURE(strlen(spec) < OVL_SOURCE_SPEC_MAX, OVL_ERR_USAGE, "%.64s...: longer than %u bytes",
+               s->shown, OVL_SOURCE_SPEC_MAX - 1);
     switch (s->kind) {
     case OVL_DB_SQLITE:
         OVL_TRY(parse_sqlite(s, spec, with_query));
@@ -286,4 +286,30 @@ void ovl_spec_table_name(char *out, size_t cap, const char *spec)
     const char *b = slash ? slash + 1 : spec;
     const char *dot = strrchr(b, '.');
     snprintf(out, cap, "%.*s", dot && dot != b ? (int)(dot - b) : (int)strlen(b), b);
+}
+
+ovl_err ovl_dbspec_check_options(const char *table, const char *query, const char *out,
+                                 bool replace)
+{
+    ovl_err rc = OVL_OK;
+    ovl_dbspec s = {0};
+    if (ovl_dbspec_kind(table) != OVL_DB_NONE) {
+        OVL_TRY(ovl_dbspec_parse(&s, table, query != NULL));
+        ovl_dbspec_free(&s);
+    } else {
+        OVL_ENSURE(query == NULL, OVL_ERR_USAGE, "--query needs a database --table "
+                   "(sqlite:PATH or postgresql://...), not a CSV file");
+    }
+    OVL_ENSURE(query == NULL || (*query != '\0' && strlen(query) < OVL_SOURCE_QUERY_MAX),
+               OVL_ERR_USAGE, "--query must hold 1 to %u bytes", OVL_SOURCE_QUERY_MAX - 1);
+    if (out != NULL && ovl_dbspec_kind(out) != OVL_DB_NONE) {
+        OVL_TRY(ovl_dbspec_parse(&s, out, false));
+        ovl_dbspec_free(&s);
+    } else {
+        OVL_ENSURE(!replace, OVL_ERR_USAGE, "--replace applies to a database --out "
+                   "(sqlite:PATH?table=NAME or postgresql://...?table=NAME); a CSV --out is "
+                   "always replaced atomically");
+    }
+done:
+    return rc;
 }

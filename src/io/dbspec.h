@@ -17,10 +17,9 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "io/source.h" /* OVL_SOURCE_SPEC_MAX, OVL_SOURCE_QUERY_MAX */
 
-#define OVL_DBSPEC_MAX 4096u      /* bytes of a whole spec */
-#define OVL_DB_IDENT_MAX 255u     /* bytes of a table name (schema.table included) */
-#define OVL_DB_QUERY_MAX 65536u   /* bytes of a --query */
+#define OVL_DB_IDENT_MAX 255u /* bytes of a table name (schema.table included) */
 
 typedef enum {
     OVL_DB_NONE = 0, /* not a database spec: a CSV path */
@@ -44,6 +43,12 @@ ovl_db_kind ovl_dbspec_kind(const char *spec);
  * its redacted form. */
 ovl_err ovl_dbspec_parse(ovl_dbspec *s, const char *spec, bool with_query) OVL_MUST_USE;
 void ovl_dbspec_free(ovl_dbspec *s);
+
+/* The command line's choices, checked before anything is opened: --query
+ * needs a database --table without table=, --replace a database --out.
+ * `out` may be NULL. OVL_ERR_USAGE naming the redacted spec. */
+ovl_err ovl_dbspec_check_options(const char *table, const char *query, const char *out,
+                                 bool replace) OVL_MUST_USE;
 
 /* A copy of `spec` safe to show anywhere: the password of a URI's user
  * information and every password= parameter are removed. Any text is

@@ -85,9 +85,9 @@ static ovl_err get_source(char **out, const pctx *c, const char *path, json_t *v
     ovl_err rc = OVL_OK;
     char *shown = NULL;
     if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
-        json_string_length(v) == 0 || json_string_length(v) > OVL_DBSPEC_MAX ||
+        json_string_length(v) == 0 || json_string_length(v) >= OVL_SOURCE_SPEC_MAX ||
         !printable(json_string_value(v), json_string_length(v)))
-        return bad(c, path, "must be a CSV path or a database spec of at most 4096 printable "
+        return bad(c, path, "must be a CSV path or a database spec of at most 4095 printable "
                             "characters");
     shown = ovl_spec_redact(json_string_value(v));
     OVL_ENSURE(shown != NULL, OVL_ERR_NOMEM, "out of memory");
