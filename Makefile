@@ -20,7 +20,7 @@ CFLAGS_SAN  := $(BASE) $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=address,un
 LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lsqlite3 -lpq -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/crypto/*.c src/net/*.c src/io/*.c src/policy/*.c \
-                              src/engine/*.c protocols/*/*.c))
+                              protocols/*/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
@@ -41,7 +41,9 @@ DEB_PKGS := build-essential libsodium-dev libssl-dev libgmp-dev libjansson-dev \
 .PHONY: all deps test unit e2e vectors check-vectors demo bench bench-compare bench-large \
         fuzz valgrind ct netsim clean san tools
 
-all: deps overlap
+# Building never installs anything: `make deps` does, explicitly, and the
+# targets that run tests or the demo call it first.
+all: overlap
 
 # Installs the Debian packages the build and tests need (idempotent). Without
 # root it only says what is missing.
@@ -88,8 +90,8 @@ $(BUILD)/rel/tools/%: tests/tools/%.c $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_REL) -Itests/unit -o $@ $< $(REL_LIB) $(LDLIBS)
 
-san: deps $(BUILD)/san/overlap $(UNIT_BIN)
-tools: deps $(TOOL_BIN)
+san: $(BUILD)/san/overlap $(UNIT_BIN)
+tools: $(TOOL_BIN)
 
 # Everything: unit tests and end-to-end tests under ASan+UBSan, our vectors
 # regenerated and compared, and short fuzz runs.
@@ -125,7 +127,7 @@ ct: deps $(REL_LIB)
 vectors: tools
 	$(BUILD)/rel/tools/gen_vectors vectors
 
-demo: all
+demo: deps all
 	@sh tests/demo.sh
 
 # ---- benchmarks (BENCHMARKS.md; never part of `make test`)

@@ -14,6 +14,7 @@
 #include "net/identity.h"
 #include "core/pool.h"
 #include "io/dbspec.h"
+#include "io/load.h"
 #include "io/table.h"
 #include "net/transport.h"
 #include "aggregate/aggregate.h"
@@ -327,38 +328,7 @@ static void show_progress(void *arg)
 
 static ovl_err write_rows(run_state *s, const run_opts *o, const bool *matched)
 {
-    ovl_err rc = OVL_OK;
-    ovl_csv *csv = NULL;
-    ovl_outfile *out = s->out;
-    const char *p;
-    size_t len, row = 0;
-    bool eof = false;
-    OVL_TRY(ovl_csv_open(&csv, o->table));
-    ovl_csv_raw_header(csv, &p, &len);
-    OVL_TRY(ovl_outfile_write(out, p, len));
-    OVL_TRY(ovl_outfile_write(out, "\n", 1));
-    for (;;) {
-        OVL_TRY(ovl_csv_next(csv, &eof));
-        if (eof)
-            break;
-        /* The table may not change under us: the second pass must agree. */
-        OVL_ENSURE(row < s->table.nrows, OVL_ERR_INPUT, "%s changed while the run was in progress",
-                   o->table);
-        if (s->table.row_valid[row]) {
-            size_t k = ovl_idtable_find(&s->table, s->table.row_ids[row]);
-            if (k != SIZE_MAX && matched[k]) {
-                ovl_csv_raw(csv, &p, &len);
-                OVL_TRY(ovl_outfile_write(out, p, len));
-                OVL_TRY(ovl_outfile_write(out, "\n", 1));
-            }
-        }
-        row++;
-    }
-    OVL_ENSURE(row == s->table.nrows, OVL_ERR_INPUT, "%s changed while the run was in progress",
-               o->table);
-done:
-    ovl_csv_close(csv);
-    return rc;
+    return ovl_table_write_matched(s->out, o->table, o->query, &s->table, matched);
 }
 
 /* A bare number in a CSV file (as always); a database table needs a column
@@ -498,7 +468,15 @@ static ovl_err execute(run_state *s, const run_opts *o)
     OVL_TRY(ovl_pubkey_load(&s->peer, o->peer));
     if (o->policy)
         OVL_TRY(ovl_policy_load(&s->policy, o->policy));
-    OVL_TRY(ovl_idtable_load(&s->table, o->table, o->join, o->norm, o->prehashed));
+    if (s->policy)
+        OVL_TRY(ovl_policy_check_query(s->policy, o->query));
+    {
+        ovl_table_input in;
+        ovl_load_spec want = {.query = o->query, .join = o->join, .norm = o->norm,
+                              .prehashed = o->prehashed};
+        OVL_TRY(ovl_table_load(&in, o->table, &want));
+        s->table = in.ids;
+    }
     /* Probe --out now, so an unwritable path fails before the peer is
      * contacted; the real temporary file exists only while results are written,
      * so even a killed run leaves nothing behind. */

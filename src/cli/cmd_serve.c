@@ -91,8 +91,12 @@ static ovl_err policy_install(server_state *s)
 {
     ovl_policy *pol = NULL;
     ovl_err rc = ovl_policy_load(&pol, s->o.policy_path);
-    if (rc != OVL_OK)
+    if (rc == OVL_OK)
+        rc = ovl_policy_check_query(pol, s->o.query); /* a reload keeps the old one */
+    if (rc != OVL_OK) {
+        ovl_policy_free(pol);
         return rc;
+    }
     policy_ref *r = calloc(1, sizeof *r);
     if (r == NULL) {
         ovl_policy_free(pol);
@@ -146,6 +150,7 @@ static void session(void *arg, int fd, const char *label)
         .policy = pr->pol,
         .audit_path = s->o.audit,
         .table = s->o.table,
+        .query = s->o.query,
         .timeout_s = s->o.timeout_s,
         .threads = s->o.threads,
         .max_peer = s->o.max_peer,

@@ -53,10 +53,31 @@ typedef struct {
     char tname[256]; /* this party's table name, when derived from the CSV's name */
 } agg_run;
 
-/* Per identifier: rows, then the sum of each value column (checked adds). */
-static ovl_err contributor_vectors(agg_run *s, const ovl_agg_cli *o)
+/* One pass over the table: identifiers (after the template's filters), then
+ * the runner's groups or, per identifier, the contributor's row count and
+ * the sum of each value column (checked adds). */
+static ovl_err load_table(agg_run *s, const ovl_agg_cli *o)
 {
-    return ovl_value_vectors(&s->vectors, o->table, s->vcols, s->nvcols, &s->table);
+    ovl_err rc = OVL_OK;
+    ovl_table_input in;
+    ovl_load_spec want = {.query = o->query, .join = s->join, .norm = o->norm,
+                          .prehashed = o->prehashed, .filter = ovl_tpl_rowfilter_ops(&s->filter)};
+    if (s->runner) {
+        want.group_by = s->group_cols;
+        want.ngroup_by = s->ngroup_cols;
+        want.groups = true;
+    } else {
+        want.values = s->vcols;
+        want.nvalues = s->nvcols;
+    }
+    OVL_TRY(ovl_table_load(&in, o->table, &want));
+    s->table = in.ids;
+    s->groups = in.groups;
+    if (!s->runner)
+        rc = ovl_value_vectors(&s->vectors, &in.values, s->vcols, &s->table);
+    ovl_value_table_free(&in.values);
+done:
+    return rc;
 }
 
 static int memb_cmp(const void *a, const void *b)
@@ -73,10 +94,13 @@ static ovl_err runner_memberships(agg_run *s, const ovl_agg_cli *o)
     ovl_err rc = OVL_OK;
     uint32_t(*pairs)[2] = NULL;
     size_t n = 0, k = 0;
-    OVL_TRY(ovl_group_table_load(&s->groups, o->table, s->group_cols, s->ngroup_cols, &s->table));
-    OVL_ENSURE(s->groups.ngroups <= OVL_AGG_MAX_GROUPS, OVL_ERR_INPUT,
-               "%s: %zu groups exceed the cap of %u", o->table, s->groups.ngroups,
-               OVL_AGG_MAX_GROUPS);
+    if (s->groups.ngroups > OVL_AGG_MAX_GROUPS) {
+        char *shown = ovl_spec_redact(o->table);
+        rc = ovl_err_set(OVL_ERR_INPUT, "%s: %zu groups exceed the cap of %u",
+                         shown ? shown : "--table", s->groups.ngroups, OVL_AGG_MAX_GROUPS);
+        free(shown);
+        goto done;
+    }
     OVL_TRY(ovl_calloc((void **)&pairs, s->table.nrows ? s->table.nrows : 1, sizeof *pairs));
     for (size_t r = 0; r < s->table.nrows; r++) {
         if (!s->table.row_valid[r])
@@ -285,7 +309,7 @@ static ovl_err template_plan(agg_run *s, const ovl_agg_cli *o)
     s->join = s->tpl->join_column[s->party];
     OVL_ENSURE(!s->runner || o->out, OVL_ERR_USAGE,
                "run: --out FILE is required: this party groups the template's result");
-    OVL_TRY(ovl_tpl_rowfilter_init(&s->filter, s->tpl, s->party, o->params, o->nparams, o->table));
+    OVL_TRY(ovl_tpl_rowfilter_init(&s->filter, s->tpl, s->party, o->params, o->nparams));
     if (s->runner) {
         OVL_TRY(ovl_calloc((void **)&s->group_cols, s->tpl->ndims + 1, sizeof *s->group_cols));
         for (size_t i = 0; i < s->tpl->ndims; i++) {
@@ -305,7 +329,7 @@ static ovl_err template_plan(agg_run *s, const ovl_agg_cli *o)
                 continue;
             s->vcols[s->nvcols].name = strdup(ag->column);
             OVL_ENSURE(s->vcols[s->nvcols].name, OVL_ERR_NOMEM, "out of memory");
-            OVL_TRY(ovl_column_decimals(&s->vcols[s->nvcols].decimals, o->table, ag->column));
+            s->vcols[s->nvcols].decimals = OVL_DECIMALS_AUTO; /* as many as the cells show */
             s->nvcols++;
         }
     }
@@ -322,19 +346,17 @@ static ovl_err load_inputs(agg_run *s, const ovl_agg_cli *o)
     OVL_TRY(ovl_pubkey_load(&s->peer, o->peer));
     if (o->policy)
         OVL_TRY(ovl_policy_load(&s->policy, o->policy));
+    if (s->policy)
+        OVL_TRY(ovl_policy_check_query(s->policy, o->query));
     OVL_TRY(template_plan(s, o));
-    OVL_TRY(ovl_idtable_load_filtered(&s->table, o->table, s->join, o->norm, o->prehashed,
-                                      s->filter.n ? ovl_tpl_rowfilter_apply : NULL, &s->filter));
-    if (!s->runner) {
-        if (s->tpl == NULL)
-            OVL_TRY(ovl_value_cols_parse(&s->vcols, &s->nvcols, o->values));
-        OVL_TRY(contributor_vectors(s, o));
-    } else {
-        if (s->tpl == NULL)
-            OVL_TRY(ovl_col_names_parse(&s->group_cols, &s->ngroup_cols,
-                                        o->group_by ? o->group_by : ""));
+    if (s->tpl == NULL && !s->runner)
+        OVL_TRY(ovl_value_cols_parse(&s->vcols, &s->nvcols, o->values));
+    if (s->tpl == NULL && s->runner)
+        OVL_TRY(ovl_col_names_parse(&s->group_cols, &s->ngroup_cols,
+                                    o->group_by ? o->group_by : ""));
+    OVL_TRY(load_table(s, o));
+    if (s->runner)
         OVL_TRY(runner_memberships(s, o));
-    }
 done:
     return rc;
 }

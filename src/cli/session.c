@@ -12,79 +12,6 @@
 #include "core/pool.h"
 #include "psi/psi.h"
 
-ovl_err ovl_tpl_rowfilter_init(ovl_tpl_rowfilter *f, const ovl_template *tpl, int party,
-                               const ovl_param_value *params, size_t nparams,
-                               const char *table_path)
-{
-    ovl_err rc = OVL_OK;
-    ovl_csv *csv = NULL;
-    memset(f, 0, sizeof *f);
-    f->tpl = tpl;
-    f->party = party;
-    f->params = params;
-    f->nparams = nparams;
-    if (tpl == NULL)
-        return OVL_OK;
-    OVL_TRY(ovl_csv_open(&csv, table_path));
-    for (size_t i = 0; i < tpl->nfilters; i++) {
-        if (tpl->filters[i].party != party)
-            continue;
-        OVL_ENSURE(f->n < sizeof f->cols / sizeof f->cols[0], OVL_ERR_LIMIT,
-                   "too many filters on one table");
-        OVL_TRY(ovl_csv_col(csv, tpl->filters[i].column, &f->cols[f->n]));
-        f->filters[f->n++] = &tpl->filters[i];
-    }
-done:
-    ovl_csv_close(csv);
-    return rc;
-}
-
-ovl_err ovl_tpl_rowfilter_apply(void *arg, const ovl_csv *csv, bool *keep)
-{
-    const ovl_tpl_rowfilter *f = arg;
-    *keep = true;
-    for (size_t i = 0; i < f->n && *keep; i++) {
-        const char *cell;
-        size_t len;
-        ovl_csv_field(csv, f->cols[i], &cell, &len);
-        ovl_err rc = ovl_tpl_filter_match(f->filters[i], f->params, f->nparams, cell, len, keep);
-        if (rc != OVL_OK)
-            return rc;
-    }
-    return OVL_OK;
-}
-
-ovl_err ovl_column_decimals(unsigned *out, const char *table_path, const char *column)
-{
-    ovl_err rc = OVL_OK;
-    ovl_csv *csv = NULL;
-    size_t col;
-    bool eof = false;
-    unsigned most = 0;
-    OVL_TRY(ovl_csv_open(&csv, table_path));
-    OVL_TRY(ovl_csv_col(csv, column, &col));
-    for (;;) {
-        const char *p;
-        size_t len;
-        OVL_TRY(ovl_csv_next(csv, &eof));
-        if (eof)
-            break;
-        ovl_csv_field(csv, col, &p, &len);
-        const char *dot = memchr(p, '.', len);
-        if (dot != NULL) {
-            size_t d = len - (size_t)(dot - p) - 1;
-            while (d > 0 && (dot[d] == ' ' || dot[d] == '\t'))
-                d--;
-            if (d > most)
-                most = d > OVL_DECIMALS_MAX ? OVL_DECIMALS_MAX : (unsigned)d;
-        }
-    }
-    *out = most;
-done:
-    ovl_csv_close(csv);
-    return rc;
-}
-
 typedef struct {
     const ovl_session_opts *o;
     ovl_analysis a;
@@ -101,15 +28,27 @@ static const ovl_policy_join *join_rule(const serve_state *s, const char *column
     return ovl_policy_join_find(s->o->policy, column);
 }
 
-static ovl_err load_ids(serve_state *s, const char *join)
+/* One pass over the owner's table: identifiers (after the template's
+ * filters) and, with `values`, per identifier the row count and value sums. */
+static ovl_err load_table(serve_state *s, const char *join, bool values)
 {
+    ovl_err rc = OVL_OK;
     const ovl_policy_join *j = join_rule(s, join);
-    ovl_err rc = ovl_idtable_load_filtered(&s->ids, s->o->table, join, s->a.nego.norm,
-                                           j ? j->prehashed : false,
-                                           s->filter.n ? ovl_tpl_rowfilter_apply : NULL,
-                                           &s->filter);
-    if (rc == OVL_OK)
-        s->a.local_set = s->ids.nids;
+    ovl_table_input in;
+    ovl_load_spec want = {.query = s->o->query, .join = join, .norm = s->a.nego.norm,
+                          .prehashed = j ? j->prehashed : false,
+                          .filter = ovl_tpl_rowfilter_ops(&s->filter)};
+    if (values) {
+        want.values = s->cols;
+        want.nvalues = s->ncols;
+    }
+    OVL_TRY(ovl_table_load(&in, s->o->table, &want));
+    s->ids = in.ids;
+    s->a.local_set = s->ids.nids;
+    if (values)
+        rc = ovl_value_vectors(&s->vectors, &in.values, s->cols, &s->ids);
+    ovl_value_table_free(&in.values);
+done:
     return rc;
 }
 
@@ -127,7 +66,7 @@ static ovl_err serve_psi(serve_state *s, ovl_conn *c, ovl_session_result *res)
     if (s->a.nego.reveal != OVL_REVEAL_CONNECTOR)
         OVL_FAIL(ovl_analysis_refuse(c, ovl_err_set(OVL_ERR_POLICY, "a served table never "
                                                      "receives output: ask with --reveal connector")));
-    rc = load_ids(s, s->a.nego.join[0]);
+    rc = load_table(s, s->a.nego.join[0], false);
     if (rc != OVL_OK)
         OVL_FAIL(ovl_analysis_refuse(c, ovl_err_set(rc, "the owner's table cannot be read")));
     OVL_TRY(ovl_analysis_listener_reply(&s->a, c));
@@ -180,7 +119,7 @@ static ovl_err value_columns(serve_state *s)
         s->cols[s->ncols].name = strdup(col);
         OVL_ENSURE(s->cols[s->ncols].name != NULL, OVL_ERR_NOMEM, "out of memory");
         if (t)
-            OVL_TRY(ovl_column_decimals(&s->cols[s->ncols].decimals, s->o->table, col));
+            s->cols[s->ncols].decimals = OVL_DECIMALS_AUTO; /* as many as the cells show */
         else
             s->cols[s->ncols].decimals = s->a.nego.decimals[i];
         s->ncols++;
@@ -204,12 +143,10 @@ static ovl_err serve_aggregate(serve_state *s, ovl_conn *c, ovl_session_result *
                                                      "receives output: it contributes values")));
     if (s->a.tpl)
         OVL_TRY(ovl_tpl_rowfilter_init(&s->filter, s->a.tpl, s->a.party, s->a.nego.params,
-                                       s->a.nego.nparams, s->o->table));
+                                       s->a.nego.nparams));
     rc = value_columns(s);
     if (rc == OVL_OK)
-        rc = load_ids(s, join);
-    if (rc == OVL_OK)
-        rc = ovl_value_vectors(&s->vectors, s->o->table, s->cols, s->ncols, &s->ids);
+        rc = load_table(s, join, true);
     if (rc != OVL_OK)
         OVL_FAIL(ovl_analysis_refuse(c, rc == OVL_ERR_POLICY ? rc : OVL_ERR_INPUT));
     OVL_TRY(ovl_analysis_listener_reply(&s->a, c));

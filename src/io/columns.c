@@ -236,209 +236,23 @@ void ovl_decimal_format_ratio(char *out, int64_t num, uint64_t den, unsigned dec
     format_mag(out, num < 0 && q > 0, q, decimals + extra);
 }
 
-/* ---- per-row columns ---- */
+/* ---- per-row columns (filled by the one pass, load.c) ---- */
 
-static ovl_err open_cols(ovl_csv **csv, const char *path, const char *const *names, size_t n,
-                         size_t *idx)
+unsigned ovl_decimals_shown(const char *p, size_t len)
 {
-    ovl_err rc = OVL_OK;
-    OVL_TRY(ovl_csv_open(csv, path));
-    for (size_t i = 0; i < n; i++)
-        OVL_TRY(ovl_csv_col(*csv, names[i], &idx[i]));
-done:
-    return rc;
-}
-
-static ovl_err changed(const char *path)
-{
-    return ovl_err_set(OVL_ERR_INPUT, "%s changed while it was being read", path);
-}
-
-ovl_err ovl_value_table_load(ovl_value_table *t, const char *path, const ovl_value_col *cols,
-                             size_t ncols, const ovl_idtable *ids)
-{
-    ovl_err rc = OVL_OK;
-    ovl_csv *csv = NULL;
-    size_t idx[OVL_VALUE_COLS_MAX];
-    const char *names[OVL_VALUE_COLS_MAX];
-    size_t row = 0, cells;
-    bool eof = false;
-    memset(t, 0, sizeof *t);
-    OVL_ENSURE(ncols >= 1 && ncols <= OVL_VALUE_COLS_MAX, OVL_ERR_USAGE,
-               "1..%u value columns expected", OVL_VALUE_COLS_MAX);
-    for (size_t c = 0; c < ncols; c++)
-        names[c] = cols[c].name;
-    OVL_TRY(open_cols(&csv, path, names, ncols, idx));
-    OVL_ENSURE(ovl_mul_ok(ids->nrows ? ids->nrows : 1, ncols, &cells), OVL_ERR_LIMIT,
-               "%s: too many rows", path);
-    OVL_TRY(ovl_calloc((void **)&t->cells, cells, sizeof *t->cells));
-    t->nrows = ids->nrows;
-    t->ncols = ncols;
-    for (;;) {
-        OVL_TRY(ovl_csv_next(csv, &eof));
-        if (eof)
-            break;
-        if (row >= ids->nrows)
-            OVL_FAIL(changed(path));
-        for (size_t c = 0; c < ncols && ids->row_valid[row]; c++) {
-            const char *p;
-            size_t len;
-            ovl_csv_field(csv, idx[c], &p, &len);
-            if (ovl_decimal_parse(&t->cells[row * ncols + c], p, len, cols[c].decimals) != OVL_OK)
-                OVL_FAIL(ovl_err_wrap(OVL_ERR_INPUT, "%s:%zu: column '%s': ", path,
-                                      ovl_csv_line(csv), cols[c].name));
-        }
-        row++;
-    }
-    if (row != ids->nrows)
-        OVL_FAIL(changed(path));
-done:
-    ovl_csv_close(csv);
-    if (rc != OVL_OK)
-        ovl_value_table_free(t);
-    return rc;
+    const char *dot = memchr(p, '.', len);
+    if (dot == NULL)
+        return 0;
+    size_t d = len - (size_t)(dot - p) - 1;
+    while (d > 0 && (dot[d] == ' ' || dot[d] == '\t'))
+        d--;
+    return d > OVL_DECIMALS_MAX ? OVL_DECIMALS_MAX : (unsigned)d;
 }
 
 void ovl_value_table_free(ovl_value_table *t)
 {
     free(t->cells);
     memset(t, 0, sizeof *t);
-}
-
-/* A row's dimension values, encoded as u32 length + bytes per column so that
- * comparing two keys field by field needs no escaping. */
-typedef struct {
-    uint8_t *key;
-    size_t len;
-    uint32_t row;
-} row_key;
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static int key_cmp(const void *va, const void *vb)
-{
-    const row_key *a = va, *b = vb;
-    size_t i = 0, j = 0;
-    while (i < a->len && j < b->len) {
-        uint32_t la = rd32(a->key + i), lb = rd32(b->key + j);
-        uint32_t l = la < lb ? la : lb;
-        int c = memcmp(a->key + i + 4, b->key + j + 4, l);
-        if (c != 0)
-            return c;
-        if (la != lb)
-            return la < lb ? -1 : 1;
-        i += 4 + la;
-        j += 4 + lb;
-    }
-    return (i < a->len) - (j < b->len);
-}
-
-static ovl_err row_key_make(row_key *k, const ovl_csv *csv, const size_t *idx, size_t ncols,
-                            const char *path)
-{
-    ovl_err rc = OVL_OK;
-    size_t total = 0;
-    for (size_t c = 0; c < ncols; c++) {
-        const char *p;
-        size_t len;
-        ovl_csv_field(csv, idx[c], &p, &len);
-        OVL_ENSURE(memchr(p, '\0', len) == NULL, OVL_ERR_INPUT,
-                   "%s:%zu: a group-by value contains a NUL byte", path, ovl_csv_line(csv));
-        total += 4 + len; /* fields are capped by OVL_CSV_MAX_RECORD */
-    }
-    OVL_TRY(ovl_calloc((void **)&k->key, total ? total : 1, 1));
-    k->len = total;
-    for (size_t c = 0, o = 0; c < ncols; c++) {
-        const char *p;
-        size_t len;
-        ovl_csv_field(csv, idx[c], &p, &len);
-        for (int s = 0; s < 4; s++)
-            k->key[o + (size_t)s] = (uint8_t)((uint32_t)len >> (24 - 8 * s));
-        memcpy(k->key + o + 4, p, len);
-        o += 4 + len;
-    }
-done:
-    return rc;
-}
-
-static ovl_err keys_store(ovl_group_table *t, size_t g, const row_key *k)
-{
-    ovl_err rc = OVL_OK;
-    for (size_t c = 0, o = 0; c < t->ncols; c++) {
-        uint32_t len = rd32(k->key + o);
-        OVL_TRY(dup_range(&t->keys[g * t->ncols + c], (const char *)k->key + o + 4, len));
-        o += 4 + len;
-    }
-done:
-    return rc;
-}
-
-static ovl_err group_rows(ovl_group_table *t, row_key *rk, size_t nk)
-{
-    ovl_err rc = OVL_OK;
-    size_t ng = 0;
-    qsort(rk, nk, sizeof *rk, key_cmp);
-    for (size_t i = 0; i < nk; i++)
-        ng += i == 0 || key_cmp(&rk[i - 1], &rk[i]) != 0;
-    OVL_TRY(ovl_calloc((void **)&t->keys, (ng ? ng : 1) * (t->ncols ? t->ncols : 1),
-                       sizeof *t->keys));
-    t->ngroups = ng;
-    for (size_t i = 0, g = 0; i < nk; i++) {
-        if (i > 0 && key_cmp(&rk[i - 1], &rk[i]) != 0)
-            g++;
-        if (i == 0 || key_cmp(&rk[i - 1], &rk[i]) != 0)
-            OVL_TRY(keys_store(t, g, &rk[i]));
-        t->row_group[rk[i].row] = (uint32_t)g;
-    }
-done:
-    return rc;
-}
-
-ovl_err ovl_group_table_load(ovl_group_table *t, const char *path, char *const *cols, size_t ncols,
-                             const ovl_idtable *ids)
-{
-    ovl_err rc = OVL_OK;
-    ovl_csv *csv = NULL;
-    size_t idx[OVL_GROUP_BY_MAX];
-    row_key *rk = NULL;
-    size_t nk = 0, row = 0;
-    bool eof = false;
-    memset(t, 0, sizeof *t);
-    OVL_ENSURE(ncols <= OVL_GROUP_BY_MAX, OVL_ERR_USAGE, "at most %u group-by columns",
-               OVL_GROUP_BY_MAX);
-    OVL_ENSURE(ids->nrows < UINT32_MAX, OVL_ERR_LIMIT, "%s: too many rows", path);
-    t->ncols = ncols;
-    t->nrows = ids->nrows;
-    OVL_TRY(open_cols(&csv, path, (const char *const *)cols, ncols, idx));
-    OVL_TRY(ovl_calloc((void **)&t->row_group, ids->nrows ? ids->nrows : 1, sizeof *t->row_group));
-    OVL_TRY(ovl_calloc((void **)&rk, ids->nrows ? ids->nrows : 1, sizeof *rk));
-    for (;;) {
-        OVL_TRY(ovl_csv_next(csv, &eof));
-        if (eof)
-            break;
-        if (row >= ids->nrows)
-            OVL_FAIL(changed(path));
-        t->row_group[row] = UINT32_MAX;
-        if (ids->row_valid[row]) {
-            OVL_TRY(row_key_make(&rk[nk], csv, idx, ncols, path));
-            rk[nk++].row = (uint32_t)row;
-        }
-        row++;
-    }
-    if (row != ids->nrows)
-        OVL_FAIL(changed(path));
-    OVL_TRY(group_rows(t, rk, nk));
-done:
-    for (size_t i = 0; i < nk; i++)
-        free(rk[i].key);
-    free(rk);
-    ovl_csv_close(csv);
-    if (rc != OVL_OK)
-        ovl_group_table_free(t);
-    return rc;
 }
 
 void ovl_group_table_free(ovl_group_table *t)
@@ -451,14 +265,13 @@ void ovl_group_table_free(ovl_group_table *t)
     memset(t, 0, sizeof *t);
 }
 
-ovl_err ovl_value_vectors(int64_t **out, const char *path, const ovl_value_col *cols,
-                          size_t ncols, const ovl_idtable *ids)
+ovl_err ovl_value_vectors(int64_t **out, const ovl_value_table *vt, const ovl_value_col *cols,
+                          const ovl_idtable *ids)
 {
     ovl_err rc = OVL_OK;
-    ovl_value_table vt = {0};
     int64_t *vec = NULL;
-    size_t w = 1 + ncols;
-    OVL_TRY(ovl_value_table_load(&vt, path, cols, ncols, ids));
+    size_t ncols = vt->ncols, w = 1 + ncols;
+    OVL_ENSURE(vt->nrows == ids->nrows, OVL_ERR_INTERNAL, "value table and identifiers disagree");
     OVL_TRY(ovl_calloc((void **)&vec, (ids->nids ? ids->nids : 1) * w, sizeof *vec));
     for (size_t r = 0; r < ids->nrows; r++) {
         if (!ids->row_valid[r])
@@ -466,7 +279,7 @@ ovl_err ovl_value_vectors(int64_t **out, const char *path, const ovl_value_col *
         int64_t *v = vec + ovl_idtable_find(ids, ids->row_ids[r]) * w;
         v[0]++;
         for (size_t c = 0; c < ncols; c++)
-            OVL_ENSURE(!__builtin_add_overflow(v[1 + c], vt.cells[r * ncols + c], &v[1 + c]),
+            OVL_ENSURE(!__builtin_add_overflow(v[1 + c], vt->cells[r * ncols + c], &v[1 + c]),
                        OVL_ERR_LIMIT,
                        "value column '%s': the sum for one identifier overflows 64 bits; "
                        "aggregates this large cannot be computed exactly, refusing",
@@ -476,6 +289,5 @@ ovl_err ovl_value_vectors(int64_t **out, const char *path, const ovl_value_col *
     vec = NULL;
 done:
     free(vec);
-    ovl_value_table_free(&vt);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* overlap: the analysis columns of an aggregate (protocols/aggregate/SPEC.md):
  * the runner's group-by columns and the contributor's numeric value columns,
- * read per row from the same CSV as the join column (table.h).
+ * read per row in the same pass as the join column (load.h).
  *
  * Values are exact: a column declared with d decimals holds fixed-point
  * numbers stored as int64 in units of 10^-d ("12.5" with d = 2 is 1250). */
@@ -25,6 +25,10 @@ typedef struct {
     unsigned decimals;
 } ovl_value_col;
 
+/* As a value column's decimals asked of the loader: the most any cell of the
+ * column shows (ovl_decimals_shown over every data row). */
+#define OVL_DECIMALS_AUTO UINT32_MAX
+
 /* Parses "--values" syntax: "amount:2,count" (decimals default to 0).
  * Names are non-empty, at most OVL_COL_NAME_MAX bytes, distinct. */
 ovl_err ovl_value_cols_parse(ovl_value_col **cols, size_t *n, const char *arg) OVL_MUST_USE;
@@ -38,6 +42,9 @@ void ovl_col_names_free(char **names, size_t n);
  * be zeros), scaled by 10^decimals. OVL_ERR_INPUT with the reason (never the
  * value) when it is not such a number or does not fit int64. */
 ovl_err ovl_decimal_parse(int64_t *out, const char *s, size_t len, unsigned decimals) OVL_MUST_USE;
+/* Decimal places a cell shows: digits after its first '.', trailing spaces
+ * and tabs not counted, at most OVL_DECIMALS_MAX. */
+unsigned ovl_decimals_shown(const char *p, size_t len);
 /* v / 10^decimals written exactly ("-0.05"). out holds OVL_DECIMAL_STR_MAX. */
 void ovl_decimal_format(char *out, int64_t v, unsigned decimals);
 /* (num / 10^decimals) / den with decimals + extra fractional digits, rounded
@@ -52,17 +59,13 @@ typedef struct {
     size_t nrows, ncols;
 } ovl_value_table;
 
-/* Reads `path` again and parses each value column of every row `ids` kept.
- * A cell that is not a number errs with file:line and the column name. */
-ovl_err ovl_value_table_load(ovl_value_table *t, const char *path, const ovl_value_col *cols,
-                             size_t ncols, const ovl_idtable *ids) OVL_MUST_USE;
 void ovl_value_table_free(ovl_value_table *t);
 
 /* Per distinct identifier of `ids`: the row count, then the sum of each value
- * column (nids * (1 + ncols) entries, caller frees). Refuses sums that
- * overflow 64 bits. */
-ovl_err ovl_value_vectors(int64_t **out, const char *path, const ovl_value_col *cols,
-                          size_t ncols, const ovl_idtable *ids) OVL_MUST_USE;
+ * column of `vt` (nids * (1 + ncols) entries, caller frees). Refuses sums
+ * that overflow 64 bits. */
+ovl_err ovl_value_vectors(int64_t **out, const ovl_value_table *vt, const ovl_value_col *cols,
+                          const ovl_idtable *ids) OVL_MUST_USE;
 
 /* The group of every data row and the distinct groups, sorted by their
  * dimension values (field by field, bytewise). */
@@ -73,9 +76,7 @@ typedef struct {
     char **keys; /* ngroups * ncols NUL-terminated dimension values */
 } ovl_group_table;
 
-/* With ncols == 0 every kept row belongs to one group. */
-ovl_err ovl_group_table_load(ovl_group_table *t, const char *path, char *const *cols, size_t ncols,
-                             const ovl_idtable *ids) OVL_MUST_USE;
+/* With no columns every kept row belongs to one group. */
 void ovl_group_table_free(ovl_group_table *t);
 static inline const char *ovl_group_key(const ovl_group_table *t, size_t g, size_t c)
 {

@@ -126,61 +126,38 @@ static void idt_dedupe(ovl_idtable *t, size_t nvalid)
 }
 
 
-static ovl_err idt_read_rows(ovl_idtable *t, ovl_csv *csv, size_t col, ovl_norm kind,
-                             bool prehashed, ovl_row_filter filter, void *arg)
+ovl_err ovl_idtable_add(ovl_idtable *t, const char *value, size_t len, ovl_norm kind,
+                        bool prehashed, bool filtered, bool *valid)
 {
     ovl_err rc = OVL_OK;
-    size_t cap = IDT_INITIAL_ROWS;
-    bool eof = false;
-    OVL_TRY(ovl_calloc((void **)&t->row_ids, cap, sizeof *t->row_ids));
-    OVL_TRY(ovl_calloc((void **)&t->row_valid, cap, sizeof *t->row_valid));
-    for (;;) {
-        const char *p;
-        size_t len;
-        OVL_TRY(ovl_csv_next(csv, &eof));
-        if (eof)
-            break;
-        if (t->nrows == cap)
-            OVL_TRY(idt_grow_rows(t, &cap));
-        if (filter != NULL) {
-            bool keep = true;
-            OVL_TRY(filter(arg, csv, &keep));
-            if (!keep) {
-                t->row_valid[t->nrows] = false;
-                t->filtered++;
-                t->nrows++;
-                continue;
-            }
-        }
-        ovl_csv_field(csv, col, &p, &len);
-        ovl_err e = ovl_ident(t->row_ids[t->nrows], kind, prehashed, p, len);
-        if (e != OVL_OK && e != OVL_ERR_INPUT)
-            OVL_FAIL(e);
-        t->row_valid[t->nrows] = e == OVL_OK;
-        t->skipped += e != OVL_OK;
-        t->nrows++;
+    *valid = false;
+    if (t->row_cap == 0) {
+        OVL_TRY(ovl_calloc((void **)&t->row_ids, IDT_INITIAL_ROWS, sizeof *t->row_ids));
+        OVL_TRY(ovl_calloc((void **)&t->row_valid, IDT_INITIAL_ROWS, sizeof *t->row_valid));
+        t->row_cap = IDT_INITIAL_ROWS;
     }
+    if (t->nrows == t->row_cap)
+        OVL_TRY(idt_grow_rows(t, &t->row_cap));
+    if (filtered) {
+        t->row_valid[t->nrows] = false;
+        t->filtered++;
+        t->nrows++;
+        goto done;
+    }
+    ovl_err e = ovl_ident(t->row_ids[t->nrows], kind, prehashed, value, len);
+    if (e != OVL_OK && e != OVL_ERR_INPUT)
+        OVL_FAIL(e);
+    *valid = e == OVL_OK;
+    t->row_valid[t->nrows] = *valid;
+    t->skipped += !*valid;
+    t->nrows++;
 done:
     return rc;
 }
 
-ovl_err ovl_idtable_load(ovl_idtable *t, const char *path, const char *join, ovl_norm kind,
-                         bool prehashed)
-{
-    return ovl_idtable_load_filtered(t, path, join, kind, prehashed, NULL, NULL);
-}
-
-ovl_err ovl_idtable_load_filtered(ovl_idtable *t, const char *path, const char *join,
-                                  ovl_norm kind, bool prehashed, ovl_row_filter filter, void *arg)
+ovl_err ovl_idtable_finish(ovl_idtable *t)
 {
     ovl_err rc = OVL_OK;
-    ovl_csv *csv = NULL;
-    size_t col;
-    memset(t, 0, sizeof *t);
-    OVL_ENSURE(sodium_init() >= 0, OVL_ERR_CRYPTO, "libsodium failed to initialise");
-    OVL_TRY(ovl_csv_open(&csv, path));
-    OVL_TRY(ovl_csv_col(csv, join, &col));
-    OVL_TRY(idt_read_rows(t, csv, col, kind, prehashed, filter, arg));
     size_t nvalid = t->nrows - t->skipped - t->filtered;
     if (nvalid > 0) {
         OVL_TRY(idt_sort(t, nvalid));
@@ -189,9 +166,6 @@ ovl_err ovl_idtable_load_filtered(ovl_idtable *t, const char *path, const char *
             OVL_TRY(idt_resize_ids(&t->ids, t->nids, t->nids));
     }
 done:
-    ovl_csv_close(csv);
-    if (rc != OVL_OK)
-        ovl_idtable_free(t);
     return rc;
 }
 
@@ -199,7 +173,7 @@ void ovl_idtable_free(ovl_idtable *t)
 {
     if (t == NULL)
         return;
-    ovl_free_secret(t->row_ids, t->nrows * sizeof *t->row_ids);
+    ovl_free_secret(t->row_ids, t->row_cap * sizeof *t->row_ids);
     ovl_free_secret(t->ids, t->nids * sizeof *t->ids);
     free(t->row_valid);
     memset(t, 0, sizeof *t);

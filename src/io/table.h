@@ -75,19 +75,21 @@ typedef struct {
     size_t filtered;                /* rows a row filter left out (also !row_valid) */
     uint8_t (*ids)[OVL_ID_LEN];     /* distinct identifiers, sorted ascending */
     size_t nids;
+    size_t row_cap;                 /* rows allocated while loading */
 } ovl_idtable;
 
-/* Reads `path`, finds column `join`, and computes every row's identifier. */
-ovl_err ovl_idtable_load(ovl_idtable *t, const char *path, const char *join, ovl_norm kind,
+/* Reads the table `spec` (io/source.h) in one pass, finds column `join`, and
+ * computes every row's identifier: ovl_table_load (io/load.h) asking for
+ * identifiers only. */
+ovl_err ovl_idtable_load(ovl_idtable *t, const char *spec, const char *join, ovl_norm kind,
                          bool prehashed) OVL_MUST_USE;
 void ovl_idtable_free(ovl_idtable *t);
-/* Decides whether a data row takes part (an analysis's WHERE clause, run
- * locally before anything is blinded). */
-typedef ovl_err (*ovl_row_filter)(void *arg, const ovl_csv *csv, bool *keep);
-/* Like ovl_idtable_load; rows the filter rejects count in `filtered`. */
-ovl_err ovl_idtable_load_filtered(ovl_idtable *t, const char *path, const char *join,
-                                  ovl_norm kind, bool prehashed, ovl_row_filter filter,
-                                  void *arg) OVL_MUST_USE;
+/* Building one row at a time (the loader's pass): a filtered row counts in
+ * `filtered`, an empty or invalid value in `skipped`; *valid says whether the
+ * row takes part. finish sorts and dedupes the identifiers. */
+ovl_err ovl_idtable_add(ovl_idtable *t, const char *value, size_t len, ovl_norm kind,
+                        bool prehashed, bool filtered, bool *valid) OVL_MUST_USE;
+ovl_err ovl_idtable_finish(ovl_idtable *t) OVL_MUST_USE;
 /* Index of id in t->ids (binary search), or SIZE_MAX. */
 size_t ovl_idtable_find(const ovl_idtable *t, const uint8_t id[OVL_ID_LEN]);
 

@@ -508,6 +508,14 @@ static ovl_err dump(char **out, json_t *root)
     return *out ? OVL_OK : ovl_err_set(OVL_ERR_NOMEM, "out of memory");
 }
 
+ovl_err ovl_policy_check_query(const ovl_policy *p, const char *query)
+{
+    if (query == NULL || p->allow_query)
+        return OVL_OK;
+    return ovl_err_set(OVL_ERR_POLICY, "%s: table.allow_query is false: rows must come from a "
+                       "named table (?table=NAME), not --query", p->label);
+}
+
 ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *table_source,
                             const char *const *columns, size_t ncolumns)
 {

@@ -143,6 +143,9 @@ const char *ovl_policy_template_find(const ovl_policy *p, const uint8_t hash[OVL
 
 /* A policy for the table with these columns that allows nothing, as JSON text
  * (caller frees). */
+/* OVL_ERR_POLICY when the policy requires a named table (table.allow_query
+ * false) and rows would come from `query` (NULL: none). */
+ovl_err ovl_policy_check_query(const ovl_policy *p, const char *query) OVL_MUST_USE;
 ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *table_source,
                             const char *const *columns, size_t ncolumns) OVL_MUST_USE;
 /* A plain-words explanation of what the policy allows (caller frees). */

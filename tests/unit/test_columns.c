@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "io/columns.h"
+#include "io/load.h"
 #include "test.h"
 
 static void decimal_parse(void)
@@ -97,6 +98,15 @@ static const char *write_tmp(const char *name, const char *text)
     return path;
 }
 
+/* The one pass (io/load.h) asking for groups or values besides identifiers. */
+static ovl_err load(ovl_table_input *in, const char *path, char *const *cols, size_t ncols,
+                    ovl_value_col *vc, size_t nv)
+{
+    ovl_load_spec want = {.join = "email", .norm = OVL_NORM_EMAIL, .group_by = cols,
+                          .ngroup_by = ncols, .groups = nv == 0, .values = vc, .nvalues = nv};
+    return ovl_table_load(in, path, &want);
+}
+
 static void tables(void)
 {
     const char *p = write_tmp("t.csv", "email,camp,fmt,amount\n"
@@ -105,43 +115,39 @@ static void tables(void)
                                        ",c9,video,zzz\n"
                                        "c@x.org,c2,video,0.25\n"
                                        "a@x.org,c1,\"ban,ner\",3\n");
-    ovl_idtable ids;
-    ovl_group_table g;
-    ovl_value_table v;
+    ovl_table_input in;
+    ovl_group_table *g = &in.groups;
+    ovl_value_table *v = &in.values;
     char *cols[2] = {"camp", "fmt"};
     ovl_value_col vc[1] = {{"amount", 2}};
-    EXPECT_OK(ovl_idtable_load(&ids, p, "email", OVL_NORM_EMAIL, false));
-    EXPECT_OK(ovl_group_table_load(&g, p, cols, 2, &ids));
-    EXPECT_EQ(g.ngroups, 2);
-    if (g.ngroups == 2) {
-        EXPECT_STR_EQ(ovl_group_key(&g, 0, 0), "c1");
-        EXPECT_STR_EQ(ovl_group_key(&g, 0, 1), "ban,ner");
-        EXPECT_STR_EQ(ovl_group_key(&g, 1, 0), "c2");
-        EXPECT_EQ(g.row_group[0], 1);
-        EXPECT_EQ(g.row_group[1], 0);
-        EXPECT_EQ(g.row_group[2], UINT32_MAX);
-        EXPECT_EQ(g.row_group[4], 0);
+    EXPECT_OK(load(&in, p, cols, 2, NULL, 0));
+    EXPECT_EQ(g->ngroups, 2);
+    if (g->ngroups == 2) {
+        EXPECT_STR_EQ(ovl_group_key(g, 0, 0), "c1");
+        EXPECT_STR_EQ(ovl_group_key(g, 0, 1), "ban,ner");
+        EXPECT_STR_EQ(ovl_group_key(g, 1, 0), "c2");
+        EXPECT_EQ(g->row_group[0], 1);
+        EXPECT_EQ(g->row_group[1], 0);
+        EXPECT_EQ(g->row_group[2], UINT32_MAX);
+        EXPECT_EQ(g->row_group[4], 0);
     }
-    ovl_group_table_free(&g);
-    EXPECT_OK(ovl_group_table_load(&g, p, NULL, 0, &ids));
-    EXPECT_EQ(g.ngroups, 1);
-    ovl_group_table_free(&g);
-    EXPECT_OK(ovl_value_table_load(&v, p, vc, 1, &ids)); /* row 3 is skipped: zzz not read */
-    EXPECT_EQ(v.cells[0], 150);
-    EXPECT_EQ(v.cells[1], -200);
-    EXPECT_EQ(v.cells[3], 25);
-    ovl_value_table_free(&v);
+    ovl_table_input_free(&in);
+    EXPECT_OK(load(&in, p, NULL, 0, NULL, 0));
+    EXPECT_EQ(g->ngroups, 1);
+    ovl_table_input_free(&in);
+    EXPECT_OK(load(&in, p, NULL, 0, vc, 1)); /* row 3 is skipped: zzz not read */
+    EXPECT_EQ(v->cells[0], 150);
+    EXPECT_EQ(v->cells[1], -200);
+    EXPECT_EQ(v->cells[3], 25);
+    ovl_table_input_free(&in);
     char *missing[1] = {"nope"};
-    EXPECT_ERR(OVL_ERR_INPUT, ovl_group_table_load(&g, p, missing, 1, &ids));
-    ovl_idtable_free(&ids);
+    EXPECT_ERR(OVL_ERR_INPUT, load(&in, p, missing, 1, NULL, 0));
     remove(p);
 
     p = write_tmp("bad.csv", "email,amount\na@x.org,1\nb@x.org,abc\n");
-    EXPECT_OK(ovl_idtable_load(&ids, p, "email", OVL_NORM_EMAIL, false));
-    EXPECT_ERR(OVL_ERR_INPUT, ovl_value_table_load(&v, p, vc, 1, &ids));
+    EXPECT_ERR(OVL_ERR_INPUT, load(&in, p, NULL, 0, vc, 1));
     EXPECT_TRUE(strstr(ovl_err_detail(), ":3: column 'amount'") != NULL);
     EXPECT_TRUE(strstr(ovl_err_detail(), "abc") == NULL);
-    ovl_idtable_free(&ids);
     remove(p);
 }
 

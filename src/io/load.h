@@ -1,0 +1,63 @@
+/* overlap: one pass over a party's table (source.h) yielding everything an
+ * analysis reads from it: the join column's identifiers, the rows a filter
+ * keeps, the value columns' numbers and the group-by keys. Nothing is read
+ * twice and no caller opens the table itself. */
+#ifndef OVERLAP_LOAD_H
+#define OVERLAP_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "io/columns.h"
+#include "io/source.h"
+#include "io/table.h"
+
+/* Decides whether a data row takes part (an analysis's WHERE clause, run
+ * locally before anything is blinded). bind resolves its columns in the
+ * header once; keep judges the current row. keep == NULL: every row. */
+typedef struct {
+    ovl_err (*bind)(void *arg, const ovl_source *src);
+    ovl_err (*keep)(void *arg, const ovl_source *src, bool *keep);
+    void *arg;
+} ovl_row_filter;
+
+typedef struct {
+    const char *query; /* a database backend's row selection; NULL for files */
+    const char *join;  /* the join column (required) */
+    ovl_norm norm;
+    bool prehashed;
+    ovl_row_filter filter;
+    /* Value columns parsed on kept rows; a column whose decimals are
+     * OVL_DECIMALS_AUTO gets them from the cells and they are written back. */
+    ovl_value_col *values;
+    size_t nvalues;
+    /* Group-by columns of kept rows (groups are built when `groups` is set,
+     * with no columns: one group). */
+    char *const *group_by;
+    size_t ngroup_by;
+    bool groups;
+} ovl_load_spec;
+
+typedef struct {
+    ovl_idtable ids;
+    ovl_value_table values; /* nvalues > 0 */
+    ovl_group_table groups; /* spec.groups */
+} ovl_table_input;
+
+/* Errors: the table's own (cannot open: OVL_ERR_IO; malformed, missing
+ * column, a value that is not a number: OVL_ERR_INPUT naming "file:line" and
+ * the column, never the value), in the order a reader meets them, a table's
+ * structure first. */
+ovl_err ovl_table_load(ovl_table_input *in, const char *spec,
+                       const ovl_load_spec *want) OVL_MUST_USE;
+void ovl_table_input_free(ovl_table_input *in);
+
+/* Writes the header and, in table order, the rows of `spec` whose identifier
+ * is matched[ovl_idtable_find(ids, ...)], each as one CSV record (a CSV
+ * table's own bytes) ending in "\n". The table is read a second time, so it
+ * must still hold the rows `ids` was loaded from: OVL_ERR_INPUT otherwise. */
+ovl_err ovl_table_write_matched(ovl_outfile *out, const char *spec, const char *query,
+                                const ovl_idtable *ids, const bool *matched) OVL_MUST_USE;
+
+#endif

@@ -1,0 +1,228 @@
+/* The one pass over a table (io/load.h): identifiers, filters, values with
+ * their decimals and groups together; errors in the order a reader meets
+ * them; the matched-rows writer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "io/load.h"
+#include "test.h"
+
+static char tmpdir[64];
+
+static const char *write_tmp(const char *name, const char *text)
+{
+    static char path[160];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    if (f != NULL) {
+        fputs(text, f);
+        fclose(f);
+    }
+    return path;
+}
+
+/* Keeps rows whose column "keep" is "y"; "boom" is an error. */
+typedef struct {
+    size_t col;
+    size_t calls;
+} yes_filter;
+
+static ovl_err yes_bind(void *arg, const ovl_source *src)
+{
+    return ovl_source_col(src, "keep", &((yes_filter *)arg)->col);
+}
+
+static ovl_err yes_keep(void *arg, const ovl_source *src, bool *keep)
+{
+    yes_filter *f = arg;
+    ovl_cell c;
+    f->calls++;
+    ovl_source_cell(src, f->col, &c);
+    if (c.len == 4 && memcmp(c.text, "boom", 4) == 0)
+        return ovl_err_set(OVL_ERR_POLICY, "filter refused");
+    *keep = c.len == 1 && c.text[0] == 'y';
+    return OVL_OK;
+}
+
+static void one_pass(void)
+{
+    const char *p = write_tmp("t.csv", "email,keep,amount,camp\n"
+                                       "a@x.org,y,1.5,c1\n"
+                                       "b@x.org,n,0.125,c1\n"
+                                       "c@x.org,y,2.25,c2\n"
+                                       ",y,junk,c2\n"
+                                       "a@x.org,y,3,c1\n");
+    yes_filter yf = {0};
+    ovl_value_col vc[1] = {{"amount", OVL_DECIMALS_AUTO}};
+    char *groups[1] = {"camp"};
+    ovl_load_spec want = {.join = "email", .norm = OVL_NORM_EMAIL,
+                          .filter = {yes_bind, yes_keep, &yf},
+                          .values = vc, .nvalues = 1, .group_by = groups, .ngroup_by = 1,
+                          .groups = true};
+    ovl_table_input in;
+    EXPECT_OK(ovl_table_load(&in, p, &want));
+    EXPECT_EQ(yf.calls, 5);
+    EXPECT_EQ(in.ids.nrows, 5);
+    EXPECT_EQ(in.ids.filtered, 1);
+    EXPECT_EQ(in.ids.skipped, 1);
+    EXPECT_EQ(in.ids.nids, 2);
+    /* The filtered row's 0.125 still sets the column's places: 3. */
+    EXPECT_EQ(vc[0].decimals, 3);
+    EXPECT_EQ(in.values.cells[0], 1500);
+    EXPECT_EQ(in.values.cells[1], 0);
+    EXPECT_EQ(in.values.cells[2], 2250);
+    EXPECT_EQ(in.values.cells[4], 3000);
+    EXPECT_EQ(in.groups.ngroups, 2);
+    EXPECT_EQ(in.groups.row_group[0], 0);
+    EXPECT_EQ(in.groups.row_group[1], UINT32_MAX);
+    EXPECT_EQ(in.groups.row_group[2], 1);
+    EXPECT_EQ(in.groups.row_group[3], UINT32_MAX);
+    int64_t *vec = NULL;
+    EXPECT_OK(ovl_value_vectors(&vec, &in.values, vc, &in.ids));
+    size_t a = SIZE_MAX;
+    for (size_t i = 0; i < in.ids.nids; i++)
+        if (memcmp(in.ids.ids[i], in.ids.row_ids[0], OVL_ID_LEN) == 0)
+            a = i;
+    EXPECT_TRUE(a != SIZE_MAX);
+    if (vec != NULL && a != SIZE_MAX) {
+        EXPECT_EQ(vec[a * 2], 2);        /* two rows of a@x.org */
+        EXPECT_EQ(vec[a * 2 + 1], 4500); /* 1.5 + 3 */
+    }
+    free(vec);
+    ovl_table_input_free(&in);
+
+    /* Negative: the filter's column must exist, and its errors stop the pass. */
+    p = write_tmp("nokeep.csv", "email,amount\na@x.org,1\n");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "no column \"keep\"") != NULL);
+    p = write_tmp("boom.csv", "email,keep,amount,camp\na@x.org,boom,1,c\n");
+    EXPECT_ERR(OVL_ERR_POLICY, ovl_table_load(&in, p, &want));
+    EXPECT_EQ(in.ids.nrows, 0); /* nothing is left behind on failure */
+}
+
+static void open_errors(void)
+{
+    ovl_table_input in;
+    char missing[200];
+    ovl_load_spec want = {.join = "email"};
+    const char *p = write_tmp("ok.csv", "email\na@x.org\n");
+    EXPECT_OK(ovl_table_load(&in, p, &want));
+    EXPECT_EQ(in.ids.nids, 1);
+    ovl_table_input_free(&in);
+    want.join = "mail";
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    want.join = NULL;
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_table_load(&in, p, &want));
+    want.join = "email";
+    want.query = "SELECT email FROM t";
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_table_load(&in, p, &want));
+    want.query = NULL;
+    want.nvalues = OVL_VALUE_COLS_MAX + 1;
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_table_load(&in, p, &want));
+    want.nvalues = 0;
+    snprintf(missing, sizeof missing, "%s/missing.csv", tmpdir);
+    EXPECT_ERR(OVL_ERR_IO, ovl_table_load(&in, missing, &want));
+}
+
+/* A bad number is reported after the whole table's structure checked out,
+ * and the first failure in table order wins. */
+static void error_order(void)
+{
+    ovl_table_input in;
+    ovl_value_col fixed[1] = {{"v", 0}};
+    ovl_value_col autod[1] = {{"v", OVL_DECIMALS_AUTO}};
+    ovl_load_spec want = {.join = "id", .values = fixed, .nvalues = 1};
+    const char *p = write_tmp("order.csv", "id,v\na,x\nb,1\nc,2,3\n");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    EXPECT_TRUE(strstr(ovl_err_detail(), ":4: 3 fields, header has 2") != NULL);
+    p = write_tmp("order.csv", "id,v\na,1\nb,x\nc,y\n");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "order.csv:3: column 'v': not a number") != NULL);
+
+    /* Fits at its own places, not at the column's: out of range, at its line. */
+    want.values = autod;
+    p = write_tmp("order.csv", "id,v\na,9223372036854775807\nb,0.5\nc,x\n");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "order.csv:2: column 'v': number out of range") != NULL);
+    EXPECT_EQ(autod[0].decimals, OVL_DECIMALS_AUTO); /* untouched on failure */
+    p = write_tmp("order.csv", "id,v\na,x\nb,9223372036854775807\nc,0.5\n");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "order.csv:2: column 'v': not a number") != NULL);
+    /* Positive: the same scaling within range. */
+    p = write_tmp("order.csv", "id,v\na,-922337203685477580\nb,0.5\n");
+    EXPECT_OK(ovl_table_load(&in, p, &want));
+    EXPECT_EQ(autod[0].decimals, 1);
+    EXPECT_EQ(in.values.cells[0], -9223372036854775800);
+    EXPECT_EQ(in.values.cells[1], 5);
+    ovl_table_input_free(&in);
+}
+
+static bool file_is(const char *path, const char *want)
+{
+    char got[256] = {0};
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    size_t n = fread(got, 1, sizeof got - 1, f);
+    fclose(f);
+    return n == strlen(want) && memcmp(got, want, n) == 0;
+}
+
+static void write_matched(void)
+{
+    static const char text[] = "id,\"n,ote\"\r\nb,\"x\ny\"\na,1\nc, 2 \n";
+    ovl_table_input in;
+    ovl_load_spec want = {.join = "id"};
+    char src[200], out_path[200];
+    ovl_outfile *out = NULL;
+    snprintf(src, sizeof src, "%s", write_tmp("rows.csv", text));
+    snprintf(out_path, sizeof out_path, "%s/out.csv", tmpdir);
+    EXPECT_OK(ovl_table_load(&in, src, &want));
+    bool matched[3] = {0};
+    matched[ovl_idtable_find(&in.ids, in.ids.row_ids[0]) % 3] = true; /* b */
+    matched[ovl_idtable_find(&in.ids, in.ids.row_ids[2]) % 3] = true; /* c */
+    EXPECT_OK(ovl_outfile_open(&out, out_path));
+    EXPECT_OK(ovl_table_write_matched(out, src, NULL, &in.ids, matched));
+    EXPECT_OK(ovl_outfile_commit(out));
+    EXPECT_TRUE(file_is(out_path, "id,\"n,ote\"\nb,\"x\ny\"\nc, 2 \n"));
+    /* Negative: the table lost a row between the passes. */
+    write_tmp("rows.csv", "id,\"n,ote\"\nb,1\na,1\n");
+    EXPECT_OK(ovl_outfile_open(&out, out_path));
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_write_matched(out, src, NULL, &in.ids, matched));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "changed while the run was in progress") != NULL);
+    ovl_outfile_abort(out);
+    write_tmp("rows.csv", "id,\"n,ote\"\nb,1\na,1\nc,1\nd,1\n");
+    EXPECT_OK(ovl_outfile_open(&out, out_path));
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_write_matched(out, src, NULL, &in.ids, matched));
+    ovl_outfile_abort(out);
+    ovl_table_input_free(&in);
+    unlink(out_path);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ovl_test_load.XXXXXX");
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(one_pass);
+    RUN(open_errors);
+    RUN(error_order);
+    RUN(write_matched);
+    static const char *const names[] = {"t.csv", "nokeep.csv", "boom.csv", "ok.csv",
+                                        "order.csv", "rows.csv"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[200];
+        snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
+        unlink(path);
+    }
+    rmdir(tmpdir);
+    return ovl_t_summary("test_load");
+}
