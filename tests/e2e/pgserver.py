@@ -1,6 +1,7 @@
 """A private PostgreSQL server for the tests: initdb into a temporary
 directory, a Unix socket in that directory and no TCP (listen_addresses=''),
-trust authentication, stopped at exit. As root the server runs as the
+trust authentication (except for the role `pwuser`, which must give its
+password, so failed authentication can be tested), stopped at exit. As root the server runs as the
 `postgres` system user (PostgreSQL refuses to run as root), in a directory
 that user owns. Client programs (psql, overlap) connect as the database
 superuser `postgres` through the socket."""
@@ -56,6 +57,8 @@ class PgServer:
         if r.returncode != 0:
             self.why = "initdb failed: " + r.stderr.strip()[-300:]
             return
+        with open(os.path.join(self.data, "pg_hba.conf"), "w") as f:
+            f.write("local all pwuser scram-sha-256\nlocal all all trust\n")
         opts = (f"-c listen_addresses='' -c unix_socket_directories='{self.sock}' "
                 f"-p {self.port} -c fsync=off -c max_connections=20 -c shared_buffers=16MB")
         r = self._run([os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-l",
