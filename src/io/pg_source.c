@@ -8,6 +8,7 @@
  * smallint/integer/bigint/oid as INT, numeric and floats written as plain
  * decimals as NUMERIC, date as DATE (ISO, set by ovl_pg_connect), NULL as
  * NULL, anything else as its text. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,14 +45,25 @@ typedef struct {
     ovl_err failed;
 } pg_src;
 
+/* Closes the connection (a transaction left open is rolled back). Done as
+ * soon as the last row is read, so libpq's buffers are gone (and their heap
+ * pages returned) before the loader builds its sorted tables. */
+static void pg_src_release(pg_src *q)
+{
+    if (q->line != NULL)
+        PQfreemem(q->line);
+    q->line = NULL;
+    PQfinish(q->c);
+    q->c = NULL;
+    malloc_trim(0);
+}
+
 static void pg_src_close(void *impl)
 {
     pg_src *q = impl;
     if (q == NULL)
         return;
-    if (q->line != NULL)
-        PQfreemem(q->line);
-    PQfinish(q->c); /* a transaction left open is rolled back */
+    pg_src_release(q);
     for (size_t i = 0; q->names != NULL && i < q->ncols; i++)
         free(q->names[i]);
     free(q->names);
@@ -260,9 +272,11 @@ static ovl_err pg_src_next_inner(pg_src *q, bool *eof)
     }
     int n = PQgetCopyData(q->c, &buf, 0);
     if (n == -1) {
+        ovl_err rc = pg_src_finish(q);
         q->done = true;
-        *eof = true;
-        return pg_src_finish(q);
+        *eof = rc == OVL_OK;
+        pg_src_release(q);
+        return rc;
     }
     if (n < 0)
         return ovl_pg_fail(q->c, NULL, &q->spec, "reading failed");

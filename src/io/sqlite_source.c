@@ -6,6 +6,7 @@
  * storage class: INTEGER as INT, REAL as NUMERIC when SQLite writes it as a
  * plain decimal, TEXT as TEXT (DATE in a column declared DATE when it reads
  * YYYY-MM-DD), NULL as NULL; a BLOB is refused. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +32,26 @@ typedef struct {
     ovl_err failed;
 } sqlite_src;
 
+/* Ends the read transaction and closes the database. Done as soon as the
+ * last row is read, so its page cache and statement are gone (and their
+ * heap pages returned) before the loader builds its sorted tables. */
+static void sqlite_src_release(sqlite_src *q)
+{
+    sqlite3_finalize(q->st);
+    q->st = NULL;
+    if (q->db != NULL)
+        (void)sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(q->db);
+    q->db = NULL;
+    malloc_trim(0);
+}
+
 static void sqlite_src_close(void *impl)
 {
     sqlite_src *q = impl;
     if (q == NULL)
         return;
-    sqlite3_finalize(q->st);
-    if (q->db != NULL)
-        (void)sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(q->db);
+    sqlite_src_release(q);
     for (size_t i = 0; q->names != NULL && i < q->ncols; i++)
         free(q->names[i]);
     free(q->names);
@@ -110,6 +122,9 @@ static ovl_err sqlite_src_open(void **impl, const char *spec, const char *query)
     OVL_TRY(ovl_calloc((void **)&q, 1, sizeof *q));
     OVL_TRY(ovl_dbspec_parse(&q->spec, spec, query != NULL));
     OVL_TRY(ovl_sqlite_open(&q->db, &q->spec, false));
+    /* One pass in table order reads each page once: a large page cache only
+     * costs memory (SQLite's default is 2 MiB). */
+    OVL_TRY(ovl_sqlite_exec(q->db, &q->spec, "PRAGMA cache_size = -64", "cannot configure"));
     OVL_TRY(ovl_sqlite_exec(q->db, &q->spec, "BEGIN", "cannot start a read transaction"));
     OVL_TRY(sqlite_src_prepare(q, query));
     OVL_TRY(sqlite_src_header(q));
@@ -153,6 +168,8 @@ static ovl_err sqlite_src_next_inner(sqlite_src *q, bool *eof)
     ovl_err rc = OVL_OK;
     int r = q->done ? SQLITE_DONE : sqlite3_step(q->st);
     if (r == SQLITE_DONE) {
+        if (!q->done)
+            sqlite_src_release(q);
         q->done = true;
         *eof = true;
         goto done;
