@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "io/dbspec.h"
+#include "io/source.h"
 
 #define OVL_DB_MSG_MAX 300u /* bytes of a database's message quoted in an error */
 
@@ -32,6 +33,13 @@ ovl_err ovl_sqlite_fail(sqlite3 *db, const ovl_dbspec *s, const char *what);
 /* Appends the quoted form of a table name ("schema"."table") or of a
  * column name (schema_ok false) to b. */
 ovl_err ovl_db_quote_ident(ovl_buf *b, const char *name, bool schema_ok) OVL_MUST_USE;
+
+/* Splits one row of COPY's text format (fields separated by tabs, "\\N" for
+ * NULL, backslash escapes, a final line feed) into ncols cells, decoding in
+ * place; a cell that does not read as its column's kind becomes TEXT. False
+ * when the row is not exactly ncols fields ending in a line feed. */
+bool ovl_pg_copy_row(ovl_cell *cells, const ovl_cell_kind *kinds, size_t ncols, char *line,
+                     size_t n);
 
 /* Column names of a result must be non-empty and distinct, as in a CSV header. */
 ovl_err ovl_db_check_names(const ovl_dbspec *s, char *const *names, size_t n) OVL_MUST_USE;

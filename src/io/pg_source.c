@@ -183,64 +183,11 @@ done:
     return rc;
 }
 
-/* Decodes one field of COPY's text format in place (backslash escapes; the
- * server never sends octal or hex ones, but they are valid, so honour them). */
-static size_t pg_unescape(char *p, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = p[i];
-        if (ch == '\\' && i + 1 < n) {
-            char e = p[++i];
-            ch = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b'
-               : e == 'f' ? '\f' : e == 'v' ? '\v' : e;
-            if (e >= '0' && e <= '7') {
-                unsigned v = (unsigned)(e - '0');
-                for (int k = 0; k < 2 && i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '7'; k++)
-                    v = v * 8 + (unsigned)(p[++i] - '0');
-                ch = (char)v;
-            }
-        }
-        p[o++] = ch;
-    }
-    return o;
-}
-
-static void pg_src_set_cell(pg_src *q, size_t i, char *p, size_t n)
-{
-    ovl_cell *c = &q->cells[i];
-    if (n == 2 && p[0] == '\\' && p[1] == 'N') {
-        *c = (ovl_cell){OVL_CELL_NULL, "", 0};
-        return;
-    }
-    n = memchr(p, '\\', n) != NULL ? pg_unescape(p, n) : n;
-    ovl_cell_kind k = q->kinds[i];
-    /* NaN, Infinity, 1e+30 or a BC date stay text: no parser would take them. */
-    if ((k == OVL_CELL_NUMERIC && !ovl_db_text_is_decimal(p, n)) ||
-        (k == OVL_CELL_DATE && !ovl_db_text_is_date(p, n)))
-        k = OVL_CELL_TEXT;
-    *c = (ovl_cell){k, p, n};
-}
-
-/* Splits one COPY row (ending in a line feed) into the cells. */
 static ovl_err pg_src_split(pg_src *q, char *line, size_t n)
 {
-    size_t i = 0, start = 0;
-    if (n == 0 || line[n - 1] != '\n')
-        return ovl_err_set(OVL_ERR_IO, "%s row %zu: malformed row from the server", q->spec.shown,
-                           q->row);
-    n--;
-    for (size_t pos = 0; pos <= n; pos++) {
-        if (pos < n && line[pos] != '\t')
-            continue;
-        if (i == q->ncols)
-            break;
-        pg_src_set_cell(q, i++, line + start, pos - start);
-        start = pos + 1;
-    }
-    if (i != q->ncols || start != n + 1)
-        return ovl_err_set(OVL_ERR_IO, "%s row %zu: the server sent a row of another width",
-                           q->spec.shown, q->row);
+    if (!ovl_pg_copy_row(q->cells, q->kinds, q->ncols, line, n))
+        return ovl_err_set(OVL_ERR_IO, "%s row %zu: the server sent a malformed row (not %zu "
+                           "fields ending in a line feed)", q->spec.shown, q->row, q->ncols);
     return OVL_OK;
 }
 

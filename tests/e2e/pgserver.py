@@ -10,7 +10,9 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 
 
@@ -46,6 +48,10 @@ class PgServer:
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
             self.as_user = ["runuser", "-u", "postgres", "--"]
         atexit.register(self.stop)
+        # A terminated test or benchmark still stops its server: SIGTERM
+        # becomes an ordinary exit, which runs the atexit hook.
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         self._start()
 
     def _run(self, args):
