@@ -114,6 +114,21 @@ static void table_names(void)
     EXPECT_STR_EQ(n, "customers");
 }
 
+static void command_line(void)
+{
+    EXPECT_OK(ovl_dbspec_check_options("a.csv", NULL, "out.csv", false));
+    EXPECT_OK(ovl_dbspec_check_options("sqlite:a.db", "SELECT 1", "sqlite:o.db?table=r", true));
+    EXPECT_OK(ovl_dbspec_check_options("postgresql://h/db?table=t", NULL, NULL, false));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_dbspec_check_options("a.csv", "SELECT 1", NULL, false));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_dbspec_check_options("sqlite:a.db?table=t", "SELECT 1", NULL, false));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_dbspec_check_options("sqlite:a.db", "", NULL, false));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_dbspec_check_options("a.csv", NULL, "out.csv", true));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_dbspec_check_options("a.csv", NULL, NULL, true));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_dbspec_check_options("a.csv", NULL, "sqlite:o.db", false));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_dbspec_check_options("postgresql://u:pw@h/db", NULL, NULL, false));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "pw") == NULL);
+}
+
 int main(void)
 {
     RUN(kinds);
@@ -121,5 +136,6 @@ int main(void)
     RUN(pg_specs);
     RUN(redaction);
     RUN(table_names);
+    RUN(command_line);
     return ovl_t_summary("test_dbspec");
 }
