@@ -16,29 +16,9 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/kinds.h"
 
-typedef enum { OVL_ROLE_LISTENER = 0, OVL_ROLE_CONNECTOR = 1 } ovl_role;
-
-/* Wire values; see protocols/psi/SPEC.md §4.1. */
-typedef enum {
-    OVL_MODE_INTERSECTION = 1,
-    OVL_MODE_CARDINALITY = 2,
-    OVL_MODE_AGGREGATE = 3
-} ovl_mode;
-
-typedef enum {
-    OVL_REVEAL_BOTH = 0,
-    OVL_REVEAL_LISTENER = 1,
-    OVL_REVEAL_CONNECTOR = 2
-} ovl_reveal;
-
-const char *ovl_role_name(ovl_role r);
-const char *ovl_mode_name(ovl_mode m);
-const char *ovl_reveal_name(ovl_reveal r);
-ovl_err ovl_mode_parse(ovl_mode *out, const char *s) OVL_MUST_USE;
-ovl_err ovl_reveal_parse(ovl_reveal *out, const char *s) OVL_MUST_USE;
-/* Whether the party in `role` receives output under `reveal`. */
-bool ovl_reveal_includes(ovl_reveal reveal, ovl_role role);
+/* Roles, modes and reveal settings (with their names): core/kinds.h. */
 
 /* A unit of computation. Protocols embed it as the first member of their own
  * job type. `run` must only write memory owned by the job. */

@@ -151,7 +151,7 @@ static ovl_err parse_body(ovl_nego *n, ovl_buf *r)
     OVL_TRY(ovl_buf_get_u8(r, &mode));
     OVL_TRY(ovl_buf_get_u8(r, &reveal));
     OVL_TRY(ovl_buf_get_u8(r, &norm));
-    OVL_ENSURE(mode >= OVL_MODE_INTERSECTION && mode <= OVL_MODE_AGGREGATE && reveal <= 2 &&
+    OVL_ENSURE(ovl_mode_kind_of(mode) != NULL && ovl_reveal_kind_of(reveal) != NULL &&
                    norm <= OVL_NORM_PHONE,
                OVL_ERR_MALFORMED, "unknown mode, reveal or normalisation");
     n->mode = (ovl_mode)mode;
@@ -174,9 +174,7 @@ static ovl_err parse_body(ovl_nego *n, ovl_buf *r)
         uint8_t fn, dec;
         char *col = NULL;
         OVL_TRY(ovl_buf_get_u8(r, &fn));
-        OVL_ENSURE(fn == OVL_FN_COUNT || fn == OVL_FN_COUNT_DISTINCT || fn == OVL_FN_SUM ||
-                       fn == OVL_FN_AVG,
-                   OVL_ERR_MALFORMED, "unknown aggregate function %u", fn);
+        OVL_ENSURE(ovl_aggfn_kind_of(fn) != NULL, OVL_ERR_MALFORMED, "unknown aggregate function %u", fn);
         n->values[i].fn = (ovl_aggfn)fn;
         OVL_TRY(get_str16(r, &col));
         n->values[i].column = col;

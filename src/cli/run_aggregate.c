@@ -232,15 +232,16 @@ static ovl_err put_template_group(agg_run *s, ovl_outfile *out, size_t g, uint64
     for (size_t i = 0; i < s->tpl->naggs; i++, first = false) {
         const ovl_tpl_agg *ag = &s->tpl->aggs[i];
         size_t c = value_index(s, ag->column);
-        if (ag->fn == OVL_FN_COUNT_DISTINCT) {
+        ovl_agg_reduce reduce = ovl_aggfn_kind_of(ag->fn)->reduce;
+        if (reduce == OVL_REDUCE_IDENTIFIERS) {
             snprintf(num, sizeof num, "%llu", (unsigned long long)matched);
-        } else if (ag->fn == OVL_FN_COUNT) {
+        } else if (reduce == OVL_REDUCE_ROWS) {
             ovl_decimal_format(num, sums[0], 0);
         } else {
             OVL_ENSURE(c != SIZE_MAX, OVL_ERR_PROTOCOL, "the peer did not contribute column %s",
                        ag->column);
             unsigned d = ovl_agg_value_decimals(s->agg, c);
-            if (ag->fn == OVL_FN_SUM)
+            if (reduce == OVL_REDUCE_SUM)
                 ovl_decimal_format(num, sums[1 + c], d);
             else
                 ovl_decimal_format_ratio(num, sums[1 + c], (uint64_t)sums[0], d, AVG_EXTRA_DIGITS);
@@ -322,7 +323,7 @@ static ovl_err template_plan(agg_run *s, const ovl_agg_cli *o)
         for (size_t i = 0; i < s->tpl->naggs; i++) {
             const ovl_tpl_agg *ag = &s->tpl->aggs[i];
             bool seen = ag->column == NULL || ag->party != s->party ||
-                        (ag->fn != OVL_FN_SUM && ag->fn != OVL_FN_AVG);
+                        !ovl_aggfn_reads_values(ag->fn);
             for (size_t k = 0; k < s->nvcols && !seen; k++)
                 seen = strcmp(s->vcols[k].name, ag->column) == 0;
             if (seen)

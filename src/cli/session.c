@@ -109,7 +109,7 @@ static ovl_err value_columns(serve_state *s)
         const char *col = t ? t->aggs[i].column : s->a.nego.values[i].column;
         ovl_aggfn fn = t ? t->aggs[i].fn : s->a.nego.values[i].fn;
         if ((t && t->aggs[i].party != s->a.party) || col == NULL ||
-            (fn != OVL_FN_SUM && fn != OVL_FN_AVG))
+            !ovl_aggfn_reads_values(fn))
             continue;
         bool seen = false;
         for (size_t k = 0; k < s->ncols && !seen; k++)

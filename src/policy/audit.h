@@ -18,7 +18,7 @@
 #include "core/error.h"
 #include "net/identity.h"
 #include "policy/policy.h"
-#include "common/proto.h"
+#include "core/kinds.h"
 #include "policy/template.h"
 
 #define OVL_AUDIT_MAX_BYTES (256u << 20) /* whole file */

@@ -16,17 +16,6 @@ typedef struct {
     const ovl_strlist *columns; /* NULL while the table columns are being read */
 } pctx;
 
-const char *ovl_aggfn_name(ovl_aggfn f)
-{
-    switch (f) {
-    case OVL_FN_COUNT: return "COUNT";
-    case OVL_FN_COUNT_DISTINCT: return "COUNT_DISTINCT";
-    case OVL_FN_SUM: return "SUM";
-    case OVL_FN_AVG: return "AVG";
-    }
-    return "?";
-}
-
 static ovl_err bad(const pctx *c, const char *path, const char *what)
 {
     return ovl_err_set(OVL_ERR_INPUT, "%s: %s: %s", c->label, path, what);
@@ -287,10 +276,8 @@ static ovl_err parse_functions(ovl_policy *p, const pctx *c, json_t *v)
     ovl_strlist l = {0};
     OVL_TRY(get_strlist(&l, c, "aggregation.functions", v, 'n'));
     for (size_t i = 0; i < l.n; i++) {
-        unsigned f = 0;
-        for (unsigned b = OVL_FN_COUNT; b <= OVL_FN_AVG; b <<= 1)
-            if (strcmp(l.items[i], ovl_aggfn_name((ovl_aggfn)b)) == 0)
-                f = b;
+        const ovl_aggfn_kind *k = ovl_aggfn_by_keyword(l.items[i]);
+        unsigned f = k ? (unsigned)k->fn : 0;
         OVL_ENSURE(f != 0, OVL_ERR_INPUT,
                    "%s: aggregation.functions[%zu]: must be COUNT, COUNT_DISTINCT, SUM or AVG",
                    c->label, i);
@@ -599,9 +586,9 @@ static void explain_aggregation(sbuf *s, const ovl_policy *p)
     sb_add(s, "  functions: ");
     if (!p->aggregation.functions)
         sb_add(s, "none, so no aggregate can run");
-    for (unsigned b = OVL_FN_COUNT, k = 0; b <= OVL_FN_AVG; b <<= 1)
-        if (p->aggregation.functions & b)
-            sb_add(s, "%s%s", k++ ? ", " : "", ovl_aggfn_name((ovl_aggfn)b));
+    for (size_t i = 0, k = 0; i < ovl_naggfn_kinds; i++)
+        if (p->aggregation.functions & (unsigned)ovl_aggfn_kinds[i].fn)
+            sb_add(s, "%s%s", k++ ? ", " : "", ovl_aggfn_kinds[i].keyword);
     sb_add(s, "\n  group by / filter on: ");
     sb_list(s, &p->aggregation.dimensions, "no column");
     sb_add(s, "\n  sum / average over: ");

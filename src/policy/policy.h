@@ -55,6 +55,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/kinds.h"
 #include "net/identity.h"
 #include "io/table.h"
 
@@ -66,15 +67,7 @@
 #define OVL_BUDGET_MAX 1000000u
 #define OVL_HASH_LEN 32
 
-/* Aggregate functions, as bits so a policy can hold a set of them. */
-typedef enum {
-    OVL_FN_COUNT = 1,
-    OVL_FN_COUNT_DISTINCT = 2,
-    OVL_FN_SUM = 4,
-    OVL_FN_AVG = 8
-} ovl_aggfn;
-
-const char *ovl_aggfn_name(ovl_aggfn f); /* "COUNT", "COUNT_DISTINCT", "SUM", "AVG" */
+/* Aggregate functions (ovl_aggfn, their names and syntax): core/kinds.h. */
 
 typedef struct {
     char *column;

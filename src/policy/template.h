@@ -1,5 +1,5 @@
 /* overlap: analysis templates, a small SQL dialect that maps onto the PSI
- * and aggregate protocols (grammar in README "Policies, templates and audit").
+ * and aggregate protocols (grammar in src/policy/GRAMMAR.md).
  *
  * Parsing yields a plan: which party (table alias) filters which of its
  * columns how (run locally before blinding), the group-by columns (one

@@ -22,7 +22,7 @@
 #include "core/error.h"
 #include "net/identity.h"
 #include "policy/policy.h"
-#include "common/proto.h"
+#include "core/kinds.h"
 #include "policy/template.h"
 
 /* ---- Approvals (approval.c) ----

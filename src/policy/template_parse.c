@@ -1,0 +1,640 @@
+/* Analysis templates: the parser, from tokens to the unresolved statement
+ * and the parameter declarations (GRAMMAR.md). Every rejection names
+ * line:column and the construct. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/guard.h"
+#include "core/mem.h"
+#include "policy/template_impl.h"
+
+/* ---- parser helpers ---- */
+
+static const tok *cur(const pc *c) { return &c->toks.v[c->pos]; }
+static const tok *at(const pc *c, size_t k)
+{
+    return &c->toks.v[c->pos + k < c->toks.n ? c->pos + k : c->toks.n - 1];
+}
+
+static bool kw(const tok *t, const char *k) { return t->k == T_IDENT && strcasecmp(t->text, k) == 0; }
+static bool punct(const tok *t, const char *p) { return t->k == T_PUNCT && strcmp(t->text, p) == 0; }
+
+/* The source text of a construct from token a to token b, whitespace folded, shortened. */
+static void snippet(const pc *c, size_t a, size_t b, char *out, size_t cap)
+{
+    size_t from = c->toks.v[a].off, to = c->toks.v[b].off + c->toks.v[b].len, n = 0, i = from;
+    bool space = false;
+    /* room for a space, a character, "..." and the NUL */
+    for (; i < to && n + 6 < cap; i++) {
+        char ch = c->src[i];
+        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
+            space = n > 0;
+            continue;
+        }
+        if (space)
+            out[n++] = ' ';
+        space = false;
+        out[n++] = ch;
+    }
+    if (i < to) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+}
+
+/* label:line:col: CONSTRUCT: message, CONSTRUCT being tokens a..b. */
+ovl_err tpl_perr(const pc *c, size_t a, size_t b, const char *fmt, ...) OVL_PRINTF(4, 5);
+ovl_err tpl_perr(const pc *c, size_t a, size_t b, const char *fmt, ...)
+{
+    char msg[256], snip[80];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const tok *t = &c->toks.v[a];
+    if (c->toks.v[a].k == T_EOF)
+        return ovl_err_set(OVL_ERR_INPUT, "%s:%u:%u: end of template: %s", c->label, t->line,
+                           t->col, msg);
+    snippet(c, a, b, snip, sizeof snip);
+    return ovl_err_set(OVL_ERR_INPUT, "%s:%u:%u: %s: %s", c->label, t->line, t->col, snip, msg);
+}
+
+/* Index of the last token of the expression starting at `from`: up to a
+ * top-level comma, clause keyword or end. */
+static size_t expr_end(const pc *c, size_t from)
+{
+    static const char *const stops[] = {"FROM", "WHERE", "GROUP", "HAVING", "AS", "AND",
+                                        "ORDER", "LIMIT", "INNER", "JOIN", "ON", NULL};
+    int depth = 0;
+    size_t i = from, last = from;
+    for (; i < c->toks.n && c->toks.v[i].k != T_EOF; i++) {
+        const tok *t = &c->toks.v[i];
+        if (punct(t, "("))
+            depth++;
+        if (punct(t, ")") && --depth < 0)
+            break;
+        if (depth == 0 && i > from && (punct(t, ",") || punct(t, ";")))
+            break;
+        bool stop = false;
+        for (size_t k = 0; depth == 0 && i > from && stops[k]; k++)
+            stop = stop || kw(t, stops[k]);
+        if (stop)
+            break;
+        last = i;
+    }
+    return last;
+}
+
+/* Whether tokens a..b reference columns of two different table qualifiers. */
+static bool spans_two_parties(const pc *c, size_t a, size_t b)
+{
+    const char *first = NULL;
+    for (size_t i = a; i + 2 <= b; i++)
+        if ((c->toks.v[i].k == T_IDENT || c->toks.v[i].k == T_QIDENT) &&
+            punct(&c->toks.v[i + 1], ".")) {
+            if (first && strcmp(first, c->toks.v[i].text) != 0)
+                return true;
+            first = c->toks.v[i].text;
+        }
+    return false;
+}
+
+static bool is_arith(const tok *t)
+{
+    return punct(t, "+") || punct(t, "-") || punct(t, "*") || punct(t, "/") || punct(t, "%") ||
+           punct(t, "||");
+}
+
+static ovl_err expect_kw(pc *c, const char *k, const char *what)
+{
+    if (!kw(cur(c), k))
+        return tpl_perr(c, c->pos, c->pos, "expected %s", what);
+    c->pos++;
+    return OVL_OK;
+}
+
+static ovl_err expect_punct(pc *c, const char *p, const char *what)
+{
+    if (!punct(cur(c), p))
+        return tpl_perr(c, c->pos, c->pos, "expected %s", what);
+    c->pos++;
+    return OVL_OK;
+}
+
+static bool is_name(const tok *t)
+{
+    return t->k == T_QIDENT || (t->k == T_IDENT && !tpl_is_keyword(t->text));
+}
+
+static ovl_err name(pc *c, char **out, const char *what)
+{
+    if (!is_name(cur(c)))
+        return tpl_perr(c, c->pos, c->pos, "expected %s", what);
+    *out = cur(c)->text;
+    c->pos++;
+    return OVL_OK;
+}
+
+
+/* A column reference "alias.column"; a bare name gets a pointed error. */
+static ovl_err parse_colref(pc *c, colref *r)
+{
+    r->tok = c->pos;
+    if (is_name(cur(c)) && punct(at(c, 1), ".") && is_name(at(c, 2))) {
+        r->qual = cur(c)->text;
+        r->col = at(c, 2)->text;
+        c->pos += 3;
+        return OVL_OK;
+    }
+    if (is_name(cur(c)))
+        return tpl_perr(c, c->pos, c->pos, "qualify columns with their table alias (e.g. a.%s)",
+                    cur(c)->text);
+    if (punct(cur(c), "(") && kw(at(c, 1), "SELECT"))
+        return tpl_perr(c, c->pos, expr_end(c, c->pos), "subqueries are not supported");
+    return tpl_perr(c, c->pos, c->pos, "expected a column (alias.column)");
+}
+
+static ovl_err reject_arith_after(pc *c, size_t start)
+{
+    if (!is_arith(cur(c)))
+        return OVL_OK;
+    size_t e = expr_end(c, start);
+    if (spans_two_parties(c, start, e))
+        return tpl_perr(c, start, e, "arithmetic across parties' columns cannot be computed privately");
+    return tpl_perr(c, start, e, "expressions on columns or aggregates are not supported; "
+                             "compute them from the output");
+}
+
+static ovl_err parse_agg_body(pc *c, sel_item *it, const char *fn)
+{
+    size_t s = it->start;
+    bool count = strcasecmp(fn, "COUNT") == 0;
+    if (count && punct(cur(c), "*")) {
+        it->star = true;
+        c->pos++;
+    } else if (count && kw(cur(c), "DISTINCT")) {
+        it->fn = OVL_FN_COUNT_DISTINCT;
+        c->pos++;
+        if (!(is_name(cur(c)) && punct(at(c, 1), ".") && is_name(at(c, 2)) && punct(at(c, 3), ")")))
+            return tpl_perr(c, s, expr_end(c, s),
+                            "expressions inside aggregates cannot be computed privately");
+        ovl_err rc = parse_colref(c, &it->r);
+        if (rc != OVL_OK)
+            return rc;
+    } else {
+        if (kw(cur(c), "DISTINCT"))
+            return tpl_perr(c, s, expr_end(c, s),
+                            "DISTINCT is only supported as COUNT(DISTINCT <join column>)");
+        if (!(is_name(cur(c)) && punct(at(c, 1), ".") && is_name(at(c, 2)) && punct(at(c, 3), ")")))
+            return tpl_perr(c, s, expr_end(c, s),
+                            "expressions inside aggregates cannot be computed privately");
+        if (count)
+            return tpl_perr(c, s, expr_end(c, s), "count rows with COUNT(*) or identifiers with "
+                                              "COUNT(DISTINCT <join column>)");
+        ovl_err rc = parse_colref(c, &it->r);
+        if (rc != OVL_OK)
+            return rc;
+    }
+    return expect_punct(c, ")", "')'");
+}
+
+static ovl_err parse_select_item(pc *c, sel_item *it)
+{
+    ovl_err rc = OVL_OK;
+    it->start = c->pos;
+    const tok *t = cur(c);
+    if ((t->k == T_IDENT) && punct(at(c, 1), "(")) {
+        const ovl_aggfn_kind *fk = ovl_aggfn_by_call(t->text);
+        if (fk != NULL) {
+            it->is_agg = true;
+            it->fn = fk->fn;
+            c->pos += 2;
+            OVL_TRY(parse_agg_body(c, it, t->text));
+        } else if (kw(at(c, 2), "SELECT")) {
+            OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos), "subqueries are not supported"));
+        } else {
+            OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos),
+                          "functions other than COUNT, SUM and AVG cannot be computed privately"));
+        }
+    } else if (punct(t, "*")) {
+        OVL_FAIL(tpl_perr(c, c->pos, c->pos, "SELECT * would release rows; select dimension columns "
+                                         "and aggregates"));
+    } else if (punct(t, "(") && kw(at(c, 1), "SELECT")) {
+        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos), "subqueries are not supported"));
+    } else if (t->k == T_STRING || t->k == T_NUMBER) {
+        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos), "constants in SELECT are not supported"));
+    } else {
+        OVL_TRY(parse_colref(c, &it->r));
+    }
+    OVL_TRY(reject_arith_after(c, it->start));
+    it->end = c->pos - 1;
+    if (kw(cur(c), "AS")) {
+        c->pos++;
+        OVL_TRY(name(c, &it->output, "an output column name after AS"));
+    } else if (is_name(cur(c))) {
+        OVL_TRY(name(c, &it->output, "an output column name"));
+    }
+done:
+    return rc;
+}
+
+static ovl_err parse_select(pc *c, parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(expect_kw(c, "SELECT", "SELECT at the start of the template"));
+    if (kw(cur(c), "DISTINCT"))
+        OVL_FAIL(tpl_perr(c, c->pos, c->pos, "SELECT DISTINCT is not supported"));
+    for (;;) {
+        OVL_ENSURE(p->nsel < OVL_TPL_MAX_ITEMS, OVL_ERR_INPUT, "%s: more than %u select items",
+                   c->label, OVL_TPL_MAX_ITEMS);
+        OVL_TRY(parse_select_item(c, &p->sel[p->nsel++]));
+        if (!punct(cur(c), ","))
+            break;
+        c->pos++;
+    }
+done:
+    return rc;
+}
+
+static ovl_err parse_table_ref(pc *c, ovl_template *t, int k)
+{
+    ovl_err rc = OVL_OK;
+    if (punct(cur(c), "("))
+        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos), "subqueries are not supported"));
+    OVL_TRY(name(c, &t->table[k], "a table name"));
+    if (kw(cur(c), "AS"))
+        c->pos++;
+    if (is_name(cur(c)))
+        OVL_TRY(name(c, &t->alias[k], "a table alias"));
+    else
+        t->alias[k] = t->table[k];
+done:
+    return rc;
+}
+
+static ovl_err parse_from(pc *c, ovl_template *t, parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(expect_kw(c, "FROM", "FROM after the select list"));
+    OVL_TRY(parse_table_ref(c, t, 0));
+    if (punct(cur(c), ","))
+        OVL_FAIL(tpl_perr(c, c->pos, c->pos, "comma joins are not supported; use INNER JOIN ... ON"));
+    if (kw(cur(c), "LEFT") || kw(cur(c), "RIGHT") || kw(cur(c), "FULL") || kw(cur(c), "CROSS") ||
+        kw(cur(c), "OUTER"))
+        OVL_FAIL(tpl_perr(c, c->pos, c->pos + 1, "only INNER JOIN can be computed privately"));
+    if (kw(cur(c), "INNER"))
+        c->pos++;
+    OVL_TRY(expect_kw(c, "JOIN", "INNER JOIN: a template reads exactly two tables"));
+    OVL_TRY(parse_table_ref(c, t, 1));
+    OVL_TRY(expect_kw(c, "ON", "ON after the joined table"));
+    p->on_tok = c->pos;
+    OVL_TRY(parse_colref(c, &p->on[0]));
+    if (!punct(cur(c), "="))
+        OVL_FAIL(tpl_perr(c, p->on_tok, expr_end(c, p->on_tok),
+                      "a join matches join columns by equality only"));
+    c->pos++;
+    if (c->toks.v[c->pos].k != T_IDENT && c->toks.v[c->pos].k != T_QIDENT)
+        OVL_FAIL(tpl_perr(c, p->on_tok, expr_end(c, p->on_tok),
+                      "a join matches a join column of each table"));
+    OVL_TRY(parse_colref(c, &p->on[1]));
+    OVL_TRY(reject_arith_after(c, p->on_tok));
+    if (kw(cur(c), "AND") || kw(cur(c), "OR"))
+        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos + 1),
+                      "a join may only match one join column of each table by equality "
+                      "(joins on other columns cannot be computed privately)"));
+done:
+    return rc;
+}
+
+static ovl_err parse_value(pc *c, ovl_tpl_value *v, size_t cond_start)
+{
+    const tok *t = cur(c);
+    size_t s = c->pos;
+    if (t->k == T_PARAM) {
+        v->is_param = true;
+        v->text = t->text;
+        c->pos++;
+    } else if (t->k == T_STRING) {
+        v->type = OVL_PARAM_STRING;
+        v->text = t->text;
+        c->pos++;
+    } else if (kw(t, "DATE") && at(c, 1)->k == T_STRING) {
+        v->type = OVL_PARAM_DATE;
+        v->text = at(c, 1)->text;
+        if (!ovl_param_value_ok(OVL_PARAM_DATE, v->text))
+            return tpl_perr(c, s, s + 1, "not a valid date (YYYY-MM-DD)");
+        c->pos += 2;
+    } else if (t->k == T_NUMBER || (punct(t, "-") && at(c, 1)->k == T_NUMBER)) {
+        bool neg = punct(t, "-");
+        const char *num = neg ? at(c, 1)->text : t->text;
+        size_t n = strlen(num);
+        char *txt = tpl_arena_alloc(c->im, n + 2, 1);
+        if (!txt)
+            return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
+        snprintf(txt, n + 2, "%s%s", neg ? "-" : "", num);
+        v->type = strchr(txt, '.') ? OVL_PARAM_DECIMAL : OVL_PARAM_INTEGER;
+        if (!ovl_param_value_ok(v->type, txt))
+            return tpl_perr(c, s, s + neg, "malformed number");
+        v->text = txt;
+        c->pos += 1 + neg;
+    } else if (punct(t, "(") && kw(at(c, 1), "SELECT")) {
+        return tpl_perr(c, s, expr_end(c, s), "subqueries are not supported");
+    } else if (is_name(t) && punct(at(c, 1), ".")) {
+        size_t e = expr_end(c, cond_start);
+        if (spans_two_parties(c, cond_start, e))
+            return tpl_perr(c, cond_start, e, "comparisons across parties' columns cannot be "
+                                          "computed privately");
+        return tpl_perr(c, cond_start, e, "a filter compares a column with literals or :parameters");
+    } else {
+        return tpl_perr(c, s, s, "expected a literal ('text', 12, 1.5, DATE '2026-07-01') or a "
+                             ":parameter");
+    }
+    return is_arith(cur(c)) ? tpl_perr(c, s, expr_end(c, s), "expressions are not supported in filters")
+                            : OVL_OK;
+}
+
+static ovl_err parse_in_list(pc *c, filt *f)
+{
+    ovl_err rc = OVL_OK;
+    if (punct(cur(c), "(") && kw(at(c, 1), "SELECT"))
+        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos), "subqueries are not supported"));
+    OVL_TRY(expect_punct(c, "(", "'(' after IN"));
+    for (;;) {
+        OVL_ENSURE(f->nvals < OVL_TPL_MAX_ITEMS, OVL_ERR_INPUT, "%s: more than %u IN values",
+                   c->label, OVL_TPL_MAX_ITEMS);
+        f->valtok[f->nvals] = c->pos;
+        OVL_TRY(parse_value(c, &f->vals[f->nvals++], f->start));
+        if (!punct(cur(c), ","))
+            break;
+        c->pos++;
+    }
+    OVL_TRY(expect_punct(c, ")", "')' closing the IN list"));
+done:
+    return rc;
+}
+
+static ovl_err parse_cond(pc *c, filt *f)
+{
+    ovl_err rc = OVL_OK;
+    static const struct {
+        const char *p;
+        ovl_cmp_op op;
+    } ops[] = {{"=", OVL_CMP_EQ}, {"<>", OVL_CMP_NE}, {"!=", OVL_CMP_NE}, {"<", OVL_CMP_LT},
+               {"<=", OVL_CMP_LE}, {">", OVL_CMP_GT}, {">=", OVL_CMP_GE}};
+    f->start = c->pos;
+    if (kw(cur(c), "NOT") || kw(cur(c), "EXISTS"))
+        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos), "NOT and EXISTS are not supported"));
+    if (punct(cur(c), "("))
+        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos),
+                      kw(at(c, 1), "SELECT") ? "subqueries are not supported"
+                                             : "parentheses are not supported in WHERE"));
+    if (cur(c)->k == T_STRING || cur(c)->k == T_NUMBER || cur(c)->k == T_PARAM)
+        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos), "put the column on the left of a filter"));
+    OVL_TRY(parse_colref(c, &f->r));
+    OVL_TRY(reject_arith_after(c, f->start));
+    if (kw(cur(c), "BETWEEN")) {
+        c->pos++;
+        f->op = OVL_CMP_BETWEEN;
+        f->valtok[0] = c->pos;
+        OVL_TRY(parse_value(c, &f->vals[0], f->start));
+        OVL_TRY(expect_kw(c, "AND", "AND in BETWEEN ... AND ..."));
+        f->valtok[1] = c->pos;
+        OVL_TRY(parse_value(c, &f->vals[1], f->start));
+        f->nvals = 2;
+        goto done;
+    }
+    if (kw(cur(c), "IN")) {
+        c->pos++;
+        f->op = OVL_CMP_IN;
+        OVL_TRY(parse_in_list(c, f));
+        goto done;
+    }
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (punct(cur(c), ops[i].p))
+            f->op = ops[i].op;
+    if (f->op == 0)
+        OVL_FAIL(tpl_perr(c, f->start, expr_end(c, f->start),
+                      "expected a comparison (=, <>, <, <=, >, >=, BETWEEN, IN)"));
+    c->pos++;
+    f->valtok[0] = c->pos;
+    OVL_TRY(parse_value(c, &f->vals[0], f->start));
+    f->nvals = 1;
+done:
+    return rc;
+}
+
+static ovl_err parse_where(pc *c, parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    if (!kw(cur(c), "WHERE"))
+        return OVL_OK;
+    c->pos++;
+    OVL_TRY(ovl_calloc((void **)&p->filters, OVL_TPL_MAX_ITEMS, sizeof *p->filters));
+    for (;;) {
+        OVL_ENSURE(p->nfilters < OVL_TPL_MAX_ITEMS, OVL_ERR_INPUT, "%s: more than %u filters",
+                   c->label, OVL_TPL_MAX_ITEMS);
+        OVL_TRY(parse_cond(c, &p->filters[p->nfilters++]));
+        if (kw(cur(c), "OR"))
+            OVL_FAIL(tpl_perr(c, c->pos, c->pos,
+                          "OR is not supported: filters are combined with AND"));
+        if (!kw(cur(c), "AND"))
+            break;
+        c->pos++;
+    }
+done:
+    return rc;
+}
+
+static ovl_err parse_group(pc *c, parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    if (!kw(cur(c), "GROUP"))
+        return OVL_OK;
+    c->pos++;
+    OVL_TRY(expect_kw(c, "BY", "BY after GROUP"));
+    p->has_group = true;
+    for (;;) {
+        OVL_ENSURE(p->ngroups < OVL_TPL_MAX_ITEMS, OVL_ERR_INPUT, "%s: more than %u GROUP BY columns",
+                   c->label, OVL_TPL_MAX_ITEMS);
+        colref *g = &p->groups[p->ngroups++];
+        if (cur(c)->k == T_NUMBER) {
+            /* GROUP BY 1, 2: positions in the select list */
+            char *end;
+            unsigned long k = strtoul(cur(c)->text, &end, 10);
+            if (*end != '\0' || k < 1 || k > p->nsel || p->sel[k - 1].is_agg)
+                OVL_FAIL(tpl_perr(c, c->pos, c->pos, "GROUP BY position must name a selected column"));
+            *g = p->sel[k - 1].r;
+            g->tok = c->pos++;
+        } else {
+            OVL_TRY(parse_colref(c, g));
+            OVL_TRY(reject_arith_after(c, g->tok));
+        }
+        if (!punct(cur(c), ","))
+            break;
+        c->pos++;
+    }
+done:
+    return rc;
+}
+
+static ovl_err parse_having(pc *c, parsed *p, ovl_template *t)
+{
+    ovl_err rc = OVL_OK;
+    size_t s;
+    if (!kw(cur(c), "HAVING"))
+        return OVL_OK;
+    c->pos++;
+    s = p->having_tok = c->pos;
+    if (!(kw(cur(c), "COUNT") && punct(at(c, 1), "(")))
+        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "HAVING must be COUNT(*) >= k or "
+                                            "COUNT(DISTINCT a.<join column>) >= k"));
+    c->pos += 2;
+    if (punct(cur(c), "*")) {
+        p->having_star = true;
+        c->pos++;
+    } else if (kw(cur(c), "DISTINCT")) {
+        c->pos++;
+        OVL_TRY(parse_colref(c, &p->having_ref));
+    } else {
+        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "HAVING must be COUNT(*) >= k or "
+                                            "COUNT(DISTINCT a.<join column>) >= k"));
+    }
+    OVL_TRY(expect_punct(c, ")", "')'"));
+    if (!punct(cur(c), ">=") || at(c, 1)->k != T_NUMBER)
+        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "HAVING must compare the count with >= and a whole "
+                                            "number"));
+    c->pos++;
+    char *end;
+    unsigned long long k = strtoull(cur(c)->text, &end, 10);
+    if (*end != '\0' || k < 1 || k > OVL_MIN_ROWS_HI)
+        OVL_FAIL(tpl_perr(c, c->pos, c->pos, "the threshold must be a whole number from 1 to %u",
+                      OVL_MIN_ROWS_HI));
+    t->threshold = k;
+    c->pos++;
+    p->having = true;
+    if (kw(cur(c), "AND") || kw(cur(c), "OR"))
+        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos + 1), "HAVING has exactly one condition"));
+done:
+    return rc;
+}
+
+ovl_err tpl_parse_statement(pc *c, parsed *p, ovl_template *t)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(parse_select(c, p));
+    OVL_TRY(parse_from(c, t, p));
+    OVL_TRY(parse_where(c, p));
+    OVL_TRY(parse_group(c, p));
+    OVL_TRY(parse_having(c, p, t));
+    if (punct(cur(c), ";"))
+        c->pos++;
+    if (cur(c)->k != T_EOF) {
+        const char *what = kw(cur(c), "ORDER") ? "ORDER BY is not supported"
+                           : kw(cur(c), "LIMIT") ? "LIMIT is not supported"
+                           : kw(cur(c), "UNION") ? "UNION is not supported"
+                           : kw(cur(c), "OR")    ? "OR is not supported"
+                           : kw(cur(c), "JOIN")  ? "a template joins exactly two tables"
+                                                 : "unexpected text after the template";
+        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos), "%s", what));
+    }
+done:
+    return rc;
+}
+
+/* ---- parameter declarations: "-- param NAME TYPE [IN (v, ...)]" ---- */
+
+static ovl_err derr(const pc *c, const tok *t, const char *fmt, ...) OVL_PRINTF(3, 4);
+static ovl_err derr(const pc *c, const tok *t, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return ovl_err_set(OVL_ERR_INPUT, "%s:%u:%u: -- param: %s", c->label, t->line, t->col, msg);
+}
+
+static bool parse_type(const char *s, ovl_param_type *out)
+{
+    static const char *const names[] = {"string", "integer", "decimal", "date"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(s, names[i]) == 0) {
+            *out = (ovl_param_type)(i + 1);
+            return true;
+        }
+    return false;
+}
+
+static ovl_err parse_decl(pc *c, size_t *i, ovl_tpl_param *pr)
+{
+    tok *d = c->decls.v;
+    size_t n = c->decls.n;
+    if (d[*i].k != T_IDENT)
+        return derr(c, &d[*i], "expected a parameter name");
+    pr->name = d[*i].text;
+    (*i)++;
+    if (*i >= n || d[*i].k != T_IDENT || !parse_type(d[*i].text, &pr->type))
+        return derr(c, &d[*i - 1], "%s: expected a type: string, integer, decimal or date", pr->name);
+    (*i)++;
+    if (d[*i].k == T_EOL)
+        return OVL_OK;
+    if (!(d[*i].k == T_IDENT && strcasecmp(d[*i].text, "in") == 0 && d[*i + 1].k == T_PUNCT &&
+          strcmp(d[*i + 1].text, "(") == 0))
+        return derr(c, &d[*i], "%s: expected IN ('value', ...) or the end of the line", pr->name);
+    *i += 2;
+    pr->allowed = tpl_arena_alloc(c->im, OVL_TPL_MAX_ITEMS, sizeof *pr->allowed);
+    if (!pr->allowed)
+        return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
+    for (;;) {
+        tok *v = &d[*i];
+        if (pr->nallowed >= OVL_TPL_MAX_ITEMS)
+            return derr(c, v, "%s: more than %u allowed values", pr->name, OVL_TPL_MAX_ITEMS);
+        if ((v->k != T_STRING && v->k != T_NUMBER) || !ovl_param_value_ok(pr->type, v->text))
+            return derr(c, v, "%s: allowed values must be %s literals", pr->name,
+                        ovl_param_type_name(pr->type));
+        for (size_t k = 0; k < pr->nallowed; k++)
+            if (strcmp(pr->allowed[k], v->text) == 0)
+                return derr(c, v, "%s: value listed twice", pr->name);
+        pr->allowed[pr->nallowed++] = v->text;
+        (*i)++;
+        if (d[*i].k == T_PUNCT && strcmp(d[*i].text, ",") == 0) {
+            (*i)++;
+            continue;
+        }
+        if (d[*i].k == T_PUNCT && strcmp(d[*i].text, ")") == 0 && d[*i + 1].k == T_EOL) {
+            (*i)++;
+            return OVL_OK;
+        }
+        return derr(c, &d[*i], "%s: expected ',' or ')' ending the line", pr->name);
+    }
+}
+
+ovl_err tpl_parse_decls(pc *c, ovl_template *t)
+{
+    ovl_err rc = OVL_OK;
+    size_t count = 0;
+    for (size_t i = 0; i < c->decls.n; i++)
+        count += c->decls.v[i].k == T_EOL;
+    OVL_ENSURE(count <= OVL_TPL_MAX_ITEMS, OVL_ERR_INPUT, "%s: more than %u parameters", c->label,
+               OVL_TPL_MAX_ITEMS);
+    t->params = tpl_arena_alloc(c->im, count + 1, sizeof *t->params);
+    OVL_ENSURE(t->params, OVL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; c->decls.v[i].k != T_EOF; i++) {
+        if (c->decls.v[i].k == T_EOL)
+            OVL_FAIL(derr(c, &c->decls.v[i], "expected a parameter name"));
+        ovl_tpl_param *pr = &t->params[t->nparams];
+        OVL_TRY(parse_decl(c, &i, pr));
+        for (size_t k = 0; k < t->nparams; k++)
+            OVL_ENSURE(strcmp(t->params[k].name, pr->name) != 0, OVL_ERR_INPUT,
+                       "%s: parameter %s declared twice", c->label, pr->name);
+        t->nparams++;
+    }
+done:
+    return rc;
+}
+

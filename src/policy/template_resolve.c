@@ -1,0 +1,223 @@
+/* Analysis templates: resolving the parsed statement into the plan (which
+ * party holds each column, roles, outputs, filters). */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/guard.h"
+#include "core/mem.h"
+#include "policy/template_impl.h"
+
+/* ---- resolution into the plan ---- */
+
+static ovl_err party_of(const pc *c, const ovl_template *t, const colref *r, int *party)
+{
+    for (int k = 0; k < 2; k++)
+        if (strcmp(r->qual, t->alias[k]) == 0) {
+            *party = k;
+            return OVL_OK;
+        }
+    return tpl_perr(c, r->tok, r->tok + 2, "unknown table alias '%s' (the template reads %s and %s)",
+                r->qual, t->alias[0], t->alias[1]);
+}
+
+static ovl_err resolve_join(const pc *c, ovl_template *t, const parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    int a, b;
+    OVL_ENSURE(strcmp(t->alias[0], t->alias[1]) != 0 && strcmp(t->table[0], t->table[1]) != 0,
+               OVL_ERR_INPUT, "%s: the two joined tables (and their aliases) must differ", c->label);
+    OVL_TRY(party_of(c, t, &p->on[0], &a));
+    OVL_TRY(party_of(c, t, &p->on[1], &b));
+    if (a == b)
+        OVL_FAIL(tpl_perr(c, p->on_tok, p->on_tok + 6, "a join matches a column of each table"));
+    t->join_column[a] = p->on[0].col;
+    t->join_column[b] = p->on[1].col;
+done:
+    return rc;
+}
+
+static ovl_err check_distinct_ref(const pc *c, const ovl_template *t, const colref *r, size_t a,
+                                  size_t b)
+{
+    int k;
+    ovl_err rc = party_of(c, t, r, &k);
+    if (rc != OVL_OK)
+        return rc;
+    if (strcmp(r->col, t->join_column[k]) != 0)
+        return tpl_perr(c, a, b, "only the join column (%s.%s) can be counted distinct", r->qual,
+                    t->join_column[k]);
+    return OVL_OK;
+}
+
+static ovl_err resolve_select(const pc *c, ovl_template *t, const parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    t->dims = tpl_arena_alloc(c->im, p->nsel, sizeof *t->dims);
+    t->aggs = tpl_arena_alloc(c->im, p->nsel, sizeof *t->aggs);
+    OVL_ENSURE(t->dims && t->aggs, OVL_ERR_NOMEM, "out of memory");
+    t->group_party = t->value_party = -1;
+    for (size_t i = 0; i < p->nsel; i++) {
+        const sel_item *it = &p->sel[i];
+        int k = -1;
+        if (!it->star)
+            OVL_TRY(party_of(c, t, &it->r, &k));
+        if (!it->is_agg) {
+            if (t->group_party >= 0 && t->group_party != k)
+                OVL_FAIL(tpl_perr(c, it->start, it->end, "dimensions must all come from one party "
+                                                     "(the aggregate protocol groups by one side)"));
+            t->group_party = k;
+            t->dims[t->ndims++] = (ovl_tpl_dim){k, it->r.col, it->output ? it->output : it->r.col};
+            continue;
+        }
+        t->functions |= it->fn;
+        if (it->fn == OVL_FN_COUNT_DISTINCT)
+            OVL_TRY(check_distinct_ref(c, t, &it->r, it->start, it->end));
+        if (ovl_aggfn_reads_values(it->fn)) {
+            if (t->value_party >= 0 && t->value_party != k)
+                OVL_FAIL(tpl_perr(c, it->start, it->end, "aggregated columns must all come from one "
+                                                     "party (the value side)"));
+            t->value_party = k;
+        }
+        t->aggs[t->naggs++] = (ovl_tpl_agg){it->fn, it->star ? -1 : k, it->star ? NULL : it->r.col,
+                                            it->output};
+    }
+    OVL_ENSURE(t->naggs > 0, OVL_ERR_INPUT, "%s: SELECT needs at least one aggregate "
+               "(COUNT, SUM or AVG); templates never release rows", c->label);
+    /* SUM/AVG over the group side's own columns: the protocol sums the value
+     * side's values per group of the other side. */
+    for (size_t i = 0; i < p->nsel; i++)
+        if (p->sel[i].is_agg && ovl_aggfn_reads_values(p->sel[i].fn) &&
+            t->group_party >= 0 && t->value_party == t->group_party)
+            OVL_FAIL(tpl_perr(c, p->sel[i].start, p->sel[i].end,
+                          "aggregates must be over the other party's columns than the GROUP BY "
+                          "columns (%s)", t->alias[t->group_party]));
+done:
+    return rc;
+}
+
+static char *default_output(const pc *c, const ovl_tpl_agg *a)
+{
+    const char *fn = ovl_aggfn_kind_of(a->fn)->label;
+    size_t n = strlen(fn) + (a->column ? strlen(a->column) + 1 : 0) + 1;
+    char *s = tpl_arena_alloc(c->im, n, 1);
+    if (s)
+        snprintf(s, n, "%s%s%s", fn, a->column ? "_" : "", a->column ? a->column : "");
+    return s;
+}
+
+static ovl_err resolve_outputs(const pc *c, ovl_template *t)
+{
+    ovl_err rc = OVL_OK;
+    for (size_t i = 0; i < t->naggs; i++)
+        if (!t->aggs[i].output) {
+            t->aggs[i].output = default_output(c, &t->aggs[i]);
+            OVL_ENSURE(t->aggs[i].output, OVL_ERR_NOMEM, "out of memory");
+        }
+    for (size_t i = 0; i < t->ndims + t->naggs; i++)
+        for (size_t j = 0; j < i; j++) {
+            const char *a = i < t->ndims ? t->dims[i].output : t->aggs[i - t->ndims].output;
+            const char *b = j < t->ndims ? t->dims[j].output : t->aggs[j - t->ndims].output;
+            OVL_ENSURE(strcmp(a, b) != 0, OVL_ERR_INPUT,
+                       "%s: output column '%s' appears twice; name them apart with AS", c->label, a);
+        }
+done:
+    return rc;
+}
+
+static ovl_err resolve_groups(const pc *c, ovl_template *t, const parsed *p)
+{
+    for (size_t i = 0; i < p->ngroups; i++) {
+        bool found = false;
+        for (size_t k = 0; k < p->nsel; k++)
+            found = found || (!p->sel[k].is_agg && strcmp(p->sel[k].r.qual, p->groups[i].qual) == 0 &&
+                              strcmp(p->sel[k].r.col, p->groups[i].col) == 0);
+        if (!found)
+            return tpl_perr(c, p->groups[i].tok, p->groups[i].tok + 2,
+                        "grouped columns must also be selected");
+    }
+    for (size_t k = 0; k < p->nsel; k++) {
+        bool found = false;
+        if (p->sel[k].is_agg)
+            continue;
+        for (size_t i = 0; i < p->ngroups; i++)
+            found = found || (strcmp(p->sel[k].r.qual, p->groups[i].qual) == 0 &&
+                              strcmp(p->sel[k].r.col, p->groups[i].col) == 0);
+        if (!found)
+            return tpl_perr(c, p->sel[k].start, p->sel[k].end,
+                        "selected columns must be in GROUP BY (only aggregates leave the "
+                        "clean room)");
+    }
+    (void)t;
+    return OVL_OK;
+}
+
+const ovl_tpl_param *tpl_find_param(const ovl_template *t, const char *name)
+{
+    for (size_t i = 0; i < t->nparams; i++)
+        if (strcmp(t->params[i].name, name) == 0)
+            return &t->params[i];
+    return NULL;
+}
+
+static ovl_err resolve_filters(const pc *c, ovl_template *t, const parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    bool *used = NULL;
+    OVL_TRY(ovl_calloc((void **)&used, t->nparams + 1, sizeof *used));
+    t->filters = tpl_arena_alloc(c->im, p->nfilters, sizeof *t->filters);
+    OVL_ENSURE(t->filters, OVL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < p->nfilters; i++) {
+        const filt *f = &p->filters[i];
+        ovl_tpl_filter *o = &t->filters[t->nfilters++];
+        OVL_TRY(party_of(c, t, &f->r, &o->party));
+        o->column = f->r.col;
+        o->op = f->op;
+        o->nvalues = f->nvals;
+        o->values = tpl_arena_alloc(c->im, f->nvals, sizeof *o->values);
+        OVL_ENSURE(o->values, OVL_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; k < f->nvals; k++) {
+            o->values[k] = f->vals[k];
+            if (!f->vals[k].is_param)
+                continue;
+            const ovl_tpl_param *pr = tpl_find_param(t, f->vals[k].text);
+            if (!pr)
+                OVL_FAIL(tpl_perr(c, f->valtok[k], f->valtok[k],
+                              "unknown parameter (declare it: -- param %s string|integer|decimal|date)",
+                              f->vals[k].text));
+            o->values[k].type = pr->type;
+            used[pr - t->params] = true;
+        }
+        for (size_t k = 1; k < o->nvalues; k++)
+            if (o->values[k].type != o->values[0].type)
+                OVL_FAIL(tpl_perr(c, f->start, f->valtok[o->nvalues - 1],
+                              "compared values must all be of one type (%s vs %s)",
+                              ovl_param_type_name(o->values[0].type),
+                              ovl_param_type_name(o->values[k].type)));
+    }
+    for (size_t i = 0; i < t->nparams; i++)
+        OVL_ENSURE(used[i], OVL_ERR_INPUT, "%s: parameter %s is declared but not used", c->label,
+                   t->params[i].name);
+done:
+    free(used);
+    return rc;
+}
+
+ovl_err tpl_resolve(const pc *c, ovl_template *t, const parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(resolve_join(c, t, p));
+    OVL_TRY(resolve_select(c, t, p));
+    OVL_TRY(resolve_outputs(c, t));
+    if (p->has_group || t->ndims > 0)
+        OVL_TRY(resolve_groups(c, t, p));
+    OVL_TRY(resolve_filters(c, t, p));
+    if (p->having && !p->having_star)
+        OVL_TRY(check_distinct_ref(c, t, &p->having_ref, p->having_tok, p->having_tok + 5));
+done:
+    return rc;
+}
+
