@@ -13,9 +13,9 @@
 #include "crypto/group.h"
 #include "crypto/paillier.h"
 #include "common/proto.h"
-#include "setup/setup.h"
+#include "common/hello.h"
 
-/* Frame types (SPEC.md §4). HELLO is 0x01 (protocols/setup). */
+/* Frame types (SPEC.md §4). HELLO is 0x01, ABORT 0x7f (protocols/common). */
 enum {
     OVL_AGG_LAYOUT = 0x21,
     OVL_AGG_ELEMENTS = 0x22,

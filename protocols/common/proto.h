@@ -6,7 +6,9 @@
  * out as jobs, on worker threads. Jobs read only state that is immutable
  * while they are outstanding, so any number may run at once; the protocol
  * learns of their completion through job_finish, on the driver's thread.
- * Tests run two engines against each other in one process with no threads. */
+ * Tests run two engines against each other in one process with no threads.
+ * protocols/common/SPEC.md §6 states the contract; common/engine.h holds
+ * the parts every engine shares. */
 #ifndef OVERLAP_PROTO_H
 #define OVERLAP_PROTO_H
 
@@ -16,19 +18,11 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/job.h"
 #include "core/kinds.h"
+#include "common/frame.h"
 
 /* Roles, modes and reveal settings (with their names): core/kinds.h. */
-
-/* A unit of computation. Protocols embed it as the first member of their own
- * job type. `run` must only write memory owned by the job. */
-typedef struct ovl_job ovl_job;
-struct ovl_job {
-    void (*run)(ovl_job *job);
-    ovl_job *next; /* used by the driver's queues */
-    ovl_err rc;    /* set by run */
-    char detail[160];
-};
 
 typedef struct {
     /* One complete frame from the peer (type and payload, header removed). */
@@ -44,27 +38,5 @@ typedef struct {
     /* True once everything was sent and received. */
     bool (*done)(const void *proto);
 } ovl_proto_ops;
-
-/* Frames: [type u8][length u32][payload]. */
-#define OVL_FRAME_HDR 5u
-#define OVL_FRAME_MAX_PAYLOAD (1u << 20)
-
-enum {
-    OVL_FRAME_ABORT = 0x7f /* u16 error category, u16-prefixed reason text */
-};
-
-ovl_err ovl_frame_begin(ovl_buf *out, uint8_t type, size_t *mark) OVL_MUST_USE;
-ovl_err ovl_frame_end(ovl_buf *out, size_t mark) OVL_MUST_USE;
-/* Parses one frame from the unread bytes of `in`. *complete is false (and
- * nothing consumed) when more bytes are needed. A length over max_payload
- * fails at once, before the payload arrives. */
-ovl_err ovl_frame_parse(ovl_buf *in, size_t max_payload, uint8_t *type, ovl_buf *payload,
-                        bool *complete) OVL_MUST_USE;
-/* An ABORT frame carrying a one-line reason (never secret; truncated to 200 bytes). */
-ovl_err ovl_frame_abort(ovl_buf *out, ovl_err category, const char *reason) OVL_MUST_USE;
-/* Decodes an ABORT payload into the error the peer reported. Always returns
- * an error code: the peer's category (mapped to OVL_ERR_POLICY when it is a
- * refusal, else OVL_ERR_PROTOCOL) with detail "peer aborted: <reason>". */
-ovl_err ovl_frame_abort_decode(const uint8_t *payload, size_t len);
 
 #endif

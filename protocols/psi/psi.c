@@ -6,12 +6,12 @@
 
 #include "core/guard.h"
 #include "core/mem.h"
-#include "crypto/rng.h"
 #include "core/sort.h"
+#include "common/engine.h"
 #include "psi/psi.h"
 
-/* Completed-but-unsent batches are tracked in rings this large; the job and
- * input limits below keep every outstanding sequence number inside it. */
+/* Completed-but-unsent batches wait in output windows this large; the job and
+ * input limits below keep every outstanding sequence number inside them. */
 #define RING 64u
 #define PENDING_MAX 8u
 #define TAG_LABEL "overlap-v1 psi tag"
@@ -29,21 +29,15 @@ typedef struct psi_job {
     ovl_buf frame; /* JOB_OWN: the complete ELEMENTS frame */
 } psi_job;
 
-typedef enum { ST_SETUP, ST_STREAM, ST_DONE, ST_FAILED } psi_state;
-
 struct ovl_psi {
+    ovl_engine eng; /* state, failure, HELLO, transcript (common/SPEC.md §6) */
     ovl_psi_config cfg;
     const ovl_group *g;
     uint8_t scalar[OVL_GROUP_MAX_SCALAR];
     ovl_rng rng;
     const uint8_t *dst;
     size_t dst_len;
-    psi_state state;
-    ovl_err failure;
-    bool hello_sent;
-    ovl_buf hello_frame; /* our HELLO frame, header included */
-    uint8_t transcript[OVL_TRANSCRIPT_LEN];
-    crypto_hash_sha512_state tag_base; /* label and transcript absorbed */
+    ovl_tagger tags; /* label and transcript absorbed */
     uint64_t n, m;
     size_t ell;
     bool i_get, peer_gets;
@@ -53,18 +47,12 @@ struct ovl_psi {
     bool prefer_own;
 
     size_t own_next; /* next send position to put in a job */
-    size_t own_seq_next, own_seq_send, own_outstanding;
-    psi_job *own_ready[RING];
+    ovl_order own;   /* our ELEMENTS frames, in send order */
     uint64_t own_sent;
 
     uint64_t peer_recv, peer_done;
-    size_t peer_seq_next, peer_seq_tags;
-    struct {
-        size_t start, count;
-        bool done;
-    } peer_batch[RING];
-    psi_job *pending_head, *pending_tail;
-    size_t npending;
+    ovl_order peer;        /* the peer's batches, until their tags have left */
+    ovl_job_queue pending; /* the peer's batches waiting for a worker */
     uint8_t *peer_tags; /* m * ell, position order until sorted */
     uint64_t tags_sent;
     bool peer_sorted;
@@ -110,27 +98,7 @@ size_t ovl_psi_tag_len_for(uint64_t n, uint64_t m)
     return len > OVL_PSI_TAG_MAX ? OVL_PSI_TAG_MAX : len;
 }
 
-static ovl_err fail(ovl_psi *p, ovl_err e)
-{
-    if (p->state != ST_FAILED) {
-        p->state = ST_FAILED;
-        p->failure = e;
-    }
-    return p->failure;
-}
-
 /* ---- creation ---- */
-
-static ovl_err make_scalar(ovl_psi *p)
-{
-    if (p->cfg.test_seed == NULL)
-        return p->g->scalar_random(p->scalar);
-    uint8_t wide[64];
-    ovl_rng_bytes(&p->rng, wide, sizeof wide);
-    ovl_err rc = p->g->scalar_from_bytes(p->scalar, wide);
-    sodium_memzero(wide, sizeof wide);
-    return rc;
-}
 
 static ovl_err make_perm(ovl_psi *p)
 {
@@ -155,11 +123,7 @@ static ovl_err make_hello(ovl_psi *p)
         .params = p->cfg.params,
         .params_len = p->cfg.params_len,
     };
-    ovl_rng_bytes(&p->rng, h.nonce, sizeof h.nonce);
-    ovl_err rc = ovl_buf_alloc(&p->hello_frame, 128, OVL_FRAME_HDR + 128 + OVL_HELLO_PARAMS_MAX);
-    if (rc == OVL_OK)
-        rc = ovl_hello_write(&p->hello_frame, &h);
-    return rc;
+    return ovl_engine_hello_init(&p->eng, p->cfg.role, &h, &p->rng);
 }
 
 ovl_err ovl_psi_new(ovl_psi **out, const ovl_psi_config *cfg)
@@ -182,12 +146,11 @@ ovl_err ovl_psi_new(ovl_psi **out, const ovl_psi_config *cfg)
         p->cfg.max_jobs = 8;
     p->g = cfg->group;
     p->prefer_own = true;
-    if (cfg->test_seed != NULL)
-        ovl_rng_init_seeded(&p->rng, cfg->test_seed, "overlap-v1 psi test");
-    else
-        ovl_rng_init_system(&p->rng);
+    ovl_engine_rng_init(&p->rng, cfg->test_seed, "overlap-v1 psi test");
+    OVL_TRY(ovl_order_init(&p->own, RING));
+    OVL_TRY(ovl_order_init(&p->peer, RING));
     OVL_TRY(ovl_psi_dst(p->g, &p->dst, &p->dst_len));
-    OVL_TRY(make_scalar(p));
+    OVL_TRY(ovl_engine_scalar(p->g, p->scalar, &p->rng, cfg->test_seed != NULL));
     OVL_TRY(make_perm(p));
     OVL_TRY(make_hello(p));
     p->n = cfg->nids;
@@ -202,8 +165,9 @@ done:
     return rc;
 }
 
-static void job_free(psi_job *j)
+static void job_free(ovl_job *job)
 {
+    psi_job *j = (psi_job *)job;
     if (j == NULL)
         return;
     free(j->in);
@@ -215,34 +179,21 @@ void ovl_psi_free(ovl_psi *p)
 {
     if (p == NULL)
         return;
-    for (size_t i = 0; i < RING; i++)
-        job_free(p->own_ready[i]);
-    while (p->pending_head) {
-        psi_job *j = p->pending_head;
-        p->pending_head = (psi_job *)j->base.next;
-        job_free(j);
-    }
-    ovl_buf_free(&p->hello_frame);
+    ovl_order_free(&p->own, job_free);
+    ovl_order_free(&p->peer, job_free);
+    ovl_job_queue_clear(&p->pending, job_free);
+    ovl_engine_free(&p->eng);
     free(p->perm);
     free(p->peer_tags);
     free(p->own_tags);
     free(p->matched);
     ovl_rng_wipe(&p->rng);
-    sodium_memzero(&p->tag_base, sizeof p->tag_base);
+    ovl_tagger_wipe(&p->tags);
     sodium_memzero(p->scalar, sizeof p->scalar);
     free(p);
 }
 
 /* ---- jobs (run on worker threads: read-only access to the engine) ---- */
-
-static void tag_of(const ovl_psi *p, uint8_t *tag, const uint8_t *elem)
-{
-    crypto_hash_sha512_state st = p->tag_base;
-    uint8_t h[crypto_hash_sha512_BYTES];
-    crypto_hash_sha512_update(&st, elem, p->g->elem_len);
-    crypto_hash_sha512_final(&st, h);
-    memcpy(tag, h, p->ell);
-}
 
 static void run_own(psi_job *j)
 {
@@ -257,8 +208,7 @@ static void run_own(psi_job *j)
         if (rc == OVL_OK)
             rc = p->g->scalar_mult(out + i * elen, p->scalar, h);
         if (rc != OVL_OK) {
-            j->base.rc = OVL_ERR_CRYPTO;
-            snprintf(j->base.detail, sizeof j->base.detail, "blinding an own element failed");
+            ovl_job_fail(&j->base, OVL_ERR_CRYPTO, "blinding an own element failed");
             return;
         }
     }
@@ -271,13 +221,12 @@ static void run_peer(psi_job *j)
     uint8_t d[OVL_GROUP_MAX_ELEM];
     for (size_t i = 0; i < j->count; i++) {
         if (p->g->scalar_mult(d, p->scalar, j->in + i * elen) != OVL_OK) {
-            j->base.rc = OVL_ERR_PROTOCOL;
-            snprintf(j->base.detail, sizeof j->base.detail,
-                     "the peer sent an invalid group element (element %zu of its set)",
-                     j->start + i + 1);
+            ovl_job_fail(&j->base, OVL_ERR_PROTOCOL,
+                         "the peer sent an invalid group element (element %zu of its set)",
+                         j->start + i + 1);
             return;
         }
-        tag_of(p, p->peer_tags + (j->start + i) * p->ell, d);
+        ovl_tagger_tag(&p->tags, p->peer_tags + (j->start + i) * p->ell, p->ell, d, elen);
     }
 }
 
@@ -297,27 +246,20 @@ static ovl_err new_own_job(ovl_psi *p, psi_job **out)
     size_t count = p->n - p->own_next;
     if (count > p->cfg.batch)
         count = p->cfg.batch;
-    size_t body = 4 + count * p->g->elem_len;
     uint8_t *space;
-    size_t mark;
     OVL_TRY(ovl_calloc((void **)&j, 1, sizeof *j));
     j->base.run = job_run;
     j->psi = p;
     j->kind = JOB_OWN;
-    j->seq = p->own_seq_next++;
     j->start = p->own_next;
     j->count = count;
-    OVL_TRY(ovl_buf_alloc(&j->frame, OVL_FRAME_HDR + body, OVL_FRAME_HDR + body));
-    OVL_TRY(ovl_frame_begin(&j->frame, OVL_PSI_ELEMENTS, &mark));
-    OVL_TRY(ovl_buf_put_u32(&j->frame, (uint32_t)count));
-    OVL_TRY(ovl_buf_reserve(&j->frame, count * p->g->elem_len, &space));
-    OVL_TRY(ovl_frame_end(&j->frame, mark));
+    OVL_TRY(ovl_frame_batch_new(&j->frame, OVL_PSI_ELEMENTS, count, p->g->elem_len, &space));
+    j->seq = ovl_order_seq(&p->own);
     p->own_next += count;
-    p->own_outstanding++;
     *out = j;
     j = NULL;
 done:
-    job_free(j);
+    job_free((ovl_job *)j);
     return rc;
 }
 
@@ -327,53 +269,49 @@ static ovl_err psi_job_take(void *proto, ovl_job **out)
     ovl_err rc = OVL_OK;
     psi_job *j = NULL;
     *out = NULL;
-    if (p->state != ST_STREAM || p->running >= p->cfg.max_jobs)
-        return p->state == ST_FAILED ? p->failure : OVL_OK;
-    bool own_ok = p->own_next < p->n && p->own_outstanding < p->cfg.max_jobs;
-    bool peer_ok = p->pending_head != NULL;
-    if (own_ok && (!peer_ok || p->prefer_own)) {
+    if (p->eng.state != OVL_ENGINE_RUN || p->running >= p->cfg.max_jobs)
+        return p->eng.state == OVL_ENGINE_FAILED ? p->eng.failure : OVL_OK;
+    bool own_ok = p->own_next < p->n && ovl_order_window(&p->own) < p->cfg.max_jobs;
+    bool peer_ok = p->pending.head != NULL;
+    if (own_ok && (!peer_ok || p->prefer_own))
         OVL_TRY(new_own_job(p, &j));
-    } else if (peer_ok) {
-        j = p->pending_head;
-        p->pending_head = (psi_job *)j->base.next;
-        if (p->pending_head == NULL)
-            p->pending_tail = NULL;
-        p->npending--;
-    }
+    else if (peer_ok)
+        j = (psi_job *)ovl_job_queue_pop(&p->pending);
     if (j != NULL) {
         /* Alternate so neither our blinding nor the peer's replies starve. */
         p->prefer_own = !p->prefer_own;
         p->running++;
-        j->base.next = NULL;
         *out = &j->base;
     }
 done:
-    return rc == OVL_OK ? rc : fail(p, rc);
+    return ovl_engine_end(&p->eng, rc);
 }
 
 static ovl_err psi_job_finish(void *proto, ovl_job *job)
 {
     ovl_psi *p = proto;
     psi_job *j = (psi_job *)job;
+    ovl_err rc = OVL_OK;
     p->running--;
-    if (j->base.rc != OVL_OK) {
-        ovl_err e = ovl_err_set(j->base.rc, "%s", j->base.detail);
-        job_free(j);
-        return fail(p, e);
-    }
+    OVL_TRY(ovl_job_result(job));
     if (j->kind == JOB_OWN) {
-        p->own_ready[j->seq % RING] = j;
+        OVL_TRY(ovl_order_put(&p->own, j->seq, job));
         return OVL_OK;
     }
     p->peer_done += j->count;
-    p->peer_batch[j->seq % RING].done = true;
-    job_free(j);
-    /* Batches whose tags are not sent one by one leave the ring as soon as
-     * they and all before them are done. */
+    free(j->in); /* only the batch's place in the order is still needed */
+    j->in = NULL;
+    OVL_TRY(ovl_order_put(&p->peer, j->seq, job));
+    j = NULL;
+    /* Batches whose tags are not sent one by one leave the window as soon
+     * as they and all before them are done. */
     if (!(p->peer_gets && p->cfg.mode == OVL_MODE_INTERSECTION))
-        while (p->peer_seq_tags < p->peer_seq_next && p->peer_batch[p->peer_seq_tags % RING].done)
-            p->peer_seq_tags++;
+        while ((job = ovl_order_take(&p->peer)) != NULL)
+            job_free(job);
     return OVL_OK;
+done:
+    job_free((ovl_job *)j);
+    return ovl_engine_fail(&p->eng, rc);
 }
 
 /* ---- receiving ---- */
@@ -381,40 +319,22 @@ static ovl_err psi_job_finish(void *proto, ovl_job *job)
 static ovl_err on_hello(ovl_psi *p, const uint8_t *payload, size_t len)
 {
     ovl_err rc = OVL_OK;
-    ovl_hello mine, peer;
-    const uint8_t *my_payload = p->hello_frame.data + OVL_FRAME_HDR;
-    size_t my_len = p->hello_frame.wpos - OVL_FRAME_HDR;
-    OVL_TRY(ovl_hello_parse(&mine, my_payload, my_len));
-    OVL_TRY(ovl_hello_parse(&peer, payload, len));
-    OVL_TRY(ovl_hello_check(&mine, &peer, p->cfg.max_peer_set));
-    if (p->cfg.expect_peer_set)
-        OVL_TRY(ovl_hello_check_negotiated(&peer, p->cfg.peer_set_expected));
-    if (p->cfg.role == OVL_ROLE_LISTENER)
-        ovl_hello_transcript(p->transcript, my_payload, my_len, payload, len);
-    else
-        ovl_hello_transcript(p->transcript, payload, len, my_payload, my_len);
+    ovl_hello peer;
+    const ovl_hello_rules rules = {
+        .max_peer_set = p->cfg.max_peer_set,
+        .expect_peer_set = p->cfg.expect_peer_set,
+        .peer_set_expected = p->cfg.peer_set_expected,
+    };
+    OVL_TRY(ovl_engine_hello_recv(&p->eng, &rules, payload, len, &peer));
     p->m = peer.set_size;
     p->ell = ovl_psi_tag_len_for(p->n, p->m);
-    crypto_hash_sha512_init(&p->tag_base);
-    crypto_hash_sha512_update(&p->tag_base, (const uint8_t *)TAG_LABEL, sizeof TAG_LABEL - 1);
-    crypto_hash_sha512_update(&p->tag_base, p->transcript, sizeof p->transcript);
+    ovl_tagger_init(&p->tags, TAG_LABEL, p->eng.transcript);
     OVL_TRY(ovl_calloc((void **)&p->peer_tags, (size_t)p->m, p->ell));
     if (p->i_get)
         OVL_TRY(ovl_calloc((void **)&p->own_tags, (size_t)p->n, p->ell));
-    p->state = ST_STREAM;
+    p->eng.state = OVL_ENGINE_RUN;
 done:
     return rc;
-}
-
-static ovl_err read_count(ovl_buf *r, const char *what, uint32_t *count)
-{
-    ovl_err rc = ovl_buf_get_u32(r, count);
-    if (rc != OVL_OK)
-        return ovl_err_set(OVL_ERR_PROTOCOL, "malformed %s frame from the peer", what);
-    if (*count == 0 || *count > OVL_PSI_BATCH_MAX)
-        return ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent a %s frame with %u entries (1..%u allowed)",
-                           what, *count, OVL_PSI_BATCH_MAX);
-    return OVL_OK;
 }
 
 static ovl_err on_elements(ovl_psi *p, const uint8_t *payload, size_t len)
@@ -425,14 +345,14 @@ static ovl_err on_elements(ovl_psi *p, const uint8_t *payload, size_t len)
     uint32_t count;
     size_t elen = p->g->elem_len;
     ovl_buf_reader(&r, payload, len);
-    OVL_TRY(read_count(&r, "ELEMENTS", &count));
+    OVL_TRY(ovl_frame_read_count(&r, "ELEMENTS", OVL_PSI_BATCH_MAX, &count));
     OVL_ENSURE(count <= p->m - p->peer_recv, OVL_ERR_PROTOCOL,
                "the peer sent more elements than the %llu it announced",
                (unsigned long long)p->m);
     OVL_ENSURE(ovl_buf_remaining(&r) == (size_t)count * elen, OVL_ERR_PROTOCOL,
                "ELEMENTS frame from the peer has %zu bytes for %u elements",
                ovl_buf_remaining(&r), count);
-    OVL_ENSURE(p->peer_seq_next - p->peer_seq_tags < RING, OVL_ERR_INTERNAL,
+    OVL_ENSURE(ovl_order_window(&p->peer) < RING, OVL_ERR_INTERNAL,
                "input fed while the engine asked for none");
     OVL_TRY(ovl_calloc((void **)&j, 1, sizeof *j));
     OVL_TRY(ovl_calloc((void **)&j->in, count, elen));
@@ -440,22 +360,14 @@ static ovl_err on_elements(ovl_psi *p, const uint8_t *payload, size_t len)
     j->base.run = job_run;
     j->psi = p;
     j->kind = JOB_PEER;
-    j->seq = p->peer_seq_next++;
+    j->seq = ovl_order_seq(&p->peer);
     j->start = (size_t)p->peer_recv;
     j->count = count;
-    p->peer_batch[j->seq % RING].start = j->start;
-    p->peer_batch[j->seq % RING].count = count;
-    p->peer_batch[j->seq % RING].done = false;
     p->peer_recv += count;
-    if (p->pending_tail)
-        p->pending_tail->base.next = &j->base;
-    else
-        p->pending_head = j;
-    p->pending_tail = j;
-    p->npending++;
+    ovl_job_queue_push(&p->pending, &j->base);
     j = NULL;
 done:
-    job_free(j);
+    job_free((ovl_job *)j);
     return rc;
 }
 
@@ -468,7 +380,7 @@ static ovl_err on_tags(ovl_psi *p, const uint8_t *payload, size_t len)
     OVL_ENSURE(p->i_get, OVL_ERR_PROTOCOL,
                "the peer sent result tags although --reveal %s gives this party no output",
                ovl_reveal_name(p->cfg.reveal));
-    OVL_TRY(read_count(&r, "TAGS", &count));
+    OVL_TRY(ovl_frame_read_count(&r, "TAGS", OVL_PSI_BATCH_MAX, &count));
     OVL_ENSURE(count <= p->own_sent - p->own_tags_recv, OVL_ERR_PROTOCOL,
                "the peer sent tags for elements it has not been sent");
     OVL_ENSURE(ovl_buf_remaining(&r) == (size_t)count * p->ell, OVL_ERR_PROTOCOL,
@@ -502,18 +414,14 @@ done:
 static ovl_err psi_feed(void *proto, uint8_t type, const uint8_t *payload, size_t len)
 {
     ovl_psi *p = proto;
-    ovl_err rc = OVL_OK;
-    if (p->state == ST_FAILED)
-        return p->failure;
-    if (type == OVL_FRAME_ABORT)
-        return fail(p, ovl_frame_abort_decode(payload, len));
-    if (p->state == ST_SETUP) {
-        OVL_ENSURE(type == OVL_HELLO_TYPE, OVL_ERR_PROTOCOL,
-                   "the peer sent frame type 0x%02x before HELLO", type);
+    ovl_err rc = ovl_engine_admit(&p->eng, type, payload, len);
+    if (rc != OVL_OK)
+        return rc;
+    if (p->eng.state == OVL_ENGINE_SETUP) {
         OVL_TRY(on_hello(p, payload, len));
         goto done;
     }
-    OVL_ENSURE(p->state == ST_STREAM && !p->finish_recv, OVL_ERR_PROTOCOL,
+    OVL_ENSURE(p->eng.state == OVL_ENGINE_RUN && !p->finish_recv, OVL_ERR_PROTOCOL,
                "the peer sent frame type 0x%02x after FINISH", type);
     switch (type) {
     case OVL_PSI_ELEMENTS:
@@ -531,7 +439,7 @@ static ovl_err psi_feed(void *proto, uint8_t type, const uint8_t *payload, size_
         OVL_FAIL(ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent unknown frame type 0x%02x", type));
     }
 done:
-    return rc == OVL_OK ? rc : fail(p, rc);
+    return ovl_engine_end(&p->eng, rc);
 }
 
 /* ---- sending ---- */
@@ -570,23 +478,16 @@ static bool peer_all_done(const ovl_psi *p)
 static ovl_err pull_stream(ovl_psi *p, ovl_buf *out, bool *have)
 {
     ovl_err rc = OVL_OK;
-    psi_job *j = p->own_ready[p->own_seq_send % RING];
-    if (j != NULL && j->seq == p->own_seq_send) {
+    psi_job *j = (psi_job *)ovl_order_take(&p->own);
+    if (j != NULL) {
         OVL_TRY(ovl_buf_put_bytes(out, j->frame.data, j->frame.wpos));
-        p->own_ready[p->own_seq_send % RING] = NULL;
-        p->own_seq_send++;
-        p->own_outstanding--;
         p->own_sent += j->count;
-        job_free(j);
         *have = true;
         goto done;
     }
     bool in_order = p->cfg.mode == OVL_MODE_INTERSECTION;
-    if (p->peer_gets && in_order && p->peer_seq_tags < p->peer_seq_next &&
-        p->peer_batch[p->peer_seq_tags % RING].done) {
-        size_t k = p->peer_seq_tags % RING;
-        OVL_TRY(put_tags(p, out, p->peer_batch[k].start, p->peer_batch[k].count));
-        p->peer_seq_tags++;
+    if (p->peer_gets && in_order && (j = (psi_job *)ovl_order_take(&p->peer)) != NULL) {
+        OVL_TRY(put_tags(p, out, j->start, j->count));
         *have = true;
         goto done;
     }
@@ -603,34 +504,27 @@ static ovl_err pull_stream(ovl_psi *p, ovl_buf *out, bool *have)
     }
     if (!p->finish_sent && p->peer_sorted && p->own_sent == p->n &&
         (!p->peer_gets || p->tags_sent == p->m)) {
-        size_t mark;
-        OVL_TRY(ovl_frame_begin(out, OVL_PSI_FINISH, &mark));
-        OVL_TRY(ovl_frame_end(out, mark));
+        OVL_TRY(ovl_frame_empty(out, OVL_PSI_FINISH));
         p->finish_sent = true;
         *have = true;
         if (p->finish_recv)
             OVL_TRY(complete(p));
     }
 done:
+    job_free((ovl_job *)j);
     return rc;
 }
 
 static ovl_err psi_pull(void *proto, ovl_buf *out, bool *have)
 {
     ovl_psi *p = proto;
-    ovl_err rc = OVL_OK;
-    *have = false;
-    if (p->state == ST_FAILED)
-        return p->failure;
-    if (!p->hello_sent) {
-        OVL_TRY(ovl_buf_put_bytes(out, p->hello_frame.data, p->hello_frame.wpos));
-        p->hello_sent = true;
-        *have = true;
-    } else if (p->state == ST_STREAM) {
+    ovl_err rc = ovl_engine_pull(&p->eng, out, have);
+    if (rc != OVL_OK || *have)
+        return rc;
+    if (p->eng.state == OVL_ENGINE_RUN)
         OVL_TRY(pull_stream(p, out, have));
-    }
 done:
-    return rc == OVL_OK ? rc : fail(p, rc);
+    return ovl_engine_end(&p->eng, rc);
 }
 
 /* ---- result (SPEC.md §5.5) ---- */
@@ -683,7 +577,7 @@ static ovl_err complete(ovl_psi *p)
         OVL_TRY(ovl_calloc((void **)&p->matched, p->n ? (size_t)p->n : 1, sizeof *p->matched));
         OVL_TRY(match_tags(p));
     }
-    p->state = ST_DONE;
+    p->eng.state = OVL_ENGINE_DONE;
 done:
     return rc;
 }
@@ -691,16 +585,16 @@ done:
 static bool psi_wants_input(const void *proto)
 {
     const ovl_psi *p = proto;
-    if (p->state == ST_SETUP)
+    if (p->eng.state == OVL_ENGINE_SETUP)
         return true;
-    if (p->state != ST_STREAM)
+    if (p->eng.state != OVL_ENGINE_RUN)
         return false;
-    return p->npending < PENDING_MAX && p->peer_seq_next - p->peer_seq_tags < RING - PENDING_MAX;
+    return p->pending.n < PENDING_MAX && ovl_order_window(&p->peer) < RING - PENDING_MAX;
 }
 
 static bool psi_done(const void *proto)
 {
-    return ((const ovl_psi *)proto)->state == ST_DONE;
+    return ((const ovl_psi *)proto)->eng.state == OVL_ENGINE_DONE;
 }
 
 const ovl_proto_ops ovl_psi_ops = {
@@ -718,17 +612,17 @@ void ovl_psi_get_progress(const ovl_psi *p, ovl_psi_progress *out)
     out->own_sent = p->own_sent;
     out->peer_total = p->m;
     out->peer_done = p->peer_done;
-    out->setup_done = p->state == ST_STREAM || p->state == ST_DONE;
+    out->setup_done = p->eng.state == OVL_ENGINE_RUN || p->eng.state == OVL_ENGINE_DONE;
 }
 
 bool ovl_psi_receives_output(const ovl_psi *p) { return p->i_get; }
 uint64_t ovl_psi_peer_set_size(const ovl_psi *p) { return p->m; }
 size_t ovl_psi_tag_len(const ovl_psi *p) { return p->ell; }
-const uint8_t *ovl_psi_transcript(const ovl_psi *p) { return p->transcript; }
+const uint8_t *ovl_psi_transcript(const ovl_psi *p) { return p->eng.transcript; }
 
 ovl_err ovl_psi_result(const ovl_psi *p, const bool **matched, uint64_t *count)
 {
-    if (p->state != ST_DONE)
+    if (p->eng.state != OVL_ENGINE_DONE)
         return ovl_err_set(OVL_ERR_INTERNAL, "PSI result requested before the run completed");
     if (!p->i_get)
         return ovl_err_set(OVL_ERR_POLICY, "this party receives no output (--reveal %s)",

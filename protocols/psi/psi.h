@@ -10,9 +10,9 @@
 
 #include "crypto/group.h"
 #include "common/proto.h"
-#include "setup/setup.h"
+#include "common/hello.h"
 
-/* Frame types (SPEC.md §4). HELLO is 0x01 (protocols/setup). */
+/* Frame types (SPEC.md §4). HELLO is 0x01, ABORT 0x7f (protocols/common). */
 enum {
     OVL_PSI_ELEMENTS = 0x02,
     OVL_PSI_TAGS = 0x03,

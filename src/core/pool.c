@@ -15,8 +15,7 @@ struct ovl_pool {
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t work_cv, idle_cv;
-    ovl_job *todo_head, *todo_tail;
-    ovl_job *done_head, *done_tail;
+    ovl_job_queue queued, finished;
     size_t active; /* submitted and not yet finished */
     bool stop;
     int pipe_rd, pipe_wr;
@@ -28,42 +27,20 @@ size_t ovl_cpu_count(void)
     return n > 0 ? (size_t)n : 1;
 }
 
-static void push(ovl_job **head, ovl_job **tail, ovl_job *j)
-{
-    j->next = NULL;
-    if (*tail)
-        (*tail)->next = j;
-    else
-        *head = j;
-    *tail = j;
-}
-
-static ovl_job *pop(ovl_job **head, ovl_job **tail)
-{
-    ovl_job *j = *head;
-    if (j) {
-        *head = j->next;
-        if (*head == NULL)
-            *tail = NULL;
-        j->next = NULL;
-    }
-    return j;
-}
-
 static void *worker(void *arg)
 {
     ovl_pool *p = arg;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stop && p->todo_head == NULL)
+        while (!p->stop && p->queued.head == NULL)
             pthread_cond_wait(&p->work_cv, &p->mu);
-        if (p->todo_head == NULL)
+        if (p->queued.head == NULL)
             break;
-        ovl_job *j = pop(&p->todo_head, &p->todo_tail);
+        ovl_job *j = ovl_job_queue_pop(&p->queued);
         pthread_mutex_unlock(&p->mu);
         j->run(j);
         pthread_mutex_lock(&p->mu);
-        push(&p->done_head, &p->done_tail, j);
+        ovl_job_queue_push(&p->finished, j);
         p->active--;
         if (p->active == 0)
             pthread_cond_broadcast(&p->idle_cv);
@@ -133,11 +110,11 @@ void ovl_pool_submit(ovl_pool *p, ovl_job *job)
     job->detail[0] = '\0';
     if (p->nthreads == 0) {
         job->run(job);
-        push(&p->done_head, &p->done_tail, job);
+        ovl_job_queue_push(&p->finished, job);
         return;
     }
     pthread_mutex_lock(&p->mu);
-    push(&p->todo_head, &p->todo_tail, job);
+    ovl_job_queue_push(&p->queued, job);
     p->active++;
     pthread_cond_signal(&p->work_cv);
     pthread_mutex_unlock(&p->mu);
@@ -146,12 +123,12 @@ void ovl_pool_submit(ovl_pool *p, ovl_job *job)
 ovl_job *ovl_pool_collect(ovl_pool *p)
 {
     if (p->nthreads == 0)
-        return pop(&p->done_head, &p->done_tail);
+        return ovl_job_queue_pop(&p->finished);
     char sink[64];
     while (read(p->pipe_rd, sink, sizeof sink) > 0) {
     }
     pthread_mutex_lock(&p->mu);
-    ovl_job *j = pop(&p->done_head, &p->done_tail);
+    ovl_job *j = ovl_job_queue_pop(&p->finished);
     pthread_mutex_unlock(&p->mu);
     return j;
 }

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
-#include "common/proto.h"
+#include "core/job.h"
 
 typedef struct ovl_pool ovl_pool;
 

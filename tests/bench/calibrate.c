@@ -10,7 +10,7 @@
  * scalar multiplications per second T threads achieve together, which shows
  * how close to T times the single-core rate the machine really scales.
  *
- * With --aggregate M it also times what protocols/aggregate/aggregate.c does
+ * With --aggregate M it also times what the aggregate engine (protocols/aggregate/) does
  * per element and per group for a contributor with M distinct identifiers and
  * one value column: hash-to-group with the aggregate DST, the contributor's
  * packing plus key-owner (CRT) encryption plus serialisation of one value
@@ -72,7 +72,7 @@ typedef enum {
     OP_DECRYPT
 } bench_op;
 
-/* mpz_export into exactly len bytes, as aggregate.c's put_ct. */
+/* mpz_export into exactly len bytes, as the aggregate engine's agg_put_ct. */
 static int put_fixed(uint8_t *out, size_t len, const mpz_t v)
 {
     size_t used = mpz_sizeinbase(v, 256);
@@ -249,7 +249,7 @@ static int setup(bench_ctx *c)
 }
 
 /* A fresh key and CT_POOL valid ciphertexts of packed (1, amount) vectors,
- * laid out as aggregate.c's make_packing does for `terms` identifiers. */
+ * laid out as the aggregate engine's agg_make_packing does for `terms` identifiers. */
 static int setup_agg(agg_ctx *a, uint64_t terms, double *keygen_s)
 {
     unsigned tb = 0;

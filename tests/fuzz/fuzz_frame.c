@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/buf.h"
-#include "common/proto.h"
+#include "common/frame.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

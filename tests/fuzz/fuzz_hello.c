@@ -8,7 +8,7 @@
 
 #include "core/buf.h"
 #include "common/proto.h"
-#include "setup/setup.h"
+#include "common/hello.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

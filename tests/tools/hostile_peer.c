@@ -16,14 +16,14 @@
 
 #include <sodium.h>
 
-#include "net/drive.h"
+#include "session/drive.h"
 #include "crypto/group.h"
 #include "net/identity.h"
 #include "core/pool.h"
 #include "net/transport.h"
 #include "psi/psi.h"
 
-/* HELLO payload offsets (protocols/psi/SPEC.md §4.1). */
+/* HELLO payload offsets (protocols/common/SPEC.md §3.1). */
 enum { H_VERSION = 4, H_SUITE = 6, H_SET_SIZE = 11 };
 
 static const char *const cases[] = {

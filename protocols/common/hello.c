@@ -1,10 +1,8 @@
 #include <string.h>
 
-#include <sodium.h>
-
 #include "core/guard.h"
 #include "crypto/group.h"
-#include "setup/setup.h"
+#include "common/hello.h"
 
 static const uint8_t magic[4] = {'O', 'V', 'L', 'P'};
 
@@ -75,17 +73,10 @@ static bool printable(const uint8_t *p, size_t n)
     return true;
 }
 
-ovl_err ovl_hello_check(const ovl_hello *mine, const ovl_hello *peer, uint64_t max_peer_set)
+/* SPEC.md §3.2 item 5, for protocols in which both state the same analysis. */
+static ovl_err check_statement(const ovl_hello *mine, const ovl_hello *peer)
 {
     ovl_err rc = OVL_OK;
-    OVL_ENSURE(peer->suite == mine->suite, OVL_ERR_POLICY,
-               "suite mismatch: the peer uses %s (id %u), this party uses %s",
-               suite_name(peer->suite), peer->suite, suite_name(mine->suite));
-    OVL_ENSURE(peer->role != mine->role && peer->role <= OVL_ROLE_CONNECTOR, OVL_ERR_PROTOCOL,
-               "the peer claims the same role (%s) as this party", ovl_role_name(mine->role));
-    OVL_ENSURE(peer->mode == mine->mode, OVL_ERR_POLICY,
-               "mode mismatch: the peer runs --mode %s, this party runs --mode %s",
-               ovl_mode_name(peer->mode), ovl_mode_name(mine->mode));
     OVL_ENSURE(peer->reveal == mine->reveal, OVL_ERR_POLICY,
                "reveal mismatch: the peer runs --reveal %s, this party runs --reveal %s",
                ovl_reveal_name(peer->reveal), ovl_reveal_name(mine->reveal));
@@ -99,6 +90,24 @@ ovl_err ovl_hello_check(const ovl_hello *mine, const ovl_hello *peer, uint64_t m
                                  (int)mine->params_len, (const char *)mine->params));
         OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the peer states different analysis parameters"));
     }
+done:
+    return rc;
+}
+
+static ovl_err check(const ovl_hello *mine, const ovl_hello *peer, uint64_t max_peer_set,
+                     bool same_statement)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(peer->suite == mine->suite, OVL_ERR_POLICY,
+               "suite mismatch: the peer uses %s (id %u), this party uses %s",
+               suite_name(peer->suite), peer->suite, suite_name(mine->suite));
+    OVL_ENSURE(peer->role != mine->role && peer->role <= OVL_ROLE_CONNECTOR, OVL_ERR_PROTOCOL,
+               "the peer claims the same role (%s) as this party", ovl_role_name(mine->role));
+    OVL_ENSURE(peer->mode == mine->mode, OVL_ERR_POLICY,
+               "mode mismatch: the peer runs --mode %s, this party runs --mode %s",
+               ovl_mode_name(peer->mode), ovl_mode_name(mine->mode));
+    if (same_statement)
+        OVL_TRY(check_statement(mine, peer));
     OVL_ENSURE(peer->set_size <= max_peer_set, OVL_ERR_LIMIT,
                "the peer announced %llu identifiers, over this party's cap of %llu "
                "(raise --max-peer-set to accept)",
@@ -107,29 +116,21 @@ done:
     return rc;
 }
 
+ovl_err ovl_hello_check(const ovl_hello *mine, const ovl_hello *peer, uint64_t max_peer_set)
+{
+    return check(mine, peer, max_peer_set, true);
+}
+
+ovl_err ovl_hello_check_own_statement(const ovl_hello *mine, const ovl_hello *peer,
+                                      uint64_t max_peer_set)
+{
+    return check(mine, peer, max_peer_set, false);
+}
+
 ovl_err ovl_hello_check_negotiated(const ovl_hello *peer, uint64_t negotiated)
 {
     if (peer->set_size == negotiated)
         return OVL_OK;
     return ovl_err_set(OVL_ERR_PROTOCOL, "the peer announced %llu identifiers after negotiating %llu",
                        (unsigned long long)peer->set_size, (unsigned long long)negotiated);
-}
-
-void ovl_hello_transcript(uint8_t out[OVL_TRANSCRIPT_LEN], const uint8_t *listener_hello,
-                          size_t llen, const uint8_t *connector_hello, size_t clen)
-{
-    static const char label[] = "overlap-v1 transcript";
-    crypto_hash_sha512_state st;
-    uint8_t len8[8];
-    crypto_hash_sha512_init(&st);
-    crypto_hash_sha512_update(&st, (const uint8_t *)label, sizeof label - 1);
-    for (int i = 0; i < 8; i++)
-        len8[i] = (uint8_t)((uint64_t)llen >> (56 - 8 * i));
-    crypto_hash_sha512_update(&st, len8, 8);
-    crypto_hash_sha512_update(&st, listener_hello, llen);
-    for (int i = 0; i < 8; i++)
-        len8[i] = (uint8_t)((uint64_t)clen >> (56 - 8 * i));
-    crypto_hash_sha512_update(&st, len8, 8);
-    crypto_hash_sha512_update(&st, connector_hello, clen);
-    crypto_hash_sha512_final(&st, out);
 }

@@ -1,20 +1,19 @@
-/* Session setup shared by every overlap protocol (protocols/psi/SPEC.md §4):
- * both parties send HELLO at once, check that they agree on version, suite,
- * mode, reveal and analysis parameters, and bind both HELLOs into the
- * transcript hash that later messages and signatures refer to. */
-#ifndef OVL_PROTOCOLS_SETUP_H
-#define OVL_PROTOCOLS_SETUP_H
+/* HELLO, the session setup every overlap protocol starts with
+ * (protocols/common/SPEC.md §3): both parties send it at once and check that
+ * they agree on version, suite, mode, reveal and analysis parameters. */
+#ifndef OVL_PROTOCOLS_HELLO_H
+#define OVL_PROTOCOLS_HELLO_H
 
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "common/frame.h"
 #include "common/proto.h"
 
 #define OVL_PROTOCOL_VERSION 1u
 #define OVL_HELLO_TYPE 0x01u
 #define OVL_HELLO_NONCE_LEN 32u
 #define OVL_HELLO_PARAMS_MAX (64u * 1024u)
-#define OVL_TRANSCRIPT_LEN 64u
 
 typedef struct {
     uint16_t version;
@@ -24,7 +23,7 @@ typedef struct {
     uint8_t role;
     uint64_t set_size;
     uint8_t nonce[OVL_HELLO_NONCE_LEN];
-    const uint8_t *params; /* borrowed: analysis parameters both sides must state identically */
+    const uint8_t *params; /* borrowed: the sender's statement of the analysis */
     uint32_t params_len;
 } ovl_hello;
 
@@ -36,11 +35,13 @@ ovl_err ovl_hello_parse(ovl_hello *h, const uint8_t *payload, size_t len) OVL_MU
  * size; the detail names the first disagreement. */
 ovl_err ovl_hello_check(const ovl_hello *mine, const ovl_hello *peer,
                         uint64_t max_peer_set) OVL_MUST_USE;
+/* The same checks for a protocol in which each party states its own side of
+ * the analysis (aggregates): reveal and params are left to the protocol,
+ * which compares the two statements itself (SPEC.md §3.2). */
+ovl_err ovl_hello_check_own_statement(const ovl_hello *mine, const ovl_hello *peer,
+                                      uint64_t max_peer_set) OVL_MUST_USE;
 /* After a negotiated analysis: the peer's HELLO must announce the set size
  * it negotiated. */
 ovl_err ovl_hello_check_negotiated(const ovl_hello *peer, uint64_t negotiated) OVL_MUST_USE;
-/* SHA-512 over both HELLO payloads, listener's first. */
-void ovl_hello_transcript(uint8_t out[OVL_TRANSCRIPT_LEN], const uint8_t *listener_hello,
-                          size_t llen, const uint8_t *connector_hello, size_t clen);
 
 #endif

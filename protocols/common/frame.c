@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "core/guard.h"
-#include "common/proto.h"
+#include "common/frame.h"
 
 ovl_err ovl_frame_begin(ovl_buf *out, uint8_t type, size_t *mark)
 {
@@ -18,6 +18,37 @@ ovl_err ovl_frame_end(ovl_buf *out, size_t mark)
         return ovl_err_set(OVL_ERR_INTERNAL, "frame payload of %zu bytes exceeds the frame cap",
                            out->wpos - mark - 4);
     return ovl_buf_end_len32(out, mark);
+}
+
+ovl_err ovl_frame_empty(ovl_buf *out, uint8_t type)
+{
+    size_t mark;
+    ovl_err rc = ovl_frame_begin(out, type, &mark);
+    return rc == OVL_OK ? ovl_frame_end(out, mark) : rc;
+}
+
+ovl_err ovl_frame_batch_new(ovl_buf *frame, uint8_t type, size_t count, size_t entry,
+                            uint8_t **body)
+{
+    ovl_err rc = OVL_OK;
+    size_t size = OVL_FRAME_HDR + 4 + count * entry, mark;
+    OVL_TRY(ovl_buf_alloc(frame, size, size));
+    OVL_TRY(ovl_frame_begin(frame, type, &mark));
+    OVL_TRY(ovl_buf_put_u32(frame, (uint32_t)count));
+    OVL_TRY(ovl_buf_reserve(frame, count * entry, body));
+    OVL_TRY(ovl_frame_end(frame, mark));
+done:
+    return rc;
+}
+
+ovl_err ovl_frame_read_count(ovl_buf *r, const char *what, uint32_t cap, uint32_t *count)
+{
+    if (ovl_buf_get_u32(r, count) != OVL_OK)
+        return ovl_err_set(OVL_ERR_PROTOCOL, "malformed %s frame from the peer", what);
+    if (*count == 0 || *count > cap)
+        return ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent a %s frame with %u entries (1..%u allowed)",
+                           what, *count, cap);
+    return OVL_OK;
 }
 
 ovl_err ovl_frame_parse(ovl_buf *in, size_t max_payload, uint8_t *type, ovl_buf *payload,
