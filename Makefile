@@ -38,7 +38,7 @@ DEB_PKGS := build-essential libsodium-dev libssl-dev libgmp-dev libjansson-dev \
             clang libclang-rt-14-dev python3 iproute2 valgrind \
             libsqlite3-dev libpq-dev postgresql
 
-.PHONY: all examples deps test unit e2e vectors check-vectors demo bench bench-compare bench-large \
+.PHONY: all examples deps test unit e2e vectors check-vectors demo bench bench-compare bench-sources bench-large \
         fuzz valgrind ct netsim clean san tools
 
 # Building never installs anything: `make deps` does, explicitly, and the
@@ -149,6 +149,9 @@ bench: deps overlap $(BENCH_BIN)
 # The same plus OpenMined PSI (npm @openmined/psi.js) within 20 minutes.
 bench-compare: deps overlap $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench-compare --compare
+# Loading 2^20 rows from CSV, SQLite and PostgreSQL (also the end of `make bench`).
+bench-sources: deps overlap $(BENCH_BIN)
+	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sources-only
 # 2^24 rows per party (about 30 minutes or more on 2 cores, 24 GiB RAM).
 bench-large: deps overlap $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 24 --section bench-large

@@ -943,7 +943,7 @@ def main():
         print()
         print(text)
         if args.md:
-            update_md(args.md, args.section + "-sources", text)
+            update_md(args.md, "bench-sources", text)
     if args.md:
         print("bench: results in %s and %s" % (args.json, args.md))
     runs = report["runs"] + report.get("aggregate", []) + (
