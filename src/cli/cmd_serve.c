@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "core/guard.h"
 #include "io/dbspec.h"
+#include "io/source.h"
 #include "crypto/group.h"
 #include "crypto/paillier.h"
 #include "net/server.h"
@@ -249,6 +250,16 @@ done:
     return rc;
 }
 
+/* The table opens (a database is reachable, the table or query exists and
+ * may be read) before any partner can connect; each session reads it afresh. */
+static ovl_err table_check(const serve_opts *o)
+{
+    ovl_source *src = NULL;
+    ovl_err rc = ovl_source_open(&src, o->table, o->query);
+    ovl_source_close(src);
+    return rc;
+}
+
 int ovl_cmd_serve(int argc, char **argv)
 {
     server_state s;
@@ -270,12 +281,17 @@ int ovl_cmd_serve(int argc, char **argv)
     if (rc == OVL_OK)
         rc = policy_install(&s);
     if (rc == OVL_OK)
+        rc = table_check(&s.o);
+    if (rc == OVL_OK)
         rc = ovl_listen(&l, s.o.listen);
     if (rc == OVL_OK) {
         const char *colon = strrchr(s.o.listen, ':');
         int hostlen = colon ? (int)(colon - s.o.listen) : 0;
-        fprintf(stderr, "overlap: serving %s on %.*s:%u under %s (audit: %s)\n", s.o.table,
-                hostlen, s.o.listen, ovl_listener_port(l), s.o.policy_path, s.o.audit);
+        char *shown = ovl_spec_redact(s.o.table);
+        fprintf(stderr, "overlap: serving %s on %.*s:%u under %s (audit: %s)\n",
+                shown ? shown : "the table", hostlen, s.o.listen, ovl_listener_port(l),
+                s.o.policy_path, s.o.audit);
+        free(shown);
         ovl_server_config cfg = {
             .listener = l,
             .max_sessions = (size_t)s.o.max_sessions,

@@ -437,6 +437,20 @@ t.check(port is None and code == 6 and "allow_query" in open(log.name).read(),
 if port is not None:
     stop(proc)
 
+# ---- 9. serve checks its table before any partner can connect ----
+proc, port, log = serve(f"postgresql://pwuser:{PW}@{sock}:{pg.port}/postgres?table=nope")
+code = proc.wait(30) if port is None else None
+text = open(log.name).read()
+t.check(port is None and code == 3 and "does not exist" in text and PW not in text,
+        "serve: a missing table stops it at startup, exit 3, no password", f"{code} {text[-300:]}")
+if port is not None:
+    stop(proc)
+proc, port, log = serve(uri_pw)
+text = open(log.name).read()
+t.check(port is not None and "serving postgresql://pwuser@" in text and PW not in text,
+        "serve: the startup line shows the source without its password", text[-300:])
+stop(proc)
+
 pg.stop()
 wd.cleanup()
 t.finish()
