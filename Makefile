@@ -9,14 +9,17 @@ BUILD   ?= build
 VERSION := 0.1.0
 PREFIX  ?= /usr/local
 
+# libpq's headers live outside the default search path on Debian.
+PG_INC  := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla \
            -Wformat=2 -Wno-format-nonliteral
 BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DOVL_VERSION='"$(VERSION)"' \
-           -Iinclude -Isrc -Iprotocols -pthread -g -fvisibility=hidden -MMD -MP
+           -Iinclude -Isrc -Iprotocols -I$(PG_INC) -pthread -g -fvisibility=hidden -MMD -MP
 CFLAGS_REL  := $(BASE) $(WARN) -O2
 CFLAGS_SAN  := $(BASE) $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined
-LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lpthread -lm
+LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lsqlite3 -lpq -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/crypto/*.c src/mpc/*.c src/net/*.c src/io/*.c src/policy/*.c \
                               src/session/*.c src/embed/*.c \
@@ -35,9 +38,10 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/rel/tools/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 DEB_PKGS := build-essential libsodium-dev libssl-dev libgmp-dev libjansson-dev \
-            clang libclang-rt-14-dev python3 iproute2 valgrind
+            clang libclang-rt-14-dev python3 iproute2 valgrind \
+            libsqlite3-dev libpq-dev postgresql
 
-.PHONY: all examples deps test unit e2e vectors check-vectors demo bench bench-gc bench-compare bench-large \
+.PHONY: all examples deps test unit e2e vectors check-vectors demo bench bench-gc bench-compare bench-sources bench-large \
         fuzz valgrind ct netsim clean san tools man install uninstall
 
 # Building never installs anything: `make deps` does, explicitly, and the
@@ -164,6 +168,9 @@ bench-gc: deps overlap tools $(BENCH_BIN)
 # The same plus OpenMined PSI (npm @openmined/psi.js) within 20 minutes.
 bench-compare: deps overlap $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench-compare --compare
+# Loading 2^20 rows from CSV, SQLite and PostgreSQL (also the end of `make bench`).
+bench-sources: deps overlap $(BENCH_BIN)
+	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sources-only
 # 2^24 rows per party (about 30 minutes or more on 2 cores, 24 GiB RAM).
 bench-large: deps overlap $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 24 --section bench-large

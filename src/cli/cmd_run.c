@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
+#include "io/dbspec.h"
 #include "crypto/group.h"
 #include "crypto/paillier.h"
 #include "net/identity.h"
@@ -17,7 +18,7 @@
 
 static const char help[] =
     "usage: overlap run (--listen HOST:PORT | --connect HOST:PORT) --identity KEY --peer PUB\n"
-    "                   --table CSV --join COLUMN [options]\n\n"
+    "                   --table TABLE --join COLUMN [options]\n\n"
     "Runs one analysis with one peer over mutually authenticated TLS 1.3: a private set\n"
     "intersection (your rows the peer also has), its cardinality (how many), or a private\n"
     "aggregate (COUNT, SUM, AVG by group over the shared identifiers), ad hoc or from an\n"
@@ -33,9 +34,13 @@ static const char help[] =
     "  --wait SECONDS         how long to wait for the peer to connect or to start\n"
     "                         listening (default 600; 0 = forever)\n\n"
     "input:\n"
-    "  --table FILE           CSV with a header row (RFC 4180)\n"
-    "  --join COLUMN          the column holding the identifier (with --template, the\n"
-    "                         template's join column is used)\n"
+    "  --table TABLE          a CSV file with a header row (RFC 4180), sqlite:PATH?table=NAME\n"
+    "                         or postgresql://[user@]host[:port]/db?...&table=NAME (every\n"
+    "                         libpq parameter works; passwords come from ~/.pgpass or\n"
+    "                         PGPASSWORD and never appear in output)\n"
+    "  --query \"SELECT ...\"   with a database --table and no table=: read this query's\n"
+    "                         result instead, in a read-only transaction\n"
+    "  --join COLUMN          the column holding the identifier\n"
     "  --normalize KIND       email (trim, lower-case), phone (E.164: +digits) or none\n"
     "                         (exact bytes; default). Identifiers are SHA-256 of the result.\n"
     "  --prehashed            the column already holds 64-hex SHA-256 values; --normalize\n"
@@ -46,7 +51,10 @@ static const char help[] =
     "                         you share; aggregate: see below\n"
     "  --reveal WHO           both (default), listener or connector: who receives output;\n"
     "                         the other party learns only the peer's set size\n"
-    "  --out FILE             where your output goes (written atomically, only on success)\n"
+    "  --out FILE             where your output goes (written atomically, only on success):\n"
+    "                         a CSV path, or sqlite:PATH?table=NAME or postgresql://...\n"
+    "                         ?table=NAME, a new table created and filled in one transaction\n"
+    "  --replace              with a database --out: replace an existing table\n"
     "  --max-peer-set N       refuse a peer announcing more identifiers (default 67108864)\n\n"
     "aggregate (--mode aggregate; protocols/aggregate/SPEC.md):\n"
     "  --group-by COLS        the runner: dimension columns, comma-separated (none: one\n"
@@ -110,7 +118,8 @@ typedef struct {
     ovl_reveal reveal;
     uint64_t timeout_s, wait_s, threads, max_peer;
     const char *policy, *audit, *peer_join, *table_name, *tpl;
-    bool negotiate;
+    bool negotiate, replace;
+    const char *query;
     ovl_param_value params[OVL_SESSION_MAX_PARAMS];
     size_t nparams;
 } run_opts;
@@ -153,7 +162,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     enum { O_LISTEN = 256, O_CONNECT, O_IDENTITY, O_PEER, O_TABLE, O_JOIN, O_NORMALIZE,
            O_PREHASHED, O_MODE, O_REVEAL, O_OUT, O_SUMMARY, O_TIMEOUT, O_WAIT, O_THREADS,
            O_MAXPEER, O_QUIET, O_DUMP, O_HELP, O_GROUPBY, O_VALUES, O_MINROWS, O_PBITS,
-           O_POLICY, O_AUDIT, O_PEERJOIN, O_TABLENAME, O_TEMPLATE, O_PARAM, O_NEGOTIATE };
+           O_POLICY, O_AUDIT, O_PEERJOIN, O_TABLENAME, O_TEMPLATE, O_PARAM, O_NEGOTIATE, O_QUERY,
+           O_REPLACE };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"policy", required_argument, NULL, O_POLICY},
@@ -167,6 +177,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         {"identity", required_argument, NULL, O_IDENTITY},
         {"peer", required_argument, NULL, O_PEER},
         {"table", required_argument, NULL, O_TABLE},
+        {"query", required_argument, NULL, O_QUERY},
+        {"replace", no_argument, NULL, O_REPLACE},
         {"join", required_argument, NULL, O_JOIN},
         {"normalize", required_argument, NULL, O_NORMALIZE},
         {"prehashed", no_argument, NULL, O_PREHASHED},
@@ -224,6 +236,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         case O_IDENTITY: o->identity = optarg; break;
         case O_PEER: o->peer = optarg; break;
         case O_TABLE: o->table = optarg; break;
+        case O_QUERY: o->query = optarg; break;
+        case O_REPLACE: o->replace = true; break;
         case O_JOIN: o->join = optarg; break;
         case O_NORMALIZE: OVL_TRY(ovl_norm_parse(&o->norm, optarg)); break;
         case O_PREHASHED: o->prehashed = true; break;
@@ -277,7 +291,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
                "run: give exactly one of --listen HOST:PORT or --connect HOST:PORT");
     OVL_ENSURE(o->identity, OVL_ERR_USAGE, "run: --identity KEY is required");
     OVL_ENSURE(o->peer, OVL_ERR_USAGE, "run: --peer PUB is required (the peer's key to pin)");
-    OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table CSV is required");
+    OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table TABLE is required");
+    OVL_TRY(ovl_dbspec_check_options(o->table, o->query, o->out, o->replace));
     OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
     OVL_ENSURE(o->nparams == 0 || o->tpl, OVL_ERR_USAGE,
                "run: --param gives a template's parameters: add --template FILE");
@@ -330,6 +345,7 @@ static ovl_session_config session_config(const run_state *s, const run_opts *o)
         .policy = s->policy,
         .audit_path = o->audit,
         .table = o->table,
+        .query = o->query,
         .join = o->join,
         .peer_join = o->peer_join,
         .table_name = o->table_name,
@@ -346,6 +362,7 @@ static ovl_session_config session_config(const run_state *s, const run_opts *o)
         .min_rows = o->min_rows,
         .paillier_bits = o->paillier_bits,
         .out = o->out,
+        .replace = o->replace,
         .writing = set_cleanup,
         .timeout_s = o->timeout_s,
         .threads = o->threads,
@@ -401,24 +418,27 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
 /* What this party received, on stderr. */
 static void print_outcome(const ovl_session_result *r, const run_opts *o)
 {
+    /* --out may be a database spec with a password in it. */
+    char *shown = o->out ? ovl_spec_redact(o->out) : NULL;
+    const char *out = shown ? shown : o->out ? "--out" : NULL;
     if (o->mode == OVL_MODE_AGGREGATE && r->runner) {
         fprintf(stderr, "overlap: done: %zu groups released, %zu suppressed (min-rows %llu), "
                         "written to %s\n",
-                r->released, r->groups - r->released, (unsigned long long)r->threshold, o->out);
+                r->released, r->groups - r->released, (unsigned long long)r->threshold, out);
     } else if (o->mode == OVL_MODE_AGGREGATE) {
-        if (o->out)
+        if (out)
             fprintf(stderr, "overlap: the contributor receives no output; %s was not written\n",
-                    o->out);
+                    out);
     } else if (!r->receives) {
-        if (o->out)
+        if (out)
             fprintf(stderr, "overlap: this party receives no output under --reveal %s; "
                             "%s was not written\n",
-                    ovl_reveal_name(o->reveal), o->out);
+                    ovl_reveal_name(o->reveal), out);
     } else if (r->have_intersection) {
         fprintf(stderr, "overlap: done: %llu shared identifiers%s%s\n",
-                (unsigned long long)r->intersection, o->out ? ", written to " : "",
-                o->out ? o->out : "");
+                (unsigned long long)r->intersection, out ? ", written to " : "", out ? out : "");
     }
+    free(shown);
 }
 
 static ovl_err execute(run_state *s, const run_opts *o)
@@ -431,6 +451,8 @@ static ovl_err execute(run_state *s, const run_opts *o)
     OVL_TRY(ovl_pubkey_load(&s->peer, o->peer));
     if (o->policy)
         OVL_TRY(ovl_policy_load(&s->policy, o->policy));
+    if (s->policy)
+        OVL_TRY(ovl_policy_check_query(s->policy, o->query));
     ovl_session_config cfg = session_config(s, o);
     OVL_TRY(ovl_session_new(&s->session, &cfg));
     if (o->dump) {

@@ -10,7 +10,10 @@
  *   "version": 1,
  *   "table": {
  *     "name": "purchases",            templates name the table by this (FROM purchases AS p)
- *     "file": "purchases.csv",        optional: the CSV it describes
+ *     "source": "purchases.csv",      optional: the table it describes, a CSV path or a
+ *                                     database spec (io/dbspec.h); "file" is the old name
+ *     "allow_query": true,            optional (default true): false requires a named
+ *                                     table, refusing --query
  *     "columns": ["email", ...]       every column of the table; all other lists are subsets
  *   },
  *   "join": [                         columns usable as join keys
@@ -90,7 +93,8 @@ typedef struct {
 typedef struct {
     char *label; /* the file name, for messages */
     char *table_name;
-    char *table_file; /* NULL if absent */
+    char *table_source; /* NULL if absent; shown only through ovl_spec_redact */
+    bool allow_query;   /* may rows come from a --query instead of a named table */
     ovl_strlist columns;
     ovl_policy_join *join;
     size_t njoin;
@@ -137,7 +141,10 @@ const char *ovl_policy_template_find(const ovl_policy *p, const uint8_t hash[OVL
 
 /* A policy for the table with these columns that allows nothing, as JSON text
  * (caller frees). */
-ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *table_file,
+/* OVL_ERR_POLICY when the policy requires a named table (table.allow_query
+ * false) and rows would come from `query` (NULL: none). */
+ovl_err ovl_policy_check_query(const ovl_policy *p, const char *query) OVL_MUST_USE;
+ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *table_source,
                             const char *const *columns, size_t ncolumns) OVL_MUST_USE;
 /* A plain-words explanation of what the policy allows (caller frees). */
 ovl_err ovl_policy_explain(char **out, const ovl_policy *p) OVL_MUST_USE;

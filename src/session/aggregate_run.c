@@ -9,6 +9,7 @@
 #include "core/guard.h"
 #include "core/mem.h"
 #include "crypto/group.h"
+#include "io/dbspec.h"
 #include "session/state.h"
 
 #define AVG_EXTRA_DIGITS 4u /* SPEC.md §5.8 */
@@ -21,8 +22,8 @@ static ovl_err load_table(ovl_session *s, const ovl_session_config *o)
 {
     ovl_err rc = OVL_OK;
     ovl_table_input in;
-    ovl_load_spec want = {.join = s->join, .norm = o->norm, .prehashed = o->prehashed,
-                          .filter = ovl_tpl_rowfilter_ops(&s->filter)};
+    ovl_load_spec want = {.query = o->query, .join = s->join, .norm = o->norm,
+                          .prehashed = o->prehashed, .filter = ovl_tpl_rowfilter_ops(&s->filter)};
     if (s->runner) {
         want.group_by = s->group_cols;
         want.ngroup_by = s->ngroup_cols;
@@ -55,9 +56,13 @@ static ovl_err runner_memberships(ovl_session *s, const ovl_session_config *o)
     ovl_err rc = OVL_OK;
     uint32_t(*pairs)[2] = NULL;
     size_t n = 0, k = 0;
-    OVL_ENSURE(s->groups.ngroups <= OVL_AGG_MAX_GROUPS, OVL_ERR_INPUT,
-               "%s: %zu groups exceed the cap of %u", o->table, s->groups.ngroups,
-               OVL_AGG_MAX_GROUPS);
+    if (s->groups.ngroups > OVL_AGG_MAX_GROUPS) {
+        char *shown = ovl_spec_redact(o->table);
+        rc = ovl_err_set(OVL_ERR_INPUT, "%s: %zu groups exceed the cap of %u",
+                         shown ? shown : "the table", s->groups.ngroups, OVL_AGG_MAX_GROUPS);
+        free(shown);
+        goto done;
+    }
     OVL_TRY(ovl_calloc((void **)&pairs, s->ids.nrows ? s->ids.nrows : 1, sizeof *pairs));
     for (size_t r = 0; r < s->ids.nrows; r++) {
         if (!s->ids.row_valid[r])
@@ -215,7 +220,7 @@ static ovl_err write_result(ovl_session *s, const ovl_session_config *o)
 {
     ovl_err rc = OVL_OK;
     ovl_outfile *out = NULL;
-    OVL_TRY(ovl_outfile_open(&out, o->out));
+    OVL_TRY(ovl_output_open(&out, o->out, o->replace));
     if (o->writing)
         o->writing(ovl_outfile_temp_path(out));
     OVL_TRY(put_header(s, out));
@@ -389,6 +394,14 @@ static ovl_err agg_load(ovl_session *s)
     OVL_TRY(load_table(s, o));
     if (s->runner)
         OVL_TRY(runner_memberships(s, o));
+    /* A database --out is checked now (reachable, table absent unless
+     * --replace), before the peer is contacted; a CSV path is opened and
+     * dropped, so an unwritable one fails here too. */
+    if (s->runner && o->out) {
+        ovl_outfile *probe = NULL;
+        OVL_TRY(ovl_output_open(&probe, o->out, o->replace));
+        ovl_outfile_abort(probe);
+    }
     ovl_agg_config cfg;
     agg_config(s, &cfg);
     OVL_TRY(ovl_agg_precheck(&cfg));
@@ -444,7 +457,7 @@ static ovl_err agg_load_served(ovl_session *s)
     rc = served_columns(s);
     if (rc == OVL_OK) {
         ovl_table_input in;
-        ovl_load_spec want = {.join = join, .norm = a->nego.norm,
+        ovl_load_spec want = {.query = s->cfg.query, .join = join, .norm = a->nego.norm,
                               .prehashed = j ? j->prehashed : false,
                               .filter = ovl_tpl_rowfilter_ops(&s->filter),
                               .values = s->vcols, .nvalues = s->nvcols};

@@ -22,12 +22,16 @@ static ovl_err psi_load(ovl_session *s)
     ovl_err rc = OVL_OK;
     const ovl_session_config *c = &s->cfg;
     ovl_outfile *probe = NULL;
-    OVL_TRY(ovl_idtable_load(&s->ids, c->table, c->join, c->norm, c->prehashed));
+    ovl_table_input in;
+    ovl_load_spec want = {.query = c->query, .join = c->join, .norm = c->norm,
+                          .prehashed = c->prehashed};
+    OVL_TRY(ovl_table_load(&in, c->table, &want));
+    s->ids = in.ids;
     /* Probe the output now, so an unwritable path fails before the peer is
      * contacted; the real temporary file exists only while results are
      * written, so even a killed run leaves nothing behind. */
     if (c->out && ovl_reveal_includes(c->reveal, c->role)) {
-        OVL_TRY(ovl_outfile_open(&probe, c->out));
+        OVL_TRY(ovl_output_open(&probe, c->out, c->replace));
         ovl_outfile_abort(probe);
     }
 done:
@@ -41,7 +45,7 @@ static ovl_err psi_load_served(ovl_session *s)
     const char *join = s->a.nego.join[0];
     const ovl_policy_join *j = ovl_policy_join_find(s->cfg.policy, join);
     ovl_table_input in;
-    ovl_load_spec want = {.join = join, .norm = s->a.nego.norm,
+    ovl_load_spec want = {.query = s->cfg.query, .join = join, .norm = s->a.nego.norm,
                           .prehashed = j ? j->prehashed : false};
     if (s->a.nego.reveal != OVL_REVEAL_CONNECTOR)
         return ovl_err_set(OVL_ERR_POLICY, "a served table never receives output: ask with "
@@ -127,10 +131,14 @@ done:
 
 static const uint8_t *psi_transcript(const ovl_session *s) { return ovl_psi_transcript(s->psi); }
 
+/* A bare number in a CSV file (as always); a database table needs a column
+ * name, so it gets a header row "intersection_size". */
 static ovl_err write_count(ovl_outfile *out, uint64_t count)
 {
-    char line[32];
-    int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)count);
+    char line[64];
+    int n = snprintf(line, sizeof line, "%s%llu\n",
+                     ovl_outfile_is_db(out) ? "intersection_size\n" : "",
+                     (unsigned long long)count);
     return ovl_outfile_write(out, line, (size_t)n);
 }
 
@@ -146,11 +154,11 @@ static ovl_err psi_deliver(ovl_session *s)
     s->have_intersection = true;
     if (s->cfg.out == NULL)
         return OVL_OK;
-    OVL_TRY(ovl_outfile_open(&out, s->cfg.out));
+    OVL_TRY(ovl_output_open(&out, s->cfg.out, s->cfg.replace));
     if (s->cfg.writing)
         s->cfg.writing(ovl_outfile_temp_path(out));
     if (s->cfg.mode == OVL_MODE_INTERSECTION)
-        OVL_TRY(ovl_table_write_matched(out, s->cfg.table, NULL, &s->ids, matched));
+        OVL_TRY(ovl_table_write_matched(out, s->cfg.table, s->cfg.query, &s->ids, matched));
     else
         OVL_TRY(write_count(out, s->intersection));
     rc = ovl_outfile_commit(out);

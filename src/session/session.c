@@ -29,6 +29,7 @@
 #include "core/guard.h"
 #include "core/mem.h"
 #include "io/columns.h"
+#include "io/dbspec.h"
 #include "session/state.h"
 
 _Static_assert(OVL_SESSION_MAX_PARAMS == OVL_REQUEST_MAX_LIST, "parameters in a request");
@@ -55,12 +56,8 @@ const char *ovl_session_table_name(ovl_session *s)
         return c->table_name;
     if (c->policy)
         return c->policy->table_name;
-    /* The table's base name without its extension. */
-    const char *slash = strrchr(c->table, '/');
-    const char *b = slash ? slash + 1 : c->table;
-    const char *dot = strrchr(b, '.');
-    snprintf(s->tname, sizeof s->tname, "%.*s",
-             dot && dot != b ? (int)(dot - b) : (int)strlen(b), b);
+    /* The file's base name without its extension, or a database's table=. */
+    ovl_spec_table_name(s->tname, sizeof s->tname, c->table);
     return s->tname;
 }
 
