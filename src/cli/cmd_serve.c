@@ -94,7 +94,7 @@ static ovl_err policy_install(server_state *s)
     /* A table that does not fit the policy would fail every partner's
      * session, telling them about the owner's files: refuse it here. */
     if (rc == OVL_OK)
-        rc = ovl_policy_check_table(pol, s->o.table);
+        rc = ovl_policy_check_table(pol, s->o.table, s->o.query);
     if (rc != OVL_OK) {
         ovl_policy_free(pol);
         return rc;
