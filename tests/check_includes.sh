@@ -22,8 +22,8 @@ allowed() {
     protocols) echo "core crypto mpc identity net io protocols" ;;
     policy) echo "core crypto mpc identity net io policy" ;;
     session) echo "core crypto mpc identity net io protocols policy session" ;;
-    cli) echo "core crypto mpc identity net io protocols policy session cli api" ;;
-    embed) echo "core crypto mpc identity net io protocols policy session embed api" ;;
+    cli) echo "core crypto mpc identity net io policy session cli api" ;;
+    embed) echo "core crypto mpc identity net io policy session embed api" ;;
     api) echo "api" ;;
     example) echo "api" ;;
     *) echo "" ;;

@@ -81,12 +81,12 @@ static ovl_err agreement_settings(ovl_agreement *a, const ovl_agreement_req *req
 {
     ovl_err rc = OVL_OK;
     a->mode = req->mode;
-    a->reveals_cardinality = req->reveals_cardinality || req->mode == OVL_MODE_CARDINALITY;
+    a->reveals_cardinality = req->reveals_cardinality || ovl_mode_reveals_size(req->mode);
     for (size_t i = 0; i < nterms; i++)
         OVL_ENSURE(!a->reveals_cardinality || !terms[i].has_policy || terms[i].allow_cardinality,
                    OVL_ERR_POLICY, "aggregation.allow_cardinality: an owner's policy forbids "
                    "revealing the number of shared identifiers");
-    if (req->mode == OVL_MODE_AGGREGATE) {
+    if (ovl_mode_aggregates(req->mode)) {
         a->threshold = req->threshold;
         for (size_t i = 0; i < nterms; i++)
             if (terms[i].min_rows > a->threshold)

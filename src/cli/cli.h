@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "core/pool.h"
-#include "common/proto.h"
+#include "core/kinds.h"
 #include "io/table.h"
 #include "policy/template.h"
 #include "net/transport.h"

@@ -7,14 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aggregate/aggregate.h"
 #include "cli/cli.h"
 #include "core/guard.h"
 #include "crypto/group.h"
 #include "crypto/paillier.h"
 #include "net/identity.h"
 #include "net/transport.h"
-#include "psi/psi.h"
 #include "session/session.h"
 
 static const char help[] =
@@ -196,8 +194,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     o->timeout_s = 60;
     o->wait_s = 600;
     o->threads = ovl_cpu_count();
-    o->max_peer = OVL_PSI_DEFAULT_MAX_PEER_SET;
-    o->min_rows = OVL_AGG_MIN_ROWS_DEFAULT;
+    o->max_peer = OVL_SESSION_DEFAULT_MAX_PEER_SET;
+    o->min_rows = OVL_SESSION_DEFAULT_MIN_ROWS;
     o->paillier_bits = OVL_PAILLIER_BITS_DEFAULT;
     *help_only = false;
     opterr = 0;

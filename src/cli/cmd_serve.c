@@ -14,7 +14,6 @@
 #include "crypto/group.h"
 #include "crypto/paillier.h"
 #include "net/server.h"
-#include "psi/psi.h"
 #include "session/session.h"
 
 static const char help[] =
@@ -199,7 +198,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
     o->max_sessions = 4;
     o->timeout_s = 60;
     o->threads = ovl_cpu_count();
-    o->max_peer = OVL_PSI_DEFAULT_MAX_PEER_SET;
+    o->max_peer = OVL_SESSION_DEFAULT_MAX_PEER_SET;
     *help_only = false;
     opterr = 0;
     optind = 1;

@@ -1,5 +1,5 @@
 /* Internal: GMP memory functions that wipe every block they release, and the
- * fixed-width limb conversions of the constant-time code (paillier.c, share.c). */
+ * fixed-width limb conversions of the constant-time code (paillier_mont.c, share.c). */
 #ifndef OVL_CRYPTO_GMP_WIPE_H
 #define OVL_CRYPTO_GMP_WIPE_H
 

@@ -12,7 +12,6 @@
 #include "net/identity.h"
 #include "net/transport.h"
 #include "overlap/overlap.h"
-#include "psi/psi.h"
 #include "session/session.h"
 
 #define WAIT_MS (600 * 1000) /* how long the peer is waited for, as `run --wait` */
@@ -91,7 +90,7 @@ overlap_status overlap_new(overlap_analysis **out, overlap_role role, const char
     a->cfg.reveal = OVL_REVEAL_BOTH;
     a->cfg.timeout_s = 60;
     a->cfg.threads = ovl_cpu_count();
-    a->cfg.max_peer = OVL_PSI_DEFAULT_MAX_PEER_SET;
+    a->cfg.max_peer = OVL_SESSION_DEFAULT_MAX_PEER_SET;
     a->cfg.name_peer = true;
     if (role != OVERLAP_LISTEN && role != OVERLAP_CONNECT)
         return usage(a, "overlap_new: role is OVERLAP_LISTEN or OVERLAP_CONNECT");

@@ -77,7 +77,7 @@ static ovl_err check_column(const ovl_policy *pol, const char *rule, const ovl_s
 
 static ovl_err check_cardinality(const ovl_policy *pol, const ovl_request *req)
 {
-    if ((req->reveals_cardinality || req->mode == OVL_MODE_CARDINALITY) &&
+    if ((req->reveals_cardinality || ovl_mode_reveals_size(req->mode)) &&
         !pol->aggregation.allow_cardinality)
         return refuse(pol, "aggregation.allow_cardinality",
                       "the number of shared identifiers may not be revealed");
@@ -127,6 +127,36 @@ done:
     return rc;
 }
 
+static ovl_err verify_cardinality(const ovl_policy *pol, const char *self_fpr,
+                                  const ovl_request *req)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(check_join(pol, req->join_column, req->norm));
+    OVL_TRY(check_cardinality(pol, req));
+    OVL_TRY(check_receivers(pol, "aggregation.receivers", &pol->aggregation.receivers, self_fpr,
+                            req));
+done:
+    return rc;
+}
+
+/* The rules each ad-hoc mode is held to (a template run has its own). */
+static const struct {
+    ovl_mode mode;
+    ovl_err (*verify)(const ovl_policy *pol, const char *self_fpr, const ovl_request *req);
+} verify_by_mode[] = {
+    {OVL_MODE_INTERSECTION, verify_intersection},
+    {OVL_MODE_CARDINALITY, verify_cardinality},
+    {OVL_MODE_AGGREGATE, verify_adhoc_aggregate},
+};
+
+static ovl_err verify_adhoc(const ovl_policy *pol, const char *self_fpr, const ovl_request *req)
+{
+    for (size_t i = 0; i < sizeof verify_by_mode / sizeof verify_by_mode[0]; i++)
+        if (verify_by_mode[i].mode == req->mode)
+            return verify_by_mode[i].verify(pol, self_fpr, req);
+    return ovl_err_set(OVL_ERR_USAGE, "unknown analysis mode");
+}
+
 static bool approved_by(const ovl_approvals *a, const char *fpr)
 {
     for (size_t i = 0; a && i < a->n; i++)
@@ -164,7 +194,7 @@ static ovl_err verify_template(const ovl_policy *pol, const char *self_fpr, cons
     char hex[2 * OVL_HASH_LEN + 1];
     int me = ovl_template_party(t, pol->table_name);
     ovl_hex_encode(hex, t->hash, OVL_HASH_LEN);
-    OVL_ENSURE(req->mode == OVL_MODE_AGGREGATE, OVL_ERR_USAGE, "a template run is an aggregate");
+    OVL_ENSURE(ovl_mode_aggregates(req->mode), OVL_ERR_USAGE, "a template run is an aggregate");
     if (me < 0)
         OVL_FAIL(refuse(pol, "table", "template %s reads tables %s and %s, not %s", t->label,
                         t->table[0], t->table[1], pol->table_name));
@@ -197,20 +227,10 @@ ovl_err ovl_verify_request(ovl_policy_terms *terms, const ovl_policy *pol, const
     OVL_ENSURE(req->nreceivers <= OVL_RECEIVERS_MAX, OVL_ERR_USAGE, "too many receivers");
     if (!ovl_policy_peer_find(pol, peer_fpr))
         OVL_FAIL(refuse(pol, "peers", "%s is not listed, so it may not connect", peer_fpr));
-    if (req->tpl) {
+    if (req->tpl)
         OVL_TRY(verify_template(pol, self_fpr, peer_fpr, req));
-    } else if (req->mode == OVL_MODE_INTERSECTION) {
-        OVL_TRY(verify_intersection(pol, self_fpr, req));
-    } else if (req->mode == OVL_MODE_CARDINALITY) {
-        OVL_TRY(check_join(pol, req->join_column, req->norm));
-        OVL_TRY(check_cardinality(pol, req));
-        OVL_TRY(check_receivers(pol, "aggregation.receivers", &pol->aggregation.receivers,
-                                self_fpr, req));
-    } else if (req->mode == OVL_MODE_AGGREGATE) {
-        OVL_TRY(verify_adhoc_aggregate(pol, self_fpr, req));
-    } else {
-        OVL_FAIL(ovl_err_set(OVL_ERR_USAGE, "unknown analysis mode"));
-    }
+    else
+        OVL_TRY(verify_adhoc(pol, self_fpr, req));
     terms->has_policy = true;
     terms->min_rows = pol->aggregation.min_rows;
     terms->allow_cardinality = pol->aggregation.allow_cardinality;

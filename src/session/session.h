@@ -18,6 +18,9 @@
 #include "policy/template.h"
 
 #define OVL_SESSION_MAX_PARAMS 64u /* template parameters a request may carry */
+/* Defaults of the command line and the public API (the engines' own). */
+#define OVL_SESSION_DEFAULT_MAX_PEER_SET (1ull << 26)
+#define OVL_SESSION_DEFAULT_MIN_ROWS 10u
 
 typedef struct {
     ovl_role role;
