@@ -15,13 +15,15 @@ static void first_line(char out[OVL_DB_MSG_MAX + 1], const char *msg)
         msg = "no message from the database";
     if (strncmp(msg, "ERROR:  ", 8) == 0 || strncmp(msg, "FATAL:  ", 8) == 0)
         msg += 8;
-    while (msg[n] != '\0' && msg[n] != '\n' && n < OVL_DB_MSG_MAX) {
-        out[n] = (unsigned char)msg[n] < 0x20 ? ' ' : msg[n];
-        n++;
+    size_t o = 0;
+    for (; msg[n] != '\0' && msg[n] != '\n' && o < OVL_DB_MSG_MAX; n++) {
+        char ch = (unsigned char)msg[n] < 0x20 ? ' ' : msg[n];
+        if (ch != ' ' || (o > 0 && out[o - 1] != ' ')) /* libpq pads severities with two */
+            out[o++] = ch;
     }
-    while (n > 0 && out[n - 1] == ' ')
-        n--;
-    out[n] = '\0';
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
 }
 
 ovl_err ovl_pg_fail(PGconn *c, const PGresult *r, const ovl_dbspec *s, const char *what)
