@@ -19,7 +19,9 @@ BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DOVL_VERSION='"
 CFLAGS_REL  := $(BASE) $(WARN) -O2
 CFLAGS_SAN  := $(BASE) $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined
-LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lsqlite3 -lpq -lpthread -lm
+# libsqlite3 is loaded only while a SQLite database is open (src/io/sqlite_api.h);
+# tests that build their own SQLite files link it directly.
+LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lpq -ldl -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/crypto/*.c src/mpc/*.c src/net/*.c src/io/*.c src/policy/*.c \
                               src/session/*.c src/embed/*.c \
@@ -107,7 +109,7 @@ $(BUILD)/san/%.o: %.c
 
 $(BUILD)/san/tests/%: tests/unit/%.c tests/unit/test.h $(SAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_SAN) -Itests/unit -o $@ $< $(SAN_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS_SAN) -Itests/unit -o $@ $< $(SAN_LIB) $(LDLIBS) -lsqlite3
 
 $(BUILD)/rel/tools/%: tests/tools/%.c $(REL_LIB)
 	@mkdir -p $(dir $@)
