@@ -50,6 +50,8 @@ int ovl_cli_exit_code(ovl_err e);
 /* Prefixes "peer LABEL: " to the error detail unless it names the peer already. */
 ovl_err ovl_cli_peer_error(ovl_err rc, const char *label);
 /* Parses a decimal integer option in [min, max]. */
+/* --arith WHICH: auto, portable or ifma, selected at once (ovl_arith_select). */
+ovl_err ovl_cli_arith(const char *s) OVL_MUST_USE;
 ovl_err ovl_cli_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
                      uint64_t *out) OVL_MUST_USE;
 /* Monotonic seconds, for durations. */

@@ -11,6 +11,7 @@
 #include "core/guard.h"
 #include "net/drive.h"
 #include "crypto/group.h"
+#include "crypto/r255x8.h"
 #include "net/identity.h"
 #include "core/pool.h"
 #include "io/table.h"
@@ -58,6 +59,9 @@ static const char help[] =
     "  --paillier-bits B      2048 (default) or 3072; both parties must state the same\n\n"
     "operation:\n"
     "  --threads N            worker threads (default: online cores)\n"
+    "  --arith WHICH          ristretto255 arithmetic: auto (default; AVX-512 IFMA where\n"
+    "                         the CPU and OS have it), ifma, or portable (libsodium);\n"
+    "                         OVL_ARITH in the environment sets the default\n"
     "  --summary json         print one JSON object describing the run on stdout\n"
     "  --quiet                no progress display on stderr\n"
     "  --dump-frames FILE     also write every frame this party sends to FILE, to audit\n"
@@ -137,7 +141,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     enum { O_LISTEN = 256, O_CONNECT, O_IDENTITY, O_PEER, O_TABLE, O_JOIN, O_NORMALIZE,
            O_PREHASHED, O_MODE, O_REVEAL, O_OUT, O_SUMMARY, O_TIMEOUT, O_WAIT, O_THREADS,
            O_MAXPEER, O_QUIET, O_DUMP, O_HELP, O_GROUPBY, O_VALUES, O_MINROWS, O_PBITS,
-           O_POLICY, O_AUDIT, O_PEERJOIN, O_TABLENAME, O_TEMPLATE, O_PARAM, O_NEGOTIATE };
+           O_POLICY, O_AUDIT, O_PEERJOIN, O_TABLENAME, O_TEMPLATE, O_PARAM, O_NEGOTIATE,
+           O_ARITH };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"policy", required_argument, NULL, O_POLICY},
@@ -161,6 +166,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"wait", required_argument, NULL, O_WAIT},
         {"threads", required_argument, NULL, O_THREADS},
+        {"arith", required_argument, NULL, O_ARITH},
         {"max-peer-set", required_argument, NULL, O_MAXPEER},
         {"quiet", no_argument, NULL, O_QUIET},
         {"dump-frames", required_argument, NULL, O_DUMP},
@@ -235,6 +241,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         case O_TIMEOUT: OVL_TRY(ovl_cli_uint("--timeout", optarg, 1, 86400, &o->timeout_s)); break;
         case O_WAIT: OVL_TRY(ovl_cli_uint("--wait", optarg, 0, 86400 * 7, &o->wait_s)); break;
         case O_THREADS: OVL_TRY(ovl_cli_uint("--threads", optarg, 1, 256, &o->threads)); break;
+        case O_ARITH: OVL_TRY(ovl_cli_arith(optarg)); break;
         case O_MAXPEER:
             OVL_TRY(ovl_cli_uint("--max-peer-set", optarg, 0, UINT32_MAX, &o->max_peer));
             break;
@@ -386,6 +393,7 @@ static void print_summary(const run_state *s, const run_opts *o, double seconds)
     json_object_set_new(j, "role", json_string(o->listen ? "listener" : "connector"));
     json_object_set_new(j, "reveal", json_string(ovl_reveal_name(o->reveal)));
     json_object_set_new(j, "suite", json_string(ovl_group_default()->name));
+    json_object_set_new(j, "arith", json_string(ovl_arith_name()));
     json_object_set_new(j, "local_rows", json_integer((json_int_t)s->table.nrows));
     json_object_set_new(j, "distinct_local_identifiers", json_integer((json_int_t)s->table.nids));
     json_object_set_new(j, "skipped_rows", json_integer((json_int_t)s->table.skipped));

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/session.h"
 #include "core/guard.h"
+#include "crypto/r255x8.h"
 #include "io/columns.h"
 #include "net/drive.h"
 #include "net/identity.h"
@@ -536,6 +537,7 @@ static void print_summary(const agg_run *s, const ovl_agg_cli *o, double seconds
     json_object_set_new(j, "role", json_string(o->listen ? "listener" : "connector"));
     json_object_set_new(j, "aggregate_role", json_string(runner ? "runner" : "contributor"));
     json_object_set_new(j, "suite", json_string(ovl_group_default()->name));
+    json_object_set_new(j, "arith", json_string(ovl_arith_name()));
     json_object_set_new(j, "local_rows", json_integer((json_int_t)s->table.nrows));
     json_object_set_new(j, "distinct_local_identifiers", json_integer((json_int_t)s->table.nids));
     json_object_set_new(j, "skipped_rows", json_integer((json_int_t)s->table.skipped));
