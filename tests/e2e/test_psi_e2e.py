@@ -94,6 +94,20 @@ for reveal in ("both", "listener", "connector"):
     case(f"card-{reveal}", list(range(200)), list(range(100, 400)), mode="cardinality",
          reveal=reveal)
 
+# The two arithmetic back ends meet on the wire (README "Arithmetic back end"): the
+# listener on libsodium, the connector on AVX-512 IFMA where the machine has it. Valgrind
+# cannot run AVX-512, so under `make valgrind` both stay portable.
+arith_c = "portable" if os.environ.get("OVL_VALGRIND") else "auto"
+lpath, lrows = table("arith-l.csv", list(range(700)))
+cpath, crows = table("arith-c.csv", list(range(300, 1000)))
+lout, cout = wd.p("arith-l.out"), wd.p("arith-c.out")
+lst, con = run_pair(wd, lpath, cpath, lout, cout, ["--arith", "portable"], ["--arith", arith_c])
+check_run("arith-mixed", lrows, crows, lst, con)
+ls, cs = lst.summary() or {}, con.summary() or {}
+t.check(ls.get("arith") == "portable", "arith-mixed: listener summary says portable", str(ls))
+t.check(cs.get("arith") in ("ifma", "portable"), "arith-mixed: connector summary names its arithmetic",
+        str(cs))
+
 # 100 000 x 100 000 with 50 % overlap (the done-criterion).
 # (`make valgrind` runs these tests under memcheck, ~50x slower: it uses 5000.)
 BIG = 5000 if os.environ.get("OVL_VALGRIND") else 100000
