@@ -17,6 +17,7 @@ CFLAGS_SAN  := $(BASE) $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=address,un
 LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/crypto/*.c src/net/*.c src/io/*.c src/policy/*.c \
+                              src/mpc/*.c \
                               protocols/*/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

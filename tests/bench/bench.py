@@ -23,6 +23,11 @@ runner's per-campaign matched/rows/sum/avg against Python and bounds the run by
 every group operation and Paillier operation of both parties, calibrated in
 the same run (calibrate --aggregate).
 
+The OT scenario (src/mpc/SPEC.md §4; with --section bench) runs
+build/rel/bench/ot_bench: random correlated OTs per second on one core with both
+parties in one thread, as a ratio to the pipelined AES-128 block time it
+calibrates in the same run (target: at least 20 M COT/s).
+
 --compare adds OpenMined PSI (@openmined/psi.js from npm, installed into
 build/bench-compare/node_modules) on the same sizes, as far as 20 minutes go.
 """
@@ -680,6 +685,45 @@ def markdown(report):
     return "\n".join(lines) + "\n"
 
 
+OT_TARGET_PER_S = 20e6
+
+
+def run_ot(tool, seconds):
+    r = sh([tool, "--seconds", str(seconds)])
+    if r.returncode != 0:
+        return {"ok": False, "error": r.stderr.strip()[-300:]}
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    res["target_cot_per_s"] = OT_TARGET_PER_S
+    res["target_ratio"] = 1e9 / OT_TARGET_PER_S / res["aes_block_ns"]
+    res["ok"] = res["cot_per_s"] >= OT_TARGET_PER_S
+    return res
+
+
+def ot_markdown(report):
+    o = report["ot"]
+    m = report["machine"]
+    head = ["Machine: %s, %d online cores. Commit `%s`, %s." % (
+                m["cpu"], m["cores"], report["commit"], report["date"]),
+            "Command: `%s`." % report["command"], ""]
+    if "error" in o:
+        return "\n".join(head + ["ot_bench failed: " + o["error"]]) + "\n"
+    return "\n".join(head + [
+        "OT extension (IKNP + KOS, src/mpc), both parties in one thread on one core, batches of "
+        "%d, CPU time, median of 5 rounds. t_AES = %.3f ns (AES-128 ECB through EVP, 1024-block "
+        "batches, same run)." % (o["batch"], o["aes_block_ns"]),
+        "",
+        "| output | ns per OT (both parties) | OTs per second | ratio to t_AES | target |",
+        "|---|---|---|---|---|",
+        "| random correlated OT (COT) | %.1f | **%.1f M** | %.1f | >= 20 M/s, i.e. ratio <= %.1f: %s |"
+        % (o["cot_ns"], o["cot_per_s"] / 1e6, o["cot_ns_over_aes_block"], o["target_ratio"],
+           "met" if o["ok"] else "NOT met"),
+        "| random OT (COT + TCCR hash of both messages) | %.1f | %.1f M | %.1f | |"
+        % (o["rot_ns"], o["rot_per_s"] / 1e6, o["rot_ns_over_aes_block"]),
+        "",
+        "Base OTs (Masny-Rindal, 128 per direction, both directions, both parties): %.0f ms."
+        % o["base_ot_both_directions_ms"]]) + "\n"
+
+
 def update_md(path, section, text):
     begin = "<!-- bench:%s:begin -->" % section
     end = "<!-- bench:%s:end -->" % section
@@ -698,6 +742,7 @@ def main():
     ap.add_argument("--sizes", default="16,18,20", help="log2 of rows per party, comma-separated")
     ap.add_argument("--bin", default=os.path.join(ROOT, "overlap"))
     ap.add_argument("--calibrate", default=os.path.join(ROOT, "build", "rel", "bench", "calibrate"))
+    ap.add_argument("--ot-bench", default=os.path.join(ROOT, "build", "rel", "bench", "ot_bench"))
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench", "work"))
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench", "results.json"))
     ap.add_argument("--md", default=os.path.join(ROOT, "BENCHMARKS.md"),
@@ -758,6 +803,15 @@ def main():
                   run["ratio_other_load_excluded"]), flush=True)
     if agg_sizes:
         run_aggregates(args, report, agg_sizes, cores)
+    if args.section == "bench" and not args.aggregate_only:
+        report["ot"] = run_ot(args.ot_bench, args.cal_seconds)
+        o = report["ot"]
+        if "error" in o:
+            print("bench: ot_bench FAILED: " + o["error"], flush=True)
+        else:
+            print("bench: COT %.1f ns (%.1f M/s, %.1f t_AES; target 20 M/s %s), random OT %.1f ns"
+                  % (o["cot_ns"], o["cot_per_s"] / 1e6, o["cot_ns_over_aes_block"],
+                     "met" if o["ok"] else "NOT met", o["rot_ns"]), flush=True)
     if args.compare:
         report["compare"] = compare_psi_js(args, sizes, args.compare_budget)
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
@@ -790,9 +844,15 @@ def main():
         print(text)
         if args.md:
             update_md(args.md, args.section + "-aggregate", text)
+    if "ot" in report:
+        text = ot_markdown(report)
+        print()
+        print(text)
+        if args.md:
+            update_md(args.md, args.section + "-ot", text)
     if args.md:
         print("bench: results in %s and %s" % (args.json, args.md))
-    runs = report["runs"] + report.get("aggregate", [])
+    runs = report["runs"] + report.get("aggregate", []) + ([report["ot"]] if "ot" in report else [])
     return 0 if all(r["ok"] for r in runs) else 1
 
 

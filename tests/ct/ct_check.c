@@ -13,7 +13,18 @@
  * table over n^2) and the key owner's CRT path (tables mod p^2 and q^2 and
  * the recombination), for several exponents including all-zero and all-max
  * digits; secret-share splitting (residue, negative and wider-than-modulus
- * values) and combining.
+ * values) and combining; oblivious transfer (src/mpc): the base-OT
+ * receiver's choices (the bits of its Δ) while it builds OT_BASE and derives
+ * its keys, the extension sender's Δ while it forms its columns and runs the
+ * KOS check, the extension receiver's choice bits while it forms EXT_U,
+ * EXT_PROOF and its random-OT, chosen-OT and share outputs, and the XOR bit
+ * shares of both parties in the bit-to-share conversion. Messages are
+ * declassified as they leave a party (they are what the wire carries);
+ * garbled-circuit label selection (check_gc): the garbler's Δ and zero-labels and the input bits are secret, so half-gates
+ * garbling, the choice of a label by an input bit, evaluation (whose label
+ * lsbs are the evaluator's secret), output decoding and the garbler's check of
+ * returned output labels must not branch or index on them; tables, permute
+ * bits and tags are published and declassified there.
  *
  * Not covered (documented in include/overlap/paillier.h and share.h): the
  * plaintext m of an encryption and the scalar of mul_plain (mpz arithmetic),
@@ -27,12 +38,16 @@
 #include <string.h>
 
 #include <gmp.h>
+#include <sodium.h>
 #include <valgrind/memcheck.h>
 
 #include "crypto/paillier_internal.h"
 #include "crypto/group.h"
 #include "crypto/paillier.h"
 #include "crypto/share.h"
+#include "mpc/shares.h"
+#include "../unit/ot_harness.h"
+#include "mpc/garble.h"
 
 static int failures;
 
@@ -154,6 +169,130 @@ static void check_shares(void)
     mpz_clears(mod, v, a, b, out, want, NULL);
 }
 
+/* Everything a party sends is public. */
+static void declassify_msg(void *arg, const char *step, ovl_buf *msg)
+{
+    (void)arg;
+    (void)step;
+    PUBLIC(msg->data, msg->wpos);
+}
+
+static void check_ot(void)
+{
+    static const uint8_t seed[32] = {'c', 't'};
+    enum { N = 200 };
+    ovl_block d0 = ovl_block_make(0x0123456789abcdefu, 0x1122334455667788u);
+    ovl_block d1 = ovl_block_make(0xfedcba9876543210u, 0x8877665544332211u);
+    uint8_t ch[(N + 7) / 8], xb[(N + 7) / 8];
+    ovl_block m0[N], m1[N], m[N];
+    uint64_t sh0[N], sh1[N];
+    ovl_cot *bs = NULL, *br = NULL;
+    ovl_buf msg;
+    ot_pair p;
+
+    for (size_t i = 0; i < sizeof ch; i++) {
+        ch[i] = (uint8_t)(0x96 ^ (i * 29));
+        xb[i] = (uint8_t)(0x3c ^ (i * 53));
+    }
+    SECRET(&d0, sizeof d0);
+    SECRET(&d1, sizeof d1);
+    ok(ot_pair_new(&p, seed, &d0, &d1, declassify_msg, NULL), "base OTs (secret Δ bits)");
+    ok(ot_msg_new(&msg), "buffer");
+    for (unsigned s = 0; s < 2; s++) {
+        SECRET(ch, sizeof ch);
+        ok(ot_cot_run(&p, s, ch, N, &bs, &br, declassify_msg, NULL), "COT (secret choices, Δ)");
+        ok(ovl_rot_send(bs, m0, m1), "random OT send");
+        ok(ovl_rot_recv(br, m), "random OT receive");
+        ovl_cot_free(bs);
+        ovl_cot_free(br);
+        ok(ot_cot_run(&p, s, ch, N, &bs, &br, declassify_msg, NULL), "COT for chosen OT");
+        PUBLIC(m0, sizeof m0);
+        PUBLIC(m1, sizeof m1);
+        ovl_buf_clear(&msg);
+        ok(ovl_ot_send_chosen(bs, m0, m1, &msg), "chosen OT send");
+        PUBLIC(msg.data, msg.wpos);
+        ok(ovl_ot_recv_chosen(br, &msg, m), "chosen OT receive (secret choices)");
+        ovl_cot_free(bs);
+        ovl_cot_free(br);
+        /* bit to share: both parties' XOR shares secret */
+        SECRET(xb, sizeof xb);
+        ok(ot_cot_run(&p, s, ch, N, &bs, &br, declassify_msg, NULL), "COT for bit to share");
+        ovl_buf_clear(&msg);
+        ok(ovl_share_b2a_send(bs, 64, xb, sh1, &msg), "bit to share send (secret bits)");
+        PUBLIC(msg.data, msg.wpos);
+        ok(ovl_share_b2a_recv(br, 64, &msg, sh0), "bit to share receive (secret choices)");
+        /* declassified here only to check the result */
+        PUBLIC(sh0, sizeof sh0);
+        PUBLIC(sh1, sizeof sh1);
+        PUBLIC(ch, sizeof ch);
+        PUBLIC(xb, sizeof xb);
+        for (size_t j = 0; j < N; j++)
+            if (sh0[j] + sh1[j] != (uint64_t)(((ch[j / 8] ^ xb[j / 8]) >> (j % 8)) & 1u)) {
+                fprintf(stderr, "ct_check: bit to share differs at %zu\n", j);
+                failures++;
+                break;
+            }
+        ovl_cot_free(bs);
+        ovl_cot_free(br);
+    }
+    ovl_buf_free(&msg);
+    ot_pair_free(&p);
+}
+
+/* Label selection and half-gates on the A2B-64 circuit (ANDs, constants,
+ * inversions), then decoding and the output-label check. */
+static void check_gc(void)
+{
+    ovl_circuit c;
+    ovl_tweak_space sp;
+    ovl_hash h;
+    ovl_tweak_stream ts;
+    ovl_gc_state g, e;
+    ovl_buf tables;
+    uint64_t base = 0;
+    uint32_t n = 0;
+    uint8_t bits[192], d[16], perm[64], tags[64][2][OVL_GC_TAG_BYTES], out[64], bit = 0;
+    ok(ovl_circuit_a2b(&c, 64), "a2b circuit");
+    ovl_tweak_space_init(&sp, NULL);
+    ok(ovl_hash_init(&h, &sp), "gc hash");
+    ok(ovl_tweak_open(&sp, &ts, OVL_TWEAK_GC, 0), "gc tweaks");
+    ok(ovl_tweak_take(&ts, ovl_gc_tweaks_needed(&c), &base), "gc tweak counters");
+    randombytes_buf(d, sizeof d);
+    SECRET(d, sizeof d);
+    ovl_block delta = ovl_block_set_lsb(ovl_block_load(d));
+    ok(ovl_gc_state_init(&g, &c, &h, true, delta, &ts, base), "garbler state");
+    ok(ovl_gc_state_init(&e, &c, &h, false, delta, &ts, base), "evaluator state");
+    randombytes_buf(g.w, (size_t)c.in_bits * sizeof *g.w);
+    SECRET(g.w, (size_t)c.in_bits * sizeof *g.w);
+    for (uint32_t i = 0; i < c.in_bits; i++)
+        bits[i] = (uint8_t)randombytes_uniform(2);
+    SECRET(bits, c.in_bits);
+    /* What the COT and the garbler's INPUTS frame hand the evaluator. */
+    for (uint32_t i = 0; i < c.in_bits; i++)
+        e.w[i] = ovl_block_xor(g.w[i], ovl_block_select(bits[i], delta));
+    ok(ovl_buf_alloc(&tables, 4096, 1u << 20), "table buffer");
+    ok(ovl_gc_garble(&g, &tables, UINT32_MAX, &n), "garble");
+    PUBLIC(tables.data, tables.wpos);
+    PUBLIC(&n, sizeof n);
+    ok(ovl_gc_evaluate(&e, tables.data, n), "evaluate");
+    ok(ovl_gc_decode_info(&g, perm, tags), "decode info");
+    PUBLIC(perm, sizeof perm);
+    PUBLIC(tags, sizeof tags);
+    ok(ovl_gc_decode(&e, out, perm, (const uint8_t(*)[2][OVL_GC_TAG_BYTES])tags), "decode");
+    ok(ovl_gc_check_output(&g, 5, ovl_gc_output_label(&e, 5), &bit), "output check");
+    PUBLIC(out, sizeof out);
+    PUBLIC(&bit, sizeof bit);
+    if (bit != out[5]) {
+        fprintf(stderr, "ct_check: garbled output check disagrees with decoding\n");
+        failures++;
+    }
+    ovl_buf_free(&tables);
+    ovl_gc_state_free(&g);
+    ovl_gc_state_free(&e);
+    ovl_hash_free(&h);
+    ovl_circuit_free(&c);
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK || ovl_paillier_init() != OVL_OK) {
@@ -163,6 +302,8 @@ int main(void)
     check_group();
     check_paillier();
     check_shares();
+    check_ot();
+    check_gc();
     printf("ct_check: %s (under valgrind: %s)\n", failures ? "FAILED" : "operations ran",
            RUNNING_ON_VALGRIND ? "yes" : "no");
     return failures ? 1 : 0;

@@ -31,7 +31,7 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/overlap-fuzz.XXXXXX")
 
 # Library objects once, with fuzzer coverage instrumentation (no main).
 lib_src=$(ls src/core/*.c src/crypto/*.c src/net/*.c src/io/*.c src/policy/*.c \
-          protocols/*/*.c 2>/dev/null | sort)
+          src/mpc/*.c protocols/*/*.c 2>/dev/null | sort)
 objs=""
 build_fail=0
 for s in $lib_src; do

@@ -1,8 +1,22 @@
-/* Writes vectors/psi.json (see protocols/psi/SPEC.md §9). */
+/* Writes vectors/psi.json (protocols/psi/SPEC.md §9), aggregate.json, mpc.json (the OT
+ * layer, src/mpc/SPEC.md §1-§7) and gc.json (src/mpc/SPEC.md §GC.9). */
 #include <stdio.h>
 
 #include "psi_vectors.h"
 #include "agg_vectors.h"
+#include "mpc_vectors.h"
+#include "gc_vectors.h"
+
+/* One row per vector file. */
+static const struct {
+    const char *file;
+    json_t *(*build)(void);
+} docs[] = {
+    {"psi.json", pv_document},
+    {"aggregate.json", av_document},
+    {"mpc.json", mv_document},
+    {"gc.json", gv_document},
+};
 
 int main(int argc, char **argv)
 {
@@ -12,24 +26,17 @@ int main(int argc, char **argv)
     }
     if (ovl_crypto_init() != OVL_OK)
         return 1;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/psi.json", argv[1]);
-    json_t *doc = pv_document();
-    int rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(doc);
-    if (rc != 0) {
-        fprintf(stderr, "gen_vectors: cannot write %s\n", path);
-        return 1;
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", argv[1], docs[i].file);
+        json_t *doc = docs[i].build();
+        int rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_decref(doc);
+        if (rc != 0) {
+            fprintf(stderr, "gen_vectors: cannot write %s\n", path);
+            return 1;
+        }
+        printf("wrote %s\n", path);
     }
-    printf("wrote %s\n", path);
-    snprintf(path, sizeof path, "%s/aggregate.json", argv[1]);
-    doc = av_document();
-    rc = json_dump_file(doc, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(doc);
-    if (rc != 0) {
-        fprintf(stderr, "gen_vectors: cannot write %s\n", path);
-        return 1;
-    }
-    printf("wrote %s\n", path);
     return 0;
 }

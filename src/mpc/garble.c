@@ -1,0 +1,306 @@
+/* Half-gates garbling and evaluation, streamed in batches (mpc/garble.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/guard.h"
+#include "core/mem.h"
+#include "mpc/garble.h"
+
+/* AND gates hashed per call: enough to fill the AES pipeline and amortise
+ * the EVP call, small enough to stay in L1. */
+#define GC_BATCH 128u
+
+uint64_t ovl_gc_tweaks_needed(const ovl_circuit *c) { return 2 * (uint64_t)c->nand + c->out_bits; }
+
+ovl_err ovl_gc_state_init(ovl_gc_state *st, const ovl_circuit *c, ovl_hash *hash, bool garbler,
+                          ovl_block delta, const ovl_tweak_stream *tweaks, uint64_t tweak_base)
+{
+    ovl_err rc = OVL_OK;
+    memset(st, 0, sizeof *st);
+    st->c = c;
+    st->hash = hash;
+    st->garbler = garbler;
+    st->delta = garbler ? delta : ovl_block_zero();
+    st->tweak_id = tweaks->id;
+    st->tweak_base = tweak_base;
+    st->batch_id = 1;
+    OVL_TRY(ovl_calloc((void **)&st->w, c->nwires, sizeof *st->w));
+    OVL_TRY(ovl_calloc((void **)&st->stamp, c->nwires, sizeof *st->stamp));
+    OVL_TRY(ovl_calloc((void **)&st->scratch, 12 * GC_BATCH, sizeof *st->scratch));
+    OVL_TRY(ovl_calloc((void **)&st->batch, GC_BATCH, sizeof *st->batch));
+done:
+    if (rc != OVL_OK)
+        ovl_gc_state_free(st);
+    return rc;
+}
+
+void ovl_gc_state_free(ovl_gc_state *st)
+{
+    /* Labels and Δ are the garbler's secrets; the evaluator's are its inputs'. */
+    if (st->w != NULL)
+        ovl_free_secret(st->w, (size_t)st->c->nwires * sizeof *st->w);
+    if (st->scratch != NULL)
+        ovl_free_secret(st->scratch, 12 * GC_BATCH * sizeof *st->scratch);
+    free(st->stamp);
+    free(st->batch);
+    sodium_memzero(&st->delta, sizeof st->delta);
+    memset(st, 0, sizeof *st);
+}
+
+static ovl_block tweak(const ovl_gc_state *st, uint64_t k)
+{
+    return ovl_block_make(st->tweak_id, st->tweak_base + k);
+}
+
+/* Garbler side of a batch: 4 hashes per gate, one table out per gate. */
+static ovl_err flush_garble(ovl_gc_state *st, uint8_t *tables)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t n = st->nbatch;
+    ovl_block *x = st->scratch, *t = x + 4 * GC_BATCH, *h = t + 4 * GC_BATCH, d = st->delta;
+    uint32_t first = st->ands_done - n;
+    for (uint32_t k = 0; k < n; k++) {
+        const ovl_gate *g = &st->c->gates[st->batch[k]];
+        ovl_block a0 = st->w[g->a], b0 = st->w[g->b];
+        ovl_block ta = tweak(st, 2 * (uint64_t)(first + k)), tb = tweak(st, 2 * (uint64_t)(first + k) + 1);
+        x[4 * k] = a0;
+        x[4 * k + 1] = ovl_block_xor(a0, d);
+        x[4 * k + 2] = b0;
+        x[4 * k + 3] = ovl_block_xor(b0, d);
+        t[4 * k] = t[4 * k + 1] = ta;
+        t[4 * k + 2] = t[4 * k + 3] = tb;
+    }
+    OVL_TRY(ovl_hash_tccr(st->hash, h, x, t, 4 * (size_t)n));
+    for (uint32_t k = 0; k < n; k++) {
+        const ovl_gate *g = &st->c->gates[st->batch[k]];
+        ovl_block a0 = x[4 * k], b0 = x[4 * k + 2];
+        unsigned pa = ovl_block_lsb(a0), pb = ovl_block_lsb(b0);
+        ovl_block tg = ovl_block_xor(ovl_block_xor(h[4 * k], h[4 * k + 1]), ovl_block_select(pb, d));
+        ovl_block wg = ovl_block_xor(h[4 * k], ovl_block_select(pa, tg));
+        ovl_block te = ovl_block_xor(ovl_block_xor(h[4 * k + 2], h[4 * k + 3]), a0);
+        ovl_block we = ovl_block_xor(h[4 * k + 2], ovl_block_select(pb, ovl_block_xor(te, a0)));
+        st->w[g->out] = ovl_block_xor(wg, we);
+        ovl_block_store(tables + 32 * (size_t)k, tg);
+        ovl_block_store(tables + 32 * (size_t)k + 16, te);
+    }
+done:
+    return rc;
+}
+
+/* Evaluator side: 2 hashes per gate, one table in per gate. */
+static ovl_err flush_evaluate(ovl_gc_state *st, const uint8_t *tables)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t n = st->nbatch;
+    ovl_block *x = st->scratch, *t = x + 4 * GC_BATCH, *h = t + 4 * GC_BATCH;
+    uint32_t first = st->ands_done - n;
+    for (uint32_t k = 0; k < n; k++) {
+        const ovl_gate *g = &st->c->gates[st->batch[k]];
+        x[2 * k] = st->w[g->a];
+        x[2 * k + 1] = st->w[g->b];
+        t[2 * k] = tweak(st, 2 * (uint64_t)(first + k));
+        t[2 * k + 1] = tweak(st, 2 * (uint64_t)(first + k) + 1);
+    }
+    OVL_TRY(ovl_hash_tccr(st->hash, h, x, t, 2 * (size_t)n));
+    for (uint32_t k = 0; k < n; k++) {
+        const ovl_gate *g = &st->c->gates[st->batch[k]];
+        ovl_block a = x[2 * k], b = x[2 * k + 1];
+        ovl_block tg = ovl_block_load(tables + 32 * (size_t)k);
+        ovl_block te = ovl_block_load(tables + 32 * (size_t)k + 16);
+        ovl_block wg = ovl_block_xor(h[2 * k], ovl_block_select(ovl_block_lsb(a), tg));
+        ovl_block we = ovl_block_xor(h[2 * k + 1],
+                                     ovl_block_select(ovl_block_lsb(b), ovl_block_xor(te, a)));
+        st->w[g->out] = ovl_block_xor(wg, we);
+    }
+done:
+    return rc;
+}
+
+/* Free gates: XOR of labels; INV flips the garbler's zero-label (the
+ * evaluator's label is unchanged); a constant's evaluator label is the zero
+ * block, standing for the constant's value. */
+static void free_gate(ovl_gc_state *st, const ovl_gate *g)
+{
+    ovl_block *w = st->w;
+    switch (g->op) {
+    case OVL_GATE_XOR: w[g->out] = ovl_block_xor(w[g->a], w[g->b]); break;
+    case OVL_GATE_INV:
+        w[g->out] = st->garbler ? ovl_block_xor(w[g->a], st->delta) : w[g->a];
+        break;
+    case OVL_GATE_CONST:
+        w[g->out] = st->garbler ? ovl_block_select(g->a & 1, st->delta) : ovl_block_zero();
+        break;
+    default: w[g->out] = w[g->a]; break;
+    }
+}
+
+static bool pending(const ovl_gc_state *st, uint32_t wire)
+{
+    return st->nbatch > 0 && st->stamp[wire] == st->batch_id;
+}
+
+typedef struct {
+    ovl_buf *out;        /* garbler */
+    const uint8_t *in;   /* evaluator */
+    uint32_t budget;     /* tables this call may produce or consume */
+    uint32_t used;
+} gc_io;
+
+static ovl_err flush(ovl_gc_state *st, gc_io *io)
+{
+    ovl_err rc = OVL_OK;
+    uint8_t *p;
+    if (st->nbatch == 0)
+        return OVL_OK;
+    if (st->garbler) {
+        OVL_TRY(ovl_buf_reserve(io->out, (size_t)st->nbatch * OVL_GC_TABLE_BYTES, &p));
+        OVL_TRY(flush_garble(st, p));
+    } else {
+        OVL_TRY(flush_evaluate(st, io->in));
+        io->in += (size_t)st->nbatch * OVL_GC_TABLE_BYTES;
+    }
+    st->nbatch = 0;
+    st->batch_id++;
+done:
+    return rc;
+}
+
+static ovl_err run(ovl_gc_state *st, gc_io *io)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_circuit *c = st->c;
+    while (st->next_gate < c->ngates) {
+        const ovl_gate *g = &c->gates[st->next_gate];
+        bool two = g->op == OVL_GATE_XOR || g->op == OVL_GATE_AND;
+        bool reads_pending = g->op != OVL_GATE_CONST &&
+                             (pending(st, g->a) || (two && pending(st, g->b)));
+        if (g->op == OVL_GATE_AND && io->used == io->budget)
+            break;
+        if (reads_pending || (g->op == OVL_GATE_AND && st->nbatch == GC_BATCH))
+            OVL_TRY(flush(st, io));
+        if (g->op == OVL_GATE_AND) {
+            st->batch[st->nbatch++] = st->next_gate;
+            st->stamp[g->out] = st->batch_id;
+            st->ands_done++;
+            io->used++;
+        } else {
+            free_gate(st, g);
+        }
+        st->next_gate++;
+    }
+    OVL_TRY(flush(st, io));
+done:
+    return rc;
+}
+
+ovl_err ovl_gc_garble(ovl_gc_state *st, ovl_buf *out, uint32_t max_tables, uint32_t *ntables)
+{
+    gc_io io = {.out = out, .budget = max_tables};
+    ovl_err rc = st->garbler ? run(st, &io) : ovl_err_set(OVL_ERR_INTERNAL, "garble: not a garbler");
+    *ntables = io.used;
+    return rc;
+}
+
+ovl_err ovl_gc_evaluate(ovl_gc_state *st, const uint8_t *tables, uint32_t ntables)
+{
+    if (st->garbler)
+        return ovl_err_set(OVL_ERR_INTERNAL, "evaluate: not an evaluator");
+    if (ntables > st->c->nand - st->ands_done)
+        return ovl_err_set(OVL_ERR_PROTOCOL,
+                           "garbled tables: %u sent, but the circuit has only %u AND gates left",
+                           ntables, st->c->nand - st->ands_done);
+    gc_io io = {.in = tables, .budget = ntables};
+    return run(st, &io);
+}
+
+/* The one branch on whether an output label is valid. Its outcome is public
+ * (an invalid label fails the run), so it is kept apart, never inlined, and
+ * named in tests/ct/ct.supp; each path returns a constant, so nothing after
+ * it depends on a secret. */
+__attribute__((noinline)) static ovl_err label_verdict(unsigned valid, bool forged, uint32_t i)
+{
+    if (valid)
+        return OVL_OK;
+    if (forged)
+        return ovl_err_set(OVL_ERR_CRYPTO, "garbled circuit: output label %u from the evaluator "
+                                           "is neither of the wire's labels (a forged output)", i);
+    return ovl_err_set(OVL_ERR_CRYPTO, "garbled circuit: output bit %u matches neither label "
+                                       "(tables or input labels were altered)", i);
+}
+
+/* An output label's tag: the first 8 bytes of H(label, output tweak). */
+static ovl_err out_tags(ovl_gc_state *st, uint8_t (*tags)[OVL_GC_TAG_BYTES], const ovl_block *l,
+                        uint32_t i, size_t n)
+{
+    ovl_err rc = OVL_OK;
+    ovl_block t[2], h[2], tw = tweak(st, 2 * (uint64_t)st->c->nand + i);
+    uint8_t tmp[16];
+    t[0] = t[1] = tw;
+    OVL_TRY(ovl_hash_tccr(st->hash, h, l, t, n));
+    for (size_t k = 0; k < n; k++) {
+        ovl_block_store(tmp, h[k]);
+        memcpy(tags[k], tmp, OVL_GC_TAG_BYTES);
+    }
+done:
+    return rc;
+}
+
+ovl_err ovl_gc_decode_info(ovl_gc_state *st, uint8_t *permute, uint8_t (*tags)[2][OVL_GC_TAG_BYTES])
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(st->garbler && ovl_gc_state_done(st), OVL_ERR_INTERNAL,
+               "decode info before the circuit was garbled");
+    for (uint32_t i = 0; i < st->c->out_bits; i++) {
+        ovl_block z = st->w[st->c->outputs[i]], l[2];
+        unsigned p = ovl_block_lsb(z);
+        /* l[0] has lsb 0, l[1] lsb 1 (lsb Δ = 1): the order reveals only the
+         * permute bit, and is chosen without a secret-dependent index. */
+        l[0] = ovl_block_xor(z, ovl_block_select(p, st->delta));
+        l[1] = ovl_block_xor(l[0], st->delta);
+        OVL_TRY(out_tags(st, tags[i], l, i, 2));
+        permute[i] = (uint8_t)p;
+    }
+done:
+    return rc;
+}
+
+ovl_err ovl_gc_decode(ovl_gc_state *st, uint8_t *bits, const uint8_t *permute,
+                      const uint8_t (*tags)[2][OVL_GC_TAG_BYTES])
+{
+    ovl_err rc = OVL_OK;
+    uint8_t mine[1][OVL_GC_TAG_BYTES];
+    OVL_ENSURE(!st->garbler && ovl_gc_state_done(st), OVL_ERR_INTERNAL,
+               "decode before the circuit was evaluated");
+    for (uint32_t i = 0; i < st->c->out_bits; i++) {
+        ovl_block l = st->w[st->c->outputs[i]];
+        unsigned s = ovl_block_lsb(l);
+        OVL_TRY(out_tags(st, mine, &l, i, 1));
+        /* Both tags compared, the one matching the label's lsb kept: no index by a secret. */
+        unsigned eq0 = sodium_memcmp(mine[0], tags[i][0], OVL_GC_TAG_BYTES) == 0;
+        unsigned eq1 = sodium_memcmp(mine[0], tags[i][1], OVL_GC_TAG_BYTES) == 0;
+        OVL_TRY(label_verdict((eq0 & (s ^ 1)) | (eq1 & s), false, i));
+        bits[i] = (uint8_t)(s ^ (permute[i] & 1));
+    }
+done:
+    return rc;
+}
+
+ovl_block ovl_gc_output_label(const ovl_gc_state *st, uint32_t i)
+{
+    return st->w[st->c->outputs[i]];
+}
+
+ovl_err ovl_gc_check_label(ovl_block zero, ovl_block delta, ovl_block label, uint32_t i,
+                           uint8_t *bit)
+{
+    unsigned is0 = ovl_block_eq(label, zero), is1 = ovl_block_eq(label, ovl_block_xor(zero, delta));
+    *bit = (uint8_t)is1;
+    return label_verdict(is0 | is1, true, i);
+}
+
+ovl_err ovl_gc_check_output(const ovl_gc_state *st, uint32_t i, ovl_block label, uint8_t *bit)
+{
+    return ovl_gc_check_label(st->w[st->c->outputs[i]], st->delta, label, i, bit);
+}
