@@ -35,7 +35,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 DEB_PKGS := build-essential libsodium-dev libssl-dev libgmp-dev libjansson-dev \
             clang libclang-rt-14-dev python3 iproute2 valgrind
 
-.PHONY: all deps test unit e2e vectors check-vectors demo bench bench-compare bench-large \
+.PHONY: all deps test unit e2e vectors check-vectors demo bench bench-gc bench-compare bench-large \
         fuzz valgrind ct netsim clean san tools
 
 # Building never installs anything: `make deps` does, explicitly, and the
@@ -133,9 +133,12 @@ $(BUILD)/rel/bench/%: tests/bench/%.c $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_REL) -o $@ $< $(REL_LIB) $(LDLIBS)
 # Calibration, then two-party PSI at 2^16, 2^18 and 2^20 rows per party, then private
-# aggregates at 2^16 and 2^20.
-bench: deps overlap $(BENCH_BIN)
-	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench
+# aggregates at 2^16 and 2^20, then garbled circuits (AES-128 over loopback TLS).
+bench: deps overlap tools $(BENCH_BIN)
+	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench --gc
+# Only the garbled-circuit scenario of make bench (AND gates/s, bytes per AND, AES-128 latency).
+bench-gc: deps overlap tools $(BENCH_BIN)
+	@python3 tests/bench/bench.py --gc-only --section bench
 # The same plus OpenMined PSI (npm @openmined/psi.js) within 20 minutes.
 bench-compare: deps overlap $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench-compare --compare
