@@ -202,6 +202,130 @@ static void test_edge_sizes(void)
     }
 }
 
+
+/* ---- hostile peers: each tampering ends with its own error and no output ---- */
+
+typedef struct {
+    const char *what;
+    int blinds, okvs; /* frames of each type seen */
+    int last_okvs; /* OKVS frames the contributor will send */
+} tamper_ctx;
+
+static uint32_t get32(const uint8_t *b)
+{
+    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)(v >> 24);
+    b[1] = (uint8_t)(v >> 16);
+    b[2] = (uint8_t)(v >> 8);
+    b[3] = (uint8_t)v;
+}
+
+/* Side 0 is the listener: the runner in these runs. */
+static void tamper(void *arg, int side, ovl_buf *f, bool *drop)
+{
+    tamper_ctx *t = arg;
+    uint8_t *d = f->data, type = d[0];
+    uint8_t *pl = d + OVL_FRAME_HDR;
+    uint32_t len = get32(d + 1);
+    const char *w = t->what;
+    if (side == 0 && type == OVL_CPSI_BLIND && t->blinds++ == 0) {
+        if (strcmp(w, "blind_invalid") == 0)
+            memset(pl + 4, 0xff, 32);
+        if (strcmp(w, "blind_extra") == 0) {
+            put32(pl, get32(pl) + 1);
+            if (ovl_buf_put_bytes(f, pl + 4, 32) != OVL_OK)
+                abort();
+            put32(f->data + 1, len + 32);
+        }
+        if (strcmp(w, "blind_other_scalar") == 0) {
+            /* a receiver blinding one element differently: c·(r·H(x)) */
+            uint8_t c[32] = {3}, e[32];
+            if (ovl_group_default()->scalar_mult(e, c, pl + 4) != OVL_OK)
+                abort();
+            memcpy(pl + 4, e, 32);
+        }
+    }
+    if (side == 0 && type == OVL_CPSI_SEED && strcmp(w, "seed_dropped") == 0)
+        *drop = true;
+    if (side == 1 && type == OVL_CPSI_EVAL) {
+        if (strcmp(w, "eval_invalid") == 0)
+            memset(pl + 4, 0, 32);
+        if (strcmp(w, "eval_short") == 0) {
+            put32(pl, get32(pl) - 1);
+            f->wpos -= 32;
+            put32(d + 1, len - 32);
+        }
+    }
+    if (side == 1 && type == OVL_CPSI_OKVS) {
+        int k = t->okvs++;
+        if (strcmp(w, "okvs_truncated") == 0 && k == t->last_okvs)
+            *drop = true;
+        if (strcmp(w, "okvs_oversized") == 0 && k == t->last_okvs) {
+            if (ovl_buf_put_u64(f, 0) != OVL_OK)
+                abort();
+            put32(f->data + 1, len + 8);
+        }
+        if (strcmp(w, "okvs_reshaped") == 0 && k == 0)
+            pl[16 + 3] ^= 3; /* the rows field */
+    }
+}
+
+static void test_hostile_peers(void)
+{
+    static const struct {
+        const char *what;
+        int side; /* the side that must fail: 0 runner, 1 contributor */
+        ovl_err code;
+        const char *detail;
+    } cases[] = {
+        {"blind_invalid", 1, OVL_ERR_CRYPTO, "BLIND element 0 is not a valid group element"},
+        {"blind_extra", 1, OVL_ERR_PROTOCOL, "blinded elements where 3 x"},
+        {"seed_dropped", 1, OVL_ERR_PROTOCOL, "BLIND arrived before SEED"},
+        {"eval_invalid", 0, OVL_ERR_CRYPTO, "EVAL element 0 is not a valid group element"},
+        {"eval_short", 0, OVL_ERR_PROTOCOL, "OKVS arrived after"},
+        {"okvs_truncated", 0, OVL_ERR_PROTOCOL, "before the key-value store was complete"},
+        {"okvs_oversized", 0, OVL_ERR_PROTOCOL, "oversized key-value store"},
+        {"okvs_reshaped", 0, OVL_ERR_PROTOCOL, "okvs: table of"},
+    };
+    set rs, cs;
+    make_set(&rs, 0, 30, 0);
+    make_set(&cs, 20, 20, 1);
+    /* OKVS frames for 3·20 keys of 2 words: one slice */
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tamper_ctx t = {.what = cases[i].what, .last_okvs = 0};
+        run x;
+        uint64_t n;
+        ovl_cpsi_shares sh;
+        bool ok = run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH, 0, false, tamper,
+                           &t);
+        hx_side *bad = &x.side[cases[i].side];
+        OVL_T_RECORD(!ok && bad->rc == cases[i].code && strstr(bad->detail, cases[i].detail),
+                     "%s: side %d ended with %s \"%s\"", cases[i].what, cases[i].side,
+                     ovl_err_name(bad->rc), bad->detail);
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_result(x.r, &sh));
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_result(x.c, &sh));
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.r, &n));
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.c, &n));
+        free_run(&x);
+    }
+    /* A runner that blinds an element differently gets a wrong OPRF value for
+     * that bin: it learns a count (at most one lower), never which bins matched. */
+    tamper_ctx t = {.what = "blind_other_scalar"};
+    run x;
+    uint64_t n = 0;
+    EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH, 0, false, tamper,
+                         &t));
+    EXPECT_OK(ovl_cpsi_count(x.r, &n));
+    EXPECT_TRUE(n == 10u || n == 9u);
+    free_run(&x);
+    free_set(&rs);
+    free_set(&cs);
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK)
@@ -209,5 +333,6 @@ int main(void)
     RUN(test_payload_shares);
     RUN(test_cardinality_receivers);
     RUN(test_edge_sizes);
+    RUN(test_hostile_peers);
     return ovl_t_summary("test_cpsi");
 }
