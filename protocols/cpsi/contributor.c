@@ -66,20 +66,22 @@ static ovl_err program_store(ovl_cpsi *p, const uint32_t *cand)
     size_t n = 3u * (size_t)p->n_c, w = 1u + p->words;
     ovl_block *keys = NULL;
     uint64_t *vals = NULL, pads[1 + OVL_CPSI_MAX_WORDS];
-    uint8_t f[OVL_OPRF_OUT];
+    uint8_t f[OVL_CUCKOO_HASHES][OVL_OPRF_OUT];
     OVL_TRY(ovl_calloc((void **)&keys, n ? n : 1, sizeof *keys));
     OVL_TRY(ovl_calloc((void **)&vals, (n ? n : 1) * w, sizeof *vals));
-    for (size_t y = 0; y < p->n_c; y++)
+    for (size_t y = 0; y < p->n_c; y++) {
+        OVL_TRY(ovl_oprf_direct_keys(f, (const uint8_t(*)[OVL_OPRF_SCALAR])p->key,
+                                     OVL_CUCKOO_HASHES, p->cfg.ids[y], p->cfg.id_len[y]));
         for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++) {
             size_t e = 3u * y + j;
             uint32_t b = cand[e];
-            OVL_TRY(ovl_oprf_direct(f, p->key[j], p->cfg.ids[y], p->cfg.id_len[y]));
-            OVL_TRY(cpsi_derive(f, &keys[e], pads, (uint32_t)w));
+            OVL_TRY(cpsi_derive(f[j], &keys[e], pads, (uint32_t)w));
             uint64_t *v = vals + e * w;
             v[0] = check_value(p, b) ^ pads[0];
             for (uint32_t l = 0; l < p->words; l++)
                 v[1 + l] = payload_of(p, y)[l] - p->vec[(size_t)b * p->words + l] + pads[1 + l];
         }
+    }
     OVL_TRY(ovl_okvs_encode(&p->okvs, keys, vals, n, w, &p->rng));
 done:
     sodium_memzero(f, sizeof f);

@@ -97,3 +97,19 @@ done:
     sodium_memzero(n, sizeof n);
     return rc;
 }
+
+ovl_err ovl_oprf_direct_keys(uint8_t (*out)[OVL_OPRF_OUT], const uint8_t (*k)[OVL_OPRF_SCALAR],
+                             size_t nkeys, const uint8_t *x, size_t x_len)
+{
+    ovl_err rc = OVL_OK;
+    uint8_t p[OVL_OPRF_ELEM], n[OVL_OPRF_ELEM];
+    OVL_TRY(hash_input(p, x, x_len));
+    for (size_t j = 0; j < nkeys; j++) {
+        OVL_TRY(suite()->scalar_mult(n, k[j], p));
+        finalize_hash(out[j], x, x_len, n);
+    }
+done:
+    sodium_memzero(p, sizeof p);
+    sodium_memzero(n, sizeof n);
+    return rc;
+}

@@ -34,6 +34,9 @@ ovl_err ovl_oprf_evaluate(uint8_t evaluated[static OVL_OPRF_ELEM], const uint8_t
 ovl_err ovl_oprf_finalize(uint8_t out[static OVL_OPRF_OUT], const uint8_t r[static 32],
                           const uint8_t *x, size_t x_len,
                           const uint8_t evaluated[static OVL_OPRF_ELEM]) OVL_MUST_USE;
+/* Server on its own input under nkeys keys: out[j] = F_{k_j}(x), one hash. */
+ovl_err ovl_oprf_direct_keys(uint8_t (*out)[OVL_OPRF_OUT], const uint8_t (*k)[OVL_OPRF_SCALAR],
+                             size_t nkeys, const uint8_t *x, size_t x_len) OVL_MUST_USE;
 /* Server on its own input: F_k(x) directly. */
 ovl_err ovl_oprf_direct(uint8_t out[static OVL_OPRF_OUT], const uint8_t k[static 32],
                         const uint8_t *x, size_t x_len) OVL_MUST_USE;

@@ -69,6 +69,9 @@ static void test_keys_and_blinds(void)
         EXPECT_OK(ovl_oprf_direct(f[j], k[j], x, sizeof x - 1));
     }
     EXPECT_TRUE(memcmp(f[0], f[1], 64) != 0 && memcmp(f[1], f[2], 64) != 0);
+    uint8_t all[3][64];
+    EXPECT_OK(ovl_oprf_direct_keys(all, (const uint8_t(*)[32])k, 3, x, sizeof x - 1));
+    EXPECT_BYTES_EQ(all, f, sizeof all);
     EXPECT_OK(ovl_oprf_scalar(blind, &r));
     EXPECT_OK(ovl_oprf_scalar(other, &r));
     EXPECT_OK(ovl_oprf_blind(b, blind, x, sizeof x - 1));
