@@ -16,7 +16,7 @@ CFLAGS_SAN  := $(BASE) $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=address,un
                -fno-sanitize-recover=undefined
 LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lpthread -lm
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/crypto/*.c src/net/*.c src/io/*.c src/policy/*.c \
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/crypto/*.c src/net/*.c src/io/*.c src/policy/*.c src/session/*.c src/embed/*.c \
                               src/mpc/*.c \
                               protocols/*/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
@@ -35,12 +35,12 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 DEB_PKGS := build-essential libsodium-dev libssl-dev libgmp-dev libjansson-dev \
             clang libclang-rt-14-dev python3 iproute2 valgrind
 
-.PHONY: all deps test unit e2e vectors check-vectors demo bench bench-gc bench-compare bench-large \
+.PHONY: all examples deps test unit e2e vectors check-vectors demo bench bench-gc bench-compare bench-large \
         fuzz valgrind ct netsim clean san tools
 
 # Building never installs anything: `make deps` does, explicitly, and the
 # targets that run tests or the demo call it first.
-all: overlap
+all: overlap examples
 
 # Installs the Debian packages the build and tests need (idempotent). Without
 # root it only says what is missing.
@@ -57,6 +57,13 @@ deps:
 	    echo "make deps: missing Debian packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; \
 	  fi; \
 	fi
+
+# The embedding example (examples/embed.c): the public API, include/overlap/overlap.h.
+EXAMPLE_BIN := $(patsubst examples/%.c,$(BUILD)/rel/examples/%,$(wildcard examples/*.c))
+examples: $(EXAMPLE_BIN)
+$(BUILD)/rel/examples/%: examples/%.c include/overlap/overlap.h $(REL_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_REL) -o $@ $< $(REL_LIB) $(LDLIBS)
 
 overlap: $(BUILD)/rel/overlap
 	@cp $< $@
@@ -92,12 +99,12 @@ tools: $(TOOL_BIN)
 
 # Everything: unit tests and end-to-end tests under ASan+UBSan, our vectors
 # regenerated and compared, and short fuzz runs.
-test: deps overlap san tools
+test: deps overlap examples san tools
 	@OVL_BUILD=$(BUILD) sh tests/run.sh
 
 unit: san
 	@OVL_BUILD=$(BUILD) OVL_ONLY=unit sh tests/run.sh
-e2e: overlap san tools
+e2e: overlap examples san tools
 	@OVL_BUILD=$(BUILD) OVL_ONLY=e2e sh tests/run.sh
 
 # ---- hostile networks and inputs (README: "Testing against hostile networks and peers")

@@ -45,6 +45,8 @@ run_one() { # label, command...
 }
 
 if [ "$ONLY" = all ] || [ "$ONLY" = unit ]; then
+    # The include rule of STYLE.md (dependencies point one way).
+    run_one "checks/includes" sh tests/check_includes.sh
     for t in "$B"/san/tests/test_*; do
         [ -x "$t" ] || continue
         run_one "unit/$(basename "$t")" "$t"

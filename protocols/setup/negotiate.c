@@ -1,9 +1,8 @@
-/* REQUEST, TERMS and COSIGN codecs (SPEC.md §3). */
+/* REQUEST, TERMS (with the owner terms inside both) and COSIGN codecs (SPEC.md §3, §4). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/guard.h"
-#include "policy/audit.h"
 #include "core/mem.h"
 #include "setup/negotiate.h"
 
@@ -53,7 +52,7 @@ static ovl_err write_template(ovl_buf *out, const ovl_nego *n)
     OVL_TRY(ovl_buf_put_u8(out, n->tpl_text != NULL));
     if (n->tpl_text == NULL)
         goto done;
-    OVL_ENSURE(n->tpl_len <= OVL_TPL_MAX_BYTES, OVL_ERR_LIMIT, "template too large");
+    OVL_ENSURE(n->tpl_len <= OVL_NEGO_TEMPLATE_MAX, OVL_ERR_LIMIT, "template too large");
     OVL_TRY(put_str16(out, n->tpl_label));
     OVL_TRY(ovl_buf_put_u32(out, (uint32_t)n->tpl_len));
     OVL_TRY(ovl_buf_put_bytes(out, n->tpl_text, n->tpl_len));
@@ -118,8 +117,8 @@ static ovl_err parse_template(ovl_nego *n, ovl_buf *r)
         goto done;
     OVL_TRY(get_str16(r, &n->tpl_label));
     OVL_TRY(ovl_buf_get_u32(r, &len));
-    OVL_ENSURE(len <= OVL_TPL_MAX_BYTES, OVL_ERR_LIMIT, "template of %u bytes exceeds %u", len,
-               OVL_TPL_MAX_BYTES);
+    OVL_ENSURE(len <= OVL_NEGO_TEMPLATE_MAX, OVL_ERR_LIMIT, "template of %u bytes exceeds %u", len,
+               OVL_NEGO_TEMPLATE_MAX);
     OVL_TRY(ovl_buf_get_ptr(r, len, &p));
     OVL_TRY(ovl_calloc((void **)&n->tpl_text, (size_t)len + 1, 1));
     memcpy(n->tpl_text, p, len);
@@ -184,7 +183,7 @@ static ovl_err parse_body(ovl_nego *n, ovl_buf *r)
     }
     OVL_TRY(ovl_buf_get_u64(r, &n->threshold));
     OVL_TRY(ovl_buf_get_u8(r, &nrec));
-    OVL_ENSURE(nrec <= OVL_RECEIVERS_MAX, OVL_ERR_LIMIT, "the request names %u receivers", nrec);
+    OVL_ENSURE(nrec <= OVL_NEGO_RECEIVERS_MAX, OVL_ERR_LIMIT, "the request names %u receivers", nrec);
     for (size_t i = 0; i < nrec; i++) {
         char *f = NULL;
         OVL_TRY(get_str16(r, &f));
@@ -243,6 +242,34 @@ void ovl_nego_clear(ovl_nego *n)
     memset(n, 0, sizeof *n);
 }
 
+ovl_err ovl_owner_terms_encode(ovl_buf *out, const ovl_owner_terms *t)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(ovl_buf_put_u8(out, 1));
+    OVL_TRY(ovl_buf_put_u64(out, t->min_rows));
+    OVL_TRY(ovl_buf_put_u8(out, (uint8_t)((t->has_policy ? 1 : 0) | (t->allow_cardinality ? 2 : 0))));
+done:
+    return rc;
+}
+
+ovl_err ovl_owner_terms_decode(ovl_owner_terms *t, ovl_buf *in)
+{
+    ovl_err rc = OVL_OK;
+    uint8_t version, flags;
+    OVL_TRY(ovl_buf_get_u8(in, &version));
+    OVL_TRY(ovl_buf_get_u64(in, &t->min_rows));
+    OVL_TRY(ovl_buf_get_u8(in, &flags));
+    OVL_ENSURE(version == 1 && flags <= 3, OVL_ERR_MALFORMED, "peer terms: unknown version or flags");
+    t->has_policy = flags & 1;
+    t->allow_cardinality = (flags & 2) != 0;
+    OVL_ENSURE(t->has_policy ? t->min_rows >= OVL_TERMS_MIN_ROWS_LO &&
+                                   t->min_rows <= OVL_TERMS_MIN_ROWS_HI
+                             : t->min_rows == 0 && !t->allow_cardinality,
+               OVL_ERR_MALFORMED, "peer terms: min_rows out of range");
+done:
+    return rc;
+}
+
 ovl_err ovl_terms_write(ovl_buf *out, const ovl_owner_terms *t, uint64_t set_size)
 {
     ovl_err rc = OVL_OK;
@@ -270,12 +297,22 @@ ovl_err ovl_terms_parse(ovl_owner_terms *t, uint64_t *set_size, const uint8_t *p
     return rc;
 }
 
+size_t ovl_cosign_msg(uint8_t *out, size_t cap, const uint8_t transcript[OVL_NEGO_HASH_LEN])
+{
+    size_t n = sizeof OVL_COSIGN_MSG_TAG + OVL_NEGO_HASH_LEN;
+    if (cap < n)
+        return 0;
+    memcpy(out, OVL_COSIGN_MSG_TAG, sizeof OVL_COSIGN_MSG_TAG);
+    memcpy(out + sizeof OVL_COSIGN_MSG_TAG, transcript, OVL_NEGO_HASH_LEN);
+    return n;
+}
+
 ovl_err ovl_cosign_write(ovl_buf *out, const ovl_identity *id,
-                         const uint8_t transcript[OVL_HASH_LEN])
+                         const uint8_t transcript[OVL_NEGO_HASH_LEN])
 {
     ovl_err rc = OVL_OK;
     uint8_t msg[128], sig[OVL_SIG_LEN];
-    size_t mark, n = ovl_audit_cosign_msg(msg, sizeof msg, transcript);
+    size_t mark, n = ovl_cosign_msg(msg, sizeof msg, transcript);
     OVL_ENSURE(n > 0, OVL_ERR_INTERNAL, "co-signature message does not fit");
     OVL_TRY(ovl_identity_sign(id, sig, msg, n));
     OVL_TRY(ovl_frame_begin(out, OVL_COSIGN_TYPE, &mark));
@@ -286,10 +323,10 @@ done:
 }
 
 ovl_err ovl_cosign_verify(uint8_t sig[OVL_SIG_LEN], const uint8_t *payload, size_t len,
-                          const ovl_pubkey *peer, const uint8_t transcript[OVL_HASH_LEN])
+                          const ovl_pubkey *peer, const uint8_t transcript[OVL_NEGO_HASH_LEN])
 {
     uint8_t msg[128];
-    size_t n = ovl_audit_cosign_msg(msg, sizeof msg, transcript);
+    size_t n = ovl_cosign_msg(msg, sizeof msg, transcript);
     if (len != OVL_SIG_LEN || n == 0)
         return ovl_err_set(OVL_ERR_PROTOCOL, "malformed COSIGN from the peer");
     if (ovl_pubkey_verify(peer, payload, msg, n) != OVL_OK)

@@ -9,11 +9,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/buf.h"
-#include "net/identity.h"
 #include "common/proto.h"
+#include "core/buf.h"
 #include "io/table.h"
-#include "policy/verifier.h"
+#include "net/identity.h"
 
 enum { OVL_REQUEST_TYPE = 0x10, OVL_TERMS_TYPE = 0x11, OVL_COSIGN_TYPE = 0x12 };
 
@@ -21,6 +20,36 @@ enum { OVL_REQUEST_TYPE = 0x10, OVL_TERMS_TYPE = 0x11, OVL_COSIGN_TYPE = 0x12 };
 #define OVL_REQUEST_MAX_LIST 64u
 #define OVL_REQUEST_MAX_STR 512u
 #define OVL_REQUEST_MAX_APPROVALS 8u
+
+#define OVL_NEGO_HASH_LEN 32u     /* template hashes, analysis ids, transcripts as co-signed */
+#define OVL_NEGO_RECEIVERS_MAX 2u
+#define OVL_NEGO_TEMPLATE_MAX (64u * 1024u)
+#define OVL_TERMS_MIN_ROWS_LO 2u   /* an owner's min_rows on the wire */
+#define OVL_TERMS_MIN_ROWS_HI 100000u
+
+/* A template parameter as the request carries it. */
+typedef struct {
+    const char *name;
+    const char *value;
+} ovl_nego_param;
+
+/* An aggregated column of an ad-hoc request: function and column (NULL for COUNT). */
+typedef struct {
+    ovl_aggfn fn; /* wire value: core/kinds.h */
+    const char *column;
+} ovl_nego_value;
+
+/* What one owner contributes to the agreed settings (its policy's terms). */
+typedef struct {
+    uint64_t min_rows; /* 0 for a party without a policy */
+    bool allow_cardinality;
+    bool has_policy;
+} ovl_owner_terms;
+
+/* OwnerTerms: u8 version, u64 min_rows, u8 flags (1 policy, 2 cardinality). */
+#define OVL_TERMS_LEN 10u
+ovl_err ovl_owner_terms_encode(ovl_buf *out, const ovl_owner_terms *t) OVL_MUST_USE;
+ovl_err ovl_owner_terms_decode(ovl_owner_terms *t, ovl_buf *in) OVL_MUST_USE;
 
 /* The wire form of a request. Strings are owned (freed by ovl_nego_clear). */
 typedef struct {
@@ -31,18 +60,18 @@ typedef struct {
     char *tpl_text;         /* NULL: an ad-hoc analysis */
     size_t tpl_len;
     char *tpl_label;        /* the template's file name, for messages */
-    ovl_param_value *params; /* name/value strings owned */
+    ovl_nego_param *params; /* name/value strings owned */
     size_t nparams;
     char **approvals;       /* approval file texts travelling with the template */
     size_t napprovals;
     bool runner_is_listener; /* ad-hoc aggregate: which side groups and receives */
     char **group_by;        /* ad-hoc aggregate: the runner's columns */
     size_t ngroup_by;
-    ovl_value_req *values;  /* ad-hoc aggregate: the contributor's columns (column owned) */
+    ovl_nego_value *values; /* ad-hoc aggregate: the contributor's columns (column owned) */
     unsigned *decimals;     /* per value column */
     size_t nvalues;
     uint64_t threshold;     /* requested minimum rows per group */
-    char receivers[OVL_RECEIVERS_MAX][OVL_FPR_LEN];
+    char receivers[OVL_NEGO_RECEIVERS_MAX][OVL_FPR_LEN];
     size_t nreceivers;
     bool reveals_cardinality;
     ovl_owner_terms connector_terms;
@@ -58,11 +87,19 @@ ovl_err ovl_terms_write(ovl_buf *out, const ovl_owner_terms *t, uint64_t set_siz
 ovl_err ovl_terms_parse(ovl_owner_terms *t, uint64_t *set_size, const uint8_t *payload,
                         size_t len) OVL_MUST_USE;
 
-/* The COSIGN frame: Ed25519 signature of ovl_audit_cosign_msg(transcript). */
+/* What each party signs after a completed run (SPEC.md §4):
+ * "overlap-transcript-cosign-v1" || 0x00 || transcript. The audit log
+ * verifies stored co-signatures over the same bytes (ovl_audit_cosign_msg;
+ * tests/unit/test_negotiate.c keeps the two equal). Returns the length, or 0
+ * if cap is too small. */
+#define OVL_COSIGN_MSG_TAG "overlap-transcript-cosign-v1"
+size_t ovl_cosign_msg(uint8_t *out, size_t cap, const uint8_t transcript[OVL_NEGO_HASH_LEN]);
+
+/* The COSIGN frame: Ed25519 signature of ovl_cosign_msg(transcript). */
 ovl_err ovl_cosign_write(ovl_buf *out, const ovl_identity *id,
-                         const uint8_t transcript[OVL_HASH_LEN]) OVL_MUST_USE;
+                         const uint8_t transcript[OVL_NEGO_HASH_LEN]) OVL_MUST_USE;
 ovl_err ovl_cosign_verify(uint8_t sig[OVL_SIG_LEN], const uint8_t *payload, size_t len,
                           const ovl_pubkey *peer,
-                          const uint8_t transcript[OVL_HASH_LEN]) OVL_MUST_USE;
+                          const uint8_t transcript[OVL_NEGO_HASH_LEN]) OVL_MUST_USE;
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "core/pool.h"
-#include "common/proto.h"
+#include "core/kinds.h"
 #include "io/table.h"
 #include "policy/template.h"
 #include "net/transport.h"
@@ -27,22 +27,6 @@ int ovl_cmd_template(int argc, char **argv);
 int ovl_cmd_audit(int argc, char **argv);
 int ovl_cmd_serve(int argc, char **argv);
 
-/* overlap run --mode aggregate (src/cli/run_aggregate.c), after cmd_run.c
- * parsed the options: the runner has values == NULL. */
-typedef struct {
-    const char *listen, *connect, *identity, *peer, *table, *join, *out, *dump;
-    const char *group_by, *values;
-    ovl_norm norm;
-    bool prehashed, quiet, summary;
-    uint64_t min_rows, paillier_bits, timeout_s, wait_s, threads, max_peer;
-    /* Negotiated analyses (protocols/setup/SPEC.md §3): */
-    bool negotiate;
-    const char *policy, *audit, *tpl, *table_name, *peer_join;
-    const ovl_param_value *params;
-    size_t nparams;
-} ovl_agg_cli;
-int ovl_run_aggregate(const ovl_agg_cli *o);
-
 /* Prints "overlap: error: <detail>" (one line) and returns the exit status
  * for the error's category (README "Exit status"). */
 int ovl_cli_fail(ovl_err e);
@@ -60,12 +44,6 @@ ovl_err ovl_cli_open_connection(ovl_listener **l, ovl_conn **c, const char *list
                                 const char *connect, const ovl_identity *self,
                                 const ovl_pubkey *peer, uint64_t wait_s,
                                 uint64_t timeout_s) OVL_MUST_USE;
-/* Runs a protocol engine over c with `first` (a frame already read) fed
- * first; tick shows progress when stderr is a terminal (NULL: quiet). Errors
- * name the peer. */
-ovl_err ovl_cli_drive(ovl_conn *c, const ovl_proto_ops *ops, void *proto, ovl_pool *pool,
-                      FILE *dump, uint64_t timeout_s, void (*tick)(void *), void *tick_arg,
-                      const ovl_buf *first, const bool *progress_shown) OVL_MUST_USE;
 /* True if argv holds -h or --help. */
 bool ovl_cli_wants_help(int argc, char **argv);
 

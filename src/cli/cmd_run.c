@@ -9,16 +9,11 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
-#include "net/drive.h"
 #include "crypto/group.h"
+#include "crypto/paillier.h"
 #include "net/identity.h"
-#include "core/pool.h"
-#include "io/load.h"
-#include "io/table.h"
 #include "net/transport.h"
-#include "aggregate/aggregate.h"
-#include "cli/analysis.h"
-#include "psi/psi.h"
+#include "session/session.h"
 
 static const char help[] =
     "usage: overlap run (--listen HOST:PORT | --connect HOST:PORT) --identity KEY --peer PUB\n"
@@ -86,28 +81,18 @@ typedef struct {
     uint64_t timeout_s, wait_s, threads, max_peer;
     const char *policy, *audit, *peer_join, *table_name, *tpl;
     bool negotiate;
-    ovl_param_value params[OVL_REQUEST_MAX_LIST];
+    ovl_param_value params[OVL_SESSION_MAX_PARAMS];
     size_t nparams;
 } run_opts;
 
 typedef struct {
-    ovl_idtable table;
     ovl_identity *self;
     ovl_pubkey peer;
+    ovl_policy *policy;
     ovl_listener *listener;
     ovl_conn *conn;
-    ovl_pool *pool;
-    ovl_psi *psi;
+    ovl_session *session;
     FILE *dump;
-    ovl_outfile *out;
-    uint64_t intersection;
-    bool have_intersection;
-    double started;
-    bool progress_shown;
-    ovl_policy *policy;
-    ovl_analysis a;
-    bool negotiated;
-    ovl_buf first; /* the peer's first frame, read before choosing how to proceed */
 } run_state;
 
 /* The temporary output file, removed if a signal ends the run. */
@@ -179,8 +164,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     o->timeout_s = 60;
     o->wait_s = 600;
     o->threads = ovl_cpu_count();
-    o->max_peer = OVL_PSI_DEFAULT_MAX_PEER_SET;
-    o->min_rows = OVL_AGG_MIN_ROWS_DEFAULT;
+    o->max_peer = OVL_SESSION_DEFAULT_MAX_PEER_SET;
+    o->min_rows = OVL_SESSION_DEFAULT_MIN_ROWS;
     o->paillier_bits = OVL_PAILLIER_BITS_DEFAULT;
     *help_only = false;
     opterr = 0;
@@ -199,7 +184,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
             char *eq = strchr(optarg, '=');
             OVL_ENSURE(eq != NULL && eq != optarg, OVL_ERR_USAGE,
                        "--param expects NAME=VALUE, got '%s'", optarg);
-            OVL_ENSURE(o->nparams < OVL_REQUEST_MAX_LIST, OVL_ERR_USAGE, "too many --param");
+            OVL_ENSURE(o->nparams < OVL_SESSION_MAX_PARAMS, OVL_ERR_USAGE, "too many --param");
             *eq = '\0';
             o->params[o->nparams].name = optarg;
             o->params[o->nparams++].value = eq + 1;
@@ -288,84 +273,79 @@ done:
     return rc;
 }
 
-/* Binds the identifier domain into the session so both sides must agree on it. */
-static void analysis_params(const run_opts *o, char *buf, size_t cap)
+static void set_cleanup(const char *temp_path)
 {
-    snprintf(buf, cap, "psi/1 id=sha256 normalize=%s", ovl_norm_name(o->norm));
+    if (temp_path)
+        install_signal_cleanup();
+    cleanup_path = temp_path;
 }
 
-static void show_progress(void *arg)
+/* The options as a session configuration (src/session/session.h). */
+static ovl_session_config session_config(const run_state *s, const run_opts *o)
 {
-    run_state *s = arg;
-    ovl_psi_progress pr;
-    ovl_psi_get_progress(s->psi, &pr);
-    double el = ovl_cli_now() - s->started;
-    uint64_t total = pr.own_total + pr.peer_total;
-    uint64_t done = pr.own_sent + pr.peer_done;
-    double rate = el > 0 ? (double)done / el : 0;
-    double eta = rate > 0 ? (double)(total - done) / rate : 0;
-    fprintf(stderr, "\roverlap: %s  %llu/%llu elements  %.0f/s  ETA %.0f s   ",
-            pr.setup_done ? "blinding" : "setup", (unsigned long long)done,
-            (unsigned long long)total, rate, eta);
-    s->progress_shown = true;
+    return (ovl_session_config){
+        .role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR,
+        .self = s->self,
+        .peer = &s->peer,
+        .policy = s->policy,
+        .audit_path = o->audit,
+        .table = o->table,
+        .join = o->join,
+        .peer_join = o->peer_join,
+        .table_name = o->table_name,
+        .norm = o->norm,
+        .prehashed = o->prehashed,
+        .mode = o->mode,
+        .reveal = o->reveal,
+        .negotiate = o->negotiate || o->policy || o->audit || o->tpl,
+        .template_path = o->tpl,
+        .params = o->params,
+        .nparams = o->nparams,
+        .group_by = o->group_by,
+        .values = o->values,
+        .min_rows = o->min_rows,
+        .paillier_bits = o->paillier_bits,
+        .out = o->out,
+        .writing = set_cleanup,
+        .timeout_s = o->timeout_s,
+        .threads = o->threads,
+        .max_peer = o->max_peer,
+        .progress = !o->quiet,
+        .name_peer = true,
+    };
 }
 
-static ovl_err write_rows(run_state *s, const run_opts *o, const bool *matched)
-{
-    return ovl_table_write_matched(s->out, o->table, NULL, &s->table, matched);
-}
-
-static ovl_err write_count(run_state *s, uint64_t count)
-{
-    char line[32];
-    int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)count);
-    return ovl_outfile_write(s->out, line, (size_t)n);
-}
-
-static ovl_err deliver(run_state *s, const run_opts *o)
-{
-    ovl_err rc = OVL_OK;
-    const bool *matched = NULL;
-    if (!ovl_psi_receives_output(s->psi)) {
-        if (o->out && !o->quiet)
-            fprintf(stderr, "overlap: this party receives no output under --reveal %s; "
-                            "%s was not written\n",
-                    ovl_reveal_name(o->reveal), o->out);
-        return OVL_OK;
-    }
-    OVL_TRY(ovl_psi_result(s->psi, &matched, &s->intersection));
-    s->have_intersection = true;
-    install_signal_cleanup();
-    OVL_TRY(ovl_outfile_open(&s->out, o->out));
-    cleanup_path = ovl_outfile_temp_path(s->out);
-    if (o->mode == OVL_MODE_INTERSECTION)
-        OVL_TRY(write_rows(s, o, matched));
-    else
-        OVL_TRY(write_count(s, s->intersection));
-    rc = ovl_outfile_commit(s->out);
-    s->out = NULL;
-    cleanup_path = NULL;
-done:
-    return rc;
-}
-
-static void print_summary(const run_state *s, const run_opts *o, double seconds)
+static void print_summary(const ovl_session_result *r, const run_state *s, const run_opts *o,
+                          double seconds)
 {
     json_t *j = json_object();
+    bool agg = o->mode == OVL_MODE_AGGREGATE;
     json_object_set_new(j, "mode", json_string(ovl_mode_name(o->mode)));
     json_object_set_new(j, "role", json_string(o->listen ? "listener" : "connector"));
-    json_object_set_new(j, "reveal", json_string(ovl_reveal_name(o->reveal)));
+    if (agg)
+        json_object_set_new(j, "aggregate_role",
+                            json_string(r->runner ? "runner" : "contributor"));
+    else
+        json_object_set_new(j, "reveal", json_string(ovl_reveal_name(o->reveal)));
     json_object_set_new(j, "suite", json_string(ovl_group_default()->name));
-    json_object_set_new(j, "local_rows", json_integer((json_int_t)s->table.nrows));
-    json_object_set_new(j, "distinct_local_identifiers", json_integer((json_int_t)s->table.nids));
-    json_object_set_new(j, "skipped_rows", json_integer((json_int_t)s->table.skipped));
-    json_object_set_new(j, "peer_set_size",
-                        json_integer((json_int_t)ovl_psi_peer_set_size(s->psi)));
-    if (s->have_intersection)
-        json_object_set_new(j, "intersection_size", json_integer((json_int_t)s->intersection));
+    json_object_set_new(j, "local_rows", json_integer((json_int_t)r->local_rows));
+    json_object_set_new(j, "distinct_local_identifiers", json_integer((json_int_t)r->local_ids));
+    json_object_set_new(j, "skipped_rows", json_integer((json_int_t)r->skipped));
+    json_object_set_new(j, "peer_set_size", json_integer((json_int_t)r->peer_set));
+    if (r->have_intersection)
+        json_object_set_new(j, "intersection_size", json_integer((json_int_t)r->intersection));
     else
         json_object_set_new(j, "intersection_size", json_null());
-    json_object_set_new(j, "tag_bytes", json_integer((json_int_t)ovl_psi_tag_len(s->psi)));
+    if (agg) {
+        json_object_set_new(j, "min_rows", json_integer((json_int_t)r->threshold));
+        json_object_set_new(j, "paillier_bits", json_integer((json_int_t)o->paillier_bits));
+        json_object_set_new(j, "groups_released",
+                            r->runner ? json_integer((json_int_t)r->released) : json_null());
+        json_object_set_new(j, "groups_suppressed",
+                            r->runner ? json_integer((json_int_t)(r->groups - r->released))
+                                      : json_null());
+    }
+    json_object_set_new(j, "tag_bytes", json_integer((json_int_t)r->tag_len));
     json_object_set_new(j, "seconds", json_real(seconds));
     json_object_set_new(j, "bytes_sent", json_integer((json_int_t)ovl_conn_bytes_sent(s->conn)));
     json_object_set_new(j, "bytes_received",
@@ -378,123 +358,50 @@ static void print_summary(const run_state *s, const run_opts *o, double seconds)
     json_decref(j);
 }
 
-/* The analysis this party typed, in the wire form of a request. */
-static ovl_err build_nego(ovl_nego *n, const run_state *s, const run_opts *o)
+/* What this party received, on stderr. */
+static void print_outcome(const ovl_session_result *r, const run_opts *o)
 {
-    char mine[OVL_FPR_LEN], theirs[OVL_FPR_LEN];
-    bool listener = o->listen != NULL;
-    memset(n, 0, sizeof *n);
-    n->mode = o->mode;
-    n->reveal = o->reveal;
-    n->norm = o->norm;
-    n->join[listener ? 0 : 1] = strdup(o->join);
-    n->join[listener ? 1 : 0] = strdup(o->peer_join ? o->peer_join : o->join);
-    if (!n->join[0] || !n->join[1])
-        return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
-    ovl_fingerprint(mine, ovl_identity_pub(s->self)->pk);
-    ovl_fingerprint(theirs, s->peer.pk);
-    const char *lfpr = listener ? mine : theirs, *cfpr = listener ? theirs : mine;
-    if (o->reveal != OVL_REVEAL_CONNECTOR)
-        memcpy(n->receivers[n->nreceivers++], lfpr, OVL_FPR_LEN);
-    if (o->reveal != OVL_REVEAL_LISTENER)
-        memcpy(n->receivers[n->nreceivers++], cfpr, OVL_FPR_LEN);
-    n->reveals_cardinality = o->mode == OVL_MODE_CARDINALITY;
-    return OVL_OK;
-}
-
-/* Runs the negotiation when either side asks for it (SPEC: protocols/setup §3). */
-static ovl_err negotiate(run_state *s, const run_opts *o)
-{
-    ovl_err rc = OVL_OK;
-    ovl_nego mine = {0};
-    bool request;
-    int timeout_ms = (int)(o->timeout_s * 1000);
-    ovl_analysis_begin(&s->a, s->self, s->policy, o->audit,
-                       o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR, s->table.nids, s->conn);
-    if (o->connect) {
-        if (!o->negotiate && !o->policy && !o->audit)
-            goto done; /* a plain run: HELLO first */
-        OVL_TRY(build_nego(&s->a.nego, s, o));
-        OVL_TRY(ovl_analysis_connector(&s->a, s->conn, timeout_ms));
-        s->negotiated = true;
-        goto done;
+    if (o->mode == OVL_MODE_AGGREGATE && r->runner) {
+        fprintf(stderr, "overlap: done: %zu groups released, %zu suppressed (min-rows %llu), "
+                        "written to %s\n",
+                r->released, r->groups - r->released, (unsigned long long)r->threshold, o->out);
+    } else if (o->mode == OVL_MODE_AGGREGATE) {
+        if (o->out)
+            fprintf(stderr, "overlap: the contributor receives no output; %s was not written\n",
+                    o->out);
+    } else if (!r->receives) {
+        if (o->out)
+            fprintf(stderr, "overlap: this party receives no output under --reveal %s; "
+                            "%s was not written\n",
+                    ovl_reveal_name(o->reveal), o->out);
+    } else if (r->have_intersection) {
+        fprintf(stderr, "overlap: done: %llu shared identifiers%s%s\n",
+                (unsigned long long)r->intersection, o->out ? ", written to " : "",
+                o->out ? o->out : "");
     }
-    OVL_TRY(ovl_analysis_first_frame(s->conn, &s->first, timeout_ms, &request));
-    if (!request) {
-        if (o->policy)
-            OVL_FAIL(ovl_analysis_refuse(s->conn, ovl_err_set(OVL_ERR_POLICY,
-                     "this party has a policy: the peer must negotiate its analysis "
-                     "(run it with --policy)")));
-        goto done; /* the peer's HELLO is fed to the engine below */
-    }
-    OVL_TRY(build_nego(&mine, s, o));
-    OVL_TRY(ovl_analysis_answer(&s->a, s->conn, &s->first, &mine));
-    s->negotiated = true;
-done:
-    ovl_nego_clear(&mine);
-    return rc;
 }
 
 static ovl_err execute(run_state *s, const run_opts *o)
 {
     ovl_err rc = OVL_OK;
-    char plain[128];
-    ovl_buf params = {0};
     OVL_TRY(ovl_crypto_init());
+    if (o->mode == OVL_MODE_AGGREGATE)
+        OVL_TRY(ovl_paillier_init());
     OVL_TRY(ovl_identity_load(&s->self, o->identity));
     OVL_TRY(ovl_pubkey_load(&s->peer, o->peer));
     if (o->policy)
         OVL_TRY(ovl_policy_load(&s->policy, o->policy));
-    OVL_TRY(ovl_idtable_load(&s->table, o->table, o->join, o->norm, o->prehashed));
-    /* Probe --out now, so an unwritable path fails before the peer is
-     * contacted; the real temporary file exists only while results are written,
-     * so even a killed run leaves nothing behind. */
-    if (o->out && ovl_reveal_includes(o->reveal, o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR)) {
-        OVL_TRY(ovl_outfile_open(&s->out, o->out));
-        ovl_outfile_abort(s->out);
-        s->out = NULL;
-    }
+    ovl_session_config cfg = session_config(s, o);
+    OVL_TRY(ovl_session_new(&s->session, &cfg));
     if (o->dump) {
         s->dump = fopen(o->dump, "wb");
         OVL_ENSURE(s->dump != NULL, OVL_ERR_IO, "cannot create %s", o->dump);
+        ovl_session_set_dump(s->session, s->dump);
     }
-    OVL_TRY(ovl_pool_new(&s->pool, (size_t)o->threads));
     OVL_TRY(ovl_cli_open_connection(&s->listener, &s->conn, o->listen, o->connect, s->self,
                                     &s->peer, o->wait_s, o->timeout_s));
-    rc = negotiate(s, o);
-    if (rc != OVL_OK)
-        OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
-    OVL_TRY(ovl_buf_alloc(&params, 256, OVL_HELLO_PARAMS_MAX));
-    if (s->negotiated) {
-        OVL_TRY(ovl_analysis_psi_params(&s->a, &params));
-    } else {
-        analysis_params(o, plain, sizeof plain);
-        OVL_TRY(ovl_buf_put_bytes(&params, plain, strlen(plain)));
-    }
-    ovl_psi_config cfg = {
-        .role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR,
-        .mode = o->mode,
-        .reveal = o->reveal,
-        .group = ovl_group_default(),
-        .ids = (const uint8_t(*)[32])s->table.ids,
-        .nids = s->table.nids,
-        .max_peer_set = o->max_peer,
-        .max_jobs = (size_t)(2 * o->threads + 2),
-        .params = params.data,
-        .params_len = (uint32_t)params.wpos,
-        .expect_peer_set = s->negotiated,
-        .peer_set_expected = s->a.peer_set,
-    };
-    OVL_TRY(ovl_psi_new(&s->psi, &cfg));
-    s->started = ovl_cli_now();
-    OVL_TRY(ovl_cli_drive(s->conn, &ovl_psi_ops, s->psi, s->pool, s->dump, o->timeout_s,
-                          o->quiet ? NULL : show_progress, s, &s->first, &s->progress_shown));
-    if (s->negotiated)
-        OVL_TRY(ovl_analysis_cosign(&s->a, s->conn, ovl_psi_transcript(s->psi),
-                                    (int)(o->timeout_s * 1000)));
-    OVL_TRY(deliver(s, o));
+    OVL_TRY(ovl_session_run(s->session, s->conn));
 done:
-    ovl_buf_free(&params);
     return rc;
 }
 
@@ -503,6 +410,7 @@ int ovl_cmd_run(int argc, char **argv)
     run_opts o;
     run_state s;
     bool help_only;
+    ovl_session_result r;
     memset(&s, 0, sizeof s);
     double t0 = ovl_cli_now();
     ovl_err rc = parse_opts(&o, argc, argv, &help_only);
@@ -510,44 +418,19 @@ int ovl_cmd_run(int argc, char **argv)
         fputs(help, stdout);
         return 0;
     }
-    if (rc == OVL_OK && o.mode == OVL_MODE_AGGREGATE) {
-        ovl_agg_cli a = {
-            .listen = o.listen, .connect = o.connect, .identity = o.identity, .peer = o.peer,
-            .table = o.table, .join = o.join, .out = o.out, .dump = o.dump,
-            .group_by = o.group_by, .values = o.values, .norm = o.norm,
-            .prehashed = o.prehashed, .quiet = o.quiet, .summary = o.summary,
-            .min_rows = o.min_rows, .paillier_bits = o.paillier_bits,
-            .timeout_s = o.timeout_s, .wait_s = o.wait_s, .threads = o.threads,
-            .max_peer = o.max_peer,
-            .negotiate = o.negotiate || o.policy || o.audit || o.tpl,
-            .policy = o.policy, .audit = o.audit, .tpl = o.tpl, .table_name = o.table_name,
-            .peer_join = o.peer_join, .params = o.params, .nparams = o.nparams,
-        };
-        return ovl_run_aggregate(&a);
-    }
     if (rc == OVL_OK)
         rc = execute(&s, &o);
+    if (s.session)
+        ovl_session_result_get(s.session, &r);
     if (rc == OVL_OK && o.summary)
-        print_summary(&s, &o, ovl_cli_now() - t0);
-    if (rc == OVL_OK && !o.quiet && s.have_intersection)
-        fprintf(stderr, "overlap: done: %llu shared identifiers%s%s\n",
-                (unsigned long long)s.intersection, o.out ? ", written to " : "",
-                o.out ? o.out : "");
-    if (s.negotiated || (o.audit && s.conn)) {
-        if (s.psi && ovl_psi_ops.done(s.psi))
-            s.a.peer_set = ovl_psi_peer_set_size(s.psi);
-        ovl_analysis_audit(&s.a, rc);
-    }
-    ovl_analysis_clear(&s.a);
-    ovl_buf_free(&s.first);
-    ovl_policy_free(s.policy);
+        print_summary(&r, &s, &o, ovl_cli_now() - t0);
+    if (rc == OVL_OK && !o.quiet)
+        print_outcome(&r, &o);
     cleanup_path = NULL;
-    ovl_outfile_abort(s.out);
+    ovl_session_free(s.session);
+    ovl_policy_free(s.policy);
     ovl_conn_close(s.conn);
     ovl_listener_close(s.listener);
-    ovl_psi_free(s.psi);
-    ovl_pool_free(s.pool);
-    ovl_idtable_free(&s.table);
     ovl_identity_free(s.self);
     if (s.dump)
         fclose(s.dump);

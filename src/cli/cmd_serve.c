@@ -9,17 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aggregate/aggregate.h"
-#include "cli/analysis.h"
 #include "cli/cli.h"
-#include "cli/session.h"
 #include "core/guard.h"
-#include "net/drive.h"
 #include "crypto/group.h"
 #include "crypto/paillier.h"
-#include "core/pool.h"
 #include "net/server.h"
-#include "psi/psi.h"
+#include "session/session.h"
 
 static const char help[] =
     "usage: overlap serve --listen HOST:PORT --identity KEY --table CSV --policy FILE [options]\n\n"
@@ -136,17 +131,27 @@ static void session(void *arg, int fd, const char *label)
     }
     fprintf(stderr, "overlap: session with %s (%s) opened\n", ovl_conn_peer(conn)->name,
             ovl_conn_label(conn));
-    ovl_session_opts so = {
+    ovl_session_config sc = {
+        .role = OVL_ROLE_LISTENER,
+        .serving = true,
         .self = s->self,
         .policy = pr->pol,
         .audit_path = s->o.audit,
         .table = s->o.table,
+        .min_rows = 1,
+        .paillier_bits = 2048,
         .timeout_s = s->o.timeout_s,
         .threads = s->o.threads,
         .max_peer = s->o.max_peer,
     };
+    ovl_session *ses = NULL;
     ovl_session_result res;
-    rc = ovl_session_serve(&res, conn, &so);
+    rc = ovl_session_new(&ses, &sc);
+    if (rc == OVL_OK)
+        rc = ovl_session_run(ses, conn);
+    if (rc == OVL_OK)
+        ovl_session_result_get(ses, &res);
+    ovl_session_free(ses);
     if (rc == OVL_OK)
         fprintf(stderr, "overlap: session with %s (%s): %s\n", ovl_conn_peer(conn)->name,
                 ovl_conn_label(conn), res.summary);
@@ -185,7 +190,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
     o->max_sessions = 4;
     o->timeout_s = 60;
     o->threads = ovl_cpu_count();
-    o->max_peer = OVL_PSI_DEFAULT_MAX_PEER_SET;
+    o->max_peer = OVL_SESSION_DEFAULT_MAX_PEER_SET;
     *help_only = false;
     opterr = 0;
     optind = 1;

@@ -8,7 +8,6 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
-#include "net/drive.h"
 
 int ovl_cli_exit_code(ovl_err e)
 {
@@ -105,23 +104,4 @@ ovl_err ovl_cli_open_connection(ovl_listener **l, ovl_conn **c, const char *list
     }
 done:
     return rc;
-}
-
-ovl_err ovl_cli_drive(ovl_conn *c, const ovl_proto_ops *ops, void *proto, ovl_pool *pool,
-                      FILE *dump, uint64_t timeout_s, void (*tick)(void *), void *tick_arg,
-                      const ovl_buf *first, const bool *progress_shown)
-{
-    ovl_drive_opts d = {
-        .timeout_ms = (int)(timeout_s * 1000),
-        .pool = pool,
-        .dump_frames = dump,
-        .tick = tick && isatty(STDERR_FILENO) ? tick : NULL,
-        .tick_arg = tick_arg,
-        .preread = first->data,
-        .preread_len = first->wpos,
-    };
-    ovl_err rc = ovl_drive(c, ops, proto, &d);
-    if (*progress_shown)
-        fputc('\n', stderr);
-    return rc == OVL_OK ? rc : ovl_cli_peer_error(rc, ovl_conn_label(c));
 }

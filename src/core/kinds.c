@@ -13,9 +13,9 @@ const ovl_role_kind ovl_role_kinds[] = {
 };
 
 const ovl_mode_kind ovl_mode_kinds[] = {
-    {OVL_MODE_INTERSECTION, "intersection", "list"},
-    {OVL_MODE_CARDINALITY, "cardinality", "aggregation"},
-    {OVL_MODE_AGGREGATE, "aggregate", "aggregation"},
+    {OVL_MODE_INTERSECTION, "intersection", "list", false, false},
+    {OVL_MODE_CARDINALITY, "cardinality", "aggregation", true, false},
+    {OVL_MODE_AGGREGATE, "aggregate", "aggregation", false, true},
 };
 
 const ovl_reveal_kind ovl_reveal_kinds[] = {
@@ -150,7 +150,21 @@ bool ovl_reveal_includes(ovl_reveal reveal, ovl_role role)
     const ovl_reveal_kind *k = ovl_reveal_kind_of((unsigned)reveal);
     if (k == NULL)
         return false;
-    return role == OVL_ROLE_LISTENER ? k->to_listener : role == OVL_ROLE_CONNECTOR && k->to_connector;
+    if (role == OVL_ROLE_LISTENER)
+        return k->to_listener;
+    return role == OVL_ROLE_CONNECTOR && k->to_connector;
+}
+
+bool ovl_mode_reveals_size(ovl_mode m)
+{
+    const ovl_mode_kind *k = ovl_mode_kind_of((unsigned)m);
+    return k != NULL && k->reveals_size;
+}
+
+bool ovl_mode_aggregates(ovl_mode m)
+{
+    const ovl_mode_kind *k = ovl_mode_kind_of((unsigned)m);
+    return k != NULL && k->aggregates;
 }
 
 bool ovl_aggfn_reads_values(ovl_aggfn f)

@@ -45,6 +45,8 @@ typedef struct {
     ovl_mode mode;
     const char *name;           /* --mode, audit entries: "intersection" */
     const char *policy_section; /* the policy rules that govern it: "list" */
+    bool reveals_size;          /* its output is the number of shared identifiers */
+    bool aggregates;            /* runs the aggregate engine, with a row threshold */
 } ovl_mode_kind;
 
 typedef struct {
@@ -100,6 +102,10 @@ ovl_err ovl_mode_parse(ovl_mode *out, const char *s) OVL_MUST_USE;
 ovl_err ovl_reveal_parse(ovl_reveal *out, const char *s) OVL_MUST_USE;
 /* Whether the party in `role` receives output under `reveal`. */
 bool ovl_reveal_includes(ovl_reveal reveal, ovl_role role);
+/* Whether a mode's output is the intersection's size; whether it aggregates
+ * (false for values that are no mode). */
+bool ovl_mode_reveals_size(ovl_mode m);
+bool ovl_mode_aggregates(ovl_mode m);
 /* Whether the function reads a value column (SUM, AVG). */
 bool ovl_aggfn_reads_values(ovl_aggfn f);
 

@@ -163,10 +163,12 @@ static ovl_err source_encode(ovl_source *s, bool header, const char **p, size_t 
     ovl_buf_clear(&s->line);
     for (size_t i = 0; i < n; i++) {
         ovl_cell c;
-        if (header)
-            c = (ovl_cell){OVL_CELL_TEXT, ovl_source_colname(s, i), strlen(ovl_source_colname(s, i))};
-        else
+        if (header) {
+            const char *name = ovl_source_colname(s, i);
+            c = (ovl_cell){OVL_CELL_TEXT, name, strlen(name)};
+        } else {
             ovl_source_cell(s, i, &c);
+        }
         if (i > 0)
             OVL_TRY(ovl_buf_put_u8(&s->line, ','));
         OVL_TRY(source_put_field(&s->line, c.text, c.len));

@@ -184,7 +184,8 @@ ovl_err tpl_lex_range(pc *c, tokvec *tv, size_t from, size_t end, bool in_decl)
                 i++;
             if (i - s > OVL_TPL_MAX_IDENT)
                 OVL_FAIL(lerr(c, s, "parameter name longer than %u bytes", OVL_TPL_MAX_IDENT));
-            OVL_TRY(tpl_push(c, tv, T_PARAM, s, i - s, tpl_arena_strndup(c->im, c->src + s + 1, i - s - 1)));
+            OVL_TRY(tpl_push(c, tv, T_PARAM, s, i - s,
+                             tpl_arena_strndup(c->im, c->src + s + 1, i - s - 1)));
         } else {
             OVL_TRY(lex_punct(c, tv, &i, end));
         }

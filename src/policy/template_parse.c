@@ -181,15 +181,18 @@ static ovl_err parse_agg_body(pc *c, sel_item *it, const char *fn)
         it->fn = OVL_FN_COUNT_DISTINCT;
         c->pos++;
         if (!(is_name(cur(c)) && punct(at(c, 1), ".") && is_name(at(c, 2)) && punct(at(c, 3), ")")))
-            return tpl_perr(c, s, expr_end(c, s), "expressions inside aggregates cannot be computed privately");
+            return tpl_perr(c, s, expr_end(c, s),
+                            "expressions inside aggregates cannot be computed privately");
         ovl_err rc = parse_colref(c, &it->r);
         if (rc != OVL_OK)
             return rc;
     } else {
         if (kw(cur(c), "DISTINCT"))
-            return tpl_perr(c, s, expr_end(c, s), "DISTINCT is only supported as COUNT(DISTINCT <join column>)");
+            return tpl_perr(c, s, expr_end(c, s),
+                            "DISTINCT is only supported as COUNT(DISTINCT <join column>)");
         if (!(is_name(cur(c)) && punct(at(c, 1), ".") && is_name(at(c, 2)) && punct(at(c, 3), ")")))
-            return tpl_perr(c, s, expr_end(c, s), "expressions inside aggregates cannot be computed privately");
+            return tpl_perr(c, s, expr_end(c, s),
+                            "expressions inside aggregates cannot be computed privately");
         if (count)
             return tpl_perr(c, s, expr_end(c, s), "count rows with COUNT(*) or identifiers with "
                                               "COUNT(DISTINCT <join column>)");

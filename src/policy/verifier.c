@@ -1,6 +1,7 @@
-/* The verifier: checks a requested analysis against one owner's policy, and
- * combines every owner's terms into the agreed settings bound into the
- * session transcript. Each refusal names the rule and what it refused. */
+/* The verifier: checks a requested analysis against one owner's policy and
+ * gives that owner's terms. Each refusal names the rule and what it refused.
+ * Combining both owners' terms into the agreement is the negotiation's
+ * (protocols/setup/agreement.c). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,6 @@
 #include "core/mem.h"
 #include "policy/verifier.h"
 
-#define ANALYSIS_TAG "overlap-analysis-v1"
-#define ANALYSIS_ID_TAG "overlap-analysis-id-v1"
 
 static ovl_err refuse(const ovl_policy *pol, const char *rule, const char *fmt, ...)
     OVL_PRINTF(3, 4);
@@ -78,7 +77,7 @@ static ovl_err check_column(const ovl_policy *pol, const char *rule, const ovl_s
 
 static ovl_err check_cardinality(const ovl_policy *pol, const ovl_request *req)
 {
-    if ((req->reveals_cardinality || req->mode == OVL_MODE_CARDINALITY) &&
+    if ((req->reveals_cardinality || ovl_mode_reveals_size(req->mode)) &&
         !pol->aggregation.allow_cardinality)
         return refuse(pol, "aggregation.allow_cardinality",
                       "the number of shared identifiers may not be revealed");
@@ -128,6 +127,36 @@ done:
     return rc;
 }
 
+static ovl_err verify_cardinality(const ovl_policy *pol, const char *self_fpr,
+                                  const ovl_request *req)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(check_join(pol, req->join_column, req->norm));
+    OVL_TRY(check_cardinality(pol, req));
+    OVL_TRY(check_receivers(pol, "aggregation.receivers", &pol->aggregation.receivers, self_fpr,
+                            req));
+done:
+    return rc;
+}
+
+/* The rules each ad-hoc mode is held to (a template run has its own). */
+static const struct {
+    ovl_mode mode;
+    ovl_err (*verify)(const ovl_policy *pol, const char *self_fpr, const ovl_request *req);
+} verify_by_mode[] = {
+    {OVL_MODE_INTERSECTION, verify_intersection},
+    {OVL_MODE_CARDINALITY, verify_cardinality},
+    {OVL_MODE_AGGREGATE, verify_adhoc_aggregate},
+};
+
+static ovl_err verify_adhoc(const ovl_policy *pol, const char *self_fpr, const ovl_request *req)
+{
+    for (size_t i = 0; i < sizeof verify_by_mode / sizeof verify_by_mode[0]; i++)
+        if (verify_by_mode[i].mode == req->mode)
+            return verify_by_mode[i].verify(pol, self_fpr, req);
+    return ovl_err_set(OVL_ERR_USAGE, "unknown analysis mode");
+}
+
 static bool approved_by(const ovl_approvals *a, const char *fpr)
 {
     for (size_t i = 0; a && i < a->n; i++)
@@ -165,7 +194,7 @@ static ovl_err verify_template(const ovl_policy *pol, const char *self_fpr, cons
     char hex[2 * OVL_HASH_LEN + 1];
     int me = ovl_template_party(t, pol->table_name);
     ovl_hex_encode(hex, t->hash, OVL_HASH_LEN);
-    OVL_ENSURE(req->mode == OVL_MODE_AGGREGATE, OVL_ERR_USAGE, "a template run is an aggregate");
+    OVL_ENSURE(ovl_mode_aggregates(req->mode), OVL_ERR_USAGE, "a template run is an aggregate");
     if (me < 0)
         OVL_FAIL(refuse(pol, "table", "template %s reads tables %s and %s, not %s", t->label,
                         t->table[0], t->table[1], pol->table_name));
@@ -190,7 +219,7 @@ done:
     return rc;
 }
 
-ovl_err ovl_verify_request(ovl_owner_terms *terms, const ovl_policy *pol, const char *self_fpr,
+ovl_err ovl_verify_request(ovl_policy_terms *terms, const ovl_policy *pol, const char *self_fpr,
                            const char *peer_fpr, const ovl_request *req)
 {
     ovl_err rc = OVL_OK;
@@ -198,188 +227,13 @@ ovl_err ovl_verify_request(ovl_owner_terms *terms, const ovl_policy *pol, const 
     OVL_ENSURE(req->nreceivers <= OVL_RECEIVERS_MAX, OVL_ERR_USAGE, "too many receivers");
     if (!ovl_policy_peer_find(pol, peer_fpr))
         OVL_FAIL(refuse(pol, "peers", "%s is not listed, so it may not connect", peer_fpr));
-    if (req->tpl) {
+    if (req->tpl)
         OVL_TRY(verify_template(pol, self_fpr, peer_fpr, req));
-    } else if (req->mode == OVL_MODE_INTERSECTION) {
-        OVL_TRY(verify_intersection(pol, self_fpr, req));
-    } else if (req->mode == OVL_MODE_CARDINALITY) {
-        OVL_TRY(check_join(pol, req->join_column, req->norm));
-        OVL_TRY(check_cardinality(pol, req));
-        OVL_TRY(check_receivers(pol, "aggregation.receivers", &pol->aggregation.receivers,
-                                self_fpr, req));
-    } else if (req->mode == OVL_MODE_AGGREGATE) {
-        OVL_TRY(verify_adhoc_aggregate(pol, self_fpr, req));
-    } else {
-        OVL_FAIL(ovl_err_set(OVL_ERR_USAGE, "unknown analysis mode"));
-    }
+    else
+        OVL_TRY(verify_adhoc(pol, self_fpr, req));
     terms->has_policy = true;
     terms->min_rows = pol->aggregation.min_rows;
     terms->allow_cardinality = pol->aggregation.allow_cardinality;
 done:
     return rc;
-}
-
-/* ---- terms on the wire: u64 min_rows, u8 flags (1 policy, 2 cardinality), u8 version ---- */
-
-ovl_err ovl_owner_terms_encode(ovl_buf *out, const ovl_owner_terms *t)
-{
-    ovl_err rc = OVL_OK;
-    OVL_TRY(ovl_buf_put_u8(out, 1));
-    OVL_TRY(ovl_buf_put_u64(out, t->min_rows));
-    OVL_TRY(ovl_buf_put_u8(out, (uint8_t)((t->has_policy ? 1 : 0) | (t->allow_cardinality ? 2 : 0))));
-done:
-    return rc;
-}
-
-ovl_err ovl_owner_terms_decode(ovl_owner_terms *t, ovl_buf *in)
-{
-    ovl_err rc = OVL_OK;
-    uint8_t version, flags;
-    OVL_TRY(ovl_buf_get_u8(in, &version));
-    OVL_TRY(ovl_buf_get_u64(in, &t->min_rows));
-    OVL_TRY(ovl_buf_get_u8(in, &flags));
-    OVL_ENSURE(version == 1 && flags <= 3, OVL_ERR_MALFORMED, "peer terms: unknown version or flags");
-    t->has_policy = flags & 1;
-    t->allow_cardinality = (flags & 2) != 0;
-    OVL_ENSURE(t->has_policy ? t->min_rows >= OVL_MIN_ROWS_LO && t->min_rows <= OVL_MIN_ROWS_HI
-                             : t->min_rows == 0 && !t->allow_cardinality,
-               OVL_ERR_MALFORMED, "peer terms: min_rows out of range");
-done:
-    return rc;
-}
-
-/* ---- agreement ---- */
-
-static ovl_err put_str(ovl_buf *b, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n > UINT16_MAX)
-        return ovl_err_set(OVL_ERR_LIMIT, "string too long for the analysis encoding");
-    ovl_err rc = ovl_buf_put_u16(b, (uint16_t)n);
-    return rc != OVL_OK ? rc : ovl_buf_put_bytes(b, s ? s : "", n);
-}
-
-static int cmp_pv(const void *a, const void *b)
-{
-    return strcmp((*(const ovl_param_value *const *)a)->name,
-                  (*(const ovl_param_value *const *)b)->name);
-}
-
-static ovl_err put_params(ovl_buf *b, const ovl_request *req)
-{
-    ovl_err rc = OVL_OK;
-    const ovl_param_value **sorted = NULL;
-    OVL_ENSURE(req->nparams <= OVL_TPL_MAX_ITEMS, OVL_ERR_LIMIT, "too many parameters");
-    OVL_TRY(ovl_calloc((void **)&sorted, req->nparams + 1, sizeof *sorted));
-    for (size_t i = 0; i < req->nparams; i++)
-        sorted[i] = &req->params[i];
-    qsort(sorted, req->nparams, sizeof *sorted, cmp_pv);
-    OVL_TRY(ovl_buf_put_u16(b, (uint16_t)req->nparams));
-    for (size_t i = 0; i < req->nparams; i++) {
-        OVL_TRY(put_str(b, sorted[i]->name));
-        OVL_TRY(put_str(b, sorted[i]->value));
-    }
-done:
-    free(sorted);
-    return rc;
-}
-
-/* What identifies "the same analysis" for budgets and differencing: the
- * template, or the ad-hoc shape (mode, normalisation, columns, functions)
- * without parameters or threshold, which an attacker would vary. */
-static ovl_err put_shape(ovl_buf *b, const ovl_request *req)
-{
-    ovl_err rc = OVL_OK;
-    OVL_TRY(ovl_buf_put_u8(b, (uint8_t)req->mode));
-    OVL_TRY(ovl_buf_put_u8(b, req->tpl != NULL));
-    if (req->tpl) {
-        OVL_TRY(ovl_buf_put_bytes(b, req->tpl->hash, OVL_HASH_LEN));
-    } else {
-        OVL_TRY(ovl_buf_put_u8(b, (uint8_t)req->norm));
-        OVL_ENSURE(req->ngroup_by <= OVL_TPL_MAX_ITEMS && req->nvalues <= OVL_TPL_MAX_ITEMS,
-                   OVL_ERR_LIMIT, "too many columns in the request");
-        OVL_TRY(ovl_buf_put_u16(b, (uint16_t)req->ngroup_by));
-        for (size_t i = 0; i < req->ngroup_by; i++)
-            OVL_TRY(put_str(b, req->group_by[i]));
-        OVL_TRY(ovl_buf_put_u16(b, (uint16_t)req->nvalues));
-        for (size_t i = 0; i < req->nvalues; i++) {
-            OVL_TRY(ovl_buf_put_u8(b, (uint8_t)req->values[i].fn));
-            OVL_TRY(put_str(b, req->values[i].column));
-        }
-    }
-done:
-    return rc;
-}
-
-static int cmp_fpr(const void *a, const void *b) { return strcmp(a, b); }
-
-static ovl_err agreement_settings(ovl_agreement *a, const ovl_request *req,
-                                  const ovl_owner_terms *terms, size_t nterms)
-{
-    ovl_err rc = OVL_OK;
-    a->mode = req->mode;
-    a->reveals_cardinality = req->reveals_cardinality || req->mode == OVL_MODE_CARDINALITY;
-    for (size_t i = 0; i < nterms; i++)
-        OVL_ENSURE(!a->reveals_cardinality || !terms[i].has_policy || terms[i].allow_cardinality,
-                   OVL_ERR_POLICY, "aggregation.allow_cardinality: an owner's policy forbids "
-                   "revealing the number of shared identifiers");
-    if (req->mode == OVL_MODE_AGGREGATE) {
-        a->threshold = req->tpl ? req->tpl->threshold : req->threshold;
-        for (size_t i = 0; i < nterms; i++)
-            if (terms[i].min_rows > a->threshold)
-                a->threshold = terms[i].min_rows;
-    }
-    if (req->tpl) {
-        a->has_template = true;
-        memcpy(a->template_hash, req->tpl->hash, OVL_HASH_LEN);
-    }
-    OVL_ENSURE(req->nreceivers <= OVL_RECEIVERS_MAX, OVL_ERR_USAGE, "too many receivers");
-    for (size_t i = 0; i < req->nreceivers; i++) {
-        OVL_ENSURE(strlen(req->receivers[i]) == OVL_FPR_LEN - 1, OVL_ERR_USAGE,
-                   "receiver is not a fingerprint");
-        memcpy(a->receivers[i], req->receivers[i], OVL_FPR_LEN);
-    }
-    a->nreceivers = req->nreceivers;
-    qsort(a->receivers, a->nreceivers, OVL_FPR_LEN, cmp_fpr);
-done:
-    return rc;
-}
-
-ovl_err ovl_agreement_make(ovl_agreement *out, const ovl_request *req,
-                           const ovl_owner_terms *terms, size_t nterms)
-{
-    ovl_err rc = OVL_OK;
-    ovl_buf b = {0}, shape = {0};
-    memset(out, 0, sizeof *out);
-    OVL_TRY(agreement_settings(out, req, terms, nterms));
-    OVL_TRY(ovl_buf_alloc(&shape, 256, OVL_AGREEMENT_MAX));
-    OVL_TRY(ovl_buf_put_bytes(&shape, ANALYSIS_ID_TAG, sizeof ANALYSIS_ID_TAG));
-    OVL_TRY(put_shape(&shape, req));
-    crypto_hash_sha256(out->analysis_id, shape.data, ovl_buf_len(&shape));
-    OVL_TRY(ovl_buf_alloc(&b, 512, OVL_AGREEMENT_MAX));
-    OVL_TRY(ovl_buf_put_bytes(&b, ANALYSIS_TAG, sizeof ANALYSIS_TAG));
-    OVL_TRY(ovl_buf_put_bytes(&b, shape.data + sizeof ANALYSIS_ID_TAG,
-                              ovl_buf_len(&shape) - sizeof ANALYSIS_ID_TAG));
-    OVL_TRY(put_params(&b, req));
-    OVL_TRY(ovl_buf_put_u8(&b, (uint8_t)req->norm));
-    OVL_TRY(ovl_buf_put_u64(&b, out->threshold));
-    OVL_TRY(ovl_buf_put_u8(&b, (uint8_t)out->nreceivers));
-    for (size_t i = 0; i < out->nreceivers; i++)
-        OVL_TRY(ovl_buf_put_bytes(&b, out->receivers[i], OVL_FPR_LEN - 1));
-    OVL_TRY(ovl_buf_put_u8(&b, out->reveals_cardinality));
-    OVL_TRY(ovl_calloc((void **)&out->encoding, ovl_buf_len(&b), 1));
-    memcpy(out->encoding, b.data, ovl_buf_len(&b));
-    out->encoding_len = ovl_buf_len(&b);
-done:
-    ovl_buf_free(&b);
-    ovl_buf_free(&shape);
-    if (rc != OVL_OK)
-        ovl_agreement_clear(out);
-    return rc;
-}
-
-void ovl_agreement_clear(ovl_agreement *a)
-{
-    free(a->encoding);
-    memset(a, 0, sizeof *a);
 }

@@ -1,16 +1,14 @@
 /* overlap: template approvals and the verifier that checks a requested
  * analysis against an owner's policy before any data-derived byte is sent.
  *
- * Flow at each peer that has a policy (wired into run/serve):
+ * Flow at each peer that has a policy (src/session/analysis.c):
  *   1. collect the template's approvals (ovl_approvals_collect),
  *   2. ovl_verify_request(policy, peer fingerprint, request) -> allow, or
  *      OVL_ERR_POLICY "retail.policy.json: <rule>: <what was refused>",
  *      and this owner's terms (its min_rows, cardinality permission),
- *   3. exchange terms with the peer (ovl_owner_terms_encode/decode),
- *   4. ovl_agreement_make(request, all owners' terms) -> effective settings:
- *      threshold = max(HAVING or requested threshold, every owner's min_rows),
- *   5. bind ovl_agreement_encode() into HELLO params: both sides must produce
- *      identical bytes, so any disagreement stops the session. */
+ *   3. the session sends them as the negotiation's owner terms and combines
+ *      both owners' terms into the agreement (protocols/setup/agreement.h),
+ *      whose encoding both parties bind into HELLO. */
 #ifndef OVERLAP_VERIFIER_H
 #define OVERLAP_VERIFIER_H
 
@@ -94,45 +92,18 @@ typedef struct {
                                  or a total alongside an aggregate) */
 } ovl_request;
 
-/* What one owner's policy contributes to the agreed settings. */
+/* What one owner's policy contributes to the agreed settings (sent to the
+ * peer as the negotiation's owner terms). */
 typedef struct {
     uint64_t min_rows;      /* 0 for a party without a policy */
     bool allow_cardinality;
     bool has_policy;
-} ovl_owner_terms;
-
-#define OVL_TERMS_LEN 10u
-ovl_err ovl_owner_terms_encode(ovl_buf *out, const ovl_owner_terms *t) OVL_MUST_USE;
-ovl_err ovl_owner_terms_decode(ovl_owner_terms *t, ovl_buf *in) OVL_MUST_USE;
+} ovl_policy_terms;
 
 /* Checks req against pol for a session with the peer `peer_fpr`, seen from
  * the owner `self_fpr`. Allows (OVL_OK, *terms filled) or refuses with
  * OVL_ERR_POLICY and a one-line message "<policy>: <rule>: <what>". */
-ovl_err ovl_verify_request(ovl_owner_terms *terms, const ovl_policy *pol, const char *self_fpr,
+ovl_err ovl_verify_request(ovl_policy_terms *terms, const ovl_policy *pol, const char *self_fpr,
                            const char *peer_fpr, const ovl_request *req) OVL_MUST_USE;
-
-/* The effective, agreed settings of a run. */
-typedef struct {
-    ovl_mode mode;
-    bool has_template;
-    uint8_t template_hash[OVL_HASH_LEN];
-    uint64_t threshold;
-    char receivers[OVL_RECEIVERS_MAX][OVL_FPR_LEN]; /* sorted */
-    size_t nreceivers;
-    bool reveals_cardinality;
-    uint8_t analysis_id[OVL_HASH_LEN]; /* template hash, or hash of the ad-hoc request:
-                                          the key budgets and differencing use */
-    uint8_t *encoding; /* canonical bytes to bind into HELLO params */
-    size_t encoding_len;
-} ovl_agreement;
-
-#define OVL_AGREEMENT_MAX 16384u
-
-/* Combines the request with every owner's terms (strictest wins) into the
- * effective settings and their canonical encoding. OVL_ERR_POLICY if an
- * owner forbids revealing cardinality. */
-ovl_err ovl_agreement_make(ovl_agreement *out, const ovl_request *req,
-                           const ovl_owner_terms *terms, size_t nterms) OVL_MUST_USE;
-void ovl_agreement_clear(ovl_agreement *a);
 
 #endif

@@ -30,7 +30,7 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/overlap-fuzz.XXXXXX")
 [ "${FUZZ_KEEP:-0}" = 1 ] || trap 'rm -rf "$scratch"' EXIT
 
 # Library objects once, with fuzzer coverage instrumentation (no main).
-lib_src=$(ls src/core/*.c src/crypto/*.c src/net/*.c src/io/*.c src/policy/*.c \
+lib_src=$(ls src/core/*.c src/crypto/*.c src/net/*.c src/io/*.c src/policy/*.c src/session/*.c \
           src/mpc/*.c protocols/*/*.c 2>/dev/null | sort)
 objs=""
 build_fail=0

@@ -16,7 +16,7 @@
 #include <sodium.h>
 
 #include "aggregate/aggregate.h"
-#include "net/drive.h"
+#include "session/drive.h"
 #include "crypto/group.h"
 #include "net/identity.h"
 #include "core/pool.h"

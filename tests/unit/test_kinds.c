@@ -32,6 +32,12 @@ static void wire_values(void)
     EXPECT_TRUE(ovl_mode_kind_of(4) == NULL);
     EXPECT_TRUE(ovl_mode_kind_of(1) != NULL && ovl_mode_kind_of(1)->mode == OVL_MODE_INTERSECTION);
     EXPECT_STR_EQ(ovl_mode_kind_of(OVL_MODE_INTERSECTION)->policy_section, "list");
+    EXPECT_TRUE(ovl_mode_reveals_size(OVL_MODE_CARDINALITY));
+    EXPECT_TRUE(!ovl_mode_reveals_size(OVL_MODE_INTERSECTION));
+    EXPECT_TRUE(!ovl_mode_reveals_size((ovl_mode)0));
+    EXPECT_TRUE(ovl_mode_aggregates(OVL_MODE_AGGREGATE));
+    EXPECT_TRUE(!ovl_mode_aggregates(OVL_MODE_CARDINALITY));
+    EXPECT_TRUE(!ovl_mode_aggregates((ovl_mode)7));
     EXPECT_TRUE(ovl_reveal_kind_of(3) == NULL);
     EXPECT_TRUE(ovl_aggfn_kind_of(0) == NULL);
     EXPECT_TRUE(ovl_aggfn_kind_of(3) == NULL); /* a set of two is not one function */

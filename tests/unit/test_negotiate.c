@@ -2,15 +2,16 @@
 #include <string.h>
 
 #include "crypto/group.h"
+#include "policy/audit.h"
 #include "setup/negotiate.h"
 #include "test.h"
 
 static void sample(ovl_nego *n)
 {
-    static ovl_param_value params[] = {{"campaign_id", "CAMP_A"}, {"start_date", "2026-07-01"}};
+    static ovl_nego_param params[] = {{"campaign_id", "CAMP_A"}, {"start_date", "2026-07-01"}};
     static char *approvals[] = {"overlap-approval-v1 ed25519 aa bb cc alice"};
     static char *group_by[] = {"ad_format"};
-    static ovl_value_req values[] = {{OVL_FN_SUM, "amount"}, {OVL_FN_AVG, "amount"}};
+    static ovl_nego_value values[] = {{OVL_FN_SUM, "amount"}, {OVL_FN_AVG, "amount"}};
     static unsigned decimals[] = {2, 2};
     memset(n, 0, sizeof *n);
     n->mode = OVL_MODE_AGGREGATE;
@@ -144,6 +145,19 @@ static void terms_and_cosign(void)
     ovl_identity_free(m);
 }
 
+/* The protocol signs what the audit log later verifies: the same bytes. */
+static void cosign_message_matches_audit(void)
+{
+    uint8_t tr[OVL_HASH_LEN], a[128], b[128];
+    for (size_t i = 0; i < sizeof tr; i++)
+        tr[i] = (uint8_t)(i * 7 + 1);
+    size_t na = ovl_cosign_msg(a, sizeof a, tr), nb = ovl_audit_cosign_msg(b, sizeof b, tr);
+    EXPECT_TRUE(na > OVL_HASH_LEN);
+    EXPECT_EQ(na, nb);
+    EXPECT_BYTES_EQ(a, b, na);
+    EXPECT_EQ(ovl_cosign_msg(a, na - 1, tr), 0);
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK)
@@ -151,5 +165,6 @@ int main(void)
     RUN(request_roundtrip);
     RUN(request_bad_fields);
     RUN(terms_and_cosign);
+    RUN(cosign_message_matches_audit);
     return ovl_t_summary("test_negotiate");
 }

@@ -9,6 +9,8 @@
 #include "crypto/group.h"
 #include "core/mem.h"
 #include "policy/verifier.h"
+#include "session/analysis.h"
+#include "setup/negotiate.h"
 #include "test.h"
 
 static char dir[] = "/tmp/ovl-test-verifier-XXXXXX";
@@ -95,7 +97,7 @@ static ovl_request tpl_request(void)
 static ovl_err verify_retail(const ovl_request *r, const char *from, const char *to)
 {
     ovl_policy *p = retail_policy(from, to);
-    ovl_owner_terms terms;
+    ovl_policy_terms terms;
     ovl_err rc = p ? ovl_verify_request(&terms, p, fr, fa, r) : OVL_ERR_INTERNAL;
     ovl_policy_free(p);
     return rc;
@@ -117,7 +119,7 @@ static void test_refuse_peer_unlisted(void)
 {
     ovl_request r = tpl_request();
     ovl_policy *p = retail_policy(NULL, NULL);
-    ovl_owner_terms terms;
+    ovl_policy_terms terms;
     expect_refused(ovl_verify_request(&terms, p, fr, fm, &r), "retail.policy.json: peers: SHA256:");
     ovl_policy_free(p);
 }
@@ -282,11 +284,14 @@ static void test_adhoc_aggregate(void)
 static void test_strictest_wins(void)
 {
     ovl_policy *rp = retail_policy(NULL, NULL), *ap = adv_policy();
+    ovl_policy_terms pt[2];
     ovl_owner_terms t[2], back;
     ovl_agreement at_r, at_a;
     ovl_request r = tpl_request();
-    EXPECT_OK(ovl_verify_request(&t[0], rp, fr, fa, &r));
-    EXPECT_OK(ovl_verify_request(&t[1], ap, fa, fr, &r));
+    EXPECT_OK(ovl_verify_request(&pt[0], rp, fr, fa, &r));
+    EXPECT_OK(ovl_verify_request(&pt[1], ap, fa, fr, &r));
+    for (int i = 0; i < 2; i++)
+        t[i] = (ovl_owner_terms){pt[i].min_rows, pt[i].allow_cardinality, pt[i].has_policy};
     /* terms travel to the peer */
     uint8_t raw[OVL_TERMS_LEN];
     ovl_buf w, rd;
@@ -300,8 +305,8 @@ static void test_strictest_wins(void)
     ovl_buf_reader(&rd, raw, sizeof raw);
     EXPECT_ERR(OVL_ERR_MALFORMED, ovl_owner_terms_decode(&back, &rd));
     ovl_owner_terms swapped[2] = {t[1], t[0]};
-    EXPECT_OK(ovl_agreement_make(&at_r, &r, t, 2));
-    EXPECT_OK(ovl_agreement_make(&at_a, &r, swapped, 2));
+    EXPECT_OK(ovl_request_agreement(&at_r, &r, t, 2));
+    EXPECT_OK(ovl_request_agreement(&at_a, &r, swapped, 2));
     EXPECT_EQ(at_r.threshold, 250); /* template HAVING 50, retailer 100, advertiser 250 */
     EXPECT_TRUE(at_r.encoding_len == at_a.encoding_len &&
                 memcmp(at_r.encoding, at_a.encoding, at_r.encoding_len) == 0);
@@ -310,7 +315,7 @@ static void test_strictest_wins(void)
      * the agreement even at the retailer, whose own policy allows it */
     r.reveals_cardinality = true;
     ovl_agreement bad;
-    EXPECT_ERR(OVL_ERR_POLICY, ovl_agreement_make(&bad, &r, t, 2));
+    EXPECT_ERR(OVL_ERR_POLICY, ovl_request_agreement(&bad, &r, t, 2));
     ovl_agreement_clear(&at_r);
     ovl_agreement_clear(&at_a);
     ovl_policy_free(rp);
@@ -324,24 +329,24 @@ static void test_agreement_mismatch(void)
     ovl_param_value other[] = {{"campaign_id", "CAMP_2026_Q4"}, {"start_date", "2026-07-01"}};
     ovl_param_value reordered[] = {{"start_date", "2026-07-01"}, {"campaign_id", "CAMP_2026_Q3"}};
     ovl_agreement x, y;
-    EXPECT_OK(ovl_agreement_make(&x, &a, &t, 1));
+    EXPECT_OK(ovl_request_agreement(&x, &a, &t, 1));
     b.params = reordered; /* order of --param does not matter */
-    EXPECT_OK(ovl_agreement_make(&y, &b, &t, 1));
+    EXPECT_OK(ovl_request_agreement(&y, &b, &t, 1));
     EXPECT_TRUE(x.encoding_len == y.encoding_len && memcmp(x.encoding, y.encoding, x.encoding_len) == 0);
     ovl_agreement_clear(&y);
     b.params = other; /* different parameter: different bytes, same analysis id */
-    EXPECT_OK(ovl_agreement_make(&y, &b, &t, 1));
+    EXPECT_OK(ovl_request_agreement(&y, &b, &t, 1));
     EXPECT_TRUE(x.encoding_len != y.encoding_len || memcmp(x.encoding, y.encoding, x.encoding_len) != 0);
     EXPECT_BYTES_EQ(x.analysis_id, y.analysis_id, OVL_HASH_LEN);
     ovl_agreement_clear(&y);
     b.params = good_params;
     b.receivers[1] = fr;
     b.nreceivers = 2; /* different receivers */
-    EXPECT_OK(ovl_agreement_make(&y, &b, &t, 1));
+    EXPECT_OK(ovl_request_agreement(&y, &b, &t, 1));
     EXPECT_TRUE(x.encoding_len != y.encoding_len || memcmp(x.encoding, y.encoding, x.encoding_len) != 0);
     ovl_agreement_clear(&y);
     ovl_owner_terms stricter = {300, true, true};
-    EXPECT_OK(ovl_agreement_make(&y, &a, &stricter, 1)); /* different threshold */
+    EXPECT_OK(ovl_request_agreement(&y, &a, &stricter, 1)); /* different threshold */
     EXPECT_TRUE(x.encoding_len != y.encoding_len || memcmp(x.encoding, y.encoding, x.encoding_len) != 0);
     ovl_agreement_clear(&x);
     ovl_agreement_clear(&y);

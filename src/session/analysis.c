@@ -1,47 +1,25 @@
-/* Negotiating an analysis with the peer (protocols/setup/SPEC.md §3) and
- * recording it in the owner's audit log. */
+/* The owner's side of negotiating an analysis (protocols/setup/SPEC.md §3):
+ * the negotiation engine moves REQUEST, TERMS and COSIGN; the callbacks here
+ * apply this owner's policy, budgets and approvals, compute the agreement,
+ * and record the session in the owner's audit log. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cli/analysis.h"
+#include "session/analysis.h"
 #include "core/guard.h"
-#include "net/drive.h"
+#include "session/drive.h"
+#include "setup/negotiator.h"
+
+/* The request's wire values are the policy's: one meaning for both layers. */
+_Static_assert(OVL_NEGO_HASH_LEN == OVL_HASH_LEN && OVL_NEGO_RECEIVERS_MAX == OVL_RECEIVERS_MAX &&
+                   OVL_NEGO_TEMPLATE_MAX == OVL_TPL_MAX_BYTES,
+               "negotiation sizes");
+_Static_assert(OVL_TERMS_MIN_ROWS_LO == OVL_MIN_ROWS_LO && OVL_TERMS_MIN_ROWS_HI == OVL_MIN_ROWS_HI,
+               "an owner's min_rows");
 #include "core/mem.h"
-
-#define FRAME_CAP (OVL_FRAME_HDR + OVL_REQUEST_MAX)
-
-static ovl_err send_frame(ovl_conn *c, const ovl_buf *b, int timeout_ms)
-{
-    ovl_err rc = OVL_OK;
-    size_t off = 0;
-    while (off < b->wpos) {
-        size_t n = 0;
-        bool ready;
-        OVL_TRY(ovl_conn_write_some(c, b->data + off, b->wpos - off, &n));
-        off += n;
-        if (n == 0)
-            OVL_TRY(ovl_conn_wait(c, true, timeout_ms, &ready));
-    }
-done:
-    return rc;
-}
-
-/* Sends ABORT with the current error detail and returns e (keeping the detail). */
-static ovl_err refuse_to_peer(ovl_conn *c, ovl_err e)
-{
-    char reason[512];
-    ovl_buf b;
-    snprintf(reason, sizeof reason, "%s", ovl_err_detail());
-    if (ovl_buf_alloc(&b, 256, 512) == OVL_OK) {
-        if (ovl_frame_abort(&b, e, reason) == OVL_OK)
-            (void)send_frame(c, &b, 2000);
-        ovl_buf_free(&b);
-    }
-    return ovl_err_set(e, "%s", reason);
-}
 
 void ovl_analysis_begin(ovl_analysis *a, const ovl_identity *self, const ovl_policy *policy,
                         const char *audit_path, ovl_role role, uint64_t local_set,
@@ -58,10 +36,34 @@ void ovl_analysis_begin(ovl_analysis *a, const ovl_identity *self, const ovl_pol
     ovl_fingerprint(a->peer_fpr, a->peer.pk);
 }
 
+/* The policy layer's view of the request's parameters and value columns
+ * (the same strings, in the policy's types). */
+static ovl_err make_views(ovl_analysis *a)
+{
+    ovl_err rc = OVL_OK;
+    free(a->params);
+    free(a->values);
+    a->params = NULL;
+    a->values = NULL;
+    OVL_TRY(ovl_calloc((void **)&a->params, a->nego.nparams + 1, sizeof *a->params));
+    OVL_TRY(ovl_calloc((void **)&a->values, a->nego.nvalues + 1, sizeof *a->values));
+    for (size_t i = 0; i < a->nego.nparams; i++) {
+        a->params[i].name = a->nego.params[i].name;
+        a->params[i].value = a->nego.params[i].value;
+    }
+    for (size_t i = 0; i < a->nego.nvalues; i++) {
+        a->values[i].fn = a->nego.values[i].fn;
+        a->values[i].column = a->nego.values[i].column;
+    }
+done:
+    return rc;
+}
+
 ovl_err ovl_analysis_load_template(ovl_analysis *a)
 {
     ovl_err rc = OVL_OK;
     a->party = -1;
+    OVL_TRY(make_views(a));
     if (a->nego.tpl_text == NULL)
         return OVL_OK;
     OVL_TRY(ovl_template_parse(&a->tpl, a->nego.tpl_label ? a->nego.tpl_label : "template",
@@ -148,7 +150,7 @@ static void build_request(const ovl_analysis *a, ovl_request *r)
     memset(r, 0, sizeof *r);
     r->mode = a->nego.mode;
     r->tpl = a->tpl;
-    r->params = a->nego.params;
+    r->params = a->params;
     r->nparams = a->nego.nparams;
     r->approvals = &a->approvals;
     r->join_column = a->nego.join[a->role == OVL_ROLE_LISTENER ? 0 : 1];
@@ -159,7 +161,7 @@ static void build_request(const ovl_analysis *a, ovl_request *r)
     r->side = runner ? OVL_SIDE_GROUP : OVL_SIDE_VALUES;
     r->group_by = (const char *const *)a->nego.group_by;
     r->ngroup_by = a->nego.ngroup_by;
-    r->values = a->nego.values;
+    r->values = a->values;
     r->nvalues = a->nego.nvalues;
     r->threshold = a->nego.threshold;
     for (size_t i = 0; i < a->nego.nreceivers; i++)
@@ -172,11 +174,57 @@ static void build_request(const ovl_analysis *a, ovl_request *r)
 static ovl_err check_policy(ovl_analysis *a, ovl_owner_terms *terms)
 {
     ovl_request r;
+    ovl_policy_terms t;
     memset(terms, 0, sizeof *terms);
     if (a->policy == NULL)
         return OVL_OK;
     build_request(a, &r);
-    return ovl_verify_request(terms, a->policy, a->self_fpr, a->peer_fpr, &r);
+    ovl_err rc = ovl_verify_request(&t, a->policy, a->self_fpr, a->peer_fpr, &r);
+    terms->min_rows = t.min_rows;
+    terms->allow_cardinality = t.allow_cardinality;
+    terms->has_policy = t.has_policy;
+    return rc;
+}
+
+ovl_err ovl_request_agreement(ovl_agreement *out, const ovl_request *r,
+                              const ovl_owner_terms *terms, size_t nterms)
+{
+    ovl_err rc = OVL_OK;
+    ovl_nego_param *params = NULL;
+    ovl_nego_value *values = NULL;
+    ovl_agreement_req q = {
+        .mode = r->mode,
+        .template_hash = r->tpl ? r->tpl->hash : NULL,
+        .threshold = r->tpl ? r->tpl->threshold : r->threshold,
+        .nparams = r->nparams,
+        .norm = r->norm,
+        .group_by = r->group_by,
+        .ngroup_by = r->ngroup_by,
+        .nvalues = r->nvalues,
+        .nreceivers = r->nreceivers,
+        .reveals_cardinality = r->reveals_cardinality,
+    };
+    memset(out, 0, sizeof *out);
+    OVL_ENSURE(r->nreceivers <= OVL_NEGO_RECEIVERS_MAX, OVL_ERR_USAGE, "too many receivers");
+    OVL_TRY(ovl_calloc((void **)&params, r->nparams + 1, sizeof *params));
+    OVL_TRY(ovl_calloc((void **)&values, r->nvalues + 1, sizeof *values));
+    for (size_t i = 0; i < r->nparams; i++) {
+        params[i].name = r->params[i].name;
+        params[i].value = r->params[i].value;
+    }
+    for (size_t i = 0; i < r->nvalues; i++) {
+        values[i].fn = r->values[i].fn;
+        values[i].column = r->values[i].column;
+    }
+    for (size_t i = 0; i < r->nreceivers; i++)
+        q.receivers[i] = r->receivers[i];
+    q.params = params;
+    q.values = values;
+    OVL_TRY(ovl_agreement_make(out, &q, terms, nterms));
+done:
+    free(params);
+    free(values);
+    return rc;
 }
 
 static ovl_err agree(ovl_analysis *a)
@@ -184,52 +232,7 @@ static ovl_err agree(ovl_analysis *a)
     ovl_request r;
     build_request(a, &r);
     ovl_agreement_clear(&a->agreement);
-    return ovl_agreement_make(&a->agreement, &r, a->terms, 2);
-}
-
-static void identify(ovl_analysis *a, ovl_conn *c)
-{
-    a->peer = *ovl_conn_peer(c);
-    ovl_fingerprint(a->self_fpr, ovl_identity_pub(a->self)->pk);
-    ovl_fingerprint(a->peer_fpr, a->peer.pk);
-}
-
-static ovl_err read_reply(ovl_conn *c, ovl_buf *f, int timeout_ms)
-{
-    ovl_err rc = ovl_read_frame(c, f, timeout_ms);
-    if (rc != OVL_OK)
-        return rc;
-    if (f->data[0] == OVL_FRAME_ABORT)
-        return ovl_frame_abort_decode(f->data + OVL_FRAME_HDR, f->wpos - OVL_FRAME_HDR);
-    return OVL_OK;
-}
-
-ovl_err ovl_analysis_connector(ovl_analysis *a, ovl_conn *c, int timeout_ms)
-{
-    ovl_err rc = OVL_OK;
-    ovl_buf b = {0};
-    uint64_t listener_set = 0;
-    identify(a, c);
-    OVL_TRY(ovl_analysis_load_template(a));
-    OVL_TRY(verify_approvals(a));
-    rc = check_policy(a, &a->terms[1]);
-    if (rc != OVL_OK)
-        OVL_FAIL(refuse_to_peer(c, rc));
-    a->nego.connector_terms = a->terms[1];
-    a->nego.connector_set = a->local_set;
-    OVL_TRY(ovl_buf_alloc(&b, 1024, FRAME_CAP));
-    OVL_TRY(ovl_nego_write(&b, &a->nego));
-    OVL_TRY(send_frame(c, &b, timeout_ms));
-    OVL_TRY(read_reply(c, &b, timeout_ms));
-    OVL_ENSURE(b.data[0] == OVL_TERMS_TYPE, OVL_ERR_PROTOCOL,
-               "the peer answered the request with frame type 0x%02x", b.data[0]);
-    OVL_TRY(ovl_terms_parse(&a->terms[0], &listener_set, b.data + OVL_FRAME_HDR,
-                            b.wpos - OVL_FRAME_HDR));
-    a->peer_set = listener_set;
-    OVL_TRY(agree(a));
-done:
-    ovl_buf_free(&b);
-    return rc;
+    return ovl_request_agreement(&a->agreement, &r, a->terms, 2);
 }
 
 static bool same_str(const char *x, const char *y)
@@ -298,28 +301,41 @@ done:
     return rc;
 }
 
-ovl_err ovl_analysis_listener(ovl_analysis *a, ovl_conn *c, const uint8_t *request, size_t len,
-                              const ovl_nego *mine)
+/* Connector, before its REQUEST leaves: its own policy's verdict. */
+static ovl_err on_prepare(void *arg, ovl_nego *request)
 {
     ovl_err rc = OVL_OK;
-    ovl_nego theirs;
-    identify(a, c);
-    OVL_TRY(ovl_nego_parse(&theirs, request, len));
-    if (mine != NULL) {
-        const char *diff = request_difference(&theirs, mine);
-        if (diff != NULL) {
-            ovl_nego_clear(&theirs);
-            OVL_FAIL(refuse_to_peer(c, ovl_err_set(OVL_ERR_POLICY, "the peer asks for a different "
-                                                   "analysis (%s differs)", diff)));
-        }
-    }
-    /* The approvals travelling with the peer's request join ours. */
+    ovl_analysis *a = arg;
+    OVL_TRY(ovl_analysis_load_template(a));
+    OVL_TRY(verify_approvals(a));
+    OVL_TRY(check_policy(a, &a->terms[1]));
+    request->connector_terms = a->terms[1];
+    request->connector_set = a->local_set;
+done:
+    return rc;
+}
+
+/* Connector, on TERMS. */
+static ovl_err on_agree(void *arg, const ovl_owner_terms *terms, uint64_t set_size)
+{
+    ovl_analysis *a = arg;
+    a->terms[0] = *terms;
+    a->peer_set = set_size;
+    return agree(a);
+}
+
+/* The approvals travelling with the peer's request join ours, and the
+ * peer's request becomes the analysis. */
+static ovl_err adopt_request(ovl_analysis *a, ovl_nego *theirs)
+{
+    ovl_err rc;
     char **local = a->nego.approvals;
     size_t nlocal = a->nego.napprovals;
     a->nego.approvals = NULL;
     a->nego.napprovals = 0;
     ovl_nego_clear(&a->nego);
-    a->nego = theirs;
+    a->nego = *theirs;
+    memset(theirs, 0, sizeof *theirs);
     rc = ovl_reallocarray((void **)&a->nego.approvals, OVL_REQUEST_MAX_APPROVALS + 1,
                           sizeof *a->nego.approvals);
     for (size_t i = 0; i < nlocal; i++) {
@@ -329,7 +345,24 @@ ovl_err ovl_analysis_listener(ovl_analysis *a, ovl_conn *c, const uint8_t *reque
             free(local[i]);
     }
     free(local);
-    OVL_TRY(rc);
+    return rc;
+}
+
+/* Listener: the analysis the peer asks for, checked against what this party
+ * typed (a `run`) or taken as asked (a server), its approvals, this owner's
+ * policy, its input, budgets and differencing. */
+static ovl_err judge_request(ovl_analysis *a, ovl_nego *theirs)
+{
+    ovl_err rc = OVL_OK;
+    if (a->request_refusal != NULL)
+        return ovl_err_set(OVL_ERR_POLICY, "%s", a->request_refusal);
+    if (a->mine != NULL) {
+        const char *diff = request_difference(theirs, a->mine);
+        if (diff != NULL)
+            return ovl_err_set(OVL_ERR_POLICY, "the peer asks for a different analysis (%s "
+                               "differs)", diff);
+    }
+    OVL_TRY(adopt_request(a, theirs));
     a->peer_set = a->nego.connector_set;
     a->terms[1] = a->nego.connector_terms;
     rc = ovl_analysis_load_template(a);
@@ -339,71 +372,85 @@ ovl_err ovl_analysis_listener(ovl_analysis *a, ovl_conn *c, const uint8_t *reque
         rc = check_policy(a, &a->terms[0]);
     if (rc == OVL_OK)
         rc = agree(a);
-    if (rc != OVL_OK)
-        OVL_FAIL(refuse_to_peer(c, rc == OVL_ERR_USAGE ? OVL_ERR_POLICY : rc));
+    if (rc == OVL_ERR_USAGE)
+        rc = OVL_ERR_POLICY;
 done:
     return rc;
 }
 
-ovl_err ovl_analysis_listener_reply(ovl_analysis *a, ovl_conn *c)
-{
-    ovl_err rc = owner_checks(a);
-    ovl_buf b = {0};
-    if (rc != OVL_OK)
-        OVL_FAIL(refuse_to_peer(c, rc));
-    OVL_TRY(ovl_buf_alloc(&b, 64, 256));
-    OVL_TRY(ovl_terms_write(&b, &a->terms[0], a->local_set));
-    OVL_TRY(send_frame(c, &b, 10000));
-done:
-    ovl_buf_free(&b);
-    return rc;
-}
-
-/* Refuses the session with the current detail (after local failures). */
-ovl_err ovl_analysis_refuse(ovl_conn *c, ovl_err e) { return refuse_to_peer(c, e); }
-
-ovl_err ovl_analysis_cosign(ovl_analysis *a, ovl_conn *c, const uint8_t transcript[64],
-                            int timeout_ms)
+static ovl_err on_judge(void *arg, ovl_nego *request, ovl_owner_terms *terms, uint64_t *set_size)
 {
     ovl_err rc = OVL_OK;
-    ovl_buf b = {0};
+    ovl_analysis *a = arg;
+    OVL_TRY(judge_request(a, request));
+    if (a->load_input)
+        OVL_TRY(a->load_input(a->load_arg, a));
+    OVL_TRY(owner_checks(a));
+    *terms = a->terms[0];
+    *set_size = a->local_set;
+done:
+    return rc;
+}
+
+static ovl_err on_cosigned(void *arg, const uint8_t sig[OVL_SIG_LEN])
+{
+    ovl_analysis *a = arg;
+    memcpy(a->peer_sig, sig, OVL_SIG_LEN);
+    a->has_peer_sig = true;
+    return OVL_OK;
+}
+
+ovl_err ovl_analysis_negotiate(ovl_analysis *a, ovl_conn *c, const ovl_drive_opts *base,
+                               ovl_buf *carry)
+{
+    ovl_err rc = OVL_OK;
+    ovl_drive_opts d = *base;
+    ovl_negotiator_config cfg = {
+        .role = a->role,
+        .request = &a->nego,
+        .plain_refusal = a->plain_refusal,
+        .self = a->self,
+        .peer = &a->peer,
+        .cb = {.prepare = on_prepare, .judge = on_judge, .agree = on_agree,
+               .cosigned = on_cosigned, .arg = a},
+    };
+    a->peer = *ovl_conn_peer(c);
+    ovl_fingerprint(a->self_fpr, ovl_identity_pub(a->self)->pk);
+    ovl_fingerprint(a->peer_fpr, a->peer.pk);
+    OVL_TRY(ovl_negotiator_new(&a->engine, &cfg));
+    d.preread = carry->data + carry->rpos;
+    d.preread_len = ovl_buf_remaining(carry);
+    d.rest = carry;
+    OVL_TRY(ovl_drive(c, &ovl_negotiator_ops, a->engine, &d));
+    a->negotiated = ovl_negotiator_negotiated(a->engine);
+    if (!a->negotiated) {
+        /* The peer's HELLO goes first to the analysis engine. */
+        ovl_buf joined;
+        OVL_TRY(ovl_buf_alloc(&joined, 4096, OVL_DRIVE_CARRY_MAX));
+        rc = ovl_negotiator_take_first(a->engine, &joined);
+        if (rc == OVL_OK)
+            rc = ovl_buf_put_bytes(&joined, ovl_buf_rptr(carry), ovl_buf_remaining(carry));
+        ovl_buf_free(carry);
+        *carry = joined;
+        OVL_TRY(rc);
+    }
+done:
+    return rc;
+}
+
+ovl_err ovl_analysis_cosign(ovl_analysis *a, ovl_conn *c, const uint8_t transcript[64],
+                            const ovl_drive_opts *base, ovl_buf *carry)
+{
+    ovl_err rc = OVL_OK;
+    ovl_drive_opts d = *base;
     /* The audit log keeps 32 bytes: the first half of the SHA-512 transcript. */
     memcpy(a->transcript, transcript, OVL_HASH_LEN);
     a->has_transcript = true;
-    OVL_TRY(ovl_buf_alloc(&b, 128, OVL_FRAME_HDR + 1024));
-    OVL_TRY(ovl_cosign_write(&b, a->self, a->transcript));
-    OVL_TRY(send_frame(c, &b, timeout_ms));
-    OVL_TRY(read_reply(c, &b, timeout_ms));
-    OVL_ENSURE(b.data[0] == OVL_COSIGN_TYPE, OVL_ERR_PROTOCOL,
-               "the peer sent frame type 0x%02x instead of its transcript signature", b.data[0]);
-    OVL_TRY(ovl_cosign_verify(a->peer_sig, b.data + OVL_FRAME_HDR, b.wpos - OVL_FRAME_HDR,
-                              &a->peer, a->transcript));
-    a->has_peer_sig = true;
-done:
-    ovl_buf_free(&b);
-    return rc;
-}
-
-ovl_err ovl_analysis_first_frame(ovl_conn *c, ovl_buf *first, int timeout_ms, bool *request)
-{
-    ovl_err rc = OVL_OK;
-    *request = false;
-    OVL_TRY(ovl_buf_alloc(first, 4096, FRAME_CAP));
-    OVL_TRY(ovl_read_frame(c, first, timeout_ms));
-    if (first->data[0] == OVL_FRAME_ABORT)
-        OVL_FAIL(ovl_frame_abort_decode(first->data + OVL_FRAME_HDR, first->wpos - OVL_FRAME_HDR));
-    *request = first->data[0] == OVL_REQUEST_TYPE;
-done:
-    return rc;
-}
-
-ovl_err ovl_analysis_answer(ovl_analysis *a, ovl_conn *c, ovl_buf *first, const ovl_nego *mine)
-{
-    ovl_err rc = OVL_OK;
-    OVL_TRY(ovl_analysis_listener(a, c, first->data + OVL_FRAME_HDR, first->wpos - OVL_FRAME_HDR,
-                                  mine));
-    OVL_TRY(ovl_analysis_listener_reply(a, c));
-    ovl_buf_clear(first);
+    OVL_TRY(ovl_negotiator_cosign(a->engine, a->transcript));
+    d.preread = carry->data + carry->rpos;
+    d.preread_len = ovl_buf_remaining(carry);
+    d.rest = carry;
+    OVL_TRY(ovl_drive(c, &ovl_negotiator_ops, a->engine, &d));
 done:
     return rc;
 }
@@ -438,7 +485,9 @@ void ovl_analysis_audit(ovl_analysis *a, ovl_err result)
     memcpy(e.transcript, a->transcript, OVL_HASH_LEN);
     e.has_peer_sig = a->has_peer_sig;
     memcpy(e.peer_sig, a->peer_sig, OVL_SIG_LEN);
-    ovl_err rc = ovl_audit_entry_set_params(&e, a->nego.params, a->nego.nparams);
+    ovl_err rc = a->params || a->nego.nparams == 0 ? OVL_OK : make_views(a);
+    if (rc == OVL_OK)
+        rc = ovl_audit_entry_set_params(&e, a->params, a->nego.nparams);
     if (rc == OVL_OK)
         rc = ovl_audit_append(a->audit_path, a->self, &e);
     if (rc != OVL_OK)
@@ -466,6 +515,9 @@ done:
 
 void ovl_analysis_clear(ovl_analysis *a)
 {
+    ovl_negotiator_free(a->engine);
+    free(a->params);
+    free(a->values);
     ovl_nego_clear(&a->nego);
     ovl_template_free(a->tpl);
     ovl_agreement_clear(&a->agreement);

@@ -1,5 +1,8 @@
 /* overlap: drives a transport-free protocol engine over a TLS connection,
- * moving frames both ways at once and running its jobs on a worker pool. */
+ * moving frames both ways at once and running its jobs on a worker pool.
+ * A session runs several engines in turn over one connection (negotiation,
+ * the analysis, co-signatures): bytes read past the end of one engine's part
+ * are handed to the next through `rest`. */
 #ifndef OVERLAP_DRIVE_H
 #define OVERLAP_DRIVE_H
 
@@ -8,6 +11,9 @@
 #include "core/pool.h"
 #include "common/proto.h"
 #include "net/transport.h"
+
+/* The most a session carries from one engine to the next. */
+#define OVL_DRIVE_CARRY_MAX (2u * (OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD) + (512u << 10))
 
 typedef struct {
     int timeout_ms;    /* a peer silent this long while we wait on it fails the run */
@@ -20,6 +26,9 @@ typedef struct {
      * a server before it chose the engine); they are parsed first. */
     const uint8_t *preread;
     size_t preread_len;
+    /* If set, receives the bytes read but not consumed once the engine is
+     * done (the start of the next engine's frames). */
+    ovl_buf *rest;
 } ovl_drive_opts;
 
 /* Reads exactly one frame (blocking up to timeout_ms) into `frame` (header

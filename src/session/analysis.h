@@ -11,10 +11,13 @@
 #include "policy/policy.h"
 #include "policy/template.h"
 #include "net/transport.h"
+#include "session/drive.h"
 #include "policy/verifier.h"
+#include "setup/agreement.h"
 #include "setup/negotiate.h"
+#include "setup/negotiator.h"
 
-typedef struct {
+typedef struct ovl_analysis {
     /* local configuration (borrowed) */
     const ovl_identity *self;
     const ovl_policy *policy; /* NULL: this party has none */
@@ -31,6 +34,18 @@ typedef struct {
     ovl_agreement agreement;
     ovl_pubkey peer;
     char self_fpr[OVL_FPR_LEN], peer_fpr[OVL_FPR_LEN];
+    /* how this party negotiates */
+    const ovl_nego *mine;          /* listener `run`: the peer's request must equal it */
+    const char *plain_refusal;     /* listener: refuse a peer that opens with HELLO */
+    const char *request_refusal;   /* listener: refuse any request with this reason */
+    /* Listener: loads this owner's input for the agreed analysis (sets
+     * a->local_set) before budgets are checked and TERMS is sent. */
+    ovl_err (*load_input)(void *arg, struct ovl_analysis *a);
+    void *load_arg;
+    ovl_negotiator *engine;
+    ovl_param_value *params; /* the policy layer's view of nego's parameters */
+    ovl_value_req *values;   /* ... and of its value columns */
+    bool negotiated;
     /* for the audit entry */
     uint64_t local_set, peer_set, groups_released, groups_suppressed;
     bool has_transcript, has_peer_sig;
@@ -46,40 +61,28 @@ ovl_err ovl_analysis_load_template(ovl_analysis *a) OVL_MUST_USE;
 /* Collects approval file texts beside a template (TEMPLATE.*.sig) into nego. */
 ovl_err ovl_analysis_read_approvals(ovl_analysis *a, const char *tpl_path) OVL_MUST_USE;
 
-/* Connector: checks its own policy, sends REQUEST, reads TERMS (or the
- * peer's refusal), and computes the agreement. */
-ovl_err ovl_analysis_connector(ovl_analysis *a, ovl_conn *c, int timeout_ms) OVL_MUST_USE;
-/* Listener: `request` is the REQUEST payload the peer sent. With `mine`
- * (a `run` that typed its own analysis), the peer's must equal it; a server
- * passes NULL and takes the peer's request as the analysis. Checks the
- * template's approvals and the policy, and computes the agreement; a
- * refusal is sent to the peer as ABORT. */
-ovl_err ovl_analysis_listener(ovl_analysis *a, ovl_conn *c, const uint8_t *request, size_t len,
-                              const ovl_nego *mine) OVL_MUST_USE;
-/* Listener, once its input is loaded (a->local_set): budget and
- * differencing checks, then TERMS (or ABORT). */
-ovl_err ovl_analysis_listener_reply(ovl_analysis *a, ovl_conn *c) OVL_MUST_USE;
-/* Listener: reads the peer's first frame into first (allocated here, freed
- * by the caller). A peer's ABORT ends the run with its reason; *request tells
- * whether the frame is a REQUEST, else it is left in first for the engine. */
-ovl_err ovl_analysis_first_frame(ovl_conn *c, ovl_buf *first, int timeout_ms, bool *request)
-    OVL_MUST_USE;
-/* Listener whose own input is loaded: answers the REQUEST in first against
- * mine (ovl_analysis_listener, then ovl_analysis_listener_reply) and empties
- * first. */
-ovl_err ovl_analysis_answer(ovl_analysis *a, ovl_conn *c, ovl_buf *first, const ovl_nego *mine)
-    OVL_MUST_USE;
-/* Sends ABORT carrying the current error detail; returns e. */
-ovl_err ovl_analysis_refuse(ovl_conn *c, ovl_err e);
+/* Negotiates over c with the negotiation engine (protocols/setup/
+ * negotiator.h), driven with `base`; `carry` holds bytes already read and
+ * receives those read past the negotiation (with a non-negotiating peer's
+ * HELLO first). Afterwards a->negotiated says whether the analysis was
+ * negotiated, and then a->agreement holds it. Refusals reach the peer as
+ * ABORT. */
+ovl_err ovl_analysis_negotiate(ovl_analysis *a, ovl_conn *c, const ovl_drive_opts *base,
+                               ovl_buf *carry) OVL_MUST_USE;
 /* Exchanges signatures of the transcript hash after a completed run. */
 ovl_err ovl_analysis_cosign(ovl_analysis *a, ovl_conn *c, const uint8_t transcript[64],
-                            int timeout_ms) OVL_MUST_USE;
+                            const ovl_drive_opts *base, ovl_buf *carry) OVL_MUST_USE;
 /* Appends the session's end to the audit log, if any: rc OK, a policy
  * refusal or another failure, whose error detail is the recorded reason and
  * is still the current detail afterwards. Failures to append are reported on
  * stderr but do not change the outcome already reached. */
 void ovl_analysis_audit(ovl_analysis *a, ovl_err rc);
 void ovl_analysis_clear(ovl_analysis *a);
+
+/* The agreement on a request as the verifier sees it, combined with every
+ * owner's terms (protocols/setup/agreement.h). */
+ovl_err ovl_request_agreement(ovl_agreement *out, const ovl_request *r,
+                              const ovl_owner_terms *terms, size_t nterms) OVL_MUST_USE;
 
 /* Both sides' HELLO params for PSI under an agreement: "psi/1 ..." then the
  * agreement bytes. */

@@ -1,61 +1,23 @@
-/* overlap run --mode aggregate: the runner (group-by columns, receives the
- * result) or the contributor (value columns, receives nothing); see
- * protocols/aggregate/SPEC.md. */
-#include <jansson.h>
+/* The aggregate kind of session (protocols/aggregate/SPEC.md): the runner
+ * (group-by columns; receives the released groups) or the contributor
+ * (value columns; receives nothing). A served table is always the
+ * contributor. With a template, roles, columns and filters come from it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "aggregate/aggregate.h"
-#include "cli/analysis.h"
-#include "cli/cli.h"
-#include "cli/session.h"
 #include "core/guard.h"
-#include "io/columns.h"
-#include "net/drive.h"
-#include "net/identity.h"
 #include "core/mem.h"
-#include "core/pool.h"
-#include "net/transport.h"
+#include "crypto/group.h"
+#include "session/state.h"
 
 #define AVG_EXTRA_DIGITS 4u /* SPEC.md §5.8 */
 
-typedef struct {
-    ovl_idtable table;
-    ovl_identity *self;
-    ovl_pubkey peer;
-    ovl_listener *listener;
-    ovl_conn *conn;
-    ovl_pool *pool;
-    ovl_agg *agg;
-    FILE *dump;
-    ovl_group_table groups;
-    char **group_cols;
-    size_t ngroup_cols;
-    ovl_value_col *vcols;
-    size_t nvcols;
-    uint8_t (*memb)[32];
-    size_t *gstart, nmemb;
-    int64_t *vectors;
-    double started;
-    bool progress_shown, finished;
-    bool runner;
-    ovl_policy *policy;
-    ovl_template *tpl; /* this party's own parse, for roles, columns and output */
-    int party;
-    const char *join;
-    ovl_tpl_rowfilter filter;
-    ovl_analysis a;
-    bool negotiated;
-    ovl_buf first;
-    char tname[256]; /* this party's table name, when derived from the CSV's name */
-} agg_run;
 
 /* One pass over the table: identifiers (after the template's filters), then
  * the runner's groups or, per identifier, the contributor's row count and
  * the sum of each value column (checked adds). */
-static ovl_err load_table(agg_run *s, const ovl_agg_cli *o)
+static ovl_err load_table(ovl_session *s, const ovl_session_config *o)
 {
     ovl_err rc = OVL_OK;
     ovl_table_input in;
@@ -70,10 +32,10 @@ static ovl_err load_table(agg_run *s, const ovl_agg_cli *o)
         want.nvalues = s->nvcols;
     }
     OVL_TRY(ovl_table_load(&in, o->table, &want));
-    s->table = in.ids;
+    s->ids = in.ids;
     s->groups = in.groups;
     if (!s->runner)
-        rc = ovl_value_vectors(&s->vectors, &in.values, s->vcols, &s->table);
+        rc = ovl_value_vectors(&s->vectors, &in.values, s->vcols, &s->ids);
     ovl_value_table_free(&in.values);
 done:
     return rc;
@@ -88,7 +50,7 @@ static int memb_cmp(const void *a, const void *b)
 }
 
 /* Distinct (group, identifier) memberships, grouped (SPEC.md §5.1). */
-static ovl_err runner_memberships(agg_run *s, const ovl_agg_cli *o)
+static ovl_err runner_memberships(ovl_session *s, const ovl_session_config *o)
 {
     ovl_err rc = OVL_OK;
     uint32_t(*pairs)[2] = NULL;
@@ -96,12 +58,12 @@ static ovl_err runner_memberships(agg_run *s, const ovl_agg_cli *o)
     OVL_ENSURE(s->groups.ngroups <= OVL_AGG_MAX_GROUPS, OVL_ERR_INPUT,
                "%s: %zu groups exceed the cap of %u", o->table, s->groups.ngroups,
                OVL_AGG_MAX_GROUPS);
-    OVL_TRY(ovl_calloc((void **)&pairs, s->table.nrows ? s->table.nrows : 1, sizeof *pairs));
-    for (size_t r = 0; r < s->table.nrows; r++) {
-        if (!s->table.row_valid[r])
+    OVL_TRY(ovl_calloc((void **)&pairs, s->ids.nrows ? s->ids.nrows : 1, sizeof *pairs));
+    for (size_t r = 0; r < s->ids.nrows; r++) {
+        if (!s->ids.row_valid[r])
             continue;
         pairs[n][0] = s->groups.row_group[r];
-        pairs[n++][1] = (uint32_t)ovl_idtable_find(&s->table, s->table.row_ids[r]);
+        pairs[n++][1] = (uint32_t)ovl_idtable_find(&s->ids, s->ids.row_ids[r]);
     }
     qsort(pairs, n, sizeof *pairs, memb_cmp);
     OVL_TRY(ovl_calloc((void **)&s->memb, n ? n : 1, sizeof *s->memb));
@@ -110,7 +72,7 @@ static ovl_err runner_memberships(agg_run *s, const ovl_agg_cli *o)
         if (i > 0 && memb_cmp(pairs[i - 1], pairs[i]) == 0)
             continue;
         s->gstart[pairs[i][0] + 1]++;
-        memcpy(s->memb[k++], s->table.ids[pairs[i][1]], 32);
+        memcpy(s->memb[k++], s->ids.ids[pairs[i][1]], 32);
     }
     for (size_t g = 1; g <= s->groups.ngroups; g++)
         s->gstart[g] += s->gstart[g - 1];
@@ -122,13 +84,13 @@ done:
 
 static void show_progress(void *arg)
 {
-    agg_run *s = arg;
+    ovl_session *s = arg;
     ovl_agg_progress pr;
     ovl_agg_get_progress(s->agg, &pr);
     fprintf(stderr, "\roverlap: %s  own %llu/%llu  peer %llu/%llu  %.0f s   ",
             pr.setup_done ? "aggregating" : "setup", (unsigned long long)pr.own_done,
             (unsigned long long)pr.own_total, (unsigned long long)pr.peer_done,
-            (unsigned long long)pr.peer_total, ovl_cli_now() - s->started);
+            (unsigned long long)pr.peer_total, ovl_session_now() - s->started);
     s->progress_shown = true;
 }
 
@@ -154,7 +116,7 @@ done:
 }
 
 /* Which value column (index in the analysis) a template aggregate reads. */
-static size_t value_index(const agg_run *s, const char *column)
+static size_t value_index(const ovl_session *s, const char *column)
 {
     for (size_t c = 0; c < ovl_agg_value_count(s->agg); c++)
         if (column && strcmp(ovl_agg_value_name(s->agg, c), column) == 0)
@@ -164,7 +126,7 @@ static size_t value_index(const agg_run *s, const char *column)
 
 /* Without a template: dimensions, matched, rows, sum_ and avg_ per column.
  * With one: exactly its SELECT list, under its names. */
-static ovl_err put_header(agg_run *s, ovl_outfile *out)
+static ovl_err put_header(ovl_session *s, ovl_outfile *out)
 {
     ovl_err rc = OVL_OK;
     char name[OVL_COL_NAME_MAX + 8];
@@ -192,7 +154,7 @@ done:
     return rc;
 }
 
-static ovl_err put_group(agg_run *s, ovl_outfile *out, size_t g, uint64_t matched,
+static ovl_err put_group(ovl_session *s, ovl_outfile *out, size_t g, uint64_t matched,
                          const int64_t *sums)
 {
     ovl_err rc = OVL_OK;
@@ -216,7 +178,7 @@ done:
     return rc;
 }
 
-static ovl_err put_template_group(agg_run *s, ovl_outfile *out, size_t g, uint64_t matched,
+static ovl_err put_template_group(ovl_session *s, ovl_outfile *out, size_t g, uint64_t matched,
                                   const int64_t *sums)
 {
     ovl_err rc = OVL_OK;
@@ -249,11 +211,13 @@ done:
 }
 
 /* Released groups only, in the sorted order of their dimension values. */
-static ovl_err write_result(agg_run *s, const ovl_agg_cli *o)
+static ovl_err write_result(ovl_session *s, const ovl_session_config *o)
 {
     ovl_err rc = OVL_OK;
     ovl_outfile *out = NULL;
     OVL_TRY(ovl_outfile_open(&out, o->out));
+    if (o->writing)
+        o->writing(ovl_outfile_temp_path(out));
     OVL_TRY(put_header(s, out));
     for (size_t g = 0; g < s->groups.ngroups; g++) {
         uint64_t matched;
@@ -271,38 +235,28 @@ static ovl_err write_result(agg_run *s, const ovl_agg_cli *o)
     out = NULL;
 done:
     ovl_outfile_abort(out);
+    if (o->writing)
+        o->writing(NULL);
     return rc;
-}
-
-static const char *base_name(const char *path, char *buf, size_t cap)
-{
-    const char *slash = strrchr(path, '/');
-    const char *b = slash ? slash + 1 : path;
-    const char *dot = strrchr(b, '.');
-    snprintf(buf, cap, "%.*s", dot && dot != b ? (int)(dot - b) : (int)strlen(b), b);
-    return buf;
 }
 
 /* With a template, this party's role, join column, columns and filters come
  * from it (protocols/setup/SPEC.md §3.3). */
-static ovl_err template_plan(agg_run *s, const ovl_agg_cli *o)
+static ovl_err template_plan(ovl_session *s, const ovl_session_config *o)
 {
     ovl_err rc = OVL_OK;
-    char name[256];
-    const char *table_name = o->table_name    ? o->table_name
-                             : s->policy      ? s->policy->table_name
-                                              : base_name(o->table, name, sizeof name);
+    const char *table_name = ovl_session_table_name(s);
     s->party = -1;
     s->join = o->join;
     s->runner = o->values == NULL || o->group_by != NULL;
-    if (o->tpl == NULL)
+    if (o->template_path == NULL)
         return OVL_OK;
-    OVL_TRY(ovl_template_load(&s->tpl, o->tpl));
+    OVL_TRY(ovl_template_load(&s->tpl, o->template_path));
     OVL_TRY(ovl_template_check_params(s->tpl, o->params, o->nparams));
     s->party = ovl_template_party(s->tpl, table_name);
     OVL_ENSURE(s->party >= 0, OVL_ERR_USAGE,
                "%s reads tables %s and %s; this party's table is named %s (set --table-name)",
-               o->tpl, s->tpl->table[0], s->tpl->table[1], table_name);
+               o->template_path, s->tpl->table[0], s->tpl->table[1], table_name);
     s->runner = s->tpl->group_party == s->party ||
                 (s->tpl->group_party < 0 && s->tpl->value_party != s->party);
     s->join = s->tpl->join_column[s->party];
@@ -336,28 +290,6 @@ done:
     return rc;
 }
 
-static ovl_err load_inputs(agg_run *s, const ovl_agg_cli *o)
-{
-    ovl_err rc = OVL_OK;
-    OVL_TRY(ovl_crypto_init());
-    OVL_TRY(ovl_paillier_init());
-    OVL_TRY(ovl_identity_load(&s->self, o->identity));
-    OVL_TRY(ovl_pubkey_load(&s->peer, o->peer));
-    if (o->policy)
-        OVL_TRY(ovl_policy_load(&s->policy, o->policy));
-    OVL_TRY(template_plan(s, o));
-    if (s->tpl == NULL && !s->runner)
-        OVL_TRY(ovl_value_cols_parse(&s->vcols, &s->nvcols, o->values));
-    if (s->tpl == NULL && s->runner)
-        OVL_TRY(ovl_col_names_parse(&s->group_cols, &s->ngroup_cols,
-                                    o->group_by ? o->group_by : ""));
-    OVL_TRY(load_table(s, o));
-    if (s->runner)
-        OVL_TRY(runner_memberships(s, o));
-done:
-    return rc;
-}
-
 static ovl_err read_text(char **out, size_t *len, const char *path)
 {
     ovl_err rc = OVL_OK;
@@ -374,11 +306,11 @@ done:
 }
 
 /* The analysis this party typed, as a request (protocols/setup/SPEC.md §3.2). */
-static ovl_err build_nego(agg_run *s, const ovl_agg_cli *o, ovl_nego *n)
+static ovl_err build_nego(ovl_session *s, const ovl_session_config *o, ovl_nego *n)
 {
     ovl_err rc = OVL_OK;
     char fpr[OVL_FPR_LEN];
-    bool listener = o->listen != NULL;
+    bool listener = o->role == OVL_ROLE_LISTENER;
     memset(n, 0, sizeof *n);
     n->mode = OVL_MODE_AGGREGATE;
     n->norm = o->norm;
@@ -386,15 +318,15 @@ static ovl_err build_nego(agg_run *s, const ovl_agg_cli *o, ovl_nego *n)
     n->join[listener ? 1 : 0] = strdup(o->peer_join ? o->peer_join : s->join);
     OVL_ENSURE(n->join[0] && n->join[1], OVL_ERR_NOMEM, "out of memory");
     n->runner_is_listener = s->runner == listener;
-    ovl_fingerprint(fpr, s->runner ? ovl_identity_pub(s->self)->pk : s->peer.pk);
+    ovl_fingerprint(fpr, s->runner ? ovl_identity_pub(o->self)->pk : o->peer->pk);
     memcpy(n->receivers[0], fpr, OVL_FPR_LEN);
     n->nreceivers = 1;
-    if (o->tpl) {
+    if (o->template_path) {
         char label[256];
-        const char *slash = strrchr(o->tpl, '/');
-        snprintf(label, sizeof label, "%s", slash ? slash + 1 : o->tpl);
+        const char *slash = strrchr(o->template_path, '/');
+        snprintf(label, sizeof label, "%s", slash ? slash + 1 : o->template_path);
         n->tpl_label = strdup(label);
-        OVL_TRY(read_text(&n->tpl_text, &n->tpl_len, o->tpl));
+        OVL_TRY(read_text(&n->tpl_text, &n->tpl_len, o->template_path));
         OVL_TRY(ovl_calloc((void **)&n->params, o->nparams + 1, sizeof *n->params));
         for (size_t i = 0; i < o->nparams; i++) {
             n->params[i].name = strdup(o->params[i].name);
@@ -436,86 +368,160 @@ done:
     return rc;
 }
 
-static ovl_err negotiate(agg_run *s, const ovl_agg_cli *o)
+
+static void agg_config(ovl_session *s, ovl_agg_config *cfg);
+
+/* run: this party's input from its options, before connecting. */
+static ovl_err agg_load(ovl_session *s)
 {
     ovl_err rc = OVL_OK;
-    ovl_nego mine = {0};
-    bool request;
-    int timeout_ms = (int)(o->timeout_s * 1000);
-    ovl_analysis_begin(&s->a, s->self, s->policy, o->audit,
-                       o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR, s->table.nids, s->conn);
-    s->a.table_name = o->table_name   ? o->table_name
-                      : s->policy     ? s->policy->table_name
-                                      : base_name(o->table, s->tname, sizeof s->tname);
-    if (o->connect) {
-        if (!o->negotiate)
-            goto done;
-        OVL_TRY(build_nego(s, o, &s->a.nego));
-        if (o->tpl)
-            OVL_TRY(ovl_analysis_read_approvals(&s->a, o->tpl));
-        OVL_TRY(ovl_analysis_connector(&s->a, s->conn, timeout_ms));
-        s->negotiated = true;
-        goto done;
-    }
-    OVL_TRY(ovl_analysis_first_frame(s->conn, &s->first, timeout_ms, &request));
-    if (!request) {
-        if (o->negotiate)
-            OVL_FAIL(ovl_analysis_refuse(s->conn, ovl_err_set(OVL_ERR_POLICY,
-                     "this party negotiates its analyses: the peer must too (--policy, "
-                     "--template or --negotiate)")));
-        goto done;
-    }
-    OVL_ENSURE(o->tpl != NULL, OVL_ERR_POLICY,
-               "the peer asks for a negotiated ad-hoc aggregate: those are answered by "
-               "overlap serve; two operators share a --template instead");
-    OVL_TRY(build_nego(s, o, &mine));
-    OVL_TRY(ovl_analysis_read_approvals(&s->a, o->tpl));
-    OVL_TRY(ovl_analysis_answer(&s->a, s->conn, &s->first, &mine));
-    s->negotiated = true;
+    const ovl_session_config *o = &s->cfg;
+    OVL_TRY(template_plan(s, o));
+    if (s->tpl == NULL && !s->runner)
+        OVL_TRY(ovl_value_cols_parse(&s->vcols, &s->nvcols, o->values));
+    if (s->tpl == NULL && s->runner)
+        OVL_TRY(ovl_col_names_parse(&s->group_cols, &s->ngroup_cols,
+                                    o->group_by ? o->group_by : ""));
+    OVL_TRY(load_table(s, o));
+    if (s->runner)
+        OVL_TRY(runner_memberships(s, o));
+    ovl_agg_config cfg;
+    agg_config(s, &cfg);
+    OVL_TRY(ovl_agg_precheck(&cfg));
 done:
-    ovl_nego_clear(&mine);
     return rc;
 }
 
-static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
+/* The value columns a served table is asked for: the template's SUM/AVG
+ * columns of this party, or the ad-hoc request's, each once. */
+static ovl_err served_columns(ovl_session *s)
 {
     ovl_err rc = OVL_OK;
-    char domain[64];
-    OVL_TRY(load_inputs(s, o));
-    if (o->dump) {
-        s->dump = fopen(o->dump, "wb");
-        OVL_ENSURE(s->dump != NULL, OVL_ERR_IO, "cannot create %s", o->dump);
+    const ovl_template *t = s->a.tpl;
+    size_t max = t ? t->naggs : s->a.nego.nvalues;
+    OVL_TRY(ovl_calloc((void **)&s->vcols, max + 1, sizeof *s->vcols));
+    for (size_t i = 0; i < max; i++) {
+        const char *col = t ? t->aggs[i].column : s->a.nego.values[i].column;
+        ovl_aggfn fn = t ? t->aggs[i].fn : s->a.nego.values[i].fn;
+        if ((t && t->aggs[i].party != s->a.party) || col == NULL || !ovl_aggfn_reads_values(fn))
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < s->nvcols && !seen; k++)
+            seen = strcmp(s->vcols[k].name, col) == 0;
+        if (seen)
+            continue;
+        s->vcols[s->nvcols].name = strdup(col);
+        OVL_ENSURE(s->vcols[s->nvcols].name != NULL, OVL_ERR_NOMEM, "out of memory");
+        s->vcols[s->nvcols].decimals = t ? OVL_DECIMALS_AUTO : s->a.nego.decimals[i];
+        s->nvcols++;
     }
-    ovl_agg_config cfg = {
-        .role = o->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR,
+    OVL_ENSURE(s->nvcols > 0 && s->nvcols <= OVL_VALUE_COLS_MAX, OVL_ERR_POLICY,
+               "the analysis asks for %zu value columns of this table (1..%u)", s->nvcols,
+               OVL_VALUE_COLS_MAX);
+done:
+    return rc;
+}
+
+/* serve: the contributor's input for the peer's request, in one pass. */
+static ovl_err agg_load_served(ovl_session *s)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_analysis *a = &s->a;
+    bool runner = a->tpl ? a->tpl->group_party == a->party : a->nego.runner_is_listener;
+    const char *join = a->tpl ? a->tpl->join_column[a->party] : a->nego.join[0];
+    const ovl_policy_join *j = ovl_policy_join_find(s->cfg.policy, join);
+    if (runner)
+        return ovl_err_set(OVL_ERR_POLICY, "a served table never receives output: it "
+                           "contributes values");
+    if (a->tpl)
+        OVL_TRY(ovl_tpl_rowfilter_init(&s->filter, a->tpl, a->party, a->params, a->nego.nparams));
+    s->runner = false;
+    s->join = join;
+    rc = served_columns(s);
+    if (rc == OVL_OK) {
+        ovl_table_input in;
+        ovl_load_spec want = {.join = join, .norm = a->nego.norm,
+                              .prehashed = j ? j->prehashed : false,
+                              .filter = ovl_tpl_rowfilter_ops(&s->filter),
+                              .values = s->vcols, .nvalues = s->nvcols};
+        rc = ovl_table_load(&in, s->cfg.table, &want);
+        if (rc == OVL_OK) {
+            s->ids = in.ids;
+            rc = ovl_value_vectors(&s->vectors, &in.values, s->vcols, &s->ids);
+            ovl_value_table_free(&in.values);
+        }
+    }
+    if (rc != OVL_OK && rc != OVL_ERR_POLICY)
+        rc = ovl_err_set(OVL_ERR_INPUT, "%s", ovl_err_detail());
+done:
+    return rc;
+}
+
+static ovl_err agg_request(ovl_session *s, ovl_nego *n)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(build_nego(s, &s->cfg, n));
+    if (s->cfg.template_path)
+        OVL_TRY(ovl_analysis_read_approvals(&s->a, s->cfg.template_path));
+done:
+    return rc;
+}
+
+/* A listening `run`: two operators share a template; ad-hoc aggregates are
+ * answered by `overlap serve`. */
+static ovl_err agg_listen(ovl_session *s, ovl_nego *mine)
+{
+    ovl_err rc = OVL_OK;
+    if (s->cfg.negotiate)
+        s->a.plain_refusal = "this party negotiates its analyses: the peer must too "
+                             "(--policy, --template or --negotiate)";
+    if (s->cfg.template_path == NULL) {
+        s->a.request_refusal = "the peer asks for a negotiated ad-hoc aggregate: those are "
+                               "answered by overlap serve; two operators share a --template "
+                               "instead";
+        goto done;
+    }
+    OVL_TRY(build_nego(s, &s->cfg, mine));
+    OVL_TRY(ovl_analysis_read_approvals(&s->a, s->cfg.template_path));
+done:
+    return rc;
+}
+
+static void agg_config(ovl_session *s, ovl_agg_config *cfg)
+{
+    ovl_norm norm = s->negotiated ? s->a.nego.norm : s->cfg.norm;
+    snprintf(s->domain, sizeof s->domain, "id=sha256 normalize=%s", ovl_norm_name(norm));
+    *cfg = (ovl_agg_config){
+        .role = s->cfg.role,
         .contributor = !s->runner,
         .group = ovl_group_default(),
-        .domain = domain,
-        .min_rows = o->min_rows,
-        .paillier_bits = (unsigned)o->paillier_bits,
-        .max_peer_set = o->max_peer,
-        .max_jobs = (size_t)(2 * o->threads + 2),
+        .domain = s->domain,
+        .min_rows = s->cfg.min_rows,
+        .paillier_bits = (unsigned)s->cfg.paillier_bits,
+        .max_peer_set = s->cfg.max_peer,
+        .max_jobs = (size_t)(2 * s->cfg.threads + 2),
         .memb = (const uint8_t(*)[32])s->memb,
         .group_start = s->gstart,
         .ngroups = s->groups.ngroups,
         .group_by_cols = (unsigned)s->ngroup_cols,
-        .ids = (const uint8_t(*)[32])s->table.ids,
-        .nids = s->table.nids,
+        .ids = (const uint8_t(*)[32])s->ids.ids,
+        .nids = s->ids.nids,
         .vectors = s->vectors,
         .values = s->vcols,
         .nvalues = s->nvcols,
     };
-    snprintf(domain, sizeof domain, "id=sha256 normalize=%s", ovl_norm_name(o->norm));
-    OVL_TRY(ovl_agg_precheck(&cfg));
-    OVL_TRY(ovl_pool_new(&s->pool, (size_t)o->threads));
-    OVL_TRY(ovl_cli_open_connection(&s->listener, &s->conn, o->listen, o->connect, s->self,
-                                    &s->peer, o->wait_s, o->timeout_s));
-    rc = negotiate(s, o);
-    if (rc != OVL_OK)
-        OVL_FAIL(ovl_cli_peer_error(rc, ovl_conn_label(s->conn)));
+}
+
+static ovl_err agg_start(ovl_session *s, const ovl_proto_ops **ops, void **engine)
+{
+    ovl_err rc = OVL_OK;
+    ovl_agg_config cfg;
+    agg_config(s, &cfg);
     /* A template's threshold is the agreed one (HAVING, raised by every
-     * owner's min_rows); ad hoc, the larger of both statements applies. */
-    if (s->negotiated && (o->tpl || s->a.agreement.threshold > cfg.min_rows))
+     * owner's min_rows); ad hoc, the larger of both statements applies; a
+     * served table takes the agreed one. */
+    if (s->negotiated &&
+        (s->cfg.serving || s->a.tpl || s->a.agreement.threshold > cfg.min_rows))
         cfg.min_rows = s->a.agreement.threshold ? s->a.agreement.threshold : 1;
     if (s->negotiated) {
         cfg.agreement = s->a.agreement.encoding;
@@ -524,103 +530,66 @@ static ovl_err execute(agg_run *s, const ovl_agg_cli *o)
         cfg.peer_set_expected = s->a.peer_set;
     }
     OVL_TRY(ovl_agg_new(&s->agg, &cfg));
-    s->started = ovl_cli_now();
-    OVL_TRY(ovl_cli_drive(s->conn, &ovl_agg_ops, s->agg, s->pool, s->dump, o->timeout_s,
-                          o->quiet ? NULL : show_progress, s, &s->first, &s->progress_shown));
-    if (s->negotiated)
-        OVL_TRY(ovl_analysis_cosign(&s->a, s->conn, ovl_agg_transcript(s->agg),
-                                    (int)(o->timeout_s * 1000)));
-    if (s->runner) {
-        size_t released = ovl_agg_groups_released(s->agg);
-        s->a.groups_released = released;
-        s->a.groups_suppressed = s->groups.ngroups - released;
-        OVL_TRY(write_result(s, o));
-    } else if (o->out && !o->quiet) {
-        fprintf(stderr, "overlap: the contributor receives no output; %s was not written\n",
-                o->out);
-    }
-    s->finished = true;
+    *ops = &ovl_agg_ops;
+    *engine = s->agg;
 done:
     return rc;
 }
 
-static void print_summary(const agg_run *s, const ovl_agg_cli *o, double seconds)
+static const uint8_t *agg_transcript(const ovl_session *s) { return ovl_agg_transcript(s->agg); }
+
+static ovl_err agg_deliver(ovl_session *s)
 {
-    bool runner = s->runner;
-    size_t released = runner ? ovl_agg_groups_released(s->agg) : 0;
-    json_t *j = json_object();
-    json_object_set_new(j, "mode", json_string("aggregate"));
-    json_object_set_new(j, "role", json_string(o->listen ? "listener" : "connector"));
-    json_object_set_new(j, "aggregate_role", json_string(runner ? "runner" : "contributor"));
-    json_object_set_new(j, "suite", json_string(ovl_group_default()->name));
-    json_object_set_new(j, "local_rows", json_integer((json_int_t)s->table.nrows));
-    json_object_set_new(j, "distinct_local_identifiers", json_integer((json_int_t)s->table.nids));
-    json_object_set_new(j, "skipped_rows", json_integer((json_int_t)s->table.skipped));
-    json_object_set_new(j, "peer_set_size",
-                        json_integer((json_int_t)ovl_agg_peer_set_size(s->agg)));
-    json_object_set_new(j, "intersection_size", json_null());
-    json_object_set_new(j, "min_rows", json_integer((json_int_t)ovl_agg_threshold(s->agg)));
-    json_object_set_new(j, "paillier_bits", json_integer((json_int_t)o->paillier_bits));
-    if (runner) {
-        json_object_set_new(j, "groups_released", json_integer((json_int_t)released));
-        json_object_set_new(j, "groups_suppressed",
-                            json_integer((json_int_t)(s->groups.ngroups - released)));
-    } else {
-        json_object_set_new(j, "groups_released", json_null());
-        json_object_set_new(j, "groups_suppressed", json_null());
-    }
-    json_object_set_new(j, "tag_bytes", json_integer((json_int_t)ovl_agg_tag_len(s->agg)));
-    json_object_set_new(j, "seconds", json_real(seconds));
-    json_object_set_new(j, "bytes_sent", json_integer((json_int_t)ovl_conn_bytes_sent(s->conn)));
-    json_object_set_new(j, "bytes_received",
-                        json_integer((json_int_t)ovl_conn_bytes_received(s->conn)));
-    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    if (text) {
-        printf("%s\n", text);
-        free(text);
-    }
-    json_decref(j);
+    if (!s->runner)
+        return OVL_OK;
+    size_t released = ovl_agg_groups_released(s->agg);
+    s->a.groups_released = released;
+    s->a.groups_suppressed = s->groups.ngroups - released;
+    return write_result(s, &s->cfg);
 }
 
-static void cleanup(agg_run *s)
+static void agg_result(const ovl_session *s, ovl_session_result *r)
 {
-    ovl_analysis_clear(&s->a);
-    ovl_buf_free(&s->first);
-    ovl_template_free(s->tpl);
-    ovl_policy_free(s->policy);
-    ovl_conn_close(s->conn);
-    ovl_listener_close(s->listener);
+    r->runner = s->runner;
+    r->receives = s->runner;
+    r->groups = s->groups.ngroups;
+    if (s->agg) {
+        r->peer_set = ovl_agg_peer_set_size(s->agg);
+        r->threshold = ovl_agg_threshold(s->agg);
+        r->tag_len = ovl_agg_tag_len(s->agg);
+        r->released = s->runner && s->finished ? ovl_agg_groups_released(s->agg) : 0;
+    }
+    snprintf(r->summary, sizeof r->summary, "aggregate%s, %zu identifiers contributed, "
+             "threshold %llu, completed", s->a.tpl ? " (template)" : "", s->ids.nids,
+             (unsigned long long)r->threshold);
+}
+
+static uint64_t agg_peer_set(const ovl_session *s) { return s->a.peer_set; }
+
+static void agg_clear(ovl_session *s)
+{
     ovl_agg_free(s->agg);
-    ovl_pool_free(s->pool);
-    ovl_idtable_free(&s->table);
-    ovl_identity_free(s->self);
+    ovl_template_free(s->tpl);
     ovl_group_table_free(&s->groups);
     ovl_col_names_free(s->group_cols, s->ngroup_cols);
     ovl_value_cols_free(s->vcols, s->nvcols);
     ovl_free_secret(s->memb, s->nmemb * sizeof *s->memb);
     free(s->gstart);
     free(s->vectors);
-    if (s->dump)
-        fclose(s->dump);
+    s->agg = NULL;
+    s->tpl = NULL;
 }
 
-int ovl_run_aggregate(const ovl_agg_cli *o)
-{
-    agg_run s;
-    memset(&s, 0, sizeof s);
-    double t0 = ovl_cli_now();
-    ovl_err rc = execute(&s, o);
-    if (rc == OVL_OK && o->summary)
-        print_summary(&s, o, ovl_cli_now() - t0);
-    if (s.negotiated || (o->audit && s.conn))
-        ovl_analysis_audit(&s.a, rc);
-    if (rc == OVL_OK && !o->quiet && s.runner) {
-        size_t released = ovl_agg_groups_released(s.agg);
-        fprintf(stderr, "overlap: done: %zu groups released, %zu suppressed (min-rows %llu), "
-                        "written to %s\n",
-                released, s.groups.ngroups - released,
-                (unsigned long long)ovl_agg_threshold(s.agg), o->out);
-    }
-    cleanup(&s);
-    return rc == OVL_OK ? 0 : ovl_cli_fail(rc);
-}
+const ovl_session_kind ovl_session_aggregate = {
+    .load = agg_load,
+    .load_served = agg_load_served,
+    .request = agg_request,
+    .listen = agg_listen,
+    .start = agg_start,
+    .transcript = agg_transcript,
+    .deliver = agg_deliver,
+    .progress = show_progress,
+    .result = agg_result,
+    .peer_set = agg_peer_set,
+    .clear = agg_clear,
+};

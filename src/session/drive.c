@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include "core/guard.h"
-#include "net/drive.h"
+#include "session/drive.h"
 
 #define IN_CHUNK (256u * 1024u)
 #define IN_MAX (OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD + IN_CHUNK)
@@ -202,6 +202,10 @@ ovl_err ovl_drive(ovl_conn *c, const ovl_proto_ops *ops, void *proto, const ovl_
         }
         if (!moved)
             OVL_TRY(wait_io(&d));
+    }
+    if (o->rest) {
+        ovl_buf_clear(o->rest);
+        OVL_TRY(ovl_buf_put_bytes(o->rest, ovl_buf_rptr(&d.in), ovl_buf_remaining(&d.in)));
     }
 done:
     if (rc != OVL_OK) {

@@ -1,0 +1,216 @@
+/* The PSI kind of session (protocols/psi/SPEC.md): intersection or
+ * cardinality. This party's input is the distinct identifiers of its join
+ * column; its output, when the reveal setting gives it one, is its own
+ * matching rows or the count of shared identifiers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/guard.h"
+#include "crypto/group.h"
+#include "session/state.h"
+
+static bool receives(const ovl_session *s)
+{
+    ovl_reveal reveal = s->negotiated ? s->a.nego.reveal : s->cfg.reveal;
+    return ovl_reveal_includes(reveal, s->cfg.role);
+}
+
+static ovl_err psi_load(ovl_session *s)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_session_config *c = &s->cfg;
+    ovl_outfile *probe = NULL;
+    OVL_TRY(ovl_idtable_load(&s->ids, c->table, c->join, c->norm, c->prehashed));
+    /* Probe the output now, so an unwritable path fails before the peer is
+     * contacted; the real temporary file exists only while results are
+     * written, so even a killed run leaves nothing behind. */
+    if (c->out && ovl_reveal_includes(c->reveal, c->role)) {
+        OVL_TRY(ovl_outfile_open(&probe, c->out));
+        ovl_outfile_abort(probe);
+    }
+done:
+    return rc;
+}
+
+/* A served table: identifiers of the join column the peer asked for. */
+static ovl_err psi_load_served(ovl_session *s)
+{
+    ovl_err rc;
+    const char *join = s->a.nego.join[0];
+    const ovl_policy_join *j = ovl_policy_join_find(s->cfg.policy, join);
+    ovl_table_input in;
+    ovl_load_spec want = {.join = join, .norm = s->a.nego.norm,
+                          .prehashed = j ? j->prehashed : false};
+    if (s->a.nego.reveal != OVL_REVEAL_CONNECTOR)
+        return ovl_err_set(OVL_ERR_POLICY, "a served table never receives output: ask with "
+                           "--reveal connector");
+    rc = ovl_table_load(&in, s->cfg.table, &want);
+    if (rc != OVL_OK)
+        return ovl_err_set(rc, "the owner's table cannot be read");
+    s->ids = in.ids;
+    ovl_value_table_free(&in.values);
+    return OVL_OK;
+}
+
+/* The analysis this party typed, in the wire form of a request. */
+static ovl_err psi_request(ovl_session *s, ovl_nego *n)
+{
+    const ovl_session_config *c = &s->cfg;
+    char mine[OVL_FPR_LEN], theirs[OVL_FPR_LEN];
+    bool listener = c->role == OVL_ROLE_LISTENER;
+    memset(n, 0, sizeof *n);
+    n->mode = c->mode;
+    n->reveal = c->reveal;
+    n->norm = c->norm;
+    n->join[listener ? 0 : 1] = strdup(c->join);
+    n->join[listener ? 1 : 0] = strdup(c->peer_join ? c->peer_join : c->join);
+    if (!n->join[0] || !n->join[1])
+        return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
+    ovl_fingerprint(mine, ovl_identity_pub(c->self)->pk);
+    ovl_fingerprint(theirs, c->peer->pk);
+    const char *lfpr = listener ? mine : theirs, *cfpr = listener ? theirs : mine;
+    if (c->reveal != OVL_REVEAL_CONNECTOR)
+        memcpy(n->receivers[n->nreceivers++], lfpr, OVL_FPR_LEN);
+    if (c->reveal != OVL_REVEAL_LISTENER)
+        memcpy(n->receivers[n->nreceivers++], cfpr, OVL_FPR_LEN);
+    n->reveals_cardinality = c->mode == OVL_MODE_CARDINALITY;
+    return OVL_OK;
+}
+
+/* A listening `run`: the peer's request must be this party's analysis; a
+ * party with a policy never runs un-negotiated. */
+static ovl_err psi_listen(ovl_session *s, ovl_nego *mine)
+{
+    if (s->cfg.policy)
+        s->a.plain_refusal = "this party has a policy: the peer must negotiate its analysis "
+                             "(run it with --policy)";
+    return psi_request(s, mine);
+}
+
+static ovl_err psi_start(ovl_session *s, const ovl_proto_ops **ops, void **engine)
+{
+    ovl_err rc = OVL_OK;
+    ovl_buf params = {0};
+    char plain[128];
+    OVL_TRY(ovl_buf_alloc(&params, 256, OVL_HELLO_PARAMS_MAX));
+    if (s->negotiated) {
+        OVL_TRY(ovl_analysis_psi_params(&s->a, &params));
+    } else {
+        /* Binds the identifier domain so both sides must agree on it. */
+        snprintf(plain, sizeof plain, "psi/1 id=sha256 normalize=%s", ovl_norm_name(s->cfg.norm));
+        OVL_TRY(ovl_buf_put_bytes(&params, plain, strlen(plain)));
+    }
+    ovl_psi_config cfg = {
+        .role = s->cfg.role,
+        .mode = s->negotiated ? s->a.nego.mode : s->cfg.mode,
+        .reveal = s->negotiated ? s->a.nego.reveal : s->cfg.reveal,
+        .group = ovl_group_default(),
+        .ids = (const uint8_t(*)[32])s->ids.ids,
+        .nids = s->ids.nids,
+        .max_peer_set = s->cfg.max_peer,
+        .max_jobs = (size_t)(2 * s->cfg.threads + 2),
+        .params = params.data,
+        .params_len = (uint32_t)params.wpos,
+        .expect_peer_set = s->negotiated,
+        .peer_set_expected = s->a.peer_set,
+    };
+    OVL_TRY(ovl_psi_new(&s->psi, &cfg));
+    *ops = &ovl_psi_ops;
+    *engine = s->psi;
+done:
+    ovl_buf_free(&params);
+    return rc;
+}
+
+static const uint8_t *psi_transcript(const ovl_session *s) { return ovl_psi_transcript(s->psi); }
+
+static ovl_err write_count(ovl_outfile *out, uint64_t count)
+{
+    char line[32];
+    int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)count);
+    return ovl_outfile_write(out, line, (size_t)n);
+}
+
+/* This party's matching rows or the count, written atomically. */
+static ovl_err psi_deliver(ovl_session *s)
+{
+    ovl_err rc = OVL_OK;
+    const bool *matched = NULL;
+    ovl_outfile *out = NULL;
+    if (!ovl_psi_receives_output(s->psi))
+        return OVL_OK;
+    OVL_TRY(ovl_psi_result(s->psi, &matched, &s->intersection));
+    s->have_intersection = true;
+    if (s->cfg.out == NULL)
+        return OVL_OK;
+    OVL_TRY(ovl_outfile_open(&out, s->cfg.out));
+    if (s->cfg.writing)
+        s->cfg.writing(ovl_outfile_temp_path(out));
+    if (s->cfg.mode == OVL_MODE_INTERSECTION)
+        OVL_TRY(ovl_table_write_matched(out, s->cfg.table, NULL, &s->ids, matched));
+    else
+        OVL_TRY(write_count(out, s->intersection));
+    rc = ovl_outfile_commit(out);
+    out = NULL;
+done:
+    ovl_outfile_abort(out);
+    if (s->cfg.writing)
+        s->cfg.writing(NULL);
+    return rc;
+}
+
+static void psi_progress(void *arg)
+{
+    ovl_session *s = arg;
+    ovl_psi_progress pr;
+    ovl_psi_get_progress(s->psi, &pr);
+    double el = ovl_session_now() - s->started;
+    uint64_t total = pr.own_total + pr.peer_total;
+    uint64_t done = pr.own_sent + pr.peer_done;
+    double rate = el > 0 ? (double)done / el : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\roverlap: %s  %llu/%llu elements  %.0f/s  ETA %.0f s   ",
+            pr.setup_done ? "blinding" : "setup", (unsigned long long)done,
+            (unsigned long long)total, rate, eta);
+    s->progress_shown = true;
+}
+
+static void psi_result(const ovl_session *s, ovl_session_result *r)
+{
+    r->receives = receives(s);
+    r->have_intersection = s->have_intersection;
+    r->intersection = s->intersection;
+    if (s->psi) {
+        r->peer_set = ovl_psi_peer_set_size(s->psi);
+        r->tag_len = ovl_psi_tag_len(s->psi);
+    }
+    snprintf(r->summary, sizeof r->summary, "%s, %zu vs %llu identifiers, completed",
+             ovl_mode_name(r->mode), s->ids.nids, (unsigned long long)s->a.peer_set);
+}
+
+static void psi_clear(ovl_session *s)
+{
+    ovl_psi_free(s->psi);
+    s->psi = NULL;
+}
+
+static uint64_t psi_peer_set(const ovl_session *s)
+{
+    return s->psi && ovl_psi_ops.done(s->psi) ? ovl_psi_peer_set_size(s->psi) : s->a.peer_set;
+}
+
+const ovl_session_kind ovl_session_psi = {
+    .load = psi_load,
+    .load_served = psi_load_served,
+    .request = psi_request,
+    .listen = psi_listen,
+    .start = psi_start,
+    .transcript = psi_transcript,
+    .deliver = psi_deliver,
+    .progress = psi_progress,
+    .result = psi_result,
+    .peer_set = psi_peer_set,
+    .clear = psi_clear,
+};

@@ -1,0 +1,208 @@
+/* What happens in a session: the one pipeline behind `overlap run` and
+ * `overlap serve`, in every mode. They differ only in how they obtain the
+ * connection (src/cli/) and in where the analysis comes from.
+ *
+ *  1. Input. A `run` knows its analysis from its options, so this party's
+ *     table is loaded and checked in ovl_session_new, before any peer is
+ *     contacted. A served session learns the analysis from the peer's
+ *     REQUEST and loads the table for it while negotiating (step 2).
+ *  2. Negotiation (protocols/setup/SPEC.md §3), unless neither party asks
+ *     for it: the negotiation engine exchanges REQUEST and TERMS, and this
+ *     owner decides through session/analysis.c: its policy, the template's
+ *     approvals, budgets and differencing, the agreement. A refusal reaches
+ *     the peer as ABORT.
+ *  3. The engine of the analysis's kind (state.h: PSI or aggregates),
+ *     configured with the agreement, driven over the connection.
+ *  4. After a negotiated run, both parties co-sign the transcript.
+ *  5. Output: this party's rows, count or released groups, written
+ *     atomically, only if the analysis gives it output.
+ *  6. Audit: the session's end (ok, refused or failed) is appended to the
+ *     owner's log.
+ * A session that failed stays failed: each step runs only after the last
+ * succeeded, and the audit entry records the first failure. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/guard.h"
+#include "core/mem.h"
+#include "session/state.h"
+
+_Static_assert(OVL_SESSION_MAX_PARAMS == OVL_REQUEST_MAX_LIST, "parameters in a request");
+_Static_assert(OVL_SESSION_DEFAULT_MAX_PEER_SET == OVL_PSI_DEFAULT_MAX_PEER_SET &&
+                   OVL_SESSION_DEFAULT_MIN_ROWS == OVL_AGG_MIN_ROWS_DEFAULT,
+               "the engines' defaults");
+
+double ovl_session_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const ovl_session_kind *ovl_session_kind_for(ovl_mode mode)
+{
+    return mode == OVL_MODE_AGGREGATE ? &ovl_session_aggregate : &ovl_session_psi;
+}
+
+const char *ovl_session_table_name(ovl_session *s)
+{
+    const ovl_session_config *c = &s->cfg;
+    if (c->table_name)
+        return c->table_name;
+    if (c->policy)
+        return c->policy->table_name;
+    /* The table's base name without its extension. */
+    const char *slash = strrchr(c->table, '/');
+    const char *b = slash ? slash + 1 : c->table;
+    const char *dot = strrchr(b, '.');
+    snprintf(s->tname, sizeof s->tname, "%.*s",
+             dot && dot != b ? (int)(dot - b) : (int)strlen(b), b);
+    return s->tname;
+}
+
+ovl_err ovl_session_new(ovl_session **out, const ovl_session_config *cfg)
+{
+    ovl_err rc = OVL_OK;
+    ovl_session *s = NULL;
+    *out = NULL;
+    OVL_TRY(ovl_calloc((void **)&s, 1, sizeof *s));
+    s->cfg = *cfg;
+    s->party = -1;
+    *out = s;
+    if (!cfg->serving) {
+        s->kind = ovl_session_kind_for(cfg->mode);
+        OVL_TRY(s->kind->load(s));
+    }
+    OVL_TRY(ovl_buf_alloc(&s->carry, 4096, OVL_DRIVE_CARRY_MAX));
+    OVL_TRY(ovl_pool_new(&s->pool, (size_t)cfg->threads));
+    s->dopts.timeout_ms = (int)(cfg->timeout_s * 1000);
+    s->dopts.pool = s->pool;
+done:
+    return rc;
+}
+
+void ovl_session_set_dump(ovl_session *s, FILE *f) { s->dump = f; }
+
+/* Errors the peer caused or reported name it, once. */
+static ovl_err peer_error(const ovl_session *s, ovl_err rc)
+{
+    const char *label = ovl_conn_label(s->conn);
+    if (rc == OVL_OK || !s->cfg.name_peer || strstr(ovl_err_detail(), label) != NULL)
+        return rc;
+    return ovl_err_wrap(rc, "peer %s: ", label);
+}
+
+/* serve: the analysis is known once the peer's request was judged. */
+static ovl_err load_served(void *arg, ovl_analysis *a)
+{
+    ovl_err rc = OVL_OK;
+    ovl_session *s = arg;
+    s->kind = ovl_session_kind_for(a->nego.mode);
+    OVL_TRY(s->kind->load_served(s));
+    a->local_set = s->ids.nids;
+done:
+    return rc;
+}
+
+static ovl_err negotiate(ovl_session *s)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_session_config *c = &s->cfg;
+    ovl_nego mine = {0};
+    ovl_analysis_begin(&s->a, c->self, c->policy, c->audit_path, c->role, s->ids.nids, s->conn);
+    s->a.table_name = ovl_session_table_name(s);
+    if (c->serving) {
+        s->a.plain_refusal = "this endpoint answers negotiated analyses only: run with --policy "
+                             "or --template (protocols/setup/SPEC.md)";
+        s->a.load_input = load_served;
+        s->a.load_arg = s;
+    } else if (c->role == OVL_ROLE_CONNECTOR) {
+        if (!c->negotiate)
+            goto done; /* a plain run: HELLO first */
+        OVL_TRY(s->kind->request(s, &s->a.nego));
+    } else {
+        OVL_TRY(s->kind->listen(s, &mine));
+        if (mine.mode != 0)
+            s->a.mine = &mine;
+    }
+    OVL_TRY(ovl_analysis_negotiate(&s->a, s->conn, &s->dopts, &s->carry));
+    s->negotiated = s->a.negotiated;
+done:
+    s->a.mine = NULL;
+    ovl_nego_clear(&mine);
+    return rc;
+}
+
+static ovl_err run_engine(ovl_session *s)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_proto_ops *ops;
+    void *engine;
+    ovl_drive_opts d = s->dopts;
+    OVL_TRY(s->kind->start(s, &ops, &engine));
+    d.dump_frames = s->dump;
+    d.tick = s->cfg.progress && isatty(STDERR_FILENO) ? s->kind->progress : NULL;
+    d.tick_arg = s;
+    d.preread = s->carry.data + s->carry.rpos;
+    d.preread_len = ovl_buf_remaining(&s->carry);
+    d.rest = &s->carry;
+    s->started = ovl_session_now();
+    rc = ovl_drive(s->conn, ops, engine, &d);
+    if (s->progress_shown)
+        fputc('\n', stderr);
+done:
+    return rc;
+}
+
+static void audit(ovl_session *s, ovl_err rc)
+{
+    if (!s->negotiated && s->cfg.audit_path == NULL)
+        return;
+    if (s->kind)
+        s->a.peer_set = s->kind->peer_set(s);
+    ovl_analysis_audit(&s->a, rc);
+}
+
+ovl_err ovl_session_run(ovl_session *s, ovl_conn *c)
+{
+    ovl_err rc = OVL_OK;
+    s->conn = c;
+    OVL_TRY(peer_error(s, negotiate(s)));
+    OVL_TRY(peer_error(s, run_engine(s)));
+    if (s->negotiated)
+        OVL_TRY(peer_error(s, ovl_analysis_cosign(&s->a, c, s->kind->transcript(s), &s->dopts,
+                                                  &s->carry)));
+    OVL_TRY(s->kind->deliver(s));
+    s->finished = true;
+done:
+    audit(s, rc);
+    return rc;
+}
+
+void ovl_session_result_get(const ovl_session *s, ovl_session_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->mode = s->negotiated ? s->a.nego.mode : s->cfg.mode;
+    r->negotiated = s->negotiated;
+    r->local_rows = s->ids.nrows;
+    r->local_ids = s->ids.nids;
+    r->skipped = s->ids.skipped;
+    if (s->kind)
+        s->kind->result(s, r);
+}
+
+void ovl_session_free(ovl_session *s)
+{
+    if (s == NULL)
+        return;
+    if (s->kind)
+        s->kind->clear(s);
+    ovl_analysis_clear(&s->a);
+    ovl_idtable_free(&s->ids);
+    ovl_buf_free(&s->carry);
+    ovl_pool_free(s->pool);
+    free(s);
+}
