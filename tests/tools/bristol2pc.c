@@ -26,7 +26,7 @@
 #include "crypto/rng.h"
 #include "mpc/bristol.h"
 #include "mpc/gc.h"
-#include "net/drive.h"
+#include "session/drive.h"
 #include "net/identity.h"
 #include "net/transport.h"
 
