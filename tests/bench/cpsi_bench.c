@@ -26,27 +26,35 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Seconds per hash-to-group and per scalar multiplication on this machine. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds per hash-to-group and per scalar multiplication on this
+ * machine (CPU time, so other load on the machine does not inflate them). */
 static void calibrate(double *t_hash, double *t_mult)
 {
     const ovl_group *g = ovl_group_default();
     uint8_t p[32], s[32] = {7}, q[32], msg[32] = {0};
     enum { K = 3000 };
-    double t0 = now();
+    double t0 = cpu_now();
     for (int i = 0; i < K; i++) {
         msg[0] = (uint8_t)i;
         msg[1] = (uint8_t)(i >> 8);
         if (g->hash_to_group(p, msg, sizeof msg, (const uint8_t *)"bench", 5) != OVL_OK)
             abort();
     }
-    *t_hash = (now() - t0) / K;
-    t0 = now();
+    *t_hash = (cpu_now() - t0) / K;
+    t0 = cpu_now();
     for (int i = 0; i < K; i++) {
         if (g->scalar_mult(q, s, p) != OVL_OK)
             abort();
         memcpy(p, q, 32);
     }
-    *t_mult = (now() - t0) / K;
+    *t_mult = (cpu_now() - t0) / K;
 }
 
 /* Both engines in one thread, frames handed over through one buffer per
@@ -137,7 +145,7 @@ int main(int argc, char **argv)
                          .nids = n, .payload = payload, .words = words};
     ovl_cpsi *er = NULL, *ec = NULL;
     side s[2];
-    double t0 = now();
+    double t0 = now(), cpu0 = cpu_now();
     if (ovl_cpsi_new(&er, &r) != OVL_OK || ovl_cpsi_new(&ec, &c) != OVL_OK ||
         ovl_buf_alloc(&s[0].wire, 4096, (size_t)1 << 30) != OVL_OK ||
         ovl_buf_alloc(&s[1].wire, 4096, (size_t)1 << 30) != OVL_OK)
@@ -145,7 +153,7 @@ int main(int argc, char **argv)
     s[0].e = ec;
     s[1].e = er;
     run_pair(&s[0], &s[1]);
-    double wall = now() - t0;
+    double wall = now() - t0, cpu = cpu_now();
     uint64_t count = 0;
     bool ok = ovl_cpsi_ops.done(er) && ovl_cpsi_ops.done(ec);
     if (!words)
@@ -158,10 +166,11 @@ int main(int argc, char **argv)
     printf("{\"log2_n\":%u,\"words\":%u,\"ok\":%s,\"count\":%llu,\"expected\":%zu,"
            "\"wall_s\":%.2f,\"ecdh_bound_1core_s\":%.2f,\"ecdh_bound_2core_s\":%.2f,"
            "\"ratio_to_2core_bound\":%.2f,\"t_hash_us\":%.1f,\"t_mult_us\":%.1f,"
-           "\"runner_bytes_per_id\":%.0f,\"contributor_bytes_per_runner_id\":%.0f,"
+           "\"cpu_s\":%.2f,\"ratio_cpu_to_1core_bound\":%.2f,\"runner_bytes_per_id\":%.0f,\"contributor_bytes_per_runner_id\":%.0f,"
            "\"total_bytes_per_runner_id\":%.0f,\"peak_rss_mib_both\":%.1f}\n",
            lg, words, ok ? "true" : "false", (unsigned long long)count, words ? 0 : n / 2, wall,
-           bound1, bound1 / 2, wall / (bound1 / 2), 1e6 * t_hash, 1e6 * t_mult,
+           bound1, bound1 / 2, wall / (bound1 / 2), 1e6 * t_hash, 1e6 * t_mult, cpu - cpu0,
+           (cpu - cpu0) / bound1,
            (double)ovl_cpsi_bytes_sent(er) / (double)n,
            (double)ovl_cpsi_bytes_sent(ec) / (double)n,
            (double)(ovl_cpsi_bytes_sent(er) + ovl_cpsi_bytes_sent(ec)) / (double)n,
