@@ -28,10 +28,10 @@ build/rel/bench/ot_bench: random correlated OTs per second on one core with both
 parties in one thread, as a ratio to the pipelined AES-128 block time it
 calibrates in the same run (target: at least 20 M COT/s).
 
-The garbled-circuit scenario (tests/bench/bench_gc.py; also alone with
---gc-only) runs bristol2pc on the Bristol AES-128 circuit: AND gates per second
-over loopback TLS against 1/(40 t_AES), bytes per AND gate and the latency of
-one AES-128 evaluation, t_AES calibrated in the same run.
+The garbled-circuit scenario (tests/bench/bench_gc.py; with --gc, also alone
+with --gc-only) runs bristol2pc on the Bristol AES-128 circuit: AND gates per
+second over loopback TLS against 1/(40 t_AES), bytes per AND gate and the
+latency of one AES-128 evaluation, t_AES calibrated in the same run.
 
 --compare adds OpenMined PSI (@openmined/psi.js from npm, installed into
 build/bench-compare/node_modules) on the same sizes, as far as 20 minutes go.
@@ -774,7 +774,7 @@ def run_gc_only(args):
         "machine": machine(),
         "commit": commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": ("make " + args.section) if os.environ.get("MAKELEVEL")
+        "command": ("make " + args.section + "-gc") if os.environ.get("MAKELEVEL")
                    else "python3 " + " ".join(sys.argv),
     }
     ok = run_gc(args, report)
