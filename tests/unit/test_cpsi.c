@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hello.h"
 #include "cpsi/cpsi.h"
 #include "crypto/group.h"
 #include "psi_harness.h"
