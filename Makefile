@@ -164,6 +164,8 @@ $(BUILD)/rel/bench/%: tests/bench/%.c $(REL_LIB)
 # aggregates at 2^16 and 2^20, then garbled circuits (AES-128 over loopback TLS).
 bench: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench --gc
+	@echo "bench: circuit PSI cardinality at 2^20 (one process, one thread; BENCHMARKS.md 'Circuit PSI')"
+	@$(BUILD)/rel/bench/cpsi_bench 20
 # Only the garbled-circuit scenario of make bench (AND gates/s, bytes per AND, AES-128 latency).
 bench-gc: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/bench.py --gc-only --section bench

@@ -131,8 +131,11 @@ ovl_err ovl_psi_new(ovl_psi **out, const ovl_psi_config *cfg)
     ovl_err rc = OVL_OK;
     ovl_psi *p = NULL;
     *out = NULL;
-    OVL_ENSURE(cfg->mode == OVL_MODE_INTERSECTION || cfg->mode == OVL_MODE_CARDINALITY,
-               OVL_ERR_USAGE, "the PSI protocol runs --mode intersection or cardinality");
+    /* Cardinality runs on circuit PSI (protocols/cpsi/SPEC.md §6.4): here a
+     * receiver that blinds its elements differently could test every one. */
+    OVL_ENSURE(cfg->mode == OVL_MODE_INTERSECTION, OVL_ERR_USAGE,
+               "the ECDH PSI protocol runs --mode intersection only (cardinality runs on "
+               "circuit PSI, protocols/cpsi)");
     OVL_ENSURE(cfg->group != NULL, OVL_ERR_USAGE, "no group suite given");
     OVL_ENSURE(cfg->nids <= UINT32_MAX, OVL_ERR_LIMIT, "%zu identifiers exceed the protocol's cap",
                cfg->nids);
@@ -316,7 +319,7 @@ static ovl_err psi_job_finish(void *proto, ovl_job *job)
     j = NULL;
     /* Batches whose tags are not sent one by one leave the window as soon
      * as they and all before them are done. */
-    if (!(p->peer_gets && p->cfg.mode == OVL_MODE_INTERSECTION))
+    if (!p->peer_gets)
         while ((job = ovl_order_take(&p->peer)) != NULL)
             job_free(job);
     return OVL_OK;
@@ -496,23 +499,13 @@ static ovl_err pull_stream(ovl_psi *p, ovl_buf *out, bool *have)
         *have = true;
         goto done;
     }
-    bool in_order = p->cfg.mode == OVL_MODE_INTERSECTION;
-    if (p->peer_gets && in_order && (j = (psi_job *)ovl_order_take(&p->peer)) != NULL) {
+    if (p->peer_gets && (j = (psi_job *)ovl_order_take(&p->peer)) != NULL) {
         OVL_TRY(put_tags(p, out, j->start, j->count));
         *have = true;
         goto done;
     }
-    if (!p->peer_sorted && peer_all_done(p) && (!p->peer_gets || !in_order || p->tags_sent == p->m))
+    if (!p->peer_sorted && peer_all_done(p) && (!p->peer_gets || p->tags_sent == p->m))
         OVL_TRY(finalize_peer(p));
-    if (p->peer_gets && !in_order && p->peer_sorted && p->tags_sent < p->m) {
-        /* Cardinality: sorted order carries nothing about the peer's order. */
-        size_t count = (size_t)(p->m - p->tags_sent);
-        if (count > p->cfg.batch)
-            count = p->cfg.batch;
-        OVL_TRY(put_tags(p, out, (size_t)p->tags_sent, count));
-        *have = true;
-        goto done;
-    }
     if (!p->finish_sent && p->peer_sorted && p->own_sent == p->n &&
         (!p->peer_gets || p->tags_sent == p->m)) {
         OVL_TRY(ovl_frame_empty(out, OVL_PSI_FINISH));
@@ -573,8 +566,7 @@ static ovl_err match_tags(ovl_psi *p)
                              tag) == SIZE_MAX)
             continue;
         p->count++;
-        if (p->cfg.mode == OVL_MODE_INTERSECTION)
-            p->matched[p->perm[i]] = true;
+        p->matched[p->perm[i]] = true;
     }
 done:
     free(start);
@@ -639,7 +631,7 @@ ovl_err ovl_psi_result(const ovl_psi *p, const bool **matched, uint64_t *count)
         return ovl_err_set(OVL_ERR_POLICY, "this party receives no output (--reveal %s)",
                            ovl_reveal_name(p->cfg.reveal));
     if (matched)
-        *matched = p->cfg.mode == OVL_MODE_INTERSECTION ? p->matched : NULL;
+        *matched = p->matched;
     *count = p->count;
     return OVL_OK;
 }

@@ -384,6 +384,7 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
     json_t *j = json_object();
     bool agg = o->mode == OVL_MODE_AGGREGATE;
     json_object_set_new(j, "mode", json_string(ovl_mode_name(o->mode)));
+    json_object_set_new(j, "protocol", r->protocol ? json_string(r->protocol) : json_null());
     json_object_set_new(j, "role", json_string(o->listen ? "listener" : "connector"));
     if (agg)
         json_object_set_new(j, "aggregate_role",
