@@ -229,13 +229,16 @@ con = start_connector(wd, port, big_c, wd.p("stall-c.out"), ["--threads", "1"])
 time.sleep(15 if SLOW else 1.0)
 con.proc.send_signal(signal.SIGSTOP)
 t0 = time.time()
-lst.wait(300 if SLOW else 60)
+lst.wait(300 if SLOW else 120)
 elapsed = time.time() - t0
 con.proc.send_signal(signal.SIGCONT)
 con.proc.kill()
 con.wait(10)
 expect_fail("peer silent", lst, 4, "silent")
-t.check(elapsed < (60 if SLOW else 20), "peer silent: fails within the timeout", f"{elapsed:.1f}s")
+# The bound only tells a timeout from a hang: the survivor may still be
+# finishing its own jobs (ASan, one thread) when the peer stops, and this
+# machine may be shared, so the 2 s timeout itself is not what is measured.
+t.check(elapsed < (120 if SLOW else 60), "peer silent: fails within the timeout", f"{elapsed:.1f}s")
 
 # SIGTERM during a run removes the temporary output file.
 lst, port = start_listener(wd, big_l, wd.p("term-l.out"), ["--threads", "1"])
