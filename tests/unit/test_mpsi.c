@@ -1,0 +1,310 @@
+/* Multi-party PSI (protocols/mpsi/SPEC.md) with 3, 5 and 10 members in one
+ * process against a plain oracle, and hostile members. */
+#include <sodium.h>
+
+#include "test.h"
+#include "mpsi_harness.h"
+
+#define MAXN 64
+
+typedef struct {
+    unsigned k;
+    ovl_mode mode;
+    ovl_reveal reveal;
+    size_t n[OVL_MPSI_MAX_MEMBERS];
+    uint8_t ids[OVL_MPSI_MAX_MEMBERS][MAXN][32];
+    uint8_t pk[OVL_MPSI_MAX_MEMBERS][32], sk[OVL_MPSI_MAX_MEMBERS][64];
+    uint8_t rogue_sk[64];
+    uint64_t sizes[OVL_MPSI_MAX_MEMBERS];  /* what every member is told */
+    int rogue;                             /* member whose KEY is signed by an unlisted key */
+    mx_member ms[OVL_MPSI_MAX_MEMBERS];
+} world;
+
+static void ident(uint8_t out[32], unsigned v)
+{
+    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    crypto_hash_sha256(out, b, 4);
+}
+
+/* Identifier v is held by member i when bit i of (v's pattern) is set: the
+ * universe holds every pattern, so every partial intersection is non-empty
+ * and larger than the full one (which a pairwise leak would show). */
+static void world_init(world *w, unsigned k, ovl_mode mode, ovl_reveal reveal)
+{
+    memset(w, 0, sizeof *w);
+    w->k = k;
+    w->mode = mode;
+    w->reveal = reveal;
+    w->rogue = -1;
+    for (unsigned i = 0; i < k; i++) {
+        uint8_t seed[32] = {(uint8_t)(i + 1)};
+        crypto_sign_seed_keypair(w->pk[i], w->sk[i], seed);
+    }
+    uint8_t rs[32] = {0xee};
+    uint8_t rpk[32];
+    crypto_sign_seed_keypair(rpk, w->rogue_sk, rs);
+    for (unsigned v = 1; v < 400; v++) {
+        uint32_t h = (v * 2654435761u) >> 7;
+        for (unsigned i = 0; i < k; i++) {
+            bool in = (v % 7 == 0) || ((h >> i) & 1u) || (v % 5 == 0 && i != (v / 5) % k);
+            if (in && w->n[i] < MAXN)
+                ident(w->ids[i][w->n[i]++], v);
+        }
+    }
+    for (unsigned i = 0; i < k; i++)
+        w->sizes[i] = w->n[i];
+}
+
+static bool held_by(const world *w, unsigned i, const uint8_t id[32])
+{
+    for (size_t a = 0; a < w->n[i]; a++)
+        if (memcmp(w->ids[i][a], id, 32) == 0)
+            return true;
+    return false;
+}
+
+static bool in_all(const world *w, const uint8_t id[32])
+{
+    for (unsigned i = 0; i < w->k; i++)
+        if (!held_by(w, i, id))
+            return false;
+    return true;
+}
+
+static void world_start(world *w)
+{
+    static const char *names[] = {"hub", "b", "c", "d", "e", "f", "g", "h", "i", "j"};
+    uint8_t session[32], seed[32] = {7};
+    memset(session, 0x5a, sizeof session);
+    for (unsigned i = 0; i < w->k; i++) {
+        uint64_t sizes[OVL_MPSI_MAX_MEMBERS];
+        memcpy(sizes, w->sizes, sizeof sizes);
+        sizes[i] = w->n[i];
+        ovl_mpsi_config c = {.members = w->k, .self = i, .mode = w->mode, .reveal = w->reveal,
+                             .group = ovl_group_default(),
+                             .ids = (const uint8_t(*)[32])w->ids[i], .nids = w->n[i],
+                             .set_sizes = sizes, .member_pk = (const uint8_t(*)[32])w->pk,
+                             .names = names,
+                             .sign_sk = (int)i == w->rogue ? w->rogue_sk : w->sk[i],
+                             .session = session, .test_seed = seed};
+        ovl_mpsi *m = NULL;
+        EXPECT_OK(ovl_mpsi_new(&m, &c));
+        mx_init(&w->ms[i], m);
+    }
+}
+
+static void world_free(world *w)
+{
+    for (unsigned i = 0; i < w->k; i++)
+        mx_free(&w->ms[i]);
+}
+
+static uint64_t oracle_count(const world *w)
+{
+    uint64_t c = 0;
+    for (size_t a = 0; a < w->n[0]; a++)
+        c += in_all(w, w->ids[0][a]);
+    return c;
+}
+
+static void check_against_oracle(world *w)
+{
+    uint64_t want = oracle_count(w);
+    EXPECT_TRUE(want > 0);
+    for (unsigned i = 0; i < w->k; i++) {
+        const bool *matched;
+        uint64_t count;
+        EXPECT_EQ(w->ms[i].rc, OVL_OK);
+        if (w->ms[i].rc != OVL_OK)
+            fprintf(stderr, "  member %u: %s\n", i, w->ms[i].detail);
+        EXPECT_TRUE(ovl_mpsi_done(w->ms[i].m));
+        EXPECT_OK(ovl_mpsi_result(w->ms[i].m, &matched, &count));
+        bool receives = w->mode == OVL_MODE_CARDINALITY || w->reveal == OVL_REVEAL_BOTH || i == 0;
+        EXPECT_EQ(ovl_mpsi_receives(w->ms[i].m), receives);
+        if (w->mode == OVL_MODE_CARDINALITY) {
+            EXPECT_TRUE(matched == NULL);
+            EXPECT_EQ(count, want);
+        } else if (!receives) {
+            EXPECT_TRUE(matched == NULL);
+        } else {
+            uint64_t got = 0;
+            for (size_t a = 0; a < w->n[i]; a++) {
+                EXPECT_EQ(matched[a], in_all(w, w->ids[i][a]));
+                got += matched[a];
+            }
+            EXPECT_EQ(got, want);
+        }
+    }
+}
+
+static void run_ok(unsigned k, ovl_mode mode, ovl_reveal reveal)
+{
+    world *w = calloc(1, sizeof *w);
+    world_init(w, k, mode, reveal);
+    /* the oracle's partial intersections are larger than the full one */
+    size_t pair = 0;
+    for (size_t a = 0; a < w->n[0]; a++)
+        pair += held_by(w, 1, w->ids[0][a]);
+    EXPECT_TRUE(pair > oracle_count(w));
+    world_start(w);
+    mx_run(w->ms, k, NULL, NULL);
+    check_against_oracle(w);
+    world_free(w);
+    free(w);
+}
+
+static void three_members(void)
+{
+    run_ok(3, OVL_MODE_INTERSECTION, OVL_REVEAL_BOTH);
+    run_ok(3, OVL_MODE_INTERSECTION, OVL_REVEAL_LISTENER);
+    run_ok(3, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH);
+}
+
+static void five_members(void)
+{
+    run_ok(5, OVL_MODE_INTERSECTION, OVL_REVEAL_BOTH);
+    run_ok(5, OVL_MODE_CARDINALITY, OVL_REVEAL_LISTENER);
+}
+
+static void ten_members(void)
+{
+    run_ok(10, OVL_MODE_INTERSECTION, OVL_REVEAL_LISTENER);
+    run_ok(10, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH);
+}
+
+/* Nobody but the failing member holds an error; nobody holds a result. */
+static void expect_no_result(world *w)
+{
+    for (unsigned i = 0; i < w->k; i++)
+        EXPECT_TRUE(!ovl_mpsi_done(w->ms[i].m));
+}
+
+static int failed_with(world *w, ovl_err code, const char *needle)
+{
+    int hits = 0;
+    for (unsigned i = 0; i < w->k; i++)
+        if (w->ms[i].rc == code && strstr(w->ms[i].detail, needle) != NULL)
+            hits++;
+    return hits;
+}
+
+static void unlisted_key_refused(void)
+{
+    world *w = calloc(1, sizeof *w);
+    world_init(w, 3, OVL_MODE_INTERSECTION, OVL_REVEAL_BOTH);
+    w->rogue = 2;
+    world_start(w);
+    mx_run(w->ms, 3, NULL, NULL);
+    EXPECT_TRUE(failed_with(w, OVL_ERR_AUTH, "member 2 (c)'s KEY is not signed") >= 1);
+    expect_no_result(w);
+    world_free(w);
+    free(w);
+}
+
+static void wrong_count_refused(void)
+{
+    world *w = calloc(1, sizeof *w);
+    world_init(w, 3, OVL_MODE_INTERSECTION, OVL_REVEAL_BOTH);
+    w->sizes[1] = w->n[1] - 1; /* member 1 holds one identifier more than it announced */
+    world_start(w);
+    mx_run(w->ms, 3, NULL, NULL);
+    EXPECT_TRUE(failed_with(w, OVL_ERR_PROTOCOL, "of member 1 (b)'s set, which announced") >= 1);
+    expect_no_result(w);
+    world_free(w);
+    free(w);
+}
+
+typedef struct {
+    unsigned from, to, type, nth, seen;
+    bool drop_all;
+} tamper_spec;
+
+static void tamper(void *arg, unsigned from, unsigned to, ovl_buf *f, bool *drop)
+{
+    tamper_spec *t = arg;
+    if (t->drop_all && from == t->from) {
+        *drop = true;
+        return;
+    }
+    if (from == t->from && to == t->to && f->data[0] == t->type && t->seen++ == t->nth)
+        f->data[f->wpos - 20] ^= 1;
+}
+
+static void relay_tampering_refused(void)
+{
+    world *w = calloc(1, sizeof *w);
+    world_init(w, 5, OVL_MODE_INTERSECTION, OVL_REVEAL_BOTH);
+    world_start(w);
+    tamper_spec t = {.from = 3, .to = 4, .type = OVL_MPSI_CHAIN};
+    mx_run(w->ms, 5, tamper, &t);
+    EXPECT_EQ(failed_with(w, OVL_ERR_AUTH, "a frame from member 3 (d) failed authentication"), 1);
+    expect_no_result(w);
+    world_free(w);
+    free(w);
+}
+
+static void tampered_table_refused(void)
+{
+    world *w = calloc(1, sizeof *w);
+    world_init(w, 3, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH);
+    world_start(w);
+    tamper_spec t = {.from = 2, .to = 0, .type = OVL_MPSI_TABLE};
+    mx_run(w->ms, 3, tamper, &t);
+    EXPECT_EQ(failed_with(w, OVL_ERR_AUTH, "member 2 (c) failed authentication"), 1);
+    expect_no_result(w);
+    world_free(w);
+    free(w);
+}
+
+static void silent_member_blocks_everyone(void)
+{
+    world *w = calloc(1, sizeof *w);
+    world_init(w, 3, OVL_MODE_INTERSECTION, OVL_REVEAL_BOTH);
+    world_start(w);
+    tamper_spec t = {.from = 1, .drop_all = true};
+    mx_run(w->ms, 3, tamper, &t);
+    for (unsigned i = 0; i < 3; i++)
+        EXPECT_EQ(w->ms[i].rc, OVL_OK);
+    expect_no_result(w);
+    world_free(w);
+    free(w);
+}
+
+static void bad_configs_refused(void)
+{
+    ovl_mpsi *m = NULL;
+    uint8_t session[32] = {0}, sk[64] = {0}, pk[10][32] = {{0}};
+    uint64_t sizes[10] = {0};
+    ovl_mpsi_config c = {.members = 2, .self = 0, .mode = OVL_MODE_INTERSECTION,
+                         .group = ovl_group_default(), .set_sizes = sizes,
+                         .member_pk = (const uint8_t(*)[32])pk, .sign_sk = sk,
+                         .session = session};
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_mpsi_new(&m, &c));
+    c.members = 11;
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_mpsi_new(&m, &c));
+    c.members = 3;
+    c.mode = OVL_MODE_AGGREGATE;
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_mpsi_new(&m, &c));
+    c.mode = OVL_MODE_INTERSECTION;
+    sizes[2] = (uint64_t)OVL_MPSI_MAX_SET + 1;
+    EXPECT_ERR(OVL_ERR_LIMIT, ovl_mpsi_new(&m, &c));
+    sizes[2] = 0;
+    EXPECT_OK(ovl_mpsi_new(&m, &c));
+    ovl_mpsi_free(m);
+}
+
+int main(void)
+{
+    if (ovl_crypto_init() != OVL_OK)
+        return 1;
+    RUN(three_members);
+    RUN(five_members);
+    RUN(ten_members);
+    RUN(unlisted_key_refused);
+    RUN(wrong_count_refused);
+    RUN(relay_tampering_refused);
+    RUN(tampered_table_refused);
+    RUN(silent_member_blocks_everyone);
+    RUN(bad_configs_refused);
+    return ovl_t_summary("test_mpsi");
+}
