@@ -52,7 +52,7 @@ struct ovl_mpsi {
     pending *held;
     size_t nheld;
     /* joint blinding (§5.2) */
-    uint8_t key[OVL_GROUP_MAX_SCALAR], mask_inv[OVL_GROUP_MAX_SCALAR];
+    uint8_t key[OVL_GROUP_MAX_SCALAR], unmask[OVL_GROUP_MAX_SCALAR];
     uint32_t *perm; /* chain position -> ids index */
     uint8_t *fval;  /* F(y) in chain order, then the OKVS keys */
     uint64_t own_back;
@@ -252,7 +252,9 @@ static ovl_err start_chain(ovl_mpsi *m)
     uint8_t *batch = NULL;
     size_t n = m->cfg.nids;
     OVL_TRY(ovl_engine_scalar(m->g, mask, &m->rng, m->seeded));
-    OVL_TRY(m->g->scalar_invert(m->mask_inv, mask));
+    OVL_TRY(m->g->scalar_invert(m->unmask, mask));
+    /* one multiplication on the way back: F = (k / a) * V (§5.2) */
+    crypto_core_ristretto255_scalar_mul(m->unmask, m->unmask, m->key);
     batch = malloc((n < OVL_MPSI_BATCH ? n : OVL_MPSI_BATCH) * ELEM + 1);
     OVL_ENSURE(batch != NULL, OVL_ERR_NOMEM, "mpsi: out of memory");
     for (size_t off = 0; off < n; off += OVL_MPSI_BATCH) {
@@ -312,15 +314,14 @@ static ovl_err own_back(ovl_mpsi *m, unsigned from, unsigned hop, uint64_t off,
                         const uint8_t *elems, size_t n)
 {
     ovl_err rc = OVL_OK;
-    uint8_t t[ELEM];
     OVL_ENSURE(hop == m->k - 1 && from == (m->self + m->k - 1) % m->k, OVL_ERR_PROTOCOL,
                "mpsi: %s returned our set off its route (hop %u)", who(m, from), hop);
     OVL_ENSURE(off == m->own_back && n <= m->cfg.nids - off, OVL_ERR_PROTOCOL,
                "mpsi: %s returned elements %llu..%llu of our %zu", who(m, from),
                (unsigned long long)off, (unsigned long long)(off + n), m->cfg.nids);
     for (size_t i = 0; i < n; i++) {
-        OVL_ENSURE(m->g->scalar_mult(t, m->mask_inv, elems + i * ELEM) == OVL_OK &&
-                       m->g->scalar_mult(m->fval + (off + i) * ELEM, m->key, t) == OVL_OK,
+        OVL_ENSURE(m->g->scalar_mult(m->fval + (off + i) * ELEM, m->unmask, elems + i * ELEM) ==
+                       OVL_OK,
                    OVL_ERR_PROTOCOL, "mpsi: %s sent an invalid group element", who(m, from));
     }
     m->own_back += n;
@@ -829,7 +830,7 @@ static ovl_err check_config(const ovl_mpsi_config *c)
         return ovl_err_set(OVL_ERR_USAGE, "mpsi: runs intersection or cardinality only");
     if (c->reveal != OVL_REVEAL_BOTH && c->reveal != OVL_REVEAL_LISTENER)
         return ovl_err_set(OVL_ERR_USAGE, "mpsi: --reveal all or listener");
-    if (c->group == NULL || c->group->elem_len != ELEM || c->set_sizes == NULL ||
+    if (c->group == NULL || c->group->id != OVL_SUITE_RISTRETTO255_SHA512 || c->set_sizes == NULL ||
         c->member_pk == NULL || c->sign_sk == NULL || c->session == NULL ||
         (c->nids && c->ids == NULL))
         return ovl_err_set(OVL_ERR_USAGE, "mpsi: incomplete configuration");
