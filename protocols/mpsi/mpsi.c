@@ -444,6 +444,28 @@ done:
 static ovl_err ca_send_blind(ovl_mpsi *m, unsigned to, const uint64_t *vals);
 static ovl_err try_finish(ovl_mpsi *m);
 
+static int block_cmp(const void *a, const void *b) { return memcmp(a, b, sizeof(ovl_block)); }
+
+/* Our identifiers are distinct, so equal F values mean a member on our
+ * chain's route sent elements twice (§8). */
+static ovl_err check_distinct(const ovl_mpsi *m, const ovl_block *keys, size_t n)
+{
+    ovl_block *c = malloc((n ? n : 1) * sizeof *c);
+    if (c == NULL)
+        return ovl_err_set(OVL_ERR_NOMEM, "mpsi: out of memory");
+    memcpy(c, keys, n * sizeof *c);
+    qsort(c, n, sizeof *c, block_cmp);
+    bool dup = false;
+    for (size_t i = 1; i < n && !dup; i++)
+        dup = memcmp(&c[i - 1], &c[i], sizeof *c) == 0;
+    free(c);
+    if (dup)
+        return ovl_err_set(OVL_ERR_PROTOCOL,
+                           "mpsi: our set came back from %s with repeated elements",
+                           who(m, (m->self + m->k - 1) % m->k));
+    return OVL_OK;
+}
+
 static ovl_err after_f(ovl_mpsi *m)
 {
     ovl_err rc = OVL_OK;
@@ -452,6 +474,7 @@ static ovl_err after_f(ovl_mpsi *m)
     OVL_ENSURE(keys != NULL, OVL_ERR_NOMEM, "mpsi: out of memory");
     for (size_t i = 0; i < n; i++)
         okvs_key(&keys[i], m->session, m->fval + i * ELEM);
+    OVL_TRY(check_distinct(m, keys, n));
     m->f_ready = true;
     if (m->cfg.mode == OVL_MODE_CARDINALITY) {
         if (m->self >= 2)
