@@ -14,47 +14,15 @@
 #include "core/buf.h"
 #include "core/frame.h"
 #include "mpsi/mpsi.h"
+#include "mpsi_peer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void derive(uint8_t out[32], const uint8_t base[32], const char *label, unsigned a,
-                   unsigned b)
-{
-    crypto_generichash_state st;
-    uint8_t ab[2] = {(uint8_t)a, (uint8_t)b};
-    crypto_generichash_init(&st, base, 32, 32);
-    crypto_generichash_update(&st, (const uint8_t *)label, strlen(label));
-    crypto_generichash_update(&st, ab, 2);
-    crypto_generichash_final(&st, out, 32);
-}
-
-/* key_{from→0} from member 0's ephemeral key and ours (§4.1). */
-static void pair_key(uint8_t out[32], const uint8_t sid[32], const uint8_t our_sk[32],
-                     const uint8_t our_pk[32], const uint8_t hub_pk[32], unsigned from)
-{
-    uint8_t dh[32], base[32];
-    crypto_generichash_state st;
-    if (crypto_scalarmult(dh, our_sk, hub_pk) != 0)
-        abort();
-    crypto_generichash_init(&st, sid, 32, 32);
-    crypto_generichash_update(&st, (const uint8_t *)"mpsi pair", 9);
-    crypto_generichash_update(&st, dh, 32);
-    crypto_generichash_update(&st, hub_pk, 32); /* member 0 is the lower index */
-    crypto_generichash_update(&st, our_pk, 32);
-    crypto_generichash_final(&st, base, 32);
-    derive(out, base, "dir", from, 0);
-}
 
 static void feed_key(ovl_mpsi *m, unsigned from, const uint8_t sid[32], const uint8_t eph[32],
                      const uint8_t sk[64])
 {
-    uint8_t msg[84], p[96];
-    memcpy(msg, "overlap-v1 mpsi key", 19);
-    memcpy(msg + 19, sid, 32);
-    msg[51] = (uint8_t)from;
-    memcpy(msg + 52, eph, 32);
-    memcpy(p, eph, 32);
-    crypto_sign_detached(p + 32, NULL, msg, sizeof msg, sk);
+    uint8_t p[96];
+    mp_key_payload(p, sid, from, eph, sk);
     if (ovl_mpsi_feed(m, from, 0x31, p, sizeof p) != OVL_OK)
         abort();
 }
@@ -112,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(eph_pk[0], f.data + 5, 32);
     ovl_buf_free(&f);
     for (unsigned i = 1; i < 3; i++) {
-        pair_key(key[i], sid, eph_sk[i], eph_pk[i], eph_pk[0], i);
+        mp_pair_key(key[i], sid, i, eph_sk[i], eph_pk[i], 0, eph_pk[0]);
         feed_key(m, i, sid, eph_pk[i], sk[i]);
     }
     drain(m);
@@ -129,15 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (raw || from < 1 || from > 2) {
             e = ovl_mpsi_feed(m, from, type, data + pos, len);
         } else {
-            uint8_t *ct = malloc(len + 16), nonce[12] = {0}, ad[3] = {type, (uint8_t)from, 0};
-            if (ct == NULL)
-                abort();
-            for (int b = 0; b < 8; b++)
-                nonce[4 + b] = (uint8_t)(seq[from] >> (56 - 8 * b));
-            seq[from]++;
-            crypto_aead_chacha20poly1305_ietf_encrypt(ct, NULL, data + pos, len, ad, 3, NULL,
-                                                      nonce, key[from]);
-            e = ovl_mpsi_feed(m, from, type, ct, len + 16);
+            size_t ctlen;
+            uint8_t *ct = mp_seal(&ctlen, type, from, 0, seq[from]++, key[from], data + pos, len);
+            e = ovl_mpsi_feed(m, from, type, ct, ctlen);
             free(ct);
         }
         pos += len;

@@ -4,6 +4,7 @@
 
 #include "test.h"
 #include "mpsi_harness.h"
+#include "mpsi_peer.h"
 
 #define MAXN 64
 
@@ -270,6 +271,74 @@ static void silent_member_blocks_everyone(void)
     free(w);
 }
 
+/* Member 2 is played by the test (§4 computed from the spec): its engine is
+ * muted, and what it sends goes straight into the relay queues. */
+typedef struct {
+    uint8_t eph[3][32];
+    bool seen[3];
+} capture;
+
+static void capture_keys(void *arg, unsigned from, unsigned to, ovl_buf *f, bool *drop)
+{
+    capture *c = arg;
+    if (from == 2) {
+        *drop = true;
+        return;
+    }
+    if (to == 2 && f->data[0] == OVL_MPSI_KEY) {
+        memcpy(c->eph[from], f->data + 5, 32);
+        c->seen[from] = true;
+    }
+}
+
+static void hostile_chain(bool duplicates)
+{
+    world *w = calloc(1, sizeof *w);
+    world_init(w, 3, OVL_MODE_INTERSECTION, OVL_REVEAL_BOTH);
+    world_start(w);
+    capture cap = {0};
+    mx_run(w->ms, 3, capture_keys, &cap);
+    EXPECT_TRUE(cap.seen[0] && cap.seen[1]);
+    uint8_t sid[32], esk[32], epk[32], kp[96], key0[32];
+    memset(sid, 0x5a, sizeof sid);
+    memset(esk, 0x77, sizeof esk);
+    crypto_scalarmult_base(epk, esk);
+    mp_key_payload(kp, sid, 2, epk, w->sk[2]);
+    mp_put_frame(&w->ms[0].in[2], OVL_MPSI_KEY, kp, sizeof kp);
+    mp_put_frame(&w->ms[1].in[2], OVL_MPSI_KEY, kp, sizeof kp);
+    mp_pair_key(key0, sid, 2, esk, epk, 0, cap.eph[0]);
+    /* duplicates: member 0's set returned (origin 0, hop 2) as n copies of one
+     * valid point; else: our own chain's first batch with an invalid element */
+    size_t n0 = w->n[0], blen, clen;
+    uint8_t *elems = calloc(n0, 32);
+    static const uint8_t base[32] = {0xe2, 0xf2, 0xae, 0x0a, 0x6a, 0xbc, 0x4e, 0x71,
+                                     0xa8, 0x84, 0xa9, 0x61, 0xc5, 0x00, 0x51, 0x5f,
+                                     0x58, 0xe3, 0x0b, 0x6a, 0xa5, 0x82, 0xdd, 0x8d,
+                                     0xb6, 0xa6, 0x59, 0x45, 0xe0, 0x8d, 0x2d, 0x76};
+    for (size_t a = 0; a < n0; a++)
+        memcpy(elems + a * 32, base, 32);
+    if (!duplicates)
+        memset(elems, 0xff, 32);
+    uint8_t *body = duplicates ? mp_chain_body(&blen, 0, 2, 0, elems, (uint32_t)n0)
+                               : mp_chain_body(&blen, 2, 0, 0, elems, 1);
+    uint8_t *ct = mp_seal(&clen, OVL_MPSI_CHAIN, 2, 0, 0, key0, body, blen);
+    mp_put_frame(&w->ms[0].in[2], OVL_MPSI_CHAIN, ct, clen);
+    mx_run(w->ms, 3, capture_keys, &cap);
+    EXPECT_EQ(w->ms[0].rc, OVL_ERR_PROTOCOL);
+    EXPECT_TRUE(strstr(w->ms[0].detail, duplicates ? "came back from member 2 (c) with repeated"
+                                                   : "member 2 (c) sent an invalid group element") != NULL);
+    EXPECT_EQ(w->ms[1].rc, OVL_OK);
+    expect_no_result(w);
+    free(elems);
+    free(body);
+    free(ct);
+    world_free(w);
+    free(w);
+}
+
+static void hostile_invalid_element(void) { hostile_chain(false); }
+static void hostile_returns_duplicates(void) { hostile_chain(true); }
+
 static void bad_configs_refused(void)
 {
     ovl_mpsi *m = NULL;
@@ -305,6 +374,8 @@ int main(void)
     RUN(relay_tampering_refused);
     RUN(tampered_table_refused);
     RUN(silent_member_blocks_everyone);
+    RUN(hostile_invalid_element);
+    RUN(hostile_returns_duplicates);
     RUN(bad_configs_refused);
     return ovl_t_summary("test_mpsi");
 }
