@@ -94,18 +94,41 @@ static inline void mx_free(mx_member *s)
     ovl_mpsi_free(s->m);
 }
 
-/* Runs until every member is done, nothing moves, or a member fails. */
+/* What the hub does when a member fails (SPEC.md §8): every other member
+ * gets an ABORT naming the member and its one-line reason. */
+static inline void mx_abort_others(mx_member *ms, unsigned k, unsigned bad)
+{
+    char reason[600];
+    ovl_buf f;
+    snprintf(reason, sizeof reason, "member %u stopped: %s", bad, ms[bad].detail);
+    if (ovl_buf_alloc(&f, 64, 1024) != OVL_OK || ovl_frame_abort(&f, ms[bad].rc, reason) != OVL_OK)
+        abort();
+    for (unsigned j = 0; j < k; j++)
+        if (j != bad && ovl_buf_put_bytes(&ms[j].in[bad], f.data, f.wpos) != OVL_OK)
+            abort();
+    ovl_buf_free(&f);
+}
+
+/* Runs until every member is done, nothing moves, or a member fails (then
+ * the others are told, as the hub would, and run until they stop). */
 static inline void mx_run(mx_member *ms, unsigned k, mx_tamper t, void *arg)
 {
+    bool told[OVL_MPSI_MAX_MEMBERS] = {false};
     for (int guard = 0; guard < 1000000; guard++) {
-        bool moved = false, all = true, failed = false;
+        bool moved = false, all = true;
         for (unsigned i = 0; i < k; i++)
             moved |= mx_step(ms, k, i, t, arg);
         for (unsigned i = 0; i < k; i++) {
             all &= ms[i].rc == OVL_OK && ovl_mpsi_done(ms[i].m);
-            failed |= ms[i].rc != OVL_OK;
+            if (ms[i].rc != OVL_OK && !told[i]) {
+                told[i] = true;
+                if (strncmp(ms[i].detail, "peer aborted", 12) != 0) {
+                    mx_abort_others(ms, k, i);
+                    moved = true;
+                }
+            }
         }
-        if (all || failed || !moved)
+        if (all || !moved)
             break;
     }
 }

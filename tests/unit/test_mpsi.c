@@ -180,6 +180,17 @@ static void expect_no_result(world *w)
         EXPECT_TRUE(!ovl_mpsi_done(w->ms[i].m));
 }
 
+/* Every member stopped, each with a line naming the culprit. */
+static void all_stopped_naming(world *w, const char *culprit)
+{
+    for (unsigned i = 0; i < w->k; i++) {
+        EXPECT_TRUE(w->ms[i].rc != OVL_OK);
+        OVL_T_RECORD(strstr(w->ms[i].detail, culprit) != NULL, "member %u: '%s' does not name %s",
+                     i, w->ms[i].detail, culprit);
+        EXPECT_TRUE(strchr(w->ms[i].detail, '\n') == NULL);
+    }
+}
+
 static int failed_with(world *w, ovl_err code, const char *needle)
 {
     int hits = 0;
@@ -197,6 +208,7 @@ static void unlisted_key_refused(void)
     world_start(w);
     mx_run(w->ms, 3, NULL, NULL);
     EXPECT_TRUE(failed_with(w, OVL_ERR_AUTH, "member 2 (c)'s KEY is not signed") >= 1);
+    all_stopped_naming(w, "member 2 (c)");
     expect_no_result(w);
     world_free(w);
     free(w);
@@ -210,6 +222,7 @@ static void wrong_count_refused(void)
     world_start(w);
     mx_run(w->ms, 3, NULL, NULL);
     EXPECT_TRUE(failed_with(w, OVL_ERR_PROTOCOL, "of member 1 (b)'s set, which announced") >= 1);
+    all_stopped_naming(w, "member 1 (b)");
     expect_no_result(w);
     world_free(w);
     free(w);
@@ -239,6 +252,7 @@ static void relay_tampering_refused(void)
     tamper_spec t = {.from = 3, .to = 4, .type = OVL_MPSI_CHAIN};
     mx_run(w->ms, 5, tamper, &t);
     EXPECT_EQ(failed_with(w, OVL_ERR_AUTH, "a frame from member 3 (d) failed authentication"), 1);
+    all_stopped_naming(w, "member 3 (d)");
     expect_no_result(w);
     world_free(w);
     free(w);
@@ -252,6 +266,7 @@ static void tampered_table_refused(void)
     tamper_spec t = {.from = 2, .to = 0, .type = OVL_MPSI_TABLE};
     mx_run(w->ms, 3, tamper, &t);
     EXPECT_EQ(failed_with(w, OVL_ERR_AUTH, "member 2 (c) failed authentication"), 1);
+    all_stopped_naming(w, "member 2 (c)");
     expect_no_result(w);
     world_free(w);
     free(w);
@@ -327,7 +342,7 @@ static void hostile_chain(bool duplicates)
     EXPECT_EQ(w->ms[0].rc, OVL_ERR_PROTOCOL);
     EXPECT_TRUE(strstr(w->ms[0].detail, duplicates ? "came back from member 2 (c) with repeated"
                                                    : "member 2 (c) sent an invalid group element") != NULL);
-    EXPECT_EQ(w->ms[1].rc, OVL_OK);
+    all_stopped_naming(w, "member 2 (c)");
     expect_no_result(w);
     free(elems);
     free(body);
@@ -338,6 +353,43 @@ static void hostile_chain(bool duplicates)
 
 static void hostile_invalid_element(void) { hostile_chain(false); }
 static void hostile_returns_duplicates(void) { hostile_chain(true); }
+
+static void cut_after(void *arg, unsigned from, unsigned to, ovl_buf *f, bool *drop)
+{
+    (void)to;
+    (void)f;
+    unsigned *sent = arg;
+    if (from == 2 && (*sent)++ >= 4)
+        *drop = true;
+}
+
+/* Member 2 vanishes mid-run (its chain half relayed): the hub's session sees
+ * the connection close and tells the others; each stops naming member 2. */
+static void disconnect_mid_run(void)
+{
+    world *w = calloc(1, sizeof *w);
+    world_init(w, 3, OVL_MODE_INTERSECTION, OVL_REVEAL_BOTH);
+    world_start(w);
+    unsigned sent = 0;
+    mx_run(w->ms, 3, cut_after, &sent);
+    EXPECT_TRUE(sent > 4);
+    for (unsigned i = 0; i < 3; i++)
+        EXPECT_EQ(w->ms[i].rc, OVL_OK);
+    expect_no_result(w);
+    ovl_buf f;
+    EXPECT_OK(ovl_buf_alloc(&f, 64, 1024));
+    EXPECT_OK(ovl_frame_abort(&f, OVL_ERR_PEER_CLOSED, "member 2 (c) disconnected"));
+    EXPECT_OK(ovl_buf_put_bytes(&w->ms[1].in[0], f.data, f.wpos));
+    ovl_buf_free(&f);
+    mx_run(w->ms, 3, cut_after, &sent);
+    EXPECT_TRUE(w->ms[1].rc != OVL_OK && strstr(w->ms[1].detail, "member 2 (c) disconnected"));
+    EXPECT_TRUE(!ovl_mpsi_done(w->ms[1].m));
+    const bool *matched;
+    uint64_t count;
+    EXPECT_ERR(OVL_ERR_INTERNAL, ovl_mpsi_result(w->ms[1].m, &matched, &count));
+    world_free(w);
+    free(w);
+}
 
 static void bad_configs_refused(void)
 {
@@ -376,6 +428,7 @@ int main(void)
     RUN(silent_member_blocks_everyone);
     RUN(hostile_invalid_element);
     RUN(hostile_returns_duplicates);
+    RUN(disconnect_mid_run);
     RUN(bad_configs_refused);
     return ovl_t_summary("test_mpsi");
 }
