@@ -391,6 +391,53 @@ static void disconnect_mid_run(void)
     free(w);
 }
 
+static ovl_err route_case(const uint8_t *p, size_t len, unsigned from, unsigned *to)
+{
+    uint8_t type;
+    ovl_buf inner;
+    return ovl_mpsi_route_hub(p, len, 4, from, to, &type, &inner);
+}
+
+static void route_framing(void)
+{
+    ovl_buf f, w;
+    unsigned to = 99;
+    uint8_t type = 0;
+    ovl_buf inner;
+    EXPECT_OK(ovl_buf_alloc(&f, 64, 1024));
+    EXPECT_OK(ovl_buf_alloc(&w, 64, 1024));
+    EXPECT_OK(ovl_frame_abort(&f, OVL_ERR_PROTOCOL, "x"));
+    EXPECT_OK(ovl_mpsi_route_wrap(&w, 2, f.data, f.wpos));
+    const uint8_t *p = w.data + OVL_FRAME_HDR;
+    size_t len = w.wpos - OVL_FRAME_HDR;
+    EXPECT_EQ(w.data[0], OVL_MPSI_ROUTE);
+    EXPECT_OK(route_case(p, len, 1, &to));
+    EXPECT_EQ(to, 2u);
+    EXPECT_OK(ovl_mpsi_route_open(p, len, 4, &to, &type, &inner));
+    EXPECT_EQ(type, OVL_FRAME_ABORT);
+    EXPECT_EQ(ovl_buf_remaining(&inner), f.wpos - OVL_FRAME_HDR);
+    EXPECT_ERR(OVL_ERR_PROTOCOL, route_case(p, len, 2, &to)); /* to itself */
+    EXPECT_ERR(OVL_ERR_PROTOCOL, ovl_mpsi_route_open(p, len, 2, &to, &type, &inner));
+    EXPECT_ERR(OVL_ERR_MALFORMED, route_case(p, len - 1, 1, &to)); /* truncated */
+    EXPECT_ERR(OVL_ERR_MALFORMED, route_case(p, 0, 1, &to));
+    ovl_buf_clear(&w);
+    EXPECT_OK(ovl_mpsi_route_wrap(&w, 0, f.data, f.wpos));
+    EXPECT_ERR(OVL_ERR_PROTOCOL, route_case(w.data + 5, w.wpos - 5, 1, &to)); /* to the hub */
+    ovl_buf_clear(&w);
+    EXPECT_OK(ovl_mpsi_route_wrap(&w, 3, f.data, f.wpos));
+    EXPECT_OK(ovl_buf_put_u8(&w, 0)); /* a trailing byte */
+    EXPECT_ERR(OVL_ERR_MALFORMED, route_case(w.data + 5, w.wpos - 5, 1, &to));
+    ovl_buf n;
+    EXPECT_OK(ovl_buf_alloc(&n, 64, 1024));
+    ovl_buf_clear(&w);
+    EXPECT_OK(ovl_mpsi_route_wrap(&w, 3, f.data, f.wpos));
+    EXPECT_OK(ovl_mpsi_route_wrap(&n, 2, w.data, w.wpos));
+    EXPECT_ERR(OVL_ERR_PROTOCOL, route_case(n.data + 5, n.wpos - 5, 1, &to)); /* nested */
+    ovl_buf_free(&n);
+    ovl_buf_free(&f);
+    ovl_buf_free(&w);
+}
+
 static void bad_configs_refused(void)
 {
     ovl_mpsi *m = NULL;
@@ -429,6 +476,7 @@ int main(void)
     RUN(hostile_invalid_element);
     RUN(hostile_returns_duplicates);
     RUN(disconnect_mid_run);
+    RUN(route_framing);
     RUN(bad_configs_refused);
     return ovl_t_summary("test_mpsi");
 }
