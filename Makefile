@@ -159,9 +159,11 @@ $(BUILD)/rel/bench/%: tests/bench/%.c $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_REL) -o $@ $< $(REL_LIB) $(LDLIBS)
 # Calibration, then two-party PSI at 2^16, 2^18 and 2^20 rows per party, then private
-# aggregates at 2^16 and 2^20, then garbled circuits (AES-128 over loopback TLS).
+# aggregates at 2^16 and 2^20, then garbled circuits (AES-128 over loopback TLS), then
+# multi-party PSI with 3 members of 2^18 identifiers (protocols/mpsi, one JSON line).
 bench: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench --gc
+	@$(BUILD)/rel/bench/mpsi_bench 18 3
 # Only the garbled-circuit scenario of make bench (AND gates/s, bytes per AND, AES-128 latency).
 bench-gc: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/bench.py --gc-only --section bench
