@@ -59,6 +59,12 @@ for opt in ("--listen", "--connect", "--identity", "--peer", "--table", "--join"
     t.check(opt in run(["run", "--help"]).stdout, f"run --help documents {opt}")
 
 # --- usage errors -------------------------------------------------------------
+r = run(["run", "--arith", "fast", "--listen", "127.0.0.1:0"])
+t.check(r.returncode != 0 and "--arith expects auto, portable or ifma, got 'fast'" in r.stderr,
+        "--arith with an unknown value is a usage error", r.stderr[-300:])
+r = run(["run", "--help"], env=dict(os.environ, OVL_ARITH="fast"))
+t.check(r.returncode == 0 and "--arith" in r.stdout, "run --help documents --arith")
+
 r = run(["frobnicate"])
 t.check(r.returncode == 2 and "unknown command" in r.stderr, "unknown command → exit 2")
 r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
@@ -188,6 +194,17 @@ expect_fail("plain connector vs a listener with a policy (connector)", con, 6,
             "peer aborted: the listener has a policy: the connector must negotiate")
 expect_fail("plain connector vs a listener with a policy (listener)", lst, 6,
             "the listener has a policy: the connector must negotiate")
+
+# Negotiated runs that disagree: the listener's verdict is worded by role too.
+lst, con = run_pair(wd, L, C, wd.p("nm-l.out"), wd.p("nm-c.out"),
+                    ["--negotiate", "--mode", "intersection"], ["--negotiate", "--mode", "cardinality"])
+for who, party in (("listener", lst), ("connector", con)):
+    expect_fail(f"negotiated mode mismatch ({who})", party, 6,
+                "mode mismatch: the listener runs --mode intersection, the connector --mode cardinality")
+lst, con = run_pair(wd, L, C, wd.p("nr-l.out"), wd.p("nr-c.out"),
+                    ["--negotiate", "--reveal", "both"], ["--negotiate", "--reveal", "listener"])
+expect_fail("negotiated reveal mismatch (connector)", con, 6,
+            "the connector asks for a different analysis than the listener states (reveal differs)")
 
 # A peer that disappears mid-run: the survivor fails cleanly with no output.
 # Under valgrind (make valgrind) everything runs some 50x slower: smaller

@@ -1,12 +1,13 @@
 /* Writes vectors/psi.json (protocols/psi/SPEC.md §9), aggregate.json, mpc.json (the OT
- * layer, src/mpc/SPEC.md §1-§7) gc.json (src/mpc/SPEC.md §GC.9)
- * and mpsi.json (protocols/mpsi/SPEC.md). */
+ * layer, src/mpc/SPEC.md §1-§7), gc.json (src/mpc/SPEC.md §GC.9), cpsi.json
+ * (protocols/cpsi/SPEC.md) and mpsi.json (protocols/mpsi/SPEC.md). */
 #include <stdio.h>
 
 #include "psi_vectors.h"
 #include "agg_vectors.h"
 #include "mpc_vectors.h"
 #include "gc_vectors.h"
+#include "cpsi_vectors.h"
 #include "mpsi_vectors.h"
 
 /* One row per vector file. */
@@ -18,6 +19,7 @@ static const struct {
     {"aggregate.json", av_document},
     {"mpc.json", mv_document},
     {"gc.json", gv_document},
+    {"cpsi.json", cv_document},
     {"mpsi.json", mpv_document},
 };
 
