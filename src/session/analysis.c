@@ -145,6 +145,44 @@ static ovl_err verify_approvals(ovl_analysis *a)
     return rc;
 }
 
+/* Whether an aggregate's output holds the number of shared identifiers
+ * itself: a COUNT over the whole intersection, with nothing to group by. */
+static bool aggregate_counts_all(const ovl_analysis *a)
+{
+    if (a->tpl != NULL) {
+        for (size_t i = 0; a->tpl->ndims == 0 && i < a->tpl->naggs; i++)
+            if (a->tpl->aggs[i].fn == OVL_FN_COUNT)
+                return true;
+        return false;
+    }
+    for (size_t i = 0; a->nego.ngroup_by == 0 && i < a->nego.nvalues; i++)
+        if (a->nego.values[i].fn == OVL_FN_COUNT)
+            return true;
+    return false;
+}
+
+/* Who receives output and whether the count is revealed, derived from what
+ * the engines will run (mode, reveal, roles, template outputs), never taken
+ * from the request's own lists: a modified peer writes whatever it likes
+ * there (protocols/setup/SPEC.md §3.3). */
+static void derive_reveals(const ovl_analysis *a, ovl_request *r)
+{
+    bool listener = a->role == OVL_ROLE_LISTENER;
+    const char *lfpr = listener ? a->self_fpr : a->peer_fpr;
+    const char *cfpr = listener ? a->peer_fpr : a->self_fpr;
+    r->nreceivers = 0;
+    if (ovl_mode_aggregates(a->nego.mode)) {
+        r->receivers[r->nreceivers++] = a->nego.runner_is_listener ? lfpr : cfpr;
+        r->reveals_cardinality = aggregate_counts_all(a);
+        return;
+    }
+    if (a->nego.reveal != OVL_REVEAL_CONNECTOR)
+        r->receivers[r->nreceivers++] = lfpr;
+    if (a->nego.reveal != OVL_REVEAL_LISTENER)
+        r->receivers[r->nreceivers++] = cfpr;
+    r->reveals_cardinality = ovl_mode_reveals_size(a->nego.mode);
+}
+
 static void build_request(const ovl_analysis *a, ovl_request *r)
 {
     memset(r, 0, sizeof *r);
@@ -164,10 +202,48 @@ static void build_request(const ovl_analysis *a, ovl_request *r)
     r->values = a->values;
     r->nvalues = a->nego.nvalues;
     r->threshold = a->nego.threshold;
-    for (size_t i = 0; i < a->nego.nreceivers; i++)
-        r->receivers[i] = a->nego.receivers[i];
-    r->nreceivers = a->nego.nreceivers;
-    r->reveals_cardinality = a->nego.reveals_cardinality;
+    derive_reveals(a, r);
+}
+
+/* An honest request states what its analysis gives (the listener checks). */
+static void state_reveals(const ovl_analysis *a, ovl_nego *request)
+{
+    ovl_request r;
+    build_request(a, &r);
+    char fpr[OVL_NEGO_RECEIVERS_MAX][OVL_FPR_LEN];
+    for (size_t i = 0; i < r.nreceivers; i++)
+        snprintf(fpr[i], OVL_FPR_LEN, "%s", r.receivers[i]);
+    for (size_t i = 0; i < r.nreceivers; i++)
+        memcpy(request->receivers[i], fpr[i], OVL_FPR_LEN);
+    request->nreceivers = r.nreceivers;
+    request->reveals_cardinality = r.reveals_cardinality;
+}
+
+/* The request's own receivers and cardinality flag are only the peer's
+ * claims; one that disagrees with what its analysis gives is refused, so an
+ * audit entry never records a claim that was not what ran. */
+static ovl_err check_claims(const ovl_analysis *a)
+{
+    ovl_request r;
+    build_request(a, &r);
+    bool same = r.nreceivers == a->nego.nreceivers;
+    for (size_t i = 0; same && i < r.nreceivers; i++) {
+        bool found = false;
+        for (size_t j = 0; j < a->nego.nreceivers && !found; j++)
+            found = strcmp(r.receivers[i], a->nego.receivers[j]) == 0;
+        same = found;
+    }
+    if (!same)
+        return ovl_err_set(OVL_ERR_POLICY, "the request lists %zu output receiver(s), but its "
+                           "analysis gives output to %zu (%s%s%s)", a->nego.nreceivers,
+                           r.nreceivers, r.nreceivers ? r.receivers[0] : "none",
+                           r.nreceivers > 1 ? " and " : "", r.nreceivers > 1 ? r.receivers[1] : "");
+    if (r.reveals_cardinality != a->nego.reveals_cardinality)
+        return ovl_err_set(OVL_ERR_POLICY, "the request says the number of shared identifiers "
+                           "is %srevealed, but its analysis %s it",
+                           a->nego.reveals_cardinality ? "" : "not ",
+                           r.reveals_cardinality ? "reveals" : "does not reveal");
+    return OVL_OK;
 }
 
 /* This owner's policy decision (terms), or empty terms without a policy. */
@@ -278,25 +354,39 @@ static const char *request_difference(const ovl_nego *p, const ovl_nego *m)
             !same_str(p->values[i].column, m->values[i].column) ||
             p->decimals[i] != m->decimals[i])
             return "value columns";
-    if (p->nreceivers != m->nreceivers)
-        return "receivers";
-    if (p->reveals_cardinality != m->reveals_cardinality)
-        return "cardinality";
+    /* Receivers and cardinality follow from the fields above (check_claims). */
     return NULL;
 }
 
+static ovl_err fill_entry(ovl_analysis *a, ovl_audit_entry *e, ovl_outcome outcome,
+                         const char *reason);
+
+/* Budgets and differencing, and the run charged at once: under the
+ * reservation lock the log is read, checked and the "agreed" entry
+ * appended, so no concurrent session (of this process or another sharing
+ * the log) passes on the same count, and the charge stays whatever the run's
+ * end. */
 static ovl_err owner_checks(ovl_analysis *a)
 {
     ovl_err rc = OVL_OK;
     ovl_audit_log log = {0};
+    ovl_audit_entry e;
+    int lock = -1;
+    memset(&e, 0, sizeof e);
     if (a->policy == NULL || a->audit_path == NULL)
         return OVL_OK;
+    OVL_TRY(ovl_audit_lock(a->audit_path, &lock));
     OVL_TRY(ovl_audit_load(&log, a->audit_path, ovl_identity_pub(a->self), &a->peer, 1));
     OVL_TRY(ovl_budget_check(a->policy, &log, a->peer_fpr, a->agreement.analysis_id,
                              (uint64_t)time(NULL)));
     OVL_TRY(ovl_differencing_check(a->policy, &log, a->peer_fpr, a->agreement.analysis_id,
                                    a->local_set, a->peer_set));
+    OVL_TRY(fill_entry(a, &e, OVL_OUTCOME_AGREED, ""));
+    OVL_TRY(ovl_audit_append(a->audit_path, a->self, &e));
+    a->agreed_seq = e.seq;
 done:
+    ovl_audit_unlock(lock);
+    ovl_audit_entry_clear(&e);
     ovl_audit_log_free(&log);
     return rc;
 }
@@ -311,6 +401,7 @@ static ovl_err on_prepare(void *arg, ovl_nego *request)
     rc = check_policy(a, &a->terms[1]);
     a->own_refusal = rc != OVL_OK;
     OVL_TRY(rc);
+    state_reveals(a, request);
     request->connector_terms = a->terms[1];
     request->connector_set = a->local_set;
 done:
@@ -332,13 +423,18 @@ done:
     return rc;
 }
 
-/* Connector, on TERMS. */
+/* Connector, on TERMS: the agreement, and this owner's budgets charged. */
 static ovl_err on_agree(void *arg, const ovl_owner_terms *terms, uint64_t set_size)
 {
+    ovl_err rc = OVL_OK;
     ovl_analysis *a = arg;
     a->terms[0] = *terms;
     a->peer_set = set_size;
-    return agree(a);
+    OVL_TRY(agree(a));
+    rc = owner_checks(a);
+    a->own_refusal = rc == OVL_ERR_POLICY;
+done:
+    return rc;
 }
 
 /* The approvals travelling with the peer's request join ours, and the
@@ -389,6 +485,8 @@ static ovl_err judge_request(ovl_analysis *a, ovl_nego *theirs)
         rc = check_policy(a, &a->terms[0]);
         a->own_refusal = rc != OVL_OK;
     }
+    if (rc == OVL_OK)
+        rc = check_claims(a);
     if (rc == OVL_OK)
         rc = agree(a);
     if (rc == OVL_ERR_USAGE)
@@ -471,8 +569,48 @@ ovl_err ovl_analysis_cosign(ovl_analysis *a, ovl_conn *c, const uint8_t transcri
     d.preread = carry->data + carry->rpos;
     d.preread_len = ovl_buf_remaining(carry);
     d.rest = carry;
-    OVL_TRY(ovl_drive(c, &ovl_negotiator_ops, a->engine, &d));
+    rc = ovl_drive(c, &ovl_negotiator_ops, a->engine, &d);
+    /* No signature at all (silence, a closed connection, an ABORT) is the
+     * peer withholding it; a signature that does not verify is a failure. */
+    a->cosign_withheld = rc != OVL_OK && rc != OVL_ERR_AUTH && !a->has_peer_sig;
+    OVL_TRY(rc);
 done:
+    return rc;
+}
+
+/* The audit entry for this session as it stands. */
+static ovl_err fill_entry(ovl_analysis *a, ovl_audit_entry *e, ovl_outcome outcome,
+                         const char *reason)
+{
+    memset(e, 0, sizeof *e);
+    e->time = (uint64_t)time(NULL);
+    snprintf(e->peer, sizeof e->peer, "%s", a->peer_fpr[0] ? a->peer_fpr : "unknown");
+    /* A session refused before any request still records the mode it was
+     * about: this party's, or the one the peer's plain HELLO stated. */
+    if (!a->stated_mode && a->engine)
+        a->stated_mode = ovl_negotiator_plain_mode(a->engine);
+    e->mode = a->nego.mode       ? a->nego.mode
+              : a->stated_mode ? a->stated_mode
+                               : OVL_MODE_INTERSECTION;
+    if (a->tpl) {
+        e->has_template = true;
+        memcpy(e->template_hash, a->tpl->hash, OVL_HASH_LEN);
+    }
+    memcpy(e->analysis, a->agreement.analysis_id, OVL_HASH_LEN);
+    e->local_set = a->local_set;
+    e->peer_set = a->peer_set;
+    e->groups_released = a->groups_released;
+    e->groups_suppressed = a->groups_suppressed;
+    e->outcome = outcome;
+    memcpy(e->reason, reason, strnlen(reason, sizeof e->reason - 1)); /* e is zeroed */
+    e->has_transcript = a->has_transcript;
+    memcpy(e->transcript, a->transcript, OVL_HASH_LEN);
+    e->has_peer_sig = a->has_peer_sig;
+    memcpy(e->peer_sig, a->peer_sig, OVL_SIG_LEN);
+    e->agreed = a->agreed_seq;
+    ovl_err rc = a->params || a->nego.nparams == 0 ? OVL_OK : make_views(a);
+    if (rc == OVL_OK)
+        rc = ovl_audit_entry_set_params(e, a->params, a->nego.nparams);
     return rc;
 }
 
@@ -485,36 +623,13 @@ void ovl_analysis_audit(ovl_analysis *a, ovl_err result)
     /* appending may set its own detail; the run's must survive it */
     snprintf(reason, sizeof reason, "%s", result == OVL_OK ? "" : ovl_err_detail());
     ovl_outcome outcome = result == OVL_OK             ? OVL_OUTCOME_OK
+                          : a->cosign_withheld         ? OVL_OUTCOME_WITHHELD
                           : result == OVL_ERR_POLICY ? OVL_OUTCOME_REFUSED
                                                      : OVL_OUTCOME_FAILED;
-    memset(&e, 0, sizeof e);
-    e.time = (uint64_t)time(NULL);
-    snprintf(e.peer, sizeof e.peer, "%s", a->peer_fpr[0] ? a->peer_fpr : "unknown");
-    /* A session refused before any request still records the mode it was
-     * about: this party's, or the one the peer's plain HELLO stated. */
-    if (!a->stated_mode && a->engine)
-        a->stated_mode = ovl_negotiator_plain_mode(a->engine);
-    e.mode = a->nego.mode       ? a->nego.mode
-             : a->stated_mode ? a->stated_mode
-                              : OVL_MODE_INTERSECTION;
-    if (a->tpl) {
-        e.has_template = true;
-        memcpy(e.template_hash, a->tpl->hash, OVL_HASH_LEN);
-    }
-    memcpy(e.analysis, a->agreement.analysis_id, OVL_HASH_LEN);
-    e.local_set = a->local_set;
-    e.peer_set = a->peer_set;
-    e.groups_released = a->groups_released;
-    e.groups_suppressed = a->groups_suppressed;
-    e.outcome = outcome;
-    memcpy(e.reason, reason, strnlen(reason, sizeof e.reason - 1)); /* e is zeroed */
-    e.has_transcript = a->has_transcript;
-    memcpy(e.transcript, a->transcript, OVL_HASH_LEN);
-    e.has_peer_sig = a->has_peer_sig;
-    memcpy(e.peer_sig, a->peer_sig, OVL_SIG_LEN);
-    ovl_err rc = a->params || a->nego.nparams == 0 ? OVL_OK : make_views(a);
-    if (rc == OVL_OK)
-        rc = ovl_audit_entry_set_params(&e, a->params, a->nego.nparams);
+    /* A charged run stays charged: its end is never "refused". */
+    if (outcome == OVL_OUTCOME_REFUSED && a->agreed_seq)
+        outcome = OVL_OUTCOME_FAILED;
+    ovl_err rc = fill_entry(a, &e, outcome, reason);
     if (rc == OVL_OK)
         rc = ovl_audit_append(a->audit_path, a->self, &e);
     if (rc != OVL_OK)
