@@ -37,7 +37,9 @@ static void usage(FILE *f)
                "  6  refused: by this party's policy or the peer's, or the two parties'\n"
                "     settings disagree\n"
                "  7  audit verify or show: the log does not verify (edited, deleted,\n"
-               "     reordered or cut off)\n");
+               "     reordered or cut off); serve: its audit log does not verify, or is\n"
+               "     missing without --new-audit-log; run or serve: the peer's audit log\n"
+               "     went back\n");
     fprintf(f, "\nexample (two terminals):\n"
                "  overlap keygen --name retailer\n"
                "  overlap keygen --name advertiser\n"
