@@ -98,7 +98,7 @@ class Server:
         self.err = open(wd.p("serve.%d.log" % id(self)), "w+")
         self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--identity",
                                       wd.p("alice.key"), "--table", table or P, "--policy", pol,
-                                      "--audit", audit, "--timeout", "20"] + list(extra),
+                                      "--audit", audit, "--timeout", "20", "--new-audit-log"] + list(extra),
                                      stderr=self.err, stdout=subprocess.DEVNULL)
         self.port = None
         deadline = time.time() + 30
