@@ -319,8 +319,7 @@ int ovl_cmd_serve(int argc, char **argv)
         rc = policy_install(&s);
     if (rc == OVL_OK)
         rc = table_check(&s.o);
-    if (rc == OVL_OK)
-        rc = audit_check(&s);
+    bool audit_bad = rc == OVL_OK && (rc = audit_check(&s)) != OVL_OK;
     if (rc == OVL_OK)
         rc = ovl_listen(&l, s.o.listen);
     if (rc == OVL_OK) {
@@ -347,5 +346,9 @@ int ovl_cmd_serve(int argc, char **argv)
         policy_drop(&s, s.current);
     ovl_identity_free(s.self);
     pthread_mutex_destroy(&s.mu);
+    if (audit_bad) {
+        (void)ovl_cli_fail(rc);
+        return 7; /* as `overlap audit verify` on the same log */
+    }
     return rc == OVL_OK ? 0 : ovl_cli_fail(rc);
 }

@@ -137,9 +137,12 @@ static ovl_err entry_bytes(ovl_buf *b, const ovl_audit_entry *e)
     OVL_TRY(ovl_buf_put_bytes(b, e->signer, OVL_PK_LEN));
     /* Later fields only when set, so entries written before them keep
      * their hashes. */
-    if (e->agreed) {
+    if (e->agreed || e->shown || e->peer_head_seq) {
         OVL_TRY(ovl_buf_put_u8(b, 1));
         OVL_TRY(ovl_buf_put_u64(b, e->agreed));
+        OVL_TRY(ovl_buf_put_u64(b, e->shown));
+        OVL_TRY(ovl_buf_put_u64(b, e->peer_head_seq));
+        OVL_TRY(ovl_buf_put_bytes(b, e->peer_head_hash, OVL_HASH_LEN));
     }
 done:
     return rc;
@@ -194,6 +197,12 @@ static ovl_err entry_json(char **out, const ovl_audit_entry *e)
         "sig", hex_or_null(true, e->sig, OVL_SIG_LEN));
     if (o && e->agreed)
         json_object_set_new(o, "agreed", json_integer((json_int_t)e->agreed));
+    if (o && e->shown)
+        json_object_set_new(o, "shown", json_integer((json_int_t)e->shown));
+    if (o && e->peer_head_seq)
+        json_object_set_new(o, "peer_head",
+                            json_pack("[I,o]", (json_int_t)e->peer_head_seq,
+                                      hex_or_null(true, e->peer_head_hash, OVL_HASH_LEN)));
     *out = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     return *out ? OVL_OK : ovl_err_set(OVL_ERR_NOMEM, "cannot encode audit entry");
@@ -290,6 +299,23 @@ static ovl_err entry_parse(ovl_audit_entry *e, const lctx *c, const char *line, 
         OVL_TRY(get_u64(c, o, "agreed", &e->agreed));
         if (e->agreed == 0)
             OVL_FAIL(lbad(c, "agreed", "is not an entry number"));
+        nk++;
+    }
+    if (json_object_get(o, "shown")) {
+        OVL_TRY(get_u64(c, o, "shown", &e->shown));
+        if (e->shown == 0 || e->shown >= c->line)
+            OVL_FAIL(lbad(c, "shown", "is not an earlier entry"));
+        nk++;
+    }
+    if (json_object_get(o, "peer_head")) {
+        json_t *ph = json_object_get(o, "peer_head");
+        json_t *seq = json_array_get(ph, 0), *hx = json_array_get(ph, 1);
+        if (!json_is_array(ph) || json_array_size(ph) != 2 || !json_is_integer(seq) ||
+            json_integer_value(seq) <= 0 || !json_is_string(hx) ||
+            ovl_hex_decode(e->peer_head_hash, OVL_HASH_LEN, json_string_value(hx),
+                           json_string_length(hx)) != OVL_OK)
+            OVL_FAIL(lbad(c, "peer_head", "is not [entry, hash]"));
+        e->peer_head_seq = (uint64_t)json_integer_value(seq);
         nk++;
     }
     if (json_object_size(o) != nk)
@@ -491,6 +517,8 @@ ovl_err ovl_audit_load(ovl_audit_log *out, const char *path, const ovl_pubkey *o
         return OVL_OK;
     }
     OVL_ENSURE(fd >= 0, OVL_ERR_IO, "%s: cannot open audit log", path);
+    /* Shared against append's exclusive lock: never a line without its head. */
+    OVL_ENSURE(flock(fd, LOCK_SH) == 0, OVL_ERR_IO, "%s: cannot lock", path);
     OVL_TRY(read_fd(fd, path, &text, &len));
     OVL_TRY(ovl_audit_parse(out, path, text, len, owner, peers, npeers));
     OVL_TRY(check_head(path, out, owner));

@@ -61,6 +61,10 @@ typedef struct {
     uint8_t peer_sig[OVL_SIG_LEN];
     uint64_t agreed; /* the seq of this session's "agreed" entry, which already charged
                         it (0: none; the entry itself is charged unless refused) */
+    /* Audit continuity (protocols/setup/SPEC.md §3.7): */
+    uint64_t shown;          /* this log's head as shown to the peer (0: none shown) */
+    uint64_t peer_head_seq;  /* the peer's log head as it showed and signed it (0: none) */
+    uint8_t peer_head_hash[OVL_HASH_LEN];
     /* set by append / read from the file */
     uint8_t prev[OVL_HASH_LEN];
     uint8_t signer[OVL_PK_LEN];

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "session/analysis.h"
 #include "core/guard.h"
 #include "session/drive.h"
@@ -391,6 +393,74 @@ done:
     return rc;
 }
 
+/* Where this owner's log stands, for the peer (SPEC.md §3.7): its head,
+ * and the entry it showed this peer as its head before, as the log holds
+ * that entry now. The highest ever shown, as sessions can end out of order. */
+static ovl_err build_history(ovl_analysis *a, ovl_history *h)
+{
+    ovl_err rc = OVL_OK;
+    ovl_audit_log log = {0};
+    memset(h, 0, sizeof *h);
+    if (a->audit_path != NULL) {
+        OVL_TRY(ovl_audit_load(&log, a->audit_path, ovl_identity_pub(a->self), NULL, 0));
+        if (log.n > 0) {
+            h->head_seq = log.n;
+            memcpy(h->head_hash, log.entries[log.n - 1].hash, OVL_HASH_LEN);
+        }
+        for (size_t i = 0; i < log.n; i++) {
+            const ovl_audit_entry *e = &log.entries[i];
+            if (e->shown > h->since_seq && e->shown <= log.n && strcmp(e->peer, a->peer_fpr) == 0)
+                h->since_seq = e->shown;
+        }
+        if (h->since_seq)
+            memcpy(h->since_hash, log.entries[h->since_seq - 1].hash, OVL_HASH_LEN);
+    }
+    a->shown_seq = h->head_seq;
+    OVL_TRY(ovl_history_sign(h, a->self));
+done:
+    ovl_audit_log_free(&log);
+    return rc;
+}
+
+/* The peer's log must extend the head it showed this owner before (the
+ * highest recorded): not shorter, not holding another entry there. A
+ * refusal records nothing new, so retrying does not wash it out. */
+static ovl_err check_history(ovl_analysis *a, const ovl_history *h)
+{
+    ovl_err rc = OVL_OK;
+    ovl_audit_log log = {0};
+    uint64_t rec = 0;
+    const uint8_t *rec_hash = NULL;
+    OVL_TRY(ovl_history_verify(h, &a->peer));
+    if (a->audit_path == NULL)
+        return OVL_OK;
+    OVL_TRY(ovl_audit_load(&log, a->audit_path, ovl_identity_pub(a->self), NULL, 0));
+    for (size_t i = 0; i < log.n; i++) {
+        const ovl_audit_entry *e = &log.entries[i];
+        if (e->peer_head_seq > rec && strcmp(e->peer, a->peer_fpr) == 0) {
+            rec = e->peer_head_seq;
+            rec_hash = e->peer_head_hash;
+        }
+    }
+    if (rec && h->head_seq < rec)
+        OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the peer's audit log went back from entry %llu to "
+                             "entry %llu", (unsigned long long)rec,
+                             (unsigned long long)h->head_seq));
+    if (rec && h->since_seq < rec)
+        OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the peer's audit log went back from entry %llu to "
+                             "entry %llu (its log was put back, then grew to %llu entries)",
+                             (unsigned long long)rec, (unsigned long long)h->since_seq,
+                             (unsigned long long)h->head_seq));
+    if (rec && h->since_seq == rec && sodium_memcmp(h->since_hash, rec_hash, OVL_HASH_LEN) != 0)
+        OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the peer's audit log was replaced: its entry %llu is "
+                             "not the one it showed before", (unsigned long long)rec));
+    a->peer_head_seq = h->head_seq;
+    memcpy(a->peer_head_hash, h->head_hash, OVL_HASH_LEN);
+done:
+    ovl_audit_log_free(&log);
+    return rc;
+}
+
 /* Connector, before its REQUEST leaves: its own policy's verdict. */
 static ovl_err on_prepare(void *arg, ovl_nego *request)
 {
@@ -402,6 +472,7 @@ static ovl_err on_prepare(void *arg, ovl_nego *request)
     a->own_refusal = rc != OVL_OK;
     OVL_TRY(rc);
     state_reveals(a, request);
+    OVL_TRY(build_history(a, &a->terms[1].history));
     request->connector_terms = a->terms[1];
     request->connector_set = a->local_set;
 done:
@@ -430,6 +501,7 @@ static ovl_err on_agree(void *arg, const ovl_owner_terms *terms, uint64_t set_si
     ovl_analysis *a = arg;
     a->terms[0] = *terms;
     a->peer_set = set_size;
+    OVL_TRY(check_history(a, &terms->history));
     OVL_TRY(agree(a));
     rc = owner_checks(a);
     a->own_refusal = rc == OVL_ERR_POLICY;
@@ -478,6 +550,7 @@ static ovl_err judge_request(ovl_analysis *a, ovl_nego *theirs)
     OVL_TRY(adopt_request(a, theirs));
     a->peer_set = a->nego.connector_set;
     a->terms[1] = a->nego.connector_terms;
+    OVL_TRY(check_history(a, &a->terms[1].history));
     rc = ovl_analysis_load_template(a);
     if (rc == OVL_OK)
         rc = verify_approvals(a);
@@ -505,6 +578,7 @@ static ovl_err on_judge(void *arg, ovl_nego *request, ovl_owner_terms *terms, ui
     rc = owner_checks(a);
     a->own_refusal = rc == OVL_ERR_POLICY;
     OVL_TRY(rc);
+    OVL_TRY(build_history(a, &a->terms[0].history));
     *terms = a->terms[0];
     *set_size = a->local_set;
 done:
@@ -608,6 +682,9 @@ static ovl_err fill_entry(ovl_analysis *a, ovl_audit_entry *e, ovl_outcome outco
     e->has_peer_sig = a->has_peer_sig;
     memcpy(e->peer_sig, a->peer_sig, OVL_SIG_LEN);
     e->agreed = a->agreed_seq;
+    e->shown = a->shown_seq;
+    e->peer_head_seq = a->peer_head_seq;
+    memcpy(e->peer_head_hash, a->peer_head_hash, OVL_HASH_LEN);
     ovl_err rc = a->params || a->nego.nparams == 0 ? OVL_OK : make_views(a);
     if (rc == OVL_OK)
         rc = ovl_audit_entry_set_params(e, a->params, a->nego.nparams);

@@ -50,6 +50,7 @@ typedef struct {
 
 typedef struct {
     const args *a;
+    const ovl_identity *self;
     ovl_nego nego;
     char fpr[2][OVL_FPR_LEN]; /* [listener, connector] */
     ovl_owner_terms terms[2];
@@ -59,11 +60,12 @@ typedef struct {
 
 static bool is(const args *a, const char *name) { return strcmp(a->name, name) == 0; }
 
+/* No policy to consult and no audit log: an empty history, signed. */
 static ovl_err on_prepare(void *arg, ovl_nego *request)
 {
-    (void)arg;
-    (void)request; /* filled in main: this peer has no policy to consult */
-    return OVL_OK;
+    peer *p = arg;
+    memset(&request->connector_terms, 0, sizeof request->connector_terms);
+    return ovl_history_sign(&request->connector_terms.history, p->self);
 }
 
 static ovl_err on_judge(void *arg, ovl_nego *request, ovl_owner_terms *terms, uint64_t *set_size)
@@ -162,6 +164,7 @@ static ovl_err run(const args *a, uint64_t *received)
     memset(&p, 0, sizeof p);
     p.a = a;
     OVL_TRY(ovl_identity_load(&self, a->identity));
+    p.self = self;
     OVL_TRY(ovl_pubkey_load(&theirs, a->peer));
     ovl_fingerprint(p.fpr[0], theirs.pk);
     ovl_fingerprint(p.fpr[1], ovl_identity_pub(self)->pk);
