@@ -106,6 +106,6 @@ echo "== 7. both audit logs verify (hash chain, signatures, the partner's co-sig
 "$BIN" audit verify retail.audit --key retailer.pub --peer advertiser.pub | sed 's/^/   retailer:   /'
 "$BIN" audit verify advertiser.audit --key advertiser.pub --peer retailer.pub | sed 's/^/   advertiser: /'
 echo "   the retailer's log:"
-"$BIN" audit show retail.audit | sed 's/^/     /'
+"$BIN" audit show retail.audit --peer advertiser.pub | sed 's/^/     /'
 echo
 echo "What each side learned: protocols/aggregate/SPEC.md §7 and protocols/psi/SPEC.md §7. Files: $D"

@@ -34,8 +34,6 @@ int ovl_cmd_serve(int argc, char **argv);
  * for the error's category (README "Exit status"). */
 int ovl_cli_fail(ovl_err e);
 int ovl_cli_exit_code(ovl_err e);
-/* Prefixes "peer LABEL: " to the error detail unless it names the peer already. */
-ovl_err ovl_cli_peer_error(ovl_err rc, const char *label);
 /* Parses a decimal integer option in [min, max]. */
 ovl_err ovl_cli_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
                      uint64_t *out) OVL_MUST_USE;

@@ -14,13 +14,14 @@
 
 static const char help[] =
     "usage: overlap audit verify FILE [--key OWNER.pub] [--peer PEER.pub ...]\n"
-    "       overlap audit show FILE [--key OWNER.pub]\n\n"
+    "       overlap audit show FILE [--key OWNER.pub] [--peer PEER.pub ...]\n\n"
     "verify checks every entry of an audit log: its syntax, sequence, hash chain and\n"
     "signature, and the signed head record FILE.head, and reports the first broken entry\n"
     "(edited, deleted, reordered or cut off the end). --key pins the owner's key (without\n"
     "it, the key of the first entry is used); --peer checks peers' co-signatures of run\n"
     "transcripts.\n"
-    "show verifies the log, then prints one line per entry (never any data values).\n\n"
+    "show verifies the log, then prints one line per entry (never any data values),\n"
+    "naming the peers whose keys are given with --peer.\n\n"
     "  --key OWNER.pub   the key every entry and the head must be signed with\n"
     "  --peer PEER.pub   a peer whose co-signatures are checked (repeatable, up to 16)\n\n"
     "exit status: 0 the log verifies; 7 it does not (an entry or the head was edited,\n"
@@ -28,21 +29,39 @@ static const char help[] =
     "exist (and has no head record) or a key file cannot be read; 2 usage.\n\n"
     "example:\n"
     "  overlap audit verify retail.audit --key retailer.pub --peer advertiser.pub\n"
-    "  overlap audit show retail.audit\n";
+    "  overlap audit show retail.audit --peer advertiser.pub\n";
 
 #define MAX_PEERS 16
 
-static void show_entry(const ovl_audit_entry *e)
+/* The name of a peer whose key was given with --peer, so entries read
+ * "peer=advertiser (SHA256:...)"; NULL for other peers. */
+static const char *peer_name(const char *fpr, const ovl_pubkey *peers, size_t npeers)
+{
+    char f[OVL_FPR_LEN];
+    for (size_t i = 0; i < npeers; i++) {
+        ovl_fingerprint(f, peers[i].pk);
+        if (strcmp(f, fpr) == 0)
+            return peers[i].name;
+    }
+    return NULL;
+}
+
+static void show_entry(const ovl_audit_entry *e, const ovl_pubkey *peers, size_t npeers)
 {
     char when[32], tpl[2 * OVL_HASH_LEN + 1] = "-";
+    const char *name = peer_name(e->peer, peers, npeers);
     time_t t = (time_t)e->time;
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     if (e->has_template)
         ovl_hex_encode(tpl, e->template_hash, 8);
-    printf("%llu %s peer=%.23s... mode=%s template=%s", (unsigned long long)e->seq, when, e->peer,
-           ovl_mode_name(e->mode), tpl);
+    if (name)
+        printf("%llu %s peer=%s (%.23s...) mode=%s template=%s", (unsigned long long)e->seq, when,
+               name, e->peer, ovl_mode_name(e->mode), tpl);
+    else
+        printf("%llu %s peer=%.23s... mode=%s template=%s", (unsigned long long)e->seq, when,
+               e->peer, ovl_mode_name(e->mode), tpl);
     for (size_t i = 0; i < e->nparams; i++)
         printf(" %s=%s", e->params[i].name, e->params[i].value);
     printf(" local_set=%llu peer_set=%llu released=%llu suppressed=%llu outcome=%s%s%s\n",
@@ -124,7 +143,7 @@ int ovl_cmd_audit(int argc, char **argv)
                argv[2]);
     if (show) {
         for (size_t i = 0; i < log.n; i++)
-            show_entry(&log.entries[i]);
+            show_entry(&log.entries[i], peers, npeers);
     } else {
         char fpr[OVL_FPR_LEN] = "(empty log)";
         if (log.n)

@@ -69,14 +69,6 @@ bool ovl_cli_wants_help(int argc, char **argv)
     return false;
 }
 
-ovl_err ovl_cli_peer_error(ovl_err rc, const char *label)
-{
-    /* Lower layers often name the peer already; say it once. */
-    if (strstr(ovl_err_detail(), label) != NULL)
-        return rc;
-    return ovl_err_wrap(rc, "peer %s: ", label);
-}
-
 double ovl_cli_now(void)
 {
     struct timespec ts;

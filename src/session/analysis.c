@@ -542,10 +542,15 @@ static ovl_err judge_request(ovl_analysis *a, ovl_nego *theirs)
     if (a->request_refusal != NULL)
         return ovl_err_set(OVL_ERR_POLICY, "%s", a->request_refusal);
     if (a->mine != NULL) {
+        /* Sent to the connector too: worded by role, as HELLO mismatches are. */
         const char *diff = request_difference(theirs, a->mine);
+        if (diff != NULL && theirs->mode != a->mine->mode)
+            return ovl_err_set(OVL_ERR_POLICY, "mode mismatch: the listener runs --mode %s, the "
+                               "connector --mode %s", ovl_mode_name(a->mine->mode),
+                               ovl_mode_name(theirs->mode));
         if (diff != NULL)
-            return ovl_err_set(OVL_ERR_POLICY, "the peer asks for a different analysis (%s "
-                               "differs)", diff);
+            return ovl_err_set(OVL_ERR_POLICY, "the connector asks for a different analysis "
+                               "than the listener states (%s differs)", diff);
     }
     OVL_TRY(adopt_request(a, theirs));
     a->peer_set = a->nego.connector_set;

@@ -189,6 +189,17 @@ expect_fail("plain connector vs a listener with a policy (connector)", con, 6,
 expect_fail("plain connector vs a listener with a policy (listener)", lst, 6,
             "the listener has a policy: the connector must negotiate")
 
+# Negotiated runs that disagree: the listener's verdict is worded by role too.
+lst, con = run_pair(wd, L, C, wd.p("nm-l.out"), wd.p("nm-c.out"),
+                    ["--negotiate", "--mode", "intersection"], ["--negotiate", "--mode", "cardinality"])
+for who, party in (("listener", lst), ("connector", con)):
+    expect_fail(f"negotiated mode mismatch ({who})", party, 6,
+                "mode mismatch: the listener runs --mode intersection, the connector --mode cardinality")
+lst, con = run_pair(wd, L, C, wd.p("nr-l.out"), wd.p("nr-c.out"),
+                    ["--negotiate", "--reveal", "both"], ["--negotiate", "--reveal", "listener"])
+expect_fail("negotiated reveal mismatch (connector)", con, 6,
+            "the connector asks for a different analysis than the listener states (reveal differs)")
+
 # A peer that disappears mid-run: the survivor fails cleanly with no output.
 # Under valgrind (make valgrind) everything runs some 50x slower: smaller
 # tables, and the faults come later so that they still land mid-run.

@@ -308,6 +308,11 @@ t.check(any('"refused"' in l or "refused" in l for l in lines), "refusals are re
 t.check(not any("user1@" in l.lower() for l in lines), "no identifier in the audit log")
 # Every role's entries are right: the refused plain run with its peer and the
 # mode its HELLO stated; the template run with released and suppressed counts.
+r = subprocess.run([BIN, "audit", "show", AUDIT, "--peer", wd.p("bob.pub")], capture_output=True,
+                   text=True)
+t.check(r.returncode == 0 and r.stdout.splitlines() and
+        all(l.split()[2] == "peer=bob" for l in r.stdout.splitlines()),
+        "audit show names the peer whose key is given", r.stdout[:300] + r.stderr)
 ents = [json.loads(l) for l in lines]
 plain = [e for e in ents if "negotiated analyses only" in e["reason"]]
 t.check(len(plain) == 1 and plain[0]["peer"] == BOB and plain[0]["mode"] == "cardinality"
