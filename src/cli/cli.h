@@ -35,6 +35,8 @@ int ovl_cmd_serve(int argc, char **argv);
 int ovl_cli_fail(ovl_err e);
 int ovl_cli_exit_code(ovl_err e);
 /* Parses a decimal integer option in [min, max]. */
+/* --arith WHICH: auto, portable or ifma, selected at once (ovl_arith_select). */
+ovl_err ovl_cli_arith(const char *s) OVL_MUST_USE;
 ovl_err ovl_cli_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
                      uint64_t *out) OVL_MUST_USE;
 /* Monotonic seconds, for durations. */

@@ -12,6 +12,7 @@
 #include "io/dbspec.h"
 #include "crypto/group.h"
 #include "crypto/paillier.h"
+#include "crypto/r255x8.h"
 #include "net/identity.h"
 #include "net/transport.h"
 #include "session/session.h"
@@ -83,6 +84,9 @@ static const char help[] =
     "                         table.name, else the file name without .csv)\n\n"
     "operation:\n"
     "  --threads N            worker threads (1-256, default: online cores)\n"
+    "  --arith WHICH          ristretto255 arithmetic: auto (default; AVX-512 IFMA where\n"
+    "                         the CPU and OS have it), ifma, or portable (libsodium);\n"
+    "                         OVL_ARITH in the environment sets the default\n"
     "  --summary json|none    json: print one JSON object describing the run on stdout\n"
     "  --quiet                no progress display on stderr\n"
     "  --dump-frames FILE     also write every frame this party sends to FILE, to audit\n"
@@ -163,7 +167,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
            O_PREHASHED, O_MODE, O_REVEAL, O_OUT, O_SUMMARY, O_TIMEOUT, O_WAIT, O_THREADS,
            O_MAXPEER, O_QUIET, O_DUMP, O_HELP, O_GROUPBY, O_VALUES, O_MINROWS, O_PBITS,
            O_POLICY, O_AUDIT, O_PEERJOIN, O_TABLENAME, O_TEMPLATE, O_PARAM, O_NEGOTIATE, O_QUERY,
-           O_REPLACE };
+           O_REPLACE, O_ARITH };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"policy", required_argument, NULL, O_POLICY},
@@ -189,6 +193,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"wait", required_argument, NULL, O_WAIT},
         {"threads", required_argument, NULL, O_THREADS},
+        {"arith", required_argument, NULL, O_ARITH},
         {"max-peer-set", required_argument, NULL, O_MAXPEER},
         {"quiet", no_argument, NULL, O_QUIET},
         {"dump-frames", required_argument, NULL, O_DUMP},
@@ -271,6 +276,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         case O_TIMEOUT: OVL_TRY(ovl_cli_uint("--timeout", optarg, 1, 86400, &o->timeout_s)); break;
         case O_WAIT: OVL_TRY(ovl_cli_uint("--wait", optarg, 0, 86400 * 7, &o->wait_s)); break;
         case O_THREADS: OVL_TRY(ovl_cli_uint("--threads", optarg, 1, 256, &o->threads)); break;
+        case O_ARITH: OVL_TRY(ovl_cli_arith(optarg)); break;
         case O_MAXPEER:
             OVL_TRY(ovl_cli_uint("--max-peer-set", optarg, 0, UINT32_MAX, &o->max_peer));
             break;
@@ -378,6 +384,7 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
     json_t *j = json_object();
     bool agg = o->mode == OVL_MODE_AGGREGATE;
     json_object_set_new(j, "mode", json_string(ovl_mode_name(o->mode)));
+    json_object_set_new(j, "protocol", r->protocol ? json_string(r->protocol) : json_null());
     json_object_set_new(j, "role", json_string(o->listen ? "listener" : "connector"));
     if (agg)
         json_object_set_new(j, "aggregate_role",
@@ -385,6 +392,7 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
     else
         json_object_set_new(j, "reveal", json_string(ovl_reveal_name(o->reveal)));
     json_object_set_new(j, "suite", json_string(ovl_group_default()->name));
+    json_object_set_new(j, "arith", json_string(ovl_arith_name()));
     json_object_set_new(j, "local_rows", json_integer((json_int_t)r->local_rows));
     json_object_set_new(j, "distinct_local_identifiers", json_integer((json_int_t)r->local_ids));
     json_object_set_new(j, "skipped_rows", json_integer((json_int_t)r->skipped));

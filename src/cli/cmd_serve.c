@@ -44,6 +44,9 @@ static const char help[] =
     "  --max-sessions N       sessions at once (default 4); more connections are refused\n"
     "  --timeout SECONDS      a silent peer ends its session (default 60)\n"
     "  --threads N            worker threads per session (default: online cores)\n"
+    "  --arith WHICH          ristretto255 arithmetic: auto (default; AVX-512 IFMA where\n"
+    "                         the CPU and OS have it), ifma, or portable (libsodium);\n"
+    "                         OVL_ARITH in the environment sets the default\n"
     "  --max-peer-set N       refuse peers announcing more identifiers (default 67108864)\n\n"
     "example:\n"
     "  overlap serve --listen 0.0.0.0:7700 --identity retailer.key --table purchases.csv \\\n"
@@ -99,7 +102,7 @@ static ovl_err policy_install(server_state *s)
     /* A table that does not fit the policy would fail every partner's
      * session, telling them about the owner's files: refuse it here. */
     if (rc == OVL_OK)
-        rc = ovl_policy_check_table(pol, s->o.table);
+        rc = ovl_policy_check_table(pol, s->o.table, s->o.query);
     if (rc != OVL_OK) {
         ovl_policy_free(pol);
         return rc;
@@ -193,7 +196,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
 {
     ovl_err rc = OVL_OK;
     enum { O_LISTEN = 256, O_IDENTITY, O_TABLE, O_QUERY, O_POLICY, O_AUDIT, O_MAXS, O_TIMEOUT, O_THREADS,
-           O_MAXPEER, O_NEWLOG, O_HELP };
+           O_MAXPEER, O_NEWLOG, O_HELP, O_ARITH };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"identity", required_argument, NULL, O_IDENTITY},
@@ -207,6 +210,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
         {"max-peer-set", required_argument, NULL, O_MAXPEER},
         {"new-audit-log", no_argument, NULL, O_NEWLOG},
         {"help", no_argument, NULL, O_HELP},
+        {"arith", required_argument, NULL, O_ARITH},
         {NULL, 0, NULL, 0},
     };
     const char *audit = NULL;
@@ -231,6 +235,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
         case O_MAXS: OVL_TRY(ovl_cli_uint("--max-sessions", optarg, 1, 1024, &o->max_sessions)); break;
         case O_TIMEOUT: OVL_TRY(ovl_cli_uint("--timeout", optarg, 1, 86400, &o->timeout_s)); break;
         case O_THREADS: OVL_TRY(ovl_cli_uint("--threads", optarg, 1, 256, &o->threads)); break;
+        case O_ARITH: OVL_TRY(ovl_cli_arith(optarg)); break;
         case O_MAXPEER:
             OVL_TRY(ovl_cli_uint("--max-peer-set", optarg, 0, UINT32_MAX, &o->max_peer));
             break;

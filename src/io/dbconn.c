@@ -15,13 +15,15 @@ static void first_line(char out[OVL_DB_MSG_MAX + 1], const char *msg)
         msg = "no message from the database";
     if (strncmp(msg, "ERROR:  ", 8) == 0 || strncmp(msg, "FATAL:  ", 8) == 0)
         msg += 8;
-    while (msg[n] != '\0' && msg[n] != '\n' && n < OVL_DB_MSG_MAX) {
-        out[n] = (unsigned char)msg[n] < 0x20 ? ' ' : msg[n];
-        n++;
+    size_t o = 0;
+    for (; msg[n] != '\0' && msg[n] != '\n' && o < OVL_DB_MSG_MAX; n++) {
+        char ch = (unsigned char)msg[n] < 0x20 ? ' ' : msg[n];
+        if (ch != ' ' || (o > 0 && out[o - 1] != ' ')) /* libpq pads severities with two */
+            out[o++] = ch;
     }
-    while (n > 0 && out[n - 1] == ' ')
-        n--;
-    out[n] = '\0';
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
 }
 
 ovl_err ovl_pg_fail(PGconn *c, const PGresult *r, const ovl_dbspec *s, const char *what)
@@ -86,20 +88,35 @@ ovl_err ovl_sqlite_open(sqlite3 **out, const ovl_dbspec *s, bool write)
     ovl_err rc = OVL_OK;
     sqlite3 *db = NULL;
     int flags = write ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+    bool loaded = false;
     *out = NULL;
     /* sqlite3_open_v2 would report a missing file only at the first query,
      * as "unable to open database file"; say it plainly. */
     OVL_ENSURE(write || access(s->path, F_OK) == 0, OVL_ERR_IO, "%s: cannot open %s: %s",
                s->shown, s->path, strerror(errno));
+    OVL_TRY(ovl_sqlite_acquire(s->shown));
+    loaded = true;
     if (sqlite3_open_v2(s->path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         OVL_FAIL(ovl_sqlite_fail(db, s, "cannot open the database"));
     /* Another writer holding a lock gets a few seconds before we give up. */
     sqlite3_busy_timeout(db, 5000);
     *out = db;
     db = NULL;
+    loaded = false;
 done:
-    sqlite3_close(db);
+    if (loaded) {
+        sqlite3_close(db);
+        ovl_sqlite_release();
+    }
     return rc;
+}
+
+void ovl_sqlite_close(sqlite3 *db)
+{
+    if (db == NULL)
+        return;
+    sqlite3_close(db);
+    ovl_sqlite_release();
 }
 
 ovl_err ovl_db_quote_ident(ovl_buf *b, const char *name, bool schema_ok)

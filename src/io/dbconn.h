@@ -4,13 +4,13 @@
 #define OVERLAP_DBCONN_H
 
 #include <libpq-fe.h>
-#include <sqlite3.h>
 #include <stdbool.h>
 
 #include "core/buf.h"
 #include "core/error.h"
 #include "io/dbspec.h"
 #include "io/source.h"
+#include "io/sqlite_api.h"
 
 #define OVL_DB_MSG_MAX 300u /* bytes of a database's message quoted in an error */
 
@@ -24,8 +24,11 @@ ovl_err ovl_pg_exec(PGconn *c, const ovl_dbspec *s, const char *sql,
 /* The error of a failed call or result as "SHOWN: WHAT: first line". */
 ovl_err ovl_pg_fail(PGconn *c, const PGresult *r, const ovl_dbspec *s, const char *what);
 
-/* Opens the SQLite file read-only (it must exist) or read-write, creating it. */
+/* Opens the SQLite file read-only (it must exist) or read-write, creating it;
+ * the open database holds a reference on the library (sqlite_api.h). */
 ovl_err ovl_sqlite_open(sqlite3 **out, const ovl_dbspec *s, bool write) OVL_MUST_USE;
+/* Closes what ovl_sqlite_open opened and drops its reference. NULL is fine. */
+void ovl_sqlite_close(sqlite3 *db);
 ovl_err ovl_sqlite_exec(sqlite3 *db, const ovl_dbspec *s, const char *sql,
                         const char *what) OVL_MUST_USE;
 ovl_err ovl_sqlite_fail(sqlite3 *db, const ovl_dbspec *s, const char *what);

@@ -69,7 +69,7 @@ ovl_err ovl_dbout_sqlite_check(const ovl_dbspec *s, bool replace)
     rc = sqlite_clear_way(db, s, (const char *)qt.data, replace);
     (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 done:
-    sqlite3_close(db);
+    ovl_sqlite_close(db);
     ovl_buf_free(&qt);
     return rc;
 }
@@ -165,10 +165,11 @@ ovl_err ovl_dbout_sqlite_load(const ovl_dbspec *s, bool replace, const ovl_out_c
     OVL_TRY(ovl_sqlite_exec(db, s, "COMMIT", "cannot commit"));
     begun = false;
 done:
-    sqlite3_finalize(ins);
+    if (ins != NULL)
+        sqlite3_finalize(ins);
     if (begun)
         (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(db);
+    ovl_sqlite_close(db);
     if (rc != OVL_OK && created)
         unlink(s->path); /* the database file this run made, empty again */
     ovl_buf_free(&qt);

@@ -37,11 +37,12 @@ typedef struct {
  * heap pages returned) before the loader builds its sorted tables. */
 static void sqlite_src_release(sqlite_src *q)
 {
+    if (q->db == NULL)
+        return;
     sqlite3_finalize(q->st);
     q->st = NULL;
-    if (q->db != NULL)
-        (void)sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(q->db);
+    (void)sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    ovl_sqlite_close(q->db); /* the last reference unloads the library */
     q->db = NULL;
     malloc_trim(0);
 }

@@ -127,10 +127,12 @@ ovl_err ovl_policy_parse(ovl_policy **out, const char *label, const char *text,
 ovl_err ovl_policy_load(ovl_policy **out, const char *path) OVL_MUST_USE;
 void ovl_policy_free(ovl_policy *p);
 
-/* Checks the CSV at path against the policy written for it: every column of
+/* Checks the table (any source spec, with serve's --query) against the policy
+ * written for it: every column of
  * table.columns exists, and every aggregation.aggregates cell of a row with
  * a valid join value is a number. OVL_ERR_INPUT naming file, line and rule. */
-ovl_err ovl_policy_check_table(const ovl_policy *pol, const char *path) OVL_MUST_USE;
+ovl_err ovl_policy_check_table(const ovl_policy *pol, const char *spec,
+                               const char *query) OVL_MUST_USE;
 
 bool ovl_strlist_has(const ovl_strlist *l, const char *s);
 /* The peer entry with this fingerprint, or NULL. */

@@ -569,6 +569,7 @@ static ovl_err agg_deliver(ovl_session *s)
 
 static void agg_result(const ovl_session *s, ovl_session_result *r)
 {
+    r->protocol = "aggregate/1";
     r->runner = s->runner;
     r->receives = s->runner;
     r->groups = s->groups.ngroups;

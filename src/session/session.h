@@ -76,6 +76,7 @@ typedef struct {
     size_t groups, released;  /* aggregate runner */
     uint64_t threshold;
     size_t tag_len;
+    const char *protocol;     /* what ran: "psi/1", "cpsi/1", "aggregate/1" */
     char summary[256];        /* one line for a server log */
 } ovl_session_result;
 

@@ -136,6 +136,8 @@ if both_ok("groups", lst, con):
             "groups: runner summary counts", str(s_run))
     t.check(s_con and s_con["groups_released"] is None and s_con["min_rows"] == 5,
             "groups: contributor summary has no group counts", str(s_con))
+    t.check(s_run and s_con and s_run.get("protocol") == s_con.get("protocol") == "aggregate/1",
+            "groups: both summaries name the protocol aggregate/1", f"{s_run} {s_con}")
     # A suppressed group's sums appear nowhere.
     frames = open(cdump, "rb").read()
     texts = open(out).read() + lst.stderr + con.stderr + lst.stdout + con.stdout

@@ -59,6 +59,12 @@ for opt in ("--listen", "--connect", "--identity", "--peer", "--table", "--join"
     t.check(opt in run(["run", "--help"]).stdout, f"run --help documents {opt}")
 
 # --- usage errors -------------------------------------------------------------
+r = run(["run", "--arith", "fast", "--listen", "127.0.0.1:0"])
+t.check(r.returncode != 0 and "--arith expects auto, portable or ifma, got 'fast'" in r.stderr,
+        "--arith with an unknown value is a usage error", r.stderr[-300:])
+r = run(["run", "--help"], env=dict(os.environ, OVL_ARITH="fast"))
+t.check(r.returncode == 0 and "--arith" in r.stdout, "run --help documents --arith")
+
 r = run(["frobnicate"])
 t.check(r.returncode == 2 and "unknown command" in r.stderr, "unknown command → exit 2")
 r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),

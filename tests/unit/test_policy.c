@@ -202,18 +202,18 @@ static void test_check_table(void)
                "a@example.com,2026-07-01,12.50,s1,x\n"
                ",2026-07-01,not checked: no join value,s1,x\n"
                "b@example.com,2026-07-02,-3,s2,y\n");
-    EXPECT_OK(ovl_policy_check_table(p, path));
+    EXPECT_OK(ovl_policy_check_table(p, path, NULL));
     table_file(path, sizeof path, "email,purchase_date,amount,store\na@example.com,d,1,s\n");
-    EXPECT_ERR(OVL_ERR_INPUT, ovl_policy_check_table(p, path));
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_policy_check_table(p, path, NULL));
     EXPECT_TRUE(strstr(ovl_err_detail(), "does not fit retail.policy.json: it has no column "
                                          "'purchase_amount' (listed in table.columns") != NULL);
     table_file(path, sizeof path, "email,purchase_date,purchase_amount,store\n"
                "a@example.com,d,1.5,s\nb@example.com,d,12;5,s\n");
-    EXPECT_ERR(OVL_ERR_INPUT, ovl_policy_check_table(p, path));
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_policy_check_table(p, path, NULL));
     EXPECT_TRUE(strstr(ovl_err_detail(), ":3: column 'purchase_amount' (aggregation.aggregates)")
                 != NULL);
     unlink(path);
-    EXPECT_ERR(OVL_ERR_IO, ovl_policy_check_table(p, path)); /* exit 3 as well */
+    EXPECT_ERR(OVL_ERR_IO, ovl_policy_check_table(p, path, NULL)); /* exit 3 as well */
     ovl_policy_free(p);
 }
 
