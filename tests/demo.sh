@@ -60,7 +60,8 @@ echo "   hash $("$BIN" template hash attribution.sql)"
 echo
 echo "== 4. the retailer serves purchases.csv under retail.policy.json"
 "$BIN" serve --listen 127.0.0.1:"${OVL_DEMO_PORT:-0}" --identity retailer.key \
-    --table purchases.csv --policy retail.policy.json --audit retail.audit 2>serve.log &
+    --table purchases.csv --policy retail.policy.json --audit retail.audit --new-audit-log \
+    2>serve.log &
 SERVER=$!
 PORT=""
 for _ in $(seq 1 100); do

@@ -242,12 +242,87 @@ void ovl_nego_clear(ovl_nego *n)
     memset(n, 0, sizeof *n);
 }
 
+static ovl_err history_encode(ovl_buf *out, const ovl_history *h)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(ovl_buf_put_u64(out, h->head_seq));
+    OVL_TRY(ovl_buf_put_bytes(out, h->head_hash, OVL_NEGO_HASH_LEN));
+    OVL_TRY(ovl_buf_put_u64(out, h->since_seq));
+    OVL_TRY(ovl_buf_put_bytes(out, h->since_hash, OVL_NEGO_HASH_LEN));
+    OVL_TRY(ovl_buf_put_bytes(out, h->sig, OVL_SIG_LEN));
+done:
+    return rc;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc == 0;
+}
+
+static ovl_err history_decode(ovl_history *h, ovl_buf *in)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(ovl_buf_get_u64(in, &h->head_seq));
+    OVL_TRY(ovl_buf_get_bytes(in, h->head_hash, OVL_NEGO_HASH_LEN));
+    OVL_TRY(ovl_buf_get_u64(in, &h->since_seq));
+    OVL_TRY(ovl_buf_get_bytes(in, h->since_hash, OVL_NEGO_HASH_LEN));
+    OVL_TRY(ovl_buf_get_bytes(in, h->sig, OVL_SIG_LEN));
+    OVL_ENSURE(h->head_seq <= OVL_HISTORY_MAX_SEQ && h->since_seq <= h->head_seq &&
+                   (h->head_seq != 0 || all_zero(h->head_hash, OVL_NEGO_HASH_LEN)) &&
+                   (h->since_seq != 0 || all_zero(h->since_hash, OVL_NEGO_HASH_LEN)),
+               OVL_ERR_MALFORMED, "peer terms: an audit history that cannot be (entry %llu "
+               "shown before, head %llu)", (unsigned long long)h->since_seq,
+               (unsigned long long)h->head_seq);
+done:
+    return rc;
+}
+
+static size_t history_msg(uint8_t *msg, const ovl_history *h)
+{
+    ovl_buf b;
+    ovl_buf_writer(&b, msg, sizeof OVL_HISTORY_TAG + OVL_HISTORY_LEN - OVL_SIG_LEN);
+    ovl_err rc = ovl_buf_put_bytes(&b, OVL_HISTORY_TAG, sizeof OVL_HISTORY_TAG);
+    if (rc == OVL_OK)
+        rc = ovl_buf_put_u64(&b, h->head_seq);
+    if (rc == OVL_OK)
+        rc = ovl_buf_put_bytes(&b, h->head_hash, OVL_NEGO_HASH_LEN);
+    if (rc == OVL_OK)
+        rc = ovl_buf_put_u64(&b, h->since_seq);
+    if (rc == OVL_OK)
+        rc = ovl_buf_put_bytes(&b, h->since_hash, OVL_NEGO_HASH_LEN);
+    return rc == OVL_OK ? ovl_buf_len(&b) : 0;
+}
+#define HISTORY_MSG_MAX (sizeof OVL_HISTORY_TAG + OVL_HISTORY_LEN - OVL_SIG_LEN)
+
+ovl_err ovl_history_sign(ovl_history *h, const ovl_identity *id)
+{
+    uint8_t msg[HISTORY_MSG_MAX];
+    size_t n = history_msg(msg, h);
+    if (n == 0)
+        return ovl_err_set(OVL_ERR_INTERNAL, "audit history message does not fit");
+    return ovl_identity_sign(id, h->sig, msg, n);
+}
+
+ovl_err ovl_history_verify(const ovl_history *h, const ovl_pubkey *peer)
+{
+    uint8_t msg[HISTORY_MSG_MAX];
+    size_t n = history_msg(msg, h);
+    if (n == 0 || ovl_pubkey_verify(peer, h->sig, msg, n) != OVL_OK)
+        return ovl_err_set(OVL_ERR_AUTH, "the peer's signature of its audit log's head does not "
+                                         "verify");
+    return OVL_OK;
+}
+
 ovl_err ovl_owner_terms_encode(ovl_buf *out, const ovl_owner_terms *t)
 {
     ovl_err rc = OVL_OK;
-    OVL_TRY(ovl_buf_put_u8(out, 1));
+    OVL_TRY(ovl_buf_put_u8(out, 2));
     OVL_TRY(ovl_buf_put_u64(out, t->min_rows));
     OVL_TRY(ovl_buf_put_u8(out, (uint8_t)((t->has_policy ? 1 : 0) | (t->allow_cardinality ? 2 : 0))));
+    OVL_TRY(history_encode(out, &t->history));
 done:
     return rc;
 }
@@ -259,13 +334,14 @@ ovl_err ovl_owner_terms_decode(ovl_owner_terms *t, ovl_buf *in)
     OVL_TRY(ovl_buf_get_u8(in, &version));
     OVL_TRY(ovl_buf_get_u64(in, &t->min_rows));
     OVL_TRY(ovl_buf_get_u8(in, &flags));
-    OVL_ENSURE(version == 1 && flags <= 3, OVL_ERR_MALFORMED, "peer terms: unknown version or flags");
+    OVL_ENSURE(version == 2 && flags <= 3, OVL_ERR_MALFORMED, "peer terms: unknown version or flags");
     t->has_policy = flags & 1;
     t->allow_cardinality = (flags & 2) != 0;
     OVL_ENSURE(t->has_policy ? t->min_rows >= OVL_TERMS_MIN_ROWS_LO &&
                                    t->min_rows <= OVL_TERMS_MIN_ROWS_HI
                              : t->min_rows == 0 && !t->allow_cardinality,
                OVL_ERR_MALFORMED, "peer terms: min_rows out of range");
+    OVL_TRY(history_decode(&t->history, in));
 done:
     return rc;
 }

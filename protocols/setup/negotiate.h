@@ -39,15 +39,37 @@ typedef struct {
     const char *column;
 } ovl_nego_value;
 
-/* What one owner contributes to the agreed settings (its policy's terms). */
+/* Where the sender's audit log stands (SPEC.md §3.7): its head now, and
+ * the entry it showed as its head to this peer last time, as its log holds
+ * that entry now; signed by the sender. All zero: no log, or nothing shown. */
+typedef struct {
+    uint64_t head_seq;
+    uint8_t head_hash[OVL_NEGO_HASH_LEN];
+    uint64_t since_seq;
+    uint8_t since_hash[OVL_NEGO_HASH_LEN];
+    uint8_t sig[OVL_SIG_LEN];
+} ovl_history;
+
+#define OVL_HISTORY_LEN (8u + OVL_NEGO_HASH_LEN + 8u + OVL_NEGO_HASH_LEN + OVL_SIG_LEN)
+#define OVL_HISTORY_MAX_SEQ (1ull << 40) /* far beyond any log (OVL_AUDIT_MAX_BYTES) */
+#define OVL_HISTORY_TAG "overlap-audit-history-v1"
+
+/* Signs h (its fields but sig) with id; verifies it against the peer's key. */
+ovl_err ovl_history_sign(ovl_history *h, const ovl_identity *id) OVL_MUST_USE;
+ovl_err ovl_history_verify(const ovl_history *h, const ovl_pubkey *peer) OVL_MUST_USE;
+
+/* What one owner contributes to the agreed settings (its policy's terms),
+ * and where its audit log stands. */
 typedef struct {
     uint64_t min_rows; /* 0 for a party without a policy */
     bool allow_cardinality;
     bool has_policy;
+    ovl_history history;
 } ovl_owner_terms;
 
-/* OwnerTerms: u8 version, u64 min_rows, u8 flags (1 policy, 2 cardinality). */
-#define OVL_TERMS_LEN 10u
+/* OwnerTerms: u8 version = 2, u64 min_rows, u8 flags (1 policy, 2 cardinality),
+ * History. */
+#define OVL_TERMS_LEN (10u + OVL_HISTORY_LEN)
 ovl_err ovl_owner_terms_encode(ovl_buf *out, const ovl_owner_terms *t) OVL_MUST_USE;
 ovl_err ovl_owner_terms_decode(ovl_owner_terms *t, ovl_buf *in) OVL_MUST_USE;
 

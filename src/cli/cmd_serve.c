@@ -16,6 +16,7 @@
 #include "crypto/group.h"
 #include "crypto/paillier.h"
 #include "net/server.h"
+#include "policy/audit.h"
 #include "session/session.h"
 
 static const char help[] =
@@ -36,7 +37,10 @@ static const char help[] =
     "  --query \"SELECT ...\"   with a database --table and no table=: serve this query's\n"
     "                         result (refused when the policy sets table.allow_query false)\n"
     "  --policy FILE          the owner's policy (overlap policy init / check)\n"
-    "  --audit FILE           audit log (default: the policy's path with .audit)\n"
+    "  --audit FILE           audit log (default: the policy's path with .audit); serve\n"
+    "                         refuses to start on a log that does not verify with its\n"
+    "                         .head, or whose log and .head are both missing (exit 7)\n"
+    "  --new-audit-log        begin a new audit log where none exists yet\n"
     "  --max-sessions N       sessions at once (default 4); more connections are refused\n"
     "  --timeout SECONDS      a silent peer ends its session (default 60)\n"
     "  --threads N            worker threads per session (default: online cores)\n"
@@ -51,6 +55,7 @@ static const char help[] =
 typedef struct {
     const char *listen, *identity, *table, *query, *policy_path;
     char audit[4096];
+    bool new_audit_log;
     uint64_t max_sessions, timeout_s, threads, max_peer;
 } serve_opts;
 
@@ -191,7 +196,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
 {
     ovl_err rc = OVL_OK;
     enum { O_LISTEN = 256, O_IDENTITY, O_TABLE, O_QUERY, O_POLICY, O_AUDIT, O_MAXS, O_TIMEOUT, O_THREADS,
-           O_MAXPEER, O_HELP, O_ARITH };
+           O_MAXPEER, O_NEWLOG, O_HELP, O_ARITH };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"identity", required_argument, NULL, O_IDENTITY},
@@ -203,6 +208,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"threads", required_argument, NULL, O_THREADS},
         {"max-peer-set", required_argument, NULL, O_MAXPEER},
+        {"new-audit-log", no_argument, NULL, O_NEWLOG},
         {"help", no_argument, NULL, O_HELP},
         {"arith", required_argument, NULL, O_ARITH},
         {NULL, 0, NULL, 0},
@@ -225,6 +231,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
         case O_QUERY: o->query = optarg; break;
         case O_POLICY: o->policy_path = optarg; break;
         case O_AUDIT: audit = optarg; break;
+        case O_NEWLOG: o->new_audit_log = true; break;
         case O_MAXS: OVL_TRY(ovl_cli_uint("--max-sessions", optarg, 1, 1024, &o->max_sessions)); break;
         case O_TIMEOUT: OVL_TRY(ovl_cli_uint("--timeout", optarg, 1, 86400, &o->timeout_s)); break;
         case O_THREADS: OVL_TRY(ovl_cli_uint("--threads", optarg, 1, 256, &o->threads)); break;
@@ -270,6 +277,31 @@ static ovl_err table_check(const serve_opts *o)
     return rc;
 }
 
+/* The audit log is where budgets and differencing count from: deleting it
+ * with its .head, or putting back an older pair, would start them again.
+ * A pair that does not verify stops serve; a missing pair is a new log only
+ * when the owner says so. (Restoring an older, self-consistent pair is what
+ * partners detect: protocols/setup/SPEC.md §4.1.) */
+static ovl_err audit_check(const server_state *s)
+{
+    ovl_err rc = OVL_OK;
+    ovl_audit_log log = {0};
+    char hp[4200];
+    snprintf(hp, sizeof hp, "%s.head", s->o.audit);
+    if (access(s->o.audit, F_OK) != 0 && access(hp, F_OK) != 0) {
+        OVL_ENSURE(s->o.new_audit_log, OVL_ERR_AUTH, "serve: the audit log %s and its .head "
+                   "do not exist: if it was deleted, budgets and differencing would start "
+                   "again from nothing; start a new log with --new-audit-log", s->o.audit);
+        return OVL_OK;
+    }
+    rc = ovl_audit_load(&log, s->o.audit, ovl_identity_pub(s->self), NULL, 0);
+    if (rc != OVL_OK)
+        OVL_FAIL(ovl_err_wrap(OVL_ERR_AUTH, "serve: refusing the audit log: "));
+done:
+    ovl_audit_log_free(&log);
+    return rc;
+}
+
 int ovl_cmd_serve(int argc, char **argv)
 {
     server_state s;
@@ -292,6 +324,7 @@ int ovl_cmd_serve(int argc, char **argv)
         rc = policy_install(&s);
     if (rc == OVL_OK)
         rc = table_check(&s.o);
+    bool audit_bad = rc == OVL_OK && (rc = audit_check(&s)) != OVL_OK;
     if (rc == OVL_OK)
         rc = ovl_listen(&l, s.o.listen);
     if (rc == OVL_OK) {
@@ -318,5 +351,9 @@ int ovl_cmd_serve(int argc, char **argv)
         policy_drop(&s, s.current);
     ovl_identity_free(s.self);
     pthread_mutex_destroy(&s.mu);
+    if (audit_bad) {
+        (void)ovl_cli_fail(rc);
+        return 7; /* as `overlap audit verify` on the same log */
+    }
     return rc == OVL_OK ? 0 : ovl_cli_fail(rc);
 }

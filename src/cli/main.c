@@ -35,9 +35,10 @@ static void usage(FILE *f)
                "  4  connection: TLS failure, wrong peer key, peer closed, timeout\n"
                "  5  the peer broke the protocol, or a limit was exceeded\n"
                "  6  refused: by this party's policy or the peer's, or the two parties'\n"
-               "     settings disagree\n"
+               "     settings disagree, or a party's audit log went back since the last run\n"
                "  7  audit verify or show: the log does not verify (edited, deleted,\n"
-               "     reordered or cut off)\n");
+               "     reordered or cut off); serve: its audit log does not verify, or is\n"
+               "     missing without --new-audit-log\n");
     fprintf(f, "\nexample (two terminals):\n"
                "  overlap keygen --name retailer\n"
                "  overlap keygen --name advertiser\n"

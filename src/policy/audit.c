@@ -28,6 +28,8 @@ const char *ovl_outcome_name(ovl_outcome o)
     case OVL_OUTCOME_OK: return "ok";
     case OVL_OUTCOME_REFUSED: return "refused";
     case OVL_OUTCOME_FAILED: return "failed";
+    case OVL_OUTCOME_AGREED: return "agreed";
+    case OVL_OUTCOME_WITHHELD: return "cosign-withheld";
     }
     return "?";
 }
@@ -133,6 +135,15 @@ static ovl_err entry_bytes(ovl_buf *b, const ovl_audit_entry *e)
     OVL_TRY(ovl_buf_put_bytes(b, e->peer_sig, OVL_SIG_LEN));
     OVL_TRY(ovl_buf_put_bytes(b, e->prev, OVL_HASH_LEN));
     OVL_TRY(ovl_buf_put_bytes(b, e->signer, OVL_PK_LEN));
+    /* Later fields only when set, so entries written before them keep
+     * their hashes. */
+    if (e->agreed || e->shown || e->peer_head_seq) {
+        OVL_TRY(ovl_buf_put_u8(b, 1));
+        OVL_TRY(ovl_buf_put_u64(b, e->agreed));
+        OVL_TRY(ovl_buf_put_u64(b, e->shown));
+        OVL_TRY(ovl_buf_put_u64(b, e->peer_head_seq));
+        OVL_TRY(ovl_buf_put_bytes(b, e->peer_head_hash, OVL_HASH_LEN));
+    }
 done:
     return rc;
 }
@@ -184,6 +195,14 @@ static ovl_err entry_json(char **out, const ovl_audit_entry *e)
         hex_or_null(e->has_peer_sig, e->peer_sig, OVL_SIG_LEN), "prev",
         hex_or_null(true, e->prev, OVL_HASH_LEN), "signer", hex_or_null(true, e->signer, OVL_PK_LEN),
         "sig", hex_or_null(true, e->sig, OVL_SIG_LEN));
+    if (o && e->agreed)
+        json_object_set_new(o, "agreed", json_integer((json_int_t)e->agreed));
+    if (o && e->shown)
+        json_object_set_new(o, "shown", json_integer((json_int_t)e->shown));
+    if (o && e->peer_head_seq)
+        json_object_set_new(o, "peer_head",
+                            json_pack("[I,o]", (json_int_t)e->peer_head_seq,
+                                      hex_or_null(true, e->peer_head_hash, OVL_HASH_LEN)));
     *out = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     return *out ? OVL_OK : ovl_err_set(OVL_ERR_NOMEM, "cannot encode audit entry");
@@ -230,7 +249,7 @@ static ovl_err get_enum(const lctx *c, json_t *o, ovl_audit_entry *e)
     const char *oc = json_string_value(json_object_get(o, "outcome"));
     if (!m || ovl_mode_parse(&e->mode, m) != OVL_OK)
         return lbad(c, "mode", "is unknown");
-    for (int k = OVL_OUTCOME_OK; oc && k <= OVL_OUTCOME_FAILED; k++)
+    for (int k = OVL_OUTCOME_OK; oc && k <= OVL_OUTCOME_WITHHELD; k++)
         if (strcmp(oc, ovl_outcome_name((ovl_outcome)k)) == 0)
             e->outcome = (ovl_outcome)k;
     if (e->outcome == 0)
@@ -276,6 +295,29 @@ static ovl_err entry_parse(ovl_audit_entry *e, const lctx *c, const char *line, 
     for (; keys[nk]; nk++)
         if (!json_object_get(o, keys[nk]))
             OVL_FAIL(lbad(c, keys[nk], "is missing"));
+    if (json_object_get(o, "agreed")) {
+        OVL_TRY(get_u64(c, o, "agreed", &e->agreed));
+        if (e->agreed == 0)
+            OVL_FAIL(lbad(c, "agreed", "is not an entry number"));
+        nk++;
+    }
+    if (json_object_get(o, "shown")) {
+        OVL_TRY(get_u64(c, o, "shown", &e->shown));
+        if (e->shown == 0 || e->shown >= c->line)
+            OVL_FAIL(lbad(c, "shown", "is not an earlier entry"));
+        nk++;
+    }
+    if (json_object_get(o, "peer_head")) {
+        json_t *ph = json_object_get(o, "peer_head");
+        json_t *seq = json_array_get(ph, 0), *hx = json_array_get(ph, 1);
+        if (!json_is_array(ph) || json_array_size(ph) != 2 || !json_is_integer(seq) ||
+            json_integer_value(seq) <= 0 || !json_is_string(hx) ||
+            ovl_hex_decode(e->peer_head_hash, OVL_HASH_LEN, json_string_value(hx),
+                           json_string_length(hx)) != OVL_OK)
+            OVL_FAIL(lbad(c, "peer_head", "is not [entry, hash]"));
+        e->peer_head_seq = (uint64_t)json_integer_value(seq);
+        nk++;
+    }
     if (json_object_size(o) != nk)
         OVL_FAIL(lbad(c, "an unknown key", "is present"));
     OVL_TRY(get_u64(c, o, "seq", &e->seq));
@@ -327,6 +369,10 @@ static ovl_err check_entry(const lctx *c, const ovl_audit_entry *e, const uint8_
         return ovl_err_set(OVL_ERR_AUTH, "%s:%zu: entry %zu: holds entry %llu (an entry was "
                            "deleted, or entries were reordered)", c->label, c->line, c->line,
                            (unsigned long long)e->seq);
+    if (e->agreed && (e->agreed >= e->seq || e->outcome == OVL_OUTCOME_AGREED))
+        return ovl_err_set(OVL_ERR_MALFORMED, "%s:%zu: entry %zu: agreed names entry %llu, not "
+                           "an earlier one", c->label, c->line, c->line,
+                           (unsigned long long)e->agreed);
     if (memcmp(e->prev, prev, OVL_HASH_LEN) != 0)
         return ovl_err_set(OVL_ERR_AUTH, "%s:%zu: entry %zu: does not chain to entry %zu (edited, "
                            "deleted or reordered)", c->label, c->line, c->line, c->line - 1);
@@ -471,6 +517,8 @@ ovl_err ovl_audit_load(ovl_audit_log *out, const char *path, const ovl_pubkey *o
         return OVL_OK;
     }
     OVL_ENSURE(fd >= 0, OVL_ERR_IO, "%s: cannot open audit log", path);
+    /* Shared against append's exclusive lock: never a line without its head. */
+    OVL_ENSURE(flock(fd, LOCK_SH) == 0, OVL_ERR_IO, "%s: cannot lock", path);
     OVL_TRY(read_fd(fd, path, &text, &len));
     OVL_TRY(ovl_audit_parse(out, path, text, len, owner, peers, npeers));
     OVL_TRY(check_head(path, out, owner));
@@ -560,4 +608,37 @@ done:
     if (fd >= 0)
         close(fd); /* releases the lock */
     return rc;
+}
+
+bool ovl_audit_entry_charged(const ovl_audit_entry *e)
+{
+    /* A session's final entry after its "agreed" one was charged there. */
+    return e->outcome != OVL_OUTCOME_REFUSED && e->agreed == 0;
+}
+
+ovl_err ovl_audit_lock(const char *path, int *fd)
+{
+    char lp[4096];
+    *fd = -1;
+    int n = snprintf(lp, sizeof lp, "%s.lock", path);
+    if (n <= 0 || (size_t)n >= sizeof lp)
+        return ovl_err_set(OVL_ERR_USAGE, "%s: path too long", path);
+    int f = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (f < 0)
+        return ovl_err_set(OVL_ERR_IO, "%s: cannot open the audit lock", lp);
+    /* flock: separate opens conflict, across threads as across processes */
+    while (flock(f, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            close(f);
+            return ovl_err_set(OVL_ERR_IO, "%s: cannot lock", lp);
+        }
+    }
+    *fd = f;
+    return OVL_OK;
+}
+
+void ovl_audit_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* releases the lock */
 }

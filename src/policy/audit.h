@@ -28,7 +28,9 @@
 typedef enum {
     OVL_OUTCOME_OK = 1,      /* completed */
     OVL_OUTCOME_REFUSED = 2, /* refused by a policy (ours or the peer's) */
-    OVL_OUTCOME_FAILED = 3   /* started, then failed */
+    OVL_OUTCOME_FAILED = 3,  /* started, then failed */
+    OVL_OUTCOME_AGREED = 4,  /* agreed: charged to budgets and differencing before it runs */
+    OVL_OUTCOME_WITHHELD = 5 /* completed, but the peer withheld its co-signature */
 } ovl_outcome;
 
 const char *ovl_outcome_name(ovl_outcome o);
@@ -57,6 +59,12 @@ typedef struct {
     uint8_t transcript[OVL_HASH_LEN];
     bool has_peer_sig; /* the peer's co-signature of the transcript hash */
     uint8_t peer_sig[OVL_SIG_LEN];
+    uint64_t agreed; /* the seq of this session's "agreed" entry, which already charged
+                        it (0: none; the entry itself is charged unless refused) */
+    /* Audit continuity (protocols/setup/SPEC.md §3.7): */
+    uint64_t shown;          /* this log's head as shown to the peer (0: none shown) */
+    uint64_t peer_head_seq;  /* the peer's log head as it showed and signed it (0: none) */
+    uint8_t peer_head_hash[OVL_HASH_LEN];
     /* set by append / read from the file */
     uint8_t prev[OVL_HASH_LEN];
     uint8_t signer[OVL_PK_LEN];
@@ -80,6 +88,16 @@ void ovl_audit_entry_clear(ovl_audit_entry *e);
 ovl_err ovl_audit_append(const char *path, const ovl_identity *id,
                          ovl_audit_entry *e) OVL_MUST_USE;
 
+/* The reservation lock (PATH.lock, flock): held from reading the log for
+ * budgets and differencing until the "agreed" entry is appended, so
+ * concurrent sessions and several processes sharing one log charge runs one
+ * at a time. ovl_audit_unlock(-1) does nothing. */
+ovl_err ovl_audit_lock(const char *path, int *fd) OVL_MUST_USE;
+void ovl_audit_unlock(int fd);
+
+/* Whether an entry charged its run to budgets and differencing. */
+bool ovl_audit_entry_charged(const ovl_audit_entry *e);
+
 /* Reads and fully verifies a log: line syntax, sequence, chain, signatures,
  * the head sidecar (when present) and, where given, that the signer is
  * `owner` and co-signatures verify against one of `peers`. A missing file is
@@ -101,11 +119,11 @@ size_t ovl_audit_cosign_msg(uint8_t *out, size_t cap, const uint8_t transcript[O
 
 /* Refuses (OVL_ERR_POLICY, "budget: ...") when the peer already used its
  * runs in the 24 hours before `now`: all analyses, or this analysis_id.
- * Refused entries do not count. */
+ * Charged entries count (ovl_audit_entry_charged): refused ones do not. */
 ovl_err ovl_budget_check(const ovl_policy *pol, const ovl_audit_log *log, const char *peer_fpr,
                          const uint8_t analysis[OVL_HASH_LEN], uint64_t now) OVL_MUST_USE;
 /* With differencing.refuse_small_differences: refuses when an earlier
- * completed run of the same analysis with the same peer had a local or peer
+ * charged run (whatever its end) of the same analysis with the same peer had a local or peer
  * set size differing from these by more than 0 and less than min_rows. */
 ovl_err ovl_differencing_check(const ovl_policy *pol, const ovl_audit_log *log,
                                const char *peer_fpr, const uint8_t analysis[OVL_HASH_LEN],

@@ -11,8 +11,9 @@
 static bool counts(const ovl_audit_entry *e, const char *peer, uint64_t now)
 {
     /* Refused runs released nothing, so they do not use up the budget (and a
-     * peer cannot exhaust it for others by sending refused requests). */
-    return e->outcome != OVL_OUTCOME_REFUSED && strcmp(e->peer, peer) == 0 &&
+     * peer cannot exhaust it for others by sending refused requests). A run
+     * is charged once, when agreed, whatever its end. */
+    return ovl_audit_entry_charged(e) && strcmp(e->peer, peer) == 0 &&
            e->time <= now && now - e->time < DAY_SECONDS;
 }
 
@@ -55,7 +56,9 @@ ovl_err ovl_differencing_check(const ovl_policy *pol, const ovl_audit_log *log,
     uint64_t k = pol->aggregation.min_rows;
     for (size_t i = 0; i < log->n; i++) {
         const ovl_audit_entry *e = &log->entries[i];
-        if (e->outcome != OVL_OUTCOME_OK || strcmp(e->peer, peer_fpr) != 0 ||
+        /* Every charged run, not only completed ones: a peer that fails a
+         * run on purpose (or withholds its co-signature) still saw its output. */
+        if (!ovl_audit_entry_charged(e) || strcmp(e->peer, peer_fpr) != 0 ||
             memcmp(e->analysis, analysis, OVL_HASH_LEN) != 0)
             continue;
         uint64_t dl = absdiff(e->local_set, local_set), dp = absdiff(e->peer_set, peer_set);

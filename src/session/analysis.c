@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "session/analysis.h"
 #include "core/guard.h"
 #include "session/drive.h"
@@ -145,6 +147,44 @@ static ovl_err verify_approvals(ovl_analysis *a)
     return rc;
 }
 
+/* Whether an aggregate's output holds the number of shared identifiers
+ * itself: a COUNT over the whole intersection, with nothing to group by. */
+static bool aggregate_counts_all(const ovl_analysis *a)
+{
+    if (a->tpl != NULL) {
+        for (size_t i = 0; a->tpl->ndims == 0 && i < a->tpl->naggs; i++)
+            if (a->tpl->aggs[i].fn == OVL_FN_COUNT)
+                return true;
+        return false;
+    }
+    for (size_t i = 0; a->nego.ngroup_by == 0 && i < a->nego.nvalues; i++)
+        if (a->nego.values[i].fn == OVL_FN_COUNT)
+            return true;
+    return false;
+}
+
+/* Who receives output and whether the count is revealed, derived from what
+ * the engines will run (mode, reveal, roles, template outputs), never taken
+ * from the request's own lists: a modified peer writes whatever it likes
+ * there (protocols/setup/SPEC.md §3.3). */
+static void derive_reveals(const ovl_analysis *a, ovl_request *r)
+{
+    bool listener = a->role == OVL_ROLE_LISTENER;
+    const char *lfpr = listener ? a->self_fpr : a->peer_fpr;
+    const char *cfpr = listener ? a->peer_fpr : a->self_fpr;
+    r->nreceivers = 0;
+    if (ovl_mode_aggregates(a->nego.mode)) {
+        r->receivers[r->nreceivers++] = a->nego.runner_is_listener ? lfpr : cfpr;
+        r->reveals_cardinality = aggregate_counts_all(a);
+        return;
+    }
+    if (a->nego.reveal != OVL_REVEAL_CONNECTOR)
+        r->receivers[r->nreceivers++] = lfpr;
+    if (a->nego.reveal != OVL_REVEAL_LISTENER)
+        r->receivers[r->nreceivers++] = cfpr;
+    r->reveals_cardinality = ovl_mode_reveals_size(a->nego.mode);
+}
+
 static void build_request(const ovl_analysis *a, ovl_request *r)
 {
     memset(r, 0, sizeof *r);
@@ -164,10 +204,48 @@ static void build_request(const ovl_analysis *a, ovl_request *r)
     r->values = a->values;
     r->nvalues = a->nego.nvalues;
     r->threshold = a->nego.threshold;
-    for (size_t i = 0; i < a->nego.nreceivers; i++)
-        r->receivers[i] = a->nego.receivers[i];
-    r->nreceivers = a->nego.nreceivers;
-    r->reveals_cardinality = a->nego.reveals_cardinality;
+    derive_reveals(a, r);
+}
+
+/* An honest request states what its analysis gives (the listener checks). */
+static void state_reveals(const ovl_analysis *a, ovl_nego *request)
+{
+    ovl_request r;
+    build_request(a, &r);
+    char fpr[OVL_NEGO_RECEIVERS_MAX][OVL_FPR_LEN];
+    for (size_t i = 0; i < r.nreceivers; i++)
+        snprintf(fpr[i], OVL_FPR_LEN, "%s", r.receivers[i]);
+    for (size_t i = 0; i < r.nreceivers; i++)
+        memcpy(request->receivers[i], fpr[i], OVL_FPR_LEN);
+    request->nreceivers = r.nreceivers;
+    request->reveals_cardinality = r.reveals_cardinality;
+}
+
+/* The request's own receivers and cardinality flag are only the peer's
+ * claims; one that disagrees with what its analysis gives is refused, so an
+ * audit entry never records a claim that was not what ran. */
+static ovl_err check_claims(const ovl_analysis *a)
+{
+    ovl_request r;
+    build_request(a, &r);
+    bool same = r.nreceivers == a->nego.nreceivers;
+    for (size_t i = 0; same && i < r.nreceivers; i++) {
+        bool found = false;
+        for (size_t j = 0; j < a->nego.nreceivers && !found; j++)
+            found = strcmp(r.receivers[i], a->nego.receivers[j]) == 0;
+        same = found;
+    }
+    if (!same)
+        return ovl_err_set(OVL_ERR_POLICY, "the request lists %zu output receiver(s), but its "
+                           "analysis gives output to %zu (%s%s%s)", a->nego.nreceivers,
+                           r.nreceivers, r.nreceivers ? r.receivers[0] : "none",
+                           r.nreceivers > 1 ? " and " : "", r.nreceivers > 1 ? r.receivers[1] : "");
+    if (r.reveals_cardinality != a->nego.reveals_cardinality)
+        return ovl_err_set(OVL_ERR_POLICY, "the request says the number of shared identifiers "
+                           "is %srevealed, but its analysis %s it",
+                           a->nego.reveals_cardinality ? "" : "not ",
+                           r.reveals_cardinality ? "reveals" : "does not reveal");
+    return OVL_OK;
 }
 
 /* This owner's policy decision (terms), or empty terms without a policy. */
@@ -278,24 +356,106 @@ static const char *request_difference(const ovl_nego *p, const ovl_nego *m)
             !same_str(p->values[i].column, m->values[i].column) ||
             p->decimals[i] != m->decimals[i])
             return "value columns";
-    if (p->nreceivers != m->nreceivers)
-        return "receivers";
-    if (p->reveals_cardinality != m->reveals_cardinality)
-        return "cardinality";
+    /* Receivers and cardinality follow from the fields above (check_claims). */
     return NULL;
 }
 
+static ovl_err fill_entry(ovl_analysis *a, ovl_audit_entry *e, ovl_outcome outcome,
+                         const char *reason);
+
+/* Budgets and differencing, and the run charged at once: under the
+ * reservation lock the log is read, checked and the "agreed" entry
+ * appended, so no concurrent session (of this process or another sharing
+ * the log) passes on the same count, and the charge stays whatever the run's
+ * end. */
 static ovl_err owner_checks(ovl_analysis *a)
 {
     ovl_err rc = OVL_OK;
     ovl_audit_log log = {0};
+    ovl_audit_entry e;
+    int lock = -1;
+    memset(&e, 0, sizeof e);
     if (a->policy == NULL || a->audit_path == NULL)
         return OVL_OK;
+    OVL_TRY(ovl_audit_lock(a->audit_path, &lock));
     OVL_TRY(ovl_audit_load(&log, a->audit_path, ovl_identity_pub(a->self), &a->peer, 1));
     OVL_TRY(ovl_budget_check(a->policy, &log, a->peer_fpr, a->agreement.analysis_id,
                              (uint64_t)time(NULL)));
     OVL_TRY(ovl_differencing_check(a->policy, &log, a->peer_fpr, a->agreement.analysis_id,
                                    a->local_set, a->peer_set));
+    OVL_TRY(fill_entry(a, &e, OVL_OUTCOME_AGREED, ""));
+    OVL_TRY(ovl_audit_append(a->audit_path, a->self, &e));
+    a->agreed_seq = e.seq;
+done:
+    ovl_audit_unlock(lock);
+    ovl_audit_entry_clear(&e);
+    ovl_audit_log_free(&log);
+    return rc;
+}
+
+/* Where this owner's log stands, for the peer (SPEC.md §3.7): its head,
+ * and the entry it showed this peer as its head before, as the log holds
+ * that entry now. The highest ever shown, as sessions can end out of order. */
+static ovl_err build_history(ovl_analysis *a, ovl_history *h)
+{
+    ovl_err rc = OVL_OK;
+    ovl_audit_log log = {0};
+    memset(h, 0, sizeof *h);
+    if (a->audit_path != NULL) {
+        OVL_TRY(ovl_audit_load(&log, a->audit_path, ovl_identity_pub(a->self), NULL, 0));
+        if (log.n > 0) {
+            h->head_seq = log.n;
+            memcpy(h->head_hash, log.entries[log.n - 1].hash, OVL_HASH_LEN);
+        }
+        for (size_t i = 0; i < log.n; i++) {
+            const ovl_audit_entry *e = &log.entries[i];
+            if (e->shown > h->since_seq && e->shown <= log.n && strcmp(e->peer, a->peer_fpr) == 0)
+                h->since_seq = e->shown;
+        }
+        if (h->since_seq)
+            memcpy(h->since_hash, log.entries[h->since_seq - 1].hash, OVL_HASH_LEN);
+    }
+    a->shown_seq = h->head_seq;
+    OVL_TRY(ovl_history_sign(h, a->self));
+done:
+    ovl_audit_log_free(&log);
+    return rc;
+}
+
+/* The peer's log must extend the head it showed this owner before (the
+ * highest recorded): not shorter, not holding another entry there. A
+ * refusal records nothing new, so retrying does not wash it out. */
+static ovl_err check_history(ovl_analysis *a, const ovl_history *h)
+{
+    ovl_err rc = OVL_OK;
+    ovl_audit_log log = {0};
+    uint64_t rec = 0;
+    const uint8_t *rec_hash = NULL;
+    OVL_TRY(ovl_history_verify(h, &a->peer));
+    if (a->audit_path == NULL)
+        return OVL_OK;
+    OVL_TRY(ovl_audit_load(&log, a->audit_path, ovl_identity_pub(a->self), NULL, 0));
+    for (size_t i = 0; i < log.n; i++) {
+        const ovl_audit_entry *e = &log.entries[i];
+        if (e->peer_head_seq > rec && strcmp(e->peer, a->peer_fpr) == 0) {
+            rec = e->peer_head_seq;
+            rec_hash = e->peer_head_hash;
+        }
+    }
+    if (rec && h->head_seq < rec)
+        OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the peer's audit log went back from entry %llu to "
+                             "entry %llu", (unsigned long long)rec,
+                             (unsigned long long)h->head_seq));
+    if (rec && h->since_seq < rec)
+        OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the peer's audit log went back from entry %llu to "
+                             "entry %llu (its log was put back, then grew to %llu entries)",
+                             (unsigned long long)rec, (unsigned long long)h->since_seq,
+                             (unsigned long long)h->head_seq));
+    if (rec && h->since_seq == rec && sodium_memcmp(h->since_hash, rec_hash, OVL_HASH_LEN) != 0)
+        OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the peer's audit log was replaced: its entry %llu is "
+                             "not the one it showed before", (unsigned long long)rec));
+    a->peer_head_seq = h->head_seq;
+    memcpy(a->peer_head_hash, h->head_hash, OVL_HASH_LEN);
 done:
     ovl_audit_log_free(&log);
     return rc;
@@ -311,6 +471,8 @@ static ovl_err on_prepare(void *arg, ovl_nego *request)
     rc = check_policy(a, &a->terms[1]);
     a->own_refusal = rc != OVL_OK;
     OVL_TRY(rc);
+    state_reveals(a, request);
+    OVL_TRY(build_history(a, &a->terms[1].history));
     request->connector_terms = a->terms[1];
     request->connector_set = a->local_set;
 done:
@@ -332,13 +494,19 @@ done:
     return rc;
 }
 
-/* Connector, on TERMS. */
+/* Connector, on TERMS: the agreement, and this owner's budgets charged. */
 static ovl_err on_agree(void *arg, const ovl_owner_terms *terms, uint64_t set_size)
 {
+    ovl_err rc = OVL_OK;
     ovl_analysis *a = arg;
     a->terms[0] = *terms;
     a->peer_set = set_size;
-    return agree(a);
+    OVL_TRY(check_history(a, &terms->history));
+    OVL_TRY(agree(a));
+    rc = owner_checks(a);
+    a->own_refusal = rc == OVL_ERR_POLICY;
+done:
+    return rc;
 }
 
 /* The approvals travelling with the peer's request join ours, and the
@@ -387,6 +555,7 @@ static ovl_err judge_request(ovl_analysis *a, ovl_nego *theirs)
     OVL_TRY(adopt_request(a, theirs));
     a->peer_set = a->nego.connector_set;
     a->terms[1] = a->nego.connector_terms;
+    OVL_TRY(check_history(a, &a->terms[1].history));
     rc = ovl_analysis_load_template(a);
     if (rc == OVL_OK)
         rc = verify_approvals(a);
@@ -394,6 +563,8 @@ static ovl_err judge_request(ovl_analysis *a, ovl_nego *theirs)
         rc = check_policy(a, &a->terms[0]);
         a->own_refusal = rc != OVL_OK;
     }
+    if (rc == OVL_OK)
+        rc = check_claims(a);
     if (rc == OVL_OK)
         rc = agree(a);
     if (rc == OVL_ERR_USAGE)
@@ -412,6 +583,7 @@ static ovl_err on_judge(void *arg, ovl_nego *request, ovl_owner_terms *terms, ui
     rc = owner_checks(a);
     a->own_refusal = rc == OVL_ERR_POLICY;
     OVL_TRY(rc);
+    OVL_TRY(build_history(a, &a->terms[0].history));
     *terms = a->terms[0];
     *set_size = a->local_set;
 done:
@@ -476,8 +648,51 @@ ovl_err ovl_analysis_cosign(ovl_analysis *a, ovl_conn *c, const uint8_t transcri
     d.preread = carry->data + carry->rpos;
     d.preread_len = ovl_buf_remaining(carry);
     d.rest = carry;
-    OVL_TRY(ovl_drive(c, &ovl_negotiator_ops, a->engine, &d));
+    rc = ovl_drive(c, &ovl_negotiator_ops, a->engine, &d);
+    /* No signature at all (silence, a closed connection, an ABORT) is the
+     * peer withholding it; a signature that does not verify is a failure. */
+    a->cosign_withheld = rc != OVL_OK && rc != OVL_ERR_AUTH && !a->has_peer_sig;
+    OVL_TRY(rc);
 done:
+    return rc;
+}
+
+/* The audit entry for this session as it stands. */
+static ovl_err fill_entry(ovl_analysis *a, ovl_audit_entry *e, ovl_outcome outcome,
+                         const char *reason)
+{
+    memset(e, 0, sizeof *e);
+    e->time = (uint64_t)time(NULL);
+    snprintf(e->peer, sizeof e->peer, "%s", a->peer_fpr[0] ? a->peer_fpr : "unknown");
+    /* A session refused before any request still records the mode it was
+     * about: this party's, or the one the peer's plain HELLO stated. */
+    if (!a->stated_mode && a->engine)
+        a->stated_mode = ovl_negotiator_plain_mode(a->engine);
+    e->mode = a->nego.mode       ? a->nego.mode
+              : a->stated_mode ? a->stated_mode
+                               : OVL_MODE_INTERSECTION;
+    if (a->tpl) {
+        e->has_template = true;
+        memcpy(e->template_hash, a->tpl->hash, OVL_HASH_LEN);
+    }
+    memcpy(e->analysis, a->agreement.analysis_id, OVL_HASH_LEN);
+    e->local_set = a->local_set;
+    e->peer_set = a->peer_set;
+    e->groups_released = a->groups_released;
+    e->groups_suppressed = a->groups_suppressed;
+    e->outcome = outcome;
+    memcpy(e->reason, reason, strnlen(reason, sizeof e->reason - 1)); /* e is zeroed */
+    e->has_transcript = a->has_transcript;
+    memcpy(e->transcript, a->transcript, OVL_HASH_LEN);
+    e->has_peer_sig = a->has_peer_sig;
+    memcpy(e->peer_sig, a->peer_sig, OVL_SIG_LEN);
+    e->agreed = a->agreed_seq;
+    e->shown = a->shown_seq;
+    e->peer_head_seq = a->peer_head_seq;
+    memcpy(e->peer_head_hash, a->peer_head_hash, OVL_HASH_LEN);
+    ovl_err rc = a->params || a->nego.nparams == 0 ? OVL_OK : make_views(a);
+    if (rc == OVL_OK)
+        rc = ovl_audit_entry_set_params(e, a->params, a->nego.nparams);
     return rc;
 }
 
@@ -490,36 +705,13 @@ void ovl_analysis_audit(ovl_analysis *a, ovl_err result)
     /* appending may set its own detail; the run's must survive it */
     snprintf(reason, sizeof reason, "%s", result == OVL_OK ? "" : ovl_err_detail());
     ovl_outcome outcome = result == OVL_OK             ? OVL_OUTCOME_OK
+                          : a->cosign_withheld         ? OVL_OUTCOME_WITHHELD
                           : result == OVL_ERR_POLICY ? OVL_OUTCOME_REFUSED
                                                      : OVL_OUTCOME_FAILED;
-    memset(&e, 0, sizeof e);
-    e.time = (uint64_t)time(NULL);
-    snprintf(e.peer, sizeof e.peer, "%s", a->peer_fpr[0] ? a->peer_fpr : "unknown");
-    /* A session refused before any request still records the mode it was
-     * about: this party's, or the one the peer's plain HELLO stated. */
-    if (!a->stated_mode && a->engine)
-        a->stated_mode = ovl_negotiator_plain_mode(a->engine);
-    e.mode = a->nego.mode       ? a->nego.mode
-             : a->stated_mode ? a->stated_mode
-                              : OVL_MODE_INTERSECTION;
-    if (a->tpl) {
-        e.has_template = true;
-        memcpy(e.template_hash, a->tpl->hash, OVL_HASH_LEN);
-    }
-    memcpy(e.analysis, a->agreement.analysis_id, OVL_HASH_LEN);
-    e.local_set = a->local_set;
-    e.peer_set = a->peer_set;
-    e.groups_released = a->groups_released;
-    e.groups_suppressed = a->groups_suppressed;
-    e.outcome = outcome;
-    memcpy(e.reason, reason, strnlen(reason, sizeof e.reason - 1)); /* e is zeroed */
-    e.has_transcript = a->has_transcript;
-    memcpy(e.transcript, a->transcript, OVL_HASH_LEN);
-    e.has_peer_sig = a->has_peer_sig;
-    memcpy(e.peer_sig, a->peer_sig, OVL_SIG_LEN);
-    ovl_err rc = a->params || a->nego.nparams == 0 ? OVL_OK : make_views(a);
-    if (rc == OVL_OK)
-        rc = ovl_audit_entry_set_params(&e, a->params, a->nego.nparams);
+    /* A charged run stays charged: its end is never "refused". */
+    if (outcome == OVL_OUTCOME_REFUSED && a->agreed_seq)
+        outcome = OVL_OUTCOME_FAILED;
+    ovl_err rc = fill_entry(a, &e, outcome, reason);
     if (rc == OVL_OK)
         rc = ovl_audit_append(a->audit_path, a->self, &e);
     if (rc != OVL_OK)

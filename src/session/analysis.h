@@ -51,6 +51,12 @@ typedef struct ovl_analysis {
     /* for the audit entry */
     uint64_t local_set, peer_set, groups_released, groups_suppressed;
     bool has_transcript, has_peer_sig;
+    bool cosign_withheld; /* the run completed; the peer's co-signature never came */
+    uint64_t agreed_seq;  /* this session's "agreed" audit entry (0: not charged) */
+    uint64_t shown_seq;   /* this log's head as shown to the peer */
+    uint64_t peer_head_seq; /* the peer's log head, shown, signed and found to extend
+                               what it showed before (0: none) */
+    uint8_t peer_head_hash[OVL_HASH_LEN];
     uint8_t transcript[OVL_HASH_LEN], peer_sig[OVL_SIG_LEN];
 } ovl_analysis;
 

@@ -179,7 +179,7 @@ def serve(table, extra=(), pol=POL):
     log = open(wd.p(f"serve.{time.monotonic_ns()}.log"), "w+")
     proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--identity",
                              wd.p("alice.key"), "--table", table, "--policy", pol, "--audit",
-                             wd.p("serve.audit"), "--timeout", "20"] + list(extra),
+                             wd.p("serve.audit"), "--timeout", "20", "--new-audit-log"] + list(extra),
                             stderr=log, stdout=subprocess.DEVNULL)
     port = None
     deadline = time.time() + 30

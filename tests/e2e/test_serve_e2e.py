@@ -98,7 +98,7 @@ class Server:
         self.err = open(wd.p("serve.%d.log" % id(self)), "w+")
         self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--identity",
                                       wd.p("alice.key"), "--table", table or P, "--policy", pol,
-                                      "--audit", audit, "--timeout", "20"] + list(extra),
+                                      "--audit", audit, "--timeout", "20", "--new-audit-log"] + list(extra),
                                      stderr=self.err, stdout=subprocess.DEVNULL)
         self.port = None
         deadline = time.time() + 30
@@ -323,7 +323,13 @@ want_a = template_result("CAMP_A", "2026-07-10", 5)
 t.check(attr and attr[0]["groups_released"] == len(want_a) - 1 and
         attr[0]["groups_released"] + attr[0]["groups_suppressed"] >= len(want_a) - 1,
         "the served template run records released and suppressed groups", str(attr[:1]))
-for label, mutate in (("edited", lambda ls: [ls[0].replace('"ok"', '"refused"', 1)] + ls[1:]),
+def edit_first(ls):
+    # a charged run's first entry is "agreed": edit a number every entry has
+    return [re.sub(r'"local_set":(\d+)', lambda m: '"local_set":%d' % (int(m.group(1)) + 1),
+                   ls[0], count=1)] + ls[1:]
+
+
+for label, mutate in (("edited", edit_first),
                       ("deleted", lambda ls: ls[:1] + ls[2:]),
                       ("reordered", lambda ls: [ls[1], ls[0]] + ls[2:])):
     bad = wd.p(f"audit-{label}")

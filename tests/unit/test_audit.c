@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "policy/audit.h"
@@ -263,6 +265,89 @@ static void test_differencing(void)
     ovl_policy_free(off);
 }
 
+/* A run charged when agreed is counted once, whatever its end: the final
+ * entry naming its "agreed" entry does not count again; the continuity
+ * fields survive the round trip and are covered by the entry's hash. */
+static void test_charged(void)
+{
+    char p2[300];
+    ovl_audit_log log;
+    ovl_audit_entry e;
+    ovl_policy *p = policy(true, true);
+    snprintf(p2, sizeof p2, "%s/charged.audit", dir);
+    memset(&e, 0, sizeof e);
+    e.time = 5000;
+    memcpy(e.peer, fpeer, OVL_FPR_LEN);
+    e.mode = OVL_MODE_INTERSECTION;
+    memcpy(e.analysis, analysis, OVL_HASH_LEN);
+    e.local_set = 500;
+    e.peer_set = 800;
+    e.outcome = OVL_OUTCOME_AGREED;
+    EXPECT_OK(ovl_audit_append(p2, owner, &e));
+    EXPECT_EQ(e.seq, 1);
+    e.outcome = OVL_OUTCOME_WITHHELD;
+    e.agreed = 1;
+    e.shown = 1;
+    e.peer_head_seq = 7;
+    e.peer_head_hash[0] = 0x42;
+    e.has_transcript = true;
+    EXPECT_OK(ovl_audit_append(p2, owner, &e));
+    EXPECT_OK(ovl_audit_load(&log, p2, ovl_identity_pub(owner), NULL, 0));
+    EXPECT_EQ(log.n, 2);
+    EXPECT_TRUE(ovl_audit_entry_charged(&log.entries[0]));
+    EXPECT_TRUE(!ovl_audit_entry_charged(&log.entries[1]));
+    EXPECT_EQ(log.entries[1].outcome, OVL_OUTCOME_WITHHELD);
+    EXPECT_EQ(log.entries[1].agreed, 1);
+    EXPECT_EQ(log.entries[1].shown, 1);
+    EXPECT_EQ(log.entries[1].peer_head_seq, 7);
+    EXPECT_EQ(log.entries[1].peer_head_hash[0], 0x42);
+    /* budget 6 a day, 4 per analysis: one charged run, not two */
+    p->runs_per_template_per_day = 2;
+    EXPECT_OK(ovl_budget_check(p, &log, fpeer, analysis, 5001));
+    p->runs_per_template_per_day = 1;
+    EXPECT_ERR(OVL_ERR_POLICY, ovl_budget_check(p, &log, fpeer, analysis, 5001));
+    /* differencing compares with the charged run though it never completed */
+    EXPECT_ERR(OVL_ERR_POLICY, ovl_differencing_check(p, &log, fpeer, analysis, 501, 800));
+    ovl_audit_log_free(&log);
+    /* the continuity fields are signed: editing one breaks the entry */
+    size_t n;
+    char *text = slurp(p2, &n);
+    char *at = strstr(text, "\"peer_head\":[7,");
+    EXPECT_TRUE(at != NULL);
+    if (at) {
+        at[13] = '8';
+        spit(p2, text, n);
+        EXPECT_ERR(OVL_ERR_AUTH, ovl_audit_load(&log, p2, ovl_identity_pub(owner), NULL, 0));
+    }
+    free(text);
+    ovl_audit_entry_clear(&e);
+    ovl_policy_free(p);
+    unlink(p2);
+    snprintf(p2, sizeof p2, "%s/charged.audit.head", dir);
+    unlink(p2);
+}
+
+/* The reservation lock excludes any other holder, even in this process
+ * (another open of the file, as another session's thread makes). */
+static void test_reserve_lock(void)
+{
+    int a = -1, b = -1;
+    char lp[320];
+    snprintf(lp, sizeof lp, "%s.lock", path);
+    EXPECT_OK(ovl_audit_lock(path, &a));
+    EXPECT_TRUE(a >= 0);
+    int other_fd = open(lp, O_RDWR);
+    EXPECT_TRUE(other_fd >= 0);
+    EXPECT_TRUE(flock(other_fd, LOCK_EX | LOCK_NB) != 0);
+    ovl_audit_unlock(a);
+    EXPECT_TRUE(flock(other_fd, LOCK_EX | LOCK_NB) == 0);
+    close(other_fd);
+    EXPECT_OK(ovl_audit_lock(path, &b));
+    ovl_audit_unlock(b);
+    ovl_audit_unlock(-1);
+    unlink(lp);
+}
+
 static void test_parse_garbage(void)
 {
     ovl_audit_log log;
@@ -289,6 +374,8 @@ int main(void)
     RUN(test_cosign);
     RUN(test_budget);
     RUN(test_differencing);
+    RUN(test_charged);
+    RUN(test_reserve_lock);
     RUN(test_parse_garbage);
     unlink(path);
     unlink(head);

@@ -145,6 +145,70 @@ static void terms_and_cosign(void)
     ovl_identity_free(m);
 }
 
+/* The audit history in the owner terms: travels intact, is signed by its
+ * sender, and one that cannot be (shown after the head, a head hash for an
+ * empty log) does not parse. */
+static void terms_history(void)
+{
+    ovl_buf b;
+    ovl_identity *a = NULL, *m = NULL;
+    ovl_owner_terms t = {.has_policy = true, .min_rows = 50}, back;
+    uint64_t size = 0;
+    EXPECT_OK(ovl_identity_generate(&a, "alice"));
+    EXPECT_OK(ovl_identity_generate(&m, "mallory"));
+    t.history.head_seq = 12;
+    t.history.head_hash[0] = 0xaa;
+    t.history.since_seq = 9;
+    t.history.since_hash[31] = 0x55;
+    EXPECT_OK(ovl_history_sign(&t.history, a));
+    EXPECT_OK(ovl_buf_alloc(&b, 64, 4096));
+    EXPECT_OK(ovl_terms_write(&b, &t, 5));
+    EXPECT_EQ(b.wpos - OVL_FRAME_HDR, OVL_TERMS_LEN + 8);
+    EXPECT_OK(ovl_terms_parse(&back, &size, b.data + OVL_FRAME_HDR, b.wpos - OVL_FRAME_HDR));
+    EXPECT_EQ(back.history.head_seq, 12);
+    EXPECT_EQ(back.history.since_seq, 9);
+    EXPECT_BYTES_EQ(back.history.since_hash, t.history.since_hash, OVL_NEGO_HASH_LEN);
+    EXPECT_OK(ovl_history_verify(&back.history, ovl_identity_pub(a)));
+    EXPECT_ERR(OVL_ERR_AUTH, ovl_history_verify(&back.history, ovl_identity_pub(m)));
+    back.history.head_seq = 11; /* a head put back under the old signature */
+    EXPECT_ERR(OVL_ERR_AUTH, ovl_history_verify(&back.history, ovl_identity_pub(a)));
+    /* since (offset 10 + 40) after the head: malformed */
+    uint8_t *pl = b.data + OVL_FRAME_HDR;
+    pl[10 + 40 + 7] = 13;
+    EXPECT_ERR(OVL_ERR_PROTOCOL, ovl_terms_parse(&back, &size, pl, b.wpos - OVL_FRAME_HDR));
+    ovl_buf_free(&b);
+    /* an empty log with a head hash */
+    memset(&t.history, 0, sizeof t.history);
+    t.history.head_hash[3] = 1;
+    EXPECT_OK(ovl_buf_alloc(&b, 64, 4096));
+    EXPECT_OK(ovl_terms_write(&b, &t, 5));
+    EXPECT_ERR(OVL_ERR_PROTOCOL,
+               ovl_terms_parse(&back, &size, b.data + OVL_FRAME_HDR, b.wpos - OVL_FRAME_HDR));
+    ovl_buf_free(&b);
+    ovl_identity_free(a);
+    ovl_identity_free(m);
+}
+
+/* The fuzz seeds are well-formed requests, so the fuzzer starts deep. */
+static void request_seeds_parse(void)
+{
+    static const char *const seeds[] = {"adhoc", "psi", "template"};
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        char p[256];
+        uint8_t buf[4096];
+        snprintf(p, sizeof p, "tests/fuzz/corpus/request/%s", seeds[i]);
+        FILE *f = fopen(p, "rb");
+        OVL_T_RECORD(f != NULL, "cannot open %s", p);
+        if (f == NULL)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        ovl_nego back;
+        OVL_T_RECORD(ovl_nego_parse(&back, buf, n) == OVL_OK, "seed %s: %s", p, ovl_err_detail());
+        ovl_nego_clear(&back);
+    }
+}
+
 /* The protocol signs what the audit log later verifies: the same bytes. */
 static void cosign_message_matches_audit(void)
 {
@@ -165,6 +229,8 @@ int main(void)
     RUN(request_roundtrip);
     RUN(request_bad_fields);
     RUN(terms_and_cosign);
+    RUN(terms_history);
+    RUN(request_seeds_parse);
     RUN(cosign_message_matches_audit);
     return ovl_t_summary("test_negotiate");
 }

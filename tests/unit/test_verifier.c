@@ -291,7 +291,9 @@ static void test_strictest_wins(void)
     EXPECT_OK(ovl_verify_request(&pt[0], rp, fr, fa, &r));
     EXPECT_OK(ovl_verify_request(&pt[1], ap, fa, fr, &r));
     for (int i = 0; i < 2; i++)
-        t[i] = (ovl_owner_terms){pt[i].min_rows, pt[i].allow_cardinality, pt[i].has_policy};
+        t[i] = (ovl_owner_terms){.min_rows = pt[i].min_rows,
+                                 .allow_cardinality = pt[i].allow_cardinality,
+                                 .has_policy = pt[i].has_policy};
     /* terms travel to the peer */
     uint8_t raw[OVL_TERMS_LEN];
     ovl_buf w, rd;
@@ -324,7 +326,7 @@ static void test_strictest_wins(void)
 
 static void test_agreement_mismatch(void)
 {
-    ovl_owner_terms t = {100, true, true};
+    ovl_owner_terms t = {.min_rows = 100, .allow_cardinality = true, .has_policy = true};
     ovl_request a = tpl_request(), b = tpl_request();
     ovl_param_value other[] = {{"campaign_id", "CAMP_2026_Q4"}, {"start_date", "2026-07-01"}};
     ovl_param_value reordered[] = {{"start_date", "2026-07-01"}, {"campaign_id", "CAMP_2026_Q3"}};
@@ -345,7 +347,7 @@ static void test_agreement_mismatch(void)
     EXPECT_OK(ovl_request_agreement(&y, &b, &t, 1));
     EXPECT_TRUE(x.encoding_len != y.encoding_len || memcmp(x.encoding, y.encoding, x.encoding_len) != 0);
     ovl_agreement_clear(&y);
-    ovl_owner_terms stricter = {300, true, true};
+    ovl_owner_terms stricter = {.min_rows = 300, .allow_cardinality = true, .has_policy = true};
     EXPECT_OK(ovl_request_agreement(&y, &a, &stricter, 1)); /* different threshold */
     EXPECT_TRUE(x.encoding_len != y.encoding_len || memcmp(x.encoding, y.encoding, x.encoding_len) != 0);
     ovl_agreement_clear(&x);
