@@ -265,6 +265,7 @@ ovl_err ovl_bristol_parse(ovl_circuit *out, const char *label, const uint8_t *te
     for (uint32_t i = 0; i < c.out_bits; i++)
         c.outputs[i] = c.nwires - c.out_bits + i;
     OVL_TRY(ovl_circuit_check(&c, label));
+    OVL_TRY(ovl_circuit_levelize(&c));
     *out = c;
     memset(&c, 0, sizeof c);
 done:

@@ -107,6 +107,8 @@ ovl_err ovl_cb_finish(ovl_cb *cb, ovl_circuit *out)
     memset(out, 0, sizeof *out);
     if (rc == OVL_OK)
         rc = ovl_circuit_check(&cb->c, "built circuit");
+    if (rc == OVL_OK)
+        rc = ovl_circuit_levelize(&cb->c);
     if (rc == OVL_OK) {
         *out = cb->c;
         memset(&cb->c, 0, sizeof cb->c);

@@ -110,6 +110,69 @@ done:
     return rc;
 }
 
+/* Wires renumbered in the order they are defined (inputs, then gate g's
+ * output is in_bits + g), so labels are written in sequence and read mostly
+ * from recent ones. `map` has nwires entries of scratch. */
+static ovl_err renumber(ovl_circuit *c, uint32_t *map)
+{
+    for (uint32_t w = 0; w < c->in_bits; w++)
+        map[w] = w;
+    for (uint32_t g = 0; g < c->ngates; g++) {
+        ovl_gate *x = &c->gates[g];
+        bool two = x->op == OVL_GATE_XOR || x->op == OVL_GATE_AND;
+        if (x->op != OVL_GATE_CONST)
+            x->a = map[x->a];
+        x->b = two ? map[x->b] : 0;
+        map[x->out] = c->in_bits + g;
+        x->out = c->in_bits + g;
+    }
+    for (uint32_t i = 0; i < c->out_bits; i++)
+        c->outputs[i] = map[c->outputs[i]];
+    c->nwires = c->in_bits + c->ngates;
+    return c->nwires >= 1 ? OVL_OK : ovl_err_set(OVL_ERR_INTERNAL, "a circuit without wires");
+}
+
+/* Stable counting sort of the gates by key 2·depth (AND) or 2·depth + 1 (free
+ * gates), depth counting ANDs on the longest path from an input. */
+ovl_err ovl_circuit_levelize(ovl_circuit *c)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t *depth = NULL, *key = NULL, *count = NULL, maxkey = 0;
+    ovl_gate *sorted = NULL;
+    if (c->ngates == 0)
+        return OVL_OK;
+    OVL_TRY(ovl_calloc((void **)&depth, c->nwires, sizeof *depth));
+    OVL_TRY(ovl_calloc((void **)&key, c->ngates, sizeof *key));
+    for (uint32_t g = 0; g < c->ngates; g++) {
+        const ovl_gate *x = &c->gates[g];
+        uint32_t d = 0;
+        if (x->op != OVL_GATE_CONST)
+            d = depth[x->a];
+        if ((x->op == OVL_GATE_XOR || x->op == OVL_GATE_AND) && depth[x->b] > d)
+            d = depth[x->b];
+        d += x->op == OVL_GATE_AND;
+        depth[x->out] = d;
+        key[g] = 2 * d + (x->op != OVL_GATE_AND);
+        maxkey = key[g] > maxkey ? key[g] : maxkey;
+    }
+    OVL_TRY(ovl_calloc((void **)&count, (size_t)maxkey + 2, sizeof *count));
+    OVL_TRY(ovl_calloc((void **)&sorted, c->ngates, sizeof *sorted));
+    for (uint32_t g = 0; g < c->ngates; g++)
+        count[key[g] + 1]++;
+    for (uint32_t k = 1; k <= maxkey + 1; k++)
+        count[k] += count[k - 1];
+    for (uint32_t g = 0; g < c->ngates; g++)
+        sorted[count[key[g]]++] = c->gates[g];
+    memcpy(c->gates, sorted, (size_t)c->ngates * sizeof *sorted);
+    OVL_TRY(renumber(c, depth));
+done:
+    free(depth);
+    free(key);
+    free(count);
+    free(sorted);
+    return rc;
+}
+
 ovl_err ovl_circuit_eval(const ovl_circuit *c, uint8_t *out, const uint8_t *in)
 {
     ovl_err rc = OVL_OK;

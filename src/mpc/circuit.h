@@ -50,6 +50,14 @@ void ovl_circuit_free(ovl_circuit *c);
  * defined once and before use, outputs defined). The reader and the builder
  * call it; `label` names the circuit in the error. */
 ovl_err ovl_circuit_check(const ovl_circuit *c, const char *label) OVL_MUST_USE;
+/* Reorders the gates by AND depth: the AND gates of depth d (ANDs on the
+ * longest path from an input), then the free gates of depth d, each group in
+ * its previous order, and renumbers the wires in the order they are defined
+ * (gate g writes wire in_bits + g). The result is still valid and computes
+ * the same function, and the AND gates of one depth are independent, so
+ * garbling hashes them as one batch. The reader and the builder call it; the gate
+ * order it yields is the order of the garbled tables (SPEC §GC.1). */
+ovl_err ovl_circuit_levelize(ovl_circuit *c) OVL_MUST_USE;
 /* Plain evaluation, one byte (0 or 1) per bit: `in` holds in_bits, `out`
  * receives out_bits. For tests and tools; the garbling engine never calls it. */
 ovl_err ovl_circuit_eval(const ovl_circuit *c, uint8_t *out, const uint8_t *in) OVL_MUST_USE;

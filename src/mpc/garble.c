@@ -12,6 +12,28 @@
  * the EVP call, small enough to stay in L1. */
 #define GC_BATCH 128u
 
+/* dep[g] = 1 + the number (in AND order) of the last AND gate whose output
+ * gate g reads directly, 0 if none: only AND outputs can be pending. */
+static ovl_err find_deps(uint32_t *dep, const ovl_circuit *c)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t *and_of = NULL, k = 0;
+    OVL_TRY(ovl_calloc((void **)&and_of, c->nwires, sizeof *and_of));
+    for (uint32_t g = 0; g < c->ngates; g++) {
+        const ovl_gate *x = &c->gates[g];
+        uint32_t d = 0;
+        if (x->op != OVL_GATE_CONST)
+            d = and_of[x->a];
+        if ((x->op == OVL_GATE_XOR || x->op == OVL_GATE_AND) && and_of[x->b] > d)
+            d = and_of[x->b];
+        dep[g] = d;
+        and_of[x->out] = x->op == OVL_GATE_AND ? ++k : 0;
+    }
+done:
+    free(and_of);
+    return rc;
+}
+
 uint64_t ovl_gc_tweaks_needed(const ovl_circuit *c) { return 2 * (uint64_t)c->nand + c->out_bits; }
 
 ovl_err ovl_gc_state_init(ovl_gc_state *st, const ovl_circuit *c, ovl_hash *hash, bool garbler,
@@ -25,15 +47,22 @@ ovl_err ovl_gc_state_init(ovl_gc_state *st, const ovl_circuit *c, ovl_hash *hash
     st->delta = garbler ? delta : ovl_block_zero();
     st->tweak_id = tweaks->id;
     st->tweak_base = tweak_base;
-    st->batch_id = 1;
     OVL_TRY(ovl_calloc((void **)&st->w, c->nwires, sizeof *st->w));
-    OVL_TRY(ovl_calloc((void **)&st->stamp, c->nwires, sizeof *st->stamp));
+    OVL_TRY(ovl_calloc((void **)&st->dep, c->ngates + 1, sizeof *st->dep));
+    OVL_TRY(find_deps(st->dep, c));
     OVL_TRY(ovl_calloc((void **)&st->scratch, 12 * GC_BATCH, sizeof *st->scratch));
     OVL_TRY(ovl_calloc((void **)&st->batch, GC_BATCH, sizeof *st->batch));
 done:
     if (rc != OVL_OK)
         ovl_gc_state_free(st);
     return rc;
+}
+
+void ovl_gc_state_restart(ovl_gc_state *st, uint64_t tweak_base)
+{
+    /* Every wire is written before it is read, so labels need no clearing. */
+    st->next_gate = st->ands_done = st->nbatch = 0;
+    st->tweak_base = tweak_base;
 }
 
 void ovl_gc_state_free(ovl_gc_state *st)
@@ -43,10 +72,27 @@ void ovl_gc_state_free(ovl_gc_state *st)
         ovl_free_secret(st->w, (size_t)st->c->nwires * sizeof *st->w);
     if (st->scratch != NULL)
         ovl_free_secret(st->scratch, 12 * GC_BATCH * sizeof *st->scratch);
-    free(st->stamp);
+    free(st->dep);
     free(st->batch);
     sodium_memzero(&st->delta, sizeof st->delta);
     memset(st, 0, sizeof *st);
+}
+
+/* h[j] = H(x[j], t[j]) = π(π(x) ⊕ t) ⊕ π(x) (SPEC §2.1), computed in the
+ * state's scratch (wiped when the state is freed) rather than through
+ * ovl_hash_tccr, which wipes a fixed 8 KiB of stack on every call: more than
+ * the hashing of a small batch costs. t is overwritten. */
+static ovl_err tccr(ovl_gc_state *st, ovl_block *h, const ovl_block *x, ovl_block *t, size_t n)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(ovl_aes_ecb(&st->hash->pi, h, x, n));
+    for (size_t j = 0; j < n; j++)
+        t[j] = ovl_block_xor(t[j], h[j]);
+    OVL_TRY(ovl_aes_ecb(&st->hash->pi, t, t, n));
+    for (size_t j = 0; j < n; j++)
+        h[j] = ovl_block_xor(h[j], t[j]);
+done:
+    return rc;
 }
 
 static ovl_block tweak(const ovl_gc_state *st, uint64_t k)
@@ -72,7 +118,7 @@ static ovl_err flush_garble(ovl_gc_state *st, uint8_t *tables)
         t[4 * k] = t[4 * k + 1] = ta;
         t[4 * k + 2] = t[4 * k + 3] = tb;
     }
-    OVL_TRY(ovl_hash_tccr(st->hash, h, x, t, 4 * (size_t)n));
+    OVL_TRY(tccr(st, h, x, t, 4 * (size_t)n));
     for (uint32_t k = 0; k < n; k++) {
         const ovl_gate *g = &st->c->gates[st->batch[k]];
         ovl_block a0 = x[4 * k], b0 = x[4 * k + 2];
@@ -103,7 +149,7 @@ static ovl_err flush_evaluate(ovl_gc_state *st, const uint8_t *tables)
         t[2 * k] = tweak(st, 2 * (uint64_t)(first + k));
         t[2 * k + 1] = tweak(st, 2 * (uint64_t)(first + k) + 1);
     }
-    OVL_TRY(ovl_hash_tccr(st->hash, h, x, t, 2 * (size_t)n));
+    OVL_TRY(tccr(st, h, x, t, 2 * (size_t)n));
     for (uint32_t k = 0; k < n; k++) {
         const ovl_gate *g = &st->c->gates[st->batch[k]];
         ovl_block a = x[2 * k], b = x[2 * k + 1];
@@ -136,9 +182,11 @@ static void free_gate(ovl_gc_state *st, const ovl_gate *g)
     }
 }
 
-static bool pending(const ovl_gc_state *st, uint32_t wire)
+/* Gate g reads an AND output still waiting in the batch: the batch holds the
+ * ANDs numbered ands_done - nbatch .. ands_done - 1. */
+static bool reads_pending(const ovl_gc_state *st, uint32_t g)
 {
-    return st->nbatch > 0 && st->stamp[wire] == st->batch_id;
+    return st->nbatch > 0 && st->dep[g] > st->ands_done - st->nbatch;
 }
 
 typedef struct {
@@ -162,7 +210,6 @@ static ovl_err flush(ovl_gc_state *st, gc_io *io)
         io->in += (size_t)st->nbatch * OVL_GC_TABLE_BYTES;
     }
     st->nbatch = 0;
-    st->batch_id++;
 done:
     return rc;
 }
@@ -173,16 +220,12 @@ static ovl_err run(ovl_gc_state *st, gc_io *io)
     const ovl_circuit *c = st->c;
     while (st->next_gate < c->ngates) {
         const ovl_gate *g = &c->gates[st->next_gate];
-        bool two = g->op == OVL_GATE_XOR || g->op == OVL_GATE_AND;
-        bool reads_pending = g->op != OVL_GATE_CONST &&
-                             (pending(st, g->a) || (two && pending(st, g->b)));
         if (g->op == OVL_GATE_AND && io->used == io->budget)
             break;
-        if (reads_pending || (g->op == OVL_GATE_AND && st->nbatch == GC_BATCH))
+        if (reads_pending(st, st->next_gate) || (g->op == OVL_GATE_AND && st->nbatch == GC_BATCH))
             OVL_TRY(flush(st, io));
         if (g->op == OVL_GATE_AND) {
             st->batch[st->nbatch++] = st->next_gate;
-            st->stamp[g->out] = st->batch_id;
             st->ands_done++;
             io->used++;
         } else {

@@ -32,12 +32,12 @@ typedef struct {
     const ovl_circuit *c; /* borrowed */
     ovl_hash *hash;       /* borrowed; keyed by the session's π key */
     ovl_block *w;         /* a label per wire (garbler: W0; evaluator: W_v) */
-    uint32_t *stamp;      /* batch in which a wire's AND is still pending */
+    uint32_t *dep;        /* per gate: 1 + the last AND it reads directly, or 0 */
     ovl_block *scratch;   /* hash inputs, tweaks and outputs of one batch */
     uint32_t *batch;      /* gate numbers of the pending batch */
     ovl_block delta;      /* garbler only */
     uint64_t tweak_id, tweak_base;
-    uint32_t next_gate, ands_done, nbatch, batch_id;
+    uint32_t next_gate, ands_done, nbatch;
     bool garbler;
 } ovl_gc_state;
 
@@ -48,6 +48,9 @@ typedef struct {
 ovl_err ovl_gc_state_init(ovl_gc_state *st, const ovl_circuit *c, ovl_hash *hash, bool garbler,
                           ovl_block delta, const ovl_tweak_stream *tweaks,
                           uint64_t tweak_base) OVL_MUST_USE;
+/* Starts the next instance of the same circuit in the same state (no
+ * reallocation): the caller then writes its input labels again. */
+void ovl_gc_state_restart(ovl_gc_state *st, uint64_t tweak_base);
 void ovl_gc_state_free(ovl_gc_state *st);
 uint64_t ovl_gc_tweaks_needed(const ovl_circuit *c);
 static inline bool ovl_gc_state_done(const ovl_gc_state *st)

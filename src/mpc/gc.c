@@ -193,6 +193,21 @@ const uint8_t *ovl_gc_output(const ovl_gc *g, uint32_t instance)
 
 uint64_t ovl_gc_and_gates(const ovl_gc *g) { return g->ands; }
 
+/* One garbling state serves every instance, restarted for each (its label
+ * array is the size of the circuit; allocating and wiping it per instance
+ * would cost more than the small circuits' garbling). */
+static ovl_err instance_state(ovl_gc *g, uint64_t tweak_base)
+{
+    if (g->st_live) {
+        ovl_gc_state_restart(&g->st, tweak_base);
+        return OVL_OK;
+    }
+    ovl_err rc = ovl_gc_state_init(&g->st, g->c, &g->hash, g->garbler,
+                                   g->garbler ? g->delta : ovl_block_zero(), &g->ts, tweak_base);
+    g->st_live = rc == OVL_OK;
+    return rc;
+}
+
 /* ---- the evaluator ---- */
 
 /* Starts COT batches while fewer than the window are unconsumed. */
@@ -234,8 +249,6 @@ done:
 
 static ovl_err eval_finish_instance(ovl_gc *g)
 {
-    ovl_gc_state_free(&g->st);
-    g->st_live = false;
     g->phase = PH_IDLE;
     g->inst++;
     if (g->ebits > 0 && (g->inst % g->group == 0 || g->inst == g->cfg.instances)) {
@@ -298,8 +311,7 @@ static ovl_err eval_inputs(ovl_gc *g, ovl_buf *in)
     OVL_TRY(ovl_buf_get_ptr(in, (size_t)g->gbits * 16, &p));
     uint64_t base;
     OVL_TRY(ovl_tweak_take(&g->ts, ovl_gc_tweaks_needed(g->c), &base));
-    OVL_TRY(ovl_gc_state_init(&g->st, g->c, &g->hash, false, ovl_block_zero(), &g->ts, base));
-    g->st_live = true;
+    OVL_TRY(instance_state(g, base));
     for (uint32_t i = 0; i < g->gbits; i++)
         g->st.w[i] = ovl_block_load(p + 16 * (size_t)i);
     if (g->ebits > 0) {
@@ -422,8 +434,7 @@ static ovl_err garb_begin_instance(ovl_gc *g)
     uint8_t *p;
     const uint8_t *x = g->cfg.input + (size_t)g->inst * g->gbits;
     OVL_TRY(ovl_tweak_take(&g->ts, ovl_gc_tweaks_needed(g->c), &base));
-    OVL_TRY(ovl_gc_state_init(&g->st, g->c, &g->hash, true, g->delta, &g->ts, base));
-    g->st_live = true;
+    OVL_TRY(instance_state(g, base));
     ovl_rng_bytes(g->cfg.rng, g->st.w, (size_t)g->gbits * sizeof *g->st.w);
     if (g->ebits > 0) {
         const ovl_block *q = g->cot_blk[(g->inst / g->group) % GC_COT_WINDOW];
@@ -469,8 +480,6 @@ static ovl_err garb_end_instance(ovl_gc *g)
         for (uint32_t i = 0; i < nout; i++)
             z[i] = ovl_gc_output_label(&g->st, i);
     }
-    ovl_gc_state_free(&g->st);
-    g->st_live = false;
     g->phase = PH_IDLE;
     g->inst++;
     if (g->ebits > 0 && (g->inst % g->group == 0 || g->inst == g->cfg.instances)) {
@@ -486,12 +495,15 @@ done:
     return rc;
 }
 
-/* Queues the garbler's next frame, if it can make one now. */
-static ovl_err garb_produce(ovl_gc *g)
+/* The garbler's next step: queues INPUTS or DECODE in g->q, or writes one
+ * TABLES frame straight into `out` (*wrote), or does nothing when it must
+ * wait (OT not done, output ring full). */
+static ovl_err garb_produce(ovl_gc *g, ovl_buf *out, bool *wrote)
 {
     ovl_err rc = OVL_OK;
     size_t mark, cmark;
     uint32_t n;
+    *wrote = false;
     if (!g->got_base || g->inst >= g->cfg.instances)
         return OVL_OK;
     if (g->phase == PH_IDLE) {
@@ -501,21 +513,23 @@ static ovl_err garb_produce(ovl_gc *g)
             return OVL_OK;
         return garb_begin_instance(g);
     }
-    OVL_TRY(ovl_frame_begin(&g->q, OVL_GC_TABLES, &mark));
-    OVL_TRY(ovl_buf_put_u32(&g->q, g->inst));
-    cmark = g->q.wpos;
-    OVL_TRY(ovl_buf_put_u32(&g->q, 0));
-    OVL_TRY(ovl_gc_garble(&g->st, &g->q, OVL_GC_TABLES_PER_FRAME, &n));
+    if (ovl_gc_state_done(&g->st))
+        return garb_end_instance(g);
+    size_t start = out->wpos;
+    OVL_TRY(ovl_frame_begin(out, OVL_GC_TABLES, &mark));
+    OVL_TRY(ovl_buf_put_u32(out, g->inst));
+    cmark = out->wpos;
+    OVL_TRY(ovl_buf_put_u32(out, 0));
+    OVL_TRY(ovl_gc_garble(&g->st, out, OVL_GC_TABLES_PER_FRAME, &n));
     if (n == 0) {
-        g->q.wpos = mark - 1; /* no tables left: drop the empty frame */
+        out->wpos = start; /* only free gates were left: no frame */
     } else {
-        uint8_t *c = g->q.data + cmark;
+        uint8_t *c = out->data + cmark;
         c[0] = (uint8_t)(n >> 24), c[1] = (uint8_t)(n >> 16), c[2] = (uint8_t)(n >> 8);
         c[3] = (uint8_t)n;
-        OVL_TRY(ovl_frame_end(&g->q, mark));
+        OVL_TRY(ovl_frame_end(out, mark));
+        *wrote = true;
     }
-    if (ovl_gc_state_done(&g->st))
-        OVL_TRY(garb_end_instance(g));
 done:
     return rc;
 }
@@ -608,8 +622,15 @@ static ovl_err gc_pull(void *proto, ovl_buf *out, bool *have)
     *have = false;
     if (g->rc != OVL_OK)
         return g->rc;
-    if (ovl_buf_remaining(&g->q) == 0 && g->garbler)
-        OVL_TRY(garb_produce(g));
+    /* One frame per call. The garbler steps until a frame exists or it must wait. */
+    while (g->garbler && ovl_buf_remaining(&g->q) == 0) {
+        uint32_t inst = g->inst, phase = g->phase, gate = g->st_live ? g->st.next_gate : 0;
+        OVL_TRY(garb_produce(g, out, have));
+        if (*have)
+            goto done;
+        if (inst == g->inst && phase == g->phase && gate == (g->st_live ? g->st.next_gate : 0))
+            break;
+    }
     if (ovl_buf_remaining(&g->q) >= OVL_FRAME_HDR) {
         const uint8_t *h = ovl_buf_rptr(&g->q);
         size_t len = OVL_FRAME_HDR + ((size_t)h[1] << 24 | (size_t)h[2] << 16 |

@@ -9,7 +9,10 @@
 #define IN_CHUNK (256u * 1024u)
 #define IN_MAX (OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD + IN_CHUNK)
 #define OUT_HIGH (1u << 20) /* stop pulling frames above this much unsent data */
-#define OUT_MAX (OUT_HIGH + OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD)
+/* Sent bytes are dropped from the front only once they outweigh the unsent
+ * rest (so moving them is amortised), so up to OUT_HIGH already-sent bytes may
+ * precede the backlog when a frame is pulled. */
+#define OUT_MAX (2 * OUT_HIGH + OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD)
 
 static long long now_ms(void)
 {
@@ -92,7 +95,12 @@ static ovl_err move_bytes(drive_state *d, bool *moved)
         if (n > 0) {
             *moved = true;
             OVL_TRY(ovl_buf_skip(&d->out, n));
-            ovl_buf_compact(&d->out);
+            /* Compacting after every partial write moved the whole backlog each
+             * time (a TLS record at a time: quadratic in the backlog). */
+            if (ovl_buf_remaining(&d->out) == 0)
+                ovl_buf_clear(&d->out);
+            else if (d->out.rpos >= ovl_buf_remaining(&d->out))
+                ovl_buf_compact(&d->out);
         }
     }
     if (d->ops->wants_input(d->proto) || d->ops->done(d->proto) == false) {

@@ -28,6 +28,11 @@ build/rel/bench/ot_bench: random correlated OTs per second on one core with both
 parties in one thread, as a ratio to the pipelined AES-128 block time it
 calibrates in the same run (target: at least 20 M COT/s).
 
+The garbled-circuit scenario (tests/bench/bench_gc.py; also alone with
+--gc-only) runs bristol2pc on the Bristol AES-128 circuit: AND gates per second
+over loopback TLS against 1/(40 t_AES), bytes per AND gate and the latency of
+one AES-128 evaluation, t_AES calibrated in the same run.
+
 --compare adds OpenMined PSI (@openmined/psi.js from npm, installed into
 build/bench-compare/node_modules) on the same sizes, as far as 20 minutes go.
 """
@@ -737,6 +742,50 @@ def update_md(path, section, text):
         f.write(new)
 
 
+def run_gc(args, report):
+    import bench_gc
+    os.makedirs(args.work, exist_ok=True)
+    ensure_keys(args.bin, args.work)
+    for tool in (args.gc_tool, args.gc_calibrate):
+        if not os.access(tool, os.X_OK):
+            sys.exit("bench: %s is missing (run make bench)" % tool)
+    r = bench_gc.run(args, args.work, free_port, busy_jiffies)
+    report["gc"] = r
+    if r["ok"]:
+        print("bench: gc %.2f M AND/s over TLS (target %.2f M, ratio %.3f), %.2f B/AND, "
+              "AES-128 latency %.1f ms" % (r["and_gates_per_s"] / 1e6,
+                                           r["target_and_gates_per_s"] / 1e6,
+                                           r["ratio_to_target"], r["bytes_per_and"],
+                                           1000 * r["aes_latency_s"][len(r["aes_latency_s"]) // 2]),
+              flush=True)
+    else:
+        print("bench: gc FAILED: %s" % "; ".join(r["throughput"]["problems"]), flush=True)
+    text = bench_gc.markdown(r, report["machine"], report["commit"], report["date"],
+                             report["command"])
+    print()
+    print(text)
+    if args.md:
+        update_md(args.md, args.section + "-gc", text)
+    return r["ok"]
+
+
+def run_gc_only(args):
+    report = {
+        "machine": machine(),
+        "commit": commit(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": ("make " + args.section) if os.environ.get("MAKELEVEL")
+                   else "python3 " + " ".join(sys.argv),
+    }
+    ok = run_gc(args, report)
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    path = os.path.join(os.path.dirname(args.json), "results-gc.json")
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
+    print("bench: results in %s%s" % (path, " and " + args.md if args.md else ""))
+    return 0 if ok else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="16,18,20", help="log2 of rows per party, comma-separated")
@@ -761,7 +810,19 @@ def main():
                     help="directory: run each party under perf record, data saved there")
     ap.add_argument("--compare-dir", default=os.path.join(ROOT, "build", "bench-compare"))
     ap.add_argument("--compare-budget", type=int, default=20 * 60)
+    ap.add_argument("--gc", action="store_true", help="also run the garbled-circuit scenario")
+    ap.add_argument("--gc-only", action="store_true", help="run only the garbled-circuit scenario")
+    ap.add_argument("--gc-tool", default=os.path.join(ROOT, "build", "rel", "tools", "bristol2pc"))
+    ap.add_argument("--gc-calibrate",
+                    default=os.path.join(ROOT, "build", "rel", "bench", "gc_calibrate"))
+    ap.add_argument("--gc-circuit", default=os.path.join(
+        os.environ.get("OVL_SHARED", os.path.join(ROOT, "..", "shared")), "circuits",
+        "aes_128.txt"))
+    ap.add_argument("--gc-repeat", type=int, default=2000, help="AES-128 instances streamed")
+    ap.add_argument("--gc-latency-runs", type=int, default=5)
     args = ap.parse_args()
+    if args.gc_only:
+        return run_gc_only(args)
     if args.agg_sizes is None:
         args.agg_sizes = "16,20" if args.section == "bench" else ""
     sizes = [] if args.aggregate_only else [1 << int(s) for s in args.sizes.split(",")]
@@ -814,6 +875,7 @@ def main():
                      "met" if o["ok"] else "NOT met", o["rot_ns"]), flush=True)
     if args.compare:
         report["compare"] = compare_psi_js(args, sizes, args.compare_budget)
+    gc_ok = run_gc(args, report) if args.gc else True
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     saved = report
     if args.aggregate_only and os.path.exists(args.json):
@@ -853,7 +915,7 @@ def main():
     if args.md:
         print("bench: results in %s and %s" % (args.json, args.md))
     runs = report["runs"] + report.get("aggregate", []) + ([report["ot"]] if "ot" in report else [])
-    return 0 if all(r["ok"] for r in runs) else 1
+    return 0 if all(r["ok"] for r in runs) and gc_ok else 1
 
 
 if __name__ == "__main__":

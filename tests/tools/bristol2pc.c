@@ -10,6 +10,8 @@
  * ../shared/circuits/README.md says). With --repeat N, N instances stream one
  * after another and a last line says and_gates_per_second=X: the AND gates of
  * all instances over the wall time of the evaluation (TLS handshake excluded).
+ * A last stderr line gives the instance and AND counts, that time and the TLS
+ * bytes each way, for the benchmark.
  * Exit codes as overlap's: 2 usage, 3 input, 4 network, 5 protocol, 6 policy. */
 #include <getopt.h>
 #include <stdio.h>
@@ -227,6 +229,12 @@ static ovl_err run(const args *a)
     OVL_TRY(print_output(g, &c, a->repeat));
     if (a->repeat > 1)
         printf("and_gates_per_second=%.0f\n", (double)ovl_gc_and_gates(g) / (t1 - t0));
+    /* For benchmarks (tests/bench/bench.py): what moved, on stderr. */
+    fprintf(stderr, "bristol2pc: instances=%lu and_gates=%llu seconds=%.6f tls_bytes_sent=%llu "
+                    "tls_bytes_received=%llu\n", a->repeat,
+            (unsigned long long)ovl_gc_and_gates(g), t1 - t0,
+            (unsigned long long)ovl_conn_bytes_sent(conn),
+            (unsigned long long)ovl_conn_bytes_received(conn));
 done:
     ovl_conn_close(conn);
     ovl_listener_close(l);
