@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/proto.h"
+#include "core/proto.h"
 
 /* Frame types (SPEC.md §5); 0x40..0x48 are the garbled-circuit frames of
  * src/mpc/gc.h, carried unchanged. */
