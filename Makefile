@@ -1,20 +1,27 @@
 # overlap — build, test, demo and benchmarks.
-# `make` builds ./overlap; `make test` runs every check; `make demo` runs two
-# parties over loopback on the bundled sample tables.
+# `make` builds ./overlap and its manual page; `make test` runs every check;
+# `make demo` runs two data owners over loopback on the bundled sample tables;
+# `make install` (PREFIX, DESTDIR) installs both.
 
 CC      ?= cc
 CLANG   ?= clang
 BUILD   ?= build
 VERSION := 0.1.0
+PREFIX  ?= /usr/local
+
+# libpq's headers live outside the default search path on Debian.
+PG_INC  := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wvla \
            -Wformat=2 -Wno-format-nonliteral
 BASE    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DOVL_VERSION='"$(VERSION)"' \
-           -Iinclude -Isrc -Iprotocols -pthread -g -fvisibility=hidden -MMD -MP
+           -Iinclude -Isrc -Iprotocols -I$(PG_INC) -pthread -g -fvisibility=hidden -MMD -MP
 CFLAGS_REL  := $(BASE) $(WARN) -O2
 CFLAGS_SAN  := $(BASE) $(WARN) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined
-LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lpthread -lm
+# libsqlite3 is loaded only while a SQLite database is open (src/io/sqlite_api.h);
+# tests that build their own SQLite files link it directly.
+LDLIBS  := -lsodium -lssl -lcrypto -lgmp -ljansson -lpq -ldl -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/crypto/*.c src/mpc/*.c src/net/*.c src/io/*.c src/policy/*.c \
                               src/session/*.c src/embed/*.c \
@@ -33,14 +40,15 @@ TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/rel/tools/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 DEB_PKGS := build-essential libsodium-dev libssl-dev libgmp-dev libjansson-dev \
-            clang libclang-rt-14-dev python3 iproute2 valgrind
+            clang libclang-rt-14-dev python3 iproute2 valgrind \
+            libsqlite3-dev libpq-dev postgresql
 
-.PHONY: all examples deps test unit e2e vectors check-vectors demo bench bench-compare bench-large \
-        fuzz valgrind ct netsim clean san tools
+.PHONY: all examples deps test unit e2e vectors check-vectors demo bench bench-gc bench-compare bench-sources bench-large \
+        fuzz valgrind ct netsim clean san tools man install uninstall
 
 # Building never installs anything: `make deps` does, explicitly, and the
 # targets that run tests or the demo call it first.
-all: overlap examples
+all: overlap examples man
 
 # Installs the Debian packages the build and tests need (idempotent). Without
 # root it only says what is missing.
@@ -68,6 +76,19 @@ $(BUILD)/rel/examples/%: examples/%.c include/overlap/overlap.h $(REL_LIB)
 overlap: $(BUILD)/rel/overlap
 	@cp $< $@
 
+# The manual page, generated from the help texts (doc/gen_man.py).
+MAN := $(BUILD)/overlap.1
+man: $(MAN)
+$(MAN): $(BUILD)/rel/overlap doc/gen_man.py
+	python3 doc/gen_man.py $(BUILD)/rel/overlap >$@.tmp && mv $@.tmp $@
+
+install: overlap $(MAN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 overlap $(DESTDIR)$(PREFIX)/bin/overlap
+	install -m 0644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/overlap.1
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/overlap $(DESTDIR)$(PREFIX)/share/man/man1/overlap.1
+
 $(BUILD)/rel/overlap: $(CLI_SRC:%.c=$(BUILD)/rel/%.o) $(REL_LIB)
 	$(CC) $(CFLAGS_REL) -o $@ $^ $(LDLIBS)
 
@@ -88,7 +109,7 @@ $(BUILD)/san/%.o: %.c
 
 $(BUILD)/san/tests/%: tests/unit/%.c tests/unit/test.h $(SAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_SAN) -Itests/unit -o $@ $< $(SAN_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS_SAN) -Itests/unit -o $@ $< $(SAN_LIB) $(LDLIBS) -lsqlite3
 
 $(BUILD)/rel/tools/%: tests/tools/%.c $(REL_LIB)
 	@mkdir -p $(dir $@)
@@ -140,12 +161,20 @@ $(BUILD)/rel/bench/%: tests/bench/%.c $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_REL) -o $@ $< $(REL_LIB) $(LDLIBS)
 # Calibration, then two-party PSI at 2^16, 2^18 and 2^20 rows per party, then private
-# aggregates at 2^16 and 2^20.
-bench: deps overlap $(BENCH_BIN)
-	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench
+# aggregates at 2^16 and 2^20, then garbled circuits (AES-128 over loopback TLS).
+bench: deps overlap tools $(BENCH_BIN)
+	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench --gc
+	@echo "bench: circuit PSI cardinality at 2^20 (one process, one thread; BENCHMARKS.md 'Circuit PSI')"
+	@$(BUILD)/rel/bench/cpsi_bench 20
+# Only the garbled-circuit scenario of make bench (AND gates/s, bytes per AND, AES-128 latency).
+bench-gc: deps overlap tools $(BENCH_BIN)
+	@python3 tests/bench/bench.py --gc-only --section bench
 # The same plus OpenMined PSI (npm @openmined/psi.js) within 20 minutes.
 bench-compare: deps overlap $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench-compare --compare
+# Loading 2^20 rows from CSV, SQLite and PostgreSQL (also the end of `make bench`).
+bench-sources: deps overlap $(BENCH_BIN)
+	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sources-only
 # 2^24 rows per party (about 30 minutes or more on 2 cores, 24 GiB RAM).
 bench-large: deps overlap $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 24 --section bench-large

@@ -1,46 +1,110 @@
 #!/bin/sh
-# The demo: a retailer and an advertiser, each with its own key and table,
-# find their shared customers over loopback TLS without showing each other
-# anything else. Run by `make demo`.
+# The demo (`make demo`): a retailer and an advertiser, each with its own key,
+# table and policy, measure an ad campaign's attributed revenue without
+# showing each other a row. Both approve the attribution template; the
+# retailer serves its purchases; the advertiser runs the template with its
+# parameters and receives only the groups large enough to release. Part 2:
+# an intersection, which both policies allow, with output for the advertiser
+# only. Both audit logs are verified at the end.
+# The tables are tests/demo/*.csv, written by tests/demo/gen_demo.py.
 set -eu
-BIN=./overlap
-D=build/demo
+BIN=${OVL_DEMO_BIN:-$(pwd)/overlap}
+SRC=$(pwd)/tests/demo
+D=${OVL_DEMO_DIR:-build/demo}
 rm -rf "$D"
 mkdir -p "$D"
-echo "== keys: each party creates its identity and hands its .pub to the other"
-$BIN keygen --name retailer --dir "$D"
-$BIN keygen --name advertiser --dir "$D"
-PORT=${OVL_DEMO_PORT:-7700}
-echo
-echo "== the retailer listens on 127.0.0.1:$PORT with purchases.csv (45 rows)"
-$BIN run --listen 127.0.0.1:$PORT --identity "$D/retailer.key" --peer "$D/advertiser.pub" \
-    --table tests/demo/purchases.csv --join email --normalize email \
-    --mode intersection --out "$D/retailer-matches.csv" --summary json --quiet \
-    >"$D/retailer.summary" 2>"$D/retailer.log" &
-RETAILER=$!
-echo "== the advertiser connects with impressions.csv (40 rows)"
-if ! $BIN run --connect 127.0.0.1:$PORT --identity "$D/advertiser.key" --peer "$D/retailer.pub" \
-    --table tests/demo/impressions.csv --join email --normalize email \
-    --mode intersection --out "$D/advertiser-matches.csv" --summary json --quiet \
-    >"$D/advertiser.summary"; then
-    kill $RETAILER 2>/dev/null || true
-    echo "demo: the advertiser's run failed" >&2
+cd "$D"
+SERVER=""
+stop_server() {
+    [ -n "$SERVER" ] || return 0
+    kill -TERM "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+    SERVER=""
+}
+trap stop_server EXIT
+fail() {
+    echo "demo: $*" >&2
+    [ -f serve.log ] && sed 's/^/  serve: /' serve.log >&2
     exit 1
-fi
-if ! wait $RETAILER; then
-    cat "$D/retailer.log" >&2
-    echo "demo: the retailer's run failed" >&2
-    exit 1
-fi
+}
+
+echo "== 1. keys: each owner creates its identity and hands its .pub to the other"
+"$BIN" keygen --name retailer --dir . >/dev/null
+"$BIN" keygen --name advertiser --dir . >/dev/null
+RFPR=$("$BIN" fingerprint retailer.pub | cut -d' ' -f1)
+AFPR=$("$BIN" fingerprint advertiser.pub | cut -d' ' -f1)
+echo "   retailer   $RFPR"
+echo "   advertiser $AFPR"
+
 echo
-echo "== the retailer's matching purchase rows ($D/retailer-matches.csv):"
-cat "$D/retailer-matches.csv"
+echo "== 2. policies: each owner lists its partner's fingerprint in its own policy"
+# The shipped policies name a placeholder key (SHA256:000...); each owner
+# writes its partner's real fingerprint there.
+sed -E "s/SHA256:[0-9a-f]{64}/$AFPR/g" "$SRC/retail.policy.json" >retail.policy.json
+sed -E "s/SHA256:[0-9a-f]{64}/$RFPR/g" "$SRC/advertiser.policy.json" >advertiser.policy.json
+cp "$SRC/purchases.csv" "$SRC/impressions.csv" "$SRC/attribution.sql" .
+"$BIN" policy check retail.policy.json | sed -n 's/^  groups with/   retailer:   groups with/p'
+"$BIN" policy check advertiser.policy.json | sed -n 's/^  groups with/   advertiser: groups with/p'
+echo "   purchases.csv:   $(($(wc -l <purchases.csv) - 1)) rows (retailer)"
+echo "   impressions.csv: $(($(wc -l <impressions.csv) - 1)) rows (advertiser)"
+
 echo
-echo "== the advertiser's matching impression rows ($D/advertiser-matches.csv):"
-cat "$D/advertiser-matches.csv"
+echo "== 3. both owners approve the attribution template (and exchange the .sig files)"
+echo "   hash $("$BIN" template hash attribution.sql)"
+"$BIN" template approve attribution.sql --identity retailer.key | sed "s/^/   /"
+"$BIN" template approve attribution.sql --identity advertiser.key | sed "s/^/   /"
+"$BIN" template verify attribution.sql --key retailer.pub --key advertiser.pub \
+    --param campaign_id=CAMP_2026_Q3 --param start_date=2026-07-01 --param end_date=2026-09-30 \
+    | sed 's/^/   /'
+
 echo
-echo "== run summaries (what each side saw):"
-echo "retailer:   $(cat "$D/retailer.summary")"
-echo "advertiser: $(cat "$D/advertiser.summary")"
+echo "== 4. the retailer serves purchases.csv under retail.policy.json"
+"$BIN" serve --listen 127.0.0.1:"${OVL_DEMO_PORT:-0}" --identity retailer.key \
+    --table purchases.csv --policy retail.policy.json --audit retail.audit 2>serve.log &
+SERVER=$!
+PORT=""
+for _ in $(seq 1 100); do
+    PORT=$(sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\).*/\1/p' serve.log | head -n 1)
+    [ -n "$PORT" ] && break
+    kill -0 "$SERVER" 2>/dev/null || fail "serve did not start"
+    sleep 0.1
+done
+[ -n "$PORT" ] || fail "serve did not report its port"
+echo "   listening on 127.0.0.1:$PORT"
+
 echo
-echo "Neither side received the other's rows or non-matching identifiers: see protocols/psi/SPEC.md §7."
+echo "== 5. the advertiser runs the template: campaign CAMP_2026_Q3, purchases July to September"
+"$BIN" run --connect 127.0.0.1:"$PORT" --identity advertiser.key --peer retailer.pub \
+    --table impressions.csv --join email --normalize email \
+    --policy advertiser.policy.json --audit advertiser.audit \
+    --template attribution.sql --param campaign_id=CAMP_2026_Q3 \
+    --param start_date=2026-07-01 --param end_date=2026-09-30 \
+    --out result.csv --summary json --quiet >result.summary || fail "the template run failed"
+summary_field() { sed -n "s/.*\"$1\": *\\([0-9]*\\).*/\\1/p" result.summary; }
+echo "   released to the advertiser (result.csv):"
+sed 's/^/     /' result.csv
+echo "   $(summary_field groups_released) groups released; $(summary_field groups_suppressed) groups" \
+     "had fewer than $(summary_field min_rows) matched customers and were suppressed (their sums" \
+     "were never decrypted)"
+echo "   the retailer received nothing; ROAS = attributed_revenue / campaign spend, computed from this table"
+
+echo
+echo "== 6. part 2: an intersection, allowed by both policies, with output for the advertiser only"
+"$BIN" run --connect 127.0.0.1:"$PORT" --identity advertiser.key --peer retailer.pub \
+    --table impressions.csv --join email --normalize email \
+    --policy advertiser.policy.json --audit advertiser.audit \
+    --mode intersection --reveal connector --out matches.csv --quiet \
+    || fail "the intersection run failed"
+echo "   the advertiser's impression rows whose customer also buys at the retailer:" \
+     "$(($(wc -l <matches.csv) - 1)) of $(($(wc -l <impressions.csv) - 1)); the first three:"
+sed -n '2,4p' matches.csv | sed 's/^/     /'
+
+stop_server
+echo
+echo "== 7. both audit logs verify (hash chain, signatures, the partner's co-signatures)"
+"$BIN" audit verify retail.audit --key retailer.pub --peer advertiser.pub | sed 's/^/   retailer:   /'
+"$BIN" audit verify advertiser.audit --key advertiser.pub --peer retailer.pub | sed 's/^/   advertiser: /'
+echo "   the retailer's log:"
+"$BIN" audit show retail.audit --peer advertiser.pub | sed 's/^/     /'
+echo
+echo "What each side learned: protocols/aggregate/SPEC.md §7 and protocols/psi/SPEC.md §7. Files: $D"

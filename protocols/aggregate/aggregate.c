@@ -561,3 +561,4 @@ size_t ovl_agg_value_count(const ovl_agg *a) { return a->nvalues; }
 const char *ovl_agg_value_name(const ovl_agg *a, size_t i) { return a->values[i].name; }
 unsigned ovl_agg_value_decimals(const ovl_agg *a, size_t i) { return a->values[i].decimals; }
 size_t ovl_agg_groups_released(const ovl_agg *a) { return a->nreleased; }
+size_t ovl_agg_group_count(const ovl_agg *a) { return a->P; }

@@ -109,7 +109,10 @@ unsigned ovl_agg_value_decimals(const ovl_agg *a, size_t i);
  * matched and sums[1 + c] the sum of value column c. */
 ovl_err ovl_agg_group_result(const ovl_agg *a, size_t g, uint64_t *matched, bool *released,
                              const int64_t **sums) OVL_MUST_USE;
+/* Both roles, after done: groups released (the contributor has the count
+ * from FINISH, as the runner states it: SPEC.md §4.9), and groups in all. */
 size_t ovl_agg_groups_released(const ovl_agg *a);
+size_t ovl_agg_group_count(const ovl_agg *a);
 
 /* The bytes of this party's analysis statement in its HELLO (SPEC.md §4.1). */
 ovl_err ovl_agg_params_encode(ovl_buf *out, const ovl_agg_config *cfg) OVL_MUST_USE;

@@ -100,18 +100,26 @@ static void run_encrypt(ovl_job *job)
     mpz_clears(m, ct, NULL);
 }
 
+/* Peer elements go through the group in runs this long (the suite's batch
+ * call may take several at once: eight lanes of AVX-512 IFMA). */
+enum { GROUP_RUN = 64 };
+
 static void run_peer_elems(ovl_job *job)
 {
     agg_job *j = (agg_job *)job;
     const ovl_agg *a = j->a;
-    size_t elen = a->g->elem_len;
-    uint8_t d[OVL_GROUP_MAX_ELEM];
-    for (size_t i = 0; i < j->count; i++) {
-        if (a->g->scalar_mult(d, a->scalar, j->in + i * elen) != OVL_OK) {
-            agg_job_error(j, OVL_ERR_PROTOCOL, "the peer sent an invalid group element", j->start + i);
+    size_t elen = a->g->elem_len, bad = 0;
+    uint8_t d[GROUP_RUN * OVL_GROUP_MAX_ELEM];
+    for (size_t i = 0; i < j->count; i += GROUP_RUN) {
+        size_t n = j->count - i < GROUP_RUN ? j->count - i : GROUP_RUN;
+        if (a->g->scalar_mult_batch(d, &bad, a->scalar, 0, j->in + i * elen, n) != OVL_OK) {
+            agg_job_error(j, OVL_ERR_PROTOCOL, "the peer sent an invalid group element",
+                          j->start + i + bad);
             return;
         }
-        ovl_tagger_tag(&a->tags, a->ptags + (j->start + i) * a->dlen, a->dlen, d, a->g->elem_len);
+        for (size_t k = 0; k < n; k++)
+            ovl_tagger_tag(&a->tags, a->ptags + (j->start + i + k) * a->dlen, a->dlen,
+                           d + k * elen, elen);
     }
 }
 
@@ -239,12 +247,17 @@ done:
     return rc;
 }
 
-static ovl_err on_finish(ovl_agg *a, size_t len)
+static ovl_err on_finish(ovl_agg *a, ovl_buf *r)
 {
     ovl_err rc = OVL_OK;
-    OVL_ENSURE(len == 0, OVL_ERR_PROTOCOL, "malformed FINISH frame from the peer");
+    uint32_t released = 0;
+    OVL_ENSURE(ovl_buf_remaining(r) == 4 && ovl_buf_get_u32(r, &released) == OVL_OK,
+               OVL_ERR_PROTOCOL, "malformed FINISH frame from the peer");
     OVL_ENSURE(a->layout_recv && a->shares_sent == a->P, OVL_ERR_PROTOCOL,
                "the peer finished before receiving every share");
+    OVL_ENSURE(released <= a->P, OVL_ERR_PROTOCOL, "the peer claims %u released groups of %zu",
+               released, a->P);
+    a->nreleased = released; /* the runner's statement, for the audit log (SPEC.md §7) */
     a->finish_recv = true;
     a->eng.state = OVL_ENGINE_DONE;
 done:
@@ -257,7 +270,7 @@ ovl_err agg_contributor_feed(ovl_agg *a, uint8_t type, ovl_buf *r)
     case OVL_AGG_LAYOUT: return on_layout(a, r);
     case OVL_AGG_ELEMENTS: return on_elements(a, r);
     case OVL_AGG_SUMS: return on_sums(a, r);
-    case OVL_AGG_FINISH: return on_finish(a, ovl_buf_remaining(r));
+    case OVL_AGG_FINISH: return on_finish(a, r);
     default:
         return ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent frame type 0x%02x, which a runner "
                            "never sends", type);

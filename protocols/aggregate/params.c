@@ -100,18 +100,23 @@ static ovl_err params_check(ovl_agg *a, const agg_params *peer)
                              "holds value columns"
                            : "neither party gives --values: the contributor must name its value "
                              "columns with --values");
+    /* Both parties may print these (one of them from the other's ABORT):
+     * they name the roles, not "the peer" and "this party". */
+    const char *run_dom = contributor ? peer->domain : a->cfg.domain;
+    const char *con_dom = contributor ? a->cfg.domain : peer->domain;
     OVL_ENSURE(strcmp(peer->domain, a->cfg.domain) == 0, OVL_ERR_POLICY,
-               "identifier mismatch: the peer uses '%s', this party '%s' (check --normalize)",
-               peer->domain, a->cfg.domain);
+               "identifier mismatch: the runner uses '%s', the contributor '%s' (check "
+               "--normalize)", run_dom, con_dom);
     OVL_ENSURE(peer->agreement_len == a->cfg.agreement_len &&
                    (peer->agreement_len == 0 ||
                     memcmp(peer->agreement, a->cfg.agreement, peer->agreement_len) == 0),
                OVL_ERR_POLICY,
-               "the peer's negotiated analysis differs from this party's (policies, template, "
+               "the two parties' negotiated analyses differ (policies, template, "
                "parameters, threshold or receivers)");
     OVL_ENSURE(peer->bits == a->cfg.paillier_bits, OVL_ERR_POLICY,
-               "--paillier-bits mismatch: the peer states %u, this party %u", peer->bits,
-               a->cfg.paillier_bits);
+               "--paillier-bits mismatch: the runner states %u, the contributor %u",
+               contributor ? peer->bits : a->cfg.paillier_bits,
+               contributor ? a->cfg.paillier_bits : peer->bits);
     OVL_ENSURE(peer->min_rows >= 1, OVL_ERR_PROTOCOL, "the peer states --min-rows 0");
     if (contributor)
         OVL_ENSURE(peer->nvalues == 0, OVL_ERR_PROTOCOL, "the runner states value columns");

@@ -467,6 +467,18 @@ done:
     return rc;
 }
 
+/* SPEC.md §4.9: how many groups were released, for the contributor's audit log. */
+static ovl_err put_finish(ovl_agg *a, ovl_buf *out)
+{
+    ovl_err rc = OVL_OK;
+    size_t mark;
+    OVL_TRY(ovl_frame_begin(out, OVL_AGG_FINISH, &mark));
+    OVL_TRY(ovl_buf_put_u32(out, (uint32_t)a->nreleased));
+    OVL_TRY(ovl_frame_end(out, mark));
+done:
+    return rc;
+}
+
 ovl_err agg_runner_pull(ovl_agg *a, ovl_buf *out, bool *have)
 {
     ovl_err rc = OVL_OK;
@@ -484,7 +496,7 @@ ovl_err agg_runner_pull(ovl_agg *a, ovl_buf *out, bool *have)
             goto done;
     }
     if (a->results != NULL && !a->finish_sent) {
-        OVL_TRY(ovl_frame_empty(out, OVL_AGG_FINISH));
+        OVL_TRY(put_finish(a, out));
         a->finish_sent = true;
         a->eng.state = OVL_ENGINE_DONE;
         *have = true;

@@ -73,22 +73,33 @@ static bool printable(const uint8_t *p, size_t n)
     return true;
 }
 
+/* A mismatch is reported to both parties (the one that sees it prints it and
+ * sends it in its ABORT), so it names the roles rather than "the peer" and
+ * "this party", which would read backwards for the receiver of the ABORT.
+ * Roles come from this party's own, which it knows. */
+static const ovl_hello *listener_of(const ovl_hello *mine, const ovl_hello *peer)
+{
+    return mine->role == OVL_ROLE_LISTENER ? mine : peer;
+}
+
 /* SPEC.md §3.2 item 5, for protocols in which both state the same analysis. */
 static ovl_err check_statement(const ovl_hello *mine, const ovl_hello *peer)
 {
     ovl_err rc = OVL_OK;
+    const ovl_hello *l = listener_of(mine, peer), *c = l == mine ? peer : mine;
     OVL_ENSURE(peer->reveal == mine->reveal, OVL_ERR_POLICY,
-               "reveal mismatch: the peer runs --reveal %s, this party runs --reveal %s",
-               ovl_reveal_name(peer->reveal), ovl_reveal_name(mine->reveal));
+               "reveal mismatch: the listener runs --reveal %s, the connector --reveal %s",
+               ovl_reveal_name(l->reveal), ovl_reveal_name(c->reveal));
     if (peer->params_len != mine->params_len ||
         (mine->params_len != 0 && memcmp(peer->params, mine->params, mine->params_len) != 0)) {
         /* Analysis parameters are settings, not data: show them when they are short text. */
         if (printable(peer->params, peer->params_len) && printable(mine->params, mine->params_len))
             OVL_FAIL(ovl_err_set(OVL_ERR_POLICY,
-                                 "the peer states a different analysis: peer '%.*s', this party '%.*s'",
-                                 (int)peer->params_len, (const char *)peer->params,
-                                 (int)mine->params_len, (const char *)mine->params));
-        OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the peer states different analysis parameters"));
+                                 "the parties state different analyses: listener '%.*s', "
+                                 "connector '%.*s'",
+                                 (int)l->params_len, (const char *)l->params,
+                                 (int)c->params_len, (const char *)c->params));
+        OVL_FAIL(ovl_err_set(OVL_ERR_POLICY, "the parties state different analysis parameters"));
     }
 done:
     return rc;
@@ -98,14 +109,15 @@ static ovl_err check(const ovl_hello *mine, const ovl_hello *peer, uint64_t max_
                      bool same_statement)
 {
     ovl_err rc = OVL_OK;
+    const ovl_hello *l = listener_of(mine, peer), *c = l == mine ? peer : mine;
     OVL_ENSURE(peer->suite == mine->suite, OVL_ERR_POLICY,
-               "suite mismatch: the peer uses %s (id %u), this party uses %s",
-               suite_name(peer->suite), peer->suite, suite_name(mine->suite));
+               "suite mismatch: the listener uses %s (id %u), the connector %s (id %u)",
+               suite_name(l->suite), l->suite, suite_name(c->suite), c->suite);
     OVL_ENSURE(peer->role != mine->role && peer->role <= OVL_ROLE_CONNECTOR, OVL_ERR_PROTOCOL,
                "the peer claims the same role (%s) as this party", ovl_role_name(mine->role));
     OVL_ENSURE(peer->mode == mine->mode, OVL_ERR_POLICY,
-               "mode mismatch: the peer runs --mode %s, this party runs --mode %s",
-               ovl_mode_name(peer->mode), ovl_mode_name(mine->mode));
+               "mode mismatch: the listener runs --mode %s, the connector --mode %s",
+               ovl_mode_name(l->mode), ovl_mode_name(c->mode));
     if (same_statement)
         OVL_TRY(check_statement(mine, peer));
     OVL_ENSURE(peer->set_size <= max_peer_set, OVL_ERR_LIMIT,

@@ -252,7 +252,11 @@ static ovl_err on_hello(ovl_cpsi *p, const uint8_t *payload, size_t len)
 {
     ovl_err rc = OVL_OK;
     ovl_hello peer;
-    const ovl_hello_rules rules = {.max_peer_set = p->cfg.max_peer_set};
+    const ovl_hello_rules rules = {
+        .max_peer_set = p->cfg.max_peer_set,
+        .expect_peer_set = p->cfg.expect_peer_set,
+        .peer_set_expected = p->cfg.peer_set_expected,
+    };
     OVL_TRY(ovl_engine_hello_recv(&p->eng, &rules, payload, len, &peer));
     p->n_r = p->cfg.runner ? p->cfg.nids : peer.set_size;
     p->n_c = p->cfg.runner ? peer.set_size : p->cfg.nids;
@@ -451,3 +455,5 @@ ovl_err ovl_cpsi_count(const ovl_cpsi *p, uint64_t *count)
 uint64_t ovl_cpsi_peer_set_size(const ovl_cpsi *p) { return p->cfg.runner ? p->n_c : p->n_r; }
 
 uint64_t ovl_cpsi_bytes_sent(const ovl_cpsi *p) { return p->bytes_sent; }
+
+const uint8_t *ovl_cpsi_transcript(const ovl_cpsi *p) { return p->eng.transcript; }

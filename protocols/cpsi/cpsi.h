@@ -51,6 +51,8 @@ typedef struct {
     const uint8_t *params; /* analysis statement both must make (may be NULL) */
     uint32_t params_len;
     const uint8_t *test_seed; /* 32 bytes: deterministic secrets for tests/vectors ONLY */
+    bool expect_peer_set;     /* the peer's HELLO must announce peer_set_expected */
+    uint64_t peer_set_expected; /* (negotiated beforehand: protocols/setup/SPEC.md §3) */
 } ovl_cpsi_config;
 
 typedef struct ovl_cpsi ovl_cpsi;
@@ -77,6 +79,7 @@ ovl_err ovl_cpsi_result(const ovl_cpsi *p, ovl_cpsi_shares *out) OVL_MUST_USE;
 ovl_err ovl_cpsi_count(const ovl_cpsi *p, uint64_t *count) OVL_MUST_USE;
 bool ovl_cpsi_receives_count(const ovl_cpsi *p);
 uint64_t ovl_cpsi_peer_set_size(const ovl_cpsi *p);
+const uint8_t *ovl_cpsi_transcript(const ovl_cpsi *p);
 /* Bytes this party sent so far (frames, headers included). */
 uint64_t ovl_cpsi_bytes_sent(const ovl_cpsi *p);
 

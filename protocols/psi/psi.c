@@ -131,8 +131,11 @@ ovl_err ovl_psi_new(ovl_psi **out, const ovl_psi_config *cfg)
     ovl_err rc = OVL_OK;
     ovl_psi *p = NULL;
     *out = NULL;
-    OVL_ENSURE(cfg->mode == OVL_MODE_INTERSECTION || cfg->mode == OVL_MODE_CARDINALITY,
-               OVL_ERR_USAGE, "the PSI protocol runs --mode intersection or cardinality");
+    /* Cardinality runs on circuit PSI (protocols/cpsi/SPEC.md §6.4): here a
+     * receiver that blinds its elements differently could test every one. */
+    OVL_ENSURE(cfg->mode == OVL_MODE_INTERSECTION, OVL_ERR_USAGE,
+               "the ECDH PSI protocol runs --mode intersection only (cardinality runs on "
+               "circuit PSI, protocols/cpsi)");
     OVL_ENSURE(cfg->group != NULL, OVL_ERR_USAGE, "no group suite given");
     OVL_ENSURE(cfg->nids <= UINT32_MAX, OVL_ERR_LIMIT, "%zu identifiers exceed the protocol's cap",
                cfg->nids);
@@ -195,38 +198,49 @@ void ovl_psi_free(ovl_psi *p)
 
 /* ---- jobs (run on worker threads: read-only access to the engine) ---- */
 
+/* Elements go through the group in runs this long: the suite's batch calls
+ * may work on several at once (eight lanes of AVX-512 IFMA). */
+enum { GROUP_RUN = 64 };
+
 static void run_own(psi_job *j)
 {
     const ovl_psi *p = j->psi;
-    size_t elen = p->g->elem_len;
+    size_t elen = p->g->elem_len, bad;
     /* Frame layout: header, u32 count, elements (reserved in job_take). */
     uint8_t *out = j->frame.data + OVL_FRAME_HDR + 4;
-    uint8_t h[OVL_GROUP_MAX_ELEM];
-    for (size_t i = 0; i < j->count; i++) {
-        const uint8_t *id = p->cfg.ids[p->perm[j->start + i]];
-        ovl_err rc = p->g->hash_to_group(h, id, 32, p->dst, p->dst_len);
+    uint8_t h[GROUP_RUN * OVL_GROUP_MAX_ELEM];
+    const uint8_t *ids[GROUP_RUN];
+    for (size_t i = 0; i < j->count; i += GROUP_RUN) {
+        size_t n = j->count - i < GROUP_RUN ? j->count - i : GROUP_RUN;
+        for (size_t k = 0; k < n; k++)
+            ids[k] = p->cfg.ids[p->perm[j->start + i + k]];
+        ovl_err rc = p->g->hash_to_group_batch(h, ids, 32, n, p->dst, p->dst_len);
         if (rc == OVL_OK)
-            rc = p->g->scalar_mult(out + i * elen, p->scalar, h);
+            rc = p->g->scalar_mult_batch(out + i * elen, &bad, p->scalar, 0, h, n);
         if (rc != OVL_OK) {
             ovl_job_fail(&j->base, OVL_ERR_CRYPTO, "blinding an own element failed");
-            return;
+            break;
         }
     }
+    sodium_memzero(h, sizeof h);
 }
 
 static void run_peer(psi_job *j)
 {
     const ovl_psi *p = j->psi;
-    size_t elen = p->g->elem_len;
-    uint8_t d[OVL_GROUP_MAX_ELEM];
-    for (size_t i = 0; i < j->count; i++) {
-        if (p->g->scalar_mult(d, p->scalar, j->in + i * elen) != OVL_OK) {
+    size_t elen = p->g->elem_len, bad = 0;
+    uint8_t d[GROUP_RUN * OVL_GROUP_MAX_ELEM];
+    for (size_t i = 0; i < j->count; i += GROUP_RUN) {
+        size_t n = j->count - i < GROUP_RUN ? j->count - i : GROUP_RUN;
+        if (p->g->scalar_mult_batch(d, &bad, p->scalar, 0, j->in + i * elen, n) != OVL_OK) {
             ovl_job_fail(&j->base, OVL_ERR_PROTOCOL,
                          "the peer sent an invalid group element (element %zu of its set)",
-                         j->start + i + 1);
+                         j->start + i + bad + 1);
             return;
         }
-        ovl_tagger_tag(&p->tags, p->peer_tags + (j->start + i) * p->ell, p->ell, d, elen);
+        for (size_t k = 0; k < n; k++)
+            ovl_tagger_tag(&p->tags, p->peer_tags + (j->start + i + k) * p->ell, p->ell,
+                           d + k * elen, elen);
     }
 }
 
@@ -305,7 +319,7 @@ static ovl_err psi_job_finish(void *proto, ovl_job *job)
     j = NULL;
     /* Batches whose tags are not sent one by one leave the window as soon
      * as they and all before them are done. */
-    if (!(p->peer_gets && p->cfg.mode == OVL_MODE_INTERSECTION))
+    if (!p->peer_gets)
         while ((job = ovl_order_take(&p->peer)) != NULL)
             job_free(job);
     return OVL_OK;
@@ -485,23 +499,13 @@ static ovl_err pull_stream(ovl_psi *p, ovl_buf *out, bool *have)
         *have = true;
         goto done;
     }
-    bool in_order = p->cfg.mode == OVL_MODE_INTERSECTION;
-    if (p->peer_gets && in_order && (j = (psi_job *)ovl_order_take(&p->peer)) != NULL) {
+    if (p->peer_gets && (j = (psi_job *)ovl_order_take(&p->peer)) != NULL) {
         OVL_TRY(put_tags(p, out, j->start, j->count));
         *have = true;
         goto done;
     }
-    if (!p->peer_sorted && peer_all_done(p) && (!p->peer_gets || !in_order || p->tags_sent == p->m))
+    if (!p->peer_sorted && peer_all_done(p) && (!p->peer_gets || p->tags_sent == p->m))
         OVL_TRY(finalize_peer(p));
-    if (p->peer_gets && !in_order && p->peer_sorted && p->tags_sent < p->m) {
-        /* Cardinality: sorted order carries nothing about the peer's order. */
-        size_t count = (size_t)(p->m - p->tags_sent);
-        if (count > p->cfg.batch)
-            count = p->cfg.batch;
-        OVL_TRY(put_tags(p, out, (size_t)p->tags_sent, count));
-        *have = true;
-        goto done;
-    }
     if (!p->finish_sent && p->peer_sorted && p->own_sent == p->n &&
         (!p->peer_gets || p->tags_sent == p->m)) {
         OVL_TRY(ovl_frame_empty(out, OVL_PSI_FINISH));
@@ -562,8 +566,7 @@ static ovl_err match_tags(ovl_psi *p)
                              tag) == SIZE_MAX)
             continue;
         p->count++;
-        if (p->cfg.mode == OVL_MODE_INTERSECTION)
-            p->matched[p->perm[i]] = true;
+        p->matched[p->perm[i]] = true;
     }
 done:
     free(start);
@@ -628,7 +631,7 @@ ovl_err ovl_psi_result(const ovl_psi *p, const bool **matched, uint64_t *count)
         return ovl_err_set(OVL_ERR_POLICY, "this party receives no output (--reveal %s)",
                            ovl_reveal_name(p->cfg.reveal));
     if (matched)
-        *matched = p->cfg.mode == OVL_MODE_INTERSECTION ? p->matched : NULL;
+        *matched = p->matched;
     *count = p->count;
     return OVL_OK;
 }

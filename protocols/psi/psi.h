@@ -27,7 +27,7 @@ enum {
 
 typedef struct {
     ovl_role role;
-    ovl_mode mode; /* intersection or cardinality */
+    ovl_mode mode; /* intersection (cardinality runs on protocols/cpsi) */
     ovl_reveal reveal;
     const ovl_group *group;
     const uint8_t (*ids)[32]; /* distinct identifiers; borrowed for the engine's life */
@@ -61,8 +61,8 @@ bool ovl_psi_receives_output(const ovl_psi *p);
 uint64_t ovl_psi_peer_set_size(const ovl_psi *p);
 size_t ovl_psi_tag_len(const ovl_psi *p);
 const uint8_t *ovl_psi_transcript(const ovl_psi *p);
-/* Intersection mode: matched[i] tells whether cfg->ids[i] is in the
- * intersection (array of nids, owned by the engine). Both modes: *count. */
+/* matched[i] tells whether cfg->ids[i] is in the intersection (array of
+ * nids, owned by the engine); *count is their number. */
 ovl_err ovl_psi_result(const ovl_psi *p, const bool **matched, uint64_t *count) OVL_MUST_USE;
 
 /* The tag length in bytes for set sizes n and m (SPEC.md §5.3). */

@@ -4,6 +4,7 @@
 
 #include "core/guard.h"
 #include "core/mem.h"
+#include "common/hello.h"
 #include "setup/negotiator.h"
 
 typedef enum {
@@ -28,6 +29,7 @@ struct ovl_negotiator {
     uint64_t set_size;
     uint8_t transcript[OVL_NEGO_HASH_LEN];
     ovl_buf hello; /* a non-negotiating peer's first frame (HELLO, normally) */
+    ovl_mode plain_mode; /* the mode that HELLO states, for a refusal's audit entry */
 };
 
 static ovl_err fail(ovl_negotiator *n, ovl_err e)
@@ -74,6 +76,7 @@ ovl_err ovl_negotiator_cosign(ovl_negotiator *n, const uint8_t transcript[OVL_NE
 }
 
 bool ovl_negotiator_negotiated(const ovl_negotiator *n) { return n->negotiated; }
+ovl_mode ovl_negotiator_plain_mode(const ovl_negotiator *n) { return n->plain_mode; }
 
 ovl_err ovl_negotiator_take_first(ovl_negotiator *n, ovl_buf *out)
 {
@@ -88,6 +91,10 @@ static ovl_err on_plain_frame(ovl_negotiator *n, uint8_t type, const uint8_t *pa
 {
     ovl_err rc = OVL_OK;
     size_t mark;
+    ovl_hello h;
+    if (type == OVL_HELLO_TYPE && ovl_hello_parse(&h, payload, len) == OVL_OK &&
+        h.mode >= OVL_MODE_INTERSECTION && h.mode <= OVL_MODE_AGGREGATE)
+        n->plain_mode = (ovl_mode)h.mode;
     if (n->cfg.plain_refusal != NULL)
         return ovl_err_set(OVL_ERR_POLICY, "%s", n->cfg.plain_refusal);
     OVL_TRY(ovl_buf_alloc(&n->hello, OVL_FRAME_HDR + len, OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD));

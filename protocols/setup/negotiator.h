@@ -64,6 +64,8 @@ ovl_err ovl_negotiator_cosign(ovl_negotiator *n, const uint8_t transcript[OVL_NE
 /* Whether the analysis was negotiated (false: the listener's peer opened
  * with HELLO). */
 bool ovl_negotiator_negotiated(const ovl_negotiator *n);
+/* The mode a non-negotiating peer's HELLO stated (0 if none was parsed). */
+ovl_mode ovl_negotiator_plain_mode(const ovl_negotiator *n);
 /* Listener whose peer did not negotiate: appends the peer's first frame
  * (HELLO, normally; header included), to be fed to the analysis engine first. */
 ovl_err ovl_negotiator_take_first(ovl_negotiator *n, ovl_buf *out) OVL_MUST_USE;

@@ -27,13 +27,16 @@ int ovl_cmd_template(int argc, char **argv);
 int ovl_cmd_audit(int argc, char **argv);
 int ovl_cmd_serve(int argc, char **argv);
 
+/* overlap audit verify|show: the log does not verify (README "Exit status"). */
+#define OVL_EXIT_AUDIT 7
+
 /* Prints "overlap: error: <detail>" (one line) and returns the exit status
  * for the error's category (README "Exit status"). */
 int ovl_cli_fail(ovl_err e);
 int ovl_cli_exit_code(ovl_err e);
-/* Prefixes "peer LABEL: " to the error detail unless it names the peer already. */
-ovl_err ovl_cli_peer_error(ovl_err rc, const char *label);
 /* Parses a decimal integer option in [min, max]. */
+/* --arith WHICH: auto, portable or ifma, selected at once (ovl_arith_select). */
+ovl_err ovl_cli_arith(const char *s) OVL_MUST_USE;
 ovl_err ovl_cli_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
                      uint64_t *out) OVL_MUST_USE;
 /* Monotonic seconds, for durations. */

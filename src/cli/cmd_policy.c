@@ -9,19 +9,21 @@
 #include "core/guard.h"
 #include "core/mem.h"
 #include "policy/policy.h"
+#include "io/dbspec.h"
 #include "io/source.h"
-#include "io/table.h"
 
 static const char help[] =
-    "usage: overlap policy init --table CSV [--name NAME]\n"
+    "usage: overlap policy init --table TABLE [--name NAME]\n"
     "       overlap policy check FILE\n\n"
     "init prints a policy (JSON) for the table that allows nothing until edited: no peers,\n"
     "no join keys, no intersection, no aggregates, no templates. It lists the table's\n"
     "columns; copy the ones you allow into the rules.\n"
     "check validates a policy and explains in plain words what it allows, or prints\n"
     "one line saying what is wrong and where (exit status 3).\n\n"
-    "  --table CSV    the table the policy is for (only its header row is read)\n"
-    "  --name NAME    the table's name in templates (default: the file name without .csv)\n\n"
+    "  --table TABLE  the table the policy is for (only its header is read): a CSV path,\n"
+    "                 sqlite:PATH?table=NAME or postgresql://...?table=NAME\n"
+    "  --name NAME    the table's name in templates (default: the file name without .csv,\n"
+    "                 or the database table's name)\n\n"
     "example:\n"
     "  overlap policy init --table purchases.csv > retail.policy.json\n"
     "  overlap policy check retail.policy.json\n";
@@ -36,6 +38,10 @@ static ovl_err policy_init(const char *table, const char *name)
     OVL_TRY(ovl_calloc((void **)&cols, ovl_source_ncols(src) + 1, sizeof *cols));
     for (size_t i = 0; i < ovl_source_ncols(src); i++)
         cols[i] = ovl_source_colname(src, i);
+    if (!name && ovl_dbspec_kind(table) != OVL_DB_NONE) {
+        ovl_spec_table_name(tname, sizeof tname, table);
+        name = tname;
+    }
     if (!name) {
         copy = strdup(table);
         OVL_ENSURE(copy != NULL, OVL_ERR_NOMEM, "out of memory");

@@ -9,28 +9,38 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
+#include "io/dbspec.h"
 #include "crypto/group.h"
 #include "crypto/paillier.h"
+#include "crypto/r255x8.h"
 #include "net/identity.h"
 #include "net/transport.h"
 #include "session/session.h"
 
 static const char help[] =
     "usage: overlap run (--listen HOST:PORT | --connect HOST:PORT) --identity KEY --peer PUB\n"
-    "                   --table CSV --join COLUMN [options]\n\n"
-    "Runs one private set intersection with one peer over mutually authenticated TLS 1.3.\n"
-    "Both parties must state the same --mode, --reveal and --normalize, or the run stops\n"
+    "                   --table TABLE --join COLUMN [options]\n\n"
+    "Runs one analysis with one peer over mutually authenticated TLS 1.3: a private set\n"
+    "intersection (your rows the peer also has), its cardinality (how many), or a private\n"
+    "aggregate (COUNT, SUM, AVG by group over the shared identifiers), ad hoc or from an\n"
+    "approved template, and optionally under this party's policy with an audit log. Both\n"
+    "parties must state the same --mode, --reveal and --normalize, or the run stops\n"
     "before any set element is sent.\n\n"
     "connection:\n"
-    "  --listen HOST:PORT     wait for the peer here (e.g. 0.0.0.0:7700)\n"
-    "  --connect HOST:PORT    connect to a listening peer\n"
+    "  --listen HOST:PORT     wait for the peer here (e.g. 0.0.0.0:7700; port 0: any free)\n"
+    "  --connect HOST:PORT    connect to a listening peer (run --listen or serve)\n"
     "  --identity FILE        your secret key (from overlap keygen)\n"
     "  --peer FILE            the peer's .pub file; only this key is accepted\n"
-    "  --timeout SECONDS      fail when the peer is silent this long (default 60)\n"
+    "  --timeout SECONDS      fail when the peer is silent this long (1-86400, default 60)\n"
     "  --wait SECONDS         how long to wait for the peer to connect or to start\n"
     "                         listening (default 600; 0 = forever)\n\n"
     "input:\n"
-    "  --table FILE           CSV with a header row (RFC 4180)\n"
+    "  --table TABLE          a CSV file with a header row (RFC 4180), sqlite:PATH?table=NAME\n"
+    "                         or postgresql://[user@]host[:port]/db?...&table=NAME (every\n"
+    "                         libpq parameter works; passwords come from ~/.pgpass or\n"
+    "                         PGPASSWORD and never appear in output)\n"
+    "  --query \"SELECT ...\"   with a database --table and no table=: read this query's\n"
+    "                         result instead, in a read-only transaction\n"
     "  --join COLUMN          the column holding the identifier\n"
     "  --normalize KIND       email (trim, lower-case), phone (E.164: +digits) or none\n"
     "                         (exact bytes; default). Identifiers are SHA-256 of the result.\n"
@@ -39,35 +49,67 @@ static const char help[] =
     "analysis:\n"
     "  --mode MODE            intersection (default): write your rows whose identifier the\n"
     "                         peer also has; cardinality: write only how many identifiers\n"
-    "                         you share\n"
+    "                         you share; aggregate: see below\n"
     "  --reveal WHO           both (default), listener or connector: who receives output;\n"
     "                         the other party learns only the peer's set size\n"
-    "  --out FILE             where your output goes (written atomically, only on success)\n"
+    "  --out FILE             where your output goes (written atomically, only on success):\n"
+    "                         a CSV path, or sqlite:PATH?table=NAME or postgresql://...\n"
+    "                         ?table=NAME, a new table created and filled in one transaction\n"
+    "  --replace              with a database --out: replace an existing table\n"
     "  --max-peer-set N       refuse a peer announcing more identifiers (default 67108864)\n\n"
     "aggregate (--mode aggregate; protocols/aggregate/SPEC.md):\n"
     "  --group-by COLS        the runner: dimension columns, comma-separated (none: one\n"
     "                         group); the runner receives the result in --out\n"
     "  --values COL[:D],...   the contributor: numeric value columns, D decimal places\n"
-    "                         (default 0); the contributor receives nothing\n"
+    "                         (default 0); the contributor receives nothing. With\n"
+    "                         --group-by and --negotiate: the served table's columns\n"
     "  --min-rows N           release only groups with at least N matched identifiers\n"
-    "                         (default 10; the larger of both parties' values applies)\n"
+    "                         (2-4294967295, default 10; the largest of both parties'\n"
+    "                         values and their policies' min_rows applies)\n"
     "  --paillier-bits B      2048 (default) or 3072; both parties must state the same\n\n"
+    "policies, templates and audit (protocols/setup/SPEC.md):\n"
+    "  --policy FILE          this party's policy: the request is checked against it\n"
+    "                         before any data-derived byte is sent (implies --negotiate)\n"
+    "  --audit FILE           append this run, refused or not, to this signed audit log\n"
+    "                         (implies --negotiate)\n"
+    "  --template FILE        run an approved analysis template (implies --mode aggregate\n"
+    "                         and --negotiate); FILE.*.sig approvals travel with it\n"
+    "  --param NAME=VALUE     a value for one of the template's parameters; every declared\n"
+    "                         parameter exactly once (repeat the option)\n"
+    "  --negotiate            state the analysis to the peer first (needed to query\n"
+    "                         overlap serve, or a run --listen with --policy)\n"
+    "  --peer-join COLUMN     the peer's join column when it is named differently\n"
+    "                         (default: the same as --join)\n"
+    "  --table-name NAME      this table's name in the template (default: the policy's\n"
+    "                         table.name, else the file name without .csv)\n\n"
     "operation:\n"
-    "  --threads N            worker threads (default: online cores)\n"
-    "  --summary json         print one JSON object describing the run on stdout\n"
+    "  --threads N            worker threads (1-256, default: online cores)\n"
+    "  --arith WHICH          ristretto255 arithmetic: auto (default; AVX-512 IFMA where\n"
+    "                         the CPU and OS have it), ifma, or portable (libsodium);\n"
+    "                         OVL_ARITH in the environment sets the default\n"
+    "  --summary json|none    json: print one JSON object describing the run on stdout\n"
     "  --quiet                no progress display on stderr\n"
     "  --dump-frames FILE     also write every frame this party sends to FILE, to audit\n"
-    "                         exactly what leaves the machine\n\n"
-    "example:\n"
+    "                         exactly what leaves the machine\n"
+    "  -h, --help             this text\n\n"
+    "examples:\n"
     "  overlap run --listen 127.0.0.1:7700 --identity retailer.key --peer advertiser.pub \\\n"
     "      --table purchases.csv --join email --normalize email --mode intersection \\\n"
     "      --out matches.csv\n"
-    "  overlap run --connect HOST:7700 --identity advertiser.key --peer retailer.pub \\\n"
-    "      --table impressions.csv --join email --normalize email --mode aggregate \\\n"
-    "      --group-by campaign_id --min-rows 100 --out result.csv\n"
     "  overlap run --listen 0.0.0.0:7700 --identity retailer.key --peer advertiser.pub \\\n"
     "      --table purchases.csv --join email --normalize email --mode aggregate \\\n"
-    "      --values purchase_amount:2,item_count --min-rows 100\n";
+    "      --values purchase_amount:2,item_count --min-rows 20\n"
+    "  overlap run --connect HOST:7700 --identity advertiser.key --peer retailer.pub \\\n"
+    "      --table impressions.csv --join email --normalize email --mode aggregate \\\n"
+    "      --group-by campaign_id --min-rows 20 --out result.csv\n"
+    "  overlap run --connect HOST:7700 --identity advertiser.key --peer retailer.pub \\\n"
+    "      --table impressions.csv --join email --normalize email \\\n"
+    "      --policy advertiser.policy.json --audit advertiser.audit \\\n"
+    "      --template attribution.sql --param campaign_id=CAMP_2026_Q3 \\\n"
+    "      --param start_date=2026-07-01 --param end_date=2026-09-30 --out attribution.csv\n"
+    "\n"
+    "exit status: 0 success, 2 usage, 3 local input, 4 connection, 5 protocol or limit,\n"
+    "6 refused by a policy or the peer (overlap --help lists them all).\n";
 
 typedef struct {
     const char *listen, *connect, *identity, *peer, *table, *join, *out, *dump;
@@ -80,7 +122,8 @@ typedef struct {
     ovl_reveal reveal;
     uint64_t timeout_s, wait_s, threads, max_peer;
     const char *policy, *audit, *peer_join, *table_name, *tpl;
-    bool negotiate;
+    bool negotiate, replace;
+    const char *query;
     ovl_param_value params[OVL_SESSION_MAX_PARAMS];
     size_t nparams;
 } run_opts;
@@ -123,7 +166,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     enum { O_LISTEN = 256, O_CONNECT, O_IDENTITY, O_PEER, O_TABLE, O_JOIN, O_NORMALIZE,
            O_PREHASHED, O_MODE, O_REVEAL, O_OUT, O_SUMMARY, O_TIMEOUT, O_WAIT, O_THREADS,
            O_MAXPEER, O_QUIET, O_DUMP, O_HELP, O_GROUPBY, O_VALUES, O_MINROWS, O_PBITS,
-           O_POLICY, O_AUDIT, O_PEERJOIN, O_TABLENAME, O_TEMPLATE, O_PARAM, O_NEGOTIATE };
+           O_POLICY, O_AUDIT, O_PEERJOIN, O_TABLENAME, O_TEMPLATE, O_PARAM, O_NEGOTIATE, O_QUERY,
+           O_REPLACE, O_ARITH };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"policy", required_argument, NULL, O_POLICY},
@@ -137,6 +181,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         {"identity", required_argument, NULL, O_IDENTITY},
         {"peer", required_argument, NULL, O_PEER},
         {"table", required_argument, NULL, O_TABLE},
+        {"query", required_argument, NULL, O_QUERY},
+        {"replace", no_argument, NULL, O_REPLACE},
         {"join", required_argument, NULL, O_JOIN},
         {"normalize", required_argument, NULL, O_NORMALIZE},
         {"prehashed", no_argument, NULL, O_PREHASHED},
@@ -147,6 +193,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"wait", required_argument, NULL, O_WAIT},
         {"threads", required_argument, NULL, O_THREADS},
+        {"arith", required_argument, NULL, O_ARITH},
         {"max-peer-set", required_argument, NULL, O_MAXPEER},
         {"quiet", no_argument, NULL, O_QUIET},
         {"dump-frames", required_argument, NULL, O_DUMP},
@@ -194,6 +241,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         case O_IDENTITY: o->identity = optarg; break;
         case O_PEER: o->peer = optarg; break;
         case O_TABLE: o->table = optarg; break;
+        case O_QUERY: o->query = optarg; break;
+        case O_REPLACE: o->replace = true; break;
         case O_JOIN: o->join = optarg; break;
         case O_NORMALIZE: OVL_TRY(ovl_norm_parse(&o->norm, optarg)); break;
         case O_PREHASHED: o->prehashed = true; break;
@@ -205,7 +254,13 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         case O_GROUPBY: o->group_by = optarg; break;
         case O_VALUES: o->values = optarg; break;
         case O_MINROWS:
-            OVL_TRY(ovl_cli_uint("--min-rows", optarg, 1, UINT32_MAX, &o->min_rows));
+            /* A group of one would publish that person's own values (policies
+             * refuse min_rows 1 for the same reason). */
+            OVL_ENSURE(strcmp(optarg, "1") != 0, OVL_ERR_USAGE,
+                       "run: --min-rows 1 would release a single person's values; give at "
+                       "least %u", OVL_MIN_ROWS_LO);
+            OVL_TRY(ovl_cli_uint("--min-rows", optarg, OVL_MIN_ROWS_LO, UINT32_MAX,
+                                 &o->min_rows));
             break;
         case O_PBITS:
             OVL_TRY(ovl_cli_uint("--paillier-bits", optarg, 2048, 3072, &o->paillier_bits));
@@ -221,6 +276,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         case O_TIMEOUT: OVL_TRY(ovl_cli_uint("--timeout", optarg, 1, 86400, &o->timeout_s)); break;
         case O_WAIT: OVL_TRY(ovl_cli_uint("--wait", optarg, 0, 86400 * 7, &o->wait_s)); break;
         case O_THREADS: OVL_TRY(ovl_cli_uint("--threads", optarg, 1, 256, &o->threads)); break;
+        case O_ARITH: OVL_TRY(ovl_cli_arith(optarg)); break;
         case O_MAXPEER:
             OVL_TRY(ovl_cli_uint("--max-peer-set", optarg, 0, UINT32_MAX, &o->max_peer));
             break;
@@ -241,8 +297,13 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
                "run: give exactly one of --listen HOST:PORT or --connect HOST:PORT");
     OVL_ENSURE(o->identity, OVL_ERR_USAGE, "run: --identity KEY is required");
     OVL_ENSURE(o->peer, OVL_ERR_USAGE, "run: --peer PUB is required (the peer's key to pin)");
-    OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table CSV is required");
+    OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table TABLE is required");
+    OVL_TRY(ovl_dbspec_check_options(o->table, o->query, o->out, o->replace));
     OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
+    OVL_ENSURE(o->nparams == 0 || o->tpl, OVL_ERR_USAGE,
+               "run: --param gives a template's parameters: add --template FILE");
+    OVL_ENSURE(!o->peer_join || o->negotiate || o->policy || o->audit || o->tpl, OVL_ERR_USAGE,
+               "run: --peer-join is stated in the negotiation: add --negotiate");
     if (o->tpl)
         o->mode = OVL_MODE_AGGREGATE;
     if (o->mode == OVL_MODE_AGGREGATE && o->tpl) {
@@ -290,6 +351,7 @@ static ovl_session_config session_config(const run_state *s, const run_opts *o)
         .policy = s->policy,
         .audit_path = o->audit,
         .table = o->table,
+        .query = o->query,
         .join = o->join,
         .peer_join = o->peer_join,
         .table_name = o->table_name,
@@ -306,6 +368,7 @@ static ovl_session_config session_config(const run_state *s, const run_opts *o)
         .min_rows = o->min_rows,
         .paillier_bits = o->paillier_bits,
         .out = o->out,
+        .replace = o->replace,
         .writing = set_cleanup,
         .timeout_s = o->timeout_s,
         .threads = o->threads,
@@ -321,6 +384,7 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
     json_t *j = json_object();
     bool agg = o->mode == OVL_MODE_AGGREGATE;
     json_object_set_new(j, "mode", json_string(ovl_mode_name(o->mode)));
+    json_object_set_new(j, "protocol", r->protocol ? json_string(r->protocol) : json_null());
     json_object_set_new(j, "role", json_string(o->listen ? "listener" : "connector"));
     if (agg)
         json_object_set_new(j, "aggregate_role",
@@ -328,6 +392,7 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
     else
         json_object_set_new(j, "reveal", json_string(ovl_reveal_name(o->reveal)));
     json_object_set_new(j, "suite", json_string(ovl_group_default()->name));
+    json_object_set_new(j, "arith", json_string(ovl_arith_name()));
     json_object_set_new(j, "local_rows", json_integer((json_int_t)r->local_rows));
     json_object_set_new(j, "distinct_local_identifiers", json_integer((json_int_t)r->local_ids));
     json_object_set_new(j, "skipped_rows", json_integer((json_int_t)r->skipped));
@@ -361,24 +426,27 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
 /* What this party received, on stderr. */
 static void print_outcome(const ovl_session_result *r, const run_opts *o)
 {
+    /* --out may be a database spec with a password in it. */
+    char *shown = o->out ? ovl_spec_redact(o->out) : NULL;
+    const char *out = shown ? shown : o->out ? "--out" : NULL;
     if (o->mode == OVL_MODE_AGGREGATE && r->runner) {
         fprintf(stderr, "overlap: done: %zu groups released, %zu suppressed (min-rows %llu), "
                         "written to %s\n",
-                r->released, r->groups - r->released, (unsigned long long)r->threshold, o->out);
+                r->released, r->groups - r->released, (unsigned long long)r->threshold, out);
     } else if (o->mode == OVL_MODE_AGGREGATE) {
-        if (o->out)
+        if (out)
             fprintf(stderr, "overlap: the contributor receives no output; %s was not written\n",
-                    o->out);
+                    out);
     } else if (!r->receives) {
-        if (o->out)
+        if (out)
             fprintf(stderr, "overlap: this party receives no output under --reveal %s; "
                             "%s was not written\n",
-                    ovl_reveal_name(o->reveal), o->out);
+                    ovl_reveal_name(o->reveal), out);
     } else if (r->have_intersection) {
         fprintf(stderr, "overlap: done: %llu shared identifiers%s%s\n",
-                (unsigned long long)r->intersection, o->out ? ", written to " : "",
-                o->out ? o->out : "");
+                (unsigned long long)r->intersection, out ? ", written to " : "", out ? out : "");
     }
+    free(shown);
 }
 
 static ovl_err execute(run_state *s, const run_opts *o)
@@ -391,6 +459,8 @@ static ovl_err execute(run_state *s, const run_opts *o)
     OVL_TRY(ovl_pubkey_load(&s->peer, o->peer));
     if (o->policy)
         OVL_TRY(ovl_policy_load(&s->policy, o->policy));
+    if (s->policy)
+        OVL_TRY(ovl_policy_check_query(s->policy, o->query));
     ovl_session_config cfg = session_config(s, o);
     OVL_TRY(ovl_session_new(&s->session, &cfg));
     if (o->dump) {

@@ -11,34 +11,45 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
+#include "io/dbspec.h"
+#include "io/source.h"
 #include "crypto/group.h"
 #include "crypto/paillier.h"
 #include "net/server.h"
 #include "session/session.h"
 
 static const char help[] =
-    "usage: overlap serve --listen HOST:PORT --identity KEY --table CSV --policy FILE [options]\n\n"
+    "usage: overlap serve --listen HOST:PORT --identity KEY --table TABLE --policy FILE [options]\n\n"
     "Answers the analyses FILE allows, from the peers it lists, one session per connection.\n"
     "Every request is checked against the policy before any data-derived byte is sent, and\n"
-    "every session, refused or not, is appended to the audit log. The owner never receives\n"
+    "every session, refused or not, is appended to the audit log. At start (and on each\n"
+    "reload) the table is checked against the policy: its columns exist and its aggregate\n"
+    "columns hold numbers, or serve stops with one line (exit 3). The owner never receives\n"
     "output from a served session: partners ask with --reveal connector, or as the runner of\n"
     "an aggregate. SIGHUP reloads the policy (a broken one is refused and the old one kept);\n"
     "SIGTERM or SIGINT stops accepting and waits for running sessions.\n\n"
     "  --listen HOST:PORT     where partners connect\n"
     "  --identity FILE        this owner's secret key\n"
-    "  --table FILE           the owner's table (CSV with a header row)\n"
+    "  --table TABLE          the owner's table: a CSV file with a header row,\n"
+    "                         sqlite:PATH?table=NAME or postgresql://...?table=NAME (read\n"
+    "                         afresh for each session)\n"
+    "  --query \"SELECT ...\"   with a database --table and no table=: serve this query's\n"
+    "                         result (refused when the policy sets table.allow_query false)\n"
     "  --policy FILE          the owner's policy (overlap policy init / check)\n"
     "  --audit FILE           audit log (default: the policy's path with .audit)\n"
     "  --max-sessions N       sessions at once (default 4); more connections are refused\n"
     "  --timeout SECONDS      a silent peer ends its session (default 60)\n"
     "  --threads N            worker threads per session (default: online cores)\n"
+    "  --arith WHICH          ristretto255 arithmetic: auto (default; AVX-512 IFMA where\n"
+    "                         the CPU and OS have it), ifma, or portable (libsodium);\n"
+    "                         OVL_ARITH in the environment sets the default\n"
     "  --max-peer-set N       refuse peers announcing more identifiers (default 67108864)\n\n"
     "example:\n"
     "  overlap serve --listen 0.0.0.0:7700 --identity retailer.key --table purchases.csv \\\n"
     "      --policy retail.policy.json --audit retail.audit\n";
 
 typedef struct {
-    const char *listen, *identity, *table, *policy_path;
+    const char *listen, *identity, *table, *query, *policy_path;
     char audit[4096];
     uint64_t max_sessions, timeout_s, threads, max_peer;
 } serve_opts;
@@ -81,8 +92,16 @@ static ovl_err policy_install(server_state *s)
 {
     ovl_policy *pol = NULL;
     ovl_err rc = ovl_policy_load(&pol, s->o.policy_path);
-    if (rc != OVL_OK)
+    if (rc == OVL_OK)
+        rc = ovl_policy_check_query(pol, s->o.query); /* a reload keeps the old one */
+    /* A table that does not fit the policy would fail every partner's
+     * session, telling them about the owner's files: refuse it here. */
+    if (rc == OVL_OK)
+        rc = ovl_policy_check_table(pol, s->o.table, s->o.query);
+    if (rc != OVL_OK) {
+        ovl_policy_free(pol);
         return rc;
+    }
     policy_ref *r = calloc(1, sizeof *r);
     if (r == NULL) {
         ovl_policy_free(pol);
@@ -138,6 +157,7 @@ static void session(void *arg, int fd, const char *label)
         .policy = pr->pol,
         .audit_path = s->o.audit,
         .table = s->o.table,
+        .query = s->o.query,
         .min_rows = 1,
         .paillier_bits = 2048,
         .timeout_s = s->o.timeout_s,
@@ -170,12 +190,13 @@ out:
 static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
 {
     ovl_err rc = OVL_OK;
-    enum { O_LISTEN = 256, O_IDENTITY, O_TABLE, O_POLICY, O_AUDIT, O_MAXS, O_TIMEOUT, O_THREADS,
-           O_MAXPEER, O_HELP };
+    enum { O_LISTEN = 256, O_IDENTITY, O_TABLE, O_QUERY, O_POLICY, O_AUDIT, O_MAXS, O_TIMEOUT, O_THREADS,
+           O_MAXPEER, O_HELP, O_ARITH };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"identity", required_argument, NULL, O_IDENTITY},
         {"table", required_argument, NULL, O_TABLE},
+        {"query", required_argument, NULL, O_QUERY},
         {"policy", required_argument, NULL, O_POLICY},
         {"audit", required_argument, NULL, O_AUDIT},
         {"max-sessions", required_argument, NULL, O_MAXS},
@@ -183,6 +204,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
         {"threads", required_argument, NULL, O_THREADS},
         {"max-peer-set", required_argument, NULL, O_MAXPEER},
         {"help", no_argument, NULL, O_HELP},
+        {"arith", required_argument, NULL, O_ARITH},
         {NULL, 0, NULL, 0},
     };
     const char *audit = NULL;
@@ -200,11 +222,13 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
         case O_LISTEN: o->listen = optarg; break;
         case O_IDENTITY: o->identity = optarg; break;
         case O_TABLE: o->table = optarg; break;
+        case O_QUERY: o->query = optarg; break;
         case O_POLICY: o->policy_path = optarg; break;
         case O_AUDIT: audit = optarg; break;
         case O_MAXS: OVL_TRY(ovl_cli_uint("--max-sessions", optarg, 1, 1024, &o->max_sessions)); break;
         case O_TIMEOUT: OVL_TRY(ovl_cli_uint("--timeout", optarg, 1, 86400, &o->timeout_s)); break;
         case O_THREADS: OVL_TRY(ovl_cli_uint("--threads", optarg, 1, 256, &o->threads)); break;
+        case O_ARITH: OVL_TRY(ovl_cli_arith(optarg)); break;
         case O_MAXPEER:
             OVL_TRY(ovl_cli_uint("--max-peer-set", optarg, 0, UINT32_MAX, &o->max_peer));
             break;
@@ -222,6 +246,7 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
     OVL_ENSURE(o->listen && o->identity && o->table && o->policy_path, OVL_ERR_USAGE,
                "serve: --listen, --identity, --table and --policy are required "
                "(see overlap serve --help)");
+    OVL_TRY(ovl_dbspec_check_options(o->table, o->query, NULL, false));
     if (audit) {
         snprintf(o->audit, sizeof o->audit, "%s", audit);
     } else {
@@ -232,6 +257,16 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
         snprintf(o->audit, sizeof o->audit, "%.*s.audit", (int)cut, o->policy_path);
     }
 done:
+    return rc;
+}
+
+/* The table opens (a database is reachable, the table or query exists and
+ * may be read) before any partner can connect; each session reads it afresh. */
+static ovl_err table_check(const serve_opts *o)
+{
+    ovl_source *src = NULL;
+    ovl_err rc = ovl_source_open(&src, o->table, o->query);
+    ovl_source_close(src);
     return rc;
 }
 
@@ -256,12 +291,17 @@ int ovl_cmd_serve(int argc, char **argv)
     if (rc == OVL_OK)
         rc = policy_install(&s);
     if (rc == OVL_OK)
+        rc = table_check(&s.o);
+    if (rc == OVL_OK)
         rc = ovl_listen(&l, s.o.listen);
     if (rc == OVL_OK) {
         const char *colon = strrchr(s.o.listen, ':');
         int hostlen = colon ? (int)(colon - s.o.listen) : 0;
-        fprintf(stderr, "overlap: serving %s on %.*s:%u under %s (audit: %s)\n", s.o.table,
-                hostlen, s.o.listen, ovl_listener_port(l), s.o.policy_path, s.o.audit);
+        char *shown = ovl_spec_redact(s.o.table);
+        fprintf(stderr, "overlap: serving %s on %.*s:%u under %s (audit: %s)\n",
+                shown ? shown : "the table", hostlen, s.o.listen, ovl_listener_port(l),
+                s.o.policy_path, s.o.audit);
+        free(shown);
         ovl_server_config cfg = {
             .listener = l,
             .max_sessions = (size_t)s.o.max_sessions,

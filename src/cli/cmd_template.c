@@ -63,6 +63,11 @@ static ovl_err parse_opts(tpl_opts *o, int argc, char **argv)
             o->canonical = true;
             continue;
         }
+        bool known = strcmp(argv[i], "--identity") == 0 || strcmp(argv[i], "--key") == 0 ||
+                     strcmp(argv[i], "--param") == 0;
+        if (!known)
+            return ovl_err_set(OVL_ERR_USAGE, "template: unknown option '%s' (see overlap "
+                               "template --help)", argv[i]);
         if (i + 1 >= argc)
             return ovl_err_set(OVL_ERR_USAGE, "template: %s needs a value (see overlap template "
                                "--help)", argv[i]);

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/guard.h"
+#include "crypto/r255x8.h"
 
 int ovl_cli_exit_code(ovl_err e)
 {
@@ -47,6 +48,17 @@ int ovl_cli_fail(ovl_err e)
     return ovl_cli_exit_code(e);
 }
 
+ovl_err ovl_cli_arith(const char *s)
+{
+    int a = ovl_arith_parse(s);
+    if (a < 0)
+        return ovl_err_set(OVL_ERR_USAGE, "--arith expects auto, portable or ifma, got '%s'", s);
+    if (ovl_arith_select((ovl_arith)a) != 0)
+        return ovl_err_set(OVL_ERR_USAGE, "--arith ifma: this CPU or OS cannot run AVX-512 IFMA "
+                                          "(use auto or portable)");
+    return OVL_OK;
+}
+
 ovl_err ovl_cli_uint(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
     char *end;
@@ -67,14 +79,6 @@ bool ovl_cli_wants_help(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return true;
     return false;
-}
-
-ovl_err ovl_cli_peer_error(ovl_err rc, const char *label)
-{
-    /* Lower layers often name the peer already; say it once. */
-    if (strstr(ovl_err_detail(), label) != NULL)
-        return rc;
-    return ovl_err_wrap(rc, "peer %s: ", label);
 }
 
 double ovl_cli_now(void)

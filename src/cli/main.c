@@ -25,6 +25,19 @@ static void usage(FILE *f)
             OVL_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nexit status:\n"
+               "  0  success\n"
+               "  1  internal error\n"
+               "  2  usage error: unknown or conflicting options, out-of-range values, a\n"
+               "     missing or ill-typed --param\n"
+               "  3  local input or file error (CSV, policy, template, key, audit log path,\n"
+               "     output path; serve: the table does not fit its policy)\n"
+               "  4  connection: TLS failure, wrong peer key, peer closed, timeout\n"
+               "  5  the peer broke the protocol, or a limit was exceeded\n"
+               "  6  refused: by this party's policy or the peer's, or the two parties'\n"
+               "     settings disagree\n"
+               "  7  audit verify or show: the log does not verify (edited, deleted,\n"
+               "     reordered or cut off)\n");
     fprintf(f, "\nexample (two terminals):\n"
                "  overlap keygen --name retailer\n"
                "  overlap keygen --name advertiser\n"

@@ -34,10 +34,14 @@ const char *ovl_err_name(ovl_err e)
 
 ovl_err ovl_err_set(ovl_err e, const char *fmt, ...)
 {
+    /* Formatted aside first: an argument may be the current detail itself
+     * (ovl_err_set(e, "%s", ovl_err_detail()) re-categorises an error). */
+    char text[sizeof detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    memcpy(detail, text, sizeof text);
     return e;
 }
 

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "crypto/r255x8.h"
 #include "crypto/suites.h"
 
 /* The first entry is the default suite. */
@@ -46,5 +47,13 @@ ovl_err ovl_crypto_init(void)
     /* 0 on first success, 1 when already initialised, -1 on failure. */
     if (sodium_init() < 0)
         return ovl_err_set(OVL_ERR_CRYPTO, "libsodium failed to initialise");
+    const char *arith;
+    int r = ovl_arith_from_env(&arith);
+    if (r == -1)
+        return ovl_err_set(OVL_ERR_USAGE, "OVL_ARITH=%s: expected auto, portable or ifma", arith);
+    if (r == -2)
+        return ovl_err_set(OVL_ERR_USAGE,
+                           "OVL_ARITH=ifma: this CPU or OS cannot run AVX-512 IFMA "
+                           "(use auto or portable)");
     return OVL_OK;
 }

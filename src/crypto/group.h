@@ -41,6 +41,18 @@ struct ovl_group {
     ovl_err (*validate)(const uint8_t *p);
     /* out = s^-1 mod the group order. */
     ovl_err (*scalar_invert)(uint8_t *out, const uint8_t *s);
+    /* Batches, what the engines call: n elements, outputs back to back. A
+     * suite may run them several elements at once (ristretto255 on AVX-512
+     * IFMA: eight) or loop over the single-element calls; results are the
+     * same. */
+    /* out_i = hash_to_group(msgs[i], msg_len, dst) for i < n. */
+    ovl_err (*hash_to_group_batch)(uint8_t *out, const uint8_t *const *msgs, size_t msg_len,
+                                   size_t n, const uint8_t *dst, size_t dst_len);
+    /* out_i = s_i * p_i with s_i at s + i * s_stride (0: one scalar for all).
+     * When p_i is invalid or a product is the identity: OVL_ERR_CRYPTO, *bad
+     * = the first such i, and out wiped. */
+    ovl_err (*scalar_mult_batch)(uint8_t *out, size_t *bad, const uint8_t *s, size_t s_stride,
+                                 const uint8_t *p, size_t n);
 };
 
 /* The built-in suite with this id, or NULL. */
@@ -57,7 +69,9 @@ ovl_err ovl_xmd_sha512(uint8_t *out, size_t out_len, const uint8_t *msg, size_t 
 ovl_err ovl_xmd_sha256(uint8_t *out, size_t out_len, const uint8_t *msg, size_t msg_len,
                        const uint8_t *dst, size_t dst_len) OVL_MUST_USE;
 
-/* Initialises libsodium (and any back end); call once before anything else. */
+/* Initialises libsodium and chooses the arithmetic (OVL_ARITH=auto, portable
+ * or ifma in the environment; auto when unset); call once before anything
+ * else. src/crypto/r255x8.h has ovl_arith_select for --arith. */
 ovl_err ovl_crypto_init(void) OVL_MUST_USE;
 
 #endif

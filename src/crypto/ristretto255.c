@@ -114,4 +114,6 @@ const ovl_group ovl_suite_ristretto255 = {
     .scalar_mult = r255_scalar_mult,
     .validate = r255_validate,
     .scalar_invert = r255_scalar_invert,
+    .hash_to_group_batch = ovl_r255_hash_to_group_batch,
+    .scalar_mult_batch = ovl_r255_scalar_mult_batch,
 };

@@ -110,6 +110,13 @@ static void load_values(load_pass *p, size_t row)
     for (size_t c = 0; c < nv && !p->deferred; c++) {
         ovl_cell cell;
         ovl_source_cell(p->src, p->vidx[c], &cell);
+        /* As SUM does in SQL, a NULL value adds nothing (the cell stays 0);
+         * CSV has no NULL, and an empty CSV cell is still not a number. */
+        if (cell.kind == OVL_CELL_NULL) {
+            if (w->values[c].decimals == OVL_DECIMALS_AUTO)
+                p->shown[row * nv + c] = 0;
+            continue;
+        }
         unsigned d = w->values[c].decimals;
         if (d == OVL_DECIMALS_AUTO) {
             d = ovl_decimals_shown(cell.text, cell.len);

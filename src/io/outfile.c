@@ -2,7 +2,9 @@
  *
  * Results are written to a temporary file in the target's directory (so the
  * final rename stays on one file system and is atomic) and renamed over the
- * target only once everything is on disk. A reader never sees half a result. */
+ * target only once everything is on disk. A reader never sees half a result.
+ * A database target (dbout.h) gets the same temporary file, in $TMPDIR, and
+ * its contents are copied into the table in one transaction at commit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include "core/guard.h"
 #include "core/mem.h"
+#include "io/dbout.h"
 #include "io/table.h"
 
 enum {
@@ -21,11 +24,14 @@ enum {
 };
 
 struct ovl_outfile {
-    char *path;
+    char *path; /* for a database, the spec without its password */
     char *tmp;
     char *dir;
     FILE *fp;
     bool failed; /* a write failed: commit must not publish the file */
+    bool is_db;
+    bool replace; /* a database table that exists is dropped */
+    ovl_dbspec db;
 };
 
 static void outfile_free(ovl_outfile *f)
@@ -35,6 +41,7 @@ static void outfile_free(ovl_outfile *f)
     free(f->path);
     free(f->tmp);
     free(f->dir);
+    ovl_dbspec_free(&f->db);
     free(f);
 }
 
@@ -58,22 +65,48 @@ done:
     return rc;
 }
 
-ovl_err ovl_outfile_open(ovl_outfile **out, const char *path)
+/* A database target: checked now (reachable, table absent unless replace),
+ * the rows collected in a temporary file of the temporary directory. */
+static ovl_err outfile_db_names(ovl_outfile *f, const char *spec)
+{
+    ovl_err rc = OVL_OK;
+    const char *tmpdir = getenv("TMPDIR");
+    size_t tlen;
+    OVL_TRY(ovl_dbspec_parse(&f->db, spec, false));
+    OVL_TRY(ovl_dbout_check(&f->db, f->replace));
+    f->path = strdup(f->db.shown);
+    f->dir = strdup(tmpdir != NULL && *tmpdir != '\0' ? tmpdir : "/tmp");
+    OVL_ENSURE(f->path != NULL && f->dir != NULL, OVL_ERR_NOMEM, "out of memory");
+    tlen = strlen(f->dir) + sizeof "/.overlap-out.tmp." + OUT_RANDOM;
+    OVL_TRY(ovl_calloc((void **)&f->tmp, tlen, 1));
+    size_t n = (size_t)snprintf(f->tmp, tlen, "%s/.overlap-out.tmp.", f->dir);
+    memset(f->tmp + n, 'X', OUT_RANDOM);
+done:
+    return rc;
+}
+
+ovl_err ovl_output_open(ovl_outfile **out, const char *target, bool replace)
 {
     ovl_err rc = OVL_OK;
     ovl_outfile *f = NULL;
     int fd = -1;
     *out = NULL;
     OVL_TRY(ovl_calloc((void **)&f, 1, sizeof *f));
-    f->path = strdup(path);
-    OVL_ENSURE(f->path != NULL, OVL_ERR_NOMEM, "%s: out of memory", path);
-    OVL_TRY(outfile_names(f));
+    f->replace = replace;
+    f->is_db = ovl_dbspec_kind(target) != OVL_DB_NONE;
+    if (f->is_db) {
+        OVL_TRY(outfile_db_names(f, target));
+    } else {
+        f->path = strdup(target);
+        OVL_ENSURE(f->path != NULL, OVL_ERR_NOMEM, "%s: out of memory", target);
+        OVL_TRY(outfile_names(f));
+    }
     fd = mkstemp(f->tmp); /* mode 0600 until commit */
-    OVL_ENSURE(fd >= 0, OVL_ERR_IO, "%s: cannot create a temporary file in %s: %s", path, f->dir,
-               strerror(errno));
+    OVL_ENSURE(fd >= 0, OVL_ERR_IO, "%s: cannot create a temporary file in %s: %s", f->path,
+               f->dir, strerror(errno));
     f->fp = fdopen(fd, "wb");
     if (f->fp == NULL) {
-        rc = ovl_err_set(OVL_ERR_IO, "%s: %s", path, strerror(errno));
+        rc = ovl_err_set(OVL_ERR_IO, "%s: %s", f->path, strerror(errno));
         close(fd);
         unlink(f->tmp);
         goto done;
@@ -86,6 +119,13 @@ done:
         outfile_free(f);
     return rc;
 }
+
+ovl_err ovl_outfile_open(ovl_outfile **out, const char *path)
+{
+    return ovl_output_open(out, path, false);
+}
+
+bool ovl_outfile_is_db(const ovl_outfile *f) { return f->is_db; }
 
 const char *ovl_outfile_temp_path(const ovl_outfile *f) { return f->tmp; }
 
@@ -111,9 +151,27 @@ static void outfile_sync_dir(const char *dir)
     close(fd);
 }
 
+/* The collected rows go into the table; the temporary file goes either way. */
+static ovl_err outfile_commit_db(ovl_outfile *f)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(!f->failed, OVL_ERR_IO, "%s: not written, an earlier write failed", f->path);
+    int closed = fclose(f->fp);
+    f->fp = NULL;
+    OVL_ENSURE(closed == 0, OVL_ERR_IO, "%s: writing the temporary file failed: %s", f->path,
+               strerror(errno));
+    OVL_TRY(ovl_dbout_load(&f->db, f->replace, f->tmp));
+done:
+    unlink(f->tmp);
+    outfile_free(f);
+    return rc;
+}
+
 ovl_err ovl_outfile_commit(ovl_outfile *f)
 {
     ovl_err rc = OVL_OK;
+    if (f->is_db)
+        return outfile_commit_db(f);
     int fd = fileno(f->fp);
     OVL_ENSURE(!f->failed, OVL_ERR_IO, "%s: not written, an earlier write failed", f->path);
     OVL_ENSURE(fflush(f->fp) == 0, OVL_ERR_IO, "%s: write failed: %s", f->path, strerror(errno));

@@ -13,6 +13,9 @@ static const struct {
     const char *prefix;
     const ovl_source_backend *backend;
 } source_backends[] = {
+    {"sqlite:", &ovl_source_sqlite},
+    {"postgresql://", &ovl_source_postgres},
+    {"postgres://", &ovl_source_postgres},
     {"", &ovl_source_csv},
 };
 

@@ -104,6 +104,9 @@ typedef struct {
 ovl_err ovl_source_wrap(ovl_source **out, const ovl_source_backend *be, void *impl) OVL_MUST_USE;
 
 extern const ovl_source_backend ovl_source_csv;
+/* sqlite:PATH?table=NAME and postgresql://...?table=NAME (io/dbspec.h). */
+extern const ovl_source_backend ovl_source_sqlite;
+extern const ovl_source_backend ovl_source_postgres;
 /* The CSV backend's state over bytes in memory. */
 ovl_err ovl_source_csv_mem(void **impl, const char *label, const uint8_t *data,
                            size_t len) OVL_MUST_USE;

@@ -98,6 +98,13 @@ typedef struct ovl_outfile ovl_outfile;
 /* Creates a temporary file beside `path` (same directory, mode 0600 then
  * 0644 on commit). Nothing appears at `path` until commit. */
 ovl_err ovl_outfile_open(ovl_outfile **out, const char *path) OVL_MUST_USE;
+/* Like ovl_outfile_open, or for a database spec (dbout.h) a table: the
+ * database is checked now, before any peer is contacted, and the table is
+ * created and filled at commit. An existing table is an error unless
+ * `replace` (a CSV path is always replaced, atomically). */
+ovl_err ovl_output_open(ovl_outfile **out, const char *target, bool replace) OVL_MUST_USE;
+/* Whether the output is a database table (which needs a header row). */
+bool ovl_outfile_is_db(const ovl_outfile *f);
 ovl_err ovl_outfile_write(ovl_outfile *f, const void *p, size_t n) OVL_MUST_USE;
 /* Flushes, fsyncs and renames over `path`; frees f either way. */
 ovl_err ovl_outfile_commit(ovl_outfile *f) OVL_MUST_USE;

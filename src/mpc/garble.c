@@ -34,6 +34,104 @@ done:
     return rc;
 }
 
+/* Label slots. A wire's label lives in a slot from the gate that writes it to
+ * its last reader, then the slot is reused, so the labels in use fit in cache
+ * whatever the circuit's size. Inputs keep slots 0 .. in_bits - 1 (the caller
+ * writes them); output wires keep theirs to the end; an output nobody reads
+ * goes to SINK. Three more slots serve the free gates, each of which is
+ * out = w[x] ⊕ w[y] ⊕ w[z]: ZERO (the zero block) and DELTA (Δ for the
+ * garbler, zero for the evaluator). XOR: a, b, ZERO. INV flips the garbler's
+ * zero-label and leaves the evaluator's label: a, DELTA, ZERO. A constant c
+ * has zero-label c·Δ and the evaluator's label is the zero block: c ? DELTA :
+ * ZERO. COPY: a. AND gates keep a, b, out. Inputs of an AND gate are read
+ * when it joins a batch, so a slot freed by it may be written before the
+ * batch is hashed. */
+typedef struct {
+    uint32_t *last;   /* per wire: the last gate reading it (UINT32_MAX: kept) */
+    uint32_t *slot;   /* per wire */
+    uint32_t *free;   /* stack of free slots */
+    uint32_t nfree, nslots;
+} slot_plan;
+
+static ovl_err plan_last_use(slot_plan *sp, const ovl_circuit *c)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(ovl_calloc((void **)&sp->last, c->nwires, sizeof *sp->last));
+    OVL_TRY(ovl_calloc((void **)&sp->slot, c->nwires, sizeof *sp->slot));
+    OVL_TRY(ovl_calloc((void **)&sp->free, c->nwires, sizeof *sp->free));
+    for (uint32_t w = 0; w < c->nwires; w++)
+        sp->last[w] = w < c->in_bits ? UINT32_MAX - 1 : UINT32_MAX - 2; /* unread */
+    for (uint32_t g = 0; g < c->ngates; g++) {
+        const ovl_gate *x = &c->gates[g];
+        if (x->op != OVL_GATE_CONST)
+            sp->last[x->a] = g;
+        if (x->op == OVL_GATE_XOR || x->op == OVL_GATE_AND)
+            sp->last[x->b] = g;
+    }
+    for (uint32_t i = 0; i < c->out_bits; i++)
+        sp->last[c->outputs[i]] = UINT32_MAX;
+done:
+    return rc;
+}
+
+static void plan_release(slot_plan *sp, uint32_t w, uint32_t g)
+{
+    if (sp->last[w] == g) {
+        sp->free[sp->nfree++] = sp->slot[w];
+        sp->last[w] = UINT32_MAX - 3; /* released once even if read twice */
+    }
+}
+
+static uint32_t plan_take(slot_plan *sp) { return sp->nfree > 0 ? sp->free[--sp->nfree] : sp->nslots++; }
+
+static ovl_err assign_slots(ovl_gc_state *st)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_circuit *c = st->c;
+    slot_plan sp = {0};
+    uint32_t(*gs)[4] = NULL;
+    OVL_TRY(plan_last_use(&sp, c));
+    OVL_TRY(ovl_calloc((void **)&gs, c->ngates + 1, sizeof *gs));
+    for (uint32_t w = 0; w < c->in_bits; w++)
+        sp.slot[w] = w;
+    sp.nslots = c->in_bits;
+    /* ZERO, DELTA and SINK are numbered after the last slot: fixed up below. */
+    const uint32_t ZERO = UINT32_MAX - 2, DELTA = UINT32_MAX - 1, SINK = UINT32_MAX;
+    for (uint32_t g = 0; g < c->ngates; g++) {
+        const ovl_gate *x = &c->gates[g];
+        uint32_t *f = gs[g];
+        f[0] = f[1] = f[2] = ZERO;
+        switch (x->op) {
+        case OVL_GATE_XOR:
+        case OVL_GATE_AND: f[0] = sp.slot[x->a], f[1] = sp.slot[x->b]; break;
+        case OVL_GATE_INV: f[0] = sp.slot[x->a], f[1] = DELTA; break;
+        case OVL_GATE_CONST: f[0] = x->a ? DELTA : ZERO; break;
+        default: f[0] = sp.slot[x->a]; break;
+        }
+        if (x->op != OVL_GATE_CONST)
+            plan_release(&sp, x->a, g);
+        if (x->op == OVL_GATE_XOR || x->op == OVL_GATE_AND)
+            plan_release(&sp, x->b, g);
+        f[3] = sp.last[x->out] == UINT32_MAX - 2 ? SINK : (sp.slot[x->out] = plan_take(&sp));
+    }
+    for (uint32_t g = 0; g < c->ngates; g++)
+        for (int k = 0; k < 4; k++)
+            if (gs[g][k] >= UINT32_MAX - 2)
+                gs[g][k] = sp.nslots + (gs[g][k] - (UINT32_MAX - 2));
+    OVL_TRY(ovl_calloc((void **)&st->out_slot, c->out_bits + 1, sizeof *st->out_slot));
+    for (uint32_t i = 0; i < c->out_bits; i++)
+        st->out_slot[i] = sp.slot[c->outputs[i]];
+    st->nslots = sp.nslots;
+    st->gs = gs;
+    gs = NULL;
+done:
+    free(gs);
+    free(sp.last);
+    free(sp.slot);
+    free(sp.free);
+    return rc;
+}
+
 uint64_t ovl_gc_tweaks_needed(const ovl_circuit *c) { return 2 * (uint64_t)c->nand + c->out_bits; }
 
 ovl_err ovl_gc_state_init(ovl_gc_state *st, const ovl_circuit *c, ovl_hash *hash, bool garbler,
@@ -47,9 +145,11 @@ ovl_err ovl_gc_state_init(ovl_gc_state *st, const ovl_circuit *c, ovl_hash *hash
     st->delta = garbler ? delta : ovl_block_zero();
     st->tweak_id = tweaks->id;
     st->tweak_base = tweak_base;
-    OVL_TRY(ovl_calloc((void **)&st->w, c->nwires, sizeof *st->w));
     OVL_TRY(ovl_calloc((void **)&st->dep, c->ngates + 1, sizeof *st->dep));
     OVL_TRY(find_deps(st->dep, c));
+    OVL_TRY(assign_slots(st));
+    OVL_TRY(ovl_calloc((void **)&st->w, (size_t)st->nslots + 3, sizeof *st->w));
+    st->w[st->nslots + 1] = garbler ? delta : ovl_block_zero();
     OVL_TRY(ovl_calloc((void **)&st->scratch, 12 * GC_BATCH, sizeof *st->scratch));
     OVL_TRY(ovl_calloc((void **)&st->batch, GC_BATCH, sizeof *st->batch));
 done:
@@ -69,10 +169,12 @@ void ovl_gc_state_free(ovl_gc_state *st)
 {
     /* Labels and Δ are the garbler's secrets; the evaluator's are its inputs'. */
     if (st->w != NULL)
-        ovl_free_secret(st->w, (size_t)st->c->nwires * sizeof *st->w);
+        ovl_free_secret(st->w, ((size_t)st->nslots + 3) * sizeof *st->w);
     if (st->scratch != NULL)
         ovl_free_secret(st->scratch, 12 * GC_BATCH * sizeof *st->scratch);
     free(st->dep);
+    free(st->gs);
+    free(st->out_slot);
     free(st->batch);
     sodium_memzero(&st->delta, sizeof st->delta);
     memset(st, 0, sizeof *st);
@@ -100,34 +202,45 @@ static ovl_block tweak(const ovl_gc_state *st, uint64_t k)
     return ovl_block_make(st->tweak_id, st->tweak_base + k);
 }
 
+/* An AND gate joins the batch: its inputs and tweaks are gathered now (the
+ * slots it frees may be written before the batch is hashed). The garbler
+ * hashes A0, A0 ⊕ Δ, B0, B0 ⊕ Δ; the evaluator A and B. */
+static void add_and(ovl_gc_state *st)
+{
+    const uint32_t *f = st->gs[st->next_gate];
+    ovl_block *x = st->scratch, *t = x + 4 * GC_BATCH, a = st->w[f[0]], b = st->w[f[1]];
+    uint32_t k = st->nbatch;
+    ovl_block ta = tweak(st, 2 * (uint64_t)st->ands_done);
+    ovl_block tb = tweak(st, 2 * (uint64_t)st->ands_done + 1);
+    if (st->garbler) {
+        ovl_block d = st->delta;
+        x[4 * k] = a, x[4 * k + 1] = ovl_block_xor(a, d);
+        x[4 * k + 2] = b, x[4 * k + 3] = ovl_block_xor(b, d);
+        t[4 * k] = t[4 * k + 1] = ta;
+        t[4 * k + 2] = t[4 * k + 3] = tb;
+    } else {
+        x[2 * k] = a, x[2 * k + 1] = b;
+        t[2 * k] = ta, t[2 * k + 1] = tb;
+    }
+    st->batch[st->nbatch++] = st->next_gate;
+    st->ands_done++;
+}
+
 /* Garbler side of a batch: 4 hashes per gate, one table out per gate. */
 static ovl_err flush_garble(ovl_gc_state *st, uint8_t *tables)
 {
     ovl_err rc = OVL_OK;
     uint32_t n = st->nbatch;
     ovl_block *x = st->scratch, *t = x + 4 * GC_BATCH, *h = t + 4 * GC_BATCH, d = st->delta;
-    uint32_t first = st->ands_done - n;
-    for (uint32_t k = 0; k < n; k++) {
-        const ovl_gate *g = &st->c->gates[st->batch[k]];
-        ovl_block a0 = st->w[g->a], b0 = st->w[g->b];
-        ovl_block ta = tweak(st, 2 * (uint64_t)(first + k)), tb = tweak(st, 2 * (uint64_t)(first + k) + 1);
-        x[4 * k] = a0;
-        x[4 * k + 1] = ovl_block_xor(a0, d);
-        x[4 * k + 2] = b0;
-        x[4 * k + 3] = ovl_block_xor(b0, d);
-        t[4 * k] = t[4 * k + 1] = ta;
-        t[4 * k + 2] = t[4 * k + 3] = tb;
-    }
     OVL_TRY(tccr(st, h, x, t, 4 * (size_t)n));
     for (uint32_t k = 0; k < n; k++) {
-        const ovl_gate *g = &st->c->gates[st->batch[k]];
         ovl_block a0 = x[4 * k], b0 = x[4 * k + 2];
         unsigned pa = ovl_block_lsb(a0), pb = ovl_block_lsb(b0);
         ovl_block tg = ovl_block_xor(ovl_block_xor(h[4 * k], h[4 * k + 1]), ovl_block_select(pb, d));
         ovl_block wg = ovl_block_xor(h[4 * k], ovl_block_select(pa, tg));
         ovl_block te = ovl_block_xor(ovl_block_xor(h[4 * k + 2], h[4 * k + 3]), a0);
         ovl_block we = ovl_block_xor(h[4 * k + 2], ovl_block_select(pb, ovl_block_xor(te, a0)));
-        st->w[g->out] = ovl_block_xor(wg, we);
+        st->w[st->gs[st->batch[k]][3]] = ovl_block_xor(wg, we);
         ovl_block_store(tables + 32 * (size_t)k, tg);
         ovl_block_store(tables + 32 * (size_t)k + 16, te);
     }
@@ -141,46 +254,27 @@ static ovl_err flush_evaluate(ovl_gc_state *st, const uint8_t *tables)
     ovl_err rc = OVL_OK;
     uint32_t n = st->nbatch;
     ovl_block *x = st->scratch, *t = x + 4 * GC_BATCH, *h = t + 4 * GC_BATCH;
-    uint32_t first = st->ands_done - n;
-    for (uint32_t k = 0; k < n; k++) {
-        const ovl_gate *g = &st->c->gates[st->batch[k]];
-        x[2 * k] = st->w[g->a];
-        x[2 * k + 1] = st->w[g->b];
-        t[2 * k] = tweak(st, 2 * (uint64_t)(first + k));
-        t[2 * k + 1] = tweak(st, 2 * (uint64_t)(first + k) + 1);
-    }
     OVL_TRY(tccr(st, h, x, t, 2 * (size_t)n));
     for (uint32_t k = 0; k < n; k++) {
-        const ovl_gate *g = &st->c->gates[st->batch[k]];
         ovl_block a = x[2 * k], b = x[2 * k + 1];
         ovl_block tg = ovl_block_load(tables + 32 * (size_t)k);
         ovl_block te = ovl_block_load(tables + 32 * (size_t)k + 16);
         ovl_block wg = ovl_block_xor(h[2 * k], ovl_block_select(ovl_block_lsb(a), tg));
         ovl_block we = ovl_block_xor(h[2 * k + 1],
                                      ovl_block_select(ovl_block_lsb(b), ovl_block_xor(te, a)));
-        st->w[g->out] = ovl_block_xor(wg, we);
+        st->w[st->gs[st->batch[k]][3]] = ovl_block_xor(wg, we);
     }
 done:
     return rc;
 }
 
-/* Free gates: XOR of labels; INV flips the garbler's zero-label (the
- * evaluator's label is unchanged); a constant's evaluator label is the zero
- * block, standing for the constant's value. */
-static void free_gate(ovl_gc_state *st, const ovl_gate *g)
+/* Free gates as three XORed slots (assign_slots): no branch on the gate type. */
+static void free_gate(ovl_gc_state *st, uint32_t g)
 {
-    ovl_block *w = st->w;
-    switch (g->op) {
-    case OVL_GATE_XOR: w[g->out] = ovl_block_xor(w[g->a], w[g->b]); break;
-    case OVL_GATE_INV:
-        w[g->out] = st->garbler ? ovl_block_xor(w[g->a], st->delta) : w[g->a];
-        break;
-    case OVL_GATE_CONST:
-        w[g->out] = st->garbler ? ovl_block_select(g->a & 1, st->delta) : ovl_block_zero();
-        break;
-    default: w[g->out] = w[g->a]; break;
-    }
+    const uint32_t *f = st->gs[g];
+    st->w[f[3]] = ovl_block_xor(ovl_block_xor(st->w[f[0]], st->w[f[1]]), st->w[f[2]]);
 }
+
 
 /* Gate g reads an AND output still waiting in the batch: the batch holds the
  * ANDs numbered ands_done - nbatch .. ands_done - 1. */
@@ -225,11 +319,10 @@ static ovl_err run(ovl_gc_state *st, gc_io *io)
         if (reads_pending(st, st->next_gate) || (g->op == OVL_GATE_AND && st->nbatch == GC_BATCH))
             OVL_TRY(flush(st, io));
         if (g->op == OVL_GATE_AND) {
-            st->batch[st->nbatch++] = st->next_gate;
-            st->ands_done++;
+            add_and(st);
             io->used++;
         } else {
-            free_gate(st, g);
+            free_gate(st, st->next_gate);
         }
         st->next_gate++;
     }
@@ -296,7 +389,7 @@ ovl_err ovl_gc_decode_info(ovl_gc_state *st, uint8_t *permute, uint8_t (*tags)[2
     OVL_ENSURE(st->garbler && ovl_gc_state_done(st), OVL_ERR_INTERNAL,
                "decode info before the circuit was garbled");
     for (uint32_t i = 0; i < st->c->out_bits; i++) {
-        ovl_block z = st->w[st->c->outputs[i]], l[2];
+        ovl_block z = st->w[st->out_slot[i]], l[2];
         unsigned p = ovl_block_lsb(z);
         /* l[0] has lsb 0, l[1] lsb 1 (lsb Δ = 1): the order reveals only the
          * permute bit, and is chosen without a secret-dependent index. */
@@ -317,7 +410,7 @@ ovl_err ovl_gc_decode(ovl_gc_state *st, uint8_t *bits, const uint8_t *permute,
     OVL_ENSURE(!st->garbler && ovl_gc_state_done(st), OVL_ERR_INTERNAL,
                "decode before the circuit was evaluated");
     for (uint32_t i = 0; i < st->c->out_bits; i++) {
-        ovl_block l = st->w[st->c->outputs[i]];
+        ovl_block l = st->w[st->out_slot[i]];
         unsigned s = ovl_block_lsb(l);
         OVL_TRY(out_tags(st, mine, &l, i, 1));
         /* Both tags compared, the one matching the label's lsb kept: no index by a secret. */
@@ -332,7 +425,7 @@ done:
 
 ovl_block ovl_gc_output_label(const ovl_gc_state *st, uint32_t i)
 {
-    return st->w[st->c->outputs[i]];
+    return st->w[st->out_slot[i]];
 }
 
 ovl_err ovl_gc_check_label(ovl_block zero, ovl_block delta, ovl_block label, uint32_t i,
@@ -345,5 +438,5 @@ ovl_err ovl_gc_check_label(ovl_block zero, ovl_block delta, ovl_block label, uin
 
 ovl_err ovl_gc_check_output(const ovl_gc_state *st, uint32_t i, ovl_block label, uint8_t *bit)
 {
-    return ovl_gc_check_label(st->w[st->c->outputs[i]], st->delta, label, i, bit);
+    return ovl_gc_check_label(st->w[st->out_slot[i]], st->delta, label, i, bit);
 }

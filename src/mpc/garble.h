@@ -31,8 +31,12 @@
 typedef struct {
     const ovl_circuit *c; /* borrowed */
     ovl_hash *hash;       /* borrowed; keyed by the session's π key */
-    ovl_block *w;         /* a label per wire (garbler: W0; evaluator: W_v) */
+    ovl_block *w;         /* label slots (garbler: W0; evaluator: W_v): inputs
+                           * first, then reused; ZERO, DELTA, SINK last */
     uint32_t *dep;        /* per gate: 1 + the last AND it reads directly, or 0 */
+    uint32_t (*gs)[4];    /* per gate: its input slots and output slot */
+    uint32_t *out_slot;   /* per output bit */
+    uint32_t nslots;
     ovl_block *scratch;   /* hash inputs, tweaks and outputs of one batch */
     uint32_t *batch;      /* gate numbers of the pending batch */
     ovl_block delta;      /* garbler only */

@@ -8,6 +8,7 @@
 
 #include "core/guard.h"
 #include "core/mem.h"
+#include "io/dbspec.h"
 #include "policy/policy.h"
 
 typedef struct {
@@ -43,15 +44,18 @@ static ovl_err check_keys(const pctx *c, const char *path, json_t *obj,
     return OVL_OK;
 }
 
-static bool name_ok(const char *s)
+static bool printable(const char *s, size_t n)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > OVL_POLICY_MAX_NAME)
-        return false;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return false;
     return true;
+}
+
+static bool name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n <= OVL_POLICY_MAX_NAME && printable(s, n);
 }
 
 static ovl_err get_name(char **out, const pctx *c, const char *path, json_t *v)
@@ -61,6 +65,29 @@ static ovl_err get_name(char **out, const pctx *c, const char *path, json_t *v)
         return bad(c, path, "must be a string of 1 to 256 printable characters");
     *out = strdup(json_string_value(v));
     return *out ? OVL_OK : ovl_err_set(OVL_ERR_NOMEM, "out of memory");
+}
+
+/* A table spec: a CSV path or a database spec, which a policy file must
+ * never hold a password in (libpq reads it from ~/.pgpass or PGPASSWORD). */
+static ovl_err get_source(char **out, const pctx *c, const char *path, json_t *v)
+{
+    ovl_err rc = OVL_OK;
+    char *shown = NULL;
+    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
+        json_string_length(v) == 0 || json_string_length(v) >= OVL_SOURCE_SPEC_MAX ||
+        !printable(json_string_value(v), json_string_length(v)))
+        return bad(c, path, "must be a CSV path or a database spec of at most 4095 printable "
+                            "characters");
+    shown = ovl_spec_redact(json_string_value(v));
+    OVL_ENSURE(shown != NULL, OVL_ERR_NOMEM, "out of memory");
+    OVL_ENSURE(strcmp(shown, json_string_value(v)) == 0, OVL_ERR_INPUT,
+               "%s: %s: holds a password; remove it and let libpq find it (~/.pgpass, "
+               "PGPASSWORD or a service file)", c->label, path);
+    *out = strdup(json_string_value(v));
+    OVL_ENSURE(*out != NULL, OVL_ERR_NOMEM, "out of memory");
+done:
+    free(shown);
+    return rc;
 }
 
 static ovl_err get_bool(bool *out, const pctx *c, const char *path, json_t *v)
@@ -144,12 +171,20 @@ done:
 static ovl_err parse_table(ovl_policy *p, pctx *c, json_t *t)
 {
     ovl_err rc = OVL_OK;
-    static const char *const known[] = {"name", "file", "columns", NULL};
+    static const char *const known[] = {"name", "source", "file", "allow_query", "columns", NULL};
     static const char *const req[] = {"name", "columns", NULL};
     OVL_TRY(check_keys(c, "table", t, known, req));
     OVL_TRY(get_name(&p->table_name, c, "table.name", json_object_get(t, "name")));
+    /* "file" is what table.source was called before databases could be named. */
+    OVL_ENSURE(!(json_object_get(t, "source") && json_object_get(t, "file")), OVL_ERR_INPUT,
+               "%s: table: give table.source or its old name table.file, not both", c->label);
+    if (json_object_get(t, "source"))
+        OVL_TRY(get_source(&p->table_source, c, "table.source", json_object_get(t, "source")));
     if (json_object_get(t, "file"))
-        OVL_TRY(get_name(&p->table_file, c, "table.file", json_object_get(t, "file")));
+        OVL_TRY(get_source(&p->table_source, c, "table.file", json_object_get(t, "file")));
+    p->allow_query = true;
+    if (json_object_get(t, "allow_query"))
+        OVL_TRY(get_bool(&p->allow_query, c, "table.allow_query", json_object_get(t, "allow_query")));
     OVL_TRY(get_strlist(&p->columns, c, "table.columns", json_object_get(t, "columns"), 'n'));
     OVL_ENSURE(p->columns.n > 0, OVL_ERR_INPUT, "%s: table.columns: must list the table's columns",
                c->label);
@@ -393,10 +428,23 @@ ovl_err ovl_policy_load(ovl_policy **out, const char *path)
     OVL_ENSURE(n <= OVL_POLICY_MAX_BYTES, OVL_ERR_INPUT, "%s: larger than %u bytes", path,
                OVL_POLICY_MAX_BYTES);
     OVL_TRY(ovl_policy_parse(out, path, text, n));
+    /* Refusals name the policy and reach the partner: the file's name, not
+     * where it lives on this machine. */
+    const char *base = strrchr(path, '/');
+    if (base != NULL) {
+        char *label = strdup(base + 1);
+        OVL_ENSURE(label != NULL, OVL_ERR_NOMEM, "out of memory");
+        free((*out)->label);
+        (*out)->label = label;
+    }
 done:
     if (f)
         fclose(f);
     free(text);
+    if (rc != OVL_OK) {
+        ovl_policy_free(*out);
+        *out = NULL;
+    }
     return rc;
 }
 
@@ -406,7 +454,7 @@ void ovl_policy_free(ovl_policy *p)
         return;
     free(p->label);
     free(p->table_name);
-    free(p->table_file);
+    free(p->table_source);
     strlist_free(&p->columns);
     for (size_t i = 0; i < p->njoin; i++)
         free(p->join[i].column);
@@ -460,15 +508,25 @@ static ovl_err dump(char **out, json_t *root)
     return *out ? OVL_OK : ovl_err_set(OVL_ERR_NOMEM, "out of memory");
 }
 
-ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *table_file,
+ovl_err ovl_policy_check_query(const ovl_policy *p, const char *query)
+{
+    if (query == NULL || p->allow_query)
+        return OVL_OK;
+    return ovl_err_set(OVL_ERR_POLICY, "%s: table.allow_query is false: rows must come from a "
+                       "named table (?table=NAME), not --query", p->label);
+}
+
+ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *table_source,
                             const char *const *columns, size_t ncolumns)
 {
     json_t *cols = json_array();
     for (size_t i = 0; cols && i < ncolumns; i++)
         json_array_append_new(cols, json_string(columns[i]));
     json_t *table = json_pack("{s:s}", "name", table_name);
-    if (table && table_file)
-        json_object_set_new(table, "file", json_string(table_file));
+    char *shown = table_source ? ovl_spec_redact(table_source) : NULL;
+    if (table && shown)
+        json_object_set_new(table, "source", json_string(shown));
+    free(shown);
     if (table && cols)
         json_object_set_new(table, "columns", cols);
     json_t *root = json_pack(
@@ -581,8 +639,10 @@ ovl_err ovl_policy_explain(char **out, const ovl_policy *p)
 {
     sbuf s = {0};
     sb_add(&s, "Policy %s for table %s%s%s%s.\n", p->label, p->table_name,
-           p->table_file ? " (" : "", p->table_file ? p->table_file : "",
-           p->table_file ? ")" : "");
+           p->table_source ? " (" : "", p->table_source ? p->table_source : "",
+           p->table_source ? ")" : "");
+    if (!p->allow_query)
+        sb_add(&s, "Rows come from the named table only (--query is refused).\n");
     sb_add(&s, "Peers allowed to connect:%s\n", p->npeers ? "" : " none, so every session is refused");
     for (size_t i = 0; i < p->npeers; i++)
         sb_add(&s, "  %s %s\n", p->peers[i].name, p->peers[i].fpr);

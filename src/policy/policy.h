@@ -10,7 +10,10 @@
  *   "version": 1,
  *   "table": {
  *     "name": "purchases",            templates name the table by this (FROM purchases AS p)
- *     "file": "purchases.csv",        optional: the CSV it describes
+ *     "source": "purchases.csv",      optional: the table it describes, a CSV path or a
+ *                                     database spec (io/dbspec.h); "file" is the old name
+ *     "allow_query": true,            optional (default true): false requires a named
+ *                                     table, refusing --query
  *     "columns": ["email", ...]       every column of the table; all other lists are subsets
  *   },
  *   "join": [                         columns usable as join keys
@@ -90,7 +93,8 @@ typedef struct {
 typedef struct {
     char *label; /* the file name, for messages */
     char *table_name;
-    char *table_file; /* NULL if absent */
+    char *table_source; /* NULL if absent; shown only through ovl_spec_redact */
+    bool allow_query;   /* may rows come from a --query instead of a named table */
     ovl_strlist columns;
     ovl_policy_join *join;
     size_t njoin;
@@ -123,6 +127,13 @@ ovl_err ovl_policy_parse(ovl_policy **out, const char *label, const char *text,
 ovl_err ovl_policy_load(ovl_policy **out, const char *path) OVL_MUST_USE;
 void ovl_policy_free(ovl_policy *p);
 
+/* Checks the table (any source spec, with serve's --query) against the policy
+ * written for it: every column of
+ * table.columns exists, and every aggregation.aggregates cell of a row with
+ * a valid join value is a number. OVL_ERR_INPUT naming file, line and rule. */
+ovl_err ovl_policy_check_table(const ovl_policy *pol, const char *spec,
+                               const char *query) OVL_MUST_USE;
+
 bool ovl_strlist_has(const ovl_strlist *l, const char *s);
 /* The peer entry with this fingerprint, or NULL. */
 const ovl_policy_peer *ovl_policy_peer_find(const ovl_policy *p, const char *fpr);
@@ -132,7 +143,10 @@ const char *ovl_policy_template_find(const ovl_policy *p, const uint8_t hash[OVL
 
 /* A policy for the table with these columns that allows nothing, as JSON text
  * (caller frees). */
-ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *table_file,
+/* OVL_ERR_POLICY when the policy requires a named table (table.allow_query
+ * false) and rows would come from `query` (NULL: none). */
+ovl_err ovl_policy_check_query(const ovl_policy *p, const char *query) OVL_MUST_USE;
+ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *table_source,
                             const char *const *columns, size_t ncolumns) OVL_MUST_USE;
 /* A plain-words explanation of what the policy allows (caller frees). */
 ovl_err ovl_policy_explain(char **out, const ovl_policy *p) OVL_MUST_USE;

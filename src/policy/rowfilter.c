@@ -40,6 +40,12 @@ static ovl_err rowfilter_keep(void *arg, const ovl_source *src, bool *keep)
     for (size_t i = 0; i < f->n && *keep; i++) {
         ovl_cell cell;
         ovl_source_cell(src, f->cols[i], &cell);
+        /* As in SQL: a comparison with NULL is not true, and the filters are
+         * all ANDed (templates have no OR, NOT or IS NULL), so the row goes. */
+        if (cell.kind == OVL_CELL_NULL) {
+            *keep = false;
+            break;
+        }
         ovl_err rc = ovl_tpl_filter_match(f->filters[i], f->params, f->nparams, cell.text,
                                           cell.len, keep);
         if (rc != OVL_OK)

@@ -71,26 +71,28 @@ bool ovl_param_value_ok(ovl_param_type type, const char *v)
     return false;
 }
 
+/* Usage errors: the values come from the command line (--param); the
+ * verifier turns a peer's bad values into a policy refusal. */
 ovl_err ovl_template_check_params(const ovl_template *t, const ovl_param_value *vals, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const ovl_tpl_param *pr = tpl_find_param(t, vals[i].name);
         if (!pr)
-            return ovl_err_set(OVL_ERR_POLICY, "%s: parameter %.64s: the template declares no such "
+            return ovl_err_set(OVL_ERR_USAGE, "%s: parameter %.64s: the template declares no such "
                                "parameter", t->label, vals[i].name);
         for (size_t k = 0; k < i; k++)
             if (strcmp(vals[k].name, vals[i].name) == 0)
-                return ovl_err_set(OVL_ERR_POLICY, "%s: parameter %s: given twice", t->label,
+                return ovl_err_set(OVL_ERR_USAGE, "%s: parameter %s: given twice", t->label,
                                    pr->name);
         if (!ovl_param_value_ok(pr->type, vals[i].value))
-            return ovl_err_set(OVL_ERR_POLICY, "%s: parameter %s: must be a %s%s", t->label,
+            return ovl_err_set(OVL_ERR_USAGE, "%s: parameter %s: must be a %s%s", t->label,
                                pr->name, ovl_param_type_name(pr->type),
                                pr->type == OVL_PARAM_DATE ? " (YYYY-MM-DD)" : "");
         bool listed = pr->nallowed == 0;
         for (size_t k = 0; k < pr->nallowed; k++)
             listed = listed || strcmp(pr->allowed[k], vals[i].value) == 0;
         if (!listed)
-            return ovl_err_set(OVL_ERR_POLICY, "%s: parameter %s: value is not in its allowed "
+            return ovl_err_set(OVL_ERR_USAGE, "%s: parameter %s: value is not in its allowed "
                                "list (%zu values)", t->label, pr->name, pr->nallowed);
     }
     for (size_t k = 0; k < t->nparams; k++) {
@@ -98,7 +100,7 @@ ovl_err ovl_template_check_params(const ovl_template *t, const ovl_param_value *
         for (size_t i = 0; i < n; i++)
             given = given || strcmp(vals[i].name, t->params[k].name) == 0;
         if (!given)
-            return ovl_err_set(OVL_ERR_POLICY, "%s: parameter %s: no value given (--param %s=...)",
+            return ovl_err_set(OVL_ERR_USAGE, "%s: parameter %s: no value given (--param %s=...)",
                                t->label, t->params[k].name, t->params[k].name);
     }
     return OVL_OK;

@@ -511,9 +511,10 @@ static ovl_err parse_having(pc *c, parsed *p, ovl_template *t)
     c->pos++;
     char *end;
     unsigned long long k = strtoull(cur(c)->text, &end, 10);
-    if (*end != '\0' || k < 1 || k > OVL_MIN_ROWS_HI)
-        OVL_FAIL(tpl_perr(c, c->pos, c->pos, "the threshold must be a whole number from 1 to %u",
-                      OVL_MIN_ROWS_HI));
+    /* A group of one would publish that person's own values. */
+    if (*end != '\0' || k < OVL_MIN_ROWS_LO || k > OVL_MIN_ROWS_HI)
+        OVL_FAIL(tpl_perr(c, c->pos, c->pos, "the threshold must be a whole number from %u to %u",
+                          OVL_MIN_ROWS_LO, OVL_MIN_ROWS_HI));
     t->threshold = k;
     c->pos++;
     p->having = true;

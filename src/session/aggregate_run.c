@@ -9,6 +9,7 @@
 #include "core/guard.h"
 #include "core/mem.h"
 #include "crypto/group.h"
+#include "io/dbspec.h"
 #include "session/state.h"
 
 #define AVG_EXTRA_DIGITS 4u /* SPEC.md §5.8 */
@@ -21,8 +22,8 @@ static ovl_err load_table(ovl_session *s, const ovl_session_config *o)
 {
     ovl_err rc = OVL_OK;
     ovl_table_input in;
-    ovl_load_spec want = {.join = s->join, .norm = o->norm, .prehashed = o->prehashed,
-                          .filter = ovl_tpl_rowfilter_ops(&s->filter)};
+    ovl_load_spec want = {.query = o->query, .join = s->join, .norm = o->norm,
+                          .prehashed = o->prehashed, .filter = ovl_tpl_rowfilter_ops(&s->filter)};
     if (s->runner) {
         want.group_by = s->group_cols;
         want.ngroup_by = s->ngroup_cols;
@@ -55,9 +56,13 @@ static ovl_err runner_memberships(ovl_session *s, const ovl_session_config *o)
     ovl_err rc = OVL_OK;
     uint32_t(*pairs)[2] = NULL;
     size_t n = 0, k = 0;
-    OVL_ENSURE(s->groups.ngroups <= OVL_AGG_MAX_GROUPS, OVL_ERR_INPUT,
-               "%s: %zu groups exceed the cap of %u", o->table, s->groups.ngroups,
-               OVL_AGG_MAX_GROUPS);
+    if (s->groups.ngroups > OVL_AGG_MAX_GROUPS) {
+        char *shown = ovl_spec_redact(o->table);
+        rc = ovl_err_set(OVL_ERR_INPUT, "%s: %zu groups exceed the cap of %u",
+                         shown ? shown : "the table", s->groups.ngroups, OVL_AGG_MAX_GROUPS);
+        free(shown);
+        goto done;
+    }
     OVL_TRY(ovl_calloc((void **)&pairs, s->ids.nrows ? s->ids.nrows : 1, sizeof *pairs));
     for (size_t r = 0; r < s->ids.nrows; r++) {
         if (!s->ids.row_valid[r])
@@ -215,7 +220,7 @@ static ovl_err write_result(ovl_session *s, const ovl_session_config *o)
 {
     ovl_err rc = OVL_OK;
     ovl_outfile *out = NULL;
-    OVL_TRY(ovl_outfile_open(&out, o->out));
+    OVL_TRY(ovl_output_open(&out, o->out, o->replace));
     if (o->writing)
         o->writing(ovl_outfile_temp_path(out));
     OVL_TRY(put_header(s, out));
@@ -376,6 +381,10 @@ static ovl_err agg_load(ovl_session *s)
 {
     ovl_err rc = OVL_OK;
     const ovl_session_config *o = &s->cfg;
+    /* A group of one would publish that person's own values, whoever asks. */
+    OVL_ENSURE(o->min_rows >= OVL_MIN_ROWS_LO, OVL_ERR_USAGE,
+               "the minimum group size must be at least %u (got %llu)", OVL_MIN_ROWS_LO,
+               (unsigned long long)o->min_rows);
     OVL_TRY(template_plan(s, o));
     if (s->tpl == NULL && !s->runner)
         OVL_TRY(ovl_value_cols_parse(&s->vcols, &s->nvcols, o->values));
@@ -385,6 +394,14 @@ static ovl_err agg_load(ovl_session *s)
     OVL_TRY(load_table(s, o));
     if (s->runner)
         OVL_TRY(runner_memberships(s, o));
+    /* A database --out is checked now (reachable, table absent unless
+     * --replace), before the peer is contacted; a CSV path is opened and
+     * dropped, so an unwritable one fails here too. */
+    if (s->runner && o->out) {
+        ovl_outfile *probe = NULL;
+        OVL_TRY(ovl_output_open(&probe, o->out, o->replace));
+        ovl_outfile_abort(probe);
+    }
     ovl_agg_config cfg;
     agg_config(s, &cfg);
     OVL_TRY(ovl_agg_precheck(&cfg));
@@ -440,7 +457,7 @@ static ovl_err agg_load_served(ovl_session *s)
     rc = served_columns(s);
     if (rc == OVL_OK) {
         ovl_table_input in;
-        ovl_load_spec want = {.join = join, .norm = a->nego.norm,
+        ovl_load_spec want = {.query = s->cfg.query, .join = join, .norm = a->nego.norm,
                               .prehashed = j ? j->prehashed : false,
                               .filter = ovl_tpl_rowfilter_ops(&s->filter),
                               .values = s->vcols, .nvalues = s->nvcols};
@@ -472,11 +489,12 @@ done:
 static ovl_err agg_listen(ovl_session *s, ovl_nego *mine)
 {
     ovl_err rc = OVL_OK;
+    /* Sent to the peer too: worded by role, not "this party". */
     if (s->cfg.negotiate)
-        s->a.plain_refusal = "this party negotiates its analyses: the peer must too "
+        s->a.plain_refusal = "the listener negotiates its analyses: the connector must too "
                              "(--policy, --template or --negotiate)";
     if (s->cfg.template_path == NULL) {
-        s->a.request_refusal = "the peer asks for a negotiated ad-hoc aggregate: those are "
+        s->a.request_refusal = "the connector asks for a negotiated ad-hoc aggregate: those are "
                                "answered by overlap serve; two operators share a --template "
                                "instead";
         goto done;
@@ -522,7 +540,8 @@ static ovl_err agg_start(ovl_session *s, const ovl_proto_ops **ops, void **engin
      * served table takes the agreed one. */
     if (s->negotiated &&
         (s->cfg.serving || s->a.tpl || s->a.agreement.threshold > cfg.min_rows))
-        cfg.min_rows = s->a.agreement.threshold ? s->a.agreement.threshold : 1;
+        cfg.min_rows = s->a.agreement.threshold >= OVL_MIN_ROWS_LO ? s->a.agreement.threshold
+                                                                   : OVL_MIN_ROWS_LO;
     if (s->negotiated) {
         cfg.agreement = s->a.agreement.encoding;
         cfg.agreement_len = s->a.agreement.encoding_len;
@@ -540,16 +559,17 @@ static const uint8_t *agg_transcript(const ovl_session *s) { return ovl_agg_tran
 
 static ovl_err agg_deliver(ovl_session *s)
 {
+    /* Both roles record the counts; the contributor has them from FINISH. */
+    s->a.groups_released = ovl_agg_groups_released(s->agg);
+    s->a.groups_suppressed = ovl_agg_group_count(s->agg) - s->a.groups_released;
     if (!s->runner)
         return OVL_OK;
-    size_t released = ovl_agg_groups_released(s->agg);
-    s->a.groups_released = released;
-    s->a.groups_suppressed = s->groups.ngroups - released;
     return write_result(s, &s->cfg);
 }
 
 static void agg_result(const ovl_session *s, ovl_session_result *r)
 {
+    r->protocol = "aggregate/1";
     r->runner = s->runner;
     r->receives = s->runner;
     r->groups = s->groups.ngroups;

@@ -308,9 +308,26 @@ static ovl_err on_prepare(void *arg, ovl_nego *request)
     ovl_analysis *a = arg;
     OVL_TRY(ovl_analysis_load_template(a));
     OVL_TRY(verify_approvals(a));
-    OVL_TRY(check_policy(a, &a->terms[1]));
+    rc = check_policy(a, &a->terms[1]);
+    a->own_refusal = rc != OVL_OK;
+    OVL_TRY(rc);
     request->connector_terms = a->terms[1];
     request->connector_set = a->local_set;
+done:
+    return rc;
+}
+
+ovl_err ovl_analysis_check_own(ovl_analysis *a, const ovl_pubkey *peer)
+{
+    ovl_err rc = OVL_OK;
+    ovl_owner_terms terms;
+    a->peer = *peer;
+    ovl_fingerprint(a->self_fpr, ovl_identity_pub(a->self)->pk);
+    ovl_fingerprint(a->peer_fpr, a->peer.pk);
+    OVL_TRY(ovl_analysis_load_template(a));
+    OVL_TRY(verify_approvals(a));
+    rc = check_policy(a, &terms);
+    a->own_refusal = rc != OVL_OK;
 done:
     return rc;
 }
@@ -357,10 +374,15 @@ static ovl_err judge_request(ovl_analysis *a, ovl_nego *theirs)
     if (a->request_refusal != NULL)
         return ovl_err_set(OVL_ERR_POLICY, "%s", a->request_refusal);
     if (a->mine != NULL) {
+        /* Sent to the connector too: worded by role, as HELLO mismatches are. */
         const char *diff = request_difference(theirs, a->mine);
+        if (diff != NULL && theirs->mode != a->mine->mode)
+            return ovl_err_set(OVL_ERR_POLICY, "mode mismatch: the listener runs --mode %s, the "
+                               "connector --mode %s", ovl_mode_name(a->mine->mode),
+                               ovl_mode_name(theirs->mode));
         if (diff != NULL)
-            return ovl_err_set(OVL_ERR_POLICY, "the peer asks for a different analysis (%s "
-                               "differs)", diff);
+            return ovl_err_set(OVL_ERR_POLICY, "the connector asks for a different analysis "
+                               "than the listener states (%s differs)", diff);
     }
     OVL_TRY(adopt_request(a, theirs));
     a->peer_set = a->nego.connector_set;
@@ -368,8 +390,10 @@ static ovl_err judge_request(ovl_analysis *a, ovl_nego *theirs)
     rc = ovl_analysis_load_template(a);
     if (rc == OVL_OK)
         rc = verify_approvals(a);
-    if (rc == OVL_OK)
+    if (rc == OVL_OK) {
         rc = check_policy(a, &a->terms[0]);
+        a->own_refusal = rc != OVL_OK;
+    }
     if (rc == OVL_OK)
         rc = agree(a);
     if (rc == OVL_ERR_USAGE)
@@ -385,7 +409,9 @@ static ovl_err on_judge(void *arg, ovl_nego *request, ovl_owner_terms *terms, ui
     OVL_TRY(judge_request(a, request));
     if (a->load_input)
         OVL_TRY(a->load_input(a->load_arg, a));
-    OVL_TRY(owner_checks(a));
+    rc = owner_checks(a);
+    a->own_refusal = rc == OVL_ERR_POLICY;
+    OVL_TRY(rc);
     *terms = a->terms[0];
     *set_size = a->local_set;
 done:
@@ -469,7 +495,13 @@ void ovl_analysis_audit(ovl_analysis *a, ovl_err result)
     memset(&e, 0, sizeof e);
     e.time = (uint64_t)time(NULL);
     snprintf(e.peer, sizeof e.peer, "%s", a->peer_fpr[0] ? a->peer_fpr : "unknown");
-    e.mode = a->nego.mode ? a->nego.mode : OVL_MODE_INTERSECTION;
+    /* A session refused before any request still records the mode it was
+     * about: this party's, or the one the peer's plain HELLO stated. */
+    if (!a->stated_mode && a->engine)
+        a->stated_mode = ovl_negotiator_plain_mode(a->engine);
+    e.mode = a->nego.mode       ? a->nego.mode
+             : a->stated_mode ? a->stated_mode
+                              : OVL_MODE_INTERSECTION;
     if (a->tpl) {
         e.has_template = true;
         memcpy(e.template_hash, a->tpl->hash, OVL_HASH_LEN);

@@ -46,6 +46,8 @@ typedef struct ovl_analysis {
     ovl_param_value *params; /* the policy layer's view of nego's parameters */
     ovl_value_req *values;   /* ... and of its value columns */
     bool negotiated;
+    bool own_refusal; /* this party's own policy (or budget) refused: not the peer's word */
+    ovl_mode stated_mode; /* without a request: the mode this party or the peer's HELLO stated */
     /* for the audit entry */
     uint64_t local_set, peer_set, groups_released, groups_suppressed;
     bool has_transcript, has_peer_sig;
@@ -61,6 +63,10 @@ ovl_err ovl_analysis_load_template(ovl_analysis *a) OVL_MUST_USE;
 /* Collects approval file texts beside a template (TEMPLATE.*.sig) into nego. */
 ovl_err ovl_analysis_read_approvals(ovl_analysis *a, const char *tpl_path) OVL_MUST_USE;
 
+/* A connector's own verdict on the request in a->nego before it connects:
+ * the checks of its REQUEST's preparation (template, approvals, this owner's
+ * policy) against the pinned peer key, so a refusal stays local. */
+ovl_err ovl_analysis_check_own(ovl_analysis *a, const ovl_pubkey *peer) OVL_MUST_USE;
 /* Negotiates over c with the negotiation engine (protocols/setup/
  * negotiator.h), driven with `base`; `carry` holds bytes already read and
  * receives those read past the negotiation (with a non-negotiating peer's

@@ -1,13 +1,15 @@
-/* The PSI kind of session (protocols/psi/SPEC.md): intersection or
- * cardinality. This party's input is the distinct identifiers of its join
- * column; its output, when the reveal setting gives it one, is its own
- * matching rows or the count of shared identifiers. */
+/* The PSI kind of session: intersection (protocols/psi/SPEC.md) or
+ * cardinality, which runs circuit PSI (protocols/cpsi/SPEC.md §6.4) so that a
+ * receiver learns the count and nothing else. This party's input is the
+ * distinct identifiers of its join column; its output, when the reveal
+ * setting gives it one, is its own matching rows or the count. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/guard.h"
+#include "core/mem.h"
 #include "crypto/group.h"
 #include "session/state.h"
 
@@ -17,17 +19,59 @@ static bool receives(const ovl_session *s)
     return ovl_reveal_includes(reveal, s->cfg.role);
 }
 
+static ovl_mode mode_of(const ovl_session *s)
+{
+    return s->negotiated ? s->a.nego.mode : s->cfg.mode;
+}
+
+/* Cardinality: the connector (the party that asked) is the runner. */
+static ovl_err cpsi_start(ovl_session *s, const ovl_buf *params, const ovl_proto_ops **ops,
+                          void **engine)
+{
+    ovl_err rc = OVL_OK;
+    size_t n = s->ids.nids;
+    OVL_TRY(ovl_calloc((void **)&s->cpsi_ids, n ? n : 1, sizeof *s->cpsi_ids));
+    OVL_TRY(ovl_calloc((void **)&s->cpsi_lens, n ? n : 1, sizeof *s->cpsi_lens));
+    for (size_t i = 0; i < n; i++) {
+        s->cpsi_ids[i] = s->ids.ids[i];
+        s->cpsi_lens[i] = 32;
+    }
+    ovl_cpsi_config cfg = {
+        .role = s->cfg.role,
+        .runner = s->cfg.role == OVL_ROLE_CONNECTOR,
+        .mode = OVL_MODE_CARDINALITY,
+        .reveal = s->negotiated ? s->a.nego.reveal : s->cfg.reveal,
+        .ids = s->cpsi_ids,
+        .id_len = s->cpsi_lens,
+        .nids = n,
+        .max_peer_set = s->cfg.max_peer,
+        .params = params->data,
+        .params_len = (uint32_t)params->wpos,
+        .expect_peer_set = s->negotiated,
+        .peer_set_expected = s->a.peer_set,
+    };
+    OVL_TRY(ovl_cpsi_new(&s->cpsi, &cfg));
+    *ops = &ovl_cpsi_ops;
+    *engine = s->cpsi;
+done:
+    return rc;
+}
+
 static ovl_err psi_load(ovl_session *s)
 {
     ovl_err rc = OVL_OK;
     const ovl_session_config *c = &s->cfg;
     ovl_outfile *probe = NULL;
-    OVL_TRY(ovl_idtable_load(&s->ids, c->table, c->join, c->norm, c->prehashed));
+    ovl_table_input in;
+    ovl_load_spec want = {.query = c->query, .join = c->join, .norm = c->norm,
+                          .prehashed = c->prehashed};
+    OVL_TRY(ovl_table_load(&in, c->table, &want));
+    s->ids = in.ids;
     /* Probe the output now, so an unwritable path fails before the peer is
      * contacted; the real temporary file exists only while results are
      * written, so even a killed run leaves nothing behind. */
     if (c->out && ovl_reveal_includes(c->reveal, c->role)) {
-        OVL_TRY(ovl_outfile_open(&probe, c->out));
+        OVL_TRY(ovl_output_open(&probe, c->out, c->replace));
         ovl_outfile_abort(probe);
     }
 done:
@@ -41,7 +85,7 @@ static ovl_err psi_load_served(ovl_session *s)
     const char *join = s->a.nego.join[0];
     const ovl_policy_join *j = ovl_policy_join_find(s->cfg.policy, join);
     ovl_table_input in;
-    ovl_load_spec want = {.join = join, .norm = s->a.nego.norm,
+    ovl_load_spec want = {.query = s->cfg.query, .join = join, .norm = s->a.nego.norm,
                           .prehashed = j ? j->prehashed : false};
     if (s->a.nego.reveal != OVL_REVEAL_CONNECTOR)
         return ovl_err_set(OVL_ERR_POLICY, "a served table never receives output: ask with "
@@ -83,9 +127,10 @@ static ovl_err psi_request(ovl_session *s, ovl_nego *n)
  * party with a policy never runs un-negotiated. */
 static ovl_err psi_listen(ovl_session *s, ovl_nego *mine)
 {
+    /* Sent to the peer too: worded by role, not "this party". */
     if (s->cfg.policy)
-        s->a.plain_refusal = "this party has a policy: the peer must negotiate its analysis "
-                             "(run it with --policy)";
+        s->a.plain_refusal = "the listener has a policy: the connector must negotiate its "
+                             "analysis (--policy or --negotiate)";
     return psi_request(s, mine);
 }
 
@@ -99,8 +144,14 @@ static ovl_err psi_start(ovl_session *s, const ovl_proto_ops **ops, void **engin
         OVL_TRY(ovl_analysis_psi_params(&s->a, &params));
     } else {
         /* Binds the identifier domain so both sides must agree on it. */
-        snprintf(plain, sizeof plain, "psi/1 id=sha256 normalize=%s", ovl_norm_name(s->cfg.norm));
+        snprintf(plain, sizeof plain, "%s id=sha256 normalize=%s",
+                 mode_of(s) == OVL_MODE_CARDINALITY ? OVL_CPSI_PROTOCOL : "psi/1",
+                 ovl_norm_name(s->cfg.norm));
         OVL_TRY(ovl_buf_put_bytes(&params, plain, strlen(plain)));
+    }
+    if (mode_of(s) == OVL_MODE_CARDINALITY) {
+        OVL_TRY(cpsi_start(s, &params, ops, engine));
+        goto done;
     }
     ovl_psi_config cfg = {
         .role = s->cfg.role,
@@ -124,12 +175,19 @@ done:
     return rc;
 }
 
-static const uint8_t *psi_transcript(const ovl_session *s) { return ovl_psi_transcript(s->psi); }
+static const uint8_t *psi_transcript(const ovl_session *s)
+{
+    return s->cpsi ? ovl_cpsi_transcript(s->cpsi) : ovl_psi_transcript(s->psi);
+}
 
+/* A bare number in a CSV file (as always); a database table needs a column
+ * name, so it gets a header row "intersection_size". */
 static ovl_err write_count(ovl_outfile *out, uint64_t count)
 {
-    char line[32];
-    int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)count);
+    char line[64];
+    int n = snprintf(line, sizeof line, "%s%llu\n",
+                     ovl_outfile_is_db(out) ? "intersection_size\n" : "",
+                     (unsigned long long)count);
     return ovl_outfile_write(out, line, (size_t)n);
 }
 
@@ -139,17 +197,23 @@ static ovl_err psi_deliver(ovl_session *s)
     ovl_err rc = OVL_OK;
     const bool *matched = NULL;
     ovl_outfile *out = NULL;
-    if (!ovl_psi_receives_output(s->psi))
-        return OVL_OK;
-    OVL_TRY(ovl_psi_result(s->psi, &matched, &s->intersection));
+    if (s->cpsi) {
+        if (!ovl_cpsi_receives_count(s->cpsi))
+            return OVL_OK;
+        OVL_TRY(ovl_cpsi_count(s->cpsi, &s->intersection));
+    } else {
+        if (!ovl_psi_receives_output(s->psi))
+            return OVL_OK;
+        OVL_TRY(ovl_psi_result(s->psi, &matched, &s->intersection));
+    }
     s->have_intersection = true;
     if (s->cfg.out == NULL)
         return OVL_OK;
-    OVL_TRY(ovl_outfile_open(&out, s->cfg.out));
+    OVL_TRY(ovl_output_open(&out, s->cfg.out, s->cfg.replace));
     if (s->cfg.writing)
         s->cfg.writing(ovl_outfile_temp_path(out));
     if (s->cfg.mode == OVL_MODE_INTERSECTION)
-        OVL_TRY(ovl_table_write_matched(out, s->cfg.table, NULL, &s->ids, matched));
+        OVL_TRY(ovl_table_write_matched(out, s->cfg.table, s->cfg.query, &s->ids, matched));
     else
         OVL_TRY(write_count(out, s->intersection));
     rc = ovl_outfile_commit(out);
@@ -165,6 +229,12 @@ static void psi_progress(void *arg)
 {
     ovl_session *s = arg;
     ovl_psi_progress pr;
+    if (s->cpsi) {
+        fprintf(stderr, "\roverlap: circuit PSI  %llu bytes sent  %.0f s   ",
+                (unsigned long long)ovl_cpsi_bytes_sent(s->cpsi), ovl_session_now() - s->started);
+        s->progress_shown = true;
+        return;
+    }
     ovl_psi_get_progress(s->psi, &pr);
     double el = ovl_session_now() - s->started;
     uint64_t total = pr.own_total + pr.peer_total;
@@ -180,12 +250,15 @@ static void psi_progress(void *arg)
 static void psi_result(const ovl_session *s, ovl_session_result *r)
 {
     r->receives = receives(s);
+    r->protocol = mode_of(s) == OVL_MODE_CARDINALITY ? OVL_CPSI_PROTOCOL : "psi/1";
     r->have_intersection = s->have_intersection;
     r->intersection = s->intersection;
     if (s->psi) {
         r->peer_set = ovl_psi_peer_set_size(s->psi);
         r->tag_len = ovl_psi_tag_len(s->psi);
     }
+    if (s->cpsi)
+        r->peer_set = ovl_cpsi_peer_set_size(s->cpsi);
     snprintf(r->summary, sizeof r->summary, "%s, %zu vs %llu identifiers, completed",
              ovl_mode_name(r->mode), s->ids.nids, (unsigned long long)s->a.peer_set);
 }
@@ -194,10 +267,18 @@ static void psi_clear(ovl_session *s)
 {
     ovl_psi_free(s->psi);
     s->psi = NULL;
+    ovl_cpsi_free(s->cpsi);
+    s->cpsi = NULL;
+    free(s->cpsi_ids);
+    free(s->cpsi_lens);
+    s->cpsi_ids = NULL;
+    s->cpsi_lens = NULL;
 }
 
 static uint64_t psi_peer_set(const ovl_session *s)
 {
+    if (s->cpsi)
+        return ovl_cpsi_ops.done(s->cpsi) ? ovl_cpsi_peer_set_size(s->cpsi) : s->a.peer_set;
     return s->psi && ovl_psi_ops.done(s->psi) ? ovl_psi_peer_set_size(s->psi) : s->a.peer_set;
 }
 

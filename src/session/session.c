@@ -28,6 +28,8 @@
 
 #include "core/guard.h"
 #include "core/mem.h"
+#include "io/columns.h"
+#include "io/dbspec.h"
 #include "session/state.h"
 
 _Static_assert(OVL_SESSION_MAX_PARAMS == OVL_REQUEST_MAX_LIST, "parameters in a request");
@@ -54,13 +56,29 @@ const char *ovl_session_table_name(ovl_session *s)
         return c->table_name;
     if (c->policy)
         return c->policy->table_name;
-    /* The table's base name without its extension. */
-    const char *slash = strrchr(c->table, '/');
-    const char *b = slash ? slash + 1 : c->table;
-    const char *dot = strrchr(b, '.');
-    snprintf(s->tname, sizeof s->tname, "%.*s",
-             dot && dot != b ? (int)(dot - b) : (int)strlen(b), b);
+    /* The file's base name without its extension, or a database's table=. */
+    ovl_spec_table_name(s->tname, sizeof s->tname, c->table);
     return s->tname;
+}
+
+/* run, connector with a policy: its own policy judges its request before
+ * any connection, so the partner never hears of a refusal that is this
+ * party's alone (and never sees its rules). */
+static ovl_err precheck(ovl_session *s)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_session_config *c = &s->cfg;
+    s->a.self = c->self;
+    s->a.policy = c->policy;
+    s->a.role = OVL_ROLE_CONNECTOR;
+    s->a.party = -1;
+    s->a.local_set = s->ids.nids;
+    s->a.table_name = ovl_session_table_name(s);
+    OVL_TRY(s->kind->request(s, &s->a.nego));
+    OVL_TRY(ovl_analysis_check_own(&s->a, c->peer));
+done:
+    ovl_analysis_clear(&s->a);
+    return rc;
 }
 
 ovl_err ovl_session_new(ovl_session **out, const ovl_session_config *cfg)
@@ -75,6 +93,8 @@ ovl_err ovl_session_new(ovl_session **out, const ovl_session_config *cfg)
     if (!cfg->serving) {
         s->kind = ovl_session_kind_for(cfg->mode);
         OVL_TRY(s->kind->load(s));
+        if (cfg->role == OVL_ROLE_CONNECTOR && cfg->negotiate && cfg->policy && cfg->peer)
+            OVL_TRY(precheck(s));
     }
     OVL_TRY(ovl_buf_alloc(&s->carry, 4096, OVL_DRIVE_CARRY_MAX));
     OVL_TRY(ovl_pool_new(&s->pool, (size_t)cfg->threads));
@@ -86,13 +106,31 @@ done:
 
 void ovl_session_set_dump(ovl_session *s, FILE *f) { s->dump = f; }
 
-/* Errors the peer caused or reported name it, once. */
+/* Errors the peer caused or reported name it, once; this party's own
+ * policy refusal speaks for itself. */
 static ovl_err peer_error(const ovl_session *s, ovl_err rc)
 {
     const char *label = ovl_conn_label(s->conn);
-    if (rc == OVL_OK || !s->cfg.name_peer || strstr(ovl_err_detail(), label) != NULL)
+    if (rc == OVL_OK || !s->cfg.name_peer || s->a.own_refusal ||
+        strstr(ovl_err_detail(), label) != NULL)
         return rc;
     return ovl_err_wrap(rc, "peer %s: ", label);
+}
+
+/* What the partner reads when the served table cannot provide the analysis
+ * (its ABORT carries the detail): never the owner's paths or line numbers.
+ * The owner's log keeps the full detail. */
+static ovl_err peer_safe_input_error(const ovl_session *s, ovl_err rc)
+{
+    char detail[512], col[OVL_COL_NAME_MAX + 1];
+    snprintf(detail, sizeof detail, "%s", ovl_err_detail());
+    fprintf(stderr, "overlap: session with %s: the served table cannot provide the analysis: %s\n",
+            s->a.peer.name, detail);
+    const char *q = strstr(detail, ": no column \"");
+    if (q != NULL && sscanf(q, ": no column \"%255[^\"]\"", col) == 1)
+        return ovl_err_set(rc, "the served table lacks column '%s'", col);
+    return ovl_err_set(rc, "the served table cannot provide this analysis (the owner's log "
+                           "says why)");
 }
 
 /* serve: the analysis is known once the peer's request was judged. */
@@ -101,7 +139,10 @@ static ovl_err load_served(void *arg, ovl_analysis *a)
     ovl_err rc = OVL_OK;
     ovl_session *s = arg;
     s->kind = ovl_session_kind_for(a->nego.mode);
-    OVL_TRY(s->kind->load_served(s));
+    rc = s->kind->load_served(s);
+    if (rc != OVL_OK && rc != OVL_ERR_POLICY)
+        OVL_FAIL(peer_safe_input_error(s, rc));
+    OVL_TRY(rc);
     a->local_set = s->ids.nids;
 done:
     return rc;
@@ -115,8 +156,8 @@ static ovl_err negotiate(ovl_session *s)
     ovl_analysis_begin(&s->a, c->self, c->policy, c->audit_path, c->role, s->ids.nids, s->conn);
     s->a.table_name = ovl_session_table_name(s);
     if (c->serving) {
-        s->a.plain_refusal = "this endpoint answers negotiated analyses only: run with --policy "
-                             "or --template (protocols/setup/SPEC.md)";
+        s->a.plain_refusal = "this endpoint answers negotiated analyses only: run with --policy, "
+                             "--template or --negotiate (protocols/setup/SPEC.md)";
         s->a.load_input = load_served;
         s->a.load_arg = s;
     } else if (c->role == OVL_ROLE_CONNECTOR) {
@@ -163,6 +204,10 @@ static void audit(ovl_session *s, ovl_err rc)
         return;
     if (s->kind)
         s->a.peer_set = s->kind->peer_set(s);
+    /* A session refused before any request records the mode it was about
+     * (a server: the one the peer's HELLO stated). */
+    if (!s->cfg.serving)
+        s->a.stated_mode = s->cfg.mode;
     ovl_analysis_audit(&s->a, rc);
 }
 

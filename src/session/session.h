@@ -33,6 +33,7 @@ typedef struct {
     const char *audit_path;   /* NULL: no audit log */
     /* this party's table */
     const char *table;        /* a table source (io/source.h) */
+    const char *query;        /* a database table's rows as a query (io/dbspec.h), or NULL */
     const char *join;         /* run: the join column (a template names its own) */
     const char *peer_join;    /* run: the peer's join column, if it differs */
     const char *table_name;   /* the name templates use for this table (NULL: derived) */
@@ -49,7 +50,9 @@ typedef struct {
     const char *values;       /* aggregate contributor (or a runner asking a served table) */
     uint64_t min_rows, paillier_bits;
     /* output */
-    const char *out;          /* where this party's output goes (NULL: none) */
+    const char *out;          /* where this party's output goes (NULL: none): a CSV path or a
+                               * database table (io/dbout.h) */
+    bool replace;             /* a database --out may replace an existing table */
     /* Called with the temporary output file's path while results are
      * written, and with NULL once they are committed or dropped (so a
      * signal handler can remove a partial file). */
@@ -73,6 +76,7 @@ typedef struct {
     size_t groups, released;  /* aggregate runner */
     uint64_t threshold;
     size_t tag_len;
+    const char *protocol;     /* what ran: "psi/1", "cpsi/1", "aggregate/1" */
     char summary[256];        /* one line for a server log */
 } ovl_session_result;
 

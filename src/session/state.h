@@ -11,6 +11,7 @@
 #include "io/load.h"
 #include "policy/rowfilter.h"
 #include "psi/psi.h"
+#include "cpsi/cpsi.h"
 #include "session/analysis.h"
 #include "session/drive.h"
 #include "session/session.h"
@@ -34,6 +35,9 @@ struct ovl_session {
     ovl_tpl_rowfilter filter;
     /* PSI */
     ovl_psi *psi;
+    ovl_cpsi *cpsi;              /* cardinality mode runs circuit PSI */
+    const uint8_t **cpsi_ids;    /* pointers into ids.ids for the engine */
+    size_t *cpsi_lens;
     uint64_t intersection;
     bool have_intersection;
     /* aggregates */

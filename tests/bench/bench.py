@@ -28,10 +28,17 @@ build/rel/bench/ot_bench: random correlated OTs per second on one core with both
 parties in one thread, as a ratio to the pipelined AES-128 block time it
 calibrates in the same run (target: at least 20 M COT/s).
 
-The garbled-circuit scenario (tests/bench/bench_gc.py; also alone with
---gc-only) runs bristol2pc on the Bristol AES-128 circuit: AND gates per second
-over loopback TLS against 1/(40 t_AES), bytes per AND gate and the latency of
-one AES-128 evaluation, t_AES calibrated in the same run.
+The garbled-circuit scenario (tests/bench/bench_gc.py; with --gc, also alone
+with --gc-only) runs bristol2pc on the Bristol AES-128 circuit: AND gates per
+second over loopback TLS against 1/(40 t_AES), bytes per AND gate and the
+latency of one AES-128 evaluation, t_AES calibrated in the same run.
+
+The table-source scenario (also alone with --sources-only) loads 2^20 rows
+(--source-size) of (email, amount) the way a run does (build/rel/bench/
+load_bench: every identifier, the amounts summed per identifier) from a CSV
+file, from a SQLite file and from PostgreSQL over a local Unix socket (a
+private server started for the run, tests/e2e/pgserver.py), three times each,
+and reports the median load time and the peak RSS of each against the CSV's.
 
 --compare adds OpenMined PSI (@openmined/psi.js from npm, installed into
 build/bench-compare/node_modules) on the same sizes, as far as 20 minutes go.
@@ -98,10 +105,20 @@ def mean_calibration(before, after):
     cal = {"suite": before["suite"], "threads": before["threads"], "before": before,
            "after": after}
     for k in ("hash_to_group_us", "scalar_mult_us", "validate_us", "tag_us",
-              "parallel_mults_per_s", "single_mults_per_s") + AGG_CAL:
+              "parallel_mults_per_s", "single_mults_per_s") + BATCH_CAL + AGG_CAL:
         if k in before:
             cal[k] = (before[k] + after[k]) / 2
+    if "element_us_batch" in cal:
+        cal["arith"] = before.get("arith", "?")
+        cal["element_speedup"] = cal["element_us_libsodium"] / cal["element_us_batch"]
     return cal
+
+
+# The engine's batch calls on the arithmetic in use (AVX-512 IFMA where the CPU has
+# it), and the per-element cost (hash to the group + 2 multiplications, each with
+# validation and encoding) of libsodium and of the batch path, in the same run.
+BATCH_CAL = ("batch_hash_to_group_us", "batch_scalar_mult_us", "element_us_libsodium",
+             "element_us_batch")
 
 
 AGG_CAL = ("agg_hash_to_group_us", "paillier_sk_encrypt_us", "paillier_ct_check_us",
@@ -549,6 +566,134 @@ def run_aggregates(args, report, sizes, cores):
                   run["ratio_other_load_excluded"]), flush=True)
 
 
+# ---- table sources: CSV against SQLite and PostgreSQL ----
+SOURCE_REPEATS = 5
+
+
+def source_rows(n):
+    for i in range(n):
+        yield "user%d@example.com" % (i // 2 * 2 + i % 2), "%d.%02d" % (i % 9973, i % 100)
+
+
+def write_sources(work, n):
+    """The same n rows as a CSV file, a SQLite table and a PostgreSQL table."""
+    import sqlite3
+    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+    from pgserver import PgServer
+    csv_path = os.path.join(work, "source.csv")
+    with open(csv_path, "w") as f:
+        f.write("email,amount\n")
+        for e, a in source_rows(n):
+            f.write("%s,%s\n" % (e, a))
+    db = os.path.join(work, "source.db")
+    if os.path.exists(db):
+        os.unlink(db)
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE source (email TEXT, amount TEXT)")
+    con.executemany("INSERT INTO source VALUES (?, ?)", source_rows(n))
+    con.commit()
+    con.close()
+    pg = PgServer()
+    if not pg.available:
+        return csv_path, db, None, pg.why
+    pg.load_csv("source", "email text, amount numeric(12,2)", open(csv_path).read())
+    return csv_path, db, pg, ""
+
+
+def load_once(tool, spec):
+    t0 = time.time()
+    p = subprocess.Popen([tool, spec, "--values", "amount:2"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    _, status, ru = os.wait4(p.pid, 0)
+    out, err = p.stdout.read(), p.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None, err.strip()
+    r = json.loads(out)
+    r["wall_s"] = time.time() - t0
+    r["peak_rss_bytes"] = ru.ru_maxrss * 1024
+    return r, ""
+
+
+def run_sources(args, report):
+    n = 1 << args.source_size
+    tool = os.path.join(os.path.dirname(args.calibrate), "load_bench")
+    csv_path, db, pg, why = write_sources(args.work, n)
+    specs = [("CSV", csv_path), ("SQLite", "sqlite:%s?table=source" % db)]
+    if pg is not None:
+        specs.append(("PostgreSQL", pg.uri(params="table=source")))
+    result = {"rows": n, "sources": [], "problems": [] if pg else ["PostgreSQL: " + why]}
+    # Interleaved rounds, so a burst of other load on this shared machine
+    # falls on every source alike; the best round is the load's own cost.
+    runs = {name: [] for name, _ in specs}
+    for _ in range(SOURCE_REPEATS):
+        for name, spec in specs:
+            if runs[name] is None:
+                continue
+            r, err = load_once(tool, spec)
+            if r is None:
+                result["problems"].append("%s: %s" % (name, err))
+                runs[name] = None
+                continue
+            runs[name].append(r)
+    for name, _ in specs:
+        rs = runs[name]
+        if not rs:
+            continue
+        times = sorted(r["seconds"] for r in rs)
+        result["sources"].append({"source": name, "load_s": times[0],
+                                  "median_s": times[len(times) // 2], "loads_s": times,
+                                  "peak_rss_bytes": max(r["peak_rss_bytes"] for r in rs),
+                                  "rows": rs[0]["rows"], "distinct": rs[0]["distinct"],
+                                  "sum": rs[0]["sum"]})
+    if pg is not None:
+        pg.stop()
+    base = result["sources"][0] if result["sources"] and result["sources"][0]["source"] == "CSV" \
+        else None
+    for s in result["sources"]:
+        if base is None:
+            break
+        s["time_vs_csv"] = s["load_s"] / base["load_s"]
+        s["rss_vs_csv"] = s["peak_rss_bytes"] / base["peak_rss_bytes"]
+        if (s["rows"], s["distinct"], s["sum"]) != (base["rows"], base["distinct"], base["sum"]):
+            result["problems"].append("%s: loaded other values than CSV" % s["source"])
+        if s["time_vs_csv"] > 2:
+            result["problems"].append("%s: %.2fx the CSV load time (at most 2x)" % (
+                s["source"], s["time_vs_csv"]))
+        if s["peak_rss_bytes"] > base["peak_rss_bytes"]:
+            result["problems"].append("%s: peak RSS %s above the CSV's %s" % (
+                s["source"], fmt_bytes(s["peak_rss_bytes"]), fmt_bytes(base["peak_rss_bytes"])))
+    result["ok"] = not result["problems"] and len(result["sources"]) == 3
+    report["sources"] = result
+    for s in result["sources"]:
+        print("bench: load %s n=%d: best %.3f s (all: %s), peak RSS %s%s" % (
+            s["source"], n, s["load_s"], ", ".join("%.3f" % x for x in s["loads_s"]),
+            fmt_bytes(s["peak_rss_bytes"]),
+            "" if s is base else ", %.2fx the CSV time, %.3fx its RSS" % (
+                s["time_vs_csv"], s["rss_vs_csv"])), flush=True)
+    for p in result["problems"]:
+        print("bench: sources: " + p, flush=True)
+
+
+def sources_markdown(report):
+    r = report["sources"]
+    lines = ["Loading 2^%d distinct rows of (email, amount) as a run does (every identifier, the "
+             "amounts summed per identifier; `build/rel/bench/load_bench`), %d interleaved "
+             "rounds, best round (median beside it); PostgreSQL 15 over a local Unix socket (a "
+             "private server, COPY TO STDOUT); peak RSS is the largest of the rounds:" % (
+                 r["rows"].bit_length() - 1, SOURCE_REPEATS), "",
+             "| source | load (best) | median | vs CSV | peak RSS | vs CSV |",
+             "|---|---|---|---|---|---|"]
+    for s in r["sources"]:
+        lines.append("| %s | %.3f s | %.3f s | %s | %s | %s |" % (
+            s["source"], s["load_s"], s["median_s"],
+            "%.2fx" % s["time_vs_csv"] if "time_vs_csv" in s else "-",
+            fmt_bytes(s["peak_rss_bytes"]), "%.3fx" % s["rss_vs_csv"] if "rss_vs_csv" in s else "-"))
+    lines.append("")
+    lines.append("Bounds (at most 2x the CSV time, no more RSS than CSV): %s." % (
+        "met" if r["ok"] else "NOT met: " + "; ".join(r["problems"])))
+    return lines
+
+
 def ensure_keys(binary, work):
     for name in ("alice", "bob"):
         if not os.path.exists(os.path.join(work, name + ".key")):
@@ -667,6 +812,18 @@ def compare_lines(report):
     return lines
 
 
+def element_lines(cal):
+    if "element_us_batch" not in cal:
+        return []
+    return ["Per element (hash to the group + 2 multiplications, each decoding, validating and "
+            "encoding; same calibration runs): libsodium %.2f us, the engine's batch calls on "
+            "`%s` %.2f us (hash %.2f us, multiplication %.2f us): %.2fx lower. The bound "
+            "below stays libsodium's." % (
+                cal["element_us_libsodium"], cal.get("arith", "?"), cal["element_us_batch"],
+                cal["batch_hash_to_group_us"], cal["batch_scalar_mult_us"],
+                cal["element_speedup"]), ""]
+
+
 def markdown(report):
     m = report["machine"]
     cal = report["runs"][0]["calibration"] if report["runs"] else {}
@@ -686,7 +843,7 @@ def markdown(report):
             cal.get("validate_us", 0), cal.get("tag_us", 0), cal.get("threads", 0),
             cal.get("parallel_mults_per_s", 0) / max(cal.get("single_mults_per_s", 1), 1)),
         "",
-    ] + table_lines(report) + compare_lines(report)
+    ] + element_lines(cal) + table_lines(report) + compare_lines(report)
     return "\n".join(lines) + "\n"
 
 
@@ -774,7 +931,7 @@ def run_gc_only(args):
         "machine": machine(),
         "commit": commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": ("make " + args.section) if os.environ.get("MAKELEVEL")
+        "command": ("make " + args.section + "-gc") if os.environ.get("MAKELEVEL")
                    else "python3 " + " ".join(sys.argv),
     }
     ok = run_gc(args, report)
@@ -800,6 +957,10 @@ def main():
     ap.add_argument("--agg-sizes", default=None,
                     help="log2 sizes of the aggregate scenario (default 16,20 with --section "
                          "bench, none otherwise; '' for none)")
+    ap.add_argument("--source-size", type=int, default=20,
+                    help="log2 rows of the table-source scenario (default 20)")
+    ap.add_argument("--sources-only", action="store_true",
+                    help="run only the table-source scenario (CSV, SQLite, PostgreSQL loads)")
     ap.add_argument("--aggregate-only", action="store_true",
                     help="run only the aggregate scenario (results merged into --json)")
     ap.add_argument("--threads", type=int, default=0, help="--threads per party (default: its own)")
@@ -825,8 +986,9 @@ def main():
         return run_gc_only(args)
     if args.agg_sizes is None:
         args.agg_sizes = "16,20" if args.section == "bench" else ""
-    sizes = [] if args.aggregate_only else [1 << int(s) for s in args.sizes.split(",")]
-    agg_sizes = [1 << int(s) for s in args.agg_sizes.split(",") if s]
+    only = args.aggregate_only or args.sources_only
+    sizes = [] if only else [1 << int(s) for s in args.sizes.split(",")]
+    agg_sizes = [] if args.sources_only else [1 << int(s) for s in args.agg_sizes.split(",") if s]
     for tool in (args.bin, args.calibrate):
         if not os.access(tool, os.X_OK):
             sys.exit("bench: %s is missing (run make bench)" % tool)
@@ -873,23 +1035,26 @@ def main():
             print("bench: COT %.1f ns (%.1f M/s, %.1f t_AES; target 20 M/s %s), random OT %.1f ns"
                   % (o["cot_ns"], o["cot_per_s"] / 1e6, o["cot_ns_over_aes_block"],
                      "met" if o["ok"] else "NOT met", o["rot_ns"]), flush=True)
+    if args.sources_only or args.section == "bench":
+        run_sources(args, report)
     if args.compare:
         report["compare"] = compare_psi_js(args, sizes, args.compare_budget)
     gc_ok = run_gc(args, report) if args.gc else True
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     saved = report
-    if args.aggregate_only and os.path.exists(args.json):
+    if only and os.path.exists(args.json):
         # Keep the PSI runs of the last full bench next to the new aggregate runs.
         try:
             with open(args.json) as f:
                 saved = json.load(f)
         except ValueError:
             saved = {}
-        saved["aggregate"] = report.get("aggregate", [])
-        saved["aggregate_meta"] = {k: report[k] for k in ("machine", "commit", "date", "command")}
+        key = "aggregate" if args.aggregate_only else "sources"
+        saved[key] = report.get(key, [])
+        saved[key + "_meta"] = {k: report[k] for k in ("machine", "commit", "date", "command")}
     with open(args.json, "w") as f:
         json.dump(saved, f, indent=2)
-    if not args.aggregate_only:
+    if not only:
         text = markdown(report)
         print()
         print(text)
@@ -912,9 +1077,22 @@ def main():
         print(text)
         if args.md:
             update_md(args.md, args.section + "-ot", text)
+    if "sources" in report:
+        m = report["machine"]
+        text = "\n".join([
+            "Machine: %s, %d online cores, %.0f GiB RAM, Linux %s. Commit `%s`, %s." % (
+                m["cpu"], m["cores"], m["memory_bytes"] / (1 << 30), m["kernel"],
+                report["commit"], report["date"]),
+            "Command: `%s`." % report["command"], ""] + sources_markdown(report)) + "\n"
+        print()
+        print(text)
+        if args.md:
+            update_md(args.md, "bench-sources", text)
     if args.md:
         print("bench: results in %s and %s" % (args.json, args.md))
-    runs = report["runs"] + report.get("aggregate", []) + ([report["ot"]] if "ot" in report else [])
+    runs = report["runs"] + report.get("aggregate", []) + (
+        [report["ot"]] if "ot" in report else []) + (
+        [report["sources"]] if "sources" in report else [])
     return 0 if all(r["ok"] for r in runs) and gc_ok else 1
 
 

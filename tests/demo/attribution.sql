@@ -22,4 +22,4 @@ INNER JOIN purchases AS p
 WHERE c.campaign_id = :campaign_id
   AND p.purchase_date BETWEEN :start_date AND :end_date
 GROUP BY c.campaign_id, c.ad_format
-HAVING COUNT(DISTINCT c.email) >= 100;
+HAVING COUNT(DISTINCT c.email) >= 20;

@@ -1,5 +1,6 @@
 """The command line's failure paths: each ends with one clear error line, the
 documented exit status, and no output file (or temporary file) left behind."""
+import json
 import os
 import signal
 import subprocess
@@ -58,6 +59,12 @@ for opt in ("--listen", "--connect", "--identity", "--peer", "--table", "--join"
     t.check(opt in run(["run", "--help"]).stdout, f"run --help documents {opt}")
 
 # --- usage errors -------------------------------------------------------------
+r = run(["run", "--arith", "fast", "--listen", "127.0.0.1:0"])
+t.check(r.returncode != 0 and "--arith expects auto, portable or ifma, got 'fast'" in r.stderr,
+        "--arith with an unknown value is a usage error", r.stderr[-300:])
+r = run(["run", "--help"], env=dict(os.environ, OVL_ARITH="fast"))
+t.check(r.returncode == 0 and "--arith" in r.stdout, "run --help documents --arith")
+
 r = run(["frobnicate"])
 t.check(r.returncode == 2 and "unknown command" in r.stderr, "unknown command → exit 2")
 r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
@@ -72,6 +79,27 @@ t.check(r.returncode == 2 and "--mode" in r.stderr, "unknown mode → usage erro
 r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
          "--table", C, "--join", "email", "--out", wd.p("x"), "--timeout", "soon"])
 t.check(r.returncode == 2 and "--timeout" in r.stderr, "non-numeric --timeout → usage error")
+
+for mr in ("1", "0"):
+    r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer",
+             wd.p("alice.pub"), "--table", C, "--join", "email", "--out", wd.p("x"),
+             "--mode", "aggregate", "--group-by", "amount", "--min-rows", mr])
+    t.check(r.returncode == 2 and "--min-rows" in r.stderr and len(r.stderr.splitlines()) == 1,
+            f"--min-rows {mr} is refused as a usage error (at least 2)", r.stderr)
+
+base = ["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer",
+        wd.p("alice.pub"), "--table", C, "--join", "email", "--out", wd.p("x")]
+for label, extra, needle in (
+        ("--param without --template", ["--param", "a=b"], "add --template"),
+        ("--peer-join without negotiation", ["--peer-join", "mail"], "add --negotiate"),
+        ("--template with --group-by", ["--template", "t.sql", "--group-by", "a"],
+         "the template says what is grouped")):
+    r = run(base + extra)
+    t.check(r.returncode == 2 and needle in r.stderr and len(r.stderr.splitlines()) == 1,
+            f"{label}: usage error, exit 2", r.stderr)
+r = run(["template", "hash", wd.p("t.sql"), "--bogus"])
+t.check(r.returncode == 2 and "unknown option '--bogus'" in r.stderr, "template: unknown option → 2",
+        r.stderr)
 
 # --- bad local inputs (found before any connection) ---------------------------
 bad_csv = wd.write("bad.csv", 'email,amount\nuser1@example.com,1\n"unterminated,2\n')
@@ -122,9 +150,11 @@ t.check("rejected connection" in lst.early_stderr + lst.stderr, "wrong pinned ke
 
 # Settings that disagree stop both parties before any element flows.
 for label, lx, cx, needle in (
-        ("mode mismatch", ["--mode", "intersection"], ["--mode", "cardinality"], "mode mismatch"),
-        ("reveal mismatch", ["--reveal", "both"], ["--reveal", "listener"], "reveal mismatch"),
-        ("normalize mismatch", [], ["--normalize", "none"], "different analysis")):
+        ("mode mismatch", ["--mode", "intersection"], ["--mode", "cardinality"],
+         "mode mismatch: the listener runs --mode intersection, the connector --mode cardinality"),
+        ("reveal mismatch", ["--reveal", "both"], ["--reveal", "listener"],
+         "reveal mismatch: the listener runs --reveal both, the connector --reveal listener"),
+        ("normalize mismatch", [], ["--normalize", "none"], "different analyses: listener")):
     ckw = {}
     if "--normalize" in cx:
         ckw = {"normalize": "none"}
@@ -144,6 +174,37 @@ lst, con = run_pair(wd, L, C, wd.p("mm2-l.out"), wd.p("mm2-c.out"), ["--mode", "
 types = frame_types_of(open(ldump, "rb").read()) + frame_types_of(open(cdump, "rb").read())
 t.check(lst.code == 6 and con.code == 6, "mismatch: both exit 6")
 t.check(set(types) <= {0x01, 0x7f}, "mismatch: only HELLO and ABORT frames were sent", str(types))
+
+# A listener with a policy refuses a connector that does not negotiate; the
+# connector reads the reason worded for it (roles, not "this party").
+fpr_bob = run(["fingerprint", wd.p("bob.pub")]).stdout.split()[0]
+pol = wd.write("l.policy.json", json.dumps({
+    "version": 1, "table": {"name": "l", "columns": ["email", "amount"]},
+    "join": [{"column": "email", "normalize": "email"}],
+    "peers": [{"name": "bob", "fingerprint": fpr_bob}],
+    "list": {"allowed": True, "columns": [], "receivers": [fpr_bob]},
+    "aggregation": {"adhoc": False, "functions": [], "dimensions": [], "aggregates": [],
+                    "min_rows": 2, "receivers": [], "allow_cardinality": False},
+    "custom": {"templates": []}}))
+lst, port = start_listener(wd, L, None, ["--policy", pol, "--reveal", "connector"])
+con = start_connector(wd, port, C, wd.p("np-c.out"), ["--reveal", "connector"])
+con.wait(120)
+lst.wait(120)
+expect_fail("plain connector vs a listener with a policy (connector)", con, 6,
+            "peer aborted: the listener has a policy: the connector must negotiate")
+expect_fail("plain connector vs a listener with a policy (listener)", lst, 6,
+            "the listener has a policy: the connector must negotiate")
+
+# Negotiated runs that disagree: the listener's verdict is worded by role too.
+lst, con = run_pair(wd, L, C, wd.p("nm-l.out"), wd.p("nm-c.out"),
+                    ["--negotiate", "--mode", "intersection"], ["--negotiate", "--mode", "cardinality"])
+for who, party in (("listener", lst), ("connector", con)):
+    expect_fail(f"negotiated mode mismatch ({who})", party, 6,
+                "mode mismatch: the listener runs --mode intersection, the connector --mode cardinality")
+lst, con = run_pair(wd, L, C, wd.p("nr-l.out"), wd.p("nr-c.out"),
+                    ["--negotiate", "--reveal", "both"], ["--negotiate", "--reveal", "listener"])
+expect_fail("negotiated reveal mismatch (connector)", con, 6,
+            "the connector asks for a different analysis than the listener states (reveal differs)")
 
 # A peer that disappears mid-run: the survivor fails cleanly with no output.
 # Under valgrind (make valgrind) everything runs some 50x slower: smaller

@@ -375,7 +375,8 @@ def main():
         scenario("bandwidth 10 Mbit/s (tc tbf)")
         net.tbf(None)
     else:
-        print("  bandwidth 10 Mbit/s             SKIP (needs namespaces and tc tbf)", flush=True)
+        print("SKIP bandwidth 10 Mbit/s scenario: needs network namespaces and tc tbf "
+              f"({net.why or 'tc tbf unavailable'})", flush=True)
     scenario("1-byte writes", ["--chunk", "1"], timeout=20)
 
     mid = total // 2

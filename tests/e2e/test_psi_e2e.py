@@ -48,6 +48,9 @@ def check_run(label, lrows, crows, lst, con, mode="intersection", reveal="both")
         s = party.summary()
         t.check(s is not None and s["peer_set_size"] == len({r[0].strip().lower() for r in other if "@" in r[0]}),
                 f"{label}: {who} summary peer_set_size", str(s))
+        proto = "cpsi/1" if mode == "cardinality" else "psi/1"
+        t.check(s is not None and s.get("protocol") == proto,
+                f"{label}: {who} summary names the protocol {proto}", str(s))
         if not gets:
             t.check(not os.path.exists(party.out), f"{label}: {who} without output writes no file")
             t.check(s is not None and s["intersection_size"] is None,
@@ -93,6 +96,20 @@ for reveal in ("both", "listener", "connector"):
     case(f"reveal-{reveal}", list(range(200)), list(range(100, 400)), reveal=reveal)
     case(f"card-{reveal}", list(range(200)), list(range(100, 400)), mode="cardinality",
          reveal=reveal)
+
+# The two arithmetic back ends meet on the wire (README "Arithmetic back end"): the
+# listener on libsodium, the connector on AVX-512 IFMA where the machine has it. Valgrind
+# cannot run AVX-512, so under `make valgrind` both stay portable.
+arith_c = "portable" if os.environ.get("OVL_VALGRIND") else "auto"
+lpath, lrows = table("arith-l.csv", list(range(700)))
+cpath, crows = table("arith-c.csv", list(range(300, 1000)))
+lout, cout = wd.p("arith-l.out"), wd.p("arith-c.out")
+lst, con = run_pair(wd, lpath, cpath, lout, cout, ["--arith", "portable"], ["--arith", arith_c])
+check_run("arith-mixed", lrows, crows, lst, con)
+ls, cs = lst.summary() or {}, con.summary() or {}
+t.check(ls.get("arith") == "portable", "arith-mixed: listener summary says portable", str(ls))
+t.check(cs.get("arith") in ("ifma", "portable"), "arith-mixed: connector summary names its arithmetic",
+        str(cs))
 
 # 100 000 x 100 000 with 50 % overlap (the done-criterion).
 # (`make valgrind` runs these tests under memcheck, ~50x slower: it uses 5000.)

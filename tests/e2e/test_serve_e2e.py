@@ -94,10 +94,10 @@ with open(POL, "w") as f:
 
 
 class Server:
-    def __init__(self, pol, audit, extra=()):
+    def __init__(self, pol, audit, extra=(), table=None):
         self.err = open(wd.p("serve.%d.log" % id(self)), "w+")
         self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--identity",
-                                      wd.p("alice.key"), "--table", P, "--policy", pol,
+                                      wd.p("alice.key"), "--table", table or P, "--policy", pol,
                                       "--audit", audit, "--timeout", "20"] + list(extra),
                                      stderr=self.err, stdout=subprocess.DEVNULL)
         self.port = None
@@ -158,6 +158,32 @@ def template_result(campaign, start, k):
     return rows
 
 
+# 0. serve checks its table against its policy before listening: the wrong
+# table, or value cells that are not numbers, stop it with one line (exit 3).
+for label, table, want in (("wrong table", I, "has no column 'purchase_date'"),
+                           ("bad value", write("badvals.csv", purchases[:5] + [
+                               ["user9@example.com", "2026-07-01", "12;50", "1"]]),
+                            "badvals.csv:6: column 'purchase_amount' (aggregation.aggregates)")):
+    r = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--identity", wd.p("alice.key"),
+                        "--table", table, "--policy", POL, "--audit", wd.p("unused.audit")],
+                       capture_output=True, text=True, timeout=60)
+    t.check(r.returncode == 3 and want in r.stderr and len(r.stderr.splitlines()) == 1
+            and "serving" not in r.stderr, f"serve refuses to start: {label}", r.stderr)
+
+# 0b. A table that stops fitting after start (edited under a running serve):
+# the partner reads which column the served table lacks, never the owner's path.
+P2 = write("purchases2.csv", purchases)
+s0 = Server(POL, wd.p("p2.audit"), table=P2)
+write("purchases2.csv", [[c for k, c in enumerate(r) if k != 2] for r in purchases])
+out = wd.p("p2.csv")
+code, err = finish(query(s0.port, out, ["--template", T, "--param", "campaign_id=CAMP_A",
+                                        "--param", "start_date=2026-07-10"]))
+line = one_line_error(err)
+t.check(code != 0 and "the served table lacks column 'purchase_amount'" in line and "/" not in line,
+        "the partner reads the missing column, not the owner's path", line)
+t.check("purchases2.csv" in s0.log(), "the owner's log keeps the full detail", s0.log()[-400:])
+s0.stop()
+
 srv = Server(POL, AUDIT)
 t.check(srv.port is not None, "serve starts", srv.log())
 
@@ -180,7 +206,8 @@ code, err = finish(p)
 t.check(code == 4 and not os.path.exists(out), "an unlisted peer is rejected", err)
 
 # 4. A plain (un-negotiated) run is refused with a pointer to what to do.
-code, err = finish(query(srv.port, wd.p("plain.csv"), ["--reveal", "connector"]))
+code, err = finish(query(srv.port, wd.p("plain.csv"), ["--reveal", "connector", "--mode",
+                                                       "cardinality"]))
 t.check(code == 6 and "negotiated" in err, "a plain run is refused", err)
 
 # 5. The approved template, with parameters, against computed results.
@@ -197,7 +224,11 @@ t.check(len(want) > 2, "template result has released groups")
 out = wd.p("attr-bad.csv")
 code, err = finish(query(srv.port, out, ["--template", T, "--param", "campaign_id=CAMP_Z",
                                          "--param", "start_date=2026-07-10"]))
-t.check(code == 6 and "allowed list" in err and not os.path.exists(out), "bad parameter refused", err)
+t.check(code == 2 and "allowed list" in err and not os.path.exists(out),
+        "bad parameter: a usage error, before connecting", err)
+code, err = finish(query(srv.port, out, ["--template", T, "--param", "campaign_id=CAMP_A"]))
+t.check(code == 2 and "start_date: no value given" in err and not os.path.exists(out),
+        "missing --param: a usage error (exit 2)", err)
 
 # 7. Without the owner's approval travelling with it, the template is refused.
 os.makedirs(wd.p("noapp"), exist_ok=True)
@@ -275,6 +306,23 @@ t.check(m is not None and int(m.group(1)) >= 12, "every session was recorded", r
 lines = open(AUDIT).read().splitlines()
 t.check(any('"refused"' in l or "refused" in l for l in lines), "refusals are recorded")
 t.check(not any("user1@" in l.lower() for l in lines), "no identifier in the audit log")
+# Every role's entries are right: the refused plain run with its peer and the
+# mode its HELLO stated; the template run with released and suppressed counts.
+r = subprocess.run([BIN, "audit", "show", AUDIT, "--peer", wd.p("bob.pub")], capture_output=True,
+                   text=True)
+t.check(r.returncode == 0 and r.stdout.splitlines() and
+        all(l.split()[2] == "peer=bob" for l in r.stdout.splitlines()),
+        "audit show names the peer whose key is given", r.stdout[:300] + r.stderr)
+ents = [json.loads(l) for l in lines]
+plain = [e for e in ents if "negotiated analyses only" in e["reason"]]
+t.check(len(plain) == 1 and plain[0]["peer"] == BOB and plain[0]["mode"] == "cardinality"
+        and plain[0]["outcome"] == "refused", "the refused plain run: peer and real mode", str(plain))
+attr = [e for e in ents if e["template"] and e["outcome"] == "ok" and
+        dict(map(tuple, e["params"])).get("campaign_id") == "CAMP_A"]
+want_a = template_result("CAMP_A", "2026-07-10", 5)
+t.check(attr and attr[0]["groups_released"] == len(want_a) - 1 and
+        attr[0]["groups_released"] + attr[0]["groups_suppressed"] >= len(want_a) - 1,
+        "the served template run records released and suppressed groups", str(attr[:1]))
 for label, mutate in (("edited", lambda ls: [ls[0].replace('"ok"', '"refused"', 1)] + ls[1:]),
                       ("deleted", lambda ls: ls[:1] + ls[2:]),
                       ("reordered", lambda ls: [ls[1], ls[0]] + ls[2:])):
@@ -282,7 +330,33 @@ for label, mutate in (("edited", lambda ls: [ls[0].replace('"ok"', '"refused"', 
     with open(bad, "w") as f:
         f.write("\n".join(mutate(list(lines))) + "\n")
     r = subprocess.run([BIN, "audit", "verify", bad], capture_output=True, text=True)
-    t.check(r.returncode != 0 and "entry" in r.stderr, f"audit log {label} → detected", r.stderr)
+    t.check(r.returncode == 7 and "entry" in r.stderr, f"audit log {label} → detected, exit 7",
+            r.stderr)
+
+
+def verify_copy(label, log_lines, head):
+    bad = wd.p(f"audit-{label}")
+    if log_lines is not None:
+        with open(bad, "w") as f:
+            f.write("".join(l + "\n" for l in log_lines))
+    if head:
+        with open(AUDIT + ".head") as src, open(bad + ".head", "w") as dst:
+            dst.write(src.read())
+    return subprocess.run([BIN, "audit", "verify", bad], capture_output=True, text=True)
+
+
+r = verify_copy("cut", lines[:-1], True)
+t.check(r.returncode == 7 and "missing (the log was truncated" in r.stderr,
+        "audit log cut off the end → exit 7", r.stderr)
+r = verify_copy("nohead", lines, False)
+t.check(r.returncode == 7 and ".head: missing" in r.stderr and len(r.stderr.splitlines()) == 1,
+        "audit log without its .head → one line, exit 7", r.stderr)
+r = verify_copy("gone", None, True)
+t.check(r.returncode == 7 and "log was deleted" in r.stderr, "deleted log, head kept → exit 7",
+        r.stderr)
+r = verify_copy("never", None, False)
+t.check(r.returncode == 3 and "no such audit log" in r.stderr and len(r.stderr.splitlines()) == 1,
+        "a log that does not exist → one line, exit 3", r.stderr)
 
 # 13. Budgets: one run per template per day, then refused.
 POL2 = wd.p("budget.policy.json")
@@ -310,6 +384,18 @@ with open(ADV_POL, "w") as f:
                         "min_rows": 40, "receivers": [], "allow_cardinality": False},
         "custom": {"templates": [{"name": "attr", "sha256": thash}]},
     }, f)
+# A connector's own policy refuses its own ad-hoc aggregate before connecting
+# (nothing listens on the port): the error is its own, not labelled the peer's.
+t0 = time.time()
+r = subprocess.run([BIN, "run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"),
+                    "--peer", wd.p("alice.pub"), "--table", I, "--join", "email", "--normalize",
+                    "email", "--policy", ADV_POL, "--mode", "aggregate", "--group-by",
+                    "campaign_id", "--values", "purchase_amount:2", "--out", wd.p("own.csv"),
+                    "--wait", "30"], capture_output=True, text=True, timeout=60)
+own = one_line_error(r.stderr).replace("overlap: error: ", "", 1)
+t.check(r.returncode == 6 and own.startswith("adv.policy.json: aggregation.adhoc")
+        and "peer" not in own and time.time() - t0 < 20,
+        "own policy refusal: local, before connecting, not labelled as the peer's", r.stderr)
 targs = ["--template", T, "--param", "campaign_id=CAMP_B", "--param", "start_date=2026-07-05"]
 lst = subprocess.Popen([BIN, "run", "--listen", "127.0.0.1:0", "--identity", wd.p("alice.key"),
                         "--peer", wd.p("bob.pub"), "--table", P, "--join", "email", "--normalize",

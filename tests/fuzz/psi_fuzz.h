@@ -4,8 +4,8 @@
  * recorded session is a valid fuzz seed that reaches the end of the run.
  *
  * A fuzz input is [selector u8][frames from the peer after its HELLO]. The
- * selector picks mode (bit 0), reveal (bits 1-2, mod 3) and which role the
- * engine under test plays (bit 3). */
+ * selector picks the reveal (bits 1-2, mod 3) and which role the engine
+ * under test plays (bit 3); bit 0 is unused (intersection is the only mode). */
 #ifndef OVL_PSI_FUZZ_H
 #define OVL_PSI_FUZZ_H
 
@@ -35,7 +35,7 @@ static inline ovl_err pf_new(ovl_psi **out, uint8_t sel, ovl_role role)
 {
     ovl_psi_config cfg = {
         .role = role,
-        .mode = (sel & 1) ? OVL_MODE_CARDINALITY : OVL_MODE_INTERSECTION,
+        .mode = OVL_MODE_INTERSECTION,
         .reveal = (ovl_reveal)(((sel >> 1) & 3) % 3),
         .group = ovl_group_default(),
         .ids = pf_ids[role],

@@ -4,7 +4,8 @@
 # copy of its seed corpus tests/fuzz/corpus/<name>/ (the repository's corpus
 # is never modified; every seed, including past crash reproducers kept there
 # as regression cases, is executed first). Targets run FUZZ_JOBS at a time
-# (default: online cores). Prints "N passed, N failed" last.
+# (default: online cores). Prints a line as each target starts and ends,
+# and "N passed, N failed" last.
 #   FUZZ_SECONDS=N  seconds per target     FUZZ_ONLY=name  one target
 #   FUZZ_KEEP=1     keep the scratch dir   OVL_BUILD=dir   build root
 set -u
@@ -13,10 +14,11 @@ B=${OVL_BUILD:-build}
 OUT="$B/fuzz"
 CLANG=${CLANG:-clang}
 JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
+PG_INC=$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 FLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DOVL_VERSION=\"fuzz\" \
- -Iinclude -Isrc -Iprotocols -Itests/unit -g -O1 -pthread -fno-omit-frame-pointer \
+ -Iinclude -Isrc -Iprotocols -I$PG_INC -Itests/unit -g -O1 -pthread -fno-omit-frame-pointer \
  -fsanitize=address,undefined -fno-sanitize-recover=undefined"
-LIBS="-lsodium -lssl -lcrypto -lgmp -ljansson -lpthread -lm"
+LIBS="-lsodium -lssl -lcrypto -lgmp -ljansson -lpq -ldl -lpthread -lm"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
@@ -81,6 +83,7 @@ run_target() {
     work="$scratch/$short"
     mkdir -p "$work/corpus" "$work/artifacts"
     [ -d "tests/fuzz/corpus/$short" ] && cp -R "tests/fuzz/corpus/$short/." "$work/corpus/"
+    echo "start fuzz_$short (${SECS} s)"
     t0=$(date +%s)
     "$bin" -max_total_time="$SECS" -timeout=30 -rss_limit_mb=2560 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" \
@@ -103,9 +106,12 @@ run_target() {
             grep -E 'ERROR|SUMMARY|runtime error|#[0-9]+ 0x' "$work/log" | head -n 40
         } >"$work/result"
     fi
+    cat "$work/result" # as each target ends: `make test` shows its progress
 }
 
 # A small job pool: at most $JOBS targets at once.
+ntargets=$(printf '%s\n' $targets | grep -c .)
+echo "fuzz: $ntargets targets, $SECS s each, $JOBS at a time (about $(( (ntargets + JOBS - 1) / JOBS * SECS )) s)"
 running=0
 pids=""
 for short in $targets; do
@@ -125,8 +131,8 @@ for short in $targets; do
         pass=$((pass + 1))
     else
         fail=$((fail + 1))
+        [ -f "$r" ] || echo "FAIL fuzz_$short: no result"
     fi
-    if [ -f "$r" ]; then cat "$r"; else echo "FAIL fuzz_$short: no result"; fi
 done
 echo "fuzz: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -27,7 +27,7 @@ static const pv_case pv_cases[] = {
     {"intersection-both", OVL_MODE_INTERSECTION, OVL_REVEAL_BOTH,
      {"alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com", NULL},
      {"BOB@example.com ", "erin@example.com", "dave@example.com", NULL}, 1},
-    {"cardinality-both", OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH,
+    {"intersection-connector-only", OVL_MODE_INTERSECTION, OVL_REVEAL_CONNECTOR,
      {"alice@example.com", "bob@example.com", "carol@example.com", NULL},
      {"carol@example.com", "alice@example.com", "zoe@example.com", "yann@example.com", NULL}, 2},
     {"intersection-listener-only", OVL_MODE_INTERSECTION, OVL_REVEAL_LISTENER,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hello.h"
 #include "cpsi/cpsi.h"
 #include "crypto/group.h"
 #include "psi_harness.h"
@@ -310,6 +311,27 @@ static void test_hostile_peers(void)
         EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_result(x.c, &sh));
         EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.r, &n));
         EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.c, &n));
+        free_run(&x);
+    }
+    /* The parties disagree on the payload width: refused before any OPRF work. */
+    {
+        ovl_cpsi_config a = config(&rs, true, OVL_ROLE_LISTENER, OVL_MODE_AGGREGATE,
+                                   OVL_REVEAL_BOTH, 2);
+        ovl_cpsi_config b = config(&cs, false, OVL_ROLE_CONNECTOR, OVL_MODE_AGGREGATE,
+                                   OVL_REVEAL_BOTH, 1);
+        run x;
+        memset(&x, 0, sizeof x);
+        EXPECT_OK(ovl_cpsi_new(&x.r, &a));
+        EXPECT_OK(ovl_cpsi_new(&x.c, &b));
+        hx_init(&x.side[0], &ovl_cpsi_ops, x.r);
+        hx_init(&x.side[1], &ovl_cpsi_ops, x.c);
+        hx_run(&x.side[0], &x.side[1], NULL, NULL);
+        EXPECT_EQ(x.side[1].rc, OVL_ERR_POLICY);
+        EXPECT_TRUE(strstr(x.side[1].detail, "payload words") != NULL);
+        /* the contributor sent its HELLO and nothing else */
+        const uint8_t *h = x.side[1].log.data;
+        EXPECT_TRUE(h[0] == OVL_HELLO_TYPE &&
+                    x.side[1].log.wpos == OVL_FRAME_HDR + get32(h + 1));
         free_run(&x);
     }
     /* A runner that blinds an element differently gets a wrong OPRF value for

@@ -55,6 +55,18 @@ static bool gc_run_go(gc_run *r, hx_tamper t, void *arg)
            ovl_gc_ops.done(r->e);
 }
 
+/* Frames of one type in a side's transcript. */
+static int count_frames(const hx_side *s, uint8_t type)
+{
+    int n = 0;
+    for (size_t off = 0; off + OVL_FRAME_HDR <= s->log.wpos;) {
+        const uint8_t *h = s->log.data + off;
+        n += h[0] == type;
+        off += OVL_FRAME_HDR + ((size_t)h[1] << 24 | (size_t)h[2] << 16 | (size_t)h[3] << 8 | h[4]);
+    }
+    return n;
+}
+
 static void test_aes_both(void)
 {
     ovl_circuit c;
@@ -92,6 +104,38 @@ static void test_aes_both(void)
     ovl_circuit_free(&c);
 }
 
+/* The evaluator's view of the garbler's input: the signal bits (lsbs) of the
+ * labels in INPUTS look uniform whatever the input, here all zeros and all
+ * ones over 4 instances of 128 bits (a 0.35..0.65 band: ~1e-11 to fail). */
+static void test_signals_uniform(void)
+{
+    ovl_circuit c;
+    EXPECT_OK(gct_load(&c, "aes_128.txt"));
+    static uint8_t gin[4 * 128], ein[4 * 128];
+    for (int v = 0; v < 2; v++) {
+        memset(gin, v, sizeof gin);
+        gc_run r;
+        EXPECT_OK(gc_run_new(&r, &c, &c, 4, OVL_GC_REVEAL_EVALUATOR, gin, ein));
+        EXPECT_TRUE(gc_run_go(&r, NULL, NULL));
+        int ones = 0, total = 0;
+        for (size_t off = 0; off + OVL_FRAME_HDR <= r.side[0].log.wpos;) {
+            const uint8_t *h = r.side[0].log.data + off;
+            size_t len = (size_t)h[1] << 24 | (size_t)h[2] << 16 | (size_t)h[3] << 8 | h[4];
+            if (h[0] == OVL_GC_INPUTS)
+                for (size_t k = OVL_FRAME_HDR + 4; k + 16 <= OVL_FRAME_HDR + len; k += 16) {
+                    ones += h[k] & 1;
+                    total++;
+                }
+            off += OVL_FRAME_HDR + len;
+        }
+        EXPECT_EQ(total, 4 * 128);
+        OVL_T_RECORD(ones > 0.35 * total && ones < 0.65 * total,
+                     "input %d: %d of %d signal bits set", v, ones, total);
+        gc_run_free(&r);
+    }
+    ovl_circuit_free(&c);
+}
+
 static void test_sha256_evaluator(void)
 {
     ovl_circuit c;
@@ -105,6 +149,10 @@ static void test_sha256_evaluator(void)
     EXPECT_OK(gc_run_new(&r, &c, &c, 1, OVL_GC_REVEAL_EVALUATOR, bin, ivin));
     EXPECT_TRUE(gc_run_go(&r, NULL, NULL));
     EXPECT_TRUE(ovl_gc_output(r.g, 0) == NULL); /* the garbler learns nothing */
+    /* What each party learns (SPEC §GC.8): no output labels go back to a
+     * garbler that does not learn the output. */
+    EXPECT_EQ(count_frames(&r.side[1], OVL_GC_OUTPUT), 0);
+    EXPECT_EQ(count_frames(&r.side[0], OVL_GC_DECODE), 1);
     const uint8_t *o = ovl_gc_output(r.e, 0);
     EXPECT_TRUE(o != NULL);
     if (o != NULL) {
@@ -152,6 +200,10 @@ static void test_a2b_garbler(void)
     hx_init(&r.side[1], &ovl_gc_ops, r.e);
     EXPECT_TRUE(gc_run_go(&r, NULL, NULL));
     EXPECT_TRUE(ovl_gc_output(r.e, 0) == NULL);
+    /* No decoding record reaches an evaluator that does not learn the output;
+     * the garbler reads both instances' output labels. */
+    EXPECT_EQ(count_frames(&r.side[0], OVL_GC_DECODE), 0);
+    EXPECT_EQ(count_frames(&r.side[1], OVL_GC_OUTPUT), 2);
     for (uint32_t i = 0; i < 2; i++) {
         const uint8_t *o = ovl_gc_output(r.g, i);
         EXPECT_TRUE(o != NULL);
@@ -208,6 +260,17 @@ static void ed_flip_tag(ovl_buf *f)
     f->data[f->wpos - 3] ^= 0x01;
     f->data[f->wpos - 11] ^= 0x01;
 }
+/* EXT_U is 128 columns of n_ext bits after a 9-byte header. Flipping bits in
+ * one column passes KOS when that bit of Δ is 0, and flipping a whole row is a
+ * consistent change of a choice bit; flipping row 0 in columns 0..63 only is
+ * caught unless Δ's upper half is zero (2^-64). */
+static void ed_flip_deep(ovl_buf *f)
+{
+    size_t col = (f->wpos - OVL_FRAME_HDR - 9) / 128;
+    for (size_t i = 0; i < 64; i++)
+        f->data[OVL_FRAME_HDR + 9 + col * i] ^= 0x01;
+}
+static void ed_flip_last(ovl_buf *f) { f->data[f->wpos - 1] ^= 0x08; }
 static void ed_type_decode(ovl_buf *f) { f->data[0] = OVL_GC_DECODE; }
 static void ed_flip_digest(ovl_buf *f) { f->data[OVL_FRAME_HDR + 20] ^= 0x01; }
 
@@ -257,6 +320,9 @@ static void test_hostile(void)
     expect_tamper(&c, 1, OVL_GC_OUTPUT, 0, ed_flip_label, 0, OVL_ERR_CRYPTO, "forged output");
     expect_tamper(&c, 1, OVL_GC_OUTPUT, 1, ed_truncate, 0, OVL_ERR_MALFORMED, "short OUTPUT");
     expect_tamper(&c, 1, OVL_GC_OUTPUT, 0, ed_instance, 0, OVL_ERR_PROTOCOL, "OUTPUT out of order");
+    /* A cheating OT receiver (altered columns or proof) fails the KOS check. */
+    expect_tamper(&c, 1, OVL_GC_OT_U, 0, ed_flip_deep, 0, OVL_ERR_CRYPTO, "altered OT columns");
+    expect_tamper(&c, 1, OVL_GC_OT_PROOF, 0, ed_flip_last, 0, OVL_ERR_CRYPTO, "altered OT proof");
     expect_tamper(&c, 1, OVL_GC_SETUP, 0, ed_flip_digest, 0, OVL_ERR_POLICY, "other circuit");
     expect_tamper(&c, 1, OVL_GC_SETUP, 0, ed_truncate, 0, OVL_ERR_MALFORMED, "short SETUP");
     ovl_circuit_free(&c);
@@ -309,6 +375,7 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     RUN(test_aes_both);
+    RUN(test_signals_uniform);
     RUN(test_sha256_evaluator);
     RUN(test_a2b_garbler);
     RUN(test_hostile);

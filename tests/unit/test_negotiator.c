@@ -201,13 +201,15 @@ static void plain_peer(void)
         pair_init(&p);
         pair_start(&p, refuse ? "this party has a policy" : NULL);
         uint8_t params[4] = "psi/";
-        ovl_hello h = {.version = 1, .suite = 1, .mode = 1, .reveal = 0, .role = 1,
+        ovl_hello h = {.version = 1, .suite = 1, .mode = 2, .reveal = 0, .role = 1,
                        .set_size = 3, .params = params, .params_len = 4};
         EXPECT_OK(ovl_buf_alloc(&hello, 256, 4096));
         EXPECT_OK(ovl_buf_alloc(&back, 256, 4096));
         EXPECT_OK(ovl_hello_write(&hello, &h));
         ovl_err rc = ovl_negotiator_ops.feed(p.n[0], OVL_HELLO_TYPE, hello.data + OVL_FRAME_HDR,
                                              hello.wpos - OVL_FRAME_HDR);
+        /* The stated mode survives for the audit entry, refused or not. */
+        EXPECT_EQ(ovl_negotiator_plain_mode(p.n[0]), OVL_MODE_CARDINALITY);
         if (refuse) {
             EXPECT_ERR(OVL_ERR_POLICY, rc);
             EXPECT_TRUE(!ovl_negotiator_ops.done(p.n[0]));

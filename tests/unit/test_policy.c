@@ -1,7 +1,9 @@
 /* Policy files: a full valid policy, the skeleton, and one pointed error per
  * kind of mistake. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy/policy.h"
 #include "test.h"
@@ -104,6 +106,48 @@ static void test_errors(void)
     expect_msg("{\"version\"", "[{\"version\"", "retail.policy.json:1:");
 }
 
+/* table.source (and its old name table.file), allow_query, and no password
+ * in a policy file. */
+static void test_table_source(void)
+{
+    ovl_policy *p = NULL;
+    EXPECT_OK(parse_str(&p, good));
+    if (p != NULL) {
+        EXPECT_STR_EQ(p->table_source, "purchases.csv"); /* from the old key */
+        EXPECT_TRUE(p->allow_query);
+    }
+    ovl_policy_free(p);
+    p = NULL;
+    char buf[8192];
+    const char *from = "\"file\": \"purchases.csv\",";
+    const char *at = strstr(good, from);
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - good), good,
+             "\"source\": \"postgresql://crm@db/sales?table=purchases\", \"allow_query\": false,",
+             at + strlen(from));
+    EXPECT_OK(parse_str(&p, buf));
+    if (p != NULL) {
+        EXPECT_STR_EQ(p->table_source, "postgresql://crm@db/sales?table=purchases");
+        EXPECT_TRUE(!p->allow_query);
+        char *text = NULL;
+        EXPECT_OK(ovl_policy_explain(&text, p));
+        EXPECT_TRUE(text && strstr(text, "--query is refused"));
+        free(text);
+    }
+    ovl_policy_free(p);
+    expect_msg("\"file\": \"purchases.csv\",", "\"file\": \"a.csv\", \"source\": \"b.csv\",",
+               "table: give table.source or its old name table.file, not both");
+    expect_msg("\"file\": \"purchases.csv\",",
+               "\"source\": \"postgresql://crm:hunter2@db/sales?table=purchases\",",
+               "table.source: holds a password");
+    EXPECT_TRUE(strstr(ovl_err_detail(), "hunter2") == NULL);
+    expect_msg("\"file\": \"purchases.csv\",",
+               "\"source\": \"postgresql://db/sales?password=hunter2&table=purchases\",",
+               "table.source: holds a password");
+    expect_msg("\"file\": \"purchases.csv\",", "\"file\": \"purchases.csv\", \"allow_query\": 0,",
+               "table.allow_query: must be true or false");
+    expect_msg("\"file\": \"purchases.csv\",", "\"source\": \"\",", "table.source: must be");
+}
+
 static void test_not_json(void)
 {
     ovl_policy *p = NULL;
@@ -119,7 +163,9 @@ static void test_skeleton(void)
     const char *cols[] = {"email", "amount"};
     char *json = NULL;
     ovl_policy *p = NULL;
-    EXPECT_OK(ovl_policy_skeleton(&json, "purchases", "purchases.csv", cols, 2));
+    EXPECT_OK(ovl_policy_skeleton(&json, "purchases", "postgresql://u:pw@h/db?table=purchases",
+                                  cols, 2));
+    EXPECT_TRUE(json && strstr(json, "\"source\": \"postgresql://u@h/db?table=purchases\""));
     EXPECT_OK(parse_str(&p, json));
     if (p) {
         /* allows nothing */
@@ -134,11 +180,50 @@ static void test_skeleton(void)
     free(json);
 }
 
+static void table_file(char *path, size_t cap, const char *text)
+{
+    snprintf(path, cap, "/tmp/ovl_test_policy_%d.csv", (int)getpid());
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* serve's start check: the good policy against fitting and unfitting tables. */
+static void test_check_table(void)
+{
+    ovl_policy *p = NULL;
+    char path[128];
+    EXPECT_OK(parse_str(&p, good));
+    if (!p)
+        return;
+    table_file(path, sizeof path, "email,purchase_date,purchase_amount,store,extra\n"
+               "a@example.com,2026-07-01,12.50,s1,x\n"
+               ",2026-07-01,not checked: no join value,s1,x\n"
+               "b@example.com,2026-07-02,-3,s2,y\n");
+    EXPECT_OK(ovl_policy_check_table(p, path, NULL));
+    table_file(path, sizeof path, "email,purchase_date,amount,store\na@example.com,d,1,s\n");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_policy_check_table(p, path, NULL));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "does not fit retail.policy.json: it has no column "
+                                         "'purchase_amount' (listed in table.columns") != NULL);
+    table_file(path, sizeof path, "email,purchase_date,purchase_amount,store\n"
+               "a@example.com,d,1.5,s\nb@example.com,d,12;5,s\n");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_policy_check_table(p, path, NULL));
+    EXPECT_TRUE(strstr(ovl_err_detail(), ":3: column 'purchase_amount' (aggregation.aggregates)")
+                != NULL);
+    unlink(path);
+    EXPECT_ERR(OVL_ERR_IO, ovl_policy_check_table(p, path, NULL)); /* exit 3 as well */
+    ovl_policy_free(p);
+}
+
 int main(void)
 {
     RUN(test_good);
     RUN(test_errors);
+    RUN(test_table_source);
     RUN(test_not_json);
     RUN(test_skeleton);
+    RUN(test_check_table);
     return ovl_t_summary("test_policy");
 }

@@ -144,7 +144,8 @@ static void test_rejections(void)
     expect_reject_q("GROUP BY a.g ORDER BY a.g", "ORDER BY is not supported");
     expect_reject_q("GROUP BY a.g HAVING SUM(b.v) >= 3", "HAVING must be COUNT(*) >= k");
     expect_reject_q("GROUP BY a.g HAVING COUNT(*) > 3", "HAVING must compare the count with >=");
-    expect_reject_q("GROUP BY a.g HAVING COUNT(*) >= 0", "the threshold must be a whole number from 1");
+    expect_reject_q("GROUP BY a.g HAVING COUNT(*) >= 0", "the threshold must be a whole number from 2");
+    expect_reject_q("GROUP BY a.g HAVING COUNT(*) >= 1", "the threshold must be a whole number from 2");
     expect_reject_q("", "selected columns must be in GROUP BY");
     expect_reject_q("GROUP BY a.g, a.h", "grouped columns must also be selected");
     expect_reject("SELECT a.g, SUM(a.v) FROM t1 a JOIN t2 b ON a.k = b.k GROUP BY a.g",
@@ -191,20 +192,20 @@ static void test_params(void)
     EXPECT_OK(ovl_template_check_params(t, ok, 3));
     ovl_param_value outside[] = {{"campaign_id", "CAMP_2025"}, {"start_date", "2026-07-01"},
                                  {"end_date", "2026-07-31"}};
-    EXPECT_ERR(OVL_ERR_POLICY, ovl_template_check_params(t, outside, 3));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_template_check_params(t, outside, 3));
     EXPECT_TRUE(strstr(ovl_err_detail(), "campaign_id: value is not in its allowed list") != NULL);
     ovl_param_value baddate[] = {{"campaign_id", "CAMP_2026_Q3"}, {"start_date", "2026-13-01"},
                                  {"end_date", "2026-07-31"}};
-    EXPECT_ERR(OVL_ERR_POLICY, ovl_template_check_params(t, baddate, 3));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_template_check_params(t, baddate, 3));
     EXPECT_TRUE(strstr(ovl_err_detail(), "start_date: must be a date") != NULL);
-    EXPECT_ERR(OVL_ERR_POLICY, ovl_template_check_params(t, ok, 2));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_template_check_params(t, ok, 2));
     EXPECT_TRUE(strstr(ovl_err_detail(), "end_date: no value given") != NULL);
     ovl_param_value extra[] = {{"campaign_id", "CAMP_2026_Q3"}, {"start_date", "2026-07-01"},
                                {"end_date", "2026-07-31"}, {"region", "north"}};
-    EXPECT_ERR(OVL_ERR_POLICY, ovl_template_check_params(t, extra, 4));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_template_check_params(t, extra, 4));
     ovl_param_value twice[] = {{"campaign_id", "CAMP_2026_Q3"}, {"campaign_id", "CAMP_2026_Q4"},
                                {"start_date", "2026-07-01"}, {"end_date", "2026-07-31"}};
-    EXPECT_ERR(OVL_ERR_POLICY, ovl_template_check_params(t, twice, 4));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_template_check_params(t, twice, 4));
     ovl_template_free(t);
 
     EXPECT_TRUE(ovl_param_value_ok(OVL_PARAM_INTEGER, "-42"));

@@ -429,7 +429,7 @@ static void ipv6_loopback(void)
     char hp[64];
     srv s = {.timeout_ms = 5000};
     if (ovl_listen(&l, "[::1]:0") != OVL_OK) {
-        fprintf(stderr, "note: no IPv6 loopback here (%s); skipping\n", ovl_err_detail());
+        fprintf(stderr, "SKIP IPv6 loopback test: no IPv6 loopback here (%s)\n", ovl_err_detail());
         return;
     }
     srv_start(&s, l, ovl_identity_pub(client_id), 1);

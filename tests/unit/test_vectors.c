@@ -1,6 +1,7 @@
 /* Replays every run of vectors/psi.json and compares each frame byte for byte. */
 #include <stdlib.h>
 
+#include "crypto/r255x8.h"
 #include "psi_vectors.h"
 #include "test.h"
 
@@ -53,6 +54,21 @@ static void committed_vectors_match(void)
     json_decref(want);
 }
 
+/* The same frames on each arithmetic (README "Arithmetic back end"): the
+ * engines' batch calls on AVX-512 IFMA where the CPU has it, and libsodium. */
+static void vectors_on_each_arith(void)
+{
+    const ovl_arith modes[] = {OVL_ARITH_IFMA, OVL_ARITH_PORTABLE};
+    for (size_t i = 0; i < 2; i++) {
+        if (ovl_arith_select(modes[i]) != 0) {
+            EXPECT_TRUE(!ovl_arith_ifma_supported());
+            continue;
+        }
+        committed_vectors_match();
+    }
+    EXPECT_EQ(ovl_arith_select(OVL_ARITH_AUTO), 0);
+}
+
 static void altered_vector_detected(void)
 {
     json_t *want = load("vectors/psi.json");
@@ -78,6 +94,7 @@ int main(void)
     if (ovl_crypto_init() != OVL_OK)
         return 1;
     RUN(committed_vectors_match);
+    RUN(vectors_on_each_arith);
     RUN(altered_vector_detected);
     return ovl_t_summary("test_vectors");
 }

@@ -1,0 +1,187 @@
+/* Circuit-PSI benchmark (protocols/cpsi/SPEC.md §11): both engines in one
+ * process and one thread, through the two-engine harness, on 2^k identifiers
+ * per party with half in common. Prints one JSON line: wall seconds, the
+ * ECDH-PSI bound calibrated in the same run (2n hash-to-group + 4n scalar
+ * multiplications, over 2 cores and over 1), bytes each party sent per runner
+ * identifier, and the process's peak RSS (both parties together). The
+ * engines run single-threaded: the ratio to the 1-core bound is the one that
+ * measures the protocol, the 2-core one what a deployment would see today.
+ *   cpsi_bench [log2 n (default 16)] [payload words, 0 = cardinality] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "cpsi/cpsi.h"
+#include "crypto/group.h"
+#include "core/frame.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds per hash-to-group and per scalar multiplication on this
+ * machine (CPU time, so other load on the machine does not inflate them). */
+static void calibrate(double *t_hash, double *t_mult)
+{
+    const ovl_group *g = ovl_group_default();
+    uint8_t p[32], s[32] = {7}, q[32], msg[32] = {0};
+    enum { K = 3000 };
+    double t0 = cpu_now();
+    for (int i = 0; i < K; i++) {
+        msg[0] = (uint8_t)i;
+        msg[1] = (uint8_t)(i >> 8);
+        if (g->hash_to_group(p, msg, sizeof msg, (const uint8_t *)"bench", 5) != OVL_OK)
+            abort();
+    }
+    *t_hash = (cpu_now() - t0) / K;
+    t0 = cpu_now();
+    for (int i = 0; i < K; i++) {
+        if (g->scalar_mult(q, s, p) != OVL_OK)
+            abort();
+        memcpy(p, q, 32);
+    }
+    *t_mult = (cpu_now() - t0) / K;
+}
+
+/* Both engines in one thread, frames handed over through one buffer per
+ * direction and dropped once delivered (the test harness keeps a log of
+ * every frame, which would dominate the peak RSS measured here). */
+typedef struct {
+    ovl_cpsi *e;
+    ovl_buf wire;
+} side;
+
+static bool step_out(side *s)
+{
+    bool moved = false, have = true;
+    ovl_job *j;
+    while (ovl_cpsi_ops.job_take(s->e, &j) == OVL_OK && j != NULL) {
+        j->run(j);
+        if (ovl_cpsi_ops.job_finish(s->e, j) != OVL_OK)
+            return false;
+        moved = true;
+    }
+    while (have) {
+        if (ovl_cpsi_ops.pull(s->e, &s->wire, &have) != OVL_OK)
+            return false;
+        moved |= have;
+    }
+    return moved;
+}
+
+static bool deliver(side *from, side *to)
+{
+    bool moved = false;
+    while (ovl_cpsi_ops.wants_input(to->e)) {
+        uint8_t type;
+        ovl_buf payload;
+        bool complete;
+        if (ovl_frame_parse(&from->wire, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) !=
+                OVL_OK ||
+            !complete)
+            break;
+        if (ovl_cpsi_ops.feed(to->e, type, ovl_buf_rptr(&payload), ovl_buf_remaining(&payload)) !=
+            OVL_OK)
+            return false;
+        moved = true;
+    }
+    ovl_buf_compact(&from->wire);
+    return moved;
+}
+
+static void run_pair(side *a, side *b)
+{
+    for (;;) {
+        bool moved = step_out(a) | step_out(b) | deliver(a, b) | deliver(b, a);
+        if (!moved || (ovl_cpsi_ops.done(a->e) && ovl_cpsi_ops.done(b->e)))
+            break;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    unsigned lg = argc > 1 ? (unsigned)atoi(argv[1]) : 16;
+    uint32_t words = argc > 2 ? (uint32_t)atoi(argv[2]) : 0;
+    if (lg > 22 || ovl_crypto_init() != OVL_OK)
+        return 2;
+    size_t n = (size_t)1 << lg, total = n + n;
+    uint8_t (*raw)[32] = calloc(total, 32);
+    const uint8_t **ids = calloc(total, sizeof *ids);
+    size_t *lens = calloc(total, sizeof *lens);
+    uint64_t *payload = calloc(n * (words ? words : 1), sizeof *payload);
+    if (!raw || !ids || !lens || !payload)
+        return 1;
+    /* runner: 0..n-1; contributor: n/2 .. n/2+n-1 */
+    for (size_t i = 0; i < total; i++) {
+        uint64_t v = i < n ? i : i - n + n / 2;
+        crypto_hash_sha256(raw[i], (const uint8_t *)&v, sizeof v);
+        ids[i] = raw[i];
+        lens[i] = 32;
+    }
+    for (size_t i = 0; i < n * words; i++)
+        payload[i] = i;
+    double t_hash, t_mult;
+    calibrate(&t_hash, &t_mult);
+    ovl_mode mode = words ? OVL_MODE_AGGREGATE : OVL_MODE_CARDINALITY;
+    ovl_cpsi_config r = {.role = OVL_ROLE_CONNECTOR, .runner = true, .mode = mode,
+                         .reveal = OVL_REVEAL_BOTH, .ids = ids, .id_len = lens, .nids = n,
+                         .words = words};
+    ovl_cpsi_config c = {.role = OVL_ROLE_LISTENER, .runner = false, .mode = mode,
+                         .reveal = OVL_REVEAL_BOTH, .ids = ids + n, .id_len = lens + n,
+                         .nids = n, .payload = payload, .words = words};
+    ovl_cpsi *er = NULL, *ec = NULL;
+    side s[2];
+    double t0 = now(), cpu0 = cpu_now();
+    if (ovl_cpsi_new(&er, &r) != OVL_OK || ovl_cpsi_new(&ec, &c) != OVL_OK ||
+        ovl_buf_alloc(&s[0].wire, 4096, (size_t)1 << 30) != OVL_OK ||
+        ovl_buf_alloc(&s[1].wire, 4096, (size_t)1 << 30) != OVL_OK)
+        return 1;
+    s[0].e = ec;
+    s[1].e = er;
+    run_pair(&s[0], &s[1]);
+    double wall = now() - t0, cpu = cpu_now();
+    uint64_t count = 0;
+    bool ok = ovl_cpsi_ops.done(er) && ovl_cpsi_ops.done(ec);
+    if (!words)
+        ok = ok && ovl_cpsi_count(er, &count) == OVL_OK;
+    if (!ok)
+        fprintf(stderr, "cpsi_bench: the run failed: %s\n", ovl_err_detail());
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double bound1 = (double)n * (2 * t_hash + 4 * t_mult);
+    printf("{\"log2_n\":%u,\"words\":%u,\"ok\":%s,\"count\":%llu,\"expected\":%zu,"
+           "\"wall_s\":%.2f,\"ecdh_bound_1core_s\":%.2f,\"ecdh_bound_2core_s\":%.2f,"
+           "\"ratio_to_2core_bound\":%.2f,\"t_hash_us\":%.1f,\"t_mult_us\":%.1f,"
+           "\"cpu_s\":%.2f,\"ratio_cpu_to_1core_bound\":%.2f,\"runner_bytes_per_id\":%.0f,\"contributor_bytes_per_runner_id\":%.0f,"
+           "\"total_bytes_per_runner_id\":%.0f,\"peak_rss_mib_both\":%.1f}\n",
+           lg, words, ok ? "true" : "false", (unsigned long long)count, words ? 0 : n / 2, wall,
+           bound1, bound1 / 2, wall / (bound1 / 2), 1e6 * t_hash, 1e6 * t_mult, cpu - cpu0,
+           (cpu - cpu0) / bound1,
+           (double)ovl_cpsi_bytes_sent(er) / (double)n,
+           (double)ovl_cpsi_bytes_sent(ec) / (double)n,
+           (double)(ovl_cpsi_bytes_sent(er) + ovl_cpsi_bytes_sent(ec)) / (double)n,
+           (double)ru.ru_maxrss / 1024.0);
+    ovl_buf_free(&s[0].wire);
+    ovl_buf_free(&s[1].wire);
+    ovl_cpsi_free(er);
+    ovl_cpsi_free(ec);
+    free(raw);
+    free(ids);
+    free(lens);
+    free(payload);
+    return ok ? 0 : 1;
+}
