@@ -186,7 +186,10 @@ void ovl_gc_free(ovl_gc *g)
 
 const uint8_t *ovl_gc_output(const ovl_gc *g, uint32_t instance)
 {
-    if (g->outputs == NULL || instance >= g->cfg.instances)
+    /* Only a finished instance of an engine that has not failed: a failed
+     * decode or label check leaves earlier bits of its instance written. */
+    uint32_t finished = g->garbler ? g->checked : g->inst;
+    if (g->outputs == NULL || g->rc != OVL_OK || instance >= finished)
         return NULL;
     return g->outputs + (size_t)instance * g->c->out_bits;
 }

@@ -10,6 +10,7 @@
 #include "mpc/gc.h"
 #include "mpc/hash.h"
 #include "mpc/ot.h"
+#include "psi_harness.h"
 #include "test.h"
 
 enum { INSTANCES = 64, WIDTH = 8 };
@@ -103,10 +104,61 @@ static void test_short_batch(void)
     ovl_circuit_free(&c);
 }
 
+/* Alters the first byte of the last tag pair of the first DECODE: output bit
+ * WIDTH − 1 of instance 0 fails after bits 0 .. WIDTH − 2 were decoded. */
+static void flip_last_tags(void *arg, int side, ovl_buf *frame, bool *drop)
+{
+    int *seen = arg;
+    (void)drop;
+    if (side == 0 && frame->wpos > OVL_FRAME_HDR && frame->data[0] == OVL_GC_DECODE &&
+        (*seen)++ == 0) {
+        frame->data[frame->wpos - 16] ^= 0x01;
+        frame->data[frame->wpos - 8] ^= 0x01;
+    }
+}
+
+/* A failed decode yields no output, not the bits decoded before the failure. */
+static void test_no_partial_output(void)
+{
+    ovl_circuit c;
+    ovl_rng rng[2];
+    ovl_gc *g = NULL, *e = NULL;
+    hx_side side[2];
+    uint8_t gin[2 * 2 * WIDTH] = {0}, ein[2 * WIDTH] = {0};
+    int seen = 0;
+
+    EXPECT_OK(ovl_circuit_a2b(&c, WIDTH));
+    ovl_rng_init_system(&rng[0]);
+    ovl_rng_init_system(&rng[1]);
+    ovl_gc_config gc = {.role = OVL_GC_GARBLER, .party = 0, .circuit = &c, .garbler_inputs = 2,
+                        .instances = 2, .reveal = OVL_GC_REVEAL_EVALUATOR, .input = gin,
+                        .rng = &rng[0]};
+    ovl_gc_config ec = gc;
+    ec.role = OVL_GC_EVALUATOR;
+    ec.party = 1;
+    ec.input = ein;
+    ec.rng = &rng[1];
+    EXPECT_OK(ovl_gc_new(&g, &gc));
+    EXPECT_OK(ovl_gc_new(&e, &ec));
+    hx_init(&side[0], &ovl_gc_ops, g);
+    hx_init(&side[1], &ovl_gc_ops, e);
+    hx_run(&side[0], &side[1], flip_last_tags, &seen);
+    EXPECT_TRUE(seen > 0);
+    EXPECT_EQ(side[1].rc, OVL_ERR_CRYPTO);
+    EXPECT_TRUE(ovl_gc_output(e, 0) == NULL);
+    EXPECT_TRUE(ovl_gc_output(e, 1) == NULL);
+    hx_free(&side[0]);
+    hx_free(&side[1]);
+    ovl_gc_free(g);
+    ovl_gc_free(e);
+    ovl_circuit_free(&c);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return 1;
     RUN(test_short_batch);
+    RUN(test_no_partial_output);
     return ovl_t_summary("test_gc_batch");
 }
