@@ -186,7 +186,10 @@ void ovl_gc_free(ovl_gc *g)
 
 const uint8_t *ovl_gc_output(const ovl_gc *g, uint32_t instance)
 {
-    if (g->outputs == NULL || instance >= g->cfg.instances)
+    /* Only a finished instance of an engine that has not failed: a failed
+     * decode or label check leaves earlier bits of its instance written. */
+    uint32_t finished = g->garbler ? g->checked : g->inst;
+    if (g->outputs == NULL || g->rc != OVL_OK || instance >= finished)
         return NULL;
     return g->outputs + (size_t)instance * g->c->out_bits;
 }
@@ -380,8 +383,17 @@ static ovl_err garb_u(ovl_gc *g, ovl_buf *in)
     OVL_ENSURE(g->cot_started < g->nbatches && g->cot_started - g->cot_freed < GC_COT_WINDOW,
                OVL_ERR_PROTOCOL, "garbled circuit: OT batch %u was not expected now",
                g->cot_started);
+    uint32_t first = g->cot_started * g->group;
+    size_t due = (size_t)(g->cfg.instances - first < g->group ? g->cfg.instances - first
+                                                              : g->group) * g->ebits;
+    ovl_cot **b = &g->cot[g->cot_started % GC_COT_WINDOW];
     OVL_TRY(ovl_frame_begin(&g->q, OVL_GC_OT_CHAL, &mark));
-    OVL_TRY(ovl_cot_send_start(&g->cot[g->cot_started % GC_COT_WINDOW], g->ot, in, &g->q));
+    OVL_TRY(ovl_cot_send_start(b, g->ot, in, &g->q));
+    /* The instances read their input labels from rows of this batch: a
+     * smaller batch would leave them past its end. */
+    OVL_ENSURE(ovl_cot_count(*b) == due, OVL_ERR_PROTOCOL,
+               "garbled circuit: OT batch %u holds %zu OTs where %zu were due", g->cot_started,
+               ovl_cot_count(*b), due);
     OVL_TRY(ovl_frame_end(&g->q, mark));
     g->cot_started++;
 done:

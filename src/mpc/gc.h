@@ -66,8 +66,9 @@ ovl_err ovl_gc_new(ovl_gc **out, const ovl_gc_config *cfg) OVL_MUST_USE;
 void ovl_gc_free(ovl_gc *g);
 extern const ovl_proto_ops ovl_gc_ops;
 
-/* After done, for a party that learns them: the output bits of instance i
- * (out_bits bytes, 0 or 1), else NULL. */
+/* For a party that learns them: the output bits of instance i (out_bits
+ * bytes, 0 or 1) once that instance is finished, else NULL (also after any
+ * failure: never a partial output). */
 const uint8_t *ovl_gc_output(const ovl_gc *g, uint32_t instance);
 /* AND gates garbled or evaluated so far, over all instances. */
 uint64_t ovl_gc_and_gates(const ovl_gc *g);
