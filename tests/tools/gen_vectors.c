@@ -1,11 +1,13 @@
 /* Writes vectors/psi.json (protocols/psi/SPEC.md §9), aggregate.json, mpc.json (the OT
- * layer, src/mpc/SPEC.md §1-§7) and gc.json (src/mpc/SPEC.md §GC.9). */
+ * layer, src/mpc/SPEC.md §1-§7), gc.json (src/mpc/SPEC.md §GC.9) and cpsi.json
+ * (protocols/cpsi/SPEC.md). */
 #include <stdio.h>
 
 #include "psi_vectors.h"
 #include "agg_vectors.h"
 #include "mpc_vectors.h"
 #include "gc_vectors.h"
+#include "cpsi_vectors.h"
 
 /* One row per vector file. */
 static const struct {
@@ -16,6 +18,7 @@ static const struct {
     {"aggregate.json", av_document},
     {"mpc.json", mv_document},
     {"gc.json", gv_document},
+    {"cpsi.json", cv_document},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,166 @@
+/* overlap: the contributor's side of circuit PSI (SPEC.md §5.3, §6): three
+ * OPRF keys, evaluation of the runner's capped batches, and the programmed
+ * key-value store mapping F(y, j) to (check value, masked payload) of bin
+ * h_j(y). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/guard.h"
+#include "core/mem.h"
+#include "cpsi/state.h"
+
+ovl_err cpsi_contrib_setup(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++)
+        OVL_TRY(ovl_oprf_scalar(p->key[j], &p->rng));
+    if (p->cfg.mode == OVL_MODE_CARDINALITY) {
+        OVL_TRY(ovl_calloc((void **)&p->ones, p->cfg.nids ? p->cfg.nids : 1, sizeof *p->ones));
+        for (size_t i = 0; i < p->cfg.nids; i++)
+            p->ones[i] = 1;
+    }
+done:
+    return rc;
+}
+
+static const uint64_t *payload_of(const ovl_cpsi *p, size_t y)
+{
+    const uint64_t *base = p->cfg.mode == OVL_MODE_CARDINALITY ? p->ones : p->cfg.payload;
+    return base + y * p->words;
+}
+
+/* Per bin: a random σ-bit check value t and mask bit r (the garbler's
+ * inputs) and a random mask vector m, our additive share of the payload. */
+static ovl_err draw_bin_secrets(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    size_t in_bits = (size_t)p->sigma + 1u;
+    p->gc_in_len = (size_t)p->bins * in_bits;
+    OVL_TRY(ovl_calloc((void **)&p->gc_in, p->gc_in_len, 1));
+    ovl_rng_bytes(&p->rng, p->vec, (size_t)p->bins * p->words * sizeof *p->vec);
+    for (uint32_t b = 0; b < p->bins; b++) {
+        uint64_t t, r;
+        ovl_rng_bytes(&p->rng, &t, sizeof t);
+        ovl_rng_bytes(&p->rng, &r, sizeof r);
+        ovl_bits_from_u64(p->gc_in + b * in_bits, p->sigma, t & cpsi_sigma_mask(p));
+        p->gc_in[b * in_bits + p->sigma] = (uint8_t)(r & 1u);
+        p->match[b] = (uint8_t)(r & 1u);
+        sodium_memzero(&t, sizeof t);
+    }
+done:
+    return rc;
+}
+
+static uint64_t check_value(const ovl_cpsi *p, uint32_t b)
+{
+    return ovl_bits_to_u64(p->gc_in + (size_t)b * (p->sigma + 1u), p->sigma);
+}
+
+/* One entry per identifier y and function j: key and pads from F_{k_j}(y),
+ * value (t_b ⊕ pad_0, payload(y) − m_b + pad_l) for b = h_j(y). */
+static ovl_err program_store(ovl_cpsi *p, const uint32_t *cand)
+{
+    ovl_err rc = OVL_OK;
+    size_t n = 3u * (size_t)p->n_c, w = 1u + p->words;
+    ovl_block *keys = NULL;
+    uint64_t *vals = NULL, pads[1 + OVL_CPSI_MAX_WORDS];
+    uint8_t f[OVL_CUCKOO_HASHES][OVL_OPRF_OUT];
+    OVL_TRY(ovl_calloc((void **)&keys, n ? n : 1, sizeof *keys));
+    OVL_TRY(ovl_calloc((void **)&vals, (n ? n : 1) * w, sizeof *vals));
+    for (size_t y = 0; y < p->n_c; y++) {
+        OVL_TRY(ovl_oprf_direct_keys(f, (const uint8_t(*)[OVL_OPRF_SCALAR])p->key,
+                                     OVL_CUCKOO_HASHES, p->cfg.ids[y], p->cfg.id_len[y]));
+        for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++) {
+            size_t e = 3u * y + j;
+            uint32_t b = cand[e];
+            OVL_TRY(cpsi_derive(f[j], &keys[e], pads, (uint32_t)w));
+            uint64_t *v = vals + e * w;
+            v[0] = check_value(p, b) ^ pads[0];
+            for (uint32_t l = 0; l < p->words; l++)
+                v[1 + l] = payload_of(p, y)[l] - p->vec[(size_t)b * p->words + l] + pads[1 + l];
+        }
+    }
+    OVL_TRY(ovl_okvs_encode(&p->okvs, keys, vals, n, w, &p->rng));
+done:
+    sodium_memzero(f, sizeof f);
+    sodium_memzero(pads, sizeof pads);
+    ovl_free_secret(keys, (n ? n : 1) * sizeof *keys);
+    ovl_free_secret(vals, (n ? n : 1) * w * sizeof *vals);
+    return rc;
+}
+
+ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in)
+{
+    ovl_err rc = OVL_OK;
+    uint8_t seed[16];
+    uint16_t words;
+    uint32_t *cand = NULL;
+    OVL_ENSURE(!p->seed_got, OVL_ERR_PROTOCOL, "the runner sent a second SEED");
+    OVL_TRY(ovl_buf_get_bytes(in, seed, sizeof seed));
+    OVL_TRY(ovl_buf_get_u16(in, &words));
+    OVL_TRY(ovl_buf_expect_end(in));
+    OVL_ENSURE(words == p->words, OVL_ERR_POLICY,
+               "the runner expects %u payload words per identifier, this party has %u",
+               (unsigned)words, p->words);
+    p->seed_got = true;
+    OVL_TRY(ovl_calloc((void **)&cand, 3u * (p->n_c ? p->n_c : 1), sizeof *cand));
+    OVL_TRY(ovl_cuckoo_candidates(cand, seed, p->bins, p->digest, (size_t)p->n_c));
+    OVL_TRY(draw_bin_secrets(p));
+    OVL_TRY(program_store(p, cand));
+done:
+    free(cand);
+    return rc;
+}
+
+static ovl_err queue_store(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    ovl_buf wire = {0};
+    size_t len = ovl_okvs_wire_len(3u * (size_t)p->n_c, 1u + p->words);
+    OVL_TRY(ovl_buf_alloc(&wire, len, len));
+    OVL_TRY(ovl_okvs_write(&p->okvs, &wire));
+    for (size_t at = 0; at < len; at += OVL_CPSI_OKVS_SLICE) {
+        size_t k = len - at < OVL_CPSI_OKVS_SLICE ? len - at : OVL_CPSI_OKVS_SLICE;
+        OVL_TRY(cpsi_queue_frame(p, OVL_CPSI_OKVS, wire.data + at, k));
+    }
+    ovl_okvs_free(&p->okvs);
+    p->okvs_queued = true;
+    OVL_TRY(cpsi_start_gc(p, p->gc_in));
+done:
+    ovl_buf_free(&wire);
+    return rc;
+}
+
+ovl_err cpsi_contrib_on_blind(ovl_cpsi *p, ovl_buf *in)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t count, total = 3u * p->P;
+    const uint8_t *el;
+    uint8_t *body;
+    ovl_buf frame = {0};
+    OVL_ENSURE(p->seed_got, OVL_ERR_PROTOCOL, "BLIND arrived before SEED (frames out of order)");
+    OVL_TRY(ovl_frame_read_count(in, "BLIND", OVL_CPSI_ELEMS_PER_FRAME, &count));
+    /* the cap that keeps the runner to one OPRF value per identifier */
+    OVL_ENSURE((uint64_t)p->blind_got + count <= total, OVL_ERR_PROTOCOL,
+               "the runner sent %u blinded elements where 3 x %u were agreed",
+               p->blind_got + count, p->P);
+    OVL_ENSURE(ovl_buf_remaining(in) == (size_t)count * OVL_OPRF_ELEM, OVL_ERR_MALFORMED,
+               "BLIND of %u elements carries %zu bytes", count, ovl_buf_remaining(in));
+    OVL_TRY(ovl_buf_get_ptr(in, (size_t)count * OVL_OPRF_ELEM, &el));
+    OVL_TRY(ovl_frame_batch_new(&frame, OVL_CPSI_EVAL, count, OVL_OPRF_ELEM, &body));
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t e = p->blind_got + i;
+        rc = ovl_oprf_evaluate(body + (size_t)i * OVL_OPRF_ELEM, p->key[e / p->P],
+                               el + (size_t)i * OVL_OPRF_ELEM);
+        OVL_ENSURE(rc == OVL_OK, rc, "BLIND element %u is not a valid group element", e);
+    }
+    OVL_TRY(ovl_buf_put_bytes(&p->q, frame.data, ovl_buf_len(&frame)));
+    p->blind_got += count;
+    if (p->blind_got == total)
+        OVL_TRY(queue_store(p));
+done:
+    ovl_buf_free(&frame);
+    return rc;
+}

@@ -1,0 +1,453 @@
+/* overlap: the circuit-PSI engine (cpsi.h, SPEC.md §5–§8): HELLO, frame
+ * dispatch, the garbled σ-bit equality and the output. The runner's and the
+ * contributor's steps live in runner.c and contributor.c, the conversion of
+ * match bits into shares of match × payload in share_phase.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/guard.h"
+#include "core/mem.h"
+#include "cpsi/state.h"
+#include "mpc/hash.h"
+
+static const char digest_label[] = "overlap-cpsi-v1-identifier";
+
+uint32_t ovl_cpsi_bins(uint64_t n) { return ovl_cuckoo_bins((size_t)n); }
+
+uint32_t ovl_cpsi_sigma(uint32_t bins)
+{
+    uint32_t lg = 0;
+    while (lg < 32 && ((uint64_t)1 << lg) < bins)
+        lg++;
+    return 40u + lg;
+}
+
+uint64_t cpsi_sigma_mask(const ovl_cpsi *p)
+{
+    return p->sigma >= 64 ? UINT64_MAX : (((uint64_t)1 << p->sigma) - 1u);
+}
+
+void cpsi_digest(ovl_block *out, const uint8_t *id, size_t len)
+{
+    uint8_t d[16];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, (const uint8_t *)digest_label, sizeof digest_label - 1, sizeof d);
+    crypto_generichash_update(&st, id, len);
+    crypto_generichash_final(&st, d, sizeof d);
+    *out = ovl_block_load(d);
+    sodium_memzero(d, sizeof d);
+}
+
+ovl_err cpsi_derive(const uint8_t f[static OVL_OPRF_OUT], ovl_block *key, uint64_t *pads,
+                    uint32_t npads)
+{
+    ovl_err rc = OVL_OK;
+    ovl_prg g = {0};
+    *key = ovl_block_load(f);
+    OVL_TRY(ovl_prg_init(&g, f + 16));
+    OVL_TRY(ovl_prg_bytes(&g, (uint8_t *)pads, npads * sizeof *pads));
+done:
+    ovl_prg_free(&g);
+    return rc;
+}
+
+ovl_err cpsi_queue_frame(ovl_cpsi *p, uint8_t type, const uint8_t *body, size_t len)
+{
+    ovl_err rc = OVL_OK;
+    size_t mark;
+    OVL_TRY(ovl_frame_begin(&p->q, type, &mark));
+    OVL_TRY(ovl_buf_put_bytes(&p->q, body, len));
+    OVL_TRY(ovl_frame_end(&p->q, mark));
+done:
+    return rc;
+}
+
+/* ---- creation ---- */
+
+static ovl_err check_config(const ovl_cpsi_config *c)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(c->mode == OVL_MODE_CARDINALITY || c->mode == OVL_MODE_AGGREGATE, OVL_ERR_USAGE,
+               "circuit PSI runs --mode cardinality or aggregate");
+    OVL_ENSURE(c->nids <= OVL_CPSI_MAX_SET, OVL_ERR_LIMIT,
+               "%zu identifiers exceed circuit PSI's cap of %u", c->nids, OVL_CPSI_MAX_SET);
+    OVL_ENSURE(c->nids == 0 || (c->ids != NULL && c->id_len != NULL), OVL_ERR_USAGE,
+               "circuit PSI: no identifiers given");
+    if (c->mode == OVL_MODE_AGGREGATE) {
+        OVL_ENSURE(c->words >= 1 && c->words <= OVL_CPSI_MAX_WORDS, OVL_ERR_USAGE,
+                   "circuit PSI: %u payload words outside 1..%u", c->words, OVL_CPSI_MAX_WORDS);
+        OVL_ENSURE(c->runner || c->nids == 0 || c->payload != NULL, OVL_ERR_USAGE,
+                   "circuit PSI: the contributor gave no payload");
+    }
+    for (size_t i = 0; i < c->nids; i++)
+        OVL_ENSURE(c->id_len[i] <= OVL_OPRF_MAX_INPUT, OVL_ERR_INPUT,
+                   "identifier %zu is %zu bytes long (at most %u)", i + 1, c->id_len[i],
+                   OVL_OPRF_MAX_INPUT);
+done:
+    return rc;
+}
+
+static ovl_err make_hello(ovl_cpsi *p)
+{
+    ovl_hello h = {
+        .version = OVL_PROTOCOL_VERSION,
+        .suite = OVL_SUITE_RISTRETTO255_SHA512,
+        .mode = (uint8_t)p->cfg.mode,
+        .reveal = (uint8_t)p->cfg.reveal,
+        .role = (uint8_t)p->cfg.role,
+        .set_size = p->cfg.nids,
+        .params = p->cfg.params,
+        .params_len = p->cfg.params_len,
+    };
+    return ovl_engine_hello_init(&p->eng, p->cfg.role, &h, &p->rng);
+}
+
+ovl_err ovl_cpsi_new(ovl_cpsi **out, const ovl_cpsi_config *cfg)
+{
+    ovl_err rc = OVL_OK;
+    ovl_cpsi *p = NULL;
+    *out = NULL;
+    OVL_TRY(check_config(cfg));
+    OVL_TRY(ovl_calloc((void **)&p, 1, sizeof *p));
+    p->cfg = *cfg;
+    if (p->cfg.max_peer_set == 0 || p->cfg.max_peer_set > OVL_CPSI_MAX_SET)
+        p->cfg.max_peer_set = OVL_CPSI_MAX_SET;
+    p->words = cfg->mode == OVL_MODE_AGGREGATE ? cfg->words : 1u;
+    ovl_engine_rng_init(&p->rng, cfg->test_seed, "overlap-v1 cpsi test");
+    OVL_TRY(ovl_buf_alloc(&p->q, 4096, CPSI_QUEUE_MAX));
+    OVL_TRY(ovl_calloc((void **)&p->digest, cfg->nids ? cfg->nids : 1, sizeof *p->digest));
+    for (size_t i = 0; i < cfg->nids; i++)
+        cpsi_digest(&p->digest[i], cfg->ids[i], cfg->id_len[i]);
+    const ovl_reveal_kind *rk = ovl_reveal_kind_of(cfg->reveal);
+    OVL_ENSURE(rk != NULL, OVL_ERR_USAGE, "circuit PSI: unknown reveal setting %d",
+               (int)cfg->reveal);
+    bool listener_gets = rk->to_listener, connector_gets = rk->to_connector;
+    p->i_get = cfg->role == OVL_ROLE_LISTENER ? listener_gets : connector_gets;
+    p->peer_gets = cfg->role == OVL_ROLE_LISTENER ? connector_gets : listener_gets;
+    OVL_TRY(make_hello(p));
+    *out = p;
+    p = NULL;
+done:
+    ovl_cpsi_free(p);
+    return rc;
+}
+
+static void free_batches(ovl_cot **b, uint32_t n)
+{
+    if (b == NULL)
+        return;
+    for (uint32_t i = 0; i < n; i++)
+        ovl_cot_free(b[i]);
+    free(b);
+}
+
+void ovl_cpsi_free(ovl_cpsi *p)
+{
+    if (p == NULL)
+        return;
+    size_t bins = p->bins, L = p->words;
+    ovl_engine_free(&p->eng);
+    ovl_buf_free(&p->q);
+    ovl_free_secret(p->digest, (p->cfg.nids ? p->cfg.nids : 1) * sizeof *p->digest);
+    free(p->ones);
+    ovl_cuckoo_free(&p->ck);
+    free(p->entry_bin);
+    ovl_free_secret(p->blind, 3u * (size_t)p->P * sizeof *p->blind);
+    ovl_free_secret(p->fval, bins * sizeof *p->fval);
+    ovl_buf_free(&p->okvs_in);
+    ovl_okvs_free(&p->okvs);
+    if (p->circ_live)
+        ovl_circuit_free(&p->circ);
+    ovl_free_secret(p->gc_in, p->gc_in_len);
+    ovl_gc_free(p->gc);
+    ovl_free_secret(p->match, bins);
+    ovl_free_secret(p->vec, bins * L * sizeof *p->vec);
+    ovl_free_secret(p->value, bins * L * sizeof *p->value);
+    free_batches(p->send_b, p->nbatch);
+    free_batches(p->recv_b, p->nbatch);
+    ovl_ot_free(p->ot);
+    sodium_memzero(p->key, sizeof p->key);
+    sodium_memzero(&p->count_share, sizeof p->count_share);
+    ovl_rng_wipe(&p->rng);
+    free(p);
+}
+
+/* ---- the garbled equality (SPEC.md §6.2) ---- */
+
+static ovl_err build_equality(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    ovl_cb cb;
+    uint32_t a[64], b[64];
+    ovl_cb_init(&cb, 0);
+    uint32_t t = ovl_cb_input(&cb, p->sigma), r = ovl_cb_input(&cb, 1);
+    uint32_t u = ovl_cb_input(&cb, p->sigma);
+    for (uint32_t i = 0; i < p->sigma; i++) {
+        a[i] = t + i;
+        b[i] = u + i;
+    }
+    uint32_t eq = ovl_cb_eq(&cb, a, b, p->sigma);
+    uint32_t o = ovl_cb_xor(&cb, eq, r);
+    ovl_cb_output(&cb, &o, 1);
+    OVL_TRY(ovl_cb_finish(&cb, &p->circ));
+    p->circ_live = true;
+done:
+    ovl_cb_free(&cb);
+    return rc;
+}
+
+/* The π key of a sub-protocol: both parties derive it from the transcript. */
+void cpsi_sub_key(uint8_t out[16], const ovl_cpsi *p, const char *label)
+{
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const uint8_t *)label, strlen(label) + 1);
+    crypto_hash_sha256_update(&st, p->eng.transcript, sizeof p->eng.transcript);
+    crypto_hash_sha256_final(&st, h);
+    memcpy(out, h, 16);
+}
+
+/* The contributor garbles (inputs: its check value t and mask bit r), the
+ * runner evaluates (input: its decoded check value) and learns eq ⊕ r. */
+ovl_err cpsi_start_gc(ovl_cpsi *p, const uint8_t *input)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(build_equality(p));
+    cpsi_sub_key(p->gc_pi, p, "overlap-cpsi-v1 gc pi");
+    ovl_gc_config gc = {
+        .role = p->cfg.runner ? OVL_GC_EVALUATOR : OVL_GC_GARBLER,
+        .party = (unsigned)p->cfg.role,
+        .circuit = &p->circ,
+        .garbler_inputs = 2,
+        .instances = p->bins,
+        .reveal = OVL_GC_REVEAL_EVALUATOR,
+        .input = input,
+        .rng = &p->rng,
+        .pi_key = p->gc_pi,
+    };
+    OVL_TRY(ovl_gc_new(&p->gc, &gc));
+done:
+    return rc;
+}
+
+static ovl_err after_gc(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    if (p->gc == NULL || p->ot != NULL || !ovl_gc_ops.done(p->gc))
+        return OVL_OK;
+    if (p->cfg.runner)
+        for (uint32_t i = 0; i < p->bins; i++)
+            p->match[i] = ovl_gc_output(p->gc, i)[0] & 1u;
+    OVL_TRY(cpsi_shares_start(p));
+done:
+    return rc;
+}
+
+/* ---- receiving ---- */
+
+static ovl_err on_hello(ovl_cpsi *p, const uint8_t *payload, size_t len)
+{
+    ovl_err rc = OVL_OK;
+    ovl_hello peer;
+    const ovl_hello_rules rules = {.max_peer_set = p->cfg.max_peer_set};
+    OVL_TRY(ovl_engine_hello_recv(&p->eng, &rules, payload, len, &peer));
+    p->n_r = p->cfg.runner ? p->cfg.nids : peer.set_size;
+    p->n_c = p->cfg.runner ? peer.set_size : p->cfg.nids;
+    p->bins = ovl_cpsi_bins(p->n_r);
+    p->sigma = ovl_cpsi_sigma(p->bins);
+    p->P = ovl_cuckoo_batch_bound((size_t)p->n_r);
+    OVL_TRY(ovl_calloc((void **)&p->match, p->bins, 1));
+    OVL_TRY(ovl_calloc((void **)&p->vec, (size_t)p->bins * p->words, sizeof *p->vec));
+    OVL_TRY(ovl_calloc((void **)&p->value, (size_t)p->bins * p->words, sizeof *p->value));
+    OVL_TRY(p->cfg.runner ? cpsi_runner_setup(p) : cpsi_contrib_setup(p));
+    p->eng.state = OVL_ENGINE_RUN;
+done:
+    return rc;
+}
+
+static ovl_err feed_gc(ovl_cpsi *p, uint8_t type, const uint8_t *payload, size_t len)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(p->gc != NULL, OVL_ERR_PROTOCOL,
+               "frame type 0x%02x before the key-value store was complete (truncated store "
+               "or frames out of order)", type);
+    OVL_TRY(ovl_gc_ops.feed(p->gc, type, payload, len));
+    OVL_TRY(after_gc(p));
+done:
+    return rc;
+}
+
+static ovl_err dispatch(ovl_cpsi *p, uint8_t type, const uint8_t *payload, size_t len)
+{
+    ovl_err rc = OVL_OK;
+    ovl_buf in;
+    ovl_buf_reader(&in, payload, len);
+    bool r = p->cfg.runner;
+    switch (type) {
+    case OVL_CPSI_SEED:
+        OVL_ENSURE(!r, OVL_ERR_PROTOCOL, "the contributor sent SEED (a runner's frame)");
+        OVL_TRY(cpsi_contrib_on_seed(p, &in));
+        break;
+    case OVL_CPSI_BLIND:
+        OVL_ENSURE(!r, OVL_ERR_PROTOCOL, "the contributor sent BLIND (a runner's frame)");
+        OVL_TRY(cpsi_contrib_on_blind(p, &in));
+        break;
+    case OVL_CPSI_EVAL:
+        OVL_ENSURE(r, OVL_ERR_PROTOCOL, "the runner sent EVAL (a contributor's frame)");
+        OVL_TRY(cpsi_runner_on_eval(p, &in));
+        break;
+    case OVL_CPSI_OKVS:
+        OVL_ENSURE(r, OVL_ERR_PROTOCOL, "the runner sent OKVS (a contributor's frame)");
+        OVL_TRY(cpsi_runner_on_okvs(p, payload, len));
+        break;
+    case OVL_CPSI_OT:
+        OVL_TRY(cpsi_shares_on_ot(p, payload, len));
+        break;
+    case OVL_CPSI_COUNT:
+        OVL_TRY(cpsi_on_count(p, &in));
+        break;
+    case OVL_HELLO_TYPE:
+        OVL_FAIL(ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent a second HELLO"));
+    default:
+        if (type >= OVL_GC_SETUP && type <= OVL_GC_OUTPUT)
+            OVL_TRY(feed_gc(p, type, payload, len));
+        else
+            OVL_FAIL(ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent unknown frame type 0x%02x",
+                                 type));
+    }
+done:
+    return rc;
+}
+
+static ovl_err cpsi_feed(void *proto, uint8_t type, const uint8_t *payload, size_t len)
+{
+    ovl_cpsi *p = proto;
+    ovl_err rc = ovl_engine_admit(&p->eng, type, payload, len);
+    if (rc != OVL_OK)
+        return rc;
+    if (p->eng.state == OVL_ENGINE_SETUP)
+        OVL_TRY(on_hello(p, payload, len));
+    else
+        OVL_TRY(dispatch(p, type, payload, len));
+done:
+    return ovl_engine_end(&p->eng, rc);
+}
+
+/* ---- sending ---- */
+
+static ovl_err cpsi_pull(void *proto, ovl_buf *out, bool *have)
+{
+    ovl_cpsi *p = proto;
+    size_t before = ovl_buf_len(out);
+    ovl_err rc = ovl_engine_pull(&p->eng, out, have);
+    if (rc != OVL_OK || *have)
+        goto done;
+    if (p->eng.state != OVL_ENGINE_RUN)
+        goto done;
+    if (p->cfg.runner && ovl_buf_remaining(&p->q) == 0)
+        OVL_TRY(cpsi_runner_pull(p));
+    if (ovl_buf_remaining(&p->q) != 0) {
+        /* one whole frame: header and payload as queued */
+        const uint8_t *f = ovl_buf_rptr(&p->q);
+        size_t flen = OVL_FRAME_HDR + (((size_t)f[1] << 24) | ((size_t)f[2] << 16) |
+                                       ((size_t)f[3] << 8) | f[4]);
+        OVL_TRY(ovl_buf_put_bytes(out, f, flen));
+        OVL_TRY(ovl_buf_skip(&p->q, flen));
+        if (ovl_buf_remaining(&p->q) == 0)
+            ovl_buf_clear(&p->q);
+        *have = true;
+        goto done;
+    }
+    if (p->gc != NULL) {
+        OVL_TRY(ovl_gc_ops.pull(p->gc, out, have));
+        OVL_TRY(after_gc(p));
+    }
+done:
+    if (rc == OVL_OK && *have)
+        p->bytes_sent += ovl_buf_len(out) - before;
+    return ovl_engine_end(&p->eng, rc);
+}
+
+static ovl_err cpsi_job_take(void *proto, ovl_job **job)
+{
+    ovl_cpsi *p = proto;
+    *job = NULL;
+    if (p->eng.state == OVL_ENGINE_FAILED)
+        return p->eng.failure;
+    if (p->gc == NULL)
+        return OVL_OK;
+    return ovl_engine_end(&p->eng, ovl_gc_ops.job_take(p->gc, job));
+}
+
+static ovl_err cpsi_job_finish(void *proto, ovl_job *job)
+{
+    ovl_cpsi *p = proto;
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(p->gc != NULL, OVL_ERR_INTERNAL, "circuit PSI: a job finished with no job out");
+    OVL_TRY(ovl_gc_ops.job_finish(p->gc, job));
+    OVL_TRY(after_gc(p));
+done:
+    return ovl_engine_end(&p->eng, rc);
+}
+
+static bool cpsi_wants_input(const void *proto)
+{
+    const ovl_cpsi *p = proto;
+    if (ovl_buf_remaining(&p->q) > CPSI_QUEUE_MAX / 2)
+        return false;
+    return p->gc == NULL || p->ot != NULL || ovl_gc_ops.wants_input(p->gc);
+}
+
+static bool cpsi_done(const void *proto)
+{
+    const ovl_cpsi *p = proto;
+    if (p->eng.state != OVL_ENGINE_RUN && p->eng.state != OVL_ENGINE_DONE)
+        return false;
+    return p->products_done && ovl_buf_remaining(&p->q) == 0 &&
+           (p->cfg.mode != OVL_MODE_CARDINALITY || !p->i_get || p->count_got);
+}
+
+const ovl_proto_ops ovl_cpsi_ops = {
+    .feed = cpsi_feed,
+    .pull = cpsi_pull,
+    .job_take = cpsi_job_take,
+    .job_finish = cpsi_job_finish,
+    .wants_input = cpsi_wants_input,
+    .done = cpsi_done,
+};
+
+/* ---- output (SPEC.md §7) ---- */
+
+ovl_err ovl_cpsi_result(const ovl_cpsi *p, ovl_cpsi_shares *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!cpsi_done(p))
+        return ovl_err_set(OVL_ERR_USAGE, "circuit PSI: no result before the run completed");
+    out->bins = p->bins;
+    out->words = p->words;
+    out->match = p->match;
+    out->value = p->value;
+    out->bin_item = p->cfg.runner ? p->ck.slot : NULL;
+    return OVL_OK;
+}
+
+bool ovl_cpsi_receives_count(const ovl_cpsi *p)
+{
+    return p->cfg.mode == OVL_MODE_CARDINALITY && p->i_get;
+}
+
+ovl_err ovl_cpsi_count(const ovl_cpsi *p, uint64_t *count)
+{
+    *count = 0;
+    if (!cpsi_done(p) || !ovl_cpsi_receives_count(p))
+        return ovl_err_set(OVL_ERR_USAGE, "circuit PSI: this party receives no count");
+    *count = p->count;
+    return OVL_OK;
+}
+
+uint64_t ovl_cpsi_peer_set_size(const ovl_cpsi *p) { return p->cfg.runner ? p->n_c : p->n_r; }
+
+uint64_t ovl_cpsi_bytes_sent(const ovl_cpsi *p) { return p->bytes_sent; }

@@ -1,0 +1,83 @@
+/* overlap: circuit PSI, version 1 (protocols/cpsi/SPEC.md).
+ *
+ * Two parties: the runner R cuckoo-hashes its identifiers into B bins and
+ * obtains one OPRF value per identifier from the contributor C (three
+ * ristretto255 DH-OPRF keys, one per cuckoo function); C programs an
+ * oblivious key-value store that hands R, for each bin, a check value and
+ * C's payload masked; a garbled σ-bit equality per bin turns the check into
+ * XOR shares of the bin's match bit, and correlated OT turns match bit ×
+ * payload into additive shares over Z_2^64. Nothing is opened except, in
+ * cardinality mode, the sum of the match bits to the receiving party or
+ * parties. Transport-free: frames in and out through ovl_proto_ops. */
+#ifndef OVL_PROTOCOLS_CPSI_H
+#define OVL_PROTOCOLS_CPSI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/proto.h"
+
+/* Frame types (SPEC.md §5); 0x40..0x48 are the garbled-circuit frames of
+ * src/mpc/gc.h, carried unchanged. */
+enum {
+    OVL_CPSI_SEED = 0x20,  /* R -> C: cuckoo seed, payload width */
+    OVL_CPSI_BLIND = 0x21, /* R -> C: blinded elements */
+    OVL_CPSI_EVAL = 0x22,  /* C -> R: evaluated elements */
+    OVL_CPSI_OKVS = 0x23,  /* C -> R: a slice of the key-value store */
+    OVL_CPSI_OT = 0x24,    /* either way: one OT-layer message (src/mpc/ot.h) */
+    OVL_CPSI_COUNT = 0x25  /* cardinality: a share of the count, to a receiver */
+};
+
+#define OVL_CPSI_PROTOCOL "cpsi/1"
+#define OVL_CPSI_MAX_SET (1u << 22)     /* identifiers per party */
+#define OVL_CPSI_MAX_WORDS 16u          /* payload words per identifier */
+#define OVL_CPSI_ELEMS_PER_FRAME 16384u /* BLIND / EVAL entries per frame */
+#define OVL_CPSI_OKVS_SLICE (1u << 19)  /* bytes of the store per OKVS frame */
+
+typedef struct {
+    ovl_role role;       /* transport role: listener or connector */
+    bool runner;         /* this party is R (else C) */
+    ovl_mode mode;       /* OVL_MODE_CARDINALITY or OVL_MODE_AGGREGATE (payload) */
+    ovl_reveal reveal;   /* cardinality: who receives the count */
+    /* Identifiers: ids[i] of id_len[i] bytes, distinct; borrowed. */
+    const uint8_t *const *ids;
+    const size_t *id_len;
+    size_t nids;
+    /* C in aggregate mode: nids × words payload words (identifier i's at
+     * i·words); R: NULL. words must agree (checked in SEED). */
+    const uint64_t *payload;
+    uint32_t words;
+    uint64_t max_peer_set; /* 0: OVL_CPSI_MAX_SET */
+    const uint8_t *params; /* analysis statement both must make (may be NULL) */
+    uint32_t params_len;
+    const uint8_t *test_seed; /* 32 bytes: deterministic secrets for tests/vectors ONLY */
+} ovl_cpsi_config;
+
+typedef struct ovl_cpsi ovl_cpsi;
+
+ovl_err ovl_cpsi_new(ovl_cpsi **out, const ovl_cpsi_config *cfg) OVL_MUST_USE;
+void ovl_cpsi_free(ovl_cpsi *p);
+extern const ovl_proto_ops ovl_cpsi_ops;
+
+/* The bins B and check bits σ = 40 + ⌈log2 B⌉ for a runner set of n. */
+uint32_t ovl_cpsi_bins(uint64_t n);
+uint32_t ovl_cpsi_sigma(uint32_t bins);
+
+/* ---- Output, after done (SPEC.md §7). Shares are secrets of this party. */
+typedef struct {
+    uint32_t bins;
+    uint32_t words;        /* payload words per bin */
+    const uint8_t *match;  /* bins XOR shares of the match bits (0 or 1) */
+    const uint64_t *value; /* bins × words additive shares of match × payload */
+    /* R only: the identifier in each bin (index into cfg->ids) or UINT32_MAX. */
+    const uint32_t *bin_item;
+} ovl_cpsi_shares;
+ovl_err ovl_cpsi_result(const ovl_cpsi *p, ovl_cpsi_shares *out) OVL_MUST_USE;
+/* Cardinality mode, for a receiving party: the intersection size. */
+ovl_err ovl_cpsi_count(const ovl_cpsi *p, uint64_t *count) OVL_MUST_USE;
+bool ovl_cpsi_receives_count(const ovl_cpsi *p);
+uint64_t ovl_cpsi_peer_set_size(const ovl_cpsi *p);
+/* Bytes this party sent so far (frames, headers included). */
+uint64_t ovl_cpsi_bytes_sent(const ovl_cpsi *p);
+
+#endif

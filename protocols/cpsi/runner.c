@@ -1,0 +1,184 @@
+/* overlap: the runner's side of circuit PSI (SPEC.md §5.2, §6): cuckoo
+ * table, blinded OPRF batches, finalization, decoding of the key-value
+ * store into each bin's check value and masked payload. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/guard.h"
+#include "core/mem.h"
+#include "cpsi/state.h"
+
+/* OPRF entries: function j's identifiers in bin order, then pads, P each. */
+static void lay_out_entries(ovl_cpsi *p)
+{
+    for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++) {
+        uint32_t *e = p->entry_bin + (size_t)j * p->P, k = 0;
+        for (uint32_t b = 0; b < p->bins; b++) {
+            uint32_t item = p->ck.slot[b];
+            if (item != OVL_CUCKOO_EMPTY && p->ck.func[item] == j)
+                e[k++] = b;
+        }
+        while (k < p->P)
+            e[k++] = OVL_CUCKOO_EMPTY;
+    }
+}
+
+ovl_err cpsi_runner_setup(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    size_t entries = 3u * (size_t)p->P;
+    OVL_TRY(ovl_cuckoo_build(&p->ck, p->digest, p->cfg.nids, &p->rng));
+    OVL_ENSURE(p->ck.bins == p->bins, OVL_ERR_INTERNAL, "cpsi: cuckoo table of %u bins, not %u",
+               p->ck.bins, p->bins);
+    OVL_TRY(ovl_calloc((void **)&p->entry_bin, entries, sizeof *p->entry_bin));
+    OVL_TRY(ovl_calloc((void **)&p->blind, entries, sizeof *p->blind));
+    OVL_TRY(ovl_calloc((void **)&p->fval, p->bins, sizeof *p->fval));
+    lay_out_entries(p);
+    /* Empty bins decode under a random key: their check value is then
+     * random and matches with probability 2^-σ, like any non-member's. */
+    ovl_rng_bytes(&p->rng, p->fval, (size_t)p->bins * sizeof *p->fval);
+    p->okvs_expect = ovl_okvs_wire_len(3u * (size_t)p->n_c, 1u + p->words);
+    OVL_TRY(ovl_buf_alloc(&p->okvs_in, 4096, p->okvs_expect));
+done:
+    return rc;
+}
+
+static ovl_err queue_seed(ovl_cpsi *p)
+{
+    uint8_t body[18];
+    memcpy(body, p->ck.seed, 16);
+    body[16] = (uint8_t)(p->words >> 8);
+    body[17] = (uint8_t)p->words;
+    p->seed_sent = true;
+    return cpsi_queue_frame(p, OVL_CPSI_SEED, body, sizeof body);
+}
+
+static ovl_err blind_entry(ovl_cpsi *p, uint32_t e, uint8_t out[static 32])
+{
+    ovl_err rc = OVL_OK;
+    uint8_t pad[32];
+    uint32_t b = p->entry_bin[e];
+    OVL_TRY(ovl_oprf_scalar(p->blind[e], &p->rng));
+    if (b != OVL_CUCKOO_EMPTY) {
+        uint32_t item = p->ck.slot[b];
+        OVL_TRY(ovl_oprf_blind(out, p->blind[e], p->cfg.ids[item], p->cfg.id_len[item]));
+    } else {
+        /* a pad: r·H(random) is as uniform as any real blinded element */
+        ovl_rng_bytes(&p->rng, pad, sizeof pad);
+        OVL_TRY(ovl_oprf_blind(out, p->blind[e], pad, sizeof pad));
+    }
+done:
+    return rc;
+}
+
+ovl_err cpsi_runner_pull(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t total = 3u * p->P;
+    uint8_t *body;
+    ovl_buf frame = {0};
+    if (!p->seed_sent)
+        return queue_seed(p);
+    if (p->blind_sent == total)
+        return OVL_OK;
+    uint32_t k = total - p->blind_sent;
+    if (k > OVL_CPSI_ELEMS_PER_FRAME)
+        k = OVL_CPSI_ELEMS_PER_FRAME;
+    OVL_TRY(ovl_frame_batch_new(&frame, OVL_CPSI_BLIND, k, OVL_OPRF_ELEM, &body));
+    for (uint32_t i = 0; i < k; i++)
+        OVL_TRY(blind_entry(p, p->blind_sent + i, body + (size_t)i * OVL_OPRF_ELEM));
+    OVL_TRY(ovl_buf_put_bytes(&p->q, frame.data, ovl_buf_len(&frame)));
+    p->blind_sent += k;
+done:
+    ovl_buf_free(&frame);
+    return rc;
+}
+
+ovl_err cpsi_runner_on_eval(ovl_cpsi *p, ovl_buf *in)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t count;
+    const uint8_t *el;
+    OVL_TRY(ovl_frame_read_count(in, "EVAL", OVL_CPSI_ELEMS_PER_FRAME, &count));
+    OVL_ENSURE((uint64_t)p->eval_got + count <= p->blind_sent, OVL_ERR_PROTOCOL,
+               "the contributor sent %u evaluations where %u blinded elements were sent",
+               p->eval_got + count, p->blind_sent);
+    OVL_ENSURE(ovl_buf_remaining(in) == (size_t)count * OVL_OPRF_ELEM, OVL_ERR_MALFORMED,
+               "EVAL of %u elements carries %zu bytes", count, ovl_buf_remaining(in));
+    OVL_TRY(ovl_buf_get_ptr(in, (size_t)count * OVL_OPRF_ELEM, &el));
+    for (uint32_t i = 0; i < count; i++, el += OVL_OPRF_ELEM) {
+        uint32_t e = p->eval_got + i, b = p->entry_bin[e];
+        if (b == OVL_CUCKOO_EMPTY) {
+            OVL_ENSURE(ovl_group_default()->validate(el) == OVL_OK, OVL_ERR_CRYPTO,
+                       "EVAL element %u is not a valid group element", e);
+            continue;
+        }
+        uint32_t item = p->ck.slot[b];
+        rc = ovl_oprf_finalize(p->fval[b], p->blind[e], p->cfg.ids[item], p->cfg.id_len[item],
+                               el);
+        OVL_ENSURE(rc == OVL_OK, rc, "EVAL element %u is not a valid group element", e);
+    }
+    p->eval_got += count;
+    if (p->eval_got == 3u * p->P)
+        sodium_memzero(p->blind, 3u * (size_t)p->P * sizeof *p->blind);
+done:
+    return rc;
+}
+
+/* Check value t' and masked payload p' of every bin: the store decoded under
+ * the bin's OPRF value, its pads removed (SPEC.md §6.1). */
+static ovl_err decode_bins(ovl_cpsi *p, const ovl_okvs *o)
+{
+    ovl_err rc = OVL_OK;
+    size_t w = 1u + p->words;
+    ovl_block *keys = NULL;
+    uint64_t *dec = NULL, pads[1 + OVL_CPSI_MAX_WORDS];
+    OVL_TRY(ovl_calloc((void **)&keys, p->bins, sizeof *keys));
+    OVL_TRY(ovl_calloc((void **)&dec, (size_t)p->bins * w, sizeof *dec));
+    p->gc_in_len = (size_t)p->bins * p->sigma;
+    OVL_TRY(ovl_calloc((void **)&p->gc_in, p->gc_in_len, 1));
+    for (uint32_t b = 0; b < p->bins; b++)
+        OVL_TRY(cpsi_derive(p->fval[b], &keys[b], pads, 0));
+    OVL_TRY(ovl_okvs_decode(o, dec, keys, p->bins));
+    for (uint32_t b = 0; b < p->bins; b++) {
+        OVL_TRY(cpsi_derive(p->fval[b], &keys[b], pads, (uint32_t)w));
+        const uint64_t *d = dec + (size_t)b * w;
+        ovl_bits_from_u64(p->gc_in + (size_t)b * p->sigma, p->sigma,
+                          (d[0] ^ pads[0]) & cpsi_sigma_mask(p));
+        for (uint32_t l = 0; l < p->words; l++)
+            p->vec[(size_t)b * p->words + l] = d[1 + l] - pads[1 + l];
+    }
+done:
+    sodium_memzero(pads, sizeof pads);
+    ovl_free_secret(keys, (size_t)p->bins * sizeof *keys);
+    ovl_free_secret(dec, (size_t)p->bins * w * sizeof *dec);
+    return rc;
+}
+
+ovl_err cpsi_runner_on_okvs(ovl_cpsi *p, const uint8_t *payload, size_t len)
+{
+    ovl_err rc = OVL_OK;
+    ovl_okvs o = {0};
+    ovl_buf in;
+    OVL_ENSURE(p->eval_got == 3u * p->P, OVL_ERR_PROTOCOL,
+               "OKVS arrived after %u of %u evaluations (frames out of order)", p->eval_got,
+               3u * p->P);
+    OVL_ENSURE(p->gc == NULL, OVL_ERR_PROTOCOL, "OKVS after the key-value store was complete");
+    OVL_ENSURE(len <= p->okvs_expect - ovl_buf_len(&p->okvs_in), OVL_ERR_PROTOCOL,
+               "oversized key-value store: more than the %zu bytes agreed", p->okvs_expect);
+    OVL_TRY(ovl_buf_put_bytes(&p->okvs_in, payload, len));
+    if (ovl_buf_len(&p->okvs_in) < p->okvs_expect)
+        goto done;
+    ovl_buf_reader(&in, p->okvs_in.data, ovl_buf_len(&p->okvs_in));
+    OVL_TRY(ovl_okvs_read(&o, &in, 3u * (size_t)p->n_c, 1u + p->words));
+    OVL_TRY(decode_bins(p, &o));
+    ovl_free_secret(p->fval, (size_t)p->bins * sizeof *p->fval);
+    p->fval = NULL;
+    ovl_buf_free(&p->okvs_in);
+    OVL_TRY(cpsi_start_gc(p, p->gc_in));
+done:
+    ovl_okvs_free(&o);
+    return rc;
+}

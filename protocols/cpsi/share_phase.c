@@ -1,0 +1,209 @@
+/* overlap: from XOR-shared match bits to additive shares of match × payload
+ * (SPEC.md §6.3), and the opening of the count in cardinality mode (§6.4).
+ *
+ * Each party is COT receiver of one direction (choices: its match-bit
+ * shares) and sender of the other; src/mpc/shares.h's bit × vector product
+ * runs on one batch of each direction per group of bins. All batches of a
+ * direction are started at once, so the phase costs a constant number of
+ * round trips whatever B is. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/guard.h"
+#include "core/mem.h"
+#include "cpsi/state.h"
+
+/* Bins per batch: the most that keep EXT_U and SHARE_COT within one frame. */
+static uint32_t batch_bins(uint32_t words)
+{
+    size_t cap = OVL_SHARE_MAX_MSG < OVL_FRAME_MAX_PAYLOAD ? OVL_SHARE_MAX_MSG
+                                                           : OVL_FRAME_MAX_PAYLOAD;
+    uint32_t n = OVL_COT_BATCH_MAX;
+    while (n > 1024u && ovl_share_msg_len(n, 64, words) > cap)
+        n -= 1024u;
+    return n;
+}
+
+static uint32_t batch_len(const ovl_cpsi *p, uint32_t k)
+{
+    uint32_t first = k * p->batch;
+    return p->bins - first < p->batch ? p->bins - first : p->batch;
+}
+
+static ovl_err queue_msg(ovl_cpsi *p, ovl_buf *msg)
+{
+    ovl_err rc = cpsi_queue_frame(p, OVL_CPSI_OT, msg->data, ovl_buf_len(msg));
+    ovl_buf_clear(msg);
+    return rc;
+}
+
+static void pack_bits(uint8_t *out, const uint8_t *bits, uint32_t n)
+{
+    memset(out, 0, (n + 7u) / 8u);
+    for (uint32_t i = 0; i < n; i++)
+        out[i / 8] |= (uint8_t)((bits[i] & 1u) << (i % 8));
+}
+
+ovl_err cpsi_shares_start(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    uint8_t key[16];
+    ovl_buf msg = {0};
+    cpsi_sub_key(key, p, "overlap-cpsi-v1 share pi");
+    ovl_tweak_space_init(&p->sp, key);
+    p->batch = batch_bins(p->words);
+    p->nbatch = (p->bins + p->batch - 1u) / p->batch;
+    OVL_TRY(ovl_calloc((void **)&p->send_b, p->nbatch, sizeof *p->send_b));
+    OVL_TRY(ovl_calloc((void **)&p->recv_b, p->nbatch, sizeof *p->recv_b));
+    OVL_TRY(ovl_ot_new(&p->ot, (unsigned)p->cfg.role, NULL, &p->rng, &p->sp));
+    OVL_TRY(ovl_buf_alloc(&msg, OVL_OT_BASE_MSG_LEN, OVL_FRAME_MAX_PAYLOAD));
+    OVL_TRY(ovl_ot_base_write(p->ot, &msg));
+    OVL_TRY(queue_msg(p, &msg));
+done:
+    sodium_memzero(key, sizeof key);
+    ovl_buf_free(&msg);
+    return rc;
+}
+
+static ovl_err start_receiving(ovl_cpsi *p, ovl_buf *msg)
+{
+    ovl_err rc = OVL_OK;
+    uint8_t *choices = NULL;
+    OVL_TRY(ovl_calloc((void **)&choices, (p->batch + 7u) / 8u, 1));
+    for (uint32_t k = 0; k < p->nbatch; k++) {
+        uint32_t n = batch_len(p, k);
+        pack_bits(choices, p->match + (size_t)k * p->batch, n);
+        OVL_TRY(ovl_cot_recv_start(&p->recv_b[k], p->ot, choices, n, msg));
+        OVL_TRY(queue_msg(p, msg));
+        p->recv_started++;
+    }
+done:
+    ovl_free_secret(choices, (p->batch + 7u) / 8u);
+    return rc;
+}
+
+static ovl_err finish_products(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    p->products_done = true;
+    if (p->cfg.mode != OVL_MODE_CARDINALITY)
+        return OVL_OK;
+    for (uint32_t b = 0; b < p->bins; b++)
+        p->count_share += p->value[b];
+    if (p->peer_gets) {
+        uint8_t body[8];
+        for (int i = 0; i < 8; i++)
+            body[i] = (uint8_t)(p->count_share >> (56 - 8 * i));
+        OVL_TRY(cpsi_queue_frame(p, OVL_CPSI_COUNT, body, sizeof body));
+        sodium_memzero(body, sizeof body);
+    }
+    if (p->i_get && p->peer_share_got) {
+        p->count = p->count_share + p->peer_share;
+        p->count_got = true;
+    }
+done:
+    return rc;
+}
+
+/* Our products for batch k as sender: bits and vector shares of its bins. */
+static ovl_err send_products(ovl_cpsi *p, uint32_t k, ovl_buf *msg)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t n = batch_len(p, k);
+    size_t first = (size_t)k * p->batch;
+    uint8_t *bits = NULL;
+    OVL_TRY(ovl_calloc((void **)&bits, (n + 7u) / 8u, 1));
+    pack_bits(bits, p->match + first, n);
+    OVL_TRY(ovl_share_bitvec_send(p->send_b[k], 64, p->words, bits, p->vec + first * p->words,
+                                  p->value + first * p->words, msg));
+    OVL_TRY(queue_msg(p, msg));
+done:
+    ovl_free_secret(bits, (n + 7u) / 8u);
+    return rc;
+}
+
+static ovl_err on_ot_msg(ovl_cpsi *p, uint8_t kind, ovl_buf *in, ovl_buf *msg)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t k;
+    switch (kind) {
+    case OVL_OTMSG_BASE:
+        OVL_ENSURE(!p->base_got, OVL_ERR_PROTOCOL, "the peer sent a second OT_BASE");
+        OVL_TRY(ovl_ot_base_read(p->ot, in));
+        p->base_got = true;
+        OVL_TRY(start_receiving(p, msg));
+        break;
+    case OVL_OTMSG_EXT_U:
+        OVL_ENSURE(p->base_got && p->send_started < p->nbatch, OVL_ERR_PROTOCOL,
+                   "the peer started OT batch %u of %u", p->send_started + 1, p->nbatch);
+        k = p->send_started++;
+        OVL_TRY(ovl_cot_send_start(&p->send_b[k], p->ot, in, msg));
+        OVL_ENSURE(ovl_cot_count(p->send_b[k]) == batch_len(p, k), OVL_ERR_PROTOCOL,
+                   "OT batch %u holds %zu OTs where %u bins were due", k,
+                   ovl_cot_count(p->send_b[k]), batch_len(p, k));
+        OVL_TRY(queue_msg(p, msg));
+        break;
+    case OVL_OTMSG_EXT_CHAL:
+        OVL_ENSURE(p->chal_got < p->recv_started, OVL_ERR_PROTOCOL,
+                   "the peer sent a challenge for an OT batch never started");
+        OVL_TRY(ovl_cot_recv_prove(p->recv_b[p->chal_got++], in, msg));
+        OVL_TRY(queue_msg(p, msg));
+        break;
+    case OVL_OTMSG_EXT_PROOF:
+        OVL_ENSURE(p->proof_got < p->send_started, OVL_ERR_PROTOCOL,
+                   "the peer sent a proof for an OT batch never started");
+        k = p->proof_got++;
+        OVL_TRY(ovl_cot_send_verify(p->send_b[k], in));
+        OVL_TRY(send_products(p, k, msg));
+        break;
+    case OVL_OTMSG_SHARE:
+        OVL_ENSURE(p->share_got < p->chal_got, OVL_ERR_PROTOCOL,
+                   "the peer sent SHARE_COT for an OT batch not yet proven");
+        k = p->share_got++;
+        OVL_TRY(ovl_share_bitvec_recv(p->recv_b[k], 64, p->words, in,
+                                      p->value + (size_t)k * p->batch * p->words));
+        break;
+    default:
+        OVL_FAIL(ovl_err_set(OVL_ERR_PROTOCOL, "the peer sent OT message kind 0x%02x here",
+                             kind));
+    }
+done:
+    return rc;
+}
+
+ovl_err cpsi_shares_on_ot(ovl_cpsi *p, const uint8_t *payload, size_t len)
+{
+    ovl_err rc = OVL_OK;
+    ovl_buf in, msg = {0};
+    OVL_ENSURE(p->ot != NULL, OVL_ERR_PROTOCOL,
+               "an OT message arrived before the garbled equality finished");
+    OVL_ENSURE(!p->products_done, OVL_ERR_PROTOCOL, "an OT message after the products were done");
+    OVL_ENSURE(len >= 1, OVL_ERR_MALFORMED, "an empty OT frame");
+    ovl_buf_reader(&in, payload, len);
+    OVL_TRY(ovl_buf_alloc(&msg, 4096, OVL_FRAME_MAX_PAYLOAD));
+    OVL_TRY(on_ot_msg(p, payload[0], &in, &msg));
+    if (p->proof_got == p->nbatch && p->share_got == p->nbatch)
+        OVL_TRY(finish_products(p));
+done:
+    ovl_buf_free(&msg);
+    return rc;
+}
+
+ovl_err cpsi_on_count(ovl_cpsi *p, ovl_buf *in)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(p->cfg.mode == OVL_MODE_CARDINALITY && p->i_get, OVL_ERR_PROTOCOL,
+               "the peer sent COUNT to a party that receives no count");
+    OVL_ENSURE(!p->peer_share_got, OVL_ERR_PROTOCOL, "the peer sent a second COUNT");
+    OVL_TRY(ovl_buf_get_u64(in, &p->peer_share));
+    OVL_TRY(ovl_buf_expect_end(in));
+    p->peer_share_got = true;
+    if (p->products_done) {
+        p->count = p->count_share + p->peer_share;
+        p->count_got = true;
+    }
+done:
+    return rc;
+}

@@ -1,0 +1,100 @@
+/* overlap: circuit PSI engine state, shared by cpsi.c (the engine, the
+ * garbled equality and the share phase), runner.c and contributor.c. */
+#ifndef OVL_PROTOCOLS_CPSI_STATE_H
+#define OVL_PROTOCOLS_CPSI_STATE_H
+
+#include "common/engine.h"
+#include "cpsi/cpsi.h"
+#include "cpsi/cuckoo.h"
+#include "cpsi/oprf.h"
+#include "mpc/circuit.h"
+#include "mpc/gc.h"
+#include "mpc/okvs.h"
+#include "mpc/ot.h"
+#include "mpc/shares.h"
+
+#define CPSI_QUEUE_MAX ((size_t)64 << 20)
+
+struct ovl_cpsi {
+    ovl_cpsi_config cfg;
+    ovl_engine eng;
+    ovl_rng rng;
+    uint64_t n_r, n_c;      /* the runner's and the contributor's set sizes */
+    uint32_t bins, sigma, P; /* B, check bits, per-function batch bound */
+    uint32_t words;          /* L: payload words per bin (1 in cardinality mode) */
+    ovl_block *digest;       /* our identifiers' digests */
+    ovl_buf q;               /* whole frames waiting to be pulled */
+    uint64_t bytes_sent;
+    uint64_t *ones;          /* C, cardinality: the payload 1 per identifier */
+
+    /* runner */
+    ovl_cuckoo ck;
+    uint32_t *entry_bin;     /* 3P: the bin of each OPRF entry, or OVL_CUCKOO_EMPTY (pad) */
+    uint8_t (*blind)[32];    /* 3P blinding scalars */
+    uint32_t blind_sent, eval_got;
+    bool seed_sent;
+    uint8_t (*fval)[OVL_OPRF_OUT]; /* bins: F(x, j_x) of the bin's identifier */
+    ovl_buf okvs_in;
+    size_t okvs_expect;
+
+    /* contributor */
+    uint8_t key[OVL_CUCKOO_HASHES][OVL_OPRF_SCALAR];
+    uint32_t blind_got;
+    bool seed_got, okvs_queued;
+    ovl_okvs okvs;
+
+    /* both: the garbled equality and its outputs */
+    ovl_circuit circ;
+    bool circ_live;
+    uint8_t *gc_in;
+    size_t gc_in_len;
+    uint64_t peer_share;
+    bool peer_share_got;
+    uint8_t gc_pi[16];
+    ovl_gc *gc;
+    uint8_t *match;          /* bins: our XOR shares of the match bits */
+    uint64_t *vec;           /* bins × L: our additive shares of the payload (R: p', C: m) */
+    uint64_t *value;         /* bins × L: our shares of match × payload */
+
+    /* both: the share phase */
+    ovl_tweak_space sp;
+    ovl_ot *ot;
+    bool base_got;
+    uint32_t nbatch, batch;  /* batches per direction, bins per batch */
+    ovl_cot **send_b, **recv_b;
+    uint32_t recv_started, chal_got, share_got; /* as COT receiver */
+    uint32_t send_started, proof_got;           /* as COT sender */
+    bool products_done;
+    bool i_get, peer_gets;
+    uint64_t count_share, count;
+    bool count_got;
+};
+
+/* cpsi.c */
+ovl_err cpsi_queue_frame(ovl_cpsi *p, uint8_t type, const uint8_t *body, size_t len) OVL_MUST_USE;
+ovl_err cpsi_start_gc(ovl_cpsi *p, const uint8_t *input) OVL_MUST_USE;
+/* A 16-byte key both parties derive from the transcript under label. */
+void cpsi_sub_key(uint8_t out[16], const ovl_cpsi *p, const char *label);
+void cpsi_digest(ovl_block *out, const uint8_t *id, size_t len);
+/* The OKVS key and the 1 + L pad words an OPRF value determines (SPEC.md §6.1). */
+ovl_err cpsi_derive(const uint8_t f[static OVL_OPRF_OUT], ovl_block *key, uint64_t *pads,
+                    uint32_t npads) OVL_MUST_USE;
+uint64_t cpsi_sigma_mask(const ovl_cpsi *p);
+
+/* runner.c */
+ovl_err cpsi_runner_setup(ovl_cpsi *p) OVL_MUST_USE;
+ovl_err cpsi_runner_pull(ovl_cpsi *p) OVL_MUST_USE;
+ovl_err cpsi_runner_on_eval(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
+ovl_err cpsi_runner_on_okvs(ovl_cpsi *p, const uint8_t *payload, size_t len) OVL_MUST_USE;
+
+/* contributor.c */
+ovl_err cpsi_contrib_setup(ovl_cpsi *p) OVL_MUST_USE;
+ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
+ovl_err cpsi_contrib_on_blind(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
+
+/* share_phase.c */
+ovl_err cpsi_shares_start(ovl_cpsi *p) OVL_MUST_USE;
+ovl_err cpsi_shares_on_ot(ovl_cpsi *p, const uint8_t *payload, size_t len) OVL_MUST_USE;
+ovl_err cpsi_on_count(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
+
+#endif

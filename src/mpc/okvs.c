@@ -1,0 +1,245 @@
+/* overlap: the 3-hash garbled cuckoo table (okvs.h, src/mpc/SPEC.md §9). */
+#include "mpc/okvs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/guard.h"
+#include "core/mem.h"
+#include "mpc/hash.h"
+
+#define CHUNK 1024u
+
+static uint32_t segment(size_t n) { return (uint32_t)((13u * n + 29u) / 30u + 8u); }
+
+uint32_t ovl_okvs_rows(size_t n) { return 3u * segment(n); }
+
+size_t ovl_okvs_wire_len(size_t n, size_t w)
+{
+    return OVL_OKVS_HDR + (size_t)ovl_okvs_rows(n) * w * 8u;
+}
+
+/* Maps a 32-bit draw onto [0, s) by multiply-high: the bias is below s/2^32,
+ * irrelevant for a table index. */
+static uint32_t reduce(uint32_t x, uint32_t s) { return (uint32_t)(((uint64_t)x * s) >> 32); }
+
+static ovl_err positions(const uint8_t seed[16], uint32_t rows, uint32_t *pos,
+                         const ovl_block *keys, size_t n)
+{
+    ovl_err rc = OVL_OK;
+    ovl_aes aes = {0};
+    ovl_block h[CHUNK];
+    uint32_t s = rows / 3u;
+    OVL_TRY(ovl_aes_init(&aes, seed));
+    for (size_t at = 0; at < n; at += CHUNK) {
+        size_t k = n - at < CHUNK ? n - at : CHUNK;
+        OVL_TRY(ovl_aes_ecb(&aes, h, keys + at, k));
+        for (size_t i = 0; i < k; i++) {
+            uint64_t lo = ovl_block_lo(h[i]), hi = ovl_block_hi(h[i]);
+            uint32_t *p = pos + 3u * (at + i);
+            p[0] = reduce((uint32_t)lo, s);
+            p[1] = s + reduce((uint32_t)(lo >> 32), s);
+            p[2] = 2u * s + reduce((uint32_t)hi, s);
+        }
+    }
+done:
+    ovl_aes_free(&aes);
+    sodium_memzero(h, sizeof h);
+    return rc;
+}
+
+ovl_err ovl_okvs_positions(const ovl_okvs *o, uint32_t *pos, const ovl_block *keys, size_t n)
+{
+    return positions(o->seed, o->rows, pos, keys, n);
+}
+
+/* Peels the hypergraph (rows = vertices, keys = 3-edges): repeatedly takes a
+ * row that exactly one remaining key touches. A row's count reaches 1 at most
+ * once, so the stack never holds more than rows entries. order[i] is the i-th
+ * key peeled and free_row[i] the row it owns. */
+typedef struct {
+    uint32_t *count, *idx, *stack, *order, *free_row;
+} peel_work;
+
+static bool peel(peel_work *pw, const uint32_t *pos, size_t n, uint32_t rows)
+{
+    size_t top = 0, peeled = 0;
+    memset(pw->count, 0, rows * sizeof *pw->count);
+    memset(pw->idx, 0, rows * sizeof *pw->idx);
+    for (size_t k = 0; k < n; k++)
+        for (unsigned j = 0; j < 3; j++) {
+            pw->count[pos[3 * k + j]]++;
+            pw->idx[pos[3 * k + j]] ^= (uint32_t)k;
+        }
+    for (uint32_t r = 0; r < rows; r++)
+        if (pw->count[r] == 1)
+            pw->stack[top++] = r;
+    while (top > 0) {
+        uint32_t r = pw->stack[--top];
+        if (pw->count[r] != 1)
+            continue;
+        uint32_t k = pw->idx[r];
+        pw->order[peeled] = k;
+        pw->free_row[peeled++] = r;
+        for (unsigned j = 0; j < 3; j++) {
+            uint32_t q = pos[3 * (size_t)k + j];
+            pw->idx[q] ^= k;
+            if (--pw->count[q] == 1)
+                pw->stack[top++] = q;
+        }
+    }
+    return peeled == n;
+}
+
+/* Back-substitution in reverse peeling order: the row key order[i] owns is
+ * touched by no key peeled after it, so later assignments never disturb it. */
+static void assign(ovl_okvs *o, const peel_work *pw, const uint32_t *pos, const uint64_t *vals,
+                   size_t n)
+{
+    size_t w = o->words;
+    for (size_t i = n; i-- > 0;) {
+        uint32_t k = pw->order[i], r = pw->free_row[i];
+        uint64_t *dst = o->table + (size_t)r * w;
+        memcpy(dst, vals + (size_t)k * w, w * sizeof *dst);
+        for (unsigned j = 0; j < 3; j++) {
+            uint32_t q = pos[3 * (size_t)k + j];
+            if (q == r)
+                continue;
+            const uint64_t *src = o->table + (size_t)q * w;
+            for (size_t t = 0; t < w; t++)
+                dst[t] ^= src[t];
+        }
+    }
+}
+
+static ovl_err alloc_work(peel_work *pw, uint32_t **pos, size_t n, uint32_t rows)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(ovl_calloc((void **)pos, 3u * (n ? n : 1), sizeof **pos));
+    OVL_TRY(ovl_calloc((void **)&pw->count, rows, sizeof *pw->count));
+    OVL_TRY(ovl_calloc((void **)&pw->idx, rows, sizeof *pw->idx));
+    OVL_TRY(ovl_calloc((void **)&pw->stack, rows, sizeof *pw->stack));
+    OVL_TRY(ovl_calloc((void **)&pw->order, n ? n : 1, sizeof *pw->order));
+    OVL_TRY(ovl_calloc((void **)&pw->free_row, n ? n : 1, sizeof *pw->free_row));
+done:
+    return rc;
+}
+
+static void free_work(peel_work *pw, uint32_t *pos)
+{
+    free(pos);
+    free(pw->count);
+    free(pw->idx);
+    free(pw->stack);
+    free(pw->order);
+    free(pw->free_row);
+}
+
+ovl_err ovl_okvs_encode(ovl_okvs *out, const ovl_block *keys, const uint64_t *vals, size_t n,
+                        size_t w, ovl_rng *rng)
+{
+    ovl_err rc = OVL_OK;
+    peel_work pw = {0};
+    uint32_t *pos = NULL;
+    ovl_okvs o = {0};
+    bool ok = false;
+    memset(out, 0, sizeof *out);
+    OVL_ENSURE(n <= OVL_OKVS_MAX_KEYS, OVL_ERR_LIMIT, "okvs: %zu keys exceed the cap %u", n,
+               OVL_OKVS_MAX_KEYS);
+    OVL_ENSURE(w >= 1 && w <= OVL_OKVS_MAX_WORDS, OVL_ERR_USAGE,
+               "okvs: %zu words per value outside 1..%u", w, OVL_OKVS_MAX_WORDS);
+    o.rows = ovl_okvs_rows(n);
+    o.words = (uint32_t)w;
+    OVL_TRY(alloc_work(&pw, &pos, n, o.rows));
+    for (unsigned attempt = 0; attempt < OVL_OKVS_SEEDS && !ok; attempt++) {
+        ovl_rng_bytes(rng, o.seed, sizeof o.seed);
+        OVL_TRY(positions(o.seed, o.rows, pos, keys, n));
+        ok = peel(&pw, pos, n, o.rows);
+    }
+    OVL_ENSURE(ok, OVL_ERR_CRYPTO,
+               "okvs: no seed of %u peels the %zu keys (are they distinct?)", OVL_OKVS_SEEDS, n);
+    OVL_TRY(ovl_calloc((void **)&o.table, (size_t)o.rows * w, sizeof *o.table));
+    ovl_rng_bytes(rng, o.table, (size_t)o.rows * w * sizeof *o.table);
+    assign(&o, &pw, pos, vals, n);
+    *out = o;
+    o.table = NULL;
+done:
+    free_work(&pw, pos);
+    free(o.table);
+    return rc;
+}
+
+ovl_err ovl_okvs_decode(const ovl_okvs *o, uint64_t *out, const ovl_block *keys, size_t n)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t pos[3 * CHUNK];
+    size_t w = o->words;
+    for (size_t at = 0; at < n; at += CHUNK) {
+        size_t k = n - at < CHUNK ? n - at : CHUNK;
+        OVL_TRY(positions(o->seed, o->rows, pos, keys + at, k));
+        for (size_t i = 0; i < k; i++) {
+            uint64_t *dst = out + (at + i) * w;
+            const uint64_t *a = o->table + (size_t)pos[3 * i] * w;
+            const uint64_t *b = o->table + (size_t)pos[3 * i + 1] * w;
+            const uint64_t *c = o->table + (size_t)pos[3 * i + 2] * w;
+            for (size_t t = 0; t < w; t++)
+                dst[t] = a[t] ^ b[t] ^ c[t];
+        }
+    }
+done:
+    return rc;
+}
+
+ovl_err ovl_okvs_write(const ovl_okvs *o, ovl_buf *out)
+{
+    ovl_err rc = OVL_OK;
+    size_t words = (size_t)o->rows * o->words;
+    OVL_TRY(ovl_buf_put_bytes(out, o->seed, sizeof o->seed));
+    OVL_TRY(ovl_buf_put_u32(out, o->rows));
+    OVL_TRY(ovl_buf_put_u16(out, (uint16_t)o->words));
+    OVL_TRY(ovl_buf_ensure(out, words * 8u));
+    for (size_t i = 0; i < words; i++)
+        OVL_TRY(ovl_buf_put_u64(out, o->table[i]));
+done:
+    return rc;
+}
+
+ovl_err ovl_okvs_read(ovl_okvs *o, ovl_buf *in, size_t n, size_t w)
+{
+    ovl_err rc = OVL_OK;
+    ovl_okvs r = {0};
+    uint16_t words = 0;
+    memset(o, 0, sizeof *o);
+    OVL_ENSURE(n <= OVL_OKVS_MAX_KEYS && w >= 1 && w <= OVL_OKVS_MAX_WORDS, OVL_ERR_USAGE,
+               "okvs: expected shape (%zu keys, %zu words) outside the caps", n, w);
+    OVL_TRY(ovl_buf_get_bytes(in, r.seed, sizeof r.seed));
+    OVL_TRY(ovl_buf_get_u32(in, &r.rows));
+    OVL_TRY(ovl_buf_get_u16(in, &words));
+    OVL_ENSURE(r.rows == ovl_okvs_rows(n) && words == w, OVL_ERR_PROTOCOL,
+               "okvs: table of %u rows x %u words where %u x %zu were agreed", r.rows,
+               (unsigned)words, ovl_okvs_rows(n), w);
+    r.words = words;
+    size_t total = (size_t)r.rows * w;
+    OVL_ENSURE(ovl_buf_remaining(in) == total * 8u, OVL_ERR_MALFORMED,
+               "okvs: table body of %zu bytes where %zu were announced", ovl_buf_remaining(in),
+               total * 8u);
+    OVL_TRY(ovl_calloc((void **)&r.table, total, sizeof *r.table));
+    for (size_t i = 0; i < total; i++)
+        OVL_TRY(ovl_buf_get_u64(in, &r.table[i]));
+    *o = r;
+    r.table = NULL;
+done:
+    free(r.table);
+    return rc;
+}
+
+void ovl_okvs_free(ovl_okvs *o)
+{
+    if (o == NULL)
+        return;
+    if (o->table != NULL)
+        ovl_free_secret(o->table, (size_t)o->rows * o->words * sizeof *o->table);
+    memset(o, 0, sizeof *o);
+}

@@ -1,0 +1,125 @@
+/* Fuzzes the circuit-PSI engine as a hostile peer would: byte 0 picks the
+ * target (bit 0: 1 = the contributor, 0 = the runner); after a valid HELLO
+ * from an honest seeded peer, the rest of the input is fed as frames, with
+ * the target's jobs run and its output drained between frames. Nothing may
+ * crash or leak; every error must name the peer's fault (never an internal
+ * or usage error); a failed engine stays failed and has no output. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "cpsi/cpsi.h"
+#include "crypto/group.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const uint8_t *const ids[] = {(const uint8_t *)"ann", (const uint8_t *)"bob",
+                                     (const uint8_t *)"cy", (const uint8_t *)"dee",
+                                     (const uint8_t *)"eve"};
+static const size_t lens[] = {3, 3, 2, 3, 3};
+
+static bool peer_fault(ovl_err e)
+{
+    return e != OVL_ERR_INTERNAL && e != OVL_ERR_USAGE && e != OVL_OK;
+}
+
+static bool pump(ovl_cpsi *p, ovl_buf *sink)
+{
+    for (int round = 0; round < 64; round++) {
+        bool moved = false, have = true;
+        ovl_job *j;
+        ovl_err e;
+        while ((e = ovl_cpsi_ops.job_take(p, &j)) == OVL_OK && j != NULL) {
+            j->rc = OVL_OK;
+            j->run(j);
+            moved = true;
+            if ((e = ovl_cpsi_ops.job_finish(p, j)) != OVL_OK)
+                break;
+        }
+        if (e != OVL_OK) {
+            if (!peer_fault(e))
+                abort();
+            return false;
+        }
+        while (have) {
+            ovl_buf_clear(sink);
+            if ((e = ovl_cpsi_ops.pull(p, sink, &have)) != OVL_OK) {
+                if (!peer_fault(e))
+                    abort();
+                return false;
+            }
+            moved |= have;
+        }
+        if (!moved)
+            break;
+    }
+    return true;
+}
+
+static ovl_cpsi *make(bool runner, ovl_role role, const uint8_t *seed)
+{
+    ovl_cpsi_config c = {
+        .role = role,
+        .runner = runner,
+        .mode = OVL_MODE_CARDINALITY,
+        .reveal = OVL_REVEAL_BOTH,
+        .ids = ids,
+        .id_len = lens,
+        .nids = 5,
+        .test_seed = seed,
+    };
+    ovl_cpsi *p = NULL;
+    if (ovl_cpsi_new(&p, &c) != OVL_OK)
+        abort();
+    return p;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int ready;
+    static const uint8_t s1[32] = {1}, s2[32] = {2};
+    if (!ready) {
+        if (ovl_crypto_init() != OVL_OK)
+            abort();
+        ready = 1;
+    }
+    if (size < 1)
+        return 0;
+    bool contributor = data[0] & 1u;
+    ovl_cpsi *t = make(!contributor, OVL_ROLE_LISTENER, s1);
+    ovl_cpsi *h = make(contributor, OVL_ROLE_CONNECTOR, s2);
+    ovl_buf sink, in;
+    bool have = false;
+    if (ovl_buf_alloc(&sink, 4096, (size_t)8 << 20) != OVL_OK)
+        abort();
+    if (ovl_cpsi_ops.pull(h, &sink, &have) != OVL_OK || !have ||
+        ovl_cpsi_ops.feed(t, sink.data[0], sink.data + OVL_FRAME_HDR,
+                          sink.wpos - OVL_FRAME_HDR) != OVL_OK)
+        abort();
+    ovl_buf_reader(&in, data + 1, size - 1);
+    bool alive = pump(t, &sink);
+    while (alive && ovl_cpsi_ops.wants_input(t)) {
+        uint8_t type;
+        ovl_buf payload;
+        bool complete;
+        if (ovl_frame_parse(&in, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) != OVL_OK ||
+            !complete)
+            break;
+        ovl_err e = ovl_cpsi_ops.feed(t, type, ovl_buf_rptr(&payload), ovl_buf_remaining(&payload));
+        if (e != OVL_OK) {
+            if (!peer_fault(e))
+                abort();
+            ovl_cpsi_shares sh;
+            if (ovl_cpsi_ops.feed(t, type, NULL, 0) == OVL_OK ||
+                ovl_cpsi_result(t, &sh) == OVL_OK)
+                abort();
+            break;
+        }
+        alive = pump(t, &sink);
+    }
+    ovl_buf_free(&sink);
+    ovl_cpsi_free(t);
+    ovl_cpsi_free(h);
+    return 0;
+}

@@ -1,0 +1,338 @@
+/* Tests for circuit PSI (protocols/cpsi/): both engines in one process
+ * through the two-engine harness, checked against the ideal functionality
+ * (per bin: XOR shares of [bin's identifier ∈ Y], additive shares of that
+ * bit × the contributor's payload; in cardinality mode the count, to the
+ * receivers only), and hostile peers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpsi/cpsi.h"
+#include "crypto/group.h"
+#include "psi_harness.h"
+#include "test.h"
+
+static const uint8_t seed_r[32] = {1}, seed_c[32] = {2};
+
+typedef struct {
+    size_t n;
+    uint8_t **ids;
+    size_t *len;
+    uint64_t *payload;
+} set;
+
+/* Identifiers "user-<k>" for k in [from, from + n). */
+static void make_set(set *s, size_t from, size_t n, uint32_t words)
+{
+    s->n = n;
+    s->ids = calloc(n + 1, sizeof *s->ids);
+    s->len = calloc(n + 1, sizeof *s->len);
+    s->payload = calloc((n + 1) * (words ? words : 1), sizeof *s->payload);
+    for (size_t i = 0; i < n; i++) {
+        char buf[32];
+        int l = snprintf(buf, sizeof buf, "user-%zu", from + i);
+        s->ids[i] = malloc((size_t)l);
+        memcpy(s->ids[i], buf, (size_t)l);
+        s->len[i] = (size_t)l;
+        for (uint32_t w = 0; w < words; w++)
+            s->payload[i * words + w] = (from + i) * 1000u + w - 7u; /* wraps for small k */
+    }
+}
+
+static void free_set(set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->ids[i]);
+    free(s->ids);
+    free(s->len);
+    free(s->payload);
+}
+
+typedef struct {
+    ovl_cpsi *r, *c;
+    hx_side side[2]; /* side 0: the listener */
+} run;
+
+static ovl_cpsi_config config(const set *s, bool runner, ovl_role role, ovl_mode mode,
+                              ovl_reveal reveal, uint32_t words)
+{
+    ovl_cpsi_config c = {
+        .role = role,
+        .runner = runner,
+        .mode = mode,
+        .reveal = reveal,
+        .ids = (const uint8_t *const *)s->ids,
+        .id_len = s->len,
+        .nids = s->n,
+        .payload = runner ? NULL : s->payload,
+        .words = words,
+        .test_seed = runner ? seed_r : seed_c,
+    };
+    return c;
+}
+
+/* R on the listener side unless r_connects. Returns true when both completed. */
+static bool run_pair(run *x, const set *rs, const set *cs, ovl_mode mode, ovl_reveal reveal,
+                     uint32_t words, bool r_connects, hx_tamper t, void *arg)
+{
+    ovl_role rr = r_connects ? OVL_ROLE_CONNECTOR : OVL_ROLE_LISTENER;
+    ovl_role cr = r_connects ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR;
+    ovl_cpsi_config a = config(rs, true, rr, mode, reveal, words);
+    ovl_cpsi_config b = config(cs, false, cr, mode, reveal, words);
+    memset(x, 0, sizeof *x);
+    EXPECT_OK(ovl_cpsi_new(&x->r, &a));
+    EXPECT_OK(ovl_cpsi_new(&x->c, &b));
+    if (x->r == NULL || x->c == NULL)
+        return false;
+    hx_init(&x->side[r_connects ? 1 : 0], &ovl_cpsi_ops, x->r);
+    hx_init(&x->side[r_connects ? 0 : 1], &ovl_cpsi_ops, x->c);
+    hx_run(&x->side[0], &x->side[1], t, arg);
+    return x->side[0].rc == OVL_OK && x->side[1].rc == OVL_OK &&
+           ovl_cpsi_ops.done(x->r) && ovl_cpsi_ops.done(x->c);
+}
+
+static void free_run(run *x)
+{
+    ovl_cpsi_free(x->r);
+    ovl_cpsi_free(x->c);
+    hx_free(&x->side[0]);
+    hx_free(&x->side[1]);
+}
+
+/* Index of identifier in the contributor's set, or -1. */
+static long find(const set *cs, const uint8_t *id, size_t len)
+{
+    for (size_t i = 0; i < cs->n; i++)
+        if (cs->len[i] == len && memcmp(cs->ids[i], id, len) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Every bin against the ideal functionality; returns the matches seen. */
+static size_t check_shares(const run *x, const set *rs, const set *cs, uint32_t words,
+                           bool ones)
+{
+    ovl_cpsi_shares a, b;
+    size_t matches = 0, bad = 0;
+    EXPECT_OK(ovl_cpsi_result(x->r, &a));
+    EXPECT_OK(ovl_cpsi_result(x->c, &b));
+    EXPECT_EQ(a.bins, b.bins);
+    EXPECT_EQ(a.words, words);
+    EXPECT_TRUE(a.bin_item != NULL && b.bin_item == NULL);
+    for (uint32_t i = 0; i < a.bins && a.bin_item; i++) {
+        uint32_t item = a.bin_item[i];
+        long y = item == UINT32_MAX ? -1 : find(cs, rs->ids[item], rs->len[item]);
+        unsigned m = (a.match[i] ^ b.match[i]) & 1u;
+        bad += m != (y >= 0);
+        matches += m;
+        for (uint32_t w = 0; w < words; w++) {
+            uint64_t v = a.value[(size_t)i * words + w] + b.value[(size_t)i * words + w];
+            uint64_t want = y < 0 ? 0 : ones ? 1 : cs->payload[(size_t)y * words + w];
+            bad += v != want;
+        }
+    }
+    OVL_T_RECORD(bad == 0, "%zu bins differ from the ideal functionality", bad);
+    return matches;
+}
+
+static void test_payload_shares(void)
+{
+    set rs, cs;
+    make_set(&rs, 0, 60, 0);
+    make_set(&cs, 40, 50, 3); /* 20 in common */
+    run x;
+    EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 3, false, NULL, NULL));
+    EXPECT_EQ(check_shares(&x, &rs, &cs, 3, false), 20u);
+    free_run(&x);
+    /* the runner on the connector side: the roles of OT and GC swap */
+    EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 3, true, NULL, NULL));
+    EXPECT_EQ(check_shares(&x, &rs, &cs, 3, false), 20u);
+    free_run(&x);
+    free_set(&rs);
+    free_set(&cs);
+}
+
+static void test_cardinality_receivers(void)
+{
+    set rs, cs;
+    make_set(&rs, 0, 33, 0);
+    make_set(&cs, 20, 40, 1); /* 13 in common */
+    static const ovl_reveal reveals[] = {OVL_REVEAL_BOTH, OVL_REVEAL_LISTENER,
+                                         OVL_REVEAL_CONNECTOR};
+    for (size_t i = 0; i < 3; i++) {
+        run x;
+        uint64_t n;
+        EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, reveals[i], 0, false, NULL,
+                             NULL));
+        bool r_gets = reveals[i] != OVL_REVEAL_CONNECTOR, c_gets = reveals[i] != OVL_REVEAL_LISTENER;
+        EXPECT_EQ(ovl_cpsi_receives_count(x.r), r_gets);
+        EXPECT_EQ(ovl_cpsi_receives_count(x.c), c_gets);
+        if (r_gets) {
+            EXPECT_OK(ovl_cpsi_count(x.r, &n));
+            EXPECT_EQ(n, 13u);
+        } else
+            EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.r, &n));
+        if (c_gets) {
+            EXPECT_OK(ovl_cpsi_count(x.c, &n));
+            EXPECT_EQ(n, 13u);
+        } else
+            EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.c, &n));
+        EXPECT_EQ(check_shares(&x, &rs, &cs, 1, true), 13u);
+        free_run(&x);
+    }
+    free_set(&rs);
+    free_set(&cs);
+}
+
+static void test_edge_sizes(void)
+{
+    static const size_t sizes[][3] = {{0, 0, 0}, {1, 1, 1}, {1, 0, 0}, {0, 5, 0}, {7, 1, 1}, {3, 9, 2}};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        set rs, cs;
+        make_set(&rs, 0, sizes[i][0], 0);
+        /* the contributor's set overlaps the runner's in its first `common` */
+        make_set(&cs, sizes[i][0] - sizes[i][2], sizes[i][1], 2);
+        run x;
+        EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 2, false, NULL,
+                             NULL));
+        EXPECT_EQ(check_shares(&x, &rs, &cs, 2, false), sizes[i][2]);
+        free_run(&x);
+        free_set(&rs);
+        free_set(&cs);
+    }
+}
+
+
+/* ---- hostile peers: each tampering ends with its own error and no output ---- */
+
+typedef struct {
+    const char *what;
+    int blinds, okvs; /* frames of each type seen */
+    int last_okvs; /* OKVS frames the contributor will send */
+} tamper_ctx;
+
+static uint32_t get32(const uint8_t *b)
+{
+    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)(v >> 24);
+    b[1] = (uint8_t)(v >> 16);
+    b[2] = (uint8_t)(v >> 8);
+    b[3] = (uint8_t)v;
+}
+
+/* Side 0 is the listener: the runner in these runs. */
+static void tamper(void *arg, int side, ovl_buf *f, bool *drop)
+{
+    tamper_ctx *t = arg;
+    uint8_t *d = f->data, type = d[0];
+    uint8_t *pl = d + OVL_FRAME_HDR;
+    uint32_t len = get32(d + 1);
+    const char *w = t->what;
+    if (side == 0 && type == OVL_CPSI_BLIND && t->blinds++ == 0) {
+        if (strcmp(w, "blind_invalid") == 0)
+            memset(pl + 4, 0xff, 32);
+        if (strcmp(w, "blind_extra") == 0) {
+            put32(pl, get32(pl) + 1);
+            if (ovl_buf_put_bytes(f, pl + 4, 32) != OVL_OK)
+                abort();
+            put32(f->data + 1, len + 32);
+        }
+        if (strcmp(w, "blind_other_scalar") == 0) {
+            /* a receiver blinding one element differently: c·(r·H(x)) */
+            uint8_t c[32] = {3}, e[32];
+            if (ovl_group_default()->scalar_mult(e, c, pl + 4) != OVL_OK)
+                abort();
+            memcpy(pl + 4, e, 32);
+        }
+    }
+    if (side == 0 && type == OVL_CPSI_SEED && strcmp(w, "seed_dropped") == 0)
+        *drop = true;
+    if (side == 1 && type == OVL_CPSI_EVAL) {
+        if (strcmp(w, "eval_invalid") == 0)
+            memset(pl + 4, 0, 32);
+        if (strcmp(w, "eval_short") == 0) {
+            put32(pl, get32(pl) - 1);
+            f->wpos -= 32;
+            put32(d + 1, len - 32);
+        }
+    }
+    if (side == 1 && type == OVL_CPSI_OKVS) {
+        int k = t->okvs++;
+        if (strcmp(w, "okvs_truncated") == 0 && k == t->last_okvs)
+            *drop = true;
+        if (strcmp(w, "okvs_oversized") == 0 && k == t->last_okvs) {
+            if (ovl_buf_put_u64(f, 0) != OVL_OK)
+                abort();
+            put32(f->data + 1, len + 8);
+        }
+        if (strcmp(w, "okvs_reshaped") == 0 && k == 0)
+            pl[16 + 3] ^= 3; /* the rows field */
+    }
+}
+
+static void test_hostile_peers(void)
+{
+    static const struct {
+        const char *what;
+        int side; /* the side that must fail: 0 runner, 1 contributor */
+        ovl_err code;
+        const char *detail;
+    } cases[] = {
+        {"blind_invalid", 1, OVL_ERR_CRYPTO, "BLIND element 0 is not a valid group element"},
+        {"blind_extra", 1, OVL_ERR_PROTOCOL, "blinded elements where 3 x"},
+        {"seed_dropped", 1, OVL_ERR_PROTOCOL, "BLIND arrived before SEED"},
+        {"eval_invalid", 0, OVL_ERR_CRYPTO, "EVAL element 0 is not a valid group element"},
+        {"eval_short", 0, OVL_ERR_PROTOCOL, "OKVS arrived after"},
+        {"okvs_truncated", 0, OVL_ERR_PROTOCOL, "before the key-value store was complete"},
+        {"okvs_oversized", 0, OVL_ERR_PROTOCOL, "oversized key-value store"},
+        {"okvs_reshaped", 0, OVL_ERR_PROTOCOL, "okvs: table of"},
+    };
+    set rs, cs;
+    make_set(&rs, 0, 30, 0);
+    make_set(&cs, 20, 20, 1);
+    /* OKVS frames for 3·20 keys of 2 words: one slice */
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tamper_ctx t = {.what = cases[i].what, .last_okvs = 0};
+        run x;
+        uint64_t n;
+        ovl_cpsi_shares sh;
+        bool ok = run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH, 0, false, tamper,
+                           &t);
+        hx_side *bad = &x.side[cases[i].side];
+        OVL_T_RECORD(!ok && bad->rc == cases[i].code && strstr(bad->detail, cases[i].detail),
+                     "%s: side %d ended with %s \"%s\"", cases[i].what, cases[i].side,
+                     ovl_err_name(bad->rc), bad->detail);
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_result(x.r, &sh));
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_result(x.c, &sh));
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.r, &n));
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.c, &n));
+        free_run(&x);
+    }
+    /* A runner that blinds an element differently gets a wrong OPRF value for
+     * that bin: it learns a count (at most one lower), never which bins matched. */
+    tamper_ctx t = {.what = "blind_other_scalar"};
+    run x;
+    uint64_t n = 0;
+    EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH, 0, false, tamper,
+                         &t));
+    EXPECT_OK(ovl_cpsi_count(x.r, &n));
+    EXPECT_TRUE(n == 10u || n == 9u);
+    free_run(&x);
+    free_set(&rs);
+    free_set(&cs);
+}
+
+int main(void)
+{
+    if (ovl_crypto_init() != OVL_OK)
+        return 1;
+    RUN(test_payload_shares);
+    RUN(test_cardinality_receivers);
+    RUN(test_edge_sizes);
+    RUN(test_hostile_peers);
+    return ovl_t_summary("test_cpsi");
+}
