@@ -60,6 +60,26 @@ uint64_t ovl_pc_and_count(const ovl_pc_shape *s)
     return pairs * per_pair + k * (pairs - 1);
 }
 
+ovl_err ovl_pc_cost_eval(ovl_pc_cost *out, const ovl_pc_shape *s, uint32_t k_r, uint32_t k_c)
+{
+    ovl_err rc = ovl_pc_shape_check(s);
+    if (rc != OVL_OK)
+        return rc;
+    if (k_r > 64 || k_c > 64)
+        return ovl_err_set(OVL_ERR_USAGE, "pair cost: %u and %u value words per row, at most 64",
+                           k_r, k_c);
+    uint64_t pairs = (uint64_t)s->cap_r * s->cap_c, k = cells(s), o = ovl_pc_out_bits(s);
+    uint64_t eval_in = (uint64_t)s->cap_r * ovl_pc_runner_row_bits(s) +
+                       (uint64_t)s->cap_c * ovl_pc_contrib_row_bits(s);
+    uint64_t garb_in = (uint64_t)s->cap_c * ovl_pc_contrib_row_bits(s) + o;
+    uint64_t l1 = 1u + k_r + k_c;
+    out->and_gates = ovl_pc_and_count(s) + s->cap_c;
+    out->cots = pairs * k * (1u + (k_c > 0)) + k;
+    out->bytes = 32 * out->and_gates + 16 * eval_in + 16 * garb_in + (o + 7) / 8 +
+                 16 * out->cots + 8 * pairs * k * (l1 + k_c) + 8 * k;
+    return OVL_OK;
+}
+
 ovl_err ovl_pc_shape_check(const ovl_pc_shape *s)
 {
     if (s->cap_r < 1 || s->cap_r > OVL_PC_MAX_CAP || s->cap_c < 1 || s->cap_c > OVL_PC_MAX_CAP)

@@ -65,6 +65,18 @@ uint32_t ovl_pc_out_bits(const ovl_pc_shape *s);
 uint64_t ovl_pc_and_count(const ovl_pc_shape *s);
 ovl_err ovl_pc_shape_check(const ovl_pc_shape *s) OVL_MUST_USE;
 
+/* Per-bin cost of CONDITIONS.md §6, with k_r / k_c value words per row (two
+ * per value column: non-NULL indicator and value): the pair circuit composed
+ * with the match bit, its input labels, output decoding and the COT products. */
+typedef struct {
+    uint64_t and_gates; /* A, including the cap_c match-bit ANDs */
+    uint64_t cots;      /* C */
+    uint64_t bytes;     /* both directions */
+} ovl_pc_cost;
+
+ovl_err ovl_pc_cost_eval(ovl_pc_cost *out, const ovl_pc_shape *s, uint32_t k_r,
+                         uint32_t k_c) OVL_MUST_USE;
+
 /* The bin circuit. Inputs: 0 the runner's rows (plaintext bits of the runner),
  * 1 and 2 the two XOR shares of the contributor's rows, 3 the garbler's output
  * masks. Outputs: z[i][j][g][c] ^ mask, then phi[g][c] ^ mask, where z says

@@ -316,6 +316,38 @@ static void test_cost_formula(void)
     }
 }
 
+/* The byte formula of CONDITIONS.md §6 at its worked example, and its input
+ * terms agreeing with the circuit actually built. */
+static void test_cost_bytes(void)
+{
+    ovl_pc_shape s = {.cap_r = 4, .cap_c = 4, .groups_r = 1, .groups_c = 1, .nconds = 1,
+                      .conds = {{.op = OVL_PC_BETWEEN, .width = OVL_PC_DATE_BITS}}};
+    ovl_pc_cost c;
+    EXPECT_OK(ovl_pc_cost_eval(&c, &s, 2, 2));
+    EXPECT_EQ(c.and_gates, 611);
+    EXPECT_EQ(c.cots, 33);
+    /* 32*611 + 16*(4*18 + 4*35) + 16*(4*35 + 17) + 3 + 16*33 + 8*16*7 + 8 */
+    EXPECT_EQ(c.bytes, 19552u + 3392u + 2512u + 3u + 528u + 896u + 8u);
+    ovl_circuit circ;
+    EXPECT_OK(ovl_circuit_pairs(&circ, &s));
+    EXPECT_EQ(circ.in_width[0] + circ.in_width[1], 4 * 18 + 4 * 35);
+    EXPECT_EQ(circ.in_width[2] + circ.in_width[3], 4 * 35 + 17);
+    ovl_circuit_free(&circ);
+    for (uint32_t cap = 1; cap <= 8; cap *= 2) {
+        ovl_pc_shape t = s;
+        t.cap_r = t.cap_c = cap;
+        EXPECT_OK(ovl_pc_cost_eval(&c, &t, 2, 2));
+        printf("pairs: cap %u, one 17-bit BETWEEN, no dimensions, k_R = k_C = 2: %llu ANDs, "
+               "%llu COTs, %llu bytes per bin\n", cap, (unsigned long long)c.and_gates,
+               (unsigned long long)c.cots, (unsigned long long)c.bytes);
+    }
+    EXPECT_OK(ovl_pc_cost_eval(&c, &s, 2, 0));
+    EXPECT_EQ(c.cots, 17);
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_pc_cost_eval(&c, &s, 65, 0));
+    s.cap_r = 0;
+    EXPECT_ERR(OVL_ERR_LIMIT, ovl_pc_cost_eval(&c, &s, 2, 2));
+}
+
 static void test_shape_refused(void)
 {
     ovl_circuit c;
@@ -351,6 +383,7 @@ int main(void)
     RUN(test_padding_not_sentinel);
     RUN(test_random_bins);
     RUN(test_cost_formula);
+    RUN(test_cost_bytes);
     RUN(test_shape_refused);
     return ovl_t_summary("test_pairs");
 }
