@@ -217,10 +217,10 @@ static ovl_err build(ovl_cb *cb, const ovl_pc_shape *s, uint32_t *out, uint32_t 
     uint32_t rb = ovl_pc_runner_row_bits(s), cbits = ovl_pc_contrib_row_bits(s);
     uint32_t roff[OVL_PC_MAX_CONDS] = {0}, coff[OVL_PC_MAX_CONDS] = {0};
     uint32_t k = cells(s), pairs = s->cap_r * s->cap_c;
-    uint32_t in_r = ovl_cb_input(cb, s->cap_r * rb);
     uint32_t in_x = ovl_cb_input(cb, s->cap_c * cbits);
-    uint32_t in_y = ovl_cb_input(cb, s->cap_c * cbits);
     uint32_t in_m = ovl_cb_input(cb, ovl_pc_out_bits(s));
+    uint32_t in_r = ovl_cb_input(cb, s->cap_r * rb);
+    uint32_t in_y = ovl_cb_input(cb, s->cap_c * cbits);
     fill_words(roff, s, false);
     fill_words(coff, s, true);
     for (uint32_t i = 0; i < s->cap_r * rb; i++)

@@ -77,11 +77,13 @@ typedef struct {
 ovl_err ovl_pc_cost_eval(ovl_pc_cost *out, const ovl_pc_shape *s, uint32_t k_r,
                          uint32_t k_c) OVL_MUST_USE;
 
-/* The bin circuit. Inputs: 0 the runner's rows (plaintext bits of the runner),
- * 1 and 2 the two XOR shares of the contributor's rows, 3 the garbler's output
- * masks. Outputs: z[i][j][g][c] ^ mask, then phi[g][c] ^ mask, where z says
- * that runner row i (group g) and contributor row j (group c) are both valid
- * and pass every condition, and phi = OR over (i, j) of z[i][j][g][c]. */
+/* The bin circuit, garbler (the contributor, as in circuit PSI) inputs first:
+ * 0 the contributor's XOR share of its rows, 1 its output masks; then the
+ * evaluator's (the runner's): 2 its rows in plaintext, 3 its XOR share of the
+ * contributor's rows. Outputs, revealed to the evaluator: z[i][j][g][c] ^ mask,
+ * then phi[g][c] ^ mask, where z says that runner row i (group g) and
+ * contributor row j (group c) are both valid and pass every condition, and
+ * phi = OR over (i, j) of z[i][j][g][c]; the masks are the garbler's shares. */
 ovl_err ovl_circuit_pairs(ovl_circuit *out, const ovl_pc_shape *s) OVL_MUST_USE;
 
 #endif
