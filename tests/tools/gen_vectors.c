@@ -1,6 +1,6 @@
 /* Writes vectors/psi.json (protocols/psi/SPEC.md §9), aggregate.json, mpc.json (the OT
  * layer, src/mpc/SPEC.md §1-§7), gc.json (src/mpc/SPEC.md §GC.9) and cpsi.json
- * (protocols/cpsi/SPEC.md). */
+ * (protocols/cpsi/SPEC.md), pairs.json (protocols/aggregate/CONDITIONS.md §4). */
 #include <stdio.h>
 
 #include "psi_vectors.h"
@@ -8,6 +8,7 @@
 #include "mpc_vectors.h"
 #include "gc_vectors.h"
 #include "cpsi_vectors.h"
+#include "pairs_vectors.h"
 
 /* One row per vector file. */
 static const struct {
@@ -19,6 +20,7 @@ static const struct {
     {"mpc.json", mv_document},
     {"gc.json", gv_document},
     {"cpsi.json", cv_document},
+    {"pairs.json", pcv_document},
 };
 
 int main(int argc, char **argv)
