@@ -292,8 +292,12 @@ static ovl_err parse_aggregation(ovl_policy *p, const pctx *c, json_t *v)
 {
     ovl_err rc = OVL_OK;
     static const char *const known[] = {"adhoc", "functions", "dimensions", "aggregates",
-                                        "min_rows", "receivers", "allow_cardinality", NULL};
-    OVL_TRY(check_keys(c, "aggregation", v, known, known));
+                                        "min_rows", "receivers", "allow_cardinality",
+                                        "join_conditions", NULL};
+    /* Every key but the optional last one is required. */
+    static const char *const required[] = {"adhoc", "functions", "dimensions", "aggregates",
+                                           "min_rows", "receivers", "allow_cardinality", NULL};
+    OVL_TRY(check_keys(c, "aggregation", v, known, required));
     OVL_TRY(get_bool(&p->aggregation.adhoc, c, "aggregation.adhoc", json_object_get(v, "adhoc")));
     OVL_TRY(parse_functions(p, c, json_object_get(v, "functions")));
     OVL_TRY(get_strlist(&p->aggregation.dimensions, c, "aggregation.dimensions",
@@ -306,6 +310,9 @@ static ovl_err parse_aggregation(ovl_policy *p, const pctx *c, json_t *v)
                         json_object_get(v, "receivers"), 'f'));
     OVL_TRY(get_bool(&p->aggregation.allow_cardinality, c, "aggregation.allow_cardinality",
                      json_object_get(v, "allow_cardinality")));
+    if (json_object_get(v, "join_conditions"))
+        OVL_TRY(get_strlist(&p->aggregation.join_conditions, c, "aggregation.join_conditions",
+                            json_object_get(v, "join_conditions"), 'c'));
 done:
     return rc;
 }
@@ -467,6 +474,7 @@ void ovl_policy_free(ovl_policy *p)
     strlist_free(&p->aggregation.dimensions);
     strlist_free(&p->aggregation.aggregates);
     strlist_free(&p->aggregation.receivers);
+    strlist_free(&p->aggregation.join_conditions);
     for (size_t i = 0; i < p->ntemplates; i++)
         free(p->templates[i].name);
     free(p->templates);
@@ -611,6 +619,9 @@ static void explain_aggregation(sbuf *s, const ovl_policy *p)
     sb_receivers(s, p, &p->aggregation.receivers);
     sb_add(s, "\n  the number of shared identifiers may %sbe revealed\n",
            p->aggregation.allow_cardinality ? "" : "not ");
+    sb_add(s, "  compared with the partner's columns on each joined row: ");
+    sb_list(s, &p->aggregation.join_conditions, "no column");
+    sb_add(s, "\n");
 }
 
 static void explain_rest(sbuf *s, const ovl_policy *p)

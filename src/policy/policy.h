@@ -34,7 +34,10 @@
  *     "aggregates": [],               columns usable inside SUM / AVG
  *     "min_rows": 100,                2..100000: smaller output groups are suppressed
  *     "receivers": [],                fingerprints of peers that may receive results
- *     "allow_cardinality": false      may the intersection size be revealed
+ *     "allow_cardinality": false,     may the intersection size be revealed
+ *     "join_conditions": []           optional: columns allowed in conditions comparing
+ *                                     them with the peer's columns on each joined row
+ *                                     (protocols/aggregate/CONDITIONS.md); absent = none
  *   },
  *   "custom": {                       analysis templates this owner approved
  *     "templates": [{"name": "attribution", "sha256": "<64 hex canonical hash>"}]
@@ -113,6 +116,7 @@ typedef struct {
         uint64_t min_rows;
         ovl_strlist receivers;
         bool allow_cardinality;
+        ovl_strlist join_conditions;
     } aggregation;
     ovl_policy_template *templates;
     size_t ntemplates;

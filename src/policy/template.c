@@ -60,15 +60,18 @@ ovl_err ovl_template_parse(ovl_template **out, const char *label, const char *te
     OVL_TRY(tpl_lex_range(&c, &c.toks, 0, len, false));
     OVL_TRY(tpl_push(&c, &c.toks, T_EOF, len, 0, NULL));
     OVL_TRY(tpl_push(&c, &c.decls, T_EOF, len, 0, NULL));
+    OVL_TRY(tpl_push(&c, &c.capd, T_EOF, len, 0, NULL));
     OVL_TRY(tpl_parse_decls(&c, &im->t));
     OVL_TRY(tpl_parse_statement(&c, p, &im->t));
     OVL_TRY(tpl_resolve(&c, &im->t, p));
+    OVL_TRY(tpl_parse_cap(&c, &im->t));
     OVL_TRY(tpl_canonicalize(&im->t, p, im));
     *out = &im->t;
     im = NULL;
 done:
     free(c.toks.v);
     free(c.decls.v);
+    free(c.capd.v);
     if (p)
         free(p->filters);
     free(p);

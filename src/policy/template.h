@@ -25,6 +25,10 @@
 #define OVL_TPL_MAX_ITEMS 64u      /* select items, filters, params, IN values each */
 #define OVL_TPL_MAX_IDENT 128u     /* bytes in an identifier */
 #define OVL_TPL_MAX_LITERAL 256u   /* bytes in a literal or parameter value */
+#define OVL_TPL_MAX_PAIRS 8u       /* conditions across parties (CONDITIONS.md) */
+#define OVL_TPL_MAX_INTERVAL 36500 /* |INTERVAL| in days */
+#define OVL_TPL_DEFAULT_CAP_ROWS 4u
+#define OVL_TPL_MAX_CAP_ROWS 8u
 
 typedef enum {
     OVL_PARAM_STRING = 1,
@@ -82,6 +86,17 @@ typedef struct {
     char *output;
 } ovl_tpl_agg;
 
+/* A condition across parties on each joined row, in canonical orientation
+ * (protocols/aggregate/CONDITIONS.md §2.2): party 0's column on the left,
+ * offsets in days on party 1's column: column[0] op column[1] + offset[0],
+ * or for BETWEEN column[1] + offset[0] <= column[0] <= column[1] + offset[1]. */
+typedef struct {
+    ovl_cmp_op op; /* EQ .. GE or BETWEEN */
+    char *column[2];
+    int32_t offset[2];
+    bool interval; /* written with INTERVAL: both columns are dates */
+} ovl_tpl_pair;
+
 typedef struct {
     char *label;
     char *table[2]; /* table names as written in FROM / JOIN */
@@ -98,6 +113,10 @@ typedef struct {
     int group_party; /* party of the dimensions; -1 without GROUP BY */
     int value_party; /* party of SUM/AVG columns; -1 when there are none */
     uint64_t threshold; /* HAVING COUNT(...) >= k; 0 without HAVING */
+    ovl_tpl_pair *pairs; /* ON / WHERE conditions across parties */
+    size_t npairs;
+    uint32_t cap_rows;    /* -- cap rows N: rows per identifier per party (with pairs) */
+    char *cap_order[2];   /* each party's cap ordering column; NULL: input order */
     unsigned functions; /* ovl_aggfn bits used */
     char *canonical;
     uint8_t hash[OVL_HASH_LEN];

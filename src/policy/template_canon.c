@@ -150,10 +150,63 @@ static void canon_filters(sbuf *s, const ovl_template *t)
         sb(s, "\n");
 }
 
+/* Conditions across parties after the join equality, canonical orientation
+ * (party 0 left, offsets in days, 0 omitted): mirror images and week
+ * spellings hash as one. */
+static void sb_offset(sbuf *s, int32_t off)
+{
+    char num[48];
+    if (off == 0)
+        return;
+    snprintf(num, sizeof num, " %c INTERVAL '%ld days'", off < 0 ? '-' : '+',
+             off < 0 ? -(long)off : (long)off);
+    sb(s, num);
+}
+
+static void canon_pairs(sbuf *s, const ovl_template *t)
+{
+    static const char *const ops[] = {"", " = ", " <> ", " < ", " <= ", " > ", " >= "};
+    for (size_t i = 0; i < t->npairs; i++) {
+        const ovl_tpl_pair *q = &t->pairs[i];
+        sb(s, " AND ");
+        sb_col(s, t, 0, q->column[0]);
+        if (q->op == OVL_CMP_BETWEEN) {
+            sb(s, " BETWEEN ");
+            sb_col(s, t, 1, q->column[1]);
+            sb_offset(s, q->offset[0]);
+            sb(s, " AND ");
+            sb_col(s, t, 1, q->column[1]);
+            sb_offset(s, q->offset[1]);
+        } else {
+            sb(s, ops[q->op]);
+            sb_col(s, t, 1, q->column[1]);
+            sb_offset(s, q->offset[0]);
+        }
+    }
+}
+
+/* "-- cap rows N [by ...]" with the default filled in, whenever the template
+ * has conditions across parties: the cap changes what is computed. */
+static void canon_cap(sbuf *s, const ovl_template *t)
+{
+    char num[48];
+    if (!t->npairs)
+        return;
+    snprintf(num, sizeof num, "-- cap rows %u", (unsigned)t->cap_rows);
+    sb(s, num);
+    for (int k = 0, n = 0; k < 2; k++)
+        if (t->cap_order[k]) {
+            sb(s, n++ ? ", " : " by ");
+            sb_col(s, t, k, t->cap_order[k]);
+        }
+    sb(s, "\n");
+}
+
 ovl_err tpl_canonicalize(ovl_template *t, const parsed *p, tpl_impl *im)
 {
     sbuf s = {0};
     canon_params(&s, t);
+    canon_cap(&s, t);
     sb(&s, "SELECT ");
     for (size_t i = 0, d = 0, a = 0; i < p->nsel; i++) {
         sb(&s, i ? ", " : "");
@@ -180,6 +233,7 @@ ovl_err tpl_canonicalize(ovl_template *t, const parsed *p, tpl_impl *im)
     sb_col(&s, t, 0, t->join_column[0]);
     sb(&s, " = ");
     sb_col(&s, t, 1, t->join_column[1]);
+    canon_pairs(&s, t);
     sb(&s, "\n");
     canon_filters(&s, t);
     for (size_t i = 0; i < t->ndims; i++) {

@@ -43,7 +43,7 @@ typedef struct {
     const char *src;
     size_t len;
     tpl_impl *im;
-    tokvec toks, decls;
+    tokvec toks, decls, capd; /* statement, "-- param" lines, the "-- cap rows" line */
     size_t pos;
 } pc;
 
@@ -73,6 +73,16 @@ typedef struct {
     size_t start;
 } filt;
 
+/* A condition across parties as written: l op r [+ off], or
+ * l BETWEEN r [+ off] AND r2 [+ off2] (offsets in days). */
+typedef struct {
+    colref l, r, r2;
+    ovl_cmp_op op;
+    int32_t off, off2;
+    bool interval;
+    size_t start, end;
+} pairc;
+
 typedef struct {
     sel_item sel[OVL_TPL_MAX_ITEMS];
     size_t nsel;
@@ -83,6 +93,8 @@ typedef struct {
     bool has_group;
     colref on[2];
     size_t on_tok;
+    pairc pairs[OVL_TPL_MAX_PAIRS];
+    size_t npairs;
     bool having;
     bool having_star;
     colref having_ref;
@@ -104,6 +116,8 @@ ovl_err tpl_push(pc *c, tokvec *tv, tkind k, size_t off, size_t len, char *text)
 /* Parser (template_parse.c): errors name line:column and the construct. */
 ovl_err tpl_parse_decls(pc *c, ovl_template *t);
 ovl_err tpl_parse_statement(pc *c, parsed *p, ovl_template *t);
+/* "-- cap rows N [by alias.col [, alias.col]]", after resolution (it names aliases). */
+ovl_err tpl_parse_cap(pc *c, ovl_template *t);
 ovl_err tpl_perr(const pc *c, size_t a, size_t b, const char *fmt, ...) OVL_PRINTF(4, 5);
 
 /* Resolution into the plan (template_resolve.c). */

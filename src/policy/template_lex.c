@@ -106,7 +106,8 @@ static ovl_err lex_quoted(pc *c, tokvec *tv, size_t *i, size_t end)
 
 ovl_err tpl_lex_range(pc *c, tokvec *tv, size_t from, size_t end, bool in_decl);
 
-/* "-- param ..." declares a parameter; other comments are dropped. */
+/* "-- param ..." declares a parameter and "-- cap rows ..." the per-identifier
+ * row cap; other comments are dropped. */
 static ovl_err lex_comment(pc *c, size_t *i, size_t end)
 {
     size_t s = *i + 2, e = s;
@@ -122,6 +123,15 @@ static ovl_err lex_comment(pc *c, size_t *i, size_t end)
         if (rc != OVL_OK)
             return rc;
         return tpl_push(c, &c->decls, T_EOL, b, 0, NULL);
+    }
+    if (e - b >= 4 && strncasecmp(c->src + b, "cap", 3) == 0 &&
+        (c->src[b + 3] == ' ' || c->src[b + 3] == '\t')) {
+        if (c->capd.n > 0)
+            return lerr(c, b, "-- cap rows: given twice");
+        ovl_err rc = tpl_lex_range(c, &c->capd, b + 3, e, true);
+        if (rc != OVL_OK)
+            return rc;
+        return tpl_push(c, &c->capd, T_EOL, b, 0, NULL);
     }
     return OVL_OK;
 }

@@ -277,6 +277,138 @@ done:
     return rc;
 }
 
+/* ---- conditions across parties (protocols/aggregate/CONDITIONS.md §2) ---- */
+
+static const struct {
+    const char *p;
+    ovl_cmp_op op;
+} cmp_ops[] = {{"=", OVL_CMP_EQ}, {"<>", OVL_CMP_NE}, {"!=", OVL_CMP_NE}, {"<", OVL_CMP_LT},
+               {"<=", OVL_CMP_LE}, {">", OVL_CMP_GT}, {">=", OVL_CMP_GE}};
+
+static ovl_cmp_op cmp_op(const tok *t)
+{
+    for (size_t i = 0; i < sizeof cmp_ops / sizeof cmp_ops[0]; i++)
+        if (punct(t, cmp_ops[i].p))
+            return cmp_ops[i].op;
+    return (ovl_cmp_op)0;
+}
+
+static bool colref_at(const pc *c, size_t k)
+{
+    return is_name(at(c, k)) && punct(at(c, k + 1), ".") && is_name(at(c, k + 2));
+}
+
+/* Whether the condition at the cursor compares a column with a column. */
+static bool pair_ahead(const pc *c)
+{
+    size_t k = 3;
+    if (!colref_at(c, 0))
+        return false;
+    if ((punct(at(c, 3), "+") || punct(at(c, 3), "-")) && kw(at(c, 4), "INTERVAL"))
+        k = 6;
+    if (kw(at(c, k), "BETWEEN"))
+        return colref_at(c, k + 1);
+    return cmp_op(at(c, k)) != 0 && colref_at(c, k + 1);
+}
+
+/* "'n days'" / "'n day'" / "'n weeks'" / "'n week'" to days. */
+static bool interval_days(const char *s, int32_t *days)
+{
+    int64_t n = 0;
+    size_t i = 0;
+    if (s[0] < '0' || s[0] > '9')
+        return false;
+    for (; s[i] >= '0' && s[i] <= '9'; i++)
+        if ((n = n * 10 + (s[i] - '0')) > OVL_TPL_MAX_INTERVAL)
+            return false;
+    if (s[i++] != ' ')
+        return false;
+    if (strcasecmp(s + i, "day") == 0 || strcasecmp(s + i, "days") == 0)
+        ;
+    else if (strcasecmp(s + i, "week") == 0 || strcasecmp(s + i, "weeks") == 0)
+        n *= 7;
+    else
+        return false;
+    if (n > OVL_TPL_MAX_INTERVAL)
+        return false;
+    *days = (int32_t)n;
+    return true;
+}
+
+/* alias.col [(+|-) INTERVAL 'n days'] */
+static ovl_err parse_offset_ref(pc *c, colref *r, int32_t *off, bool *interval, size_t start)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(parse_colref(c, r));
+    *off = 0;
+    if ((punct(cur(c), "+") || punct(cur(c), "-")) && kw(at(c, 1), "INTERVAL")) {
+        bool neg = punct(cur(c), "-");
+        size_t s = c->pos;
+        if (at(c, 2)->k != T_STRING || !interval_days(at(c, 2)->text, off))
+            OVL_FAIL(tpl_perr(c, s, s + 2, "an interval is INTERVAL 'n days' or 'n weeks', "
+                                           "at most %d days", OVL_TPL_MAX_INTERVAL));
+        *off = neg ? -*off : *off;
+        *interval = true;
+        c->pos += 3;
+    }
+    OVL_TRY(reject_arith_after(c, start));
+done:
+    return rc;
+}
+
+static ovl_err parse_pair(pc *c, parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(p->npairs < OVL_TPL_MAX_PAIRS, OVL_ERR_INPUT,
+               "%s: more than %u conditions across parties", c->label, OVL_TPL_MAX_PAIRS);
+    pairc *q = &p->pairs[p->npairs];
+    q->start = c->pos;
+    int32_t left = 0;
+    /* l + x op r + y is l op r + (y - x): the offset moves to the right. */
+    OVL_TRY(parse_offset_ref(c, &q->l, &left, &q->interval, q->start));
+    if (kw(cur(c), "BETWEEN")) {
+        c->pos++;
+        q->op = OVL_CMP_BETWEEN;
+        OVL_TRY(parse_offset_ref(c, &q->r, &q->off, &q->interval, q->start));
+        OVL_TRY(expect_kw(c, "AND", "AND in BETWEEN ... AND ..."));
+        OVL_TRY(parse_offset_ref(c, &q->r2, &q->off2, &q->interval, q->start));
+    } else {
+        q->op = cmp_op(cur(c));
+        OVL_ENSURE(q->op != 0, OVL_ERR_INPUT, "%s: expected a comparison", c->label);
+        c->pos++;
+        OVL_TRY(parse_offset_ref(c, &q->r, &q->off, &q->interval, q->start));
+    }
+    q->off -= left;
+    q->off2 -= left;
+    if (q->off > OVL_TPL_MAX_INTERVAL || q->off < -OVL_TPL_MAX_INTERVAL ||
+        q->off2 > OVL_TPL_MAX_INTERVAL || q->off2 < -OVL_TPL_MAX_INTERVAL)
+        OVL_FAIL(tpl_perr(c, q->start, c->pos - 1, "the intervals add up to more than %d days",
+                          OVL_TPL_MAX_INTERVAL));
+    q->end = c->pos ? c->pos - 1 : 0;
+    p->npairs++;
+done:
+    return rc;
+}
+
+/* After ON's join equality: AND conditions across parties only. */
+static ovl_err parse_on_conditions(pc *c, parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    while (kw(cur(c), "AND")) {
+        c->pos++;
+        if (!pair_ahead(c))
+            OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos),
+                              "ON holds the join equality and conditions comparing a column of "
+                              "each table; filter a table's own columns in WHERE"));
+        OVL_TRY(parse_pair(c, p));
+    }
+    if (kw(cur(c), "OR"))
+        OVL_FAIL(tpl_perr(c, c->pos, c->pos, "OR is not supported: conditions are combined with "
+                                             "AND"));
+done:
+    return rc;
+}
+
 static ovl_err parse_from(pc *c, ovl_template *t, parsed *p)
 {
     ovl_err rc = OVL_OK;
@@ -303,10 +435,7 @@ static ovl_err parse_from(pc *c, ovl_template *t, parsed *p)
                       "a join matches a join column of each table"));
     OVL_TRY(parse_colref(c, &p->on[1]));
     OVL_TRY(reject_arith_after(c, p->on_tok));
-    if (kw(cur(c), "AND") || kw(cur(c), "OR"))
-        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos + 1),
-                      "a join may only match one join column of each table by equality "
-                      "(joins on other columns cannot be computed privately)"));
+    OVL_TRY(parse_on_conditions(c, p));
 done:
     return rc;
 }
@@ -347,8 +476,9 @@ static ovl_err parse_value(pc *c, ovl_tpl_value *v, size_t cond_start)
     } else if (is_name(t) && punct(at(c, 1), ".")) {
         size_t e = expr_end(c, cond_start);
         if (spans_two_parties(c, cond_start, e))
-            return tpl_perr(c, cond_start, e, "comparisons across parties' columns cannot be "
-                                          "computed privately");
+            return tpl_perr(c, cond_start, e, "a condition across parties compares two columns: "
+                                          "x.col op y.col [+ INTERVAL 'n days'] or x.col BETWEEN "
+                                          "y.col ... AND y.col ...");
         return tpl_perr(c, cond_start, e, "a filter compares a column with literals or :parameters");
     } else {
         return tpl_perr(c, s, s, "expected a literal ('text', 12, 1.5, DATE '2026-07-01') or a "
@@ -438,7 +568,10 @@ static ovl_err parse_where(pc *c, parsed *p)
     for (;;) {
         OVL_ENSURE(p->nfilters < OVL_TPL_MAX_ITEMS, OVL_ERR_INPUT, "%s: more than %u filters",
                    c->label, OVL_TPL_MAX_ITEMS);
-        OVL_TRY(parse_cond(c, &p->filters[p->nfilters++]));
+        if (pair_ahead(c))
+            OVL_TRY(parse_pair(c, p));
+        else
+            OVL_TRY(parse_cond(c, &p->filters[p->nfilters++]));
         if (kw(cur(c), "OR"))
             OVL_FAIL(tpl_perr(c, c->pos, c->pos,
                           "OR is not supported: filters are combined with AND"));
@@ -639,3 +772,64 @@ done:
     return rc;
 }
 
+
+/* ---- "-- cap rows N [by alias.col [, alias.col]]" (CONDITIONS.md §3.2) ---- */
+
+static ovl_err cerr(const pc *c, const tok *t, const char *fmt, ...) OVL_PRINTF(3, 4);
+static ovl_err cerr(const pc *c, const tok *t, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return ovl_err_set(OVL_ERR_INPUT, "%s:%u:%u: -- cap rows: %s", c->label, t->line, t->col, msg);
+}
+
+static ovl_err cap_order(const pc *c, ovl_template *t, const tok *d)
+{
+    if (!(d[0].k == T_IDENT || d[0].k == T_QIDENT) || d[1].k != T_PUNCT ||
+        strcmp(d[1].text, ".") != 0 || !(d[2].k == T_IDENT || d[2].k == T_QIDENT))
+        return cerr(c, d, "expected alias.column after BY");
+    for (int k = 0; k < 2; k++)
+        if (strcmp(d[0].text, t->alias[k]) == 0) {
+            if (t->cap_order[k])
+                return cerr(c, d, "one ordering column per table");
+            t->cap_order[k] = d[2].text;
+            return OVL_OK;
+        }
+    return cerr(c, d, "unknown table alias '%s'", d[0].text);
+}
+
+ovl_err tpl_parse_cap(pc *c, ovl_template *t)
+{
+    const tok *d = c->capd.v;
+    if (d[0].k == T_EOF) {
+        t->cap_rows = t->npairs ? OVL_TPL_DEFAULT_CAP_ROWS : 0;
+        return OVL_OK;
+    }
+    if (!t->npairs)
+        return cerr(c, d, "a cap applies only with conditions across parties (ON or WHERE "
+                          "comparing a column of each table)");
+    if (d[0].k != T_IDENT || strcasecmp(d[0].text, "rows") != 0 || d[1].k != T_NUMBER)
+        return cerr(c, d, "expected -- cap rows N [by alias.col [, alias.col]]");
+    char *end = NULL;
+    unsigned long n = strtoul(d[1].text, &end, 10);
+    if (*end != '\0' || n < 1 || n > OVL_TPL_MAX_CAP_ROWS)
+        return cerr(c, &d[1], "N must be an integer from 1 to %u", OVL_TPL_MAX_CAP_ROWS);
+    t->cap_rows = (uint32_t)n;
+    size_t i = 2;
+    if (d[i].k == T_IDENT && strcasecmp(d[i].text, "by") == 0) {
+        for (i++;; i += 4) {
+            ovl_err rc = cap_order(c, t, &d[i]);
+            if (rc != OVL_OK)
+                return rc;
+            if (!(d[i + 3].k == T_PUNCT && strcmp(d[i + 3].text, ",") == 0))
+                break;
+        }
+        i += 3;
+    }
+    if (d[i].k != T_EOL)
+        return cerr(c, &d[i], "expected the end of the line");
+    return OVL_OK;
+}

@@ -40,6 +40,70 @@ done:
     return rc;
 }
 
+/* Conditions across parties, turned to canonical orientation (CONDITIONS.md
+ * §2.2): party 0's column on the left, offsets on party 1's. */
+static ovl_cmp_op mirror(ovl_cmp_op op)
+{
+    switch (op) {
+    case OVL_CMP_LT: return OVL_CMP_GT;
+    case OVL_CMP_LE: return OVL_CMP_GE;
+    case OVL_CMP_GT: return OVL_CMP_LT;
+    case OVL_CMP_GE: return OVL_CMP_LE;
+    default: return op;
+    }
+}
+
+static ovl_err resolve_pair(const pc *c, ovl_template *t, const pairc *q, ovl_tpl_pair *out)
+{
+    ovl_err rc = OVL_OK;
+    int l, r, r2 = -1;
+    OVL_TRY(party_of(c, t, &q->l, &l));
+    OVL_TRY(party_of(c, t, &q->r, &r));
+    if (q->op == OVL_CMP_BETWEEN) {
+        OVL_TRY(party_of(c, t, &q->r2, &r2));
+        if (r2 != r || strcmp(q->r.col, q->r2.col) != 0)
+            OVL_FAIL(tpl_perr(c, q->start, q->end, "BETWEEN bounds must be one column of the "
+                                                   "other table, each with its own interval"));
+    }
+    if (l == r)
+        OVL_FAIL(tpl_perr(c, q->start, q->end, "comparing two columns of one table is not "
+                                               "supported; conditions here compare a column of "
+                                               "each table"));
+    out->interval = q->interval;
+    out->column[l] = q->l.col;
+    out->column[r] = q->r.col;
+    if (l == 0) {
+        out->op = q->op;
+        out->offset[0] = q->off;
+        out->offset[1] = q->op == OVL_CMP_BETWEEN ? q->off2 : 0;
+    } else if (q->op == OVL_CMP_BETWEEN) {
+        /* c BETWEEN r + a AND r + b  <=>  c - b <= r <= c - a */
+        out->op = OVL_CMP_BETWEEN;
+        out->offset[0] = -q->off2;
+        out->offset[1] = -q->off;
+    } else {
+        /* c op r + a  <=>  r op' c - a */
+        out->op = mirror(q->op);
+        out->offset[0] = -q->off;
+        out->offset[1] = 0;
+    }
+done:
+    return rc;
+}
+
+static ovl_err resolve_pairs(const pc *c, ovl_template *t, const parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    if (!p->npairs)
+        return OVL_OK;
+    t->pairs = tpl_arena_alloc(c->im, p->npairs, sizeof *t->pairs);
+    OVL_ENSURE(t->pairs, OVL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < p->npairs; i++)
+        OVL_TRY(resolve_pair(c, t, &p->pairs[i], &t->pairs[t->npairs++]));
+done:
+    return rc;
+}
+
 static ovl_err check_distinct_ref(const pc *c, const ovl_template *t, const colref *r, size_t a,
                                   size_t b)
 {
@@ -210,6 +274,7 @@ ovl_err tpl_resolve(const pc *c, ovl_template *t, const parsed *p)
 {
     ovl_err rc = OVL_OK;
     OVL_TRY(resolve_join(c, t, p));
+    OVL_TRY(resolve_pairs(c, t, p));
     OVL_TRY(resolve_select(c, t, p));
     OVL_TRY(resolve_outputs(c, t));
     if (p->has_group || t->ndims > 0)

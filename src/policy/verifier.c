@@ -178,6 +178,9 @@ static ovl_err verify_template_columns(const ovl_policy *pol, const ovl_template
         if (t->aggs[i].party == me && ovl_aggfn_reads_values(t->aggs[i].fn))
             OVL_TRY(check_column(pol, "aggregation.aggregates", &pol->aggregation.aggregates,
                                  t->aggs[i].column, "aggregated"));
+    for (size_t i = 0; i < t->npairs; i++)
+        OVL_TRY(check_column(pol, "aggregation.join_conditions", &pol->aggregation.join_conditions,
+                             t->pairs[i].column[me], "compared with the partner's columns"));
     for (size_t i = 0; i < t->nfilters; i++)
         if (t->filters[i].party == me && !ovl_policy_join_find(pol, t->filters[i].column))
             OVL_TRY(check_column(pol, "aggregation.dimensions", &pol->aggregation.dimensions,

@@ -258,6 +258,12 @@ static ovl_err template_plan(ovl_session *s, const ovl_session_config *o)
         return OVL_OK;
     OVL_TRY(ovl_template_load(&s->tpl, o->template_path));
     OVL_TRY(ovl_template_check_params(s->tpl, o->params, o->nparams));
+    /* The engine here computes per-identifier products only: running such a
+     * template on it would silently drop its conditions (CONDITIONS.md). */
+    OVL_ENSURE(s->tpl->npairs == 0, OVL_ERR_POLICY,
+               "%s compares columns of both tables on each joined row (ON or WHERE); this "
+               "build's aggregate engine has no pairwise comparison phase, so it refuses the "
+               "template rather than drop the condition", o->template_path);
     s->party = ovl_template_party(s->tpl, table_name);
     OVL_ENSURE(s->party >= 0, OVL_ERR_USAGE,
                "%s reads tables %s and %s; this party's table is named %s (set --table-name)",

@@ -1,6 +1,7 @@
 /* Fuzz target: the template lexer and parser over arbitrary bytes. An
  * accepted template must re-parse from its canonical form to the same hash,
- * and its filters are evaluated on a few cells. */
+ * its filters are evaluated on a few cells, and its conditions across parties
+ * are in range and canonical orientation. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +20,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ovl_template_parse(&again, "canonical.sql", t->canonical, strlen(t->canonical)) != OVL_OK ||
         memcmp(again->hash, t->hash, sizeof t->hash) != 0)
         abort(); /* the canonical form is a fixed point */
+    /* Conditions across parties come with a cap, in canonical orientation. */
+    if ((t->npairs > 0) != (t->cap_rows > 0) || t->cap_rows > OVL_TPL_MAX_CAP_ROWS ||
+        t->npairs > OVL_TPL_MAX_PAIRS)
+        abort();
+    for (size_t i = 0; i < t->npairs; i++)
+        if (t->pairs[i].op < OVL_CMP_EQ || t->pairs[i].op > OVL_CMP_BETWEEN ||
+            !t->pairs[i].column[0] || !t->pairs[i].column[1] ||
+            t->pairs[i].offset[0] > OVL_TPL_MAX_INTERVAL ||
+            t->pairs[i].offset[0] < -OVL_TPL_MAX_INTERVAL ||
+            t->pairs[i].offset[1] > OVL_TPL_MAX_INTERVAL ||
+            t->pairs[i].offset[1] < -OVL_TPL_MAX_INTERVAL)
+            abort();
     ovl_param_value vals[OVL_TPL_MAX_ITEMS];
     for (size_t i = 0; i < t->nparams; i++)
         vals[i] = (ovl_param_value){t->params[i].name,

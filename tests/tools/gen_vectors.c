@@ -1,6 +1,7 @@
 /* Writes vectors/psi.json (protocols/psi/SPEC.md §9), aggregate.json, mpc.json (the OT
  * layer, src/mpc/SPEC.md §1-§7), gc.json (src/mpc/SPEC.md §GC.9), cpsi.json
- * (protocols/cpsi/SPEC.md) and mpsi.json (protocols/mpsi/SPEC.md). */
+ * (protocols/cpsi/SPEC.md), mpsi.json (protocols/mpsi/SPEC.md) and pairs.json
+ * (protocols/aggregate/CONDITIONS.md §4). */
 #include <stdio.h>
 
 #include "psi_vectors.h"
@@ -9,6 +10,7 @@
 #include "gc_vectors.h"
 #include "cpsi_vectors.h"
 #include "mpsi_vectors.h"
+#include "pairs_vectors.h"
 
 /* One row per vector file. */
 static const struct {
@@ -21,6 +23,7 @@ static const struct {
     {"gc.json", gv_document},
     {"cpsi.json", cv_document},
     {"mpsi.json", mpv_document},
+    {"pairs.json", pcv_document},
 };
 
 int main(int argc, char **argv)

@@ -104,6 +104,40 @@ static void test_errors(void)
                "", "custom: missing");
     expect_msg("\"runs_per_day\": 10", "\"runs_per_day\": 0", "budget.runs_per_day: must be an integer from 1");
     expect_msg("{\"version\"", "[{\"version\"", "retail.policy.json:1:");
+    expect_msg("\"allow_cardinality\": false}", "\"allow_cardinality\": false, "
+               "\"join_conditions\": [\"ssn\"]}",
+               "aggregation.join_conditions[0]: 'ssn' is not a column of table.columns");
+    expect_msg("\"allow_cardinality\": false}", "\"allow_cardinality\": false, "
+               "\"join_conditions\": \"purchase_date\"}", "aggregation.join_conditions");
+}
+
+/* aggregation.join_conditions: optional (absent = none), listed in explain. */
+static void test_join_conditions(void)
+{
+    char buf[8192];
+    const char *from = "\"allow_cardinality\": false}";
+    const char *at = strstr(good, from);
+    ovl_policy *p = NULL;
+    if (!at)
+        return;
+    EXPECT_OK(parse_str(&p, good));
+    if (p)
+        EXPECT_EQ(p->aggregation.join_conditions.n, 0);
+    ovl_policy_free(p);
+    p = NULL;
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - good), good,
+             "\"allow_cardinality\": false, \"join_conditions\": [\"purchase_date\"]}",
+             at + strlen(from));
+    EXPECT_OK(parse_str(&p, buf));
+    if (!p)
+        return;
+    EXPECT_TRUE(ovl_strlist_has(&p->aggregation.join_conditions, "purchase_date"));
+    char *text = NULL;
+    EXPECT_OK(ovl_policy_explain(&text, p));
+    EXPECT_TRUE(text && strstr(text, "compared with the partner's columns on each joined row: "
+                                     "purchase_date"));
+    free(text);
+    ovl_policy_free(p);
 }
 
 /* table.source (and its old name table.file), allow_query, and no password
@@ -221,6 +255,7 @@ int main(void)
 {
     RUN(test_good);
     RUN(test_errors);
+    RUN(test_join_conditions);
     RUN(test_table_source);
     RUN(test_not_json);
     RUN(test_skeleton);

@@ -123,8 +123,10 @@ static void test_rejections(void)
 {
     expect_reject("SELECT a.g,\n       SUM(a.x * b.y) FROM t1 AS a JOIN t2 AS b ON a.k = b.k GROUP BY a.g",
                   "attribution.sql:2:8: SUM(a.x * b.y): expressions inside aggregates cannot be computed privately");
-    expect_reject("SELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k = b.k AND a.d > b.d",
-                  "a join may only match one join column");
+    expect_reject("SELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k = b.k AND a.d > 3",
+                  "ON holds the join equality and conditions comparing a column of each table");
+    expect_reject("SELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k = b.k AND a.d > a.e",
+                  "comparing two columns of one table is not supported");
     expect_reject("SELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k < b.k", "by equality only");
     expect_reject("SELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k = a.j", "a join matches a column of each table");
     expect_reject("SELECT COUNT(*) FROM t1 a LEFT JOIN t2 b ON a.k = b.k", "only INNER JOIN");
@@ -133,7 +135,7 @@ static void test_rejections(void)
     expect_reject_q("WHERE a.x = 1 OR a.y = 2 GROUP BY a.g", "OR: OR is not supported");
     expect_reject_q("WHERE a.x + b.y > 3 GROUP BY a.g",
                     "a.x + b.y > 3: arithmetic across parties' columns cannot be computed privately");
-    expect_reject_q("WHERE a.x = b.y GROUP BY a.g", "comparisons across parties' columns");
+    expect_reject_q("WHERE a.x IN (1, b.y) GROUP BY a.g", "a condition across parties compares two columns");
     expect_reject_q("WHERE a.x IN (SELECT z FROM q) GROUP BY a.g", "subqueries are not supported");
     expect_reject_q("WHERE z.x = 1 GROUP BY a.g", "unknown table alias 'z'");
     expect_reject_q("WHERE x = 1 GROUP BY a.g", "qualify columns with their table alias");
@@ -255,11 +257,124 @@ static void test_filters(void)
     ovl_template_free(t);
 }
 
+/* Conditions across parties (protocols/aggregate/CONDITIONS.md §2, §8). */
+static const char *const PAIR_HEAD =
+    "SELECT a.g, COUNT(DISTINCT a.k) FROM imp AS a INNER JOIN pur AS b ON a.k = b.k";
+
+static ovl_template *pair_tpl(const char *cond, const char *tail)
+{
+    char buf[1024];
+    ovl_template *t = NULL;
+    snprintf(buf, sizeof buf, "%s%s GROUP BY a.g%s", PAIR_HEAD, cond, tail);
+    EXPECT_OK(parse(&t, buf));
+    return t;
+}
+
+static void same_hash(const char *c1, const char *c2)
+{
+    ovl_template *a = pair_tpl(c1, ""), *b = pair_tpl(c2, "");
+    if (a && b)
+        OVL_T_RECORD(memcmp(a->hash, b->hash, OVL_HASH_LEN) == 0, "'%s' and '%s' hash apart",
+                     c1, c2);
+    ovl_template_free(a);
+    ovl_template_free(b);
+}
+
+static void test_pair_conditions(void)
+{
+    /* The article's window, party 1 (b) on the left: canonical is a's column
+     * left, so b.p BETWEEN a.i AND a.i + 30 becomes a.i BETWEEN b.p - 30 AND b.p. */
+    ovl_template *t = pair_tpl(
+        " AND b.p BETWEEN a.i AND a.i + INTERVAL '30 days'", "");
+    if (t) {
+        EXPECT_EQ(t->npairs, 1);
+        EXPECT_EQ(t->pairs[0].op, OVL_CMP_BETWEEN);
+        EXPECT_STR_EQ(t->pairs[0].column[0], "i");
+        EXPECT_STR_EQ(t->pairs[0].column[1], "p");
+        EXPECT_EQ(t->pairs[0].offset[0], -30);
+        EXPECT_EQ(t->pairs[0].offset[1], 0);
+        EXPECT_TRUE(t->pairs[0].interval);
+        EXPECT_EQ(t->cap_rows, OVL_TPL_DEFAULT_CAP_ROWS);
+        OVL_T_RECORD(strstr(t->canonical, "-- cap rows 4\n") != NULL &&
+                     strstr(t->canonical, "ON a.k = b.k AND a.i BETWEEN b.p - INTERVAL '30 days' "
+                                          "AND b.p\n") != NULL, "canonical: %s", t->canonical);
+    }
+    ovl_template_free(t);
+    /* The same window written either way round, in weeks or days, in ON or
+     * WHERE: one meaning, one hash. */
+    same_hash(" AND b.p BETWEEN a.i AND a.i + INTERVAL '30 days'",
+              " AND a.i BETWEEN b.p - INTERVAL '30 days' AND b.p");
+    same_hash(" AND a.i < b.p + INTERVAL '2 weeks'", " AND b.p + INTERVAL '14 days' > a.i");
+    same_hash(" AND a.i >= b.p - INTERVAL '1 week'", " AND b.p <= a.i + INTERVAL '7 days'");
+    same_hash(" AND a.i <> b.p", " WHERE b.p != a.i");
+    same_hash(" AND a.i + INTERVAL '3 days' BETWEEN b.p AND b.p + INTERVAL '10 days'",
+              " AND a.i BETWEEN b.p - INTERVAL '3 days' AND b.p + INTERVAL '7 days'");
+    same_hash(" AND a.x = b.y AND a.i <= b.p", " AND a.x = b.y WHERE a.i <= b.p");
+    same_hash(" AND a.i < b.p - INTERVAL '14 days'", " AND b.p - INTERVAL '14 days' > a.i");
+    same_hash(" AND a.i < b.p - INTERVAL '14 days'", " AND b.p > a.i + INTERVAL '2 weeks'");
+    /* Meaning changes change the hash: the operator, the interval, the cap. */
+    ovl_template *a = pair_tpl(" AND a.i < b.p", ""), *b = pair_tpl(" AND a.i <= b.p", "");
+    ovl_template *c = pair_tpl(" AND a.i < b.p + INTERVAL '1 day'", "");
+    ovl_template *d = pair_tpl(" AND a.i < b.p", "\n-- cap rows 2 by a.i, b.p\n");
+    if (a && b && c && d) {
+        EXPECT_TRUE(memcmp(a->hash, b->hash, OVL_HASH_LEN) != 0);
+        EXPECT_TRUE(memcmp(a->hash, c->hash, OVL_HASH_LEN) != 0);
+        EXPECT_TRUE(memcmp(a->hash, d->hash, OVL_HASH_LEN) != 0);
+        EXPECT_EQ(d->cap_rows, 2);
+        EXPECT_STR_EQ(d->cap_order[0], "i");
+        EXPECT_STR_EQ(d->cap_order[1], "p");
+        OVL_T_RECORD(strstr(d->canonical, "-- cap rows 2 by a.i, b.p\n") != NULL, "canonical: %s",
+                     d->canonical);
+        /* The canonical form parses back to itself. */
+        ovl_template *e = NULL;
+        EXPECT_OK(parse(&e, d->canonical));
+        if (e)
+            EXPECT_BYTES_EQ(e->hash, d->hash, OVL_HASH_LEN);
+        ovl_template_free(e);
+    }
+    ovl_template_free(a);
+    ovl_template_free(b);
+    ovl_template_free(c);
+    ovl_template_free(d);
+}
+
+static void expect_pair_reject(const char *cond, const char *tail, const char *want)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s%s GROUP BY a.g%s", PAIR_HEAD, cond, tail);
+    expect_reject(buf, want);
+}
+
+static void test_pair_rejections(void)
+{
+    expect_pair_reject(" AND a.i BETWEEN b.p AND b.q", "", "BETWEEN bounds must be one column");
+    expect_pair_reject(" AND a.i < b.p + INTERVAL '3 months'", "", "INTERVAL 'n days' or 'n weeks'");
+    expect_pair_reject(" AND a.i < b.p + INTERVAL '36501 days'", "", "at most 36500 days");
+    expect_pair_reject(" AND a.i < b.p + INTERVAL '5300 weeks'", "", "at most 36500 days");
+    expect_pair_reject(" AND a.i + INTERVAL '30000 days' < b.p - INTERVAL '30000 days'", "",
+                       "the intervals add up to more than 36500 days");
+    expect_pair_reject(" AND a.i < b.p * 2", "", "arithmetic across parties' columns");
+    expect_pair_reject(" OR a.i < b.p", "", "OR is not supported");
+    expect_pair_reject(" AND a.i < b.p", "\n-- cap rows 9\n", "N must be an integer from 1 to 8");
+    expect_pair_reject(" AND a.i < b.p", "\n-- cap rows 0\n", "N must be an integer from 1 to 8");
+    expect_pair_reject(" AND a.i < b.p", "\n-- cap rows 2 by z.i\n", "unknown table alias 'z'");
+    expect_pair_reject(" AND a.i < b.p", "\n-- cap rows 2 by a.i, a.j\n", "one ordering column");
+    expect_pair_reject(" AND a.i < b.p", "\n-- cap rows 2 by a.i junk\n", "end of the line");
+    expect_pair_reject(" AND a.i < b.p", "\n-- cap rows 2\n-- cap rows 3\n", "given twice");
+    expect_pair_reject("", "\n-- cap rows 2\n", "a cap applies only with conditions across parties");
+    char many[1024] = "";
+    for (int i = 0; i < 9; i++)
+        strcat(many, " AND a.i < b.p");
+    expect_pair_reject(many, "", "more than 8 conditions across parties");
+}
+
 int main(void)
 {
     RUN(test_plan);
     RUN(test_hash_canonical);
     RUN(test_rejections);
+    RUN(test_pair_conditions);
+    RUN(test_pair_rejections);
     RUN(test_params);
     RUN(test_filters);
     return ovl_t_summary("test_template");

@@ -411,6 +411,39 @@ static void test_approvals(void)
     unlink(sig_path);
 }
 
+/* A template with the attribution window (CONDITIONS.md §8): each owner's
+ * condition column must be in its aggregation.join_conditions. */
+static void test_join_conditions(void)
+{
+    static const char psql[] =
+        "SELECT c.campaign_id, COUNT(DISTINCT c.email) AS users, SUM(p.amount) AS revenue\n"
+        "FROM impressions AS c INNER JOIN purchases AS p ON c.email = p.email\n"
+        " AND p.day BETWEEN c.seen AND c.seen + INTERVAL '30 days'\n"
+        "GROUP BY c.campaign_id HAVING COUNT(DISTINCT c.email) >= 50\n";
+    ovl_template *saved = tpl, *pt = NULL;
+    char saved_hex[sizeof tpl_hex];
+    EXPECT_OK(ovl_template_parse(&pt, "window.sql", psql, strlen(psql)));
+    if (!pt)
+        return;
+    memcpy(saved_hex, tpl_hex, sizeof tpl_hex);
+    tpl = pt;
+    ovl_hex_encode(tpl_hex, pt->hash, OVL_HASH_LEN);
+    ovl_request r = tpl_request();
+    r.params = NULL;
+    r.nparams = 0;
+    expect_refused(verify_retail(&r, NULL, NULL),
+                   "aggregation.join_conditions: column 'day' is not listed, so it cannot be "
+                   "compared with the partner's columns");
+    EXPECT_OK(verify_retail(&r, "\"allow_cardinality\": true}",
+                            "\"allow_cardinality\": true, \"join_conditions\": [\"day\"]}"));
+    expect_refused(verify_retail(&r, "\"allow_cardinality\": true}",
+                                 "\"allow_cardinality\": true, \"join_conditions\": [\"amount\"]}"),
+                   "column 'day' is not listed");
+    tpl = saved;
+    memcpy(tpl_hex, saved_hex, sizeof tpl_hex);
+    ovl_template_free(pt);
+}
+
 int main(void)
 {
     char mpath[600];
@@ -437,6 +470,7 @@ int main(void)
     RUN(test_refuse_approval_missing_peer);
     RUN(test_refuse_param_outside_list);
     RUN(test_refuse_template_column_unlisted);
+    RUN(test_join_conditions);
     RUN(test_refuse_function);
     RUN(test_refuse_join);
     RUN(test_refuse_receiver);
