@@ -228,6 +228,7 @@ ovl_err cpsi_start_gc(ovl_cpsi *p, const uint8_t *input)
         .input = input,
         .rng = &p->rng,
         .pi_key = p->gc_pi,
+        .fold_garbler_inputs = true,
     };
     OVL_TRY(ovl_gc_new(&p->gc, &gc));
 done:
