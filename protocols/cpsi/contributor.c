@@ -109,6 +109,8 @@ ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in)
     OVL_TRY(ovl_cuckoo_candidates(cand, seed, p->bins, p->digest, (size_t)p->n_c));
     OVL_TRY(draw_bin_secrets(p));
     OVL_TRY(program_store(p, cand));
+    p->store_ready = true;
+    OVL_TRY(cpsi_contrib_after_eval(p));
 done:
     free(cand);
     return rc;
@@ -138,8 +140,6 @@ ovl_err cpsi_contrib_on_blind(ovl_cpsi *p, ovl_buf *in)
     ovl_err rc = OVL_OK;
     uint32_t count, total = 3u * p->P;
     const uint8_t *el;
-    uint8_t *body;
-    ovl_buf frame = {0};
     OVL_ENSURE(p->seed_got, OVL_ERR_PROTOCOL, "BLIND arrived before SEED (frames out of order)");
     OVL_TRY(ovl_frame_read_count(in, "BLIND", OVL_CPSI_ELEMS_PER_FRAME, &count));
     /* the cap that keeps the runner to one OPRF value per identifier */
@@ -149,18 +149,15 @@ ovl_err cpsi_contrib_on_blind(ovl_cpsi *p, ovl_buf *in)
     OVL_ENSURE(ovl_buf_remaining(in) == (size_t)count * OVL_OPRF_ELEM, OVL_ERR_MALFORMED,
                "BLIND of %u elements carries %zu bytes", count, ovl_buf_remaining(in));
     OVL_TRY(ovl_buf_get_ptr(in, (size_t)count * OVL_OPRF_ELEM, &el));
-    OVL_TRY(ovl_frame_batch_new(&frame, OVL_CPSI_EVAL, count, OVL_OPRF_ELEM, &body));
-    for (uint32_t i = 0; i < count; i++) {
-        uint32_t e = p->blind_got + i;
-        rc = ovl_oprf_evaluate(body + (size_t)i * OVL_OPRF_ELEM, p->key[e / p->P],
-                               el + (size_t)i * OVL_OPRF_ELEM);
-        OVL_ENSURE(rc == OVL_OK, rc, "BLIND element %u is not a valid group element", e);
-    }
-    OVL_TRY(ovl_buf_put_bytes(&p->q, frame.data, ovl_buf_len(&frame)));
+    OVL_TRY(cpsi_jobs_put_peer(p, p->blind_got, count, el));
     p->blind_got += count;
-    if (p->blind_got == total)
-        OVL_TRY(queue_store(p));
 done:
-    ovl_buf_free(&frame);
     return rc;
+}
+
+ovl_err cpsi_contrib_after_eval(ovl_cpsi *p)
+{
+    if (p->okvs_queued || !p->store_ready || p->eval_queued < 3u * p->P)
+        return OVL_OK;
+    return queue_store(p);
 }

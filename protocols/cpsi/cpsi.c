@@ -150,6 +150,7 @@ void ovl_cpsi_free(ovl_cpsi *p)
     size_t bins = p->bins, L = p->words;
     ovl_engine_free(&p->eng);
     ovl_buf_free(&p->q);
+    cpsi_jobs_free(p);
     ovl_free_secret(p->digest, (p->cfg.nids ? p->cfg.nids : 1) * sizeof *p->digest);
     free(p->ones);
     ovl_cuckoo_free(&p->ck);
@@ -227,6 +228,7 @@ ovl_err cpsi_start_gc(ovl_cpsi *p, const uint8_t *input)
         .input = input,
         .rng = &p->rng,
         .pi_key = p->gc_pi,
+        .fold_garbler_inputs = true,
     };
     OVL_TRY(ovl_gc_new(&p->gc, &gc));
 done:
@@ -263,6 +265,7 @@ static ovl_err on_hello(ovl_cpsi *p, const uint8_t *payload, size_t len)
     p->bins = ovl_cpsi_bins(p->n_r);
     p->sigma = ovl_cpsi_sigma(p->bins);
     p->P = ovl_cuckoo_batch_bound((size_t)p->n_r);
+    OVL_TRY(ovl_order_init(&p->out_order, CPSI_WINDOW));
     OVL_TRY(ovl_calloc((void **)&p->match, p->bins, 1));
     OVL_TRY(ovl_calloc((void **)&p->vec, (size_t)p->bins * p->words, sizeof *p->vec));
     OVL_TRY(ovl_calloc((void **)&p->value, (size_t)p->bins * p->words, sizeof *p->value));
@@ -351,8 +354,6 @@ static ovl_err cpsi_pull(void *proto, ovl_buf *out, bool *have)
         goto done;
     if (p->eng.state != OVL_ENGINE_RUN)
         goto done;
-    if (p->cfg.runner && ovl_buf_remaining(&p->q) == 0)
-        OVL_TRY(cpsi_runner_pull(p));
     if (ovl_buf_remaining(&p->q) != 0) {
         /* one whole frame: header and payload as queued */
         const uint8_t *f = ovl_buf_rptr(&p->q);
@@ -381,15 +382,20 @@ static ovl_err cpsi_job_take(void *proto, ovl_job **job)
     *job = NULL;
     if (p->eng.state == OVL_ENGINE_FAILED)
         return p->eng.failure;
-    if (p->gc == NULL)
-        return OVL_OK;
-    return ovl_engine_end(&p->eng, ovl_gc_ops.job_take(p->gc, job));
+    ovl_err rc = p->eng.state == OVL_ENGINE_RUN ? cpsi_jobs_take(p, job) : OVL_OK;
+    if (rc == OVL_OK && *job == NULL && p->gc != NULL)
+        rc = ovl_gc_ops.job_take(p->gc, job);
+    return ovl_engine_end(&p->eng, rc);
 }
 
 static ovl_err cpsi_job_finish(void *proto, ovl_job *job)
 {
     ovl_cpsi *p = proto;
     ovl_err rc = OVL_OK;
+    if (cpsi_is_job(job)) {
+        OVL_TRY(cpsi_jobs_finish(p, job));
+        goto done;
+    }
     OVL_ENSURE(p->gc != NULL, OVL_ERR_INTERNAL, "circuit PSI: a job finished with no job out");
     OVL_TRY(ovl_gc_ops.job_finish(p->gc, job));
     OVL_TRY(after_gc(p));
@@ -401,6 +407,15 @@ static bool cpsi_wants_input(const void *proto)
 {
     const ovl_cpsi *p = proto;
     if (ovl_buf_remaining(&p->q) > CPSI_QUEUE_MAX / 2)
+        return false;
+    /* the peer's OPRF batches wait as jobs: a few at a time */
+    if (p->cfg.runner ? p->pending.n >= CPSI_WINDOW / 2
+                      : ovl_order_window(&p->out_order) >= CPSI_WINDOW / 2)
+        return false;
+    /* a whole store waits for the last finalizations: the garbled
+     * equality's frames that follow it must wait too */
+    if (p->cfg.runner && p->eng.state == OVL_ENGINE_RUN && p->gc == NULL &&
+        p->okvs_in.data != NULL && ovl_buf_len(&p->okvs_in) == p->okvs_expect)
         return false;
     return p->gc == NULL || p->ot != NULL || ovl_gc_ops.wants_input(p->gc);
 }

@@ -25,6 +25,16 @@ static void lay_out_entries(ovl_cpsi *p)
     }
 }
 
+/* SEED leaves right after our HELLO, before any BLIND. */
+static ovl_err queue_seed(ovl_cpsi *p)
+{
+    uint8_t body[18];
+    memcpy(body, p->ck.seed, 16);
+    body[16] = (uint8_t)(p->words >> 8);
+    body[17] = (uint8_t)p->words;
+    return cpsi_queue_frame(p, OVL_CPSI_SEED, body, sizeof body);
+}
+
 ovl_err cpsi_runner_setup(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
@@ -41,58 +51,8 @@ ovl_err cpsi_runner_setup(ovl_cpsi *p)
     ovl_rng_bytes(&p->rng, p->fval, (size_t)p->bins * sizeof *p->fval);
     p->okvs_expect = ovl_okvs_wire_len(3u * (size_t)p->n_c, 1u + p->words);
     OVL_TRY(ovl_buf_alloc(&p->okvs_in, 4096, p->okvs_expect));
+    OVL_TRY(queue_seed(p));
 done:
-    return rc;
-}
-
-static ovl_err queue_seed(ovl_cpsi *p)
-{
-    uint8_t body[18];
-    memcpy(body, p->ck.seed, 16);
-    body[16] = (uint8_t)(p->words >> 8);
-    body[17] = (uint8_t)p->words;
-    p->seed_sent = true;
-    return cpsi_queue_frame(p, OVL_CPSI_SEED, body, sizeof body);
-}
-
-static ovl_err blind_entry(ovl_cpsi *p, uint32_t e, uint8_t out[static 32])
-{
-    ovl_err rc = OVL_OK;
-    uint8_t pad[32];
-    uint32_t b = p->entry_bin[e];
-    OVL_TRY(ovl_oprf_scalar(p->blind[e], &p->rng));
-    if (b != OVL_CUCKOO_EMPTY) {
-        uint32_t item = p->ck.slot[b];
-        OVL_TRY(ovl_oprf_blind(out, p->blind[e], p->cfg.ids[item], p->cfg.id_len[item]));
-    } else {
-        /* a pad: r·H(random) is as uniform as any real blinded element */
-        ovl_rng_bytes(&p->rng, pad, sizeof pad);
-        OVL_TRY(ovl_oprf_blind(out, p->blind[e], pad, sizeof pad));
-    }
-done:
-    return rc;
-}
-
-ovl_err cpsi_runner_pull(ovl_cpsi *p)
-{
-    ovl_err rc = OVL_OK;
-    uint32_t total = 3u * p->P;
-    uint8_t *body;
-    ovl_buf frame = {0};
-    if (!p->seed_sent)
-        return queue_seed(p);
-    if (p->blind_sent == total)
-        return OVL_OK;
-    uint32_t k = total - p->blind_sent;
-    if (k > OVL_CPSI_ELEMS_PER_FRAME)
-        k = OVL_CPSI_ELEMS_PER_FRAME;
-    OVL_TRY(ovl_frame_batch_new(&frame, OVL_CPSI_BLIND, k, OVL_OPRF_ELEM, &body));
-    for (uint32_t i = 0; i < k; i++)
-        OVL_TRY(blind_entry(p, p->blind_sent + i, body + (size_t)i * OVL_OPRF_ELEM));
-    OVL_TRY(ovl_buf_put_bytes(&p->q, frame.data, ovl_buf_len(&frame)));
-    p->blind_sent += k;
-done:
-    ovl_buf_free(&frame);
     return rc;
 }
 
@@ -108,21 +68,8 @@ ovl_err cpsi_runner_on_eval(ovl_cpsi *p, ovl_buf *in)
     OVL_ENSURE(ovl_buf_remaining(in) == (size_t)count * OVL_OPRF_ELEM, OVL_ERR_MALFORMED,
                "EVAL of %u elements carries %zu bytes", count, ovl_buf_remaining(in));
     OVL_TRY(ovl_buf_get_ptr(in, (size_t)count * OVL_OPRF_ELEM, &el));
-    for (uint32_t i = 0; i < count; i++, el += OVL_OPRF_ELEM) {
-        uint32_t e = p->eval_got + i, b = p->entry_bin[e];
-        if (b == OVL_CUCKOO_EMPTY) {
-            OVL_ENSURE(ovl_group_default()->validate(el) == OVL_OK, OVL_ERR_CRYPTO,
-                       "EVAL element %u is not a valid group element", e);
-            continue;
-        }
-        uint32_t item = p->ck.slot[b];
-        rc = ovl_oprf_finalize(p->fval[b], p->blind[e], p->cfg.ids[item], p->cfg.id_len[item],
-                               el);
-        OVL_ENSURE(rc == OVL_OK, rc, "EVAL element %u is not a valid group element", e);
-    }
+    OVL_TRY(cpsi_jobs_put_peer(p, p->eval_got, count, el));
     p->eval_got += count;
-    if (p->eval_got == 3u * p->P)
-        sodium_memzero(p->blind, 3u * (size_t)p->P * sizeof *p->blind);
 done:
     return rc;
 }
@@ -160,8 +107,6 @@ done:
 ovl_err cpsi_runner_on_okvs(ovl_cpsi *p, const uint8_t *payload, size_t len)
 {
     ovl_err rc = OVL_OK;
-    ovl_okvs o = {0};
-    ovl_buf in;
     OVL_ENSURE(p->eval_got == 3u * p->P, OVL_ERR_PROTOCOL,
                "OKVS arrived after %u of %u evaluations (frames out of order)", p->eval_got,
                3u * p->P);
@@ -169,7 +114,19 @@ ovl_err cpsi_runner_on_okvs(ovl_cpsi *p, const uint8_t *payload, size_t len)
     OVL_ENSURE(len <= p->okvs_expect - ovl_buf_len(&p->okvs_in), OVL_ERR_PROTOCOL,
                "oversized key-value store: more than the %zu bytes agreed", p->okvs_expect);
     OVL_TRY(ovl_buf_put_bytes(&p->okvs_in, payload, len));
-    if (ovl_buf_len(&p->okvs_in) < p->okvs_expect)
+    OVL_TRY(cpsi_runner_after_final(p));
+done:
+    return rc;
+}
+
+/* The store is decoded once it is whole and every bin's OPRF value is known;
+ * either may come last, as finalization runs in jobs. */
+ovl_err cpsi_runner_after_final(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    ovl_okvs o = {0};
+    ovl_buf in;
+    if (p->final_done < 3u * p->P || p->gc != NULL || ovl_buf_len(&p->okvs_in) < p->okvs_expect)
         goto done;
     ovl_buf_reader(&in, p->okvs_in.data, ovl_buf_len(&p->okvs_in));
     OVL_TRY(ovl_okvs_read(&o, &in, 3u * (size_t)p->n_c, 1u + p->words));

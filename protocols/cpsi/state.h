@@ -14,6 +14,8 @@
 #include "mpc/shares.h"
 
 #define CPSI_QUEUE_MAX ((size_t)64 << 20)
+#define CPSI_JOBS_MAX 8u /* OPRF jobs out at once */
+#define CPSI_WINDOW 8u   /* OPRF frames made and not yet queued to send */
 
 struct ovl_cpsi {
     ovl_cpsi_config cfg;
@@ -25,21 +27,24 @@ struct ovl_cpsi {
     ovl_block *digest;       /* our identifiers' digests */
     ovl_buf q;               /* whole frames waiting to be pulled */
     uint64_t bytes_sent;
+    ovl_order out_order;     /* our BLIND (runner) or EVAL (contributor) frames, in sequence */
+    ovl_job_queue pending;   /* jobs made from the peer's OPRF frames */
+    uint32_t jobs_out;       /* OPRF jobs handed out and not yet finished */
     uint64_t *ones;          /* C, cardinality: the payload 1 per identifier */
 
     /* runner */
     ovl_cuckoo ck;
     uint32_t *entry_bin;     /* 3P: the bin of each OPRF entry, or OVL_CUCKOO_EMPTY (pad) */
     uint8_t (*blind)[32];    /* 3P blinding scalars */
-    uint32_t blind_sent, eval_got;
-    bool seed_sent;
+    uint32_t blind_made, blind_sent, eval_got, final_done;
     uint8_t (*fval)[OVL_OPRF_OUT]; /* bins: F(x, j_x) of the bin's identifier */
     ovl_buf okvs_in;
     size_t okvs_expect;
 
     /* contributor */
     uint8_t key[OVL_CUCKOO_HASHES][OVL_OPRF_SCALAR];
-    uint32_t blind_got;
+    uint32_t blind_got, eval_queued;
+    bool store_ready;
     bool seed_got, okvs_queued;
     ovl_okvs okvs;
 
@@ -81,16 +86,27 @@ ovl_err cpsi_derive(const uint8_t f[static OVL_OPRF_OUT], ovl_block *key, uint64
                     uint32_t npads) OVL_MUST_USE;
 uint64_t cpsi_sigma_mask(const ovl_cpsi *p);
 
+/* jobs.c: the OPRF batches as engine jobs */
+bool cpsi_is_job(const ovl_job *job);
+void cpsi_jobs_free(ovl_cpsi *p);
+ovl_err cpsi_jobs_take(ovl_cpsi *p, ovl_job **out) OVL_MUST_USE;
+ovl_err cpsi_jobs_put_peer(ovl_cpsi *p, uint32_t start, uint32_t count,
+                           const uint8_t *el) OVL_MUST_USE;
+ovl_err cpsi_jobs_finish(ovl_cpsi *p, ovl_job *job) OVL_MUST_USE;
+
 /* runner.c */
 ovl_err cpsi_runner_setup(ovl_cpsi *p) OVL_MUST_USE;
-ovl_err cpsi_runner_pull(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_runner_on_eval(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
 ovl_err cpsi_runner_on_okvs(ovl_cpsi *p, const uint8_t *payload, size_t len) OVL_MUST_USE;
+/* Once every evaluation is finalized and the whole store is in: decode it. */
+ovl_err cpsi_runner_after_final(ovl_cpsi *p) OVL_MUST_USE;
 
 /* contributor.c */
 ovl_err cpsi_contrib_setup(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
 ovl_err cpsi_contrib_on_blind(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
+/* Once every EVAL is queued (and the store is programmed): queue the store. */
+ovl_err cpsi_contrib_after_eval(ovl_cpsi *p) OVL_MUST_USE;
 
 /* share_phase.c */
 ovl_err cpsi_shares_start(ovl_cpsi *p) OVL_MUST_USE;

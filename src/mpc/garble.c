@@ -12,9 +12,9 @@
  * the EVP call, small enough to stay in L1. */
 #define GC_BATCH 128u
 
-/* dep[g] = 1 + the number (in AND order) of the last AND gate whose output
- * gate g reads directly, 0 if none: only AND outputs can be pending. */
-static ovl_err find_deps(uint32_t *dep, const ovl_circuit *c)
+/* ops[g].meta (garble.h): only AND outputs can be pending, so a gate's
+ * dependency is the last AND gate whose output it reads directly. */
+static ovl_err find_deps(ovl_gc_op *ops, const ovl_circuit *c)
 {
     ovl_err rc = OVL_OK;
     uint32_t *and_of = NULL, k = 0;
@@ -26,7 +26,7 @@ static ovl_err find_deps(uint32_t *dep, const ovl_circuit *c)
             d = and_of[x->a];
         if ((x->op == OVL_GATE_XOR || x->op == OVL_GATE_AND) && and_of[x->b] > d)
             d = and_of[x->b];
-        dep[g] = d;
+        ops[g].meta = 2 * d + (x->op == OVL_GATE_AND);
         and_of[x->out] = x->op == OVL_GATE_AND ? ++k : 0;
     }
 done:
@@ -39,11 +39,11 @@ done:
  * whatever the circuit's size. Inputs keep slots 0 .. in_bits - 1 (the caller
  * writes them); output wires keep theirs to the end; an output nobody reads
  * goes to SINK. Three more slots serve the free gates, each of which is
- * out = w[x] ⊕ w[y] ⊕ w[z]: ZERO (the zero block) and DELTA (Δ for the
- * garbler, zero for the evaluator). XOR: a, b, ZERO. INV flips the garbler's
- * zero-label and leaves the evaluator's label: a, DELTA, ZERO. A constant c
- * has zero-label c·Δ and the evaluator's label is the zero block: c ? DELTA :
- * ZERO. COPY: a. AND gates keep a, b, out. Inputs of an AND gate are read
+ * out = w[x] ⊕ w[y]: ZERO (the zero block) and DELTA (Δ for the garbler,
+ * zero for the evaluator). XOR: a, b. INV flips the garbler's zero-label and
+ * leaves the evaluator's label: a, DELTA. A constant c has zero-label c·Δ and
+ * the evaluator's label is the zero block: c ? DELTA : ZERO, ZERO. COPY: a,
+ * ZERO. AND gates keep a, b, out. Inputs of an AND gate are read
  * when it joins a batch, so a slot freed by it may be written before the
  * batch is hashed. */
 typedef struct {
@@ -89,9 +89,8 @@ static ovl_err assign_slots(ovl_gc_state *st)
     ovl_err rc = OVL_OK;
     const ovl_circuit *c = st->c;
     slot_plan sp = {0};
-    uint32_t(*gs)[4] = NULL;
+    ovl_gc_op *ops = st->ops;
     OVL_TRY(plan_last_use(&sp, c));
-    OVL_TRY(ovl_calloc((void **)&gs, c->ngates + 1, sizeof *gs));
     for (uint32_t w = 0; w < c->in_bits; w++)
         sp.slot[w] = w;
     sp.nslots = c->in_bits;
@@ -99,33 +98,32 @@ static ovl_err assign_slots(ovl_gc_state *st)
     const uint32_t ZERO = UINT32_MAX - 2, DELTA = UINT32_MAX - 1, SINK = UINT32_MAX;
     for (uint32_t g = 0; g < c->ngates; g++) {
         const ovl_gate *x = &c->gates[g];
-        uint32_t *f = gs[g];
-        f[0] = f[1] = f[2] = ZERO;
+        ovl_gc_op *f = &ops[g];
+        f->b = ZERO;
         switch (x->op) {
         case OVL_GATE_XOR:
-        case OVL_GATE_AND: f[0] = sp.slot[x->a], f[1] = sp.slot[x->b]; break;
-        case OVL_GATE_INV: f[0] = sp.slot[x->a], f[1] = DELTA; break;
-        case OVL_GATE_CONST: f[0] = x->a ? DELTA : ZERO; break;
-        default: f[0] = sp.slot[x->a]; break;
+        case OVL_GATE_AND: f->a = sp.slot[x->a], f->b = sp.slot[x->b]; break;
+        case OVL_GATE_INV: f->a = sp.slot[x->a], f->b = DELTA; break;
+        case OVL_GATE_CONST: f->a = x->a ? DELTA : ZERO; break;
+        default: f->a = sp.slot[x->a]; break;
         }
         if (x->op != OVL_GATE_CONST)
             plan_release(&sp, x->a, g);
         if (x->op == OVL_GATE_XOR || x->op == OVL_GATE_AND)
             plan_release(&sp, x->b, g);
-        f[3] = sp.last[x->out] == UINT32_MAX - 2 ? SINK : (sp.slot[x->out] = plan_take(&sp));
+        f->out = sp.last[x->out] == UINT32_MAX - 2 ? SINK : (sp.slot[x->out] = plan_take(&sp));
     }
-    for (uint32_t g = 0; g < c->ngates; g++)
-        for (int k = 0; k < 4; k++)
-            if (gs[g][k] >= UINT32_MAX - 2)
-                gs[g][k] = sp.nslots + (gs[g][k] - (UINT32_MAX - 2));
+    for (uint32_t g = 0; g < c->ngates; g++) {
+        uint32_t *f[3] = {&ops[g].a, &ops[g].b, &ops[g].out};
+        for (int k = 0; k < 3; k++)
+            if (*f[k] >= UINT32_MAX - 2)
+                *f[k] = sp.nslots + (*f[k] - (UINT32_MAX - 2));
+    }
     OVL_TRY(ovl_calloc((void **)&st->out_slot, c->out_bits + 1, sizeof *st->out_slot));
     for (uint32_t i = 0; i < c->out_bits; i++)
         st->out_slot[i] = sp.slot[c->outputs[i]];
     st->nslots = sp.nslots;
-    st->gs = gs;
-    gs = NULL;
 done:
-    free(gs);
     free(sp.last);
     free(sp.slot);
     free(sp.free);
@@ -145,8 +143,8 @@ ovl_err ovl_gc_state_init(ovl_gc_state *st, const ovl_circuit *c, ovl_hash *hash
     st->delta = garbler ? delta : ovl_block_zero();
     st->tweak_id = tweaks->id;
     st->tweak_base = tweak_base;
-    OVL_TRY(ovl_calloc((void **)&st->dep, c->ngates + 1, sizeof *st->dep));
-    OVL_TRY(find_deps(st->dep, c));
+    OVL_TRY(ovl_calloc((void **)&st->ops, c->ngates + 1, sizeof *st->ops));
+    OVL_TRY(find_deps(st->ops, c));
     OVL_TRY(assign_slots(st));
     OVL_TRY(ovl_calloc((void **)&st->w, (size_t)st->nslots + 3, sizeof *st->w));
     st->w[st->nslots + 1] = garbler ? delta : ovl_block_zero();
@@ -172,8 +170,7 @@ void ovl_gc_state_free(ovl_gc_state *st)
         ovl_free_secret(st->w, ((size_t)st->nslots + 3) * sizeof *st->w);
     if (st->scratch != NULL)
         ovl_free_secret(st->scratch, 12 * GC_BATCH * sizeof *st->scratch);
-    free(st->dep);
-    free(st->gs);
+    free(st->ops);
     free(st->out_slot);
     free(st->batch);
     sodium_memzero(&st->delta, sizeof st->delta);
@@ -205,10 +202,9 @@ static ovl_block tweak(const ovl_gc_state *st, uint64_t k)
 /* An AND gate joins the batch: its inputs and tweaks are gathered now (the
  * slots it frees may be written before the batch is hashed). The garbler
  * hashes A0, A0 ⊕ Δ, B0, B0 ⊕ Δ; the evaluator A and B. */
-static void add_and(ovl_gc_state *st)
+static void add_and(ovl_gc_state *st, const ovl_gc_op *f)
 {
-    const uint32_t *f = st->gs[st->next_gate];
-    ovl_block *x = st->scratch, *t = x + 4 * GC_BATCH, a = st->w[f[0]], b = st->w[f[1]];
+    ovl_block *x = st->scratch, *t = x + 4 * GC_BATCH, a = st->w[f->a], b = st->w[f->b];
     uint32_t k = st->nbatch;
     ovl_block ta = tweak(st, 2 * (uint64_t)st->ands_done);
     ovl_block tb = tweak(st, 2 * (uint64_t)st->ands_done + 1);
@@ -222,7 +218,7 @@ static void add_and(ovl_gc_state *st)
         x[2 * k] = a, x[2 * k + 1] = b;
         t[2 * k] = ta, t[2 * k + 1] = tb;
     }
-    st->batch[st->nbatch++] = st->next_gate;
+    st->batch[st->nbatch++] = f->out;
     st->ands_done++;
 }
 
@@ -240,7 +236,7 @@ static ovl_err flush_garble(ovl_gc_state *st, uint8_t *tables)
         ovl_block wg = ovl_block_xor(h[4 * k], ovl_block_select(pa, tg));
         ovl_block te = ovl_block_xor(ovl_block_xor(h[4 * k + 2], h[4 * k + 3]), a0);
         ovl_block we = ovl_block_xor(h[4 * k + 2], ovl_block_select(pb, ovl_block_xor(te, a0)));
-        st->w[st->gs[st->batch[k]][3]] = ovl_block_xor(wg, we);
+        st->w[st->batch[k]] = ovl_block_xor(wg, we);
         ovl_block_store(tables + 32 * (size_t)k, tg);
         ovl_block_store(tables + 32 * (size_t)k + 16, te);
     }
@@ -262,25 +258,10 @@ static ovl_err flush_evaluate(ovl_gc_state *st, const uint8_t *tables)
         ovl_block wg = ovl_block_xor(h[2 * k], ovl_block_select(ovl_block_lsb(a), tg));
         ovl_block we = ovl_block_xor(h[2 * k + 1],
                                      ovl_block_select(ovl_block_lsb(b), ovl_block_xor(te, a)));
-        st->w[st->gs[st->batch[k]][3]] = ovl_block_xor(wg, we);
+        st->w[st->batch[k]] = ovl_block_xor(wg, we);
     }
 done:
     return rc;
-}
-
-/* Free gates as three XORed slots (assign_slots): no branch on the gate type. */
-static void free_gate(ovl_gc_state *st, uint32_t g)
-{
-    const uint32_t *f = st->gs[g];
-    st->w[f[3]] = ovl_block_xor(ovl_block_xor(st->w[f[0]], st->w[f[1]]), st->w[f[2]]);
-}
-
-
-/* Gate g reads an AND output still waiting in the batch: the batch holds the
- * ANDs numbered ands_done - nbatch .. ands_done - 1. */
-static bool reads_pending(const ovl_gc_state *st, uint32_t g)
-{
-    return st->nbatch > 0 && st->dep[g] > st->ands_done - st->nbatch;
 }
 
 typedef struct {
@@ -308,26 +289,43 @@ done:
     return rc;
 }
 
+/* The gate walk. A gate reading an AND output still in the batch (the batch
+ * holds the ANDs numbered from `first` on, so exactly when its dep exceeds
+ * `first`) flushes it first. Free gates are out = w[a] ⊕ w[b] without a
+ * branch on their type. The walk keeps its cursor, the slot array and the
+ * batch's start in locals: a label store may alias any field of st, which
+ * would otherwise be reloaded after every gate. */
 static ovl_err run(ovl_gc_state *st, gc_io *io)
 {
     ovl_err rc = OVL_OK;
-    const ovl_circuit *c = st->c;
-    while (st->next_gate < c->ngates) {
-        const ovl_gate *g = &c->gates[st->next_gate];
-        if (g->op == OVL_GATE_AND && io->used == io->budget)
-            break;
-        if (reads_pending(st, st->next_gate) || (g->op == OVL_GATE_AND && st->nbatch == GC_BATCH))
-            OVL_TRY(flush(st, io));
-        if (g->op == OVL_GATE_AND) {
-            add_and(st);
-            io->used++;
+    const ovl_gc_op *ops = st->ops;
+    ovl_block *w = st->w;
+    uint32_t g = st->next_gate, end = st->c->ngates, used = io->used, budget = io->budget;
+    uint32_t first = st->ands_done - st->nbatch;
+    while (g < end) {
+        const ovl_gc_op o = ops[g];
+        if (o.meta & 1u) {
+            if (used == budget)
+                break;
+            if ((o.meta >> 1) > first || st->nbatch == GC_BATCH) {
+                OVL_TRY(flush(st, io));
+                first = st->ands_done;
+            }
+            add_and(st, &o);
+            used++;
         } else {
-            free_gate(st, st->next_gate);
+            if ((o.meta >> 1) > first) {
+                OVL_TRY(flush(st, io));
+                first = st->ands_done;
+            }
+            w[o.out] = ovl_block_xor(w[o.a], w[o.b]);
         }
-        st->next_gate++;
+        g++;
     }
     OVL_TRY(flush(st, io));
 done:
+    st->next_gate = g;
+    io->used = used;
     return rc;
 }
 
@@ -374,12 +372,16 @@ static ovl_err out_tags(ovl_gc_state *st, uint8_t (*tags)[OVL_GC_TAG_BYTES], con
     ovl_block t[2], h[2], tw = tweak(st, 2 * (uint64_t)st->c->nand + i);
     uint8_t tmp[16];
     t[0] = t[1] = tw;
-    OVL_TRY(ovl_hash_tccr(st->hash, h, l, t, n));
+    OVL_TRY(tccr(st, h, l, t, n));
     for (size_t k = 0; k < n; k++) {
         ovl_block_store(tmp, h[k]);
         memcpy(tags[k], tmp, OVL_GC_TAG_BYTES);
     }
 done:
+    /* Only these few blocks: ovl_hash_tccr would wipe 8 KiB per output bit. */
+    sodium_memzero(t, sizeof t);
+    sodium_memzero(h, sizeof h);
+    sodium_memzero(tmp, sizeof tmp);
     return rc;
 }
 

@@ -28,17 +28,26 @@
 #define OVL_GC_TABLE_BYTES 32u /* one half-gates AND table: T_G, T_E */
 #define OVL_GC_TAG_BYTES 8u    /* an output label's check tag */
 
+/* A gate as the kernels read it, one 16-byte record so the gate walk streams
+ * one array: its input slots a and b, its output slot, and meta = 2·dep + 1
+ * for an AND gate, 2·dep for a free one, where dep is 1 + the number (in AND
+ * order) of the last AND gate whose output it reads directly, or 0. A free
+ * gate is out = w[a] ⊕ w[b] (garble.c maps XOR, INV, COPY and constants to
+ * that form). */
+typedef struct {
+    uint32_t a, b, out, meta;
+} ovl_gc_op;
+
 typedef struct {
     const ovl_circuit *c; /* borrowed */
     ovl_hash *hash;       /* borrowed; keyed by the session's π key */
     ovl_block *w;         /* label slots (garbler: W0; evaluator: W_v): inputs
                            * first, then reused; ZERO, DELTA, SINK last */
-    uint32_t *dep;        /* per gate: 1 + the last AND it reads directly, or 0 */
-    uint32_t (*gs)[4];    /* per gate: its input slots and output slot */
+    ovl_gc_op *ops;       /* per gate, in gate order */
     uint32_t *out_slot;   /* per output bit */
     uint32_t nslots;
     ovl_block *scratch;   /* hash inputs, tweaks and outputs of one batch */
-    uint32_t *batch;      /* gate numbers of the pending batch */
+    uint32_t *batch;      /* output slots of the pending batch's AND gates */
     ovl_block delta;      /* garbler only */
     uint64_t tweak_id, tweak_base;
     uint32_t next_gate, ands_done, nbatch;

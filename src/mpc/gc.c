@@ -84,6 +84,12 @@ static ovl_err check_config(const ovl_gc_config *cfg, uint32_t *gbits)
     return OVL_OK;
 }
 
+/* SETUP's reveal byte; bit 2 says the garbler's inputs are folded. */
+static uint8_t setup_flags(const ovl_gc *g)
+{
+    return (uint8_t)((unsigned)g->cfg.reveal | (g->cfg.fold_garbler_inputs ? 4u : 0u));
+}
+
 static ovl_err queue_setup(ovl_gc *g)
 {
     ovl_err rc = OVL_OK;
@@ -92,7 +98,7 @@ static ovl_err queue_setup(ovl_gc *g)
     OVL_TRY(ovl_buf_put_u8(&g->q, GC_VERSION));
     OVL_TRY(ovl_buf_put_u8(&g->q, (uint8_t)g->cfg.role));
     OVL_TRY(ovl_buf_put_u8(&g->q, (uint8_t)g->cfg.party));
-    OVL_TRY(ovl_buf_put_u8(&g->q, (uint8_t)g->cfg.reveal));
+    OVL_TRY(ovl_buf_put_u8(&g->q, setup_flags(g)));
     OVL_TRY(ovl_buf_put_u32(&g->q, g->cfg.garbler_inputs));
     OVL_TRY(ovl_buf_put_u32(&g->q, g->cfg.instances));
     OVL_TRY(ovl_buf_put_bytes(&g->q, g->digest, 32));
@@ -308,15 +314,16 @@ static ovl_err eval_inputs(ovl_gc *g, ovl_buf *in)
     OVL_TRY(get_instance(g, in, PH_IDLE, "INPUTS"));
     OVL_ENSURE(g->ebits == 0 || g->cot_ready > g->inst / g->group, OVL_ERR_PROTOCOL,
                "garbled circuit: INPUTS of instance %u before its OT finished", g->inst);
-    OVL_ENSURE(ovl_buf_remaining(in) == (size_t)g->gbits * 16, OVL_ERR_MALFORMED,
+    uint32_t sent = g->cfg.fold_garbler_inputs ? 0 : g->gbits;
+    OVL_ENSURE(ovl_buf_remaining(in) == (size_t)sent * 16, OVL_ERR_MALFORMED,
                "garbled circuit: INPUTS frame holds %zu bytes, %u garbler labels expected",
-               ovl_buf_remaining(in), g->gbits);
-    OVL_TRY(ovl_buf_get_ptr(in, (size_t)g->gbits * 16, &p));
+               ovl_buf_remaining(in), sent);
+    OVL_TRY(ovl_buf_get_ptr(in, (size_t)sent * 16, &p));
     uint64_t base;
     OVL_TRY(ovl_tweak_take(&g->ts, ovl_gc_tweaks_needed(g->c), &base));
     OVL_TRY(instance_state(g, base));
     for (uint32_t i = 0; i < g->gbits; i++)
-        g->st.w[i] = ovl_block_load(p + 16 * (size_t)i);
+        g->st.w[i] = sent ? ovl_block_load(p + 16 * (size_t)i) : ovl_block_zero();
     if (g->ebits > 0) {
         const ovl_block *t = g->cot_blk[(g->inst / g->group) % GC_COT_WINDOW];
         size_t off = (size_t)(g->inst % g->group) * g->ebits;
@@ -447,7 +454,14 @@ static ovl_err garb_begin_instance(ovl_gc *g)
     const uint8_t *x = g->cfg.input + (size_t)g->inst * g->gbits;
     OVL_TRY(ovl_tweak_take(&g->ts, ovl_gc_tweaks_needed(g->c), &base));
     OVL_TRY(instance_state(g, base));
-    ovl_rng_bytes(g->cfg.rng, g->st.w, (size_t)g->gbits * sizeof *g->st.w);
+    bool fold = g->cfg.fold_garbler_inputs;
+    if (fold) {
+        /* zero-label x·Δ: the active label is the zero block, known to both */
+        for (uint32_t i = 0; i < g->gbits; i++)
+            g->st.w[i] = ovl_block_select(x[i] & 1, g->delta);
+    } else {
+        ovl_rng_bytes(g->cfg.rng, g->st.w, (size_t)g->gbits * sizeof *g->st.w);
+    }
     if (g->ebits > 0) {
         const ovl_block *q = g->cot_blk[(g->inst / g->group) % GC_COT_WINDOW];
         size_t off = (size_t)(g->inst % g->group) * g->ebits;
@@ -455,9 +469,9 @@ static ovl_err garb_begin_instance(ovl_gc *g)
     }
     OVL_TRY(ovl_frame_begin(&g->q, OVL_GC_INPUTS, &mark));
     OVL_TRY(ovl_buf_put_u32(&g->q, g->inst));
-    OVL_TRY(ovl_buf_reserve(&g->q, (size_t)g->gbits * 16, &p));
+    OVL_TRY(ovl_buf_reserve(&g->q, fold ? 0 : (size_t)g->gbits * 16, &p));
     /* The garbler's own input bits select their labels without a branch. */
-    for (uint32_t i = 0; i < g->gbits; i++)
+    for (uint32_t i = 0; !fold && i < g->gbits; i++)
         ovl_block_store(p + 16 * (size_t)i,
                         ovl_block_xor(g->st.w[i], ovl_block_select(x[i] & 1, g->delta)));
     OVL_TRY(ovl_frame_end(&g->q, mark));
@@ -570,7 +584,7 @@ static ovl_err read_setup(ovl_gc *g, ovl_buf *in)
     OVL_ENSURE(memcmp(digest, g->digest, 32) == 0, OVL_ERR_POLICY,
                "garbled circuit: the peer holds a different circuit (use the same circuit file)");
     OVL_ENSURE(gin == g->cfg.garbler_inputs && inst == g->cfg.instances &&
-                   reveal == (uint8_t)g->cfg.reveal,
+                   reveal == setup_flags(g),
                OVL_ERR_POLICY,
                "garbled circuit: the peer wants %u instances, %u garbler inputs, reveal %u; we "
                "want %u, %u, %u",

@@ -58,6 +58,10 @@ typedef struct {
     const uint8_t *input;
     ovl_rng *rng;               /* borrowed; seeded only in tests and vectors */
     const uint8_t *pi_key;      /* 16 bytes agreed for π, or NULL for the fixed key */
+    /* The garbler's inputs are folded into the garbling as constants: its
+     * input wires' zero-labels are x·Δ, so their active label is the zero
+     * block and nothing is sent for them (SPEC §GC.3). Both parties set it. */
+    bool fold_garbler_inputs;
 } ovl_gc_config;
 
 typedef struct ovl_gc ovl_gc;

@@ -13,6 +13,9 @@ typedef struct {
     hx_side side[2]; /* 0 garbler (listener), 1 evaluator (connector) */
 } gc_run;
 
+/* Whether gc_run_new folds the garbler's inputs, on each side. */
+static bool fold_g, fold_e;
+
 /* in_g, in_e: instances × (each party's bits). */
 static ovl_err gc_run_new(gc_run *r, const ovl_circuit *cg, const ovl_circuit *ce,
                           uint32_t instances, ovl_gc_reveal reveal, const uint8_t *in_g,
@@ -30,6 +33,8 @@ static ovl_err gc_run_new(gc_run *r, const ovl_circuit *cg, const ovl_circuit *c
     b.circuit = ce;
     b.input = in_e;
     b.rng = &r->rng[1];
+    a.fold_garbler_inputs = fold_g;
+    b.fold_garbler_inputs = fold_e;
     rc = ovl_gc_new(&r->g, &a);
     if (rc == OVL_OK)
         rc = ovl_gc_new(&r->e, &b);
@@ -101,6 +106,59 @@ static void test_aes_both(void)
     double per = (double)r.side[0].log.wpos / (3 * 6400);
     OVL_T_RECORD(per >= 32 && per < 40, "garbler sent %.2f bytes per AND gate", per);
     gc_run_free(&r);
+    ovl_circuit_free(&c);
+}
+
+/* Folded garbler inputs: AES still computes, no INPUTS frame carries a
+ * label, and a garbler that folds against an evaluator that does not is
+ * refused at SETUP. */
+static void test_aes_folded(void)
+{
+    ovl_circuit c;
+    EXPECT_OK(gct_load(&c, "aes_128.txt"));
+    enum { N = 2 };
+    uint8_t key[N][16], pt[N][16], kin[N][128], pin[N][128], ct[16], want[16];
+    for (int i = 0; i < N; i++) {
+        randombytes_buf(key[i], 16);
+        randombytes_buf(pt[i], 16);
+        EXPECT_OK(ovl_bits_from_be(kin[i], 128, key[i], 16));
+        EXPECT_OK(ovl_bits_from_be(pin[i], 128, pt[i], 16));
+    }
+    gc_run r;
+    fold_g = fold_e = true;
+    EXPECT_OK(gc_run_new(&r, &c, &c, N, OVL_GC_REVEAL_BOTH, kin[0], pin[0]));
+    EXPECT_TRUE(gc_run_go(&r, NULL, NULL));
+    OVL_T_RECORD(r.side[0].rc == OVL_OK && r.side[1].rc == OVL_OK, "run failed: %s / %s",
+                 r.side[0].detail, r.side[1].detail);
+    for (int i = 0; i < N; i++) {
+        gct_aes128(want, key[i], pt[i]);
+        for (int s = 0; s < 2; s++) {
+            const uint8_t *o = ovl_gc_output(s == 0 ? r.g : r.e, (uint32_t)i);
+            EXPECT_TRUE(o != NULL);
+            if (o == NULL)
+                continue;
+            ovl_bits_to_be(ct, 16, o, 128);
+            EXPECT_BYTES_EQ(ct, want, 16);
+        }
+    }
+    int inputs = 0;
+    for (size_t off = 0; off + OVL_FRAME_HDR <= r.side[0].log.wpos;) {
+        const uint8_t *h = r.side[0].log.data + off;
+        size_t len = (size_t)h[1] << 24 | (size_t)h[2] << 16 | (size_t)h[3] << 8 | h[4];
+        if (h[0] == OVL_GC_INPUTS) {
+            inputs++;
+            EXPECT_EQ(len, 4);
+        }
+        off += OVL_FRAME_HDR + len;
+    }
+    EXPECT_EQ(inputs, N);
+    gc_run_free(&r);
+    fold_e = false;
+    EXPECT_OK(gc_run_new(&r, &c, &c, N, OVL_GC_REVEAL_BOTH, kin[0], pin[0]));
+    EXPECT_TRUE(!gc_run_go(&r, NULL, NULL));
+    EXPECT_TRUE(r.side[0].rc == OVL_ERR_POLICY || r.side[1].rc == OVL_ERR_POLICY);
+    gc_run_free(&r);
+    fold_g = false;
     ovl_circuit_free(&c);
 }
 
@@ -375,6 +433,7 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     RUN(test_aes_both);
+    RUN(test_aes_folded);
     RUN(test_signals_uniform);
     RUN(test_sha256_evaluator);
     RUN(test_a2b_garbler);

@@ -1,0 +1,254 @@
+/* overlap: the OPRF batches of circuit PSI as engine jobs (SPEC.md §4.1), so
+ * that every core works: the runner's blinding and finalization, the
+ * contributor's evaluation. Everything drawn from the run's stream is drawn
+ * on the engine's thread when a job is made, in entry order, so that seeded
+ * runs replay byte for byte however the workers interleave. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/guard.h"
+#include "core/mem.h"
+#include "cpsi/state.h"
+
+typedef enum { CJ_BLIND, CJ_EVAL, CJ_FINAL } cpsi_job_kind;
+
+typedef struct {
+    ovl_job base;
+    const ovl_cpsi *p; /* read only while the job is out */
+    cpsi_job_kind kind;
+    size_t seq;
+    uint32_t start, count;       /* entries start .. start + count - 1 */
+    uint8_t *in;                 /* BLIND: pad inputs; EVAL, FINAL: the peer's elements */
+    ovl_buf frame;               /* BLIND, EVAL: the frame to send */
+    uint8_t (*f)[OVL_OPRF_OUT];  /* FINAL: the OPRF value of each entry */
+} cpsi_job;
+
+static void job_free(ovl_job *job)
+{
+    cpsi_job *j = (cpsi_job *)job;
+    if (j == NULL)
+        return;
+    ovl_free_secret(j->in, (size_t)j->count * OVL_OPRF_ELEM);
+    ovl_free_secret(j->f, (size_t)j->count * sizeof *j->f);
+    ovl_buf_free(&j->frame);
+    free(j);
+}
+
+/* ---- on a worker ---- */
+
+static void run_blind(cpsi_job *j)
+{
+    const ovl_cpsi *p = j->p;
+    uint8_t *body = j->frame.data + j->frame.wpos - (size_t)j->count * OVL_OPRF_ELEM;
+    for (uint32_t i = 0; i < j->count; i++) {
+        uint32_t e = j->start + i, b = p->entry_bin[e];
+        const uint8_t *x = j->in + (size_t)i * OVL_OPRF_ELEM;
+        size_t x_len = OVL_OPRF_ELEM;
+        if (b != OVL_CUCKOO_EMPTY) {
+            uint32_t item = p->ck.slot[b];
+            x = p->cfg.ids[item];
+            x_len = p->cfg.id_len[item];
+        }
+        if (ovl_oprf_blind(body + (size_t)i * OVL_OPRF_ELEM, p->blind[e], x, x_len) != OVL_OK) {
+            ovl_job_fail(&j->base, OVL_ERR_CRYPTO, "cpsi: blinding entry %u failed", e);
+            return;
+        }
+    }
+}
+
+static void run_eval(cpsi_job *j)
+{
+    const ovl_cpsi *p = j->p;
+    uint8_t *body = j->frame.data + j->frame.wpos - (size_t)j->count * OVL_OPRF_ELEM;
+    for (uint32_t i = 0; i < j->count; i++) {
+        uint32_t e = j->start + i;
+        if (ovl_oprf_evaluate(body + (size_t)i * OVL_OPRF_ELEM, p->key[e / p->P],
+                              j->in + (size_t)i * OVL_OPRF_ELEM) != OVL_OK) {
+            ovl_job_fail(&j->base, OVL_ERR_CRYPTO, "BLIND element %u is not a valid group element",
+                         e);
+            return;
+        }
+    }
+}
+
+static void run_final(cpsi_job *j)
+{
+    const ovl_cpsi *p = j->p;
+    for (uint32_t i = 0; i < j->count; i++) {
+        uint32_t e = j->start + i, b = p->entry_bin[e];
+        const uint8_t *el = j->in + (size_t)i * OVL_OPRF_ELEM;
+        ovl_err rc;
+        if (b == OVL_CUCKOO_EMPTY) {
+            rc = ovl_group_default()->validate(el);
+        } else {
+            uint32_t item = p->ck.slot[b];
+            rc = ovl_oprf_finalize(j->f[i], p->blind[e], p->cfg.ids[item], p->cfg.id_len[item],
+                                   el);
+        }
+        if (rc != OVL_OK) {
+            ovl_job_fail(&j->base, OVL_ERR_CRYPTO, "EVAL element %u is not a valid group element",
+                         e);
+            return;
+        }
+    }
+}
+
+static void job_run(ovl_job *job)
+{
+    cpsi_job *j = (cpsi_job *)job;
+    if (j->kind == CJ_BLIND)
+        run_blind(j);
+    else if (j->kind == CJ_EVAL)
+        run_eval(j);
+    else
+        run_final(j);
+}
+
+/* ---- on the engine's thread ---- */
+
+bool cpsi_is_job(const ovl_job *job) { return job->run == job_run; }
+
+void cpsi_jobs_free(ovl_cpsi *p)
+{
+    ovl_order_free(&p->out_order, job_free);
+    ovl_job_queue_clear(&p->pending, job_free);
+}
+
+static ovl_err new_job(ovl_cpsi *p, cpsi_job_kind kind, uint32_t start, uint32_t count,
+                       cpsi_job **out)
+{
+    ovl_err rc = OVL_OK;
+    cpsi_job *j = NULL;
+    OVL_TRY(ovl_calloc((void **)&j, 1, sizeof *j));
+    j->base.run = job_run;
+    j->p = p;
+    j->kind = kind;
+    j->start = start;
+    j->count = count;
+    OVL_TRY(ovl_calloc((void **)&j->in, count ? count : 1, OVL_OPRF_ELEM));
+    *out = j;
+    j = NULL;
+done:
+    job_free((ovl_job *)j);
+    return rc;
+}
+
+/* The next BLIND batch: its scalars and pad inputs drawn now, in entry order. */
+static ovl_err make_blind(ovl_cpsi *p, ovl_job **out)
+{
+    ovl_err rc = OVL_OK;
+    cpsi_job *j = NULL;
+    uint8_t *body;
+    uint32_t k = 3u * p->P - p->blind_made;
+    if (k > OVL_CPSI_ELEMS_PER_FRAME)
+        k = OVL_CPSI_ELEMS_PER_FRAME;
+    OVL_TRY(new_job(p, CJ_BLIND, p->blind_made, k, &j));
+    OVL_TRY(ovl_frame_batch_new(&j->frame, OVL_CPSI_BLIND, k, OVL_OPRF_ELEM, &body));
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t e = p->blind_made + i;
+        OVL_TRY(ovl_oprf_scalar(p->blind[e], &p->rng));
+        /* a pad: r·H(random) is as uniform as any real blinded element */
+        if (p->entry_bin[e] == OVL_CUCKOO_EMPTY)
+            ovl_rng_bytes(&p->rng, j->in + (size_t)i * OVL_OPRF_ELEM, OVL_OPRF_ELEM);
+    }
+    p->blind_made += k;
+    j->seq = ovl_order_seq(&p->out_order);
+    *out = &j->base;
+    j = NULL;
+done:
+    job_free((ovl_job *)j);
+    return rc;
+}
+
+ovl_err cpsi_jobs_take(ovl_cpsi *p, ovl_job **out)
+{
+    ovl_err rc = OVL_OK;
+    *out = NULL;
+    if (p->jobs_out >= CPSI_JOBS_MAX)
+        return OVL_OK;
+    *out = ovl_job_queue_pop(&p->pending);
+    if (*out == NULL && p->cfg.runner && p->blind_made < 3u * p->P &&
+        ovl_order_window(&p->out_order) < CPSI_WINDOW &&
+        ovl_buf_remaining(&p->q) < CPSI_QUEUE_MAX / 2)
+        OVL_TRY(make_blind(p, out));
+    if (*out != NULL)
+        p->jobs_out++;
+done:
+    return rc;
+}
+
+/* A peer's batch (BLIND at the contributor, EVAL at the runner) becomes a job. */
+ovl_err cpsi_jobs_put_peer(ovl_cpsi *p, uint32_t start, uint32_t count, const uint8_t *el)
+{
+    ovl_err rc = OVL_OK;
+    cpsi_job *j = NULL;
+    uint8_t *body;
+    bool runner = p->cfg.runner;
+    OVL_ENSURE(runner || ovl_order_window(&p->out_order) < CPSI_WINDOW, OVL_ERR_INTERNAL,
+               "cpsi: input fed while the engine asked for none");
+    OVL_TRY(new_job(p, runner ? CJ_FINAL : CJ_EVAL, start, count, &j));
+    memcpy(j->in, el, (size_t)count * OVL_OPRF_ELEM);
+    if (runner) {
+        OVL_TRY(ovl_calloc((void **)&j->f, count ? count : 1, sizeof *j->f));
+    } else {
+        OVL_TRY(ovl_frame_batch_new(&j->frame, OVL_CPSI_EVAL, count, OVL_OPRF_ELEM, &body));
+        j->seq = ovl_order_seq(&p->out_order);
+    }
+    ovl_job_queue_push(&p->pending, &j->base);
+    j = NULL;
+done:
+    job_free((ovl_job *)j);
+    return rc;
+}
+
+/* Frames that finished in sequence join the send queue. */
+static ovl_err drain_frames(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    cpsi_job *j;
+    while ((j = (cpsi_job *)ovl_order_take(&p->out_order)) != NULL) {
+        rc = ovl_buf_put_bytes(&p->q, j->frame.data, ovl_buf_len(&j->frame));
+        if (rc == OVL_OK) {
+            if (p->cfg.runner)
+                p->blind_sent += j->count;
+            else
+                p->eval_queued += j->count;
+        }
+        job_free(&j->base);
+        OVL_TRY(rc);
+    }
+done:
+    return rc;
+}
+
+ovl_err cpsi_jobs_finish(ovl_cpsi *p, ovl_job *job)
+{
+    ovl_err rc = OVL_OK;
+    cpsi_job *j = (cpsi_job *)job;
+    p->jobs_out--;
+    OVL_TRY(ovl_job_result(job));
+    if (j->kind == CJ_FINAL) {
+        for (uint32_t i = 0; i < j->count; i++) {
+            uint32_t b = p->entry_bin[j->start + i];
+            if (b != OVL_CUCKOO_EMPTY)
+                memcpy(p->fval[b], j->f[i], OVL_OPRF_OUT);
+        }
+        p->final_done += j->count;
+        if (p->final_done == 3u * p->P)
+            sodium_memzero(p->blind, 3u * (size_t)p->P * sizeof *p->blind);
+        job_free(job);
+        job = NULL;
+        OVL_TRY(cpsi_runner_after_final(p));
+        goto done;
+    }
+    OVL_TRY(ovl_order_put(&p->out_order, j->seq, job));
+    job = NULL;
+    OVL_TRY(drain_frames(p));
+    if (!p->cfg.runner)
+        OVL_TRY(cpsi_contrib_after_eval(p));
+done:
+    job_free(job);
+    return rc;
+}
