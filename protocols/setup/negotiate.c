@@ -35,6 +35,24 @@ static ovl_err get_str16(ovl_buf *b, char **out)
     return OVL_OK;
 }
 
+/* Names and values from the peer end up in the owner's log lines and in
+ * refusals: a line feed or terminal escape in them could forge log lines, so
+ * every string but an approval (a file's text) is free of control bytes. */
+static ovl_err get_name16(ovl_buf *b, char **out)
+{
+    ovl_err rc = get_str16(b, out);
+    if (rc != OVL_OK)
+        return rc;
+    for (const unsigned char *p = (const unsigned char *)*out; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            free(*out);
+            *out = NULL;
+            return ovl_err_set(OVL_ERR_MALFORMED, "request field contains a control character");
+        }
+    }
+    return OVL_OK;
+}
+
 static ovl_err get_count(ovl_buf *b, size_t max, size_t *n)
 {
     uint16_t v;
@@ -115,7 +133,7 @@ static ovl_err parse_template(ovl_nego *n, ovl_buf *r)
     OVL_ENSURE(has <= 1, OVL_ERR_MALFORMED, "bad template flag");
     if (!has)
         goto done;
-    OVL_TRY(get_str16(r, &n->tpl_label));
+    OVL_TRY(get_name16(r, &n->tpl_label));
     OVL_TRY(ovl_buf_get_u32(r, &len));
     OVL_ENSURE(len <= OVL_NEGO_TEMPLATE_MAX, OVL_ERR_LIMIT, "template of %u bytes exceeds %u", len,
                OVL_NEGO_TEMPLATE_MAX);
@@ -127,9 +145,9 @@ static ovl_err parse_template(ovl_nego *n, ovl_buf *r)
     OVL_TRY(ovl_calloc((void **)&n->params, n->nparams + 1, sizeof *n->params));
     for (size_t i = 0; i < n->nparams; i++) {
         char *name = NULL, *value = NULL;
-        OVL_TRY(get_str16(r, &name));
+        OVL_TRY(get_name16(r, &name));
         n->params[i].name = name;
-        OVL_TRY(get_str16(r, &value));
+        OVL_TRY(get_name16(r, &value));
         n->params[i].value = value;
     }
     OVL_TRY(get_count(r, OVL_REQUEST_MAX_APPROVALS, &n->napprovals));
@@ -156,8 +174,8 @@ static ovl_err parse_body(ovl_nego *n, ovl_buf *r)
     n->mode = (ovl_mode)mode;
     n->reveal = (ovl_reveal)reveal;
     n->norm = (ovl_norm)norm;
-    OVL_TRY(get_str16(r, &n->join[0]));
-    OVL_TRY(get_str16(r, &n->join[1]));
+    OVL_TRY(get_name16(r, &n->join[0]));
+    OVL_TRY(get_name16(r, &n->join[1]));
     OVL_TRY(parse_template(n, r));
     OVL_TRY(ovl_buf_get_u8(r, &flag));
     OVL_ENSURE(flag <= 1, OVL_ERR_MALFORMED, "bad runner flag");
@@ -165,7 +183,7 @@ static ovl_err parse_body(ovl_nego *n, ovl_buf *r)
     OVL_TRY(get_count(r, OVL_REQUEST_MAX_LIST, &n->ngroup_by));
     OVL_TRY(ovl_calloc((void **)&n->group_by, n->ngroup_by + 1, sizeof *n->group_by));
     for (size_t i = 0; i < n->ngroup_by; i++)
-        OVL_TRY(get_str16(r, &n->group_by[i]));
+        OVL_TRY(get_name16(r, &n->group_by[i]));
     OVL_TRY(get_count(r, OVL_REQUEST_MAX_LIST, &n->nvalues));
     OVL_TRY(ovl_calloc((void **)&n->values, n->nvalues + 1, sizeof *n->values));
     OVL_TRY(ovl_calloc((void **)&n->decimals, n->nvalues + 1, sizeof *n->decimals));
@@ -175,7 +193,7 @@ static ovl_err parse_body(ovl_nego *n, ovl_buf *r)
         OVL_TRY(ovl_buf_get_u8(r, &fn));
         OVL_ENSURE(ovl_aggfn_kind_of(fn) != NULL, OVL_ERR_MALFORMED, "unknown aggregate function %u", fn);
         n->values[i].fn = (ovl_aggfn)fn;
-        OVL_TRY(get_str16(r, &col));
+        OVL_TRY(get_name16(r, &col));
         n->values[i].column = col;
         OVL_TRY(ovl_buf_get_u8(r, &dec));
         OVL_ENSURE(dec <= 18, OVL_ERR_MALFORMED, "value column with %u decimals", dec);

@@ -1,4 +1,5 @@
 /* overlap: database specs and their redaction (dbspec.h). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +34,28 @@ static size_t pg_prefix_len(const char *s)
     return 0;
 }
 
+static int hexval(char c);
+
 /* Where a password=... item starts at s[i] (at the start or after '?', '&'
- * or whitespace, any case), or false. */
+ * or whitespace, any case), or false. libpq percent-decodes a URI's keywords
+ * before looking them up, so "%70assword=" names the password too. */
 static bool password_item_at(const char *s, size_t i)
 {
-    static const char key[] = "password=";
+    static const char key[] = "password";
     if (i > 0 && s[i - 1] != '?' && s[i - 1] != '&' && s[i - 1] != ' ' && s[i - 1] != '\t')
         return false;
-    return strncasecmp(s + i, key, sizeof key - 1) == 0;
+    for (size_t k = 0; k < sizeof key - 1; k++) {
+        int c = (unsigned char)s[i];
+        if (c == '%' && s[i + 1] != '\0' && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            c = hexval(s[i + 1]) << 4 | hexval(s[i + 2]);
+            i += 3;
+        } else if (c != '\0') {
+            i++;
+        }
+        if (tolower(c) != key[k])
+            return false;
+    }
+    return s[i] == '=';
 }
 
 /* Copies s to out, leaving out every password=VALUE item (up to the next

@@ -17,6 +17,7 @@
 #include "core/mem.h"
 #include "io/dbconn.h"
 #include "io/source.h"
+#include "io/table.h"
 
 enum { SQL_MAX = OVL_SOURCE_QUERY_MAX + 64 };
 
@@ -229,6 +230,10 @@ static ovl_err pg_src_next_inner(pg_src *q, bool *eof)
         return ovl_pg_fail(q->c, NULL, &q->spec, "reading failed");
     q->line = buf;
     q->row++;
+    /* The cap a CSV record has: a database is as much outside input as a file. */
+    if ((size_t)n > OVL_CSV_MAX_RECORD)
+        return ovl_err_set(OVL_ERR_INPUT, "%s row %zu: %d bytes, more than the %u a row may hold",
+                           q->spec.shown, q->row, n, OVL_CSV_MAX_RECORD);
     return pg_src_split(q, buf, (size_t)n);
 }
 

@@ -16,6 +16,7 @@
 #include "core/mem.h"
 #include "io/dbconn.h"
 #include "io/source.h"
+#include "io/table.h"
 
 enum { SQL_MAX = OVL_SOURCE_QUERY_MAX + 64 };
 
@@ -153,6 +154,11 @@ static ovl_err sqlite_src_cell_read(sqlite_src *q, size_t i)
     size_t len = (size_t)sqlite3_column_bytes(q->st, col);
     if (text == NULL)
         return ovl_err_set(OVL_ERR_NOMEM, "%s: out of memory", q->spec.shown);
+    /* The cap a CSV field has: a database is as much outside input as a file. */
+    if (len > OVL_CSV_MAX_FIELD)
+        return ovl_err_set(OVL_ERR_INPUT, "%s row %zu: column \"%s\" holds %zu bytes, more than "
+                           "the %u a cell may hold", q->spec.shown, q->row, q->names[i], len,
+                           OVL_CSV_MAX_FIELD);
     ovl_cell_kind kind = OVL_CELL_TEXT;
     if (type == SQLITE_INTEGER)
         kind = OVL_CELL_INT;

@@ -47,6 +47,21 @@ run_first = helps.get("run", "").split("\n\n")[1] if "\n\n" in helps.get("run", 
 t.check("aggregate" in run_first or "analysis" in run_first,
         "run's description covers more than PSI", run_first)
 
+# The exit-status table of overlap --help and README's table name the same
+# codes, and each input README lists under exit 3 appears in the help's entry.
+readme = open(os.path.join(ROOT, "README.md")).read()
+readme_rows = dict(re.findall(r"^\| (\d) \| (.+) \|$", readme, re.M))
+help_exit = top.stdout.split("exit status:", 1)[-1].split("\n\n")[0]
+help_rows = {m[0]: " ".join(m[1].split()) for m in
+             re.findall(r"^  (\d)  (.*(?:\n     .*)*)", help_exit, re.M)}
+t.check(sorted(readme_rows) == sorted(help_rows), "README and --help list the same exit codes",
+        f"{sorted(readme_rows)} vs {sorted(help_rows)}")
+inner = re.search(r"\(([^;)]*)", readme_rows.get("3", ""))
+inputs = [w.strip().split()[0] for w in inner.group(1).split(",")] if inner else []
+absent = [w for w in inputs if w not in help_rows.get("3", "")]
+t.check(inputs and not absent, "overlap --help's exit 3 names every input README's does",
+        ", ".join(absent) or "README's row 3 lists no inputs")
+
 # The manual page.
 man = os.path.join(BUILD, "overlap.1")
 gen = subprocess.run([sys.executable, os.path.join(ROOT, "doc", "gen_man.py"), BIN],

@@ -33,6 +33,8 @@ static int setup_db(void)
         "INSERT INTO sales VALUES ('a@x.com', '1.25', 'A'), ('a@x.com', NULL, 'A'),"
         " (NULL, '100', 'B'), ('b@x.com', '2.5', NULL), ('c@x.com', NULL, 'B');"
         "CREATE TABLE blobs (b BLOB); INSERT INTO blobs VALUES (x'00ff');"
+        "CREATE TABLE huge (email TEXT); INSERT INTO huge VALUES ('a@x.com'),"
+        " (substr(hex(zeroblob(600000)), 1, 1048577)), ('b@x.com');"
         "CREATE TABLE \"odd \"\"name\"\"\" (v INTEGER); INSERT INTO \"odd \"\"name\"\"\" VALUES (42);";
     int ok = sqlite3_open(dbpath, &db) == SQLITE_OK &&
              sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
@@ -142,6 +144,15 @@ static void errors(void)
         EXPECT_ERR(OVL_ERR_INPUT, ovl_source_next(s, &eof));
         EXPECT_TRUE(strstr(ovl_err_detail(), "BLOB") != NULL);
         EXPECT_TRUE(ovl_source_next(s, &eof) != OVL_OK);
+    }
+    ovl_source_close(s);
+    /* A cell over the CSV field cap fails its row, naming it. */
+    s = NULL;
+    EXPECT_OK(ovl_source_open(&s, spec("?table=huge"), NULL));
+    if (s != NULL) {
+        EXPECT_OK(ovl_source_next(s, &eof));
+        EXPECT_ERR(OVL_ERR_INPUT, ovl_source_next(s, &eof));
+        EXPECT_TRUE(strstr(ovl_err_detail(), "row 2: column \"email\" holds 1048577 bytes") != NULL);
     }
     ovl_source_close(s);
     /* Still there after every refused query. */

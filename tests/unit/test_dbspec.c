@@ -86,6 +86,12 @@ static void redaction(void)
         {"sqlite:/tmp/a.db?table=t", "sqlite:/tmp/a.db?table=t"},
         {"data/customers.csv", "data/customers.csv"},
         {"postgresql://h/db?notpassword=x", "postgresql://h/db?notpassword=x"},
+        /* libpq percent-decodes keywords: these name the password too */
+        {"postgresql://h/db?%70assword=pw&table=t", "postgresql://h/db?table=t"},
+        {"postgresql://h/db?table=t&pass%77ord=pw", "postgresql://h/db?table=t"},
+        {"postgresql://h/db?%50%41%53%53%57%4f%52%44=pw", "postgresql://h/db"},
+        {"postgresql://h/db?%70asswor=x&table=t", "postgresql://h/db?%70asswor=x&table=t"},
+        {"postgresql://h/db?table=t&%7", "postgresql://h/db?table=t&%7"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *r = ovl_spec_redact(cases[i].in);

@@ -105,7 +105,36 @@ static void request_bad_fields(void)
     if (e) {
         e[2] = 0;
         EXPECT_ERR(OVL_ERR_PROTOCOL, ovl_nego_parse(&back, p, len));
+        e[2] = 'a';
     }
+    /* A line feed or an escape in a name would forge the owner's log lines. */
+    static const char *const names[] = {"ad_format", "amount", "CAMP_A", "t.sql"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        size_t nl = strlen(names[k]);
+        uint8_t *q = NULL;
+        for (size_t i = 0; i + nl <= len && q == NULL; i++)
+            if (memcmp(p + i, names[k], nl) == 0)
+                q = p + i;
+        EXPECT_TRUE(q != NULL);
+        if (q == NULL)
+            continue;
+        uint8_t was = q[1];
+        q[1] = k % 2 ? 0x1b : '\n';
+        EXPECT_ERR(OVL_ERR_PROTOCOL, ovl_nego_parse(&back, p, len));
+        EXPECT_TRUE(strstr(ovl_err_detail(), "control character") != NULL);
+        q[1] = was;
+    }
+    EXPECT_OK(ovl_nego_parse(&back, p, len));
+    ovl_nego_clear(&back);
+    ovl_buf_free(&b);
+    /* An approval is a file's text: its line feed is kept. */
+    static char *approval_nl[] = {"overlap-approval-v1 ed25519 aa bb cc alice\n"};
+    n.approvals = approval_nl;
+    EXPECT_OK(ovl_buf_alloc(&b, 256, 1 << 20));
+    EXPECT_OK(ovl_nego_write(&b, &n));
+    EXPECT_OK(ovl_nego_parse(&back, b.data + OVL_FRAME_HDR, b.wpos - OVL_FRAME_HDR));
+    EXPECT_TRUE(back.napprovals == 1 && strcmp(back.approvals[0], approval_nl[0]) == 0);
+    ovl_nego_clear(&back);
     ovl_buf_free(&b);
     /* Oversized lists are refused when writing. */
     n.nparams = OVL_REQUEST_MAX_LIST + 1;
