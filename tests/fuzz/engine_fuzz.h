@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "core/buf.h"
+#include "core/frame.h"
 #include "core/proto.h"
 
 /* The errors a hostile peer may cause: every other one is the engine's. */
@@ -63,6 +64,17 @@ static inline void ef_feed_hello(const ovl_proto_ops *ops, void *target, void *h
         ops->feed(target, sink->data[0], sink->data + OVL_FRAME_HDR,
                   sink->wpos - OVL_FRAME_HDR) != OVL_OK)
         abort();
+}
+
+/* The fuzzer's next whole frame, while the engine still wants input; false
+ * when it does not or the input has no complete frame left. */
+static inline bool ef_next_frame(const ovl_proto_ops *ops, const void *p, ovl_buf *in,
+                                 uint8_t *type, ovl_buf *payload)
+{
+    bool complete;
+    return ops->wants_input(p) &&
+           ovl_frame_parse(in, OVL_FRAME_MAX_PAYLOAD, type, payload, &complete) == OVL_OK &&
+           complete;
 }
 
 #endif

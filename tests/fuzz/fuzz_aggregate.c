@@ -48,13 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ef_feed_hello(&ovl_agg_ops, target, honest, &sink);
     ovl_buf_reader(&in, data + 1, size - 1);
     bool alive = ef_pump(&ovl_agg_ops, target, &sink, 256, ef_peer_fault);
-    while (alive && ovl_agg_ops.wants_input(target)) {
-        uint8_t type;
-        ovl_buf payload;
-        bool complete;
-        if (ovl_frame_parse(&in, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) != OVL_OK ||
-            !complete)
-            break;
+    uint8_t type;
+    ovl_buf payload;
+    while (alive && ef_next_frame(&ovl_agg_ops, target, &in, &type, &payload)) {
         alive = check(ovl_agg_ops.feed(target, type, ovl_buf_rptr(&payload),
                                        ovl_buf_remaining(&payload))) &&
                 ef_pump(&ovl_agg_ops, target, &sink, 256, ef_peer_fault);

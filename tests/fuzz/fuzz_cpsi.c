@@ -63,13 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ef_feed_hello(&ovl_cpsi_ops, t, h, &sink);
     ovl_buf_reader(&in, data + 1, size - 1);
     bool alive = ef_pump(&ovl_cpsi_ops, t, &sink, 64, peer_fault);
-    while (alive && ovl_cpsi_ops.wants_input(t)) {
-        uint8_t type;
-        ovl_buf payload;
-        bool complete;
-        if (ovl_frame_parse(&in, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) != OVL_OK ||
-            !complete)
-            break;
+    uint8_t type;
+    ovl_buf payload;
+    while (alive && ef_next_frame(&ovl_cpsi_ops, t, &in, &type, &payload)) {
         ovl_err e = ovl_cpsi_ops.feed(t, type, ovl_buf_rptr(&payload), ovl_buf_remaining(&payload));
         if (e != OVL_OK) {
             if (!peer_fault(e))

@@ -20,15 +20,9 @@ static void run_input(ovl_psi *p, const uint8_t *data, size_t size, ovl_buf *sin
     ovl_buf in;
     ovl_buf_reader(&in, data, size);
     bool alive = ef_pump(&ovl_psi_ops, p, sink, 64, ef_peer_fault);
-    while (alive) {
-        uint8_t type;
-        ovl_buf payload;
-        bool complete;
-        if (!ovl_psi_ops.wants_input(p))
-            break;
-        if (ovl_frame_parse(&in, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) != OVL_OK ||
-            !complete)
-            break;
+    uint8_t type;
+    ovl_buf payload;
+    while (alive && ef_next_frame(&ovl_psi_ops, p, &in, &type, &payload)) {
         ovl_err e = ovl_psi_ops.feed(p, type, ovl_buf_rptr(&payload), ovl_buf_remaining(&payload));
         if (e != OVL_OK) {
             if (!ef_peer_fault(e))
