@@ -4,16 +4,10 @@
 #include "test.h"
 #include "vectors_check.h"
 
-static void committed_vectors_match(void)
+/* The ideal outputs: counts and matched bins are the common identifiers. */
+static void ideal_outputs(json_t *got)
 {
-    json_error_t err;
-    json_t *want = json_load_file("vectors/cpsi.json", 0, &err);
-    EXPECT_TRUE(want != NULL);
-    if (want == NULL)
-        return;
-    json_t *got = cv_document(), *runs = json_object_get(got, "runs");
-    vc_compare_runs("vectors/cpsi.json", want, got, 3, 3, true);
-    /* the ideal outputs: counts and matched bins are the common identifiers */
+    json_t *runs = json_object_get(got, "runs");
     json_t *r0 = json_array_get(runs, 0), *r1 = json_array_get(runs, 1),
            *r2 = json_array_get(runs, 2);
     EXPECT_EQ(json_integer_value(json_object_get(r0, "count")), 5);
@@ -21,10 +15,12 @@ static void committed_vectors_match(void)
     EXPECT_EQ(json_integer_value(json_object_get(r1, "matched_bins")), 7);
     EXPECT_EQ(json_integer_value(json_object_get(r2, "count")), 0);
     EXPECT_TRUE(json_is_true(json_object_get(r1, "completed")));
-    /* one flipped digit in a frame is noticed */
-    vc_flip_noticed("vectors/cpsi.json", want, got, "runner_frames", 12);
-    json_decref(got);
-    json_decref(want);
+}
+
+/* Every field replays, the outputs are ideal, one flipped digit in a frame is noticed. */
+static void committed_vectors_match(void)
+{
+    vc_replay("vectors/cpsi.json", cv_document, 3, 3, ideal_outputs, "runner_frames", 12);
 }
 
 int main(void)

@@ -4,16 +4,9 @@
 #include "test.h"
 #include "vectors_check.h"
 
-static void committed_vectors_match(void)
+/* The AES outputs are the standard's and OpenSSL's; A2B adds and masks. */
+static void ideal_outputs(json_t *got)
 {
-    json_error_t err;
-    json_t *want = json_load_file("vectors/gc.json", 0, &err);
-    EXPECT_TRUE(want != NULL);
-    if (want == NULL)
-        return;
-    json_t *got = gv_document();
-    vc_compare_runs("vectors/gc.json", want, got, 4, SIZE_MAX, true);
-    /* The AES outputs are the standard's and OpenSSL's. */
     json_t *aes = json_array_get(json_object_get(got, "runs"), 3);
     const char *o0 = json_string_value(json_array_get(json_object_get(aes, "outputs"), 0));
     EXPECT_STR_EQ(o0 ? o0 : "", "69c4e0d86a7b0430d8cdb78070b4c55a");
@@ -32,10 +25,12 @@ static void committed_vectors_match(void)
         json_array_get(json_object_get(json_array_get(json_object_get(got, "runs"), 0), "outputs"), 0));
     snprintf(hex, sizeof hex, "%02x", ((0x5a + 0x2f) & 0xff) ^ 0xc3);
     EXPECT_STR_EQ(a ? a : "", hex);
-    /* One flipped hex digit in a frame must be noticed. */
-    vc_flip_noticed("vectors/gc.json", want, got, "garbler_frames", 20);
-    json_decref(got);
-    json_decref(want);
+}
+
+/* Every field replays, the outputs are right, one flipped hex digit in a frame is noticed. */
+static void committed_vectors_match(void)
+{
+    vc_replay("vectors/gc.json", gv_document, 4, SIZE_MAX, ideal_outputs, "garbler_frames", 20);
 }
 
 int main(void)

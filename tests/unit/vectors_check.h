@@ -58,4 +58,26 @@ static inline void vc_flip_noticed(const char *path, json_t *want, json_t *got,
     EXPECT_EQ(vc_compare_runs(path, want, got, 0, SIZE_MAX, false), 1);
 }
 
+/* The whole replay of one vector file: `path` against `build()`'s document,
+ * run counts in [min_runs, max_runs], then the test's own checks of the
+ * regenerated document (`ideal`, may be NULL), then one altered digit of
+ * run 0's `frames_key` frame 1 at `at` must be noticed. */
+static inline void vc_replay(const char *path, json_t *(*build)(void), size_t min_runs,
+                             size_t max_runs, void (*ideal)(json_t *got), const char *frames_key,
+                             size_t at)
+{
+    json_error_t err;
+    json_t *want = json_load_file(path, 0, &err);
+    EXPECT_TRUE(want != NULL);
+    if (want == NULL)
+        return;
+    json_t *got = build();
+    vc_compare_runs(path, want, got, min_runs, max_runs, true);
+    if (ideal != NULL)
+        ideal(got);
+    vc_flip_noticed(path, want, got, frames_key, at);
+    json_decref(got);
+    json_decref(want);
+}
+
 #endif
