@@ -10,7 +10,7 @@
 
 static char tmpdir[64];
 
-/* Makes /tmp/ovl_<test>.XXXXXX; false (with the reason on stderr) if it cannot. */
+/* Makes a fresh /tmp/ovl_<test>.* directory; false (with the reason on stderr) if it cannot. */
 static inline bool tmpdir_make(const char *test)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ovl_%s.XXXXXX", test);
