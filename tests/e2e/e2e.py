@@ -39,6 +39,22 @@ class Checks:
         sys.exit(0 if self.failed == 0 else 1)
 
 
+def attribution_template(min_buyers):
+    """The README's campaign attribution template: buyers and revenue by ad
+    format for one campaign since a date, groups of at least `min_buyers`."""
+    return f"""-- param campaign_id string in ('CAMP_A', 'CAMP_B')
+-- param start_date date
+SELECT c.ad_format,
+       COUNT(DISTINCT c.email) AS buyers,
+       SUM(p.purchase_amount) AS revenue
+FROM impressions AS c
+INNER JOIN purchases AS p ON c.email = p.email
+WHERE c.campaign_id = :campaign_id AND p.purchase_date >= :start_date
+GROUP BY c.ad_format
+HAVING COUNT(DISTINCT c.email) >= {min_buyers};
+"""
+
+
 class Workdir:
     """A temporary directory with two identities, 'alice' (listener) and 'bob'."""
 
@@ -57,6 +73,31 @@ class Workdir:
         with open(self.p(name), mode, newline="") as f:
             f.write(text)
         return self.p(name)
+
+    def write_csv(self, name, header, rows):
+        """A CSV table (header, then rows) written with the csv module."""
+        path = self.p(name)
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(header)
+            w.writerows(rows)
+        return path
+
+    def fingerprint(self, name):
+        """The key fingerprint of identity `name`, as overlap prints it."""
+        out = subprocess.run([BIN, "fingerprint", self.p(name + ".pub")],
+                             capture_output=True, text=True)
+        return out.stdout.split()[0]
+
+    def approve_template(self, name, text, who=("alice", "bob")):
+        """Writes a template, has each of `who` approve it; returns its path, its
+        hash and the approvals' completed processes (for callers that check them)."""
+        path = self.write(name, text)
+        thash = subprocess.run([BIN, "template", "hash", path],
+                               capture_output=True, text=True).stdout.split()[0]
+        runs = [subprocess.run([BIN, "template", "approve", path, "--identity", self.p(w + ".key")],
+                               capture_output=True, text=True) for w in who]
+        return path, thash, runs
 
     def cleanup(self):
         shutil.rmtree(self.path, ignore_errors=True)

@@ -1,7 +1,6 @@
 """End-to-end aggregates (protocols/aggregate/SPEC.md): a runner and a
 contributor over loopback TLS, checked against COUNT/SUM/AVG by group computed
 here from the plaintext tables."""
-import csv
 import os
 import random
 import struct
@@ -15,15 +14,6 @@ t = Checks("e2e/aggregate")
 wd = Workdir()
 rng = random.Random(4242)
 AVG_EXTRA = 4
-
-
-def write(name, header, rows):
-    path = wd.p(name)
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def reference(rrows, gcols, crows, vcols, threshold):
@@ -108,8 +98,8 @@ for i in range(20, 150, 2):
         crows.append([f"user{i}@example.com", f"{amount:.2f}" if k % 2 == 0 else f"{amount}",
                       str(rng.randrange(-3, 9))])
 crows.append(["user777@example.com", "1.5", "2"])
-rpath = write("impressions.csv", ["email", "campaign_id", "ad_format"], rrows)
-cpath = write("purchases.csv", ["email", "purchase_amount", "item_count"], crows)
+rpath = wd.write_csv("impressions.csv", ["email", "campaign_id", "ad_format"], rrows)
+cpath = wd.write_csv("purchases.csv", ["email", "purchase_amount", "item_count"], crows)
 VCOLS = [(1, 2), (2, 0)]
 
 # ---- several groups, some below the threshold, one exactly at it ----
@@ -169,7 +159,7 @@ if both_ok("no groups", lst, con):
 # ---- negative values and decimals, threshold from the contributor ----
 neg = [[f"user{i}@example.com", f"-{i}.{i % 10}{(i * 7) % 10}{(i * 3) % 10}", str(-i)]
        for i in range(0, 60)]
-npath = write("neg.csv", ["email", "v", "w"], neg)
+npath = wd.write_csv("neg.csv", ["email", "v", "w"], neg)
 vc = [(1, 3), (2, 0)]
 released, suppressed = reference(rrows, [1], neg, vc, 25)
 out = wd.p("neg.csv.out")
@@ -182,7 +172,7 @@ if both_ok("negative", lst, con):
             f"{released.keys()} {suppressed.keys()}")
 
 # ---- empty intersection ----
-other = write("other.csv", ["email", "amount"], [[f"x{i}@elsewhere.org", "1"] for i in range(30)])
+other = wd.write_csv("other.csv", ["email", "amount"], [[f"x{i}@elsewhere.org", "1"] for i in range(30)])
 out = wd.p("empty.out")
 lst, con = run_pair(wd, rpath, other, out, None, agg(["--group-by", "campaign_id", "--min-rows", "2"]),
                     agg(["--values", "amount", "--min-rows", "2"]))
@@ -222,25 +212,25 @@ setup_stop("normalize", ["--values", "purchase_amount:2"], ["--group-by", "campa
            want="normalize", ckw={"normalize": "none"})
 
 # ---- local refusals ----
-bad = write("bad.csv", ["email", "amount"], [["a@x.org", "1.50"], ["b@x.org", "12,5"]])
+bad = wd.write_csv("bad.csv", ["email", "amount"], [["a@x.org", "1.50"], ["b@x.org", "12,5"]])
 lst, con = run_pair(wd, bad, rpath, None, wd.p("bad.out"), agg(["--values", "amount:2"]),
                     agg(["--group-by", "campaign_id"]))
 err = one_line_error(lst.stderr)
 t.check(lst.code == 3 and "bad.csv:3" in err and "amount" in err and "12,5" not in err,
         "non-numeric value: one-line error naming file:line and column", err)
-toomany = write("toomany.csv", ["email", "amount"], [["a@x.org", "1.234"]])
+toomany = wd.write_csv("toomany.csv", ["email", "amount"], [["a@x.org", "1.234"]])
 lst, _ = run_pair(wd, toomany, rpath, None, None, agg(["--values", "amount:2"]), agg([]))
 t.check(lst.code == 3 and "toomany.csv:2" in one_line_error(lst.stderr), "more decimals than declared",
         one_line_error(lst.stderr))
-huge = write("huge.csv", ["email", "amount"],
-             [["a@x.org", "3000000000000000000"], ["b@x.org", "-2000000000000000000"]])
+huge = wd.write_csv("huge.csv", ["email", "amount"],
+                    [["a@x.org", "3000000000000000000"], ["b@x.org", "-2000000000000000000"]])
 lst, _ = run_pair(wd, huge, rpath, None, None, agg(["--values", "amount"]), agg([]))
 t.check(lst.code == 5 and "refusing" in one_line_error(lst.stderr) and "amount" in one_line_error(lst.stderr),
         "sum bound exceeded: clear refusal", one_line_error(lst.stderr))
 # An identifier in two groups would tell the runner which identifiers matched
 # (SPEC.md §7): the runner refuses before connecting, naming no identifier.
 overlap_rows = rrows + [[f"user{i}@example.com", "c2", formats[i % 2]] for i in range(0, 40, 5)]
-opath = write("overlap.csv", ["email", "campaign_id", "ad_format"], overlap_rows)
+opath = wd.write_csv("overlap.csv", ["email", "campaign_id", "ad_format"], overlap_rows)
 lst, _ = run_pair(wd, opath, cpath, wd.p("overlap.out"), None, agg(["--group-by", "campaign_id"]),
                   agg(["--values", "purchase_amount:2"]))
 err = one_line_error(lst.stderr)

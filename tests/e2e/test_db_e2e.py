@@ -19,7 +19,7 @@ import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import BIN, Checks, Workdir, norm_email, one_line_error, read_csv, run_pair
+from e2e import BIN, Checks, Workdir, attribution_template, norm_email, one_line_error, read_csv, run_pair
 from pgserver import PgServer
 
 t = Checks("e2e/db")
@@ -30,11 +30,6 @@ if not t.check(pg.available, "a private PostgreSQL server starts", pg.why):
     t.finish()
 rng = random.Random(16)
 PW = "Hunter2-secret"
-
-
-def fpr(name):
-    out = subprocess.run([BIN, "fingerprint", wd.p(name + ".pub")], capture_output=True, text=True)
-    return out.stdout.split()[0]
 
 
 # ---- the tables ----
@@ -51,15 +46,6 @@ impressions = [[f"user{i}@example.com", rng.choice(["CAMP_A", "CAMP_B"]),
                 rng.choice(["video", "banner"])] for i in range(60, 200)]
 
 
-def write_csv(name, header, rows):
-    path = wd.p(name)
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
-    return path
-
-
 def csv_text(header, rows):
     b = io.StringIO()
     w = csv.writer(b, lineterminator="\n")
@@ -68,8 +54,8 @@ def csv_text(header, rows):
     return b.getvalue()
 
 
-P_CSV = write_csv("purchases.csv", P_COLS, purchases)
-I_CSV = write_csv("impressions.csv", I_COLS, impressions)
+P_CSV = wd.write_csv("purchases.csv", P_COLS, purchases)
+I_CSV = wd.write_csv("impressions.csv", I_COLS, impressions)
 
 DB = wd.p("crm.db")
 con = sqlite3.connect(DB)
@@ -137,34 +123,21 @@ for name in ("sqlite", "postgresql"):
                 f"{str(results.get(name, {}).get(mode))[:300]} vs {str(csv_r.get(mode))[:300]}")
 
 # ---- 2. templates through overlap serve, one server per source ----
-TEMPLATE = """-- param campaign_id string in ('CAMP_A', 'CAMP_B')
--- param start_date date
-SELECT c.ad_format,
-       COUNT(DISTINCT c.email) AS buyers,
-       SUM(p.purchase_amount) AS revenue
-FROM impressions AS c
-INNER JOIN purchases AS p ON c.email = p.email
-WHERE c.campaign_id = :campaign_id AND p.purchase_date >= :start_date
-GROUP BY c.ad_format
-HAVING COUNT(DISTINCT c.email) >= 3;
-"""
-T = wd.write("attr.sql", TEMPLATE)
-thash = subprocess.run([BIN, "template", "hash", T], capture_output=True, text=True).stdout.split()[0]
-for who in ("alice", "bob"):
-    subprocess.run([BIN, "template", "approve", T, "--identity", wd.p(who + ".key")],
-                   capture_output=True, text=True)
+TEMPLATE = attribution_template(3)
+T, thash, _ = wd.approve_template("attr.sql", TEMPLATE)
 
 
 def policy_file(name, **table_extra):
+    bob = wd.fingerprint("bob")
     table = {"name": "purchases", "columns": P_COLS}
     table.update(table_extra)
     p = {"version": 1, "table": table,
          "join": [{"column": "email", "normalize": "email", "prehashed": False}],
-         "peers": [{"name": "bob", "fingerprint": fpr("bob")}],
-         "list": {"allowed": True, "columns": [], "receivers": [fpr("bob")]},
+         "peers": [{"name": "bob", "fingerprint": bob}],
+         "list": {"allowed": True, "columns": [], "receivers": [bob]},
          "aggregation": {"adhoc": True, "functions": ["COUNT", "COUNT_DISTINCT", "SUM", "AVG"],
                          "dimensions": ["purchase_date"], "aggregates": ["purchase_amount"],
-                         "min_rows": 2, "receivers": [fpr("bob")], "allow_cardinality": True},
+                         "min_rows": 2, "receivers": [bob], "allow_cardinality": True},
          "custom": {"templates": [{"name": "attr", "sha256": thash}]}}
     path = wd.p(name)
     with open(path, "w") as f:
@@ -282,7 +255,7 @@ if both_ok("nulls intersection", lst, con):
 
 # ---- 4. --query filtering ----
 store_a = [r for r in purchases if r[3] == "A"]
-QA = write_csv("store_a.csv", ["email", "purchase_amount"], [[r[0], r[2]] for r in store_a])
+QA = wd.write_csv("store_a.csv", ["email", "purchase_amount"], [[r[0], r[2]] for r in store_a])
 qres = {}
 for name, src in (("csv", QA), ("sqlite", f"sqlite:{DB}"), ("postgresql", pg.uri())):
     extra = [] if name == "csv" else [

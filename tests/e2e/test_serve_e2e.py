@@ -13,19 +13,14 @@ import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import BIN, Checks, Workdir, norm_email, one_line_error, read_csv
+from e2e import BIN, Checks, Workdir, attribution_template, norm_email, one_line_error, read_csv
 
 t = Checks("e2e/serve")
 wd = Workdir()  # alice = the retailer (serves), bob = the advertiser, mallory = unlisted
 rng = random.Random(6)
 
 
-def fpr(name):
-    out = subprocess.run([BIN, "fingerprint", wd.p(name + ".pub")], capture_output=True, text=True)
-    return out.stdout.split()[0]
-
-
-ALICE, BOB = fpr("alice"), fpr("bob")
+ALICE, BOB = wd.fingerprint("alice"), wd.fingerprint("bob")
 
 # The retailer's purchases and the advertiser's impressions (one row per
 # customer and campaign, so each customer is in one group per campaign).
@@ -50,22 +45,9 @@ def write(name, rows):
 P = write("purchases.csv", purchases)
 I = write("impressions.csv", impressions)
 
-TEMPLATE = """-- param campaign_id string in ('CAMP_A', 'CAMP_B')
--- param start_date date
-SELECT c.ad_format,
-       COUNT(DISTINCT c.email) AS buyers,
-       SUM(p.purchase_amount) AS revenue
-FROM impressions AS c
-INNER JOIN purchases AS p ON c.email = p.email
-WHERE c.campaign_id = :campaign_id AND p.purchase_date >= :start_date
-GROUP BY c.ad_format
-HAVING COUNT(DISTINCT c.email) >= 5;
-"""
-T = wd.write("attr.sql", TEMPLATE)
-thash = subprocess.run([BIN, "template", "hash", T], capture_output=True, text=True).stdout.split()[0]
-for who in ("alice", "bob"):
-    r = subprocess.run([BIN, "template", "approve", T, "--identity", wd.p(who + ".key")],
-                       capture_output=True, text=True)
+TEMPLATE = attribution_template(5)
+T, thash, approvals = wd.approve_template("attr.sql", TEMPLATE)
+for who, r in zip(("alice", "bob"), approvals):
     t.check(r.returncode == 0, f"{who} approves the template", r.stderr)
 
 

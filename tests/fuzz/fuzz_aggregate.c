@@ -12,47 +12,15 @@
 #include "agg_fuzz.h"
 #include "core/buf.h"
 #include "crypto/group.h"
+#include "engine_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool peer_fault(ovl_err e)
-{
-    return e == OVL_ERR_PROTOCOL || e == OVL_ERR_POLICY || e == OVL_ERR_LIMIT;
-}
-
 static bool check(ovl_err e)
 {
-    if (e != OVL_OK && !peer_fault(e))
+    if (e != OVL_OK && !ef_peer_fault(e))
         abort();
     return e == OVL_OK;
-}
-
-/* Runs every job and drains every frame; false once the engine failed. */
-static bool pump(ovl_agg *a, ovl_buf *sink)
-{
-    for (int round = 0; round < 256; round++) {
-        bool moved = false, have = true;
-        ovl_job *j;
-        ovl_err e;
-        while ((e = ovl_agg_ops.job_take(a, &j)) == OVL_OK && j != NULL) {
-            j->rc = OVL_OK;
-            j->run(j);
-            moved = true;
-            if ((e = ovl_agg_ops.job_finish(a, j)) != OVL_OK)
-                break;
-        }
-        if (!check(e))
-            return false;
-        while (have) {
-            ovl_buf_clear(sink);
-            if (!check(ovl_agg_ops.pull(a, sink, &have)))
-                return false;
-            moved |= have;
-        }
-        if (!moved)
-            break;
-    }
-    return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -75,23 +43,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ovl_agg *target = af_engine(&w, contributor), *honest = af_engine(&w, !contributor);
     ovl_buf sink, in;
     bool have = false;
-    if (ovl_buf_alloc(&sink, 4096, OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD + 4096) != OVL_OK ||
-        ovl_agg_ops.pull(honest, &sink, &have) != OVL_OK || !have ||
-        ovl_agg_ops.feed(target, sink.data[0], sink.data + OVL_FRAME_HDR,
-                         sink.wpos - OVL_FRAME_HDR) != OVL_OK)
+    if (ovl_buf_alloc(&sink, 4096, OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD + 4096) != OVL_OK)
         abort();
+    ef_feed_hello(&ovl_agg_ops, target, honest, &sink);
     ovl_buf_reader(&in, data + 1, size - 1);
-    bool alive = pump(target, &sink);
-    while (alive && ovl_agg_ops.wants_input(target)) {
-        uint8_t type;
-        ovl_buf payload;
-        bool complete;
-        if (ovl_frame_parse(&in, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) != OVL_OK ||
-            !complete)
-            break;
+    bool alive = ef_pump(&ovl_agg_ops, target, &sink, 256, ef_peer_fault);
+    uint8_t type;
+    ovl_buf payload;
+    while (alive && ef_next_frame(&ovl_agg_ops, target, &in, &type, &payload)) {
         alive = check(ovl_agg_ops.feed(target, type, ovl_buf_rptr(&payload),
                                        ovl_buf_remaining(&payload))) &&
-                pump(target, &sink);
+                ef_pump(&ovl_agg_ops, target, &sink, 256, ef_peer_fault);
     }
     if (!alive) {
         /* A failed session stays failed. */

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "cpsi/cpsi.h"
 #include "crypto/group.h"
+#include "engine_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,39 +23,6 @@ static const size_t lens[] = {3, 3, 2, 3, 3};
 static bool peer_fault(ovl_err e)
 {
     return e != OVL_ERR_INTERNAL && e != OVL_ERR_USAGE && e != OVL_OK;
-}
-
-static bool pump(ovl_cpsi *p, ovl_buf *sink)
-{
-    for (int round = 0; round < 64; round++) {
-        bool moved = false, have = true;
-        ovl_job *j;
-        ovl_err e;
-        while ((e = ovl_cpsi_ops.job_take(p, &j)) == OVL_OK && j != NULL) {
-            j->rc = OVL_OK;
-            j->run(j);
-            moved = true;
-            if ((e = ovl_cpsi_ops.job_finish(p, j)) != OVL_OK)
-                break;
-        }
-        if (e != OVL_OK) {
-            if (!peer_fault(e))
-                abort();
-            return false;
-        }
-        while (have) {
-            ovl_buf_clear(sink);
-            if ((e = ovl_cpsi_ops.pull(p, sink, &have)) != OVL_OK) {
-                if (!peer_fault(e))
-                    abort();
-                return false;
-            }
-            moved |= have;
-        }
-        if (!moved)
-            break;
-    }
-    return true;
 }
 
 static ovl_cpsi *make(bool runner, ovl_role role, const uint8_t *seed)
@@ -90,22 +58,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ovl_cpsi *t = make(!contributor, OVL_ROLE_LISTENER, s1);
     ovl_cpsi *h = make(contributor, OVL_ROLE_CONNECTOR, s2);
     ovl_buf sink, in;
-    bool have = false;
     if (ovl_buf_alloc(&sink, 4096, (size_t)8 << 20) != OVL_OK)
         abort();
-    if (ovl_cpsi_ops.pull(h, &sink, &have) != OVL_OK || !have ||
-        ovl_cpsi_ops.feed(t, sink.data[0], sink.data + OVL_FRAME_HDR,
-                          sink.wpos - OVL_FRAME_HDR) != OVL_OK)
-        abort();
+    ef_feed_hello(&ovl_cpsi_ops, t, h, &sink);
     ovl_buf_reader(&in, data + 1, size - 1);
-    bool alive = pump(t, &sink);
-    while (alive && ovl_cpsi_ops.wants_input(t)) {
-        uint8_t type;
-        ovl_buf payload;
-        bool complete;
-        if (ovl_frame_parse(&in, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) != OVL_OK ||
-            !complete)
-            break;
+    bool alive = ef_pump(&ovl_cpsi_ops, t, &sink, 64, peer_fault);
+    uint8_t type;
+    ovl_buf payload;
+    while (alive && ef_next_frame(&ovl_cpsi_ops, t, &in, &type, &payload)) {
         ovl_err e = ovl_cpsi_ops.feed(t, type, ovl_buf_rptr(&payload), ovl_buf_remaining(&payload));
         if (e != OVL_OK) {
             if (!peer_fault(e))
@@ -116,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             break;
         }
-        alive = pump(t, &sink);
+        alive = ef_pump(&ovl_cpsi_ops, t, &sink, 64, peer_fault);
     }
     ovl_buf_free(&sink);
     ovl_cpsi_free(t);

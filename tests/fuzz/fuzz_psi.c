@@ -10,84 +10,29 @@
 
 #include "core/buf.h"
 #include "crypto/group.h"
+#include "engine_fuzz.h"
 #include "psi_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool peer_fault(ovl_err e)
-{
-    return e == OVL_ERR_PROTOCOL || e == OVL_ERR_POLICY || e == OVL_ERR_LIMIT;
-}
-
-/* Runs every job and drains every frame; false once the engine failed. */
-static bool pump(ovl_psi *p, ovl_buf *sink)
-{
-    for (int round = 0; round < 64; round++) {
-        bool moved = false;
-        ovl_job *j;
-        ovl_err e;
-        while ((e = ovl_psi_ops.job_take(p, &j)) == OVL_OK && j != NULL) {
-            j->rc = OVL_OK;
-            j->run(j);
-            moved = true;
-            if ((e = ovl_psi_ops.job_finish(p, j)) != OVL_OK)
-                break;
-        }
-        if (e != OVL_OK) {
-            if (!peer_fault(e))
-                abort();
-            return false;
-        }
-        bool have = true;
-        while (have) {
-            ovl_buf_clear(sink);
-            if ((e = ovl_psi_ops.pull(p, sink, &have)) != OVL_OK) {
-                if (!peer_fault(e))
-                    abort();
-                return false;
-            }
-            moved |= have;
-        }
-        if (!moved)
-            break;
-    }
-    return true;
-}
-
-static void feed_hello(ovl_psi *target, ovl_psi *honest, ovl_buf *sink)
-{
-    bool have = false;
-    ovl_buf_clear(sink);
-    if (ovl_psi_ops.pull(honest, sink, &have) != OVL_OK || !have ||
-        ovl_psi_ops.feed(target, sink->data[0], sink->data + OVL_FRAME_HDR,
-                         sink->wpos - OVL_FRAME_HDR) != OVL_OK)
-        abort();
-}
 
 static void run_input(ovl_psi *p, const uint8_t *data, size_t size, ovl_buf *sink)
 {
     ovl_buf in;
     ovl_buf_reader(&in, data, size);
-    bool alive = pump(p, sink);
-    while (alive) {
-        uint8_t type;
-        ovl_buf payload;
-        bool complete;
-        if (!ovl_psi_ops.wants_input(p))
-            break;
-        if (ovl_frame_parse(&in, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) != OVL_OK ||
-            !complete)
-            break;
+    bool alive = ef_pump(&ovl_psi_ops, p, sink, 64, ef_peer_fault);
+    uint8_t type;
+    ovl_buf payload;
+    while (alive && ef_next_frame(&ovl_psi_ops, p, &in, &type, &payload)) {
         ovl_err e = ovl_psi_ops.feed(p, type, ovl_buf_rptr(&payload), ovl_buf_remaining(&payload));
         if (e != OVL_OK) {
-            if (!peer_fault(e))
+            if (!ef_peer_fault(e))
                 abort();
             /* A session that failed stays failed. */
             if (ovl_psi_ops.feed(p, OVL_PSI_FINISH, NULL, 0) == OVL_OK || ovl_psi_ops.done(p))
                 abort();
             return;
         }
-        alive = pump(p, sink);
+        alive = ef_pump(&ovl_psi_ops, p, sink, 64, ef_peer_fault);
     }
     if (alive && ovl_psi_ops.done(p) && ovl_psi_receives_output(p)) {
         const bool *matched;
@@ -114,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pf_new(&target, data[0], role) != OVL_OK || pf_new(&honest, data[0], other) != OVL_OK ||
         ovl_buf_alloc(&sink, 4096, OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD) != OVL_OK)
         abort();
-    feed_hello(target, honest, &sink);
+    ef_feed_hello(&ovl_psi_ops, target, honest, &sink);
     run_input(target, data + 1, size - 1, &sink);
     ovl_buf_free(&sink);
     ovl_psi_free(target);

@@ -29,6 +29,7 @@
 #include "session/drive.h"
 #include "net/identity.h"
 #include "net/transport.h"
+#include "tool_link.h"
 
 typedef struct {
     const char *listen, *connect, *identity, *peer, *circuit, *input;
@@ -138,27 +139,6 @@ done:
     return rc;
 }
 
-static ovl_err connect_peer(const args *a, ovl_conn **conn, ovl_listener **l)
-{
-    ovl_identity *self = NULL;
-    ovl_pubkey peer;
-    int ms = (int)a->timeout * 1000;
-    ovl_err rc = ovl_identity_load(&self, a->identity);
-    if (rc == OVL_OK)
-        rc = ovl_pubkey_load(&peer, a->peer);
-    if (rc == OVL_OK && a->listen) {
-        rc = ovl_listen(l, a->listen);
-        if (rc == OVL_OK) {
-            fprintf(stderr, "bristol2pc: listening on port %u\n", ovl_listener_port(*l));
-            rc = ovl_accept(conn, *l, self, &peer, 1, ms, ms);
-        }
-    } else if (rc == OVL_OK) {
-        rc = ovl_connect(conn, a->connect, self, &peer, ms);
-    }
-    ovl_identity_free(self);
-    return rc;
-}
-
 /* All instances got the same inputs, so one line shows the output; an
  * instance that differs is an error, not a line. */
 static ovl_err print_output(const ovl_gc *g, const ovl_circuit *c, unsigned long repeat)
@@ -216,7 +196,8 @@ static ovl_err run(const args *a)
     };
     OVL_TRY(ovl_gc_new(&g, &cfg));
     OVL_TRY(ovl_pool_new(&pool, 0));
-    OVL_TRY(connect_peer(a, &conn, &l));
+    OVL_TRY(tl_link_files("bristol2pc", a->identity, a->peer, a->listen, a->connect,
+                          a->timeout, &conn, &l));
     ovl_drive_opts d = {.timeout_ms = (int)a->timeout * 1000, .pool = pool};
     double t0 = now_s();
     rc = ovl_drive(conn, &ovl_gc_ops, g, &d);

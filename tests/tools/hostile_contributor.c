@@ -22,6 +22,7 @@
 #include "core/pool.h"
 #include "core/sort.h"
 #include "net/transport.h"
+#include "tool_link.h"
 
 static const char *const cases[] = {
     "honest",          /* no deviation */
@@ -208,15 +209,8 @@ int main(int argc, char **argv)
         rc = ovl_agg_new(&h.agg, &cfg);
     if (rc == OVL_OK)
         rc = ovl_pool_new(&pool, 2);
-    if (rc == OVL_OK && listen) {
-        rc = ovl_listen(&l, listen);
-        if (rc == OVL_OK) {
-            fprintf(stderr, "hostile_contributor: listening on port %u\n", ovl_listener_port(l));
-            rc = ovl_accept(&conn, l, self, &pin, 1, (int)timeout * 1000, (int)timeout * 1000);
-        }
-    } else if (rc == OVL_OK) {
-        rc = ovl_connect(&conn, connect, self, &pin, (int)timeout * 1000);
-    }
+    if (rc == OVL_OK)
+        rc = tl_link("hostile_contributor", self, &pin, listen, connect, timeout, &conn, &l);
     if (rc == OVL_OK) {
         ovl_drive_opts d = {.timeout_ms = (int)timeout * 1000, .pool = pool};
         rc = ovl_drive(conn, &hostile_ops, &h, &d);

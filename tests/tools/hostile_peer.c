@@ -21,6 +21,7 @@
 #include "net/identity.h"
 #include "core/pool.h"
 #include "net/transport.h"
+#include "tool_link.h"
 #include "psi/psi.h"
 
 /* HELLO payload offsets (protocols/common/SPEC.md §3.1). */
@@ -344,27 +345,6 @@ static ovl_err make_ids(uint8_t (**ids)[32], unsigned long n)
     return OVL_OK;
 }
 
-static ovl_err connect_peer(const args *a, ovl_conn **conn, ovl_listener **l)
-{
-    ovl_identity *self = NULL;
-    ovl_pubkey peer;
-    ovl_err rc = ovl_identity_load(&self, a->identity);
-    if (rc == OVL_OK)
-        rc = ovl_pubkey_load(&peer, a->peer);
-    if (rc == OVL_OK && a->listen) {
-        rc = ovl_listen(l, a->listen);
-        if (rc == OVL_OK) {
-            fprintf(stderr, "hostile_peer: listening on port %u\n", ovl_listener_port(*l));
-            rc = ovl_accept(conn, *l, self, &peer, 1, (int)a->timeout * 1000,
-                            (int)a->timeout * 1000);
-        }
-    } else if (rc == OVL_OK) {
-        rc = ovl_connect(conn, a->connect, self, &peer, (int)a->timeout * 1000);
-    }
-    ovl_identity_free(self);
-    return rc;
-}
-
 static ovl_err run(const args *a, hostile *h)
 {
     char params[128];
@@ -390,7 +370,8 @@ static ovl_err run(const args *a, hostile *h)
     if (rc == OVL_OK)
         rc = ovl_pool_new(&pool, 2);
     if (rc == OVL_OK)
-        rc = connect_peer(a, &conn, &l);
+        rc = tl_link_files("hostile_peer", a->identity, a->peer, a->listen, a->connect,
+                           a->timeout, &conn, &l);
     if (rc == OVL_OK) {
         ovl_drive_opts d = {.timeout_ms = (int)a->timeout * 1000, .pool = pool};
         rc = ovl_drive(conn, &hostile_ops, h, &d);

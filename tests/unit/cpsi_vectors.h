@@ -15,17 +15,7 @@
 #include "crypto/group.h"
 #include "mpc/okvs.h"
 #include "psi_harness.h"
-
-static inline json_t *cv_hex(const uint8_t *p, size_t n)
-{
-    char *hex = malloc(2 * n + 1);
-    if (hex == NULL)
-        abort();
-    ovl_hex_encode(hex, p, n);
-    json_t *s = json_string(hex);
-    free(hex);
-    return s;
-}
+#include "vectors_json.h"
 
 /* Frames of a side: the first `full` in hex, then the SHA-256 of each. */
 static inline json_t *cv_frames(const ovl_buf *log, size_t full)
@@ -37,11 +27,11 @@ static inline json_t *cv_frames(const ovl_buf *log, size_t full)
         size_t len = OVL_FRAME_HDR + ((size_t)h[1] << 24 | (size_t)h[2] << 16 |
                                       (size_t)h[3] << 8 | h[4]);
         if (k < full) {
-            json_array_append_new(arr, cv_hex(h, len));
+            json_array_append_new(arr, vj_hex(h, len));
         } else {
             uint8_t d[32];
             crypto_hash_sha256(d, h, len);
-            json_t *s = cv_hex(d, 32);
+            json_t *s = vj_hex(d, 32);
             char buf[80];
             snprintf(buf, sizeof buf, "sha256:%s", json_string_value(s));
             json_decref(s);
@@ -100,8 +90,8 @@ static inline json_t *cv_run(const cv_case *k)
     json_object_set_new(run, "n_runner", json_integer((json_int_t)k->n_r));
     json_object_set_new(run, "n_contributor", json_integer((json_int_t)k->n_c));
     json_object_set_new(run, "common", json_integer((json_int_t)k->common));
-    json_object_set_new(run, "seed_runner", cv_hex(seed_r, 32));
-    json_object_set_new(run, "seed_contributor", cv_hex(seed_c, 32));
+    json_object_set_new(run, "seed_runner", vj_hex(seed_r, 32));
+    json_object_set_new(run, "seed_contributor", vj_hex(seed_c, 32));
     bool ok = s[0].rc == OVL_OK && s[1].rc == OVL_OK;
     json_object_set_new(run, "completed", json_boolean(ok));
     ovl_cpsi_shares a, b;
@@ -111,8 +101,8 @@ static inline json_t *cv_run(const cv_case *k)
         json_object_set_new(run, "sigma", json_integer(ovl_cpsi_sigma(a.bins)));
         json_object_set_new(run, "okvs_rows", json_integer(ovl_okvs_rows(3u * k->n_c)));
         json_object_set_new(run, "words", json_integer(L));
-        json_object_set_new(run, "runner_match_shares", cv_hex(a.match, a.bins));
-        json_object_set_new(run, "contributor_match_shares", cv_hex(b.match, b.bins));
+        json_object_set_new(run, "runner_match_shares", vj_hex(a.match, a.bins));
+        json_object_set_new(run, "contributor_match_shares", vj_hex(b.match, b.bins));
         json_t *sums = json_array();
         size_t matched = 0;
         for (uint32_t i = 0; i < a.bins; i++) {

@@ -12,17 +12,7 @@
 #include "gc_testlib.h"
 #include "mpc/gc.h"
 #include "psi_harness.h"
-
-static inline json_t *gv_hex(const uint8_t *p, size_t n)
-{
-    char *hex = malloc(2 * n + 1);
-    if (hex == NULL)
-        abort();
-    ovl_hex_encode(hex, p, n);
-    json_t *s = json_string(hex);
-    free(hex);
-    return s;
-}
+#include "vectors_json.h"
 
 /* Bits (one per byte) as the hex of the big-endian integer they stand for. */
 static inline json_t *gv_bits(const uint8_t *bits, size_t n)
@@ -31,7 +21,7 @@ static inline json_t *gv_bits(const uint8_t *bits, size_t n)
     if (b == NULL)
         abort();
     ovl_bits_to_be(b, (n + 7) / 8, bits, n);
-    json_t *s = gv_hex(b, (n + 7) / 8);
+    json_t *s = vj_hex(b, (n + 7) / 8);
     free(b);
     return s;
 }
@@ -43,7 +33,7 @@ static inline json_t *gv_frames(const ovl_buf *log)
         const uint8_t *h = log->data + off;
         size_t len = OVL_FRAME_HDR + ((size_t)h[1] << 24 | (size_t)h[2] << 16 |
                                       (size_t)h[3] << 8 | h[4]);
-        json_array_append_new(arr, gv_hex(h, len));
+        json_array_append_new(arr, vj_hex(h, len));
         off += len;
     }
     return arr;
@@ -53,7 +43,7 @@ static inline json_t *gv_digest(const ovl_buf *log)
 {
     uint8_t d[32];
     crypto_hash_sha256(d, log->data, log->wpos);
-    return gv_hex(d, 32);
+    return vj_hex(d, 32);
 }
 
 typedef struct {
@@ -95,7 +85,7 @@ static inline json_t *gv_run(const gv_case *k)
     uint32_t ebits = k->c->in_bits - gbits;
     ovl_circuit_digest(dig, k->c);
     json_object_set_new(run, "name", json_string(k->name));
-    json_object_set_new(run, "circuit_sha256", gv_hex(dig, 32));
+    json_object_set_new(run, "circuit_sha256", vj_hex(dig, 32));
     json_object_set_new(run, "and_gates", json_integer(k->c->nand));
     json_object_set_new(run, "instances", json_integer(k->instances));
     json_object_set_new(run, "reveal", json_integer(k->reveal));

@@ -12,15 +12,7 @@
 #include "core/mem.h"
 #include "mpc/shares.h"
 #include "ot_harness.h"
-
-static inline json_t *mv_hex(const void *p, size_t n)
-{
-    char *s = malloc(2 * n + 1);
-    ovl_hex_encode(s, p, n);
-    json_t *j = json_string(s);
-    free(s);
-    return j;
-}
+#include "vectors_json.h"
 
 typedef struct {
     json_t *log; /* object: step -> hex */
@@ -32,7 +24,7 @@ static inline void mv_record(void *arg, const char *step, ovl_buf *msg)
     mv_rec *r = arg;
     char key[32];
     snprintf(key, sizeof key, "%s%s", step, r->round ? "_dir1" : "");
-    json_object_set_new(r->log, key, mv_hex(msg->data, msg->wpos));
+    json_object_set_new(r->log, key, vj_hex(msg->data, msg->wpos));
 }
 
 #define MV_N 100
@@ -62,30 +54,30 @@ static inline json_t *mv_ot_section(void)
     json_object_set_new(sec, "description",
                         json_string("src/mpc/SPEC.md: base OTs, a COT batch per direction, "
                                     "random OT, chosen OT, 64-bit value x vector"));
-    json_object_set_new(sec, "seed", mv_hex(seed, sizeof seed));
+    json_object_set_new(sec, "seed", vj_hex(seed, sizeof seed));
     json_object_set_new(sec, "rng_labels", json_string("ot party 0 / ot party 1"));
     json_object_set_new(sec, "n", json_integer(MV_N));
-    json_object_set_new(sec, "choices", mv_hex(ch, sizeof ch));
+    json_object_set_new(sec, "choices", vj_hex(ch, sizeof ch));
     MV_CHECK(ot_pair_new(&p, seed, NULL, &delta1, mv_record, &rec));
     {
         uint8_t d[16];
         ovl_block_store(d, ovl_ot_delta(p.ot[1]));
-        json_object_set_new(sec, "delta_party1", mv_hex(d, 16));
+        json_object_set_new(sec, "delta_party1", vj_hex(d, 16));
     }
     /* direction 0: random OT on top */
     MV_CHECK(ot_cot_run(&p, 0, ch, MV_N, &bs, &br, mv_record, &rec));
     MV_CHECK(ovl_rot_send(bs, m0, m1));
     MV_CHECK(ovl_rot_recv(br, m));
-    json_object_set_new(sec, "rot_m0", mv_hex(m0, sizeof m0));
-    json_object_set_new(sec, "rot_m1", mv_hex(m1, sizeof m1));
-    json_object_set_new(sec, "rot_receiver", mv_hex(m, sizeof m));
+    json_object_set_new(sec, "rot_m0", vj_hex(m0, sizeof m0));
+    json_object_set_new(sec, "rot_m1", vj_hex(m1, sizeof m1));
+    json_object_set_new(sec, "rot_receiver", vj_hex(m, sizeof m));
     ovl_cot_free(bs);
     ovl_cot_free(br);
     /* direction 1: raw COT outputs, then a second batch for chosen OT */
     rec.round = 1;
     MV_CHECK(ot_cot_run(&p, 1, ch, MV_N, &bs, &br, mv_record, &rec));
-    json_object_set_new(sec, "cot_q_dir1", mv_hex(ovl_cot_blocks(bs), MV_N * 16));
-    json_object_set_new(sec, "cot_t_dir1", mv_hex(ovl_cot_blocks(br), MV_N * 16));
+    json_object_set_new(sec, "cot_q_dir1", vj_hex(ovl_cot_blocks(bs), MV_N * 16));
+    json_object_set_new(sec, "cot_t_dir1", vj_hex(ovl_cot_blocks(br), MV_N * 16));
     ovl_cot_free(bs);
     ovl_cot_free(br);
     for (size_t j = 0; j < MV_N; j++) {
@@ -95,9 +87,9 @@ static inline json_t *mv_ot_section(void)
     MV_CHECK(ot_cot_run(&p, 1, ch, MV_N, &bs, &br, NULL, NULL));
     MV_CHECK(ot_msg_new(&msg));
     MV_CHECK(ovl_ot_send_chosen(bs, m0, m1, &msg));
-    json_object_set_new(msgs, "chosen_dir1_batch1", mv_hex(msg.data, msg.wpos));
+    json_object_set_new(msgs, "chosen_dir1_batch1", vj_hex(msg.data, msg.wpos));
     MV_CHECK(ovl_ot_recv_chosen(br, &msg, m));
-    json_object_set_new(sec, "chosen_receiver", mv_hex(m, sizeof m));
+    json_object_set_new(sec, "chosen_receiver", vj_hex(m, sizeof m));
     ovl_cot_free(bs);
     ovl_cot_free(br);
     /* value × vector: party 0 knows 2 values of 50 bits, party 1 two 2-word vectors */
@@ -110,12 +102,12 @@ static inline json_t *mv_ot_section(void)
         MV_CHECK(ot_cot_run(&p, 1, bits, 100, &bs, &br, NULL, NULL));
         ovl_buf_clear(&msg);
         MV_CHECK(ovl_share_mul_send(bs, 64, 2, 50, v, s1, &msg));
-        json_object_set_new(msgs, "share_cot_dir1_batch2", mv_hex(msg.data, msg.wpos));
+        json_object_set_new(msgs, "share_cot_dir1_batch2", vj_hex(msg.data, msg.wpos));
         MV_CHECK(ovl_share_mul_recv(br, 64, 2, 50, &msg, s0));
-        json_object_set_new(sec, "mul_values", mv_hex(a, sizeof a));
-        json_object_set_new(sec, "mul_vectors", mv_hex(v, sizeof v));
-        json_object_set_new(sec, "mul_share_party0", mv_hex(s0, sizeof s0));
-        json_object_set_new(sec, "mul_share_party1", mv_hex(s1, sizeof s1));
+        json_object_set_new(sec, "mul_values", vj_hex(a, sizeof a));
+        json_object_set_new(sec, "mul_vectors", vj_hex(v, sizeof v));
+        json_object_set_new(sec, "mul_share_party0", vj_hex(s0, sizeof s0));
+        json_object_set_new(sec, "mul_share_party1", vj_hex(s1, sizeof s1));
         ovl_cot_free(bs);
         ovl_cot_free(br);
     }

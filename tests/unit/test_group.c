@@ -8,6 +8,7 @@
 
 #include "crypto/group.h"
 #include "core/mem.h"
+#include "rfc_vectors.h"
 #include "test.h"
 
 enum { ELEM = 32, SCALAR = 32 };
@@ -17,27 +18,6 @@ static const uint8_t order_le[SCALAR] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x1
                                          0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
                                          0,    0,    0,    0,    0,    0,    0,    0,
                                          0,    0,    0,    0,    0,    0,    0,    0x10};
-
-/* Shared vectors live in $OVL_SHARED/vectors-rfc, else ../shared/vectors-rfc. */
-static json_t *load_vectors(const char *file)
-{
-    const char *shared = getenv("OVL_SHARED");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/vectors-rfc/%s", shared ? shared : "../shared", file);
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    OVL_T_RECORD(root != NULL, "cannot load %s: %s", path, jerr.text);
-    return root;
-}
-
-/* Decodes exactly n bytes of hex from obj[key]; records a failure otherwise. */
-static int hex_fixed(json_t *obj, const char *key, uint8_t *out, size_t n)
-{
-    const char *hex = json_string_value(json_object_get(obj, key));
-    int ok = hex != NULL && ovl_hex_decode(out, n, hex, strlen(hex)) == OVL_OK;
-    OVL_T_RECORD(ok, "field \"%s\" is missing or not %zu bytes of hex", key, n);
-    return ok;
-}
 
 /* Decodes obj[key] hex of any length into a fresh allocation. */
 static uint8_t *hex_alloc(json_t *obj, const char *key, size_t *n)

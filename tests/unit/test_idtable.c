@@ -10,26 +10,7 @@
 
 #include "io/table.h"
 #include "test.h"
-
-static char tmpdir[64];
-
-static const char *tmp_path(const char *name)
-{
-    static char path[160];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    return path;
-}
-
-static const char *write_file(const char *name, const char *text)
-{
-    const char *path = tmp_path(name);
-    FILE *f = fopen(path, "wb");
-    if (f != NULL) {
-        fputs(text, f);
-        fclose(f);
-    }
-    return path;
-}
+#include "tmpdir.h"
 
 static void id_of(uint8_t id[OVL_ID_LEN], const char *normalised)
 {
@@ -341,11 +322,8 @@ int main(void)
 {
     if (sodium_init() < 0)
         return 1;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ovl_test_idtable.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
+    if (!tmpdir_make("test_idtable"))
         return 1;
-    }
     RUN(load_small);
     RUN(load_errors);
     RUN(load_empty_and_all_invalid);

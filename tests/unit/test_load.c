@@ -10,20 +10,7 @@
 
 #include "io/load.h"
 #include "test.h"
-
-static char tmpdir[64];
-
-static const char *write_tmp(const char *name, const char *text)
-{
-    static char path[160];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    if (f != NULL) {
-        fputs(text, f);
-        fclose(f);
-    }
-    return path;
-}
+#include "tmpdir.h"
 
 /* Keeps rows whose column "keep" is "y"; "boom" is an error. */
 typedef struct {
@@ -50,7 +37,7 @@ static ovl_err yes_keep(void *arg, const ovl_source *src, bool *keep)
 
 static void one_pass(void)
 {
-    const char *p = write_tmp("t.csv", "email,keep,amount,camp\n"
+    const char *p = write_file("t.csv", "email,keep,amount,camp\n"
                                        "a@x.org,y,1.5,c1\n"
                                        "b@x.org,n,0.125,c1\n"
                                        "c@x.org,y,2.25,c2\n"
@@ -96,10 +83,10 @@ static void one_pass(void)
     ovl_table_input_free(&in);
 
     /* Negative: the filter's column must exist, and its errors stop the pass. */
-    p = write_tmp("nokeep.csv", "email,amount\na@x.org,1\n");
+    p = write_file("nokeep.csv", "email,amount\na@x.org,1\n");
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
     EXPECT_TRUE(strstr(ovl_err_detail(), "no column \"keep\"") != NULL);
-    p = write_tmp("boom.csv", "email,keep,amount,camp\na@x.org,boom,1,c\n");
+    p = write_file("boom.csv", "email,keep,amount,camp\na@x.org,boom,1,c\n");
     EXPECT_ERR(OVL_ERR_POLICY, ovl_table_load(&in, p, &want));
     EXPECT_EQ(in.ids.nrows, 0); /* nothing is left behind on failure */
 }
@@ -109,7 +96,7 @@ static void open_errors(void)
     ovl_table_input in;
     char missing[200];
     ovl_load_spec want = {.join = "email"};
-    const char *p = write_tmp("ok.csv", "email\na@x.org\n");
+    const char *p = write_file("ok.csv", "email\na@x.org\n");
     EXPECT_OK(ovl_table_load(&in, p, &want));
     EXPECT_EQ(in.ids.nids, 1);
     ovl_table_input_free(&in);
@@ -124,7 +111,7 @@ static void open_errors(void)
     want.nvalues = OVL_VALUE_COLS_MAX + 1;
     EXPECT_ERR(OVL_ERR_USAGE, ovl_table_load(&in, p, &want));
     want.nvalues = 0;
-    snprintf(missing, sizeof missing, "%s/missing.csv", tmpdir);
+    snprintf(missing, sizeof missing, "%s", tmp_path("missing.csv"));
     EXPECT_ERR(OVL_ERR_IO, ovl_table_load(&in, missing, &want));
 }
 
@@ -136,24 +123,24 @@ static void error_order(void)
     ovl_value_col fixed[1] = {{"v", 0}};
     ovl_value_col autod[1] = {{"v", OVL_DECIMALS_AUTO}};
     ovl_load_spec want = {.join = "id", .values = fixed, .nvalues = 1};
-    const char *p = write_tmp("order.csv", "id,v\na,x\nb,1\nc,2,3\n");
+    const char *p = write_file("order.csv", "id,v\na,x\nb,1\nc,2,3\n");
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
     EXPECT_TRUE(strstr(ovl_err_detail(), ":4: 3 fields, header has 2") != NULL);
-    p = write_tmp("order.csv", "id,v\na,1\nb,x\nc,y\n");
+    p = write_file("order.csv", "id,v\na,1\nb,x\nc,y\n");
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
     EXPECT_TRUE(strstr(ovl_err_detail(), "order.csv:3: column 'v': not a number") != NULL);
 
     /* Fits at its own places, not at the column's: out of range, at its line. */
     want.values = autod;
-    p = write_tmp("order.csv", "id,v\na,9223372036854775807\nb,0.5\nc,x\n");
+    p = write_file("order.csv", "id,v\na,9223372036854775807\nb,0.5\nc,x\n");
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
     EXPECT_TRUE(strstr(ovl_err_detail(), "order.csv:2: column 'v': number out of range") != NULL);
     EXPECT_EQ(autod[0].decimals, OVL_DECIMALS_AUTO); /* untouched on failure */
-    p = write_tmp("order.csv", "id,v\na,x\nb,9223372036854775807\nc,0.5\n");
+    p = write_file("order.csv", "id,v\na,x\nb,9223372036854775807\nc,0.5\n");
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
     EXPECT_TRUE(strstr(ovl_err_detail(), "order.csv:2: column 'v': not a number") != NULL);
     /* Positive: the same scaling within range. */
-    p = write_tmp("order.csv", "id,v\na,-922337203685477580\nb,0.5\n");
+    p = write_file("order.csv", "id,v\na,-922337203685477580\nb,0.5\n");
     EXPECT_OK(ovl_table_load(&in, p, &want));
     EXPECT_EQ(autod[0].decimals, 1);
     EXPECT_EQ(in.values.cells[0], -9223372036854775800);
@@ -179,7 +166,7 @@ static void write_matched(void)
     ovl_load_spec want = {.join = "id"};
     char src[200], out_path[200];
     ovl_outfile *out = NULL;
-    snprintf(src, sizeof src, "%s", write_tmp("rows.csv", text));
+    snprintf(src, sizeof src, "%s", write_file("rows.csv", text));
     snprintf(out_path, sizeof out_path, "%s/out.csv", tmpdir);
     EXPECT_OK(ovl_table_load(&in, src, &want));
     bool matched[3] = {0};
@@ -190,12 +177,12 @@ static void write_matched(void)
     EXPECT_OK(ovl_outfile_commit(out));
     EXPECT_TRUE(file_is(out_path, "id,\"n,ote\"\nb,\"x\ny\"\nc, 2 \n"));
     /* Negative: the table lost a row between the passes. */
-    write_tmp("rows.csv", "id,\"n,ote\"\nb,1\na,1\n");
+    write_file("rows.csv", "id,\"n,ote\"\nb,1\na,1\n");
     EXPECT_OK(ovl_outfile_open(&out, out_path));
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_write_matched(out, src, NULL, &in.ids, matched));
     EXPECT_TRUE(strstr(ovl_err_detail(), "changed while the run was in progress") != NULL);
     ovl_outfile_abort(out);
-    write_tmp("rows.csv", "id,\"n,ote\"\nb,1\na,1\nc,1\nd,1\n");
+    write_file("rows.csv", "id,\"n,ote\"\nb,1\na,1\nc,1\nd,1\n");
     EXPECT_OK(ovl_outfile_open(&out, out_path));
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_write_matched(out, src, NULL, &in.ids, matched));
     ovl_outfile_abort(out);
@@ -207,22 +194,16 @@ int main(void)
 {
     if (sodium_init() < 0)
         return 1;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ovl_test_load.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
+    if (!tmpdir_make("test_load"))
         return 1;
-    }
     RUN(one_pass);
     RUN(open_errors);
     RUN(error_order);
     RUN(write_matched);
     static const char *const names[] = {"t.csv", "nokeep.csv", "boom.csv", "ok.csv",
                                         "order.csv", "rows.csv"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char path[200];
-        snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
-        unlink(path);
-    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        unlink(tmp_path(names[i]));
     rmdir(tmpdir);
     return ovl_t_summary("test_load");
 }

@@ -18,6 +18,7 @@
 #include "core/mem.h"
 #include "crypto/group.h"
 #include "crypto/r255x8.h"
+#include "rfc_vectors.h"
 #include "test.h"
 
 enum { L = OVL_R255X8_LANES, ELEM = 32, SCALAR = 32 };
@@ -32,25 +33,6 @@ static const uint8_t l_le[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
 
 static const uint8_t zero[ELEM];
 static const ovl_r255x8 *fast; /* IFMA when the machine has it, else the emulation */
-
-static json_t *load_vectors(const char *file)
-{
-    const char *shared = getenv("OVL_SHARED");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/vectors-rfc/%s", shared ? shared : "../shared", file);
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    OVL_T_RECORD(root != NULL, "cannot load %s: %s", path, jerr.text);
-    return root;
-}
-
-static int hex_fixed(json_t *obj, const char *key, uint8_t *out, size_t n)
-{
-    const char *hex = json_string_value(json_object_get(obj, key));
-    int ok = hex != NULL && ovl_hex_decode(out, n, hex, strlen(hex)) == OVL_OK;
-    OVL_T_RECORD(ok, "field \"%s\" is missing or not %zu bytes of hex", key, n);
-    return ok;
-}
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 

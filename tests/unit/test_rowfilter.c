@@ -9,26 +9,13 @@
 
 #include "policy/rowfilter.h"
 #include "test.h"
+#include "tmpdir.h"
 
 static const char tpl_text[] =
     "-- param start_date date\n"
     "SELECT COUNT(DISTINCT c.email) AS n, SUM(p.amount) AS s\n"
     "FROM impressions AS c JOIN purchases AS p ON c.email = p.email\n"
     "WHERE c.campaign = 'A' AND p.day >= :start_date AND p.amount < 100;\n";
-
-static char tmpdir[64];
-
-static const char *write_tmp(const char *name, const char *text)
-{
-    static char path[160];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    if (f != NULL) {
-        fputs(text, f);
-        fclose(f);
-    }
-    return path;
-}
 
 static void filters_one_party(void)
 {
@@ -44,7 +31,7 @@ static void filters_one_party(void)
     EXPECT_TRUE(p >= 0);
     EXPECT_OK(ovl_tpl_rowfilter_init(&f, t, p, params, 1));
     EXPECT_EQ(f.n, 2); /* day and amount; campaign is the other party's */
-    const char *path = write_tmp("p.csv", "email,day,amount\n"
+    const char *path = write_file("p.csv", "email,day,amount\n"
                                           "a@x.org,2026-03-02,10.5\n"
                                           "b@x.org,2026-02-28,20\n"   /* too early */
                                           "c@x.org,2026-03-05,100\n"  /* not < 100 */
@@ -64,14 +51,14 @@ static void filters_one_party(void)
 
     /* Negative: the filtered column must be in the table. */
     vc[0].decimals = OVL_DECIMALS_AUTO;
-    path = write_tmp("p.csv", "email,amount\na@x.org,1\n");
+    path = write_file("p.csv", "email,amount\na@x.org,1\n");
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, path, &want));
     EXPECT_TRUE(strstr(ovl_err_detail(), "no column \"day\"") != NULL);
 
     /* Negative: a parameter the filter needs is missing, which stops the pass. */
     EXPECT_OK(ovl_tpl_rowfilter_init(&f, t, p, NULL, 0));
     want.filter = ovl_tpl_rowfilter_ops(&f);
-    path = write_tmp("p.csv", "email,day,amount\na@x.org,2026-03-02,1\n");
+    path = write_file("p.csv", "email,day,amount\na@x.org,2026-03-02,1\n");
     EXPECT_ERR(OVL_ERR_USAGE, ovl_table_load(&in, path, &want));
 
     /* No template, or no filter on this party: every row is kept. */
@@ -87,11 +74,8 @@ int main(void)
 {
     if (sodium_init() < 0)
         return 1;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ovl_test_rowfilter.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
+    if (!tmpdir_make("test_rowfilter"))
         return 1;
-    }
     RUN(filters_one_party);
     rmdir(tmpdir);
     return ovl_t_summary("test_rowfilter");

@@ -8,26 +8,7 @@
 
 #include "io/source.h"
 #include "test.h"
-
-static char tmpdir[64];
-
-static const char *tmp_path(const char *name)
-{
-    static char path[160];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    return path;
-}
-
-static const char *write_file(const char *name, const char *text)
-{
-    const char *path = tmp_path(name);
-    FILE *f = fopen(path, "wb");
-    if (f != NULL) {
-        fputs(text, f);
-        fclose(f);
-    }
-    return path;
-}
+#include "tmpdir.h"
 
 static bool cell_is(const ovl_source *s, size_t i, const char *text)
 {
@@ -219,11 +200,8 @@ static void typed_backend(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ovl_test_source.XXXXXX");
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
+    if (!tmpdir_make("test_source"))
         return 1;
-    }
     RUN(csv_rows);
     RUN(csv_multiline_pos);
     RUN(open_errors);

@@ -8,21 +8,10 @@
 
 #include "crypto/group.h"
 #include "core/mem.h"
+#include "rfc_vectors.h"
 #include "test.h"
 
 typedef ovl_err (*xmd_fn)(uint8_t *, size_t, const uint8_t *, size_t, const uint8_t *, size_t);
-
-/* Shared vectors live in $OVL_SHARED/vectors-rfc, else ../shared/vectors-rfc. */
-static json_t *load_vectors(const char *file)
-{
-    const char *shared = getenv("OVL_SHARED");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/vectors-rfc/%s", shared ? shared : "../shared", file);
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    OVL_T_RECORD(root != NULL, "cannot load %s: %s (line %d)", path, jerr.text, jerr.line);
-    return root;
-}
 
 /* Decodes a hex string field into a fresh allocation; *n gets its length. */
 static uint8_t *hex_field(json_t *obj, const char *key, size_t *n)
