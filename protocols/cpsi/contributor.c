@@ -59,36 +59,58 @@ static uint64_t check_value(const ovl_cpsi *p, uint32_t b)
 }
 
 /* One entry per identifier y and function j: key and pads from F_{k_j}(y),
- * value (t_b ⊕ pad_0, payload(y) − m_b + pad_l) for b = h_j(y). */
-static ovl_err program_store(ovl_cpsi *p, const uint32_t *cand)
+ * value (t_b ⊕ pad_0, payload(y) − m_b + pad_l) for b = h_j(y). Runs in a
+ * job on identifiers y0 .. y0 + n − 1, writing only their entries (keys and
+ * vals point at entry 3·y0). */
+ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *keys,
+                           uint64_t *vals)
 {
     ovl_err rc = OVL_OK;
-    size_t n = 3u * (size_t)p->n_c, w = 1u + p->words;
-    ovl_block *keys = NULL;
-    uint64_t *vals = NULL, pads[1 + OVL_CPSI_MAX_WORDS];
+    size_t w = 1u + p->words;
+    uint64_t pads[1 + OVL_CPSI_MAX_WORDS];
     uint8_t f[OVL_CUCKOO_HASHES][OVL_OPRF_OUT];
-    OVL_TRY(ovl_calloc((void **)&keys, n ? n : 1, sizeof *keys));
-    OVL_TRY(ovl_calloc((void **)&vals, (n ? n : 1) * w, sizeof *vals));
-    for (size_t y = 0; y < p->n_c; y++) {
+    for (size_t y = y0; y < y0 + n; y++) {
         OVL_TRY(ovl_oprf_direct_keys(f, (const uint8_t(*)[OVL_OPRF_SCALAR])p->key,
                                      OVL_CUCKOO_HASHES, p->cfg.ids[y], p->cfg.id_len[y]));
         for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++) {
-            size_t e = 3u * y + j;
-            uint32_t b = cand[e];
-            OVL_TRY(cpsi_derive(f[j], &keys[e], pads, (uint32_t)w));
-            uint64_t *v = vals + e * w;
+            size_t e = 3u * y + j, k = e - 3u * y0;
+            uint32_t b = p->cand[e];
+            OVL_TRY(cpsi_derive(f[j], &keys[k], pads, (uint32_t)w));
+            uint64_t *v = vals + k * w;
             v[0] = check_value(p, b) ^ pads[0];
             for (uint32_t l = 0; l < p->words; l++)
                 v[1 + l] = payload_of(p, y)[l] - p->vec[(size_t)b * p->words + l] + pads[1 + l];
         }
     }
-    OVL_TRY(ovl_okvs_encode(&p->okvs, keys, vals, n, w, &p->rng));
 done:
     sodium_memzero(f, sizeof f);
     sodium_memzero(pads, sizeof pads);
-    ovl_free_secret(keys, (n ? n : 1) * sizeof *keys);
-    ovl_free_secret(vals, (n ? n : 1) * w * sizeof *vals);
     return rc;
+}
+
+/* Every identifier's entries are in: encode the store (the run's stream
+ * is drawn here, after the bins' secrets, as when it was one step). */
+ovl_err cpsi_contrib_store_done(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    size_t n = 3u * (size_t)p->n_c, w = 1u + p->words;
+    OVL_TRY(ovl_okvs_encode(&p->okvs, p->st_keys, p->st_vals, n, w, &p->rng));
+    p->store_ready = true;
+    OVL_TRY(cpsi_contrib_after_eval(p));
+done:
+    cpsi_store_scratch_free(p);
+    return rc;
+}
+
+void cpsi_store_scratch_free(ovl_cpsi *p)
+{
+    size_t n = 3u * (size_t)p->n_c, w = 1u + p->words;
+    ovl_free_secret(p->st_keys, (n ? n : 1) * sizeof *p->st_keys);
+    ovl_free_secret(p->st_vals, (n ? n : 1) * w * sizeof *p->st_vals);
+    free(p->cand);
+    p->st_keys = NULL;
+    p->st_vals = NULL;
+    p->cand = NULL;
 }
 
 ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in)
@@ -96,7 +118,6 @@ ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in)
     ovl_err rc = OVL_OK;
     uint8_t seed[16];
     uint16_t words;
-    uint32_t *cand = NULL;
     OVL_ENSURE(!p->seed_got, OVL_ERR_PROTOCOL, "the runner sent a second SEED");
     OVL_TRY(ovl_buf_get_bytes(in, seed, sizeof seed));
     OVL_TRY(ovl_buf_get_u16(in, &words));
@@ -105,14 +126,17 @@ ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in)
                "the runner expects %u payload words per identifier, this party has %u",
                (unsigned)words, p->words);
     p->seed_got = true;
-    OVL_TRY(ovl_calloc((void **)&cand, 3u * (p->n_c ? p->n_c : 1), sizeof *cand));
-    OVL_TRY(ovl_cuckoo_candidates(cand, seed, p->bins, p->digest, (size_t)p->n_c));
+    size_t n = 3u * (size_t)p->n_c, w = 1u + p->words;
+    OVL_TRY(ovl_calloc((void **)&p->cand, n ? n : 1, sizeof *p->cand));
+    OVL_TRY(ovl_cuckoo_candidates(p->cand, seed, p->bins, p->digest, (size_t)p->n_c));
     OVL_TRY(draw_bin_secrets(p));
-    OVL_TRY(program_store(p, cand));
-    p->store_ready = true;
-    OVL_TRY(cpsi_contrib_after_eval(p));
+    OVL_TRY(ovl_calloc((void **)&p->st_keys, n ? n : 1, sizeof *p->st_keys));
+    OVL_TRY(ovl_calloc((void **)&p->st_vals, (n ? n : 1) * w, sizeof *p->st_vals));
+    if (p->n_c == 0)
+        OVL_TRY(cpsi_contrib_store_done(p));
+    else
+        OVL_TRY(cpsi_jobs_put_store(p));
 done:
-    free(cand);
     return rc;
 }
 

@@ -159,6 +159,7 @@ void ovl_cpsi_free(ovl_cpsi *p)
     ovl_free_secret(p->fval, bins * sizeof *p->fval);
     ovl_buf_free(&p->okvs_in);
     ovl_okvs_free(&p->okvs);
+    cpsi_store_scratch_free(p);
     if (p->circ_live)
         ovl_circuit_free(&p->circ);
     ovl_free_secret(p->gc_in, p->gc_in_len);

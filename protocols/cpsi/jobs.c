@@ -12,15 +12,17 @@
 #include "core/mem.h"
 #include "cpsi/state.h"
 
-typedef enum { CJ_BLIND, CJ_EVAL, CJ_FINAL } cpsi_job_kind;
+typedef enum { CJ_BLIND, CJ_EVAL, CJ_FINAL, CJ_STORE } cpsi_job_kind;
 
 typedef struct {
     ovl_job base;
     const ovl_cpsi *p; /* read only while the job is out */
     cpsi_job_kind kind;
     size_t seq;
-    uint32_t start, count;       /* entries start .. start + count - 1 */
+    uint32_t start, count;       /* entries (STORE: identifiers) start .. start + count - 1 */
     uint8_t *in;                 /* BLIND: pad inputs; EVAL, FINAL: the peer's elements */
+    ovl_block *keys;             /* STORE: this job's slice of the store's entries */
+    uint64_t *vals;
     ovl_buf frame;               /* BLIND, EVAL: the frame to send */
     uint8_t (*f)[OVL_OPRF_OUT];  /* FINAL: the OPRF value of each entry */
 } cpsi_job;
@@ -30,7 +32,8 @@ static void job_free(ovl_job *job)
     cpsi_job *j = (cpsi_job *)job;
     if (j == NULL)
         return;
-    ovl_free_secret(j->in, (size_t)j->count * OVL_OPRF_ELEM);
+    if (j->in != NULL)
+        ovl_free_secret(j->in, (size_t)j->count * OVL_OPRF_ELEM);
     ovl_free_secret(j->f, (size_t)j->count * sizeof *j->f);
     ovl_buf_free(&j->frame);
     free(j);
@@ -95,10 +98,19 @@ static void run_final(cpsi_job *j)
     }
 }
 
+static void run_store(cpsi_job *j)
+{
+    ovl_err rc = cpsi_store_entries(j->p, j->start, j->count, j->keys, j->vals);
+    if (rc != OVL_OK)
+        ovl_job_fail(&j->base, rc, "%s", ovl_err_detail());
+}
+
 static void job_run(ovl_job *job)
 {
     cpsi_job *j = (cpsi_job *)job;
-    if (j->kind == CJ_BLIND)
+    if (j->kind == CJ_STORE)
+        run_store(j);
+    else if (j->kind == CJ_BLIND)
         run_blind(j);
     else if (j->kind == CJ_EVAL)
         run_eval(j);
@@ -127,7 +139,8 @@ static ovl_err new_job(ovl_cpsi *p, cpsi_job_kind kind, uint32_t start, uint32_t
     j->kind = kind;
     j->start = start;
     j->count = count;
-    OVL_TRY(ovl_calloc((void **)&j->in, count ? count : 1, OVL_OPRF_ELEM));
+    if (kind != CJ_STORE)
+        OVL_TRY(ovl_calloc((void **)&j->in, count ? count : 1, OVL_OPRF_ELEM));
     *out = j;
     j = NULL;
 done:
@@ -203,6 +216,22 @@ done:
     return rc;
 }
 
+ovl_err cpsi_jobs_put_store(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    size_t w = 1u + p->words;
+    for (uint64_t y = 0; y < p->n_c; y += CPSI_STORE_CHUNK) {
+        cpsi_job *j = NULL;
+        uint64_t k = p->n_c - y < CPSI_STORE_CHUNK ? p->n_c - y : CPSI_STORE_CHUNK;
+        OVL_TRY(new_job(p, CJ_STORE, (uint32_t)y, (uint32_t)k, &j));
+        j->keys = p->st_keys + 3u * y;
+        j->vals = p->st_vals + 3u * y * w;
+        ovl_job_queue_push(&p->pending, &j->base);
+    }
+done:
+    return rc;
+}
+
 /* Frames that finished in sequence join the send queue. */
 static ovl_err drain_frames(ovl_cpsi *p)
 {
@@ -229,6 +258,14 @@ ovl_err cpsi_jobs_finish(ovl_cpsi *p, ovl_job *job)
     cpsi_job *j = (cpsi_job *)job;
     p->jobs_out--;
     OVL_TRY(ovl_job_result(job));
+    if (j->kind == CJ_STORE) {
+        p->store_done += j->count;
+        job_free(job);
+        job = NULL;
+        if (p->store_done == p->n_c)
+            OVL_TRY(cpsi_contrib_store_done(p));
+        goto done;
+    }
     if (j->kind == CJ_FINAL) {
         for (uint32_t i = 0; i < j->count; i++) {
             uint32_t b = p->entry_bin[j->start + i];

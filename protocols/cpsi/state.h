@@ -16,6 +16,7 @@
 #define CPSI_QUEUE_MAX ((size_t)64 << 20)
 #define CPSI_JOBS_MAX 8u /* OPRF jobs out at once */
 #define CPSI_WINDOW 8u   /* OPRF frames made and not yet queued to send */
+#define CPSI_STORE_CHUNK 4096u /* contributor identifiers per store job */
 
 struct ovl_cpsi {
     ovl_cpsi_config cfg;
@@ -44,6 +45,10 @@ struct ovl_cpsi {
     /* contributor */
     uint8_t key[OVL_CUCKOO_HASHES][OVL_OPRF_SCALAR];
     uint32_t blind_got, eval_queued;
+    uint32_t *cand;          /* 3m: candidate bins while the store is programmed */
+    ovl_block *st_keys;      /* 3m entries of the store being programmed */
+    uint64_t *st_vals;
+    uint64_t store_done;     /* identifiers whose entries are in */
     bool store_ready;
     bool seed_got, okvs_queued;
     ovl_okvs okvs;
@@ -93,6 +98,8 @@ ovl_err cpsi_jobs_take(ovl_cpsi *p, ovl_job **out) OVL_MUST_USE;
 ovl_err cpsi_jobs_put_peer(ovl_cpsi *p, uint32_t start, uint32_t count,
                            const uint8_t *el) OVL_MUST_USE;
 ovl_err cpsi_jobs_finish(ovl_cpsi *p, ovl_job *job) OVL_MUST_USE;
+/* The store's entries as jobs of CPSI_STORE_CHUNK identifiers. */
+ovl_err cpsi_jobs_put_store(ovl_cpsi *p) OVL_MUST_USE;
 
 /* runner.c */
 ovl_err cpsi_runner_setup(ovl_cpsi *p) OVL_MUST_USE;
@@ -107,6 +114,10 @@ ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
 ovl_err cpsi_contrib_on_blind(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
 /* Once every EVAL is queued (and the store is programmed): queue the store. */
 ovl_err cpsi_contrib_after_eval(ovl_cpsi *p) OVL_MUST_USE;
+ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *keys,
+                           uint64_t *vals) OVL_MUST_USE;
+ovl_err cpsi_contrib_store_done(ovl_cpsi *p) OVL_MUST_USE;
+void cpsi_store_scratch_free(ovl_cpsi *p);
 
 /* share_phase.c */
 ovl_err cpsi_shares_start(ovl_cpsi *p) OVL_MUST_USE;

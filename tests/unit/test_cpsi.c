@@ -10,6 +10,7 @@
 #include "common/hello.h"
 #include "cpsi/cpsi.h"
 #include "crypto/group.h"
+#include "mpc/gc.h"
 #include "psi_harness.h"
 #include "test.h"
 
@@ -148,6 +149,33 @@ static void test_payload_shares(void)
     /* the runner on the connector side: the roles of OT and GC swap */
     EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 3, true, NULL, NULL));
     EXPECT_EQ(check_shares(&x, &rs, &cs, 3, false), 20u);
+    free_run(&x);
+    free_set(&rs);
+    free_set(&cs);
+}
+
+/* The contributor's inputs to the garbled equality are folded into the
+ * garbling: its GC_INPUTS frames (one per bin) carry no label. */
+static void test_garbler_inputs_folded(void)
+{
+    set rs, cs;
+    make_set(&rs, 0, 33, 0);
+    make_set(&cs, 20, 40, 1);
+    run x;
+    EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH, 0, false, NULL,
+                         NULL));
+    const hx_side *c = &x.side[1];
+    uint32_t inputs = 0;
+    for (size_t off = 0; off + OVL_FRAME_HDR <= c->log.wpos;) {
+        const uint8_t *h = c->log.data + off;
+        size_t len = (size_t)h[1] << 24 | (size_t)h[2] << 16 | (size_t)h[3] << 8 | h[4];
+        if (h[0] == OVL_GC_INPUTS) {
+            inputs++;
+            EXPECT_EQ(len, 4);
+        }
+        off += OVL_FRAME_HDR + len;
+    }
+    EXPECT_EQ(inputs, ovl_cpsi_bins(33));
     free_run(&x);
     free_set(&rs);
     free_set(&cs);
@@ -354,6 +382,7 @@ int main(void)
         return 1;
     RUN(test_payload_shares);
     RUN(test_cardinality_receivers);
+    RUN(test_garbler_inputs_folded);
     RUN(test_edge_sizes);
     RUN(test_hostile_peers);
     return ovl_t_summary("test_cpsi");
