@@ -187,4 +187,5 @@ bench-large: deps overlap $(BENCH_BIN)
 clean:
 	rm -rf $(BUILD) overlap
 
--include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(CLI_SRC:%.c=$(BUILD)/rel/%.d) $(CLI_SRC:%.c=$(BUILD)/san/%.d)
+-include $(REL_OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(CLI_SRC:%.c=$(BUILD)/rel/%.d) $(CLI_SRC:%.c=$(BUILD)/san/%.d) \
+         $(UNIT_BIN:=.d) $(TOOL_BIN:=.d)
