@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -161,6 +162,19 @@ static void install_signal_cleanup(void)
     sigaction(SIGHUP, &sa, NULL);
 }
 
+/* Whether --out would replace the table being read: the same spec, or two
+ * paths naming one existing file. */
+static bool out_is_table(const char *table, const char *out)
+{
+    struct stat a, b;
+    if (out == NULL)
+        return false;
+    if (strcmp(table, out) == 0)
+        return true;
+    return stat(table, &a) == 0 && stat(out, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
 static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
 {
     ovl_err rc = OVL_OK;
@@ -300,6 +314,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     OVL_ENSURE(o->peer, OVL_ERR_USAGE, "run: --peer PUB is required (the peer's key to pin)");
     OVL_ENSURE(o->table, OVL_ERR_USAGE, "run: --table TABLE is required");
     OVL_TRY(ovl_dbspec_check_options(o->table, o->query, o->out, o->replace));
+    OVL_ENSURE(!out_is_table(o->table, o->out), OVL_ERR_USAGE,
+               "run: --out names the input table itself; write the result elsewhere");
     OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
     OVL_ENSURE(o->nparams == 0 || o->tpl, OVL_ERR_USAGE,
                "run: --param gives a template's parameters: add --template FILE");

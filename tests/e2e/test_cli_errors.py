@@ -97,6 +97,10 @@ for label, extra, needle in (
     r = run(base + extra)
     t.check(r.returncode == 2 and needle in r.stderr and len(r.stderr.splitlines()) == 1,
             f"{label}: usage error, exit 2", r.stderr)
+r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer",
+         wd.p("alice.pub"), "--table", C, "--join", "email", "--out", C])
+t.check(r.returncode == 2 and "names the input table itself" in r.stderr and os.path.exists(C),
+        "--out naming the input table: usage error, exit 2, table kept", r.stderr)
 r = run(["template", "hash", wd.p("t.sql"), "--bogus"])
 t.check(r.returncode == 2 and "unknown option '--bogus'" in r.stderr, "template: unknown option → 2",
         r.stderr)
