@@ -76,7 +76,7 @@ if [ "$ONLY" = all ] || [ "$ONLY" = fuzz ]; then
         # target gets 30 s (make fuzz: 60) so the whole suite stays well under
         # 30 minutes on two cores as targets are added.
         t0=$(date +%s)
-        { FUZZ_SECONDS=${FUZZ_SECONDS:-30} sh tests/fuzz/run.sh; echo $? >"$log.st"; } 2>&1 | sed 's/^/  /' | tee "$log"
+        { FUZZ_SECONDS=${FUZZ_SECONDS:-30} sh tests/fuzz/run.sh; echo $? >"$log.st"; } 2>&1 | sed -u 's/^/  /' | tee "$log"
         t1=$(date +%s)
         record "fuzz" "$(cat "$log.st" 2>/dev/null || echo 1)" "$log" $((t1 - t0))
     fi
