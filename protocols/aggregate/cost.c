@@ -10,6 +10,7 @@
 #define AND_GATE 32u /* a half-gates table */
 #define COT_ROW 16u  /* one row of EXT_U, or one garbler input label */
 #define WORD 8u
+#define GC_FRAMING 48u /* GC_INPUTS 9, GC_TABLES 13, GC_DECODE 26 bytes per bin */
 
 uint32_t ovl_agg2_record_words(uint32_t star, uint32_t words_r, uint32_t words_c)
 {
@@ -45,16 +46,20 @@ static ovl_err check_in(const ovl_agg2_cost_in *in)
     return OVL_OK;
 }
 
-/* Per bin: cpsi's equality (cpsi SPEC §11) and this protocol's payload, bit
- * outputs and products (§6, §7). */
+/* Per bin: cpsi's equality (cpsi SPEC §11: the garbler's inputs are folded
+ * into the garbling and cost nothing; 48 bytes of GC framing and the match
+ * bit's decoding; the share phase's 2 COTs only when L > 0) and this
+ * protocol's payload, bit outputs (cpsi SPEC §6.5: the evaluator's G·w
+ * input COTs and a 16-byte decoding per output bit) and products (§6, §7). */
 static void per_bin(ovl_agg2_cost *c, const ovl_agg2_cost_in *in)
 {
     uint64_t s = c->sigma, gr = in->groups_r, gc = in->groups_c;
     uint64_t wr = in->bits_r, wc = in->bits_c, kr = in->star + in->words_r, kc = in->words_c;
-    uint64_t L = gc * kc, bits = gc * wc;
-    c->cpsi_base = (s - 1) * AND_GATE + s * COT_ROW + (s + 1) * COT_ROW + 2 * COT_ROW;
+    uint64_t L = gc * kc, bits = gc * wc, outs = gc * (wc + 1);
+    c->cpsi_base = (s - 1) * AND_GATE + s * COT_ROW + GC_FRAMING + (L ? 2 * COT_ROW : 0);
     c->payload = 2 * WORD * L;
-    c->bits = AND_GATE * (2 * bits - gc) + COT_ROW * bits + COT_ROW * (bits + gc * (wc + 1));
+    c->bits = AND_GATE * (2 * bits - gc) + COT_ROW * bits + COT_ROW * outs +
+              (1 + outs + 7) / 8 - 1;
     c->type_a = kc ? gr * wr * (COT_ROW + WORD * gc * kc) : 0;
     /* The count bits multiply only when something is weighted by nC. */
     c->type_b = (kr ? gc * wc * (COT_ROW + WORD * gr * kr) : 0) + gc * (COT_ROW + WORD * gr);
@@ -81,8 +86,10 @@ static void per_run(ovl_agg2_cost *c, const ovl_agg2_cost_in *in)
     c->compare = k * (63 * AND_GATE + 32 * COT_ROW + 32 * COT_ROW + 2 * COT_ROW);
     c->release = 4 + WORD * w * in->released;
     /* Four OT sessions (cpsi's equality and products, the products here, the
-     * comparison), each with one OT_BASE per party, and the labels. */
-    c->fixed = 4 * 2 * OVL_AGG2_OT_BASE_LEN + 4 +
+     * comparison), each with one OT_BASE per party, and the labels; cpsi has
+     * no products session without an arithmetic payload. */
+    uint64_t sessions = in->words_c ? 4 : 3;
+    c->fixed = sessions * 2 * OVL_AGG2_OT_BASE_LEN + 4 +
                (uint64_t)in->helper_groups * (OVL_AGG2_LABEL_LEN + 16);
 }
 
