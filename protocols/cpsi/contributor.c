@@ -16,19 +16,8 @@ ovl_err cpsi_contrib_setup(ovl_cpsi *p)
     ovl_err rc = OVL_OK;
     for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++)
         OVL_TRY(ovl_oprf_scalar(p->key[j], &p->rng));
-    if (p->cfg.mode == OVL_MODE_CARDINALITY) {
-        OVL_TRY(ovl_calloc((void **)&p->ones, p->cfg.nids ? p->cfg.nids : 1, sizeof *p->ones));
-        for (size_t i = 0; i < p->cfg.nids; i++)
-            p->ones[i] = 1;
-    }
 done:
     return rc;
-}
-
-static const uint64_t *payload_of(const ovl_cpsi *p, size_t y)
-{
-    const uint64_t *base = p->cfg.mode == OVL_MODE_CARDINALITY ? p->ones : p->cfg.payload;
-    return base + y * p->words;
 }
 
 /* The bit payload's secrets of every bin, drawn after the others (so a run
@@ -129,7 +118,8 @@ ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *ke
             uint64_t *v = vals + k * w;
             v[0] = check_value(p, b) ^ pads[0];
             for (uint32_t l = 0; l < p->words; l++)
-                v[1 + l] = payload_of(p, y)[l] - p->vec[(size_t)b * p->words + l] + pads[1 + l];
+                v[1 + l] = p->cfg.payload[y * p->words + l] - p->vec[(size_t)b * p->words + l] +
+                           pads[1 + l];
             for (uint32_t q = 0; q < p->nbw; q++)
                 v[1 + L + q] = bits[q] ^ p->mu[(size_t)b * p->nbw + q] ^ pads[1 + L + q];
         }
