@@ -376,6 +376,10 @@ static void tamper_seed(void *arg, int side, ovl_buf *f, bool *drop)
         return;
     if (strcmp(what, "seed_groups_zero") == 0 && f->wpos == OVL_FRAME_HDR + 23)
         memset(d + OVL_FRAME_HDR + 18, 0, 4);
+    if (strcmp(what, "seed_truncated") == 0 && f->wpos == OVL_FRAME_HDR + 23) {
+        f->wpos--; /* the width byte missing */
+        d[4]--;
+    }
 }
 
 static void expect_refused(const ovl_cpsi_config *a, const ovl_cpsi_config *b, int side,
@@ -418,6 +422,7 @@ static void test_hostile_seed(void)
     /* SEED announcing 0 groups in the bit payload's fields is malformed */
     expect_refused(&a, &b, 1, OVL_ERR_MALFORMED, "0 groups", tamper_seed,
                    (void *)"seed_groups_zero");
+    expect_refused(&a, &b, 1, OVL_ERR_MALFORMED, "", tamper_seed, (void *)"seed_truncated");
     free_set(&rs);
     free_set(&cs);
 }
