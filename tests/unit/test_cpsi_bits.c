@@ -376,6 +376,8 @@ static void tamper_seed(void *arg, int side, ovl_buf *f, bool *drop)
         return;
     if (strcmp(what, "seed_groups_zero") == 0 && f->wpos == OVL_FRAME_HDR + 23)
         memset(d + OVL_FRAME_HDR + 18, 0, 4);
+    if (strcmp(what, "seed_says_2_groups") == 0 && f->wpos == OVL_FRAME_HDR + 23)
+        d[OVL_FRAME_HDR + 21] = 2;
     if (strcmp(what, "seed_truncated") == 0 && f->wpos == OVL_FRAME_HDR + 23) {
         f->wpos--; /* the width byte missing */
         d[4]--;
@@ -423,6 +425,11 @@ static void test_hostile_seed(void)
     expect_refused(&a, &b, 1, OVL_ERR_MALFORMED, "0 groups", tamper_seed,
                    (void *)"seed_groups_zero");
     expect_refused(&a, &b, 1, OVL_ERR_MALFORMED, "", tamper_seed, (void *)"seed_truncated");
+    /* a SEED rewritten in flight to the contributor's shape: the runner
+     * refuses the garbler's circuit of another shape at GC_SETUP */
+    ovl_cpsi_config two = config(&cs, false, (shape){1, 2, 3});
+    expect_refused(&a, &two, 0, OVL_ERR_POLICY, "different circuit", tamper_seed,
+                   (void *)"seed_says_2_groups");
     free_set(&rs);
     free_set(&cs);
 }
