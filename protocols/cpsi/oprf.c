@@ -155,6 +155,33 @@ ovl_err ovl_oprf_evaluate_batch(uint8_t *evaluated, size_t *bad, const uint8_t k
     return suite()->scalar_mult_batch(evaluated, bad, k, 0, blinded, n);
 }
 
+/* inv_i = r_i^-1 for n non-zero scalars with one inversion (Montgomery's
+ * trick: an inversion costs about 300 multiplications mod the group order). */
+static ovl_err invert_all(uint8_t *inv, const uint8_t *r, size_t n)
+{
+    ovl_err rc = OVL_OK;
+    uint8_t acc[OVL_OPRF_SCALAR], t[OVL_OPRF_SCALAR];
+    if (n == 0)
+        return OVL_OK;
+    /* inv_i holds the prefix product r_0 ⋯ r_i for now */
+    memcpy(inv, r, OVL_OPRF_SCALAR);
+    for (size_t i = 1; i < n; i++)
+        crypto_core_ristretto255_scalar_mul(inv + i * OVL_OPRF_SCALAR,
+                                            inv + (i - 1) * OVL_OPRF_SCALAR,
+                                            r + i * OVL_OPRF_SCALAR);
+    OVL_TRY(suite()->scalar_invert(acc, inv + (n - 1) * OVL_OPRF_SCALAR));
+    for (size_t i = n - 1; i > 0; i--) {
+        crypto_core_ristretto255_scalar_mul(t, acc, inv + (i - 1) * OVL_OPRF_SCALAR);
+        crypto_core_ristretto255_scalar_mul(acc, acc, r + i * OVL_OPRF_SCALAR);
+        memcpy(inv + i * OVL_OPRF_SCALAR, t, OVL_OPRF_SCALAR);
+    }
+    memcpy(inv, acc, OVL_OPRF_SCALAR);
+done:
+    sodium_memzero(acc, sizeof acc);
+    sodium_memzero(t, sizeof t);
+    return rc;
+}
+
 ovl_err ovl_oprf_finalize_batch(uint8_t (*out)[OVL_OPRF_OUT], size_t *bad, const uint8_t *r,
                                 const uint8_t *const *x, const size_t *x_len,
                                 const uint8_t *evaluated, size_t n)
@@ -164,11 +191,10 @@ ovl_err ovl_oprf_finalize_batch(uint8_t (*out)[OVL_OPRF_OUT], size_t *bad, const
     *bad = 0;
     OVL_TRY(ovl_calloc((void **)&inv, n ? n : 1, OVL_OPRF_SCALAR));
     OVL_TRY(ovl_calloc((void **)&u, n ? n : 1, OVL_OPRF_ELEM));
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         OVL_ENSURE(x_len[i] <= OVL_OPRF_MAX_INPUT, OVL_ERR_LIMIT,
                    "oprf: input of %zu bytes exceeds %u", x_len[i], OVL_OPRF_MAX_INPUT);
-        OVL_TRY(suite()->scalar_invert(inv + i * OVL_OPRF_SCALAR, r + i * OVL_OPRF_SCALAR));
-    }
+    OVL_TRY(invert_all(inv, r, n));
     /* scalar_mult_batch validates every evaluated element */
     OVL_TRY(suite()->scalar_mult_batch(u, bad, inv, OVL_OPRF_SCALAR, evaluated, n));
     for (size_t i = 0; i < n; i++)
