@@ -101,16 +101,20 @@ ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *ke
                            uint64_t *vals)
 {
     ovl_err rc = OVL_OK;
-    size_t w = p->sw, L = p->words;
+    size_t w = p->sw, L = p->words, nf = (n ? n : 1) * OVL_CUCKOO_HASHES;
     uint64_t *pads = NULL, *bits = NULL;
-    uint8_t f[OVL_CUCKOO_HASHES][OVL_OPRF_OUT];
+    uint8_t(*fall)[OVL_OPRF_OUT] = NULL;
     OVL_TRY(ovl_calloc((void **)&pads, w, sizeof *pads));
     OVL_TRY(ovl_calloc((void **)&bits, p->nbw ? p->nbw : 1, sizeof *bits));
+    OVL_TRY(ovl_calloc((void **)&fall, nf, sizeof *fall));
+    /* F(y, j) for the whole slice at once: the batch path's eight lanes */
+    OVL_TRY(ovl_oprf_direct_keys_batch(fall, (const uint8_t(*)[OVL_OPRF_SCALAR])p->key,
+                                       OVL_CUCKOO_HASHES, (const uint8_t *const *)p->cfg.ids + y0,
+                                       p->cfg.id_len + y0, n));
     for (size_t y = y0; y < y0 + n; y++) {
+        const uint8_t(*f)[OVL_OPRF_OUT] = fall + (y - y0) * OVL_CUCKOO_HASHES;
         if (p->G > 0)
             pack_counts(p, y, bits);
-        OVL_TRY(ovl_oprf_direct_keys(f, (const uint8_t(*)[OVL_OPRF_SCALAR])p->key,
-                                     OVL_CUCKOO_HASHES, p->cfg.ids[y], p->cfg.id_len[y]));
         for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++) {
             size_t e = 3u * y + j, k = e - 3u * y0;
             uint32_t b = p->cand[e];
@@ -126,7 +130,7 @@ ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *ke
     }
 done:
     ovl_free_secret(bits, (p->nbw ? p->nbw : 1) * sizeof *bits);
-    sodium_memzero(f, sizeof f);
+    ovl_free_secret(fall, nf * sizeof *fall);
     ovl_free_secret(pads, w * sizeof *pads);
     return rc;
 }
