@@ -84,7 +84,8 @@ ovl_err agg2_core_new(agg2_core **out, const agg2_core_in *in)
                OVL_AGG2_MAX_THRESHOLD);
     OVL_ENSURE(in->l.words_c == 0 || in->payload_words == in->l.groups_c * in->l.words_c,
                OVL_ERR_USAGE, "aggregate: the payload is not the contributor's G_C x k_C words");
-    OVL_ENSURE(in->receiver || in->keys != NULL, OVL_ERR_USAGE, "aggregate: the helper has no keys");
+    OVL_ENSURE(in->receiver || in->keys != NULL, OVL_ERR_USAGE,
+               "aggregate: the helper has no keys");
     OVL_TRY(ovl_calloc((void **)&c, 1, sizeof *c));
     c->in = *in;
     c->K = ovl_agg2_prod_cells(&in->l);

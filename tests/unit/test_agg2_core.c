@@ -176,7 +176,8 @@ static void frames_of(duo *d, int side, uint8_t *types, uint32_t *lens, size_t *
     *n = 0;
     while (ovl_buf_remaining(&log) >= OVL_FRAME_HDR && *n < 4096) {
         const uint8_t *f = ovl_buf_rptr(&log);
-        uint32_t len = ((uint32_t)f[1] << 24) | ((uint32_t)f[2] << 16) | ((uint32_t)f[3] << 8) | f[4];
+        uint32_t len = ((uint32_t)f[1] << 24) | ((uint32_t)f[2] << 16) |
+                       ((uint32_t)f[3] << 8) | f[4];
         types[*n] = f[0];
         lens[*n] = f[0] == OVL_AGG2_RELEASE ? 0 : len;
         (*n)++;
