@@ -328,3 +328,60 @@ done:
     ovl_adhoc_items_free(&v);
     return rc;
 }
+
+/* ---- group labels ---- */
+
+ovl_err ovl_agg2_group_label(uint8_t out[static OVL_AGG2_LABEL_MAX], size_t *len,
+                             const ovl_agg2_plan *p, unsigned side, const char *const *cells,
+                             const size_t *cell_len)
+{
+    size_t n = 0, k = 0;
+    *len = 0;
+    for (unsigned i = 0; i < p->ndims; i++) {
+        const ovl_agg2_dim *d = &p->dims[i];
+        char day[11];
+        const char *v;
+        size_t vl;
+        if (d->side != side)
+            continue;
+        v = cells[k];
+        vl = cell_len[k++];
+        if (d->trunc != OVL_AGG2_TRUNC_NONE) {
+            ovl_err rc = ovl_date_trunc(day, (ovl_trunc)d->trunc, v, vl);
+            if (rc != OVL_OK)
+                return ovl_err_set(OVL_ERR_INPUT, "column %s: DATE_TRUNC('%s') of a value that "
+                                   "is not a date (YYYY-MM-DD)", d->name,
+                                   ovl_trunc_name((ovl_trunc)d->trunc));
+            v = day;
+            vl = 10;
+        }
+        if (vl > OVL_AGG2_LABEL_MAX || n + 2 + vl > OVL_AGG2_LABEL_MAX)
+            return ovl_err_set(OVL_ERR_INPUT, "a group's dimension values (up to column %s) are "
+                               "longer than the %u bytes of a label", d->name, OVL_AGG2_LABEL_MAX);
+        out[n++] = (uint8_t)(vl >> 8);
+        out[n++] = (uint8_t)vl;
+        memcpy(out + n, v, vl);
+        n += vl;
+    }
+    *len = n;
+    return OVL_OK;
+}
+
+bool ovl_agg2_label_field(const uint8_t *label, size_t len, unsigned i, const uint8_t **field,
+                          size_t *field_len)
+{
+    size_t at = 0;
+    for (unsigned k = 0;; k++) {
+        if (len - at < 2)
+            return false;
+        size_t n = (size_t)label[at] << 8 | label[at + 1];
+        if (n > len - at - 2)
+            return false;
+        if (k == i) {
+            *field = label + at + 2;
+            *field_len = n;
+            return true;
+        }
+        at += 2 + n;
+    }
+}

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "aggregate/plan.h"
+#include "aggregate/release.h"
 #include "core/error.h"
 #include "core/kinds.h"
 #include "policy/adhoc.h"
@@ -55,5 +56,21 @@ ovl_err ovl_agg2_plan_from_adhoc(ovl_agg2_plan *out, const ovl_agg2_adhoc *a) OV
  * OVL_ERR_USAGE naming the option. */
 ovl_err ovl_agg2_plan_from_options(ovl_agg2_plan *out, const char *group_by, const char *values,
                                    uint64_t having, int receiver) OVL_MUST_USE;
+
+/* ---- group labels (SPEC-v2 §5.2), built by each owner from its rows ---- */
+
+/* The label of one row's group for `side` (OVL_AGG2_SIDE_R or _C): for each
+ * of that side's dimensions in plan order, u16 length then the bytes of
+ * cells[i] (DATE_TRUNC applied by this owner: YYYY-MM-DD of the period's
+ * first day), at most OVL_AGG2_LABEL_MAX bytes in all. A cell that is not a
+ * date where one is truncated, or a label too long, is OVL_ERR_INPUT naming
+ * the column, never the value. */
+ovl_err ovl_agg2_group_label(uint8_t out[static OVL_AGG2_LABEL_MAX], size_t *len,
+                             const ovl_agg2_plan *p, unsigned side, const char *const *cells,
+                             const size_t *cell_len) OVL_MUST_USE;
+/* Field i of a label (the side's i-th dimension value): false when the
+ * label holds no such field or is malformed (a peer's label, after opening). */
+bool ovl_agg2_label_field(const uint8_t *label, size_t len, unsigned i, const uint8_t **field,
+                          size_t *field_len);
 
 #endif

@@ -238,11 +238,52 @@ static void test_items(void)
     EXPECT_TRUE(strstr(ovl_err_detail(), "longer than 128 bytes") != NULL);
 }
 
+/* Labels: each side's dimensions in plan order, dates truncated by the owner. */
+static void test_labels(void)
+{
+    ovl_template *t = tpl(article_sql);
+    ovl_agg2_plan p;
+    uint8_t lab[OVL_AGG2_LABEL_MAX];
+    size_t n = 0, fl = 0;
+    const uint8_t *f = NULL;
+    if (!t)
+        return;
+    EXPECT_OK(ovl_agg2_plan_from_template(&p, t, 0, 0));
+    const char *cells[] = {"toys", " 2026-07-15 "};
+    const size_t lens[] = {4, 12};
+    EXPECT_OK(ovl_agg2_group_label(lab, &n, &p, OVL_AGG2_SIDE_C, cells, lens));
+    static const uint8_t want[] = {0, 4, 't', 'o', 'y', 's', 0, 10, '2', '0', '2', '6', '-',
+                                   '0', '7', '-', '1', '3'};
+    EXPECT_TRUE(n == sizeof want && memcmp(lab, want, n) == 0);
+    EXPECT_TRUE(ovl_agg2_label_field(lab, n, 1, &f, &fl) && fl == 10 && memcmp(f, "2026-07-13", 10) == 0);
+    EXPECT_TRUE(ovl_agg2_label_field(lab, n, 0, &f, &fl) && fl == 4);
+    EXPECT_TRUE(!ovl_agg2_label_field(lab, n, 2, &f, &fl));
+    EXPECT_TRUE(!ovl_agg2_label_field(lab, n - 1, 1, &f, &fl));
+    const char *bad[] = {"toys", "July"};
+    const size_t blens[] = {4, 4};
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_agg2_group_label(lab, &n, &p, OVL_AGG2_SIDE_C, bad, blens));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "column purchase_date: DATE_TRUNC('week')") != NULL);
+    EXPECT_TRUE(strstr(ovl_err_detail(), "July") == NULL);
+    /* the runner's three dimensions, one of them empty */
+    const char *r[] = {"CAMP_1", "", "video"};
+    const size_t rl[] = {6, 0, 5};
+    EXPECT_OK(ovl_agg2_group_label(lab, &n, &p, OVL_AGG2_SIDE_R, r, rl));
+    EXPECT_EQ(n, 2 + 6 + 2 + 0 + 2 + 5);
+    char big[300];
+    memset(big, 'x', sizeof big);
+    const char *l1[] = {big, big, big};
+    const size_t ll[] = {200, 60, 1};
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_agg2_group_label(lab, &n, &p, OVL_AGG2_SIDE_R, l1, ll));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "up to column campaign_name") != NULL);
+    ovl_template_free(t);
+}
+
 int main(void)
 {
     RUN(test_article);
     RUN(test_adhoc_equals_template);
     RUN(test_refusals);
     RUN(test_items);
+    RUN(test_labels);
     return ovl_t_summary("test_agg2_plan");
 }
