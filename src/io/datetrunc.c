@@ -1,0 +1,81 @@
+/* overlap: DATE_TRUNC (datetrunc.h). Days are counted on the proleptic
+ * Gregorian calendar from 0000-03-01, so that the leap day ends a year and
+ * the month lengths follow a fixed pattern from March. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "io/datetrunc.h"
+
+static bool leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static int month_days(int64_t y, int m)
+{
+    static const int len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return len[m - 1] + (m == 2 && leap(y));
+}
+
+/* Days since 0000-03-01 (a Wednesday). */
+static int64_t day_number(int64_t y, int m, int d)
+{
+    if (m < 3)
+        y--;
+    int64_t mp = (m + 9) % 12; /* March = 0 */
+    return 365 * y + y / 4 - y / 100 + y / 400 + (153 * mp + 2) / 5 + d - 1;
+}
+
+static void civil(int64_t n, int64_t *y, int *m, int *d)
+{
+    int64_t era = n / 146097, doe = n - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = era * 400 + yoe + (*m <= 2);
+}
+
+static bool two(const char *s, int *v)
+{
+    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+        return false;
+    *v = (s[0] - '0') * 10 + (s[1] - '0');
+    return true;
+}
+
+static bool parse(const char *s, size_t len, int64_t *y, int *m, int *d)
+{
+    int hi, lo;
+    while (len > 0 && s[0] == ' ')
+        s++, len--;
+    while (len > 0 && s[len - 1] == ' ')
+        len--;
+    if (len < OVL_DATE_LEN || s[4] != '-' || s[7] != '-' ||
+        (len > OVL_DATE_LEN && s[OVL_DATE_LEN] != 'T' && s[OVL_DATE_LEN] != ' '))
+        return false;
+    if (!two(s, &hi) || !two(s + 2, &lo) || !two(s + 5, m) || !two(s + 8, d))
+        return false;
+    *y = hi * 100 + lo;
+    return *y >= 1 && *m >= 1 && *m <= 12 && *d >= 1 && *d <= month_days(*y, *m);
+}
+
+ovl_err ovl_date_trunc(char out[static OVL_DATE_LEN + 1], const char *s, size_t len,
+                       ovl_trunc unit)
+{
+    int64_t y;
+    int m, d;
+    if (!parse(s, len, &y, &m, &d))
+        return ovl_err_set(OVL_ERR_INPUT, "not a date (YYYY-MM-DD)");
+    if (unit == OVL_TRUNC_MONTH) {
+        d = 1;
+    } else if (unit == OVL_TRUNC_WEEK) {
+        int64_t n = day_number(y, m, d);
+        int64_t since_monday = (n + 2) % 7; /* day 0 is a Wednesday */
+        if (n - since_monday < 0)
+            return ovl_err_set(OVL_ERR_INPUT, "the week starts before year 1");
+        civil(n - since_monday, &y, &m, &d);
+    }
+    snprintf(out, OVL_DATE_LEN + 1, "%04d-%02d-%02d", (int)y, m, d);
+    return OVL_OK;
+}
