@@ -243,7 +243,7 @@ int main(void)
     RUN(write_matched);
     RUN(nulls_and_weeks);
     static const char *const names[] = {"t.csv", "nokeep.csv", "boom.csv", "ok.csv",
-                                        "order.csv", "rows.csv"};
+                                        "order.csv", "rows.csv", "w.csv", "wd.csv"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         unlink(tmp_path(names[i]));
     rmdir(tmpdir);
