@@ -60,8 +60,8 @@ static bool parse(const char *s, size_t len, int64_t *y, int *m, int *d)
     return *y >= 1 && *m >= 1 && *m <= 12 && *d >= 1 && *d <= month_days(*y, *m);
 }
 
-ovl_err ovl_date_trunc(char out[static OVL_DATE_LEN + 1], const char *s, size_t len,
-                       ovl_trunc unit)
+ovl_err ovl_date_trunc(char out[static OVL_DATE_LEN + 1], ovl_trunc unit, const char *s,
+                       size_t len)
 {
     int64_t y;
     int m, d;

@@ -21,7 +21,7 @@ typedef enum {
  * 9999, ASCII spaces around it ignored; a time after the date, 'T' or ' '
  * then anything, is ignored too). OVL_ERR_INPUT with the reason, never the
  * value, when it is not such a date. out holds OVL_DATE_LEN + 1 bytes. */
-ovl_err ovl_date_trunc(char out[static OVL_DATE_LEN + 1], const char *s, size_t len,
-                       ovl_trunc unit) OVL_MUST_USE;
+ovl_err ovl_date_trunc(char out[static OVL_DATE_LEN + 1], ovl_trunc unit, const char *s,
+                       size_t len) OVL_MUST_USE;
 
 #endif

@@ -165,7 +165,7 @@ static void group_cell(load_pass *p, size_t row, size_t g, ovl_cell *cell, char 
     ovl_trunc unit = p->w->group_trunc ? (ovl_trunc)p->w->group_trunc[g] : OVL_TRUNC_NONE;
     if (unit == OVL_TRUNC_NONE)
         return;
-    if (ovl_date_trunc(buf, cell->text, cell->len, unit) != OVL_OK) {
+    if (ovl_date_trunc(buf, unit, cell->text, cell->len) != OVL_OK) {
         if (!p->deferred) {
             char at[OVL_SOURCE_WHERE_MAX];
             ovl_source_where(p->src, at);

@@ -6,7 +6,7 @@
 static void expect_trunc(const char *in, ovl_trunc unit, const char *want)
 {
     char out[OVL_DATE_LEN + 1] = "";
-    EXPECT_OK(ovl_date_trunc(out, in, strlen(in), unit));
+    EXPECT_OK(ovl_date_trunc(out, unit, in, strlen(in)));
     OVL_T_RECORD(strcmp(out, want) == 0, "%s truncated to %d: got %s, want %s", in, (int)unit,
                  out, want);
 }
@@ -39,7 +39,7 @@ static void test_refused(void)
                                       "26-07-01", "2026-07-0a"};
     char out[OVL_DATE_LEN + 1];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        EXPECT_ERR(OVL_ERR_INPUT, ovl_date_trunc(out, bad[i], strlen(bad[i]), OVL_TRUNC_DAY));
+        EXPECT_ERR(OVL_ERR_INPUT, ovl_date_trunc(out, OVL_TRUNC_DAY, bad[i], strlen(bad[i])));
 }
 
 int main(void)
