@@ -3,7 +3,6 @@
  * the month lengths follow a fixed pattern from March. */
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "io/datetrunc.h"
@@ -76,6 +75,14 @@ ovl_err ovl_date_trunc(char out[static OVL_DATE_LEN + 1], ovl_trunc unit, const 
             return ovl_err_set(OVL_ERR_INPUT, "the week starts before year 1");
         civil(n - since_monday, &y, &m, &d);
     }
-    snprintf(out, OVL_DATE_LEN + 1, "%04d-%02d-%02d", (int)y, m, d);
+    const int v[3] = {(int)y, m, d}, width[3] = {4, 2, 2};
+    for (int f = 0, o = 0; f < 3; f++) {
+        for (int i = width[f] - 1, x = v[f]; i >= 0; i--, x /= 10)
+            out[o + i] = (char)('0' + x % 10);
+        o += width[f];
+        if (f < 2)
+            out[o++] = '-';
+    }
+    out[OVL_DATE_LEN] = '\0';
     return OVL_OK;
 }
