@@ -1,6 +1,6 @@
 /* overlap: DATE_TRUNC (datetrunc.h). Days are counted on the proleptic
  * Gregorian calendar from 0000-03-01, so that the leap day ends a year and
- * the month lengths follow a fixed pattern from March. */
+ * the month lengths follow a fixed pattern from March; years 0000 to 9999. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,13 +15,16 @@ static int month_days(int64_t y, int m)
     return len[m - 1] + (m == 2 && leap(y));
 }
 
-/* Days since 0000-03-01 (a Wednesday). */
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* Days since 0000-03-01 (a Wednesday); negative before it. */
 static int64_t day_number(int64_t y, int m, int d)
 {
     if (m < 3)
         y--;
     int64_t mp = (m + 9) % 12; /* March = 0 */
-    return 365 * y + y / 4 - y / 100 + y / 400 + (153 * mp + 2) / 5 + d - 1;
+    return 365 * y + floor_div(y, 4) - floor_div(y, 100) + floor_div(y, 400) +
+           (153 * mp + 2) / 5 + d - 1;
 }
 
 static void civil(int64_t n, int64_t *y, int *m, int *d)
@@ -46,17 +49,16 @@ static bool two(const char *s, int *v)
 static bool parse(const char *s, size_t len, int64_t *y, int *m, int *d)
 {
     int hi, lo;
-    while (len > 0 && s[0] == ' ')
+    while (len > 0 && (s[0] == ' ' || s[0] == '\t'))
         s++, len--;
-    while (len > 0 && s[len - 1] == ' ')
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
         len--;
-    if (len < OVL_DATE_LEN || s[4] != '-' || s[7] != '-' ||
-        (len > OVL_DATE_LEN && s[OVL_DATE_LEN] != 'T' && s[OVL_DATE_LEN] != ' '))
+    if (len != OVL_DATE_LEN || s[4] != '-' || s[7] != '-')
         return false;
     if (!two(s, &hi) || !two(s + 2, &lo) || !two(s + 5, m) || !two(s + 8, d))
         return false;
     *y = hi * 100 + lo;
-    return *y >= 1 && *m >= 1 && *m <= 12 && *d >= 1 && *d <= month_days(*y, *m);
+    return *m >= 1 && *m <= 12 && *d >= 1 && *d <= month_days(*y, *m);
 }
 
 ovl_err ovl_date_trunc(char out[static OVL_DATE_LEN + 1], ovl_trunc unit, const char *s,
@@ -65,15 +67,22 @@ ovl_err ovl_date_trunc(char out[static OVL_DATE_LEN + 1], ovl_trunc unit, const 
     int64_t y;
     int m, d;
     if (!parse(s, len, &y, &m, &d))
-        return ovl_err_set(OVL_ERR_INPUT, "not a date (YYYY-MM-DD)");
+        return ovl_err_set(OVL_ERR_INPUT, "DATE_TRUNC: not a date (YYYY-MM-DD)");
     if (unit == OVL_TRUNC_MONTH) {
         d = 1;
     } else if (unit == OVL_TRUNC_WEEK) {
         int64_t n = day_number(y, m, d);
-        int64_t since_monday = (n + 2) % 7; /* day 0 is a Wednesday */
-        if (n - since_monday < 0)
-            return ovl_err_set(OVL_ERR_INPUT, "the week starts before year 1");
-        civil(n - since_monday, &y, &m, &d);
+        int64_t since_monday = n + 2 - floor_div(n + 2, 7) * 7; /* day 0 is a Wednesday */
+        if (n - since_monday < day_number(0, 1, 1))
+            return ovl_err_set(OVL_ERR_INPUT, "DATE_TRUNC: the week starts before year 0000");
+        n -= since_monday;
+        if (n < 0) { /* January or February of year 0 */
+            y = 0;
+            m = n < -31 ? 1 : 2;
+            d = (int)(n - day_number(0, m, 1)) + 1;
+        } else {
+            civil(n, &y, &m, &d);
+        }
     }
     const int v[3] = {(int)y, m, d}, width[3] = {4, 2, 2};
     for (int f = 0, o = 0; f < 3; f++) {

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 
+/* The values are the aggregate plan's (SPEC-v2 §4.1). */
 typedef enum {
     OVL_TRUNC_NONE = 0,
     OVL_TRUNC_DAY = 1,
@@ -17,10 +18,10 @@ typedef enum {
 
 #define OVL_DATE_LEN 10u /* YYYY-MM-DD */
 
-/* The period's first day of the date in s[0..len) (YYYY-MM-DD, years 0001 to
- * 9999, ASCII spaces around it ignored; a time after the date, 'T' or ' '
- * then anything, is ignored too). OVL_ERR_INPUT with the reason, never the
- * value, when it is not such a date. out holds OVL_DATE_LEN + 1 bytes. */
+/* The period's first day of the date in s[0..len) (YYYY-MM-DD, years 0000 to
+ * 9999, ASCII spaces and tabs around it ignored). OVL_ERR_INPUT with the
+ * reason, never the value, when it is not such a date. out holds
+ * OVL_DATE_LEN + 1 bytes. */
 ovl_err ovl_date_trunc(char out[static OVL_DATE_LEN + 1], ovl_trunc unit, const char *s,
                        size_t len) OVL_MUST_USE;
 
