@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "io/datetrunc.h"
 #include "policy/policy.h"
 
 #define OVL_TPL_MAX_BYTES (64u * 1024u)
@@ -76,24 +77,14 @@ typedef struct {
     size_t nvalues;
 } ovl_tpl_filter;
 
-/* DATE_TRUNC units; the values are the aggregate plan's (SPEC-v2 §4.1). */
-typedef enum {
-    OVL_TRUNC_NONE = 0,
-    OVL_TRUNC_DAY = 1,
-    OVL_TRUNC_WEEK = 2, /* ISO 8601: weeks start on Monday */
-    OVL_TRUNC_MONTH = 3
-} ovl_trunc;
+/* DATE_TRUNC units (ovl_trunc, the aggregate plan's values, SPEC-v2 §4.1)
+ * and ovl_date_trunc, the owner's truncation of a cell: io/datetrunc.h,
+ * which the table loader uses too. */
 
 /* "day", "week", "month" (any case) to the unit; OVL_TRUNC_NONE for others. */
 ovl_trunc ovl_trunc_parse(const char *unit);
 const char *ovl_trunc_name(ovl_trunc t); /* "day", ...; "" for none */
 
-/* DATE_TRUNC(unit, cell) as its owner computes it: the first day of the
- * cell's period, written YYYY-MM-DD into out (NUL-terminated). The cell is
- * a date YYYY-MM-DD (ASCII spaces around it ignored); anything else is
- * OVL_ERR_INPUT, naming neither the cell nor its value. */
-ovl_err ovl_date_trunc(char out[static 11], ovl_trunc unit, const char *cell,
-                       size_t len) OVL_MUST_USE;
 /* Days since 1970-01-01 of a valid YYYY-MM-DD (proleptic Gregorian), and back. */
 bool ovl_date_days(int64_t *days, const char *ymd);
 void ovl_date_format(char out[static 11], int64_t days);

@@ -260,31 +260,3 @@ void ovl_date_format(char out[static 11], int64_t days)
     }
     snprintf(out, 11, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
 }
-
-ovl_err ovl_date_trunc(char out[static 11], ovl_trunc unit, const char *cell, size_t len)
-{
-    char buf[11];
-    int64_t days;
-    while (len && (cell[0] == ' ' || cell[0] == '\t'))
-        cell++, len--;
-    while (len && (cell[len - 1] == ' ' || cell[len - 1] == '\t'))
-        len--;
-    out[0] = '\0';
-    if (len != 10 || memchr(cell, '\0', len))
-        return ovl_err_set(OVL_ERR_INPUT, "DATE_TRUNC: not a date (YYYY-MM-DD)");
-    memcpy(buf, cell, 10);
-    buf[10] = '\0';
-    if (!ovl_date_days(&days, buf))
-        return ovl_err_set(OVL_ERR_INPUT, "DATE_TRUNC: not a date (YYYY-MM-DD)");
-    switch (unit) {
-    case OVL_TRUNC_DAY: break;
-    case OVL_TRUNC_MONTH: days -= (buf[8] - '0') * 10 + (buf[9] - '0') - 1; break;
-    /* 1970-01-01 was a Thursday: (days + 3) mod 7 counts days since Monday. */
-    case OVL_TRUNC_WEEK: days -= (days + 3) - floor_div(days + 3, 7) * 7; break;
-    default: return ovl_err_set(OVL_ERR_USAGE, "DATE_TRUNC: unknown unit");
-    }
-    if (days < days_of(0, 1, 1))
-        return ovl_err_set(OVL_ERR_INPUT, "DATE_TRUNC: the week starts before year 0000");
-    ovl_date_format(out, days);
-    return OVL_OK;
-}
