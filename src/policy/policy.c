@@ -313,7 +313,18 @@ unsigned ovl_count_bits_of(uint32_t max_rows_per_identifier)
 
 unsigned ovl_policy_count_bits(const ovl_policy *p)
 {
-    return ovl_count_bits_of(p->aggregation.max_rows_per_identifier);
+    return ovl_count_bits_of(p ? p->aggregation.max_rows_per_identifier
+                               : OVL_MAX_ROWS_PER_ID_DEFAULT);
+}
+
+unsigned ovl_policy_value_bits(const ovl_policy *p)
+{
+    return p ? p->aggregation.value_bits : OVL_VALUE_BITS_DEFAULT;
+}
+
+uint32_t ovl_policy_max_cells(const ovl_policy *p)
+{
+    return p ? p->aggregation.max_cells : OVL_MAX_CELLS_DEFAULT;
 }
 
 static ovl_err parse_aggregation(ovl_policy *p, const pctx *c, json_t *v)
