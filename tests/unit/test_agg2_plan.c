@@ -94,12 +94,33 @@ static void test_article(void)
     EXPECT_EQ(ovl_agg2_plan_k_c(&p), 4);
     EXPECT_ERR(OVL_ERR_USAGE, ovl_agg2_plan_from_template(&p, t, 2, 0));
     ovl_template_free(t);
-    /* With the 30-day window: refused, never run without it. */
+    /* With the 30-day window: the plan's pairs part (CONDITIONS.md §7). */
     t = tpl(article_with_window_sql);
     if (t) {
-        EXPECT_ERR(OVL_ERR_POLICY, ovl_agg2_plan_from_template(&p, t, 0, 0));
-        EXPECT_TRUE(strstr(ovl_err_detail(), "compares columns of both tables") != NULL);
-        EXPECT_EQ(p.noutputs, 0);
+        EXPECT_OK(ovl_agg2_plan_from_template(&p, t, 0, 0));
+        EXPECT_EQ(p.pairs.nconds, 1);
+        const ovl_pc_plan_cond *c = &p.pairs.conds[0];
+        /* p.purchase_date BETWEEN c.impression_date AND c.impression_date + 30, with the
+         * advertiser (c) running: c.impression_date BETWEEN p.purchase_date - 30 AND p.purchase_date */
+        EXPECT_EQ(c->op, OVL_PC_BETWEEN);
+        EXPECT_EQ(c->type, OVL_PC_TYPE_DATE);
+        EXPECT_EQ(c->width, OVL_PC_DATE_BITS);
+        EXPECT_STR_EQ(c->r_col, "impression_date");
+        EXPECT_STR_EQ(c->c_col, "purchase_date");
+        EXPECT_TRUE(c->lo == -30 && c->hi == 0);
+        EXPECT_EQ(p.pairs.cap_rows, 4);
+        EXPECT_STR_EQ(p.pairs.r_order, "");
+        na = encode(&p, a, sizeof a);
+        EXPECT_OK(ovl_agg2_plan_read(&q, a, na));
+        EXPECT_EQ(q.pairs.nconds, 1);
+        /* the retailer running: the same condition the other way round */
+        EXPECT_OK(ovl_agg2_plan_from_template(&p, t, 1, 1));
+        c = &p.pairs.conds[0];
+        EXPECT_STR_EQ(c->r_col, "purchase_date");
+        EXPECT_TRUE(c->op == OVL_PC_BETWEEN && c->lo == 0 && c->hi == 30);
+        for (int64_t r = -40; r <= 40; r++)
+            OVL_T_RECORD(ovl_pc_cond_holds(c, 1000 + r, 1000) == (r >= 0 && r <= 30),
+                         "purchase %lld days after the impression", (long long)r);
     }
     ovl_template_free(t);
 }
@@ -278,6 +299,42 @@ static void test_labels(void)
     ovl_template_free(t);
 }
 
+/* Conditions across parties: types, orientation and the cap (CONDITIONS.md §2, §7). */
+static void test_pairs(void)
+{
+    ovl_template *t = tpl("-- cap rows 2 by b.t, a.s\n-- decimals b.p 2\n"
+                          "SELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k = b.k AND a.q < b.p"
+                          " AND a.n >= b.m AND a.d <= b.e - INTERVAL '2 weeks'");
+    ovl_agg2_plan p;
+    if (!t)
+        return;
+    EXPECT_OK(ovl_agg2_plan_from_template(&p, t, 0, 0));
+    EXPECT_EQ(p.pairs.nconds, 3);
+    EXPECT_TRUE(p.pairs.conds[0].type == OVL_PC_TYPE_DECIMAL && p.pairs.conds[0].decimals == 2 &&
+                p.pairs.conds[0].width == OVL_AGG2_COND_BITS && p.pairs.conds[0].op == OVL_PC_LT);
+    EXPECT_TRUE(p.pairs.conds[1].type == OVL_PC_TYPE_INT && p.pairs.conds[1].decimals == 0 &&
+                p.pairs.conds[1].op == OVL_PC_GE);
+    EXPECT_TRUE(p.pairs.conds[2].type == OVL_PC_TYPE_DATE && p.pairs.conds[2].lo == -14 &&
+                p.pairs.conds[2].op == OVL_PC_LE);
+    EXPECT_TRUE(p.pairs.cap_rows == 2 && strcmp(p.pairs.r_order, "s") == 0 &&
+                strcmp(p.pairs.c_order, "t") == 0);
+    /* b running: b.e >= a.d + 14 */
+    EXPECT_OK(ovl_agg2_plan_from_template(&p, t, 1, 0));
+    EXPECT_TRUE(p.pairs.conds[2].op == OVL_PC_GE && p.pairs.conds[2].lo == 14 &&
+                strcmp(p.pairs.conds[2].r_col, "e") == 0);
+    EXPECT_TRUE(p.pairs.conds[0].op == OVL_PC_GT && strcmp(p.pairs.conds[0].r_col, "p") == 0);
+    EXPECT_TRUE(strcmp(p.pairs.r_order, "t") == 0 && strcmp(p.pairs.c_order, "s") == 0);
+    ovl_template_free(t);
+    t = tpl("-- decimals b.e 1\nSELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k = b.k AND a.d <= b.e "
+            "+ INTERVAL '1 day'");
+    if (t) {
+        EXPECT_ERR(OVL_ERR_INPUT, ovl_agg2_plan_from_template(&p, t, 0, 0));
+        EXPECT_TRUE(strstr(ovl_err_detail(), "an INTERVAL compares dates, not columns with "
+                                             "decimals") != NULL);
+    }
+    ovl_template_free(t);
+}
+
 int main(void)
 {
     RUN(test_article);
@@ -285,5 +342,6 @@ int main(void)
     RUN(test_refusals);
     RUN(test_items);
     RUN(test_labels);
+    RUN(test_pairs);
     return ovl_t_summary("test_agg2_plan");
 }
