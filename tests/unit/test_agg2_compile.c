@@ -1,4 +1,4 @@
-/* The aggregates v2 plan from templates and from the ad-hoc options
+/* Compiling analyses into the aggregates v2 plan, from templates and the ad-hoc options
  * (src/session/agg2_plan.h): the article's query compiled, both paths
  * giving byte-identical plans for the same analysis, every refusal. */
 #include <stdlib.h>
@@ -343,5 +343,5 @@ int main(void)
     RUN(test_items);
     RUN(test_labels);
     RUN(test_pairs);
-    return ovl_t_summary("test_agg2_plan");
+    return ovl_t_summary("test_agg2_compile");
 }
