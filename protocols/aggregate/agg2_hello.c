@@ -138,7 +138,7 @@ static ovl_err check(ovl_agg2 *a, const ovl_hello *peer)
     OVL_ENSURE(L <= OVL_CPSI_MAX_WORDS, OVL_ERR_LIMIT,
                "%u contributor groups x %u words per group exceed circuit PSI's %u payload "
                "words", a->groups_c, a->l.words_c, OVL_CPSI_MAX_WORDS);
-    a->L = L ? (uint32_t)L : 1u;
+    a->L = (uint32_t)L;
     if (cfg->runner)
         OVL_TRY(ovl_cpsi_set_shape(a->cpsi, a->L, a->groups_c, a->bits_c));
     crypto_hash_sha256(a->th, ovl_cpsi_transcript(a->cpsi), OVL_TRANSCRIPT_LEN);
