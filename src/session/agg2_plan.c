@@ -120,16 +120,15 @@ static const uint8_t xop_of[] = {
     [OVL_TPL_X_NULLIF0] = OVL_AGG2_OP_NULLIF0,
 };
 
-static uint8_t side_of(const ovl_template *t, int party, int runner_party)
+static uint8_t side_of(int party, int runner_party)
 {
-    (void)t;
     return party == runner_party ? OVL_AGG2_SIDE_R : OVL_AGG2_SIDE_C;
 }
 
 static ovl_err tpl_agg(builder *b, const ovl_template *t, const ovl_tpl_agg *a, int runner,
                        ovl_agg2_token *tok)
 {
-    return agg_token(b, a->fn, side_of(t, a->party, runner), a->column,
+    return agg_token(b, a->fn, side_of(a->party, runner), a->column,
                      ovl_template_decimals(t, a->party, a->column), tok);
 }
 
@@ -170,7 +169,7 @@ static ovl_err tpl_item(builder *b, const ovl_template *t, const ovl_tpl_item *i
     if (it->kind == OVL_TPL_ITEM_DIM) {
         const ovl_tpl_dim *d = &t->dims[it->index];
         uint8_t at = b->p->ndims;
-        OVL_TRY(add_dim(b, side_of(t, d->party, runner), d->trunc, d->column));
+        OVL_TRY(add_dim(b, side_of(d->party, runner), d->trunc, d->column));
         if ((o = new_output(b, d->output, &rc)) == NULL)
             return rc;
         o->ntok = 1;
