@@ -375,8 +375,14 @@ static ovl_err parse_select_expr(pc *c, sel_item *it)
     if (is_arith(cur(c)))
         OVL_FAIL(tpl_perr(c, it->start, expr_end(c, it->start), "arithmetic on aggregates is "
                                                                 "+, -, * and /"));
-    for (size_t i = 0; i < it->nxt; i++)
+    for (size_t i = 0; i < it->nxt; i++) {
         aggs = aggs || it->xt[i].op == OVL_TPL_X_AGG;
+        /* the divisor is the token just before a '/' when it is a number */
+        if (it->xt[i].op == OVL_TPL_X_DIV && i > 0 &&
+            (it->xt[i - 1].op == OVL_TPL_X_INT || it->xt[i - 1].op == OVL_TPL_X_DEC) &&
+            it->xt[i - 1].value == 0)
+            OVL_FAIL(tpl_perr(c, it->start, expr_end(c, it->start), "division by zero"));
+    }
     if (!aggs)
         OVL_FAIL(tpl_perr(c, it->start, expr_end(c, it->start),
                           "constants in SELECT are not supported"));

@@ -187,6 +187,8 @@ static void test_rejections(void)
                   "arithmetic on aggregates is +, -, * and /");
     expect_reject("SELECT NULLIF(SUM(b.v), 1) AS s FROM t1 a JOIN t2 b ON a.k = b.k",
                   "NULLIF is supported as NULLIF(expression, 0)");
+    expect_reject("SELECT SUM(b.v) / 0.00 AS s FROM t1 a JOIN t2 b ON a.k = b.k",
+                  "SUM(b.v) / 0.00: division by zero");
     expect_reject("SELECT 2 * 3 AS s FROM t1 a JOIN t2 b ON a.k = b.k",
                   "constants in SELECT are not supported");
     expect_reject("SELECT SUM(b.v) * 1234567890123456789 AS s FROM t1 a JOIN t2 b ON a.k = b.k",
