@@ -23,6 +23,10 @@ static ovl_err name_into(const builder *b, char out[static OVL_AGG2_PLAN_MAX_NAM
         return ovl_err_set(b->code, "%s: %s '%.48s...' is longer than %u bytes%s", b->where,
                            what, name, OVL_AGG2_PLAN_MAX_NAME,
                            b->code == OVL_ERR_INPUT ? "; name it with AS" : "");
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20)
+            return ovl_err_set(b->code, "%s: %s '%.48s': control characters (a tab?) cannot "
+                               "name a column of the result", b->where, what, name);
     memcpy(out, name, n + 1);
     return OVL_OK;
 }

@@ -224,6 +224,12 @@ static void test_refusals(void)
         EXPECT_ERR(OVL_ERR_INPUT, ovl_agg2_plan_from_template(&p, t, 1, 1));
     }
     ovl_template_free(t);
+    t = tpl("SELECT COUNT(*) AS \"a\tb\" FROM t1 a JOIN t2 b ON a.k = b.k");
+    if (t) {
+        EXPECT_ERR(OVL_ERR_INPUT, ovl_agg2_plan_from_template(&p, t, 0, 0));
+        EXPECT_TRUE(strstr(ovl_err_detail(), "a.sql: output column") != NULL);
+    }
+    ovl_template_free(t);
     ovl_agg2_adhoc bad = {.receiver = 2};
     EXPECT_ERR(OVL_ERR_USAGE, ovl_agg2_plan_from_adhoc(&p, &bad));
 }
