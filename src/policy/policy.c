@@ -586,10 +586,13 @@ ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *tabl
         json_object_set_new(table, "columns", cols);
     json_t *root = json_pack(
         "{s:i, s:o, s:[], s:[], s:{s:b, s:[], s:[]}, "
-        "s:{s:b, s:[], s:[], s:[], s:i, s:[], s:b}, s:{s:[]}, s:{s:i, s:i}, s:{s:b}}",
+        "s:{s:b, s:[], s:[], s:[], s:i, s:[], s:b, s:i, s:i, s:i}, s:{s:[]}, s:{s:i, s:i}, "
+        "s:{s:b}}",
         "version", 1, "table", table, "join", "peers", "list", "allowed", 0, "columns",
         "receivers", "aggregation", "adhoc", 0, "functions", "dimensions", "aggregates",
-        "min_rows", 100, "receivers", "allow_cardinality", 0, "custom", "templates", "budget",
+        "min_rows", 100, "receivers", "allow_cardinality", 0, "max_cells",
+        (int)OVL_MAX_CELLS_DEFAULT, "max_rows_per_identifier", (int)OVL_MAX_ROWS_PER_ID_DEFAULT,
+        "value_bits", (int)OVL_VALUE_BITS_DEFAULT, "custom", "templates", "budget",
         "runs_per_day", 20, "runs_per_template_per_day", 5, "differencing",
         "refuse_small_differences", 1);
     return dump(out, root);

@@ -207,6 +207,9 @@ static void test_skeleton(void)
         EXPECT_EQ(p->njoin, 0);
         EXPECT_TRUE(!p->list.allowed && !p->aggregation.adhoc);
         EXPECT_EQ(p->aggregation.functions, 0);
+        /* the group space and widths are written out, at their defaults */
+        EXPECT_TRUE(strstr(json, "\"max_cells\": 1000") && strstr(json, "\"value_bits\": 40"));
+        EXPECT_TRUE(p->aggregation.max_cells == 1000 && p->aggregation.max_rows_per_identifier == 7);
         EXPECT_EQ(p->ntemplates, 0);
         EXPECT_EQ(p->columns.n, 2);
     }
