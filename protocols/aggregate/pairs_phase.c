@@ -1,0 +1,356 @@
+/* The pairs phase (aggregate/pairs_phase.h, CONDITIONS.md §4, §5): circuit
+ * inputs of the bin circuit and the three COT products over its XOR-shared
+ * outputs. A product of a shared bit z = z_R ⊕ z_C with a vector u known to
+ * the sender S is one COT: the receiver's choice is its bit share, S's
+ * correlation (1 − 2z_S)·u, and z·u = z_S·u + z_other·(1 − 2z_S)·u. */
+#include "aggregate/pairs_phase.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "aggregate/ident.h"
+#include "core/guard.h"
+#include "core/mem.h"
+#include "mpc/circuit.h"
+#include "mpc/gc.h"
+#include "mpc/shares.h"
+
+#define WORD_BITS 64u
+
+static size_t cells(const ovl_pp_layout *l)
+{
+    return (size_t)l->s.groups_r * l->s.groups_c;
+}
+
+static size_t pairs(const ovl_pp_layout *l)
+{
+    return (size_t)l->s.cap_r * l->s.cap_c;
+}
+
+size_t ovl_pp_runner_bits(const ovl_pp_layout *l)
+{
+    return (size_t)l->s.cap_r * ovl_pc_runner_row_bits(&l->s);
+}
+
+size_t ovl_pp_contrib_bits(const ovl_pp_layout *l)
+{
+    return (size_t)l->s.cap_c * ovl_pc_contrib_row_bits(&l->s);
+}
+
+size_t ovl_pp_out_bits(const ovl_pp_layout *l)
+{
+    return ovl_pc_out_bits(&l->s);
+}
+
+size_t ovl_pp_garbler_bits(const ovl_pp_layout *l)
+{
+    return ovl_pp_contrib_bits(l) + ovl_pp_out_bits(l);
+}
+
+size_t ovl_pp_evaluator_bits(const ovl_pp_layout *l)
+{
+    return ovl_pp_runner_bits(l) + ovl_pp_contrib_bits(l);
+}
+
+size_t ovl_pp_gc_bins_max(const ovl_pp_layout *l)
+{
+    size_t by_out = OVL_GC_MAX_OUTPUT_BYTES / ovl_pp_out_bits(l);
+    return by_out < OVL_GC_MAX_INSTANCES ? by_out : OVL_GC_MAX_INSTANCES;
+}
+
+void ovl_pp_cells_layout(ovl_agg2_layout *out, const ovl_pp_layout *l)
+{
+    /* The count widths are not used by the cell words or the records. */
+    *out = (ovl_agg2_layout){.groups_r = l->s.groups_r, .groups_c = l->s.groups_c,
+                             .words_r = l->words_r, .words_c = l->words_c, .bits_r = 1,
+                             .bits_c = 1, .star = l->star};
+}
+
+bool ovl_pp_runner_receives(ovl_pp_kind k)
+{
+    return k == OVL_PP_PROD_CONTRIB;
+}
+
+/* Words per COT of a kind. */
+static size_t vec_words(const ovl_pp_layout *l, ovl_pp_kind k)
+{
+    switch (k) {
+    case OVL_PP_PROD_ROWS:
+        return (size_t)l->star + l->words_r + l->words_c;
+    case OVL_PP_PROD_CONTRIB:
+        return l->words_c;
+    default:
+        return 1;
+    }
+}
+
+size_t ovl_pp_cots_per_bin(const ovl_pp_layout *l, ovl_pp_kind k)
+{
+    if (vec_words(l, k) == 0)
+        return 0;
+    return k == OVL_PP_PROD_FLAG ? cells(l) : pairs(l) * cells(l);
+}
+
+size_t ovl_pp_bins_per_batch(const ovl_pp_layout *l, ovl_pp_kind k)
+{
+    size_t c = ovl_pp_cots_per_bin(l, k), L = vec_words(l, k);
+    if (c == 0)
+        return 0;
+    size_t by_cots = OVL_COT_BATCH_MAX / c;
+    size_t by_frame = (OVL_SHARE_MAX_MSG - 64) / (c * L * 8);
+    return by_cots < by_frame ? by_cots : by_frame;
+}
+
+ovl_err ovl_pp_layout_check(const ovl_pp_layout *l)
+{
+    ovl_err rc = ovl_pc_shape_check(&l->s);
+    if (rc != OVL_OK)
+        return rc;
+    if (l->words_r > 2 * OVL_AGG2_MAX_COLS || l->words_c > 2 * OVL_AGG2_MAX_COLS || l->star > 1)
+        return ovl_err_set(OVL_ERR_USAGE, "pairs phase: %u and %u value words per row, at most %u",
+                           l->words_r, l->words_c, 2 * OVL_AGG2_MAX_COLS);
+    if (ovl_pp_garbler_bits(l) > OVL_GC_MAX_IO_BITS || ovl_pp_out_bits(l) > OVL_GC_MAX_IO_BITS ||
+        ovl_pp_evaluator_bits(l) > OVL_GC_MAX_IO_BITS)
+        return ovl_err_set(OVL_ERR_LIMIT,
+                           "pairs phase: caps %u x %u with %zu cells need %zu circuit outputs "
+                           "per bin, at most %u",
+                           l->s.cap_r, l->s.cap_c, cells(l), ovl_pp_out_bits(l),
+                           OVL_GC_MAX_IO_BITS);
+    for (int k = OVL_PP_PROD_ROWS; k <= OVL_PP_PROD_FLAG; k++)
+        if (vec_words(l, (ovl_pp_kind)k) > OVL_SHARE_MAX_WORDS ||
+            (ovl_pp_cots_per_bin(l, (ovl_pp_kind)k) > 0 &&
+             ovl_pp_bins_per_batch(l, (ovl_pp_kind)k) == 0))
+            return ovl_err_set(OVL_ERR_LIMIT,
+                               "pairs phase: caps %u x %u with %zu cells need %zu products "
+                               "per bin, more than one batch carries",
+                               l->s.cap_r, l->s.cap_c, cells(l),
+                               ovl_pp_cots_per_bin(l, (ovl_pp_kind)k));
+    return OVL_OK;
+}
+
+/* ---- rows */
+
+static size_t put(uint8_t *bits, size_t at, uint64_t v, uint32_t n)
+{
+    ovl_bits_from_u64(bits + at, n, v);
+    return at + n;
+}
+
+static uint64_t width_mask(uint32_t n)
+{
+    return n >= 64 ? UINT64_MAX : ((uint64_t)1 << n) - 1;
+}
+
+static ovl_err row_put(uint8_t *bits, const ovl_pp_layout *l, const ovl_pp_row *r,
+                       bool contrib)
+{
+    uint32_t groups = contrib ? l->s.groups_c : l->s.groups_r;
+    if (r->valid && r->group >= groups)
+        return ovl_err_set(OVL_ERR_USAGE, "pairs phase: row group %u of %u", r->group, groups);
+    size_t at = put(bits, 0, r->valid, 1);
+    if (groups > 1)
+        for (uint32_t g = 0; g < groups; g++)
+            at = put(bits, at, r->valid && r->group == g, 1);
+    for (uint32_t k = 0; k < l->s.nconds; k++) {
+        const ovl_pc_cond *c = &l->s.conds[k];
+        uint32_t words = contrib && c->op == OVL_PC_BETWEEN ? 2 : 1;
+        for (uint32_t w = 0; w < words; w++) {
+            /* A padding row is zero throughout, whatever its words held. */
+            uint64_t v = r->valid ? r->word[k][w] : 0;
+            if ((v & ~width_mask(c->width)) != 0)
+                return ovl_err_set(OVL_ERR_USAGE, "pairs phase: condition %u word over %u bits",
+                                   k, c->width);
+            at = put(bits, at, v, c->width);
+        }
+    }
+    return OVL_OK;
+}
+
+ovl_err ovl_pp_runner_row_put(uint8_t *bits, const ovl_pp_layout *l, const ovl_pp_row *r)
+{
+    return row_put(bits, l, r, false);
+}
+
+ovl_err ovl_pp_contrib_row_put(uint8_t *bits, const ovl_pp_layout *l, const ovl_pp_row *r)
+{
+    return row_put(bits, l, r, true);
+}
+
+/* ---- circuit inputs (ovl_circuit_pairs: garbler x, masks; evaluator rows, y) */
+
+ovl_err ovl_pp_garbler_input(uint8_t *in, uint8_t *z, const ovl_pp_layout *l,
+                             const uint8_t *crow, size_t bins, ovl_rng *rng)
+{
+    ovl_err rc = ovl_pp_layout_check(l);
+    if (rc != OVL_OK)
+        return rc;
+    size_t cb = ovl_pp_contrib_bits(l), ob = ovl_pp_out_bits(l), gb = cb + ob;
+    uint8_t mask[256];
+    for (size_t b = 0; b < bins; b++) {
+        uint8_t *x = in + b * gb;
+        for (size_t i = 0; i < cb; i++)
+            x[i] = crow[b * cb + i] & 1u;
+        for (size_t i = 0; i < ob; i += sizeof mask) {
+            size_t n = ob - i < sizeof mask ? ob - i : sizeof mask;
+            ovl_rng_bytes(rng, mask, n);
+            for (size_t t = 0; t < n; t++)
+                x[cb + i + t] = z[b * ob + i + t] = mask[t] & 1u;
+        }
+    }
+    sodium_memzero(mask, sizeof mask);
+    return OVL_OK;
+}
+
+ovl_err ovl_pp_evaluator_input(uint8_t *in, const ovl_pp_layout *l, const uint8_t *rrow,
+                               const uint8_t *crow, size_t bins)
+{
+    ovl_err rc = ovl_pp_layout_check(l);
+    if (rc != OVL_OK)
+        return rc;
+    size_t rb = ovl_pp_runner_bits(l), cb = ovl_pp_contrib_bits(l), eb = rb + cb;
+    for (size_t b = 0; b < bins; b++) {
+        for (size_t i = 0; i < rb; i++)
+            in[b * eb + i] = rrow[b * rb + i] & 1u;
+        for (size_t i = 0; i < cb; i++)
+            in[b * eb + rb + i] = crow[b * cb + i] & 1u;
+    }
+    return OVL_OK;
+}
+
+/* ---- products */
+
+static ovl_err check_batch(const ovl_cot *b, const ovl_pp_layout *l, ovl_pp_kind k, size_t bins)
+{
+    ovl_err rc = ovl_pp_layout_check(l);
+    if (rc != OVL_OK)
+        return rc;
+    size_t per = ovl_pp_cots_per_bin(l, k);
+    if (per == 0 || bins < 1 || bins > ovl_pp_bins_per_batch(l, k) ||
+        (b != NULL && ovl_cot_count(b) != bins * per))
+        return ovl_err_set(OVL_ERR_USAGE, "pairs phase: a batch of %zu COTs for %zu bins of %zu",
+                           b ? ovl_cot_count(b) : 0, bins, per);
+    return OVL_OK;
+}
+
+/* The output bit behind COT t of a batch: pair-cell bits in output order for
+ * ROWS and CONTRIB, the cell flags for FLAG. */
+static uint8_t cot_bit(const ovl_pp_layout *l, ovl_pp_kind k, const uint8_t *z, size_t t)
+{
+    size_t per = ovl_pp_cots_per_bin(l, k), ob = ovl_pp_out_bits(l);
+    size_t bin = t / per, r = t % per;
+    size_t at = k == OVL_PP_PROD_FLAG ? pairs(l) * cells(l) + r : r;
+    return z[bin * ob + at] & 1u;
+}
+
+ovl_err ovl_pp_choices(uint8_t *choices, const ovl_pp_layout *l, ovl_pp_kind k,
+                       const uint8_t *z, size_t bins)
+{
+    ovl_err rc = check_batch(NULL, l, k, bins);
+    if (rc != OVL_OK)
+        return rc;
+    size_t n = bins * ovl_pp_cots_per_bin(l, k);
+    memset(choices, 0, (n + 7) / 8);
+    for (size_t t = 0; t < n; t++)
+        choices[t / 8] |= (uint8_t)(cot_bit(l, k, z, t) << (t % 8));
+    return OVL_OK;
+}
+
+/* The sender's vector u of COT t (L words). */
+static void vector(uint64_t *u, const ovl_pp_layout *l, ovl_pp_kind k, const uint64_t *rw,
+                   const uint64_t *x, size_t t)
+{
+    size_t per = ovl_pp_cots_per_bin(l, k), bin = t / per, r = t % per;
+    size_t pair = r / cells(l), i = pair / l->s.cap_c, j = pair % l->s.cap_c;
+    const uint64_t *xr = x ? x + (bin * l->s.cap_c + j) * l->words_c : NULL;
+    size_t at = 0;
+    switch (k) {
+    case OVL_PP_PROD_ROWS:
+        if (l->star)
+            u[at++] = 1;
+        for (uint32_t q = 0; q < l->words_r; q++)
+            u[at++] = rw[(bin * l->s.cap_r + i) * l->words_r + q];
+        for (uint32_t s = 0; s < l->words_c; s++)
+            u[at++] = xr[s];
+        break;
+    case OVL_PP_PROD_CONTRIB:
+        for (uint32_t s = 0; s < l->words_c; s++)
+            u[at++] = xr[s];
+        break;
+    default:
+        u[0] = 1;
+        break;
+    }
+}
+
+/* cells += the shares of a batch, COT t into the cell its position names. */
+static void add(uint64_t *cellw, const ovl_pp_layout *l, ovl_pp_kind k, const uint64_t *share,
+                size_t bins)
+{
+    size_t per = ovl_pp_cots_per_bin(l, k), L = vec_words(l, k), K = cells(l);
+    size_t P = 1u + l->star + l->words_r + l->words_c;
+    size_t off = k == OVL_PP_PROD_ROWS ? 1 : k == OVL_PP_PROD_CONTRIB ? 1u + l->star + l->words_r
+                                                                       : 0;
+    for (size_t t = 0; t < bins * per; t++) {
+        size_t cell = (t % per) % K;
+        for (size_t w = 0; w < L; w++)
+            cellw[cell * P + off + w] += share[t * L + w];
+    }
+}
+
+static void words_free(uint64_t *p, size_t n)
+{
+    ovl_free_secret(p, n * sizeof *p);
+}
+
+ovl_err ovl_pp_send(ovl_cot *b, const ovl_pp_layout *l, ovl_pp_kind k, const uint8_t *z,
+                    const uint64_t *rw, const uint64_t *x, size_t bins, ovl_buf *msg,
+                    uint64_t *cellw)
+{
+    ovl_err rc = OVL_OK;
+    uint64_t *corr = NULL, *s = NULL, *u = NULL;
+    size_t n = 0;
+    OVL_TRY(check_batch(b, l, k, bins));
+    OVL_ENSURE((k != OVL_PP_PROD_ROWS || l->words_r == 0 || rw != NULL) &&
+                   (k == OVL_PP_PROD_FLAG || l->words_c == 0 || x != NULL),
+               OVL_ERR_USAGE, "pairs phase: the sender's value words are missing");
+    size_t cots = bins * ovl_pp_cots_per_bin(l, k), L = vec_words(l, k);
+    n = cots * L;
+    OVL_TRY(ovl_calloc((void **)&corr, n, sizeof *corr));
+    OVL_TRY(ovl_calloc((void **)&s, n, sizeof *s));
+    OVL_TRY(ovl_calloc((void **)&u, n, sizeof *u));
+    for (size_t t = 0; t < cots; t++) {
+        uint64_t zs = cot_bit(l, k, z, t);
+        vector(u + t * L, l, k, rw, x, t);
+        for (size_t w = 0; w < L; w++)
+            corr[t * L + w] = u[t * L + w] - 2 * zs * u[t * L + w]; /* (1 − 2z_S)·u */
+    }
+    OVL_TRY(ovl_share_cot_send(b, WORD_BITS, L, corr, s, msg));
+    for (size_t t = 0; t < cots; t++) {
+        uint64_t zs = cot_bit(l, k, z, t);
+        for (size_t w = 0; w < L; w++)
+            u[t * L + w] = zs * u[t * L + w] - s[t * L + w]; /* z_S·u − s */
+    }
+    add(cellw, l, k, u, bins);
+done:
+    words_free(corr, n);
+    words_free(s, n);
+    words_free(u, n);
+    return rc;
+}
+
+ovl_err ovl_pp_recv(ovl_cot *b, const ovl_pp_layout *l, ovl_pp_kind k, size_t bins,
+                    ovl_buf *msg, uint64_t *cellw)
+{
+    ovl_err rc = OVL_OK;
+    uint64_t *out = NULL;
+    size_t n = 0;
+    OVL_TRY(check_batch(b, l, k, bins));
+    n = bins * ovl_pp_cots_per_bin(l, k) * vec_words(l, k);
+    OVL_TRY(ovl_calloc((void **)&out, n, sizeof *out));
+    OVL_TRY(ovl_share_cot_recv(b, WORD_BITS, vec_words(l, k), msg, out)); /* s + z_R·c */
+    add(cellw, l, k, out, bins);
+done:
+    words_free(out, n);
+    return rc;
+}
