@@ -66,6 +66,30 @@ done:
 
 /* ---- creation ---- */
 
+/* The bit payload's public parameters, and the contributor's counts
+ * against its width (SPEC.md §6.5). */
+static ovl_err check_bit_config(const ovl_cpsi_config *c)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(c->mode == OVL_MODE_AGGREGATE, OVL_ERR_USAGE,
+               "circuit PSI: a bit payload needs --mode aggregate");
+    OVL_ENSURE(c->bit_groups <= OVL_CPSI_MAX_BIT_GROUPS, OVL_ERR_USAGE,
+               "circuit PSI: %u bit-payload groups exceed the cap of %u", c->bit_groups,
+               OVL_CPSI_MAX_BIT_GROUPS);
+    OVL_ENSURE(c->bit_width >= 1 && c->bit_width <= OVL_CPSI_MAX_BIT_WIDTH, OVL_ERR_USAGE,
+               "circuit PSI: bit width %u outside 1..%u", c->bit_width, OVL_CPSI_MAX_BIT_WIDTH);
+    OVL_ENSURE(c->runner || c->nids == 0 || c->bit_counts != NULL, OVL_ERR_USAGE,
+               "circuit PSI: the contributor gave no counts for its bit payload");
+    if (c->runner)
+        goto done;
+    for (size_t i = 0; i < c->nids * c->bit_groups; i++)
+        OVL_ENSURE(c->bit_counts[i] >> c->bit_width == 0, OVL_ERR_INPUT,
+                   "circuit PSI: a row count in bit-payload group %zu does not fit %u bits",
+                   i % c->bit_groups, c->bit_width);
+done:
+    return rc;
+}
+
 static ovl_err check_config(const ovl_cpsi_config *c)
 {
     ovl_err rc = OVL_OK;
@@ -81,6 +105,8 @@ static ovl_err check_config(const ovl_cpsi_config *c)
         OVL_ENSURE(c->runner || c->nids == 0 || c->payload != NULL, OVL_ERR_USAGE,
                    "circuit PSI: the contributor gave no payload");
     }
+    if (c->bit_groups > 0)
+        OVL_TRY(check_bit_config(c));
     for (size_t i = 0; i < c->nids; i++)
         OVL_ENSURE(c->id_len[i] <= OVL_OPRF_MAX_INPUT, OVL_ERR_INPUT,
                    "identifier %zu is %zu bytes long (at most %u)", i + 1, c->id_len[i],
@@ -167,6 +193,8 @@ void ovl_cpsi_free(ovl_cpsi *p)
     ovl_free_secret(p->match, bins);
     ovl_free_secret(p->vec, bins * L * sizeof *p->vec);
     ovl_free_secret(p->value, bins * L * sizeof *p->value);
+    ovl_free_secret(p->beta, bins * p->cfg.bit_groups * p->cfg.bit_width);
+    ovl_free_secret(p->phi, bins * p->cfg.bit_groups);
     free_batches(p->send_b, p->nbatch);
     free_batches(p->recv_b, p->nbatch);
     ovl_ot_free(p->ot);
@@ -261,6 +289,9 @@ static ovl_err on_hello(ovl_cpsi *p, const uint8_t *payload, size_t len)
         .peer_set_expected = p->cfg.peer_set_expected,
     };
     OVL_TRY(ovl_engine_hello_recv(&p->eng, &rules, payload, len, &peer));
+    /* the outer protocol's checks come before anything data-derived */
+    if (p->cfg.check_peer != NULL)
+        OVL_TRY(p->cfg.check_peer(p->cfg.check_ctx, &peer));
     p->n_r = p->cfg.runner ? p->cfg.nids : peer.set_size;
     p->n_c = p->cfg.runner ? peer.set_size : p->cfg.nids;
     p->bins = ovl_cpsi_bins(p->n_r);
@@ -451,6 +482,10 @@ ovl_err ovl_cpsi_result(const ovl_cpsi *p, ovl_cpsi_shares *out)
     out->match = p->match;
     out->value = p->value;
     out->bin_item = p->cfg.runner ? p->ck.slot : NULL;
+    out->bit_groups = p->cfg.bit_groups;
+    out->bit_width = p->cfg.bit_groups ? p->cfg.bit_width : 0;
+    out->beta = p->beta;
+    out->phi = p->phi;
     return OVL_OK;
 }
 

@@ -65,6 +65,8 @@ struct ovl_cpsi {
     uint8_t *match;          /* bins: our XOR shares of the match bits */
     uint64_t *vec;           /* bins × L: our additive shares of the payload (R: p', C: m) */
     uint64_t *value;         /* bins × L: our shares of match × payload */
+    uint8_t *beta;           /* bins × G_C × w_C: our XOR shares of b_i ∧ bit_j(nC) */
+    uint8_t *phi;            /* bins × G_C: our XOR shares of b_i ∧ [nC > 0] */
 
     /* both: the share phase */
     ovl_tweak_space sp;
