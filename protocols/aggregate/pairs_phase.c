@@ -12,6 +12,8 @@
 #include "aggregate/ident.h"
 #include "core/guard.h"
 #include "core/mem.h"
+#include "cpsi/cpsi.h"
+#include "mpc/okvs.h"
 #include "mpc/circuit.h"
 #include "mpc/gc.h"
 #include "mpc/shares.h"
@@ -175,6 +177,91 @@ ovl_err ovl_pp_runner_row_put(uint8_t *bits, const ovl_pp_layout *l, const ovl_p
 ovl_err ovl_pp_contrib_row_put(uint8_t *bits, const ovl_pp_layout *l, const ovl_pp_row *r)
 {
     return row_put(bits, l, r, true);
+}
+
+/* ---- the owners' rows */
+
+static ovl_err rows_check(const ovl_pp_rows *rows, uint32_t cap)
+{
+    if (rows->first == NULL || rows->first[0] != 0)
+        return ovl_err_set(OVL_ERR_USAGE, "pairs phase: no rows index");
+    for (uint32_t x = 0; x < rows->nids; x++)
+        if (rows->first[x + 1] < rows->first[x] || rows->first[x + 1] - rows->first[x] > cap)
+            return ovl_err_set(OVL_ERR_USAGE,
+                               "pairs phase: identifier %u has more rows than the cap of %u", x,
+                               cap);
+    return OVL_OK;
+}
+
+ovl_err ovl_pp_cpsi_check(const ovl_pp_layout *l)
+{
+    size_t words = (size_t)l->s.cap_c * l->words_c;
+    size_t bit_words = (ovl_pp_contrib_bits(l) + 63) / 64;
+    if (words > OVL_CPSI_MAX_WORDS || 1 + words + bit_words > OVL_OKVS_MAX_WORDS ||
+        ovl_pp_contrib_bits(l) > OVL_CPSI_MAX_BIT_GROUPS)
+        return ovl_err_set(OVL_ERR_LIMIT,
+                           "pairs phase: %u contributor rows of %u value words and %zu bits "
+                           "exceed circuit PSI's payload (%u words, %u store words)",
+                           l->s.cap_c, l->words_c, ovl_pp_contrib_bits(l),
+                           OVL_CPSI_MAX_WORDS, OVL_OKVS_MAX_WORDS);
+    return OVL_OK;
+}
+
+ovl_err ovl_pp_contrib_payload(uint16_t *bits, uint64_t *words, const ovl_pp_layout *l,
+                               const ovl_pp_rows *rows)
+{
+    ovl_err rc = OVL_OK;
+    uint8_t *one = NULL;
+    size_t cb = ovl_pc_contrib_row_bits(&l->s), nb = ovl_pp_contrib_bits(l);
+    size_t nw = (size_t)l->s.cap_c * l->words_c;
+    OVL_TRY(ovl_pp_layout_check(l));
+    OVL_TRY(ovl_pp_cpsi_check(l));
+    OVL_TRY(rows_check(rows, l->s.cap_c));
+    OVL_TRY(ovl_calloc((void **)&one, nb, 1));
+    for (uint32_t x = 0; x < rows->nids; x++) {
+        uint32_t r0 = rows->first[x], n = rows->first[x + 1] - r0;
+        ovl_pp_row pad = {0};
+        for (uint32_t j = 0; j < l->s.cap_c; j++)
+            OVL_TRY(ovl_pp_contrib_row_put(one + j * cb, l, j < n ? &rows->row[r0 + j] : &pad));
+        for (size_t i = 0; i < nb; i++)
+            bits[(size_t)x * nb + i] = one[i];
+        uint64_t *w = words + (size_t)x * nw;
+        memset(w, 0, nw * sizeof *w);
+        for (uint32_t j = 0; j < n && l->words_c > 0; j++)
+            memcpy(w + (size_t)j * l->words_c, rows->words + (size_t)(r0 + j) * l->words_c,
+                   l->words_c * sizeof *w);
+    }
+done:
+    ovl_free_secret(one, nb);
+    return rc;
+}
+
+ovl_err ovl_pp_runner_bins(uint8_t *rrow, uint64_t *rw, const ovl_pp_layout *l,
+                           const ovl_pp_rows *rows, const uint32_t *bin_item, size_t bins)
+{
+    ovl_err rc = OVL_OK;
+    size_t rb = ovl_pc_runner_row_bits(&l->s), nb = ovl_pp_runner_bits(l);
+    size_t nw = (size_t)l->s.cap_r * l->words_r;
+    OVL_TRY(ovl_pp_layout_check(l));
+    OVL_TRY(rows_check(rows, l->s.cap_r));
+    for (size_t b = 0; b < bins; b++) {
+        uint32_t x = bin_item[b], r0 = 0, n = 0;
+        OVL_ENSURE(x == UINT32_MAX || x < rows->nids, OVL_ERR_USAGE,
+                   "pairs phase: bin %zu holds identifier %u of %u", b, x, rows->nids);
+        if (x != UINT32_MAX)
+            r0 = rows->first[x], n = rows->first[x + 1] - r0;
+        ovl_pp_row pad = {0};
+        for (uint32_t i = 0; i < l->s.cap_r; i++)
+            OVL_TRY(ovl_pp_runner_row_put(rrow + b * nb + i * rb, l,
+                                          i < n ? &rows->row[r0 + i] : &pad));
+        uint64_t *w = rw + b * nw;
+        memset(w, 0, nw * sizeof *w);
+        for (uint32_t i = 0; i < n && l->words_r > 0; i++)
+            memcpy(w + (size_t)i * l->words_r, rows->words + (size_t)(r0 + i) * l->words_r,
+                   l->words_r * sizeof *w);
+    }
+done:
+    return rc;
 }
 
 /* ---- circuit inputs (ovl_circuit_pairs: garbler x, masks; evaluator rows, y) */

@@ -77,6 +77,35 @@ ovl_err ovl_pp_runner_row_put(uint8_t *bits, const ovl_pp_layout *l,
 ovl_err ovl_pp_contrib_row_put(uint8_t *bits, const ovl_pp_layout *l,
                                const ovl_pp_row *r) OVL_MUST_USE;
 
+/* An owner's capped rows grouped by identifier (indices of the engine's
+ * identifiers): identifier x's rows at first[x] .. first[x + 1] − 1, at most
+ * its cap, each with its circuit row and its k value words (k_R or k_C) at
+ * words + r·k. */
+typedef struct {
+    uint32_t nids;
+    const uint32_t *first; /* nids + 1 */
+    const ovl_pp_row *row;
+    const uint64_t *words;
+} ovl_pp_rows;
+
+/* The contributor's row payload for circuit PSI (CONDITIONS.md §4.1): its
+ * bit payload is one group of width 1 per row bit (bit_groups =
+ * ovl_pp_contrib_bits, bit_width 1), so circuit PSI hands out XOR shares of
+ * b_i ∧ bit, exactly this phase's contributor rows (bins × contrib_bits);
+ * its arithmetic payload is the rows' value words (cap_C·k_C per
+ * identifier, row j's at j·k_C), shares of which are this phase's x. bits:
+ * nids × contrib_bits, words: nids × cap_C·k_C. Missing rows are padding. */
+ovl_err ovl_pp_contrib_payload(uint16_t *bits, uint64_t *words, const ovl_pp_layout *l,
+                               const ovl_pp_rows *rows) OVL_MUST_USE;
+/* Whether the payload fits circuit PSI's caps (payload words, store words). */
+ovl_err ovl_pp_cpsi_check(const ovl_pp_layout *l) OVL_MUST_USE;
+/* The runner's rows per bin from circuit PSI's bin_item (an index into its
+ * identifiers or UINT32_MAX: an empty bin, all padding): rrow bins ×
+ * runner_bits, rw bins × cap_R × k_R. */
+ovl_err ovl_pp_runner_bins(uint8_t *rrow, uint64_t *rw, const ovl_pp_layout *l,
+                           const ovl_pp_rows *rows, const uint32_t *bin_item,
+                           size_t bins) OVL_MUST_USE;
+
 /* Garbler (C): its circuit inputs for `bins` bins from its XOR share of the
  * contributor rows (bins × contrib_bits, one byte 0/1 each); draws the output
  * masks, which are its shares z_C (bins × out_bits, written to z). */

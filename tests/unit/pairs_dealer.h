@@ -166,53 +166,68 @@ static inline void pd_words(uint64_t *w, const pd_table *t, size_t r)
     }
 }
 
-/* Fills one bin: R's rows of identifier x (kept ones, in input order, then
- * padding), C's rows of x shared, or shares of all-zero rows when x is not
- * in C's set (the match bit is 0). */
-static inline ovl_err pd_bin(pd_deal *d, size_t b, uint32_t x)
+/* An owner's kept rows grouped by identifier, in input order (the product's
+ * ovl_pp_rows over identifiers 0 .. PD_NIDS − 1). */
+typedef struct {
+    uint32_t first[PD_NIDS + 1];
+    ovl_pp_row row[PD_MAXROWS];
+    uint64_t words[PD_MAXROWS * 2 * PD_COLS];
+    ovl_pp_rows v;
+} pd_rows_t;
+
+static inline ovl_err pd_group(pd_rows_t *o, const pd_deal *d, const pd_table *t, bool contrib)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t n = 0;
+    for (uint32_t x = 0; x < PD_NIDS; x++) {
+        o->first[x] = n;
+        for (size_t r = 0; r < t->n; r++)
+            if (t->id[r] == x && t->kept[r]) {
+                OVL_TRY(pd_row(&o->row[n], d, t, r, contrib));
+                pd_words(o->words + (size_t)n * 2 * PD_COLS, t, r);
+                n++;
+            }
+    }
+    o->first[PD_NIDS] = n;
+    o->v = (ovl_pp_rows){PD_NIDS, o->first, o->row, o->words};
+done:
+    return rc;
+}
+
+/* Circuit PSI's outputs: C's bit and arithmetic payload of the bin's
+ * identifier when it is in C's set (match bit 1), else shares of zero; R's
+ * rows from its bins. */
+static inline ovl_err pd_bins(pd_deal *d)
 {
     ovl_err rc = OVL_OK;
     const ovl_pp_layout *l = &d->l;
-    size_t rb = ovl_pc_runner_row_bits(&l->s), cb = ovl_pc_contrib_row_bits(&l->s);
-    uint8_t plain[OVL_PC_MAX_CAP * 1024] = {0};
-    ovl_pp_row row;
-    uint32_t n = 0;
-    for (size_t r = 0; x != UINT32_MAX && r < d->r.n; r++)
-        if (d->r.id[r] == x && d->r.kept[r]) {
-            OVL_TRY(pd_row(&row, d, &d->r, r, false));
-            OVL_TRY(ovl_pp_runner_row_put(d->rrow + b * ovl_pp_runner_bits(l) + n * rb, l, &row));
-            pd_words(d->rw + (b * l->s.cap_r + n) * l->words_r, &d->r, r);
-            n++;
+    static pd_rows_t rr, rc_;
+    size_t nb = ovl_pp_contrib_bits(l), nw = (size_t)l->s.cap_c * l->words_c;
+    uint16_t *bits = calloc((size_t)PD_NIDS * nb, 2);
+    uint64_t *words = calloc((size_t)PD_NIDS * nw + 1, 8);
+    OVL_ENSURE(bits && words, OVL_ERR_NOMEM, "dealer");
+    OVL_TRY(pd_group(&rr, d, &d->r, false));
+    OVL_TRY(pd_group(&rc_, d, &d->c, true));
+    OVL_TRY(ovl_pp_runner_bins(d->rrow, d->rw, l, &rr.v, d->slot, PD_BINS));
+    OVL_TRY(ovl_pp_contrib_payload(bits, words, l, &rc_.v));
+    for (size_t b = 0; b < PD_BINS; b++) {
+        uint32_t x = d->slot[b];
+        bool match = x != UINT32_MAX && rc_.first[x + 1] > rc_.first[x];
+        for (size_t i = 0; i < nb; i++) {
+            uint8_t m = (uint8_t)randombytes_uniform(2);
+            d->crow[1][b * nb + i] = m;
+            d->crow[0][b * nb + i] = m ^ (match ? (uint8_t)bits[x * nb + i] : 0);
         }
-    for (; n < l->s.cap_r; n++) {
-        memset(&row, 0, sizeof row);
-        OVL_TRY(ovl_pp_runner_row_put(d->rrow + b * ovl_pp_runner_bits(l) + n * rb, l, &row));
-    }
-    uint64_t words[OVL_PC_MAX_CAP * 2 * PD_COLS] = {0};
-    n = 0;
-    for (size_t r = 0; x != UINT32_MAX && r < d->c.n; r++)
-        if (d->c.id[r] == x && d->c.kept[r]) {
-            OVL_TRY(pd_row(&row, d, &d->c, r, true));
-            OVL_TRY(ovl_pp_contrib_row_put(plain + n * cb, l, &row));
-            pd_words(words + n * l->words_c, &d->c, r);
-            n++;
+        for (size_t i = 0; i < nw; i++) {
+            uint64_t m;
+            randombytes_buf(&m, sizeof m);
+            d->x[1][b * nw + i] = m;
+            d->x[0][b * nw + i] = (match ? words[x * nw + i] : 0) - m;
         }
-    for (; n < l->s.cap_c; n++) {
-        memset(&row, 0, sizeof row);
-        OVL_TRY(ovl_pp_contrib_row_put(plain + n * cb, l, &row));
-    }
-    for (size_t i = 0; i < ovl_pp_contrib_bits(l); i++) {
-        uint8_t m = (uint8_t)randombytes_uniform(2);
-        d->crow[1][b * ovl_pp_contrib_bits(l) + i] = m;
-        d->crow[0][b * ovl_pp_contrib_bits(l) + i] = m ^ plain[i];
-    }
-    for (size_t i = 0; i < (size_t)l->s.cap_c * l->words_c; i++) {
-        uint64_t m;
-        randombytes_buf(&m, sizeof m);
-        d->x[1][b * l->s.cap_c * l->words_c + i] = m;
-        d->x[0][b * l->s.cap_c * l->words_c + i] = words[i] - m;
     }
 done:
+    free(bits);
+    free(words);
     return rc;
 }
 
@@ -254,8 +269,7 @@ static inline ovl_err pd_make(pd_deal *d, pd_conds conds, uint32_t cap, uint32_t
         d->slot[i - 1] = d->slot[j];
         d->slot[j] = t;
     }
-    for (size_t b = 0; b < PD_BINS; b++)
-        OVL_TRY(pd_bin(d, b, d->slot[b]));
+    OVL_TRY(pd_bins(d));
 done:
     return rc;
 }
