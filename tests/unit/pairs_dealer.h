@@ -39,11 +39,22 @@ typedef struct {
     uint32_t capped;
 } pd_table;
 
+/* An owner's kept rows grouped by identifier, in input order (the product's
+ * ovl_pp_rows over identifiers 0 .. PD_NIDS − 1). */
+typedef struct {
+    uint32_t first[PD_NIDS + 1];
+    ovl_pp_row row[PD_MAXROWS];
+    uint64_t words[PD_MAXROWS * 2 * PD_COLS];
+    ovl_pp_rows v;
+} pd_rows_t;
+
 typedef struct {
     ovl_pp_layout l;
     pd_conds conds;
     pd_table r, c;
-    uint32_t slot[PD_BINS];   /* the runner identifier of each bin, or UINT32_MAX */
+    pd_rows_t rr, rc;         /* the kept rows of each, by identifier */
+    size_t bins;
+    uint32_t *slot;           /* the runner identifier of each bin, or UINT32_MAX */
     uint8_t *rrow;            /* R: bins × runner_bits */
     uint64_t *rw;             /* R: bins × cap_R × k_R */
     uint8_t *crow[2];         /* XOR shares (R, C): bins × contrib_bits */
@@ -166,15 +177,6 @@ static inline void pd_words(uint64_t *w, const pd_table *t, size_t r)
     }
 }
 
-/* An owner's kept rows grouped by identifier, in input order (the product's
- * ovl_pp_rows over identifiers 0 .. PD_NIDS − 1). */
-typedef struct {
-    uint32_t first[PD_NIDS + 1];
-    ovl_pp_row row[PD_MAXROWS];
-    uint64_t words[PD_MAXROWS * 2 * PD_COLS];
-    ovl_pp_rows v;
-} pd_rows_t;
-
 static inline ovl_err pd_group(pd_rows_t *o, const pd_deal *d, const pd_table *t, bool contrib)
 {
     ovl_err rc = OVL_OK;
@@ -201,18 +203,15 @@ static inline ovl_err pd_bins(pd_deal *d)
 {
     ovl_err rc = OVL_OK;
     const ovl_pp_layout *l = &d->l;
-    static pd_rows_t rr, rc_;
     size_t nb = ovl_pp_contrib_bits(l), nw = (size_t)l->s.cap_c * l->words_c;
     uint16_t *bits = calloc((size_t)PD_NIDS * nb, 2);
     uint64_t *words = calloc((size_t)PD_NIDS * nw + 1, 8);
     OVL_ENSURE(bits && words, OVL_ERR_NOMEM, "dealer");
-    OVL_TRY(pd_group(&rr, d, &d->r, false));
-    OVL_TRY(pd_group(&rc_, d, &d->c, true));
-    OVL_TRY(ovl_pp_runner_bins(d->rrow, d->rw, l, &rr.v, d->slot, PD_BINS));
-    OVL_TRY(ovl_pp_contrib_payload(bits, words, l, &rc_.v));
-    for (size_t b = 0; b < PD_BINS; b++) {
+    OVL_TRY(ovl_pp_runner_bins(d->rrow, d->rw, l, &d->rr.v, d->slot, d->bins));
+    OVL_TRY(ovl_pp_contrib_payload(bits, words, l, &d->rc.v));
+    for (size_t b = 0; b < d->bins; b++) {
         uint32_t x = d->slot[b];
-        bool match = x != UINT32_MAX && rc_.first[x + 1] > rc_.first[x];
+        bool match = x != UINT32_MAX && d->rc.first[x + 1] > d->rc.first[x];
         for (size_t i = 0; i < nb; i++) {
             uint8_t m = (uint8_t)randombytes_uniform(2);
             d->crow[1][b * nb + i] = m;
@@ -233,16 +232,16 @@ done:
 
 static inline void pd_free(pd_deal *d)
 {
-    free(d->rrow), free(d->rw);
+    free(d->rrow), free(d->rw), free(d->slot);
     for (int p = 0; p < 2; p++)
         free(d->crow[p]), free(d->x[p]);
     memset(d, 0, sizeof *d);
 }
 
 /* Both tables (the runner has identifiers [0, NIDS), the contributor
- * [NIDS/3, NIDS)), their caps and the bins. */
-static inline ovl_err pd_make(pd_deal *d, pd_conds conds, uint32_t cap, uint32_t gr,
-                              uint32_t gc)
+ * [NIDS/3, NIDS)), their caps and their kept rows by identifier. */
+static inline ovl_err pd_tables(pd_deal *d, pd_conds conds, uint32_t cap, uint32_t gr,
+                                uint32_t gc)
 {
     ovl_err rc = OVL_OK;
     memset(d, 0, sizeof *d);
@@ -254,14 +253,39 @@ static inline ovl_err pd_make(pd_deal *d, pd_conds conds, uint32_t cap, uint32_t
     pd_rows(&d->c, PD_NIDS / 3, PD_NIDS, gc, cap);
     OVL_TRY(pd_cap(&d->r, cap));
     OVL_TRY(pd_cap(&d->c, cap));
-    d->rrow = calloc((size_t)PD_BINS * ovl_pp_runner_bits(&d->l), 1);
-    d->rw = calloc((size_t)PD_BINS * cap * d->l.words_r + 1, 8);
+    OVL_TRY(pd_group(&d->rr, d, &d->r, false));
+    OVL_TRY(pd_group(&d->rc, d, &d->c, true));
+done:
+    return rc;
+}
+
+/* The per-bin arrays for d->bins bins. */
+static inline ovl_err pd_alloc(pd_deal *d)
+{
+    ovl_err rc = OVL_OK;
+    size_t bins = d->bins, cap = d->l.s.cap_r;
+    d->rrow = calloc(bins * ovl_pp_runner_bits(&d->l), 1);
+    d->rw = calloc(bins * cap * d->l.words_r + 1, 8);
+    d->slot = calloc(bins + 1, sizeof *d->slot);
     for (int p = 0; p < 2; p++) {
-        d->crow[p] = calloc((size_t)PD_BINS * ovl_pp_contrib_bits(&d->l), 1);
-        d->x[p] = calloc((size_t)PD_BINS * cap * d->l.words_c + 1, 8);
+        d->crow[p] = calloc(bins * ovl_pp_contrib_bits(&d->l), 1);
+        d->x[p] = calloc(bins * d->l.s.cap_c * d->l.words_c + 1, 8);
         OVL_ENSURE(d->crow[p] && d->x[p], OVL_ERR_NOMEM, "dealer");
     }
-    OVL_ENSURE(d->rrow && d->rw, OVL_ERR_NOMEM, "dealer");
+    OVL_ENSURE(d->rrow && d->rw && d->slot, OVL_ERR_NOMEM, "dealer");
+done:
+    return rc;
+}
+
+/* The tables and the dealer's bins: every runner identifier in one of
+ * PD_BINS bins, the others empty. */
+static inline ovl_err pd_make(pd_deal *d, pd_conds conds, uint32_t cap, uint32_t gr,
+                              uint32_t gc)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(pd_tables(d, conds, cap, gr, gc));
+    d->bins = PD_BINS;
+    OVL_TRY(pd_alloc(d));
     for (uint32_t i = 0; i < PD_BINS; i++)
         d->slot[i] = i < PD_NIDS ? i : UINT32_MAX;
     for (uint32_t i = PD_BINS; i > 1; i--) {
