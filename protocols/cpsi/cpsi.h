@@ -34,6 +34,8 @@ enum {
 #define OVL_CPSI_MAX_WORDS 16u          /* payload words per identifier */
 #define OVL_CPSI_MAX_BIT_WIDTH 16u      /* w_C: bits per count of the bit payload */
 #define OVL_CPSI_MAX_BIT_GROUPS 65536u  /* G_C of the bit payload (also bounded by the words) */
+/* Memory the payload takes, the bins' shares and the store (SPEC.md §2). */
+#define OVL_CPSI_MAX_PAYLOAD_BYTES ((uint64_t)8 << 30)
 #define OVL_CPSI_ELEMS_PER_FRAME 16384u /* BLIND / EVAL entries per frame */
 #define OVL_CPSI_OKVS_SLICE (1u << 19)  /* bytes of the store per OKVS frame */
 
@@ -102,6 +104,8 @@ ovl_err ovl_cpsi_count(const ovl_cpsi *p, uint64_t *count) OVL_MUST_USE;
 bool ovl_cpsi_receives_count(const ovl_cpsi *p);
 uint64_t ovl_cpsi_peer_set_size(const ovl_cpsi *p);
 const uint8_t *ovl_cpsi_transcript(const ovl_cpsi *p);
+/* AND gates of the garbled equality so far, over all bins (SPEC.md §11). */
+uint64_t ovl_cpsi_and_gates(const ovl_cpsi *p);
 /* Bytes this party sent so far (frames, headers included). */
 uint64_t ovl_cpsi_bytes_sent(const ovl_cpsi *p);
 
