@@ -12,7 +12,9 @@
 #include "aggregate/ident.h"
 #include "core/guard.h"
 #include "core/mem.h"
+#include "aggregate/cost.h"
 #include "cpsi/cpsi.h"
+#include "cpsi/cuckoo.h"
 #include "mpc/okvs.h"
 #include "mpc/circuit.h"
 #include "mpc/gc.h"
@@ -439,5 +441,35 @@ ovl_err ovl_pp_recv(ovl_cot *b, const ovl_pp_layout *l, ovl_pp_kind k, size_t bi
     add(cellw, l, k, out, bins);
 done:
     words_free(out, n);
+    return rc;
+}
+
+/* ---- cost */
+
+ovl_err ovl_pp_cost_eval(ovl_pp_cost *out, const ovl_pp_layout *l, uint64_t n, uint64_t m)
+{
+    ovl_err rc = OVL_OK;
+    ovl_pc_cost pc;
+    memset(out, 0, sizeof *out);
+    OVL_TRY(ovl_pp_layout_check(l));
+    OVL_TRY(ovl_pp_cpsi_check(l));
+    OVL_ENSURE(n >= 1 && n <= OVL_CPSI_MAX_SET && m <= OVL_CPSI_MAX_SET, OVL_ERR_USAGE,
+               "pairs cost: set sizes outside 1..%u", OVL_CPSI_MAX_SET);
+    OVL_TRY(ovl_pc_cost_eval(&pc, &l->s, l->words_r, l->words_c));
+    uint64_t L = (uint64_t)l->s.cap_c * l->words_c, G = ovl_pp_contrib_bits(l);
+    out->bins = ovl_cpsi_bins(n);
+    out->sigma = ovl_cpsi_sigma(out->bins);
+    /* The equality: its ANDs, the runner's labels, the match bit's decoding
+     * and its frames; the share phase: 2 COTs and 2L words. ovl_pc_cost_eval
+     * assumes COUNT(*) (L1 = 1 + k_R + k_C): without it, 8 bytes less per
+     * pair and cell. */
+    uint64_t pk = (uint64_t)l->s.cap_r * l->s.cap_c * l->s.groups_r * l->s.groups_c;
+    out->per_bin = 32 * (uint64_t)(out->sigma - 1) + 16 * (uint64_t)out->sigma + 17 +
+                   OVL_PC_GC_FRAMING + 32 + 16 * L + pc.bytes - (l->star ? 0 : 8 * pk);
+    out->oprf = 3 * (uint64_t)ovl_cuckoo_batch_bound((size_t)n) * 64;
+    out->store = 8 * (1 + L + (G + 63) / 64) * 3 * ((13 * 3 * m + 29) / 30 + 8);
+    out->fixed = 4 * 2 * (uint64_t)OVL_AGG2_OT_BASE_LEN;
+    out->total = out->per_bin * out->bins + out->oprf + out->store + out->fixed;
+done:
     return rc;
 }

@@ -141,4 +141,21 @@ ovl_err ovl_pp_send(ovl_cot *b, const ovl_pp_layout *l, ovl_pp_kind k, const uin
 ovl_err ovl_pp_recv(ovl_cot *b, const ovl_pp_layout *l, ovl_pp_kind k, size_t bins,
                     ovl_buf *msg, uint64_t *cells) OVL_MUST_USE;
 
+/* The bytes on the wire of circuit PSI with the row payload and of this
+ * phase (CONDITIONS.md §6), both directions, for n runner and m contributor
+ * identifiers: per bin the equality (σ − 1 ANDs, σ evaluator labels), the
+ * arithmetic payload's share phase (2 COTs and 2L words) and
+ * ovl_pc_cost_eval's bytes (bit payload, bin circuit, products); per run the
+ * OPRF (3 entries per runner batch slot, 64 bytes each), the store and the
+ * four OT sessions' base messages. The v2 SPEC's shuffle, comparison and
+ * release come on top (SPEC-v2.md §11). Nothing depends on the data. */
+typedef struct {
+    uint32_t bins, sigma;
+    uint64_t per_bin, oprf, store, fixed;
+    uint64_t total;
+} ovl_pp_cost;
+
+ovl_err ovl_pp_cost_eval(ovl_pp_cost *out, const ovl_pp_layout *l, uint64_t n,
+                         uint64_t m) OVL_MUST_USE;
+
 #endif

@@ -424,8 +424,8 @@ static void test_cost_bytes(void)
     EXPECT_OK(ovl_pc_cost_eval(&c, &s, 2, 2));
     EXPECT_EQ(c.and_gates, 607 + 4 * 35);
     EXPECT_EQ(c.cots, 33);
-    /* 32*747 + 16*(4*18 + 2*4*35) + 3 + 35 + 16*33 + 8*16*7 + 8 */
-    EXPECT_EQ(c.bytes, 23904u + 5632u + 3u + 35u + 528u + 896u + 8u);
+    /* 32*747 + 16*(4*18 + 2*4*35) + 17*17 + 16*280 + 35 + 48 + 16*33 + 8*16*7 + 8 */
+    EXPECT_EQ(c.bytes, 23904u + 5632u + 272u + 3u + 4480u + 35u + 48u + 528u + 896u + 8u);
     ovl_circuit circ;
     EXPECT_OK(ovl_circuit_pairs(&circ, &s));
     EXPECT_EQ(circ.in_width[2] + circ.in_width[3], 4 * 18 + 4 * 35);
