@@ -11,6 +11,10 @@
 #include "aggregate/pairrows.h"
 #include "core/frame.h"
 #include "core/guard.h"
+#include "mpc/gc.h"
+#include "mpc/ot.h"
+
+#define EXPECT_FALSE_DONE(r) EXPECT_TRUE(!ovl_agg2_ops.done((r)->e[0]) || !ovl_agg2_ops.done((r)->e[1]))
 #include "psi_harness.h"
 #include "test.h"
 
@@ -256,11 +260,112 @@ static void rows_required(void)
     free(r);
 }
 
+/* (type, length) of every frame a side sent. */
+static size_t frames_of(const hx_side *s, uint8_t *types, uint32_t *lens, size_t cap)
+{
+    ovl_buf log;
+    size_t n = 0;
+    ovl_buf_reader(&log, s->log.data, ovl_buf_len(&s->log));
+    while (ovl_buf_remaining(&log) >= OVL_FRAME_HDR && n < cap) {
+        const uint8_t *f = ovl_buf_rptr(&log);
+        uint32_t len = ((uint32_t)f[1] << 24) | ((uint32_t)f[2] << 16) | ((uint32_t)f[3] << 8) | f[4];
+        types[n] = f[0];
+        lens[n] = len;
+        n++;
+        if (ovl_buf_skip(&log, OVL_FRAME_HDR + len) != OVL_OK)
+            break;
+    }
+    return n;
+}
+
+/* Which pairs pass, and how many rows each identifier has, show in no frame:
+ * two different inputs of equal set sizes (and a threshold no cell reaches)
+ * give identical frame types and sizes, both directions. */
+static void frame_sizes_do_not_depend_on_pairs(void)
+{
+    static uint8_t t[2][2][16384];
+    static uint32_t l[2][2][16384];
+    size_t n[2][2];
+    for (int k = 0; k < 2; k++) {
+        prun *r = calloc(1, sizeof *r);
+        if (r == NULL)
+            return;
+        EXPECT_OK(prun_new(r, 2, 2, 0, true, 3, 1000));
+        hx_run(&r->side[0], &r->side[1], NULL, NULL);
+        EXPECT_OK(r->side[0].rc);
+        EXPECT_OK(r->side[1].rc);
+        EXPECT_EQ(ovl_agg2_released_count(r->e[0]), 0);
+        for (int s = 0; s < 2; s++)
+            n[k][s] = frames_of(&r->side[s], t[k][s], l[k][s], 16384);
+        prun_free(r);
+        free(r);
+    }
+    for (int s = 0; s < 2; s++) {
+        EXPECT_EQ(n[0][s], n[1][s]);
+        EXPECT_TRUE(n[0][s] > 10 && n[0][s] < 16384);
+        EXPECT_TRUE(memcmp(t[0][s], t[1][s], n[0][s]) == 0);
+        EXPECT_TRUE(memcmp(l[0][s], l[1][s], n[0][s] * 4) == 0);
+    }
+}
+
+/* A hostile contributor: one bit of a bin circuit's garbled tables flipped
+ * (the first GC_TABLES frame after the aggregate's own OT base, i.e. of
+ * PAIRS, not of circuit PSI's equality). The runner's decoding catches it:
+ * the run fails with an error, and no cell is released. */
+typedef struct {
+    bool base_seen;
+    int flipped;
+    uint8_t type;
+} tamper_t;
+
+static void flip_pairs_tables(void *arg, int side, ovl_buf *frame, bool *drop)
+{
+    tamper_t *t = arg;
+    (void)drop;
+    const uint8_t *f = frame->data;
+    if (side != 1 || ovl_buf_len(frame) < OVL_FRAME_HDR + 16)
+        return;
+    if (f[0] == OVL_AGG2_OT && f[OVL_FRAME_HDR] == OVL_OTMSG_BASE)
+        t->base_seen = true;
+    else if (t->base_seen && !t->flipped && f[0] == t->type) {
+        frame->data[ovl_buf_len(frame) - 3] ^= 0x10;
+        t->flipped = 1;
+    }
+}
+
+static void hostile_tables(uint8_t type)
+{
+    prun *r = calloc(1, sizeof *r);
+    tamper_t t = {.type = type};
+    if (r == NULL)
+        return;
+    EXPECT_OK(prun_new(r, 2, 2, 0, true, 2, 2));
+    hx_run(&r->side[0], &r->side[1], flip_pairs_tables, &t);
+    EXPECT_EQ(t.flipped, 1);
+    EXPECT_TRUE(r->side[0].rc != OVL_OK || r->side[1].rc != OVL_OK);
+    EXPECT_FALSE_DONE(r);
+    const ovl_agg2_cell *cells;
+    size_t n = 0;
+    EXPECT_TRUE(ovl_agg2_released(r->e[0], &cells, &n) != OVL_OK && n == 0);
+    printf("agg2 pairs: a flipped bit in frame 0x%02x of PAIRS: %s\n", type,
+           r->side[0].rc != OVL_OK ? r->side[0].detail : r->side[1].detail);
+    prun_free(r);
+    free(r);
+}
+
+static void hostile_contributor(void)
+{
+    hostile_tables(OVL_GC_TABLES);
+    hostile_tables(OVL_GC_DECODE);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return 1;
     RUN(caps_and_groups);
     RUN(rows_required);
+    RUN(frame_sizes_do_not_depend_on_pairs);
+    RUN(hostile_contributor);
     return ovl_t_summary("test_agg2_pairs");
 }
