@@ -51,7 +51,7 @@ static ovl_err chunk_start(agg2_core *c)
                                      c->in.rng));
     /* each chunk's garbling under its own π key */
     snprintf(label, sizeof label, "overlap-agg2 pairs gc pi %zu", at / step);
-    core_sub_key(pi, c->in.transcript, label);
+    agg2_core_sub_key(pi, c->in.transcript, label);
     ovl_gc_config gc = {
         .role = c->in.runner ? OVL_GC_EVALUATOR : OVL_GC_GARBLER,
         .party = (unsigned)c->in.role,
@@ -69,7 +69,7 @@ done:
     return rc;
 }
 
-ovl_err core_pairs_start(agg2_core *c)
+ovl_err agg2_core_pairs_start(agg2_core *c)
 {
     ovl_err rc = OVL_OK;
     c->phase = CORE_PAIRS;
@@ -78,7 +78,7 @@ ovl_err core_pairs_start(agg2_core *c)
     c->pairs_at = 0;
     if (c->in.bins == 0) {
         c->phase = CORE_PRODUCTS;
-        OVL_TRY(core_advance(c));
+        OVL_TRY(agg2_core_advance(c));
         goto done;
     }
     OVL_TRY(chunk_start(c));
@@ -86,7 +86,7 @@ done:
     return rc;
 }
 
-ovl_err core_pairs_poll(agg2_core *c)
+ovl_err agg2_core_pairs_poll(agg2_core *c)
 {
     ovl_err rc = OVL_OK;
     if (c->phase != CORE_PAIRS || c->pgc == NULL || !ovl_gc_ops.done(c->pgc))
@@ -106,12 +106,12 @@ ovl_err core_pairs_poll(agg2_core *c)
         goto done;
     }
     c->phase = CORE_PRODUCTS;
-    OVL_TRY(core_advance(c));
+    OVL_TRY(agg2_core_advance(c));
 done:
     return rc;
 }
 
-void core_pairs_free(agg2_core *c)
+void agg2_core_pairs_free(agg2_core *c)
 {
     if (!c->has_pairs)
         return;

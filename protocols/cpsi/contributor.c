@@ -113,8 +113,10 @@ ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *ke
 {
     ovl_err rc = OVL_OK;
     size_t w = p->sw, L = p->words;
-    uint64_t pads[OVL_OKVS_MAX_WORDS], bits[OVL_OKVS_MAX_WORDS];
+    uint64_t *pads = NULL, *bits = NULL;
     uint8_t f[OVL_CUCKOO_HASHES][OVL_OPRF_OUT];
+    OVL_TRY(ovl_calloc((void **)&pads, w, sizeof *pads));
+    OVL_TRY(ovl_calloc((void **)&bits, p->nbw ? p->nbw : 1, sizeof *bits));
     for (size_t y = y0; y < y0 + n; y++) {
         if (p->G > 0)
             pack_counts(p, y, bits);
@@ -133,9 +135,9 @@ ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *ke
         }
     }
 done:
-    sodium_memzero(bits, sizeof bits);
+    ovl_free_secret(bits, (p->nbw ? p->nbw : 1) * sizeof *bits);
     sodium_memzero(f, sizeof f);
-    sodium_memzero(pads, sizeof pads);
+    ovl_free_secret(pads, w * sizeof *pads);
     return rc;
 }
 

@@ -31,7 +31,10 @@ enum {
 
 #define OVL_CPSI_PROTOCOL "cpsi/1"
 #define OVL_CPSI_MAX_SET (1u << 22)     /* identifiers per party */
-#define OVL_CPSI_MAX_WORDS 16u          /* payload words per identifier */
+/* Payload words per identifier: the share layer's words per OT
+ * (OVL_SHARE_MAX_WORDS of src/mpc/shares.h, which also bound aggregates
+ * v2's type A products); with the bit words, a store entry <= 512 words. */
+#define OVL_CPSI_MAX_WORDS 256u
 #define OVL_CPSI_MAX_BIT_WIDTH 16u      /* w_C: bits per count of the bit payload */
 #define OVL_CPSI_MAX_BIT_GROUPS 65536u  /* G_C of the bit payload (also bounded by the words) */
 /* Memory the payload takes, the bins' shares and the store (SPEC.md §2). */

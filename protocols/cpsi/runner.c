@@ -102,7 +102,8 @@ static ovl_err decode_bins(ovl_cpsi *p, const ovl_okvs *o)
     ovl_err rc = OVL_OK;
     size_t w = p->sw;
     ovl_block *keys = NULL;
-    uint64_t *dec = NULL, pads[OVL_OKVS_MAX_WORDS];
+    uint64_t *dec = NULL, *pads = NULL;
+    OVL_TRY(ovl_calloc((void **)&pads, w, sizeof *pads));
     OVL_TRY(ovl_calloc((void **)&keys, p->bins, sizeof *keys));
     OVL_TRY(ovl_calloc((void **)&dec, (size_t)p->bins * w, sizeof *dec));
     p->gc_in_len = (size_t)p->bins * cpsi_evaluator_bits(p);
@@ -115,7 +116,7 @@ static ovl_err decode_bins(ovl_cpsi *p, const ovl_okvs *o)
         bin_input(p, b, dec + (size_t)b * w, pads);
     }
 done:
-    sodium_memzero(pads, sizeof pads);
+    ovl_free_secret(pads, w * sizeof *pads);
     ovl_free_secret(keys, (size_t)p->bins * sizeof *keys);
     ovl_free_secret(dec, (size_t)p->bins * w * sizeof *dec);
     return rc;

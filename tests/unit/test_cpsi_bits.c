@@ -207,6 +207,43 @@ static void test_bits_match_functionality(void)
         }
 }
 
+/* The widest shapes the caps allow (aggregates of 1 000 cells): a store
+ * entry of 1 + 256 + 47 words and share batches of 512 bins at L = 256. */
+static void test_wide_payload(void)
+{
+    shape sh = {.words = OVL_CPSI_MAX_WORDS, .groups = 1000, .width = 3};
+    set rs, cs;
+    make_set(&rs, 0, 5, 0, 0, 0, 61);
+    make_set(&cs, 3, 4, sh.words, sh.groups, sh.width, 62); /* 2 in common */
+    run x;
+    EXPECT_TRUE(run_pair(&x, &rs, &cs, sh));
+    OVL_T_RECORD(x.side[0].rc == OVL_OK && x.side[1].rc == OVL_OK, "wide: %s \"%s\" / %s \"%s\"",
+                 ovl_err_name(x.side[0].rc), x.side[0].detail, ovl_err_name(x.side[1].rc),
+                 x.side[1].detail);
+    tally t = check_all(&x, &rs, &cs, sh);
+    OVL_T_RECORD(t.bad == 0 && t.matches == 2, "wide: %zu bad bins, %zu matches", t.bad,
+                 t.matches);
+    free_run(&x);
+    /* at w = 16, 1 000 groups need 33 000 + σ + 1 garbler bits: refused at
+     * HELLO, naming the cap, before any data-derived frame */
+    shape over = {.words = 1, .groups = 1000, .width = 16};
+    set co;
+    make_set(&co, 3, 4, over.words, over.groups, over.width, 63);
+    ovl_cpsi_config a = config(&rs, true, over), b = config(&co, false, over);
+    EXPECT_TRUE(!run_configs(&x, &a, &b, NULL, NULL));
+    for (int s = 0; s < 2; s++) {
+        const uint8_t *h = x.side[s].log.data;
+        EXPECT_EQ(x.side[s].rc, OVL_ERR_POLICY);
+        EXPECT_TRUE(strstr(x.side[s].detail, "cap of 32768") != NULL);
+        EXPECT_TRUE(h[0] == OVL_HELLO_TYPE &&
+                    x.side[s].log.wpos == OVL_FRAME_HDR + ((size_t)h[3] << 8 | h[4]));
+    }
+    free_run(&x);
+    free_set(&co);
+    free_set(&rs);
+    free_set(&cs);
+}
+
 /* Both parties' frames as (type, length), in order. */
 static size_t frame_shape(const hx_side *s, uint32_t *out, size_t cap)
 {
@@ -418,7 +455,7 @@ static void test_bad_configs(void)
     EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_new(&p, &c));
     /* over the store's width: the cap is named */
     c.words = OVL_CPSI_MAX_WORDS;
-    c.bit_groups = 256;
+    c.bit_groups = 2048;
     c.bit_width = 16;
     c.bit_counts = NULL;
     c.runner = true;
@@ -436,6 +473,7 @@ int main(void)
         return 1;
     RUN(test_bits_match_functionality);
     RUN(test_frames_independent_of_matches);
+    RUN(test_wide_payload);
     RUN(test_and_gates);
     RUN(test_check_peer);
     RUN(test_hostile_seed);

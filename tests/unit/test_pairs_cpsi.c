@@ -109,10 +109,10 @@ static void test_rows_through_cpsi(void)
 /* A payload over circuit PSI's caps is refused before anything runs. */
 static void test_payload_caps(void)
 {
-    ovl_pp_layout l = {.s = pd_shape(PD_WINDOW, 8, 1, 1), .words_r = 2, .words_c = 4,
+    ovl_pp_layout l = {.s = pd_shape(PD_WINDOW, 8, 1, 1), .words_r = 2, .words_c = 64,
                        .star = 1};
     EXPECT_OK(ovl_pp_layout_check(&l));
-    EXPECT_ERR(OVL_ERR_LIMIT, ovl_pp_cpsi_check(&l)); /* 8 × 4 words > 16 */
+    EXPECT_ERR(OVL_ERR_LIMIT, ovl_pp_cpsi_check(&l)); /* 8 × 64 words > OVL_CPSI_MAX_WORDS */
     l.words_c = 2;
     EXPECT_OK(ovl_pp_cpsi_check(&l));
 }
