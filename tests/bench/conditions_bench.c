@@ -38,6 +38,14 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU seconds of this process: on a loaded machine the ratio that measures the protocol. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* Two engines in one thread; frames handed over through one buffer per
  * direction and dropped once delivered; bytes counted. */
 typedef struct {
@@ -216,7 +224,7 @@ static ovl_err cot_counted(ot_pair *p, unsigned sender, const uint8_t *choices, 
 }
 
 typedef struct {
-    double wall;
+    double wall, cpu, cpu_cpsi, cpu_gc; /* cpu: all; parts: circuit PSI, the bin circuits */
     uint64_t bytes, joined, distinct, want;
     uint64_t cpsi_bytes, gc_bytes; /* parts of bytes: circuit PSI, the garbled bin circuits */
     bool ok;
@@ -238,7 +246,7 @@ static bool run_cap(result *res, const uint8_t *const *ids, const size_t *lens, 
         !rows_build(&rc, n, n / 2, cap, true) ||
         ovl_pp_contrib_payload(bits, words, &l, &rc.v) != OVL_OK)
         return false;
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     /* circuit PSI with the row payload */
     ovl_cpsi_config a = {.role = OVL_ROLE_CONNECTOR, .runner = true, .mode = OVL_MODE_AGGREGATE,
                          .reveal = OVL_REVEAL_BOTH, .ids = ids, .id_len = lens, .nids = n,
@@ -252,6 +260,7 @@ static bool run_cap(result *res, const uint8_t *const *ids, const size_t *lens, 
         !sides_init(s, &ovl_cpsi_ops, ec, er) || !run_pair(&s[0], &s[1], &res->bytes))
         return false;
     res->cpsi_bytes = res->bytes;
+    res->cpu_cpsi = cpu_now() - c0;
     sides_free(s);
     free(bits);
     free(words);
@@ -299,6 +308,7 @@ static bool run_cap(result *res, const uint8_t *const *ids, const size_t *lens, 
     ovl_circuit_free(&circ);
     free(gin), free(ein);
     res->gc_bytes = res->bytes - res->cpsi_bytes;
+    res->cpu_gc = cpu_now() - c0 - res->cpu_cpsi;
     /* the products: R = party 0, C = party 1 */
     ot_pair pair;
     uint64_t cells[2][6] = {{0}};
@@ -331,6 +341,7 @@ static bool run_cap(result *res, const uint8_t *const *ids, const size_t *lens, 
         }
     }
     res->wall = now() - t0;
+    res->cpu = cpu_now() - c0;
     res->joined = cells[0][1] + cells[1][1];
     res->distinct = cells[0][0] + cells[1][0];
     res->want = plain_pairs(n, cap);
@@ -346,7 +357,7 @@ static bool run_cap(result *res, const uint8_t *const *ids, const size_t *lens, 
     return true;
 }
 
-static bool run_psi(double *wall, const uint8_t (*raw)[32], size_t n)
+static bool run_psi(double *wall, double *cpu, const uint8_t (*raw)[32], size_t n)
 {
     const ovl_group *grp = ovl_group_default();
     ovl_psi_config a = {.role = OVL_ROLE_CONNECTOR, .mode = OVL_MODE_INTERSECTION,
@@ -356,11 +367,12 @@ static bool run_psi(double *wall, const uint8_t (*raw)[32], size_t n)
     ovl_psi *pa = NULL, *pb = NULL;
     side s[2];
     uint64_t bytes = 0;
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     if (ovl_psi_new(&pa, &a) != OVL_OK || ovl_psi_new(&pb, &b) != OVL_OK ||
         !sides_init(s, &ovl_psi_ops, pb, pa) || !run_pair(&s[0], &s[1], &bytes))
         return false;
     *wall = now() - t0;
+    *cpu = cpu_now() - c0;
     sides_free(s);
     ovl_psi_free(pa);
     ovl_psi_free(pb);
@@ -385,8 +397,8 @@ int main(int argc, char **argv)
         ids[i] = raw[i];
         lens[i] = 32;
     }
-    double psi_wall = 0;
-    if (!run_psi(&psi_wall, (const uint8_t(*)[32])raw, n)) {
+    double psi_wall = 0, psi_cpu = 0;
+    if (!run_psi(&psi_wall, &psi_cpu, (const uint8_t(*)[32])raw, n)) {
         fprintf(stderr, "conditions_bench: ECDH PSI failed: %s\n", ovl_err_detail());
         return 1;
     }
@@ -411,13 +423,16 @@ int main(int argc, char **argv)
                "\"ecdh_psi_wall_s\":%.2f,\"ratio_to_ecdh_psi\":%.2f,\"bytes\":%llu,"
                "\"formula_bytes\":%llu,\"bytes_over_formula\":%.3f,\"bytes_per_runner_id\":%.0f,"
                "\"cpsi_bytes\":%llu,\"gc_bytes\":%llu,\"formula_per_bin\":%llu,\"bins\":%u,"
-               "\"expected_joined_rows\":%llu,\"distinct\":%llu}\n",
+               "\"expected_joined_rows\":%llu,\"distinct\":%llu,\"cpu_s\":%.2f,"
+               "\"ecdh_psi_cpu_s\":%.2f,\"cpu_ratio_to_ecdh_psi\":%.2f,\"cpu_cpsi_s\":%.2f,"
+               "\"cpu_bin_circuits_s\":%.2f,\"cpu_products_s\":%.2f}\n",
                lg, cap, r.ok ? "true" : "false", (unsigned long long)r.joined, r.wall, psi_wall,
                r.wall / psi_wall, (unsigned long long)r.bytes, (unsigned long long)f.total,
                (double)r.bytes / (double)f.total, (double)r.bytes / (double)n,
                (unsigned long long)r.cpsi_bytes, (unsigned long long)r.gc_bytes,
                (unsigned long long)f.per_bin, f.bins, (unsigned long long)r.want,
-               (unsigned long long)r.distinct);
+               (unsigned long long)r.distinct, r.cpu, psi_cpu, r.cpu / psi_cpu, r.cpu_cpsi,
+               r.cpu_gc, r.cpu - r.cpu_cpsi - r.cpu_gc);
         fflush(stdout);
     }
     free(raw);
