@@ -157,7 +157,10 @@ static ovl_err send_keys(ovl_mpsi *m)
     ovl_err rc = OVL_OK;
     uint8_t msg[84], sig[64];
     key_message(msg, m->session, m->self, m->eph_pk);
-    crypto_sign_detached(sig, NULL, msg, sizeof msg, m->cfg.sign_sk);
+    if (m->cfg.sign_sk)
+        crypto_sign_detached(sig, NULL, msg, sizeof msg, m->cfg.sign_sk);
+    else
+        OVL_TRY(m->cfg.sign(m->cfg.sign_arg, sig, msg, sizeof msg));
     for (unsigned j = 0; j < m->k; j++) {
         if (j == m->self)
             continue;
@@ -854,7 +857,7 @@ static ovl_err check_config(const ovl_mpsi_config *c)
     if (c->reveal != OVL_REVEAL_BOTH && c->reveal != OVL_REVEAL_LISTENER)
         return ovl_err_set(OVL_ERR_USAGE, "mpsi: --reveal all or listener");
     if (c->group == NULL || c->group->id != OVL_SUITE_RISTRETTO255_SHA512 || c->set_sizes == NULL ||
-        c->member_pk == NULL || c->sign_sk == NULL || c->session == NULL ||
+        c->member_pk == NULL || (c->sign_sk == NULL && c->sign == NULL) || c->session == NULL ||
         (c->nids && c->ids == NULL))
         return ovl_err_set(OVL_ERR_USAGE, "mpsi: incomplete configuration");
     for (unsigned i = 0; i < c->members; i++)

@@ -45,7 +45,10 @@ typedef struct {
     const uint64_t *set_sizes; /* every member's announced size (public, from the setup) */
     const uint8_t (*member_pk)[32]; /* every member's Ed25519 identity key, from the list */
     const char *const *names;  /* every member's name, for errors (may be NULL) */
-    const uint8_t *sign_sk;    /* this member's Ed25519 secret key (64 bytes) */
+    const uint8_t *sign_sk;    /* this member's Ed25519 secret key (64 bytes), or NULL and: */
+    /* signs with a key held elsewhere (the session's identity) */
+    ovl_err (*sign)(void *arg, uint8_t sig[64], const uint8_t *msg, size_t len);
+    void *sign_arg;
     const uint8_t *session;    /* 32 bytes binding the member list and the analysis */
     const uint8_t *test_seed;  /* 32 bytes: deterministic secrets for tests/vectors ONLY */
 } ovl_mpsi_config;
