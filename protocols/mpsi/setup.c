@@ -71,7 +71,7 @@ ovl_err ovl_mpsi_join_read(ovl_mpsi_join *j, const uint8_t *p, size_t len)
     OVL_TRY(get_analysis(&r, "JOIN", &j->members, &j->mode, &j->reveal, &j->norm));
     OVL_ENSURE(ovl_buf_get_u64(&r, &j->size) == OVL_OK &&
                    ovl_buf_get_bytes(&r, j->nonce, 32) == OVL_OK && ovl_buf_remaining(&r) == 0,
-               OVL_ERR_MALFORMED, "mpsi: a JOIN of %zu bytes (46 expected)", len);
+               OVL_ERR_MALFORMED, "mpsi: a JOIN of %zu bytes (45 expected)", len);
     OVL_ENSURE(j->size <= OVL_MPSI_MAX_SET, OVL_ERR_LIMIT,
                "mpsi: a JOIN announcing %llu identifiers, over the cap of %u",
                (unsigned long long)j->size, OVL_MPSI_MAX_SET);

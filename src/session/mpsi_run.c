@@ -37,13 +37,19 @@
 #include "session/mpsi_run.h"
 
 #define LINK_IN_CHUNK (256u << 10)
-#define LINK_IN_MAX (OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD + LINK_IN_CHUNK)
+/* Bytes read ahead of the frames being computed on, so an ABORT behind
+ * them is seen at once (link_frames) rather than after all of them. */
+#define LINK_IN_MAX (64u << 20)
+#define LINK_READ_STEP (16u << 20) /* read per connection per step, at most */
+#define LINK_FRAMES_STEP 2u       /* frames handled per connection per step */
 /* Unsent bytes one connection may hold: the hub relays every chain and
  * table of the run, and its engine produces them faster than a slow member
  * reads. 2 GiB covers members of 2^24 identifiers (SPEC.md §9). */
 #define LINK_OUT_MAX ((size_t)1 << 31)
 #define SETUP_FRAME_MAX 4096u
 #define ABORT_WAIT_MS 2000
+#define DRAIN_MS 15000
+#define TLS_RECORD_MAX 16384u /* plaintext bytes in one TLS record */
 
 static const char ANALYSIS_TAG[] = "overlap-v1 mpsi analysis";
 
@@ -52,7 +58,10 @@ typedef struct {
     unsigned member; /* the member at the other end */
     ovl_buf in, out;
     long long heard;
-    bool gone; /* closed or failed: nothing more is sent to it */
+    size_t front_left; /* unsent bytes of the frame partly sent (0: at a frame's start) */
+    bool gone;         /* closed or failed: nothing more is sent to it */
+    bool closed;       /* nothing more to wait for: the connection failed, or it
+                        * brought an ABORT (its sender closes without waiting) */
 } mlink;
 
 struct ovl_mpsi_session {
@@ -166,10 +175,54 @@ static void abort_link(mlink *l, ovl_err e, const char *reason)
     ovl_buf a;
     if (l->gone || ovl_buf_alloc(&a, 256, 512) != OVL_OK)
         return;
+    /* The frame partly sent is finished first, or the ABORT would land
+     * inside it; and a TLS write that stopped half-way holds up to one
+     * record of what follows, so it is retried with at least that much. */
+    size_t flush = l->front_left;
+    if (ovl_conn_wants_write(l->c))
+        while (flush < TLS_RECORD_MAX && flush < ovl_buf_remaining(&l->out)) {
+            const uint8_t *h = ovl_buf_rptr(&l->out) + flush;
+            flush += OVL_FRAME_HDR + ((size_t)h[1] << 24 | (size_t)h[2] << 16 |
+                                      (size_t)h[3] << 8 | h[4]);
+        }
+    if (flush > 0 && write_all(l->c, ovl_buf_rptr(&l->out), flush, ABORT_WAIT_MS) != OVL_OK) {
+        ovl_buf_free(&a);
+        l->gone = true;
+        return;
+    }
     if (ovl_frame_abort(&a, e, reason) == OVL_OK)
         (void)write_all(l->c, a.data, a.wpos, ABORT_WAIT_MS);
     ovl_buf_free(&a);
     l->gone = true;
+}
+
+/* Closing a connection with unread bytes resets it, and the reset makes
+ * the peer drop what it has not read yet, our ABORT included: so after the
+ * ABORTs, read and discard until every peer has closed (each does once it
+ * has read the ABORT, after the frames before it), for a bounded time. */
+static void drain_links(ovl_mpsi_session *s)
+{
+    long long deadline = now_ms() + DRAIN_MS;
+    uint8_t sink[16384];
+    while (now_ms() < deadline) {
+        struct pollfd fds[OVL_MPSI_MAX_MEMBERS];
+        nfds_t nf = 0;
+        for (size_t i = 0; i < s->nlinks; i++) {
+            mlink *l = &s->link[i];
+            size_t n = 1;
+            while (!l->closed && n > 0)
+                if (ovl_conn_read_some(l->c, sink, sizeof sink, &n) != OVL_OK)
+                    l->closed = true;
+            if (!l->closed) {
+                fds[nf].fd = ovl_conn_fd(l->c);
+                fds[nf].events = POLLIN;
+                fds[nf++].revents = 0;
+            }
+        }
+        if (nf == 0)
+            break;
+        (void)poll(fds, nf, 50);
+    }
 }
 
 /* Fails the run with the current detail, told to every member but
@@ -181,6 +234,7 @@ static ovl_err fail_all(ovl_mpsi_session *s, ovl_err e, int except)
     for (size_t i = 0; i < s->nlinks; i++)
         if ((int)s->link[i].member != except)
             abort_link(&s->link[i], e, reason);
+    drain_links(s);
     return ovl_err_set(e, "%s", reason);
 }
 
@@ -191,6 +245,11 @@ static ovl_err abort_error(const uint8_t *p, size_t len)
     char reason[512];
     ovl_err e = ovl_frame_abort_decode(p, len);
     const char *d = ovl_err_detail();
+    /* A member gone or silent elsewhere is a connection failure here too
+     * (exit 4), not a protocol one. */
+    uint16_t cat = len >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : 0;
+    if (cat == OVL_ERR_PEER_CLOSED || cat == OVL_ERR_TIMEOUT)
+        e = (ovl_err)cat;
     snprintf(reason, sizeof reason, "%s",
              strncmp(d, prefix, sizeof prefix - 1) == 0 ? d + sizeof prefix - 1 : d);
     return ovl_err_set(e, "%s", reason);
@@ -204,6 +263,7 @@ static ovl_err read_setup(const ovl_mpsi_session *s, mlink *l, ovl_buf *frame, u
     bool complete;
     char w[96];
     rc = ovl_read_frame(l->c, frame, (int)(s->cfg.timeout_s * 1000));
+    l->closed = rc == OVL_ERR_PEER_CLOSED || rc == OVL_ERR_TLS || rc == OVL_ERR_IO;
     if (rc == OVL_ERR_PEER_CLOSED || rc == OVL_ERR_TLS)
         return ovl_err_set(rc, "%s disconnected during the setup", who(s, l->member, w));
     if (rc == OVL_ERR_TIMEOUT)
@@ -212,8 +272,10 @@ static ovl_err read_setup(const ovl_mpsi_session *s, mlink *l, ovl_buf *frame, u
     OVL_TRY(rc);
     OVL_TRY(ovl_frame_parse(frame, SETUP_FRAME_MAX, type, payload, &complete));
     OVL_ENSURE(complete, OVL_ERR_INTERNAL, "mpsi: a setup frame read in part");
-    if (*type == OVL_FRAME_ABORT)
+    if (*type == OVL_FRAME_ABORT) {
+        l->closed = true;
         return abort_error(ovl_buf_rptr(payload), ovl_buf_remaining(payload));
+    }
 done:
     return rc;
 }
@@ -608,6 +670,7 @@ static ovl_err hub_frame(ovl_mpsi_session *s, mlink *l, uint8_t type, const uint
                                         ovl_buf_rptr(&inner) - OVL_FRAME_HDR,
                                         ovl_buf_remaining(&inner) + OVL_FRAME_HDR));
     } else if (type == OVL_FRAME_ABORT) {
+        l->closed = true;
         rc = abort_error(p, len);
         return ovl_err_wrap(rc, "%s stopped the run: ", who(s, l->member, w));
     } else if (type == OVL_MPSI_SIGN) {
@@ -635,6 +698,7 @@ static ovl_err member_frame(ovl_mpsi_session *s, uint8_t type, const uint8_t *p,
         OVL_TRY(ovl_mpsi_feed(s->eng, from, itype, ovl_buf_rptr(&inner),
                               ovl_buf_remaining(&inner)));
     } else if (type == OVL_FRAME_ABORT) {
+        s->link[0].closed = true;
         return abort_error(p, len);
     } else if (type == OVL_MPSI_SIGS) {
         OVL_ENSURE(s->sent_sign && !s->all_signed, OVL_ERR_PROTOCOL,
@@ -650,10 +714,31 @@ done:
     return rc;
 }
 
+/* An ABORT among the complete frames read ahead: the run stops now, not
+ * after computing on the frames before it. */
+static ovl_err abort_ahead(ovl_mpsi_session *s, mlink *l)
+{
+    ovl_buf r = l->in;
+    for (;;) {
+        uint8_t type;
+        ovl_buf payload;
+        bool complete;
+        if (ovl_frame_parse(&r, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) != OVL_OK ||
+            !complete)
+            return OVL_OK;
+        if (type == OVL_FRAME_ABORT)
+            return s->self == 0 ? hub_frame(s, l, type, ovl_buf_rptr(&payload),
+                                            ovl_buf_remaining(&payload))
+                                : member_frame(s, type, ovl_buf_rptr(&payload),
+                                               ovl_buf_remaining(&payload));
+    }
+}
+
 static ovl_err link_frames(ovl_mpsi_session *s, mlink *l, bool *moved)
 {
     ovl_err rc = OVL_OK;
-    for (;;) {
+    OVL_TRY(abort_ahead(s, l));
+    for (unsigned k = 0; k < LINK_FRAMES_STEP; k++) {
         uint8_t type;
         ovl_buf payload;
         bool complete;
@@ -665,7 +750,11 @@ static ovl_err link_frames(ovl_mpsi_session *s, mlink *l, bool *moved)
         size_t n = ovl_buf_remaining(&payload);
         OVL_TRY(s->self == 0 ? hub_frame(s, l, type, p, n) : member_frame(s, type, p, n));
     }
-    ovl_buf_compact(&l->in);
+    /* Moved down only once the consumed part outweighs the rest (amortised). */
+    if (ovl_buf_remaining(&l->in) == 0)
+        ovl_buf_clear(&l->in);
+    else if (l->in.rpos >= ovl_buf_remaining(&l->in) || l->in.max - l->in.wpos < LINK_IN_CHUNK)
+        ovl_buf_compact(&l->in);
 done:
     return rc;
 }
@@ -680,6 +769,17 @@ static ovl_err link_write(mlink *l, bool *moved)
     if (n == 0)
         return OVL_OK;
     *moved = true;
+    /* Where the frame being sent ends (for abort_link). */
+    for (size_t at = 0; at < n;) {
+        if (l->front_left == 0) {
+            const uint8_t *h = ovl_buf_rptr(&l->out) + at;
+            l->front_left = OVL_FRAME_HDR + ((size_t)h[1] << 24 | (size_t)h[2] << 16 |
+                                             (size_t)h[3] << 8 | h[4]);
+        }
+        size_t take = n - at < l->front_left ? n - at : l->front_left;
+        l->front_left -= take;
+        at += take;
+    }
     OVL_TRY(ovl_buf_skip(&l->out, n));
     /* As drive.c: drop sent bytes only once they outweigh the rest. */
     if (ovl_buf_remaining(&l->out) == 0)
@@ -693,17 +793,20 @@ done:
 static ovl_err link_read(mlink *l, bool *moved)
 {
     ovl_err rc = OVL_OK;
-    size_t room = l->in.max - l->in.wpos, n;
-    if (room > LINK_IN_CHUNK)
-        room = LINK_IN_CHUNK;
-    if (room == 0)
-        return OVL_OK;
-    OVL_TRY(ovl_buf_ensure(&l->in, room));
-    OVL_TRY(ovl_conn_read_some(l->c, l->in.data + l->in.wpos, room, &n));
-    if (n > 0) {
+    for (size_t got = 0; got < LINK_READ_STEP;) {
+        size_t room = l->in.max - l->in.wpos, n;
+        if (room > LINK_IN_CHUNK)
+            room = LINK_IN_CHUNK;
+        if (room == 0)
+            break;
+        OVL_TRY(ovl_buf_ensure(&l->in, room));
+        OVL_TRY(ovl_conn_read_some(l->c, l->in.data + l->in.wpos, room, &n));
+        if (n == 0)
+            break;
         l->in.wpos += n;
         l->heard = now_ms();
         *moved = true;
+        got += n;
     }
 done:
     return rc;
@@ -772,15 +875,23 @@ static ovl_err step_links(ovl_mpsi_session *s, bool *moved)
     ovl_err rc = OVL_OK;
     for (size_t i = 0; i < s->nlinks; i++) {
         mlink *l = &s->link[i];
-        rc = link_write(l, moved);
-        if (rc == OVL_OK)
-            rc = link_read(l, moved);
+        rc = link_read(l, moved);
         if (rc == OVL_OK)
             rc = link_frames(s, l, moved);
+        if (rc == OVL_OK) {
+            rc = link_write(l, moved);
+            /* A member that stopped sends ABORT, then closes, so our write
+             * may fail first: its reason, if it came, says more. */
+            if (rc != OVL_OK && link_read(l, moved) == OVL_OK) {
+                ovl_err why = link_frames(s, l, moved);
+                rc = why != OVL_OK ? why : rc;
+            }
+        }
         if (rc != OVL_OK) {
             /* The member is gone (or stopped) unless our own engine failed. */
-            if (rc == OVL_ERR_PEER_CLOSED || rc == OVL_ERR_TLS || rc == OVL_ERR_IO ||
-                strstr(ovl_err_detail(), "stopped the run") != NULL)
+            if (rc == OVL_ERR_PEER_CLOSED || rc == OVL_ERR_TLS || rc == OVL_ERR_IO)
+                l->gone = l->closed = true;
+            if (strstr(ovl_err_detail(), "stopped the run") != NULL)
                 l->gone = true;
             return link_error(s, l, rc);
         }
