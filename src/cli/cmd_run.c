@@ -16,7 +16,7 @@
 #include "crypto/r255x8.h"
 #include "net/identity.h"
 #include "net/transport.h"
-#include "mpsi/mpsi.h"
+#include "session/mpsi_run.h"
 #include "session/session.h"
 
 static const char help[] =
@@ -136,7 +136,7 @@ typedef struct {
     size_t nparams;
     /* --parties K: every --peer, and --reveal as typed (all/listener) */
     uint64_t parties;
-    const char *peers[OVL_MPSI_MAX_MEMBERS - 1];
+    const char *peers[OVL_SESSION_MAX_MEMBERS - 1];
     size_t npeers;
     const char *reveal_text;
 } run_opts;
@@ -267,15 +267,15 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         case O_CONNECT: o->connect = optarg; break;
         case O_IDENTITY: o->identity = optarg; break;
         case O_PEER:
-            OVL_ENSURE(o->npeers < OVL_MPSI_MAX_MEMBERS - 1, OVL_ERR_USAGE,
+            OVL_ENSURE(o->npeers < OVL_SESSION_MAX_MEMBERS - 1, OVL_ERR_USAGE,
                        "run: at most %u --peer options (a run has at most %u members)",
-                       OVL_MPSI_MAX_MEMBERS - 1, OVL_MPSI_MAX_MEMBERS);
+                       OVL_SESSION_MAX_MEMBERS - 1, OVL_SESSION_MAX_MEMBERS);
             o->peers[o->npeers++] = optarg;
             if (o->peer == NULL)
                 o->peer = optarg;
             break;
         case O_PARTIES:
-            OVL_TRY(ovl_cli_uint("--parties", optarg, 2, OVL_MPSI_MAX_MEMBERS, &o->parties));
+            OVL_TRY(ovl_cli_uint("--parties", optarg, 2, OVL_SESSION_MAX_MEMBERS, &o->parties));
             break;
         case O_TABLE: o->table = optarg; break;
         case O_QUERY: o->query = optarg; break;
@@ -330,11 +330,11 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         }
     }
     OVL_ENSURE(optind == argc, OVL_ERR_USAGE, "run: unexpected argument '%s'", argv[optind]);
-    if (o->parties >= OVL_MPSI_MIN_MEMBERS)
+    if (o->parties >= OVL_SESSION_MIN_MEMBERS)
         OVL_ENSURE(o->mode != OVL_MODE_AGGREGATE && !o->tpl && !o->group_by && !o->values,
                    OVL_ERR_USAGE, "run: --parties runs --mode intersection or cardinality "
                    "(aggregates with several members run between two parties)");
-    if (o->parties >= OVL_MPSI_MIN_MEMBERS && o->reveal_text) {
+    if (o->parties >= OVL_SESSION_MIN_MEMBERS && o->reveal_text) {
         bool all = strcmp(o->reveal_text, "all") == 0;
         OVL_ENSURE(all || strcmp(o->reveal_text, "listener") == 0, OVL_ERR_USAGE,
                    "run: --parties takes --reveal all or listener, got '%s'", o->reveal_text);
@@ -342,7 +342,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     } else if (o->reveal_text) {
         OVL_TRY(ovl_reveal_parse(&o->reveal, o->reveal_text));
     }
-    OVL_ENSURE(o->parties >= OVL_MPSI_MIN_MEMBERS || o->npeers <= 1, OVL_ERR_USAGE,
+    OVL_ENSURE(o->parties >= OVL_SESSION_MIN_MEMBERS || o->npeers <= 1, OVL_ERR_USAGE,
                "run: --peer given %zu times; a run of more than two members needs --parties K",
                o->npeers);
     OVL_ENSURE((o->listen != NULL) != (o->connect != NULL), OVL_ERR_USAGE,
@@ -354,7 +354,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     OVL_ENSURE(!out_is_table(o->table, o->out), OVL_ERR_USAGE,
                "run: --out names the input table itself; write the result elsewhere");
     OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
-    if (o->parties >= OVL_MPSI_MIN_MEMBERS) {
+    if (o->parties >= OVL_SESSION_MIN_MEMBERS) {
         OVL_ENSURE(!o->dump && !o->peer_join && !o->negotiate, OVL_ERR_USAGE,
                    "run: --dump-frames, --peer-join and --negotiate apply to two-party runs "
                    "(a --parties run always states its analysis in its setup)");
@@ -548,7 +548,7 @@ int ovl_cmd_run(int argc, char **argv)
         fputs(help, stdout);
         return 0;
     }
-    if (rc == OVL_OK && o.parties >= OVL_MPSI_MIN_MEMBERS) {
+    if (rc == OVL_OK && o.parties >= OVL_SESSION_MIN_MEMBERS) {
         ovl_parties_opts p = {
             .parties = (unsigned)o.parties, .listen = o.listen, .connect = o.connect,
             .identity = o.identity, .peers = o.peers, .npeers = o.npeers, .table = o.table,

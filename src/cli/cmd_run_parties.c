@@ -17,10 +17,10 @@
 
 typedef struct {
     ovl_identity *self;
-    ovl_pubkey peers[OVL_MPSI_MAX_MEMBERS - 1];
+    ovl_pubkey peers[OVL_SESSION_MAX_MEMBERS - 1];
     ovl_policy *policy;
     ovl_listener *listener;
-    ovl_conn *conns[OVL_MPSI_MAX_MEMBERS - 1];
+    ovl_conn *conns[OVL_SESSION_MAX_MEMBERS - 1];
     size_t nconns;
     ovl_mpsi_session *session;
 } parties_state;
@@ -76,8 +76,8 @@ static ovl_err accept_members(parties_state *s, const ovl_parties_opts *o)
     fprintf(stderr, "overlap: listening on %.*s:%u for %zu members\n",
             colon ? (int)(colon - o->listen) : 0, o->listen, ovl_listener_port(s->listener), n);
     for (size_t got = 0; got < n; got++) {
-        ovl_pubkey left[OVL_MPSI_MAX_MEMBERS - 1];
-        size_t idx[OVL_MPSI_MAX_MEMBERS - 1], nleft = 0;
+        ovl_pubkey left[OVL_SESSION_MAX_MEMBERS - 1];
+        size_t idx[OVL_SESSION_MAX_MEMBERS - 1], nleft = 0;
         ovl_conn *c = NULL;
         for (size_t i = 0; i < n; i++)
             if (s->conns[i] == NULL) {
@@ -193,7 +193,7 @@ int ovl_run_parties(const ovl_parties_opts *o)
         print_outcome(&r, o);
     ovl_mpsi_session_free(s.session);
     ovl_policy_free(s.policy);
-    for (size_t i = 0; i < OVL_MPSI_MAX_MEMBERS - 1; i++)
+    for (size_t i = 0; i < OVL_SESSION_MAX_MEMBERS - 1; i++)
         ovl_conn_close(s.conns[i]);
     ovl_listener_close(s.listener);
     ovl_identity_free(s.self);

@@ -17,6 +17,10 @@
 #include "net/transport.h"
 #include "policy/policy.h"
 
+/* The members a run may have (the engine's bounds). */
+#define OVL_SESSION_MIN_MEMBERS OVL_MPSI_MIN_MEMBERS
+#define OVL_SESSION_MAX_MEMBERS OVL_MPSI_MAX_MEMBERS
+
 typedef struct {
     unsigned members;        /* K, 3..10 */
     bool hub;                /* the listener */
