@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/pool.h"
 #include "core/kinds.h"
 #include "crypto/group.h"
 
@@ -51,6 +52,10 @@ typedef struct {
     void *sign_arg;
     const uint8_t *session;    /* 32 bytes binding the member list and the analysis */
     const uint8_t *test_seed;  /* 32 bytes: deterministic secrets for tests/vectors ONLY */
+    /* Worker threads for the group operations of a batch (NULL: the caller's
+     * thread alone). The engine waits for them within feed, so the pool
+     * must hold no one else's jobs while it runs. */
+    ovl_pool *pool;
 } ovl_mpsi_config;
 
 typedef struct ovl_mpsi ovl_mpsi;

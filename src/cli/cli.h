@@ -58,7 +58,7 @@ typedef struct {
     bool prehashed, replace, quiet, summary;
     ovl_mode mode;
     ovl_reveal reveal; /* OVL_REVEAL_BOTH (--reveal all) or OVL_REVEAL_LISTENER */
-    uint64_t timeout_s, wait_s;
+    uint64_t timeout_s, wait_s, threads;
     void (*writing)(const char *temp_path);
 } ovl_parties_opts;
 

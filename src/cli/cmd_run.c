@@ -555,7 +555,8 @@ int ovl_cmd_run(int argc, char **argv)
             .query = o.query, .join = o.join, .out = o.out, .policy = o.policy,
             .audit = o.audit, .norm = o.norm, .prehashed = o.prehashed, .replace = o.replace,
             .quiet = o.quiet, .summary = o.summary, .mode = o.mode, .reveal = o.reveal,
-            .timeout_s = o.timeout_s, .wait_s = o.wait_s, .writing = set_cleanup,
+            .timeout_s = o.timeout_s, .wait_s = o.wait_s, .threads = o.threads,
+            .writing = set_cleanup,
         };
         rc = ovl_cli_parties_check(&p);
         return rc == OVL_OK ? ovl_run_parties(&p) : ovl_cli_fail(rc);

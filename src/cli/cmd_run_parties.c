@@ -113,7 +113,7 @@ static ovl_err execute(parties_state *s, const ovl_parties_opts *o)
         .npeers = o->npeers, .policy = s->policy, .audit_path = o->audit, .table = o->table,
         .query = o->query, .join = o->join, .norm = o->norm, .prehashed = o->prehashed,
         .mode = o->mode, .reveal = o->reveal, .out = o->out, .replace = o->replace,
-        .writing = o->writing, .timeout_s = o->timeout_s,
+        .writing = o->writing, .timeout_s = o->timeout_s, .threads = o->threads,
     };
     OVL_TRY(ovl_mpsi_session_new(&s->session, &cfg));
     if (o->listen) {

@@ -74,6 +74,7 @@ struct ovl_mpsi_session {
     mlink link[OVL_MPSI_MAX_MEMBERS - 1];
     size_t nlinks;
     ovl_mpsi *eng;
+    ovl_pool *pool;
     ovl_buf scratch;
     uint8_t sig[OVL_MPSI_MAX_MEMBERS][OVL_SIG_LEN];
     bool have_sig[OVL_MPSI_MAX_MEMBERS];
@@ -126,6 +127,8 @@ ovl_err ovl_mpsi_session_new(ovl_mpsi_session **out, const ovl_mpsi_session_conf
     s->receives = is_receiver(s, cfg->hub ? 0 : 1);
     ovl_fingerprint(s->self_fpr, ovl_identity_pub(cfg->self)->pk);
     OVL_TRY(ovl_buf_alloc(&s->scratch, 64 * 1024, OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD));
+    /* The engine's batches split over this thread and threads-1 workers. */
+    OVL_TRY(ovl_pool_new(&s->pool, cfg->threads > 1 ? (size_t)cfg->threads - 1 : 0));
     OVL_TRY(ovl_table_load(&in, cfg->table, &want));
     s->ids = in.ids;
     OVL_ENSURE(s->ids.nids <= OVL_MPSI_MAX_SET, OVL_ERR_LIMIT,
@@ -578,6 +581,7 @@ static ovl_err start_engine(ovl_mpsi_session *s)
         .sign = sign_with_identity,
         .sign_arg = (void *)s->cfg.self,
         .session = s->sid,
+        .pool = s->pool,
     };
     return ovl_mpsi_new(&s->eng, &c);
 }
@@ -1036,6 +1040,7 @@ void ovl_mpsi_session_free(ovl_mpsi_session *s)
     if (s == NULL)
         return;
     ovl_mpsi_free(s->eng);
+    ovl_pool_free(s->pool);
     for (size_t i = 0; i < OVL_MPSI_MAX_MEMBERS - 1; i++) {
         ovl_buf_free(&s->link[i].in);
         ovl_buf_free(&s->link[i].out);

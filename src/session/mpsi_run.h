@@ -40,6 +40,7 @@ typedef struct {
     bool replace;
     void (*writing)(const char *temp_path);
     uint64_t timeout_s;
+    uint64_t threads; /* cores for the group operations (this thread and threads-1 workers) */
 } ovl_mpsi_session_config;
 
 typedef struct {
