@@ -237,23 +237,6 @@ void ovl_gc_state_free(ovl_gc_state *st)
     memset(st, 0, sizeof *st);
 }
 
-/* h[j] = H(x[j], t[j]) = π(π(x) ⊕ t) ⊕ π(x) (SPEC §2.1) for the few blocks
- * of the output tags, in the caller's blocks rather than through
- * ovl_hash_tccr, which wipes a fixed 8 KiB of stack on every call. t is
- * overwritten. */
-static ovl_err tccr(ovl_gc_state *st, ovl_block *h, const ovl_block *x, ovl_block *t, size_t n)
-{
-    ovl_err rc = OVL_OK;
-    OVL_TRY(ovl_aes_ecb(&st->hash->pi, h, x, n));
-    for (size_t j = 0; j < n; j++)
-        t[j] = ovl_block_xor(t[j], h[j]);
-    OVL_TRY(ovl_aes_ecb(&st->hash->pi, t, t, n));
-    for (size_t j = 0; j < n; j++)
-        h[j] = ovl_block_xor(h[j], t[j]);
-done:
-    return rc;
-}
-
 static ovl_block tweak(const ovl_gc_state *st, uint64_t k)
 {
     return ovl_block_make(st->tweak_id, st->tweak_base + k);
@@ -469,23 +452,28 @@ __attribute__((noinline)) static ovl_err label_verdict(unsigned valid, bool forg
                                        "(tables or input labels were altered)", i);
 }
 
-/* An output label's tag: the first 8 bytes of H(label, output tweak). */
-static ovl_err out_tags(ovl_gc_state *st, uint8_t (*tags)[OVL_GC_TAG_BYTES], const ovl_block *l,
-                        uint32_t i, size_t n)
+/* Output tags (SPEC §GC.5): the first 8 bytes of H(label, (id, base + 2·nand +
+ * i)) for the m outputs i0 .. i0 + m - 1 (m <= GC_BATCH), `per` labels each,
+ * read from the scratch's x[per·k + j]: one hashed batch instead of two
+ * small AES calls per label. */
+static ovl_err out_tags(ovl_gc_state *st, uint8_t (*tags)[OVL_GC_TAG_BYTES], uint32_t i0,
+                        uint32_t m, unsigned per)
 {
     ovl_err rc = OVL_OK;
-    ovl_block t[2], h[2], tw = tweak(st, 2 * (uint64_t)st->c->nand + i);
+    const ovl_block *x = scratch_x(st), one = ovl_block_make(0, 1);
+    ovl_block *p = scratch_p(st), *y = scratch_y(st);
+    ovl_block tw = tweak(st, 2 * (uint64_t)st->c->nand + i0);
     uint8_t tmp[16];
-    t[0] = t[1] = tw;
-    OVL_TRY(tccr(st, h, l, t, n));
-    for (size_t k = 0; k < n; k++) {
-        ovl_block_store(tmp, h[k]);
+    OVL_TRY(ovl_aes_ecb(&st->hash->pi, p, x, (size_t)per * m));
+    for (uint32_t k = 0; k < m; k++, tw = _mm_add_epi64(tw, one))
+        for (unsigned j = 0; j < per; j++)
+            y[per * k + j] = ovl_block_xor(p[per * k + j], tw);
+    OVL_TRY(ovl_aes_ecb(&st->hash->pi, y, y, (size_t)per * m));
+    for (size_t k = 0; k < (size_t)per * m; k++) {
+        ovl_block_store(tmp, ovl_block_xor(p[k], y[k]));
         memcpy(tags[k], tmp, OVL_GC_TAG_BYTES);
     }
 done:
-    /* Only these few blocks: ovl_hash_tccr would wipe 8 KiB per output bit. */
-    sodium_memzero(t, sizeof t);
-    sodium_memzero(h, sizeof h);
     sodium_memzero(tmp, sizeof tmp);
     return rc;
 }
@@ -493,17 +481,21 @@ done:
 ovl_err ovl_gc_decode_info(ovl_gc_state *st, uint8_t *permute, uint8_t (*tags)[2][OVL_GC_TAG_BYTES])
 {
     ovl_err rc = OVL_OK;
+    ovl_block *x = scratch_x(st);
     OVL_ENSURE(st->garbler && ovl_gc_state_done(st), OVL_ERR_INTERNAL,
                "decode info before the circuit was garbled");
-    for (uint32_t i = 0; i < st->c->out_bits; i++) {
-        ovl_block z = st->w[st->out_slot[i]], l[2];
-        unsigned p = ovl_block_lsb(z);
-        /* l[0] has lsb 0, l[1] lsb 1 (lsb Δ = 1): the order reveals only the
-         * permute bit, and is chosen without a secret-dependent index. */
-        l[0] = ovl_block_xor(z, ovl_block_select(p, st->delta));
-        l[1] = ovl_block_xor(l[0], st->delta);
-        OVL_TRY(out_tags(st, tags[i], l, i, 2));
-        permute[i] = (uint8_t)p;
+    for (uint32_t i0 = 0; i0 < st->c->out_bits; i0 += GC_BATCH) {
+        uint32_t m = st->c->out_bits - i0 < GC_BATCH ? st->c->out_bits - i0 : GC_BATCH;
+        for (uint32_t k = 0; k < m; k++) {
+            ovl_block z = st->w[st->out_slot[i0 + k]];
+            unsigned p = ovl_block_lsb(z);
+            /* x[2k] has lsb 0, x[2k + 1] lsb 1 (lsb Δ = 1): the order reveals only
+             * the permute bit, and is chosen without a secret-dependent index. */
+            x[2 * k] = ovl_block_xor(z, ovl_block_select(p, st->delta));
+            x[2 * k + 1] = ovl_block_xor(x[2 * k], st->delta);
+            permute[i0 + k] = (uint8_t)p;
+        }
+        OVL_TRY(out_tags(st, tags[i0], i0, m, 2));
     }
 done:
     return rc;
@@ -513,20 +505,27 @@ ovl_err ovl_gc_decode(ovl_gc_state *st, uint8_t *bits, const uint8_t *permute,
                       const uint8_t (*tags)[2][OVL_GC_TAG_BYTES])
 {
     ovl_err rc = OVL_OK;
-    uint8_t mine[1][OVL_GC_TAG_BYTES];
+    uint8_t mine[GC_BATCH][OVL_GC_TAG_BYTES];
+    ovl_block *x = scratch_x(st);
     OVL_ENSURE(!st->garbler && ovl_gc_state_done(st), OVL_ERR_INTERNAL,
                "decode before the circuit was evaluated");
-    for (uint32_t i = 0; i < st->c->out_bits; i++) {
-        ovl_block l = st->w[st->out_slot[i]];
-        unsigned s = ovl_block_lsb(l);
-        OVL_TRY(out_tags(st, mine, &l, i, 1));
-        /* Both tags compared, the one matching the label's lsb kept: no index by a secret. */
-        unsigned eq0 = sodium_memcmp(mine[0], tags[i][0], OVL_GC_TAG_BYTES) == 0;
-        unsigned eq1 = sodium_memcmp(mine[0], tags[i][1], OVL_GC_TAG_BYTES) == 0;
-        OVL_TRY(label_verdict((eq0 & (s ^ 1)) | (eq1 & s), false, i));
-        bits[i] = (uint8_t)(s ^ (permute[i] & 1));
+    for (uint32_t i0 = 0; i0 < st->c->out_bits; i0 += GC_BATCH) {
+        uint32_t m = st->c->out_bits - i0 < GC_BATCH ? st->c->out_bits - i0 : GC_BATCH;
+        for (uint32_t k = 0; k < m; k++)
+            x[k] = st->w[st->out_slot[i0 + k]];
+        OVL_TRY(out_tags(st, mine, i0, m, 1));
+        for (uint32_t k = 0; k < m; k++) {
+            uint32_t i = i0 + k;
+            unsigned s = ovl_block_lsb(x[k]);
+            /* Both tags compared, the one matching the label's lsb kept: no index by a secret. */
+            unsigned eq0 = sodium_memcmp(mine[k], tags[i][0], OVL_GC_TAG_BYTES) == 0;
+            unsigned eq1 = sodium_memcmp(mine[k], tags[i][1], OVL_GC_TAG_BYTES) == 0;
+            OVL_TRY(label_verdict((eq0 & (s ^ 1)) | (eq1 & s), false, i));
+            bits[i] = (uint8_t)(s ^ (permute[i] & 1));
+        }
     }
 done:
+    sodium_memzero(mine, sizeof mine);
     return rc;
 }
 
