@@ -580,6 +580,13 @@ static ovl_err garb_produce(ovl_gc *g, ovl_buf *out, bool *wrote)
         OVL_TRY(ovl_frame_end(out, mark));
         *wrote = true;
     }
+    /* The instance ends with its last table, before that frame leaves: the
+     * evaluator's answers to it (GC_OUTPUT, the next batch's GC_OT_U) may
+     * arrive before the next pull, and are checked against the finished
+     * instances and freed batches. Its DECODE frame waits in g->q, so it still
+     * follows the tables. */
+    if (ovl_gc_state_done(&g->st))
+        OVL_TRY(garb_end_instance(g));
 done:
     return rc;
 }
