@@ -2,6 +2,7 @@
 #ifndef OVL_CLI_H
 #define OVL_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,6 +67,14 @@ typedef struct {
 ovl_err ovl_cli_parties_check(const ovl_parties_opts *o) OVL_MUST_USE;
 /* Runs it; returns the exit status. */
 int ovl_run_parties(const ovl_parties_opts *o);
+
+/* getopt_long keeps the last of an option given twice, so "--out a --out b"
+ * would silently drop a value the user stated: an option taking one value
+ * (code c of opts) may appear once. seen[] holds one flag per row of opts;
+ * repeatable options (--param, --peer ...) are simply not passed here. */
+ovl_err ovl_cli_once(const char *cmd, const struct option *opts, int c, bool *seen) OVL_MUST_USE;
+/* The same for hand-parsed options: the second time *seen is set. */
+ovl_err ovl_cli_once_named(const char *cmd, const char *opt, bool *seen) OVL_MUST_USE;
 
 /* True if argv holds -h or --help. */
 bool ovl_cli_wants_help(int argc, char **argv);

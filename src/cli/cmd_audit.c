@@ -134,8 +134,8 @@ int ovl_cmd_audit(int argc, char **argv)
     for (int i = 3; i < argc; i += 2) {
         OVL_ENSURE(i + 1 < argc, OVL_ERR_USAGE, "audit: %s needs a value", argv[i]);
         if (strcmp(argv[i], "--key") == 0) {
+            OVL_TRY(ovl_cli_once_named("audit", "--key", &have_owner));
             OVL_TRY(ovl_pubkey_load(&owner, argv[i + 1]));
-            have_owner = true;
         } else if (strcmp(argv[i], "--peer") == 0) {
             OVL_ENSURE(npeers < MAX_PEERS, OVL_ERR_USAGE, "at most %d --peer options", MAX_PEERS);
             OVL_TRY(ovl_pubkey_load(&peers[npeers++], argv[i + 1]));

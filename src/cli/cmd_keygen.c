@@ -28,9 +28,11 @@ int ovl_cmd_keygen(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    bool seen[sizeof opts / sizeof opts[0]] = {false};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        OVL_TRY(ovl_cli_once("keygen", opts, c, seen));
         switch (c) {
         case 'n':
             name = optarg;

@@ -87,13 +87,16 @@ int ovl_cmd_policy(int argc, char **argv)
         OVL_ENSURE(argc == 3, OVL_ERR_USAGE, "policy check: expects one FILE (see overlap policy --help)");
         OVL_TRY(policy_check(argv[2]));
     } else if (strcmp(argv[1], "init") == 0) {
+        bool seen_table = false, seen_name = false;
         for (int i = 2; i < argc; i++) {
             OVL_ENSURE(i + 1 < argc, OVL_ERR_USAGE, "policy init: %s needs a value", argv[i]);
-            if (strcmp(argv[i], "--table") == 0)
+            if (strcmp(argv[i], "--table") == 0) {
+                OVL_TRY(ovl_cli_once_named("policy init", "--table", &seen_table));
                 table = argv[++i];
-            else if (strcmp(argv[i], "--name") == 0)
+            } else if (strcmp(argv[i], "--name") == 0) {
+                OVL_TRY(ovl_cli_once_named("policy init", "--name", &seen_name));
                 name = argv[++i];
-            else
+            } else
                 OVL_FAIL(ovl_err_set(OVL_ERR_USAGE, "policy init: unknown option '%s' (see "
                                      "overlap policy --help)", argv[i]));
         }

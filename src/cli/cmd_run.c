@@ -244,8 +244,12 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     *help_only = false;
     opterr = 0;
     optind = 1;
+    bool seen[sizeof opts / sizeof opts[0]] = {false};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        /* --param and --peer (with --parties) repeat by design. */
+        if (c != O_PARAM && c != O_PEER)
+            OVL_TRY(ovl_cli_once("run", opts, c, seen));
         switch (c) {
         case O_LISTEN: o->listen = optarg; break;
         case O_POLICY: o->policy = optarg; break;

@@ -222,8 +222,10 @@ static ovl_err parse_opts(serve_opts *o, int argc, char **argv, bool *help_only)
     *help_only = false;
     opterr = 0;
     optind = 1;
+    bool seen[sizeof opts / sizeof opts[0]] = {false};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        OVL_TRY(ovl_cli_once("serve", opts, c, seen));
         switch (c) {
         case O_LISTEN: o->listen = optarg; break;
         case O_IDENTITY: o->identity = optarg; break;

@@ -58,6 +58,7 @@ static ovl_err parse_param(tpl_opts *o, const char *arg)
 
 static ovl_err parse_opts(tpl_opts *o, int argc, char **argv)
 {
+    bool seen_identity = false;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--canonical") == 0) {
             o->canonical = true;
@@ -73,6 +74,9 @@ static ovl_err parse_opts(tpl_opts *o, int argc, char **argv)
                                "--help)", argv[i]);
         const char *v = argv[++i];
         if (strcmp(argv[i - 1], "--identity") == 0) {
+            ovl_err rc = ovl_cli_once_named("template", "--identity", &seen_identity);
+            if (rc != OVL_OK)
+                return rc;
             o->identity = v;
         } else if (strcmp(argv[i - 1], "--key") == 0) {
             if (o->nkeys == MAX_KEYS)

@@ -73,6 +73,29 @@ ovl_err ovl_cli_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
     return OVL_OK;
 }
 
+ovl_err ovl_cli_once_named(const char *cmd, const char *opt, bool *seen)
+{
+    if (*seen)
+        return ovl_err_set(OVL_ERR_USAGE, "%s: %s given twice; it takes one value (state it once)",
+                           cmd, opt);
+    *seen = true;
+    return OVL_OK;
+}
+
+ovl_err ovl_cli_once(const char *cmd, const struct option *opts, int c, bool *seen)
+{
+    for (size_t i = 0; opts[i].name != NULL; i++) {
+        if (opts[i].val != c)
+            continue;
+        if (opts[i].has_arg == no_argument)
+            return OVL_OK; /* a flag said twice still says one thing */
+        char opt[64];
+        snprintf(opt, sizeof opt, "--%s", opts[i].name);
+        return ovl_cli_once_named(cmd, opt, &seen[i]);
+    }
+    return OVL_OK;
+}
+
 bool ovl_cli_wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)

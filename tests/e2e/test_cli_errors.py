@@ -97,6 +97,21 @@ for label, extra, needle in (
     r = run(base + extra)
     t.check(r.returncode == 2 and needle in r.stderr and len(r.stderr.splitlines()) == 1,
             f"{label}: usage error, exit 2", r.stderr)
+# A single-valued option given twice would silently lose one value: usage error naming it.
+for opt, vals in (("--normalize", ["email", "none"]), ("--out", [wd.p("a"), wd.p("b")]),
+                  ("--mode", ["intersection", "cardinality"]), ("--timeout", ["5", "6"]),
+                  ("--dump-frames", [wd.p("f1"), wd.p("f2")])):
+    r = run(base + [opt, vals[0], opt, vals[1]] if opt != "--out" else base + [opt, vals[1]])
+    t.check(r.returncode == 2 and f"run: {opt} given twice" in r.stderr and
+            len(r.stderr.splitlines()) == 1, f"run {opt} twice: usage error, exit 2", r.stderr)
+r = run(base + ["--quiet", "--quiet", "--wait", "1"])
+t.check(r.returncode == 4, "a flag said twice is still one flag (reaches the connection)", r.stderr)
+r = run(["serve", "--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0", "--identity",
+         wd.p("alice.key"), "--table", L, "--policy", "p.json"])
+t.check(r.returncode == 2 and "serve: --listen given twice" in r.stderr, "serve --listen twice", r.stderr)
+r = run(base + ["--peer", wd.p("mallory.pub")])
+t.check(r.returncode == 2 and "--parties" in r.stderr, "two --peer without --parties: usage error",
+        r.stderr)
 r = run(["run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer",
          wd.p("alice.pub"), "--table", C, "--join", "email", "--out", C])
 t.check(r.returncode == 2 and "names the input table itself" in r.stderr and os.path.exists(C),

@@ -117,6 +117,19 @@ wd.write("cut.audit", "{\"seq\": 1")
 r = run("audit", "verify", wd.p("cut.audit"))
 t.check(r.returncode == 7 and "truncated" in one_line_error(r.stderr), "truncated entry reported",
         r.stderr)
+# Single-valued options given twice are usage errors naming the option; repeatable ones are not.
+check_fail(run("policy", "init", "--table", wd.p("purchases.csv"), "--table", wd.p("purchases.csv")),
+           2, "--table given twice", "policy init --table twice")
+check_fail(run("policy", "init", "--table", wd.p("purchases.csv"), "--name", "a", "--name", "b"),
+           2, "--name given twice", "policy init --name twice")
+check_fail(run("template", "approve", wd.p("attribution.sql"), "--identity", wd.p("alice.key"),
+               "--identity", wd.p("bob.key")), 2, "--identity given twice", "template --identity twice")
+check_fail(run("audit", "verify", wd.p("none.audit"), "--key", wd.p("alice.pub"), "--key",
+               wd.p("alice.pub")), 2, "--key given twice", "audit --key twice")
+check_fail(run("keygen", "--name", "a", "--name", "b", "--dir", wd.path), 2, "--name given twice",
+           "keygen --name twice")
+check_fail(run("audit", "verify", wd.p("none.audit"), "--peer", wd.p("alice.pub"), "--peer",
+               wd.p("bob.pub")), 3, "no such audit log", "audit --peer repeats")
 check_fail(run("audit", "verify", wd.p("none.audit"), "--key", wd.p("nobody.pub")), 3, "nobody.pub",
            "missing owner key")
 check_fail(run("audit", "check", wd.p("none.audit")), 2, "unknown subcommand", "audit unknown subcommand")
