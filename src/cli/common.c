@@ -24,6 +24,7 @@ int ovl_cli_exit_code(ovl_err e)
     case OVL_ERR_TIMEOUT:
     case OVL_ERR_TLS:
     case OVL_ERR_AUTH:
+    case OVL_ERR_NET:
         return 4;
     case OVL_ERR_PROTOCOL:
     case OVL_ERR_MALFORMED:

@@ -23,6 +23,7 @@ static const char *const names[] = {
     [OVL_ERR_USAGE] = "usage error",
     [OVL_ERR_NOMEM] = "out of memory",
     [OVL_ERR_INTERNAL] = "internal error",
+    [OVL_ERR_NET] = "network error",
 };
 
 const char *ovl_err_name(ovl_err e)

@@ -31,7 +31,8 @@ typedef enum {
     OVL_ERR_INPUT,       /* a local input file is invalid */
     OVL_ERR_USAGE,       /* bad command line or API misuse by the caller */
     OVL_ERR_NOMEM,       /* allocation failed */
-    OVL_ERR_INTERNAL     /* a bug: an invariant did not hold */
+    OVL_ERR_INTERNAL,    /* a bug: an invariant did not hold */
+    OVL_ERR_NET          /* the peer's address does not resolve or refuses outright */
 } ovl_err;
 
 /* Short stable name of a code, e.g. "protocol". */

@@ -78,7 +78,9 @@ ovl_err ovl_net_resolve(struct addrinfo **out, const char *hostport, bool passiv
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
     int e = getaddrinfo(host[0] ? host : NULL, port, &hints, out);
-    OVL_ENSURE(e == 0, OVL_ERR_IO, "cannot resolve \"%s\": %s", hostport,
+    /* A peer's name that does not resolve is a network failure (exit 4, as
+     * README's table says); our own --listen address is a local setting. */
+    OVL_ENSURE(e == 0, passive ? OVL_ERR_IO : OVL_ERR_NET, "cannot resolve \"%s\": %s", hostport,
                e == EAI_SYSTEM ? strerror(errno) : gai_strerror(e));
 done:
     return rc;

@@ -774,7 +774,7 @@ static ovl_err tcp_connect(int *fd_out, char label[OVL_LABEL_MAX], const char *h
                 goto done;
             }
         }
-        OVL_ENSURE(retryable(err), OVL_ERR_IO, "cannot connect to %s: %s", hostport,
+        OVL_ENSURE(retryable(err), OVL_ERR_NET, "cannot connect to %s: %s", hostport,
                    strerror(err));
         int left = ovl_net_left_ms(deadline);
         OVL_ENSURE(left != 0, OVL_ERR_TIMEOUT, "cannot connect to %s: %s (kept trying for %d ms)",

@@ -157,6 +157,11 @@ t.check(r.returncode == 2 or r.returncode == 3, "keygen rejects a bad name", r.s
 r = run(["run", "--connect", "127.0.0.1:9", "--wait", "1", "--identity", wd.p("bob.key"), "--peer",
          wd.p("alice.pub"), "--table", C, "--join", "email", "--out", wd.p("x")])
 t.check(r.returncode == 4 and "127.0.0.1:9" in r.stderr, "nobody listening → exit 4 naming the address", r.stderr)
+# A host name that does not resolve is a network failure too (README: exit 4).
+r = run(["run", "--connect", "no-such-host.invalid:7700", "--wait", "1", "--identity", wd.p("bob.key"),
+         "--peer", wd.p("alice.pub"), "--table", C, "--join", "email", "--out", wd.p("x")])
+t.check(r.returncode == 4 and "cannot resolve \"no-such-host.invalid:7700\"" in r.stderr and
+        len(r.stderr.splitlines()) == 1, "unresolvable --connect host → exit 4 naming it", r.stderr)
 
 # The connector pins the wrong key (mallory's): both sides fail, nothing written.
 lst, port = start_listener(wd, L, wd.p("wk-l.out"), ["--wait", "5"])

@@ -46,7 +46,8 @@ static int exit_code(ovl_err e)
     case OVL_ERR_PEER_CLOSED:
     case OVL_ERR_TIMEOUT:
     case OVL_ERR_TLS:
-    case OVL_ERR_AUTH: return 4;
+    case OVL_ERR_AUTH:
+    case OVL_ERR_NET: return 4;
     case OVL_ERR_PROTOCOL:
     case OVL_ERR_MALFORMED:
     case OVL_ERR_CRYPTO:
