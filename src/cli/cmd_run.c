@@ -98,7 +98,8 @@ static const char help[] =
     "  --summary json|none    json: print one JSON object describing the run on stdout\n"
     "  --quiet                no progress display on stderr\n"
     "  --dump-frames FILE     also write every frame this party sends to FILE, to audit\n"
-    "                         exactly what leaves the machine\n"
+    "                         exactly what leaves the machine (written atomically, only\n"
+    "                         when the run succeeds)\n"
     "  -h, --help             this text\n\n"
     "examples:\n"
     "  overlap run --listen 127.0.0.1:7700 --identity retailer.key --peer advertiser.pub \\\n"
@@ -148,16 +149,19 @@ typedef struct {
     ovl_listener *listener;
     ovl_conn *conn;
     ovl_session *session;
-    FILE *dump;
+    ovl_outfile *dump; /* --dump-frames, renamed into place only if the run succeeds */
 } run_state;
 
-/* The temporary output file, removed if a signal ends the run. */
+/* The temporary output and frame-dump files, removed if a signal ends the run. */
 static const char *volatile cleanup_path;
+static const char *volatile cleanup_dump;
 
 static void on_signal(int sig)
 {
     if (cleanup_path)
         unlink(cleanup_path);
+    if (cleanup_dump)
+        unlink(cleanup_dump);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -358,6 +362,8 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     OVL_ENSURE(!out_is_table(o->table, o->out), OVL_ERR_USAGE,
                "run: --out names the input table itself; write the result elsewhere");
     OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
+    OVL_ENSURE(!o->dump || ovl_dbspec_kind(o->dump) == OVL_DB_NONE, OVL_ERR_USAGE,
+               "run: --dump-frames takes a file path, not a database");
     if (o->parties >= OVL_SESSION_MIN_MEMBERS) {
         OVL_ENSURE(!o->dump && !o->peer_join && !o->negotiate, OVL_ERR_USAGE,
                    "run: --dump-frames, --peer-join and --negotiate apply to two-party runs "
@@ -528,13 +534,20 @@ static ovl_err execute(run_state *s, const run_opts *o)
     ovl_session_config cfg = session_config(s, o);
     OVL_TRY(ovl_session_new(&s->session, &cfg));
     if (o->dump) {
-        s->dump = fopen(o->dump, "wb");
-        OVL_ENSURE(s->dump != NULL, OVL_ERR_IO, "cannot create %s", o->dump);
-        ovl_session_set_dump(s->session, s->dump);
+        OVL_TRY(ovl_outfile_open(&s->dump, o->dump));
+        install_signal_cleanup();
+        cleanup_dump = ovl_outfile_temp_path(s->dump);
+        ovl_session_set_dump(s->session, ovl_outfile_stream(s->dump));
     }
     OVL_TRY(ovl_cli_open_connection(&s->listener, &s->conn, o->listen, o->connect, s->self,
                                     &s->peer, o->wait_s, o->timeout_s));
     OVL_TRY(ovl_session_run(s->session, s->conn));
+    if (s->dump) {
+        /* Like every output, the dump appears whole and only for a run that succeeded. */
+        cleanup_dump = NULL;
+        rc = ovl_outfile_commit(s->dump);
+        s->dump = NULL;
+    }
 done:
     return rc;
 }
@@ -574,12 +587,12 @@ int ovl_cmd_run(int argc, char **argv)
     if (rc == OVL_OK && !o.quiet)
         print_outcome(&r, &o);
     cleanup_path = NULL;
+    cleanup_dump = NULL;
+    ovl_outfile_abort(s.dump);
     ovl_session_free(s.session);
     ovl_policy_free(s.policy);
     ovl_conn_close(s.conn);
     ovl_listener_close(s.listener);
     ovl_identity_free(s.self);
-    if (s.dump)
-        fclose(s.dump);
     return rc == OVL_OK ? 0 : ovl_cli_fail(rc);
 }

@@ -129,6 +129,8 @@ bool ovl_outfile_is_db(const ovl_outfile *f) { return f->is_db; }
 
 const char *ovl_outfile_temp_path(const ovl_outfile *f) { return f->tmp; }
 
+FILE *ovl_outfile_stream(ovl_outfile *f) { return f->fp; }
+
 ovl_err ovl_outfile_write(ovl_outfile *f, const void *p, size_t n)
 {
     if (f->failed)
@@ -173,7 +175,8 @@ ovl_err ovl_outfile_commit(ovl_outfile *f)
     if (f->is_db)
         return outfile_commit_db(f);
     int fd = fileno(f->fp);
-    OVL_ENSURE(!f->failed, OVL_ERR_IO, "%s: not written, an earlier write failed", f->path);
+    OVL_ENSURE(!f->failed && !ferror(f->fp), OVL_ERR_IO, "%s: not written, an earlier write "
+               "failed", f->path);
     OVL_ENSURE(fflush(f->fp) == 0, OVL_ERR_IO, "%s: write failed: %s", f->path, strerror(errno));
     OVL_ENSURE(fsync(fd) == 0, OVL_ERR_IO, "%s: fsync failed: %s", f->path, strerror(errno));
     OVL_ENSURE(fchmod(fd, 0644) == 0, OVL_ERR_IO, "%s: chmod failed: %s", f->path,

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/error.h"
 
@@ -108,6 +109,9 @@ bool ovl_outfile_is_db(const ovl_outfile *f);
 ovl_err ovl_outfile_write(ovl_outfile *f, const void *p, size_t n) OVL_MUST_USE;
 /* Flushes, fsyncs and renames over `path`; frees f either way. */
 ovl_err ovl_outfile_commit(ovl_outfile *f) OVL_MUST_USE;
+/* The temporary file as a stream, for a writer handed a FILE * (the session's
+ * frame dump); a failed write there is caught at commit. Not for a database. */
+FILE *ovl_outfile_stream(ovl_outfile *f);
 /* The temporary file's path (so a signal handler can unlink it). */
 const char *ovl_outfile_temp_path(const ovl_outfile *f);
 /* Removes the temporary file; frees f. NULL is fine. */
