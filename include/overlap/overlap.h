@@ -42,9 +42,10 @@ typedef enum {
     OVERLAP_ERR_INTERNAL = 1,
     OVERLAP_ERR_USAGE = 2,    /* a wrong setting or call order */
     OVERLAP_ERR_INPUT = 3,    /* a key, table or output file */
-    OVERLAP_ERR_NETWORK = 4,  /* connection, TLS, authentication, timeout */
-    OVERLAP_ERR_PROTOCOL = 5, /* the peer broke the protocol or disagreed */
-    OVERLAP_ERR_REFUSED = 6   /* a policy refused the analysis */
+    OVERLAP_ERR_NETWORK = 4,  /* name resolution, connection, TLS, authentication, timeout */
+    OVERLAP_ERR_PROTOCOL = 5, /* the peer broke the protocol, or a limit was exceeded */
+    OVERLAP_ERR_REFUSED = 6   /* a policy refused the analysis, or the two parties'
+                               * settings (mode, reveal, normalisation) disagree */
 } overlap_status;
 
 typedef enum { OVERLAP_LISTEN = 0, OVERLAP_CONNECT = 1 } overlap_role;
