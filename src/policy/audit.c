@@ -355,8 +355,13 @@ static ovl_err entry_parse(ovl_audit_entry *e, const lctx *c, const char *line, 
     json_error_t jerr;
     json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     size_t nk = 0;
-    OVL_ENSURE(json_is_object(o), OVL_ERR_MALFORMED, "%s:%zu: entry %zu: not a JSON object (%s)",
-               c->label, c->line, c->line, o ? "wrong type" : jerr.text);
+    /* jansson's message quotes the text near the fault: say where, never what
+     * (a stray file may hold anything, a log's lines hold parameter values). */
+    OVL_ENSURE(json_is_object(o) || c->line > 1, OVL_ERR_MALFORMED,
+               "%s: not an overlap audit log (its first line is not a JSON entry)", c->label);
+    OVL_ENSURE(json_is_object(o), OVL_ERR_MALFORMED,
+               "%s:%zu: entry %zu: not a JSON object (at column %d)", c->label, c->line, c->line,
+               o ? 1 : jerr.column);
     for (; keys[nk]; nk++)
         if (!json_object_get(o, keys[nk]))
             OVL_FAIL(lbad(c, keys[nk], "is missing"));

@@ -117,6 +117,19 @@ wd.write("cut.audit", "{\"seq\": 1")
 r = run("audit", "verify", wd.p("cut.audit"))
 t.check(r.returncode == 7 and "truncated" in one_line_error(r.stderr), "truncated entry reported",
         r.stderr)
+# A file that is not an audit log at all: named, and none of its content echoed.
+wd.write("notes.txt", "confidential-token-4711 and more\nsecond line\n")
+for sub in ("show", "verify"):
+    r = run("audit", sub, wd.p("notes.txt"))
+    err = one_line_error(r.stderr)
+    t.check(r.returncode == 7 and "notes.txt: not an overlap audit log" in err,
+            f"audit {sub} of an unrelated file says it is not an audit log", r.stderr)
+    t.check("confidential" not in r.stderr + r.stdout, f"audit {sub}: the file's content is not echoed",
+            r.stderr)
+wd.write("late.audit", "{\"seq\": 1}\nconfidential-token-4711\n")
+r = run("audit", "verify", wd.p("late.audit"))
+t.check("confidential" not in r.stderr, "a bad later line is located, not quoted", r.stderr)
+
 # Single-valued options given twice are usage errors naming the option; repeatable ones are not.
 check_fail(run("policy", "init", "--table", wd.p("purchases.csv"), "--table", wd.p("purchases.csv")),
            2, "--table given twice", "policy init --table twice")
