@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/proto.h"
+#include "common/hello.h"
 
 /* Frame types (SPEC.md §5); 0x40..0x48 are the garbled-circuit frames of
  * src/mpc/gc.h, carried unchanged. */
@@ -30,7 +31,14 @@ enum {
 
 #define OVL_CPSI_PROTOCOL "cpsi/1"
 #define OVL_CPSI_MAX_SET (1u << 22)     /* identifiers per party */
-#define OVL_CPSI_MAX_WORDS 16u          /* payload words per identifier */
+/* Payload words per identifier: the share layer's words per OT
+ * (OVL_SHARE_MAX_WORDS of src/mpc/shares.h, which also bound aggregates
+ * v2's type A products); with the bit words, a store entry <= 512 words. */
+#define OVL_CPSI_MAX_WORDS 256u
+#define OVL_CPSI_MAX_BIT_WIDTH 16u      /* w_C: bits per count of the bit payload */
+#define OVL_CPSI_MAX_BIT_GROUPS 65536u  /* G_C of the bit payload (also bounded by the words) */
+/* Memory the payload takes, the bins' shares and the store (SPEC.md §2). */
+#define OVL_CPSI_MAX_PAYLOAD_BYTES ((uint64_t)8 << 30)
 #define OVL_CPSI_ELEMS_PER_FRAME 16384u /* BLIND / EVAL entries per frame */
 #define OVL_CPSI_OKVS_SLICE (1u << 19)  /* bytes of the store per OKVS frame */
 
@@ -53,9 +61,28 @@ typedef struct {
     const uint8_t *test_seed; /* 32 bytes: deterministic secrets for tests/vectors ONLY */
     bool expect_peer_set;     /* the peer's HELLO must announce peer_set_expected */
     uint64_t peer_set_expected; /* (negotiated beforehand: protocols/setup/SPEC.md §3) */
+    /* The bit payload (SPEC.md §6.5), aggregate mode only: per identifier y
+     * the w_C bits of G_C counts nC(y,c), shared as b_i ∧ bit_j and
+     * b_i ∧ [nC > 0] out of the garbled equality. Both must agree (SEED). */
+    uint32_t bit_groups;          /* G_C; 0: no bit payload */
+    uint32_t bit_width;           /* w_C, 1..OVL_CPSI_MAX_BIT_WIDTH when bit_groups > 0 */
+    const uint16_t *bit_counts;   /* C only: nids × bit_groups counts < 2^bit_width
+                                     (identifier i's at i·bit_groups); R: NULL */
+    /* Called once in on_hello, after the common HELLO checks and before any
+     * data-derived frame, with the peer's HELLO (params included): an outer
+     * protocol's checks. A non-OK return fails the engine (ABORT with that
+     * error). NULL: none. */
+    ovl_err (*check_peer)(void *ctx, const ovl_hello *peer);
+    void *check_ctx;
 } ovl_cpsi_config;
 
 typedef struct ovl_cpsi ovl_cpsi;
+
+/* The runner only, from inside check_peer (it learns the contributor's shape
+ * from its HELLO): the payload words and the bit payload's groups and width,
+ * checked as ovl_cpsi_new checks them. */
+ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups,
+                           uint32_t bit_width) OVL_MUST_USE;
 
 ovl_err ovl_cpsi_new(ovl_cpsi **out, const ovl_cpsi_config *cfg) OVL_MUST_USE;
 void ovl_cpsi_free(ovl_cpsi *p);
@@ -73,6 +100,12 @@ typedef struct {
     const uint64_t *value; /* bins × words additive shares of match × payload */
     /* R only: the identifier in each bin (index into cfg->ids) or UINT32_MAX. */
     const uint32_t *bin_item;
+    /* The bit payload (NULL when bit_groups = 0), one byte 0/1 per XOR share:
+     * beta[(i·G_C + c)·w_C + j] of b_i ∧ bit_j(nC(y,c)),
+     * phi[i·G_C + c] of b_i ∧ [nC(y,c) > 0] (protocols/aggregate/products.h). */
+    uint32_t bit_groups, bit_width;
+    const uint8_t *beta;
+    const uint8_t *phi;
 } ovl_cpsi_shares;
 ovl_err ovl_cpsi_result(const ovl_cpsi *p, ovl_cpsi_shares *out) OVL_MUST_USE;
 /* Cardinality mode, for a receiving party: the intersection size. */
@@ -80,6 +113,8 @@ ovl_err ovl_cpsi_count(const ovl_cpsi *p, uint64_t *count) OVL_MUST_USE;
 bool ovl_cpsi_receives_count(const ovl_cpsi *p);
 uint64_t ovl_cpsi_peer_set_size(const ovl_cpsi *p);
 const uint8_t *ovl_cpsi_transcript(const ovl_cpsi *p);
+/* AND gates of the garbled equality so far, over all bins (SPEC.md §11). */
+uint64_t ovl_cpsi_and_gates(const ovl_cpsi *p);
 /* Bytes this party sent so far (frames, headers included). */
 uint64_t ovl_cpsi_bytes_sent(const ovl_cpsi *p);
 
