@@ -202,6 +202,18 @@ t.check(hub.code == 0 and all(m.code == 0 for m in ms),
         one_line_error(hub.err))
 t.check("rejected connection" in hub.err, "the listener logs the refused key", hub.err[-300:])
 
+# A member stating another analysis (carol runs cardinality, the others
+# intersection): refused at the setup, every member's line names carol.
+rows = tables(3, 20, 4, 13)
+paths = write(3, rows, "mis")
+outs = [wd.p(f"mis.{n}.out") for n in NAMES[:3]]
+ms = run_k(3, paths, outs, (), {2: ("--mode", "cardinality")})
+for i, m in enumerate(ms):
+    err = one_line_error(m.err)
+    t.check(m.code == 6 and "member 2 (carol)" in err and "--mode cardinality" in err,
+            f"another mode: member {i} stops naming carol", f"{m.code}: {err}")
+t.check(not any(os.path.exists(o) for o in outs), "another mode: nobody writes output")
+
 # A member killed mid-run: every other member stops with one line naming it,
 # and nobody writes output.
 rows = tables(3, 12000, 100, 10)
