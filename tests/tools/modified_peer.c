@@ -37,6 +37,7 @@
 #include "session/drive.h"
 #include "setup/agreement.h"
 #include "setup/negotiator.h"
+#include "tool_link.h"
 
 static const char *const cases[] = {"honest", "forged-receivers", "false-cardinality",
                                     "withheld-cosign", NULL};
@@ -173,7 +174,7 @@ static ovl_err run(const args *a, uint64_t *received)
     OVL_TRY(ovl_pool_new(&pool, 2));
     OVL_TRY(ovl_buf_alloc(&carry, 4096, OVL_DRIVE_CARRY_MAX));
     OVL_TRY(ovl_buf_alloc(&params, 256, OVL_HELLO_PARAMS_MAX));
-    OVL_TRY(ovl_connect(&conn, a->connect, self, &theirs, (int)a->timeout * 1000));
+    OVL_TRY(tl_link("modified_peer", self, &theirs, NULL, a->connect, a->timeout, &conn, NULL));
     ovl_negotiator_config cfg = {
         .role = OVL_ROLE_CONNECTOR,
         .request = &p.nego,
