@@ -166,6 +166,37 @@ class Party:
         return None
 
 
+class Serve:
+    """overlap serve in the background on a free loopback port (args: everything after
+    --listen); its stderr goes to a log file, read for the port it printed."""
+
+    def __init__(self, wd, args):
+        self.err = open(wd.p("serve.%d.log" % time.monotonic_ns()), "w+")
+        self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0"] + list(args),
+                                     stderr=self.err, stdout=subprocess.DEVNULL)
+        self.port = None
+        deadline = time.time() + 30
+        while time.time() < deadline and self.port is None and self.proc.poll() is None:
+            m = re.search(r"on 127\.0\.0\.1:(\d+)", self.log())
+            self.port = int(m.group(1)) if m else None
+            time.sleep(0.05)
+
+    def log(self):
+        self.err.flush()
+        with open(self.err.name) as f:
+            return f.read()
+
+    def stop(self):
+        """SIGTERM, then the exit status (killed after 60 s)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
 def start_listener(wd, table, out, extra=(), identity="alice", peer="bob", join="email",
                    normalize="email"):
     """Starts a listener on an ephemeral port; returns (Party, port)."""

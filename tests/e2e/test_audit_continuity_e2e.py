@@ -7,13 +7,12 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import BIN, Checks, Workdir
+from e2e import BIN, Checks, Serve, Workdir
 
 t = Checks("e2e/audit_continuity")
 wd = Workdir()  # alice serves with an audit log; bob runs with his own
@@ -46,33 +45,10 @@ with open(POL, "w") as f:
 A_LOG, B_LOG = wd.p("owner.audit"), wd.p("bob.audit")
 
 
-class Server:
+class Server(Serve):
     def __init__(self, extra=()):
-        self.err = open(wd.p("serve.%d.log" % time.monotonic_ns()), "w+")
-        self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--identity",
-                                      wd.p("alice.key"), "--table", wd.p("owner.csv"),
-                                      "--policy", POL, "--audit", A_LOG, "--timeout", "10"]
-                                     + list(extra), stderr=self.err, stdout=subprocess.DEVNULL)
-        self.port = None
-        deadline = time.time() + 30
-        while time.time() < deadline and self.port is None and self.proc.poll() is None:
-            m = re.search(r"on 127\.0\.0\.1:(\d+)", self.log())
-            self.port = int(m.group(1)) if m else None
-            time.sleep(0.05)
-
-    def log(self):
-        self.err.flush()
-        with open(self.err.name) as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        super().__init__(wd, ["--identity", wd.p("alice.key"), "--table", wd.p("owner.csv"),
+                              "--policy", POL, "--audit", A_LOG, "--timeout", "10"] + list(extra))
 
 
 def run(port, out="out.csv"):

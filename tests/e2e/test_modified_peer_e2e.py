@@ -5,14 +5,12 @@ recorded as such and stays charged to the budget; concurrent runs, through
 one serve or two sharing one audit log, cannot overspend a budget."""
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import BIN, Checks, Workdir
+from e2e import BIN, Checks, Serve, Workdir
 
 TOOLS = os.environ.get("OVL_TOOLS", "build/rel/tools")
 PEER = os.path.join(TOOLS, "modified_peer")
@@ -53,34 +51,11 @@ def policy(name, **over):
     return path
 
 
-class Server:
+class Server(Serve):
     def __init__(self, pol, audit, extra=()):
-        self.err = open(wd.p("serve.%d.log" % id(self)), "w+")
-        self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--identity",
-                                      wd.p("alice.key"), "--table", wd.p("owner.csv"),
-                                      "--policy", pol, "--audit", audit, "--timeout", "5",
-                                      "--max-sessions", "8"] + list(extra),
-                                     stderr=self.err, stdout=subprocess.DEVNULL)
-        self.port = None
-        deadline = time.time() + 30
-        while time.time() < deadline and self.port is None and self.proc.poll() is None:
-            m = re.search(r"on 127\.0\.0\.1:(\d+)", self.log())
-            if m:
-                self.port = int(m.group(1))
-            time.sleep(0.05)
-
-    def log(self):
-        self.err.flush()
-        with open(self.err.name) as f:
-            return f.read()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
+        super().__init__(wd, ["--identity", wd.p("alice.key"), "--table", wd.p("owner.csv"),
+                              "--policy", pol, "--audit", audit, "--timeout", "5",
+                              "--max-sessions", "8"] + list(extra))
 
 
 def peer(port, case, *extra):

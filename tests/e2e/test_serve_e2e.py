@@ -13,7 +13,7 @@ import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import BIN, Checks, Workdir, attribution_template, norm_email, one_line_error, read_csv
+from e2e import BIN, Checks, Serve, Workdir, attribution_template, norm_email, one_line_error, read_csv
 
 t = Checks("e2e/serve")
 wd = Workdir()  # alice = the retailer (serves), bob = the advertiser, mallory = unlisted
@@ -75,33 +75,11 @@ with open(POL, "w") as f:
     json.dump(policy(), f)
 
 
-class Server:
+class Server(Serve):
     def __init__(self, pol, audit, extra=(), table=None):
-        self.err = open(wd.p("serve.%d.log" % id(self)), "w+")
-        self.proc = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", "--identity",
-                                      wd.p("alice.key"), "--table", table or P, "--policy", pol,
-                                      "--audit", audit, "--timeout", "20", "--new-audit-log"] + list(extra),
-                                     stderr=self.err, stdout=subprocess.DEVNULL)
-        self.port = None
-        deadline = time.time() + 30
-        while time.time() < deadline and self.port is None:
-            m = re.search(r"on 127\.0\.0\.1:(\d+)", self.log())
-            if m:
-                self.port = int(m.group(1))
-            time.sleep(0.05)
-
-    def log(self):
-        self.err.flush()
-        with open(self.err.name) as f:
-            return f.read()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
+        super().__init__(wd, ["--identity", wd.p("alice.key"), "--table", table or P, "--policy",
+                              pol, "--audit", audit, "--timeout", "20", "--new-audit-log"] +
+                         list(extra))
 
 
 def query(port, out, args, who="bob", table=None):
