@@ -72,27 +72,34 @@ static int count_frames(const hx_side *s, uint8_t type)
     return n;
 }
 
-static void test_aes_both(void)
+/* AES-128 instances on random keys (the garbler's inputs) and plaintexts
+ * (the evaluator's), run through both engines and checked on both sides. */
+enum { AES_MAX = 3 };
+typedef struct {
+    int n;
+    uint8_t key[AES_MAX][16], pt[AES_MAX][16], kin[AES_MAX][128], pin[AES_MAX][128];
+} aes_batch;
+
+static void aes_batch_fill(aes_batch *b, int n)
 {
-    ovl_circuit c;
-    EXPECT_OK(gct_load(&c, "aes_128.txt"));
-    enum { N = 3 };
-    uint8_t key[N][16], pt[N][16], kin[N][128], pin[N][128], ct[16], want[16];
-    for (int i = 0; i < N; i++) {
-        randombytes_buf(key[i], 16);
-        randombytes_buf(pt[i], 16);
-        EXPECT_OK(ovl_bits_from_be(kin[i], 128, key[i], 16));
-        EXPECT_OK(ovl_bits_from_be(pin[i], 128, pt[i], 16));
+    b->n = n;
+    for (int i = 0; i < n; i++) {
+        randombytes_buf(b->key[i], 16);
+        randombytes_buf(b->pt[i], 16);
+        EXPECT_OK(ovl_bits_from_be(b->kin[i], 128, b->key[i], 16));
+        EXPECT_OK(ovl_bits_from_be(b->pin[i], 128, b->pt[i], 16));
     }
-    gc_run r;
-    EXPECT_OK(gc_run_new(&r, &c, &c, N, OVL_GC_REVEAL_BOTH, kin[0], pin[0]));
-    EXPECT_TRUE(gc_run_go(&r, NULL, NULL));
-    OVL_T_RECORD(r.side[0].rc == OVL_OK && r.side[1].rc == OVL_OK, "run failed: %s / %s",
-                 r.side[0].detail, r.side[1].detail);
-    for (int i = 0; i < N; i++) {
-        gct_aes128(want, key[i], pt[i]);
+}
+
+static void aes_batch_check(const aes_batch *b, const gc_run *r)
+{
+    uint8_t ct[16], want[16];
+    OVL_T_RECORD(r->side[0].rc == OVL_OK && r->side[1].rc == OVL_OK, "run failed: %s / %s",
+                 r->side[0].detail, r->side[1].detail);
+    for (int i = 0; i < b->n; i++) {
+        gct_aes128(want, b->key[i], b->pt[i]);
         for (int s = 0; s < 2; s++) {
-            const uint8_t *o = ovl_gc_output(s == 0 ? r.g : r.e, (uint32_t)i);
+            const uint8_t *o = ovl_gc_output(s == 0 ? r->g : r->e, (uint32_t)i);
             EXPECT_TRUE(o != NULL);
             if (o == NULL)
                 continue;
@@ -100,6 +107,18 @@ static void test_aes_both(void)
             EXPECT_BYTES_EQ(ct, want, 16);
         }
     }
+}
+
+static void test_aes_both(void)
+{
+    ovl_circuit c;
+    EXPECT_OK(gct_load(&c, "aes_128.txt"));
+    aes_batch b;
+    aes_batch_fill(&b, 3);
+    gc_run r;
+    EXPECT_OK(gc_run_new(&r, &c, &c, b.n, OVL_GC_REVEAL_BOTH, b.kin[0], b.pin[0]));
+    EXPECT_TRUE(gc_run_go(&r, NULL, NULL));
+    aes_batch_check(&b, &r);
     EXPECT_EQ(ovl_gc_and_gates(r.g), 3 * 6400);
     EXPECT_EQ(ovl_gc_and_gates(r.e), 3 * 6400);
     /* Bytes per AND gate on the garbler's side: 32 plus framing and OT. */
@@ -117,30 +136,13 @@ static void test_aes_folded(void)
     ovl_circuit c;
     EXPECT_OK(gct_load(&c, "aes_128.txt"));
     enum { N = 2 };
-    uint8_t key[N][16], pt[N][16], kin[N][128], pin[N][128], ct[16], want[16];
-    for (int i = 0; i < N; i++) {
-        randombytes_buf(key[i], 16);
-        randombytes_buf(pt[i], 16);
-        EXPECT_OK(ovl_bits_from_be(kin[i], 128, key[i], 16));
-        EXPECT_OK(ovl_bits_from_be(pin[i], 128, pt[i], 16));
-    }
+    aes_batch b;
+    aes_batch_fill(&b, N);
     gc_run r;
     fold_g = fold_e = true;
-    EXPECT_OK(gc_run_new(&r, &c, &c, N, OVL_GC_REVEAL_BOTH, kin[0], pin[0]));
+    EXPECT_OK(gc_run_new(&r, &c, &c, N, OVL_GC_REVEAL_BOTH, b.kin[0], b.pin[0]));
     EXPECT_TRUE(gc_run_go(&r, NULL, NULL));
-    OVL_T_RECORD(r.side[0].rc == OVL_OK && r.side[1].rc == OVL_OK, "run failed: %s / %s",
-                 r.side[0].detail, r.side[1].detail);
-    for (int i = 0; i < N; i++) {
-        gct_aes128(want, key[i], pt[i]);
-        for (int s = 0; s < 2; s++) {
-            const uint8_t *o = ovl_gc_output(s == 0 ? r.g : r.e, (uint32_t)i);
-            EXPECT_TRUE(o != NULL);
-            if (o == NULL)
-                continue;
-            ovl_bits_to_be(ct, 16, o, 128);
-            EXPECT_BYTES_EQ(ct, want, 16);
-        }
-    }
+    aes_batch_check(&b, &r);
     int inputs = 0;
     for (size_t off = 0; off + OVL_FRAME_HDR <= r.side[0].log.wpos;) {
         const uint8_t *h = r.side[0].log.data + off;
@@ -154,7 +156,7 @@ static void test_aes_folded(void)
     EXPECT_EQ(inputs, N);
     gc_run_free(&r);
     fold_e = false;
-    EXPECT_OK(gc_run_new(&r, &c, &c, N, OVL_GC_REVEAL_BOTH, kin[0], pin[0]));
+    EXPECT_OK(gc_run_new(&r, &c, &c, N, OVL_GC_REVEAL_BOTH, b.kin[0], b.pin[0]));
     EXPECT_TRUE(!gc_run_go(&r, NULL, NULL));
     EXPECT_TRUE(r.side[0].rc == OVL_ERR_POLICY || r.side[1].rc == OVL_ERR_POLICY);
     gc_run_free(&r);
