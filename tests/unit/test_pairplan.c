@@ -91,29 +91,47 @@ static void expect_bad(ovl_pc_plan p, const char *why)
     ovl_buf_free(&b);
 }
 
+/* One field of window() set to a value it may not hold. */
+typedef enum { F_OP, F_TYPE, F_WIDTH, F_DECIMALS, F_LO, F_HI, F_CAP } plan_field;
+
+static void plan_set(ovl_pc_plan *p, unsigned cond, plan_field f, int64_t v)
+{
+    ovl_pc_plan_cond *c = &p->conds[cond];
+    switch (f) {
+    case F_OP: c->op = (uint8_t)v; break;
+    case F_TYPE: c->type = (uint8_t)v; break;
+    case F_WIDTH: c->width = (uint8_t)v; break;
+    case F_DECIMALS: c->decimals = (uint8_t)v; break;
+    case F_LO: c->lo = (int32_t)v; break;
+    case F_HI: c->hi = (int32_t)v; break;
+    case F_CAP: p->cap_rows = (uint8_t)v; break;
+    }
+}
+
 static void test_refused(void)
 {
-    ovl_pc_plan p = window();
-    p.conds[0].op = OVL_PC_OPS;
-    expect_bad(p, "operator");
-    p = window();
-    p.conds[0].type = 3;
-    expect_bad(p, "type");
-    p = window();
-    p.conds[0].width = 18;
-    expect_bad(p, "date width");
-    p = window();
-    p.conds[1].width = 65;
-    expect_bad(p, "number width");
-    p = window();
-    p.conds[1].decimals = 19;
-    expect_bad(p, "decimals");
-    p = window();
-    p.conds[1].lo = 3;
-    expect_bad(p, "interval on a number");
-    p = window();
-    p.conds[0].hi = OVL_PC_MAX_OFFSET + 1;
-    expect_bad(p, "interval too long");
+    static const struct {
+        const char *why;
+        unsigned cond;
+        plan_field field;
+        int64_t value;
+    } bad[] = {
+        {"operator", 0, F_OP, OVL_PC_OPS},
+        {"type", 0, F_TYPE, 3},
+        {"date width", 0, F_WIDTH, 18},
+        {"number width", 1, F_WIDTH, 65},
+        {"decimals", 1, F_DECIMALS, 19},
+        {"interval on a number", 1, F_LO, 3},
+        {"interval too long", 0, F_HI, (int64_t)OVL_PC_MAX_OFFSET + 1},
+        {"cap 0", 0, F_CAP, 0},
+        {"cap too large", 0, F_CAP, OVL_PC_MAX_CAP + 1},
+    };
+    ovl_pc_plan p;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        p = window();
+        plan_set(&p, bad[i].cond, bad[i].field, bad[i].value);
+        expect_bad(p, bad[i].why);
+    }
     p = window();
     p.conds[1].type = OVL_PC_TYPE_DATE;
     p.conds[1].width = 17;
@@ -126,11 +144,6 @@ static void test_refused(void)
     p = window();
     p.conds[0].c_col[2] = '\n';
     expect_bad(p, "control byte");
-    p = window();
-    p.cap_rows = 0;
-    expect_bad(p, "cap 0");
-    p.cap_rows = OVL_PC_MAX_CAP + 1;
-    expect_bad(p, "cap 9");
     p = window();
     p.nconds = OVL_PC_MAX_CONDS + 1;
     ovl_buf b;
