@@ -11,52 +11,8 @@
 #include "mpc/gc.h"
 #include "mpc/shuffle.h"
 #include "psi_harness.h"
+#include "shuffle_pass.h"
 #include "test.h"
-
-static ovl_err shuffle_pass(ot_pair *pair, unsigned pp, const ovl_permnet *net, size_t w,
-                            const uint32_t *dest, uint64_t *in[2], uint64_t *out[2])
-{
-    ovl_err rc = OVL_OK;
-    unsigned hp = 1 - pp;
-    size_t batch = ovl_shuffle_batch_max(w);
-    uint64_t *masked = calloc((size_t)net->n * w, 8);
-    uint8_t *choices = calloc(batch / 8 + 1, 1);
-    ovl_shuffle_helper *h = NULL;
-    ovl_shuffle_perm *p = NULL;
-    ovl_buf share = {0}, fix = {0};
-    OVL_ENSURE(masked && choices, OVL_ERR_NOMEM, "test");
-    OVL_TRY(ovl_shuffle_helper_new(&h, net, w, &pair->rng[hp], in[hp], masked));
-    OVL_TRY(ovl_shuffle_perm_new(&p, net, w, dest, masked));
-    OVL_TRY(ovl_buf_alloc(&share, 256, 4u << 20));
-    OVL_TRY(ovl_buf_alloc(&fix, 256, 4u << 20));
-    for (size_t at = 0; at < net->switches;) {
-        size_t k = net->switches - at < batch ? net->switches - at : batch;
-        ovl_cot *bs = NULL, *br = NULL;
-        OVL_TRY(ovl_shuffle_perm_choices(p, k, choices));
-        ovl_buf_clear(&share);
-        ovl_buf_clear(&fix);
-        rc = ot_cot_run(pair, hp, choices, k, &bs, &br, NULL, NULL);
-        if (rc == OVL_OK)
-            rc = ovl_shuffle_helper_batch(h, bs, &share, &fix);
-        if (rc == OVL_OK)
-            rc = ovl_shuffle_perm_batch(p, br, &share, &fix);
-        ovl_cot_free(bs);
-        ovl_cot_free(br);
-        if (rc != OVL_OK)
-            goto done;
-        at += k;
-    }
-    OVL_TRY(ovl_shuffle_helper_finish(h, out[hp]));
-    OVL_TRY(ovl_shuffle_perm_finish(p, in[pp], out[pp]));
-done:
-    ovl_shuffle_helper_free(h);
-    ovl_shuffle_perm_free(p);
-    ovl_buf_free(&share);
-    ovl_buf_free(&fix);
-    free(masked);
-    free(choices);
-    return rc;
-}
 
 /* Garbler = party 1 (the helper, the contributor), evaluator = party 0 (the
  * receiver, the runner); both learn pass[i] for every shuffled record. */
@@ -141,8 +97,8 @@ static void releases_the_cells_over_the_threshold(void)
         p0[i] = p1[i] = i;
     ovl_rng_shuffle_u32(&rng, p0, K);
     ovl_rng_shuffle_u32(&rng, p1, K);
-    EXPECT_OK(shuffle_pass(&pair, 0, &net, W, p0, rec, mid));
-    EXPECT_OK(shuffle_pass(&pair, 1, &net, W, p1, mid, fin));
+    EXPECT_OK(sp_pass(&pair, 0, &net, W, p0, rec, mid, ovl_shuffle_batch_max(W), NULL));
+    EXPECT_OK(sp_pass(&pair, 1, &net, W, p1, mid, fin, ovl_shuffle_batch_max(W), NULL));
     /* T between the cells' distinct counts, so some cells stay under it. */
     expected(want, &l, &tr, &tc);
     uint64_t T = 0, lo = UINT64_MAX;

@@ -11,9 +11,8 @@
 #include "mpc/shares.h"
 #include "mpc/shuffle.h"
 #include "ot_harness.h"
+#include "shuffle_pass.h"
 #include "test.h"
-
-typedef void (*fix_tamper)(ovl_buf *fix);
 
 static void random_perm(uint32_t *p, uint32_t n)
 {
@@ -24,57 +23,6 @@ static void random_perm(uint32_t *p, uint32_t n)
         p[i - 1] = p[j];
         p[j] = t;
     }
-}
-
-/* One pass, permuter = party `pp`: in[0], in[1] are the parties' shares,
- * out[0], out[1] receive the new ones. batch caps the switches per batch. */
-static ovl_err pass(ot_pair *pair, unsigned pp, const ovl_permnet *net, size_t w,
-                    const uint32_t *dest, uint64_t *const in[2], uint64_t *out[2], size_t batch,
-                    fix_tamper tamper)
-{
-    ovl_err rc = OVL_OK;
-    unsigned hp = 1 - pp;
-    size_t n = (size_t)net->n * w;
-    uint64_t *masked = calloc(n, 8);
-    uint8_t *choices = calloc(batch / 8 + 1, 1);
-    ovl_shuffle_helper *h = NULL;
-    ovl_shuffle_perm *p = NULL;
-    ovl_buf share = {0}, fix = {0};
-    if (!masked || !choices)
-        return OVL_ERR_NOMEM;
-    OVL_TRY(ovl_shuffle_helper_new(&h, net, w, &pair->rng[hp], in[hp], masked));
-    OVL_TRY(ovl_shuffle_perm_new(&p, net, w, dest, masked));
-    OVL_TRY(ovl_buf_alloc(&share, 256, 4u << 20));
-    OVL_TRY(ovl_buf_alloc(&fix, 256, 4u << 20));
-    for (size_t done_sw = 0; done_sw < net->switches;) {
-        size_t k = net->switches - done_sw < batch ? net->switches - done_sw : batch;
-        ovl_cot *bs = NULL, *br = NULL;
-        OVL_TRY(ovl_shuffle_perm_choices(p, k, choices));
-        rc = ot_cot_run(pair, hp, choices, k, &bs, &br, NULL, NULL);
-        ovl_buf_clear(&share);
-        ovl_buf_clear(&fix);
-        if (rc == OVL_OK)
-            rc = ovl_shuffle_helper_batch(h, bs, &share, &fix);
-        if (rc == OVL_OK && tamper)
-            tamper(&fix);
-        if (rc == OVL_OK)
-            rc = ovl_shuffle_perm_batch(p, br, &share, &fix);
-        ovl_cot_free(bs);
-        ovl_cot_free(br);
-        if (rc != OVL_OK)
-            goto done;
-        done_sw += k;
-    }
-    OVL_TRY(ovl_shuffle_helper_finish(h, out[hp]));
-    OVL_TRY(ovl_shuffle_perm_finish(p, in[pp], out[pp]));
-done:
-    ovl_shuffle_helper_free(h);
-    ovl_shuffle_perm_free(p);
-    ovl_buf_free(&share);
-    ovl_buf_free(&fix);
-    free(masked);
-    free(choices);
-    return rc;
 }
 
 typedef struct {
@@ -118,8 +66,8 @@ static int shuffles(uint32_t n, size_t w, size_t batch)
     if (ok) {
         random_perm(p0, n);
         random_perm(p1, n);
-        ok = pass(&pair, 0, &net, w, p0, r.s, r.t, batch, NULL) == OVL_OK &&
-             pass(&pair, 1, &net, w, p1, r.t, r.u, batch, NULL) == OVL_OK;
+        ok = sp_pass(&pair, 0, &net, w, p0, r.s, r.t, batch, NULL) == OVL_OK &&
+             sp_pass(&pair, 1, &net, w, p1, r.t, r.u, batch, NULL) == OVL_OK;
     }
     for (uint32_t i = 0; ok && i < n; i++)
         for (size_t k = 0; k < w; k++) {
@@ -151,7 +99,7 @@ static void drop_word(ovl_buf *fix) { fix->wpos -= 8; }
 static void wrong_kind(ovl_buf *fix) { fix->data[0] = 0x05; }
 static void wrong_count(ovl_buf *fix) { fix->data[4] ^= 1; }
 
-static ovl_err run_tampered(fix_tamper t, int *correct)
+static ovl_err run_tampered(sp_tamper t, int *correct)
 {
     enum { N = 9, W = 4 };
     ot_pair pair;
@@ -166,7 +114,7 @@ static ovl_err run_tampered(fix_tamper t, int *correct)
     if ((rc = ot_pair_new(&pair, NULL, NULL, NULL, NULL, NULL)) != OVL_OK)
         return rc;
     if ((rc = ovl_permnet_new(&net, N)) == OVL_OK) {
-        rc = pass(&pair, 0, &net, W, p0, r.s, r.t, 64, t);
+        rc = sp_pass(&pair, 0, &net, W, p0, r.s, r.t, 64, t);
         int all = rc == OVL_OK;
         for (uint32_t i = 0; all && i < N; i++)
             for (size_t k = 0; k < W; k++)
