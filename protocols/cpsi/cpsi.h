@@ -79,6 +79,12 @@ typedef struct {
 
 typedef struct ovl_cpsi ovl_cpsi;
 
+/* The runner only, from inside check_peer (it learns the contributor's shape
+ * from its HELLO): the payload words and the bit payload's groups and width,
+ * checked as ovl_cpsi_new checks them. */
+ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups,
+                           uint32_t bit_width) OVL_MUST_USE;
+
 ovl_err ovl_cpsi_new(ovl_cpsi **out, const ovl_cpsi_config *cfg) OVL_MUST_USE;
 void ovl_cpsi_free(ovl_cpsi *p);
 extern const ovl_proto_ops ovl_cpsi_ops;
