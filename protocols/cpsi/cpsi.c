@@ -377,6 +377,32 @@ done:
 
 /* ---- receiving ---- */
 
+static ovl_err own_statement(void *arg, const ovl_hello *mine, const ovl_hello *peer)
+{
+    (void)arg, (void)mine, (void)peer;
+    return OVL_OK;
+}
+
+ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups, uint32_t bit_width)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(p->cfg.runner && p->cfg.mode == OVL_MODE_AGGREGATE && p->bins == 0 &&
+                   p->vec == NULL,
+               OVL_ERR_USAGE, "circuit PSI: the payload shape is set by the runner, in check_peer");
+    ovl_cpsi_config c = p->cfg;
+    c.words = words;
+    c.bit_groups = bit_groups;
+    c.bit_width = bit_width;
+    OVL_TRY(check_config(&c));
+    p->cfg = c;
+    p->words = words;
+    p->G = bit_groups;
+    p->w = bit_groups ? bit_width : 0u;
+    p->sw = store_words(&c);
+done:
+    return rc;
+}
+
 /* The caps that depend on the announced sizes (SPEC.md §2), checked before
  * any data-derived frame: the circuit's inputs and outputs, and the memory
  * the payload takes in the bins and the store. */
@@ -409,8 +435,11 @@ static ovl_err on_hello(ovl_cpsi *p, const uint8_t *payload, size_t len)
 {
     ovl_err rc = OVL_OK;
     ovl_hello peer;
+    /* With an outer protocol's checks, each party states its own side of the
+     * analysis: params are left to check_peer, not compared byte for byte. */
     const ovl_hello_rules rules = {
         .max_peer_set = p->cfg.max_peer_set,
+        .statement = p->cfg.check_peer != NULL ? own_statement : NULL,
         .expect_peer_set = p->cfg.expect_peer_set,
         .peer_set_expected = p->cfg.peer_set_expected,
     };

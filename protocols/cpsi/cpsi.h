@@ -52,7 +52,8 @@ typedef struct {
     const size_t *id_len;
     size_t nids;
     /* C in aggregate mode: nids × words payload words (identifier i's at
-     * i·words); R: NULL. words must agree (checked in SEED). */
+     * i·words); R: NULL. words must agree (checked in SEED): 1..OVL_CPSI_MAX_WORDS,
+     * or 0 with a bit payload (then no share phase runs and value is empty). */
     const uint64_t *payload;
     uint32_t words;
     uint64_t max_peer_set; /* 0: OVL_CPSI_MAX_SET */
@@ -77,6 +78,12 @@ typedef struct {
 } ovl_cpsi_config;
 
 typedef struct ovl_cpsi ovl_cpsi;
+
+/* The runner only, from inside check_peer (it learns the contributor's shape
+ * from its HELLO): the payload words and the bit payload's groups and width,
+ * checked as ovl_cpsi_new checks them. */
+ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups,
+                           uint32_t bit_width) OVL_MUST_USE;
 
 ovl_err ovl_cpsi_new(ovl_cpsi **out, const ovl_cpsi_config *cfg) OVL_MUST_USE;
 void ovl_cpsi_free(ovl_cpsi *p);

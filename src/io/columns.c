@@ -252,6 +252,7 @@ unsigned ovl_decimals_shown(const char *p, size_t len)
 void ovl_value_table_free(ovl_value_table *t)
 {
     free(t->cells);
+    free(t->nulls);
     memset(t, 0, sizeof *t);
 }
 

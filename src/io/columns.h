@@ -53,9 +53,11 @@ void ovl_decimal_format_ratio(char *out, int64_t num, uint64_t den, unsigned dec
                               unsigned extra);
 
 /* Value cells per data row (rows whose join value was skipped are not read
- * and hold 0): cells[row * ncols + c]. */
+ * and hold 0): cells[row * ncols + c]; nulls[row * ncols + c] is 1 for a
+ * NULL cell (which holds 0). */
 typedef struct {
     int64_t *cells;
+    uint8_t *nulls;
     size_t nrows, ncols;
 } ovl_value_table;
 

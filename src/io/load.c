@@ -92,6 +92,8 @@ static ovl_err load_grow(load_pass *p)
         OVL_TRY(ovl_reallocarray((void **)&p->in->values.cells, cells, sizeof(int64_t)));
         memset(p->in->values.cells + p->row_cap * nv, 0,
                (ncap - p->row_cap) * nv * sizeof(int64_t));
+        OVL_TRY(ovl_reallocarray((void **)&p->in->values.nulls, cells, 1));
+        memset(p->in->values.nulls + p->row_cap * nv, 0, (ncap - p->row_cap) * nv);
     }
     if (p->any_auto) {
         OVL_TRY(ovl_reallocarray((void **)&p->shown, cells, 1));
@@ -103,6 +105,14 @@ done:
 }
 
 /* Parses the value cells of kept row `row`. */
+static bool blank(const ovl_cell *c)
+{
+    for (size_t i = 0; i < c->len; i++)
+        if (c->text[i] != ' ')
+            return false;
+    return true;
+}
+
 static void load_values(load_pass *p, size_t row)
 {
     const ovl_load_spec *w = p->w;
@@ -111,8 +121,10 @@ static void load_values(load_pass *p, size_t row)
         ovl_cell cell;
         ovl_source_cell(p->src, p->vidx[c], &cell);
         /* As SUM does in SQL, a NULL value adds nothing (the cell stays 0);
-         * CSV has no NULL, and an empty CSV cell is still not a number. */
-        if (cell.kind == OVL_CELL_NULL) {
+         * an empty CSV cell is NULL only when the analysis says so. */
+        bool null = cell.kind == OVL_CELL_NULL || (w->empty_is_null && blank(&cell));
+        if (null || (w->counted_only != NULL && w->counted_only[c])) {
+            p->in->values.nulls[row * nv + c] = null;
             if (w->values[c].decimals == OVL_DECIMALS_AUTO)
                 p->shown[row * nv + c] = 0;
             continue;
@@ -146,10 +158,33 @@ static void load_note_places(load_pass *p)
     }
 }
 
+/* Group-by cell g of the current row, its date truncated when asked:
+ * into buf, which holds OVL_DATE_LEN + 1 bytes. */
+static void group_cell(load_pass *p, size_t row, size_t g, ovl_cell *cell, char *buf)
+{
+    ovl_source_cell(p->src, p->gidx[g], cell);
+    ovl_trunc unit = p->w->group_trunc ? (ovl_trunc)p->w->group_trunc[g] : OVL_TRUNC_NONE;
+    if (unit == OVL_TRUNC_NONE)
+        return;
+    if (ovl_date_trunc(buf, unit, cell->text, cell->len) != OVL_OK) {
+        if (!p->deferred) {
+            char at[OVL_SOURCE_WHERE_MAX];
+            ovl_source_where(p->src, at);
+            defer(p, row, p->w->nvalues + g,
+                  ovl_err_set(OVL_ERR_INPUT, "%s: column '%s': not a date (YYYY-MM-DD)", at,
+                              p->w->group_by[g]));
+        }
+        buf[0] = '\0';
+    }
+    cell->text = buf;
+    cell->len = strlen(buf);
+}
+
 static ovl_err load_key(load_pass *p, size_t row)
 {
     ovl_err rc = OVL_OK;
     size_t total = 0;
+    char day[OVL_DATE_LEN + 1];
     row_key *k;
     if (p->nk == p->key_cap) {
         size_t ncap = p->key_cap ? 2 * p->key_cap : LOAD_INITIAL_ROWS;
@@ -159,7 +194,7 @@ static ovl_err load_key(load_pass *p, size_t row)
     k = &p->rk[p->nk];
     for (size_t g = 0; g < p->w->ngroup_by; g++) {
         ovl_cell cell;
-        ovl_source_cell(p->src, p->gidx[g], &cell);
+        group_cell(p, row, g, &cell, day);
         if (memchr(cell.text, '\0', cell.len) != NULL && !p->deferred) {
             char at[OVL_SOURCE_WHERE_MAX];
             ovl_source_where(p->src, at);
@@ -174,7 +209,7 @@ static ovl_err load_key(load_pass *p, size_t row)
     p->nk++;
     for (size_t g = 0, o = 0; g < p->w->ngroup_by; g++) {
         ovl_cell cell;
-        ovl_source_cell(p->src, p->gidx[g], &cell);
+        group_cell(p, row, g, &cell, day);
         for (int s = 0; s < 4; s++)
             k->key[o + (size_t)s] = (uint8_t)((uint32_t)cell.len >> (24 - 8 * s));
         memcpy(k->key + o + 4, cell.text, cell.len);
@@ -332,8 +367,10 @@ static ovl_err load_pass_run(load_pass *p, const char *spec)
     }
     p->in->values.nrows = p->in->ids.nrows;
     p->in->values.ncols = p->w->nvalues;
-    if (p->w->nvalues > 0 && p->in->values.cells == NULL)
+    if (p->w->nvalues > 0 && p->in->values.cells == NULL) {
         OVL_TRY(ovl_calloc((void **)&p->in->values.cells, p->w->nvalues, sizeof(int64_t)));
+        OVL_TRY(ovl_calloc((void **)&p->in->values.nulls, p->w->nvalues, 1));
+    }
     OVL_TRY(load_finish_values(p));
     OVL_TRY(ovl_idtable_finish(&p->in->ids));
     if (p->w->groups)

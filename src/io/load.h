@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "io/columns.h"
+#include "io/datetrunc.h"
 #include "io/source.h"
 #include "io/table.h"
 
@@ -32,9 +33,17 @@ typedef struct {
      * OVL_DECIMALS_AUTO gets them from the cells and they are written back. */
     ovl_value_col *values;
     size_t nvalues;
+    /* Value cells that are empty (after trimming ASCII spaces) are NULL,
+     * as a database's NULL is (values.nulls); otherwise they are not numbers.
+     * counted_only[c], when given, reads column c for its NULLs alone (an
+     * aggregate's COUNT(col)): any other cell counts, number or not. */
+    bool empty_is_null;
+    const uint8_t *counted_only;
     /* Group-by columns of kept rows (groups are built when `groups` is set,
-     * with no columns: one group). */
+     * with no columns: one group). group_trunc[g], when given, truncates
+     * column g's dates (io/datetrunc.h) before they form the group. */
     char *const *group_by;
+    const uint8_t *group_trunc;
     size_t ngroup_by;
     bool groups;
 } ovl_load_spec;

@@ -288,13 +288,53 @@ done:
     return rc;
 }
 
+/* An optional integer key of obj: its default when absent. */
+static ovl_err get_opt_u32(uint32_t *out, const pctx *c, const char *path, json_t *obj,
+                           const char *key, uint32_t lo, uint32_t hi, uint32_t dflt)
+{
+    uint64_t v = dflt;
+    json_t *j = json_object_get(obj, key);
+    if (j) {
+        ovl_err rc = get_uint(&v, c, path, j, lo, hi);
+        if (rc != OVL_OK)
+            return rc;
+    }
+    *out = (uint32_t)v;
+    return OVL_OK;
+}
+
+unsigned ovl_count_bits_of(uint32_t max_rows_per_identifier)
+{
+    unsigned w = 0;
+    for (uint32_t m = max_rows_per_identifier; m; m >>= 1)
+        w++;
+    return w ? w : 1;
+}
+
+unsigned ovl_policy_count_bits(const ovl_policy *p)
+{
+    return ovl_count_bits_of(p ? p->aggregation.max_rows_per_identifier
+                               : OVL_MAX_ROWS_PER_ID_DEFAULT);
+}
+
+unsigned ovl_policy_value_bits(const ovl_policy *p)
+{
+    return p ? p->aggregation.value_bits : OVL_VALUE_BITS_DEFAULT;
+}
+
+uint32_t ovl_policy_max_cells(const ovl_policy *p)
+{
+    return p ? p->aggregation.max_cells : OVL_MAX_CELLS_DEFAULT;
+}
+
 static ovl_err parse_aggregation(ovl_policy *p, const pctx *c, json_t *v)
 {
     ovl_err rc = OVL_OK;
     static const char *const known[] = {"adhoc", "functions", "dimensions", "aggregates",
                                         "min_rows", "receivers", "allow_cardinality",
-                                        "join_conditions", NULL};
-    /* Every key but the optional last one is required. */
+                                        "join_conditions", "max_cells",
+                                        "max_rows_per_identifier", "value_bits", NULL};
+    /* Every key but the optional last four is required. */
     static const char *const required[] = {"adhoc", "functions", "dimensions", "aggregates",
                                            "min_rows", "receivers", "allow_cardinality", NULL};
     OVL_TRY(check_keys(c, "aggregation", v, known, required));
@@ -313,6 +353,13 @@ static ovl_err parse_aggregation(ovl_policy *p, const pctx *c, json_t *v)
     if (json_object_get(v, "join_conditions"))
         OVL_TRY(get_strlist(&p->aggregation.join_conditions, c, "aggregation.join_conditions",
                             json_object_get(v, "join_conditions"), 'c'));
+    OVL_TRY(get_opt_u32(&p->aggregation.max_cells, c, "aggregation.max_cells", v, "max_cells", 1,
+                        OVL_MAX_CELLS_HI, OVL_MAX_CELLS_DEFAULT));
+    OVL_TRY(get_opt_u32(&p->aggregation.max_rows_per_identifier, c,
+                        "aggregation.max_rows_per_identifier", v, "max_rows_per_identifier", 1,
+                        OVL_MAX_ROWS_PER_ID_HI, OVL_MAX_ROWS_PER_ID_DEFAULT));
+    OVL_TRY(get_opt_u32(&p->aggregation.value_bits, c, "aggregation.value_bits", v, "value_bits",
+                        OVL_VALUE_BITS_LO, OVL_VALUE_BITS_HI, OVL_VALUE_BITS_DEFAULT));
 done:
     return rc;
 }
@@ -539,10 +586,13 @@ ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *tabl
         json_object_set_new(table, "columns", cols);
     json_t *root = json_pack(
         "{s:i, s:o, s:[], s:[], s:{s:b, s:[], s:[]}, "
-        "s:{s:b, s:[], s:[], s:[], s:i, s:[], s:b}, s:{s:[]}, s:{s:i, s:i}, s:{s:b}}",
+        "s:{s:b, s:[], s:[], s:[], s:i, s:[], s:b, s:i, s:i, s:i}, s:{s:[]}, s:{s:i, s:i}, "
+        "s:{s:b}}",
         "version", 1, "table", table, "join", "peers", "list", "allowed", 0, "columns",
         "receivers", "aggregation", "adhoc", 0, "functions", "dimensions", "aggregates",
-        "min_rows", 100, "receivers", "allow_cardinality", 0, "custom", "templates", "budget",
+        "min_rows", 100, "receivers", "allow_cardinality", 0, "max_cells",
+        (int)OVL_MAX_CELLS_DEFAULT, "max_rows_per_identifier", (int)OVL_MAX_ROWS_PER_ID_DEFAULT,
+        "value_bits", (int)OVL_VALUE_BITS_DEFAULT, "custom", "templates", "budget",
         "runs_per_day", 20, "runs_per_template_per_day", 5, "differencing",
         "refuse_small_differences", 1);
     return dump(out, root);
@@ -614,14 +664,18 @@ static void explain_aggregation(sbuf *s, const ovl_policy *p)
     sb_list(s, &p->aggregation.dimensions, "no column");
     sb_add(s, "\n  sum / average over: ");
     sb_list(s, &p->aggregation.aggregates, "no column");
-    sb_add(s, "\n  groups with fewer than %llu rows are suppressed\n  results may go to: ",
+    sb_add(s, "\n  cells with fewer than %llu distinct identifiers are suppressed\n  results may go to: ",
            (unsigned long long)p->aggregation.min_rows);
     sb_receivers(s, p, &p->aggregation.receivers);
     sb_add(s, "\n  the number of shared identifiers may %sbe revealed\n",
            p->aggregation.allow_cardinality ? "" : "not ");
     sb_add(s, "  compared with the partner's columns on each joined row: ");
     sb_list(s, &p->aggregation.join_conditions, "no column");
-    sb_add(s, "\n");
+    sb_add(s, "\n  at most %u cells (runner groups x contributor groups) per run; at most %u "
+              "rows of one identifier in one group (count width %u bits); sums of one "
+              "identifier in one group below 2^%u\n",
+           (unsigned)p->aggregation.max_cells, (unsigned)p->aggregation.max_rows_per_identifier,
+           ovl_policy_count_bits(p), (unsigned)p->aggregation.value_bits - 1);
 }
 
 static void explain_rest(sbuf *s, const ovl_policy *p)

@@ -35,9 +35,19 @@
  *     "min_rows": 100,                2..100000: smaller output groups are suppressed
  *     "receivers": [],                fingerprints of peers that may receive results
  *     "allow_cardinality": false,     may the intersection size be revealed
- *     "join_conditions": []           optional: columns allowed in conditions comparing
+ *     "join_conditions": [],          optional: columns allowed in conditions comparing
  *                                     them with the peer's columns on each joined row
  *                                     (protocols/aggregate/CONDITIONS.md); absent = none
+ *     "max_cells": 1000,              optional, 1..65536 (default 1000): the largest group
+ *                                     space (runner groups x contributor groups) a run may
+ *                                     have; refused before any data-derived byte
+ *                                     (protocols/aggregate/SPEC-v2.md §4.2, §10.3)
+ *     "max_rows_per_identifier": 7,   optional, 1..65535 (default 7): this table's rows of
+ *                                     one identifier in one group; its bit length is the
+ *                                     public count width w (SPEC-v2 §2)
+ *     "value_bits": 40                optional, 2..48 (default 40): every per-identifier,
+ *                                     per-group sum of a value column is below 2^(v-1) in
+ *                                     magnitude (SPEC-v2 §2)
  *   },
  *   "custom": {                       analysis templates this owner approved
  *     "templates": [{"name": "attribution", "sha256": "<64 hex canonical hash>"}]
@@ -69,6 +79,13 @@
 #define OVL_MIN_ROWS_HI 100000u
 #define OVL_BUDGET_MAX 1000000u
 #define OVL_HASH_LEN 32
+#define OVL_MAX_CELLS_DEFAULT 1000u  /* aggregation.max_cells (SPEC-v2 §4.1) */
+#define OVL_MAX_CELLS_HI 65536u
+#define OVL_MAX_ROWS_PER_ID_DEFAULT 7u /* aggregation.max_rows_per_identifier: w = 3 */
+#define OVL_MAX_ROWS_PER_ID_HI 65535u  /* w <= 16 */
+#define OVL_VALUE_BITS_DEFAULT 40u   /* aggregation.value_bits */
+#define OVL_VALUE_BITS_LO 2u
+#define OVL_VALUE_BITS_HI 48u
 
 /* Aggregate functions (ovl_aggfn, their names and syntax): core/kinds.h. */
 
@@ -117,6 +134,9 @@ typedef struct {
         ovl_strlist receivers;
         bool allow_cardinality;
         ovl_strlist join_conditions;
+        uint32_t max_cells;               /* default OVL_MAX_CELLS_DEFAULT */
+        uint32_t max_rows_per_identifier; /* default OVL_MAX_ROWS_PER_ID_DEFAULT */
+        uint32_t value_bits;              /* default OVL_VALUE_BITS_DEFAULT */
     } aggregation;
     ovl_policy_template *templates;
     size_t ntemplates;
@@ -137,6 +157,15 @@ void ovl_policy_free(ovl_policy *p);
  * a valid join value is a number. OVL_ERR_INPUT naming file, line and rule. */
 ovl_err ovl_policy_check_table(const ovl_policy *pol, const char *spec,
                                const char *query) OVL_MUST_USE;
+
+/* The public count width w of an owner's per-identifier row counts: the bit
+ * length of its max_rows_per_identifier (1..16; SPEC-v2 §2). These three
+ * take NULL for a party without a policy and give the defaults then. */
+unsigned ovl_policy_count_bits(const ovl_policy *p);
+unsigned ovl_policy_value_bits(const ovl_policy *p);
+uint32_t ovl_policy_max_cells(const ovl_policy *p);
+/* The same for a maximum not taken from a policy (a party without one). */
+unsigned ovl_count_bits_of(uint32_t max_rows_per_identifier);
 
 bool ovl_strlist_has(const ovl_strlist *l, const char *s);
 /* The peer entry with this fingerprint, or NULL. */

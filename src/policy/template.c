@@ -61,10 +61,12 @@ ovl_err ovl_template_parse(ovl_template **out, const char *label, const char *te
     OVL_TRY(tpl_push(&c, &c.toks, T_EOF, len, 0, NULL));
     OVL_TRY(tpl_push(&c, &c.decls, T_EOF, len, 0, NULL));
     OVL_TRY(tpl_push(&c, &c.capd, T_EOF, len, 0, NULL));
+    OVL_TRY(tpl_push(&c, &c.decd, T_EOF, len, 0, NULL));
     OVL_TRY(tpl_parse_decls(&c, &im->t));
     OVL_TRY(tpl_parse_statement(&c, p, &im->t));
     OVL_TRY(tpl_resolve(&c, &im->t, p));
     OVL_TRY(tpl_parse_cap(&c, &im->t));
+    OVL_TRY(tpl_parse_decimals(&c, &im->t));
     OVL_TRY(tpl_canonicalize(&im->t, p, im));
     *out = &im->t;
     im = NULL;
@@ -72,6 +74,7 @@ done:
     free(c.toks.v);
     free(c.decls.v);
     free(c.capd.v);
+    free(c.decd.v);
     if (p)
         free(p->filters);
     free(p);
@@ -119,3 +122,21 @@ int ovl_template_party(const ovl_template *t, const char *table_name)
     return -1;
 }
 
+
+unsigned ovl_template_decimals(const ovl_template *t, int party, const char *column)
+{
+    for (size_t i = 0; column && i < t->nscales; i++)
+        if (t->scales[i].party == party && strcmp(t->scales[i].column, column) == 0)
+            return t->scales[i].decimals;
+    return 0;
+}
+
+const char *ovl_template_output(const ovl_template *t, size_t item)
+{
+    const ovl_tpl_item *it = &t->items[item];
+    if (it->kind == OVL_TPL_ITEM_DIM)
+        return t->dims[it->index].output;
+    if (it->kind == OVL_TPL_ITEM_AGG)
+        return t->aggs[it->index].output;
+    return t->exprs[it->index].output;
+}

@@ -2,10 +2,11 @@
  * and aggregate protocols (grammar in src/policy/GRAMMAR.md).
  *
  * Parsing yields a plan: which party (table alias) filters which of its
- * columns how (run locally before blinding), the group-by columns (one
- * party, the "group side"), the aggregated columns and functions (the other
- * party, the "value side"), and the HAVING threshold. Errors point at
- * line:column and quote the construct, e.g.
+ * columns how (run locally before blinding), the dimensions (columns of
+ * either party, optionally truncated to a day, week or month), the
+ * aggregates over either party's columns, arithmetic on aggregates in the
+ * select list, and the HAVING threshold on COUNT(DISTINCT join column).
+ * Errors point at line:column and quote the construct, e.g.
  *   attribution.sql:4:12: SUM(a.x * b.y): expressions inside aggregates cannot be computed privately
  *
  * The canonical form re-renders the parsed template (keywords upper-case,
@@ -19,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "io/datetrunc.h"
 #include "policy/policy.h"
 
 #define OVL_TPL_MAX_BYTES (64u * 1024u)
@@ -29,6 +31,8 @@
 #define OVL_TPL_MAX_INTERVAL 36500 /* |INTERVAL| in days */
 #define OVL_TPL_DEFAULT_CAP_ROWS 4u
 #define OVL_TPL_MAX_CAP_ROWS 8u
+#define OVL_TPL_MAX_XTOK 32u       /* tokens of one select-list expression (postfix) */
+#define OVL_TPL_MAX_DECIMALS 18u   /* -- decimals alias.col N, and decimal literals */
 
 typedef enum {
     OVL_PARAM_STRING = 1,
@@ -73,18 +77,79 @@ typedef struct {
     size_t nvalues;
 } ovl_tpl_filter;
 
+/* DATE_TRUNC units (ovl_trunc, the aggregate plan's values, SPEC-v2 §4.1)
+ * and ovl_date_trunc, the owner's truncation of a cell: io/datetrunc.h,
+ * which the table loader uses too. */
+
+/* "day", "week", "month" (any case) to the unit; OVL_TRUNC_NONE for others. */
+ovl_trunc ovl_trunc_parse(const char *unit);
+const char *ovl_trunc_name(ovl_trunc t); /* "day", ...; "" for none */
+
+/* Days since 1970-01-01 of a valid YYYY-MM-DD (proleptic Gregorian), and back. */
+bool ovl_date_days(int64_t *days, const char *ymd);
+void ovl_date_format(char out[static 11], int64_t days);
+
 typedef struct {
     int party;
     char *column;
-    char *output; /* output column name (AS, or the column name) */
+    ovl_trunc trunc; /* DATE_TRUNC(unit, column); OVL_TRUNC_NONE: the column itself */
+    char *output;    /* output column name (AS, the column name, or <unit>_<column>) */
 } ovl_tpl_dim;
 
+/* COUNT is COUNT(*) without a column and COUNT(alias.col), its non-NULL
+ * values, with one. */
 typedef struct {
     ovl_aggfn fn;
     int party;    /* -1 for COUNT(*) */
     char *column; /* NULL for COUNT(*) */
     char *output;
 } ovl_tpl_agg;
+
+static inline bool ovl_tpl_agg_star(const ovl_tpl_agg *a)
+{
+    return a->fn == OVL_FN_COUNT && a->column == NULL;
+}
+
+/* Arithmetic on aggregates in the select list, computed from the released
+ * values (SPEC-v2 §1): a postfix sequence of tokens. */
+typedef enum {
+    OVL_TPL_X_AGG = 1, /* agg */
+    OVL_TPL_X_INT,     /* value */
+    OVL_TPL_X_DEC,     /* value * 10^-decimals */
+    OVL_TPL_X_ADD,
+    OVL_TPL_X_SUB,
+    OVL_TPL_X_MUL,
+    OVL_TPL_X_DIV,
+    OVL_TPL_X_NULLIF0 /* NULLIF(x, 0) */
+} ovl_tpl_xop;
+
+typedef struct {
+    ovl_tpl_xop op;
+    ovl_tpl_agg agg; /* X_AGG (its output unused) */
+    int64_t value;   /* X_INT, X_DEC */
+    unsigned decimals;
+} ovl_tpl_xtok;
+
+typedef struct {
+    char *output; /* AS name (required) */
+    ovl_tpl_xtok *tok;
+    size_t ntok;
+} ovl_tpl_expr;
+
+/* The select list in order: each entry one of dims[], aggs[] or exprs[]. */
+typedef enum { OVL_TPL_ITEM_DIM = 1, OVL_TPL_ITEM_AGG, OVL_TPL_ITEM_EXPR } ovl_tpl_item_kind;
+typedef struct {
+    ovl_tpl_item_kind kind;
+    size_t index;
+} ovl_tpl_item;
+
+/* "-- decimals alias.col N": the fixed-point scale of a value column
+ * (SPEC-v2 §5.1); undeclared columns have 0. */
+typedef struct {
+    int party;
+    char *column;
+    unsigned decimals;
+} ovl_tpl_scale;
 
 /* A condition across parties on each joined row, in canonical orientation
  * (protocols/aggregate/CONDITIONS.md §2.2): party 0's column on the left,
@@ -106,13 +171,21 @@ typedef struct {
     size_t nparams;
     ovl_tpl_filter *filters;
     size_t nfilters;
-    ovl_tpl_dim *dims; /* in SELECT order; all of one party */
+    ovl_tpl_dim *dims; /* in SELECT order; of either party */
     size_t ndims;
-    ovl_tpl_agg *aggs;
+    ovl_tpl_agg *aggs; /* the select list's plain aggregates, in order */
     size_t naggs;
-    int group_party; /* party of the dimensions; -1 without GROUP BY */
-    int value_party; /* party of SUM/AVG columns; -1 when there are none */
-    uint64_t threshold; /* HAVING COUNT(...) >= k; 0 without HAVING */
+    ovl_tpl_expr *exprs; /* the select list's arithmetic on aggregates, in order */
+    size_t nexprs;
+    ovl_tpl_item *items; /* the select list */
+    size_t nitems;
+    ovl_tpl_scale *scales; /* -- decimals declarations */
+    size_t nscales;
+    /* The party of every dimension / of every SUM and AVG column, when it is
+     * one party; -1 when there are none or both parties'. */
+    int group_party;
+    int value_party;
+    uint64_t threshold; /* HAVING COUNT(DISTINCT ...) >= k; 0 without HAVING */
     ovl_tpl_pair *pairs; /* ON / WHERE conditions across parties */
     size_t npairs;
     uint32_t cap_rows;    /* -- cap rows N: rows per identifier per party (with pairs) */
@@ -132,6 +205,12 @@ ovl_err ovl_template_parse(ovl_template **out, const char *label, const char *te
                            size_t len) OVL_MUST_USE;
 ovl_err ovl_template_load(ovl_template **out, const char *path) OVL_MUST_USE;
 void ovl_template_free(ovl_template *t);
+
+/* The output column name of select item `item` (< nitems). */
+const char *ovl_template_output(const ovl_template *t, size_t item);
+
+/* The declared decimals of a party's column (0 when undeclared). */
+unsigned ovl_template_decimals(const ovl_template *t, int party, const char *column);
 
 /* Index (0/1) of the party reading `table_name`, or -1. */
 int ovl_template_party(const ovl_template *t, const char *table_name);

@@ -91,13 +91,116 @@ static void sb_agg(sbuf *s, const ovl_template *t, ovl_aggfn fn, int party, cons
 {
     const ovl_aggfn_kind *k = ovl_aggfn_kind_of(fn);
     sb(s, k->call);
-    if (k->arg == OVL_AGG_ARG_STAR) {
+    if (k->arg == OVL_AGG_ARG_STAR && col == NULL) {
         sb(s, "(*)");
         return;
     }
     sb(s, k->arg == OVL_AGG_ARG_DISTINCT ? "(DISTINCT " : "(");
     sb_col(s, t, party, col);
     sb(s, ")");
+}
+
+static void sb_dim(sbuf *s, const ovl_template *t, const ovl_tpl_dim *d)
+{
+    if (d->trunc == OVL_TRUNC_NONE) {
+        sb_col(s, t, d->party, d->column);
+        return;
+    }
+    sb(s, "DATE_TRUNC('");
+    sb(s, ovl_trunc_name(d->trunc));
+    sb(s, "', ");
+    sb_col(s, t, d->party, d->column);
+    sb(s, ")");
+}
+
+/* A number token: integers as digits, decimals with exactly their places. */
+static void sb_number(sbuf *s, const ovl_tpl_xtok *x)
+{
+    char num[48];
+    uint64_t mag = x->value < 0 ? (uint64_t)0 - (uint64_t)x->value : (uint64_t)x->value;
+    if (x->op == OVL_TPL_X_INT || x->decimals == 0) {
+        snprintf(num, sizeof num, "%s%llu", x->value < 0 ? "-" : "", (unsigned long long)mag);
+    } else {
+        uint64_t scale = 1;
+        for (unsigned i = 0; i < x->decimals; i++)
+            scale *= 10;
+        snprintf(num, sizeof num, "%s%llu.%0*llu", x->value < 0 ? "-" : "",
+                 (unsigned long long)(mag / scale), (int)x->decimals,
+                 (unsigned long long)(mag % scale));
+    }
+    sb(s, num);
+}
+
+/* Arithmetic on aggregates, from postfix back to infix with the fewest
+ * parentheses that keep the same postfix (left-associative operators: a
+ * right operand of equal precedence keeps its parentheses). */
+static void canon_expr(sbuf *out, const ovl_template *t, const ovl_tpl_expr *e)
+{
+    sbuf st[OVL_TPL_MAX_XTOK];
+    int prec[OVL_TPL_MAX_XTOK];
+    size_t n = 0;
+    for (size_t i = 0; i < e->ntok; i++) {
+        const ovl_tpl_xtok *x = &e->tok[i];
+        sbuf r = {0};
+        int p = 3;
+        if (x->op == OVL_TPL_X_AGG) {
+            sb_agg(&r, t, x->agg.fn, x->agg.party, x->agg.column);
+        } else if (x->op == OVL_TPL_X_INT || x->op == OVL_TPL_X_DEC) {
+            sb_number(&r, x);
+        } else if (x->op == OVL_TPL_X_NULLIF0 && n >= 1) {
+            sb(&r, "NULLIF(");
+            sb(&r, st[n - 1].p ? st[n - 1].p : "");
+            sb(&r, ", 0)");
+            free(st[--n].p);
+        } else if (n >= 2) {
+            static const char *const ops[] = {" + ", " - ", " * ", " / "};
+            int q = x->op == OVL_TPL_X_ADD || x->op == OVL_TPL_X_SUB ? 1 : 2;
+            bool lp = prec[n - 2] < q, rp = prec[n - 1] <= q;
+            sb(&r, lp ? "(" : "");
+            sb(&r, st[n - 2].p ? st[n - 2].p : "");
+            sb(&r, lp ? ")" : "");
+            sb(&r, ops[x->op - OVL_TPL_X_ADD]);
+            sb(&r, rp ? "(" : "");
+            sb(&r, st[n - 1].p ? st[n - 1].p : "");
+            sb(&r, rp ? ")" : "");
+            free(st[--n].p);
+            free(st[--n].p);
+            p = q;
+        }
+        out->oom = out->oom || r.oom;
+        st[n] = r;
+        prec[n++] = p;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 == n)
+            sb(out, st[i].p ? st[i].p : "");
+        free(st[i].p);
+    }
+}
+
+static int cmp_scale(const void *a, const void *b)
+{
+    const ovl_tpl_scale *x = a, *y = b;
+    if (x->party != y->party)
+        return x->party < y->party ? -1 : 1;
+    return strcmp(x->column, y->column);
+}
+
+/* "-- decimals a.x 2, b.y 2": declared scales other than 0, sorted. */
+static void canon_scales(sbuf *s, ovl_template *t)
+{
+    char num[24];
+    size_t k = 0;
+    qsort(t->scales, t->nscales, sizeof *t->scales, cmp_scale);
+    for (size_t i = 0; i < t->nscales; i++) {
+        if (t->scales[i].decimals == 0)
+            continue;
+        sb(s, k++ ? ", " : "-- decimals ");
+        sb_col(s, t, t->scales[i].party, t->scales[i].column);
+        snprintf(num, sizeof num, " %u", t->scales[i].decimals);
+        sb(s, num);
+    }
+    sb(s, k ? "\n" : "");
 }
 
 static int cmp_param(const void *a, const void *b)
@@ -168,12 +271,16 @@ static void canon_pairs(sbuf *s, const ovl_template *t)
     static const char *const ops[] = {"", " = ", " <> ", " < ", " <= ", " > ", " >= "};
     for (size_t i = 0; i < t->npairs; i++) {
         const ovl_tpl_pair *q = &t->pairs[i];
+        /* Written with INTERVAL, a condition compares dates (CONDITIONS.md
+         * §2.1): with every offset 0, "+ INTERVAL '0 days'" keeps it so. */
+        bool zero = q->interval && q->offset[0] == 0 && q->offset[1] == 0;
         sb(s, " AND ");
         sb_col(s, t, 0, q->column[0]);
         if (q->op == OVL_CMP_BETWEEN) {
             sb(s, " BETWEEN ");
             sb_col(s, t, 1, q->column[1]);
             sb_offset(s, q->offset[0]);
+            sb(s, zero ? " + INTERVAL '0 days'" : "");
             sb(s, " AND ");
             sb_col(s, t, 1, q->column[1]);
             sb_offset(s, q->offset[1]);
@@ -181,6 +288,7 @@ static void canon_pairs(sbuf *s, const ovl_template *t)
             sb(s, ops[q->op]);
             sb_col(s, t, 1, q->column[1]);
             sb_offset(s, q->offset[0]);
+            sb(s, zero ? " + INTERVAL '0 days'" : "");
         }
     }
 }
@@ -207,20 +315,21 @@ ovl_err tpl_canonicalize(ovl_template *t, const parsed *p, tpl_impl *im)
     sbuf s = {0};
     canon_params(&s, t);
     canon_cap(&s, t);
+    canon_scales(&s, t);
     sb(&s, "SELECT ");
-    for (size_t i = 0, d = 0, a = 0; i < p->nsel; i++) {
+    for (size_t i = 0; i < t->nitems; i++) {
+        const ovl_tpl_item *it = &t->items[i];
         sb(&s, i ? ", " : "");
-        if (p->sel[i].is_agg) {
-            const ovl_tpl_agg *g = &t->aggs[a++];
+        if (it->kind == OVL_TPL_ITEM_AGG) {
+            const ovl_tpl_agg *g = &t->aggs[it->index];
             sb_agg(&s, t, g->fn, g->party, g->column);
-            sb(&s, " AS ");
-            sb_ident(&s, g->output);
+        } else if (it->kind == OVL_TPL_ITEM_DIM) {
+            sb_dim(&s, t, &t->dims[it->index]);
         } else {
-            const ovl_tpl_dim *g = &t->dims[d++];
-            sb_col(&s, t, g->party, g->column);
-            sb(&s, " AS ");
-            sb_ident(&s, g->output);
+            canon_expr(&s, t, &t->exprs[it->index]);
         }
+        sb(&s, " AS ");
+        sb_ident(&s, ovl_template_output(t, i));
     }
     sb(&s, "\nFROM ");
     for (int k = 0; k < 2; k++) {
@@ -238,18 +347,14 @@ ovl_err tpl_canonicalize(ovl_template *t, const parsed *p, tpl_impl *im)
     canon_filters(&s, t);
     for (size_t i = 0; i < t->ndims; i++) {
         sb(&s, i ? ", " : "GROUP BY ");
-        sb_col(&s, t, t->dims[i].party, t->dims[i].column);
+        sb_dim(&s, t, &t->dims[i]);
     }
     sb(&s, t->ndims ? "\n" : "");
     if (p->having) {
         char num[32];
         sb(&s, "HAVING ");
-        if (p->having_star) {
-            sb(&s, "COUNT(*)");
-        } else {
-            int k = strcmp(p->having_ref.qual, t->alias[0]) == 0 ? 0 : 1;
-            sb_agg(&s, t, OVL_FN_COUNT_DISTINCT, k, p->having_ref.col);
-        }
+        int k = strcmp(p->having_ref.qual, t->alias[0]) == 0 ? 0 : 1;
+        sb_agg(&s, t, OVL_FN_COUNT_DISTINCT, k, p->having_ref.col);
         snprintf(num, sizeof num, " >= %llu\n", (unsigned long long)t->threshold);
         sb(&s, num);
     }

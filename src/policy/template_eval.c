@@ -195,3 +195,68 @@ ovl_err ovl_tpl_filter_match(const ovl_tpl_filter *f, const ovl_param_value *val
     return OVL_OK;
 }
 
+
+/* ---- DATE_TRUNC, computed by the column's owner (SPEC-v2 §1, §5.2) ---- */
+
+static const struct {
+    ovl_trunc unit;
+    const char *name;
+} trunc_units[] = {
+    {OVL_TRUNC_DAY, "day"},
+    {OVL_TRUNC_WEEK, "week"},
+    {OVL_TRUNC_MONTH, "month"},
+};
+
+ovl_trunc ovl_trunc_parse(const char *unit)
+{
+    for (size_t i = 0; i < sizeof trunc_units / sizeof trunc_units[0]; i++)
+        if (strcasecmp(unit, trunc_units[i].name) == 0)
+            return trunc_units[i].unit;
+    return OVL_TRUNC_NONE;
+}
+
+const char *ovl_trunc_name(ovl_trunc t)
+{
+    for (size_t i = 0; i < sizeof trunc_units / sizeof trunc_units[0]; i++)
+        if (trunc_units[i].unit == t)
+            return trunc_units[i].name;
+    return "";
+}
+
+/* Floor division, for the day counts before 1970. */
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* Day number of a civil date: count in 400-year eras of 146 097 days, with
+ * the year starting on March 1 so that the leap day ends it. */
+static int64_t days_of(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = floor_div(y, 400), yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468; /* 719 468: days from 0000-03-01 to 1970-01-01 */
+}
+
+bool ovl_date_days(int64_t *days, const char *ymd)
+{
+    if (!date_ok(ymd))
+        return false;
+    int64_t y = atoi(ymd), m = (ymd[5] - '0') * 10 + (ymd[6] - '0'),
+            d = (ymd[8] - '0') * 10 + (ymd[9] - '0');
+    *days = days_of(y, m, d);
+    return true;
+}
+
+void ovl_date_format(char out[static 11], int64_t days)
+{
+    int64_t z = days + 719468, era = floor_div(z, 146097), doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    if (y < 0 || y > 9999) {
+        snprintf(out, 11, "%s", y < 0 ? "0000-01-01" : "9999-12-31");
+        return;
+    }
+    snprintf(out, 11, "%04d-%02d-%02d", (int)y, (int)m, (int)d);
+}

@@ -44,6 +44,7 @@ typedef struct {
     size_t len;
     tpl_impl *im;
     tokvec toks, decls, capd; /* statement, "-- param" lines, the "-- cap rows" line */
+    tokvec decd;              /* "-- decimals" lines */
     size_t pos;
 } pc;
 
@@ -52,14 +53,29 @@ typedef struct {
 
 typedef struct {
     char *qual, *col;
-    size_t tok; /* first token, for errors */
+    size_t tok;      /* first token, for errors */
+    ovl_trunc trunc; /* DATE_TRUNC(unit, qual.col) as a dimension */
 } colref;
+
+/* One token of a select-list expression, postfix, before resolution. */
+typedef struct {
+    ovl_tpl_xop op;
+    ovl_aggfn fn; /* X_AGG */
+    bool star;    /* X_AGG: COUNT(*) */
+    colref r;     /* X_AGG with a column */
+    int64_t value;
+    unsigned decimals;
+    size_t start, end; /* X_AGG: its tokens, for errors */
+} xtok;
 
 typedef struct {
     bool is_agg;
     ovl_aggfn fn;
     bool star;
     colref r;
+    bool is_expr; /* arithmetic on aggregates: xt[0 .. nxt) */
+    xtok xt[OVL_TPL_MAX_XTOK];
+    size_t nxt;
     char *output;
     size_t start, end;
 } sel_item;
@@ -96,7 +112,6 @@ typedef struct {
     pairc pairs[OVL_TPL_MAX_PAIRS];
     size_t npairs;
     bool having;
-    bool having_star;
     colref having_ref;
     size_t having_tok;
 } parsed;
@@ -118,6 +133,8 @@ ovl_err tpl_parse_decls(pc *c, ovl_template *t);
 ovl_err tpl_parse_statement(pc *c, parsed *p, ovl_template *t);
 /* "-- cap rows N [by alias.col [, alias.col]]", after resolution (it names aliases). */
 ovl_err tpl_parse_cap(pc *c, ovl_template *t);
+/* "-- decimals alias.col N [, alias.col N]" lines, after resolution. */
+ovl_err tpl_parse_decimals(pc *c, ovl_template *t);
 ovl_err tpl_perr(const pc *c, size_t a, size_t b, const char *fmt, ...) OVL_PRINTF(4, 5);
 
 /* Resolution into the plan (template_resolve.c). */

@@ -106,8 +106,9 @@ static ovl_err lex_quoted(pc *c, tokvec *tv, size_t *i, size_t end)
 
 ovl_err tpl_lex_range(pc *c, tokvec *tv, size_t from, size_t end, bool in_decl);
 
-/* "-- param ..." declares a parameter and "-- cap rows ..." the per-identifier
- * row cap; other comments are dropped. */
+/* "-- param ..." declares a parameter, "-- cap rows ..." the per-identifier
+ * row cap and "-- decimals ..." value columns' scales; other comments are
+ * dropped. */
 static ovl_err lex_comment(pc *c, size_t *i, size_t end)
 {
     size_t s = *i + 2, e = s;
@@ -132,6 +133,13 @@ static ovl_err lex_comment(pc *c, size_t *i, size_t end)
         if (rc != OVL_OK)
             return rc;
         return tpl_push(c, &c->capd, T_EOL, b, 0, NULL);
+    }
+    if (e - b >= 9 && strncasecmp(c->src + b, "decimals", 8) == 0 &&
+        (c->src[b + 8] == ' ' || c->src[b + 8] == '\t')) {
+        ovl_err rc = tpl_lex_range(c, &c->decd, b + 8, e, true);
+        if (rc != OVL_OK)
+            return rc;
+        return tpl_push(c, &c->decd, T_EOL, b, 0, NULL);
     }
     return OVL_OK;
 }

@@ -141,6 +141,8 @@ static ovl_err name(pc *c, char **out, const char *what)
 }
 
 
+static bool colref_at(const pc *c, size_t k);
+
 /* A column reference "alias.column"; a bare name gets a pointed error. */
 static ovl_err parse_colref(pc *c, colref *r)
 {
@@ -170,37 +172,232 @@ static ovl_err reject_arith_after(pc *c, size_t start)
                              "compute them from the output");
 }
 
-static ovl_err parse_agg_body(pc *c, sel_item *it, const char *fn)
+/* The argument of an aggregate call, the cursor just past its '(':
+ * *, DISTINCT alias.col or alias.col, then ')'. */
+static ovl_err parse_agg_body(pc *c, size_t s, const char *fn, bool *star, ovl_aggfn *out,
+                              colref *r)
 {
-    size_t s = it->start;
     bool count = strcasecmp(fn, "COUNT") == 0;
     if (count && punct(cur(c), "*")) {
-        it->star = true;
+        *star = true;
         c->pos++;
     } else if (count && kw(cur(c), "DISTINCT")) {
-        it->fn = OVL_FN_COUNT_DISTINCT;
+        *out = OVL_FN_COUNT_DISTINCT;
         c->pos++;
-        if (!(is_name(cur(c)) && punct(at(c, 1), ".") && is_name(at(c, 2)) && punct(at(c, 3), ")")))
+        if (!(colref_at(c, 0) && punct(at(c, 3), ")")))
             return tpl_perr(c, s, expr_end(c, s),
                             "expressions inside aggregates cannot be computed privately");
-        ovl_err rc = parse_colref(c, &it->r);
+        ovl_err rc = parse_colref(c, r);
         if (rc != OVL_OK)
             return rc;
     } else {
         if (kw(cur(c), "DISTINCT"))
             return tpl_perr(c, s, expr_end(c, s),
                             "DISTINCT is only supported as COUNT(DISTINCT <join column>)");
-        if (!(is_name(cur(c)) && punct(at(c, 1), ".") && is_name(at(c, 2)) && punct(at(c, 3), ")")))
+        if (!(colref_at(c, 0) && punct(at(c, 3), ")")))
             return tpl_perr(c, s, expr_end(c, s),
                             "expressions inside aggregates cannot be computed privately");
-        if (count)
-            return tpl_perr(c, s, expr_end(c, s), "count rows with COUNT(*) or identifiers with "
-                                              "COUNT(DISTINCT <join column>)");
-        ovl_err rc = parse_colref(c, &it->r);
+        ovl_err rc = parse_colref(c, r);
         if (rc != OVL_OK)
             return rc;
     }
     return expect_punct(c, ")", "')'");
+}
+
+/* DATE_TRUNC('day'|'week'|'month', alias.col), the cursor on DATE_TRUNC. */
+static ovl_err parse_date_trunc(pc *c, colref *r)
+{
+    ovl_err rc = OVL_OK;
+    size_t s = c->pos;
+    c->pos += 2;
+    ovl_trunc unit = cur(c)->k == T_STRING ? ovl_trunc_parse(cur(c)->text) : OVL_TRUNC_NONE;
+    if (unit == OVL_TRUNC_NONE)
+        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "DATE_TRUNC truncates to 'day', 'week' or "
+                                                "'month'"));
+    c->pos++;
+    OVL_TRY(expect_punct(c, ",", "',' after the DATE_TRUNC unit"));
+    if (!(colref_at(c, 0) && punct(at(c, 3), ")")))
+        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "DATE_TRUNC takes a date column: "
+                                                "DATE_TRUNC('week', alias.col)"));
+    OVL_TRY(parse_colref(c, r));
+    r->tok = s;
+    r->trunc = unit;
+    OVL_TRY(expect_punct(c, ")", "')'"));
+done:
+    return rc;
+}
+
+static bool is_call(const pc *c, const char *name)
+{
+    return cur(c)->k == T_IDENT && punct(at(c, 1), "(") && strcasecmp(cur(c)->text, name) == 0;
+}
+
+/* ---- arithmetic on aggregates in the select list, to postfix ---- */
+
+static ovl_err x_push(pc *c, sel_item *it, xtok x)
+{
+    if (it->nxt >= OVL_TPL_MAX_XTOK)
+        return tpl_perr(c, it->start, expr_end(c, it->start),
+                        "an expression has at most %u aggregates, numbers and operators",
+                        OVL_TPL_MAX_XTOK);
+    it->xt[it->nxt++] = x;
+    return OVL_OK;
+}
+
+/* 12 or 1.50 (optionally after '-'): value and decimals, at most 18 digits. */
+static ovl_err x_number(pc *c, sel_item *it)
+{
+    size_t s = c->pos;
+    bool neg = punct(cur(c), "-");
+    const char *txt = at(c, neg)->text;
+    xtok x = {.op = OVL_TPL_X_INT, .start = s, .end = s + neg};
+    size_t ndig = 0;
+    bool dot = false;
+    for (const char *q = txt; *q; q++) {
+        if (*q == '.') {
+            if (dot || q == txt || q[1] == '\0')
+                return tpl_perr(c, s, s + neg, "malformed number");
+            dot = true;
+            continue;
+        }
+        if (++ndig > 18)
+            return tpl_perr(c, s, s + neg, "a number in an expression has at most 18 digits");
+        x.value = x.value * 10 + (*q - '0');
+        x.decimals += dot;
+    }
+    if (dot)
+        x.op = OVL_TPL_X_DEC;
+    x.value = neg ? -x.value : x.value;
+    c->pos += 1 + neg;
+    return x_push(c, it, x);
+}
+
+static ovl_err x_expr(pc *c, sel_item *it, unsigned depth);
+
+static ovl_err x_agg(pc *c, sel_item *it)
+{
+    ovl_err rc = OVL_OK;
+    xtok x = {.op = OVL_TPL_X_AGG, .start = c->pos};
+    const ovl_aggfn_kind *fk = ovl_aggfn_by_call(cur(c)->text);
+    x.fn = fk->fn;
+    c->pos += 2;
+    OVL_TRY(parse_agg_body(c, x.start, fk->call, &x.star, &x.fn, &x.r));
+    x.end = c->pos - 1;
+    OVL_TRY(x_push(c, it, x));
+done:
+    return rc;
+}
+
+static ovl_err x_factor(pc *c, sel_item *it, unsigned depth)
+{
+    ovl_err rc = OVL_OK;
+    const tok *t = cur(c);
+    size_t s = c->pos;
+    if (depth > 16)
+        OVL_FAIL(tpl_perr(c, it->start, expr_end(c, it->start), "expression nested too deeply"));
+    if (punct(t, "(") && kw(at(c, 1), "SELECT")) {
+        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "subqueries are not supported"));
+    } else if (punct(t, "(")) {
+        c->pos++;
+        OVL_TRY(x_expr(c, it, depth + 1));
+        OVL_TRY(expect_punct(c, ")", "')'"));
+    } else if (is_call(c, "NULLIF")) {
+        c->pos += 2;
+        OVL_TRY(x_expr(c, it, depth + 1));
+        if (!(punct(cur(c), ",") && at(c, 1)->k == T_NUMBER && strcmp(at(c, 1)->text, "0") == 0 &&
+              punct(at(c, 2), ")")))
+            OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "NULLIF is supported as NULLIF(expression, 0)"));
+        c->pos += 3;
+        OVL_TRY(x_push(c, it, (xtok){.op = OVL_TPL_X_NULLIF0, .start = s}));
+    } else if (t->k == T_IDENT && punct(at(c, 1), "(") && ovl_aggfn_by_call(t->text)) {
+        OVL_TRY(x_agg(c, it));
+    } else if (t->k == T_NUMBER || (punct(t, "-") && at(c, 1)->k == T_NUMBER)) {
+        OVL_TRY(x_number(c, it));
+    } else if (t->k == T_PARAM) {
+        OVL_FAIL(tpl_perr(c, s, s, "parameters are not supported in the select list"));
+    } else if (t->k == T_IDENT && punct(at(c, 1), "(")) {
+        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "functions other than COUNT, SUM, AVG, NULLIF and "
+                                                "DATE_TRUNC cannot be computed privately"));
+    } else if (colref_at(c, 0)) {
+        OVL_FAIL(tpl_perr(c, it->start, expr_end(c, it->start),
+                          "arithmetic in the select list combines aggregates and numbers, not "
+                          "columns"));
+    } else {
+        OVL_FAIL(tpl_perr(c, s, s, "expected an aggregate, a number or '('"));
+    }
+done:
+    return rc;
+}
+
+static ovl_err x_term(pc *c, sel_item *it, unsigned depth)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(x_factor(c, it, depth));
+    while (punct(cur(c), "*") || punct(cur(c), "/")) {
+        ovl_tpl_xop op = punct(cur(c), "*") ? OVL_TPL_X_MUL : OVL_TPL_X_DIV;
+        c->pos++;
+        OVL_TRY(x_factor(c, it, depth));
+        OVL_TRY(x_push(c, it, (xtok){.op = op}));
+    }
+done:
+    return rc;
+}
+
+static ovl_err x_expr(pc *c, sel_item *it, unsigned depth)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(x_term(c, it, depth));
+    while (punct(cur(c), "+") || punct(cur(c), "-")) {
+        ovl_tpl_xop op = punct(cur(c), "+") ? OVL_TPL_X_ADD : OVL_TPL_X_SUB;
+        c->pos++;
+        OVL_TRY(x_term(c, it, depth));
+        OVL_TRY(x_push(c, it, (xtok){.op = op}));
+    }
+done:
+    return rc;
+}
+
+/* Whether the select item at the cursor is an aggregate or arithmetic on aggregates. */
+static bool expr_ahead(const pc *c)
+{
+    const tok *t = cur(c);
+    if (t->k == T_IDENT && punct(at(c, 1), "("))
+        return ovl_aggfn_by_call(t->text) != NULL || strcasecmp(t->text, "NULLIF") == 0;
+    return (punct(t, "(") && !kw(at(c, 1), "SELECT")) || t->k == T_NUMBER ||
+           (punct(t, "-") && at(c, 1)->k == T_NUMBER);
+}
+
+static ovl_err parse_select_expr(pc *c, sel_item *it)
+{
+    ovl_err rc = OVL_OK;
+    bool aggs = false;
+    OVL_TRY(x_expr(c, it, 0));
+    if (is_arith(cur(c)))
+        OVL_FAIL(tpl_perr(c, it->start, expr_end(c, it->start), "arithmetic on aggregates is "
+                                                                "+, -, * and /"));
+    for (size_t i = 0; i < it->nxt; i++) {
+        aggs = aggs || it->xt[i].op == OVL_TPL_X_AGG;
+        /* the divisor is the token just before a '/' when it is a number */
+        if (it->xt[i].op == OVL_TPL_X_DIV && i > 0 &&
+            (it->xt[i - 1].op == OVL_TPL_X_INT || it->xt[i - 1].op == OVL_TPL_X_DEC) &&
+            it->xt[i - 1].value == 0)
+            OVL_FAIL(tpl_perr(c, it->start, expr_end(c, it->start), "division by zero"));
+    }
+    if (!aggs)
+        OVL_FAIL(tpl_perr(c, it->start, expr_end(c, it->start),
+                          "constants in SELECT are not supported"));
+    if (it->nxt == 1) {
+        /* A plain aggregate (parentheses around it change nothing). */
+        it->is_agg = true;
+        it->fn = it->xt[0].fn;
+        it->star = it->xt[0].star;
+        it->r = it->xt[0].r;
+        it->nxt = 0;
+    } else {
+        it->is_expr = true;
+    }
+done:
+    return rc;
 }
 
 static ovl_err parse_select_item(pc *c, sel_item *it)
@@ -208,30 +405,28 @@ static ovl_err parse_select_item(pc *c, sel_item *it)
     ovl_err rc = OVL_OK;
     it->start = c->pos;
     const tok *t = cur(c);
-    if ((t->k == T_IDENT) && punct(at(c, 1), "(")) {
-        const ovl_aggfn_kind *fk = ovl_aggfn_by_call(t->text);
-        if (fk != NULL) {
-            it->is_agg = true;
-            it->fn = fk->fn;
-            c->pos += 2;
-            OVL_TRY(parse_agg_body(c, it, t->text));
-        } else if (kw(at(c, 2), "SELECT")) {
+    if (is_call(c, "DATE_TRUNC")) {
+        OVL_TRY(parse_date_trunc(c, &it->r));
+        OVL_TRY(reject_arith_after(c, it->start));
+    } else if (expr_ahead(c)) {
+        OVL_TRY(parse_select_expr(c, it));
+    } else if ((t->k == T_IDENT) && punct(at(c, 1), "(")) {
+        if (kw(at(c, 2), "SELECT"))
             OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos), "subqueries are not supported"));
-        } else {
-            OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos),
-                          "functions other than COUNT, SUM and AVG cannot be computed privately"));
-        }
+        OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos),
+                          "functions other than COUNT, SUM, AVG, NULLIF and DATE_TRUNC cannot be "
+                          "computed privately"));
     } else if (punct(t, "*")) {
         OVL_FAIL(tpl_perr(c, c->pos, c->pos, "SELECT * would release rows; select dimension columns "
                                          "and aggregates"));
     } else if (punct(t, "(") && kw(at(c, 1), "SELECT")) {
         OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos), "subqueries are not supported"));
-    } else if (t->k == T_STRING || t->k == T_NUMBER) {
+    } else if (t->k == T_STRING) {
         OVL_FAIL(tpl_perr(c, c->pos, expr_end(c, c->pos), "constants in SELECT are not supported"));
     } else {
         OVL_TRY(parse_colref(c, &it->r));
+        OVL_TRY(reject_arith_after(c, it->start));
     }
-    OVL_TRY(reject_arith_after(c, it->start));
     it->end = c->pos - 1;
     if (kw(cur(c), "AS")) {
         c->pos++;
@@ -239,6 +434,9 @@ static ovl_err parse_select_item(pc *c, sel_item *it)
     } else if (is_name(cur(c))) {
         OVL_TRY(name(c, &it->output, "an output column name"));
     }
+    if (it->is_expr && !it->output)
+        OVL_FAIL(tpl_perr(c, it->start, it->end, "name the expression's output column with AS "
+                                                 "(e.g. AS roas)"));
 done:
     return rc;
 }
@@ -599,10 +797,14 @@ static ovl_err parse_group(pc *c, parsed *p)
             /* GROUP BY 1, 2: positions in the select list */
             char *end;
             unsigned long k = strtoul(cur(c)->text, &end, 10);
-            if (*end != '\0' || k < 1 || k > p->nsel || p->sel[k - 1].is_agg)
+            if (*end != '\0' || k < 1 || k > p->nsel || p->sel[k - 1].is_agg ||
+                p->sel[k - 1].is_expr)
                 OVL_FAIL(tpl_perr(c, c->pos, c->pos, "GROUP BY position must name a selected column"));
             *g = p->sel[k - 1].r;
             g->tok = c->pos++;
+        } else if (is_call(c, "DATE_TRUNC")) {
+            OVL_TRY(parse_date_trunc(c, g));
+            OVL_TRY(reject_arith_after(c, g->tok));
         } else {
             OVL_TRY(parse_colref(c, g));
             OVL_TRY(reject_arith_after(c, g->tok));
@@ -615,28 +817,29 @@ done:
     return rc;
 }
 
+/* HAVING COUNT(DISTINCT alias.<join column>) >= k only: the threshold counts
+ * identifiers (SPEC-v2 §1). */
 static ovl_err parse_having(pc *c, parsed *p, ovl_template *t)
 {
     ovl_err rc = OVL_OK;
     size_t s;
+    static const char shape[] = "HAVING must be COUNT(DISTINCT a.<join column>) >= k";
     if (!kw(cur(c), "HAVING"))
         return OVL_OK;
     c->pos++;
     s = p->having_tok = c->pos;
     if (!(kw(cur(c), "COUNT") && punct(at(c, 1), "(")))
-        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "HAVING must be COUNT(*) >= k or "
-                                            "COUNT(DISTINCT a.<join column>) >= k"));
+        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "%s", shape));
     c->pos += 2;
-    if (punct(cur(c), "*")) {
-        p->having_star = true;
-        c->pos++;
-    } else if (kw(cur(c), "DISTINCT")) {
-        c->pos++;
-        OVL_TRY(parse_colref(c, &p->having_ref));
-    } else {
-        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "HAVING must be COUNT(*) >= k or "
-                                            "COUNT(DISTINCT a.<join column>) >= k"));
-    }
+    if (punct(cur(c), "*"))
+        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "HAVING COUNT(*) is refused: one customer with "
+                                                "many rows would pass it; the threshold counts "
+                                                "customers: HAVING COUNT(DISTINCT a.<join "
+                                                "column>) >= k"));
+    if (!kw(cur(c), "DISTINCT"))
+        OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "%s", shape));
+    c->pos++;
+    OVL_TRY(parse_colref(c, &p->having_ref));
     OVL_TRY(expect_punct(c, ")", "')'"));
     if (!punct(cur(c), ">=") || at(c, 1)->k != T_NUMBER)
         OVL_FAIL(tpl_perr(c, s, expr_end(c, s), "HAVING must compare the count with >= and a whole "
@@ -831,5 +1034,97 @@ ovl_err tpl_parse_cap(pc *c, ovl_template *t)
     }
     if (d[i].k != T_EOL)
         return cerr(c, &d[i], "expected the end of the line");
+    return OVL_OK;
+}
+
+
+/* ---- "-- decimals alias.col N [, alias.col N]" (SPEC-v2 §5.1) ---- */
+
+static ovl_err scale_err(const pc *c, const tok *t, const char *fmt, ...) OVL_PRINTF(3, 4);
+static ovl_err scale_err(const pc *c, const tok *t, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return ovl_err_set(OVL_ERR_INPUT, "%s:%u:%u: -- decimals: %s", c->label, t->line, t->col, msg);
+}
+
+/* Whether the template aggregates this column (SUM, AVG or COUNT of it) or
+ * compares it with the peer's (its scale is then the condition's). */
+static bool aggregated(const ovl_template *t, int party, const char *col)
+{
+    for (size_t i = 0; i < t->npairs; i++)
+        if (strcmp(t->pairs[i].column[party], col) == 0)
+            return true;
+    for (size_t i = 0; i < t->naggs; i++)
+        if (t->aggs[i].party == party && t->aggs[i].column && strcmp(t->aggs[i].column, col) == 0 &&
+            t->aggs[i].fn != OVL_FN_COUNT_DISTINCT)
+            return true;
+    for (size_t e = 0; e < t->nexprs; e++)
+        for (size_t i = 0; i < t->exprs[e].ntok; i++) {
+            const ovl_tpl_agg *a = &t->exprs[e].tok[i].agg;
+            if (t->exprs[e].tok[i].op == OVL_TPL_X_AGG && a->party == party && a->column &&
+                strcmp(a->column, col) == 0 && a->fn != OVL_FN_COUNT_DISTINCT)
+                return true;
+        }
+    return false;
+}
+
+static ovl_err parse_scale(const pc *c, ovl_template *t, const tok *d)
+{
+    int party = -1;
+    if (!(d[0].k == T_IDENT || d[0].k == T_QIDENT) || d[1].k != T_PUNCT ||
+        strcmp(d[1].text, ".") != 0 || !(d[2].k == T_IDENT || d[2].k == T_QIDENT) ||
+        d[3].k != T_NUMBER)
+        return scale_err(c, d, "expected -- decimals alias.col N [, alias.col N]");
+    for (int k = 0; k < 2; k++)
+        if (strcmp(d[0].text, t->alias[k]) == 0)
+            party = k;
+    if (party < 0)
+        return scale_err(c, d, "unknown table alias '%s'", d[0].text);
+    if (!aggregated(t, party, d[2].text))
+        return scale_err(c, d, "%s.%s is not summed, averaged, counted or compared by the "
+                         "template",
+                         d[0].text, d[2].text);
+    char *end = NULL;
+    unsigned long n = strtoul(d[3].text, &end, 10);
+    if (*end != '\0' || n > OVL_TPL_MAX_DECIMALS)
+        return scale_err(c, &d[3], "N must be an integer from 0 to %u", OVL_TPL_MAX_DECIMALS);
+    for (size_t i = 0; i < t->nscales; i++)
+        if (t->scales[i].party == party && strcmp(t->scales[i].column, d[2].text) == 0)
+            return scale_err(c, d, "%s.%s is declared twice", d[0].text, d[2].text);
+    t->scales[t->nscales++] = (ovl_tpl_scale){party, d[2].text, (unsigned)n};
+    return OVL_OK;
+}
+
+ovl_err tpl_parse_decimals(pc *c, ovl_template *t)
+{
+    const tok *d = c->decd.v;
+    size_t count = 0;
+    for (size_t i = 0; i < c->decd.n; i++)
+        count += d[i].k == T_NUMBER;
+    if (count > OVL_TPL_MAX_ITEMS)
+        return scale_err(c, d, "more than %u columns", OVL_TPL_MAX_ITEMS);
+    t->scales = tpl_arena_alloc(c->im, count + 1, sizeof *t->scales);
+    if (!t->scales)
+        return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; d[i].k != T_EOF;) {
+        /* each entry is 4 tokens; entries are separated by ',' or end a line */
+        for (size_t k = 0; k < 4; k++)
+            if (d[i + k].k == T_EOL || d[i + k].k == T_EOF)
+                return scale_err(c, &d[i], "expected -- decimals alias.col N [, alias.col N]");
+        ovl_err rc = parse_scale(c, t, &d[i]);
+        if (rc != OVL_OK)
+            return rc;
+        i += 4;
+        if (d[i].k == T_PUNCT && strcmp(d[i].text, ",") == 0 && d[i + 1].k != T_EOL)
+            i++;
+        else if (d[i].k == T_EOL)
+            i++;
+        else
+            return scale_err(c, &d[i], "expected ',' or the end of the line");
+    }
     return OVL_OK;
 }

@@ -117,48 +117,116 @@ static ovl_err check_distinct_ref(const pc *c, const ovl_template *t, const colr
     return OVL_OK;
 }
 
+static ovl_err resolve_agg(const pc *c, const ovl_template *t, ovl_aggfn fn, bool star,
+                           const colref *r, size_t a, size_t b, ovl_tpl_agg *out)
+{
+    ovl_err rc = OVL_OK;
+    int k = -1;
+    if (!star)
+        OVL_TRY(party_of(c, t, r, &k));
+    if (fn == OVL_FN_COUNT_DISTINCT)
+        OVL_TRY(check_distinct_ref(c, t, r, a, b));
+    *out = (ovl_tpl_agg){fn, star ? -1 : k, star ? NULL : r->col, NULL};
+done:
+    return rc;
+}
+
+/* The one party of all such columns, or -1 (none, or both parties'). */
+static void note_party(int *side, bool *seen, int k)
+{
+    *side = !*seen || *side == k ? k : -1;
+    *seen = true;
+}
+
+static ovl_err resolve_expr(const pc *c, ovl_template *t, const sel_item *it, ovl_tpl_expr *e)
+{
+    ovl_err rc = OVL_OK;
+    e->tok = tpl_arena_alloc(c->im, it->nxt, sizeof *e->tok);
+    OVL_ENSURE(e->tok, OVL_ERR_NOMEM, "out of memory");
+    e->output = it->output;
+    for (size_t i = 0; i < it->nxt; i++) {
+        const xtok *x = &it->xt[i];
+        ovl_tpl_xtok *o = &e->tok[e->ntok++];
+        o->op = x->op;
+        o->value = x->value;
+        o->decimals = x->decimals;
+        if (x->op == OVL_TPL_X_AGG) {
+            OVL_TRY(resolve_agg(c, t, x->fn, x->star, &x->r, x->start, x->end, &o->agg));
+            t->functions |= x->fn;
+        }
+    }
+done:
+    return rc;
+}
+
+static ovl_err resolve_dim(const pc *c, ovl_template *t, const sel_item *it, int k)
+{
+    for (size_t d = 0; d < t->ndims; d++)
+        if (t->dims[d].party == k && t->dims[d].trunc == it->r.trunc &&
+            strcmp(t->dims[d].column, it->r.col) == 0)
+            return tpl_perr(c, it->start, it->end, "selected twice");
+    char *out = it->output ? it->output : it->r.col;
+    if (!it->output && it->r.trunc != OVL_TRUNC_NONE) {
+        /* DATE_TRUNC('week', p.day) is named week_day by default. */
+        const char *unit = ovl_trunc_name(it->r.trunc);
+        size_t n = strlen(unit) + strlen(it->r.col) + 2;
+        out = tpl_arena_alloc(c->im, n, 1);
+        if (!out)
+            return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
+        snprintf(out, n, "%s_%s", unit, it->r.col);
+    }
+    t->items[t->nitems++] = (ovl_tpl_item){OVL_TPL_ITEM_DIM, t->ndims};
+    t->dims[t->ndims++] = (ovl_tpl_dim){k, it->r.col, it->r.trunc, out};
+    return OVL_OK;
+}
+
+/* The sides of the dimensions and of the SUM/AVG columns (one party, or -1). */
+static void resolve_sides(ovl_template *t)
+{
+    bool dseen = false, vseen = false;
+    t->group_party = t->value_party = -1;
+    for (size_t i = 0; i < t->ndims; i++)
+        note_party(&t->group_party, &dseen, t->dims[i].party);
+    for (size_t i = 0; i < t->naggs; i++)
+        if (ovl_aggfn_reads_values(t->aggs[i].fn))
+            note_party(&t->value_party, &vseen, t->aggs[i].party);
+    for (size_t e = 0; e < t->nexprs; e++)
+        for (size_t i = 0; i < t->exprs[e].ntok; i++)
+            if (t->exprs[e].tok[i].op == OVL_TPL_X_AGG &&
+                ovl_aggfn_reads_values(t->exprs[e].tok[i].agg.fn))
+                note_party(&t->value_party, &vseen, t->exprs[e].tok[i].agg.party);
+}
+
 static ovl_err resolve_select(const pc *c, ovl_template *t, const parsed *p)
 {
     ovl_err rc = OVL_OK;
     t->dims = tpl_arena_alloc(c->im, p->nsel, sizeof *t->dims);
     t->aggs = tpl_arena_alloc(c->im, p->nsel, sizeof *t->aggs);
-    OVL_ENSURE(t->dims && t->aggs, OVL_ERR_NOMEM, "out of memory");
-    t->group_party = t->value_party = -1;
+    t->exprs = tpl_arena_alloc(c->im, p->nsel, sizeof *t->exprs);
+    t->items = tpl_arena_alloc(c->im, p->nsel, sizeof *t->items);
+    OVL_ENSURE(t->dims && t->aggs && t->exprs && t->items, OVL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < p->nsel; i++) {
         const sel_item *it = &p->sel[i];
         int k = -1;
-        if (!it->star)
-            OVL_TRY(party_of(c, t, &it->r, &k));
+        if (it->is_expr) {
+            t->items[t->nitems++] = (ovl_tpl_item){OVL_TPL_ITEM_EXPR, t->nexprs};
+            OVL_TRY(resolve_expr(c, t, it, &t->exprs[t->nexprs++]));
+            continue;
+        }
         if (!it->is_agg) {
-            if (t->group_party >= 0 && t->group_party != k)
-                OVL_FAIL(tpl_perr(c, it->start, it->end, "dimensions must all come from one party "
-                                                     "(the aggregate protocol groups by one side)"));
-            t->group_party = k;
-            t->dims[t->ndims++] = (ovl_tpl_dim){k, it->r.col, it->output ? it->output : it->r.col};
+            OVL_TRY(party_of(c, t, &it->r, &k));
+            OVL_TRY(resolve_dim(c, t, it, k));
             continue;
         }
         t->functions |= it->fn;
-        if (it->fn == OVL_FN_COUNT_DISTINCT)
-            OVL_TRY(check_distinct_ref(c, t, &it->r, it->start, it->end));
-        if (ovl_aggfn_reads_values(it->fn)) {
-            if (t->value_party >= 0 && t->value_party != k)
-                OVL_FAIL(tpl_perr(c, it->start, it->end, "aggregated columns must all come from one "
-                                                     "party (the value side)"));
-            t->value_party = k;
-        }
-        t->aggs[t->naggs++] = (ovl_tpl_agg){it->fn, it->star ? -1 : k, it->star ? NULL : it->r.col,
-                                            it->output};
+        ovl_tpl_agg *ag = &t->aggs[t->naggs];
+        OVL_TRY(resolve_agg(c, t, it->fn, it->star, &it->r, it->start, it->end, ag));
+        ag->output = it->output;
+        t->items[t->nitems++] = (ovl_tpl_item){OVL_TPL_ITEM_AGG, t->naggs++};
     }
-    OVL_ENSURE(t->naggs > 0, OVL_ERR_INPUT, "%s: SELECT needs at least one aggregate "
+    OVL_ENSURE(t->naggs + t->nexprs > 0, OVL_ERR_INPUT, "%s: SELECT needs at least one aggregate "
                "(COUNT, SUM or AVG); templates never release rows", c->label);
-    /* SUM/AVG over the group side's own columns: the protocol sums the value
-     * side's values per group of the other side. */
-    for (size_t i = 0; i < p->nsel; i++)
-        if (p->sel[i].is_agg && ovl_aggfn_reads_values(p->sel[i].fn) &&
-            t->group_party >= 0 && t->value_party == t->group_party)
-            OVL_FAIL(tpl_perr(c, p->sel[i].start, p->sel[i].end,
-                          "aggregates must be over the other party's columns than the GROUP BY "
-                          "columns (%s)", t->alias[t->group_party]));
+    resolve_sides(t);
 done:
     return rc;
 }
@@ -181,10 +249,9 @@ static ovl_err resolve_outputs(const pc *c, ovl_template *t)
             t->aggs[i].output = default_output(c, &t->aggs[i]);
             OVL_ENSURE(t->aggs[i].output, OVL_ERR_NOMEM, "out of memory");
         }
-    for (size_t i = 0; i < t->ndims + t->naggs; i++)
+    for (size_t i = 0; i < t->nitems; i++)
         for (size_t j = 0; j < i; j++) {
-            const char *a = i < t->ndims ? t->dims[i].output : t->aggs[i - t->ndims].output;
-            const char *b = j < t->ndims ? t->dims[j].output : t->aggs[j - t->ndims].output;
+            const char *a = ovl_template_output(t, i), *b = ovl_template_output(t, j);
             OVL_ENSURE(strcmp(a, b) != 0, OVL_ERR_INPUT,
                        "%s: output column '%s' appears twice; name them apart with AS", c->label, a);
         }
@@ -192,24 +259,28 @@ done:
     return rc;
 }
 
+static bool same_ref(const colref *a, const colref *b)
+{
+    return strcmp(a->qual, b->qual) == 0 && strcmp(a->col, b->col) == 0 && a->trunc == b->trunc;
+}
+
 static ovl_err resolve_groups(const pc *c, ovl_template *t, const parsed *p)
 {
     for (size_t i = 0; i < p->ngroups; i++) {
         bool found = false;
         for (size_t k = 0; k < p->nsel; k++)
-            found = found || (!p->sel[k].is_agg && strcmp(p->sel[k].r.qual, p->groups[i].qual) == 0 &&
-                              strcmp(p->sel[k].r.col, p->groups[i].col) == 0);
+            found = found || (!p->sel[k].is_agg && !p->sel[k].is_expr &&
+                              same_ref(&p->sel[k].r, &p->groups[i]));
         if (!found)
             return tpl_perr(c, p->groups[i].tok, p->groups[i].tok + 2,
                         "grouped columns must also be selected");
     }
     for (size_t k = 0; k < p->nsel; k++) {
         bool found = false;
-        if (p->sel[k].is_agg)
+        if (p->sel[k].is_agg || p->sel[k].is_expr)
             continue;
         for (size_t i = 0; i < p->ngroups; i++)
-            found = found || (strcmp(p->sel[k].r.qual, p->groups[i].qual) == 0 &&
-                              strcmp(p->sel[k].r.col, p->groups[i].col) == 0);
+            found = found || same_ref(&p->sel[k].r, &p->groups[i]);
         if (!found)
             return tpl_perr(c, p->sel[k].start, p->sel[k].end,
                         "selected columns must be in GROUP BY (only aggregates leave the "
@@ -280,7 +351,7 @@ ovl_err tpl_resolve(const pc *c, ovl_template *t, const parsed *p)
     if (p->has_group || t->ndims > 0)
         OVL_TRY(resolve_groups(c, t, p));
     OVL_TRY(resolve_filters(c, t, p));
-    if (p->having && !p->having_star)
+    if (p->having)
         OVL_TRY(check_distinct_ref(c, t, &p->having_ref, p->having_tok, p->having_tok + 5));
 done:
     return rc;

@@ -11,6 +11,7 @@
 
 #include "core/guard.h"
 #include "core/mem.h"
+#include "policy/adhoc.h"
 #include "policy/verifier.h"
 
 
@@ -75,6 +76,16 @@ static ovl_err check_column(const ovl_policy *pol, const char *rule, const ovl_s
     return OVL_OK;
 }
 
+/* SUM and AVG read a column of aggregation.aggregates; COUNT(col) counts its
+ * non-NULL values, which a dimension (or an aggregate) column may give. */
+static ovl_err check_aggregated(const ovl_policy *pol, ovl_aggfn fn, const char *col)
+{
+    if (fn == OVL_FN_COUNT && ovl_strlist_has(&pol->aggregation.dimensions, col))
+        return OVL_OK;
+    return check_column(pol, "aggregation.aggregates", &pol->aggregation.aggregates, col,
+                        fn == OVL_FN_COUNT ? "counted" : "aggregated");
+}
+
 static ovl_err check_cardinality(const ovl_policy *pol, const ovl_request *req)
 {
     if ((req->reveals_cardinality || ovl_mode_reveals_size(req->mode)) &&
@@ -111,15 +122,26 @@ static ovl_err verify_adhoc_aggregate(const ovl_policy *pol, const char *self_fp
     OVL_TRY(check_functions(pol, fns));
     OVL_ENSURE(req->side == OVL_SIDE_GROUP || req->side == OVL_SIDE_VALUES, OVL_ERR_USAGE,
                "aggregate request without this owner's side");
-    if (req->side == OVL_SIDE_GROUP)
-        for (size_t i = 0; i < req->ngroup_by; i++)
+    /* Each item names its party (adhoc.h); this owner checks its own. */
+    int me = req->side == OVL_SIDE_GROUP ? OVL_ADHOC_SIDE_RUNNER : OVL_ADHOC_SIDE_CONTRIBUTOR;
+    for (size_t i = 0; i < req->ngroup_by; i++) {
+        ovl_adhoc_dim d;
+        if (ovl_adhoc_dim_parse(&d, req->group_by[i]) != OVL_OK)
+            OVL_FAIL(ovl_err_wrap(OVL_ERR_POLICY, "%s: the request's group-by column: ",
+                                  pol->label));
+        if (d.side == me)
             OVL_TRY(check_column(pol, "aggregation.dimensions", &pol->aggregation.dimensions,
-                                 req->group_by[i], "grouped by"));
-    if (req->side == OVL_SIDE_VALUES)
-        for (size_t i = 0; i < req->nvalues; i++)
-            if (req->values[i].column)
-                OVL_TRY(check_column(pol, "aggregation.aggregates", &pol->aggregation.aggregates,
-                                     req->values[i].column, "aggregated"));
+                                 d.column, "grouped by"));
+    }
+    for (size_t i = 0; i < req->nvalues; i++) {
+        ovl_adhoc_col c;
+        if (!req->values[i].column)
+            continue;
+        if (ovl_adhoc_col_parse(&c, req->values[i].column, false) != OVL_OK)
+            OVL_FAIL(ovl_err_wrap(OVL_ERR_POLICY, "%s: the request's value column: ", pol->label));
+        if (c.side == me)
+            OVL_TRY(check_aggregated(pol, req->values[i].fn, c.column));
+    }
     OVL_TRY(check_receivers(pol, "aggregation.receivers", &pol->aggregation.receivers, self_fpr,
                             req));
     OVL_TRY(check_cardinality(pol, req));
@@ -165,6 +187,117 @@ static bool approved_by(const ovl_approvals *a, const char *fpr)
     return false;
 }
 
+static ovl_err check_template_agg(const ovl_policy *pol, const ovl_tpl_agg *a, int me)
+{
+    if (a->party != me || a->column == NULL || a->fn == OVL_FN_COUNT_DISTINCT)
+        return OVL_OK;
+    return check_aggregated(pol, a->fn, a->column);
+}
+
+/* ---- the template's worst-case group space (SPEC-v2 §4.2 step 5) ---- */
+
+/* A filter value's text: the literal, or the supplied parameter's. */
+static const char *filter_value(const ovl_tpl_value *v, const ovl_request *req)
+{
+    if (!v->is_param)
+        return v->text;
+    for (size_t i = 0; i < req->nparams; i++)
+        if (strcmp(req->params[i].name, v->text) == 0)
+            return req->params[i].value;
+    return NULL;
+}
+
+/* A date or an integer of a filter as a number (days for dates). */
+static bool filter_number(const ovl_tpl_value *v, const ovl_request *req, int64_t *out)
+{
+    const char *s = filter_value(v, req);
+    char *end = NULL;
+    if (s == NULL)
+        return false;
+    if (v->type == OVL_PARAM_DATE)
+        return ovl_date_days(out, s);
+    if (v->type != OVL_PARAM_INTEGER)
+        return false;
+    long long x = strtoll(s, &end, 10);
+    *out = x;
+    return *end == '\0' && x > -(1LL << 40) && x < (1LL << 40);
+}
+
+/* Periods of `unit` from day lo to day hi (inclusive; integers: values). */
+static uint64_t periods(ovl_trunc unit, int64_t lo, int64_t hi)
+{
+    char a[11], b[11];
+    if (hi < lo)
+        return 0;
+    if (unit == OVL_TRUNC_WEEK) {
+        /* Mondays: 1970-01-05 is day 4 */
+        int64_t ml = lo - (((lo - 4) % 7) + 7) % 7, mh = hi - (((hi - 4) % 7) + 7) % 7;
+        return (uint64_t)((mh - ml) / 7 + 1);
+    }
+    if (unit == OVL_TRUNC_MONTH) {
+        ovl_date_format(a, lo);
+        ovl_date_format(b, hi);
+        return (uint64_t)((atoi(b) * 12 + atoi(b + 5)) - (atoi(a) * 12 + atoi(a + 5)) + 1);
+    }
+    return (uint64_t)(hi - lo) + 1;
+}
+
+/* The most distinct values a dimension can take under its party's filters
+ * on the same column, or 0 when they do not bound it. */
+static uint64_t dim_bound(const ovl_template *t, const ovl_tpl_dim *d, const ovl_request *req)
+{
+    uint64_t best = 0;
+    bool has_lo = false, has_hi = false, dates = false;
+    int64_t lo = 0, hi = 0, x;
+    for (size_t i = 0; i < t->nfilters; i++) {
+        const ovl_tpl_filter *f = &t->filters[i];
+        if (f->party != d->party || strcmp(f->column, d->column) != 0)
+            continue;
+        if (f->op == OVL_CMP_EQ || f->op == OVL_CMP_IN) {
+            uint64_t n = f->op == OVL_CMP_EQ ? 1 : f->nvalues;
+            best = best == 0 || n < best ? n : best;
+            continue;
+        }
+        bool date = f->values[0].type == OVL_PARAM_DATE;
+        if (d->trunc != OVL_TRUNC_NONE && !date)
+            continue;
+        for (size_t k = 0; k < f->nvalues; k++) {
+            if (!filter_number(&f->values[k], req, &x))
+                break;
+            bool low = f->op == OVL_CMP_GE || f->op == OVL_CMP_GT ||
+                       (f->op == OVL_CMP_BETWEEN && k == 0);
+            bool high = f->op == OVL_CMP_LE || f->op == OVL_CMP_LT ||
+                        (f->op == OVL_CMP_BETWEEN && k == 1);
+            int64_t v = x + (f->op == OVL_CMP_GT) - (f->op == OVL_CMP_LT);
+            if (low && (!has_lo || v > lo))
+                lo = v, has_lo = true;
+            if (high && (!has_hi || v < hi))
+                hi = v, has_hi = true;
+            dates = dates || date;
+        }
+    }
+    if (has_lo && has_hi) {
+        uint64_t n = periods(dates ? d->trunc : OVL_TRUNC_NONE, lo, hi);
+        n = n ? n : 1;
+        best = best == 0 || n < best ? n : best;
+    }
+    return best;
+}
+
+/* The template's group space when its filters bound every dimension; 0
+ * when they do not (the engine then checks the actual one at HELLO). */
+static uint64_t worst_cells(const ovl_template *t, const ovl_request *req)
+{
+    uint64_t cells = 1;
+    for (size_t i = 0; i < t->ndims; i++) {
+        uint64_t n = dim_bound(t, &t->dims[i], req);
+        if (n == 0)
+            return 0;
+        cells = cells > UINT64_MAX / n ? UINT64_MAX : cells * n;
+    }
+    return cells;
+}
+
 /* The template's use of this owner's columns must fit the aggregation rule. */
 static ovl_err verify_template_columns(const ovl_policy *pol, const ovl_template *t, int me)
 {
@@ -175,9 +308,11 @@ static ovl_err verify_template_columns(const ovl_policy *pol, const ovl_template
             OVL_TRY(check_column(pol, "aggregation.dimensions", &pol->aggregation.dimensions,
                                  t->dims[i].column, "grouped by"));
     for (size_t i = 0; i < t->naggs; i++)
-        if (t->aggs[i].party == me && ovl_aggfn_reads_values(t->aggs[i].fn))
-            OVL_TRY(check_column(pol, "aggregation.aggregates", &pol->aggregation.aggregates,
-                                 t->aggs[i].column, "aggregated"));
+        OVL_TRY(check_template_agg(pol, &t->aggs[i], me));
+    for (size_t e = 0; e < t->nexprs; e++)
+        for (size_t i = 0; i < t->exprs[e].ntok; i++)
+            if (t->exprs[e].tok[i].op == OVL_TPL_X_AGG)
+                OVL_TRY(check_template_agg(pol, &t->exprs[e].tok[i].agg, me));
     for (size_t i = 0; i < t->npairs; i++)
         OVL_TRY(check_column(pol, "aggregation.join_conditions", &pol->aggregation.join_conditions,
                              t->pairs[i].column[me], "compared with the partner's columns"));
@@ -215,6 +350,12 @@ static ovl_err verify_template(const ovl_policy *pol, const char *self_fpr, cons
         OVL_FAIL(ovl_err_wrap(OVL_ERR_POLICY, "%s: parameters: ", pol->label));
     OVL_TRY(check_join(pol, t->join_column[me], req->norm));
     OVL_TRY(verify_template_columns(pol, t, me));
+    uint64_t cells = worst_cells(t, req);
+    if (cells > pol->aggregation.max_cells)
+        OVL_FAIL(refuse(pol, "aggregation.max_cells", "template %s's filters allow up to %llu "
+                        "cells (runner groups x contributor groups), where this policy allows "
+                        "%u", t->label, (unsigned long long)cells,
+                        (unsigned)pol->aggregation.max_cells));
     OVL_TRY(check_receivers(pol, "aggregation.receivers", &pol->aggregation.receivers, self_fpr,
                             req));
     OVL_TRY(check_cardinality(pol, req));
@@ -227,6 +368,9 @@ ovl_err ovl_verify_request(ovl_policy_terms *terms, const ovl_policy *pol, const
 {
     ovl_err rc = OVL_OK;
     memset(terms, 0, sizeof *terms);
+    terms->max_cells = OVL_MAX_CELLS_DEFAULT;
+    terms->count_bits = ovl_count_bits_of(OVL_MAX_ROWS_PER_ID_DEFAULT);
+    terms->value_bits = OVL_VALUE_BITS_DEFAULT;
     OVL_ENSURE(req->nreceivers <= OVL_RECEIVERS_MAX, OVL_ERR_USAGE, "too many receivers");
     if (!ovl_policy_peer_find(pol, peer_fpr))
         OVL_FAIL(refuse(pol, "peers", "%s is not listed, so it may not connect", peer_fpr));
@@ -237,6 +381,9 @@ ovl_err ovl_verify_request(ovl_policy_terms *terms, const ovl_policy *pol, const
     terms->has_policy = true;
     terms->min_rows = pol->aggregation.min_rows;
     terms->allow_cardinality = pol->aggregation.allow_cardinality;
+    terms->max_cells = pol->aggregation.max_cells;
+    terms->count_bits = ovl_policy_count_bits(pol);
+    terms->value_bits = pol->aggregation.value_bits;
 done:
     return rc;
 }

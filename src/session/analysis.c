@@ -152,9 +152,15 @@ static ovl_err verify_approvals(ovl_analysis *a)
 static bool aggregate_counts_all(const ovl_analysis *a)
 {
     if (a->tpl != NULL) {
-        for (size_t i = 0; a->tpl->ndims == 0 && i < a->tpl->naggs; i++)
-            if (a->tpl->aggs[i].fn == OVL_FN_COUNT)
+        const ovl_template *t = a->tpl;
+        for (size_t i = 0; t->ndims == 0 && i < t->naggs; i++)
+            if (t->aggs[i].fn == OVL_FN_COUNT)
                 return true;
+        for (size_t e = 0; t->ndims == 0 && e < t->nexprs; e++)
+            for (size_t i = 0; i < t->exprs[e].ntok; i++)
+                if (t->exprs[e].tok[i].op == OVL_TPL_X_AGG &&
+                    t->exprs[e].tok[i].agg.fn == OVL_FN_COUNT)
+                    return true;
         return false;
     }
     for (size_t i = 0; a->nego.ngroup_by == 0 && i < a->nego.nvalues; i++)

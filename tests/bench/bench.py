@@ -15,13 +15,15 @@ In one run on this machine:
 4. prints a table, writes JSON (build/bench/results.json or --json) and
    updates this run's section of BENCHMARKS.md.
 
-The aggregate scenario (protocols/aggregate/SPEC.md; also alone with
---aggregate-only) runs `--mode aggregate` at --agg-sizes: a runner with
-(email, campaign), each email in one of 8 campaigns, and a contributor with
-(email, amount) at 50 % overlap, one or two rows per email; it checks the
-runner's per-campaign matched/rows/sum/avg against Python and bounds the run by
-every group operation and Paillier operation of both parties, calibrated in
-the same run (calibrate --aggregate).
+The aggregate scenario (protocols/aggregate/SPEC-v2.md; also alone with
+--aggregate-only) runs the attribution template (advertiser: campaign x ad
+format, impressions and spend; retailer: category x purchase week, purchase
+count, revenue and its average; about 32 cells, six aggregates, ROAS) at
+--agg-sizes, 1-4 rows per identifier and 50 % overlap, checks the advertiser's
+released rows against Python, and reports its wall time against ECDH-PSI on
+the same identifier sets in the same run, bytes per runner identifier and peak
+RSS; then, at 2^--agg-cost-size, the bytes of 8-, 64- and 512-cell runs against
+the SPEC's cost formula (build/rel/bench/agg2_cost).
 
 The OT scenario (src/mpc/SPEC.md §4; with --section bench) runs
 build/rel/bench/ot_bench: random correlated OTs per second on one core with both
@@ -93,9 +95,8 @@ def busy_jiffies():
     return (user + nice + system + irq + softirq) / CLK_TCK, steal / CLK_TCK
 
 
-def calibrate(tool, seconds, agg_terms=0):
-    extra = ["--aggregate", str(agg_terms)] if agg_terms else []
-    r = sh([tool, "--seconds", str(seconds), "--threads", str(os.cpu_count())] + extra)
+def calibrate(tool, seconds):
+    r = sh([tool, "--seconds", str(seconds), "--threads", str(os.cpu_count())])
     if r.returncode != 0:
         sys.exit("bench: calibration failed: " + r.stderr.strip())
     return json.loads(r.stdout)
@@ -105,7 +106,7 @@ def mean_calibration(before, after):
     cal = {"suite": before["suite"], "threads": before["threads"], "before": before,
            "after": after}
     for k in ("hash_to_group_us", "scalar_mult_us", "validate_us", "tag_us",
-              "parallel_mults_per_s", "single_mults_per_s") + BATCH_CAL + AGG_CAL:
+              "parallel_mults_per_s", "single_mults_per_s") + BATCH_CAL:
         if k in before:
             cal[k] = (before[k] + after[k]) / 2
     if "element_us_batch" in cal:
@@ -119,10 +120,6 @@ def mean_calibration(before, after):
 # validation and encoding) of libsodium and of the batch path, in the same run.
 BATCH_CAL = ("batch_hash_to_group_us", "batch_scalar_mult_us", "element_us_libsodium",
              "element_us_batch")
-
-
-AGG_CAL = ("agg_hash_to_group_us", "paillier_sk_encrypt_us", "paillier_ct_check_us",
-           "paillier_add_us", "paillier_mask_us", "paillier_decrypt_us", "paillier_keygen_s")
 
 
 def email(i):
@@ -296,124 +293,156 @@ def evaluate(run, cal, n, cores):
     return run
 
 
-# ---- aggregate scenario (protocols/aggregate/SPEC.md) ----
+# ---- aggregate scenario, version 2 (protocols/aggregate/SPEC-v2.md) ----
+# The attribution template: the advertiser (runner, connector, receiver) groups by
+# campaign and ad format and sums impressions and spend; the retailer groups by product
+# category and purchase week and contributes COUNT(purchase id), SUM and AVG of the amount.
+# 1-4 rows per identifier, 50 % overlap.
 
-AGG_GROUPS = 8
-AGG_MIN_ROWS = 10
-AGG_DECIMALS = 2
-AGG_AVG_EXTRA = 4  # SPEC.md §5.8: avg has decimals + 4 fractional digits
+AGG_HAVING = 10
+AGG_FORMATS = ("video", "banner")
+AGG_CATEGORIES = ("toys", "garden", "books", "tools")
+AGG_WEEK0 = 20278  # 2025-07-07, a Monday, in days since 1970-01-01
+AGG_TEMPLATE = """-- decimals c.spend 2
+-- decimals p.amount 2
+SELECT c.campaign, c.ad_format, p.category,
+       DATE_TRUNC('week', p.day) AS week,
+       COUNT(DISTINCT c.email) AS buyers,
+       SUM(c.impressions) AS impressions,
+       SUM(c.spend) AS spend,
+       COUNT(p.pid) AS purchases,
+       SUM(p.amount) AS revenue,
+       AVG(p.amount) AS avg_amount,
+       SUM(p.amount) / NULLIF(SUM(c.spend), 0) AS roas
+FROM ads AS c INNER JOIN shop AS p ON c.email = p.email
+GROUP BY c.campaign, c.ad_format, p.category, DATE_TRUNC('week', p.day)
+HAVING COUNT(DISTINCT c.email) >= %d;
+""" % AGG_HAVING
+# The plan's public shape (SPEC-v2 §2): runner impressions and spend summed (2 words each),
+# contributor pid counted (1) and amount summed and averaged (2); no COUNT(*); w = 3.
+AGG_K_R, AGG_K_C, AGG_STAR, AGG_W = 4, 3, 0, 3
 
 
-def agg_cents(i):
-    """Amount of contributor row (i, k) in cents: signed, deterministic."""
-    return (i * 7919) % 100003 - 20000
+def agg_shape(cells):
+    """(campaigns, categories, weeks) with 2 ad formats: G_R = 2 * campaigns,
+    G_C = categories * weeks, G_R * G_C = cells."""
+    return {8: (2, 2, 1), 32: (4, 2, 2), 64: (4, 4, 2), 512: (16, 4, 4)}[cells]
 
 
-def agg_rows_of(i):
-    return 2 if i % 3 == 0 else 1
+def agg_runner_rows(i, campaigns):
+    for k in range(1 + i % 4):
+        yield ("C%d" % ((i * 31 + k * 7) % campaigns), AGG_FORMATS[(i + k) % 2],
+               (i * 13 + k) % 50 + 1, (i * 7919 + k * 104729) % 20000 - 1000)
 
 
-def fmt_cents(c):
-    q = 10 ** AGG_DECIMALS
-    return "%s%d.%0*d" % ("-" if c < 0 else "", abs(c) // q, AGG_DECIMALS, abs(c) % q)
+def agg_contrib_rows(i, categories, weeks):
+    for k in range(1 + (i // 3) % 4):
+        day = AGG_WEEK0 + (i * 17 + k * 5) % (7 * weeks)
+        amount = None if (i + k) % 23 == 0 else (i * 104723 + k * 7907) % 30000 - 2500
+        pid = None if (i + k) % 17 == 0 else "P%x-%d" % (i, k)
+        yield AGG_CATEGORIES[(i + k) % categories], day, amount, pid
 
 
-def write_agg_tables(work, n):
-    """Runner: u0..u(n-1), u_i in campaign c(i mod 8). Contributor: u(n/2)..u(3n/2-1),
-    one or two rows each with a 2-decimal amount."""
-    rt = os.path.join(work, "agg-runner-%d.csv" % n)
-    ct = os.path.join(work, "agg-contrib-%d.csv" % n)
-    step = 1 << 16
+def agg_day(days):
+    return datetime.date.fromordinal(datetime.date(1970, 1, 1).toordinal() + days).isoformat()
+
+
+def write_agg_tables(work, n, cells):
+    camps, cats, weeks = agg_shape(cells)
+    rt = os.path.join(work, "agg2-ads-%d-%d.csv" % (n, cells))
+    ct = os.path.join(work, "agg2-shop-%d-%d.csv" % (n, cells))
+    step = 1 << 15
     if not os.path.exists(rt):
         with open(rt + ".part", "w") as f:
-            f.write("email,campaign\n")
+            f.write("email,campaign,ad_format,impressions,spend\n")
             for a in range(0, n, step):
-                f.write("".join("%s,c%d\n" % (email(i), i % AGG_GROUPS)
-                                for i in range(a, min(n, a + step))))
+                f.write("".join("%s,%s,%s,%d,%s\n" % (email(i), c, fm, im, fmt_cents(sp))
+                                for i in range(a, min(n, a + step))
+                                for c, fm, im, sp in agg_runner_rows(i, camps)))
         os.replace(rt + ".part", rt)
     if not os.path.exists(ct):
         with open(ct + ".part", "w") as f:
-            f.write("email,amount\n")
+            f.write("email,category,day,amount,pid\n")
             for a in range(n // 2, n + n // 2, step):
-                f.write("".join("%s,%s\n" % (email(i), fmt_cents(agg_cents(i) + k))
-                                for i in range(a, min(n + n // 2, a + step))
-                                for k in range(agg_rows_of(i))))
+                f.write("".join("%s,%s,%s,%s,%s\n" % (
+                    email(i), cat, agg_day(d), "" if am is None else fmt_cents(am),
+                    pid or "") for i in range(a, min(n + n // 2, a + step))
+                    for cat, d, am, pid in agg_contrib_rows(i, cats, weeks)))
         os.replace(ct + ".part", ct)
     return rt, ct
 
 
-def agg_expected(n):
-    """{campaign: (matched, rows, sum in cents)} over the intersection n/2..n-1."""
-    want = {}
+def fmt_cents(c):
+    return "%s%d.%02d" % ("-" if c < 0 else "", abs(c) // 100, abs(c) % 100)
+
+
+def agg_expected(n, cells):
+    """The released rows the template gives, computed here from the generators."""
+    from fractions import Fraction
+    camps, cats, weeks = agg_shape(cells)
+    acc = {}
     for i in range(n // 2, n):
-        g = "c%d" % (i % AGG_GROUPS)
-        m, r, s = want.get(g, (0, 0, 0))
-        k = agg_rows_of(i)
-        want[g] = (m + 1, r + k, s + sum(agg_cents(i) + j for j in range(k)))
-    return want
+        rg = {}
+        for c, fm, im, sp in agg_runner_rows(i, camps):
+            v = rg.setdefault((c, fm), [0, 0, 0])
+            v[0] += 1
+            v[1] += im
+            v[2] += sp
+        cg = {}
+        for cat, d, am, pid in agg_contrib_rows(i, cats, weeks):
+            week = agg_day(d - (d - AGG_WEEK0) % 7)
+            v = cg.setdefault((cat, week), [0, 0, 0, 0])
+            v[0] += 1
+            v[1] += pid is not None
+            v[2] += am is not None
+            v[3] += am or 0
+        for g, (nr, im, sp) in rg.items():
+            for c, (nc, npid, nam, am) in cg.items():
+                a = acc.setdefault(g + c, [0] * 6)
+                a[0] += 1
+                a[1] += im * nc
+                a[2] += sp * nc
+                a[3] += nr * npid
+                a[4] += nr * nam
+                a[5] += nr * am
+    def half_even(q, digits):
+        x = round(q * 10 ** digits)
+        s = str(abs(x)).rjust(digits + 1, "0")
+        return ("-" if x < 0 else "") + s[:-digits] + "." + s[-digits:]
+    def label(parts):
+        return b"".join(len(p.encode()).to_bytes(2, "big") + p.encode() for p in parts)
+    rows = []
+    for key, (d, im, sp, npid, nam, am) in acc.items():
+        if d < AGG_HAVING:
+            continue
+        rev = fmt_cents(am) if nam else ""
+        avg = half_even(Fraction(am, 100 * nam), 6) if nam else ""
+        roas = half_even(Fraction(am, sp), 6) if nam and sp else ""
+        rows.append(((label(key[:2]), label(key[2:])),
+                     list(key) + [str(d), str(im), fmt_cents(sp), str(npid), rev, avg, roas]))
+    rows.sort()
+    return [r for _, r in rows]
 
 
-def agg_avg(total, rows):
-    from decimal import Decimal, ROUND_HALF_EVEN
-    q = Decimal(1).scaleb(-(AGG_DECIMALS + AGG_AVG_EXTRA))
-    return str((Decimal(total).scaleb(-AGG_DECIMALS) / rows).quantize(q, rounding=ROUND_HALF_EVEN))
+AGG_HEADER = ["campaign", "ad_format", "category", "week", "buyers", "impressions", "spend",
+              "purchases", "revenue", "avg_amount", "roas"]
 
 
-def check_agg_output(path, n):
-    want = agg_expected(n)
+def check_agg_output(path, n, cells):
     with open(path) as f:
-        lines = f.read().splitlines()
-    if not lines or lines[0] != "campaign,matched,rows,sum_amount,avg_amount":
-        return False, "bad header"
-    body = [l.split(",") for l in lines[1:]]
-    keys = [r[0] for r in body]
-    passing = sorted((g for g, v in want.items() if v[0] >= AGG_MIN_ROWS), key=str.encode)
-    if keys != passing:
-        return False, "groups %s instead of %s" % (keys, passing)
-    for r in body:
-        m, rows, total = want[r[0]]
-        exp = [r[0], str(m), str(rows), fmt_cents(total), agg_avg(total, rows)]
-        if r != exp:
-            return False, "group %s: %s instead of %s" % (r[0], r[1:], exp[1:])
+        got = [l.split(",") for l in f.read().splitlines()]
+    if not got or got[0] != AGG_HEADER:
+        return False, "bad header %s" % (got[:1],)
+    want = agg_expected(n, cells)
+    if got[1:] != want:
+        bad = next((i for i, (a, b) in enumerate(zip(got[1:], want)) if a != b), None)
+        return False, "%d rows instead of %d%s" % (
+            len(got) - 1, len(want),
+            "" if bad is None else "; row %d: %s instead of %s" % (bad, got[1 + bad], want[bad]))
     return True, ""
 
 
-def agg_layout(n):
-    """SPEC.md §5.1: per campaign, k memberships padded to max(16, 2^ceil(log2 k))."""
-    sizes = [len(range(g, n, AGG_GROUPS)) for g in range(AGG_GROUPS)]
-    return sizes, [max(16, 1 << max(0, (k - 1).bit_length())) for k in sizes]
-
-
-def run_agg_pair(args, work, n, threads):
-    rt, ct = write_agg_tables(work, n)
-    out = os.path.join(work, "agg-out-%d.csv" % n)
-    if os.path.exists(out):
-        os.remove(out)
-    port = free_port()
-    common = ["--mode", "aggregate", "--join", "email", "--normalize", "email",
-              "--summary", "json", "--quiet", "--timeout", "3600"]
-    if threads:
-        common += ["--threads", str(threads)]
-    # Listener = contributor, connector = runner, as in the issue's example.
-    largs = ["--listen", "127.0.0.1:%d" % port, "--identity", os.path.join(work, "alice.key"),
-             "--peer", os.path.join(work, "bob.pub"), "--table", ct,
-             "--values", "amount:%d" % AGG_DECIMALS, "--min-rows", str(AGG_MIN_ROWS)] + common
-    cargs = ["--wait", "300", "--connect", "127.0.0.1:%d" % port,
-             "--identity", os.path.join(work, "bob.key"),
-             "--peer", os.path.join(work, "alice.pub"), "--table", rt,
-             "--group-by", "campaign", "--min-rows", str(AGG_MIN_ROWS), "--out", out] + common
-    roles = ("contributor", "runner")
-    files = [open(os.path.join(work, "agg-%s-%d.%s" % (r, n, s)), "w+")
-             for r in roles for s in ("json", "err")]
-    busy0, steal0 = busy_jiffies()
-    t0 = time.monotonic()
-    prof = [os.path.join(args.profile, "perf-agg-%s-%d.data" % (r, n)) if args.profile else None
-            for r in roles]
-    procs = [launch(args.bin, largs, files[0], files[1], prof[0]),
-             launch(args.bin, cargs, files[2], files[3], prof[1])]
-    res = wait_both(procs, t0 + args.timeout)
-    wall = time.monotonic() - t0
-    busy1, steal1 = busy_jiffies()
+def agg_parties(procs, files, res, roles):
     parties, problems = [], []
     for k, (p, role) in enumerate(zip(procs, roles)):
         code, ru, _ = res.get(p.pid, (None, None, None))
@@ -432,138 +461,189 @@ def run_agg_pair(args, work, n, threads):
             "role": role, "exit": code,
             "cpu_s": ru.ru_utime + ru.ru_stime, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
             "peak_rss_bytes": ru.ru_maxrss * 1024,
-            "voluntary_switches": ru.ru_nvcsw, "involuntary_switches": ru.ru_nivcsw,
-            "bytes_sent": summary["bytes_sent"], "tag_bytes": summary["tag_bytes"],
+            "bytes_sent": summary["bytes_sent"], "bytes_received": summary["bytes_received"],
             "seconds_reported": summary["seconds"], "summary": summary,
         })
     for f in files:
         f.close()
-    if not problems:
-        good, why = check_agg_output(out, n)
-        if not good:
-            problems.append("runner output wrong: " + why)
+    return parties, problems
+
+
+def run_timed(args, work, tag, largs, cargs, roles):
+    files = [open(os.path.join(work, "%s-%s.%s" % (tag, r, s)), "w+")
+             for r in roles for s in ("json", "err")]
+    busy0, steal0 = busy_jiffies()
+    t0 = time.monotonic()
+    procs = [launch(args.bin, largs, files[0], files[1]),
+             launch(args.bin, cargs, files[2], files[3])]
+    res = wait_both(procs, t0 + args.timeout)
+    wall = time.monotonic() - t0
+    busy1, steal1 = busy_jiffies()
+    parties, problems = agg_parties(procs, files, res, roles)
     ours = sum(p.get("cpu_s", 0) for p in parties)
     return {"ok": not problems, "problems": problems, "wall_s": wall, "parties": parties,
             "machine_busy_s": busy1 - busy0,
             "foreign_cpu_s": max(0.0, (busy1 - busy0) - ours), "steal_s": steal1 - steal0}
 
 
-def agg_ops(n):
-    """Every costed operation of both parties (SPEC.md §5), by calibration key."""
-    real, padded = agg_layout(n)
-    big_n, memb = sum(padded), sum(real)
-    m = n  # contributor's distinct identifiers
-    matched = [len(range(n // 2 + (g - n // 2) % AGG_GROUPS, n, AGG_GROUPS))
-               for g in range(AGG_GROUPS)]
-    parts = len(padded)
-    return {
-        # runner: H(x) for memberships and H_dummy for padding (§5.1); contributor: H(y)
-        "agg_hash_to_group_us": big_n + m,
-        # runner: H(x)^a per membership and (H(y)^b)^a per VALUES entry (§5.5);
-        # contributor: H(y)^b (§5.4) and X^b per padded element (§5.2)
-        "scalar_mult_us": memb + m + m + big_n,
-        "paillier_sk_encrypt_us": m,          # contributor, one packed vector per id (§5.4)
-        "paillier_ct_check_us": m,            # runner per VALUES entry (§4.6)
-        "paillier_add_us": sum(k - 1 for k in matched if k >= AGG_MIN_ROWS),  # §5.5
-        "paillier_mask_us": parts,            # §5.6 (a suppressed group costs about the same)
-        "paillier_decrypt_us": parts,         # §5.7, contributor (check included)
-        "paillier_keygen_s": 1,
-        "_N": big_n, "_m": m, "_matched": sum(matched),
-    }
+def ensure_template(args, work):
+    path = os.path.join(work, "agg2-attribution.sql")
+    with open(path, "w") as f:
+        f.write(AGG_TEMPLATE)
+    for who in ("alice", "bob"):
+        sh([args.bin, "template", "approve", path, "--identity", os.path.join(work, who + ".key")])
+    return path
 
 
-def evaluate_agg(run, cal, n, cores):
-    ops = agg_ops(n)
-    cpu_us = 0.0
-    for k, count in ops.items():
-        if k.startswith("_"):
-            continue
-        cpu_us += count * cal[k] * (1e6 if k.endswith("_s") else 1)
-    run["n"] = n
-    run["ops"] = ops
-    run["bound_cpu_s"] = cpu_us / 1e6
-    run["bound_s"] = cpu_us / 1e6 / cores
-    run["ratio"] = run["wall_s"] / run["bound_s"]
-    run["ratio_other_load_excluded"] = run["wall_s"] / (run["bound_s"] + run["foreign_cpu_s"] / cores)
-    run["calibration"] = cal
-    for p in run["parties"]:
-        if "bytes_sent" in p:
-            p["bytes_per_element"] = p["bytes_sent"] / n
-            p["rss_per_row"] = p["peak_rss_bytes"] / n
-    # Payload per element: contributor sends (elem, ct) per id and an ell-byte tag per
-    # padded element; the runner a blinded element per padded slot.
-    ell = next((p["tag_bytes"] for p in run["parties"] if "tag_bytes" in p), 0)
-    run["payload_per_element"] = {
-        "contributor": (ops["_m"] * (32 + 512) + ops["_N"] * ell) / n,
-        "runner": ops["_N"] * 32 / n,
-    }
+def run_agg_pair(args, work, n, cells, threads):
+    """The template between two ./overlap processes: the retailer listens (contributor),
+    the advertiser connects (runner) and receives."""
+    rt, ct = write_agg_tables(work, n, cells)
+    tpl = ensure_template(args, work)
+    out = os.path.join(work, "agg2-out-%d-%d.csv" % (n, cells))
+    if os.path.exists(out):
+        os.remove(out)
+    port = free_port()
+    common = ["--template", tpl, "--join", "email", "--normalize", "email",
+              "--summary", "json", "--quiet", "--timeout", "3600"]
+    if threads:
+        common += ["--threads", str(threads)]
+    largs = ["--listen", "127.0.0.1:%d" % port, "--identity", os.path.join(work, "alice.key"),
+             "--peer", os.path.join(work, "bob.pub"), "--table", ct, "--table-name", "shop"] + common
+    cargs = ["--wait", "300", "--connect", "127.0.0.1:%d" % port,
+             "--identity", os.path.join(work, "bob.key"), "--peer", os.path.join(work, "alice.pub"),
+             "--table", rt, "--table-name", "ads", "--out", out] + common
+    run = run_timed(args, work, "agg2-%d-%d" % (n, cells), largs, cargs, ("contributor", "runner"))
+    if run["ok"]:
+        good, why = check_agg_output(out, n, cells)
+        if not good:
+            run["ok"] = False
+            run["problems"].append("runner output wrong: " + why)
     return run
 
 
-def agg_table_lines(runs):
-    rows = ["| n per party | wall s | bound s | ratio | CPU s (C / R) | peak RSS (C / R) "
-            "| bytes/element sent C / R (payload) | other load CPU s "
-            "| ratio, other load excluded | correct |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in runs:
-        ps = r["parties"]
-        if not all("cpu_s" in p for p in ps):
-            rows.append("| 2^%d | failed | | | | | | | | no |" % (r["n"].bit_length() - 1))
-            continue
-        pl = r["payload_per_element"]
-        rows.append("| 2^%d (%d) | %.1f | %.1f | **%.3f** | %.1f / %.1f | %s / %s "
-                    "| %.1f (%.1f) / %.1f (%.1f) | %.1f | %.3f | %s |" % (
-                        r["n"].bit_length() - 1, r["n"], r["wall_s"], r["bound_s"], r["ratio"],
-                        ps[0]["cpu_s"], ps[1]["cpu_s"], fmt_bytes(ps[0]["peak_rss_bytes"]),
-                        fmt_bytes(ps[1]["peak_rss_bytes"]), ps[0]["bytes_per_element"],
-                        pl["contributor"], ps[1]["bytes_per_element"], pl["runner"],
-                        r["foreign_cpu_s"], r["ratio_other_load_excluded"],
-                        "yes" if r["ok"] else "NO"))
-    return rows
+def run_psi_same_sets(args, work, n, threads):
+    """ECDH-PSI (`--mode intersection`) on the aggregate run's own tables."""
+    rt, ct = write_agg_tables(work, n, 32)
+    out = os.path.join(work, "agg2-psi-%d.csv" % n)
+    port = free_port()
+    common = ["--join", "email", "--normalize", "email", "--summary", "json", "--quiet",
+              "--timeout", "3600", "--reveal", "connector"]
+    if threads:
+        common += ["--threads", str(threads)]
+    largs = ["--listen", "127.0.0.1:%d" % port, "--identity", os.path.join(work, "alice.key"),
+             "--peer", os.path.join(work, "bob.pub"), "--table", ct] + common
+    cargs = ["--wait", "300", "--connect", "127.0.0.1:%d" % port,
+             "--identity", os.path.join(work, "bob.key"), "--peer", os.path.join(work, "alice.pub"),
+             "--table", rt, "--out", out] + common
+    run = run_timed(args, work, "agg2-psi-%d" % n, largs, cargs, ("listener", "connector"))
+    summ = next((p["summary"] for p in run["parties"] if "summary" in p and
+                 p["role"] == "connector"), {})
+    if run["ok"] and summ.get("intersection_size") != n - n // 2:
+        run["ok"] = False
+        run["problems"].append("PSI intersection %s, expected %d" % (
+            summ.get("intersection_size"), n - n // 2))
+    return run
+
+
+def agg_cost(args, n, cells, released):
+    camps, cats, weeks = agg_shape(cells)
+    g_r, g_c = 2 * camps, cats * weeks
+    r = sh([args.agg2_cost, str(n), str(n), str(g_r), str(g_c), str(AGG_K_R), str(AGG_K_C),
+            str(AGG_STAR), str(AGG_W), str(AGG_W), str(released), str(g_c)])
+    if r.returncode != 0:
+        sys.exit("bench: agg2_cost failed: " + r.stderr.strip())
+    return json.loads(r.stdout)
+
+
+def wire_bytes(run):
+    r = next(p for p in run["parties"] if p["role"] == "runner")
+    return r["bytes_sent"] + r["bytes_received"]
+
+
+def run_aggregates(args, report, sizes, cores):
+    """Per size: the 32-cell template and ECDH-PSI on the same sets (wall ratio, bytes per
+    runner identifier, peak RSS); then, at --agg-cost-size, 8, 64 and 512 cells against
+    the SPEC's cost formula."""
+    del cores
+    runs = report.setdefault("aggregate", [])
+    for n in sizes:
+        agg = run_agg_pair(args, args.work, n, 32, args.threads)
+        psi = run_psi_same_sets(args, args.work, n, args.threads)
+        run = {"n": n, "cells": 32, "ok": agg["ok"] and psi["ok"],
+               "problems": agg["problems"] + psi["problems"], "aggregate": agg, "psi": psi}
+        if run["ok"]:
+            run["wall_ratio_to_psi"] = agg["wall_s"] / psi["wall_s"]
+            run["bytes_per_runner_id"] = wire_bytes(agg) / n
+            for p in agg["parties"]:
+                p["rss_budget_bytes"] = 1024 * n * 2.5 + 64 * MIB
+                p["rss_ok"] = p["peak_rss_bytes"] <= p["rss_budget_bytes"]
+            print("bench: aggregate v2 n=%d (32 cells): wall %.1f s, ECDH-PSI %.1f s, ratio %.2f "
+                  "(target <= 2); %.0f B per runner identifier (target <= 16384); RSS %s / %s" % (
+                      n, agg["wall_s"], psi["wall_s"], run["wall_ratio_to_psi"],
+                      run["bytes_per_runner_id"], fmt_bytes(agg["parties"][0]["peak_rss_bytes"]),
+                      fmt_bytes(agg["parties"][1]["peak_rss_bytes"])), flush=True)
+        else:
+            print("bench: aggregate v2 n=%d FAILED: %s" % (n, "; ".join(run["problems"])),
+                  flush=True)
+        runs.append(run)
+    n = 1 << args.agg_cost_size
+    for cells in (8, 64, 512):
+        agg = run_agg_pair(args, args.work, n, cells, args.threads)
+        run = {"n": n, "cells": cells, "ok": agg["ok"], "problems": agg["problems"],
+               "aggregate": agg}
+        if agg["ok"]:
+            released = agg["parties"][1]["summary"].get("groups_released", 0)
+            run["formula"] = agg_cost(args, n, cells, released)
+            run["bytes"] = wire_bytes(agg)
+            run["bytes_over_formula"] = run["bytes"] / run["formula"]["total"]
+            print("bench: aggregate v2 n=%d, %d cells: %d bytes, formula %d, ratio %.3f "
+                  "(target <= 1.1)" % (n, cells, run["bytes"], run["formula"]["total"],
+                                       run["bytes_over_formula"]), flush=True)
+        else:
+            print("bench: aggregate v2 n=%d, %d cells FAILED: %s" % (
+                n, cells, "; ".join(run["problems"])), flush=True)
+        runs.append(run)
 
 
 def agg_markdown(report):
     runs = report.get("aggregate", [])
     if not runs:
         return []
-    cal = runs[0]["calibration"]
-    return [
-        "",
-        "Aggregates (`--mode aggregate`, runner = connector with `--group-by campaign "
-        "--min-rows %d`, 8 disjoint campaigns; contributor = listener with `--values amount:2`, "
-        "one or two rows per email; 50 %% overlap; Paillier %d bits). Calibration (CPU time of "
-        "one thread, median of 5 rounds, mean of before and after each run; the first size's "
-        "shown): scalar multiplication %.1f us, "
-        "hash-to-group (aggregate DST) %.1f us, key-owner encryption of a packed vector %.1f us, "
-        "ciphertext check %.1f us, homomorphic addition %.2f us, masking %.0f us, decryption "
-        "%.0f us, key generation %.2f s." % (
-            AGG_MIN_ROWS, cal.get("paillier_bits", 2048), cal["scalar_mult_us"],
-            cal["agg_hash_to_group_us"],
-            cal["paillier_sk_encrypt_us"], cal["paillier_ct_check_us"], cal["paillier_add_us"],
-            cal["paillier_mask_us"], cal["paillier_decrypt_us"], cal["paillier_keygen_s"]),
-        "",
-    ] + agg_table_lines(runs)
-
-
-def run_aggregates(args, report, sizes, cores):
-    runs = report.setdefault("aggregate", [])
-    for n in sizes:
-        before = calibrate(args.calibrate, args.cal_seconds, n)
-        pair = run_agg_pair(args, args.work, n, args.threads)
-        after = calibrate(args.calibrate, args.cal_seconds, n)
-        run = evaluate_agg(pair, mean_calibration(before, after), n, cores)
-        runs.append(run)
-        if not run["ok"]:
-            print("bench: aggregate n=%d FAILED: %s" % (n, "; ".join(run["problems"])), flush=True)
+    lines = ["",
+             "Aggregates version 2 (`--template`, protocols/aggregate/SPEC-v2.md): the "
+             "attribution template (advertiser = runner = connector = receiver: campaign x ad "
+             "format, SUM of impressions and spend; retailer: category x DATE_TRUNC week, "
+             "COUNT(purchase id), SUM and AVG of the amount, ROAS with NULLIF; HAVING >= %d), "
+             "1-4 rows per identifier, 50 %% overlap, against ECDH-PSI (`--mode intersection`) "
+             "on the same identifier sets in the same run." % AGG_HAVING, "",
+             "| n per party | cells | wall s | ECDH-PSI wall s | ratio (<= 2) | bytes per runner "
+             "id (<= 16 KiB) | peak RSS C / R | correct |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        if "psi" not in r:
             continue
-        ps = run["parties"]
-        print("bench: aggregate n=%d wall %.1f s, bound %.1f s, ratio %.3f, CPU %.1f/%.1f s "
-              "(contributor/runner), RSS %s/%s, %.1f/%.1f B/element, other load %.1f CPU s "
-              "(ratio without it %.3f)" % (
-                  n, run["wall_s"], run["bound_s"], run["ratio"], ps[0]["cpu_s"], ps[1]["cpu_s"],
-                  fmt_bytes(ps[0]["peak_rss_bytes"]), fmt_bytes(ps[1]["peak_rss_bytes"]),
-                  ps[0]["bytes_per_element"], ps[1]["bytes_per_element"], run["foreign_cpu_s"],
-                  run["ratio_other_load_excluded"]), flush=True)
+        if not r["ok"]:
+            lines.append("| 2^%d | %d | failed | | | | | no |" % (r["n"].bit_length() - 1,
+                                                               r["cells"]))
+            continue
+        ps = r["aggregate"]["parties"]
+        lines.append("| 2^%d | %d | %.1f | %.1f | **%.2f** | %.0f | %s / %s | yes |" % (
+            r["n"].bit_length() - 1, r["cells"], r["aggregate"]["wall_s"], r["psi"]["wall_s"],
+            r["wall_ratio_to_psi"], r["bytes_per_runner_id"], fmt_bytes(ps[0]["peak_rss_bytes"]),
+            fmt_bytes(ps[1]["peak_rss_bytes"])))
+    lines += ["", "| n per party | cells | bytes (both directions) | SPEC §11 formula | ratio "
+              "(<= 1.1) |", "|---|---|---|---|---|"]
+    for r in runs:
+        if "psi" in r:
+            continue
+        if not r["ok"]:
+            lines.append("| 2^%d | %d | failed | | |" % (r["n"].bit_length() - 1, r["cells"]))
+            continue
+        lines.append("| 2^%d | %d | %d | %d | **%.3f** |" % (
+            r["n"].bit_length() - 1, r["cells"], r["bytes"], r["formula"]["total"],
+            r["bytes_over_formula"]))
+    return lines
 
 
 # ---- table sources: CSV against SQLite and PostgreSQL ----
@@ -919,7 +999,9 @@ def run_gc(args, report):
                                            1000 * r["aes_latency_s"][len(r["aes_latency_s"]) // 2]),
               flush=True)
     else:
-        print("bench: gc FAILED: %s" % "; ".join(r["throughput"]["problems"]), flush=True)
+        print("bench: gc FAILED: %s" % "; ".join(
+            p for x in r.get("throughput_runs", [r["throughput"]]) for p in x["problems"]),
+            flush=True)
     text = bench_gc.markdown(r, report["machine"], report["commit"], report["date"],
                              report["command"])
     print()
@@ -957,6 +1039,9 @@ def main():
     ap.add_argument("--md", default=os.path.join(ROOT, "BENCHMARKS.md"),
                     help="file whose section to update ('' for none)")
     ap.add_argument("--section", default="bench")
+    ap.add_argument("--agg2-cost", default=os.path.join(ROOT, "build", "rel", "bench", "agg2_cost"))
+    ap.add_argument("--agg-cost-size", type=int, default=16,
+                    help="log2 size of the 8/64/512-cell runs against the cost formula")
     ap.add_argument("--agg-sizes", default=None,
                     help="log2 sizes of the aggregate scenario (default 16,20 with --section "
                          "bench, none otherwise; '' for none)")
@@ -984,15 +1069,17 @@ def main():
         "aes_128.txt"))
     ap.add_argument("--gc-repeat", type=int, default=2000, help="AES-128 instances streamed")
     ap.add_argument("--gc-latency-runs", type=int, default=5)
+    ap.add_argument("--gc-runs", type=int, default=3,
+                    help="throughput runs of --gc-repeat instances (the best wall is reported)")
     args = ap.parse_args()
     if args.gc_only:
         return run_gc_only(args)
     if args.agg_sizes is None:
-        args.agg_sizes = "16,20" if args.section == "bench" else ""
+        args.agg_sizes = "20" if args.section == "bench" else ""
     only = args.aggregate_only or args.sources_only
     sizes = [] if only else [1 << int(s) for s in args.sizes.split(",")]
     agg_sizes = [] if args.sources_only else [1 << int(s) for s in args.agg_sizes.split(",") if s]
-    for tool in (args.bin, args.calibrate):
+    for tool in (args.bin, args.calibrate) + ((args.agg2_cost,) if agg_sizes else ()):
         if not os.access(tool, os.X_OK):
             sys.exit("bench: %s is missing (run make bench)" % tool)
     os.makedirs(args.work, exist_ok=True)

@@ -32,7 +32,7 @@ r = run("policy", "check", wd.p("p.json"))
 t.check(r.returncode == 0 and "every session is refused" in r.stdout and
         "Intersection (row-level) runs: refused" in r.stdout, "init's policy allows nothing", r.stdout)
 r = run("policy", "check", os.path.join(DEMO, "retail.policy.json"))
-t.check(r.returncode == 0 and "fewer than 25 rows" in r.stdout, "demo policy explained", r.stderr)
+t.check(r.returncode == 0 and "fewer than 25 distinct identifiers" in r.stdout, "demo policy explained", r.stderr)
 bad = open(wd.p("p.json")).read().replace('"min_rows": 100', '"min_rows": 1')
 wd.write("bad.json", bad)
 check_fail(run("policy", "check", wd.p("bad.json")), 3,

@@ -190,6 +190,47 @@ static void write_matched(void)
     unlink(out_path);
 }
 
+/* Aggregates v2: empty value cells are NULL when asked, and a group-by date
+ * column is truncated to its week (Monday) before it forms the group; a
+ * cell that is not a date is an input error naming file:line and column. */
+static void nulls_and_weeks(void)
+{
+    const char *p = write_file("w.csv", "email,amount,day\n"
+                                       "a@x.org,1.5,2026-07-01\n"
+                                       "b@x.org,,2026-07-05\n"
+                                       "c@x.org, ,2026-07-06\n");
+    ovl_value_col vc[1] = {{"amount", 2}};
+    char *groups[1] = {"day"};
+    uint8_t trunc[1] = {OVL_TRUNC_WEEK};
+    ovl_load_spec want = {.join = "email", .norm = OVL_NORM_EMAIL, .values = vc, .nvalues = 1,
+                          .empty_is_null = true, .group_by = groups, .group_trunc = trunc,
+                          .ngroup_by = 1, .groups = true};
+    ovl_table_input in;
+    EXPECT_OK(ovl_table_load(&in, p, &want));
+    EXPECT_EQ(in.values.nulls[0], 0);
+    EXPECT_EQ(in.values.cells[0], 150);
+    EXPECT_EQ(in.values.nulls[1], 1);
+    EXPECT_EQ(in.values.nulls[2], 1);
+    EXPECT_EQ(in.groups.ngroups, 2);
+    if (in.groups.ngroups == 2) {
+        EXPECT_STR_EQ(ovl_group_key(&in.groups, 0, 0), "2026-06-29");
+        EXPECT_STR_EQ(ovl_group_key(&in.groups, 1, 0), "2026-07-06");
+        EXPECT_EQ(in.groups.row_group[1], 0);
+    }
+    ovl_table_input_free(&in);
+    /* Without empty_is_null, an empty cell is still not a number. */
+    want.empty_is_null = false;
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    const char *bad = write_file("wd.csv", "email,amount,day\n"
+                                           "a@x.org,1,2026-07-01\n"
+                                           "b@x.org,2,07/05/2026\n");
+    want.empty_is_null = true;
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, bad, &want));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "wd.csv:3") != NULL &&
+                strstr(ovl_err_detail(), "'day'") != NULL &&
+                strstr(ovl_err_detail(), "07/05") == NULL);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -200,8 +241,9 @@ int main(void)
     RUN(open_errors);
     RUN(error_order);
     RUN(write_matched);
+    RUN(nulls_and_weeks);
     static const char *const names[] = {"t.csv", "nokeep.csv", "boom.csv", "ok.csv",
-                                        "order.csv", "rows.csv"};
+                                        "order.csv", "rows.csv", "w.csv", "wd.csv"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         unlink(tmp_path(names[i]));
     rmdir(tmpdir);

@@ -65,7 +65,7 @@ static void test_good(void)
     EXPECT_TRUE(ovl_policy_template_find(p, p->templates[0].hash) != NULL);
     char *text = NULL;
     EXPECT_OK(ovl_policy_explain(&text, p));
-    EXPECT_TRUE(text && strstr(text, "fewer than 100 rows") && strstr(text, "advertiser"));
+    EXPECT_TRUE(text && strstr(text, "fewer than 100 distinct identifiers") && strstr(text, "advertiser"));
     free(text);
     ovl_policy_free(p);
 }
@@ -207,6 +207,9 @@ static void test_skeleton(void)
         EXPECT_EQ(p->njoin, 0);
         EXPECT_TRUE(!p->list.allowed && !p->aggregation.adhoc);
         EXPECT_EQ(p->aggregation.functions, 0);
+        /* the group space and widths are written out, at their defaults */
+        EXPECT_TRUE(strstr(json, "\"max_cells\": 1000") && strstr(json, "\"value_bits\": 40"));
+        EXPECT_TRUE(p->aggregation.max_cells == 1000 && p->aggregation.max_rows_per_identifier == 7);
         EXPECT_EQ(p->ntemplates, 0);
         EXPECT_EQ(p->columns.n, 2);
     }
@@ -251,11 +254,77 @@ static void test_check_table(void)
     ovl_policy_free(p);
 }
 
+/* The group space and the widths of aggregates v2 (SPEC-v2 §2, §4.1):
+ * optional, with their defaults, ranges and the count width. */
+static void test_v2_limits(void)
+{
+    char buf[8192];
+    const char *from = "\"allow_cardinality\": false}";
+    const char *at = strstr(good, from);
+    ovl_policy *p = NULL;
+    if (!at)
+        return;
+    EXPECT_OK(parse_str(&p, good));
+    if (p) {
+        EXPECT_EQ(p->aggregation.max_cells, 1000);
+        EXPECT_EQ(p->aggregation.max_rows_per_identifier, 7);
+        EXPECT_EQ(ovl_policy_count_bits(p), 3);
+        EXPECT_EQ(p->aggregation.value_bits, 40);
+    }
+    ovl_policy_free(p);
+    p = NULL;
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - good), good,
+             "\"allow_cardinality\": false, \"max_cells\": 64, \"max_rows_per_identifier\": 8, "
+             "\"value_bits\": 32}", at + strlen(from));
+    EXPECT_OK(parse_str(&p, buf));
+    if (p) {
+        EXPECT_EQ(p->aggregation.max_cells, 64);
+        EXPECT_EQ(ovl_policy_count_bits(p), 4);
+        EXPECT_EQ(p->aggregation.value_bits, 32);
+        EXPECT_EQ(ovl_policy_value_bits(p), 32);
+        EXPECT_EQ(ovl_policy_max_cells(p), 64);
+        char *text = NULL;
+        EXPECT_OK(ovl_policy_explain(&text, p));
+        EXPECT_TRUE(text && strstr(text, "at most 64 cells") && strstr(text, "count width 4 bits") &&
+                    strstr(text, "below 2^31"));
+        free(text);
+    }
+    ovl_policy_free(p);
+    EXPECT_EQ(ovl_policy_count_bits(NULL), 3);
+    EXPECT_EQ(ovl_policy_value_bits(NULL), 40);
+    EXPECT_EQ(ovl_policy_max_cells(NULL), 1000);
+    EXPECT_EQ(ovl_count_bits_of(1), 1);
+    EXPECT_EQ(ovl_count_bits_of(7), 3);
+    EXPECT_EQ(ovl_count_bits_of(65535), 16);
+    static const struct {
+        const char *edit, *want;
+    } bad[] = {
+        {"\"max_cells\": 0", "retail.policy.json: aggregation.max_cells: must be an integer from 1 "
+                             "to 65536"},
+        {"\"max_cells\": 65537", "aggregation.max_cells: must be an integer from 1 to 65536"},
+        {"\"max_cells\": \"1000\"", "aggregation.max_cells: must be an integer"},
+        {"\"max_rows_per_identifier\": 0",
+         "aggregation.max_rows_per_identifier: must be an integer from 1 to 65535"},
+        {"\"max_rows_per_identifier\": 65536",
+         "aggregation.max_rows_per_identifier: must be an integer from 1 to 65535"},
+        {"\"value_bits\": 1", "aggregation.value_bits: must be an integer from 2 to 48"},
+        {"\"value_bits\": 49", "aggregation.value_bits: must be an integer from 2 to 48"},
+        {"\"value_bits\": 40.5", "aggregation.value_bits: must be an integer"},
+        {"\"max_cell\": 10", "aggregation.max_cell: unknown key"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char edit[256];
+        snprintf(edit, sizeof edit, "\"allow_cardinality\": false, %s}", bad[i].edit);
+        expect_msg(from, edit, bad[i].want);
+    }
+}
+
 int main(void)
 {
     RUN(test_good);
     RUN(test_errors);
     RUN(test_join_conditions);
+    RUN(test_v2_limits);
     RUN(test_table_source);
     RUN(test_not_json);
     RUN(test_skeleton);

@@ -19,6 +19,7 @@ static ovl_identity *retailer, *advertiser, *mallory;
 static char fr[OVL_FPR_LEN], fa[OVL_FPR_LEN], fm[OVL_FPR_LEN];
 static ovl_template *tpl;
 static char tpl_hex[2 * OVL_HASH_LEN + 1];
+static const char *approved_hex = tpl_hex; /* the template retail_policy approves */
 
 static const char sql[] =
     "-- param campaign_id string in ('CAMP_2026_Q3', 'CAMP_2026_Q4')\n"
@@ -42,7 +43,7 @@ static ovl_policy *retail_policy(const char *from, const char *to)
              "   \"dimensions\": [\"day\"], \"aggregates\": [\"amount\"], \"min_rows\": 100,"
              "   \"receivers\": [\"%s\"], \"allow_cardinality\": true},"
              " \"custom\": {\"templates\": [{\"name\": \"attribution\", \"sha256\": \"%s\"}]}}",
-             fa, fa, fa, tpl_hex);
+             fa, fa, fa, approved_hex);
     const char *at = from ? strstr(json, from) : NULL;
     if (from && !at) {
         fprintf(stderr, "test bug: '%s' not in policy\n", from);
@@ -113,6 +114,17 @@ static void test_template_allowed(void)
 {
     ovl_request r = tpl_request();
     EXPECT_OK(verify_retail(&r, NULL, NULL));
+    /* this owner's v2 statements: its policy's, defaults filled in */
+    ovl_policy *p = retail_policy("\"min_rows\": 100", "\"min_rows\": 100, \"max_cells\": 64, "
+                                  "\"max_rows_per_identifier\": 300");
+    ovl_policy_terms terms;
+    EXPECT_OK(ovl_verify_request(&terms, p, fr, fa, &r));
+    EXPECT_TRUE(terms.max_cells == 64 && terms.count_bits == 9 && terms.value_bits == 40);
+    ovl_policy_free(p);
+    p = retail_policy(NULL, NULL);
+    EXPECT_OK(ovl_verify_request(&terms, p, fr, fa, &r));
+    EXPECT_TRUE(terms.max_cells == 1000 && terms.count_bits == 3 && terms.value_bits == 40);
+    ovl_policy_free(p);
 }
 
 static void test_refuse_peer_unlisted(void)
@@ -444,6 +456,122 @@ static void test_join_conditions(void)
     ovl_template_free(pt);
 }
 
+/* A v2 template run by the advertiser against the retailer, whose policy
+ * (edited from -> to) approves it. */
+static ovl_err verify_v2(const char *text, const ovl_param_value *params, size_t nparams,
+                         const char *from, const char *to)
+{
+    ovl_template *t = NULL;
+    char hex[2 * OVL_HASH_LEN + 1];
+    ovl_err rc = ovl_template_parse(&t, "v2.sql", text, strlen(text));
+    EXPECT_OK(rc);
+    if (rc != OVL_OK)
+        return OVL_ERR_INTERNAL;
+    ovl_hex_encode(hex, t->hash, OVL_HASH_LEN);
+    ovl_request r = tpl_request();
+    r.tpl = t;
+    r.params = params;
+    r.nparams = nparams;
+    approved_hex = hex;
+    rc = verify_retail(&r, from, to);
+    approved_hex = tpl_hex;
+    ovl_template_free(t);
+    return rc;
+}
+
+#define V2_FROM " FROM impressions AS c INNER JOIN purchases AS p ON c.email = p.email "
+
+/* Aggregates v2: dimensions of both parties, truncated dates, COUNT(col),
+ * sums in expressions: each owner checks its own columns. */
+static void test_v2_columns(void)
+{
+    static const char ok[] =
+        "SELECT c.campaign_id, DATE_TRUNC('week', p.day) AS week, COUNT(p.amount) AS n,"
+        " SUM(p.amount) AS revenue, SUM(p.amount) / NULLIF(COUNT(p.day), 0) AS per_day"
+        V2_FROM "GROUP BY 1, 2 HAVING COUNT(DISTINCT c.email) >= 50";
+    EXPECT_OK(verify_v2(ok, NULL, 0, NULL, NULL));
+    expect_refused(verify_v2(ok, NULL, 0, "\"dimensions\": [\"day\"]", "\"dimensions\": []"),
+                   "aggregation.dimensions: column 'day' is not listed, so it cannot be grouped by");
+    expect_refused(verify_v2("SELECT c.campaign_id, SUM(p.amount) * 2 - SUM(p.secret) AS x" V2_FROM
+                             "GROUP BY 1", NULL, 0, NULL, NULL),
+                   "aggregation.aggregates: column 'secret' is not listed, so it cannot be aggregated");
+    expect_refused(verify_v2("SELECT COUNT(p.secret) AS n" V2_FROM, NULL, 0, NULL, NULL),
+                   "aggregation.aggregates: column 'secret' is not listed, so it cannot be counted");
+    expect_refused(verify_v2("SELECT AVG(p.amount) AS a" V2_FROM, NULL, 0, NULL, NULL),
+                   "aggregation.functions: AVG is not allowed");
+    expect_refused(verify_v2("SELECT COUNT(*) / 2 AS a" V2_FROM, NULL, 0,
+                             "\"COUNT\", \"COUNT_DISTINCT\", \"SUM\"", "\"COUNT_DISTINCT\""),
+                   "aggregation.functions: COUNT is not allowed");
+    /* the peer's columns are the peer's policy's business */
+    EXPECT_OK(verify_v2("SELECT c.secret_dim, SUM(c.secret_value) AS s" V2_FROM "GROUP BY 1", NULL,
+                        0, NULL, NULL));
+}
+
+/* aggregation.max_cells against the group space the filters allow. */
+static void test_v2_max_cells(void)
+{
+    static const char weekly[] =
+        "-- param lo date\n-- param hi date\n"
+        "SELECT c.campaign_id, DATE_TRUNC('week', p.day) AS week, COUNT(*) AS n" V2_FROM
+        "WHERE c.campaign_id IN ('a', 'b', 'c') AND p.day >= :lo AND p.day <= :hi GROUP BY 1, 2";
+    const ovl_param_value year[] = {{"lo", "2026-01-01"}, {"hi", "2026-12-31"}};
+    const ovl_param_value quarter[] = {{"lo", "2026-07-01"}, {"hi", "2026-09-30"}};
+    /* 2026 touches 53 ISO weeks (from Monday 2025-12-29 to Monday 2026-12-28): 3 x 53 = 159 */
+    EXPECT_OK(verify_v2(weekly, year, 2, NULL, NULL));
+    expect_refused(verify_v2(weekly, year, 2, "\"min_rows\": 100",
+                             "\"min_rows\": 100, \"max_cells\": 158"),
+                   "aggregation.max_cells: template v2.sql's filters allow up to 159 cells");
+    EXPECT_OK(verify_v2(weekly, year, 2, "\"min_rows\": 100", "\"min_rows\": 100, \"max_cells\": 159"));
+    /* a quarter: 2026-06-29 .. 2026-09-28, 14 weeks: 42 cells */
+    expect_refused(verify_v2(weekly, quarter, 2, "\"min_rows\": 100",
+                             "\"min_rows\": 100, \"max_cells\": 41"), "up to 42 cells");
+    /* days of a year: 3 x 365 > the default 1000 */
+    expect_refused(verify_v2("SELECT c.campaign_id, p.day, COUNT(*) AS n" V2_FROM
+                             "WHERE c.campaign_id IN ('a', 'b', 'c') AND p.day BETWEEN DATE "
+                             "'2026-01-01' AND DATE '2026-12-31' GROUP BY 1, 2", NULL, 0, NULL, NULL),
+                   "up to 1095 cells (runner groups x contributor groups), where this policy allows 1000");
+    /* months, exclusive bounds: 2026-01-31 < day < 2026-04-01 is February and March */
+    expect_refused(verify_v2("SELECT c.campaign_id, DATE_TRUNC('month', p.day) AS m, COUNT(*) AS n" V2_FROM
+                             "WHERE c.campaign_id = 'a' AND p.day > DATE '2026-01-31' AND p.day < "
+                             "DATE '2026-04-01' GROUP BY 1, 2", NULL, 0, "\"min_rows\": 100",
+                             "\"min_rows\": 100, \"max_cells\": 1"), "up to 2 cells");
+    /* an unbounded dimension: the engine checks the actual group space at HELLO */
+    EXPECT_OK(verify_v2("SELECT c.campaign_id, p.day, COUNT(*) AS n" V2_FROM "GROUP BY 1, 2", NULL, 0,
+                        "\"min_rows\": 100", "\"min_rows\": 100, \"max_cells\": 1"));
+}
+
+/* Ad hoc, each item names its party; unqualified items keep their sides. */
+static void test_v2_adhoc(void)
+{
+    ovl_request r = adhoc(OVL_MODE_AGGREGATE);
+    const char *groups[] = {"campaign_id", "week(contributor:day)"};
+    ovl_value_req vals[] = {{OVL_FN_SUM, "amount"}, {OVL_FN_SUM, "runner:spend"},
+                            {OVL_FN_COUNT, "contributor:day"}};
+    r.group_by = groups;
+    r.ngroup_by = 2;
+    r.values = vals;
+    r.nvalues = 3;
+    r.side = OVL_SIDE_VALUES;
+    EXPECT_OK(verify_retail(&r, NULL, NULL));
+    groups[1] = "contributor:secret";
+    expect_refused(verify_retail(&r, NULL, NULL),
+                   "aggregation.dimensions: column 'secret' is not listed, so it cannot be grouped by");
+    groups[1] = "year(contributor:day)";
+    expect_refused(verify_retail(&r, NULL, NULL), "the request's group-by column: --group-by");
+    groups[1] = "runner:secret"; /* the runner's own business */
+    EXPECT_OK(verify_retail(&r, NULL, NULL));
+    vals[2].column = "contributor:secret";
+    expect_refused(verify_retail(&r, NULL, NULL), "column 'secret' is not listed, so it cannot be counted");
+    /* as the runner, the retailer checks only runner: items and unqualified group-by columns */
+    r.side = OVL_SIDE_GROUP;
+    groups[0] = "day";
+    groups[1] = "week(contributor:secret)";
+    vals[1].column = "runner:secret";
+    expect_refused(verify_retail(&r, NULL, NULL), "column 'secret' is not listed, so it cannot be aggregated");
+    vals[1].column = "runner:amount";
+    EXPECT_OK(verify_retail(&r, NULL, NULL));
+}
+
 int main(void)
 {
     char mpath[600];
@@ -478,6 +606,9 @@ int main(void)
     RUN(test_intersection);
     RUN(test_cardinality_mode);
     RUN(test_adhoc_aggregate);
+    RUN(test_v2_columns);
+    RUN(test_v2_max_cells);
+    RUN(test_v2_adhoc);
     RUN(test_strictest_wins);
     RUN(test_agreement_mismatch);
     RUN(test_approvals);

@@ -1,0 +1,45 @@
+/* An owner's preparation for aggregates version 2, before any peer is
+ * contacted (protocols/aggregate/SPEC-v2.md §5): what to read from its table
+ * for the agreed plan (its dimension columns, DATE_TRUNC included, and its
+ * value columns with the plan's decimals), then its groups with their
+ * labels (§5.2, sorted by bytes) and its per-identifier counts and sums
+ * (aggregate/ident.h, widths checked). Internal to src/session/. */
+#ifndef OVL_SESSION_AGG2_PREP_H
+#define OVL_SESSION_AGG2_PREP_H
+
+#include <stdint.h>
+
+#include "aggregate/ident.h"
+#include "aggregate/plan.h"
+#include "io/load.h"
+
+typedef struct {
+    /* what the table load reads (borrowed by the load spec) */
+    char **group_by;
+    uint8_t *trunc;
+    size_t ndims;
+    ovl_value_col *cols;
+    uint8_t *counted_only; /* per column: COUNT(col) only, its cells need not be numbers */
+    size_t ncols;
+    /* the groups, sorted by label bytes */
+    uint8_t **labels;
+    uint16_t *label_len;
+    size_t ngroups;
+    ovl_agg_ident ident;
+} ovl_agg2_prep;
+
+/* This side's (0 runner, 1 contributor) columns of the plan, and a load spec
+ * asking for them (its join, filter and source fields are the caller's). */
+ovl_err ovl_agg2_prep_columns(ovl_agg2_prep *p, const ovl_agg2_plan *plan,
+                              unsigned side) OVL_MUST_USE;
+void ovl_agg2_prep_load_spec(const ovl_agg2_prep *p, ovl_load_spec *want);
+
+/* From the loaded table: groups, labels and the ident table with this
+ * owner's widths and max_cells. `what` names the table in errors. */
+ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_t count_bits,
+                            uint32_t value_bits, uint32_t max_cells,
+                            const char *what) OVL_MUST_USE;
+
+void ovl_agg2_prep_free(ovl_agg2_prep *p);
+
+#endif

@@ -1,0 +1,354 @@
+/* The aggregate v2 core (agg2_core.h) as two engines over frames, fed by the
+ * test-only dealer's circuit-PSI-shaped shares: PRODUCTS → SHUFFLE1/2 →
+ * COMPARE → RELEASE → DONE. The receiver's opened records are exactly the
+ * join's cells whose COUNT(DISTINCT) reaches T; both learn only r; frame
+ * sizes are the same for different data; hostile frames fail the run. */
+#include "agg2_dealer.h"
+#include "aggregate/agg2_core.h"
+#include "aggregate/agg2.h"
+#include "common/transcript.h"
+#include "mpc/gc.h"
+#include "core/frame.h"
+#include "psi_harness.h"
+#include "test.h"
+
+typedef struct {
+    agg2_core *c[2]; /* 0 runner (listener), 1 contributor (connector) */
+    ovl_rng rng[2];
+    uint8_t keys[16][OVL_AGG2_KEY_LEN];
+    uint8_t transcript[OVL_TRANSCRIPT_LEN];
+    hx_side side[2];
+} duo;
+
+static ovl_err duo_new(duo *d, const dealt *x, bool runner_receives, uint64_t T)
+{
+    ovl_err rc = OVL_OK;
+    memset(d, 0, sizeof *d);
+    randombytes_buf(d->transcript, sizeof d->transcript);
+    randombytes_buf(d->keys, sizeof d->keys);
+    for (int p = 0; p < 2; p++) {
+        ovl_rng_init_system(&d->rng[p]);
+        agg2_core_in in = {
+            .l = x->l,
+            .role = p == 0 ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR,
+            .runner = p == 0,
+            .receiver = (p == 0) == runner_receives,
+            .threshold = T,
+            .bins = BINS,
+            .nr = p == 0 ? x->nr : NULL,
+            .rw = p == 0 ? x->rw : NULL,
+            .pay = x->pay[p],
+            .payload_words = x->l.groups_c * x->l.words_c,
+            .beta = x->beta[p],
+            .phi = x->phi[p],
+            .transcript = d->transcript,
+            .rng = &d->rng[p],
+        };
+        in.keys = in.receiver ? NULL : (const uint8_t(*)[OVL_AGG2_KEY_LEN])d->keys;
+        rc = agg2_core_new(&d->c[p], &in);
+        if (rc != OVL_OK)
+            return rc;
+        hx_init(&d->side[p], &agg2_core_ops, d->c[p]);
+    }
+    return rc;
+}
+
+static void duo_free(duo *d)
+{
+    for (int p = 0; p < 2; p++) {
+        agg2_core_free(d->c[p]);
+        hx_free(&d->side[p]);
+    }
+}
+
+typedef struct {
+    ovl_agg2_layout l;
+    rows_t rr, rc;
+    ovl_agg_ident tr, tc;
+    dealt d;
+    int64_t *want;
+    size_t K, P, W;
+} world;
+
+static void world_new(world *w, ovl_agg2_layout l)
+{
+    memset(w, 0, sizeof *w);
+    w->l = l;
+    w->d.l = l;
+    EXPECT_OK(table(&w->tr, &w->rr, 0, NIDS, l.groups_r, l.bits_r));
+    EXPECT_OK(table(&w->tc, &w->rc, NIDS / 3, NIDS, l.groups_c, l.bits_c));
+    EXPECT_TRUE(deal(&w->d, &w->tr, &w->tc));
+    w->K = ovl_agg2_prod_cells(&l);
+    w->P = ovl_agg2_prod_words(&l);
+    w->W = ovl_agg2_record_width(&l);
+    w->want = calloc(w->K * w->P, 8);
+    expected(w->want, &l, &w->tr, &w->tc);
+}
+
+static void world_free(world *w)
+{
+    ovl_agg_ident_free(&w->tr);
+    ovl_agg_ident_free(&w->tc);
+    dealt_free(&w->d);
+    free(w->want);
+}
+
+/* T between the cells' distinct counts, so that some cells stay under it. */
+static uint64_t mid_threshold(const world *w)
+{
+    uint64_t hi = 0, lo = UINT64_MAX;
+    for (size_t i = 0; i < w->K; i++) {
+        uint64_t v = (uint64_t)w->want[i * w->P];
+        hi = v > hi ? v : hi;
+        lo = v < lo ? v : lo;
+    }
+    uint64_t t = lo + (hi - lo + 1) / 2;
+    return t > 2 ? t : 2;
+}
+
+static void check_released(world *w, duo *d, int q, uint64_t T)
+{
+    const uint8_t *ok;
+    size_t bad;
+    const uint64_t *op = agg2_core_opened(d->c[q], &ok, &bad);
+    EXPECT_TRUE(op != NULL);
+    EXPECT_TRUE(agg2_core_opened(d->c[1 - q], &ok, &bad) == NULL);
+    size_t over = 0, found = 0;
+    for (size_t i = 0; i < w->K; i++)
+        over += (uint64_t)w->want[i * w->P] >= T;
+    EXPECT_EQ(agg2_core_released(d->c[0]), over);
+    EXPECT_EQ(agg2_core_released(d->c[1]), over);
+    if (op == NULL)
+        return;
+    op = agg2_core_opened(d->c[q], &ok, &bad);
+    EXPECT_EQ(bad, 0);
+    for (size_t i = 0; i < over; i++) {
+        const uint64_t *x = op + i * w->W;
+        if (!ok[i] || x[w->P] >= w->l.groups_r || x[w->P + 1] >= w->l.groups_c)
+            continue;
+        size_t cell = x[w->P] * w->l.groups_c + x[w->P + 1];
+        int same = memcmp(x, w->want + cell * w->P, w->P * 8) == 0;
+        /* the helper's key of its group travels in the record */
+        uint8_t key[OVL_AGG2_KEY_LEN];
+        ovl_agg2_record_key(key, x, &w->l);
+        same &= memcmp(key, d->keys[q == 0 ? x[w->P + 1] : x[w->P]], sizeof key) == 0;
+        found += same;
+    }
+    EXPECT_EQ(found, over);
+}
+
+static void run_shape(ovl_agg2_layout l, bool runner_receives)
+{
+    world w;
+    duo d;
+    world_new(&w, l);
+    uint64_t T = mid_threshold(&w);
+    EXPECT_OK(duo_new(&d, &w.d, runner_receives, T));
+    hx_run(&d.side[0], &d.side[1], NULL, NULL);
+    EXPECT_OK(d.side[0].rc);
+    EXPECT_OK(d.side[1].rc);
+    if (d.side[0].rc || d.side[1].rc)
+        fprintf(stderr, "    %s / %s\n", d.side[0].detail, d.side[1].detail);
+    EXPECT_TRUE(agg2_core_ops.done(d.c[0]) && agg2_core_ops.done(d.c[1]));
+    check_released(&w, &d, runner_receives ? 0 : 1, T);
+    duo_free(&d);
+    world_free(&w);
+}
+
+static void runner_receives(void) { run_shape((ovl_agg2_layout){3, 2, 4, 4, 3, 3, 1}, true); }
+static void contributor_receives(void)
+{
+    run_shape((ovl_agg2_layout){2, 3, 2, 4, 2, 3, 0}, false);
+}
+static void one_cell(void) { run_shape((ovl_agg2_layout){1, 1, 4, 4, 2, 2, 1}, true); }
+static void no_contributor_words(void)
+{
+    run_shape((ovl_agg2_layout){2, 2, 4, 0, 3, 3, 1}, false);
+}
+
+/* Frame lengths and counts from public parameters only: two different
+ * inputs of one shape give the same sequence of (type, length), up to
+ * RELEASE, whose length follows r. */
+static void frames_of(duo *d, int side, uint8_t *types, uint32_t *lens, size_t *n)
+{
+    ovl_buf log;
+    ovl_buf_reader(&log, d->side[side].log.data, ovl_buf_len(&d->side[side].log));
+    *n = 0;
+    while (ovl_buf_remaining(&log) >= OVL_FRAME_HDR && *n < 4096) {
+        const uint8_t *f = ovl_buf_rptr(&log);
+        uint32_t len = ((uint32_t)f[1] << 24) | ((uint32_t)f[2] << 16) |
+                       ((uint32_t)f[3] << 8) | f[4];
+        types[*n] = f[0];
+        lens[*n] = f[0] == OVL_AGG2_RELEASE ? 0 : len;
+        (*n)++;
+        if (ovl_buf_skip(&log, OVL_FRAME_HDR + len) != OVL_OK)
+            break;
+    }
+}
+
+static void frame_sizes_do_not_depend_on_data(void)
+{
+    static uint8_t t[3][2][4096];
+    static uint32_t len[3][2][4096];
+    size_t n[3][2];
+    ovl_agg2_layout l = {3, 2, 4, 4, 3, 3, 1};
+    for (int run = 0; run < 3; run++) {
+        world w;
+        duo d;
+        world_new(&w, l);
+        EXPECT_OK(duo_new(&d, &w.d, true, 2));
+        hx_run(&d.side[0], &d.side[1], NULL, NULL);
+        EXPECT_OK(d.side[0].rc);
+        EXPECT_OK(d.side[1].rc);
+        for (int s = 0; s < 2; s++)
+            frames_of(&d, s, t[run][s], len[run][s], &n[run][s]);
+        duo_free(&d);
+        world_free(&w);
+    }
+    for (int run = 1; run < 3; run++)
+        for (int s = 0; s < 2; s++) {
+            EXPECT_TRUE(n[run][s] > 4);
+            EXPECT_EQ(n[run][s], n[0][s]);
+            EXPECT_TRUE(memcmp(t[run][s], t[0][s], n[0][s]) == 0);
+            EXPECT_TRUE(memcmp(len[run][s], len[0][s], n[0][s] * 4) == 0);
+        }
+}
+
+/* ---- hostile frames ---- */
+
+typedef struct {
+    uint8_t type;
+    int side;   /* the side whose frame is tampered */
+    int nth;    /* which frame of that type */
+    int seen;
+    int how;    /* 0 truncate, 1 extend, 2 drop, 4 flip a count, 5 flip a batch's n */
+} tamper;
+
+static void tamper_fn(void *arg, int side, ovl_buf *frame, bool *drop)
+{
+    tamper *t = arg;
+    if (side != t->side || frame->data[0] != t->type || t->seen++ != t->nth)
+        return;
+    size_t len = ovl_buf_len(frame);
+    uint32_t plen = (uint32_t)(len - OVL_FRAME_HDR);
+    switch (t->how) {
+    case 0:
+        if (plen > 0) {
+            frame->wpos = len - 1;
+            plen--;
+        }
+        break;
+    case 1:
+        if (ovl_buf_put_u8(frame, 0) != OVL_OK)
+            abort();
+        plen++;
+        break;
+    case 2:
+        *drop = true;
+        return;
+    case 4:
+        if (plen >= 4)
+            frame->data[OVL_FRAME_HDR + 3] ^= 1;
+        break;
+    case 5: /* an OT batch message's n (kind, seq u32, n u32) */
+        if (plen >= 9)
+            frame->data[OVL_FRAME_HDR + 8] ^= 1;
+        break;
+    default:
+        break;
+    }
+    frame->data[1] = (uint8_t)(plen >> 24);
+    frame->data[2] = (uint8_t)(plen >> 16);
+    frame->data[3] = (uint8_t)(plen >> 8);
+    frame->data[4] = (uint8_t)plen;
+}
+
+static void hostile_one(uint8_t type, int side, int nth, int how, bool runner_receives)
+{
+    world w;
+    duo d;
+    world_new(&w, (ovl_agg2_layout){3, 2, 4, 4, 3, 3, 1});
+    tamper t = {type, side, nth, 0, how};
+    EXPECT_OK(duo_new(&d, &w.d, runner_receives, 2));
+    hx_run(&d.side[0], &d.side[1], tamper_fn, &t);
+    /* the tampered frame's receiver fails, or (dropped) the run stalls */
+    bool failed = d.side[1 - side].rc != OVL_OK;
+    bool stalled = !agg2_core_ops.done(d.c[1 - side]);
+    EXPECT_TRUE(t.seen > nth);
+    EXPECT_TRUE(failed || (how == 2 && stalled));
+    duo_free(&d);
+    world_free(&w);
+}
+
+static void hostile_masked(void)
+{
+    /* pass 1's helper is the contributor (side 1), pass 2's the runner */
+    hostile_one(OVL_AGG2_MASKED, 1, 0, 0, true);
+    hostile_one(OVL_AGG2_MASKED, 1, 0, 1, true);
+    hostile_one(OVL_AGG2_MASKED, 0, 0, 4, true);
+    hostile_one(OVL_AGG2_MASKED, 0, 0, 2, true);
+}
+
+static void hostile_release(void)
+{
+    /* the contributor helps: its RELEASE, truncated, extended, its count changed */
+    hostile_one(OVL_AGG2_RELEASE, 1, 0, 0, true);
+    hostile_one(OVL_AGG2_RELEASE, 1, 0, 1, true);
+    hostile_one(OVL_AGG2_RELEASE, 1, 0, 4, true);
+    hostile_one(OVL_AGG2_RELEASE, 0, 0, 4, false);
+}
+
+static void hostile_ot(void)
+{
+    hostile_one(OVL_AGG2_OT, 0, 3, 0, true);
+    hostile_one(OVL_AGG2_OT, 1, 5, 1, true);
+    hostile_one(OVL_AGG2_OT, 1, 2, 4, false);
+    /* a batch of another size: the runner's first EXT_U (type A), the
+     * contributor's first (type B), a shuffle batch's */
+    hostile_one(OVL_AGG2_OT, 0, 1, 5, true);
+    hostile_one(OVL_AGG2_OT, 1, 3, 5, true);
+    hostile_one(OVL_AGG2_OT, 0, 7, 5, false);
+}
+
+/* Frames of another phase or role: each core refuses them. */
+static void frames_out_of_phase(void)
+{
+    world w;
+    duo d;
+    world_new(&w, (ovl_agg2_layout){3, 2, 4, 4, 3, 3, 1});
+    EXPECT_OK(duo_new(&d, &w.d, true, 2));
+    uint8_t body[64] = {0};
+    /* DONE before RELEASE, at the helper */
+    EXPECT_ERR(OVL_ERR_PROTOCOL, agg2_core_ops.feed(d.c[1], OVL_AGG2_DONE, NULL, 0));
+    EXPECT_ERR(OVL_ERR_PROTOCOL, agg2_core_ops.feed(d.c[1], OVL_AGG2_OT, body, 9));
+    duo_free(&d);
+    EXPECT_OK(duo_new(&d, &w.d, true, 2));
+    /* RELEASE at the receiver before the comparisons */
+    EXPECT_ERR(OVL_ERR_PROTOCOL, agg2_core_ops.feed(d.c[0], OVL_AGG2_RELEASE, body, 4));
+    duo_free(&d);
+    EXPECT_OK(duo_new(&d, &w.d, true, 2));
+    EXPECT_ERR(OVL_ERR_PROTOCOL, agg2_core_ops.feed(d.c[0], OVL_AGG2_MASKED, body, 9));
+    duo_free(&d);
+    EXPECT_OK(duo_new(&d, &w.d, true, 2));
+    EXPECT_ERR(OVL_ERR_PROTOCOL, agg2_core_ops.feed(d.c[0], OVL_GC_SETUP, body, 8));
+    /* a failed core stays failed */
+    EXPECT_ERR(OVL_ERR_PROTOCOL, agg2_core_ops.feed(d.c[0], OVL_AGG2_OT, body, 9));
+    duo_free(&d);
+    world_free(&w);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    RUN(runner_receives);
+    RUN(contributor_receives);
+    RUN(one_cell);
+    RUN(no_contributor_words);
+    RUN(frame_sizes_do_not_depend_on_data);
+    RUN(hostile_masked);
+    RUN(hostile_release);
+    RUN(hostile_ot);
+    RUN(frames_out_of_phase);
+    return ovl_t_summary("test_agg2_core");
+}
