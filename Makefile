@@ -170,7 +170,7 @@ bench: deps overlap tools $(BENCH_BIN)
 	@$(BUILD)/rel/bench/cpsi_bench 20
 	@echo "bench: multi-party PSI, 3 members of 2^18 (one thread each; BENCHMARKS.md 'Multi-party PSI')"
 	@$(BUILD)/rel/bench/mpsi_bench 18 3
-	@echo "bench: conditions across parties, the 30-day window at caps 1, 2, 4, 8, 2^20 per party, vs ECDH PSI (one thread; CONDITIONS.md §6; about 3 GB of RAM at cap 8)"
+	@echo "bench: conditions across parties, the 30-day window at caps 1, 2, 4, 8, 2^20 per party, vs ECDH PSI (one thread; CONDITIONS.md §6; about 4 GB of RAM and 10-25 minutes per cap)"
 	@$(BUILD)/rel/bench/conditions_bench 20 1,2,4,8
 # Only the garbled-circuit scenario of make bench (AND gates/s, bytes per AND, AES-128 latency).
 bench-gc: deps overlap tools $(BENCH_BIN)
