@@ -89,9 +89,9 @@ static ovl_err contributor_payload(ovl_agg2 *a)
     OVL_ENSURE(L <= OVL_CPSI_MAX_WORDS, OVL_ERR_LIMIT,
                "%u contributor groups x %u words per group exceed circuit PSI's %u payload words",
                G, k, OVL_CPSI_MAX_WORDS);
-    a->L = L ? (uint32_t)L : 1u;
+    a->L = (uint32_t)L;
     size_t n = a->cfg.nids ? a->cfg.nids : 1;
-    OVL_TRY(ovl_calloc((void **)&a->payload, n * a->L, sizeof *a->payload));
+    OVL_TRY(ovl_calloc((void **)&a->payload, n * (a->L ? a->L : 1), sizeof *a->payload));
     OVL_TRY(ovl_calloc((void **)&a->counts, n * G, sizeof *a->counts));
     for (uint32_t y = 0; y < a->cfg.nids; y++)
         for (uint32_t e = t->first[y]; e < t->first[y + 1]; e++) {
@@ -164,7 +164,7 @@ void ovl_agg2_free(ovl_agg2 *a)
     ovl_cpsi_free(a->cpsi);
     agg2_labels_free(a);
     size_t n = a->cfg.nids ? a->cfg.nids : 1;
-    ovl_free_secret(a->payload, a->payload ? n * a->L * sizeof *a->payload : 0);
+    ovl_free_secret(a->payload, a->payload ? n * (a->L ? a->L : 1) * sizeof *a->payload : 0);
     ovl_free_secret(a->counts,
                     a->counts ? n * a->cfg.own->shape.groups * sizeof *a->counts : 0);
     size_t bins = a->nr_bins;
@@ -418,7 +418,8 @@ done:
 static bool agg2_wants_input(const void *proto)
 {
     const ovl_agg2 *a = proto;
-    if (a->failed || ovl_buf_remaining(&a->pending) != 0)
+    /* held frames are bounded by hold(): circuit PSI still takes its own */
+    if (a->failed)
         return false;
     if (a->phase == AGG2_SETUP || a->phase == AGG2_CPSI)
         return ovl_cpsi_ops.wants_input(a->cpsi);

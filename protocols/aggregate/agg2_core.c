@@ -35,7 +35,7 @@ done:
     return rc;
 }
 
-ovl_err core_queue(agg2_core *c, uint8_t type, const uint8_t *body, size_t len)
+ovl_err agg2_core_queue(agg2_core *c, uint8_t type, const uint8_t *body, size_t len)
 {
     ovl_err rc = OVL_OK;
     size_t mark;
@@ -46,14 +46,14 @@ done:
     return rc;
 }
 
-ovl_err core_queue_ot(agg2_core *c)
+ovl_err agg2_core_queue_ot(agg2_core *c)
 {
-    ovl_err rc = core_queue(c, OVL_AGG2_OT, c->msg.data, ovl_buf_len(&c->msg));
+    ovl_err rc = agg2_core_queue(c, OVL_AGG2_OT, c->msg.data, ovl_buf_len(&c->msg));
     ovl_buf_clear(&c->msg);
     return rc;
 }
 
-bool core_helper_of_pass(const agg2_core *c)
+bool agg2_core_helper_of_pass(const agg2_core *c)
 {
     /* pass 1: the runner permutes; pass 2: the contributor */
     return c->pass == 1 ? !c->in.runner : c->in.runner;
@@ -84,7 +84,8 @@ ovl_err agg2_core_new(agg2_core **out, const agg2_core_in *in)
                OVL_AGG2_MAX_THRESHOLD);
     OVL_ENSURE(in->l.words_c == 0 || in->payload_words == in->l.groups_c * in->l.words_c,
                OVL_ERR_USAGE, "aggregate: the payload is not the contributor's G_C x k_C words");
-    OVL_ENSURE(in->receiver || in->keys != NULL, OVL_ERR_USAGE, "aggregate: the helper has no keys");
+    OVL_ENSURE(in->receiver || in->keys != NULL, OVL_ERR_USAGE,
+               "aggregate: the helper has no keys");
     OVL_TRY(ovl_calloc((void **)&c, 1, sizeof *c));
     c->in = *in;
     c->K = ovl_agg2_prod_cells(&in->l);
@@ -102,7 +103,7 @@ ovl_err agg2_core_new(agg2_core **out, const agg2_core_in *in)
     sub_key(c->gc_pi, in->transcript, "overlap-agg2 gc pi");
     OVL_TRY(ovl_ot_new(&c->ot, (unsigned)in->role, NULL, in->rng, &c->sp));
     OVL_TRY(ovl_ot_base_write(c->ot, &c->msg));
-    OVL_TRY(core_queue_ot(c));
+    OVL_TRY(agg2_core_queue_ot(c));
     c->phase = CORE_BASE;
     c->kind = OVL_AGG2_PROD_A;
     *out = c;
@@ -126,8 +127,8 @@ void agg2_core_free(agg2_core *c)
     ovl_free_secret(c->cells, c->K * c->P * sizeof *c->cells);
     ovl_free_secret(c->cur, c->K * c->W * sizeof *c->cur);
     ovl_free_secret(c->next, c->K * c->W * sizeof *c->next);
-    core_shuffle_free(c);
-    core_release_free(c);
+    agg2_core_shuffle_free(c);
+    agg2_core_release_free(c);
     sodium_memzero(c->gc_pi, sizeof c->gc_pi);
     free(c);
 }
@@ -138,7 +139,7 @@ static ovl_err start_recv(agg2_core *c)
 {
     ovl_err rc = OVL_OK;
     OVL_TRY(ovl_cot_recv_start(&c->cot, c->ot, c->choices, c->n, &c->msg));
-    OVL_TRY(core_queue_ot(c));
+    OVL_TRY(agg2_core_queue_ot(c));
     c->stage = ST_WAIT_CHAL;
 done:
     return rc;
@@ -165,7 +166,7 @@ static ovl_err next_product_batch(agg2_core *c, bool *started)
     c->i_recv = (c->kind == OVL_AGG2_PROD_A) == c->in.runner;
     *started = true;
     if (c->i_recv) {
-        OVL_TRY(core_products_choices(c));
+        OVL_TRY(agg2_core_products_choices(c));
         OVL_TRY(start_recv(c));
     } else {
         c->stage = ST_WAIT_U;
@@ -174,7 +175,7 @@ done:
     return rc;
 }
 
-ovl_err core_advance(agg2_core *c)
+ovl_err agg2_core_advance(agg2_core *c)
 {
     ovl_err rc = OVL_OK;
     while (c->stage == ST_NONE) {
@@ -183,31 +184,31 @@ ovl_err core_advance(agg2_core *c)
             OVL_TRY(next_product_batch(c, &started));
             if (started)
                 break;
-            OVL_TRY(core_products_end(c));
+            OVL_TRY(agg2_core_products_end(c));
             if (c->K == 1) {
                 /* one cell's position reveals nothing: no shuffle (§8.1) */
-                OVL_TRY(core_compare_start(c));
+                OVL_TRY(agg2_core_compare_start(c));
                 break;
             }
             c->pass = 1;
-            OVL_TRY(core_pass_start(c));
+            OVL_TRY(agg2_core_pass_start(c));
         } else if (c->phase == CORE_SHUFFLE) {
             if (c->at >= c->net.switches) {
-                OVL_TRY(core_pass_end(c));
+                OVL_TRY(agg2_core_pass_end(c));
                 if (c->pass == 1) {
                     c->pass = 2;
-                    OVL_TRY(core_pass_start(c));
+                    OVL_TRY(agg2_core_pass_start(c));
                     continue;
                 }
-                OVL_TRY(core_compare_start(c));
+                OVL_TRY(agg2_core_compare_start(c));
                 break;
             }
             size_t step = ovl_shuffle_batch_max(c->W);
             c->cnt = c->net.switches - c->at < step ? c->net.switches - c->at : step;
             c->n = c->cnt;
-            c->i_recv = !core_helper_of_pass(c);
+            c->i_recv = !agg2_core_helper_of_pass(c);
             if (c->i_recv) {
-                OVL_TRY(core_shuffle_choices(c));
+                OVL_TRY(agg2_core_shuffle_choices(c));
                 OVL_TRY(start_recv(c));
             } else {
                 c->stage = ST_WAIT_U;
@@ -226,7 +227,7 @@ static ovl_err batch_done(agg2_core *c)
     c->cot = NULL;
     c->at += c->cnt;
     c->stage = ST_NONE;
-    return core_advance(c);
+    return agg2_core_advance(c);
 }
 
 static const char *stage_wants(core_stage s)
@@ -263,7 +264,7 @@ static ovl_err on_ot(agg2_core *c, const uint8_t *payload, size_t len)
                    "aggregate: AGG_OT kind 0x%02x where the base OTs were due", payload[0]);
         OVL_TRY(ovl_ot_base_read(c->ot, &in));
         c->phase = CORE_PRODUCTS;
-        OVL_TRY(core_advance(c));
+        OVL_TRY(agg2_core_advance(c));
         goto done;
     }
     OVL_ENSURE((c->phase == CORE_PRODUCTS || c->phase == CORE_SHUFFLE) && c->stage != ST_NONE,
@@ -278,22 +279,22 @@ static ovl_err on_ot(agg2_core *c, const uint8_t *payload, size_t len)
         OVL_ENSURE(ovl_cot_count(c->cot) == c->n, OVL_ERR_PROTOCOL,
                    "aggregate: a batch of %zu COTs where %zu were due", ovl_cot_count(c->cot),
                    c->n);
-        OVL_TRY(core_queue_ot(c));
+        OVL_TRY(agg2_core_queue_ot(c));
         c->stage = ST_WAIT_PROOF;
         break;
     case ST_WAIT_CHAL:
         OVL_TRY(ovl_cot_recv_prove(c->cot, &in, &c->msg));
-        OVL_TRY(core_queue_ot(c));
+        OVL_TRY(agg2_core_queue_ot(c));
         c->stage = ST_WAIT_SHARE;
         break;
     case ST_WAIT_PROOF:
         OVL_TRY(ovl_cot_send_verify(c->cot, &in));
-        OVL_TRY(prod ? core_products_send(c) : core_shuffle_send(c));
+        OVL_TRY(prod ? agg2_core_products_send(c) : agg2_core_shuffle_send(c));
         OVL_TRY(batch_done(c));
         break;
     case ST_WAIT_SHARE:
         if (prod) {
-            OVL_TRY(core_products_recv(c, &in));
+            OVL_TRY(agg2_core_products_recv(c, &in));
             OVL_TRY(batch_done(c));
         } else {
             ovl_buf_clear(&c->held);
@@ -304,7 +305,7 @@ static ovl_err on_ot(agg2_core *c, const uint8_t *payload, size_t len)
     case ST_WAIT_FIX: {
         ovl_buf share;
         ovl_buf_reader(&share, c->held.data, ovl_buf_len(&c->held));
-        OVL_TRY(core_shuffle_recv(c, &share, &in));
+        OVL_TRY(agg2_core_shuffle_recv(c, &share, &in));
         ovl_buf_clear(&c->held);
         OVL_TRY(batch_done(c));
         break;
@@ -341,19 +342,19 @@ static ovl_err core_feed(void *proto, uint8_t type, const uint8_t *payload, size
         OVL_ENSURE(c->phase == CORE_MASKED, OVL_ERR_PROTOCOL,
                    "aggregate: MASKED where none was due (only a shuffle pass's helper sends "
                    "it, before the pass's switches)");
-        OVL_TRY(core_on_masked(c, payload, len));
+        OVL_TRY(agg2_core_on_masked(c, payload, len));
         break;
     case OVL_AGG2_RELEASE:
         OVL_ENSURE(c->phase == CORE_RELEASE, OVL_ERR_PROTOCOL,
                    c->in.receiver ? "aggregate: RELEASE before the comparisons ended"
                                   : "aggregate: the receiver sent RELEASE (a helper's frame)");
-        OVL_TRY(core_on_release(c, payload, len));
+        OVL_TRY(agg2_core_on_release(c, payload, len));
         break;
     case OVL_AGG2_DONE:
         OVL_ENSURE(c->phase == CORE_DONE_WAIT, OVL_ERR_PROTOCOL,
                    c->in.receiver ? "aggregate: the helper sent DONE (a receiver's frame)"
                                   : "aggregate: DONE before RELEASE");
-        OVL_TRY(core_on_done(c, len));
+        OVL_TRY(agg2_core_on_done(c, len));
         break;
     default:
         OVL_ENSURE(type >= OVL_GC_SETUP && type <= OVL_GC_OUTPUT, OVL_ERR_PROTOCOL,
@@ -361,7 +362,7 @@ static ovl_err core_feed(void *proto, uint8_t type, const uint8_t *payload, size
         OVL_ENSURE(c->phase == CORE_COMPARE && c->gc != NULL, OVL_ERR_PROTOCOL,
                    "aggregate: garbled-circuit frame 0x%02x outside the comparison phase", type);
         OVL_TRY(ovl_gc_ops.feed(c->gc, type, payload, len));
-        OVL_TRY(core_compare_poll(c));
+        OVL_TRY(agg2_core_compare_poll(c));
     }
 done:
     return fail(c, rc);
@@ -387,7 +388,7 @@ static ovl_err core_pull(void *proto, ovl_buf *out, bool *have)
     }
     if (c->phase == CORE_COMPARE && c->gc != NULL) {
         OVL_TRY(ovl_gc_ops.pull(c->gc, out, have));
-        OVL_TRY(core_compare_poll(c));
+        OVL_TRY(agg2_core_compare_poll(c));
     }
 done:
     return fail(c, rc);
@@ -410,7 +411,7 @@ static ovl_err core_job_finish(void *proto, ovl_job *job)
     ovl_err rc = OVL_OK;
     OVL_ENSURE(c->gc != NULL, OVL_ERR_INTERNAL, "aggregate: a job finished with no job out");
     OVL_TRY(ovl_gc_ops.job_finish(c->gc, job));
-    OVL_TRY(core_compare_poll(c));
+    OVL_TRY(agg2_core_compare_poll(c));
 done:
     return fail(c, rc);
 }

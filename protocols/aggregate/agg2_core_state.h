@@ -89,28 +89,28 @@ struct agg2_core {
 };
 
 /* agg2_core.c */
-ovl_err core_queue(agg2_core *c, uint8_t type, const uint8_t *body, size_t len) OVL_MUST_USE;
-ovl_err core_queue_ot(agg2_core *c) OVL_MUST_USE; /* c->msg as one AGG_OT frame */
-ovl_err core_advance(agg2_core *c) OVL_MUST_USE;
-bool core_helper_of_pass(const agg2_core *c);
+ovl_err agg2_core_queue(agg2_core *c, uint8_t type, const uint8_t *body, size_t len) OVL_MUST_USE;
+ovl_err agg2_core_queue_ot(agg2_core *c) OVL_MUST_USE; /* c->msg as one AGG_OT frame */
+ovl_err agg2_core_advance(agg2_core *c) OVL_MUST_USE;
+bool agg2_core_helper_of_pass(const agg2_core *c);
 /* agg2_products.c */
-ovl_err core_products_choices(agg2_core *c) OVL_MUST_USE;
-ovl_err core_products_send(agg2_core *c) OVL_MUST_USE; /* after verify: writes c->msg */
-ovl_err core_products_recv(agg2_core *c, ovl_buf *in) OVL_MUST_USE;
-ovl_err core_products_end(agg2_core *c) OVL_MUST_USE; /* records from the cells */
+ovl_err agg2_core_products_choices(agg2_core *c) OVL_MUST_USE;
+ovl_err agg2_core_products_send(agg2_core *c) OVL_MUST_USE; /* after verify: writes c->msg */
+ovl_err agg2_core_products_recv(agg2_core *c, ovl_buf *in) OVL_MUST_USE;
+ovl_err agg2_core_products_end(agg2_core *c) OVL_MUST_USE; /* records from the cells */
 /* agg2_shuffle.c */
-ovl_err core_pass_start(agg2_core *c) OVL_MUST_USE;
-ovl_err core_on_masked(agg2_core *c, const uint8_t *payload, size_t len) OVL_MUST_USE;
-ovl_err core_shuffle_choices(agg2_core *c) OVL_MUST_USE;
-ovl_err core_shuffle_send(agg2_core *c) OVL_MUST_USE; /* queues SHARE_COT and CHOSEN_FIX */
-ovl_err core_shuffle_recv(agg2_core *c, ovl_buf *share, ovl_buf *fix) OVL_MUST_USE;
-ovl_err core_pass_end(agg2_core *c) OVL_MUST_USE;
-void core_shuffle_free(agg2_core *c);
+ovl_err agg2_core_pass_start(agg2_core *c) OVL_MUST_USE;
+ovl_err agg2_core_on_masked(agg2_core *c, const uint8_t *payload, size_t len) OVL_MUST_USE;
+ovl_err agg2_core_shuffle_choices(agg2_core *c) OVL_MUST_USE;
+ovl_err agg2_core_shuffle_send(agg2_core *c) OVL_MUST_USE; /* queues SHARE_COT and CHOSEN_FIX */
+ovl_err agg2_core_shuffle_recv(agg2_core *c, ovl_buf *share, ovl_buf *fix) OVL_MUST_USE;
+ovl_err agg2_core_pass_end(agg2_core *c) OVL_MUST_USE;
+void agg2_core_shuffle_free(agg2_core *c);
 /* agg2_release.c */
-ovl_err core_compare_start(agg2_core *c) OVL_MUST_USE;
-ovl_err core_compare_poll(agg2_core *c) OVL_MUST_USE; /* after any GC step */
-ovl_err core_on_release(agg2_core *c, const uint8_t *payload, size_t len) OVL_MUST_USE;
-ovl_err core_on_done(agg2_core *c, size_t len) OVL_MUST_USE;
-void core_release_free(agg2_core *c);
+ovl_err agg2_core_compare_start(agg2_core *c) OVL_MUST_USE;
+ovl_err agg2_core_compare_poll(agg2_core *c) OVL_MUST_USE; /* after any GC step */
+ovl_err agg2_core_on_release(agg2_core *c, const uint8_t *payload, size_t len) OVL_MUST_USE;
+ovl_err agg2_core_on_done(agg2_core *c, size_t len) OVL_MUST_USE;
+void agg2_core_release_free(agg2_core *c);
 
 #endif

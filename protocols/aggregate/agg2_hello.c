@@ -108,7 +108,8 @@ static ovl_err check(ovl_agg2 *a, const ovl_hello *peer)
     /* 5: before any data-derived byte */
     uint64_t K = (uint64_t)own_groups(a) * p.groups;
     uint64_t M = p.max_cells < cfg->max_cells ? p.max_cells : cfg->max_cells;
-    OVL_ENSURE(K <= M, OVL_ERR_POLICY, "the group space has %llu cells where the policy allows %llu",
+    OVL_ENSURE(K <= M, OVL_ERR_POLICY,
+               "the group space has %llu cells where the policy allows %llu",
                (unsigned long long)K, (unsigned long long)M);
     /* 6 */
     OVL_TRY(ovl_agg_ident_check_totals(cfg->own, p.count_bits));
@@ -138,7 +139,7 @@ static ovl_err check(ovl_agg2 *a, const ovl_hello *peer)
     OVL_ENSURE(L <= OVL_CPSI_MAX_WORDS, OVL_ERR_LIMIT,
                "%u contributor groups x %u words per group exceed circuit PSI's %u payload "
                "words", a->groups_c, a->l.words_c, OVL_CPSI_MAX_WORDS);
-    a->L = L ? (uint32_t)L : 1u;
+    a->L = (uint32_t)L;
     if (cfg->runner)
         OVL_TRY(ovl_cpsi_set_shape(a->cpsi, a->L, a->groups_c, a->bits_c));
     crypto_hash_sha256(a->th, ovl_cpsi_transcript(a->cpsi), OVL_TRANSCRIPT_LEN);

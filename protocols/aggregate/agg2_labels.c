@@ -15,7 +15,7 @@
 
 static uint32_t helper_groups(const ovl_agg2 *a)
 {
-    return a->cfg.runner == a->receiver ? a->peer_groups : a->cfg.own->shape.groups;
+    return a->receiver ? a->peer_groups : a->cfg.own->shape.groups;
 }
 
 ovl_err agg2_labels_queue(ovl_agg2 *a)

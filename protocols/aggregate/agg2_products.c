@@ -13,7 +13,7 @@ static const uint8_t *bits_at(const agg2_core *c)
     return c->in.phi + c->at * l->groups_c;
 }
 
-ovl_err core_products_choices(agg2_core *c)
+ovl_err agg2_core_products_choices(agg2_core *c)
 {
     const ovl_agg2_layout *l = &c->in.l;
     if (c->kind == OVL_AGG2_PROD_A)
@@ -22,7 +22,7 @@ ovl_err core_products_choices(agg2_core *c)
                                    c->cnt);
 }
 
-ovl_err core_products_send(agg2_core *c)
+ovl_err agg2_core_products_send(agg2_core *c)
 {
     ovl_err rc = OVL_OK;
     const ovl_agg2_layout *l = &c->in.l;
@@ -37,12 +37,12 @@ ovl_err core_products_send(agg2_core *c)
                                      c->in.rw + c->at * l->groups_r * l->words_r, c->cnt,
                                      &c->msg, c->cells));
     }
-    OVL_TRY(core_queue_ot(c));
+    OVL_TRY(agg2_core_queue_ot(c));
 done:
     return rc;
 }
 
-ovl_err core_products_recv(agg2_core *c, ovl_buf *in)
+ovl_err agg2_core_products_recv(agg2_core *c, ovl_buf *in)
 {
     const ovl_agg2_layout *l = &c->in.l;
     if (c->kind == OVL_AGG2_PROD_A)
@@ -52,7 +52,7 @@ ovl_err core_products_recv(agg2_core *c, ovl_buf *in)
     return ovl_agg2_prod_b_recv(c->cot, (ovl_agg2_prod_kind)c->kind, l, c->cnt, in, c->cells);
 }
 
-ovl_err core_products_end(agg2_core *c)
+ovl_err agg2_core_products_end(agg2_core *c)
 {
     return ovl_agg2_records_build(c->cur, &c->in.l, c->cells, c->in.runner,
                                   c->in.receiver ? NULL : c->in.keys);

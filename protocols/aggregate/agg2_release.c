@@ -10,7 +10,7 @@
 #include "core/guard.h"
 #include "core/mem.h"
 
-ovl_err core_compare_start(agg2_core *c)
+ovl_err agg2_core_compare_start(agg2_core *c)
 {
     ovl_err rc = OVL_OK;
     c->phase = CORE_COMPARE;
@@ -37,7 +37,7 @@ done:
     return rc;
 }
 
-ovl_err core_compare_poll(agg2_core *c)
+ovl_err agg2_core_compare_poll(agg2_core *c)
 {
     ovl_err rc = OVL_OK;
     if (c->phase != CORE_COMPARE || c->gc == NULL || !ovl_gc_ops.done(c->gc))
@@ -65,7 +65,7 @@ done:
     return rc;
 }
 
-ovl_err core_on_release(agg2_core *c, const uint8_t *payload, size_t len)
+ovl_err agg2_core_on_release(agg2_core *c, const uint8_t *payload, size_t len)
 {
     ovl_err rc = OVL_OK;
     ovl_buf in;
@@ -77,13 +77,13 @@ ovl_err core_on_release(agg2_core *c, const uint8_t *payload, size_t len)
     OVL_ENSURE(r == c->r, OVL_ERR_INTERNAL, "aggregate: %zu records opened of %llu passing", r,
                (unsigned long long)c->r);
     c->inconsistent = ovl_agg2_release_classify(c->ok, c->opened, r, &c->in.l, c->in.threshold);
-    OVL_TRY(core_queue(c, OVL_AGG2_DONE, NULL, 0));
+    OVL_TRY(agg2_core_queue(c, OVL_AGG2_DONE, NULL, 0));
     c->phase = CORE_END;
 done:
     return rc;
 }
 
-ovl_err core_on_done(agg2_core *c, size_t len)
+ovl_err agg2_core_on_done(agg2_core *c, size_t len)
 {
     ovl_err rc = OVL_OK;
     OVL_ENSURE(len == 0, OVL_ERR_MALFORMED, "aggregate: DONE carries %zu bytes (none)", len);
@@ -92,7 +92,7 @@ done:
     return rc;
 }
 
-void core_release_free(agg2_core *c)
+void agg2_core_release_free(agg2_core *c)
 {
     ovl_gc_free(c->gc);
     c->gc = NULL;

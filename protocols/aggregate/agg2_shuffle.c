@@ -33,7 +33,7 @@ done:
     return rc;
 }
 
-ovl_err core_pass_start(agg2_core *c)
+ovl_err agg2_core_pass_start(agg2_core *c)
 {
     ovl_err rc = OVL_OK;
     if (!c->net_live) {
@@ -44,7 +44,7 @@ ovl_err core_pass_start(agg2_core *c)
     }
     c->at = 0;
     c->masked_got = 0;
-    if (core_helper_of_pass(c)) {
+    if (agg2_core_helper_of_pass(c)) {
         OVL_TRY(ovl_shuffle_helper_new(&c->sh, &c->net, c->W, c->in.rng, c->cur, c->masked));
         OVL_TRY(queue_masked(c));
         c->phase = CORE_SHUFFLE;
@@ -58,7 +58,7 @@ done:
     return rc;
 }
 
-ovl_err core_on_masked(agg2_core *c, const uint8_t *payload, size_t len)
+ovl_err agg2_core_on_masked(agg2_core *c, const uint8_t *payload, size_t len)
 {
     ovl_err rc = OVL_OK;
     ovl_buf in;
@@ -85,36 +85,36 @@ ovl_err core_on_masked(agg2_core *c, const uint8_t *payload, size_t len)
         goto done;
     OVL_TRY(ovl_shuffle_perm_new(&c->perm, &c->net, c->W, c->dest, c->masked));
     c->phase = CORE_SHUFFLE;
-    OVL_TRY(core_advance(c));
+    OVL_TRY(agg2_core_advance(c));
 done:
     return rc;
 }
 
-ovl_err core_shuffle_choices(agg2_core *c)
+ovl_err agg2_core_shuffle_choices(agg2_core *c)
 {
     return ovl_shuffle_perm_choices(c->perm, c->cnt, c->choices);
 }
 
-ovl_err core_shuffle_send(agg2_core *c)
+ovl_err agg2_core_shuffle_send(agg2_core *c)
 {
     ovl_err rc = OVL_OK;
     ovl_buf fix = {0};
     OVL_TRY(ovl_buf_alloc(&fix, 4096, OVL_FRAME_MAX_PAYLOAD));
     ovl_buf_clear(&c->msg);
     OVL_TRY(ovl_shuffle_helper_batch(c->sh, c->cot, &c->msg, &fix));
-    OVL_TRY(core_queue_ot(c));
-    OVL_TRY(core_queue(c, OVL_AGG2_OT, fix.data, ovl_buf_len(&fix)));
+    OVL_TRY(agg2_core_queue_ot(c));
+    OVL_TRY(agg2_core_queue(c, OVL_AGG2_OT, fix.data, ovl_buf_len(&fix)));
 done:
     ovl_buf_free(&fix);
     return rc;
 }
 
-ovl_err core_shuffle_recv(agg2_core *c, ovl_buf *share, ovl_buf *fix)
+ovl_err agg2_core_shuffle_recv(agg2_core *c, ovl_buf *share, ovl_buf *fix)
 {
     return ovl_shuffle_perm_batch(c->perm, c->cot, share, fix);
 }
 
-ovl_err core_pass_end(agg2_core *c)
+ovl_err agg2_core_pass_end(agg2_core *c)
 {
     ovl_err rc = OVL_OK;
     if (c->sh != NULL)
@@ -132,7 +132,7 @@ done:
     return rc;
 }
 
-void core_shuffle_free(agg2_core *c)
+void agg2_core_shuffle_free(agg2_core *c)
 {
     ovl_shuffle_helper_free(c->sh);
     ovl_shuffle_perm_free(c->perm);

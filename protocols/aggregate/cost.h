@@ -26,6 +26,7 @@ typedef struct {
     uint64_t oprf, store;         /* per-run totals of the parts below */
     uint64_t cpsi_base, payload, bits, type_a, type_b;
     uint64_t shuffle, compare, release, fixed;
+    uint64_t batches;             /* every COT batch's padding rows and headers */
     uint64_t total;
 } ovl_agg2_cost;
 

@@ -31,12 +31,43 @@ static const uint64_t *payload_of(const ovl_cpsi *p, size_t y)
     return base + y * p->words;
 }
 
+/* The bit payload's secrets of every bin, drawn after the others (so a run
+ * without it draws what it always did): the masks μ of the bit words and the
+ * output masks ρ, which are this party's XOR shares of β and φ. */
+static ovl_err draw_bit_secrets(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    size_t in_bits = cpsi_garbler_bits(p), gw = (size_t)p->G * p->w;
+    OVL_TRY(ovl_calloc((void **)&p->mu, (size_t)p->bins * p->nbw, sizeof *p->mu));
+    ovl_rng_bytes(&p->rng, p->mu, (size_t)p->bins * p->nbw * sizeof *p->mu);
+    ovl_rng_bytes(&p->rng, p->beta, (size_t)p->bins * gw);
+    ovl_rng_bytes(&p->rng, p->phi, (size_t)p->bins * p->G);
+    for (uint32_t b = 0; b < p->bins; b++) {
+        uint8_t *in = p->gc_in + b * in_bits + p->sigma + 1u;
+        uint64_t *mu = p->mu + (size_t)b * p->nbw;
+        if (gw % 64 != 0) /* the last word's spare bits stay 0 */
+            mu[p->nbw - 1] &= ~(UINT64_MAX << (gw % 64));
+        for (size_t k = 0; k < gw; k++)
+            in[k] = (uint8_t)((mu[k / 64] >> (k % 64)) & 1u);
+        for (size_t k = 0; k < gw; k++) {
+            p->beta[b * gw + k] &= 1u;
+            in[gw + k] = p->beta[b * gw + k];
+        }
+        for (uint32_t c = 0; c < p->G; c++) {
+            p->phi[(size_t)b * p->G + c] &= 1u;
+            in[2 * gw + c] = p->phi[(size_t)b * p->G + c];
+        }
+    }
+done:
+    return rc;
+}
+
 /* Per bin: a random σ-bit check value t and mask bit r (the garbler's
  * inputs) and a random mask vector m, our additive share of the payload. */
 static ovl_err draw_bin_secrets(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    size_t in_bits = (size_t)p->sigma + 1u;
+    size_t in_bits = cpsi_garbler_bits(p);
     p->gc_in_len = (size_t)p->bins * in_bits;
     OVL_TRY(ovl_calloc((void **)&p->gc_in, p->gc_in_len, 1));
     ovl_rng_bytes(&p->rng, p->vec, (size_t)p->bins * p->words * sizeof *p->vec);
@@ -49,27 +80,46 @@ static ovl_err draw_bin_secrets(ovl_cpsi *p)
         p->match[b] = (uint8_t)(r & 1u);
         sodium_memzero(&t, sizeof t);
     }
+    if (p->G > 0)
+        OVL_TRY(draw_bit_secrets(p));
 done:
     return rc;
 }
 
 static uint64_t check_value(const ovl_cpsi *p, uint32_t b)
 {
-    return ovl_bits_to_u64(p->gc_in + (size_t)b * (p->sigma + 1u), p->sigma);
+    return ovl_bits_to_u64(p->gc_in + (size_t)b * cpsi_garbler_bits(p), p->sigma);
+}
+
+/* The bits of y's counts, bit j of group c at c·w + j of the packed words. */
+static void pack_counts(const ovl_cpsi *p, size_t y, uint64_t *bits)
+{
+    const uint16_t *n = p->cfg.bit_counts + y * p->G;
+    memset(bits, 0, p->nbw * sizeof *bits);
+    for (uint32_t c = 0; c < p->G; c++)
+        for (uint32_t j = 0; j < p->w; j++) {
+            size_t k = (size_t)c * p->w + j;
+            bits[k / 64] |= (uint64_t)((n[c] >> j) & 1u) << (k % 64);
+        }
 }
 
 /* One entry per identifier y and function j: key and pads from F_{k_j}(y),
- * value (t_b ⊕ pad_0, payload(y) − m_b + pad_l) for b = h_j(y). Runs in a
+ * value (t_b ⊕ pad_0, payload(y) − m_b + pad_l, bits(y) ⊕ μ_b ⊕ pad) for
+ * b = h_j(y). Runs in a
  * job on identifiers y0 .. y0 + n − 1, writing only their entries (keys and
  * vals point at entry 3·y0). */
 ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *keys,
                            uint64_t *vals)
 {
     ovl_err rc = OVL_OK;
-    size_t w = 1u + p->words;
-    uint64_t pads[1 + OVL_CPSI_MAX_WORDS];
+    size_t w = p->sw, L = p->words;
+    uint64_t *pads = NULL, *bits = NULL;
     uint8_t f[OVL_CUCKOO_HASHES][OVL_OPRF_OUT];
+    OVL_TRY(ovl_calloc((void **)&pads, w, sizeof *pads));
+    OVL_TRY(ovl_calloc((void **)&bits, p->nbw ? p->nbw : 1, sizeof *bits));
     for (size_t y = y0; y < y0 + n; y++) {
+        if (p->G > 0)
+            pack_counts(p, y, bits);
         OVL_TRY(ovl_oprf_direct_keys(f, (const uint8_t(*)[OVL_OPRF_SCALAR])p->key,
                                      OVL_CUCKOO_HASHES, p->cfg.ids[y], p->cfg.id_len[y]));
         for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++) {
@@ -80,11 +130,14 @@ ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *ke
             v[0] = check_value(p, b) ^ pads[0];
             for (uint32_t l = 0; l < p->words; l++)
                 v[1 + l] = payload_of(p, y)[l] - p->vec[(size_t)b * p->words + l] + pads[1 + l];
+            for (uint32_t q = 0; q < p->nbw; q++)
+                v[1 + L + q] = bits[q] ^ p->mu[(size_t)b * p->nbw + q] ^ pads[1 + L + q];
         }
     }
 done:
+    ovl_free_secret(bits, (p->nbw ? p->nbw : 1) * sizeof *bits);
     sodium_memzero(f, sizeof f);
-    sodium_memzero(pads, sizeof pads);
+    ovl_free_secret(pads, w * sizeof *pads);
     return rc;
 }
 
@@ -93,7 +146,7 @@ done:
 ovl_err cpsi_contrib_store_done(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    size_t n = 3u * (size_t)p->n_c, w = 1u + p->words;
+    size_t n = 3u * (size_t)p->n_c, w = p->sw;
     OVL_TRY(ovl_okvs_encode(&p->okvs, p->st_keys, p->st_vals, n, w, &p->rng));
     p->store_ready = true;
     OVL_TRY(cpsi_contrib_after_eval(p));
@@ -104,29 +157,41 @@ done:
 
 void cpsi_store_scratch_free(ovl_cpsi *p)
 {
-    size_t n = 3u * (size_t)p->n_c, w = 1u + p->words;
+    size_t n = 3u * (size_t)p->n_c, w = p->sw;
     ovl_free_secret(p->st_keys, (n ? n : 1) * sizeof *p->st_keys);
     ovl_free_secret(p->st_vals, (n ? n : 1) * w * sizeof *p->st_vals);
+    ovl_free_secret(p->mu, (size_t)p->bins * p->nbw * sizeof *p->mu);
     free(p->cand);
     p->st_keys = NULL;
     p->st_vals = NULL;
+    p->mu = NULL;
     p->cand = NULL;
 }
 
 ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in)
 {
     ovl_err rc = OVL_OK;
-    uint8_t seed[16];
+    uint8_t seed[16], width = 0;
     uint16_t words;
+    uint32_t groups = 0;
     OVL_ENSURE(!p->seed_got, OVL_ERR_PROTOCOL, "the runner sent a second SEED");
     OVL_TRY(ovl_buf_get_bytes(in, seed, sizeof seed));
     OVL_TRY(ovl_buf_get_u16(in, &words));
+    /* the bit payload's fields follow only when it is present */
+    if (ovl_buf_remaining(in) != 0) {
+        OVL_TRY(ovl_buf_get_u32(in, &groups));
+        OVL_TRY(ovl_buf_get_u8(in, &width));
+        OVL_ENSURE(groups > 0, OVL_ERR_MALFORMED, "SEED announces a bit payload of 0 groups");
+    }
     OVL_TRY(ovl_buf_expect_end(in));
     OVL_ENSURE(words == p->words, OVL_ERR_POLICY,
                "the runner expects %u payload words per identifier, this party has %u",
                (unsigned)words, p->words);
+    OVL_ENSURE(groups == p->G && width == p->w, OVL_ERR_POLICY,
+               "the runner expects a bit payload of %u groups of %u bits per identifier, this "
+               "party has %u of %u", groups, (unsigned)width, p->G, p->w);
     p->seed_got = true;
-    size_t n = 3u * (size_t)p->n_c, w = 1u + p->words;
+    size_t n = 3u * (size_t)p->n_c, w = p->sw;
     OVL_TRY(ovl_calloc((void **)&p->cand, n ? n : 1, sizeof *p->cand));
     OVL_TRY(ovl_cuckoo_candidates(p->cand, seed, p->bins, p->digest, (size_t)p->n_c));
     OVL_TRY(draw_bin_secrets(p));
@@ -144,7 +209,7 @@ static ovl_err queue_store(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
     ovl_buf wire = {0};
-    size_t len = ovl_okvs_wire_len(3u * (size_t)p->n_c, 1u + p->words);
+    size_t len = ovl_okvs_wire_len(3u * (size_t)p->n_c, p->sw);
     OVL_TRY(ovl_buf_alloc(&wire, len, len));
     OVL_TRY(ovl_okvs_write(&p->okvs, &wire));
     for (size_t at = 0; at < len; at += OVL_CPSI_OKVS_SLICE) {

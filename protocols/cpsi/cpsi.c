@@ -66,6 +66,25 @@ done:
 
 /* ---- creation ---- */
 
+static uint32_t bit_words(const ovl_cpsi_config *c)
+{
+    uint64_t bits = (uint64_t)c->bit_groups * (c->bit_groups ? c->bit_width : 0u);
+    return (uint32_t)((bits + 63u) / 64u);
+}
+
+static uint32_t store_words(const ovl_cpsi_config *c)
+{
+    uint32_t L = c->mode == OVL_MODE_AGGREGATE ? c->words : 1u;
+    return 1u + L + bit_words(c);
+}
+
+size_t cpsi_garbler_bits(const ovl_cpsi *p)
+{
+    return (size_t)p->sigma + 1u + 2u * (size_t)p->G * p->w + p->G;
+}
+
+size_t cpsi_evaluator_bits(const ovl_cpsi *p) { return (size_t)p->sigma + (size_t)p->G * p->w; }
+
 /* The bit payload's public parameters, and the contributor's counts
  * against its width (SPEC.md §6.5). */
 static ovl_err check_bit_config(const ovl_cpsi_config *c)
@@ -100,13 +119,20 @@ static ovl_err check_config(const ovl_cpsi_config *c)
     OVL_ENSURE(c->nids == 0 || (c->ids != NULL && c->id_len != NULL), OVL_ERR_USAGE,
                "circuit PSI: no identifiers given");
     if (c->mode == OVL_MODE_AGGREGATE) {
-        OVL_ENSURE(c->words >= 1 && c->words <= OVL_CPSI_MAX_WORDS, OVL_ERR_USAGE,
-                   "circuit PSI: %u payload words outside 1..%u", c->words, OVL_CPSI_MAX_WORDS);
-        OVL_ENSURE(c->runner || c->nids == 0 || c->payload != NULL, OVL_ERR_USAGE,
-                   "circuit PSI: the contributor gave no payload");
+        /* without arithmetic words the bit payload alone is the output */
+        uint32_t least = c->bit_groups > 0 ? 0u : 1u;
+        OVL_ENSURE(c->words >= least && c->words <= OVL_CPSI_MAX_WORDS, OVL_ERR_USAGE,
+                   "circuit PSI: %u payload words outside %u..%u", c->words, least,
+                   OVL_CPSI_MAX_WORDS);
+        OVL_ENSURE(c->runner || c->nids == 0 || c->words == 0 || c->payload != NULL,
+                   OVL_ERR_USAGE, "circuit PSI: the contributor gave no payload");
     }
     if (c->bit_groups > 0)
         OVL_TRY(check_bit_config(c));
+    OVL_ENSURE(store_words(c) <= OVL_OKVS_MAX_WORDS, OVL_ERR_USAGE,
+               "circuit PSI: %u payload words and %u bit-payload words exceed the store's cap "
+               "of %u words per entry (1 + L + ceil(G_C*w_C/64) <= %u)",
+               c->words, store_words(c) - 1u - c->words, OVL_OKVS_MAX_WORDS, OVL_OKVS_MAX_WORDS);
     for (size_t i = 0; i < c->nids; i++)
         OVL_ENSURE(c->id_len[i] <= OVL_OPRF_MAX_INPUT, OVL_ERR_INPUT,
                    "identifier %zu is %zu bytes long (at most %u)", i + 1, c->id_len[i],
@@ -141,6 +167,10 @@ ovl_err ovl_cpsi_new(ovl_cpsi **out, const ovl_cpsi_config *cfg)
     if (p->cfg.max_peer_set == 0 || p->cfg.max_peer_set > OVL_CPSI_MAX_SET)
         p->cfg.max_peer_set = OVL_CPSI_MAX_SET;
     p->words = cfg->mode == OVL_MODE_AGGREGATE ? cfg->words : 1u;
+    p->G = cfg->bit_groups;
+    p->w = cfg->bit_groups ? cfg->bit_width : 0u;
+    p->nbw = bit_words(cfg);
+    p->sw = store_words(cfg);
     ovl_engine_rng_init(&p->rng, cfg->test_seed, "overlap-v1 cpsi test");
     OVL_TRY(ovl_buf_alloc(&p->q, 4096, CPSI_QUEUE_MAX));
     OVL_TRY(ovl_calloc((void **)&p->digest, cfg->nids ? cfg->nids : 1, sizeof *p->digest));
@@ -193,8 +223,9 @@ void ovl_cpsi_free(ovl_cpsi *p)
     ovl_free_secret(p->match, bins);
     ovl_free_secret(p->vec, bins * L * sizeof *p->vec);
     ovl_free_secret(p->value, bins * L * sizeof *p->value);
-    ovl_free_secret(p->beta, bins * p->cfg.bit_groups * p->cfg.bit_width);
-    ovl_free_secret(p->phi, bins * p->cfg.bit_groups);
+    ovl_free_secret(p->beta, bins * p->G * p->w);
+    ovl_free_secret(p->phi, bins * p->G);
+    ovl_free_secret(p->mu, bins * p->nbw * sizeof *p->mu);
     free_batches(p->send_b, p->nbatch);
     free_batches(p->recv_b, p->nbatch);
     ovl_ot_free(p->ot);
@@ -206,24 +237,63 @@ void ovl_cpsi_free(ovl_cpsi *p)
 
 /* ---- the garbled equality (SPEC.md §6.2) ---- */
 
+/* The bit payload's gates (SPEC.md §6.5): per group c and bit j,
+ * β = eq ∧ (q ⊕ μ) masked by ρ (G·w ANDs), and the flag φ as the OR of the
+ * group's unmasked β (w − 1 ANDs each, OR(a, b) = ¬(¬a ∧ ¬b)) masked by its ρ. */
+static void build_bits(ovl_cpsi *p, ovl_cb *cb, uint32_t eq, uint32_t mu, uint32_t rho,
+                       uint32_t q, uint32_t *ob, uint32_t *of)
+{
+    uint32_t gw = p->G * p->w;
+    for (uint32_t c = 0; c < p->G; c++) {
+        uint32_t acc = 0;
+        for (uint32_t j = 0; j < p->w; j++) {
+            uint32_t k = c * p->w + j;
+            uint32_t bb = ovl_cb_and(cb, eq, ovl_cb_xor(cb, q + k, mu + k));
+            ob[k] = ovl_cb_xor(cb, bb, rho + k);
+            acc = j == 0 ? bb
+                         : ovl_cb_inv(cb, ovl_cb_and(cb, ovl_cb_inv(cb, acc), ovl_cb_inv(cb, bb)));
+        }
+        of[c] = ovl_cb_xor(cb, acc, rho + gw + c);
+    }
+}
+
+/* Inputs: garbler t (σ), r (1) [, μ (G·w), ρ (G·w + G)]; evaluator t' (σ)
+ * [, q (G·w)]. Outputs: eq ⊕ r [, β (G·w), φ (G)]. */
 static ovl_err build_equality(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
     ovl_cb cb;
-    uint32_t a[64], b[64];
+    uint32_t a[64], b[64], mu = 0, rho = 0, q = 0, gw = p->G * p->w;
+    uint32_t *ob = NULL, *of = NULL;
     ovl_cb_init(&cb, 0);
+    OVL_TRY(ovl_calloc((void **)&ob, gw ? gw : 1, sizeof *ob));
+    OVL_TRY(ovl_calloc((void **)&of, p->G ? p->G : 1, sizeof *of));
     uint32_t t = ovl_cb_input(&cb, p->sigma), r = ovl_cb_input(&cb, 1);
+    if (p->G > 0) {
+        mu = ovl_cb_input(&cb, gw);
+        rho = ovl_cb_input(&cb, gw + p->G);
+    }
     uint32_t u = ovl_cb_input(&cb, p->sigma);
+    if (p->G > 0)
+        q = ovl_cb_input(&cb, gw);
     for (uint32_t i = 0; i < p->sigma; i++) {
         a[i] = t + i;
         b[i] = u + i;
     }
     uint32_t eq = ovl_cb_eq(&cb, a, b, p->sigma);
     uint32_t o = ovl_cb_xor(&cb, eq, r);
+    if (p->G > 0)
+        build_bits(p, &cb, eq, mu, rho, q, ob, of);
     ovl_cb_output(&cb, &o, 1);
+    if (p->G > 0) {
+        ovl_cb_output(&cb, ob, gw);
+        ovl_cb_output(&cb, of, p->G);
+    }
     OVL_TRY(ovl_cb_finish(&cb, &p->circ));
     p->circ_live = true;
 done:
+    free(ob);
+    free(of);
     ovl_cb_free(&cb);
     return rc;
 }
@@ -251,7 +321,7 @@ ovl_err cpsi_start_gc(ovl_cpsi *p, const uint8_t *input)
         .role = p->cfg.runner ? OVL_GC_EVALUATOR : OVL_GC_GARBLER,
         .party = (unsigned)p->cfg.role,
         .circuit = &p->circ,
-        .garbler_inputs = 2,
+        .garbler_inputs = p->G > 0 ? 4u : 2u,
         .instances = p->bins,
         .reveal = OVL_GC_REVEAL_EVALUATOR,
         .input = input,
@@ -264,14 +334,33 @@ done:
     return rc;
 }
 
+/* The evaluator's outputs: eq ⊕ r, then β and φ masked by the garbler's ρ. */
+static void take_outputs(ovl_cpsi *p)
+{
+    size_t gw = (size_t)p->G * p->w;
+    for (uint32_t i = 0; i < p->bins; i++) {
+        const uint8_t *o = ovl_gc_output(p->gc, i);
+        p->match[i] = o[0] & 1u;
+        for (size_t k = 0; k < gw; k++)
+            p->beta[i * gw + k] = o[1 + k] & 1u;
+        for (uint32_t c = 0; c < p->G; c++)
+            p->phi[(size_t)i * p->G + c] = o[1 + gw + c] & 1u;
+    }
+}
+
 static ovl_err after_gc(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    if (p->gc == NULL || p->ot != NULL || !ovl_gc_ops.done(p->gc))
+    if (p->gc == NULL || p->ot != NULL || p->ot_skipped || !ovl_gc_ops.done(p->gc))
         return OVL_OK;
     if (p->cfg.runner)
-        for (uint32_t i = 0; i < p->bins; i++)
-            p->match[i] = ovl_gc_output(p->gc, i)[0] & 1u;
+        take_outputs(p);
+    if (p->words == 0) {
+        /* no arithmetic payload: the circuit's outputs are the result */
+        p->products_done = true;
+        p->ot_skipped = true;
+        goto done;
+    }
     OVL_TRY(cpsi_shares_start(p));
 done:
     return rc;
@@ -298,6 +387,37 @@ ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups, uin
     OVL_TRY(check_config(&c));
     p->cfg = c;
     p->words = words;
+    p->G = bit_groups;
+    p->w = bit_groups ? bit_width : 0u;
+    p->sw = store_words(&c);
+done:
+    return rc;
+}
+
+/* The caps that depend on the announced sizes (SPEC.md §2), checked before
+ * any data-derived frame: the circuit's inputs and outputs, and the memory
+ * the payload takes in the bins and the store. */
+static ovl_err check_sizes(const ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    size_t out_bits = 1u + (size_t)p->G * (p->w + 1u);
+    uint64_t rows = 3u * ((13u * 3u * p->n_c + 29u) / 30u + 8u);
+    uint64_t bytes = 8u * (2u * (uint64_t)p->bins * p->words + rows * p->sw + 3u * p->n_c * p->sw) +
+                     (uint64_t)p->bins * (cpsi_garbler_bits(p) + out_bits);
+    OVL_ENSURE(cpsi_garbler_bits(p) <= OVL_GC_MAX_IO_BITS, OVL_ERR_POLICY,
+               "circuit PSI: %u bit-payload groups of %u bits need %zu garbler input bits per "
+               "bin, over the garbled circuit's cap of %u", p->G, p->w, cpsi_garbler_bits(p),
+               OVL_GC_MAX_IO_BITS);
+    OVL_ENSURE((uint64_t)p->bins * out_bits <= OVL_GC_MAX_OUTPUT_BYTES, OVL_ERR_POLICY,
+               "circuit PSI: %u bins of %zu output bits exceed the garbled circuit's cap of "
+               "%zu output bytes (fewer bit-payload groups or a smaller set)", p->bins, out_bits,
+               OVL_GC_MAX_OUTPUT_BYTES);
+    OVL_ENSURE(bytes <= OVL_CPSI_MAX_PAYLOAD_BYTES, OVL_ERR_POLICY,
+               "circuit PSI: %u payload words over %u bins and a store of %u words per entry "
+               "for %llu identifiers need %llu MiB, over the cap of %llu MiB",
+               p->words, p->bins, p->sw, (unsigned long long)p->n_c,
+               (unsigned long long)(bytes >> 20),
+               (unsigned long long)(OVL_CPSI_MAX_PAYLOAD_BYTES >> 20));
 done:
     return rc;
 }
@@ -323,10 +443,13 @@ static ovl_err on_hello(ovl_cpsi *p, const uint8_t *payload, size_t len)
     p->bins = ovl_cpsi_bins(p->n_r);
     p->sigma = ovl_cpsi_sigma(p->bins);
     p->P = ovl_cuckoo_batch_bound((size_t)p->n_r);
+    OVL_TRY(check_sizes(p));
     OVL_TRY(ovl_order_init(&p->out_order, CPSI_WINDOW));
     OVL_TRY(ovl_calloc((void **)&p->match, p->bins, 1));
     OVL_TRY(ovl_calloc((void **)&p->vec, (size_t)p->bins * p->words, sizeof *p->vec));
     OVL_TRY(ovl_calloc((void **)&p->value, (size_t)p->bins * p->words, sizeof *p->value));
+    OVL_TRY(ovl_calloc((void **)&p->beta, (size_t)p->bins * p->G * p->w, 1));
+    OVL_TRY(ovl_calloc((void **)&p->phi, (size_t)p->bins * p->G, 1));
     OVL_TRY(p->cfg.runner ? cpsi_runner_setup(p) : cpsi_contrib_setup(p));
     p->eng.state = OVL_ENGINE_RUN;
 done:
@@ -532,5 +655,7 @@ ovl_err ovl_cpsi_count(const ovl_cpsi *p, uint64_t *count)
 uint64_t ovl_cpsi_peer_set_size(const ovl_cpsi *p) { return p->cfg.runner ? p->n_c : p->n_r; }
 
 uint64_t ovl_cpsi_bytes_sent(const ovl_cpsi *p) { return p->bytes_sent; }
+
+uint64_t ovl_cpsi_and_gates(const ovl_cpsi *p) { return p->gc ? ovl_gc_and_gates(p->gc) : 0; }
 
 const uint8_t *ovl_cpsi_transcript(const ovl_cpsi *p) { return p->eng.transcript; }

@@ -31,9 +31,14 @@ enum {
 
 #define OVL_CPSI_PROTOCOL "cpsi/1"
 #define OVL_CPSI_MAX_SET (1u << 22)     /* identifiers per party */
-#define OVL_CPSI_MAX_WORDS 16u          /* payload words per identifier */
+/* Payload words per identifier: the share layer's words per OT
+ * (OVL_SHARE_MAX_WORDS of src/mpc/shares.h, which also bound aggregates
+ * v2's type A products); with the bit words, a store entry <= 512 words. */
+#define OVL_CPSI_MAX_WORDS 256u
 #define OVL_CPSI_MAX_BIT_WIDTH 16u      /* w_C: bits per count of the bit payload */
 #define OVL_CPSI_MAX_BIT_GROUPS 65536u  /* G_C of the bit payload (also bounded by the words) */
+/* Memory the payload takes, the bins' shares and the store (SPEC.md §2). */
+#define OVL_CPSI_MAX_PAYLOAD_BYTES ((uint64_t)8 << 30)
 #define OVL_CPSI_ELEMS_PER_FRAME 16384u /* BLIND / EVAL entries per frame */
 #define OVL_CPSI_OKVS_SLICE (1u << 19)  /* bytes of the store per OKVS frame */
 
@@ -108,6 +113,8 @@ ovl_err ovl_cpsi_count(const ovl_cpsi *p, uint64_t *count) OVL_MUST_USE;
 bool ovl_cpsi_receives_count(const ovl_cpsi *p);
 uint64_t ovl_cpsi_peer_set_size(const ovl_cpsi *p);
 const uint8_t *ovl_cpsi_transcript(const ovl_cpsi *p);
+/* AND gates of the garbled equality so far, over all bins (SPEC.md §11). */
+uint64_t ovl_cpsi_and_gates(const ovl_cpsi *p);
 /* Bytes this party sent so far (frames, headers included). */
 uint64_t ovl_cpsi_bytes_sent(const ovl_cpsi *p);
 

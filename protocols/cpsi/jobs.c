@@ -219,7 +219,7 @@ done:
 ovl_err cpsi_jobs_put_store(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    size_t w = 1u + p->words;
+    size_t w = p->sw;
     for (uint64_t y = 0; y < p->n_c; y += CPSI_STORE_CHUNK) {
         cpsi_job *j = NULL;
         uint64_t k = p->n_c - y < CPSI_STORE_CHUNK ? p->n_c - y : CPSI_STORE_CHUNK;

@@ -28,11 +28,18 @@ static void lay_out_entries(ovl_cpsi *p)
 /* SEED leaves right after our HELLO, before any BLIND. */
 static ovl_err queue_seed(ovl_cpsi *p)
 {
-    uint8_t body[18];
+    uint8_t body[23];
+    size_t len = 18;
     memcpy(body, p->ck.seed, 16);
     body[16] = (uint8_t)(p->words >> 8);
     body[17] = (uint8_t)p->words;
-    return cpsi_queue_frame(p, OVL_CPSI_SEED, body, sizeof body);
+    if (p->G > 0) {
+        for (int i = 0; i < 4; i++)
+            body[18 + i] = (uint8_t)(p->G >> (24 - 8 * i));
+        body[22] = (uint8_t)p->w;
+        len = sizeof body;
+    }
+    return cpsi_queue_frame(p, OVL_CPSI_SEED, body, len);
 }
 
 ovl_err cpsi_runner_setup(ovl_cpsi *p)
@@ -49,7 +56,7 @@ ovl_err cpsi_runner_setup(ovl_cpsi *p)
     /* Empty bins decode under a random key: their check value is then
      * random and matches with probability 2^-σ, like any non-member's. */
     ovl_rng_bytes(&p->rng, p->fval, (size_t)p->bins * sizeof *p->fval);
-    p->okvs_expect = ovl_okvs_wire_len(3u * (size_t)p->n_c, 1u + p->words);
+    p->okvs_expect = ovl_okvs_wire_len(3u * (size_t)p->n_c, p->sw);
     OVL_TRY(ovl_buf_alloc(&p->okvs_in, 4096, p->okvs_expect));
     OVL_TRY(queue_seed(p));
 done:
@@ -74,31 +81,42 @@ done:
     return rc;
 }
 
-/* Check value t' and masked payload p' of every bin: the store decoded under
- * the bin's OPRF value, its pads removed (SPEC.md §6.1). */
+/* The evaluator's bits of bin b: t', then the bit words q' unpadded (bit k
+ * of the packed words at position k). */
+static void bin_input(ovl_cpsi *p, uint32_t b, const uint64_t *d, const uint64_t *pads)
+{
+    size_t in_bits = cpsi_evaluator_bits(p), gw = (size_t)p->G * p->w, L = p->words;
+    uint8_t *in = p->gc_in + (size_t)b * in_bits;
+    ovl_bits_from_u64(in, p->sigma, (d[0] ^ pads[0]) & cpsi_sigma_mask(p));
+    for (size_t k = 0; k < gw; k++)
+        in[p->sigma + k] = (uint8_t)(((d[1 + L + k / 64] ^ pads[1 + L + k / 64]) >> (k % 64)) & 1u);
+    for (uint32_t l = 0; l < p->words; l++)
+        p->vec[(size_t)b * p->words + l] = d[1 + l] - pads[1 + l];
+}
+
+/* Check value t', masked payload p' and masked bit words q' of every bin:
+ * the store decoded under the bin's OPRF value, its pads removed (SPEC.md
+ * §6.1, §6.5). */
 static ovl_err decode_bins(ovl_cpsi *p, const ovl_okvs *o)
 {
     ovl_err rc = OVL_OK;
-    size_t w = 1u + p->words;
+    size_t w = p->sw;
     ovl_block *keys = NULL;
-    uint64_t *dec = NULL, pads[1 + OVL_CPSI_MAX_WORDS];
+    uint64_t *dec = NULL, *pads = NULL;
+    OVL_TRY(ovl_calloc((void **)&pads, w, sizeof *pads));
     OVL_TRY(ovl_calloc((void **)&keys, p->bins, sizeof *keys));
     OVL_TRY(ovl_calloc((void **)&dec, (size_t)p->bins * w, sizeof *dec));
-    p->gc_in_len = (size_t)p->bins * p->sigma;
+    p->gc_in_len = (size_t)p->bins * cpsi_evaluator_bits(p);
     OVL_TRY(ovl_calloc((void **)&p->gc_in, p->gc_in_len, 1));
     for (uint32_t b = 0; b < p->bins; b++)
         OVL_TRY(cpsi_derive(p->fval[b], &keys[b], pads, 0));
     OVL_TRY(ovl_okvs_decode(o, dec, keys, p->bins));
     for (uint32_t b = 0; b < p->bins; b++) {
         OVL_TRY(cpsi_derive(p->fval[b], &keys[b], pads, (uint32_t)w));
-        const uint64_t *d = dec + (size_t)b * w;
-        ovl_bits_from_u64(p->gc_in + (size_t)b * p->sigma, p->sigma,
-                          (d[0] ^ pads[0]) & cpsi_sigma_mask(p));
-        for (uint32_t l = 0; l < p->words; l++)
-            p->vec[(size_t)b * p->words + l] = d[1 + l] - pads[1 + l];
+        bin_input(p, b, dec + (size_t)b * w, pads);
     }
 done:
-    sodium_memzero(pads, sizeof pads);
+    ovl_free_secret(pads, w * sizeof *pads);
     ovl_free_secret(keys, (size_t)p->bins * sizeof *keys);
     ovl_free_secret(dec, (size_t)p->bins * w * sizeof *dec);
     return rc;
@@ -129,7 +147,7 @@ ovl_err cpsi_runner_after_final(ovl_cpsi *p)
     if (p->final_done < 3u * p->P || p->gc != NULL || ovl_buf_len(&p->okvs_in) < p->okvs_expect)
         goto done;
     ovl_buf_reader(&in, p->okvs_in.data, ovl_buf_len(&p->okvs_in));
-    OVL_TRY(ovl_okvs_read(&o, &in, 3u * (size_t)p->n_c, 1u + p->words));
+    OVL_TRY(ovl_okvs_read(&o, &in, 3u * (size_t)p->n_c, p->sw));
     OVL_TRY(decode_bins(p, &o));
     ovl_free_secret(p->fval, (size_t)p->bins * sizeof *p->fval);
     p->fval = NULL;

@@ -15,7 +15,8 @@
 #include "core/mem.h"
 #include "cpsi/state.h"
 
-/* Bins per batch: the most that keep EXT_U and SHARE_COT within one frame. */
+/* Bins per batch: the most that keep EXT_U and SHARE_COT within one frame
+ * (steps of 1024 bins, then halving for the widest payloads). */
 static uint32_t batch_bins(uint32_t words)
 {
     size_t cap = OVL_SHARE_MAX_MSG < OVL_FRAME_MAX_PAYLOAD ? OVL_SHARE_MAX_MSG
@@ -23,6 +24,8 @@ static uint32_t batch_bins(uint32_t words)
     uint32_t n = OVL_COT_BATCH_MAX;
     while (n > 1024u && ovl_share_msg_len(n, 64, words) > cap)
         n -= 1024u;
+    while (n > 1u && ovl_share_msg_len(n, 64, words) > cap)
+        n /= 2u;
     return n;
 }
 

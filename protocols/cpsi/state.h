@@ -25,6 +25,8 @@ struct ovl_cpsi {
     uint64_t n_r, n_c;      /* the runner's and the contributor's set sizes */
     uint32_t bins, sigma, P; /* B, check bits, per-function batch bound */
     uint32_t words;          /* L: payload words per bin (1 in cardinality mode) */
+    uint32_t G, w, nbw;      /* the bit payload: G_C groups of w_C bits in nbw store words */
+    uint32_t sw;             /* store words per entry: 1 + L + nbw */
     ovl_block *digest;       /* our identifiers' digests */
     ovl_buf q;               /* whole frames waiting to be pulled */
     uint64_t bytes_sent;
@@ -48,6 +50,7 @@ struct ovl_cpsi {
     uint32_t *cand;          /* 3m: candidate bins while the store is programmed */
     ovl_block *st_keys;      /* 3m entries of the store being programmed */
     uint64_t *st_vals;
+    uint64_t *mu;            /* bins × nbw: the masks of the bit words (garbler inputs too) */
     uint64_t store_done;     /* identifiers whose entries are in */
     bool store_ready;
     bool seed_got, okvs_queued;
@@ -77,12 +80,16 @@ struct ovl_cpsi {
     uint32_t recv_started, chal_got, share_got; /* as COT receiver */
     uint32_t send_started, proof_got;           /* as COT sender */
     bool products_done;
+    bool ot_skipped;         /* L = 0: no share phase */
     bool i_get, peer_gets;
     uint64_t count_share, count;
     bool count_got;
 };
 
 /* cpsi.c */
+/* Bits per bin the garbler (σ + 1 + 2·G·w + G) and the evaluator (σ + G·w) put in. */
+size_t cpsi_garbler_bits(const ovl_cpsi *p);
+size_t cpsi_evaluator_bits(const ovl_cpsi *p);
 ovl_err cpsi_queue_frame(ovl_cpsi *p, uint8_t type, const uint8_t *body, size_t len) OVL_MUST_USE;
 ovl_err cpsi_start_gc(ovl_cpsi *p, const uint8_t *input) OVL_MUST_USE;
 /* A 16-byte key both parties derive from the transcript under label. */

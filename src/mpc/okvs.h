@@ -36,7 +36,7 @@
 #include "mpc/block.h"
 
 #define OVL_OKVS_MAX_KEYS (1u << 24)
-#define OVL_OKVS_MAX_WORDS 64u
+#define OVL_OKVS_MAX_WORDS 512u /* circuit PSI's widest entry: 1 + L + bit words */
 #define OVL_OKVS_SEEDS 14u
 #define OVL_OKVS_HDR 22u /* seed, rows, words */
 

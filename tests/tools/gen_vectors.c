@@ -1,7 +1,8 @@
 /* Writes vectors/psi.json (protocols/psi/SPEC.md §9), aggregate.json, mpc.json (the OT
  * layer, src/mpc/SPEC.md §1-§7), gc.json (src/mpc/SPEC.md §GC.9), cpsi.json
  * (protocols/cpsi/SPEC.md), mpsi.json (protocols/mpsi/SPEC.md) and pairs.json
- * (protocols/aggregate/CONDITIONS.md §4). */
+ * (protocols/aggregate/CONDITIONS.md §4) and aggregate2.json (aggregates version 2,
+ * protocols/aggregate/SPEC-v2.md §12). */
 #include <stdio.h>
 
 #include "psi_vectors.h"
@@ -11,6 +12,7 @@
 #include "cpsi_vectors.h"
 #include "mpsi_vectors.h"
 #include "pairs_vectors.h"
+#include "agg2_vectors.h"
 
 /* One row per vector file. */
 static const struct {
@@ -24,6 +26,7 @@ static const struct {
     {"cpsi.json", cv_document},
     {"mpsi.json", mpv_document},
     {"pairs.json", pcv_document},
+    {"aggregate2.json", a2v_document},
 };
 
 int main(int argc, char **argv)
