@@ -313,7 +313,18 @@ unsigned ovl_count_bits_of(uint32_t max_rows_per_identifier)
 
 unsigned ovl_policy_count_bits(const ovl_policy *p)
 {
-    return ovl_count_bits_of(p->aggregation.max_rows_per_identifier);
+    return ovl_count_bits_of(p ? p->aggregation.max_rows_per_identifier
+                               : OVL_MAX_ROWS_PER_ID_DEFAULT);
+}
+
+unsigned ovl_policy_value_bits(const ovl_policy *p)
+{
+    return p ? p->aggregation.value_bits : OVL_VALUE_BITS_DEFAULT;
+}
+
+uint32_t ovl_policy_max_cells(const ovl_policy *p)
+{
+    return p ? p->aggregation.max_cells : OVL_MAX_CELLS_DEFAULT;
 }
 
 static ovl_err parse_aggregation(ovl_policy *p, const pctx *c, json_t *v)
@@ -575,10 +586,13 @@ ovl_err ovl_policy_skeleton(char **out, const char *table_name, const char *tabl
         json_object_set_new(table, "columns", cols);
     json_t *root = json_pack(
         "{s:i, s:o, s:[], s:[], s:{s:b, s:[], s:[]}, "
-        "s:{s:b, s:[], s:[], s:[], s:i, s:[], s:b}, s:{s:[]}, s:{s:i, s:i}, s:{s:b}}",
+        "s:{s:b, s:[], s:[], s:[], s:i, s:[], s:b, s:i, s:i, s:i}, s:{s:[]}, s:{s:i, s:i}, "
+        "s:{s:b}}",
         "version", 1, "table", table, "join", "peers", "list", "allowed", 0, "columns",
         "receivers", "aggregation", "adhoc", 0, "functions", "dimensions", "aggregates",
-        "min_rows", 100, "receivers", "allow_cardinality", 0, "custom", "templates", "budget",
+        "min_rows", 100, "receivers", "allow_cardinality", 0, "max_cells",
+        (int)OVL_MAX_CELLS_DEFAULT, "max_rows_per_identifier", (int)OVL_MAX_ROWS_PER_ID_DEFAULT,
+        "value_bits", (int)OVL_VALUE_BITS_DEFAULT, "custom", "templates", "budget",
         "runs_per_day", 20, "runs_per_template_per_day", 5, "differencing",
         "refuse_small_differences", 1);
     return dump(out, root);

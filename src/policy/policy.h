@@ -159,8 +159,11 @@ ovl_err ovl_policy_check_table(const ovl_policy *pol, const char *spec,
                                const char *query) OVL_MUST_USE;
 
 /* The public count width w of an owner's per-identifier row counts: the bit
- * length of its max_rows_per_identifier (1..16; SPEC-v2 §2). */
+ * length of its max_rows_per_identifier (1..16; SPEC-v2 §2). These three
+ * take NULL for a party without a policy and give the defaults then. */
 unsigned ovl_policy_count_bits(const ovl_policy *p);
+unsigned ovl_policy_value_bits(const ovl_policy *p);
+uint32_t ovl_policy_max_cells(const ovl_policy *p);
 /* The same for a maximum not taken from a policy (a party without one). */
 unsigned ovl_count_bits_of(uint32_t max_rows_per_identifier);
 

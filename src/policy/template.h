@@ -181,8 +181,8 @@ typedef struct {
     size_t nitems;
     ovl_tpl_scale *scales; /* -- decimals declarations */
     size_t nscales;
-    /* The party of every dimension / of every SUM, AVG or COUNT(col) column,
-     * when it is one party; -1 when there are none or both parties'. */
+    /* The party of every dimension / of every SUM and AVG column, when it is
+     * one party; -1 when there are none or both parties'. */
     int group_party;
     int value_party;
     uint64_t threshold; /* HAVING COUNT(DISTINCT ...) >= k; 0 without HAVING */

@@ -271,12 +271,16 @@ static void canon_pairs(sbuf *s, const ovl_template *t)
     static const char *const ops[] = {"", " = ", " <> ", " < ", " <= ", " > ", " >= "};
     for (size_t i = 0; i < t->npairs; i++) {
         const ovl_tpl_pair *q = &t->pairs[i];
+        /* Written with INTERVAL, a condition compares dates (CONDITIONS.md
+         * §2.1): with every offset 0, "+ INTERVAL '0 days'" keeps it so. */
+        bool zero = q->interval && q->offset[0] == 0 && q->offset[1] == 0;
         sb(s, " AND ");
         sb_col(s, t, 0, q->column[0]);
         if (q->op == OVL_CMP_BETWEEN) {
             sb(s, " BETWEEN ");
             sb_col(s, t, 1, q->column[1]);
             sb_offset(s, q->offset[0]);
+            sb(s, zero ? " + INTERVAL '0 days'" : "");
             sb(s, " AND ");
             sb_col(s, t, 1, q->column[1]);
             sb_offset(s, q->offset[1]);
@@ -284,6 +288,7 @@ static void canon_pairs(sbuf *s, const ovl_template *t)
             sb(s, ops[q->op]);
             sb_col(s, t, 1, q->column[1]);
             sb_offset(s, q->offset[0]);
+            sb(s, zero ? " + INTERVAL '0 days'" : "");
         }
     }
 }

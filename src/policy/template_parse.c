@@ -375,8 +375,14 @@ static ovl_err parse_select_expr(pc *c, sel_item *it)
     if (is_arith(cur(c)))
         OVL_FAIL(tpl_perr(c, it->start, expr_end(c, it->start), "arithmetic on aggregates is "
                                                                 "+, -, * and /"));
-    for (size_t i = 0; i < it->nxt; i++)
+    for (size_t i = 0; i < it->nxt; i++) {
         aggs = aggs || it->xt[i].op == OVL_TPL_X_AGG;
+        /* the divisor is the token just before a '/' when it is a number */
+        if (it->xt[i].op == OVL_TPL_X_DIV && i > 0 &&
+            (it->xt[i - 1].op == OVL_TPL_X_INT || it->xt[i - 1].op == OVL_TPL_X_DEC) &&
+            it->xt[i - 1].value == 0)
+            OVL_FAIL(tpl_perr(c, it->start, expr_end(c, it->start), "division by zero"));
+    }
     if (!aggs)
         OVL_FAIL(tpl_perr(c, it->start, expr_end(c, it->start),
                           "constants in SELECT are not supported"));
@@ -1045,9 +1051,13 @@ static ovl_err scale_err(const pc *c, const tok *t, const char *fmt, ...)
     return ovl_err_set(OVL_ERR_INPUT, "%s:%u:%u: -- decimals: %s", c->label, t->line, t->col, msg);
 }
 
-/* Whether the template aggregates this column (SUM, AVG or COUNT of it). */
+/* Whether the template aggregates this column (SUM, AVG or COUNT of it) or
+ * compares it with the peer's (its scale is then the condition's). */
 static bool aggregated(const ovl_template *t, int party, const char *col)
 {
+    for (size_t i = 0; i < t->npairs; i++)
+        if (strcmp(t->pairs[i].column[party], col) == 0)
+            return true;
     for (size_t i = 0; i < t->naggs; i++)
         if (t->aggs[i].party == party && t->aggs[i].column && strcmp(t->aggs[i].column, col) == 0 &&
             t->aggs[i].fn != OVL_FN_COUNT_DISTINCT)
@@ -1075,7 +1085,8 @@ static ovl_err parse_scale(const pc *c, ovl_template *t, const tok *d)
     if (party < 0)
         return scale_err(c, d, "unknown table alias '%s'", d[0].text);
     if (!aggregated(t, party, d[2].text))
-        return scale_err(c, d, "%s.%s is not summed, averaged or counted by the template",
+        return scale_err(c, d, "%s.%s is not summed, averaged, counted or compared by the "
+                         "template",
                          d[0].text, d[2].text);
     char *end = NULL;
     unsigned long n = strtoul(d[3].text, &end, 10);

@@ -368,6 +368,9 @@ ovl_err ovl_verify_request(ovl_policy_terms *terms, const ovl_policy *pol, const
 {
     ovl_err rc = OVL_OK;
     memset(terms, 0, sizeof *terms);
+    terms->max_cells = OVL_MAX_CELLS_DEFAULT;
+    terms->count_bits = ovl_count_bits_of(OVL_MAX_ROWS_PER_ID_DEFAULT);
+    terms->value_bits = OVL_VALUE_BITS_DEFAULT;
     OVL_ENSURE(req->nreceivers <= OVL_RECEIVERS_MAX, OVL_ERR_USAGE, "too many receivers");
     if (!ovl_policy_peer_find(pol, peer_fpr))
         OVL_FAIL(refuse(pol, "peers", "%s is not listed, so it may not connect", peer_fpr));
@@ -378,6 +381,9 @@ ovl_err ovl_verify_request(ovl_policy_terms *terms, const ovl_policy *pol, const
     terms->has_policy = true;
     terms->min_rows = pol->aggregation.min_rows;
     terms->allow_cardinality = pol->aggregation.allow_cardinality;
+    terms->max_cells = pol->aggregation.max_cells;
+    terms->count_bits = ovl_policy_count_bits(pol);
+    terms->value_bits = pol->aggregation.value_bits;
 done:
     return rc;
 }

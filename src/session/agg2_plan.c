@@ -23,6 +23,10 @@ static ovl_err name_into(const builder *b, char out[static OVL_AGG2_PLAN_MAX_NAM
         return ovl_err_set(b->code, "%s: %s '%.48s...' is longer than %u bytes%s", b->where,
                            what, name, OVL_AGG2_PLAN_MAX_NAME,
                            b->code == OVL_ERR_INPUT ? "; name it with AS" : "");
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20)
+            return ovl_err_set(b->code, "%s: %s '%.48s': control characters (a tab?) cannot "
+                               "name a column of the result", b->where, what, name);
     memcpy(out, name, n + 1);
     return OVL_OK;
 }
@@ -120,16 +124,15 @@ static const uint8_t xop_of[] = {
     [OVL_TPL_X_NULLIF0] = OVL_AGG2_OP_NULLIF0,
 };
 
-static uint8_t side_of(const ovl_template *t, int party, int runner_party)
+static uint8_t side_of(int party, int runner_party)
 {
-    (void)t;
     return party == runner_party ? OVL_AGG2_SIDE_R : OVL_AGG2_SIDE_C;
 }
 
 static ovl_err tpl_agg(builder *b, const ovl_template *t, const ovl_tpl_agg *a, int runner,
                        ovl_agg2_token *tok)
 {
-    return agg_token(b, a->fn, side_of(t, a->party, runner), a->column,
+    return agg_token(b, a->fn, side_of(a->party, runner), a->column,
                      ovl_template_decimals(t, a->party, a->column), tok);
 }
 
@@ -170,7 +173,7 @@ static ovl_err tpl_item(builder *b, const ovl_template *t, const ovl_tpl_item *i
     if (it->kind == OVL_TPL_ITEM_DIM) {
         const ovl_tpl_dim *d = &t->dims[it->index];
         uint8_t at = b->p->ndims;
-        OVL_TRY(add_dim(b, side_of(t, d->party, runner), d->trunc, d->column));
+        OVL_TRY(add_dim(b, side_of(d->party, runner), d->trunc, d->column));
         if ((o = new_output(b, d->output, &rc)) == NULL)
             return rc;
         o->ntok = 1;
@@ -186,6 +189,57 @@ done:
     return rc;
 }
 
+/* Conditions across parties (CONDITIONS.md §2, §7): dates when written with
+ * an INTERVAL, else numbers (decimals when either column declares a scale),
+ * oriented with the runner's column on the left (§2.2). */
+static ovl_err tpl_pair(builder *b, const ovl_template *t, const ovl_tpl_pair *q, int runner,
+                        ovl_pc_plan_cond *c)
+{
+    ovl_err rc = OVL_OK;
+    unsigned d0 = ovl_template_decimals(t, 0, q->column[0]);
+    unsigned d1 = ovl_template_decimals(t, 1, q->column[1]);
+    memset(c, 0, sizeof *c);
+    c->op = q->op == OVL_CMP_BETWEEN ? OVL_PC_BETWEEN : (uint8_t)(q->op - OVL_CMP_EQ);
+    if (q->interval) {
+        OVL_ENSURE(d0 == 0 && d1 == 0, b->code, "%s: %s.%s / %s.%s: an INTERVAL compares dates, "
+                   "not columns with decimals", b->where, t->alias[0], q->column[0], t->alias[1],
+                   q->column[1]);
+        c->type = OVL_PC_TYPE_DATE;
+        c->width = OVL_PC_DATE_BITS;
+        c->lo = q->offset[0];
+        c->hi = q->op == OVL_CMP_BETWEEN ? q->offset[1] : 0;
+    } else {
+        c->decimals = (uint8_t)(d0 > d1 ? d0 : d1);
+        c->type = c->decimals ? OVL_PC_TYPE_DECIMAL : OVL_PC_TYPE_INT;
+        c->width = OVL_AGG2_COND_BITS;
+    }
+    OVL_TRY(name_into(b, c->r_col, q->column[0], "condition column"));
+    OVL_TRY(name_into(b, c->c_col, q->column[1], "condition column"));
+    if (runner == 1)
+        ovl_pc_cond_mirror(c);
+done:
+    return rc;
+}
+
+static ovl_err tpl_pairs(builder *b, const ovl_template *t, int runner)
+{
+    ovl_err rc = OVL_OK;
+    ovl_pc_plan *pp = &b->p->pairs;
+    if (t->npairs == 0)
+        return OVL_OK;
+    OVL_ENSURE(t->npairs <= OVL_PC_MAX_CONDS, b->code, "%s: more than %u conditions across parties",
+               b->where, OVL_PC_MAX_CONDS);
+    for (size_t i = 0; i < t->npairs; i++)
+        OVL_TRY(tpl_pair(b, t, &t->pairs[i], runner, &pp->conds[pp->nconds++]));
+    pp->cap_rows = (uint8_t)t->cap_rows;
+    if (t->cap_order[runner])
+        OVL_TRY(name_into(b, pp->r_order, t->cap_order[runner], "cap ordering column"));
+    if (t->cap_order[1 - runner])
+        OVL_TRY(name_into(b, pp->c_order, t->cap_order[1 - runner], "cap ordering column"));
+done:
+    return rc;
+}
+
 ovl_err ovl_agg2_plan_from_template(ovl_agg2_plan *out, const ovl_template *t, int runner_party,
                                     int receiver_party)
 {
@@ -195,14 +249,11 @@ ovl_err ovl_agg2_plan_from_template(ovl_agg2_plan *out, const ovl_template *t, i
     OVL_ENSURE((runner_party == 0 || runner_party == 1) &&
                    (receiver_party == 0 || receiver_party == 1),
                OVL_ERR_USAGE, "%s: the runner and the receiver are parties 0 or 1", t->label);
-    OVL_ENSURE(t->npairs == 0, OVL_ERR_POLICY,
-               "%s compares columns of both tables on each joined row (ON or WHERE); aggregates "
-               "version 2 computes no such condition (protocols/aggregate/CONDITIONS.md), so the "
-               "template is refused rather than run without it", t->label);
     out->having = t->threshold;
     out->receiver = receiver_party == runner_party ? 0 : 1;
     for (size_t i = 0; i < t->nitems; i++)
         OVL_TRY(tpl_item(&b, t, &t->items[i], runner_party));
+    OVL_TRY(tpl_pairs(&b, t, runner_party));
     OVL_TRY(ovl_agg2_plan_check(out));
 done:
     if (rc != OVL_OK)

@@ -25,12 +25,18 @@
 #include "policy/adhoc.h"
 #include "policy/template.h"
 
+/* Width of a condition's integer or decimal words (CONDITIONS.md §2.1). */
+#define OVL_AGG2_COND_BITS 48u
+
 /* runner_party, receiver_party: the template's party index (0 the FROM
  * table, 1 the JOIN table) of the runner (the cuckoo-hashing party) and of
  * the party receiving the released cells. Value columns take the
- * template's "-- decimals". A template with conditions across parties is
- * refused (OVL_ERR_POLICY): version 2 computes none (CONDITIONS.md). A
- * template beyond the plan's caps is OVL_ERR_INPUT naming it. */
+ * template's "-- decimals". Conditions across parties become the plan's
+ * pairs part (CONDITIONS.md §7), the runner's column on the left: dates
+ * (17-bit day numbers) when written with an INTERVAL, otherwise integers, or
+ * decimals at the larger scale either column declares (OVL_AGG2_COND_BITS
+ * wide); the engine decides whether it runs them. A template beyond the
+ * plan's caps is OVL_ERR_INPUT naming it. */
 ovl_err ovl_agg2_plan_from_template(ovl_agg2_plan *out, const ovl_template *t, int runner_party,
                                     int receiver_party) OVL_MUST_USE;
 

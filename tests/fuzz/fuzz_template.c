@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "policy/template.h"
+#include "session/agg2_plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,6 +45,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                      &m) != OVL_OK)
                 abort();
         }
+    /* Each owner's truncation of its cells never fails but on non-dates. */
+    for (size_t i = 0; i < t->ndims; i++)
+        for (size_t c = 0; t->dims[i].trunc != OVL_TRUNC_NONE && c < sizeof cells / sizeof cells[0];
+             c++) {
+            char day[11];
+            if ((ovl_date_trunc(day, t->dims[i].trunc, cells[c], strlen(cells[c])) == OVL_OK) !=
+                (c == 3))
+                abort();
+        }
+    /* A template that compiles gives a well-formed, canonical plan. */
+    ovl_agg2_plan plan, back;
+    ovl_buf w;
+    if (ovl_agg2_plan_from_template(&plan, t, 0, 1) == OVL_OK &&
+        ovl_buf_alloc(&w, 256, OVL_AGG2_PLAN_MAX) == OVL_OK) {
+        if (ovl_agg2_plan_write(&plan, &w) != OVL_OK ||
+            ovl_agg2_plan_read(&back, w.data, ovl_buf_len(&w)) != OVL_OK ||
+            back.noutputs != t->nitems)
+            abort();
+        ovl_buf_free(&w);
+    }
     ovl_template_free(again);
     ovl_template_free(t);
     return 0;

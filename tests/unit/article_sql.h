@@ -2,7 +2,7 @@
  * "campaign_attribution_weekly"), adapted to the template dialect: the
  * parameters are declared, the money columns' scales are stated, and the
  * 30-day attribution window (issue 19, CONDITIONS.md) is left out; with_window
- * adds it back. Shared by test_template.c and test_agg2_plan.c. */
+ * adds it back. Shared by test_template.c and test_agg2_compile.c. */
 #ifndef OVL_TEST_ARTICLE_SQL_H
 #define OVL_TEST_ARTICLE_SQL_H
 

@@ -207,6 +207,9 @@ static void test_skeleton(void)
         EXPECT_EQ(p->njoin, 0);
         EXPECT_TRUE(!p->list.allowed && !p->aggregation.adhoc);
         EXPECT_EQ(p->aggregation.functions, 0);
+        /* the group space and widths are written out, at their defaults */
+        EXPECT_TRUE(strstr(json, "\"max_cells\": 1000") && strstr(json, "\"value_bits\": 40"));
+        EXPECT_TRUE(p->aggregation.max_cells == 1000 && p->aggregation.max_rows_per_identifier == 7);
         EXPECT_EQ(p->ntemplates, 0);
         EXPECT_EQ(p->columns.n, 2);
     }
@@ -278,6 +281,8 @@ static void test_v2_limits(void)
         EXPECT_EQ(p->aggregation.max_cells, 64);
         EXPECT_EQ(ovl_policy_count_bits(p), 4);
         EXPECT_EQ(p->aggregation.value_bits, 32);
+        EXPECT_EQ(ovl_policy_value_bits(p), 32);
+        EXPECT_EQ(ovl_policy_max_cells(p), 64);
         char *text = NULL;
         EXPECT_OK(ovl_policy_explain(&text, p));
         EXPECT_TRUE(text && strstr(text, "at most 64 cells") && strstr(text, "count width 4 bits") &&
@@ -285,6 +290,9 @@ static void test_v2_limits(void)
         free(text);
     }
     ovl_policy_free(p);
+    EXPECT_EQ(ovl_policy_count_bits(NULL), 3);
+    EXPECT_EQ(ovl_policy_value_bits(NULL), 40);
+    EXPECT_EQ(ovl_policy_max_cells(NULL), 1000);
     EXPECT_EQ(ovl_count_bits_of(1), 1);
     EXPECT_EQ(ovl_count_bits_of(7), 3);
     EXPECT_EQ(ovl_count_bits_of(65535), 16);

@@ -187,6 +187,8 @@ static void test_rejections(void)
                   "arithmetic on aggregates is +, -, * and /");
     expect_reject("SELECT NULLIF(SUM(b.v), 1) AS s FROM t1 a JOIN t2 b ON a.k = b.k",
                   "NULLIF is supported as NULLIF(expression, 0)");
+    expect_reject("SELECT SUM(b.v) / 0.00 AS s FROM t1 a JOIN t2 b ON a.k = b.k",
+                  "SUM(b.v) / 0.00: division by zero");
     expect_reject("SELECT 2 * 3 AS s FROM t1 a JOIN t2 b ON a.k = b.k",
                   "constants in SELECT are not supported");
     expect_reject("SELECT SUM(b.v) * 1234567890123456789 AS s FROM t1 a JOIN t2 b ON a.k = b.k",
@@ -203,7 +205,7 @@ static void test_rejections(void)
                   "SUM(b.v) + SUM(b.v) + SUM(b.v) AS s FROM t1 a JOIN t2 b ON a.k = b.k",
                   "an expression has at most 32 aggregates, numbers and operators");
     expect_reject("-- decimals b.w 2\nSELECT SUM(b.v) FROM t1 a JOIN t2 b ON a.k = b.k",
-                  "attribution.sql:1:13: -- decimals: b.w is not summed, averaged or counted");
+                  "attribution.sql:1:13: -- decimals: b.w is not summed, averaged, counted or compared");
     expect_reject("-- decimals b.v 19\nSELECT SUM(b.v) FROM t1 a JOIN t2 b ON a.k = b.k",
                   "-- decimals: N must be an integer from 0 to 18");
     expect_reject("-- decimals b.v 2, b.v 3\nSELECT SUM(b.v) FROM t1 a JOIN t2 b ON a.k = b.k",
@@ -577,6 +579,17 @@ static void test_v2_canonical(void)
         snprintf(y, sizeof y, same[i][1], H);
         same_hash_sql(x, y, true);
     }
+    /* A condition written with INTERVAL compares dates, even at 0 days. */
+    canon_is("SELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k = b.k AND a.d >= b.e + INTERVAL '0 days'",
+             "ON a.k = b.k AND a.d >= b.e + INTERVAL '0 days'\n");
+    canon_is("SELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k = b.k AND a.d BETWEEN b.e AND b.e",
+             "ON a.k = b.k AND a.d BETWEEN b.e AND b.e\n");
+    canon_is("SELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k = b.k AND a.d - INTERVAL '1 week' "
+             "BETWEEN b.e - INTERVAL '7 days' AND b.e - INTERVAL '1 week'",
+             "AND a.d BETWEEN b.e + INTERVAL '0 days' AND b.e\n");
+    /* ... and a number column's scale may be declared */
+    canon_is("-- decimals b.p 2\nSELECT COUNT(*) FROM t1 a JOIN t2 b ON a.k = b.k AND a.q < b.p",
+             "-- decimals b.p 2\nSELECT");
     /* Changes of meaning: another hash. */
     static const char *const differ[][2] = {
         {"SELECT DATE_TRUNC('week', b.d) AS w, COUNT(*)%s GROUP BY 1",
@@ -589,6 +602,7 @@ static void test_v2_canonical(void)
         {"SELECT COUNT(b.y)%s", "SELECT COUNT(*)%s"},
         {"-- decimals a.x 2\nSELECT SUM(a.x)%s", "-- decimals a.x 3\nSELECT SUM(a.x)%s"},
         {"SELECT SUM(a.x)%s", "-- decimals a.x 1\nSELECT SUM(a.x)%s"},
+        {"SELECT COUNT(*)%s AND a.d >= b.e", "SELECT COUNT(*)%s AND a.d >= b.e + INTERVAL '0 days'"},
     };
     for (size_t i = 0; i < sizeof differ / sizeof differ[0]; i++) {
         snprintf(x, sizeof x, differ[i][0], H);

@@ -114,6 +114,17 @@ static void test_template_allowed(void)
 {
     ovl_request r = tpl_request();
     EXPECT_OK(verify_retail(&r, NULL, NULL));
+    /* this owner's v2 statements: its policy's, defaults filled in */
+    ovl_policy *p = retail_policy("\"min_rows\": 100", "\"min_rows\": 100, \"max_cells\": 64, "
+                                  "\"max_rows_per_identifier\": 300");
+    ovl_policy_terms terms;
+    EXPECT_OK(ovl_verify_request(&terms, p, fr, fa, &r));
+    EXPECT_TRUE(terms.max_cells == 64 && terms.count_bits == 9 && terms.value_bits == 40);
+    ovl_policy_free(p);
+    p = retail_policy(NULL, NULL);
+    EXPECT_OK(ovl_verify_request(&terms, p, fr, fa, &r));
+    EXPECT_TRUE(terms.max_cells == 1000 && terms.count_bits == 3 && terms.value_bits == 40);
+    ovl_policy_free(p);
 }
 
 static void test_refuse_peer_unlisted(void)
