@@ -419,7 +419,7 @@ done:
 static bool core_wants_input(const void *proto)
 {
     const agg2_core *c = proto;
-    if (c->failed || ovl_buf_remaining(&c->q) > CORE_QUEUE_MAX / 2)
+    if (c->failed || c->phase == CORE_END || ovl_buf_remaining(&c->q) > CORE_QUEUE_MAX / 2)
         return false;
     return c->phase != CORE_COMPARE || c->gc == NULL || ovl_gc_ops.wants_input(c->gc);
 }
