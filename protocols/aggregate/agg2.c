@@ -501,7 +501,8 @@ static bool agg2_wants_input(const void *proto)
         return ovl_cpsi_ops.wants_input(a->cpsi);
     if (a->phase == AGG2_CORE)
         return agg2_core_ops.wants_input(a->core);
-    return true;
+    /* Ended: what follows on the connection is the next engine's (co-signatures). */
+    return a->phase != AGG2_END;
 }
 
 static bool agg2_done(const void *proto)

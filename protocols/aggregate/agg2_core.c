@@ -94,7 +94,8 @@ ovl_err agg2_core_new(agg2_core **out, const agg2_core_in *in)
                        (!in->runner || (in->rrow != NULL && in->rwp != NULL)),
                    OVL_ERR_USAGE, "aggregate: the pairs phase's inputs do not match its layout");
     }
-    OVL_ENSURE(in->receiver || in->keys != NULL, OVL_ERR_USAGE, "aggregate: the helper has no keys");
+    OVL_ENSURE(in->receiver || in->keys != NULL, OVL_ERR_USAGE,
+               "aggregate: the helper has no keys");
     OVL_TRY(ovl_calloc((void **)&c, 1, sizeof *c));
     c->in = *in;
     c->K = ovl_agg2_prod_cells(&in->l);
@@ -464,7 +465,7 @@ done:
 static bool core_wants_input(const void *proto)
 {
     const agg2_core *c = proto;
-    if (c->failed || ovl_buf_remaining(&c->q) > CORE_QUEUE_MAX / 2)
+    if (c->failed || c->phase == CORE_END || ovl_buf_remaining(&c->q) > CORE_QUEUE_MAX / 2)
         return false;
     if (c->phase == CORE_PAIRS && c->pgc != NULL)
         return ovl_gc_ops.wants_input(c->pgc);

@@ -28,7 +28,7 @@ typedef struct {
     /* Borrowed until the core is freed (secrets of this party): */
     const uint32_t *nr; /* R: bins × G_R row counts */
     const uint64_t *rw; /* R: bins × G_R × k_R runner words */
-    const uint64_t *pay; /* both: bins × payload_words shares of b·payload (first G_C·k_C used) */
+    const uint64_t *pay; /* both: bins × payload_words shares of b·payload */
     uint32_t payload_words;
     const uint8_t *beta; /* both: bins × G_C × w_C XOR shares */
     const uint8_t *phi;  /* both: bins × G_C XOR shares */

@@ -133,7 +133,8 @@ static ovl_err check(ovl_agg2 *a, const ovl_hello *peer)
     /* 5: before any data-derived byte */
     uint64_t K = (uint64_t)own_groups(a) * p.groups;
     uint64_t M = p.max_cells < cfg->max_cells ? p.max_cells : cfg->max_cells;
-    OVL_ENSURE(K <= M, OVL_ERR_POLICY, "the group space has %llu cells where the policy allows %llu",
+    OVL_ENSURE(K <= M, OVL_ERR_POLICY,
+               "the group space has %llu cells where the policy allows %llu",
                (unsigned long long)K, (unsigned long long)M);
     /* 6 */
     OVL_TRY(ovl_agg_ident_check_totals(cfg->own, p.count_bits));

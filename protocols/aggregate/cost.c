@@ -100,7 +100,8 @@ static uint64_t batches_extra(uint64_t items, uint64_t per, uint64_t step)
     return e;
 }
 
-/* cpsi's share phase: bins per batch as its SHARE messages fit a frame. */
+/* cpsi's share phase: bins per batch as its SHARE messages fit a frame
+ * (protocols/cpsi/share_phase.c). */
 static uint64_t share_step(uint64_t L)
 {
     uint64_t cap = OVL_SHARE_MAX_MSG < OVL_FRAME_MAX_PAYLOAD ? OVL_SHARE_MAX_MSG
@@ -108,6 +109,8 @@ static uint64_t share_step(uint64_t L)
     uint64_t n = OVL_COT_BATCH_MAX;
     while (n > 1024u && ovl_share_msg_len((size_t)n, 64, (size_t)L) > cap)
         n -= 1024u;
+    while (n > 1u && ovl_share_msg_len((size_t)n, 64, (size_t)L) > cap)
+        n /= 2u;
     return n;
 }
 

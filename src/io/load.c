@@ -122,8 +122,9 @@ static void load_values(load_pass *p, size_t row)
         ovl_source_cell(p->src, p->vidx[c], &cell);
         /* As SUM does in SQL, a NULL value adds nothing (the cell stays 0);
          * an empty CSV cell is NULL only when the analysis says so. */
-        if (cell.kind == OVL_CELL_NULL || (w->empty_is_null && blank(&cell))) {
-            p->in->values.nulls[row * nv + c] = 1;
+        bool null = cell.kind == OVL_CELL_NULL || (w->empty_is_null && blank(&cell));
+        if (null || (w->counted_only != NULL && w->counted_only[c])) {
+            p->in->values.nulls[row * nv + c] = null;
             if (w->values[c].decimals == OVL_DECIMALS_AUTO)
                 p->shown[row * nv + c] = 0;
             continue;

@@ -34,8 +34,11 @@ typedef struct {
     ovl_value_col *values;
     size_t nvalues;
     /* Value cells that are empty (after trimming ASCII spaces) are NULL,
-     * as a database's NULL is (values.nulls); otherwise they are not numbers. */
+     * as a database's NULL is (values.nulls); otherwise they are not numbers.
+     * counted_only[c], when given, reads column c for its NULLs alone (an
+     * aggregate's COUNT(col)): any other cell counts, number or not. */
     bool empty_is_null;
+    const uint8_t *counted_only;
     /* Group-by columns of kept rows (groups are built when `groups` is set,
      * with no columns: one group). group_trunc[g], when given, truncates
      * column g's dates (io/datetrunc.h) before they form the group. */

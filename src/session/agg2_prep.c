@@ -15,6 +15,7 @@ ovl_err ovl_agg2_prep_columns(ovl_agg2_prep *p, const ovl_agg2_plan *plan, unsig
     OVL_TRY(ovl_calloc((void **)&p->group_by, plan->ndims + 1u, sizeof *p->group_by));
     OVL_TRY(ovl_calloc((void **)&p->trunc, plan->ndims + 1u, 1));
     OVL_TRY(ovl_calloc((void **)&p->cols, plan->ncols + 1u, sizeof *p->cols));
+    OVL_TRY(ovl_calloc((void **)&p->counted_only, plan->ncols + 1u, 1));
     for (unsigned i = 0; i < plan->ndims; i++) {
         if (plan->dims[i].side != side)
             continue;
@@ -27,6 +28,7 @@ ovl_err ovl_agg2_prep_columns(ovl_agg2_prep *p, const ovl_agg2_plan *plan, unsig
             continue;
         OVL_ENSURE((p->cols[p->ncols].name = strdup(plan->cols[i].name)) != NULL, OVL_ERR_NOMEM,
                    "out of memory");
+        p->counted_only[p->ncols] = !ovl_agg2_plan_col_summed(plan, i);
         p->cols[p->ncols++].decimals = plan->cols[i].decimals;
     }
 done:
@@ -38,6 +40,7 @@ void ovl_agg2_prep_load_spec(const ovl_agg2_prep *p, ovl_load_spec *want)
     want->values = p->cols;
     want->nvalues = p->ncols;
     want->empty_is_null = true;
+    want->counted_only = p->counted_only;
     want->group_by = p->group_by;
     want->group_trunc = p->trunc;
     want->ngroup_by = p->ndims;
@@ -196,6 +199,7 @@ void ovl_agg2_prep_free(ovl_agg2_prep *p)
     ovl_col_names_free(p->group_by, p->ndims);
     free(p->trunc);
     ovl_value_cols_free(p->cols, p->ncols);
+    free(p->counted_only);
     for (size_t g = 0; p->labels && g < p->ngroups; g++)
         free(p->labels[g]);
     free(p->labels);

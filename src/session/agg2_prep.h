@@ -19,6 +19,7 @@ typedef struct {
     uint8_t *trunc;
     size_t ndims;
     ovl_value_col *cols;
+    uint8_t *counted_only; /* per column: COUNT(col) only, its cells need not be numbers */
     size_t ncols;
     /* the groups, sorted by label bytes */
     uint8_t **labels;

@@ -39,9 +39,13 @@ static void plan_make(ovl_agg2_plan *p, uint8_t receiver)
     p->cols[0] = (ovl_agg2_col){.side = 0, .decimals = 2, .name = "spend"};
     p->cols[1] = (ovl_agg2_col){.side = 1, .decimals = 0, .name = "units"};
     p->noutputs = 3;
-    p->outputs[0] = (ovl_agg2_output){.name = "n", .ntok = 1, .tok = {{.op = OVL_AGG2_OP_COUNT_DISTINCT}}};
-    p->outputs[1] = (ovl_agg2_output){.name = "s", .ntok = 1, .tok = {{.op = OVL_AGG2_OP_SUM, .arg = 0}}};
-    p->outputs[2] = (ovl_agg2_output){.name = "u", .ntok = 1, .tok = {{.op = OVL_AGG2_OP_AVG, .arg = 1}}};
+    static const uint8_t ops[3][2] = {
+        {OVL_AGG2_OP_COUNT_DISTINCT, 0}, {OVL_AGG2_OP_SUM, 0}, {OVL_AGG2_OP_AVG, 1}};
+    for (int i = 0; i < 3; i++) {
+        p->outputs[i].name[0] = (char)('n' + i);
+        p->outputs[i].ntok = 1;
+        p->outputs[i].tok[0] = (ovl_agg2_token){.op = ops[i][0], .arg = ops[i][1]};
+    }
 }
 
 static ovl_agg2 *make(bool runner, ovl_role role, const uint8_t *seed, const ovl_agg2_plan *plan,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate/agg2.h"
 #include "aggregate/agg2_core.h"
 #include "common/transcript.h"
 #include "core/buf.h"

@@ -272,7 +272,8 @@ static inline json_t *a2v_document(void)
     json_object_set_new(doc, "generator", json_string("tests/tools/gen_vectors.c"));
     json_object_set_new(doc, "note",
                         json_string("runner = listener, contributor = connector; plan: "
-                                    "COUNT(DISTINCT), COUNT(*), SUM(r.spend), COUNT(r.impressions), "
+                                    "COUNT(DISTINCT), COUNT(*), SUM(r.spend), "
+                                    "COUNT(r.impressions), "
                                     "SUM(c.amount), AVG(c.purchases); released_rows: runner label, "
                                     "contributor label (hex), then D, N, COUNT and SUM of spend, "
                                     "COUNT of impressions, COUNT and SUM of amount, COUNT and SUM "

@@ -119,7 +119,8 @@ static size_t frames_of(const hx_side *s, uint8_t *types, uint32_t *lens, size_t
     ovl_buf_reader(&log, s->log.data, ovl_buf_len(&s->log));
     while (ovl_buf_remaining(&log) >= OVL_FRAME_HDR && n < cap) {
         const uint8_t *f = ovl_buf_rptr(&log);
-        uint32_t len = ((uint32_t)f[1] << 24) | ((uint32_t)f[2] << 16) | ((uint32_t)f[3] << 8) | f[4];
+        uint32_t len = ((uint32_t)f[1] << 24) | ((uint32_t)f[2] << 16) |
+                       ((uint32_t)f[3] << 8) | f[4];
         types[n] = f[0];
         lens[n] = len;
         n++;
@@ -383,7 +384,8 @@ static void finding_version1_peer_refused(void)
     run_t r;
     tamper t = {OVL_HELLO_TYPE, 1, 0, 0, 3, 0};
     EXPECT_OK(run_new(&r, 2, 2, 0, true, 2, 2, 1000, 1000));
-    /* the params start after the magic, version, suite, mode, reveal, role, set size, nonce, length */
+    /* the params start after the magic, version, suite, mode, reveal, role, set
+     * size, nonce and length */
     t.at = 4 + 2 + 2 + 1 + 1 + 1 + 8 + 32 + 4 + 3;
     hx_run(&r.side[0], &r.side[1], tamper_fn, &t);
     EXPECT_ERR(OVL_ERR_POLICY, r.side[0].rc);

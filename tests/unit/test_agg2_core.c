@@ -176,7 +176,8 @@ static void frames_of(duo *d, int side, uint8_t *types, uint32_t *lens, size_t *
     *n = 0;
     while (ovl_buf_remaining(&log) >= OVL_FRAME_HDR && *n < 4096) {
         const uint8_t *f = ovl_buf_rptr(&log);
-        uint32_t len = ((uint32_t)f[1] << 24) | ((uint32_t)f[2] << 16) | ((uint32_t)f[3] << 8) | f[4];
+        uint32_t len = ((uint32_t)f[1] << 24) | ((uint32_t)f[2] << 16) |
+                       ((uint32_t)f[3] << 8) | f[4];
         types[*n] = f[0];
         lens[*n] = f[0] == OVL_AGG2_RELEASE ? 0 : len;
         (*n)++;
@@ -220,7 +221,7 @@ typedef struct {
     int side;   /* the side whose frame is tampered */
     int nth;    /* which frame of that type */
     int seen;
-    int how;    /* 0 truncate, 1 extend, 2 drop, 3 duplicate as next type, 4 flip count */
+    int how;    /* 0 truncate, 1 extend, 2 drop, 4 flip a count, 5 flip a batch's n */
 } tamper;
 
 static void tamper_fn(void *arg, int side, ovl_buf *frame, bool *drop)
@@ -248,6 +249,10 @@ static void tamper_fn(void *arg, int side, ovl_buf *frame, bool *drop)
     case 4:
         if (plen >= 4)
             frame->data[OVL_FRAME_HDR + 3] ^= 1;
+        break;
+    case 5: /* an OT batch message's n (kind, seq u32, n u32) */
+        if (plen >= 9)
+            frame->data[OVL_FRAME_HDR + 8] ^= 1;
         break;
     default:
         break;
@@ -298,6 +303,11 @@ static void hostile_ot(void)
     hostile_one(OVL_AGG2_OT, 0, 3, 0, true);
     hostile_one(OVL_AGG2_OT, 1, 5, 1, true);
     hostile_one(OVL_AGG2_OT, 1, 2, 4, false);
+    /* a batch of another size: the runner's first EXT_U (type A), the
+     * contributor's first (type B), a shuffle batch's */
+    hostile_one(OVL_AGG2_OT, 0, 1, 5, true);
+    hostile_one(OVL_AGG2_OT, 1, 3, 5, true);
+    hostile_one(OVL_AGG2_OT, 0, 7, 5, false);
 }
 
 /* Frames of another phase or role: each core refuses them. */
