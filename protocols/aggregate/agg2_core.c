@@ -94,8 +94,7 @@ ovl_err agg2_core_new(agg2_core **out, const agg2_core_in *in)
                        (!in->runner || (in->rrow != NULL && in->rwp != NULL)),
                    OVL_ERR_USAGE, "aggregate: the pairs phase's inputs do not match its layout");
     }
-    OVL_ENSURE(in->receiver || in->keys != NULL, OVL_ERR_USAGE,
-               "aggregate: the helper has no keys");
+    OVL_ENSURE(in->receiver || in->keys != NULL, OVL_ERR_USAGE, "aggregate: the helper has no keys");
     OVL_TRY(ovl_calloc((void **)&c, 1, sizeof *c));
     c->in = *in;
     c->K = ovl_agg2_prod_cells(&in->l);
