@@ -396,6 +396,7 @@ ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups, uin
     OVL_TRY(check_config(&c));
     p->cfg = c;
     p->words = words;
+    p->out_words = words; /* aggregate mode: the output carries the payload's words */
     p->G = bit_groups;
     p->w = bit_groups ? bit_width : 0u;
     p->sw = store_words(&c);

@@ -176,6 +176,12 @@ ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_
     if (t->ngroups == 0)
         OVL_TRY(ovl_calloc((void **)&p->labels[0], 1, 1));
     OVL_TRY(sort_groups(p, map));
+    p->nrows = in->ids.nrows;
+    OVL_TRY(ovl_calloc((void **)&p->row_group, p->nrows + 1, sizeof *p->row_group));
+    for (size_t r = 0; r < p->nrows; r++)
+        p->row_group[r] = !in->ids.row_valid[r] || in->groups.row_group[r] == UINT32_MAX
+                              ? UINT32_MAX
+                              : map[in->groups.row_group[r]];
     OVL_TRY(fill_rows(&rows, &id, &group, &value, &null, &cells, in, map, p->ncols));
     ovl_agg_ident_shape shape = {.nids = (uint32_t)in->ids.nids, .groups = (uint32_t)p->ngroups,
                                  .cols = (uint32_t)p->ncols, .count_bits = count_bits,
@@ -205,5 +211,6 @@ void ovl_agg2_prep_free(ovl_agg2_prep *p)
     free(p->labels);
     free(p->label_len);
     ovl_agg_ident_free(&p->ident);
+    free(p->row_group);
     memset(p, 0, sizeof *p);
 }

@@ -26,6 +26,10 @@ typedef struct {
     uint16_t *label_len;
     size_t ngroups;
     ovl_agg_ident ident;
+    /* per data row its group in this numbering (UINT32_MAX: not a row of the
+     * analysis): the rows of conditions across parties (session/pair_rows.h) */
+    uint32_t *row_group;
+    size_t nrows;
 } ovl_agg2_prep;
 
 /* This side's (0 runner, 1 contributor) columns of the plan, and a load spec

@@ -107,6 +107,33 @@ done:
 
 /* ---- this owner's input ---- */
 
+/* Conditions across parties (CONDITIONS.md §3): the columns compared and the
+ * cap's ordering column read as text, the rows dropped by the NULL rule and
+ * the cap, and how many of its own identifiers this owner capped, told to
+ * this owner only. */
+static ovl_err load_pair_rows(ovl_session *s, const char *query, const ovl_table_input *in)
+{
+    ovl_err rc = OVL_OK;
+    ovl_text_table text;
+    const char *cols[OVL_PAIR_TEXT_COLS];
+    unsigned side = s->runner ? OVL_AGG2_SIDE_R : OVL_AGG2_SIDE_C;
+    size_t n = ovl_pair_text_cols(cols, &s->plan, side);
+    memset(&text, 0, sizeof text);
+    OVL_TRY(ovl_text_table_load(&text, s->cfg.table, query, cols, n));
+    OVL_ENSURE(text.nrows == in->ids.nrows && s->prep.nrows == in->ids.nrows, OVL_ERR_INPUT,
+               "%s changed while it was read (%zu rows, then %zu)", shown_table(s),
+               in->ids.nrows, text.nrows);
+    OVL_TRY(ovl_pair_rows_build(&s->pair_rows, &s->plan, side, in, &text, s->prep.row_group));
+    fprintf(stderr, "overlap: capped identifiers: %u of %zu (at most %u rows each)",
+            s->pair_rows.capped, in->ids.nids, s->plan.pairs.cap_rows);
+    if (s->pair_rows.dropped)
+        fprintf(stderr, "; %zu rows without a value to compare left out", s->pair_rows.dropped);
+    fputc('\n', stderr);
+done:
+    ovl_text_table_free(&text);
+    return rc;
+}
+
 static ovl_err load_own(ovl_session *s, const char *query, const char *join, ovl_norm norm,
                         bool prehashed)
 {
@@ -122,6 +149,8 @@ static ovl_err load_own(ovl_session *s, const char *query, const char *join, ovl
     ovl_agg2_prep_load_spec(&s->prep, &want);
     OVL_TRY(ovl_table_load(&in, s->cfg.table, &want));
     rc = ovl_agg2_prep_build(&s->prep, &in, w, v, cells, shown_table(s));
+    if (rc == OVL_OK && s->plan.pairs.nconds > 0)
+        rc = load_pair_rows(s, query, &in);
     s->ids = in.ids;
     memset(&in.ids, 0, sizeof in.ids);
     OVL_TRY(rc);
@@ -346,6 +375,7 @@ static ovl_err agg_start(ovl_session *s, const ovl_proto_ops **ops, void **engin
         .min_rows = s->cfg.min_rows,
         .max_cells = cells,
         .max_peer_set = s->cfg.max_peer,
+        .pair_rows = s->plan.pairs.nconds > 0 ? &s->pair_rows.v : NULL,
     };
     /* Negotiated, this owner states the agreed threshold (HAVING raised by
      * every owner's min_rows), or ad hoc the larger of both statements. */
@@ -480,6 +510,7 @@ static void agg_clear(ovl_session *s)
     ovl_agg2_free(s->agg2);
     ovl_template_free(s->tpl);
     ovl_agg2_prep_free(&s->prep);
+    ovl_pc_owner_rows_free(&s->pair_rows);
     ovl_agg2_plan_free(&s->plan);
     free(s->cpsi_ids);
     free(s->cpsi_lens);

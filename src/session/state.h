@@ -14,6 +14,7 @@
 #include "psi/psi.h"
 #include "cpsi/cpsi.h"
 #include "session/agg2_prep.h"
+#include "session/pair_rows.h"
 #include "session/analysis.h"
 #include "session/drive.h"
 #include "session/session.h"
@@ -51,6 +52,7 @@ struct ovl_session {
     bool runner, receiver;
     ovl_agg2_plan plan;
     ovl_agg2_prep prep; /* groups, labels, per-identifier counts and sums */
+    ovl_pc_owner_rows pair_rows; /* conditions across parties: the capped rows */
     char *table_shown;  /* the table as errors name it (credentials redacted) */
     char domain[64];    /* the identifier domain both aggregate parties state */
 };
