@@ -501,6 +501,11 @@ static void agg_result(const ovl_session *s, ovl_session_result *r)
     snprintf(r->summary, sizeof r->summary, "aggregate%s, %zu identifiers contributed, "
              "threshold %llu, %zu cells released, completed", s->a.tpl ? " (template)" : "",
              s->ids.nids, (unsigned long long)r->threshold, r->released);
+    /* this owner's own capped count (CONDITIONS.md §3.2): its log only, never sent */
+    size_t at = strlen(r->summary);
+    if (s->plan.pairs.nconds > 0 && at < sizeof r->summary)
+        snprintf(r->summary + at, sizeof r->summary - at, ", %u identifiers capped at %u rows",
+                 s->pair_rows.capped, s->plan.pairs.cap_rows);
 }
 
 static uint64_t agg_peer_set(const ovl_session *s) { return s->a.peer_set; }
