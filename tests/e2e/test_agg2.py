@@ -1,4 +1,4 @@
-"""End-to-end aggregates version 2 (protocols/aggregate/SPEC-v2.md): two real overlap
+"""End-to-end aggregates version 2 (protocols/aggregate/SPEC.md): two real overlap
 processes over loopback TLS, their released rows compared with what SQLite computes over the
 same CSVs (tests/e2e/sqlref.py), for several templates: overlapping groups (a customer in two
 campaigns), both parties' dimensions and sums, negatives, NULLs, AVG, COUNT(col), DATE_TRUNC,
