@@ -163,14 +163,20 @@ $(BUILD)/rel/bench/%: tests/bench/%.c $(REL_LIB)
 	$(CC) $(CFLAGS_REL) -o $@ $< $(REL_LIB) $(LDLIBS)
 # Calibration, then two-party PSI at 2^16, 2^18 and 2^20 rows per party, then aggregates
 # (the attribution template at 2^20 against ECDH-PSI on the same sets; 8/64/512 cells at
-# 2^16 against the SPEC's cost formula), then garbled circuits (AES-128 over loopback TLS), then
-# circuit PSI, then multi-party PSI with 3 members of 2^18 identifiers (one JSON line).
+# 2^16 against the SPEC's cost formula), then garbled circuits (AES-128 over loopback TLS),
+# then circuit PSI, then multi-party PSI with 3 members of 2^18 identifiers, in one process
+# and over real processes (a JSON line each), then conditions across parties at caps 1, 2,
+# 4, 8 (one JSON line per cap).
 bench: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench --gc
 	@echo "bench: circuit PSI cardinality at 2^20 (one process, one thread; BENCHMARKS.md 'Circuit PSI')"
 	@$(BUILD)/rel/bench/cpsi_bench 20
 	@echo "bench: multi-party PSI, 3 members of 2^18 (one thread each; BENCHMARKS.md 'Multi-party PSI')"
 	@$(BUILD)/rel/bench/mpsi_bench 18 3
+	@echo "bench: multi-party PSI over processes, run --parties 3 on loopback TLS, 2^18 each (BENCHMARKS.md 'Multi-party PSI')"
+	@python3 tests/bench/mpsi_procs.py --bin $(BUILD)/rel/overlap --calib $(BUILD)/rel/bench/mpsi_bench --log2 18 --members 3
+	@echo "bench: conditions across parties, the 30-day window at caps 1, 2, 4, 8, 2^20 per party, vs ECDH PSI (one thread; CONDITIONS.md §6; about 3 GB of RAM at cap 8)"
+	@$(BUILD)/rel/bench/conditions_bench 20 1,2,4,8
 # Only the garbled-circuit scenario of make bench (AND gates/s, bytes per AND, AES-128 latency).
 bench-gc: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/bench.py --gc-only --section bench

@@ -30,8 +30,12 @@ static ovl_err check_config(const ovl_agg2_config *c)
     OVL_ENSURE(c->plan != NULL && c->own != NULL && c->domain != NULL, OVL_ERR_USAGE,
                "aggregate: no plan, identifier table or domain given");
     OVL_TRY(ovl_agg2_plan_check(c->plan));
-    OVL_ENSURE(c->plan->pairs.nconds == 0, OVL_ERR_USAGE,
-               "aggregate: conditions across parties need the pairs phase (CONDITIONS.md)");
+    OVL_ENSURE((c->plan->pairs.nconds > 0) == (c->pair_rows != NULL), OVL_ERR_USAGE,
+               "aggregate: conditions across parties need this party's capped rows, and rows "
+               "need conditions (CONDITIONS.md §3)");
+    OVL_ENSURE(c->pair_rows == NULL || c->pair_rows->nids == c->nids, OVL_ERR_USAGE,
+               "aggregate: the capped rows cover %u identifiers of %zu",
+               c->pair_rows ? c->pair_rows->nids : 0, c->nids);
     OVL_ENSURE(strlen(c->domain) <= OVL_AGG2_MAX_DOMAIN, OVL_ERR_USAGE,
                "aggregate: the identifier domain is longer than %u bytes", OVL_AGG2_MAX_DOMAIN);
     OVL_ENSURE(c->nids == 0 || (c->ids != NULL && c->id_len != NULL), OVL_ERR_USAGE,
@@ -78,11 +82,51 @@ static void project(const ovl_agg2_plan *p, unsigned side, const int64_t *pairs,
     }
 }
 
+ovl_err agg2_pairs_layout(ovl_pp_layout *out, const ovl_agg2_plan *plan, uint32_t groups_r,
+                          uint32_t groups_c)
+{
+    ovl_err rc = OVL_OK;
+    memset(out, 0, sizeof *out);
+    OVL_TRY(ovl_pc_plan_shape(&out->s, &plan->pairs, groups_r, groups_c));
+    out->words_r = ovl_agg2_plan_k_r(plan);
+    out->words_c = ovl_agg2_plan_k_c(plan);
+    out->star = ovl_agg2_plan_star(plan);
+    OVL_TRY(ovl_pp_layout_check(out));
+    OVL_TRY(ovl_pp_cpsi_check(out));
+done:
+    return rc;
+}
+
+/* Elements of the bit payload per identifier: G_C counts, or the row bits. */
+static size_t bit_elems(const ovl_agg2 *a)
+{
+    return a->has_pairs ? ovl_pp_contrib_bits(&a->pp) : a->cfg.own->shape.groups;
+}
+
+/* With conditions across parties: the capped rows as circuit PSI's bit
+ * payload (one width-1 group per row bit) and their words as its arithmetic
+ * payload (CONDITIONS.md §4.3). The runner's group count does not enter the
+ * contributor's rows: 1 stands for it until HELLO. */
+static ovl_err contributor_rows_payload(ovl_agg2 *a)
+{
+    ovl_err rc = OVL_OK;
+    size_t n = a->cfg.nids ? a->cfg.nids : 1;
+    OVL_TRY(agg2_pairs_layout(&a->pp, &a->plan, 1, a->cfg.own->shape.groups));
+    a->L = a->pp.s.cap_c * a->pp.words_c;
+    OVL_TRY(ovl_calloc((void **)&a->payload, n * (a->L ? a->L : 1), sizeof *a->payload));
+    OVL_TRY(ovl_calloc((void **)&a->counts, n * bit_elems(a), sizeof *a->counts));
+    OVL_TRY(ovl_pp_contrib_payload(a->counts, a->payload, &a->pp, a->cfg.pair_rows));
+done:
+    return rc;
+}
+
 /* The contributor's circuit-PSI payload: per identifier, per group its plan
  * words (arithmetic payload) and its row count (bit payload). */
 static ovl_err contributor_payload(ovl_agg2 *a)
 {
     ovl_err rc = OVL_OK;
+    if (a->has_pairs)
+        return contributor_rows_payload(a);
     const ovl_agg_ident *t = a->cfg.own;
     uint32_t G = t->shape.groups, k = ovl_agg2_plan_k_c(&a->plan);
     uint64_t L = (uint64_t)G * k;
@@ -114,6 +158,7 @@ ovl_err ovl_agg2_new(ovl_agg2 **out, const ovl_agg2_config *cfg)
     a->cfg = *cfg;
     a->plan = *cfg->plan;
     a->receiver = (a->plan.receiver == 0) == cfg->runner;
+    a->has_pairs = a->plan.pairs.nconds > 0;
     ovl_engine_rng_init(&a->rng, cfg->test_seed, "overlap-agg2 test");
     OVL_TRY(ovl_buf_alloc(&a->plan_enc, 256, OVL_AGG2_PLAN_MAX));
     OVL_TRY(ovl_agg2_plan_write(&a->plan, &a->plan_enc));
@@ -141,8 +186,8 @@ ovl_err ovl_agg2_new(ovl_agg2 **out, const ovl_agg2_config *cfg)
         .test_seed = cfg->test_seed,
         .expect_peer_set = cfg->expect_peer_set,
         .peer_set_expected = cfg->peer_set_expected,
-        .bit_groups = cfg->runner ? 1u : cfg->own->shape.groups,
-        .bit_width = cfg->runner ? 1u : cfg->own->shape.count_bits,
+        .bit_groups = cfg->runner ? 1u : (uint32_t)bit_elems(a),
+        .bit_width = cfg->runner || a->has_pairs ? 1u : cfg->own->shape.count_bits,
         .bit_counts = a->counts,
         .check_peer = agg2_check_peer,
         .check_ctx = a,
@@ -165,9 +210,14 @@ void ovl_agg2_free(ovl_agg2 *a)
     agg2_labels_free(a);
     size_t n = a->cfg.nids ? a->cfg.nids : 1;
     ovl_free_secret(a->payload, a->payload ? n * (a->L ? a->L : 1) * sizeof *a->payload : 0);
-    ovl_free_secret(a->counts,
-                    a->counts ? n * a->cfg.own->shape.groups * sizeof *a->counts : 0);
+    ovl_free_secret(a->counts, a->counts ? n * bit_elems(a) * sizeof *a->counts : 0);
     size_t bins = a->nr_bins;
+    if (a->has_pairs) {
+        ovl_free_secret(a->rrow, a->rrow ? bins * ovl_pp_runner_bits(&a->pp) : 0);
+        ovl_free_secret(a->rwp, a->rwp ? (bins * a->pp.s.cap_r * a->pp.words_r + 1) *
+                                             sizeof *a->rwp
+                                       : 0);
+    }
     ovl_free_secret(a->nr, bins * a->l.groups_r * sizeof *a->nr);
     ovl_free_secret(a->rw, (bins * a->l.groups_r * a->l.words_r + 1) * sizeof *a->rw);
     ovl_buf_free(&a->params);
@@ -220,6 +270,20 @@ done:
     return rc;
 }
 
+/* With conditions across parties: the runner's capped rows of each bin's
+ * identifier (all padding in an empty bin). */
+static ovl_err runner_rows_bins(ovl_agg2 *a, const ovl_cpsi_shares *s)
+{
+    ovl_err rc = OVL_OK;
+    a->nr_bins = s->bins;
+    OVL_TRY(ovl_calloc((void **)&a->rrow, (size_t)s->bins * ovl_pp_runner_bits(&a->pp) + 1, 1));
+    OVL_TRY(ovl_calloc((void **)&a->rwp, (size_t)s->bins * a->pp.s.cap_r * a->pp.words_r + 1,
+                       sizeof *a->rwp));
+    OVL_TRY(ovl_pp_runner_bins(a->rrow, a->rwp, &a->pp, a->cfg.pair_rows, s->bin_item, s->bins));
+done:
+    return rc;
+}
+
 static ovl_err feed_pending(ovl_agg2 *a)
 {
     ovl_err rc = OVL_OK;
@@ -250,10 +314,17 @@ static ovl_err after_cpsi(ovl_agg2 *a)
                    OVL_ERR_PROTOCOL, "aggregate: %u of the helper's labels arrived before its "
                    "circuit-PSI frames ended", a->labels_got);
     OVL_TRY(ovl_cpsi_result(a->cpsi, &s));
-    OVL_ENSURE(s.bit_groups == a->l.groups_c && s.bit_width == a->l.bits_c && s.words == a->L &&
-                   s.beta != NULL && s.phi != NULL,
-               OVL_ERR_INTERNAL, "aggregate: circuit PSI left shares of another shape");
-    if (a->cfg.runner)
+    if (a->has_pairs)
+        OVL_ENSURE(s.bit_groups == ovl_pp_contrib_bits(&a->pp) && s.bit_width == 1 &&
+                       s.words == a->L && s.beta != NULL,
+                   OVL_ERR_INTERNAL, "aggregate: circuit PSI left rows of another shape");
+    else
+        OVL_ENSURE(s.bit_groups == a->l.groups_c && s.bit_width == a->l.bits_c &&
+                       s.words == a->L && s.beta != NULL && s.phi != NULL,
+                   OVL_ERR_INTERNAL, "aggregate: circuit PSI left shares of another shape");
+    if (a->cfg.runner && a->has_pairs)
+        OVL_TRY(runner_rows_bins(a, &s));
+    else if (a->cfg.runner)
         OVL_TRY(runner_bins(a, &s));
     agg2_core_in in = {
         .l = a->l,
@@ -271,6 +342,11 @@ static ovl_err after_cpsi(ovl_agg2 *a)
         .keys = a->receiver ? NULL : (const uint8_t(*)[OVL_AGG2_KEY_LEN])a->keys,
         .transcript = ovl_cpsi_transcript(a->cpsi),
         .rng = &a->rng,
+        .pairs = a->has_pairs ? &a->pp : NULL,
+        .rrow = a->rrow,
+        .rwp = a->rwp,
+        .crow = a->has_pairs ? s.beta : NULL,
+        .x = a->has_pairs ? s.value : NULL,
     };
     OVL_TRY(agg2_core_new(&a->core, &in));
     a->phase = AGG2_CORE;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "aggregate/ident.h"
+#include "aggregate/pairs_phase.h"
 #include "aggregate/plan.h"
 #include "core/proto.h"
 
@@ -59,6 +60,14 @@ typedef struct {
     const uint8_t *agreement; /* setup agreement bytes, may be empty */
     uint32_t agreement_len;
     const uint8_t *test_seed; /* 32 bytes: deterministic secrets for tests/vectors ONLY */
+    /* Conditions across parties (plan->pairs.nconds > 0, CONDITIONS.md §3): this
+     * party's rows after its WHERE filters, the NULL rule and the cap, grouped
+     * by identifier index (pairs_phase.h), each with its circuit row (its
+     * group index, its condition words: the contributor's with the plan's
+     * offsets applied) and its plan words per row (per own plan column in plan
+     * order: [not NULL] and, when summed, the value). NULL without conditions.
+     * `own` still gives the groups and the totals' checks. */
+    const ovl_pp_rows *pair_rows;
 } ovl_agg2_config;
 
 typedef struct ovl_agg2 ovl_agg2;

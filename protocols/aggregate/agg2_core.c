@@ -59,7 +59,7 @@ bool agg2_core_helper_of_pass(const agg2_core *c)
     return c->pass == 1 ? !c->in.runner : c->in.runner;
 }
 
-static void sub_key(uint8_t out[16], const uint8_t *transcript, const char *label)
+void agg2_core_sub_key(uint8_t out[16], const uint8_t *transcript, const char *label)
 {
     uint8_t h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_state st;
@@ -82,10 +82,19 @@ ovl_err agg2_core_new(agg2_core **out, const agg2_core_in *in)
                OVL_ERR_USAGE, "aggregate: threshold %llu outside %u..%u",
                (unsigned long long)in->threshold, OVL_AGG2_MIN_THRESHOLD,
                OVL_AGG2_MAX_THRESHOLD);
-    OVL_ENSURE(in->l.words_c == 0 || in->payload_words == in->l.groups_c * in->l.words_c,
+    OVL_ENSURE(in->pairs != NULL || in->l.words_c == 0 ||
+                   in->payload_words == in->l.groups_c * in->l.words_c,
                OVL_ERR_USAGE, "aggregate: the payload is not the contributor's G_C x k_C words");
-    OVL_ENSURE(in->receiver || in->keys != NULL, OVL_ERR_USAGE,
-               "aggregate: the helper has no keys");
+    if (in->pairs != NULL) {
+        ovl_agg2_layout cl;
+        OVL_TRY(ovl_pp_layout_check(in->pairs));
+        ovl_pp_cells_layout(&cl, in->pairs);
+        OVL_ENSURE(memcmp(&cl, &in->l, sizeof cl) == 0 && in->crow != NULL &&
+                       (in->pairs->words_c == 0 || in->x != NULL) &&
+                       (!in->runner || (in->rrow != NULL && in->rwp != NULL)),
+                   OVL_ERR_USAGE, "aggregate: the pairs phase's inputs do not match its layout");
+    }
+    OVL_ENSURE(in->receiver || in->keys != NULL, OVL_ERR_USAGE, "aggregate: the helper has no keys");
     OVL_TRY(ovl_calloc((void **)&c, 1, sizeof *c));
     c->in = *in;
     c->K = ovl_agg2_prod_cells(&in->l);
@@ -98,9 +107,14 @@ ovl_err agg2_core_new(agg2_core **out, const agg2_core_in *in)
     OVL_TRY(ovl_calloc((void **)&c->cells, c->K * c->P, sizeof *c->cells));
     OVL_TRY(ovl_calloc((void **)&c->cur, c->K * c->W, sizeof *c->cur));
     OVL_TRY(ovl_calloc((void **)&c->next, c->K * c->W, sizeof *c->next));
-    sub_key(key, in->transcript, "overlap-agg2 pi");
+    if (in->pairs != NULL) {
+        c->pp = *in->pairs;
+        c->has_pairs = true;
+        OVL_TRY(ovl_calloc((void **)&c->z, (size_t)in->bins * ovl_pp_out_bits(&c->pp) + 1, 1));
+    }
+    agg2_core_sub_key(key, in->transcript, "overlap-agg2 pi");
     ovl_tweak_space_init(&c->sp, key);
-    sub_key(c->gc_pi, in->transcript, "overlap-agg2 gc pi");
+    agg2_core_sub_key(c->gc_pi, in->transcript, "overlap-agg2 gc pi");
     OVL_TRY(ovl_ot_new(&c->ot, (unsigned)in->role, NULL, in->rng, &c->sp));
     OVL_TRY(ovl_ot_base_write(c->ot, &c->msg));
     OVL_TRY(agg2_core_queue_ot(c));
@@ -129,6 +143,7 @@ void agg2_core_free(agg2_core *c)
     ovl_free_secret(c->next, c->K * c->W * sizeof *c->next);
     agg2_core_shuffle_free(c);
     agg2_core_release_free(c);
+    agg2_core_pairs_free(c);
     sodium_memzero(c->gc_pi, sizeof c->gc_pi);
     free(c);
 }
@@ -145,25 +160,35 @@ done:
     return rc;
 }
 
+static size_t kind_cots(const agg2_core *c, int kind)
+{
+    if (c->has_pairs)
+        return ovl_pp_cots_per_bin(&c->pp, (ovl_pp_kind)kind);
+    return ovl_agg2_prod_cots_per_bin(&c->in.l, (ovl_agg2_prod_kind)kind);
+}
+
 static ovl_err next_product_batch(agg2_core *c, bool *started)
 {
     ovl_err rc = OVL_OK;
-    const ovl_agg2_layout *l = &c->in.l;
     *started = false;
+    /* the pairs phase's kinds (ROWS, CONTRIB, FLAG) take the places of A, B_COUNT, B_FLAG */
     while (c->kind <= OVL_AGG2_PROD_B_FLAG &&
-           (ovl_agg2_prod_cots_per_bin(l, (ovl_agg2_prod_kind)c->kind) == 0 ||
-            c->at >= c->in.bins)) {
+           (kind_cots(c, c->kind) == 0 || c->at >= c->in.bins)) {
         c->kind++;
         c->at = 0;
     }
     if (c->kind > OVL_AGG2_PROD_B_FLAG)
         goto done;
-    size_t per = ovl_agg2_prod_cots_per_bin(l, (ovl_agg2_prod_kind)c->kind);
-    size_t step = ovl_agg2_prod_bins_per_batch(l, (ovl_agg2_prod_kind)c->kind);
+    size_t per = kind_cots(c, c->kind);
+    size_t step = c->has_pairs ? ovl_pp_bins_per_batch(&c->pp, (ovl_pp_kind)c->kind)
+                               : ovl_agg2_prod_bins_per_batch(&c->in.l, (ovl_agg2_prod_kind)c->kind);
     c->cnt = c->in.bins - c->at < step ? c->in.bins - c->at : step;
     c->n = c->cnt * per;
     /* type A: the runner chooses with its count bits; type B: the contributor with its shares */
-    c->i_recv = (c->kind == OVL_AGG2_PROD_A) == c->in.runner;
+    if (c->has_pairs)
+        c->i_recv = ovl_pp_runner_receives((ovl_pp_kind)c->kind) == c->in.runner;
+    else
+        c->i_recv = (c->kind == OVL_AGG2_PROD_A) == c->in.runner;
     *started = true;
     if (c->i_recv) {
         OVL_TRY(agg2_core_products_choices(c));
@@ -263,6 +288,10 @@ static ovl_err on_ot(agg2_core *c, const uint8_t *payload, size_t len)
         OVL_ENSURE(payload[0] == OVL_OTMSG_BASE, OVL_ERR_PROTOCOL,
                    "aggregate: AGG_OT kind 0x%02x where the base OTs were due", payload[0]);
         OVL_TRY(ovl_ot_base_read(c->ot, &in));
+        if (c->has_pairs) {
+            OVL_TRY(agg2_core_pairs_start(c));
+            goto done;
+        }
         c->phase = CORE_PRODUCTS;
         OVL_TRY(agg2_core_advance(c));
         goto done;
@@ -359,8 +388,14 @@ static ovl_err core_feed(void *proto, uint8_t type, const uint8_t *payload, size
     default:
         OVL_ENSURE(type >= OVL_GC_SETUP && type <= OVL_GC_OUTPUT, OVL_ERR_PROTOCOL,
                    "aggregate: the peer sent unknown frame type 0x%02x", type);
+        if (c->phase == CORE_PAIRS && c->pgc != NULL) {
+            OVL_TRY(ovl_gc_ops.feed(c->pgc, type, payload, len));
+            OVL_TRY(agg2_core_pairs_poll(c));
+            break;
+        }
         OVL_ENSURE(c->phase == CORE_COMPARE && c->gc != NULL, OVL_ERR_PROTOCOL,
-                   "aggregate: garbled-circuit frame 0x%02x outside the comparison phase", type);
+                   "aggregate: garbled-circuit frame 0x%02x outside the pairs and comparison "
+                   "phases", type);
         OVL_TRY(ovl_gc_ops.feed(c->gc, type, payload, len));
         OVL_TRY(agg2_core_compare_poll(c));
     }
@@ -386,7 +421,10 @@ static ovl_err core_pull(void *proto, ovl_buf *out, bool *have)
         *have = true;
         goto done;
     }
-    if (c->phase == CORE_COMPARE && c->gc != NULL) {
+    if (c->phase == CORE_PAIRS && c->pgc != NULL) {
+        OVL_TRY(ovl_gc_ops.pull(c->pgc, out, have));
+        OVL_TRY(agg2_core_pairs_poll(c));
+    } else if (c->phase == CORE_COMPARE && c->gc != NULL) {
         OVL_TRY(ovl_gc_ops.pull(c->gc, out, have));
         OVL_TRY(agg2_core_compare_poll(c));
     }
@@ -400,6 +438,8 @@ static ovl_err core_job_take(void *proto, ovl_job **job)
     *job = NULL;
     if (c->failed)
         return c->failure;
+    if (c->phase == CORE_PAIRS && c->pgc != NULL)
+        return fail(c, ovl_gc_ops.job_take(c->pgc, job));
     if (c->phase != CORE_COMPARE || c->gc == NULL)
         return OVL_OK;
     return fail(c, ovl_gc_ops.job_take(c->gc, job));
@@ -409,6 +449,11 @@ static ovl_err core_job_finish(void *proto, ovl_job *job)
 {
     agg2_core *c = proto;
     ovl_err rc = OVL_OK;
+    if (c->phase == CORE_PAIRS && c->pgc != NULL) {
+        OVL_TRY(ovl_gc_ops.job_finish(c->pgc, job));
+        OVL_TRY(agg2_core_pairs_poll(c));
+        goto done;
+    }
     OVL_ENSURE(c->gc != NULL, OVL_ERR_INTERNAL, "aggregate: a job finished with no job out");
     OVL_TRY(ovl_gc_ops.job_finish(c->gc, job));
     OVL_TRY(agg2_core_compare_poll(c));
@@ -421,6 +466,8 @@ static bool core_wants_input(const void *proto)
     const agg2_core *c = proto;
     if (c->failed || c->phase == CORE_END || ovl_buf_remaining(&c->q) > CORE_QUEUE_MAX / 2)
         return false;
+    if (c->phase == CORE_PAIRS && c->pgc != NULL)
+        return ovl_gc_ops.wants_input(c->pgc);
     return c->phase != CORE_COMPARE || c->gc == NULL || ovl_gc_ops.wants_input(c->gc);
 }
 

@@ -1,6 +1,7 @@
 /* overlap: the part of the aggregate v2 engine after circuit PSI
  * (SPEC.md §7–§8): PRODUCTS, SHUFFLE1, SHUFFLE2, COMPARE, RELEASE and
- * DONE, from each party's shares of the circuit-PSI output. An engine of its
+ * DONE, from each party's shares of the circuit-PSI output, with PAIRS
+ * (agg2_pairs.c) before PRODUCTS when the plan has conditions across parties. An engine of its
  * own (ovl_proto_ops, no HELLO) so that it runs below ovl_agg2 and, in tests,
  * on a dealer's shares. Frames: AGG_OT 0x30, MASKED 0x31, RELEASE 0x33,
  * DONE 0x34 and, in COMPARE, the GC frames 0x40–0x48. */
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aggregate/pairs_phase.h"
 #include "aggregate/products.h"
 #include "aggregate/release.h"
 #include "core/proto.h"
@@ -31,6 +33,16 @@ typedef struct {
     const uint8_t *beta; /* both: bins × G_C × w_C XOR shares */
     const uint8_t *phi;  /* both: bins × G_C XOR shares */
     const uint8_t (*keys)[OVL_AGG2_KEY_LEN]; /* the helper's label keys, NULL at the receiver */
+    /* Conditions across parties (CONDITIONS.md §4.3, §5): NULL without them.
+     * With them, l is ovl_pp_cells_layout(pairs), nr/rw/pay/beta/phi are
+     * unused, and PAIRS (the bin circuit, garbled by the contributor) comes
+     * before PRODUCTS, whose batches are the pairs phase's ROWS, CONTRIB and
+     * FLAG. Borrowed like the rest: */
+    const ovl_pp_layout *pairs;
+    const uint8_t *rrow;  /* R: bins × ovl_pp_runner_bits, its rows per bin */
+    const uint64_t *rwp;  /* R: bins × cap_R × k_R, their value words */
+    const uint8_t *crow;  /* both: bins × ovl_pp_contrib_bits XOR shares (circuit PSI's beta) */
+    const uint64_t *x;    /* both: bins × cap_C·k_C shares (circuit PSI's value) */
     const uint8_t *transcript; /* 64 bytes: binds the OT and GC keys */
     ovl_rng *rng;
 } agg2_core_in;

@@ -20,6 +20,7 @@
 
 typedef enum {
     CORE_BASE,     /* waiting for the peer's base-OT message */
+    CORE_PAIRS,    /* the bin circuits of conditions across parties, chunk by chunk */
     CORE_PRODUCTS, /* the batches of §7 */
     CORE_MASKED,   /* a pass's permuter, waiting for the helper's masked shares */
     CORE_SHUFFLE,  /* a pass's switch batches */
@@ -61,6 +62,17 @@ struct agg2_core {
     ovl_buf msg;   /* scratch for OT-layer messages */
     ovl_buf held;  /* the permuter's SHARE_COT until CHOSEN_FIX arrives */
 
+    /* pairs (CONDITIONS.md §4.3): this party's output shares z (bins × O),
+     * the chunk being garbled and its engine */
+    ovl_pp_layout pp;
+    bool has_pairs;
+    uint8_t *z;
+    size_t pairs_at, pairs_cnt;
+    ovl_circuit pcirc;
+    bool pcirc_live;
+    ovl_gc *pgc;
+    uint8_t *pgc_in;
+
     uint64_t *cells; /* K × P product shares */
     uint64_t *cur;   /* K × W record shares entering the next step */
     uint64_t *next;
@@ -93,6 +105,11 @@ ovl_err agg2_core_queue(agg2_core *c, uint8_t type, const uint8_t *body, size_t 
 ovl_err agg2_core_queue_ot(agg2_core *c) OVL_MUST_USE; /* c->msg as one AGG_OT frame */
 ovl_err agg2_core_advance(agg2_core *c) OVL_MUST_USE;
 bool agg2_core_helper_of_pass(const agg2_core *c);
+/* agg2_pairs.c */
+ovl_err agg2_core_pairs_start(agg2_core *c) OVL_MUST_USE; /* after the base OTs */
+ovl_err agg2_core_pairs_poll(agg2_core *c) OVL_MUST_USE;  /* after any GC step */
+void agg2_core_pairs_free(agg2_core *c);
+void agg2_core_sub_key(uint8_t out[16], const uint8_t *transcript, const char *label);
 /* agg2_products.c */
 ovl_err agg2_core_products_choices(agg2_core *c) OVL_MUST_USE;
 ovl_err agg2_core_products_send(agg2_core *c) OVL_MUST_USE; /* after verify: writes c->msg */

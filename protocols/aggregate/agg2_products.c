@@ -1,6 +1,7 @@
 /* The PRODUCTS phase of the aggregate v2 core (SPEC §7): each batch's
  * choices and product messages over products.c, in (kind, bin) order, and the
- * cell records once every batch is in. */
+ * cell records once every batch is in; with conditions across parties, the
+ * pairs phase's ROWS, CONTRIB and FLAG in their places. */
 #include "aggregate/agg2_core_state.h"
 #include "core/guard.h"
 
@@ -13,9 +14,23 @@ static const uint8_t *bits_at(const agg2_core *c)
     return c->in.phi + c->at * l->groups_c;
 }
 
+/* With conditions across parties: the pairs phase's products over the bin
+ * circuit's output shares (pairs_phase.h); z, rwp and x of the batch's bins. */
+static const uint8_t *z_at(const agg2_core *c)
+{
+    return c->z + c->at * ovl_pp_out_bits(&c->pp);
+}
+
+static const uint64_t *x_at(const agg2_core *c)
+{
+    return c->in.x ? c->in.x + c->at * c->pp.s.cap_c * c->pp.words_c : NULL;
+}
+
 ovl_err agg2_core_products_choices(agg2_core *c)
 {
     const ovl_agg2_layout *l = &c->in.l;
+    if (c->has_pairs)
+        return ovl_pp_choices(c->choices, &c->pp, (ovl_pp_kind)c->kind, z_at(c), c->cnt);
     if (c->kind == OVL_AGG2_PROD_A)
         return ovl_agg2_prod_a_choices(c->choices, l, c->in.nr + c->at * l->groups_r, c->cnt);
     return ovl_agg2_prod_b_choices(c->choices, (ovl_agg2_prod_kind)c->kind, l, bits_at(c),
@@ -27,7 +42,12 @@ ovl_err agg2_core_products_send(agg2_core *c)
     ovl_err rc = OVL_OK;
     const ovl_agg2_layout *l = &c->in.l;
     ovl_buf_clear(&c->msg);
-    if (c->kind == OVL_AGG2_PROD_A) {
+    if (c->has_pairs) {
+        const uint64_t *rw =
+            c->in.runner ? c->in.rwp + c->at * c->pp.s.cap_r * c->pp.words_r : NULL;
+        OVL_TRY(ovl_pp_send(c->cot, &c->pp, (ovl_pp_kind)c->kind, z_at(c), rw, x_at(c), c->cnt,
+                            &c->msg, c->cells));
+    } else if (c->kind == OVL_AGG2_PROD_A) {
         /* only the contributor sends type A: its payload shares */
         OVL_TRY(ovl_agg2_prod_a_send(c->cot, l, c->in.pay + c->at * c->in.payload_words,
                                      c->cnt, &c->msg, c->cells));
@@ -45,6 +65,8 @@ done:
 ovl_err agg2_core_products_recv(agg2_core *c, ovl_buf *in)
 {
     const ovl_agg2_layout *l = &c->in.l;
+    if (c->has_pairs)
+        return ovl_pp_recv(c->cot, &c->pp, (ovl_pp_kind)c->kind, c->cnt, in, c->cells);
     if (c->kind == OVL_AGG2_PROD_A)
         return ovl_agg2_prod_a_recv(c->cot, l, c->in.nr + c->at * l->groups_r,
                                     c->in.pay + c->at * c->in.payload_words, c->cnt, in,

@@ -53,6 +53,12 @@ struct ovl_agg2 {
     uint32_t peer_groups;
     uint64_t threshold, peer_set;
     ovl_agg2_layout l;
+    /* conditions across parties (CONDITIONS.md): the pairs layout, and the
+     * runner's rows per bin */
+    bool has_pairs;
+    ovl_pp_layout pp;
+    uint8_t *rrow;
+    uint64_t *rwp;
 
     /* LABELS: the helper's keys (secret), the receiver's ciphertexts */
     uint8_t (*keys)[OVL_AGG2_KEY_LEN];
@@ -85,6 +91,9 @@ ovl_err agg2_labels_on_frame(ovl_agg2 *a, const uint8_t *payload, size_t len) OV
 ovl_err agg2_cells_build(ovl_agg2 *a) OVL_MUST_USE;
 void agg2_labels_free(ovl_agg2 *a);
 /* agg2.c */
+/* The pairs layout of this plan for G_R x G_C groups (CONDITIONS.md §4). */
+ovl_err agg2_pairs_layout(ovl_pp_layout *out, const ovl_agg2_plan *plan, uint32_t groups_r,
+                          uint32_t groups_c) OVL_MUST_USE;
 ovl_err agg2_queue_frame(ovl_buf *q, uint8_t type, const uint8_t *body, size_t len) OVL_MUST_USE;
 
 #endif

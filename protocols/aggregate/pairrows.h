@@ -5,9 +5,12 @@
 #ifndef OVL_PROTOCOLS_AGGREGATE_PAIRROWS_H
 #define OVL_PROTOCOLS_AGGREGATE_PAIRROWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aggregate/pairplan.h"
+#include "aggregate/pairs_phase.h"
 #include "core/error.h"
 
 #define OVL_PC_EPOCH "1900-01-01"  /* day number 0 */
@@ -43,5 +46,44 @@ typedef struct {
 } ovl_pc_cap_in;
 
 ovl_err ovl_pc_cap_rows(uint8_t *kept, uint32_t *capped, const ovl_pc_cap_in *in) OVL_MUST_USE;
+
+/* One owner's rows for the pairs phase, from its table after its WHERE
+ * filters (CONDITIONS.md §3): per row its identifier index, group index and
+ * k plan words (per own plan column: [not NULL] and, when summed, the
+ * value), the text of its cell of each condition's own column (the runner's
+ * r_col, the contributor's c_col; length 0: NULL) and of its ordering column
+ * (NULL array: input order). Rows with a NULL condition cell are dropped
+ * (the comparison is unknown); then the cap; then the kept rows grouped by
+ * identifier with their circuit rows: condition words from dates (day
+ * numbers), integers or decimals at the condition's scale, the
+ * contributor's with the plan's offsets applied. Errors name `what`, the
+ * row's line and the column, never the value. */
+typedef struct {
+    bool runner;
+    const char *what;      /* the table, for errors ("impressions.csv") */
+    size_t rows;
+    uint32_t nids;
+    const uint32_t *id, *group;
+    const uint32_t *line;  /* input line of each row, for errors (NULL: row numbers) */
+    const uint64_t *words; /* rows × k */
+    uint32_t k;
+    const char *const *cell[OVL_PC_MAX_CONDS]; /* condition i's cell of row r: cell[i][r] */
+    const uint16_t *cell_len[OVL_PC_MAX_CONDS];
+    const char *const *order;                  /* NULL: input order */
+    const uint16_t *order_len;
+} ovl_pc_owner_in;
+
+typedef struct {
+    uint32_t *first;
+    ovl_pp_row *row;
+    uint64_t *words;
+    ovl_pp_rows v;     /* what ovl_agg2_config.pair_rows points at */
+    uint32_t capped;   /* identifiers with more rows than the cap (this owner's only) */
+    size_t dropped;    /* rows with a NULL condition cell */
+} ovl_pc_owner_rows;
+
+ovl_err ovl_pc_owner_rows_build(ovl_pc_owner_rows *out, const ovl_pc_plan *plan,
+                                const ovl_pc_owner_in *in) OVL_MUST_USE;
+void ovl_pc_owner_rows_free(ovl_pc_owner_rows *o);
 
 #endif

@@ -16,19 +16,8 @@ ovl_err cpsi_contrib_setup(ovl_cpsi *p)
     ovl_err rc = OVL_OK;
     for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++)
         OVL_TRY(ovl_oprf_scalar(p->key[j], &p->rng));
-    if (p->cfg.mode == OVL_MODE_CARDINALITY) {
-        OVL_TRY(ovl_calloc((void **)&p->ones, p->cfg.nids ? p->cfg.nids : 1, sizeof *p->ones));
-        for (size_t i = 0; i < p->cfg.nids; i++)
-            p->ones[i] = 1;
-    }
 done:
     return rc;
-}
-
-static const uint64_t *payload_of(const ovl_cpsi *p, size_t y)
-{
-    const uint64_t *base = p->cfg.mode == OVL_MODE_CARDINALITY ? p->ones : p->cfg.payload;
-    return base + y * p->words;
 }
 
 /* The bit payload's secrets of every bin, drawn after the others (so a run
@@ -112,16 +101,20 @@ ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *ke
                            uint64_t *vals)
 {
     ovl_err rc = OVL_OK;
-    size_t w = p->sw, L = p->words;
+    size_t w = p->sw, L = p->words, nf = (n ? n : 1) * OVL_CUCKOO_HASHES;
     uint64_t *pads = NULL, *bits = NULL;
-    uint8_t f[OVL_CUCKOO_HASHES][OVL_OPRF_OUT];
+    uint8_t(*fall)[OVL_OPRF_OUT] = NULL;
     OVL_TRY(ovl_calloc((void **)&pads, w, sizeof *pads));
     OVL_TRY(ovl_calloc((void **)&bits, p->nbw ? p->nbw : 1, sizeof *bits));
+    OVL_TRY(ovl_calloc((void **)&fall, nf, sizeof *fall));
+    /* F(y, j) for the whole slice at once: the batch path's eight lanes */
+    OVL_TRY(ovl_oprf_direct_keys_batch(fall, (const uint8_t(*)[OVL_OPRF_SCALAR])p->key,
+                                       OVL_CUCKOO_HASHES, (const uint8_t *const *)p->cfg.ids + y0,
+                                       p->cfg.id_len + y0, n));
     for (size_t y = y0; y < y0 + n; y++) {
+        const uint8_t(*f)[OVL_OPRF_OUT] = fall + (y - y0) * OVL_CUCKOO_HASHES;
         if (p->G > 0)
             pack_counts(p, y, bits);
-        OVL_TRY(ovl_oprf_direct_keys(f, (const uint8_t(*)[OVL_OPRF_SCALAR])p->key,
-                                     OVL_CUCKOO_HASHES, p->cfg.ids[y], p->cfg.id_len[y]));
         for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++) {
             size_t e = 3u * y + j, k = e - 3u * y0;
             uint32_t b = p->cand[e];
@@ -129,14 +122,15 @@ ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *ke
             uint64_t *v = vals + k * w;
             v[0] = check_value(p, b) ^ pads[0];
             for (uint32_t l = 0; l < p->words; l++)
-                v[1 + l] = payload_of(p, y)[l] - p->vec[(size_t)b * p->words + l] + pads[1 + l];
+                v[1 + l] = p->cfg.payload[y * p->words + l] - p->vec[(size_t)b * p->words + l] +
+                           pads[1 + l];
             for (uint32_t q = 0; q < p->nbw; q++)
                 v[1 + L + q] = bits[q] ^ p->mu[(size_t)b * p->nbw + q] ^ pads[1 + L + q];
         }
     }
 done:
     ovl_free_secret(bits, (p->nbw ? p->nbw : 1) * sizeof *bits);
-    sodium_memzero(f, sizeof f);
+    ovl_free_secret(fall, nf * sizeof *fall);
     ovl_free_secret(pads, w * sizeof *pads);
     return rc;
 }

@@ -74,7 +74,7 @@ static uint32_t bit_words(const ovl_cpsi_config *c)
 
 static uint32_t store_words(const ovl_cpsi_config *c)
 {
-    uint32_t L = c->mode == OVL_MODE_AGGREGATE ? c->words : 1u;
+    uint32_t L = c->mode == OVL_MODE_AGGREGATE ? c->words : 0u;
     return 1u + L + bit_words(c);
 }
 
@@ -166,7 +166,8 @@ ovl_err ovl_cpsi_new(ovl_cpsi **out, const ovl_cpsi_config *cfg)
     p->cfg = *cfg;
     if (p->cfg.max_peer_set == 0 || p->cfg.max_peer_set > OVL_CPSI_MAX_SET)
         p->cfg.max_peer_set = OVL_CPSI_MAX_SET;
-    p->words = cfg->mode == OVL_MODE_AGGREGATE ? cfg->words : 1u;
+    p->words = cfg->mode == OVL_MODE_AGGREGATE ? cfg->words : 0u;
+    p->out_words = cfg->mode == OVL_MODE_AGGREGATE ? cfg->words : 1u;
     p->G = cfg->bit_groups;
     p->w = cfg->bit_groups ? cfg->bit_width : 0u;
     p->nbw = bit_words(cfg);
@@ -182,6 +183,13 @@ ovl_err ovl_cpsi_new(ovl_cpsi **out, const ovl_cpsi_config *cfg)
     bool listener_gets = rk->to_listener, connector_gets = rk->to_connector;
     p->i_get = cfg->role == OVL_ROLE_LISTENER ? listener_gets : connector_gets;
     p->peer_gets = cfg->role == OVL_ROLE_LISTENER ? connector_gets : listener_gets;
+    /* The count is opened only to a party that is the only OT sender's peer
+     * and the garbled circuit's evaluator: the runner (SPEC.md §6.4, §9). */
+    OVL_ENSURE(cfg->mode != OVL_MODE_CARDINALITY || (cfg->runner ? p->i_get : p->peer_gets),
+               OVL_ERR_USAGE,
+               "circuit PSI: --reveal %s gives the count to the contributor alone; the party "
+               "that receives the count must be the runner (protocols/cpsi/SPEC.md §6.4)",
+               rk->name);
     OVL_TRY(make_hello(p));
     *out = p;
     p = NULL;
@@ -203,12 +211,11 @@ void ovl_cpsi_free(ovl_cpsi *p)
 {
     if (p == NULL)
         return;
-    size_t bins = p->bins, L = p->words;
+    size_t bins = p->bins, L = p->words, V = p->out_words;
     ovl_engine_free(&p->eng);
     ovl_buf_free(&p->q);
     cpsi_jobs_free(p);
     ovl_free_secret(p->digest, (p->cfg.nids ? p->cfg.nids : 1) * sizeof *p->digest);
-    free(p->ones);
     ovl_cuckoo_free(&p->ck);
     free(p->entry_bin);
     ovl_free_secret(p->blind, 3u * (size_t)p->P * sizeof *p->blind);
@@ -221,8 +228,9 @@ void ovl_cpsi_free(ovl_cpsi *p)
     ovl_free_secret(p->gc_in, p->gc_in_len);
     ovl_gc_free(p->gc);
     ovl_free_secret(p->match, bins);
-    ovl_free_secret(p->vec, bins * L * sizeof *p->vec);
-    ovl_free_secret(p->value, bins * L * sizeof *p->value);
+    ovl_free_secret(p->vec, (bins * L > 0 ? bins * L : 1) * sizeof *p->vec);
+    ovl_free_secret(p->value, bins * V * sizeof *p->value);
+    ovl_free_secret(p->conv, (size_t)p->batch * sizeof *p->conv);
     ovl_free_secret(p->beta, bins * p->G * p->w);
     ovl_free_secret(p->phi, bins * p->G);
     ovl_free_secret(p->mu, bins * p->nbw * sizeof *p->mu);
@@ -230,7 +238,8 @@ void ovl_cpsi_free(ovl_cpsi *p)
     free_batches(p->recv_b, p->nbatch);
     ovl_ot_free(p->ot);
     sodium_memzero(p->key, sizeof p->key);
-    sodium_memzero(&p->count_share, sizeof p->count_share);
+    sodium_memzero(&p->recv_sum, sizeof p->recv_sum);
+    sodium_memzero(&p->send_sum, sizeof p->send_sum);
     ovl_rng_wipe(&p->rng);
     free(p);
 }
@@ -355,7 +364,7 @@ static ovl_err after_gc(ovl_cpsi *p)
         return OVL_OK;
     if (p->cfg.runner)
         take_outputs(p);
-    if (p->words == 0) {
+    if (p->words == 0 && p->cfg.mode != OVL_MODE_CARDINALITY) {
         /* no arithmetic payload: the circuit's outputs are the result */
         p->products_done = true;
         p->ot_skipped = true;
@@ -387,6 +396,7 @@ ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups, uin
     OVL_TRY(check_config(&c));
     p->cfg = c;
     p->words = words;
+    p->out_words = words;
     p->G = bit_groups;
     p->w = bit_groups ? bit_width : 0u;
     p->sw = store_words(&c);
@@ -446,8 +456,9 @@ static ovl_err on_hello(ovl_cpsi *p, const uint8_t *payload, size_t len)
     OVL_TRY(check_sizes(p));
     OVL_TRY(ovl_order_init(&p->out_order, CPSI_WINDOW));
     OVL_TRY(ovl_calloc((void **)&p->match, p->bins, 1));
-    OVL_TRY(ovl_calloc((void **)&p->vec, (size_t)p->bins * p->words, sizeof *p->vec));
-    OVL_TRY(ovl_calloc((void **)&p->value, (size_t)p->bins * p->words, sizeof *p->value));
+    size_t nvec = (size_t)p->bins * p->words;
+    OVL_TRY(ovl_calloc((void **)&p->vec, nvec ? nvec : 1, sizeof *p->vec));
+    OVL_TRY(ovl_calloc((void **)&p->value, (size_t)p->bins * p->out_words, sizeof *p->value));
     OVL_TRY(ovl_calloc((void **)&p->beta, (size_t)p->bins * p->G * p->w, 1));
     OVL_TRY(ovl_calloc((void **)&p->phi, (size_t)p->bins * p->G, 1));
     OVL_TRY(p->cfg.runner ? cpsi_runner_setup(p) : cpsi_contrib_setup(p));
@@ -627,7 +638,7 @@ ovl_err ovl_cpsi_result(const ovl_cpsi *p, ovl_cpsi_shares *out)
     if (!cpsi_done(p))
         return ovl_err_set(OVL_ERR_USAGE, "circuit PSI: no result before the run completed");
     out->bins = p->bins;
-    out->words = p->words;
+    out->words = p->out_words;
     out->match = p->match;
     out->value = p->value;
     out->bin_item = p->cfg.runner ? p->ck.slot : NULL;

@@ -145,10 +145,12 @@ done:
     return rc;
 }
 
+/* The table says where each of the runner's identifiers sits: a secret. */
 void ovl_cuckoo_free(ovl_cuckoo *c)
 {
-    free(c->slot);
-    free(c->func);
-    free(c->cand);
-    memset(c, 0, sizeof *c);
+    size_t items = c->items ? c->items : 1;
+    ovl_free_secret(c->slot, (size_t)c->bins * sizeof *c->slot);
+    ovl_free_secret(c->func, items * sizeof *c->func);
+    ovl_free_secret(c->cand, 3u * items * sizeof *c->cand);
+    sodium_memzero(c, sizeof *c);
 }

@@ -41,61 +41,108 @@ static void job_free(ovl_job *job)
 
 /* ---- on a worker ---- */
 
+/* The inputs of entries start .. start + count − 1: the identifier in the
+ * entry's bin, or (pads, BLIND only) the pad input drawn for it. */
+static ovl_err entry_inputs(const cpsi_job *j, const uint8_t **x, size_t *len)
+{
+    const ovl_cpsi *p = j->p;
+    for (uint32_t i = 0; i < j->count; i++) {
+        uint32_t b = p->entry_bin[j->start + i];
+        if (b == OVL_CUCKOO_EMPTY) {
+            x[i] = j->in + (size_t)i * OVL_OPRF_ELEM;
+            len[i] = OVL_OPRF_ELEM;
+        } else {
+            uint32_t item = p->ck.slot[b];
+            x[i] = p->cfg.ids[item];
+            len[i] = p->cfg.id_len[item];
+        }
+    }
+    return OVL_OK;
+}
+
 static void run_blind(cpsi_job *j)
 {
     const ovl_cpsi *p = j->p;
     uint8_t *body = j->frame.data + j->frame.wpos - (size_t)j->count * OVL_OPRF_ELEM;
-    for (uint32_t i = 0; i < j->count; i++) {
-        uint32_t e = j->start + i, b = p->entry_bin[e];
-        const uint8_t *x = j->in + (size_t)i * OVL_OPRF_ELEM;
-        size_t x_len = OVL_OPRF_ELEM;
-        if (b != OVL_CUCKOO_EMPTY) {
-            uint32_t item = p->ck.slot[b];
-            x = p->cfg.ids[item];
-            x_len = p->cfg.id_len[item];
-        }
-        if (ovl_oprf_blind(body + (size_t)i * OVL_OPRF_ELEM, p->blind[e], x, x_len) != OVL_OK) {
-            ovl_job_fail(&j->base, OVL_ERR_CRYPTO, "cpsi: blinding entry %u failed", e);
-            return;
-        }
+    const uint8_t **x = calloc(j->count ? j->count : 1, sizeof *x);
+    size_t *len = calloc(j->count ? j->count : 1, sizeof *len);
+    if (x == NULL || len == NULL) {
+        ovl_job_fail(&j->base, OVL_ERR_NOMEM, "cpsi: out of memory");
+    } else if (entry_inputs(j, x, len) != OVL_OK ||
+               ovl_oprf_blind_batch(body, p->blind[j->start], x, len, j->count) != OVL_OK) {
+        ovl_job_fail(&j->base, OVL_ERR_CRYPTO, "cpsi: blinding entries %u.. failed", j->start);
     }
+    free(x);
+    free(len);
 }
 
+/* Entry e is evaluated under k_{⌊e/P⌋+1}: a batch splits where the key changes. */
 static void run_eval(cpsi_job *j)
 {
     const ovl_cpsi *p = j->p;
     uint8_t *body = j->frame.data + j->frame.wpos - (size_t)j->count * OVL_OPRF_ELEM;
-    for (uint32_t i = 0; i < j->count; i++) {
+    for (uint32_t i = 0, n; i < j->count; i += n) {
         uint32_t e = j->start + i;
-        if (ovl_oprf_evaluate(body + (size_t)i * OVL_OPRF_ELEM, p->key[e / p->P],
-                              j->in + (size_t)i * OVL_OPRF_ELEM) != OVL_OK) {
+        size_t bad;
+        n = p->P - e % p->P;
+        if (n > j->count - i)
+            n = j->count - i;
+        if (ovl_oprf_evaluate_batch(body + (size_t)i * OVL_OPRF_ELEM, &bad, p->key[e / p->P],
+                                    j->in + (size_t)i * OVL_OPRF_ELEM, n) != OVL_OK) {
             ovl_job_fail(&j->base, OVL_ERR_CRYPTO, "BLIND element %u is not a valid group element",
-                         e);
+                         e + (uint32_t)bad);
             return;
         }
     }
 }
 
+/* Pads are only validated; the real entries are finalized in one batch,
+ * compacted into k of the job's slots. */
 static void run_final(cpsi_job *j)
 {
     const ovl_cpsi *p = j->p;
+    size_t n = j->count ? j->count : 1, k = 0, bad = 0;
+    const uint8_t **x = calloc(n, sizeof *x);
+    size_t *len = calloc(n, sizeof *len);
+    uint32_t *at = calloc(n, sizeof *at);
+    uint8_t *r = calloc(n, OVL_OPRF_SCALAR), *el = calloc(n, OVL_OPRF_ELEM);
+    uint8_t(*f)[OVL_OPRF_OUT] = calloc(n, OVL_OPRF_OUT);
+    if (!x || !len || !at || !r || !el || !f) {
+        ovl_job_fail(&j->base, OVL_ERR_NOMEM, "cpsi: out of memory");
+        goto done;
+    }
     for (uint32_t i = 0; i < j->count; i++) {
         uint32_t e = j->start + i, b = p->entry_bin[e];
-        const uint8_t *el = j->in + (size_t)i * OVL_OPRF_ELEM;
-        ovl_err rc;
+        const uint8_t *z = j->in + (size_t)i * OVL_OPRF_ELEM;
         if (b == OVL_CUCKOO_EMPTY) {
-            rc = ovl_group_default()->validate(el);
-        } else {
-            uint32_t item = p->ck.slot[b];
-            rc = ovl_oprf_finalize(j->f[i], p->blind[e], p->cfg.ids[item], p->cfg.id_len[item],
-                                   el);
+            if (ovl_group_default()->validate(z) != OVL_OK) {
+                ovl_job_fail(&j->base, OVL_ERR_CRYPTO,
+                             "EVAL element %u is not a valid group element", e);
+                goto done;
+            }
+            continue;
         }
-        if (rc != OVL_OK) {
-            ovl_job_fail(&j->base, OVL_ERR_CRYPTO, "EVAL element %u is not a valid group element",
-                         e);
-            return;
-        }
+        uint32_t item = p->ck.slot[b];
+        x[k] = p->cfg.ids[item];
+        len[k] = p->cfg.id_len[item];
+        memcpy(r + k * OVL_OPRF_SCALAR, p->blind[e], OVL_OPRF_SCALAR);
+        memcpy(el + k * OVL_OPRF_ELEM, z, OVL_OPRF_ELEM);
+        at[k++] = i;
     }
+    if (ovl_oprf_finalize_batch(f, &bad, r, x, len, el, k) != OVL_OK) {
+        ovl_job_fail(&j->base, OVL_ERR_CRYPTO, "EVAL element %u is not a valid group element",
+                     j->start + (bad < k ? at[bad] : 0));
+        goto done;
+    }
+    for (size_t i = 0; i < k; i++)
+        memcpy(j->f[at[i]], f[i], OVL_OPRF_OUT);
+done:
+    free(x);
+    free(len);
+    free(at);
+    ovl_free_secret(r, n * OVL_OPRF_SCALAR);
+    free(el);
+    ovl_free_secret(f, n * OVL_OPRF_OUT);
 }
 
 static void run_store(cpsi_job *j)

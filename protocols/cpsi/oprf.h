@@ -41,4 +41,21 @@ ovl_err ovl_oprf_direct_keys(uint8_t (*out)[OVL_OPRF_OUT], const uint8_t (*k)[OV
 ovl_err ovl_oprf_direct(uint8_t out[static OVL_OPRF_OUT], const uint8_t k[static 32],
                         const uint8_t *x, size_t x_len) OVL_MUST_USE;
 
+/* Batches of n (the engine's jobs): the same values as the single calls,
+ * eight at a time where the suite can. r: n scalars back to back; x, x_len:
+ * n inputs; blinded, evaluated: n elements back to back. On an invalid
+ * element (OVL_ERR_CRYPTO) *bad is its index. direct_keys_batch writes
+ * F_{k_j}(x_i) to out[i·nkeys + j]. */
+ovl_err ovl_oprf_blind_batch(uint8_t *blinded, const uint8_t *r, const uint8_t *const *x,
+                             const size_t *x_len, size_t n) OVL_MUST_USE;
+ovl_err ovl_oprf_evaluate_batch(uint8_t *evaluated, size_t *bad, const uint8_t k[static 32],
+                                const uint8_t *blinded, size_t n) OVL_MUST_USE;
+ovl_err ovl_oprf_finalize_batch(uint8_t (*out)[OVL_OPRF_OUT], size_t *bad, const uint8_t *r,
+                                const uint8_t *const *x, const size_t *x_len,
+                                const uint8_t *evaluated, size_t n) OVL_MUST_USE;
+ovl_err ovl_oprf_direct_keys_batch(uint8_t (*out)[OVL_OPRF_OUT],
+                                   const uint8_t (*k)[OVL_OPRF_SCALAR], size_t nkeys,
+                                   const uint8_t *const *x, const size_t *x_len,
+                                   size_t n) OVL_MUST_USE;
+
 #endif

@@ -24,7 +24,8 @@ struct ovl_cpsi {
     ovl_rng rng;
     uint64_t n_r, n_c;      /* the runner's and the contributor's set sizes */
     uint32_t bins, sigma, P; /* B, check bits, per-function batch bound */
-    uint32_t words;          /* L: payload words per bin (1 in cardinality mode) */
+    uint32_t words;          /* L: payload words per bin (0 in cardinality mode) */
+    uint32_t out_words;      /* value words per bin in the output: L, or 1 (cardinality) */
     uint32_t G, w, nbw;      /* the bit payload: G_C groups of w_C bits in nbw store words */
     uint32_t sw;             /* store words per entry: 1 + L + nbw */
     ovl_block *digest;       /* our identifiers' digests */
@@ -33,7 +34,6 @@ struct ovl_cpsi {
     ovl_order out_order;     /* our BLIND (runner) or EVAL (contributor) frames, in sequence */
     ovl_job_queue pending;   /* jobs made from the peer's OPRF frames */
     uint32_t jobs_out;       /* OPRF jobs handed out and not yet finished */
-    uint64_t *ones;          /* C, cardinality: the payload 1 per identifier */
 
     /* runner */
     ovl_cuckoo ck;
@@ -61,13 +61,12 @@ struct ovl_cpsi {
     bool circ_live;
     uint8_t *gc_in;
     size_t gc_in_len;
-    uint64_t peer_share;
-    bool peer_share_got;
     uint8_t gc_pi[16];
     ovl_gc *gc;
     uint8_t *match;          /* bins: our XOR shares of the match bits */
     uint64_t *vec;           /* bins × L: our additive shares of the payload (R: p', C: m) */
-    uint64_t *value;         /* bins × L: our shares of match × payload */
+    uint64_t *value;         /* bins × L: our shares of match × payload; cardinality:
+                                bins, our arithmetic shares of the match bits (toward R) */
     uint8_t *beta;           /* bins × G_C × w_C: our XOR shares of b_i ∧ bit_j(nC) */
     uint8_t *phi;            /* bins × G_C: our XOR shares of b_i ∧ [nC > 0] */
 
@@ -79,11 +78,16 @@ struct ovl_cpsi {
     ovl_cot **send_b, **recv_b;
     uint32_t recv_started, chal_got, share_got; /* as COT receiver */
     uint32_t send_started, proof_got;           /* as COT sender */
+    uint32_t nrecv, nsend;   /* batches we receive / send (cardinality: a direction
+                                runs only toward a party that receives the count) */
     bool products_done;
     bool ot_skipped;         /* L = 0: no share phase */
     bool i_get, peer_gets;
-    uint64_t count_share, count;
-    bool count_got;
+    uint64_t *conv;          /* cardinality, both receive: a batch of the direction toward C */
+    uint64_t recv_sum;       /* Σ of our COT-receiver terms (the count's share we keep) */
+    uint64_t send_sum;       /* Σ of our COT-sender terms (the COUNT we send) */
+    uint64_t peer_share, count;
+    bool peer_share_got, count_got;
 };
 
 /* cpsi.c */

@@ -157,7 +157,10 @@ static ovl_err send_keys(ovl_mpsi *m)
     ovl_err rc = OVL_OK;
     uint8_t msg[84], sig[64];
     key_message(msg, m->session, m->self, m->eph_pk);
-    crypto_sign_detached(sig, NULL, msg, sizeof msg, m->cfg.sign_sk);
+    if (m->cfg.sign_sk)
+        crypto_sign_detached(sig, NULL, msg, sizeof msg, m->cfg.sign_sk);
+    else
+        OVL_TRY(m->cfg.sign(m->cfg.sign_arg, sig, msg, sizeof msg));
     for (unsigned j = 0; j < m->k; j++) {
         if (j == m->self)
             continue;
@@ -224,6 +227,76 @@ static ovl_err recv_key(ovl_mpsi *m, unsigned from, const uint8_t *p, size_t len
 
 static unsigned next_of(const ovl_mpsi *m, unsigned i) { return (i + 1) % m->k; }
 
+/* A slice of one batch's group operations: out[i] = key · in[i], or with
+ * ids, out[i] = key · H(ids[perm[i]]) (the chain's first hop). */
+typedef struct {
+    ovl_job base;
+    const ovl_group *g;
+    const uint8_t *key;
+    uint8_t *out;
+    const uint8_t *in;
+    const uint8_t (*ids)[32];
+    const uint32_t *perm;
+    size_t n;
+    size_t bad; /* the first element that failed, or n */
+} mult_job;
+
+static void mult_slice(mult_job *j)
+{
+    uint8_t h[ELEM];
+    j->bad = j->n;
+    for (size_t i = 0; i < j->n; i++) {
+        const uint8_t *src = j->in ? j->in + i * ELEM : h;
+        if (j->ids && j->g->hash_to_group(h, j->ids[j->perm[i]], 32, (const uint8_t *)DST_SET,
+                                          sizeof DST_SET - 1) != OVL_OK) {
+            j->bad = i;
+            return;
+        }
+        if (j->g->scalar_mult(j->out + i * ELEM, j->key, src) != OVL_OK) {
+            j->bad = i;
+            return;
+        }
+    }
+}
+
+static void mult_run(ovl_job *job) { mult_slice((mult_job *)job); }
+
+#define MULT_SLICES 16u    /* at most, one per worker plus the caller's */
+#define MULT_MIN_SLICE 64u /* smaller batches are not worth a thread */
+
+/* Runs a batch's operations on the pool's workers and this thread, waits,
+ * and gives the first failed element's index (or n). */
+static size_t mult_batch(const ovl_mpsi *m, const uint8_t *key, uint8_t *out, const uint8_t *in,
+                         const uint32_t *perm, size_t n)
+{
+    mult_job jobs[MULT_SLICES];
+    size_t workers = m->cfg.pool ? ovl_pool_threads(m->cfg.pool) : 0, slices = workers + 1;
+    if (slices > MULT_SLICES)
+        slices = MULT_SLICES;
+    if (slices > n / MULT_MIN_SLICE)
+        slices = n / MULT_MIN_SLICE ? n / MULT_MIN_SLICE : 1;
+    size_t per = (n + slices - 1) / slices, bad = n;
+    for (size_t s = 0; s < slices; s++) {
+        size_t lo = s * per, hi = lo + per < n ? lo + per : n;
+        jobs[s] = (mult_job){.base = {.run = mult_run}, .g = m->g, .key = key,
+                             .out = out + lo * ELEM, .in = in ? in + lo * ELEM : NULL,
+                             .ids = perm ? m->cfg.ids : NULL, .perm = perm ? perm + lo : NULL,
+                             .n = hi > lo ? hi - lo : 0};
+        if (s + 1 < slices)
+            ovl_pool_submit(m->cfg.pool, &jobs[s].base);
+    }
+    mult_slice(&jobs[slices - 1]);
+    if (slices > 1) {
+        ovl_pool_drain(m->cfg.pool);
+        while (ovl_pool_collect(m->cfg.pool) != NULL)
+            ;
+    }
+    for (size_t s = 0; s < slices && bad == n; s++)
+        if (jobs[s].bad < jobs[s].n)
+            bad = s * per + jobs[s].bad;
+    return bad;
+}
+
 /* Sends elements [off, off+n) of a chain to `to`. */
 static ovl_err send_chain(ovl_mpsi *m, unsigned to, unsigned origin, unsigned hop, uint64_t off,
                           const uint8_t *elems, size_t n)
@@ -248,7 +321,7 @@ done:
 static ovl_err start_chain(ovl_mpsi *m)
 {
     ovl_err rc = OVL_OK;
-    uint8_t mask[OVL_GROUP_MAX_SCALAR], h[ELEM];
+    uint8_t mask[OVL_GROUP_MAX_SCALAR];
     uint8_t *batch = NULL;
     size_t n = m->cfg.nids;
     OVL_TRY(ovl_engine_scalar(m->g, mask, &m->rng, m->seeded));
@@ -259,11 +332,8 @@ static ovl_err start_chain(ovl_mpsi *m)
     OVL_ENSURE(batch != NULL, OVL_ERR_NOMEM, "mpsi: out of memory");
     for (size_t off = 0; off < n; off += OVL_MPSI_BATCH) {
         size_t c = n - off < OVL_MPSI_BATCH ? n - off : OVL_MPSI_BATCH;
-        for (size_t i = 0; i < c; i++) {
-            const uint8_t *id = m->cfg.ids[m->perm[off + i]];
-            OVL_TRY(m->g->hash_to_group(h, id, 32, (const uint8_t *)DST_SET, sizeof DST_SET - 1));
-            OVL_TRY(m->g->scalar_mult(batch + i * ELEM, mask, h));
-        }
+        OVL_ENSURE(mult_batch(m, mask, batch, NULL, m->perm + off, c) == c, OVL_ERR_CRYPTO,
+                   "mpsi: hashing an identifier to the group failed");
         OVL_TRY(send_chain(m, next_of(m, m->self), m->self, 0, off, batch, c));
     }
 done:
@@ -298,9 +368,8 @@ static ovl_err relay_chain(ovl_mpsi *m, unsigned from, unsigned origin, unsigned
                "mpsi: %s sent elements %llu..%llu of %s's set, which announced %llu",
                who(m, from), (unsigned long long)off, (unsigned long long)(off + n),
                who(m, origin), (unsigned long long)m->size[origin]);
-    for (size_t i = 0; i < n; i++)
-        OVL_ENSURE(m->g->scalar_mult(elems + i * ELEM, m->key, elems + i * ELEM) == OVL_OK,
-                   OVL_ERR_PROTOCOL, "mpsi: %s sent an invalid group element", who(m, from));
+    OVL_ENSURE(mult_batch(m, m->key, elems, elems, NULL, n) == n, OVL_ERR_PROTOCOL,
+               "mpsi: %s sent an invalid group element", who(m, from));
     m->relayed[origin] += n;
     if (hop + 1 == m->k - 1)
         OVL_TRY(send_chain(m, origin, origin, m->k - 1, off, elems, n));
@@ -319,11 +388,8 @@ static ovl_err own_back(ovl_mpsi *m, unsigned from, unsigned hop, uint64_t off,
     OVL_ENSURE(off == m->own_back && n <= m->cfg.nids - off, OVL_ERR_PROTOCOL,
                "mpsi: %s returned elements %llu..%llu of our %zu", who(m, from),
                (unsigned long long)off, (unsigned long long)(off + n), m->cfg.nids);
-    for (size_t i = 0; i < n; i++) {
-        OVL_ENSURE(m->g->scalar_mult(m->fval + (off + i) * ELEM, m->unmask, elems + i * ELEM) ==
-                       OVL_OK,
-                   OVL_ERR_PROTOCOL, "mpsi: %s sent an invalid group element", who(m, from));
-    }
+    OVL_ENSURE(mult_batch(m, m->unmask, m->fval + off * ELEM, elems, NULL, n) == n,
+               OVL_ERR_PROTOCOL, "mpsi: %s sent an invalid group element", who(m, from));
     m->own_back += n;
     if (m->own_back == m->cfg.nids)
         OVL_TRY(after_f(m));
@@ -854,7 +920,7 @@ static ovl_err check_config(const ovl_mpsi_config *c)
     if (c->reveal != OVL_REVEAL_BOTH && c->reveal != OVL_REVEAL_LISTENER)
         return ovl_err_set(OVL_ERR_USAGE, "mpsi: --reveal all or listener");
     if (c->group == NULL || c->group->id != OVL_SUITE_RISTRETTO255_SHA512 || c->set_sizes == NULL ||
-        c->member_pk == NULL || c->sign_sk == NULL || c->session == NULL ||
+        c->member_pk == NULL || (c->sign_sk == NULL && c->sign == NULL) || c->session == NULL ||
         (c->nids && c->ids == NULL))
         return ovl_err_set(OVL_ERR_USAGE, "mpsi: incomplete configuration");
     for (unsigned i = 0; i < c->members; i++)

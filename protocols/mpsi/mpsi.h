@@ -13,6 +13,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/pool.h"
 #include "core/kinds.h"
 #include "crypto/group.h"
 
@@ -45,9 +46,16 @@ typedef struct {
     const uint64_t *set_sizes; /* every member's announced size (public, from the setup) */
     const uint8_t (*member_pk)[32]; /* every member's Ed25519 identity key, from the list */
     const char *const *names;  /* every member's name, for errors (may be NULL) */
-    const uint8_t *sign_sk;    /* this member's Ed25519 secret key (64 bytes) */
+    const uint8_t *sign_sk;    /* this member's Ed25519 secret key (64 bytes), or NULL and: */
+    /* signs with a key held elsewhere (the session's identity) */
+    ovl_err (*sign)(void *arg, uint8_t sig[64], const uint8_t *msg, size_t len);
+    void *sign_arg;
     const uint8_t *session;    /* 32 bytes binding the member list and the analysis */
     const uint8_t *test_seed;  /* 32 bytes: deterministic secrets for tests/vectors ONLY */
+    /* Worker threads for the group operations of a batch (NULL: the caller's
+     * thread alone). The engine waits for them within feed, so the pool
+     * must hold no one else's jobs while it runs. */
+    ovl_pool *pool;
 } ovl_mpsi_config;
 
 typedef struct ovl_mpsi ovl_mpsi;

@@ -47,6 +47,26 @@ ovl_err ovl_cli_open_connection(ovl_listener **l, ovl_conn **c, const char *list
                                 const char *connect, const ovl_identity *self,
                                 const ovl_pubkey *peer, uint64_t wait_s,
                                 uint64_t timeout_s) OVL_MUST_USE;
+/* overlap run --parties K (cmd_run_parties.c): the options that apply. */
+typedef struct {
+    unsigned parties;
+    const char *listen, *connect, *identity;
+    const char *const *peers;
+    size_t npeers;
+    const char *table, *query, *join, *out, *policy, *audit;
+    ovl_norm norm;
+    bool prehashed, replace, quiet, summary;
+    ovl_mode mode;
+    ovl_reveal reveal; /* OVL_REVEAL_BOTH (--reveal all) or OVL_REVEAL_LISTENER */
+    uint64_t timeout_s, wait_s, threads;
+    void (*writing)(const char *temp_path);
+} ovl_parties_opts;
+
+/* Usage errors of a --parties run, before anything is loaded. */
+ovl_err ovl_cli_parties_check(const ovl_parties_opts *o) OVL_MUST_USE;
+/* Runs it; returns the exit status. */
+int ovl_run_parties(const ovl_parties_opts *o);
+
 /* True if argv holds -h or --help. */
 bool ovl_cli_wants_help(int argc, char **argv);
 

@@ -64,6 +64,20 @@ static void show_entry(const ovl_audit_entry *e, const ovl_pubkey *peers, size_t
                e->peer, ovl_mode_name(e->mode), tpl);
     for (size_t i = 0; i < e->nparams; i++)
         printf(" %s=%s", e->params[i].name, e->params[i].value);
+    /* A multi-party run: how many members, each named when its key was given. */
+    if (e->nmembers) {
+        printf(" members=%zu", e->nmembers);
+        for (size_t i = 0; i < e->nmembers; i++) {
+            char f[OVL_FPR_LEN];
+            ovl_fingerprint(f, e->member_pk[i]);
+            const char *n = peer_name(f, peers, npeers);
+            if (n)
+                printf("%s%s", i ? "," : "[", n);
+            else
+                printf("%s%.23s...", i ? "," : "[", f);
+        }
+        printf("]%s", e->has_member_sigs ? " cosigned=all" : "");
+    }
     printf(" local_set=%llu peer_set=%llu released=%llu suppressed=%llu outcome=%s%s%s\n",
            (unsigned long long)e->local_set, (unsigned long long)e->peer_set,
            (unsigned long long)e->groups_released, (unsigned long long)e->groups_suppressed,

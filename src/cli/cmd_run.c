@@ -15,6 +15,7 @@
 #include "crypto/r255x8.h"
 #include "net/identity.h"
 #include "net/transport.h"
+#include "session/mpsi_run.h"
 #include "session/session.h"
 
 static const char help[] =
@@ -31,6 +32,10 @@ static const char help[] =
     "  --connect HOST:PORT    connect to a listening peer (run --listen or serve)\n"
     "  --identity FILE        your secret key (from overlap keygen)\n"
     "  --peer FILE            the peer's .pub file; only this key is accepted\n"
+    "  --parties K            a run of K members (3-10; protocols/mpsi/SPEC.md): the\n"
+    "                         listener gives one --peer per other member, each member\n"
+    "                         connects with --peer LISTENER.pub; --mode intersection or\n"
+    "                         cardinality, --reveal all (default) or listener\n"
     "  --timeout SECONDS      fail when the peer is silent this long (1-86400, default 60)\n"
     "  --wait SECONDS         how long to wait for the peer to connect or to start\n"
     "                         listening (default 600; 0 = forever)\n\n"
@@ -51,7 +56,8 @@ static const char help[] =
     "                         peer also has; cardinality: write only how many identifiers\n"
     "                         you share; aggregate: see below\n"
     "  --reveal WHO           both (default), listener or connector: who receives output;\n"
-    "                         the other party learns only the peer's set size\n"
+    "                         the other party learns only the peer's set size (with\n"
+    "                         --parties: all, the default, or listener)\n"
     "  --out FILE             where your output goes (written atomically, only on success):\n"
     "                         a CSV path, or sqlite:PATH?table=NAME or postgresql://...\n"
     "                         ?table=NAME, a new table created and filled in one transaction\n"
@@ -132,6 +138,11 @@ typedef struct {
     const char *query;
     ovl_param_value params[OVL_SESSION_MAX_PARAMS];
     size_t nparams;
+    /* --parties K: every --peer, and --reveal as typed (all/listener) */
+    uint64_t parties;
+    const char *peers[OVL_SESSION_MAX_MEMBERS - 1];
+    size_t npeers;
+    const char *reveal_text;
 } run_opts;
 
 typedef struct {
@@ -186,7 +197,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
            O_PREHASHED, O_MODE, O_REVEAL, O_OUT, O_SUMMARY, O_TIMEOUT, O_WAIT, O_THREADS,
            O_MAXPEER, O_QUIET, O_DUMP, O_HELP, O_GROUPBY, O_VALUES, O_MINROWS, O_PBITS,
            O_POLICY, O_AUDIT, O_PEERJOIN, O_TABLENAME, O_TEMPLATE, O_PARAM, O_NEGOTIATE, O_QUERY,
-           O_REPLACE, O_ARITH };
+           O_REPLACE, O_ARITH, O_PARTIES };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"policy", required_argument, NULL, O_POLICY},
@@ -199,6 +210,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         {"connect", required_argument, NULL, O_CONNECT},
         {"identity", required_argument, NULL, O_IDENTITY},
         {"peer", required_argument, NULL, O_PEER},
+        {"parties", required_argument, NULL, O_PARTIES},
         {"table", required_argument, NULL, O_TABLE},
         {"query", required_argument, NULL, O_QUERY},
         {"replace", no_argument, NULL, O_REPLACE},
@@ -256,7 +268,17 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         }
         case O_CONNECT: o->connect = optarg; break;
         case O_IDENTITY: o->identity = optarg; break;
-        case O_PEER: o->peer = optarg; break;
+        case O_PEER:
+            OVL_ENSURE(o->npeers < OVL_SESSION_MAX_MEMBERS - 1, OVL_ERR_USAGE,
+                       "run: at most %u --peer options (a run has at most %u members)",
+                       OVL_SESSION_MAX_MEMBERS - 1, OVL_SESSION_MAX_MEMBERS);
+            o->peers[o->npeers++] = optarg;
+            if (o->peer == NULL)
+                o->peer = optarg;
+            break;
+        case O_PARTIES:
+            OVL_TRY(ovl_cli_uint("--parties", optarg, 2, OVL_SESSION_MAX_MEMBERS, &o->parties));
+            break;
         case O_TABLE: o->table = optarg; break;
         case O_QUERY: o->query = optarg; break;
         case O_REPLACE: o->replace = true; break;
@@ -265,7 +287,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         case O_PREHASHED: o->prehashed = true; break;
         case O_MODE: OVL_TRY(ovl_mode_parse(&o->mode, optarg)); break;
         case O_REVEAL:
-            OVL_TRY(ovl_reveal_parse(&o->reveal, optarg));
+            o->reveal_text = optarg;
             o->reveal_given = true;
             break;
         case O_GROUPBY: o->group_by = optarg; break;
@@ -305,6 +327,21 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         }
     }
     OVL_ENSURE(optind == argc, OVL_ERR_USAGE, "run: unexpected argument '%s'", argv[optind]);
+    if (o->parties >= OVL_SESSION_MIN_MEMBERS)
+        OVL_ENSURE(o->mode != OVL_MODE_AGGREGATE && !o->tpl && !o->group_by && !o->values,
+                   OVL_ERR_USAGE, "run: --parties runs --mode intersection or cardinality "
+                   "(aggregates with several members run between two parties)");
+    if (o->parties >= OVL_SESSION_MIN_MEMBERS && o->reveal_text) {
+        bool all = strcmp(o->reveal_text, "all") == 0;
+        OVL_ENSURE(all || strcmp(o->reveal_text, "listener") == 0, OVL_ERR_USAGE,
+                   "run: --parties takes --reveal all or listener, got '%s'", o->reveal_text);
+        o->reveal = all ? OVL_REVEAL_BOTH : OVL_REVEAL_LISTENER;
+    } else if (o->reveal_text) {
+        OVL_TRY(ovl_reveal_parse(&o->reveal, o->reveal_text));
+    }
+    OVL_ENSURE(o->parties >= OVL_SESSION_MIN_MEMBERS || o->npeers <= 1, OVL_ERR_USAGE,
+               "run: --peer given %zu times; a run of more than two members needs --parties K",
+               o->npeers);
     OVL_ENSURE((o->listen != NULL) != (o->connect != NULL), OVL_ERR_USAGE,
                "run: give exactly one of --listen HOST:PORT or --connect HOST:PORT");
     OVL_ENSURE(o->identity, OVL_ERR_USAGE, "run: --identity KEY is required");
@@ -314,6 +351,12 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     OVL_ENSURE(!out_is_table(o->table, o->out), OVL_ERR_USAGE,
                "run: --out names the input table itself; write the result elsewhere");
     OVL_ENSURE(o->join, OVL_ERR_USAGE, "run: --join COLUMN is required");
+    if (o->parties >= OVL_SESSION_MIN_MEMBERS) {
+        OVL_ENSURE(!o->dump && !o->peer_join && !o->negotiate, OVL_ERR_USAGE,
+                   "run: --dump-frames, --peer-join and --negotiate apply to two-party runs "
+                   "(a --parties run always states its analysis in its setup)");
+        goto done;
+    }
     OVL_ENSURE(o->nparams == 0 || o->tpl, OVL_ERR_USAGE,
                "run: --param gives a template's parameters: add --template FILE");
     OVL_ENSURE(!o->peer_join || o->negotiate || o->policy || o->audit || o->tpl, OVL_ERR_USAGE,
@@ -495,6 +538,19 @@ int ovl_cmd_run(int argc, char **argv)
     if (rc == OVL_OK && help_only) {
         fputs(help, stdout);
         return 0;
+    }
+    if (rc == OVL_OK && o.parties >= OVL_SESSION_MIN_MEMBERS) {
+        ovl_parties_opts p = {
+            .parties = (unsigned)o.parties, .listen = o.listen, .connect = o.connect,
+            .identity = o.identity, .peers = o.peers, .npeers = o.npeers, .table = o.table,
+            .query = o.query, .join = o.join, .out = o.out, .policy = o.policy,
+            .audit = o.audit, .norm = o.norm, .prehashed = o.prehashed, .replace = o.replace,
+            .quiet = o.quiet, .summary = o.summary, .mode = o.mode, .reveal = o.reveal,
+            .timeout_s = o.timeout_s, .wait_s = o.wait_s, .threads = o.threads,
+            .writing = set_cleanup,
+        };
+        rc = ovl_cli_parties_check(&p);
+        return rc == OVL_OK ? ovl_run_parties(&p) : ovl_cli_fail(rc);
     }
     if (rc == OVL_OK)
         rc = execute(&s, &o);

@@ -19,19 +19,17 @@
 static const char h_dst[] = "overlap-mpc-v1 MR19 hash-to-group";
 static const char kdf_label[] = "overlap-mpc-v1 MR19 key";
 
-/* H(r) for OT i of direction d: RFC 9380 hash_to_ristretto255 of d ‖ i ‖ r. */
-static ovl_err mr_hash_point(uint8_t out[OT_ELEM], unsigned dir, uint32_t i,
-                             const uint8_t r[OT_ELEM])
+/* H(r) for OT i of direction d is RFC 9380 hash_to_ristretto255 (DST h_dst) of
+ * this message: d ‖ i ‖ r. */
+static void mr_hash_msg(uint8_t msg[1 + 4 + OT_ELEM], unsigned dir, uint32_t i,
+                        const uint8_t r[OT_ELEM])
 {
-    uint8_t msg[1 + 4 + OT_ELEM];
     msg[0] = (uint8_t)dir;
     msg[1] = (uint8_t)(i >> 24);
     msg[2] = (uint8_t)(i >> 16);
     msg[3] = (uint8_t)(i >> 8);
     msg[4] = (uint8_t)i;
     memcpy(msg + 5, r, OT_ELEM);
-    return ovl_suite_ristretto255.hash_to_group(out, msg, sizeof msg, (const uint8_t *)h_dst,
-                                                sizeof h_dst - 1);
 }
 
 /* The 16-byte seed of OT i, message b, bound to the whole exchange. */
@@ -148,28 +146,47 @@ ovl_block ovl_ot_delta(const ovl_ot *ot) { return ot->delta; }
 
 bool ovl_ot_ready(const ovl_ot *ot) { return ot->base_done; }
 
-/* One base-receiver pair: r_c = sk·G − H(r_{1-c}) with r_{1-c} uniform. */
-static ovl_err mr_receiver_pair(ovl_ot *ot, uint32_t i, unsigned c)
+/* The base-receiver pairs: r_c = sk·G − H(r_{1-c}) with r_{1-c} uniform, the κ
+ * hashes to the group as one batch (randomness drawn in the same order as one
+ * pair at a time: sk_i, then r_{1-c_i}). */
+typedef struct {
+    uint8_t S[OVL_OT_KAPPA][OT_ELEM]; /* sk_i·G: with a pair it reveals c_i */
+    uint8_t msg[OVL_OT_KAPPA][1 + 4 + OT_ELEM];
+    const uint8_t *msgs[OVL_OT_KAPPA];
+    uint8_t h[OVL_OT_KAPPA][OT_ELEM];
+    uint8_t wide[64];
+} mr_receiver_work;
+
+static ovl_err mr_receiver_pairs(ovl_ot *ot)
 {
     ovl_err rc = OVL_OK;
-    uint8_t B[OT_ELEM], h[OT_ELEM], wide[64];
-    uint8_t *r_chosen = ot->base_r[i][0], *r_other = ot->base_r[i][1];
+    mr_receiver_work *w = NULL;
 
-    OVL_TRY(mr_scalar(ot, ot->base_sk[i]));
-    OVL_ENSURE(crypto_scalarmult_ristretto255_base(B, ot->base_sk[i]) == 0, OVL_ERR_CRYPTO,
-               "mpc: base OT public key is the identity");
-    ovl_rng_bytes(ot->rng, wide, sizeof wide);
-    crypto_core_ristretto255_from_hash(r_other, wide);
-    OVL_TRY(mr_hash_point(h, ot->party, i, r_other));
-    crypto_core_ristretto255_sub(r_chosen, B, h);
-    /* Identity with probability 2^-252; the peer would refuse it. */
-    OVL_ENSURE(!sodium_is_zero(r_chosen, OT_ELEM) && !sodium_is_zero(r_other, OT_ELEM),
-               OVL_ERR_CRYPTO, "mpc: base OT element is the identity");
-    ct_swap(r_chosen, r_other, OT_ELEM, c); /* slot c now holds r_c */
+    OVL_TRY(ovl_calloc((void **)&w, 1, sizeof *w));
+    for (uint32_t i = 0; i < OVL_OT_KAPPA; i++) {
+        uint8_t *r_other = ot->base_r[i][1];
+        OVL_TRY(mr_scalar(ot, ot->base_sk[i]));
+        OVL_ENSURE(crypto_scalarmult_ristretto255_base(w->S[i], ot->base_sk[i]) == 0,
+                   OVL_ERR_CRYPTO, "mpc: base OT public key is the identity");
+        ovl_rng_bytes(ot->rng, w->wide, sizeof w->wide);
+        crypto_core_ristretto255_from_hash(r_other, w->wide);
+        mr_hash_msg(w->msg[i], ot->party, i, r_other);
+        w->msgs[i] = w->msg[i];
+    }
+    OVL_TRY(ovl_suite_ristretto255.hash_to_group_batch(w->h[0], w->msgs, sizeof w->msg[0],
+                                                       OVL_OT_KAPPA, (const uint8_t *)h_dst,
+                                                       sizeof h_dst - 1));
+    for (uint32_t i = 0; i < OVL_OT_KAPPA; i++) {
+        uint8_t *r_chosen = ot->base_r[i][0], *r_other = ot->base_r[i][1];
+        crypto_core_ristretto255_sub(r_chosen, w->S[i], w->h[i]);
+        /* Identity with probability 2^-252; the peer would refuse it. */
+        OVL_ENSURE(!sodium_is_zero(r_chosen, OT_ELEM) && !sodium_is_zero(r_other, OT_ELEM),
+                   OVL_ERR_CRYPTO, "mpc: base OT element is the identity");
+        ct_swap(r_chosen, r_other, OT_ELEM, ovl_block_bit(ot->delta, i)); /* slot c: r_c */
+    }
 done:
-    sodium_memzero(B, sizeof B);
-    sodium_memzero(h, sizeof h);
-    sodium_memzero(wide, sizeof wide);
+    if (w != NULL)
+        ovl_free_secret(w, sizeof *w);
     return rc;
 }
 
@@ -181,8 +198,7 @@ ovl_err ovl_ot_base_write(ovl_ot *ot, ovl_buf *out)
     OVL_TRY(mr_scalar(ot, ot->base_a));
     OVL_ENSURE(crypto_scalarmult_ristretto255_base(ot->base_A, ot->base_a) == 0,
                OVL_ERR_CRYPTO, "mpc: base OT sender key is the identity");
-    for (uint32_t i = 0; i < OVL_OT_KAPPA; i++)
-        OVL_TRY(mr_receiver_pair(ot, i, ovl_block_bit(ot->delta, i)));
+    OVL_TRY(mr_receiver_pairs(ot));
     OVL_TRY(ovl_buf_put_u8(out, OVL_OTMSG_BASE));
     OVL_TRY(ovl_buf_put_bytes(out, ot->base_A, OT_ELEM));
     OVL_TRY(ovl_buf_put_bytes(out, ot->base_r, sizeof ot->base_r));
@@ -193,42 +209,79 @@ done:
     return rc;
 }
 
+/* The read side's 3κ scalar products and 2κ hashes to the group run as
+ * batches: eight at a time on the AVX-512 IFMA back end (crypto/group.h),
+ * with the same bytes and refusals as one at a time. They are most of a
+ * session's fixed cost before the first garbled table can move. */
+
 /* Own direction: this party is base receiver; k_{Δ_i} = KDF(sk_i·A_peer). */
 static ovl_err mr_receiver_keys(ovl_ot *ot, const uint8_t A_peer[OT_ELEM])
 {
     ovl_err rc = OVL_OK;
-    uint8_t shared[OT_ELEM], key[16];
+    uint8_t (*pts)[OT_ELEM] = NULL, (*shared)[OT_ELEM] = NULL, key[16];
+    size_t bad = 0;
 
+    OVL_TRY(ovl_calloc((void **)&pts, OVL_OT_KAPPA, OT_ELEM));
+    OVL_TRY(ovl_calloc((void **)&shared, OVL_OT_KAPPA, OT_ELEM));
+    for (uint32_t i = 0; i < OVL_OT_KAPPA; i++)
+        memcpy(pts[i], A_peer, OT_ELEM);
+    OVL_TRY(ovl_suite_ristretto255.scalar_mult_batch(shared[0], &bad, ot->base_sk[0], OT_SCALAR,
+                                                     pts[0], OVL_OT_KAPPA));
     for (uint32_t i = 0; i < OVL_OT_KAPPA; i++) {
-        OVL_TRY(ovl_suite_ristretto255.scalar_mult(shared, ot->base_sk[i], A_peer));
         mr_kdf(key, ot->party, i, ovl_block_bit(ot->delta, i), A_peer,
-               (const uint8_t(*)[OT_ELEM])ot->base_r[i], shared);
+               (const uint8_t(*)[OT_ELEM])ot->base_r[i], shared[i]);
         OVL_TRY(ovl_prg_init(&ot->send_prg[i], key));
     }
 done:
-    sodium_memzero(shared, sizeof shared);
+    free(pts);
+    if (shared != NULL)
+        ovl_free_secret(shared, (size_t)OVL_OT_KAPPA * OT_ELEM);
     sodium_memzero(key, sizeof key);
     return rc;
 }
 
-/* Peer's direction: this party is base sender; k_b = KDF(a·(r_b + H(r_{1-b}))). */
-static ovl_err mr_sender_keys(ovl_ot *ot, uint32_t i, const uint8_t r[2][OT_ELEM])
+/* Peer's direction: this party is base sender; k_b = KDF(a·(r_b + H(r_{1-b})))
+ * for the peer's pairs (pair i at pairs + 2i·OT_ELEM); product j = 2i + b. */
+typedef struct {
+    uint8_t msg[2 * OVL_OT_KAPPA][1 + 4 + OT_ELEM];
+    const uint8_t *msgs[2 * OVL_OT_KAPPA];
+    uint8_t h[2 * OVL_OT_KAPPA][OT_ELEM];
+    uint8_t B[2 * OVL_OT_KAPPA][OT_ELEM];
+    uint8_t shared[2 * OVL_OT_KAPPA][OT_ELEM];
+} mr_sender_work;
+
+static ovl_err mr_sender_keys(ovl_ot *ot, const uint8_t *pairs)
 {
     ovl_err rc = OVL_OK;
     unsigned dir = 1u - ot->party;
-    uint8_t h[OT_ELEM], B[OT_ELEM], shared[OT_ELEM], key[16];
+    mr_sender_work *w = NULL;
+    uint8_t key[16];
+    size_t bad = 0;
 
-    for (unsigned b = 0; b < 2; b++) {
-        OVL_TRY(mr_hash_point(h, dir, i, r[1 - b]));
-        crypto_core_ristretto255_add(B, r[b], h);
-        /* scalar_mult refuses an identity B, which a peer could aim for. */
-        rc = ovl_suite_ristretto255.scalar_mult(shared, ot->base_a, B);
-        OVL_ENSURE(rc == OVL_OK, OVL_ERR_CRYPTO, "mpc: OT_BASE pair %u gives an invalid key", i);
-        mr_kdf(key, dir, i, b, ot->base_A, r, shared);
-        OVL_TRY(ovl_prg_init(&ot->recv_prg[i][b], key));
+    OVL_TRY(ovl_calloc((void **)&w, 1, sizeof *w));
+    for (uint32_t j = 0; j < 2 * OVL_OT_KAPPA; j++) {
+        const uint8_t *r = pairs + (size_t)(j / 2) * 2 * OT_ELEM;
+        mr_hash_msg(w->msg[j], dir, j / 2, r + (1 - j % 2) * OT_ELEM);
+        w->msgs[j] = w->msg[j];
+    }
+    OVL_TRY(ovl_suite_ristretto255.hash_to_group_batch(w->h[0], w->msgs, sizeof w->msg[0],
+                                                       2 * OVL_OT_KAPPA, (const uint8_t *)h_dst,
+                                                       sizeof h_dst - 1));
+    for (uint32_t j = 0; j < 2 * OVL_OT_KAPPA; j++)
+        crypto_core_ristretto255_add(w->B[j], pairs + (size_t)j * OT_ELEM, w->h[j]);
+    /* The batch refuses an identity B, which a peer could aim for. */
+    rc = ovl_suite_ristretto255.scalar_mult_batch(w->shared[0], &bad, ot->base_a, 0, w->B[0],
+                                                  2 * OVL_OT_KAPPA);
+    OVL_ENSURE(rc == OVL_OK, OVL_ERR_CRYPTO, "mpc: OT_BASE pair %u gives an invalid key",
+               (unsigned)(bad / 2));
+    for (uint32_t j = 0; j < 2 * OVL_OT_KAPPA; j++) {
+        mr_kdf(key, dir, j / 2, j % 2, ot->base_A,
+               (const uint8_t(*)[OT_ELEM])(pairs + (size_t)(j / 2) * 2 * OT_ELEM), w->shared[j]);
+        OVL_TRY(ovl_prg_init(&ot->recv_prg[j / 2][j % 2], key));
     }
 done:
-    sodium_memzero(shared, sizeof shared);
+    if (w != NULL)
+        ovl_free_secret(w, sizeof *w);
     sodium_memzero(key, sizeof key);
     return rc;
 }
@@ -256,8 +309,7 @@ ovl_err ovl_ot_base_read(ovl_ot *ot, ovl_buf *in)
                    OVL_ERR_CRYPTO, "mpc: OT_BASE element %u is not a valid ristretto255 element",
                    i);
     OVL_TRY(mr_receiver_keys(ot, A_peer));
-    for (uint32_t i = 0; i < OVL_OT_KAPPA; i++)
-        OVL_TRY(mr_sender_keys(ot, i, (const uint8_t(*)[OT_ELEM])(pairs + i * 2 * OT_ELEM)));
+    OVL_TRY(mr_sender_keys(ot, pairs));
     ot->base_done = true;
 done:
     ovl_ot_base_clear(ot);

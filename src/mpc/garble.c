@@ -11,22 +11,78 @@
 /* AND gates hashed per call: enough to fill the AES pipeline and amortise
  * the EVP call, small enough to stay in L1. */
 #define GC_BATCH 128u
+/* Blocks between the scratch arrays (4 per gate, plus a few: see scratch_x). */
+#define GC_SCRATCH_STRIDE (4u * GC_BATCH + 5u)
+#define GC_SCRATCH (3u * GC_SCRATCH_STRIDE)
 
-/* ops[g].meta (garble.h): only AND outputs can be pending, so a gate's
- * dependency is the last AND gate whose output it reads directly. */
-static ovl_err find_deps(ovl_gc_op *ops, const ovl_circuit *c)
+/* The order the kernels run the gates in (SPEC §GC.3, "Batching changes no
+ * byte on the wire"): the circuit's gate order, except that each maximal run
+ * of free gates is stably sorted by the gates' depth within the run. AND gates
+ * keep their places, so the AND order and every tweak stay as specified, and
+ * a free gate still runs after everything it reads. In gate order the free
+ * gates of a depth form long chains (each XOR reading the previous one), and
+ * a chain runs at the latency of a store and a load per gate; sorted, the
+ * gates next to each other are independent and run at the processor's
+ * throughput. */
+static ovl_err exec_order(uint32_t *order, const ovl_circuit *c)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t *lvl = NULL, *stamp = NULL, *pos = NULL, run = 0;
+    OVL_TRY(ovl_calloc((void **)&lvl, c->nwires, sizeof *lvl));
+    OVL_TRY(ovl_calloc((void **)&stamp, c->nwires, sizeof *stamp));
+    OVL_TRY(ovl_calloc((void **)&pos, (size_t)c->ngates + 2, sizeof *pos));
+    for (uint32_t g = 0; g < c->ngates;) {
+        if (c->gates[g].op == OVL_GATE_AND) {
+            order[g] = g;
+            g++;
+            continue;
+        }
+        uint32_t s = g, top = 0;
+        run++;
+        for (; g < c->ngates && c->gates[g].op != OVL_GATE_AND; g++) {
+            const ovl_gate *x = &c->gates[g];
+            uint32_t l = 0;
+            if (x->op != OVL_GATE_CONST && stamp[x->a] == run)
+                l = lvl[x->a];
+            if (x->op == OVL_GATE_XOR && stamp[x->b] == run && lvl[x->b] > l)
+                l = lvl[x->b];
+            lvl[x->out] = l + 1;
+            stamp[x->out] = run;
+            top = l + 1 > top ? l + 1 : top;
+        }
+        /* A stable counting sort of [s, g) by depth 1 .. top. */
+        memset(pos, 0, ((size_t)top + 2) * sizeof *pos);
+        for (uint32_t k = s; k < g; k++)
+            pos[lvl[c->gates[k].out] + 1]++;
+        pos[1] = s;
+        for (uint32_t l = 2; l <= top + 1; l++)
+            pos[l] += pos[l - 1];
+        for (uint32_t k = s; k < g; k++)
+            order[pos[lvl[c->gates[k].out]]++] = k;
+    }
+done:
+    free(lvl);
+    free(stamp);
+    free(pos);
+    return rc;
+}
+
+/* ops[i].meta (garble.h), in execution order: only AND outputs can be
+ * pending, so a gate's dependency is the last AND gate whose output it reads
+ * directly. */
+static ovl_err find_deps(ovl_gc_op *ops, const ovl_circuit *c, const uint32_t *order)
 {
     ovl_err rc = OVL_OK;
     uint32_t *and_of = NULL, k = 0;
     OVL_TRY(ovl_calloc((void **)&and_of, c->nwires, sizeof *and_of));
-    for (uint32_t g = 0; g < c->ngates; g++) {
-        const ovl_gate *x = &c->gates[g];
+    for (uint32_t i = 0; i < c->ngates; i++) {
+        const ovl_gate *x = &c->gates[order[i]];
         uint32_t d = 0;
         if (x->op != OVL_GATE_CONST)
             d = and_of[x->a];
         if ((x->op == OVL_GATE_XOR || x->op == OVL_GATE_AND) && and_of[x->b] > d)
             d = and_of[x->b];
-        ops[g].meta = 2 * d + (x->op == OVL_GATE_AND);
+        ops[i].meta = 2 * d + (x->op == OVL_GATE_AND);
         and_of[x->out] = x->op == OVL_GATE_AND ? ++k : 0;
     }
 done:
@@ -53,7 +109,7 @@ typedef struct {
     uint32_t nfree, nslots;
 } slot_plan;
 
-static ovl_err plan_last_use(slot_plan *sp, const ovl_circuit *c)
+static ovl_err plan_last_use(slot_plan *sp, const ovl_circuit *c, const uint32_t *order)
 {
     ovl_err rc = OVL_OK;
     OVL_TRY(ovl_calloc((void **)&sp->last, c->nwires, sizeof *sp->last));
@@ -62,7 +118,7 @@ static ovl_err plan_last_use(slot_plan *sp, const ovl_circuit *c)
     for (uint32_t w = 0; w < c->nwires; w++)
         sp->last[w] = w < c->in_bits ? UINT32_MAX - 1 : UINT32_MAX - 2; /* unread */
     for (uint32_t g = 0; g < c->ngates; g++) {
-        const ovl_gate *x = &c->gates[g];
+        const ovl_gate *x = &c->gates[order[g]];
         if (x->op != OVL_GATE_CONST)
             sp->last[x->a] = g;
         if (x->op == OVL_GATE_XOR || x->op == OVL_GATE_AND)
@@ -84,20 +140,20 @@ static void plan_release(slot_plan *sp, uint32_t w, uint32_t g)
 
 static uint32_t plan_take(slot_plan *sp) { return sp->nfree > 0 ? sp->free[--sp->nfree] : sp->nslots++; }
 
-static ovl_err assign_slots(ovl_gc_state *st)
+static ovl_err assign_slots(ovl_gc_state *st, const uint32_t *order)
 {
     ovl_err rc = OVL_OK;
     const ovl_circuit *c = st->c;
     slot_plan sp = {0};
     ovl_gc_op *ops = st->ops;
-    OVL_TRY(plan_last_use(&sp, c));
+    OVL_TRY(plan_last_use(&sp, c, order));
     for (uint32_t w = 0; w < c->in_bits; w++)
         sp.slot[w] = w;
     sp.nslots = c->in_bits;
     /* ZERO, DELTA and SINK are numbered after the last slot: fixed up below. */
     const uint32_t ZERO = UINT32_MAX - 2, DELTA = UINT32_MAX - 1, SINK = UINT32_MAX;
     for (uint32_t g = 0; g < c->ngates; g++) {
-        const ovl_gate *x = &c->gates[g];
+        const ovl_gate *x = &c->gates[order[g]];
         ovl_gc_op *f = &ops[g];
         f->b = ZERO;
         switch (x->op) {
@@ -136,6 +192,7 @@ ovl_err ovl_gc_state_init(ovl_gc_state *st, const ovl_circuit *c, ovl_hash *hash
                           ovl_block delta, const ovl_tweak_stream *tweaks, uint64_t tweak_base)
 {
     ovl_err rc = OVL_OK;
+    uint32_t *order = NULL;
     memset(st, 0, sizeof *st);
     st->c = c;
     st->hash = hash;
@@ -143,14 +200,17 @@ ovl_err ovl_gc_state_init(ovl_gc_state *st, const ovl_circuit *c, ovl_hash *hash
     st->delta = garbler ? delta : ovl_block_zero();
     st->tweak_id = tweaks->id;
     st->tweak_base = tweak_base;
+    OVL_TRY(ovl_calloc((void **)&order, (size_t)c->ngates + 1, sizeof *order));
+    OVL_TRY(exec_order(order, c));
     OVL_TRY(ovl_calloc((void **)&st->ops, c->ngates + 1, sizeof *st->ops));
-    OVL_TRY(find_deps(st->ops, c));
-    OVL_TRY(assign_slots(st));
+    OVL_TRY(find_deps(st->ops, c, order));
+    OVL_TRY(assign_slots(st, order));
     OVL_TRY(ovl_calloc((void **)&st->w, (size_t)st->nslots + 3, sizeof *st->w));
     st->w[st->nslots + 1] = garbler ? delta : ovl_block_zero();
-    OVL_TRY(ovl_calloc((void **)&st->scratch, 12 * GC_BATCH, sizeof *st->scratch));
+    OVL_TRY(ovl_calloc((void **)&st->scratch, GC_SCRATCH, sizeof *st->scratch));
     OVL_TRY(ovl_calloc((void **)&st->batch, GC_BATCH, sizeof *st->batch));
 done:
+    free(order);
     if (rc != OVL_OK)
         ovl_gc_state_free(st);
     return rc;
@@ -169,7 +229,7 @@ void ovl_gc_state_free(ovl_gc_state *st)
     if (st->w != NULL)
         ovl_free_secret(st->w, ((size_t)st->nslots + 3) * sizeof *st->w);
     if (st->scratch != NULL)
-        ovl_free_secret(st->scratch, 12 * GC_BATCH * sizeof *st->scratch);
+        ovl_free_secret(st->scratch, GC_SCRATCH * sizeof *st->scratch);
     free(st->ops);
     free(st->out_slot);
     free(st->batch);
@@ -177,49 +237,50 @@ void ovl_gc_state_free(ovl_gc_state *st)
     memset(st, 0, sizeof *st);
 }
 
-/* h[j] = H(x[j], t[j]) = π(π(x) ⊕ t) ⊕ π(x) (SPEC §2.1), computed in the
- * state's scratch (wiped when the state is freed) rather than through
- * ovl_hash_tccr, which wipes a fixed 8 KiB of stack on every call: more than
- * the hashing of a small batch costs. t is overwritten. */
-static ovl_err tccr(ovl_gc_state *st, ovl_block *h, const ovl_block *x, ovl_block *t, size_t n)
-{
-    ovl_err rc = OVL_OK;
-    OVL_TRY(ovl_aes_ecb(&st->hash->pi, h, x, n));
-    for (size_t j = 0; j < n; j++)
-        t[j] = ovl_block_xor(t[j], h[j]);
-    OVL_TRY(ovl_aes_ecb(&st->hash->pi, t, t, n));
-    for (size_t j = 0; j < n; j++)
-        h[j] = ovl_block_xor(h[j], t[j]);
-done:
-    return rc;
-}
-
 static ovl_block tweak(const ovl_gc_state *st, uint64_t k)
 {
     return ovl_block_make(st->tweak_id, st->tweak_base + k);
 }
 
-/* An AND gate joins the batch: its inputs and tweaks are gathered now (the
- * slots it frees may be written before the batch is hashed). The garbler
- * hashes A0, A0 ⊕ Δ, B0, B0 ⊕ Δ; the evaluator A and B. */
-static void add_and(ovl_gc_state *st, const ovl_gc_op *f)
+/* The scratch of a batch (wiped when the state is freed): the hash inputs x,
+ * π(x) and π(π(x) ⊕ tweak), 4 blocks per gate each for the garbler (A0,
+ * A0 ⊕ Δ, B0, B0 ⊕ Δ), 2 for the evaluator (A, B). The arrays start a few
+ * blocks apart from a multiple of 4 KiB, so the loads of one never wait on
+ * stores to another that only look alike in their low address bits. */
+static ovl_block *scratch_x(const ovl_gc_state *st) { return st->scratch; }
+static ovl_block *scratch_p(const ovl_gc_state *st) { return st->scratch + GC_SCRATCH_STRIDE; }
+static ovl_block *scratch_y(const ovl_gc_state *st) { return st->scratch + 2 * GC_SCRATCH_STRIDE; }
+
+/* y[j] = p[j] ⊕ tweak of block j, where each gate's `per` blocks are hashed
+ * under its two tweaks (id, 2k) and (id, 2k + 1), half of them each: the
+ * tweaks come from a counter in a register, not from memory. The stream never
+ * wraps (ovl_tweak_take), so a 64-bit add is the tweak's counter + 1. */
+static void xor_tweaks(ovl_block *y, const ovl_block *p, uint32_t n, unsigned per, ovl_block tw)
 {
-    ovl_block *x = st->scratch, *t = x + 4 * GC_BATCH, a = st->w[f->a], b = st->w[f->b];
-    uint32_t k = st->nbatch;
-    ovl_block ta = tweak(st, 2 * (uint64_t)st->ands_done);
-    ovl_block tb = tweak(st, 2 * (uint64_t)st->ands_done + 1);
-    if (st->garbler) {
-        ovl_block d = st->delta;
-        x[4 * k] = a, x[4 * k + 1] = ovl_block_xor(a, d);
-        x[4 * k + 2] = b, x[4 * k + 3] = ovl_block_xor(b, d);
-        t[4 * k] = t[4 * k + 1] = ta;
-        t[4 * k + 2] = t[4 * k + 3] = tb;
-    } else {
-        x[2 * k] = a, x[2 * k + 1] = b;
-        t[2 * k] = ta, t[2 * k + 1] = tb;
+    const ovl_block one = ovl_block_make(0, 1), two = ovl_block_make(0, 2);
+    unsigned half = per / 2;
+    for (uint32_t k = 0; k < n; k++) {
+        ovl_block tw1 = _mm_add_epi64(tw, one);
+        for (unsigned i = 0; i < half; i++) {
+            y[per * k + i] = ovl_block_xor(p[per * k + i], tw);
+            y[per * k + half + i] = ovl_block_xor(p[per * k + half + i], tw1);
+        }
+        tw = _mm_add_epi64(tw, two);
     }
-    st->batch[st->nbatch++] = f->out;
-    st->ands_done++;
+}
+
+/* The hashes of a batch: p = π(x), y = π(p ⊕ tweak); H = p ⊕ y, taken by the
+ * caller as it builds or reads the tables. */
+static ovl_err hash_batch(ovl_gc_state *st, unsigned per)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t n = st->nbatch;
+    ovl_block *x = scratch_x(st), *p = scratch_p(st), *y = scratch_y(st);
+    OVL_TRY(ovl_aes_ecb(&st->hash->pi, p, x, (size_t)per * n));
+    xor_tweaks(y, p, n, per, tweak(st, 2 * (uint64_t)(st->ands_done - n)));
+    OVL_TRY(ovl_aes_ecb(&st->hash->pi, y, y, (size_t)per * n));
+done:
+    return rc;
 }
 
 /* Garbler side of a batch: 4 hashes per gate, one table out per gate. */
@@ -227,16 +288,22 @@ static ovl_err flush_garble(ovl_gc_state *st, uint8_t *tables)
 {
     ovl_err rc = OVL_OK;
     uint32_t n = st->nbatch;
-    ovl_block *x = st->scratch, *t = x + 4 * GC_BATCH, *h = t + 4 * GC_BATCH, d = st->delta;
-    OVL_TRY(tccr(st, h, x, t, 4 * (size_t)n));
+    const ovl_block *x = scratch_x(st), *p = scratch_p(st), *y = scratch_y(st);
+    ovl_block d = st->delta, *w = st->w;
+    const uint32_t *out = st->batch;
+    OVL_TRY(hash_batch(st, 4));
     for (uint32_t k = 0; k < n; k++) {
         ovl_block a0 = x[4 * k], b0 = x[4 * k + 2];
+        ovl_block ha0 = ovl_block_xor(p[4 * k], y[4 * k]);
+        ovl_block ha1 = ovl_block_xor(p[4 * k + 1], y[4 * k + 1]);
+        ovl_block hb0 = ovl_block_xor(p[4 * k + 2], y[4 * k + 2]);
+        ovl_block hb1 = ovl_block_xor(p[4 * k + 3], y[4 * k + 3]);
         unsigned pa = ovl_block_lsb(a0), pb = ovl_block_lsb(b0);
-        ovl_block tg = ovl_block_xor(ovl_block_xor(h[4 * k], h[4 * k + 1]), ovl_block_select(pb, d));
-        ovl_block wg = ovl_block_xor(h[4 * k], ovl_block_select(pa, tg));
-        ovl_block te = ovl_block_xor(ovl_block_xor(h[4 * k + 2], h[4 * k + 3]), a0);
-        ovl_block we = ovl_block_xor(h[4 * k + 2], ovl_block_select(pb, ovl_block_xor(te, a0)));
-        st->w[st->batch[k]] = ovl_block_xor(wg, we);
+        ovl_block tg = ovl_block_xor(ovl_block_xor(ha0, ha1), ovl_block_select(pb, d));
+        ovl_block wg = ovl_block_xor(ha0, ovl_block_select(pa, tg));
+        ovl_block te = ovl_block_xor(ovl_block_xor(hb0, hb1), a0);
+        ovl_block we = ovl_block_xor(hb0, ovl_block_select(pb, ovl_block_xor(te, a0)));
+        w[out[k]] = ovl_block_xor(wg, we);
         ovl_block_store(tables + 32 * (size_t)k, tg);
         ovl_block_store(tables + 32 * (size_t)k + 16, te);
     }
@@ -249,16 +316,19 @@ static ovl_err flush_evaluate(ovl_gc_state *st, const uint8_t *tables)
 {
     ovl_err rc = OVL_OK;
     uint32_t n = st->nbatch;
-    ovl_block *x = st->scratch, *t = x + 4 * GC_BATCH, *h = t + 4 * GC_BATCH;
-    OVL_TRY(tccr(st, h, x, t, 2 * (size_t)n));
+    const ovl_block *x = scratch_x(st), *p = scratch_p(st), *y = scratch_y(st);
+    ovl_block *w = st->w;
+    const uint32_t *out = st->batch;
+    OVL_TRY(hash_batch(st, 2));
     for (uint32_t k = 0; k < n; k++) {
         ovl_block a = x[2 * k], b = x[2 * k + 1];
+        ovl_block ha = ovl_block_xor(p[2 * k], y[2 * k]);
+        ovl_block hb = ovl_block_xor(p[2 * k + 1], y[2 * k + 1]);
         ovl_block tg = ovl_block_load(tables + 32 * (size_t)k);
         ovl_block te = ovl_block_load(tables + 32 * (size_t)k + 16);
-        ovl_block wg = ovl_block_xor(h[2 * k], ovl_block_select(ovl_block_lsb(a), tg));
-        ovl_block we = ovl_block_xor(h[2 * k + 1],
-                                     ovl_block_select(ovl_block_lsb(b), ovl_block_xor(te, a)));
-        st->w[st->batch[k]] = ovl_block_xor(wg, we);
+        ovl_block wg = ovl_block_xor(ha, ovl_block_select(ovl_block_lsb(a), tg));
+        ovl_block we = ovl_block_xor(hb, ovl_block_select(ovl_block_lsb(b), ovl_block_xor(te, a)));
+        w[out[k]] = ovl_block_xor(wg, we);
     }
 done:
     return rc;
@@ -289,35 +359,48 @@ done:
     return rc;
 }
 
-/* The gate walk. A gate reading an AND output still in the batch (the batch
- * holds the ANDs numbered from `first` on, so exactly when its dep exceeds
- * `first`) flushes it first. Free gates are out = w[a] ⊕ w[b] without a
- * branch on their type. The walk keeps its cursor, the slot array and the
- * batch's start in locals: a label store may alias any field of st, which
- * would otherwise be reloaded after every gate. */
-static ovl_err run(ovl_gc_state *st, gc_io *io)
+/* The gate walk, in execution order. An AND gate joins the batch: its input
+ * labels are gathered now (the slots it frees may be written before the batch
+ * is hashed); the garbler's hash inputs are A0, A0 ⊕ Δ, B0, B0 ⊕ Δ, the
+ * evaluator's A and B. A gate reading an AND output still in the batch (the
+ * batch holds the ANDs numbered from `first` on, so exactly when its dep
+ * exceeds `first`) flushes it first, as does an AND gate finding the batch
+ * full. Free gates are out = w[a] ⊕ w[b] without a branch on their type. The
+ * walk keeps its cursor, the slot array and the batch in locals: a label
+ * store may alias any field of st, which would otherwise be reloaded after
+ * every gate. `garbler` is a constant at each call, so each side gets its own
+ * loop. */
+static inline __attribute__((always_inline)) ovl_err walk(ovl_gc_state *st, gc_io *io,
+                                                          const bool garbler)
 {
     ovl_err rc = OVL_OK;
     const ovl_gc_op *ops = st->ops;
-    ovl_block *w = st->w;
+    ovl_block *w = st->w, *x = scratch_x(st), d = st->delta;
+    uint32_t *batch = st->batch;
     uint32_t g = st->next_gate, end = st->c->ngates, used = io->used, budget = io->budget;
-    uint32_t first = st->ands_done - st->nbatch;
+    uint32_t nb = st->nbatch, first = st->ands_done - nb;
     while (g < end) {
         const ovl_gc_op o = ops[g];
+        if ((o.meta >> 1) > first || ((o.meta & 1u) && nb == GC_BATCH)) {
+            OVL_TRY(flush(st, io));
+            first += nb;
+            nb = 0;
+        }
         if (o.meta & 1u) {
             if (used == budget)
                 break;
-            if ((o.meta >> 1) > first || st->nbatch == GC_BATCH) {
-                OVL_TRY(flush(st, io));
-                first = st->ands_done;
+            ovl_block a = w[o.a], b = w[o.b];
+            if (garbler) {
+                x[4 * nb] = a, x[4 * nb + 1] = ovl_block_xor(a, d);
+                x[4 * nb + 2] = b, x[4 * nb + 3] = ovl_block_xor(b, d);
+            } else {
+                x[2 * nb] = a, x[2 * nb + 1] = b;
             }
-            add_and(st, &o);
+            batch[nb++] = o.out;
+            st->nbatch = nb;
+            st->ands_done = first + nb;
             used++;
         } else {
-            if ((o.meta >> 1) > first) {
-                OVL_TRY(flush(st, io));
-                first = st->ands_done;
-            }
             w[o.out] = ovl_block_xor(w[o.a], w[o.b]);
         }
         g++;
@@ -327,6 +410,11 @@ done:
     st->next_gate = g;
     io->used = used;
     return rc;
+}
+
+static ovl_err run(ovl_gc_state *st, gc_io *io)
+{
+    return st->garbler ? walk(st, io, true) : walk(st, io, false);
 }
 
 ovl_err ovl_gc_garble(ovl_gc_state *st, ovl_buf *out, uint32_t max_tables, uint32_t *ntables)
@@ -364,23 +452,28 @@ __attribute__((noinline)) static ovl_err label_verdict(unsigned valid, bool forg
                                        "(tables or input labels were altered)", i);
 }
 
-/* An output label's tag: the first 8 bytes of H(label, output tweak). */
-static ovl_err out_tags(ovl_gc_state *st, uint8_t (*tags)[OVL_GC_TAG_BYTES], const ovl_block *l,
-                        uint32_t i, size_t n)
+/* Output tags (SPEC §GC.5): the first 8 bytes of H(label, (id, base + 2·nand +
+ * i)) for the m outputs i0 .. i0 + m - 1 (m <= GC_BATCH), `per` labels each,
+ * read from the scratch's x[per·k + j]: one hashed batch instead of two
+ * small AES calls per label. */
+static ovl_err out_tags(ovl_gc_state *st, uint8_t (*tags)[OVL_GC_TAG_BYTES], uint32_t i0,
+                        uint32_t m, unsigned per)
 {
     ovl_err rc = OVL_OK;
-    ovl_block t[2], h[2], tw = tweak(st, 2 * (uint64_t)st->c->nand + i);
+    const ovl_block *x = scratch_x(st), one = ovl_block_make(0, 1);
+    ovl_block *p = scratch_p(st), *y = scratch_y(st);
+    ovl_block tw = tweak(st, 2 * (uint64_t)st->c->nand + i0);
     uint8_t tmp[16];
-    t[0] = t[1] = tw;
-    OVL_TRY(tccr(st, h, l, t, n));
-    for (size_t k = 0; k < n; k++) {
-        ovl_block_store(tmp, h[k]);
+    OVL_TRY(ovl_aes_ecb(&st->hash->pi, p, x, (size_t)per * m));
+    for (uint32_t k = 0; k < m; k++, tw = _mm_add_epi64(tw, one))
+        for (unsigned j = 0; j < per; j++)
+            y[per * k + j] = ovl_block_xor(p[per * k + j], tw);
+    OVL_TRY(ovl_aes_ecb(&st->hash->pi, y, y, (size_t)per * m));
+    for (size_t k = 0; k < (size_t)per * m; k++) {
+        ovl_block_store(tmp, ovl_block_xor(p[k], y[k]));
         memcpy(tags[k], tmp, OVL_GC_TAG_BYTES);
     }
 done:
-    /* Only these few blocks: ovl_hash_tccr would wipe 8 KiB per output bit. */
-    sodium_memzero(t, sizeof t);
-    sodium_memzero(h, sizeof h);
     sodium_memzero(tmp, sizeof tmp);
     return rc;
 }
@@ -388,17 +481,21 @@ done:
 ovl_err ovl_gc_decode_info(ovl_gc_state *st, uint8_t *permute, uint8_t (*tags)[2][OVL_GC_TAG_BYTES])
 {
     ovl_err rc = OVL_OK;
+    ovl_block *x = scratch_x(st);
     OVL_ENSURE(st->garbler && ovl_gc_state_done(st), OVL_ERR_INTERNAL,
                "decode info before the circuit was garbled");
-    for (uint32_t i = 0; i < st->c->out_bits; i++) {
-        ovl_block z = st->w[st->out_slot[i]], l[2];
-        unsigned p = ovl_block_lsb(z);
-        /* l[0] has lsb 0, l[1] lsb 1 (lsb Δ = 1): the order reveals only the
-         * permute bit, and is chosen without a secret-dependent index. */
-        l[0] = ovl_block_xor(z, ovl_block_select(p, st->delta));
-        l[1] = ovl_block_xor(l[0], st->delta);
-        OVL_TRY(out_tags(st, tags[i], l, i, 2));
-        permute[i] = (uint8_t)p;
+    for (uint32_t i0 = 0; i0 < st->c->out_bits; i0 += GC_BATCH) {
+        uint32_t m = st->c->out_bits - i0 < GC_BATCH ? st->c->out_bits - i0 : GC_BATCH;
+        for (uint32_t k = 0; k < m; k++) {
+            ovl_block z = st->w[st->out_slot[i0 + k]];
+            unsigned p = ovl_block_lsb(z);
+            /* x[2k] has lsb 0, x[2k + 1] lsb 1 (lsb Δ = 1): the order reveals only
+             * the permute bit, and is chosen without a secret-dependent index. */
+            x[2 * k] = ovl_block_xor(z, ovl_block_select(p, st->delta));
+            x[2 * k + 1] = ovl_block_xor(x[2 * k], st->delta);
+            permute[i0 + k] = (uint8_t)p;
+        }
+        OVL_TRY(out_tags(st, tags[i0], i0, m, 2));
     }
 done:
     return rc;
@@ -408,20 +505,27 @@ ovl_err ovl_gc_decode(ovl_gc_state *st, uint8_t *bits, const uint8_t *permute,
                       const uint8_t (*tags)[2][OVL_GC_TAG_BYTES])
 {
     ovl_err rc = OVL_OK;
-    uint8_t mine[1][OVL_GC_TAG_BYTES];
+    uint8_t mine[GC_BATCH][OVL_GC_TAG_BYTES];
+    ovl_block *x = scratch_x(st);
     OVL_ENSURE(!st->garbler && ovl_gc_state_done(st), OVL_ERR_INTERNAL,
                "decode before the circuit was evaluated");
-    for (uint32_t i = 0; i < st->c->out_bits; i++) {
-        ovl_block l = st->w[st->out_slot[i]];
-        unsigned s = ovl_block_lsb(l);
-        OVL_TRY(out_tags(st, mine, &l, i, 1));
-        /* Both tags compared, the one matching the label's lsb kept: no index by a secret. */
-        unsigned eq0 = sodium_memcmp(mine[0], tags[i][0], OVL_GC_TAG_BYTES) == 0;
-        unsigned eq1 = sodium_memcmp(mine[0], tags[i][1], OVL_GC_TAG_BYTES) == 0;
-        OVL_TRY(label_verdict((eq0 & (s ^ 1)) | (eq1 & s), false, i));
-        bits[i] = (uint8_t)(s ^ (permute[i] & 1));
+    for (uint32_t i0 = 0; i0 < st->c->out_bits; i0 += GC_BATCH) {
+        uint32_t m = st->c->out_bits - i0 < GC_BATCH ? st->c->out_bits - i0 : GC_BATCH;
+        for (uint32_t k = 0; k < m; k++)
+            x[k] = st->w[st->out_slot[i0 + k]];
+        OVL_TRY(out_tags(st, mine, i0, m, 1));
+        for (uint32_t k = 0; k < m; k++) {
+            uint32_t i = i0 + k;
+            unsigned s = ovl_block_lsb(x[k]);
+            /* Both tags compared, the one matching the label's lsb kept: no index by a secret. */
+            unsigned eq0 = sodium_memcmp(mine[k], tags[i][0], OVL_GC_TAG_BYTES) == 0;
+            unsigned eq1 = sodium_memcmp(mine[k], tags[i][1], OVL_GC_TAG_BYTES) == 0;
+            OVL_TRY(label_verdict((eq0 & (s ^ 1)) | (eq1 & s), false, i));
+            bits[i] = (uint8_t)(s ^ (permute[i] & 1));
+        }
     }
 done:
+    sodium_memzero(mine, sizeof mine);
     return rc;
 }
 

@@ -34,6 +34,10 @@ struct ovl_gc {
     ovl_tweak_stream ts;
     ovl_ot *ot;
     ovl_block delta;
+    /* Garbler: the PRG of its input wires' zero-labels (SPEC §GC.3), keyed
+     * when the first instance needs labels. */
+    ovl_prg labels;
+    bool labels_live;
     ovl_buf q; /* whole frames waiting to be pulled */
     bool got_setup, got_base;
     ovl_cot *cot[GC_COT_WINDOW];
@@ -176,6 +180,8 @@ void ovl_gc_free(ovl_gc *g)
     if (g->st_live)
         ovl_gc_state_free(&g->st);
     ovl_ot_free(g->ot);
+    if (g->labels_live)
+        ovl_prg_free(&g->labels);
     if (g->hash_live)
         ovl_hash_free(&g->hash);
     if (g->ring != NULL)
@@ -445,6 +451,23 @@ done:
     return rc;
 }
 
+/* The garbler's input zero-labels come from AES-CTR under 16 bytes of the
+ * session's randomness, drawn once: straight from the system generator they
+ * cost a getrandom() call per 256 bytes, 8 per AES-128 instance. */
+static ovl_err label_prg(ovl_gc *g)
+{
+    ovl_err rc = OVL_OK;
+    uint8_t key[16];
+    if (g->labels_live)
+        return OVL_OK;
+    ovl_rng_bytes(g->cfg.rng, key, sizeof key);
+    OVL_TRY(ovl_prg_init(&g->labels, key));
+    g->labels_live = true;
+done:
+    sodium_memzero(key, sizeof key);
+    return rc;
+}
+
 static ovl_err garb_begin_instance(ovl_gc *g)
 {
     ovl_err rc = OVL_OK;
@@ -460,7 +483,8 @@ static ovl_err garb_begin_instance(ovl_gc *g)
         for (uint32_t i = 0; i < g->gbits; i++)
             g->st.w[i] = ovl_block_select(x[i] & 1, g->delta);
     } else {
-        ovl_rng_bytes(g->cfg.rng, g->st.w, (size_t)g->gbits * sizeof *g->st.w);
+        OVL_TRY(label_prg(g));
+        OVL_TRY(ovl_prg_blocks(&g->labels, g->st.w, g->gbits));
     }
     if (g->ebits > 0) {
         const ovl_block *q = g->cot_blk[(g->inst / g->group) % GC_COT_WINDOW];
@@ -556,6 +580,13 @@ static ovl_err garb_produce(ovl_gc *g, ovl_buf *out, bool *wrote)
         OVL_TRY(ovl_frame_end(out, mark));
         *wrote = true;
     }
+    /* The instance ends with its last table, before that frame leaves: the
+     * evaluator's answers to it (GC_OUTPUT, the next batch's GC_OT_U) may
+     * arrive before the next pull, and are checked against the finished
+     * instances and freed batches. Its DECODE frame waits in g->q, so it still
+     * follows the tables. */
+    if (ovl_gc_state_done(&g->st))
+        OVL_TRY(garb_end_instance(g));
 done:
     return rc;
 }

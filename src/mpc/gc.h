@@ -57,7 +57,12 @@ typedef struct {
      * instance: instances × (its bits). Borrowed. */
     const uint8_t *input;
     ovl_rng *rng;               /* borrowed; seeded only in tests and vectors */
-    const uint8_t *pi_key;      /* 16 bytes agreed for π, or NULL for the fixed key */
+    /* π's key (SPEC §2.1): 16 bytes both parties derive per session, from
+     * their transcript as protocols/cpsi does. NULL selects the public fixed
+     * key, for tests and vectors only: tweaks restart at 0 in every session,
+     * so under one key shared by all sessions the hash's inputs of different
+     * sessions would meet the same tweaks. */
+    const uint8_t *pi_key;
     /* The garbler's inputs are folded into the garbling as constants: its
      * input wires' zero-labels are x·Δ, so their active label is the zero
      * block and nothing is sent for them (SPEC §GC.3). Both parties set it. */

@@ -33,6 +33,7 @@ typedef enum {
 #define OVL_PC_MAX_CONDS 8u
 #define OVL_PC_MAX_CAP 8u     /* rows per identifier per party */
 #define OVL_PC_MAX_GROUPS 64u /* per party, in one pair circuit */
+#define OVL_PC_GC_FRAMING 48u /* frame bytes per garbled instance (GC_INPUTS, _TABLES, _DECODE) */
 
 typedef struct {
     uint8_t op;      /* ovl_pc_op */
@@ -65,11 +66,14 @@ uint32_t ovl_pc_out_bits(const ovl_pc_shape *s);
 uint64_t ovl_pc_and_count(const ovl_pc_shape *s);
 ovl_err ovl_pc_shape_check(const ovl_pc_shape *s) OVL_MUST_USE;
 
-/* Per-bin cost of CONDITIONS.md §6, with k_r / k_c value words per row (two
- * per value column: non-NULL indicator and value): the pair circuit composed
- * with the match bit, its input labels, output decoding and the COT products. */
+/* Per-bin cost of CONDITIONS.md §6, with k_r / k_c value words per row (a
+ * non-NULL count and, when summed, a sum per value column; L1 = 1 + k_r + k_c
+ * counts COUNT(*)): the pair circuit, the bit payload's gates in circuit
+ * PSI's equality (every contributor row bit ANDed with the match bit), the
+ * evaluator's input labels, output decoding (17 bytes per output bit) and
+ * framing of both, and the COT products. */
 typedef struct {
-    uint64_t and_gates; /* A, including the cap_c match-bit ANDs */
+    uint64_t and_gates; /* A, including the cap_c·bits_C match-bit ANDs */
     uint64_t cots;      /* C */
     uint64_t bytes;     /* both directions */
 } ovl_pc_cost;

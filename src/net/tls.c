@@ -30,6 +30,11 @@
 #include "net/sock.h"
 #include "net/transport.h"
 
+/* The largest plaintext of one TLS record (RFC 8446 §5.1). */
+#define OVL_TLS_RECORD_MAX 16384u
+/* Record bytes read from the socket at once (see sock_read). */
+#define OVL_TLS_READ_AHEAD 65536u
+#define OVL_TLS_HEADER 5u
 /* Between connection attempts while the peer is not listening yet. */
 #define OVL_CONNECT_RETRY_MS 150
 #define OVL_LISTEN_BACKLOG 64
@@ -65,6 +70,12 @@ struct ovl_conn {
     bool read_wants_write;
     bool write_wants_write;
     int last_errno;
+    /* Set while a write offers more than one record: every record but the
+     * last of it goes out with MSG_MORE (sock_write). */
+    bool more;
+    /* Record bytes received but not yet handed to OpenSSL: rbuf[rpos..rlen). */
+    size_t rpos, rlen;
+    uint8_t rbuf[OVL_TLS_READ_AHEAD];
     ovl_err failed;
     char failed_detail[256]; /* repeated by every later call */
     uint64_t sent, received;
@@ -85,7 +96,7 @@ static int sock_write(BIO *b, const char *p, size_t len, size_t *written)
     ssize_t n;
     BIO_clear_retry_flags(b);
     do
-        n = send(c->fd, p, len, MSG_NOSIGNAL);
+        n = send(c->fd, p, len, MSG_NOSIGNAL | (c->more ? MSG_MORE : 0));
     while (n < 0 && errno == EINTR);
     if (n >= 0) {
         *written = (size_t)n;
@@ -98,27 +109,47 @@ static int sock_write(BIO *b, const char *p, size_t len, size_t *written)
     return 0;
 }
 
+/* OpenSSL reads a record as two exact reads, its 5-byte header and then its
+ * body: two system calls per record. Instead one recv takes whatever the
+ * socket holds, up to OVL_TLS_READ_AHEAD bytes, and OpenSSL's reads are served
+ * from that. OpenSSL stops reading at the end of a record, so what is left
+ * here always starts at a record boundary (ovl_conn_pending relies on it). */
 static int sock_read(BIO *b, char *p, size_t len, size_t *got)
 {
     ovl_conn *c = BIO_get_data(b);
-    ssize_t n;
     BIO_clear_retry_flags(b);
-    do
-        n = recv(c->fd, p, len, 0);
-    while (n < 0 && errno == EINTR);
-    if (n > 0) {
-        *got = (size_t)n;
+    if (c->rpos == c->rlen) {
+        ssize_t n;
+        c->rpos = c->rlen = 0;
+        do
+            n = recv(c->fd, c->rbuf, sizeof c->rbuf, 0);
+        while (n < 0 && errno == EINTR);
+        if (n == 0) {
+            c->eof = true;
+            return 0;
+        }
+        if (n < 0) {
+            c->last_errno = errno;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                BIO_set_retry_read(b);
+            return 0;
+        }
+        c->rlen = (size_t)n;
         c->received += (uint64_t)n;
-        return 1;
     }
-    if (n == 0) {
-        c->eof = true;
-        return 0;
-    }
-    c->last_errno = errno;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-        BIO_set_retry_read(b);
-    return 0;
+    size_t k = len < c->rlen - c->rpos ? len : c->rlen - c->rpos;
+    memcpy(p, c->rbuf + c->rpos, k);
+    c->rpos += k;
+    *got = k;
+    return 1;
+}
+
+/* A whole record waits in rbuf: reading will make progress without the socket. */
+static bool record_buffered(const ovl_conn *c)
+{
+    size_t have = c->rlen - c->rpos;
+    const uint8_t *h = c->rbuf + c->rpos;
+    return have >= OVL_TLS_HEADER && have >= OVL_TLS_HEADER + ((size_t)h[3] << 8 | h[4]);
 }
 
 static long sock_ctrl(BIO *b, int cmd, long num, void *ptr)
@@ -129,7 +160,7 @@ static long sock_ctrl(BIO *b, int cmd, long num, void *ptr)
     if (cmd == BIO_CTRL_FLUSH)
         return 1; /* send() does not buffer */
     if (cmd == BIO_CTRL_EOF)
-        return c != NULL && c->eof;
+        return c != NULL && c->eof && c->rpos == c->rlen;
     return 0;
 }
 
@@ -819,7 +850,16 @@ ovl_err ovl_conn_write_some(ovl_conn *c, const uint8_t *p, size_t len, size_t *n
     if (rc != OVL_OK || len == 0)
         return rc;
     ERR_clear_error();
+    /* SSL_write_ex sends one record per call (partial writes). With
+     * TCP_NODELAY every send() would push its own segment and wake the
+     * reader; a record followed by more of this caller's bytes is sent with
+     * MSG_MORE instead, so the kernel fills segments up to the MSS (64 KiB on
+     * loopback). The caller's last record has no MSG_MORE and pushes
+     * everything queued; after a would-block the caller offers the same
+     * bytes again, so nothing stays corked behind a caller that stopped. */
+    c->more = len > OVL_TLS_RECORD_MAX;
     int r = SSL_write_ex(c->ssl, p, len, &put);
+    c->more = false;
     if (r == 1) {
         c->write_wants_write = false;
         *n = put;
@@ -838,7 +878,10 @@ int ovl_conn_fd(const ovl_conn *c) { return c->fd; }
 
 bool ovl_conn_wants_write(const ovl_conn *c) { return c->read_wants_write || c->write_wants_write; }
 
-bool ovl_conn_pending(const ovl_conn *c) { return c->ssl != NULL && SSL_pending(c->ssl) > 0; }
+bool ovl_conn_pending(const ovl_conn *c)
+{
+    return c->ssl != NULL && (SSL_pending(c->ssl) > 0 || record_buffered(c));
+}
 
 ovl_err ovl_conn_wait(ovl_conn *c, bool want_write, int timeout_ms, bool *ready)
 {

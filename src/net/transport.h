@@ -66,7 +66,8 @@ const char *ovl_conn_label(const ovl_conn *c);
  * read_some fails with OVL_ERR_PEER_CLOSED on EOF/reset. */
 ovl_err ovl_conn_read_some(ovl_conn *c, uint8_t *p, size_t cap, size_t *n) OVL_MUST_USE;
 ovl_err ovl_conn_write_some(ovl_conn *c, const uint8_t *p, size_t len, size_t *n) OVL_MUST_USE;
-/* True when decrypted bytes are already buffered (poll would not show them). */
+/* True when decrypted bytes, or a whole record not yet decrypted, are already
+ * buffered (poll would not show them). */
 bool ovl_conn_pending(const ovl_conn *c);
 /* Waits until the connection may be readable (always waited for) or, when
  * want_write, writable, or timeout_ms passes (then *ready is false). */

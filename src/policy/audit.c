@@ -87,6 +87,19 @@ void ovl_audit_log_free(ovl_audit_log *log)
     memset(log, 0, sizeof *log);
 }
 
+bool ovl_audit_entry_involves(const ovl_audit_entry *e, const char *fpr)
+{
+    char f[OVL_FPR_LEN];
+    if (strcmp(e->peer, fpr) == 0)
+        return true;
+    for (size_t i = 0; i < e->nmembers; i++) {
+        ovl_fingerprint(f, e->member_pk[i]);
+        if (strcmp(f, fpr) == 0)
+            return true;
+    }
+    return false;
+}
+
 size_t ovl_audit_cosign_msg(uint8_t *out, size_t cap, const uint8_t transcript[OVL_HASH_LEN])
 {
     size_t n = sizeof OVL_COSIGN_TAG + OVL_HASH_LEN;
@@ -143,6 +156,17 @@ static ovl_err entry_bytes(ovl_buf *b, const ovl_audit_entry *e)
         OVL_TRY(ovl_buf_put_u64(b, e->shown));
         OVL_TRY(ovl_buf_put_u64(b, e->peer_head_seq));
         OVL_TRY(ovl_buf_put_bytes(b, e->peer_head_hash, OVL_HASH_LEN));
+    }
+    if (e->nmembers) {
+        OVL_ENSURE(e->nmembers <= OVL_AUDIT_MAX_MEMBERS, OVL_ERR_INTERNAL, "audit: %zu members",
+                   e->nmembers);
+        OVL_TRY(ovl_buf_put_u8(b, 2));
+        OVL_TRY(ovl_buf_put_u8(b, (uint8_t)e->nmembers));
+        for (size_t i = 0; i < e->nmembers; i++)
+            OVL_TRY(ovl_buf_put_bytes(b, e->member_pk[i], OVL_PK_LEN));
+        OVL_TRY(ovl_buf_put_u8(b, e->has_member_sigs));
+        for (size_t i = 0; e->has_member_sigs && i < e->nmembers; i++)
+            OVL_TRY(ovl_buf_put_bytes(b, e->member_sig[i], OVL_SIG_LEN));
     }
 done:
     return rc;
@@ -203,6 +227,15 @@ static ovl_err entry_json(char **out, const ovl_audit_entry *e)
         json_object_set_new(o, "peer_head",
                             json_pack("[I,o]", (json_int_t)e->peer_head_seq,
                                       hex_or_null(true, e->peer_head_hash, OVL_HASH_LEN)));
+    if (o && e->nmembers) {
+        json_t *m = json_array();
+        for (size_t i = 0; m && i < e->nmembers; i++)
+            json_array_append_new(m, json_pack("[o,o]", hex_or_null(true, e->member_pk[i],
+                                                                     OVL_PK_LEN),
+                                               hex_or_null(e->has_member_sigs, e->member_sig[i],
+                                                           OVL_SIG_LEN)));
+        json_object_set_new(o, "members", m);
+    }
     *out = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     return *out ? OVL_OK : ovl_err_set(OVL_ERR_NOMEM, "cannot encode audit entry");
@@ -280,6 +313,38 @@ done:
     return rc;
 }
 
+/* "members": [[key hex, co-signature hex or null], ...], all signed or none. */
+static ovl_err get_members(const lctx *c, json_t *o, ovl_audit_entry *e)
+{
+    json_t *arr = json_object_get(o, "members"), *it;
+    size_t i;
+    if (!json_is_array(arr) || json_array_size(arr) < 3 ||
+        json_array_size(arr) > OVL_AUDIT_MAX_MEMBERS)
+        return lbad(c, "members", "is not a list of 3 to 10 [key, co-signature]");
+    json_array_foreach (arr, i, it) {
+        json_t *pk = json_array_get(it, 0), *sig = json_array_get(it, 1);
+        bool has;
+        if (!json_is_array(it) || json_array_size(it) != 2 || !json_is_string(pk) ||
+            ovl_hex_decode(e->member_pk[i], OVL_PK_LEN, json_string_value(pk),
+                           json_string_length(pk)) != OVL_OK)
+            return lbad(c, "members", "is not a list of [key, co-signature]");
+        if (json_is_null(sig)) {
+            has = false;
+        } else if (json_is_string(sig) &&
+                   ovl_hex_decode(e->member_sig[i], OVL_SIG_LEN, json_string_value(sig),
+                                  json_string_length(sig)) == OVL_OK) {
+            has = true;
+        } else {
+            return lbad(c, "members", "holds a co-signature that is not valid hex");
+        }
+        if (i > 0 && has != e->has_member_sigs)
+            return lbad(c, "members", "holds co-signatures of some members only");
+        e->has_member_sigs = has;
+    }
+    e->nmembers = json_array_size(arr);
+    return OVL_OK;
+}
+
 static ovl_err entry_parse(ovl_audit_entry *e, const lctx *c, const char *line, size_t len)
 {
     ovl_err rc = OVL_OK;
@@ -318,6 +383,10 @@ static ovl_err entry_parse(ovl_audit_entry *e, const lctx *c, const char *line, 
         e->peer_head_seq = (uint64_t)json_integer_value(seq);
         nk++;
     }
+    if (json_object_get(o, "members")) {
+        OVL_TRY(get_members(c, o, e));
+        nk++;
+    }
     if (json_object_size(o) != nk)
         OVL_FAIL(lbad(c, "an unknown key", "is present"));
     OVL_TRY(get_u64(c, o, "seq", &e->seq));
@@ -351,6 +420,40 @@ done:
 
 /* ---- verification ---- */
 
+/* Every member's co-signature of a multi-party run's transcript, against
+ * the keys the entry lists (the owner's signature covers the list), and the
+ * owner among them. */
+static ovl_err check_members(const lctx *c, const ovl_audit_entry *e)
+{
+    uint8_t msg[128];
+    bool owner = false;
+    for (size_t i = 0; i < e->nmembers; i++) {
+        owner = owner || memcmp(e->member_pk[i], e->signer, OVL_PK_LEN) == 0;
+        for (size_t j = 0; j < i; j++)
+            if (memcmp(e->member_pk[i], e->member_pk[j], OVL_PK_LEN) == 0)
+                return ovl_err_set(OVL_ERR_MALFORMED, "%s:%zu: entry %zu: members %zu and %zu "
+                                   "hold one key", c->label, c->line, c->line, j, i);
+    }
+    if (!owner)
+        return ovl_err_set(OVL_ERR_MALFORMED, "%s:%zu: entry %zu: the log's owner is not among "
+                           "the run's members", c->label, c->line, c->line);
+    if (!e->has_member_sigs)
+        return OVL_OK;
+    if (!e->has_transcript)
+        return ovl_err_set(OVL_ERR_MALFORMED, "%s:%zu: entry %zu: members' co-signatures without "
+                           "a transcript", c->label, c->line, c->line);
+    size_t n = ovl_audit_cosign_msg(msg, sizeof msg, e->transcript);
+    for (size_t i = 0; i < e->nmembers; i++) {
+        ovl_pubkey pk;
+        memcpy(pk.pk, e->member_pk[i], OVL_PK_LEN);
+        pk.name[0] = '\0';
+        if (ovl_pubkey_verify(&pk, e->member_sig[i], msg, n) != OVL_OK)
+            return ovl_err_set(OVL_ERR_AUTH, "%s:%zu: entry %zu: member %zu's co-signature of the "
+                               "transcript does not verify", c->label, c->line, c->line, i);
+    }
+    return OVL_OK;
+}
+
 static ovl_err check_entry(const lctx *c, const ovl_audit_entry *e, const uint8_t prev[OVL_HASH_LEN],
                            const uint8_t signer[OVL_PK_LEN], const ovl_pubkey *peers, size_t npeers)
 {
@@ -376,6 +479,11 @@ static ovl_err check_entry(const lctx *c, const ovl_audit_entry *e, const uint8_
     if (memcmp(e->prev, prev, OVL_HASH_LEN) != 0)
         return ovl_err_set(OVL_ERR_AUTH, "%s:%zu: entry %zu: does not chain to entry %zu (edited, "
                            "deleted or reordered)", c->label, c->line, c->line, c->line - 1);
+    if (e->nmembers) {
+        ovl_err rc = check_members(c, e);
+        if (rc != OVL_OK)
+            return rc;
+    }
     for (size_t i = 0; e->has_peer_sig && e->has_transcript && i < npeers; i++) {
         char fpr[OVL_FPR_LEN];
         ovl_fingerprint(fpr, peers[i].pk);

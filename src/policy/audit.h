@@ -24,6 +24,7 @@
 #define OVL_AUDIT_MAX_BYTES (256u << 20) /* whole file */
 #define OVL_AUDIT_MAX_LINE (64u * 1024u)
 #define OVL_AUDIT_MAX_REASON 400u
+#define OVL_AUDIT_MAX_MEMBERS 10u /* members of a multi-party run (protocols/mpsi) */
 
 typedef enum {
     OVL_OUTCOME_OK = 1,      /* completed */
@@ -65,6 +66,13 @@ typedef struct {
     uint64_t shown;          /* this log's head as shown to the peer (0: none shown) */
     uint64_t peer_head_seq;  /* the peer's log head as it showed and signed it (0: none) */
     uint8_t peer_head_hash[OVL_HASH_LEN];
+    /* A multi-party run (protocols/mpsi/SPEC.md §3.4): every member's key in
+     * index order (0: the listener) and, once it completed, every member's
+     * co-signature of the transcript hash (0 members: a two-party run). */
+    size_t nmembers;
+    uint8_t member_pk[OVL_AUDIT_MAX_MEMBERS][OVL_PK_LEN];
+    bool has_member_sigs;
+    uint8_t member_sig[OVL_AUDIT_MAX_MEMBERS][OVL_SIG_LEN];
     /* set by append / read from the file */
     uint8_t prev[OVL_HASH_LEN];
     uint8_t signer[OVL_PK_LEN];
@@ -94,6 +102,10 @@ ovl_err ovl_audit_append(const char *path, const ovl_identity *id,
  * at a time. ovl_audit_unlock(-1) does nothing. */
 ovl_err ovl_audit_lock(const char *path, int *fd) OVL_MUST_USE;
 void ovl_audit_unlock(int fd);
+
+/* Whether an entry records a run with the peer `fpr`: its peer, or one of
+ * the members of a multi-party run. */
+bool ovl_audit_entry_involves(const ovl_audit_entry *e, const char *fpr);
 
 /* Whether an entry charged its run to budgets and differencing. */
 bool ovl_audit_entry_charged(const ovl_audit_entry *e);

@@ -13,7 +13,7 @@ static bool counts(const ovl_audit_entry *e, const char *peer, uint64_t now)
     /* Refused runs released nothing, so they do not use up the budget (and a
      * peer cannot exhaust it for others by sending refused requests). A run
      * is charged once, when agreed, whatever its end. */
-    return ovl_audit_entry_charged(e) && strcmp(e->peer, peer) == 0 &&
+    return ovl_audit_entry_charged(e) && ovl_audit_entry_involves(e, peer) &&
            e->time <= now && now - e->time < DAY_SECONDS;
 }
 

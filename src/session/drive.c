@@ -90,19 +90,22 @@ static ovl_err move_bytes(drive_state *d, bool *moved)
 {
     ovl_err rc = OVL_OK;
     size_t n;
-    if (ovl_buf_remaining(&d->out) > 0) {
+    /* A write takes one TLS record: keep writing until the socket is full or
+     * the backlog is sent, rather than one record per turn of the loop (each
+     * turn also tries a read, a wasted system call while the peer is quiet). */
+    while (ovl_buf_remaining(&d->out) > 0) {
         OVL_TRY(ovl_conn_write_some(d->c, ovl_buf_rptr(&d->out), ovl_buf_remaining(&d->out), &n));
-        if (n > 0) {
-            *moved = true;
-            OVL_TRY(ovl_buf_skip(&d->out, n));
-            /* Compacting after every partial write moved the whole backlog each
-             * time (a TLS record at a time: quadratic in the backlog). */
-            if (ovl_buf_remaining(&d->out) == 0)
-                ovl_buf_clear(&d->out);
-            else if (d->out.rpos >= ovl_buf_remaining(&d->out))
-                ovl_buf_compact(&d->out);
-        }
+        if (n == 0)
+            break;
+        *moved = true;
+        OVL_TRY(ovl_buf_skip(&d->out, n));
     }
+    /* Compacting after every partial write moved the whole backlog each
+     * time (a TLS record at a time: quadratic in the backlog). */
+    if (ovl_buf_remaining(&d->out) == 0)
+        ovl_buf_clear(&d->out);
+    else if (d->out.rpos >= ovl_buf_remaining(&d->out))
+        ovl_buf_compact(&d->out);
     if (d->ops->wants_input(d->proto) || d->ops->done(d->proto) == false) {
         uint8_t *space;
         size_t room = d->in.max - d->in.wpos;

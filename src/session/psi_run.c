@@ -24,7 +24,20 @@ static ovl_mode mode_of(const ovl_session *s)
     return s->negotiated ? s->a.nego.mode : s->cfg.mode;
 }
 
-/* Cardinality: the connector (the party that asked) is the runner. */
+/* Cardinality: the runner (the garbled circuit's evaluator) is the party that
+ * receives the count when only one does, the connector when both do
+ * (protocols/cpsi/SPEC.md §6.4: a count opened to the contributor alone would
+ * be open to its garbling and its OT correlations). */
+static bool cpsi_runs(const ovl_session *s)
+{
+    ovl_reveal reveal = s->negotiated ? s->a.nego.reveal : s->cfg.reveal;
+    bool listener = ovl_reveal_includes(reveal, OVL_ROLE_LISTENER);
+    bool connector = ovl_reveal_includes(reveal, OVL_ROLE_CONNECTOR);
+    if (listener && connector)
+        return s->cfg.role == OVL_ROLE_CONNECTOR;
+    return ovl_reveal_includes(reveal, s->cfg.role);
+}
+
 static ovl_err cpsi_start(ovl_session *s, const ovl_buf *params, const ovl_proto_ops **ops,
                           void **engine)
 {
@@ -38,7 +51,7 @@ static ovl_err cpsi_start(ovl_session *s, const ovl_buf *params, const ovl_proto
     }
     ovl_cpsi_config cfg = {
         .role = s->cfg.role,
-        .runner = s->cfg.role == OVL_ROLE_CONNECTOR,
+        .runner = cpsi_runs(s),
         .mode = OVL_MODE_CARDINALITY,
         .reveal = s->negotiated ? s->a.nego.reveal : s->cfg.reveal,
         .ids = s->cpsi_ids,

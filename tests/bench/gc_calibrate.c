@@ -2,7 +2,7 @@
  * pipelined AES-128 block time t_AES (fixed-key π through ovl_aes_ecb, whole
  * batches, as the hash uses it) and the in-process cost of garbling and of
  * evaluating one AND gate of the Bristol AES-128 circuit (src/mpc/garble.h,
- * labels handed over directly, no network).
+ * labels handed over directly, no network), each the best of 5 rounds.
  *
  * usage: gc_calibrate CIRCUIT [--seconds S]
  * Prints one JSON object: ns_per_aes_block, ns_per_and_garble, ns_per_and_eval. */
@@ -48,15 +48,15 @@ static double aes_ns(double seconds)
     return best;
 }
 
-/* Garbles and evaluates instances until `seconds` pass; CPU ns per AND of each. */
+/* Garbles and evaluates instances for `seconds` in 5 rounds; CPU ns per AND of
+ * each, the best round (as for t_AES: other processes on the machine only ever
+ * add time). */
 static void gc_ns(const ovl_circuit *c, double seconds, double *g_ns, double *e_ns)
 {
     ovl_tweak_space sp;
     ovl_hash h;
     ovl_tweak_stream ts;
     ovl_buf tables;
-    double tg = 0, te = 0;
-    uint64_t ands = 0;
     uint8_t d[16];
     ovl_tweak_space_init(&sp, NULL);
     if (ovl_hash_init(&h, &sp) != OVL_OK || ovl_tweak_open(&sp, &ts, OVL_TWEAK_GC, 0) != OVL_OK ||
@@ -68,32 +68,38 @@ static void gc_ns(const ovl_circuit *c, double seconds, double *g_ns, double *e_
     if (ovl_gc_state_init(&g, c, &h, true, delta, &ts, 0) != OVL_OK ||
         ovl_gc_state_init(&e, c, &h, false, delta, &ts, 0) != OVL_OK)
         exit(1);
-    while (tg + te < seconds) {
-        uint64_t base;
-        uint32_t n;
-        if (ovl_tweak_take(&ts, ovl_gc_tweaks_needed(c), &base) != OVL_OK)
-            exit(1);
-        /* As the engine does: one state per party, restarted per instance. */
-        ovl_gc_state_restart(&g, base);
-        ovl_gc_state_restart(&e, base);
-        randombytes_buf(g.w, (size_t)c->in_bits * sizeof *g.w);
-        memcpy(e.w, g.w, (size_t)c->in_bits * sizeof *g.w);
-        ovl_buf_clear(&tables);
-        double t0 = cpu_s();
-        if (ovl_gc_garble(&g, &tables, UINT32_MAX, &n) != OVL_OK)
-            exit(1);
-        double t1 = cpu_s();
-        if (ovl_gc_evaluate(&e, tables.data, n) != OVL_OK)
-            exit(1);
-        double t2 = cpu_s();
-        tg += t1 - t0;
-        te += t2 - t1;
-        ands += c->nand;
+    *g_ns = *e_ns = 1e30;
+    for (int round = 0; round < 5; round++) {
+        double tg = 0, te = 0;
+        uint64_t ands = 0;
+        while (tg + te < seconds / 5) {
+            uint64_t base;
+            uint32_t n;
+            if (ovl_tweak_take(&ts, ovl_gc_tweaks_needed(c), &base) != OVL_OK)
+                exit(1);
+            /* As the engine does: one state per party, restarted per instance. */
+            ovl_gc_state_restart(&g, base);
+            ovl_gc_state_restart(&e, base);
+            randombytes_buf(g.w, (size_t)c->in_bits * sizeof *g.w);
+            memcpy(e.w, g.w, (size_t)c->in_bits * sizeof *g.w);
+            ovl_buf_clear(&tables);
+            double t0 = cpu_s();
+            if (ovl_gc_garble(&g, &tables, UINT32_MAX, &n) != OVL_OK)
+                exit(1);
+            double t1 = cpu_s();
+            if (ovl_gc_evaluate(&e, tables.data, n) != OVL_OK)
+                exit(1);
+            double t2 = cpu_s();
+            tg += t1 - t0;
+            te += t2 - t1;
+            ands += c->nand;
+        }
+        double gr = tg * 1e9 / (double)ands, er = te * 1e9 / (double)ands;
+        *g_ns = gr < *g_ns ? gr : *g_ns;
+        *e_ns = er < *e_ns ? er : *e_ns;
     }
     ovl_gc_state_free(&g);
     ovl_gc_state_free(&e);
-    *g_ns = tg * 1e9 / (double)ands;
-    *e_ns = te * 1e9 / (double)ands;
     ovl_buf_free(&tables);
     ovl_hash_free(&h);
 }

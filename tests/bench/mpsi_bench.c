@@ -8,7 +8,8 @@
  *   ratio = wall / bound
  *   cpu_ratio = the busiest member's CPU / its own share of the group operations
  * with bytes sent per member and a check against the known intersection.
- * usage: mpsi_bench [log2 n (18)] [K (3)] [intersection|cardinality] */
+ * usage: mpsi_bench [log2 n (18)] [K (3)] [intersection|cardinality]
+ *        mpsi_bench calibrate   (the two costs alone, for tests/bench/mpsi_procs.py) */
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -150,6 +151,14 @@ static void calibrate(double *t_hash, double *t_mult)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "calibrate") == 0) {
+        double th, tm;
+        if (ovl_crypto_init() != OVL_OK)
+            return 1;
+        calibrate(&th, &tm);
+        printf("{\"t_hash_us\": %.3f, \"t_mult_us\": %.3f}\n", th, tm);
+        return 0;
+    }
     unsigned lg = argc > 1 ? (unsigned)atoi(argv[1]) : 18, k = argc > 2 ? (unsigned)atoi(argv[2]) : 3;
     ovl_mode mode = argc > 3 && strcmp(argv[3], "cardinality") == 0 ? OVL_MODE_CARDINALITY
                                                                       : OVL_MODE_INTERSECTION;

@@ -79,6 +79,7 @@ class Runner:
         self.bg = None  # (kind, command, Popen, log path)
         self.port = None
         self.n = 0
+        self.members = []  # a --parties K listener's members started so far
 
     def _spawn(self, cmd, background=False):
         self.n += 1
@@ -124,6 +125,17 @@ class Runner:
         if k == "connect":
             t.check(self.port is not None, "README: %s has a listener before it" % cmd[:60])
             cmd = ADDR.sub("127.0.0.1:%d" % (self.port or 1), cmd)
+            parties = re.search(r"--parties (\d+)", self.bg[1]) if self.bg else None
+            if parties and int(parties.group(1)) > 2:
+                # A run of K members starts once all K-1 have connected: they
+                # run side by side, then the listener is waited for.
+                self.members.append((cmd,) + self._spawn(cmd, background=True))
+                if len(self.members) == int(parties.group(1)) - 1:
+                    for c, p, log in self.members:
+                        self._reap(c, p, log)
+                    self.members = []
+                    self._finish_bg(stop=False)
+                return
         else:
             self._finish_bg(stop=True)
         p, log = self._spawn(cmd)
@@ -209,6 +221,19 @@ try:
     for name in ("purchases-shared.csv", "impressions-shared.csv", "matches.csv", "adhoc.csv"):
         path = os.path.join(work, name)
         t.check(os.path.exists(path) and len(read(path)) >= 2, "README output %s has rows" % name)
+    # The three-member run: each member's rows are those whose email all three hold.
+    def emails(name, col=0):
+        path = os.path.join(work, name)
+        return [r[col].strip().lower() for r in read(path)[1:]] if os.path.exists(path) else []
+    common = (set(emails("purchases.csv")) & set(emails("impressions.csv"))
+              & set(emails("readers.csv")))
+    for member, table in (("retailer", "purchases.csv"), ("advertiser", "impressions.csv"),
+                          ("publisher", "readers.csv")):
+        got = emails("shared.%s.csv" % member)
+        want = [e for e in emails(table) if e in common]
+        t.check(common and sorted(got) == sorted(want),
+                "README --parties 3: %s's rows are its rows in all three tables" % member,
+                "%d rows, %d expected" % (len(got), len(want)))
 finally:
     shutil.rmtree(work, ignore_errors=True)
 t.finish()

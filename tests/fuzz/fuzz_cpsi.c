@@ -1,5 +1,7 @@
 /* Fuzzes the circuit-PSI engine as a hostile peer would: byte 0 picks the
- * target (bit 0: 1 = the contributor, 0 = the runner); after a valid HELLO
+ * target (bit 0: 1 = the contributor, 0 = the runner; bit 1: aggregate mode
+ * with one payload word and a bit payload of 2 groups of 3 bits, else
+ * cardinality); after a valid HELLO
  * from an honest seeded peer, the rest of the input is fed as frames, with
  * the target's jobs run and its output drained between frames. Nothing may
  * crash or leak; every error must name the peer's fault (never an internal
@@ -25,17 +27,25 @@ static bool peer_fault(ovl_err e)
     return e != OVL_ERR_INTERNAL && e != OVL_ERR_USAGE && e != OVL_OK;
 }
 
-static ovl_cpsi *make(bool runner, ovl_role role, const uint8_t *seed)
+static const uint64_t payload[5] = {1, 2, 3, 4, 5};
+static const uint16_t counts[10] = {0, 7, 1, 0, 7, 7, 3, 2, 0, 5};
+
+static ovl_cpsi *make(bool runner, ovl_role role, const uint8_t *seed, bool bits)
 {
     ovl_cpsi_config c = {
         .role = role,
         .runner = runner,
-        .mode = OVL_MODE_CARDINALITY,
+        .mode = bits ? OVL_MODE_AGGREGATE : OVL_MODE_CARDINALITY,
         .reveal = OVL_REVEAL_BOTH,
         .ids = ids,
         .id_len = lens,
         .nids = 5,
         .test_seed = seed,
+        .payload = bits && !runner ? payload : NULL,
+        .words = bits ? 1u : 0u,
+        .bit_groups = bits ? 2u : 0u,
+        .bit_width = bits ? 3u : 0u,
+        .bit_counts = bits && !runner ? counts : NULL,
     };
     ovl_cpsi *p = NULL;
     if (ovl_cpsi_new(&p, &c) != OVL_OK)
@@ -54,9 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size < 1)
         return 0;
-    bool contributor = data[0] & 1u;
-    ovl_cpsi *t = make(!contributor, OVL_ROLE_LISTENER, s1);
-    ovl_cpsi *h = make(contributor, OVL_ROLE_CONNECTOR, s2);
+    bool contributor = data[0] & 1u, bits = (data[0] & 2u) != 0;
+    ovl_cpsi *t = make(!contributor, OVL_ROLE_LISTENER, s1, bits);
+    ovl_cpsi *h = make(contributor, OVL_ROLE_CONNECTOR, s2, bits);
     ovl_buf sink, in;
     if (ovl_buf_alloc(&sink, 4096, (size_t)8 << 20) != OVL_OK)
         abort();

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "aggregate/agg2.h"
+#include "aggregate/pairrows.h"
 #include "cpsi_vectors.h"
 #include "psi_harness.h"
 #include "vectors_json.h"
@@ -21,6 +22,7 @@ typedef struct {
     uint32_t n_r, n_c, common, groups_r, groups_c;
     uint8_t receiver; /* 0 runner, 1 contributor */
     uint64_t min_rows;
+    uint32_t cap; /* > 0: the 30-day window across parties with this row cap (CONDITIONS.md) */
 } a2v_case;
 
 enum { A2V_MAXIDS = 32, A2V_MAXROWS = 256 };
@@ -36,6 +38,13 @@ typedef struct {
     const uint8_t *labels[8];
     uint16_t label_len[8];
     ovl_agg_ident t;
+    /* conditions across parties: the kept rows by identifier */
+    size_t rows;
+    uint8_t kept[A2V_MAXROWS];
+    uint32_t first[A2V_MAXIDS + 1];
+    ovl_pp_row prow[A2V_MAXROWS];
+    uint64_t pwords[A2V_MAXROWS * 4];
+    ovl_pp_rows pr;
 } a2v_party;
 
 /* Identifier v (global) has 1 + (v·7 + g) % 3 rows in group g when
@@ -74,6 +83,56 @@ static inline void a2v_party_make(a2v_party *p, bool runner, uint32_t first, uin
     ovl_agg_rows r = {p->id, p->group, p->value, p->null, rows};
     if (ovl_agg_ident_build(&p->t, &sh, &r) != OVL_OK)
         abort();
+    p->rows = rows;
+}
+
+/* Row k of the table (input order) is dated day 46000 + (k·13 + runner·5) % 45;
+ * the cap keeps each identifier's earliest `cap` rows (ties by input order);
+ * the runner's word is its day, the contributor's its day + lo and + hi;
+ * row words as the plan's (spend: count, sum; impressions: count; amount:
+ * count, sum; purchases: count, sum). */
+static inline void a2v_pair_rows(a2v_party *p, bool runner, uint32_t n, uint32_t cap,
+                                 const ovl_agg2_plan *pl)
+{
+    int64_t key[A2V_MAXROWS];
+    uint32_t capped, at = 0, k = ovl_agg2_plan_words(pl, runner ? 0 : 1);
+    if (k > 4)
+        abort();
+    for (size_t r = 0; r < p->rows; r++)
+        key[r] = 46000 + (int64_t)((r * 13 + (runner ? 5 : 0)) % 45);
+    ovl_pc_cap_in in = {p->id, key, NULL, p->rows, n, cap};
+    if (ovl_pc_cap_rows(p->kept, &capped, &in) != OVL_OK)
+        abort();
+    for (uint32_t x = 0; x < n; x++) {
+        p->first[x] = at;
+        for (size_t r = 0; r < p->rows; r++) {
+            if (p->id[r] != x || !p->kept[r])
+                continue;
+            ovl_pp_row *o = &p->prow[at];
+            const ovl_pc_plan_cond *c = &pl->pairs.conds[0];
+            memset(o, 0, sizeof *o);
+            o->valid = true;
+            o->group = p->group[r];
+            if ((runner ? ovl_pc_word_date(&o->word[0][0], (uint32_t)key[r], 0)
+                        : ovl_pc_word_date(&o->word[0][0], (uint32_t)key[r], c->lo)) != OVL_OK ||
+                (!runner && ovl_pc_word_date(&o->word[0][1], (uint32_t)key[r], c->hi) != OVL_OK))
+                abort();
+            uint64_t *w = p->pwords + (size_t)at * k;
+            uint32_t q = 0, j = 0;
+            for (uint32_t i = 0; i < pl->ncols; i++) {
+                if (pl->cols[i].side != (runner ? 0 : 1))
+                    continue;
+                bool nul = p->null[r * 2 + j];
+                w[q++] = !nul;
+                if (ovl_agg2_plan_col_summed(pl, i))
+                    w[q++] = nul ? 0 : (uint64_t)p->value[r * 2 + j];
+                j++;
+            }
+            at++;
+        }
+    }
+    p->first[n] = at;
+    p->pr = (ovl_pp_rows){n, p->first, p->prow, p->pwords};
 }
 
 static inline void a2v_plan(ovl_agg2_plan *pl, uint8_t receiver, bool rdim, bool cdim)
@@ -113,6 +172,20 @@ static inline json_t *a2v_run(const a2v_case *k)
     a2v_party_make(&R, true, 0, k->n_r, k->groups_r);
     a2v_party_make(&C, false, k->n_r - k->common, k->n_c, k->groups_c);
     a2v_plan(&plan, k->receiver, k->groups_r > 1, k->groups_c > 1);
+    if (k->cap > 0) {
+        /* the retailer's purchase BETWEEN the impression AND 30 days after */
+        ovl_pc_plan *c = &plan.pairs;
+        c->nconds = 1;
+        c->conds[0] = (ovl_pc_plan_cond){.op = OVL_PC_BETWEEN, .type = OVL_PC_TYPE_DATE,
+                                         .width = OVL_PC_DATE_BITS, .lo = 0, .hi = 30};
+        strcpy(c->conds[0].r_col, "purchase_date");
+        strcpy(c->conds[0].c_col, "impression_date");
+        c->cap_rows = (uint8_t)k->cap;
+        strcpy(c->r_order, "purchase_date");
+        strcpy(c->c_order, "impression_date");
+        a2v_pair_rows(&R, true, k->n_r, k->cap, &plan);
+        a2v_pair_rows(&C, false, k->n_c, k->cap, &plan);
+    }
     crypto_hash_sha256(seed_r, (const uint8_t *)k->name, strlen(k->name));
     memcpy(seed_c, seed_r, 32);
     seed_c[0] ^= 1;
@@ -125,6 +198,8 @@ static inline json_t *a2v_run(const a2v_case *k)
     cc.role = OVL_ROLE_CONNECTOR, cc.runner = false, cc.ids = C.ids, cc.id_len = C.lens;
     cc.nids = k->n_c, cc.own = &C.t, cc.labels = C.labels, cc.label_len = C.label_len;
     cc.min_rows = 2, cc.test_seed = seed_c;
+    cr.pair_rows = k->cap ? &R.pr : NULL;
+    cc.pair_rows = k->cap ? &C.pr : NULL;
     ovl_agg2 *e[2] = {NULL, NULL};
     hx_side s[2];
     if (ovl_agg2_new(&e[0], &cr) != OVL_OK || ovl_agg2_new(&e[1], &cc) != OVL_OK)
@@ -140,6 +215,12 @@ static inline json_t *a2v_run(const a2v_case *k)
     json_object_set_new(run, "groups_runner", json_integer(k->groups_r));
     json_object_set_new(run, "groups_contributor", json_integer(k->groups_c));
     json_object_set_new(run, "receiver", json_string(k->receiver ? "contributor" : "runner"));
+    if (k->cap > 0) {
+        json_object_set_new(run, "cap_rows", json_integer(k->cap));
+        json_object_set_new(run, "condition",
+                            json_string("r.purchase_date BETWEEN c.impression_date AND "
+                                        "c.impression_date + 30 days"));
+    }
     json_object_set_new(run, "seed_runner", vj_hex(seed_r, 32));
     json_object_set_new(run, "seed_contributor", vj_hex(seed_c, 32));
     bool ok = s[0].rc == OVL_OK && s[1].rc == OVL_OK && ovl_agg2_ops.done(e[0]) &&
@@ -179,9 +260,11 @@ static inline json_t *a2v_run(const a2v_case *k)
 static inline json_t *a2v_document(void)
 {
     static const a2v_case cases[] = {
-        {"agg2 runner receives, 3 x 2 groups, 24 x 20 ids, 12 common", 24, 20, 12, 3, 2, 0, 3},
-        {"agg2 contributor receives, 2 x 3 groups, 16 x 16 ids, 10 common", 16, 16, 10, 2, 3, 1, 2},
-        {"agg2 one cell, 12 x 10 ids, 6 common", 12, 10, 6, 1, 1, 0, 2},
+        {"agg2 runner receives, 3 x 2 groups, 24 x 20 ids, 12 common", 24, 20, 12, 3, 2, 0, 3, 0},
+        {"agg2 contributor receives, 2 x 3 groups, 16 x 16 ids, 10 common", 16, 16, 10, 2, 3, 1, 2, 0},
+        {"agg2 one cell, 12 x 10 ids, 6 common", 12, 10, 6, 1, 1, 0, 2, 0},
+        {"agg2 30-day window across parties, cap 2, 2 x 2 groups, 16 x 14 ids, 10 common", 16,
+         14, 10, 2, 2, 0, 2, 2},
     };
     json_t *doc = json_object(), *runs = json_array();
     json_object_set_new(doc, "title", json_string("overlap aggregates version 2 seeded runs, "
@@ -194,7 +277,10 @@ static inline json_t *a2v_document(void)
                                     "SUM(c.amount), AVG(c.purchases); released_rows: runner label, "
                                     "contributor label (hex), then D, N, COUNT and SUM of spend, "
                                     "COUNT of impressions, COUNT and SUM of amount, COUNT and SUM "
-                                    "of purchases; frames: the first few in hex, then sha256"));
+                                    "of purchases; frames: the first few in hex, then sha256; "
+                                    "a run with cap_rows joins only the capped rows passing its "
+                                    "condition (protocols/aggregate/CONDITIONS.md): rows dated "
+                                    "46000 + (k*13 + 5 [runner]) % 45 by input position k"));
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         json_array_append_new(runs, a2v_run(&cases[i]));
     json_object_set_new(doc, "runs", runs);

@@ -14,7 +14,7 @@
 #include "aggregate/ident.h"
 #include "aggregate/plan.h"
 
-enum { W_MAXIDS = 64, W_MAXROWS = 256, W_COLS = 2, W_MAXG = 8 };
+enum { W_MAXIDS = 512, W_MAXROWS = 1024, W_COLS = 2, W_MAXG = 16 };
 
 typedef struct {
     bool runner;

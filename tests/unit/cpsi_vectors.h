@@ -47,7 +47,27 @@ typedef struct {
     ovl_mode mode;
     uint32_t words;
     size_t n_r, n_c, common;
+    uint32_t groups, width; /* the bit payload (SPEC.md §6.5); 0: none */
 } cv_case;
+
+/* The combined β and φ shares, one hex digit per bit ('0' or '1'). */
+static inline void cv_bits(json_t *run, const ovl_cpsi_shares *a, const ovl_cpsi_shares *b)
+{
+    size_t nb = (size_t)a->bins * a->bit_groups * a->bit_width, nf = (size_t)a->bins * a->bit_groups;
+    char *beta = calloc(nb + 1, 1), *phi = calloc(nf + 1, 1);
+    if (beta == NULL || phi == NULL)
+        abort();
+    for (size_t i = 0; i < nb; i++)
+        beta[i] = (char)('0' + ((a->beta[i] ^ b->beta[i]) & 1u));
+    for (size_t i = 0; i < nf; i++)
+        phi[i] = (char)('0' + ((a->phi[i] ^ b->phi[i]) & 1u));
+    json_object_set_new(run, "bit_groups", json_integer(a->bit_groups));
+    json_object_set_new(run, "bit_width", json_integer(a->bit_width));
+    json_object_set_new(run, "opened_beta", json_string(beta));
+    json_object_set_new(run, "opened_phi", json_string(phi));
+    free(beta);
+    free(phi);
+}
 
 static inline json_t *cv_run(const cv_case *k)
 {
@@ -55,8 +75,9 @@ static inline json_t *cv_run(const cv_case *k)
     const uint8_t **ids = calloc(k->n_r + k->n_c + 1, sizeof *ids);
     size_t *lens = calloc(k->n_r + k->n_c + 1, sizeof *lens);
     uint64_t *payload = calloc((k->n_c + 1) * (k->words ? k->words : 1), sizeof *payload);
+    uint16_t *counts = calloc((k->n_c + 1) * (k->groups ? k->groups : 1), sizeof *counts);
     uint8_t seed_r[32], seed_c[32];
-    if (names == NULL || ids == NULL || lens == NULL || payload == NULL)
+    if (names == NULL || ids == NULL || lens == NULL || payload == NULL || counts == NULL)
         abort();
     /* runner: cust-0 .. cust-(n_r-1); contributor: the last `common` of them and more */
     for (size_t i = 0; i < k->n_r + k->n_c; i++) {
@@ -66,16 +87,20 @@ static inline json_t *cv_run(const cv_case *k)
     }
     for (size_t i = 0; i < k->n_c * k->words; i++)
         payload[i] = 1000u * i + 17u;
+    for (size_t i = 0; i < k->n_c * k->groups; i++) /* 0 and 2^w - 1 among them */
+        counts[i] = (uint16_t)((i * 5u + i / 3u) % (1u << k->width));
     crypto_hash_sha256(seed_r, (const uint8_t *)k->name, strlen(k->name));
     memcpy(seed_c, seed_r, 32);
     seed_c[0] ^= 1;
     ovl_cpsi_config r = {.role = OVL_ROLE_LISTENER, .runner = true, .mode = k->mode,
                          .reveal = OVL_REVEAL_BOTH, .ids = ids, .id_len = lens,
-                         .nids = k->n_r, .words = k->words, .test_seed = seed_r};
+                         .nids = k->n_r, .words = k->words, .bit_groups = k->groups,
+                         .bit_width = k->width, .test_seed = seed_r};
     ovl_cpsi_config c = {.role = OVL_ROLE_CONNECTOR, .runner = false, .mode = k->mode,
                          .reveal = OVL_REVEAL_BOTH, .ids = ids + k->n_r, .id_len = lens + k->n_r,
                          .nids = k->n_c, .payload = payload, .words = k->words,
-                         .test_seed = seed_c};
+                         .bit_groups = k->groups, .bit_width = k->width,
+                         .bit_counts = k->groups ? counts : NULL, .test_seed = seed_c};
     ovl_cpsi *e[2] = {NULL, NULL};
     hx_side s[2];
     if (ovl_cpsi_new(&e[0], &r) != OVL_OK || ovl_cpsi_new(&e[1], &c) != OVL_OK)
@@ -116,6 +141,8 @@ static inline json_t *cv_run(const cv_case *k)
         }
         json_object_set_new(run, "matched_bins", json_integer((json_int_t)matched));
         json_object_set_new(run, "opened_values", sums);
+        if (k->groups > 0)
+            cv_bits(run, &a, &b);
         uint64_t n;
         if (k->mode == OVL_MODE_CARDINALITY && ovl_cpsi_count(e[0], &n) == OVL_OK)
             json_object_set_new(run, "count", json_integer((json_int_t)n));
@@ -130,15 +157,18 @@ static inline json_t *cv_run(const cv_case *k)
     free(ids);
     free(lens);
     free(payload);
+    free(counts);
     return run;
 }
 
 static inline json_t *cv_document(void)
 {
     static const cv_case cases[] = {
-        {"cpsi cardinality 12 x 9, 5 common", OVL_MODE_CARDINALITY, 0, 12, 9, 5},
-        {"cpsi payload 2 words 20 x 16, 7 common", OVL_MODE_AGGREGATE, 2, 20, 16, 7},
-        {"cpsi disjoint 4 x 3", OVL_MODE_CARDINALITY, 0, 4, 3, 0},
+        {"cpsi cardinality 12 x 9, 5 common", OVL_MODE_CARDINALITY, 0, 12, 9, 5, 0, 0},
+        {"cpsi payload 2 words 20 x 16, 7 common", OVL_MODE_AGGREGATE, 2, 20, 16, 7, 0, 0},
+        {"cpsi disjoint 4 x 3", OVL_MODE_CARDINALITY, 0, 4, 3, 0, 0, 0},
+        {"cpsi bit payload 3 groups of 3 bits, 1 word, 14 x 11, 6 common", OVL_MODE_AGGREGATE, 1,
+         14, 11, 6, 3, 3},
     };
     json_t *doc = json_object(), *runs = json_array();
     json_object_set_new(doc, "title",
@@ -150,7 +180,9 @@ static inline json_t *cv_document(void)
                                     "frames: the first few in hex, then sha256 of each; "
                                     "opened_values = runner share + contributor share per bin "
                                     "and word (mod 2^64): the contributor's payload in matched "
-                                    "bins, 0 elsewhere"));
+                                    "bins, 0 elsewhere; opened_beta / opened_phi (bit payload, "
+                                    "SPEC.md §6.5) = XOR of the shares, bin i, group c, bit j "
+                                    "at (i*G + c)*w + j, and i*G + c"));
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         json_array_append_new(runs, cv_run(&cases[i]));
     json_object_set_new(doc, "runs", runs);

@@ -28,13 +28,14 @@ static void run_free(run_t *r)
     w_party_free(&r->C);
 }
 
-static ovl_err run_new(run_t *r, uint32_t gr, uint32_t gc, uint8_t receiver, bool star,
-                       uint64_t min_r, uint64_t min_c, uint32_t cells_r, uint32_t cells_c)
+static ovl_err run_sized(run_t *r, uint32_t n, uint32_t gr, uint32_t gc, uint8_t receiver,
+                         bool star, uint64_t min_r, uint64_t min_c, uint32_t cells_r,
+                         uint32_t cells_c)
 {
     ovl_err rc;
     memset(r, 0, sizeof *r);
-    if ((rc = w_party_make(&r->R, true, 0, 40, gr, 2, 3, 120)) != OVL_OK ||
-        (rc = w_party_make(&r->C, false, 16, 56, gc, 2, 3, 120)) != OVL_OK)
+    if ((rc = w_party_make(&r->R, true, 0, n, gr, 2, 3, 3 * n)) != OVL_OK ||
+        (rc = w_party_make(&r->C, false, 2 * n / 5, 7 * n / 5, gc, 2, 3, 3 * n)) != OVL_OK)
         return rc;
     w_plan(&r->plan, receiver, star, gr > 1, gc > 1);
     ovl_agg2_config a = w_config(&r->R, &r->plan, true, min_r, cells_r);
@@ -44,6 +45,12 @@ static ovl_err run_new(run_t *r, uint32_t gr, uint32_t gc, uint8_t receiver, boo
     hx_init(&r->side[0], &ovl_agg2_ops, r->e[0]);
     hx_init(&r->side[1], &ovl_agg2_ops, r->e[1]);
     return OVL_OK;
+}
+
+static ovl_err run_new(run_t *r, uint32_t gr, uint32_t gc, uint8_t receiver, bool star,
+                       uint64_t min_r, uint64_t min_c, uint32_t cells_r, uint32_t cells_c)
+{
+    return run_sized(r, 40, gr, gc, receiver, star, min_r, min_c, cells_r, cells_c);
 }
 
 static void show(const run_t *r)
@@ -107,6 +114,21 @@ static void join(uint32_t gr, uint32_t gc, uint8_t receiver, bool star, uint64_t
 }
 
 static void runner_receives(void) { join(3, 2, 0, true, 3); }
+
+/* Products and shuffles over several batches: 16 runner groups make the
+ * type-B vectors 64 words wide, so a batch holds a few hundred bins. */
+static void many_batches(void)
+{
+    run_t r;
+    EXPECT_OK(run_sized(&r, 320, 16, 2, 0, true, 2, 2, 1000, 1000));
+    hx_run(&r.side[0], &r.side[1], NULL, NULL);
+    EXPECT_OK(r.side[0].rc);
+    EXPECT_OK(r.side[1].rc);
+    show(&r);
+    if (r.side[0].rc == OVL_OK && r.side[1].rc == OVL_OK)
+        check_cells(&r, 2);
+    run_free(&r);
+}
 static void contributor_receives(void) { join(2, 3, 1, false, 4); }
 static void single_cell(void) { join(1, 1, 0, true, 2); }
 static void runner_groups_only(void) { join(4, 1, 1, true, 2); }
@@ -398,6 +420,7 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     RUN(runner_receives);
+    RUN(many_batches);
     RUN(contributor_receives);
     RUN(single_cell);
     RUN(runner_groups_only);

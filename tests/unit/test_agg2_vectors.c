@@ -23,7 +23,7 @@ static void ideal_outputs(json_t *got)
 
 static void committed_vectors_match(void)
 {
-    vc_replay("vectors/aggregate.json", a2v_document, 3, 3, ideal_outputs, "contributor_frames",
+    vc_replay("vectors/aggregate.json", a2v_document, 4, 4, ideal_outputs, "contributor_frames",
               20);
 }
 

@@ -181,34 +181,134 @@ static void test_garbler_inputs_folded(void)
     free_set(&cs);
 }
 
+/* The count reaches exactly the receivers; the runner is the receiving party
+ * when only one receives (on either transport side). */
 static void test_cardinality_receivers(void)
 {
     set rs, cs;
     make_set(&rs, 0, 33, 0);
     make_set(&cs, 20, 40, 1); /* 13 in common */
-    static const ovl_reveal reveals[] = {OVL_REVEAL_BOTH, OVL_REVEAL_LISTENER,
-                                         OVL_REVEAL_CONNECTOR};
-    for (size_t i = 0; i < 3; i++) {
+    static const struct {
+        ovl_reveal reveal;
+        bool r_connects;
+    } runs[] = {{OVL_REVEAL_BOTH, false}, {OVL_REVEAL_BOTH, true}, {OVL_REVEAL_LISTENER, false},
+                {OVL_REVEAL_CONNECTOR, true}};
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
         run x;
         uint64_t n;
-        EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, reveals[i], 0, false, NULL,
-                             NULL));
-        bool r_gets = reveals[i] != OVL_REVEAL_CONNECTOR, c_gets = reveals[i] != OVL_REVEAL_LISTENER;
-        EXPECT_EQ(ovl_cpsi_receives_count(x.r), r_gets);
+        EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, runs[i].reveal, 0,
+                             runs[i].r_connects, NULL, NULL));
+        bool c_gets = runs[i].reveal == OVL_REVEAL_BOTH;
+        EXPECT_TRUE(ovl_cpsi_receives_count(x.r));
         EXPECT_EQ(ovl_cpsi_receives_count(x.c), c_gets);
-        if (r_gets) {
-            EXPECT_OK(ovl_cpsi_count(x.r, &n));
-            EXPECT_EQ(n, 13u);
-        } else
-            EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.r, &n));
+        EXPECT_OK(ovl_cpsi_count(x.r, &n));
+        EXPECT_EQ(n, 13u);
         if (c_gets) {
             EXPECT_OK(ovl_cpsi_count(x.c, &n));
             EXPECT_EQ(n, 13u);
-        } else
+        } else {
             EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.c, &n));
+        }
+        /* value: per-bin arithmetic shares of the match bits, toward R */
         EXPECT_EQ(check_shares(&x, &rs, &cs, 1, true), 13u);
         free_run(&x);
     }
+    free_set(&rs);
+    free_set(&cs);
+}
+
+/* A count for the contributor alone is refused at creation, by both engines:
+ * the receiver must be the runner (SPEC.md §6.4). */
+static void test_cardinality_contributor_alone_refused(void)
+{
+    set s;
+    make_set(&s, 0, 5, 0);
+    ovl_cpsi *e = NULL;
+    ovl_cpsi_config r = config(&s, true, OVL_ROLE_LISTENER, OVL_MODE_CARDINALITY,
+                               OVL_REVEAL_CONNECTOR, 0);
+    ovl_cpsi_config c = config(&s, false, OVL_ROLE_CONNECTOR, OVL_MODE_CARDINALITY,
+                               OVL_REVEAL_CONNECTOR, 0);
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_new(&e, &r));
+    EXPECT_TRUE(e == NULL && strstr(ovl_err_detail(), "must be the runner") != NULL);
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_new(&e, &c));
+    EXPECT_TRUE(e == NULL);
+    free_set(&s);
+}
+
+static uint64_t get64(const uint8_t *b)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+
+/* The payload of the one COUNT frame in a side's log; false when none. */
+static bool count_frame(const hx_side *s, uint64_t *v)
+{
+    bool found = false;
+    for (size_t off = 0; off + OVL_FRAME_HDR <= s->log.wpos;) {
+        const uint8_t *h = s->log.data + off;
+        size_t len = (size_t)h[1] << 24 | (size_t)h[2] << 16 | (size_t)h[3] << 8 | h[4];
+        if (h[0] == OVL_CPSI_COUNT && len == 8) {
+            *v = get64(h + OVL_FRAME_HDR);
+            found = true;
+        }
+        off += OVL_FRAME_HDR + len;
+    }
+    return found;
+}
+
+/* SPEC.md §9's weighting attack by a modified receiver. Its view of the
+ * opening is its per-bin terms t_i (its output shares) and the contributor's
+ * one COUNT word X. Reading 64 match bits needs Σ_k 2^k·b_k: the attacker
+ * computes X + Σ_k 2^k·t_k over 64 bins holding its identifiers. That readout
+ * equals count + Σ_i (w_i − 1)·t_i, a function of the count and its own
+ * view (so it learns the count and nothing more), and its bits are not the
+ * match bits. The contributor, as OT sender whose correlations could weight
+ * the receiver's terms, never sees anything derived from them. */
+static void test_count_weighting_attack(void)
+{
+    set rs, cs;
+    make_set(&rs, 0, 100, 0);
+    make_set(&cs, 50, 80, 1); /* 50 in common */
+    run x;
+    ovl_cpsi_shares a, b;
+    uint64_t count = 0, X = 0, unused;
+    EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, OVL_REVEAL_LISTENER, 0, false, NULL,
+                         NULL));
+    EXPECT_OK(ovl_cpsi_count(x.r, &count));
+    EXPECT_EQ(count, 50u);
+    EXPECT_OK(ovl_cpsi_result(x.r, &a));
+    EXPECT_OK(ovl_cpsi_result(x.c, &b));
+    EXPECT_TRUE(count_frame(&x.side[1], &X));
+    EXPECT_TRUE(!count_frame(&x.side[0], &unused)); /* nothing opens toward C */
+    /* the honest opening: X plus the unweighted terms */
+    uint64_t honest = X, readout = X, simulated = count;
+    for (uint32_t i = 0; i < a.bins; i++)
+        honest += a.value[i];
+    EXPECT_EQ(honest, count);
+    /* the attack: weight 2^k on the k-th bin that holds an identifier */
+    uint32_t bin_of[64], k = 0;
+    for (uint32_t i = 0; i < a.bins && k < 64; i++)
+        if (a.bin_item[i] != UINT32_MAX)
+            bin_of[k++] = i;
+    EXPECT_EQ(k, 64u);
+    for (uint32_t i = 0; i < a.bins; i++)
+        simulated -= a.value[i]; /* weight 0 outside the 64 */
+    for (k = 0; k < 64; k++) {
+        readout += a.value[bin_of[k]] << k;
+        simulated += (((uint64_t)1 << k) - 1u) * a.value[bin_of[k]] + a.value[bin_of[k]];
+    }
+    EXPECT_EQ(readout, simulated);
+    unsigned wrong = 0;
+    for (k = 0; k < 64; k++) {
+        unsigned truth = (a.match[bin_of[k]] ^ b.match[bin_of[k]]) & 1u;
+        wrong += (unsigned)((readout >> k) & 1u) != truth;
+    }
+    OVL_T_RECORD(wrong >= 8, "the weighted readout gave %u of 64 match bits wrong (an attack "
+                             "that works gets 0 wrong)", wrong);
+    free_run(&x);
     free_set(&rs);
     free_set(&cs);
 }
@@ -289,6 +389,24 @@ static void tamper(void *arg, int side, ovl_buf *f, bool *drop)
             put32(d + 1, len - 32);
         }
     }
+    if (type == OVL_CPSI_COUNT && side == 1) {
+        if (strcmp(w, "count_wrong") == 0)
+            pl[2] ^= 0x01; /* + 2^40 or so: more than min(n, m) */
+        if (strcmp(w, "count_short") == 0) {
+            f->wpos -= 1;
+            put32(d + 1, len - 1);
+        }
+        if (strcmp(w, "count_twice") == 0 && ovl_buf_put_bytes(f, d, OVL_FRAME_HDR + 8) != OVL_OK)
+            abort();
+    }
+    /* A COUNT appended to a party's first OT frame: to a non-receiver (from
+     * the runner) or before the share phase ended (from the contributor). */
+    if (type == OVL_CPSI_OT && pl[0] == 0x01 && ((side == 0 && strcmp(w, "count_to_c") == 0) ||
+                                                 (side == 1 && strcmp(w, "count_early") == 0))) {
+        static const uint8_t cf[OVL_FRAME_HDR + 8] = {OVL_CPSI_COUNT, 0, 0, 0, 8};
+        if (ovl_buf_put_bytes(f, cf, sizeof cf) != OVL_OK)
+            abort();
+    }
     if (side == 1 && type == OVL_CPSI_OKVS) {
         int k = t->okvs++;
         if (strcmp(w, "okvs_truncated") == 0 && k == t->last_okvs)
@@ -319,6 +437,11 @@ static void test_hostile_peers(void)
         {"okvs_truncated", 0, OVL_ERR_PROTOCOL, "before the key-value store was complete"},
         {"okvs_oversized", 0, OVL_ERR_PROTOCOL, "oversized key-value store"},
         {"okvs_reshaped", 0, OVL_ERR_PROTOCOL, "okvs: table of"},
+        {"count_wrong", 0, OVL_ERR_PROTOCOL, "more than min(n, m) = 20"},
+        {"count_short", 0, OVL_ERR_MALFORMED, ""},
+        {"count_twice", 0, OVL_ERR_PROTOCOL, "a second COUNT"},
+        {"count_early", 0, OVL_ERR_PROTOCOL, "COUNT arrived before the share phase ended"},
+        {"count_to_c", 1, OVL_ERR_PROTOCOL, "COUNT to a party that receives no count"},
     };
     set rs, cs;
     make_set(&rs, 0, 30, 0);
@@ -329,14 +452,22 @@ static void test_hostile_peers(void)
         run x;
         uint64_t n;
         ovl_cpsi_shares sh;
-        bool ok = run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH, 0, false, tamper,
-                           &t);
+        /* the COUNT cases: the runner (listener) alone receives */
+        ovl_reveal rv = strncmp(cases[i].what, "count_", 6) == 0 ? OVL_REVEAL_LISTENER
+                                                                 : OVL_REVEAL_BOTH;
+        bool ok = run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, rv, 0, false, tamper, &t);
         hx_side *bad = &x.side[cases[i].side];
         OVL_T_RECORD(!ok && bad->rc == cases[i].code && strstr(bad->detail, cases[i].detail),
                      "%s: side %d ended with %s \"%s\"", cases[i].what, cases[i].side,
                      ovl_err_name(bad->rc), bad->detail);
+        /* a wrong final COUNT fails the runner after the contributor, which
+         * receives nothing, has sent its last frame: only the runner's
+         * output is at stake then */
+        bool c_finished = rv == OVL_REVEAL_LISTENER && cases[i].side == 0 &&
+                          ovl_cpsi_ops.done(x.c);
         EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_result(x.r, &sh));
-        EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_result(x.c, &sh));
+        if (!c_finished)
+            EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_result(x.c, &sh));
         EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.r, &n));
         EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.c, &n));
         free_run(&x);
@@ -382,6 +513,8 @@ int main(void)
         return 1;
     RUN(test_payload_shares);
     RUN(test_cardinality_receivers);
+    RUN(test_cardinality_contributor_alone_refused);
+    RUN(test_count_weighting_attack);
     RUN(test_garbler_inputs_folded);
     RUN(test_edge_sizes);
     RUN(test_hostile_peers);

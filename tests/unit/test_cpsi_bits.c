@@ -30,11 +30,20 @@ static uint64_t lcg(uint64_t *s)
     return *s >> 17;
 }
 
-/* Identifiers "id-<k>" for k in [from, from + n); random payload words and
- * counts below 2^width, a quarter of them 0 and a quarter 2^width − 1. */
-static void make_set(set *s, size_t from, size_t n, uint32_t words, uint32_t groups,
-                     uint32_t width, uint64_t seed)
+/* Identifiers "id-<k>" for k in [from, from + n), or (universe > 0) for n
+ * distinct k drawn from [0, universe); random payload words and counts below
+ * 2^width, a quarter of them 0 and a quarter 2^width − 1. */
+static void make_set_in(set *s, size_t from, size_t universe, size_t n, uint32_t words,
+                        uint32_t groups, uint32_t width, uint64_t seed)
 {
+    size_t *pick = calloc(universe + 1, sizeof *pick);
+    for (size_t i = 0; i < universe; i++)
+        pick[i] = i;
+    for (size_t i = 0; i < n && i < universe; i++) { /* partial Fisher-Yates */
+        size_t j = i + (size_t)(lcg(&seed) % (universe - i)), t = pick[i];
+        pick[i] = pick[j];
+        pick[j] = t;
+    }
     s->n = n;
     s->ids = calloc(n + 1, sizeof *s->ids);
     s->len = calloc(n + 1, sizeof *s->len);
@@ -43,7 +52,7 @@ static void make_set(set *s, size_t from, size_t n, uint32_t words, uint32_t gro
     uint32_t top = width ? (1u << width) - 1u : 0u;
     for (size_t i = 0; i < n; i++) {
         char buf[32];
-        int l = snprintf(buf, sizeof buf, "id-%zu", from + i);
+        int l = snprintf(buf, sizeof buf, "id-%zu", universe ? pick[i] : from + i);
         s->ids[i] = malloc((size_t)l);
         memcpy(s->ids[i], buf, (size_t)l);
         s->len[i] = (size_t)l;
@@ -55,6 +64,13 @@ static void make_set(set *s, size_t from, size_t n, uint32_t words, uint32_t gro
                 (uint16_t)(r % 4 == 0 ? 0u : r % 4 == 1 ? top : (r >> 2) & top);
         }
     }
+    free(pick);
+}
+
+static void make_set(set *s, size_t from, size_t n, uint32_t words, uint32_t groups,
+                     uint32_t width, uint64_t seed)
+{
+    make_set_in(s, from, 0, n, words, groups, width, seed);
 }
 
 static void free_set(set *s)
@@ -193,12 +209,16 @@ static void test_bits_match_functionality(void)
             shape sh = {.words = (uint32_t)((g + k) % 3), .groups = groups[g],
                         .width = widths[k]};
             set rs, cs;
-            make_set(&rs, 0, 40, 0, 0, 0, seed++);
-            make_set(&cs, 25, 30, sh.words, sh.groups, sh.width, seed++); /* 15 in common */
+            /* random sets of 40 and 30 of 80 identifiers */
+            make_set_in(&rs, 0, 80, 40, 0, 0, 0, seed++);
+            make_set_in(&cs, 0, 80, 30, sh.words, sh.groups, sh.width, seed++);
+            size_t common = 0;
+            for (size_t i = 0; i < rs.n; i++)
+                common += find(&cs, rs.ids[i], rs.len[i]) >= 0;
             run x;
             EXPECT_TRUE(run_pair(&x, &rs, &cs, sh));
             tally t = check_all(&x, &rs, &cs, sh);
-            OVL_T_RECORD(t.bad == 0 && t.matches == 15 && t.empty > 0 && t.missed > 0,
+            OVL_T_RECORD(t.bad == 0 && t.matches == common && t.empty > 0 && t.missed > 0,
                          "G=%u w=%u L=%u: %zu bad, %zu matches, %zu empty, %zu unmatched bins",
                          sh.groups, sh.width, sh.words, t.bad, t.matches, t.empty, t.missed);
             free_run(&x);
@@ -376,6 +396,12 @@ static void tamper_seed(void *arg, int side, ovl_buf *f, bool *drop)
         return;
     if (strcmp(what, "seed_groups_zero") == 0 && f->wpos == OVL_FRAME_HDR + 23)
         memset(d + OVL_FRAME_HDR + 18, 0, 4);
+    if (strcmp(what, "seed_says_2_groups") == 0 && f->wpos == OVL_FRAME_HDR + 23)
+        d[OVL_FRAME_HDR + 21] = 2;
+    if (strcmp(what, "seed_truncated") == 0 && f->wpos == OVL_FRAME_HDR + 23) {
+        f->wpos--; /* the width byte missing */
+        d[4]--;
+    }
 }
 
 static void expect_refused(const ovl_cpsi_config *a, const ovl_cpsi_config *b, int side,
@@ -418,6 +444,12 @@ static void test_hostile_seed(void)
     /* SEED announcing 0 groups in the bit payload's fields is malformed */
     expect_refused(&a, &b, 1, OVL_ERR_MALFORMED, "0 groups", tamper_seed,
                    (void *)"seed_groups_zero");
+    expect_refused(&a, &b, 1, OVL_ERR_MALFORMED, "", tamper_seed, (void *)"seed_truncated");
+    /* a SEED rewritten in flight to the contributor's shape: the runner
+     * refuses the garbler's circuit of another shape at GC_SETUP */
+    ovl_cpsi_config two = config(&cs, false, (shape){1, 2, 3});
+    expect_refused(&a, &two, 0, OVL_ERR_POLICY, "different circuit", tamper_seed,
+                   (void *)"seed_says_2_groups");
     free_set(&rs);
     free_set(&cs);
 }

@@ -484,11 +484,73 @@ static void bad_configs_refused(void)
     ovl_mpsi_free(m);
 }
 
+/* Batches split over a worker pool (ovl_mpsi_config.pool) give the same
+ * run: the same results and, with seeded secrets, the same bytes. */
+static void pooled_run(ovl_pool *pool, size_t n, uint64_t counts[3], uint64_t bytes[3],
+                       bool *matched0)
+{
+    enum { K = 3 };
+    static const char *names[] = {"hub", "b", "c"};
+    uint8_t(*ids)[32] = malloc(K * n * 32), pk[K][32], sk[K][64], session[32] = {3};
+    uint8_t seed[32] = {11};
+    uint64_t sizes[OVL_MPSI_MAX_MEMBERS] = {n, n, n};
+    mx_member ms[K];
+    for (unsigned i = 0; i < K; i++) {
+        uint8_t ks[32] = {(uint8_t)(40 + i)};
+        crypto_sign_seed_keypair(pk[i], sk[i], ks);
+        for (size_t a = 0; a < n; a++)
+            ident(ids[i * n + a], (unsigned)(i * (n / 6) + a));
+    }
+    for (unsigned i = 0; i < K; i++) {
+        ovl_mpsi_config c = {.members = K, .self = i, .mode = OVL_MODE_INTERSECTION,
+                             .reveal = OVL_REVEAL_BOTH, .group = ovl_group_default(),
+                             .ids = (const uint8_t(*)[32])(ids + i * n), .nids = n,
+                             .set_sizes = sizes, .member_pk = (const uint8_t(*)[32])pk,
+                             .names = names, .sign_sk = sk[i], .session = session,
+                             .test_seed = seed, .pool = pool};
+        ovl_mpsi *m = NULL;
+        EXPECT_OK(ovl_mpsi_new(&m, &c));
+        mx_init(&ms[i], m);
+    }
+    mx_run(ms, K, NULL, NULL);
+    for (unsigned i = 0; i < K; i++) {
+        const bool *matched = NULL;
+        EXPECT_EQ(ms[i].rc, OVL_OK);
+        EXPECT_OK(ovl_mpsi_result(ms[i].m, &matched, &counts[i]));
+        bytes[i] = ovl_mpsi_bytes_sent(ms[i].m);
+        if (i == 0 && matched)
+            memcpy(matched0, matched, n * sizeof *matched);
+        mx_free(&ms[i]);
+    }
+    free(ids);
+}
+
+static void pooled_batches(void)
+{
+    enum { N = 900 };
+    ovl_pool *pool = NULL;
+    uint64_t c1[3], c2[3], b1[3], b2[3];
+    bool *m1 = calloc(N, sizeof *m1), *m2 = calloc(N, sizeof *m2);
+    EXPECT_OK(ovl_pool_new(&pool, 3));
+    pooled_run(NULL, N, c1, b1, m1);
+    pooled_run(pool, N, c2, b2, m2);
+    for (unsigned i = 0; i < 3; i++) {
+        EXPECT_EQ(c1[i], (uint64_t)(N - 2 * (N / 6)));
+        EXPECT_EQ(c2[i], c1[i]);
+        EXPECT_EQ(b2[i], b1[i]);
+    }
+    EXPECT_TRUE(memcmp(m1, m2, N * sizeof *m1) == 0);
+    ovl_pool_free(pool);
+    free(m1);
+    free(m2);
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK)
         return 1;
     RUN(three_members);
+    RUN(pooled_batches);
     RUN(five_members);
     RUN(ten_members);
     RUN(empty_member);

@@ -1,5 +1,6 @@
 /* Tests for the circuit-PSI DH-OPRF (protocols/cpsi/oprf.h) against RFC 9497
  * Appendix A.1.1 (../shared/vectors-rfc/oprf_ristretto255-SHA512.json). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,52 @@ static void test_invalid_elements(void)
     EXPECT_ERR(OVL_ERR_LIMIT, ovl_oprf_direct(out, k, big, sizeof big));
 }
 
+/* The batch calls the engine's jobs use give the single calls' values, over
+ * inputs of mixed lengths (runs of equal length share a batch call) and more
+ * than eight lanes; an invalid element is reported by its index. */
+static void test_batches(void)
+{
+    enum { N = 19 };
+    static const uint8_t seed[32] = {11};
+    ovl_rng rng;
+    ovl_rng_init_seeded(&rng, seed, "oprf batches");
+    char names[N][24];
+    const uint8_t *x[N];
+    size_t len[N];
+    uint8_t k[3][32], r[N][32], b[N][32], e[N][32], f[N][64], d[N * 3][64], one[64], all[3][64];
+    for (int i = 0; i < N; i++) {
+        len[i] = (size_t)snprintf(names[i], sizeof names[i], i < 10 ? "id-%d" : "ident-%03d", i);
+        x[i] = (const uint8_t *)names[i];
+        EXPECT_OK(ovl_oprf_scalar(r[i], &rng));
+    }
+    for (int j = 0; j < 3; j++)
+        EXPECT_OK(ovl_oprf_scalar(k[j], &rng));
+    size_t bad = 99;
+    EXPECT_OK(ovl_oprf_blind_batch(b[0], r[0], x, len, N));
+    EXPECT_OK(ovl_oprf_evaluate_batch(e[0], &bad, k[1], b[0], N));
+    EXPECT_OK(ovl_oprf_finalize_batch(f, &bad, r[0], x, len, e[0], N));
+    EXPECT_OK(ovl_oprf_direct_keys_batch(d, (const uint8_t(*)[32])k, 3, x, len, N));
+    unsigned diff = 0;
+    for (int i = 0; i < N; i++) {
+        uint8_t bi[32], ei[32];
+        EXPECT_OK(ovl_oprf_blind(bi, r[i], x[i], len[i]));
+        EXPECT_OK(ovl_oprf_evaluate(ei, k[1], bi));
+        EXPECT_OK(ovl_oprf_finalize(one, r[i], x[i], len[i], ei));
+        EXPECT_OK(ovl_oprf_direct_keys(all, (const uint8_t(*)[32])k, 3, x[i], len[i]));
+        diff += memcmp(bi, b[i], 32) != 0 || memcmp(ei, e[i], 32) != 0;
+        diff += memcmp(one, f[i], 64) != 0 || memcmp(all, d[3 * i], sizeof all) != 0;
+        diff += memcmp(f[i], d[3 * i + 1], 64) != 0; /* F_{k_2}(x) both ways */
+    }
+    EXPECT_EQ(diff, 0u);
+    memset(e[13], 0xff, 32);
+    EXPECT_ERR(OVL_ERR_CRYPTO, ovl_oprf_finalize_batch(f, &bad, r[0], x, len, e[0], N));
+    EXPECT_EQ(bad, 13u);
+    memset(b[4], 0, 32);
+    EXPECT_ERR(OVL_ERR_CRYPTO, ovl_oprf_evaluate_batch(e[0], &bad, k[0], b[0], N));
+    EXPECT_EQ(bad, 4u);
+    ovl_rng_wipe(&rng);
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK)
@@ -101,5 +148,6 @@ int main(void)
     RUN(test_rfc9497_vectors);
     RUN(test_keys_and_blinds);
     RUN(test_invalid_elements);
+    RUN(test_batches);
     return ovl_t_summary("test_oprf");
 }
