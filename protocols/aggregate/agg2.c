@@ -1,4 +1,4 @@
-/* The aggregate v2 engine (agg2.h, SPEC-v2 §9): configuration, the
+/* The aggregate v2 engine (agg2.h, SPEC §9): configuration, the
  * circuit-PSI phase as a sub-engine whose HELLO is ours, the frame routing by
  * phase, the hand-over of circuit PSI's shares to the core, and the output. */
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* The aggregate v2 core (agg2_core.h): the OT session of the aggregate phase
- * (SPEC-v2 §4.4), the COT batch driver every product and shuffle batch runs
+ * (SPEC §4.4), the COT batch driver every product and shuffle batch runs
  * on, and the frame dispatch by phase. Each batch is four OT-layer messages:
  * EXT_U (receiver), EXT_CHAL (sender), EXT_PROOF (receiver), then the
  * sender's product message, or SHARE_COT and CHOSEN_FIX in a shuffle. */

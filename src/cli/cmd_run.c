@@ -455,7 +455,7 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
     else
         json_object_set_new(j, "intersection_size", json_null());
     if (agg) {
-        /* The helper learns the released count only (SPEC-v2 §10.1). */
+        /* The helper learns the released count only (SPEC §10.1). */
         json_object_set_new(j, "min_rows", json_integer((json_int_t)r->threshold));
         json_object_set_new(j, "groups_released", json_integer((json_int_t)r->released));
         json_object_set_new(j, "groups_suppressed",

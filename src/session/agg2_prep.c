@@ -154,6 +154,22 @@ done:
     return rc;
 }
 
+/* ident.h names a value column by its index: the owner reads its name. */
+static ovl_err name_column(ovl_err rc, const ovl_agg2_prep *p, const char *what)
+{
+    char detail[512];
+    unsigned col;
+    int used = 0;
+    snprintf(detail, sizeof detail, "%s", ovl_err_detail());
+    const char *at = strstr(detail, "column ");
+    if (at != NULL && sscanf(at, "column %u%n", &col, &used) == 1 && col < p->ncols) {
+        size_t head = (size_t)(at - detail);
+        return ovl_err_set(rc, "%s: %.*scolumn '%s'%s", what, (int)head, detail,
+                           p->cols[col].name, at + used);
+    }
+    return ovl_err_wrap(rc, "%s: ", what);
+}
+
 ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_t count_bits,
                             uint32_t value_bits, uint32_t max_cells, const char *what)
 {
@@ -189,7 +205,7 @@ ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_
     OVL_ENSURE(in->ids.nids <= UINT32_MAX, OVL_ERR_LIMIT, "%s: too many identifiers", what);
     rc = ovl_agg_ident_build(&p->ident, &shape, &rows);
     if (rc == OVL_ERR_INPUT || rc == OVL_ERR_POLICY)
-        rc = ovl_err_wrap(rc, "%s: ", what);
+        rc = name_column(rc, p, what);
 done:
     free(map);
     free(id);

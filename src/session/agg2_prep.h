@@ -1,5 +1,5 @@
 /* An owner's preparation for aggregates version 2, before any peer is
- * contacted (protocols/aggregate/SPEC-v2.md §5): what to read from its table
+ * contacted (protocols/aggregate/SPEC.md §5): what to read from its table
  * for the agreed plan (its dimension columns, DATE_TRUNC included, and its
  * value columns with the plan's decimals), then its groups with their
  * labels (§5.2, sorted by bytes) and its per-identifier counts and sums

@@ -1,4 +1,4 @@
-/* The aggregate kind of session, version 2 (protocols/aggregate/SPEC-v2.md).
+/* The aggregate kind of session, version 2 (protocols/aggregate/SPEC.md).
  *
  * Roles. The receiver is the party asking with --out (§1), and it is also
  * the runner, whose identifiers are cuckoo-hashed (§6): so the request's
@@ -26,7 +26,7 @@
 /* What --summary json and the audit name the protocol. */
 #define PROTOCOL_NAME "agg2/1"
 
-/* This owner's public widths and group-space cap (SPEC-v2 §2, §4.1). */
+/* This owner's public widths and group-space cap (SPEC §2, §4.1). */
 static void own_shape(const ovl_session *s, uint32_t *count_bits, uint32_t *value_bits,
                       uint32_t *max_cells)
 {
@@ -439,7 +439,7 @@ done:
     return rc;
 }
 
-/* The released rows (SPEC-v2 §8.4), written atomically. */
+/* The released rows (SPEC §8.4), written atomically. */
 static ovl_err write_result(ovl_session *s, const ovl_session_config *o)
 {
     ovl_err rc = OVL_OK;

@@ -43,7 +43,7 @@ struct ovl_session {
     size_t *cpsi_lens;
     uint64_t intersection;
     bool have_intersection;
-    /* aggregates (protocols/aggregate/SPEC-v2.md; cpsi_ids/cpsi_lens point
+    /* aggregates (protocols/aggregate/SPEC.md; cpsi_ids/cpsi_lens point
      * at this party's identifiers for the engine) */
     ovl_agg2 *agg2;
     ovl_template *tpl; /* this party's own parse of its template (run) */

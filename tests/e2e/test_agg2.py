@@ -1,4 +1,4 @@
-"""End-to-end aggregates version 2 (protocols/aggregate/SPEC-v2.md): two real overlap
+"""End-to-end aggregates version 2 (protocols/aggregate/SPEC.md): two real overlap
 processes over loopback TLS, their released rows compared with what SQLite computes over the
 same CSVs (tests/e2e/sqlref.py), for several templates: overlapping groups (a customer in two
 campaigns), both parties' dimensions and sums, negatives, NULLs, AVG, COUNT(col), DATE_TRUNC,
@@ -9,10 +9,11 @@ import json
 import os
 import random
 import struct
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import Checks, Workdir, one_line_error, read_csv, run_pair, no_temp_files
+from e2e import BIN, Checks, Workdir, one_line_error, read_csv, run_pair, no_temp_files
 from sqlref import Analysis, Reference
 
 t = Checks("e2e/agg2")
@@ -245,8 +246,6 @@ def policy(alias, dims, aggs, max_cells=None, peer="bob", receivers=(), min_rows
 
 def write_policy(name, pol, tpl_path=None):
     if tpl_path:
-        import subprocess
-        from e2e import BIN
         h = subprocess.run([BIN, "template", "hash", tpl_path], capture_output=True,
                            text=True).stdout.split()[0]
         pol["custom"]["templates"] = [{"name": os.path.basename(tpl_path)[:-4], "sha256": h}]
@@ -305,6 +304,45 @@ spol6 = write_policy("shop.min6.json", policy("s", ["category", "day"], ["amount
                                               receivers=["bob"], min_rows=6), tpl_path)
 check_case("minrows", attribution, receiver="a", min_rows={"s": 6, "a": 2}, lpol=spol6,
            cpol=apol)
+
+
+# ---- 8. local refusals, before the peer is contacted: one line, exit 3 ----
+def alone(label, table, args):
+    """A listener that must stop before listening: its table does not fit."""
+    r = subprocess.run([BIN, "run", "--listen", "127.0.0.1:0", "--identity", wd.p("alice.key"),
+                        "--peer", wd.p("bob.pub"), "--table", table, "--join", "email",
+                        "--normalize", "email", "--wait", "5"] + agg(args),
+                       capture_output=True, text=True, timeout=60)
+    err = one_line_error(r.stderr)
+    t.check(r.returncode == 3 and "listening" not in r.stderr,
+            f"{label}: refused before listening (exit 3)", f"{r.returncode}: {r.stderr.strip()}")
+    return err
+
+
+COLS = ["--mode", "aggregate", "--group-by", "contributor:category",
+        "--values", "contributor:amount:2"]
+bad = wd.write_csv("bad.csv", ["email", "category", "amount"],
+                   [["a@x.org", "toys", "1.50"], ["b@x.org", "toys", "12,5"]])
+err = alone("not a number", bad, COLS)
+t.check("bad.csv:3" in err and "amount" in err and "12,5" not in err,
+        "not a number: names file:line and column, never the value", err)
+many = wd.write_csv("many.csv", ["email", "category", "amount"], [["a@x.org", "toys", "1.234"]])
+err = alone("decimals", many, COLS)
+t.check("many.csv:2" in err, "more decimals than declared: names file:line", err)
+rows = wd.write_csv("rows.csv", ["email", "category", "amount"],
+                    [["a@x.org", "toys", str(k)] for k in range(8)])
+err = alone("rows per identifier", rows, COLS)
+t.check("max_rows_per_identifier = 7" in err and "a@x.org" not in err,
+        "eight rows of one identifier in one group: refused, naming no identifier", err)
+huge = wd.write_csv("huge.csv", ["email", "category", "amount"],
+                    [["a@x.org", "toys", "6000000000.00"]])
+err = alone("value bits", huge, COLS)
+t.check("amount" in err and "6000000000" not in err,
+        "a sum beyond value_bits (40): refused naming the column, not the value", err)
+week = wd.write_csv("week.csv", ["email", "day", "amount"], [["a@x.org", "07/01/2026", "1"]])
+err = alone("not a date", week, ["--mode", "aggregate", "--group-by", "week(contributor:day)"])
+t.check("week.csv:2" in err and "day" in err and "07/01" not in err,
+        "DATE_TRUNC of a value that is not a date: names file:line and column", err)
 
 wd.cleanup()
 t.finish()
