@@ -1,9 +1,13 @@
 #!/bin/sh
 # The demo (`make demo`): a retailer and an advertiser, each with its own key,
 # table and policy, measure an ad campaign's attributed revenue without
-# showing each other a row. Both approve the attribution template; the
-# retailer serves its purchases; the advertiser runs the template with its
-# parameters and receives only the groups large enough to release. Part 2:
+# showing each other a row, in the shape of the reference article's query:
+# the advertiser's campaign and ad format, the retailer's product category
+# and purchase week, both parties' sums and the ROAS of every cell. Both
+# approve the attribution template; the retailer serves its purchases; the
+# advertiser runs the template with its parameters and receives only the
+# cells with enough matched customers, decided inside the two-party
+# computation (protocols/aggregate/SPEC.md). Part 2:
 # an intersection, which both policies allow, with output for the advertiser
 # only. Both audit logs are verified at the end.
 # The tables are tests/demo/*.csv, written by tests/demo/gen_demo.py.
@@ -54,7 +58,7 @@ echo "   hash $("$BIN" template hash attribution.sql)"
 "$BIN" template approve attribution.sql --identity retailer.key | sed "s/^/   /"
 "$BIN" template approve attribution.sql --identity advertiser.key | sed "s/^/   /"
 "$BIN" template verify attribution.sql --key retailer.pub --key advertiser.pub \
-    --param campaign_id=CAMP_2026_Q3 --param start_date=2026-07-01 --param end_date=2026-09-30 \
+    --param campaign_id=CAMP_2026_Q3 --param start_date=2026-07-01 --param end_date=2026-07-31 \
     | sed 's/^/   /'
 
 echo
@@ -74,20 +78,20 @@ done
 echo "   listening on 127.0.0.1:$PORT"
 
 echo
-echo "== 5. the advertiser runs the template: campaign CAMP_2026_Q3, purchases July to September"
+echo "== 5. the advertiser runs the template: campaign CAMP_2026_Q3, purchases in July 2026"
 "$BIN" run --connect 127.0.0.1:"$PORT" --identity advertiser.key --peer retailer.pub \
     --table impressions.csv --join email --normalize email \
     --policy advertiser.policy.json --audit advertiser.audit \
     --template attribution.sql --param campaign_id=CAMP_2026_Q3 \
-    --param start_date=2026-07-01 --param end_date=2026-09-30 \
+    --param start_date=2026-07-01 --param end_date=2026-07-31 \
     --out result.csv --summary json --quiet >result.summary || fail "the template run failed"
 summary_field() { sed -n "s/.*\"$1\": *\\([0-9]*\\).*/\\1/p" result.summary; }
 echo "   released to the advertiser (result.csv):"
-sed 's/^/     /' result.csv
-echo "   $(summary_field groups_released) groups released; $(summary_field groups_suppressed) groups" \
-     "had fewer than $(summary_field min_rows) matched customers and were suppressed (their sums" \
-     "were never decrypted)"
-echo "   the retailer received nothing; ROAS = attributed_revenue / campaign spend, computed from this table"
+if command -v column >/dev/null; then column -s, -t <result.csv; else cat result.csv; fi | sed 's/^/     /'
+echo "   $(summary_field groups_released) cells released; $(summary_field groups_suppressed) cells" \
+     "of the group space (campaign x format x category x week) had fewer than" \
+     "$(summary_field min_rows) matched customers: nobody saw their values"
+echo "   the retailer learned only how many cells were released and received nothing"
 
 echo
 echo "== 6. part 2: an intersection, allowed by both policies, with output for the advertiser only"
@@ -108,4 +112,4 @@ echo "== 7. both audit logs verify (hash chain, signatures, the partner's co-sig
 echo "   the retailer's log:"
 "$BIN" audit show retail.audit --peer advertiser.pub | sed 's/^/     /'
 echo
-echo "What each side learned: protocols/aggregate/SPEC.md §7 and protocols/psi/SPEC.md §7. Files: $D"
+echo "What each side learned: protocols/aggregate/SPEC.md §10 and protocols/psi/SPEC.md §7. Files: $D"

@@ -18,7 +18,7 @@
  *
  * Every function is safe to call with a failed handle: a failed analysis
  * stays failed and keeps its first error. Link with libovl.a (make) and
- * -lsodium -lssl -lcrypto -lgmp -ljansson -lpq -ldl -lpthread -lm (SQLite is
+ * -lsodium -lssl -lcrypto -ljansson -lpq -ldl -lpthread -lm (SQLite is
  * loaded at run time when a sqlite: table is used). */
 #ifndef OVERLAP_OVERLAP_H
 #define OVERLAP_OVERLAP_H

@@ -1,4 +1,4 @@
-/* The aggregate v2 engine (agg2.h, SPEC-v2 §9): configuration, the
+/* The aggregate v2 engine (agg2.h, SPEC §9): configuration, the
  * circuit-PSI phase as a sub-engine whose HELLO is ours, the frame routing by
  * phase, the hand-over of circuit PSI's shares to the core, and the output. */
 #include <stdlib.h>
@@ -501,7 +501,8 @@ static bool agg2_wants_input(const void *proto)
         return ovl_cpsi_ops.wants_input(a->cpsi);
     if (a->phase == AGG2_CORE)
         return agg2_core_ops.wants_input(a->core);
-    return true;
+    /* Ended: what follows on the connection is the next engine's (co-signatures). */
+    return a->phase != AGG2_END;
 }
 
 static bool agg2_done(const void *proto)

@@ -1,4 +1,4 @@
-/* overlap: aggregates version 2, the engine (protocols/aggregate/SPEC-v2.md).
+/* overlap: aggregates version 2, the engine (protocols/aggregate/SPEC.md).
  *
  * Grouped COUNT / SUM / AVG over the INNER JOIN of the two parties' tables,
  * groups of both parties, the threshold compared inside two-party

@@ -1,5 +1,5 @@
 /* The aggregate v2 core (agg2_core.h): the OT session of the aggregate phase
- * (SPEC-v2 §4.4), the COT batch driver every product and shuffle batch runs
+ * (SPEC §4.4), the COT batch driver every product and shuffle batch runs
  * on, and the frame dispatch by phase. Each batch is four OT-layer messages:
  * EXT_U (receiver), EXT_CHAL (sender), EXT_PROOF (receiver), then the
  * sender's product message, or SHARE_COT and CHOSEN_FIX in a shuffle. */
@@ -464,7 +464,7 @@ done:
 static bool core_wants_input(const void *proto)
 {
     const agg2_core *c = proto;
-    if (c->failed || ovl_buf_remaining(&c->q) > CORE_QUEUE_MAX / 2)
+    if (c->failed || c->phase == CORE_END || ovl_buf_remaining(&c->q) > CORE_QUEUE_MAX / 2)
         return false;
     if (c->phase == CORE_PAIRS && c->pgc != NULL)
         return ovl_gc_ops.wants_input(c->pgc);

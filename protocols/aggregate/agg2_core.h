@@ -1,5 +1,5 @@
 /* overlap: the part of the aggregate v2 engine after circuit PSI
- * (SPEC-v2.md §7–§8): PRODUCTS, SHUFFLE1, SHUFFLE2, COMPARE, RELEASE and
+ * (SPEC.md §7–§8): PRODUCTS, SHUFFLE1, SHUFFLE2, COMPARE, RELEASE and
  * DONE, from each party's shares of the circuit-PSI output, with PAIRS
  * (agg2_pairs.c) before PRODUCTS when the plan has conditions across parties. An engine of its
  * own (ovl_proto_ops, no HELLO) so that it runs below ovl_agg2 and, in tests,

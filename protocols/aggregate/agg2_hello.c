@@ -1,4 +1,4 @@
-/* AggParams2 and the checks on the peer's HELLO (SPEC-v2 §4.1, §4.2), run
+/* AggParams2 and the checks on the peer's HELLO (SPEC §4.1, §4.2), run
  * from circuit PSI's check_peer before any data-derived frame. */
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* LABELS (SPEC-v2 §4.3) and the receiver's released cells (§8.3–§8.4): the
+/* LABELS (SPEC §4.3) and the receiver's released cells (§8.3–§8.4): the
  * helper seals each of its group labels under a fresh key that travels only
  * inside that group's records; the receiver opens the helper's label of each
  * released record with the key the record carries. A record that does not

@@ -1,4 +1,4 @@
-/* The PRODUCTS phase of the aggregate v2 core (SPEC-v2 §7): each batch's
+/* The PRODUCTS phase of the aggregate v2 core (SPEC §7): each batch's
  * choices and product messages over products.c, in (kind, bin) order, and the
  * cell records once every batch is in; with conditions across parties, the
  * pairs phase's ROWS, CONTRIB and FLAG in their places. */

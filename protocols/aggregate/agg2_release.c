@@ -1,4 +1,4 @@
-/* COMPARE, RELEASE and DONE of the aggregate v2 core (SPEC-v2 §8.2–§8.3):
+/* COMPARE, RELEASE and DONE of the aggregate v2 core (SPEC §8.2–§8.3):
  * one garbled comparison per shuffled record (the helper garbles, the
  * receiver evaluates, both learn the bits), the helper's shares of the
  * passing records, and the receiver's DONE, sent whatever the opened records

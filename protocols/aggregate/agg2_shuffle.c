@@ -1,4 +1,4 @@
-/* SHUFFLE1 and SHUFFLE2 of the aggregate v2 core (SPEC-v2 §8.1): a
+/* SHUFFLE1 and SHUFFLE2 of the aggregate v2 core (SPEC §8.1): a
  * Permute+Share pass per party over shuffle.c, the helper's MASKED frames
  * and the permuter's switch batches. Pass 1 is permuted by the runner, pass
  * 2 by the contributor. */

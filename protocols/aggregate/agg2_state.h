@@ -1,6 +1,6 @@
 /* overlap: the aggregate v2 engine's internal state (agg2.h), shared by its
  * files: agg2.c (the engine, the circuit-PSI phase and the frame routing),
- * agg2_hello.c (AggParams2 and the checks of SPEC-v2 §4.2), agg2_labels.c
+ * agg2_hello.c (AggParams2 and the checks of SPEC §4.2), agg2_labels.c
  * (LABELS and the released cells), and the core after circuit PSI:
  * agg2_core.c (the OT session and the batch driver), agg2_products.c,
  * agg2_shuffle.c and agg2_release.c (COMPARE, RELEASE, DONE). */

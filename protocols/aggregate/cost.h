@@ -1,5 +1,5 @@
 /* overlap: the bytes on the wire of aggregates version 2, as a formula of the
- * public parameters (protocols/aggregate/SPEC-v2.md §11). The benchmark compares
+ * public parameters (protocols/aggregate/SPEC.md §11). The benchmark compares
  * measured traffic with it; nothing here depends on the data. */
 #ifndef OVL_PROTOCOLS_AGGREGATE_COST_H
 #define OVL_PROTOCOLS_AGGREGATE_COST_H

@@ -1,5 +1,5 @@
 /* overlap: an owner's per-identifier counts and sums for aggregates version 2
- * (protocols/aggregate/SPEC-v2.md §5.1).
+ * (protocols/aggregate/SPEC.md §5.1).
  *
  * From its filtered rows (identifier index, group index, fixed-point values
  * with NULLs) an owner forms, for every identifier and every group the

@@ -116,7 +116,7 @@ ovl_err ovl_pc_owner_rows_build(ovl_pc_owner_rows *out, const ovl_pc_plan *plan,
     ovl_err rc = OVL_OK;
     uint8_t *drop = NULL, *kept = NULL, *key_null = NULL;
     int64_t *key = NULL;
-    uint32_t *kept_id = NULL;
+    uint32_t *kept_id = NULL, *fill = NULL;
     size_t n = in->rows ? in->rows : 1;
     memset(out, 0, sizeof *out);
     OVL_TRY(ovl_pc_plan_check(plan));
@@ -168,11 +168,11 @@ ovl_err ovl_pc_owner_rows_build(ovl_pc_owner_rows *out, const ovl_pc_plan *plan,
             out->first[in->id[r] + 1]++;
     for (uint32_t x = 0; x < in->nids; x++)
         out->first[x + 1] += out->first[x];
-    memset(kept_id, 0, n * sizeof *kept_id);
+    OVL_TRY(ovl_calloc((void **)&fill, (size_t)in->nids + 1, sizeof *fill));
     for (size_t r = 0; r < in->rows; r++) {
         if (drop[r])
             continue;
-        uint32_t at = out->first[in->id[r]] + kept_id[in->id[r]]++;
+        uint32_t at = out->first[in->id[r]] + fill[in->id[r]]++;
         OVL_TRY(circuit_row(&out->row[at], plan, in, r));
         if (in->k)
             memcpy(out->words + (size_t)at * in->k, in->words + r * in->k,
@@ -185,6 +185,7 @@ done:
     ovl_free_secret(key, n * sizeof *key);
     free(key_null);
     free(kept_id);
+    free(fill);
     if (rc != OVL_OK)
         ovl_pc_owner_rows_free(out);
     return rc;

@@ -148,7 +148,7 @@ ovl_err ovl_pp_recv(ovl_cot *b, const ovl_pp_layout *l, ovl_pp_kind k, size_t bi
  * ovl_pc_cost_eval's bytes (bit payload, bin circuit, products); per run the
  * OPRF (3 entries per runner batch slot, 64 bytes each), the store and the
  * four OT sessions' base messages. The v2 SPEC's shuffle, comparison and
- * release come on top (SPEC-v2.md §11). Nothing depends on the data. */
+ * release come on top (SPEC.md §11). Nothing depends on the data. */
 typedef struct {
     uint32_t bins, sigma;
     uint64_t per_bin, oprf, store, fixed;

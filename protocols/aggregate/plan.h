@@ -1,5 +1,5 @@
 /* overlap: the compiled analysis of aggregates version 2, its canonical wire
- * encoding and the public shapes it fixes (protocols/aggregate/SPEC-v2.md
+ * encoding and the public shapes it fixes (protocols/aggregate/SPEC.md
  * §2, §4.1). Both parties state the same plan bytes in HELLO; the reader
  * checks every field before anything is used and accepts only the canonical
  * encoding, so write(read(x)) == x for every x it accepts.

@@ -1,4 +1,4 @@
-/* overlap: the products of aggregates version 2 (protocols/aggregate/SPEC-v2.md
+/* overlap: the products of aggregates version 2 (protocols/aggregate/SPEC.md
  * §7): per bin, the runner's plaintext counts and flags times the shares that
  * circuit PSI leaves, by OT on the bits of the narrower factor, accumulated
  * into shares of every cell's product words.

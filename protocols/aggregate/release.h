@@ -1,5 +1,5 @@
 /* overlap: cell records, helper labels and the release of aggregates version
- * 2 (protocols/aggregate/SPEC-v2.md §4.3, §7.4, §8.3).
+ * 2 (protocols/aggregate/SPEC.md §4.3, §7.4, §8.3).
  *
  * A record is a cell's product words (products.h) followed by its runner
  * index g, its contributor index c and the 32-byte key κ of the helper's

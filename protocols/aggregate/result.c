@@ -1,6 +1,6 @@
 /* The receiver's output rows of aggregates version 2 (result.h). Values are
  * exact rationals num/den (den > 0) in 128 bits, reduced after every step,
- * so that rounding happens once, at the end, as SPEC-v2.md §8.4 says. */
+ * so that rounding happens once, at the end, as SPEC.md §8.4 says. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* overlap: the receiver's output rows of aggregates version 2
- * (protocols/aggregate/SPEC-v2.md §8.4), from the plan and the released
+ * (protocols/aggregate/SPEC.md §8.4), from the plan and the released
  * cells (agg2.h), as text fields ready for a CSV writer.
  *
  * Columns: the plan's outputs in order, a bare dimension output giving that

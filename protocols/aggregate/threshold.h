@@ -1,5 +1,5 @@
 /* overlap: the threshold comparison of aggregates version 2
- * (protocols/aggregate/SPEC-v2.md §8.2): one garbled circuit per shuffled cell
+ * (protocols/aggregate/SPEC.md §8.2): one garbled circuit per shuffled cell
  * record adds the two parties' shares of its COUNT(DISTINCT) D and compares
  * the sum with the public threshold T, which is folded into the gates (so the
  * circuit digest both parties agree on binds T). D <= B < 2^23, so the low 32

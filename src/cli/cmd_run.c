@@ -12,7 +12,6 @@
 #include "core/guard.h"
 #include "io/dbspec.h"
 #include "crypto/group.h"
-#include "crypto/paillier.h"
 #include "crypto/r255x8.h"
 #include "net/identity.h"
 #include "net/transport.h"
@@ -64,16 +63,19 @@ static const char help[] =
     "                         ?table=NAME, a new table created and filled in one transaction\n"
     "  --replace              with a database --out: replace an existing table\n"
     "  --max-peer-set N       refuse a peer announcing more identifiers (default 67108864)\n\n"
-    "aggregate (--mode aggregate; protocols/aggregate/SPEC.md):\n"
-    "  --group-by COLS        the runner: dimension columns, comma-separated (none: one\n"
-    "                         group); the runner receives the result in --out\n"
-    "  --values COL[:D],...   the contributor: numeric value columns, D decimal places\n"
-    "                         (default 0); the contributor receives nothing. With\n"
-    "                         --group-by and --negotiate: the served table's columns\n"
-    "  --min-rows N           release only groups with at least N matched identifiers\n"
+    "aggregate (--mode aggregate; protocols/aggregate/SPEC.md): COUNT(DISTINCT), COUNT(*),\n"
+    "SUM and AVG per cell of both parties' groups; only cells with at least the threshold\n"
+    "of distinct identifiers are released, to the party with --out (the runner); the other\n"
+    "learns how many. Both parties state the same --group-by and --values:\n"
+    "  --group-by ITEMS       dimensions, comma-separated: [runner:|contributor:]COLUMN\n"
+    "                         (unqualified: the runner's) or day|week|month(...) around\n"
+    "                         one (DATE_TRUNC by its owner; weeks start on Monday)\n"
+    "  --values ITEMS         numeric columns [runner:|contributor:]COLUMN[:D], D decimal\n"
+    "                         places (default 0; unqualified: the contributor's); each\n"
+    "                         gives sum_COLUMN and avg_COLUMN\n"
+    "  --min-rows N           release only cells with at least N distinct identifiers\n"
     "                         (2-4294967295, default 10; the largest of both parties'\n"
-    "                         values and their policies' min_rows applies)\n"
-    "  --paillier-bits B      2048 (default) or 3072; both parties must state the same\n\n"
+    "                         values and their policies' min_rows applies)\n\n"
     "policies, templates and audit (protocols/setup/SPEC.md):\n"
     "  --policy FILE          this party's policy: the request is checked against it\n"
     "                         before any data-derived byte is sent (implies --negotiate)\n"
@@ -107,10 +109,12 @@ static const char help[] =
     "      --out matches.csv\n"
     "  overlap run --listen 0.0.0.0:7700 --identity retailer.key --peer advertiser.pub \\\n"
     "      --table purchases.csv --join email --normalize email --mode aggregate \\\n"
-    "      --values purchase_amount:2,item_count --min-rows 20\n"
+    "      --group-by campaign_id,contributor:product_category \\\n"
+    "      --values contributor:purchase_amount:2 --min-rows 20\n"
     "  overlap run --connect HOST:7700 --identity advertiser.key --peer retailer.pub \\\n"
     "      --table impressions.csv --join email --normalize email --mode aggregate \\\n"
-    "      --group-by campaign_id --min-rows 20 --out result.csv\n"
+    "      --group-by campaign_id,contributor:product_category \\\n"
+    "      --values contributor:purchase_amount:2 --min-rows 20 --out result.csv\n"
     "  overlap run --connect HOST:7700 --identity advertiser.key --peer retailer.pub \\\n"
     "      --table impressions.csv --join email --normalize email \\\n"
     "      --policy advertiser.policy.json --audit advertiser.audit \\\n"
@@ -123,7 +127,7 @@ static const char help[] =
 typedef struct {
     const char *listen, *connect, *identity, *peer, *table, *join, *out, *dump;
     const char *group_by, *values;
-    uint64_t min_rows, paillier_bits;
+    uint64_t min_rows;
     bool reveal_given;
     ovl_norm norm;
     bool prehashed, quiet, summary;
@@ -232,7 +236,6 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         {"group-by", required_argument, NULL, O_GROUPBY},
         {"values", required_argument, NULL, O_VALUES},
         {"min-rows", required_argument, NULL, O_MINROWS},
-        {"paillier-bits", required_argument, NULL, O_PBITS},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -244,7 +247,6 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
     o->threads = ovl_cpu_count();
     o->max_peer = OVL_SESSION_DEFAULT_MAX_PEER_SET;
     o->min_rows = OVL_SESSION_DEFAULT_MIN_ROWS;
-    o->paillier_bits = OVL_PAILLIER_BITS_DEFAULT;
     *help_only = false;
     opterr = 0;
     optind = 1;
@@ -306,11 +308,6 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
                        "least %u", OVL_MIN_ROWS_LO);
             OVL_TRY(ovl_cli_uint("--min-rows", optarg, OVL_MIN_ROWS_LO, UINT32_MAX,
                                  &o->min_rows));
-            break;
-        case O_PBITS:
-            OVL_TRY(ovl_cli_uint("--paillier-bits", optarg, 2048, 3072, &o->paillier_bits));
-            OVL_ENSURE(o->paillier_bits == 2048 || o->paillier_bits == 3072, OVL_ERR_USAGE,
-                       "--paillier-bits expects 2048 or 3072, got '%s'", optarg);
             break;
         case O_OUT: o->out = optarg; break;
         case O_SUMMARY:
@@ -383,14 +380,9 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
         goto done;
     }
     if (o->mode == OVL_MODE_AGGREGATE) {
-        OVL_ENSURE(!(o->group_by && o->values) || o->negotiate || o->policy, OVL_ERR_USAGE,
-                   "run: give --group-by (the runner) or --values (the contributor), not both "
-                   "(both: a runner asking a served table for its value columns, with --negotiate)");
         OVL_ENSURE(!o->reveal_given, OVL_ERR_USAGE,
-                   "run: --reveal does not apply to --mode aggregate (the runner, the party "
-                   "without --values, receives the result)");
-        OVL_ENSURE((o->values && !o->group_by) || o->out, OVL_ERR_USAGE,
-                   "run: --out FILE is required: the runner (no --values) receives the result");
+                   "run: --reveal does not apply to --mode aggregate (the party with --out "
+                   "receives the released cells)");
         goto done;
     }
     OVL_ENSURE(!o->group_by && !o->values, OVL_ERR_USAGE,
@@ -436,7 +428,6 @@ static ovl_session_config session_config(const run_state *s, const run_opts *o)
         .group_by = o->group_by,
         .values = o->values,
         .min_rows = o->min_rows,
-        .paillier_bits = o->paillier_bits,
         .out = o->out,
         .replace = o->replace,
         .writing = set_cleanup,
@@ -456,9 +447,11 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
     json_object_set_new(j, "mode", json_string(ovl_mode_name(o->mode)));
     json_object_set_new(j, "protocol", r->protocol ? json_string(r->protocol) : json_null());
     json_object_set_new(j, "role", json_string(o->listen ? "listener" : "connector"));
-    if (agg)
+    if (agg) {
         json_object_set_new(j, "aggregate_role",
                             json_string(r->runner ? "runner" : "contributor"));
+        json_object_set_new(j, "receiver", json_boolean(r->receives));
+    }
     else
         json_object_set_new(j, "reveal", json_string(ovl_reveal_name(o->reveal)));
     json_object_set_new(j, "suite", json_string(ovl_group_default()->name));
@@ -472,13 +465,14 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
     else
         json_object_set_new(j, "intersection_size", json_null());
     if (agg) {
+        /* The helper learns the released count only (SPEC §10.1). */
         json_object_set_new(j, "min_rows", json_integer((json_int_t)r->threshold));
-        json_object_set_new(j, "paillier_bits", json_integer((json_int_t)o->paillier_bits));
-        json_object_set_new(j, "groups_released",
-                            r->runner ? json_integer((json_int_t)r->released) : json_null());
+        json_object_set_new(j, "groups_released", json_integer((json_int_t)r->released));
         json_object_set_new(j, "groups_suppressed",
-                            r->runner ? json_integer((json_int_t)(r->groups - r->released))
-                                      : json_null());
+                            r->receives ? json_integer((json_int_t)(r->cells - r->released))
+                                        : json_null());
+        json_object_set_new(j, "inconsistent",
+                            r->receives ? json_integer((json_int_t)r->inconsistent) : json_null());
     }
     json_object_set_new(j, "tag_bytes", json_integer((json_int_t)r->tag_len));
     json_object_set_new(j, "seconds", json_real(seconds));
@@ -499,14 +493,13 @@ static void print_outcome(const ovl_session_result *r, const run_opts *o)
     /* --out may be a database spec with a password in it. */
     char *shown = o->out ? ovl_spec_redact(o->out) : NULL;
     const char *out = shown ? shown : o->out ? "--out" : NULL;
-    if (o->mode == OVL_MODE_AGGREGATE && r->runner) {
-        fprintf(stderr, "overlap: done: %zu groups released, %zu suppressed (min-rows %llu), "
-                        "written to %s\n",
-                r->released, r->groups - r->released, (unsigned long long)r->threshold, out);
+    if (o->mode == OVL_MODE_AGGREGATE && r->receives) {
+        fprintf(stderr, "overlap: done: %zu of %llu cells released (at least %llu distinct "
+                        "identifiers each), written to %s\n",
+                r->released, (unsigned long long)r->cells, (unsigned long long)r->threshold, out);
     } else if (o->mode == OVL_MODE_AGGREGATE) {
-        if (out)
-            fprintf(stderr, "overlap: the contributor receives no output; %s was not written\n",
-                    out);
+        fprintf(stderr, "overlap: done: %zu cells released to the peer; this party receives "
+                        "no output\n", r->released);
     } else if (!r->receives) {
         if (out)
             fprintf(stderr, "overlap: this party receives no output under --reveal %s; "
@@ -523,8 +516,6 @@ static ovl_err execute(run_state *s, const run_opts *o)
 {
     ovl_err rc = OVL_OK;
     OVL_TRY(ovl_crypto_init());
-    if (o->mode == OVL_MODE_AGGREGATE)
-        OVL_TRY(ovl_paillier_init());
     OVL_TRY(ovl_identity_load(&s->self, o->identity));
     OVL_TRY(ovl_pubkey_load(&s->peer, o->peer));
     if (o->policy)

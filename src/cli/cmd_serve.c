@@ -14,7 +14,6 @@
 #include "io/dbspec.h"
 #include "io/source.h"
 #include "crypto/group.h"
-#include "crypto/paillier.h"
 #include "net/server.h"
 #include "policy/audit.h"
 #include "session/session.h"
@@ -164,7 +163,6 @@ static void session(void *arg, int fd, const char *label)
         .table = s->o.table,
         .query = s->o.query,
         .min_rows = 1,
-        .paillier_bits = 2048,
         .timeout_s = s->o.timeout_s,
         .threads = s->o.threads,
         .max_peer = s->o.max_peer,
@@ -318,8 +316,6 @@ int ovl_cmd_serve(int argc, char **argv)
     }
     if (rc == OVL_OK)
         rc = ovl_crypto_init();
-    if (rc == OVL_OK)
-        rc = ovl_paillier_init();
     if (rc == OVL_OK)
         rc = ovl_identity_load(&s.self, s.o.identity);
     if (rc == OVL_OK)

@@ -1,5 +1,5 @@
 /* overlap: DATE_TRUNC of a date cell, computed by the column's owner
- * (protocols/aggregate/SPEC-v2.md §1, §5.2): the first day of the cell's day,
+ * (protocols/aggregate/SPEC.md §1, §5.2): the first day of the cell's day,
  * ISO week (Monday) or month, written YYYY-MM-DD. */
 #ifndef OVERLAP_DATETRUNC_H
 #define OVERLAP_DATETRUNC_H
@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 
-/* The values are the aggregate plan's (SPEC-v2 §4.1). */
+/* The values are the aggregate plan's (SPEC §4.1). */
 typedef enum {
     OVL_TRUNC_NONE = 0,
     OVL_TRUNC_DAY = 1,

@@ -1,6 +1,6 @@
 /* overlap: the Waksman permutation network on any n >= 1 inputs, as a program
  * of in-place switches, and its routing for a given permutation
- * (protocols/aggregate/SPEC-v2.md §8.1).
+ * (protocols/aggregate/SPEC.md §8.1).
  *
  * The network is a list of S(n) = Σ_{i=1..n} ⌈log2 i⌉ switches, each on two
  * slots of an n-slot array; a crossed switch swaps their contents. Applied in

@@ -1,5 +1,5 @@
 /* overlap: oblivious shuffle of additively shared records by Permute+Share on
- * the Waksman network (protocols/aggregate/SPEC-v2.md §8.1; Mohassel–Sadeghian,
+ * the Waksman network (protocols/aggregate/SPEC.md §8.1; Mohassel–Sadeghian,
  * Eurocrypt 2013).
  *
  * One pass: the permuter P knows a permutation π (dest[i] = where record i

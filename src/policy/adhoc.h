@@ -1,5 +1,5 @@
 /* overlap: the columns of an ad-hoc aggregate (--group-by, --values), of
- * either party (protocols/aggregate/SPEC-v2.md §1).
+ * either party (protocols/aggregate/SPEC.md §1).
  *
  * A --group-by item is  [runner:|contributor:]COLUMN  or a truncated date
  * day(...), week(...) or month(...) around one; unqualified, the column is

@@ -41,13 +41,13 @@
  *     "max_cells": 1000,              optional, 1..65536 (default 1000): the largest group
  *                                     space (runner groups x contributor groups) a run may
  *                                     have; refused before any data-derived byte
- *                                     (protocols/aggregate/SPEC-v2.md §4.2, §10.3)
+ *                                     (protocols/aggregate/SPEC.md §4.2, §10.3)
  *     "max_rows_per_identifier": 7,   optional, 1..65535 (default 7): this table's rows of
  *                                     one identifier in one group; its bit length is the
- *                                     public count width w (SPEC-v2 §2)
+ *                                     public count width w (SPEC §2)
  *     "value_bits": 40                optional, 2..48 (default 40): every per-identifier,
  *                                     per-group sum of a value column is below 2^(v-1) in
- *                                     magnitude (SPEC-v2 §2)
+ *                                     magnitude (SPEC §2)
  *   },
  *   "custom": {                       analysis templates this owner approved
  *     "templates": [{"name": "attribution", "sha256": "<64 hex canonical hash>"}]
@@ -79,7 +79,7 @@
 #define OVL_MIN_ROWS_HI 100000u
 #define OVL_BUDGET_MAX 1000000u
 #define OVL_HASH_LEN 32
-#define OVL_MAX_CELLS_DEFAULT 1000u  /* aggregation.max_cells (SPEC-v2 §4.1) */
+#define OVL_MAX_CELLS_DEFAULT 1000u  /* aggregation.max_cells (SPEC §4.1) */
 #define OVL_MAX_CELLS_HI 65536u
 #define OVL_MAX_ROWS_PER_ID_DEFAULT 7u /* aggregation.max_rows_per_identifier: w = 3 */
 #define OVL_MAX_ROWS_PER_ID_HI 65535u  /* w <= 16 */
@@ -159,7 +159,7 @@ ovl_err ovl_policy_check_table(const ovl_policy *pol, const char *spec,
                                const char *query) OVL_MUST_USE;
 
 /* The public count width w of an owner's per-identifier row counts: the bit
- * length of its max_rows_per_identifier (1..16; SPEC-v2 §2). These three
+ * length of its max_rows_per_identifier (1..16; SPEC §2). These three
  * take NULL for a party without a policy and give the defaults then. */
 unsigned ovl_policy_count_bits(const ovl_policy *p);
 unsigned ovl_policy_value_bits(const ovl_policy *p);

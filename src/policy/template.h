@@ -77,7 +77,7 @@ typedef struct {
     size_t nvalues;
 } ovl_tpl_filter;
 
-/* DATE_TRUNC units (ovl_trunc, the aggregate plan's values, SPEC-v2 §4.1)
+/* DATE_TRUNC units (ovl_trunc, the aggregate plan's values, SPEC §4.1)
  * and ovl_date_trunc, the owner's truncation of a cell: io/datetrunc.h,
  * which the table loader uses too. */
 
@@ -111,7 +111,7 @@ static inline bool ovl_tpl_agg_star(const ovl_tpl_agg *a)
 }
 
 /* Arithmetic on aggregates in the select list, computed from the released
- * values (SPEC-v2 §1): a postfix sequence of tokens. */
+ * values (SPEC §1): a postfix sequence of tokens. */
 typedef enum {
     OVL_TPL_X_AGG = 1, /* agg */
     OVL_TPL_X_INT,     /* value */
@@ -144,7 +144,7 @@ typedef struct {
 } ovl_tpl_item;
 
 /* "-- decimals alias.col N": the fixed-point scale of a value column
- * (SPEC-v2 §5.1); undeclared columns have 0. */
+ * (SPEC §5.1); undeclared columns have 0. */
 typedef struct {
     int party;
     char *column;

@@ -196,7 +196,7 @@ ovl_err ovl_tpl_filter_match(const ovl_tpl_filter *f, const ovl_param_value *val
 }
 
 
-/* ---- DATE_TRUNC, computed by the column's owner (SPEC-v2 §1, §5.2) ---- */
+/* ---- DATE_TRUNC, computed by the column's owner (SPEC §1, §5.2) ---- */
 
 static const struct {
     ovl_trunc unit;

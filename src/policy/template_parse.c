@@ -818,7 +818,7 @@ done:
 }
 
 /* HAVING COUNT(DISTINCT alias.<join column>) >= k only: the threshold counts
- * identifiers (SPEC-v2 §1). */
+ * identifiers (SPEC §1). */
 static ovl_err parse_having(pc *c, parsed *p, ovl_template *t)
 {
     ovl_err rc = OVL_OK;
@@ -1038,7 +1038,7 @@ ovl_err tpl_parse_cap(pc *c, ovl_template *t)
 }
 
 
-/* ---- "-- decimals alias.col N [, alias.col N]" (SPEC-v2 §5.1) ---- */
+/* ---- "-- decimals alias.col N [, alias.col N]" (SPEC §5.1) ---- */
 
 static ovl_err scale_err(const pc *c, const tok *t, const char *fmt, ...) OVL_PRINTF(3, 4);
 static ovl_err scale_err(const pc *c, const tok *t, const char *fmt, ...)

@@ -194,7 +194,7 @@ static ovl_err check_template_agg(const ovl_policy *pol, const ovl_tpl_agg *a, i
     return check_aggregated(pol, a->fn, a->column);
 }
 
-/* ---- the template's worst-case group space (SPEC-v2 §4.2 step 5) ---- */
+/* ---- the template's worst-case group space (SPEC §4.2 step 5) ---- */
 
 /* A filter value's text: the literal, or the supplied parameter's. */
 static const char *filter_value(const ovl_tpl_value *v, const ovl_request *req)

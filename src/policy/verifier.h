@@ -98,7 +98,7 @@ typedef struct {
     uint64_t min_rows;      /* 0 for a party without a policy */
     bool allow_cardinality;
     bool has_policy;
-    /* What this owner states in aggregates v2's HELLO (SPEC-v2 §4.1); the
+    /* What this owner states in aggregates v2's HELLO (SPEC §4.1); the
      * policy defaults for a party without a policy. */
     uint32_t max_cells;
     uint32_t count_bits; /* w: bit length of aggregation.max_rows_per_identifier */

@@ -1,5 +1,5 @@
 /* overlap: the analysis of an aggregates v2 run compiled into the engine's
- * plan (protocols/aggregate/plan.h, SPEC-v2.md §4.1), from a template or
+ * plan (protocols/aggregate/plan.h, SPEC.md §4.1), from a template or
  * from the ad-hoc options, so that both parties state the same plan bytes.
  *
  * The same analysis gives the same plan by either path: an ad-hoc run
@@ -63,7 +63,7 @@ ovl_err ovl_agg2_plan_from_adhoc(ovl_agg2_plan *out, const ovl_agg2_adhoc *a) OV
 ovl_err ovl_agg2_plan_from_options(ovl_agg2_plan *out, const char *group_by, const char *values,
                                    uint64_t having, int receiver) OVL_MUST_USE;
 
-/* ---- group labels (SPEC-v2 §5.2), built by each owner from its rows ---- */
+/* ---- group labels (SPEC §5.2), built by each owner from its rows ---- */
 
 /* The label of one row's group for `side` (OVL_AGG2_SIDE_R or _C): for each
  * of that side's dimensions in plan order, u16 length then the bytes of

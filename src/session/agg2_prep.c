@@ -154,6 +154,22 @@ done:
     return rc;
 }
 
+/* ident.h names a value column by its index: the owner reads its name. */
+static ovl_err name_column(ovl_err rc, const ovl_agg2_prep *p, const char *what)
+{
+    char detail[512];
+    unsigned col;
+    int used = 0;
+    snprintf(detail, sizeof detail, "%s", ovl_err_detail());
+    const char *at = strstr(detail, "column ");
+    if (at != NULL && sscanf(at, "column %u%n", &col, &used) == 1 && col < p->ncols) {
+        size_t head = (size_t)(at - detail);
+        return ovl_err_set(rc, "%s: %.*scolumn '%s'%s", what, (int)head, detail,
+                           p->cols[col].name, at + used);
+    }
+    return ovl_err_wrap(rc, "%s: ", what);
+}
+
 ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_t count_bits,
                             uint32_t value_bits, uint32_t max_cells, const char *what)
 {
@@ -176,6 +192,12 @@ ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_
     if (t->ngroups == 0)
         OVL_TRY(ovl_calloc((void **)&p->labels[0], 1, 1));
     OVL_TRY(sort_groups(p, map));
+    p->nrows = in->ids.nrows;
+    OVL_TRY(ovl_calloc((void **)&p->row_group, p->nrows + 1, sizeof *p->row_group));
+    for (size_t r = 0; r < p->nrows; r++)
+        p->row_group[r] = !in->ids.row_valid[r] || in->groups.row_group[r] == UINT32_MAX
+                              ? UINT32_MAX
+                              : map[in->groups.row_group[r]];
     OVL_TRY(fill_rows(&rows, &id, &group, &value, &null, &cells, in, map, p->ncols));
     ovl_agg_ident_shape shape = {.nids = (uint32_t)in->ids.nids, .groups = (uint32_t)p->ngroups,
                                  .cols = (uint32_t)p->ncols, .count_bits = count_bits,
@@ -183,7 +205,7 @@ ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_
     OVL_ENSURE(in->ids.nids <= UINT32_MAX, OVL_ERR_LIMIT, "%s: too many identifiers", what);
     rc = ovl_agg_ident_build(&p->ident, &shape, &rows);
     if (rc == OVL_ERR_INPUT || rc == OVL_ERR_POLICY)
-        rc = ovl_err_wrap(rc, "%s: ", what);
+        rc = name_column(rc, p, what);
 done:
     free(map);
     free(id);
@@ -205,5 +227,6 @@ void ovl_agg2_prep_free(ovl_agg2_prep *p)
     free(p->labels);
     free(p->label_len);
     ovl_agg_ident_free(&p->ident);
+    free(p->row_group);
     memset(p, 0, sizeof *p);
 }

@@ -1,5 +1,5 @@
 /* An owner's preparation for aggregates version 2, before any peer is
- * contacted (protocols/aggregate/SPEC-v2.md §5): what to read from its table
+ * contacted (protocols/aggregate/SPEC.md §5): what to read from its table
  * for the agreed plan (its dimension columns, DATE_TRUNC included, and its
  * value columns with the plan's decimals), then its groups with their
  * labels (§5.2, sorted by bytes) and its per-identifier counts and sums
@@ -26,6 +26,10 @@ typedef struct {
     uint16_t *label_len;
     size_t ngroups;
     ovl_agg_ident ident;
+    /* per data row its group in this numbering (UINT32_MAX: not a row of the
+     * analysis): the rows of conditions across parties (session/pair_rows.h) */
+    uint32_t *row_group;
+    size_t nrows;
 } ovl_agg2_prep;
 
 /* This side's (0 runner, 1 contributor) columns of the plan, and a load spec

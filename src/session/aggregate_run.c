@@ -1,305 +1,267 @@
-/* The aggregate kind of session (protocols/aggregate/SPEC.md): the runner
- * (group-by columns; receives the released groups) or the contributor
- * (value columns; receives nothing). A served table is always the
- * contributor. With a template, roles, columns and filters come from it. */
+/* The aggregate kind of session, version 2 (protocols/aggregate/SPEC.md).
+ *
+ * Roles. The receiver is the party asking with --out (§1), and it is also
+ * the runner, whose identifiers are cuckoo-hashed (§6): so the request's
+ * one role bit (ovl_nego.runner_is_listener: which side groups and
+ * receives) says both, and a served table, which never receives output, is
+ * always the contributor. The other party, the helper, learns only how many
+ * cells were released and writes nothing.
+ *
+ * Before connecting each owner loads its own columns of the agreed plan,
+ * forms its groups and labels and checks its widths (session/agg2_prep.h);
+ * after the engine, the receiver writes the released rows (aggregate/
+ * result.h) atomically. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate/result.h"
 #include "core/guard.h"
 #include "core/mem.h"
-#include "crypto/group.h"
 #include "io/dbspec.h"
+#include "policy/adhoc.h"
+#include "session/agg2_plan.h"
 #include "session/state.h"
 
-#define AVG_EXTRA_DIGITS 4u /* SPEC.md §5.8 */
+/* What --summary json and the audit name the protocol. */
+#define PROTOCOL_NAME "agg2/1"
 
+/* This owner's public widths and group-space cap (SPEC §2, §4.1). */
+static void own_shape(const ovl_session *s, uint32_t *count_bits, uint32_t *value_bits,
+                      uint32_t *max_cells)
+{
+    const ovl_policy *p = s->cfg.policy;
+    *count_bits = p ? ovl_policy_count_bits(p) : ovl_count_bits_of(OVL_MAX_ROWS_PER_ID_DEFAULT);
+    *value_bits = p ? p->aggregation.value_bits : OVL_VALUE_BITS_DEFAULT;
+    *max_cells = p ? p->aggregation.max_cells : OVL_MAX_CELLS_DEFAULT;
+}
 
-/* One pass over the table: identifiers (after the template's filters), then
- * the runner's groups or, per identifier, the contributor's row count and
- * the sum of each value column (checked adds). */
-static ovl_err load_table(ovl_session *s, const ovl_session_config *o)
+static const char *shown_table(ovl_session *s)
+{
+    if (s->table_shown == NULL)
+        s->table_shown = ovl_spec_redact(s->cfg.table);
+    return s->table_shown ? s->table_shown : "the table";
+}
+
+/* ---- the ad-hoc analysis (--group-by, --values; policy/adhoc.h) ----
+ * Negotiated, both parties compile the plan from the request itself (its
+ * items, with the connector's --min-rows as HAVING), so their plan bytes
+ * agree; a plain run compiles the options, each owner's --min-rows
+ * travelling in its HELLO instead. */
+static ovl_err adhoc_request(ovl_nego *n, const char *group_by, const char *values,
+                             uint64_t min_rows)
+{
+    ovl_err rc = OVL_OK;
+    ovl_adhoc_items g = {0}, v = {0};
+    OVL_TRY(ovl_adhoc_split(&g, group_by, "--group-by"));
+    OVL_TRY(ovl_adhoc_split(&v, values, "--values"));
+    n->threshold = min_rows;
+    OVL_TRY(ovl_calloc((void **)&n->group_by, g.n + 1, sizeof *n->group_by));
+    for (size_t i = 0; i < g.n; i++) {
+        n->group_by[i] = g.items[i];
+        g.items[i] = NULL;
+        n->ngroup_by++;
+    }
+    OVL_TRY(ovl_calloc((void **)&n->values, 2 * v.n + 1, sizeof *n->values));
+    OVL_TRY(ovl_calloc((void **)&n->decimals, 2 * v.n + 1, sizeof *n->decimals));
+    for (size_t i = 0; i < 2 * v.n; i++) {
+        ovl_adhoc_col c;
+        char name[OVL_ADHOC_MAX_NAME + 16];
+        OVL_TRY(ovl_adhoc_col_parse(&c, v.items[i / 2], true));
+        /* the request's spelling: the side explicit, the decimals apart */
+        snprintf(name, sizeof name, "%s%s",
+                 c.side == OVL_ADHOC_SIDE_RUNNER ? "runner:" : "contributor:", c.column);
+        OVL_ENSURE((n->values[i].column = strdup(name)) != NULL, OVL_ERR_NOMEM,
+                   "out of memory");
+        n->values[i].fn = i % 2 ? OVL_FN_AVG : OVL_FN_SUM;
+        n->decimals[i] = c.decimals;
+        n->nvalues++;
+    }
+done:
+    ovl_adhoc_items_free(&g);
+    ovl_adhoc_items_free(&v);
+    return rc;
+}
+
+static ovl_err adhoc_plan_of(ovl_agg2_plan *plan, const ovl_nego *n)
+{
+    ovl_err rc = OVL_OK;
+    const char **vals = NULL;
+    ovl_aggfn *fns = NULL;
+    OVL_TRY(ovl_calloc((void **)&vals, n->nvalues + 1, sizeof *vals));
+    OVL_TRY(ovl_calloc((void **)&fns, n->nvalues + 1, sizeof *fns));
+    for (size_t i = 0; i < n->nvalues; i++) {
+        vals[i] = n->values[i].column;
+        fns[i] = n->values[i].fn;
+    }
+    ovl_agg2_adhoc a = {.group_by = (const char *const *)n->group_by, .ngroup_by = n->ngroup_by,
+                        .values = vals, .fns = fns, .decimals = n->decimals,
+                        .nvalues = n->nvalues, .having = n->threshold,
+                        .receiver = OVL_ADHOC_SIDE_RUNNER};
+    OVL_TRY(ovl_agg2_plan_from_adhoc(plan, &a));
+done:
+    free(vals);
+    free(fns);
+    return rc;
+}
+
+/* ---- this owner's input ---- */
+
+/* Conditions across parties (CONDITIONS.md §3): the columns compared and the
+ * cap's ordering column read as text, the rows dropped by the NULL rule and
+ * the cap, and how many of its own identifiers this owner capped, told to
+ * this owner only. */
+static ovl_err load_pair_rows(ovl_session *s, const char *query, const ovl_table_input *in)
+{
+    ovl_err rc = OVL_OK;
+    ovl_text_table text;
+    const char *cols[OVL_PAIR_TEXT_COLS];
+    unsigned side = s->runner ? OVL_AGG2_SIDE_R : OVL_AGG2_SIDE_C;
+    size_t n = ovl_pair_text_cols(cols, &s->plan, side);
+    memset(&text, 0, sizeof text);
+    OVL_TRY(ovl_text_table_load(&text, s->cfg.table, query, cols, n));
+    OVL_ENSURE(text.nrows == in->ids.nrows && s->prep.nrows == in->ids.nrows, OVL_ERR_INPUT,
+               "%s changed while it was read (%zu rows, then %zu)", shown_table(s),
+               in->ids.nrows, text.nrows);
+    OVL_TRY(ovl_pair_rows_build(&s->pair_rows, &s->plan, side, in, &text, s->prep.row_group));
+    fprintf(stderr, "overlap: capped identifiers: %u of %zu (at most %u rows each)",
+            s->pair_rows.capped, in->ids.nids, s->plan.pairs.cap_rows);
+    if (s->pair_rows.dropped)
+        fprintf(stderr, "; %zu rows without a value to compare left out", s->pair_rows.dropped);
+    fputc('\n', stderr);
+done:
+    ovl_text_table_free(&text);
+    return rc;
+}
+
+static ovl_err load_own(ovl_session *s, const char *query, const char *join, ovl_norm norm,
+                        bool prehashed)
 {
     ovl_err rc = OVL_OK;
     ovl_table_input in;
-    ovl_load_spec want = {.query = o->query, .join = s->join, .norm = o->norm,
-                          .prehashed = o->prehashed, .filter = ovl_tpl_rowfilter_ops(&s->filter)};
-    if (s->runner) {
-        want.group_by = s->group_cols;
-        want.ngroup_by = s->ngroup_cols;
-        want.groups = true;
-    } else {
-        want.values = s->vcols;
-        want.nvalues = s->nvcols;
-    }
-    OVL_TRY(ovl_table_load(&in, o->table, &want));
+    uint32_t w, v, cells;
+    memset(&in, 0, sizeof in);
+    own_shape(s, &w, &v, &cells);
+    OVL_TRY(ovl_agg2_prep_columns(&s->prep, &s->plan, s->runner ? OVL_AGG2_SIDE_R
+                                                                : OVL_AGG2_SIDE_C));
+    ovl_load_spec want = {.query = query, .join = join, .norm = norm, .prehashed = prehashed,
+                          .filter = ovl_tpl_rowfilter_ops(&s->filter)};
+    ovl_agg2_prep_load_spec(&s->prep, &want);
+    OVL_TRY(ovl_table_load(&in, s->cfg.table, &want));
+    rc = ovl_agg2_prep_build(&s->prep, &in, w, v, cells, shown_table(s));
+    if (rc == OVL_OK && s->plan.pairs.nconds > 0)
+        rc = load_pair_rows(s, query, &in);
     s->ids = in.ids;
-    s->groups = in.groups;
-    if (!s->runner)
-        rc = ovl_value_vectors(&s->vectors, &in.values, s->vcols, &s->ids);
-    ovl_value_table_free(&in.values);
+    memset(&in.ids, 0, sizeof in.ids);
+    OVL_TRY(rc);
+    OVL_TRY(ovl_calloc((void **)&s->cpsi_ids, s->ids.nids + 1, sizeof *s->cpsi_ids));
+    OVL_TRY(ovl_calloc((void **)&s->cpsi_lens, s->ids.nids + 1, sizeof *s->cpsi_lens));
+    for (size_t i = 0; i < s->ids.nids; i++) {
+        s->cpsi_ids[i] = s->ids.ids[i];
+        s->cpsi_lens[i] = OVL_ID_LEN;
+    }
 done:
+    ovl_table_input_free(&in);
     return rc;
 }
 
-static int memb_cmp(const void *a, const void *b)
-{
-    const uint32_t *x = a, *y = b;
-    if (x[0] != y[0])
-        return x[0] < y[0] ? -1 : 1;
-    return x[1] < y[1] ? -1 : x[1] > y[1];
-}
+/* ---- run: the analysis this party typed ---- */
 
-/* Distinct (group, identifier) memberships, grouped (SPEC.md §5.1). */
-static ovl_err runner_memberships(ovl_session *s, const ovl_session_config *o)
-{
-    ovl_err rc = OVL_OK;
-    uint32_t(*pairs)[2] = NULL;
-    size_t n = 0, k = 0;
-    if (s->groups.ngroups > OVL_AGG_MAX_GROUPS) {
-        char *shown = ovl_spec_redact(o->table);
-        rc = ovl_err_set(OVL_ERR_INPUT, "%s: %zu groups exceed the cap of %u",
-                         shown ? shown : "the table", s->groups.ngroups, OVL_AGG_MAX_GROUPS);
-        free(shown);
-        goto done;
-    }
-    OVL_TRY(ovl_calloc((void **)&pairs, s->ids.nrows ? s->ids.nrows : 1, sizeof *pairs));
-    for (size_t r = 0; r < s->ids.nrows; r++) {
-        if (!s->ids.row_valid[r])
-            continue;
-        pairs[n][0] = s->groups.row_group[r];
-        pairs[n++][1] = (uint32_t)ovl_idtable_find(&s->ids, s->ids.row_ids[r]);
-    }
-    qsort(pairs, n, sizeof *pairs, memb_cmp);
-    OVL_TRY(ovl_calloc((void **)&s->memb, n ? n : 1, sizeof *s->memb));
-    OVL_TRY(ovl_calloc((void **)&s->gstart, s->groups.ngroups + 1, sizeof *s->gstart));
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && memb_cmp(pairs[i - 1], pairs[i]) == 0)
-            continue;
-        s->gstart[pairs[i][0] + 1]++;
-        memcpy(s->memb[k++], s->ids.ids[pairs[i][1]], 32);
-    }
-    for (size_t g = 1; g <= s->groups.ngroups; g++)
-        s->gstart[g] += s->gstart[g - 1];
-    s->nmemb = k;
-done:
-    free(pairs);
-    return rc;
-}
-
-static void show_progress(void *arg)
-{
-    ovl_session *s = arg;
-    ovl_agg_progress pr;
-    ovl_agg_get_progress(s->agg, &pr);
-    fprintf(stderr, "\roverlap: %s  own %llu/%llu  peer %llu/%llu  %.0f s   ",
-            pr.setup_done ? "aggregating" : "setup", (unsigned long long)pr.own_done,
-            (unsigned long long)pr.own_total, (unsigned long long)pr.peer_done,
-            (unsigned long long)pr.peer_total, ovl_session_now() - s->started);
-    s->progress_shown = true;
-}
-
-/* One CSV field, quoted when it must be (RFC 4180). */
-static ovl_err put_field(ovl_outfile *out, const char *v, bool first)
-{
-    ovl_err rc = OVL_OK;
-    if (!first)
-        OVL_TRY(ovl_outfile_write(out, ",", 1));
-    if (strpbrk(v, ",\"\r\n") == NULL) {
-        OVL_TRY(ovl_outfile_write(out, v, strlen(v)));
-        goto done;
-    }
-    OVL_TRY(ovl_outfile_write(out, "\"", 1));
-    for (const char *p = v; *p; p++) {
-        if (*p == '"')
-            OVL_TRY(ovl_outfile_write(out, "\"", 1));
-        OVL_TRY(ovl_outfile_write(out, p, 1));
-    }
-    OVL_TRY(ovl_outfile_write(out, "\"", 1));
-done:
-    return rc;
-}
-
-/* Which value column (index in the analysis) a template aggregate reads. */
-static size_t value_index(const ovl_session *s, const char *column)
-{
-    for (size_t c = 0; c < ovl_agg_value_count(s->agg); c++)
-        if (column && strcmp(ovl_agg_value_name(s->agg, c), column) == 0)
-            return c;
-    return SIZE_MAX;
-}
-
-/* Without a template: dimensions, matched, rows, sum_ and avg_ per column.
- * With one: exactly its SELECT list, under its names. */
-static ovl_err put_header(ovl_session *s, ovl_outfile *out)
-{
-    ovl_err rc = OVL_OK;
-    char name[OVL_COL_NAME_MAX + 8];
-    bool first = true;
-    if (s->tpl) {
-        for (size_t i = 0; i < s->tpl->ndims; i++, first = false)
-            OVL_TRY(put_field(out, s->tpl->dims[i].output, first));
-        for (size_t i = 0; i < s->tpl->naggs; i++, first = false)
-            OVL_TRY(put_field(out, s->tpl->aggs[i].output, first));
-        OVL_TRY(ovl_outfile_write(out, "\n", 1));
-        goto done;
-    }
-    for (size_t c = 0; c < s->ngroup_cols; c++, first = false)
-        OVL_TRY(put_field(out, s->group_cols[c], first));
-    OVL_TRY(put_field(out, "matched", first));
-    OVL_TRY(put_field(out, "rows", false));
-    for (size_t c = 0; c < ovl_agg_value_count(s->agg); c++) {
-        snprintf(name, sizeof name, "sum_%s", ovl_agg_value_name(s->agg, c));
-        OVL_TRY(put_field(out, name, false));
-        snprintf(name, sizeof name, "avg_%s", ovl_agg_value_name(s->agg, c));
-        OVL_TRY(put_field(out, name, false));
-    }
-    OVL_TRY(ovl_outfile_write(out, "\n", 1));
-done:
-    return rc;
-}
-
-static ovl_err put_group(ovl_session *s, ovl_outfile *out, size_t g, uint64_t matched,
-                         const int64_t *sums)
-{
-    ovl_err rc = OVL_OK;
-    char num[OVL_DECIMAL_STR_MAX];
-    bool first = true;
-    for (size_t c = 0; c < s->ngroup_cols; c++, first = false)
-        OVL_TRY(put_field(out, ovl_group_key(&s->groups, g, c), first));
-    snprintf(num, sizeof num, "%llu", (unsigned long long)matched);
-    OVL_TRY(put_field(out, num, first));
-    ovl_decimal_format(num, sums[0], 0);
-    OVL_TRY(put_field(out, num, false));
-    for (size_t c = 0; c < ovl_agg_value_count(s->agg); c++) {
-        unsigned d = ovl_agg_value_decimals(s->agg, c);
-        ovl_decimal_format(num, sums[1 + c], d);
-        OVL_TRY(put_field(out, num, false));
-        ovl_decimal_format_ratio(num, sums[1 + c], (uint64_t)sums[0], d, AVG_EXTRA_DIGITS);
-        OVL_TRY(put_field(out, num, false));
-    }
-    OVL_TRY(ovl_outfile_write(out, "\n", 1));
-done:
-    return rc;
-}
-
-static ovl_err put_template_group(ovl_session *s, ovl_outfile *out, size_t g, uint64_t matched,
-                                  const int64_t *sums)
-{
-    ovl_err rc = OVL_OK;
-    char num[OVL_DECIMAL_STR_MAX];
-    bool first = true;
-    for (size_t i = 0; i < s->tpl->ndims; i++, first = false)
-        OVL_TRY(put_field(out, ovl_group_key(&s->groups, g, i), first));
-    for (size_t i = 0; i < s->tpl->naggs; i++, first = false) {
-        const ovl_tpl_agg *ag = &s->tpl->aggs[i];
-        size_t c = value_index(s, ag->column);
-        ovl_agg_reduce reduce = ovl_aggfn_kind_of(ag->fn)->reduce;
-        if (reduce == OVL_REDUCE_IDENTIFIERS) {
-            snprintf(num, sizeof num, "%llu", (unsigned long long)matched);
-        } else if (reduce == OVL_REDUCE_ROWS) {
-            ovl_decimal_format(num, sums[0], 0);
-        } else {
-            OVL_ENSURE(c != SIZE_MAX, OVL_ERR_PROTOCOL, "the peer did not contribute column %s",
-                       ag->column);
-            unsigned d = ovl_agg_value_decimals(s->agg, c);
-            if (reduce == OVL_REDUCE_SUM)
-                ovl_decimal_format(num, sums[1 + c], d);
-            else
-                ovl_decimal_format_ratio(num, sums[1 + c], (uint64_t)sums[0], d, AVG_EXTRA_DIGITS);
-        }
-        OVL_TRY(put_field(out, num, first));
-    }
-    OVL_TRY(ovl_outfile_write(out, "\n", 1));
-done:
-    return rc;
-}
-
-/* Released groups only, in the sorted order of their dimension values. */
-static ovl_err write_result(ovl_session *s, const ovl_session_config *o)
-{
-    ovl_err rc = OVL_OK;
-    ovl_outfile *out = NULL;
-    OVL_TRY(ovl_output_open(&out, o->out, o->replace));
-    if (o->writing)
-        o->writing(ovl_outfile_temp_path(out));
-    OVL_TRY(put_header(s, out));
-    for (size_t g = 0; g < s->groups.ngroups; g++) {
-        uint64_t matched;
-        bool released;
-        const int64_t *sums;
-        OVL_TRY(ovl_agg_group_result(s->agg, g, &matched, &released, &sums));
-        OVL_ENSURE(!released || sums[0] >= 1, OVL_ERR_PROTOCOL,
-                   "the peer's shares decode to a group without rows");
-        if (released && s->tpl)
-            OVL_TRY(put_template_group(s, out, g, matched, sums));
-        else if (released)
-            OVL_TRY(put_group(s, out, g, matched, sums));
-    }
-    rc = ovl_outfile_commit(out);
-    out = NULL;
-done:
-    ovl_outfile_abort(out);
-    if (o->writing)
-        o->writing(NULL);
-    return rc;
-}
-
-/* With a template, this party's role, join column, columns and filters come
- * from it (protocols/setup/SPEC.md §3.3). */
+/* With a template, this party's table, join column and filters come from
+ * it; the runner is the connector's table. */
 static ovl_err template_plan(ovl_session *s, const ovl_session_config *o)
 {
     ovl_err rc = OVL_OK;
     const char *table_name = ovl_session_table_name(s);
-    s->party = -1;
-    s->join = o->join;
-    s->runner = o->values == NULL || o->group_by != NULL;
-    if (o->template_path == NULL)
-        return OVL_OK;
     OVL_TRY(ovl_template_load(&s->tpl, o->template_path));
     OVL_TRY(ovl_template_check_params(s->tpl, o->params, o->nparams));
-    /* The engine here computes per-identifier products only: running such a
-     * template on it would silently drop its conditions (CONDITIONS.md). */
-    OVL_ENSURE(s->tpl->npairs == 0, OVL_ERR_POLICY,
-               "%s compares columns of both tables on each joined row (ON or WHERE); this "
-               "build's aggregate engine has no pairwise comparison phase, so it refuses the "
-               "template rather than drop the condition", o->template_path);
     s->party = ovl_template_party(s->tpl, table_name);
     OVL_ENSURE(s->party >= 0, OVL_ERR_USAGE,
                "%s reads tables %s and %s; this party's table is named %s (set --table-name)",
                o->template_path, s->tpl->table[0], s->tpl->table[1], table_name);
-    s->runner = s->tpl->group_party == s->party ||
-                (s->tpl->group_party < 0 && s->tpl->value_party != s->party);
     s->join = s->tpl->join_column[s->party];
-    OVL_ENSURE(!s->runner || o->out, OVL_ERR_USAGE,
-               "run: --out FILE is required: this party groups the template's result");
+    int runner_party = s->runner ? s->party : 1 - s->party;
+    OVL_TRY(ovl_agg2_plan_from_template(&s->plan, s->tpl, runner_party, runner_party));
     OVL_TRY(ovl_tpl_rowfilter_init(&s->filter, s->tpl, s->party, o->params, o->nparams));
-    if (s->runner) {
-        OVL_TRY(ovl_calloc((void **)&s->group_cols, s->tpl->ndims + 1, sizeof *s->group_cols));
-        for (size_t i = 0; i < s->tpl->ndims; i++) {
-            s->group_cols[i] = strdup(s->tpl->dims[i].column);
-            OVL_ENSURE(s->group_cols[i], OVL_ERR_NOMEM, "out of memory");
-            s->ngroup_cols++;
-        }
-    } else {
-        OVL_TRY(ovl_calloc((void **)&s->vcols, s->tpl->naggs + 1, sizeof *s->vcols));
-        for (size_t i = 0; i < s->tpl->naggs; i++) {
-            const ovl_tpl_agg *ag = &s->tpl->aggs[i];
-            bool seen = ag->column == NULL || ag->party != s->party ||
-                        !ovl_aggfn_reads_values(ag->fn);
-            for (size_t k = 0; k < s->nvcols && !seen; k++)
-                seen = strcmp(s->vcols[k].name, ag->column) == 0;
-            if (seen)
-                continue;
-            s->vcols[s->nvcols].name = strdup(ag->column);
-            OVL_ENSURE(s->vcols[s->nvcols].name, OVL_ERR_NOMEM, "out of memory");
-            s->vcols[s->nvcols].decimals = OVL_DECIMALS_AUTO; /* as many as the cells show */
-            s->nvcols++;
-        }
+done:
+    return rc;
+}
+
+static ovl_err typed_plan(ovl_session *s, const ovl_session_config *o)
+{
+    ovl_err rc = OVL_OK;
+    ovl_nego n;
+    memset(&n, 0, sizeof n);
+    s->receiver = o->out != NULL;
+    s->runner = s->receiver;
+    s->join = o->join;
+    s->party = -1;
+    if (o->template_path)
+        return template_plan(s, o);
+    if (!o->negotiate)
+        return ovl_agg2_plan_from_options(&s->plan, o->group_by, o->values, 0,
+                                          OVL_ADHOC_SIDE_RUNNER);
+    OVL_TRY(adhoc_request(&n, o->group_by, o->values, o->min_rows));
+    OVL_TRY(adhoc_plan_of(&s->plan, &n));
+done:
+    ovl_nego_clear(&n);
+    return rc;
+}
+
+static ovl_err agg_load(ovl_session *s)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_session_config *o = &s->cfg;
+    /* A group of one would publish that person's own values, whoever asks. */
+    OVL_ENSURE(o->min_rows >= OVL_MIN_ROWS_LO, OVL_ERR_USAGE,
+               "the minimum group size must be at least %u (got %llu)", OVL_MIN_ROWS_LO,
+               (unsigned long long)o->min_rows);
+    OVL_TRY(typed_plan(s, o));
+    OVL_TRY(load_own(s, o->query, s->join, o->norm, o->prehashed));
+    /* A database --out is checked now (reachable, table absent unless
+     * --replace), before the peer is contacted; a CSV path is opened and
+     * dropped, so an unwritable one fails here too. */
+    if (s->receiver) {
+        ovl_outfile *probe = NULL;
+        OVL_TRY(ovl_output_open(&probe, o->out, o->replace));
+        ovl_outfile_abort(probe);
     }
 done:
     return rc;
 }
+
+/* ---- serve: the peer's request ---- */
+
+static ovl_err agg_load_served(ovl_session *s)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_analysis *a = &s->a;
+    const char *join = a->tpl ? a->tpl->join_column[a->party] : a->nego.join[0];
+    const ovl_policy_join *j = ovl_policy_join_find(s->cfg.policy, join);
+    /* The request makes the listener the runner and receiver: a served
+     * table's owner never receives output. */
+    if (a->nego.runner_is_listener)
+        return ovl_err_set(OVL_ERR_POLICY, "a served table never receives output: it "
+                           "contributes values");
+    s->runner = false;
+    s->receiver = false;
+    s->join = join;
+    s->party = a->party;
+    if (a->tpl) {
+        OVL_TRY(ovl_tpl_rowfilter_init(&s->filter, a->tpl, a->party, a->params,
+                                       a->nego.nparams));
+        OVL_TRY(ovl_agg2_plan_from_template(&s->plan, a->tpl, 1 - a->party, 1 - a->party));
+    } else {
+        OVL_TRY(adhoc_plan_of(&s->plan, &a->nego));
+    }
+    rc = load_own(s, s->cfg.query, join, a->nego.norm, j ? j->prehashed : false);
+    if (rc != OVL_OK && rc != OVL_ERR_POLICY)
+        rc = ovl_err_set(OVL_ERR_INPUT, "%s", ovl_err_detail());
+done:
+    return rc;
+}
+
+/* ---- the request (protocols/setup/SPEC.md §3.2) ---- */
 
 static ovl_err read_text(char **out, size_t *len, const char *path)
 {
@@ -316,7 +278,26 @@ done:
     return rc;
 }
 
-/* The analysis this party typed, as a request (protocols/setup/SPEC.md §3.2). */
+static ovl_err nego_template(ovl_nego *n, const ovl_session_config *o)
+{
+    ovl_err rc = OVL_OK;
+    char label[256];
+    const char *slash = strrchr(o->template_path, '/');
+    snprintf(label, sizeof label, "%s", slash ? slash + 1 : o->template_path);
+    n->tpl_label = strdup(label);
+    OVL_ENSURE(n->tpl_label != NULL, OVL_ERR_NOMEM, "out of memory");
+    OVL_TRY(read_text(&n->tpl_text, &n->tpl_len, o->template_path));
+    OVL_TRY(ovl_calloc((void **)&n->params, o->nparams + 1, sizeof *n->params));
+    for (size_t i = 0; i < o->nparams; i++) {
+        n->params[i].name = strdup(o->params[i].name);
+        n->params[i].value = strdup(o->params[i].value);
+        OVL_ENSURE(n->params[i].name && n->params[i].value, OVL_ERR_NOMEM, "out of memory");
+        n->nparams++;
+    }
+done:
+    return rc;
+}
+
 static ovl_err build_nego(ovl_session *s, const ovl_session_config *o, ovl_nego *n)
 {
     ovl_err rc = OVL_OK;
@@ -329,153 +310,13 @@ static ovl_err build_nego(ovl_session *s, const ovl_session_config *o, ovl_nego 
     n->join[listener ? 1 : 0] = strdup(o->peer_join ? o->peer_join : s->join);
     OVL_ENSURE(n->join[0] && n->join[1], OVL_ERR_NOMEM, "out of memory");
     n->runner_is_listener = s->runner == listener;
-    ovl_fingerprint(fpr, s->runner ? ovl_identity_pub(o->self)->pk : o->peer->pk);
+    ovl_fingerprint(fpr, s->receiver ? ovl_identity_pub(o->self)->pk : o->peer->pk);
     memcpy(n->receivers[0], fpr, OVL_FPR_LEN);
     n->nreceivers = 1;
-    if (o->template_path) {
-        char label[256];
-        const char *slash = strrchr(o->template_path, '/');
-        snprintf(label, sizeof label, "%s", slash ? slash + 1 : o->template_path);
-        n->tpl_label = strdup(label);
-        OVL_TRY(read_text(&n->tpl_text, &n->tpl_len, o->template_path));
-        OVL_TRY(ovl_calloc((void **)&n->params, o->nparams + 1, sizeof *n->params));
-        for (size_t i = 0; i < o->nparams; i++) {
-            n->params[i].name = strdup(o->params[i].name);
-            n->params[i].value = strdup(o->params[i].value);
-            OVL_ENSURE(n->params[i].name && n->params[i].value, OVL_ERR_NOMEM, "out of memory");
-            n->nparams++;
-        }
-        goto done;
-    }
-    OVL_ENSURE(s->runner && o->values != NULL, OVL_ERR_USAGE,
-               "run: a negotiated ad-hoc aggregate is asked by the runner, naming the served "
-               "table's columns with --values (or use --template)");
-    n->threshold = o->min_rows;
-    OVL_TRY(ovl_calloc((void **)&n->group_by, s->ngroup_cols + 1, sizeof *n->group_by));
-    for (size_t i = 0; i < s->ngroup_cols; i++) {
-        n->group_by[i] = strdup(s->group_cols[i]);
-        OVL_ENSURE(n->group_by[i], OVL_ERR_NOMEM, "out of memory");
-        n->ngroup_by++;
-    }
-    ovl_value_col *cols = NULL;
-    size_t ncols = 0;
-    OVL_TRY(ovl_value_cols_parse(&cols, &ncols, o->values));
-    rc = ovl_calloc((void **)&n->values, 2 * ncols + 1, sizeof *n->values);
-    if (rc == OVL_OK)
-        rc = ovl_calloc((void **)&n->decimals, 2 * ncols + 1, sizeof *n->decimals);
-    for (size_t i = 0; rc == OVL_OK && i < 2 * ncols; i++) {
-        char *col = strdup(cols[i / 2].name);
-        if (col == NULL) {
-            rc = ovl_err_set(OVL_ERR_NOMEM, "out of memory");
-            break;
-        }
-        n->values[i].fn = i % 2 ? OVL_FN_AVG : OVL_FN_SUM;
-        n->values[i].column = col;
-        n->decimals[i] = cols[i / 2].decimals;
-        n->nvalues++;
-    }
-    ovl_value_cols_free(cols, ncols);
-done:
-    return rc;
-}
-
-
-static void agg_config(ovl_session *s, ovl_agg_config *cfg);
-
-/* run: this party's input from its options, before connecting. */
-static ovl_err agg_load(ovl_session *s)
-{
-    ovl_err rc = OVL_OK;
-    const ovl_session_config *o = &s->cfg;
-    /* A group of one would publish that person's own values, whoever asks. */
-    OVL_ENSURE(o->min_rows >= OVL_MIN_ROWS_LO, OVL_ERR_USAGE,
-               "the minimum group size must be at least %u (got %llu)", OVL_MIN_ROWS_LO,
-               (unsigned long long)o->min_rows);
-    OVL_TRY(template_plan(s, o));
-    if (s->tpl == NULL && !s->runner)
-        OVL_TRY(ovl_value_cols_parse(&s->vcols, &s->nvcols, o->values));
-    if (s->tpl == NULL && s->runner)
-        OVL_TRY(ovl_col_names_parse(&s->group_cols, &s->ngroup_cols,
-                                    o->group_by ? o->group_by : ""));
-    OVL_TRY(load_table(s, o));
-    if (s->runner)
-        OVL_TRY(runner_memberships(s, o));
-    /* A database --out is checked now (reachable, table absent unless
-     * --replace), before the peer is contacted; a CSV path is opened and
-     * dropped, so an unwritable one fails here too. */
-    if (s->runner && o->out) {
-        ovl_outfile *probe = NULL;
-        OVL_TRY(ovl_output_open(&probe, o->out, o->replace));
-        ovl_outfile_abort(probe);
-    }
-    ovl_agg_config cfg;
-    agg_config(s, &cfg);
-    OVL_TRY(ovl_agg_precheck(&cfg));
-done:
-    return rc;
-}
-
-/* The value columns a served table is asked for: the template's SUM/AVG
- * columns of this party, or the ad-hoc request's, each once. */
-static ovl_err served_columns(ovl_session *s)
-{
-    ovl_err rc = OVL_OK;
-    const ovl_template *t = s->a.tpl;
-    size_t max = t ? t->naggs : s->a.nego.nvalues;
-    OVL_TRY(ovl_calloc((void **)&s->vcols, max + 1, sizeof *s->vcols));
-    for (size_t i = 0; i < max; i++) {
-        const char *col = t ? t->aggs[i].column : s->a.nego.values[i].column;
-        ovl_aggfn fn = t ? t->aggs[i].fn : s->a.nego.values[i].fn;
-        if ((t && t->aggs[i].party != s->a.party) || col == NULL || !ovl_aggfn_reads_values(fn))
-            continue;
-        bool seen = false;
-        for (size_t k = 0; k < s->nvcols && !seen; k++)
-            seen = strcmp(s->vcols[k].name, col) == 0;
-        if (seen)
-            continue;
-        s->vcols[s->nvcols].name = strdup(col);
-        OVL_ENSURE(s->vcols[s->nvcols].name != NULL, OVL_ERR_NOMEM, "out of memory");
-        s->vcols[s->nvcols].decimals = t ? OVL_DECIMALS_AUTO : s->a.nego.decimals[i];
-        s->nvcols++;
-    }
-    OVL_ENSURE(s->nvcols > 0 && s->nvcols <= OVL_VALUE_COLS_MAX, OVL_ERR_POLICY,
-               "the analysis asks for %zu value columns of this table (1..%u)", s->nvcols,
-               OVL_VALUE_COLS_MAX);
-done:
-    return rc;
-}
-
-/* serve: the contributor's input for the peer's request, in one pass. */
-static ovl_err agg_load_served(ovl_session *s)
-{
-    ovl_err rc = OVL_OK;
-    const ovl_analysis *a = &s->a;
-    bool runner = a->tpl ? a->tpl->group_party == a->party : a->nego.runner_is_listener;
-    const char *join = a->tpl ? a->tpl->join_column[a->party] : a->nego.join[0];
-    const ovl_policy_join *j = ovl_policy_join_find(s->cfg.policy, join);
-    if (runner)
-        return ovl_err_set(OVL_ERR_POLICY, "a served table never receives output: it "
-                           "contributes values");
-    if (a->tpl)
-        OVL_TRY(ovl_tpl_rowfilter_init(&s->filter, a->tpl, a->party, a->params, a->nego.nparams));
-    s->runner = false;
-    s->join = join;
-    rc = served_columns(s);
-    if (rc == OVL_OK) {
-        ovl_table_input in;
-        ovl_load_spec want = {.query = s->cfg.query, .join = join, .norm = a->nego.norm,
-                              .prehashed = j ? j->prehashed : false,
-                              .filter = ovl_tpl_rowfilter_ops(&s->filter),
-                              .values = s->vcols, .nvalues = s->nvcols};
-        rc = ovl_table_load(&in, s->cfg.table, &want);
-        if (rc == OVL_OK) {
-            s->ids = in.ids;
-            rc = ovl_value_vectors(&s->vectors, &in.values, s->vcols, &s->ids);
-            ovl_value_table_free(&in.values);
-        }
-    }
-    if (rc != OVL_OK && rc != OVL_ERR_POLICY)
-        rc = ovl_err_set(OVL_ERR_INPUT, "%s", ovl_err_detail());
+    if (o->template_path)
+        rc = nego_template(n, o);
+    else
+        rc = adhoc_request(n, o->group_by, o->values, o->min_rows);
 done:
     return rc;
 }
@@ -511,99 +352,179 @@ done:
     return rc;
 }
 
-static void agg_config(ovl_session *s, ovl_agg_config *cfg)
-{
-    ovl_norm norm = s->negotiated ? s->a.nego.norm : s->cfg.norm;
-    snprintf(s->domain, sizeof s->domain, "id=sha256 normalize=%s", ovl_norm_name(norm));
-    *cfg = (ovl_agg_config){
-        .role = s->cfg.role,
-        .contributor = !s->runner,
-        .group = ovl_group_default(),
-        .domain = s->domain,
-        .min_rows = s->cfg.min_rows,
-        .paillier_bits = (unsigned)s->cfg.paillier_bits,
-        .max_peer_set = s->cfg.max_peer,
-        .max_jobs = (size_t)(2 * s->cfg.threads + 2),
-        .memb = (const uint8_t(*)[32])s->memb,
-        .group_start = s->gstart,
-        .ngroups = s->groups.ngroups,
-        .group_by_cols = (unsigned)s->ngroup_cols,
-        .ids = (const uint8_t(*)[32])s->ids.ids,
-        .nids = s->ids.nids,
-        .vectors = s->vectors,
-        .values = s->vcols,
-        .nvalues = s->nvcols,
-    };
-}
+/* ---- the engine ---- */
 
 static ovl_err agg_start(ovl_session *s, const ovl_proto_ops **ops, void **engine)
 {
     ovl_err rc = OVL_OK;
-    ovl_agg_config cfg;
-    agg_config(s, &cfg);
-    /* A template's threshold is the agreed one (HAVING, raised by every
-     * owner's min_rows); ad hoc, the larger of both statements applies; a
-     * served table takes the agreed one. */
+    uint32_t w, v, cells;
+    ovl_norm norm = s->negotiated ? s->a.nego.norm : s->cfg.norm;
+    own_shape(s, &w, &v, &cells);
+    snprintf(s->domain, sizeof s->domain, "id=sha256 normalize=%s", ovl_norm_name(norm));
+    ovl_agg2_config cfg = {
+        .role = s->cfg.role,
+        .runner = s->runner,
+        .plan = &s->plan,
+        .domain = s->domain,
+        .ids = s->cpsi_ids,
+        .id_len = s->cpsi_lens,
+        .nids = s->ids.nids,
+        .own = &s->prep.ident,
+        .labels = (const uint8_t *const *)s->prep.labels,
+        .label_len = s->prep.label_len,
+        .min_rows = s->cfg.min_rows,
+        .max_cells = cells,
+        .max_peer_set = s->cfg.max_peer,
+        .pair_rows = s->plan.pairs.nconds > 0 ? &s->pair_rows.v : NULL,
+    };
+    /* Negotiated, this owner states the agreed threshold (HAVING raised by
+     * every owner's min_rows), or ad hoc the larger of both statements. */
     if (s->negotiated &&
         (s->cfg.serving || s->a.tpl || s->a.agreement.threshold > cfg.min_rows))
         cfg.min_rows = s->a.agreement.threshold >= OVL_MIN_ROWS_LO ? s->a.agreement.threshold
                                                                    : OVL_MIN_ROWS_LO;
     if (s->negotiated) {
         cfg.agreement = s->a.agreement.encoding;
-        cfg.agreement_len = s->a.agreement.encoding_len;
+        cfg.agreement_len = (uint32_t)s->a.agreement.encoding_len;
         cfg.expect_peer_set = true;
         cfg.peer_set_expected = s->a.peer_set;
     }
-    OVL_TRY(ovl_agg_new(&s->agg, &cfg));
-    *ops = &ovl_agg_ops;
-    *engine = s->agg;
+    OVL_TRY(ovl_agg2_new(&s->agg2, &cfg));
+    *ops = &ovl_agg2_ops;
+    *engine = s->agg2;
 done:
     return rc;
 }
 
-static const uint8_t *agg_transcript(const ovl_session *s) { return ovl_agg_transcript(s->agg); }
+static const uint8_t *agg_transcript(const ovl_session *s) { return ovl_agg2_transcript(s->agg2); }
+
+static void show_progress(void *arg)
+{
+    ovl_session *s = arg;
+    fprintf(stderr, "\roverlap: aggregating, %.1f MB sent, %.0f s   ",
+            (double)ovl_agg2_bytes_sent(s->agg2) / 1e6, ovl_session_now() - s->started);
+    s->progress_shown = true;
+}
+
+/* ---- output ---- */
+
+/* One CSV field, quoted when it must be (RFC 4180). */
+static ovl_err put_field(ovl_outfile *out, const char *v, bool first)
+{
+    ovl_err rc = OVL_OK;
+    if (!first)
+        OVL_TRY(ovl_outfile_write(out, ",", 1));
+    if (strpbrk(v, ",\"\r\n") == NULL) {
+        OVL_TRY(ovl_outfile_write(out, v, strlen(v)));
+        goto done;
+    }
+    OVL_TRY(ovl_outfile_write(out, "\"", 1));
+    for (const char *p = v; *p; p++) {
+        if (*p == '"')
+            OVL_TRY(ovl_outfile_write(out, "\"", 1));
+        OVL_TRY(ovl_outfile_write(out, p, 1));
+    }
+    OVL_TRY(ovl_outfile_write(out, "\"", 1));
+done:
+    return rc;
+}
+
+static ovl_err put_row(ovl_outfile *out, const ovl_agg2_result *r, const char *const *fields)
+{
+    ovl_err rc = OVL_OK;
+    for (size_t c = 0; c < r->ncols; c++)
+        OVL_TRY(put_field(out, fields[c], c == 0));
+    OVL_TRY(ovl_outfile_write(out, "\n", 1));
+done:
+    return rc;
+}
+
+/* The released rows (SPEC §8.4), written atomically. */
+static ovl_err write_result(ovl_session *s, const ovl_session_config *o)
+{
+    ovl_err rc = OVL_OK;
+    ovl_outfile *out = NULL;
+    const ovl_agg2_cell *cells;
+    size_t n;
+    ovl_agg2_result res;
+    memset(&res, 0, sizeof res);
+    OVL_TRY(ovl_agg2_released(s->agg2, &cells, &n));
+    OVL_TRY(ovl_agg2_result_build(&res, &s->plan, cells, n));
+    OVL_TRY(ovl_output_open(&out, o->out, o->replace));
+    if (o->writing)
+        o->writing(ovl_outfile_temp_path(out));
+    OVL_TRY(put_row(out, &res, (const char *const *)res.header));
+    for (size_t i = 0; i < res.nrows; i++)
+        OVL_TRY(put_row(out, &res, (const char *const *)&res.fields[i * res.ncols]));
+    rc = ovl_outfile_commit(out);
+    out = NULL;
+done:
+    ovl_outfile_abort(out);
+    if (o->writing)
+        o->writing(NULL);
+    ovl_agg2_result_free(&res);
+    return rc;
+}
+
+static uint64_t cells_total(const ovl_session *s)
+{
+    return (uint64_t)s->prep.ngroups * ovl_agg2_peer_groups(s->agg2);
+}
 
 static ovl_err agg_deliver(ovl_session *s)
 {
-    /* Both roles record the counts; the contributor has them from FINISH. */
-    s->a.groups_released = ovl_agg_groups_released(s->agg);
-    s->a.groups_suppressed = ovl_agg_group_count(s->agg) - s->a.groups_released;
-    if (!s->runner)
+    uint64_t r = ovl_agg2_released_count(s->agg2);
+    s->a.groups_released = r;
+    s->a.groups_suppressed = cells_total(s) - r;
+    if (!s->receiver)
         return OVL_OK;
+    if (ovl_agg2_inconsistent(s->agg2) > 0)
+        fprintf(stderr, "overlap: warning: %llu released records were inconsistent (only a "
+                        "modified peer causes that) and were left out\n",
+                (unsigned long long)ovl_agg2_inconsistent(s->agg2));
     return write_result(s, &s->cfg);
 }
 
 static void agg_result(const ovl_session *s, ovl_session_result *r)
 {
-    r->protocol = "aggregate/1";
+    r->protocol = PROTOCOL_NAME;
     r->runner = s->runner;
-    r->receives = s->runner;
-    r->groups = s->groups.ngroups;
-    if (s->agg) {
-        r->peer_set = ovl_agg_peer_set_size(s->agg);
-        r->threshold = ovl_agg_threshold(s->agg);
-        r->tag_len = ovl_agg_tag_len(s->agg);
-        r->released = s->runner && s->finished ? ovl_agg_groups_released(s->agg) : 0;
+    r->receives = s->receiver;
+    r->groups = s->prep.ngroups;
+    if (s->agg2) {
+        r->peer_set = ovl_agg2_peer_set_size(s->agg2);
+        r->threshold = ovl_agg2_threshold(s->agg2);
+        r->cells = cells_total(s);
+        r->released = s->finished ? ovl_agg2_released_count(s->agg2) : 0;
+        r->inconsistent = s->receiver && s->finished ? ovl_agg2_inconsistent(s->agg2) : 0;
     }
     snprintf(r->summary, sizeof r->summary, "aggregate%s, %zu identifiers contributed, "
-             "threshold %llu, completed", s->a.tpl ? " (template)" : "", s->ids.nids,
-             (unsigned long long)r->threshold);
+             "threshold %llu, %zu cells released, completed", s->a.tpl ? " (template)" : "",
+             s->ids.nids, (unsigned long long)r->threshold, r->released);
+    /* this owner's own capped count (CONDITIONS.md §3.2): its log only, never sent */
+    size_t at = strlen(r->summary);
+    if (s->plan.pairs.nconds > 0 && at < sizeof r->summary)
+        snprintf(r->summary + at, sizeof r->summary - at, ", %u identifiers capped at %u rows",
+                 s->pair_rows.capped, s->plan.pairs.cap_rows);
 }
 
 static uint64_t agg_peer_set(const ovl_session *s) { return s->a.peer_set; }
 
 static void agg_clear(ovl_session *s)
 {
-    ovl_agg_free(s->agg);
+    ovl_agg2_free(s->agg2);
     ovl_template_free(s->tpl);
-    ovl_group_table_free(&s->groups);
-    ovl_col_names_free(s->group_cols, s->ngroup_cols);
-    ovl_value_cols_free(s->vcols, s->nvcols);
-    ovl_free_secret(s->memb, s->nmemb * sizeof *s->memb);
-    free(s->gstart);
-    free(s->vectors);
-    s->agg = NULL;
+    ovl_agg2_prep_free(&s->prep);
+    ovl_pc_owner_rows_free(&s->pair_rows);
+    ovl_agg2_plan_free(&s->plan);
+    free(s->cpsi_ids);
+    free(s->cpsi_lens);
+    free(s->table_shown);
+    s->agg2 = NULL;
     s->tpl = NULL;
+    s->cpsi_ids = NULL;
+    s->cpsi_lens = NULL;
+    s->table_shown = NULL;
 }
 
 const ovl_session_kind ovl_session_aggregate = {

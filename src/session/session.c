@@ -33,8 +33,7 @@
 #include "session/state.h"
 
 _Static_assert(OVL_SESSION_MAX_PARAMS == OVL_REQUEST_MAX_LIST, "parameters in a request");
-_Static_assert(OVL_SESSION_DEFAULT_MAX_PEER_SET == OVL_PSI_DEFAULT_MAX_PEER_SET &&
-                   OVL_SESSION_DEFAULT_MIN_ROWS == OVL_AGG_MIN_ROWS_DEFAULT,
+_Static_assert(OVL_SESSION_DEFAULT_MAX_PEER_SET == OVL_PSI_DEFAULT_MAX_PEER_SET,
                "the engines' defaults");
 
 double ovl_session_now(void)

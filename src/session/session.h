@@ -46,9 +46,9 @@ typedef struct {
     const char *template_path;
     const ovl_param_value *params;
     size_t nparams;
-    const char *group_by;     /* aggregate runner: comma-separated columns */
-    const char *values;       /* aggregate contributor (or a runner asking a served table) */
-    uint64_t min_rows, paillier_bits;
+    const char *group_by;     /* aggregate: dimension items (policy/adhoc.h) */
+    const char *values;       /* aggregate: value column items */
+    uint64_t min_rows;
     /* output */
     const char *out;          /* where this party's output goes (NULL: none): a CSV path or a
                                * database table (io/dbout.h) */
@@ -68,15 +68,17 @@ typedef struct {
     ovl_mode mode;
     bool negotiated;
     bool receives;            /* this party received output */
-    bool runner;              /* aggregates: this party grouped and received */
+    bool runner;              /* aggregates: this party was the runner (and the receiver) */
     uint64_t local_rows, local_ids, skipped;
     uint64_t peer_set;
     bool have_intersection;
     uint64_t intersection;
-    size_t groups, released;  /* aggregate runner */
+    size_t groups, released;  /* aggregates: own groups; cells released (both parties) */
+    uint64_t cells;           /* aggregates: the group space, runner x contributor groups */
+    uint64_t inconsistent;    /* aggregates, receiver: released records left out (§8.3) */
     uint64_t threshold;
     size_t tag_len;
-    const char *protocol;     /* what ran: "psi/1", "cpsi/1", "aggregate/1" */
+    const char *protocol;     /* what ran: "psi/1", "cpsi/1", "agg2/1" */
     char summary[256];        /* one line for a server log */
 } ovl_session_result;
 

@@ -5,13 +5,16 @@
 #ifndef OVL_SESSION_STATE_H
 #define OVL_SESSION_STATE_H
 
-#include "aggregate/aggregate.h"
+#include "aggregate/agg2.h"
+#include "aggregate/plan.h"
 #include "core/pool.h"
 #include "io/columns.h"
 #include "io/load.h"
 #include "policy/rowfilter.h"
 #include "psi/psi.h"
 #include "cpsi/cpsi.h"
+#include "session/agg2_prep.h"
+#include "session/pair_rows.h"
 #include "session/analysis.h"
 #include "session/drive.h"
 #include "session/session.h"
@@ -40,21 +43,18 @@ struct ovl_session {
     size_t *cpsi_lens;
     uint64_t intersection;
     bool have_intersection;
-    /* aggregates */
-    ovl_agg *agg;
+    /* aggregates (protocols/aggregate/SPEC.md; cpsi_ids/cpsi_lens point
+     * at this party's identifiers for the engine) */
+    ovl_agg2 *agg2;
     ovl_template *tpl; /* this party's own parse of its template (run) */
     int party;
     const char *join;
-    bool runner;
-    ovl_group_table groups;
-    char **group_cols;
-    size_t ngroup_cols;
-    ovl_value_col *vcols;
-    size_t nvcols;
-    uint8_t (*memb)[32];
-    size_t *gstart, nmemb;
-    int64_t *vectors;
-    char domain[64]; /* the identifier domain both aggregate parties state */
+    bool runner, receiver;
+    ovl_agg2_plan plan;
+    ovl_agg2_prep prep; /* groups, labels, per-identifier counts and sums */
+    ovl_pc_owner_rows pair_rows; /* conditions across parties: the capped rows */
+    char *table_shown;  /* the table as errors name it (credentials redacted) */
+    char domain[64];    /* the identifier domain both aggregate parties state */
 };
 
 struct ovl_session_kind {

@@ -1,5 +1,5 @@
 /* The wire cost of aggregates version 2 by its formula (protocols/aggregate/
- * SPEC-v2.md §11, ovl_agg2_cost_eval), for tests/bench/bench.py to compare
+ * SPEC.md §11, ovl_agg2_cost_eval), for tests/bench/bench.py to compare
  * with the bytes a real run moved.
  *
  * usage: agg2_cost n m G_R G_C k_R k_C star w_R w_C released G_H

@@ -15,7 +15,7 @@ In one run on this machine:
 4. prints a table, writes JSON (build/bench/results.json or --json) and
    updates this run's section of BENCHMARKS.md.
 
-The aggregate scenario (protocols/aggregate/SPEC-v2.md; also alone with
+The aggregate scenario (protocols/aggregate/SPEC.md; also alone with
 --aggregate-only) runs the attribution template (advertiser: campaign x ad
 format, impressions and spend; retailer: category x purchase week, purchase
 count, revenue and its average; about 32 cells, six aggregates, ROAS) at
@@ -293,7 +293,7 @@ def evaluate(run, cal, n, cores):
     return run
 
 
-# ---- aggregate scenario, version 2 (protocols/aggregate/SPEC-v2.md) ----
+# ---- aggregate scenario, version 2 (protocols/aggregate/SPEC.md) ----
 # The attribution template: the advertiser (runner, connector, receiver) groups by
 # campaign and ad format and sums impressions and spend; the retailer groups by product
 # category and purchase week and contributes COUNT(purchase id), SUM and AVG of the amount.
@@ -302,7 +302,7 @@ def evaluate(run, cal, n, cores):
 AGG_HAVING = 10
 AGG_FORMATS = ("video", "banner")
 AGG_CATEGORIES = ("toys", "garden", "books", "tools")
-AGG_WEEK0 = 20278  # 2025-07-07, a Monday, in days since 1970-01-01
+AGG_WEEK0 = 20276  # 2025-07-07, a Monday, in days since 1970-01-01
 AGG_TEMPLATE = """-- decimals c.spend 2
 -- decimals p.amount 2
 SELECT c.campaign, c.ad_format, p.category,
@@ -318,7 +318,7 @@ FROM ads AS c INNER JOIN shop AS p ON c.email = p.email
 GROUP BY c.campaign, c.ad_format, p.category, DATE_TRUNC('week', p.day)
 HAVING COUNT(DISTINCT c.email) >= %d;
 """ % AGG_HAVING
-# The plan's public shape (SPEC-v2 §2): runner impressions and spend summed (2 words each),
+# The plan's public shape (SPEC §2): runner impressions and spend summed (2 words each),
 # contributor pid counted (1) and amount summed and averaged (2); no COUNT(*); w = 3.
 AGG_K_R, AGG_K_C, AGG_STAR, AGG_W = 4, 3, 0, 3
 
@@ -611,7 +611,7 @@ def agg_markdown(report):
     if not runs:
         return []
     lines = ["",
-             "Aggregates version 2 (`--template`, protocols/aggregate/SPEC-v2.md): the "
+             "Aggregates version 2 (`--template`, protocols/aggregate/SPEC.md): the "
              "attribution template (advertiser = runner = connector = receiver: campaign x ad "
              "format, SUM of impressions and spend; retailer: category x DATE_TRUNC week, "
              "COUNT(purchase id), SUM and AVG of the amount, ROAS with NULLIF; HAVING >= %d), "

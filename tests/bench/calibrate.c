@@ -8,18 +8,7 @@
  * validates its input point), per point validation, and per result tag
  * (SHA-512 of one element). With --threads T > 1 it also measures how many
  * scalar multiplications per second T threads achieve together, which shows
- * how close to T times the single-core rate the machine really scales.
- *
- * With --aggregate M it also times what the aggregate engine (protocols/aggregate/) does
- * per element and per group for a contributor with M distinct identifiers and
- * one value column: hash-to-group with the aggregate DST, the contributor's
- * packing plus key-owner (CRT) encryption plus serialisation of one value
- * vector (run_encrypt), the runner's ciphertext check on receipt
- * (ovl_paillier_ct_from_bytes, run_peer_values), one homomorphic addition
- * (import + ovl_paillier_add, run_sum), the runner's masking of one group sum
- * (ovl_paillier_mask) and the contributor's check plus decryption of one
- * share (run_decrypt), under a fresh 2048-bit key whose generation time is
- * reported too. */
+ * how close to T times the single-core rate the machine really scales. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,24 +19,9 @@
 
 #include "crypto/group.h"
 #include "crypto/r255x8.h"
-#include "aggregate/aggregate.h"
-#include "crypto/paillier.h"
 #include "psi/psi.h"
 
-enum { POOL = 1024, ROUNDS = 5, CT_POOL = 64, BATCH = 64 };
-
-/* The aggregate engine's Paillier state (contributor's key, runner's view). */
-typedef struct {
-    ovl_paillier_sk *sk;
-    const ovl_paillier_pk *pk;
-    ovl_paillier_packing pack;
-    unsigned bits;
-    size_t ct_len;
-    char dst[96];
-    int64_t vectors[CT_POOL][2]; /* (rows, sum) as run_encrypt packs them */
-    uint8_t cts[CT_POOL][OVL_PAILLIER_CT_MAX_BYTES];
-    mpz_t m, ct, acc, share;
-} agg_ctx;
+enum { POOL = 1024, ROUNDS = 5, BATCH = 64 };
 
 typedef struct {
     const ovl_group *g;
@@ -59,7 +33,6 @@ typedef struct {
     const uint8_t *id_ptrs[POOL];
     uint8_t *packed; /* the points back to back, as the engine holds them */
     double seconds;
-    agg_ctx *agg;
 } bench_ctx;
 
 typedef enum {
@@ -68,62 +41,8 @@ typedef enum {
     OP_VALIDATE,
     OP_TAG,
     OP_H2G_BATCH,
-    OP_MULT_BATCH,
-    OP_AGG_H2G,
-    OP_SK_ENCRYPT,
-    OP_CT_CHECK,
-    OP_CT_ADD,
-    OP_MASK,
-    OP_DECRYPT
+    OP_MULT_BATCH
 } bench_op;
-
-/* mpz_export into exactly len bytes, as the aggregate engine's agg_put_ct. */
-static int put_fixed(uint8_t *out, size_t len, const mpz_t v)
-{
-    size_t used = mpz_sizeinbase(v, 256);
-    if (mpz_sgn(v) < 0 || used > len)
-        return -1;
-    memset(out, 0, len);
-    if (mpz_sgn(v) > 0)
-        mpz_export(out + (len - used), NULL, 1, 1, 1, 0, v);
-    return 0;
-}
-
-static ovl_err run_agg_op(const bench_ctx *c, bench_op op, size_t k)
-{
-    agg_ctx *a = c->agg;
-    size_t j = k % CT_POOL;
-    ovl_err rc = OVL_OK;
-    switch (op) {
-    case OP_SK_ENCRYPT: {
-        uint8_t out[OVL_PAILLIER_CT_MAX_BYTES];
-        rc = ovl_paillier_pack(a->m, &a->pack, a->bits, a->vectors[j], 2);
-        if (rc == OVL_OK)
-            rc = ovl_paillier_sk_encrypt(a->ct, a->sk, a->m);
-        if (rc == OVL_OK && put_fixed(out, a->ct_len, a->ct) != 0)
-            rc = OVL_ERR_INTERNAL;
-        return rc;
-    }
-    case OP_CT_CHECK:
-        return ovl_paillier_ct_from_bytes(a->ct, a->pk, a->cts[j], a->ct_len);
-    case OP_CT_ADD:
-        mpz_import(a->ct, a->ct_len, 1, 1, 1, 0, a->cts[j]);
-        return ovl_paillier_add(a->acc, a->pk, a->acc, a->ct);
-    case OP_MASK:
-        return ovl_paillier_mask(a->ct, a->share, a->pk, a->acc);
-    case OP_DECRYPT: {
-        uint8_t out[OVL_PAILLIER_N_MAX_BYTES];
-        rc = ovl_paillier_ct_from_bytes(a->ct, a->pk, a->cts[j], a->ct_len);
-        if (rc == OVL_OK)
-            rc = ovl_paillier_decrypt(a->m, a->sk, a->ct);
-        if (rc == OVL_OK && put_fixed(out, a->bits / 8u, a->m) != 0)
-            rc = OVL_ERR_INTERNAL;
-        return rc;
-    }
-    default:
-        return OVL_ERR_INTERNAL;
-    }
-}
 
 static double now_s(void)
 {
@@ -173,12 +92,8 @@ static size_t run_ops(const bench_ctx *c, bench_op op, size_t iters)
                                          c->packed + (k / BATCH) * BATCH * c->g->elem_len,
                                          BATCH);
             break;
-        case OP_AGG_H2G:
-            rc = c->g->hash_to_group(out, c->ids[k], 32, (const uint8_t *)c->agg->dst,
-                                     strlen(c->agg->dst));
-            break;
         default:
-            rc = run_agg_op(c, op, k);
+            rc = OVL_ERR_INTERNAL;
             break;
         }
         bad += rc != OVL_OK;
@@ -269,64 +184,18 @@ static int setup(bench_ctx *c)
     return 0;
 }
 
-/* A fresh key and CT_POOL valid ciphertexts of packed (1, amount) vectors,
- * laid out as the aggregate engine's agg_make_packing does for `terms` identifiers. */
-static int setup_agg(agg_ctx *a, uint64_t terms, double *keygen_s)
-{
-    unsigned tb = 0;
-    while (tb < 64 && (terms >> tb) != 0)
-        tb++;
-    a->bits = OVL_PAILLIER_BITS_DEFAULT;
-    a->pack = (ovl_paillier_packing){
-        .slot_bits = OVL_AGG_VALUE_BITS + tb,
-        .slots = 2,
-        .value_bits = OVL_AGG_VALUE_BITS,
-        .max_terms = terms,
-    };
-    snprintf(a->dst, sizeof a->dst, "OVERLAP-V1-AGG-%s", "ristretto255_XMD:SHA-512_R255MAP_RO_");
-    mpz_inits(a->m, a->ct, a->acc, a->share, NULL);
-    if (ovl_paillier_init() != OVL_OK || ovl_paillier_packing_check(&a->pack, a->bits) != OVL_OK)
-        return -1;
-    double t0 = cpu_s();
-    if (ovl_paillier_keygen(&a->sk, a->bits) != OVL_OK)
-        return -1;
-    *keygen_s = cpu_s() - t0;
-    a->pk = ovl_paillier_sk_public(a->sk);
-    a->ct_len = ovl_paillier_ct_len(a->pk);
-    for (size_t i = 0; i < CT_POOL; i++) {
-        a->vectors[i][0] = 1 + (int64_t)(i % 2);
-        a->vectors[i][1] = (int64_t)randombytes_uniform(10000000) - 1000000;
-        if (ovl_paillier_pack(a->m, &a->pack, a->bits, a->vectors[i], 2) != OVL_OK ||
-            ovl_paillier_sk_encrypt(a->ct, a->sk, a->m) != OVL_OK ||
-            put_fixed(a->cts[i], a->ct_len, a->ct) != 0)
-            return -1;
-    }
-    mpz_import(a->acc, a->ct_len, 1, 1, 1, 0, a->cts[0]);
-    return 0;
-}
-
-static void free_agg(agg_ctx *a)
-{
-    mpz_clears(a->m, a->ct, a->acc, a->share, NULL);
-    ovl_paillier_sk_free(a->sk);
-}
-
 int main(int argc, char **argv)
 {
     static bench_ctx c;
-    static agg_ctx agg;
     size_t threads = 1, bad = 0;
-    uint64_t agg_terms = 0;
     c.seconds = 2.0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
             c.seconds = atof(argv[++i]);
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = (size_t)strtoul(argv[++i], NULL, 10);
-        else if (strcmp(argv[i], "--aggregate") == 0 && i + 1 < argc)
-            agg_terms = strtoull(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: calibrate [--seconds S] [--threads T] [--aggregate M]\n");
+            fprintf(stderr, "usage: calibrate [--seconds S] [--threads T]\n");
             return 2;
         }
     }
@@ -362,31 +231,6 @@ int main(int argc, char **argv)
            "\"element_us_libsodium\":%.3f,\"element_us_batch\":%.3f,\"element_speedup\":%.3f",
            ovl_arith_name(), h2g_batch, mult_batch, element, element_batch,
            element / element_batch);
-    if (agg_terms > 0) {
-        double keygen_s = 0;
-        c.agg = &agg;
-        if (setup_agg(&agg, agg_terms, &keygen_s) != 0) {
-            fprintf(stderr, "calibrate: cannot set up Paillier: %s\n", ovl_err_detail());
-            return 1;
-        }
-        double agg_h2g = time_op(&c, OP_AGG_H2G, &bad);
-        double enc = time_op(&c, OP_SK_ENCRYPT, &bad);
-        double check = time_op(&c, OP_CT_CHECK, &bad);
-        double add = time_op(&c, OP_CT_ADD, &bad);
-        double mask = time_op(&c, OP_MASK, &bad);
-        double dec = time_op(&c, OP_DECRYPT, &bad);
-        free_agg(&agg);
-        if (bad != 0) {
-            fprintf(stderr, "calibrate: %zu Paillier operations failed\n", bad);
-            return 1;
-        }
-        printf(",\"paillier_bits\":%u,\"agg_terms\":%llu,\"paillier_keygen_s\":%.3f,"
-               "\"agg_hash_to_group_us\":%.3f,\"paillier_sk_encrypt_us\":%.3f,"
-               "\"paillier_ct_check_us\":%.3f,\"paillier_add_us\":%.3f,"
-               "\"paillier_mask_us\":%.3f,\"paillier_decrypt_us\":%.3f",
-               agg.bits, (unsigned long long)agg_terms, keygen_s, agg_h2g, enc, check, add, mask,
-               dec);
-    }
     printf("}\n");
     return 0;
 }

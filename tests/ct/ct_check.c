@@ -8,12 +8,8 @@
  *
  * Covered: our group wrappers (scalar multiplication, hashing identifiers to
  * the group, scalar derivation and inversion) including the libsodium code
- * they call, since memcheck instruments every instruction executed; Paillier
- * encryption with a secret DJN exponent r, on the public-key path (fixed-base
- * table over n^2) and the key owner's CRT path (tables mod p^2 and q^2 and
- * the recombination), for several exponents including all-zero and all-max
- * digits; secret-share splitting (residue, negative and wider-than-modulus
- * values) and combining; oblivious transfer (src/mpc): the base-OT
+ * they call, since memcheck instruments every instruction executed; oblivious
+ * transfer (src/mpc): the base-OT
  * receiver's choices (the bits of its Δ) while it builds OT_BASE and derives
  * its keys, the extension sender's Δ while it forms its columns and runs the
  * KOS check, the extension receiver's choice bits while it forms EXT_U,
@@ -33,26 +29,16 @@
  * and l - 1), the 64-byte hash inputs derived from identifiers, and every
  * value computed from them. Only the per-lane success mask is declassified.
  *
- * Not covered (documented in include/overlap/paillier.h and share.h): the
- * plaintext m of an encryption and the scalar of mul_plain (mpz arithmetic),
- * the secret factors p, q during key generation and decryption, the runner's
- * mask inside ovl_paillier_mask, the signed lift of a released result.
- *
- * The limb count of an mpz is public by the rule in src/crypto/gmp_wipe.h;
- * results are marked so with public_size() after each call. */
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gmp.h>
 #include <sodium.h>
 #include <valgrind/memcheck.h>
 
-#include "crypto/paillier_internal.h"
 #include "crypto/group.h"
 #include "crypto/r255x8.h"
-#include "crypto/paillier.h"
-#include "crypto/share.h"
 #include "mpc/shares.h"
 #include "../unit/ot_harness.h"
 #include "mpc/garble.h"
@@ -70,22 +56,6 @@ static void ok(ovl_err rc, const char *what)
         fprintf(stderr, "ct_check: %s failed: %s\n", what, ovl_err_detail());
         failures++;
     }
-}
-
-static void secret_mpz(mpz_t v)
-{
-    SECRET(v->_mp_d, (size_t)mpz_size(v) * sizeof(mp_limb_t));
-}
-
-static void public_size(mpz_t v)
-{
-    PUBLIC(&v->_mp_size, sizeof v->_mp_size);
-}
-
-static void public_mpz(mpz_t v)
-{
-    public_size(v);
-    PUBLIC(v->_mp_d, (size_t)mpz_size(v) * sizeof(mp_limb_t));
 }
 
 static void check_group(void)
@@ -151,73 +121,6 @@ static void check_group_x8(void)
         fprintf(stderr, "ct_check: x8 scalar_mult refused a lane (%02x %02x %02x)\n", m, m2, m3);
         failures++;
     }
-}
-
-static void check_paillier(void)
-{
-    static const uint8_t seed[OVL_PAILLIER_SEED_BYTES] = {'c', 't'};
-    ovl_paillier_sk *sk = NULL;
-    uint8_t r[56]; /* the exponent length for a 2048-bit key (r_bits / 8) */
-    mpz_t m, ct, back;
-    mpz_inits(m, ct, back, NULL);
-    ok(ovl_paillier_keygen_from_seed_for_tests(&sk, 2048, seed), "paillier keygen");
-    if (sk == NULL)
-        goto done;
-    const ovl_paillier_pk *pk = ovl_paillier_sk_public(sk);
-    mpz_set_ui(m, 123456789u);
-    /* Zero digits, maximal digits and a mixed exponent: the zero digits were
-     * once skipped, so they must take the same path as the others. */
-    for (int k = 0; k < 3; k++) {
-        for (size_t i = 0; i < sizeof r; i++)
-            r[i] = k == 0 ? 0 : k == 1 ? 0xff : (uint8_t)(i * 91 + 7);
-        SECRET(r, sizeof r); /* the encryption randomness is the secret exponent */
-        ok(ovl_paillier_encrypt_with_exponent_for_tests(ct, pk, m, r, sizeof r),
-           "paillier encrypt (secret exponent)");
-        public_mpz(ct);
-        ok(ovl_paillier_sk_encrypt_with_exponent(ct, sk, m, r, sizeof r),
-           "paillier key-owner encrypt (secret exponent)");
-        public_mpz(ct); /* the ciphertext is sent */
-        ok(ovl_paillier_decrypt(back, sk, ct), "paillier decrypt");
-        public_mpz(back);
-        if (mpz_cmp(back, m) != 0) {
-            fprintf(stderr, "ct_check: paillier round trip differs\n");
-            failures++;
-        }
-    }
-done:
-    ovl_paillier_sk_free(sk);
-    mpz_clears(m, ct, back, NULL);
-}
-
-static void check_shares(void)
-{
-    mpz_t mod, v, a, b, out, want;
-    mpz_inits(mod, v, a, b, out, want, NULL);
-    mpz_set_str(mod, "340282366920938463463374607431768211507", 10); /* a 128-bit prime */
-    for (int k = 0; k < 3; k++) {
-        /* A small value, a negative one, one wider than the modulus. */
-        mpz_set_ui(v, 4242424242u);
-        if (k == 1)
-            mpz_neg(v, v);
-        if (k == 2)
-            mpz_mul_2exp(v, v, 200);
-        mpz_set(want, v);
-        mpz_mod(want, want, mod);
-        secret_mpz(v);
-        ok(ovl_share_split(a, b, v, mod), "share split");
-        public_size(b);
-        public_mpz(a); /* each share alone is uniform: it is what is sent */
-        secret_mpz(a);
-        secret_mpz(b);
-        ok(ovl_share_combine(out, a, b, mod), "share combine");
-        public_mpz(out); /* declassified here only to check the result */
-        if (mpz_cmp(out, want) != 0) {
-            fprintf(stderr, "ct_check: share round trip differs\n");
-            failures++;
-        }
-        public_mpz(v);
-    }
-    mpz_clears(mod, v, a, b, out, want, NULL);
 }
 
 /* Everything a party sends is public. */
@@ -346,14 +249,12 @@ static void check_gc(void)
 
 int main(void)
 {
-    if (ovl_crypto_init() != OVL_OK || ovl_paillier_init() != OVL_OK) {
+    if (ovl_crypto_init() != OVL_OK) {
         fprintf(stderr, "ct_check: initialisation failed\n");
         return 1;
     }
     check_group();
     check_group_x8();
-    check_paillier();
-    check_shares();
     check_ot();
     check_gc();
     printf("ct_check: %s (under valgrind: %s)\n", failures ? "FAILED" : "operations ran",

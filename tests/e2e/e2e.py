@@ -44,6 +44,7 @@ def attribution_template(min_buyers):
     format for one campaign since a date, groups of at least `min_buyers`."""
     return f"""-- param campaign_id string in ('CAMP_A', 'CAMP_B')
 -- param start_date date
+-- decimals p.purchase_amount 2
 SELECT c.ad_format,
        COUNT(DISTINCT c.email) AS buyers,
        SUM(p.purchase_amount) AS revenue
@@ -53,6 +54,12 @@ WHERE c.campaign_id = :campaign_id AND p.purchase_date >= :start_date
 GROUP BY c.ad_format
 HAVING COUNT(DISTINCT c.email) >= {min_buyers};
 """
+
+
+def label_key(values):
+    """The order aggregates release rows in (protocols/aggregate/SPEC.md §5.2, §8.4): by the
+    bytes of the group's label, u16 length then bytes per dimension value."""
+    return b"".join(len(v.encode()).to_bytes(2, "big") + v.encode() for v in values)
 
 
 class Workdir:

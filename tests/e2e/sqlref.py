@@ -1,4 +1,4 @@
-"""The reference for aggregates version 2 (protocols/aggregate/SPEC-v2.md §1, §8.4): the rows
+"""The reference for aggregates version 2 (protocols/aggregate/SPEC.md §1, §8.4): the rows
 a plain SQL engine releases for an analysis, computed with Python's sqlite3 over the same CSVs.
 
 An analysis is described once, as data (Analysis below), and rendered twice: as the overlap

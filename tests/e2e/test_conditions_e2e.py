@@ -1,9 +1,10 @@
 """End-to-end: conditions across parties (protocols/aggregate/CONDITIONS.md) at
 the command line: one hash for one meaning (mirror image, weeks, ON or WHERE),
 the canonical form, one-line errors for refused forms, the policy key
-aggregation.join_conditions explained, and `overlap run` refusing such a
-template with a policy error before connecting rather than dropping the
-condition."""
+aggregation.join_conditions explained, and `overlap run` computing the
+article's 30-day window with two processes, its released rows equal to what
+SQLite computes over the same CSVs (date arithmetic, the cap with
+ROW_NUMBER(), the NULL rule, groups under the threshold)."""
 import os
 import subprocess
 import sys
@@ -94,13 +95,92 @@ wd.write("bad.json", pol.replace('"join_conditions": ["day"]', '"join_conditions
 check_fail(run("policy", "check", wd.p("bad.json")), 3,
            "aggregation.join_conditions[0]: 'ssn' is not a column of table.columns", "unknown column")
 
-# overlap run refuses the template before connecting (port 1: nothing listens).
-r = run("run", "--connect", "127.0.0.1:1", "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
-        "--table", wd.p("purchases.csv"), "--table-name", "purchases", "--join", "email",
-        "--template", window, "--out", wd.p("out.csv"))
-err = one_line_error(r.stderr)
-t.check(r.returncode != 0 and "compares columns of both tables on each joined row" in err and
-        "refuses the template rather than drop the condition" in err,
-        "run refuses a template with a condition across parties", r.stderr)
-t.check(not os.path.exists(wd.p("out.csv")), "no output written")
+# ---- the computation: the article's 30-day window, run by two overlap processes, against
+# SQLite over the same CSVs (date arithmetic, the cap with ROW_NUMBER() by the named column,
+# ties by input order, the NULL rule, groups under the threshold) ----
+import random
+import sqlite3
+
+from e2e import read_csv, run_pair
+
+rng = random.Random(1919)
+imps, buys = [], []
+for i in range(70):
+    e = f"cust{i}@example.com"
+    for k in range(1 + i % 5):  # up to 5 impressions: the cap (3) drops some
+        day = f"2026-06-{rng.randrange(1, 29):02d}" if (i + k) % 11 else ""  # a few NULL days
+        # two matched customers alone see WINTER: its cell stays under the threshold
+        camp = "WINTER" if i % 31 == 0 else rng.choice(["SPRING", "SUMMER", "AUTUMN"])
+        imps.append([e, camp, day])
+for i in range(20, 100):
+    e = f"cust{i}@example.com"
+    for k in range(1 + i % 4):
+        buys.append([e, f"2026-{rng.choice(['06', '07'])}-{rng.randrange(1, 29):02d}",
+                     f"{rng.randrange(-500, 20000) / 100:.2f}"])
+IMPS = wd.write_csv("impressions.csv", ["email", "campaign", "seen"], imps)
+BUYS = wd.write_csv("purchases.csv", ["email", "day", "amount"], buys)
+CAP, T = 3, 3
+WINDOW = (f"-- cap rows {CAP} by c.seen, p.day\n-- decimals p.amount 2\n"
+          "SELECT c.campaign, COUNT(DISTINCT c.email) AS users, COUNT(*) AS conversions,\n"
+          "       SUM(p.amount) AS revenue\n"
+          "FROM impressions AS c INNER JOIN purchases AS p ON c.email = p.email\n"
+          " AND p.day BETWEEN c.seen AND c.seen + INTERVAL '30 days'\n"
+          f"GROUP BY c.campaign HAVING COUNT(DISTINCT c.email) >= {T}\n")
+
+
+def reference():
+    """The released rows as SQLite computes them: each side's rows without a NULL compared
+    column, capped per identifier by ROW_NUMBER() over its ordering column (ties by input
+    order), joined with the window, grouped, HAVING on COUNT(DISTINCT)."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE c(pos INTEGER, email TEXT, campaign TEXT, seen TEXT)")
+    db.execute("CREATE TABLE p(pos INTEGER, email TEXT, day TEXT, amount TEXT)")
+    db.executemany("INSERT INTO c VALUES (?, ?, ?, NULLIF(?, ''))",
+                   [(n,) + tuple(r) for n, r in enumerate(imps)])
+    db.executemany("INSERT INTO p VALUES (?, ?, ?, ?)", [(n,) + tuple(r) for n, r in enumerate(buys)])
+    q = f"""
+      WITH cc AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY email ORDER BY seen IS NULL, seen, pos)
+                  AS rn FROM c WHERE seen IS NOT NULL),
+           pp AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY email ORDER BY day IS NULL, day, pos)
+                  AS rn FROM p WHERE day IS NOT NULL)
+      SELECT cc.campaign, COUNT(DISTINCT cc.email), COUNT(*),
+             SUM(CAST(ROUND(CAST(pp.amount AS REAL) * 100) AS INTEGER))
+      FROM cc JOIN pp ON cc.email = pp.email
+       AND pp.day BETWEEN cc.seen AND date(cc.seen, '+30 days')
+      WHERE cc.rn <= {CAP} AND pp.rn <= {CAP}
+      GROUP BY cc.campaign"""
+    rows = db.execute(q).fetchall()
+    over = [r for r in rows if r[1] >= T]
+
+    def money(c):
+        return ("-" if c < 0 else "") + f"{abs(c) // 100}.{abs(c) % 100:02d}"
+    return ([[r[0], str(r[1]), str(r[2]), money(r[3])] for r in sorted(over)],
+            len(rows) - len(over))
+
+
+want, under = reference()
+t.check(len(want) >= 1 and under >= 1, "the scenario releases cells and leaves some under T",
+        f"{want} / {under} under")
+wpath, _, _ = wd.approve_template("window_run.sql", WINDOW)
+out = wd.p("window.out.csv")
+args = ["--threads", "2", "--timeout", "120", "--wait", "20", "--template", wpath]
+lst, con = run_pair(wd, BUYS, IMPS, None, out, args + ["--table-name", "purchases"],
+                    args + ["--table-name", "impressions"])
+t.check(lst.code == 0 and con.code == 0, "the window runs: both parties succeed",
+        f"listener {lst.code}: {lst.stderr.strip()[-500:]} | connector {con.code}: "
+        f"{con.stderr.strip()[-500:]}")
+got = read_csv(out) if os.path.exists(out) else []
+t.check(got[:1] == [["campaign", "users", "conversions", "revenue"]], "header", str(got[:1]))
+t.check(got[1:] == want, "released rows equal SQLite's (window, cap, NULL rule, threshold)",
+        f"\n got  {got[1:]}\n want {want}")
+for who, p in (("the advertiser", con), ("the retailer", lst)):
+    t.check("capped identifiers:" in p.stderr, f"{who} is told how many of its own identifiers "
+            "it capped", p.stderr[-300:])
+per = {}
+for e, _, day in imps:
+    per[e] = per.get(e, 0) + (day != "")
+capped = sum(1 for n in per.values() if n > CAP)
+t.check(f"capped identifiers: {capped} of {len(per)}" in con.stderr and
+        "rows without a value to compare" in con.stderr,
+        f"the advertiser's capped count is its own ({capped} of its {len(per)})", con.stderr[-300:])
 t.finish()

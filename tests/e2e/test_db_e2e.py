@@ -19,7 +19,11 @@ import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import BIN, Checks, Workdir, attribution_template, norm_email, one_line_error, read_csv, run_pair
+from e2e import (BIN, Checks, Workdir, attribution_template, label_key, norm_email, one_line_error,
+                 read_csv, run_pair)
+
+AGG_COLS = ["--group-by", "campaign_id,ad_format",
+            "--values", "contributor:purchase_amount:2,contributor:item_count"]
 from pgserver import PgServer
 
 t = Checks("e2e/db")
@@ -102,8 +106,8 @@ for name, (ptab, itab) in SOURCES.items():
         r["cardinality"] = (open(lo).read(), open(co).read())
     out = wd.p(f"{name}.agg.csv")
     agg = ["--mode", "aggregate", "--threads", "2", "--min-rows", "3"]
-    lst, con = run_pair(wd, ptab, itab, None, out, agg + ["--values", "purchase_amount:2,item_count"],
-                        agg + ["--group-by", "campaign_id,ad_format"])
+    # Both parties state the same analysis (aggregates v2: the plan bytes agree).
+    lst, con = run_pair(wd, ptab, itab, None, out, agg + AGG_COLS, agg + AGG_COLS)
     if both_ok(f"{name} aggregate", lst, con):
         r["aggregate"] = read_csv(out)
     results[name] = r
@@ -192,7 +196,7 @@ def template_want(rows, campaign, start, k):
         if r[1] == campaign and e in buys:
             groups.setdefault(r[2], set()).add(e)
     out = [["ad_format", "buyers", "revenue"]]
-    for g in sorted(groups):
+    for g in sorted(groups, key=lambda g: label_key([g])):
         if len(groups[g]) >= k:
             rev = sum(Decimal(v) for e in groups[g] for v in buys[e] if v is not None)
             out.append([g, str(len(groups[g])), f"{rev:.2f}"])
@@ -321,11 +325,12 @@ if both_ok("sqlite --replace", lst, con):
             "sqlite --replace: the old table replaced by the count", str(sqlite_rows(OUTDB, "matches")))
 out = pg.uri(params="table=agg_result")
 agg = ["--mode", "aggregate", "--threads", "2", "--min-rows", "3"]
-lst, con = run_pair(wd, P_CSV, I_CSV, None, out, agg + ["--values", "purchase_amount:2,item_count"],
-                    agg + ["--group-by", "campaign_id,ad_format"])
+lst, con = run_pair(wd, P_CSV, I_CSV, None, out, agg + AGG_COLS, agg + AGG_COLS)
 if both_ok("postgresql aggregate --out", lst, con):
     got = pg_rows("agg_result", "campaign_id, ad_format")
-    t.check(got == agg_rows, "postgresql aggregate --out: the released groups", str(got)[:300])
+    t.check(isinstance(got, list) and len(agg_rows) > 1 and got[:1] == agg_rows[:1]
+            and sorted(got[1:]) == sorted(agg_rows[1:]),
+            "postgresql aggregate --out: the released groups", str(got)[:300])
 
 # ---- 6. errors: one line naming the source without its password, exit 3,
 # before listening for the peer ----

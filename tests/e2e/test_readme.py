@@ -153,7 +153,7 @@ def read(path):
 
 
 if os.environ.get("OVL_VALGRIND") == "1":
-    # The demo tables (thousands of rows, Paillier) under memcheck's ~50x
+    # The demo tables (thousands of rows, two-party computation) under memcheck's ~50x
     # slowdown would outlast overlap's own 60 s silence timeout.
     print("SKIP README commands: too slow under valgrind (make valgrind); make test runs them",
           flush=True)
@@ -184,7 +184,7 @@ try:
     gen = [sys.executable, os.path.join(DEMO, "gen_demo.py")]
     chk = subprocess.run(gen + ["--check"], capture_output=True, text=True)
     t.check(chk.returncode == 0, "gen_demo.py reproduces the committed demo tables", chk.stderr)
-    exp = subprocess.run(gen + ["--expect", "CAMP_2026_Q3", "2026-07-01", "2026-09-30", "25"],
+    exp = subprocess.run(gen + ["--expect", "CAMP_2026_Q3", "2026-07-01", "2026-07-31", "25"],
                          capture_output=True, text=True)
     want = [row.split(",") for row in exp.stdout.splitlines() if not row.startswith("#")]
     suppressed = int(exp.stdout.rsplit("# suppressed ", 1)[-1])
@@ -193,7 +193,7 @@ try:
     t.check(got == want, "the README's template run releases the plaintext result",
             "got %s want %s" % (got, want))
     t.check(len(want) >= 3 and suppressed >= 1,
-            "the demo data releases two or more groups and suppresses some", exp.stdout)
+            "the demo data releases two or more cells and suppresses some", exp.stdout)
     # Both owners' audit logs record the template run, with the same counts.
     import json
     fprs = {}
@@ -214,8 +214,10 @@ try:
                 str(tpl))
     agg = os.path.join(work, "result.csv")
     rows = read(agg) if os.path.exists(agg) else []
-    t.check(len(rows) >= 3 and rows[0][:3] == ["campaign_id", "ad_format", "matched"],
-            "the README's ad-hoc aggregate releases groups", str(rows[:3]))
+    t.check(len(rows) >= 3 and rows[0][:5] == ["campaign_id", "ad_format", "product_category",
+                                                "matched", "rows"],
+            "the README's ad-hoc aggregate releases cells of both parties' groups",
+            str(rows[:3]))
     for name in ("purchases-shared.csv", "impressions-shared.csv", "matches.csv", "adhoc.csv"):
         path = os.path.join(work, name)
         t.check(os.path.exists(path) and len(read(path)) >= 2, "README output %s has rows" % name)

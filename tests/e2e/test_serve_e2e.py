@@ -13,7 +13,8 @@ import time
 from decimal import Decimal
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import BIN, Checks, Serve, Workdir, attribution_template, norm_email, one_line_error, read_csv
+from e2e import (BIN, Checks, Serve, Workdir, attribution_template, label_key, norm_email,
+                 one_line_error, read_csv)
 
 t = Checks("e2e/serve")
 wd = Workdir()  # alice = the retailer (serves), bob = the advertiser, mallory = unlisted
@@ -111,7 +112,7 @@ def template_result(campaign, start, k):
         if r[1] == campaign and e in buys:
             groups.setdefault(r[2], set()).add(e)
     rows = [["ad_format", "buyers", "revenue"]]
-    for g in sorted(groups):
+    for g in sorted(groups, key=lambda g: label_key([g])):
         if len(groups[g]) >= k:
             rev = sum(sum(buys[e]) for e in groups[g])
             rows.append([g, str(len(groups[g])), f"{rev:.2f}"])

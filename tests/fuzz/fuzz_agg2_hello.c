@@ -1,4 +1,4 @@
-/* Fuzz target: the aggregate v2 HELLO statement (AggParams2, SPEC-v2 §4.1)
+/* Fuzz target: the aggregate v2 HELLO statement (AggParams2, SPEC §4.1)
  * over arbitrary bytes: parsing never over-reads, and every field it accepts
  * lies within the buffer and its cap. */
 #include <stddef.h>

@@ -18,7 +18,7 @@ PG_INC=$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 FLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DOVL_VERSION=\"fuzz\" \
  -Iinclude -Isrc -Iprotocols -I$PG_INC -Itests/unit -g -O1 -pthread -fno-omit-frame-pointer \
  -fsanitize=address,undefined -fno-sanitize-recover=undefined"
-LIBS="-lsodium -lssl -lcrypto -lgmp -ljansson -lpq -ldl -lpthread -lm"
+LIBS="-lsodium -lssl -lcrypto -ljansson -lpq -ldl -lpthread -lm"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 

@@ -1,12 +1,10 @@
-/* Writes vectors/psi.json (protocols/psi/SPEC.md §9), aggregate.json, mpc.json (the OT
- * layer, src/mpc/SPEC.md §1-§7), gc.json (src/mpc/SPEC.md §GC.9), cpsi.json
- * (protocols/cpsi/SPEC.md), mpsi.json (protocols/mpsi/SPEC.md) and pairs.json
- * (protocols/aggregate/CONDITIONS.md §4) and aggregate2.json (aggregates version 2,
- * protocols/aggregate/SPEC-v2.md §12). */
+/* Writes vectors/psi.json (protocols/psi/SPEC.md §9), aggregate.json (aggregates,
+ * protocols/aggregate/SPEC.md §12), mpc.json (the OT layer, src/mpc/SPEC.md §1-§7),
+ * gc.json (src/mpc/SPEC.md §GC.9), cpsi.json (protocols/cpsi/SPEC.md), mpsi.json
+ * (protocols/mpsi/SPEC.md) and pairs.json (protocols/aggregate/CONDITIONS.md §4). */
 #include <stdio.h>
 
 #include "psi_vectors.h"
-#include "agg_vectors.h"
 #include "mpc_vectors.h"
 #include "gc_vectors.h"
 #include "cpsi_vectors.h"
@@ -20,13 +18,12 @@ static const struct {
     json_t *(*build)(void);
 } docs[] = {
     {"psi.json", pv_document},
-    {"aggregate.json", av_document},
     {"mpc.json", mv_document},
     {"gc.json", gv_document},
     {"cpsi.json", cv_document},
     {"mpsi.json", mpv_document},
     {"pairs.json", pcv_document},
-    {"aggregate2.json", a2v_document},
+    {"aggregate.json", a2v_document},
 };
 
 int main(int argc, char **argv)

@@ -1,5 +1,5 @@
-/* The pinned TLS link the test tools (bristol2pc, hostile_peer,
- * hostile_contributor) open to their peer: listen and accept one pinned
+/* The pinned TLS link the test tools (bristol2pc, hostile_peer) open to
+ * their peer: listen and accept one pinned
  * connection, or connect, both with the tool's timeout. The listening port
  * goes to stderr so a test that asked for port 0 can find it. */
 #ifndef OVL_TOOL_LINK_H

@@ -1,5 +1,5 @@
-/* The seeded aggregate v2 runs of vectors/aggregate2.json
- * (protocols/aggregate/SPEC-v2.md §12): both engines draw from fixed-seed
+/* The seeded aggregate v2 runs of vectors/aggregate.json
+ * (protocols/aggregate/SPEC.md §12): both engines draw from fixed-seed
  * streams and the tables are fixed formulas, so every frame replays. Shared
  * by the generator (tests/tools/gen_vectors.c) and test_agg2_vectors. */
 #ifndef OVL_AGG2_VECTORS_H
@@ -268,7 +268,7 @@ static inline json_t *a2v_document(void)
     };
     json_t *doc = json_object(), *runs = json_array();
     json_object_set_new(doc, "title", json_string("overlap aggregates version 2 seeded runs, "
-                                                  "protocols/aggregate/SPEC-v2.md"));
+                                                  "protocols/aggregate/SPEC.md"));
     json_object_set_new(doc, "generator", json_string("tests/tools/gen_vectors.c"));
     json_object_set_new(doc, "note",
                         json_string("runner = listener, contributor = connector; plan: "

@@ -4,7 +4,7 @@
  * and sums, negatives, NULL counts, COUNT(*), COUNT(DISTINCT), cells under
  * the threshold, receiver = runner and = contributor, K = 1; what the helper
  * learns; frame sizes independent of the data; the HELLO refusals; hostile
- * frames; and one test per finding of version 1 (SPEC-v2 §10.4). */
+ * frames; and one test per finding of version 1 (SPEC §10.4). */
 #include "agg2_world.h"
 #include "common/hello.h"
 #include "core/frame.h"
@@ -321,7 +321,7 @@ static void early_done(void)
     run_free(&r);
 }
 
-/* ---- the findings of version 1 (SPEC-v2 §10.4) ---- */
+/* ---- the findings of version 1 (SPEC §10.4) ---- */
 
 /* "overlapping groups refused" and "mixed-party dimensions refused": one
  * identifier in several groups of both parties, dimensions of both, and the

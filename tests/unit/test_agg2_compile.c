@@ -57,7 +57,7 @@ static void test_article(void)
     EXPECT_STR_EQ(p.cols[2].name, "purchase_id");
     EXPECT_STR_EQ(p.cols[3].name, "purchase_amount");
     EXPECT_EQ(p.cols[3].decimals, 2);
-    /* SPEC-v2 §11's example: k_R = 4, k_C = 3, no COUNT(*). */
+    /* SPEC §11's example: k_R = 4, k_C = 3, no COUNT(*). */
     EXPECT_EQ(ovl_agg2_plan_k_r(&p), 4);
     EXPECT_EQ(ovl_agg2_plan_k_c(&p), 3);
     EXPECT_EQ(ovl_agg2_plan_star(&p), 0);

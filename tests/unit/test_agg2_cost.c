@@ -1,5 +1,5 @@
 /* The cost formula of aggregates version 2 (protocols/aggregate/cost.h,
- * SPEC-v2 §11) against the bytes the engines actually send: both parties'
+ * SPEC §11) against the bytes the engines actually send: both parties'
  * ovl_agg2_bytes_sent summed, at a few shapes, within 1.1x of
  * ovl_agg2_cost_eval. */
 #include "agg2_world.h"

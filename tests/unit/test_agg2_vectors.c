@@ -1,4 +1,4 @@
-/* Replays every run of vectors/aggregate2.json (aggregates version 2) and
+/* Replays every run of vectors/aggregate.json (aggregates version 2) and
  * compares each field; every run completes and releases what it states. */
 #include "agg2_vectors.h"
 #include "test.h"
@@ -23,7 +23,7 @@ static void ideal_outputs(json_t *got)
 
 static void committed_vectors_match(void)
 {
-    vc_replay("vectors/aggregate2.json", a2v_document, 4, 4, ideal_outputs, "contributor_frames",
+    vc_replay("vectors/aggregate.json", a2v_document, 4, 4, ideal_outputs, "contributor_frames",
               20);
 }
 

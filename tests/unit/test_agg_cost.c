@@ -1,4 +1,4 @@
-/* aggregate v2 cost formula (protocols/aggregate/SPEC-v2.md §11): the parts at a
+/* aggregate v2 cost formula (protocols/aggregate/SPEC.md §11): the parts at a
  * hand-computed shape, the Waksman switch count, the caps, and the attribution
  * template's bytes per runner identifier at 32 cells. */
 #include <sodium.h>

@@ -1,4 +1,4 @@
-/* aggregate v2 owner-side preparation (protocols/aggregate/SPEC-v2.md §5.1): the
+/* aggregate v2 owner-side preparation (protocols/aggregate/SPEC.md §5.1): the
  * per-identifier table, its width and range checks, and the factorisation of
  * §1 — cells computed from the two parties' tables equal the cells of the
  * plain INNER JOIN over the rows, with overlapping groups, NULLs and

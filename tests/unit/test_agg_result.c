@@ -1,4 +1,4 @@
-/* The receiver's rows of aggregates v2 (aggregate/result.h, SPEC-v2.md §8.4):
+/* The receiver's rows of aggregates v2 (aggregate/result.h, SPEC.md §8.4):
  * counts, sums with decimals, AVG rounded half to even to decimals + 4,
  * expressions with '/' to 6 digits, NULLIF and NULLs as empty fields, rows
  * sorted by label bytes; malformed labels and overflow refused. */

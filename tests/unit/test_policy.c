@@ -254,7 +254,7 @@ static void test_check_table(void)
     ovl_policy_free(p);
 }
 
-/* The group space and the widths of aggregates v2 (SPEC-v2 §2, §4.1):
+/* The group space and the widths of aggregates v2 (SPEC §2, §4.1):
  * optional, with their defaults, ranges and the count width. */
 static void test_v2_limits(void)
 {

@@ -1,0 +1,92 @@
+/* An owner's rows for conditions across parties (session/pair_rows.h). */
+#include "session/pair_rows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/guard.h"
+#include "core/mem.h"
+
+size_t ovl_pair_text_cols(const char *cols[static OVL_PAIR_TEXT_COLS], const ovl_agg2_plan *plan,
+                          unsigned side)
+{
+    const ovl_pc_plan *p = &plan->pairs;
+    size_t n = 0;
+    for (unsigned i = 0; i < p->nconds && i < OVL_PC_MAX_CONDS; i++)
+        cols[n++] = side == OVL_AGG2_SIDE_R ? p->conds[i].r_col : p->conds[i].c_col;
+    const char *order = side == OVL_AGG2_SIDE_R ? p->r_order : p->c_order;
+    if (p->nconds > 0 && order[0] != 0)
+        cols[n++] = order;
+    return n;
+}
+
+ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, unsigned side,
+                            const ovl_table_input *in, const ovl_text_table *text,
+                            const uint32_t *row_group)
+{
+    ovl_err rc = OVL_OK;
+    const ovl_idtable *ids = &in->ids;
+    const ovl_value_table *vt = &in->values;
+    const char *cols[OVL_PAIR_TEXT_COLS];
+    size_t ntext = ovl_pair_text_cols(cols, plan, side), n = 0;
+    uint32_t k = ovl_agg2_plan_words(plan, side), *id = NULL, *group = NULL, *line = NULL;
+    uint64_t *words = NULL;
+    const char **cell = NULL;
+    uint16_t *len = NULL;
+    size_t rows = ids->nrows ? ids->nrows : 1;
+    memset(out, 0, sizeof *out);
+    OVL_ENSURE(plan->pairs.nconds > 0 && text->ncols == ntext && text->nrows == ids->nrows &&
+                   vt->ncols == ovl_agg2_plan_cols_of(plan, side) &&
+                   (vt->ncols == 0 || vt->nrows == ids->nrows),
+               OVL_ERR_INTERNAL, "pair rows: the loaded table does not match the plan's columns");
+    OVL_TRY(ovl_calloc((void **)&id, rows, sizeof *id));
+    OVL_TRY(ovl_calloc((void **)&group, rows, sizeof *group));
+    OVL_TRY(ovl_calloc((void **)&line, rows, sizeof *line));
+    OVL_TRY(ovl_calloc((void **)&words, rows * (k ? k : 1), sizeof *words));
+    OVL_TRY(ovl_calloc((void **)&cell, rows * ntext, sizeof *cell));
+    OVL_TRY(ovl_calloc((void **)&len, rows * ntext, sizeof *len));
+    for (size_t r = 0; r < ids->nrows; r++) {
+        if (!ids->row_valid[r] || row_group[r] == UINT32_MAX)
+            continue;
+        id[n] = (uint32_t)ovl_idtable_find(ids, ids->row_ids[r]);
+        group[n] = row_group[r];
+        line[n] = text->line[r];
+        for (size_t c = 0; c < ntext; c++) {
+            cell[c * rows + n] = text->cell[c * text->nrows + r];
+            len[c * rows + n] = text->len[c * text->nrows + r];
+        }
+        /* this side's plan columns: [not NULL] and, when summed, the value */
+        uint64_t *w = words + n * k;
+        uint32_t q = 0, j = 0;
+        for (uint32_t i = 0; i < plan->ncols; i++) {
+            if (plan->cols[i].side != side)
+                continue;
+            bool nul = vt->nulls[r * vt->ncols + j];
+            w[q++] = !nul;
+            if (ovl_agg2_plan_col_summed(plan, i))
+                w[q++] = nul ? 0 : (uint64_t)vt->cells[r * vt->ncols + j];
+            j++;
+        }
+        n++;
+    }
+    ovl_pc_owner_in oi = {.runner = side == OVL_AGG2_SIDE_R, .what = text->label, .rows = n,
+                          .nids = (uint32_t)ids->nids, .id = id, .group = group, .line = line,
+                          .words = words, .k = k};
+    for (unsigned i = 0; i < plan->pairs.nconds; i++) {
+        oi.cell[i] = cell + (size_t)i * rows;
+        oi.cell_len[i] = len + (size_t)i * rows;
+    }
+    if (ntext > plan->pairs.nconds) {
+        oi.order = cell + (size_t)plan->pairs.nconds * rows;
+        oi.order_len = len + (size_t)plan->pairs.nconds * rows;
+    }
+    OVL_TRY(ovl_pc_owner_rows_build(out, &plan->pairs, &oi));
+done:
+    free(id);
+    free(group);
+    free(line);
+    ovl_free_secret(words, rows * (k ? k : 1) * sizeof *words);
+    free(cell);
+    free(len);
+    return rc;
+}

@@ -1,0 +1,348 @@
+"""End-to-end aggregates version 2 (protocols/aggregate/SPEC.md): two real overlap
+processes over loopback TLS, their released rows compared with what SQLite computes over the
+same CSVs (tests/e2e/sqlref.py), for several templates: overlapping groups (a customer in two
+campaigns), both parties' dimensions and sums, negatives, NULLs, AVG, COUNT(col), DATE_TRUNC,
+arithmetic with NULLIF, cells under the threshold (absent; the helper learns only how many were
+released), the runner and the receiver each either party, the ad-hoc command line, and the
+refusals before any data: a group space over a policy's max_cells, a policy without a column."""
+import json
+import os
+import random
+import struct
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from e2e import BIN, Checks, Workdir, one_line_error, read_csv, run_pair, no_temp_files
+from sqlref import Analysis, Reference
+
+t = Checks("e2e/agg2")
+wd = Workdir()
+rng = random.Random(1414)
+PROTOCOL = "agg2/1"
+
+# ---- the two tables: an advertiser's impressions, a retailer's purchases ----
+ads = []
+for i in range(90):
+    e = f"cust{i}@example.com"
+    camps = ["SPRING", "SUMMER"] if i % 3 == 0 else ["SPRING"] if i % 3 == 1 else ["SUMMER"]
+    for camp in camps:  # every third customer saw both campaigns: overlapping groups
+        fmt = rng.choice(["video", "banner"])
+        for k in range(1 + (i % 4 == 0)):
+            spend = rng.randrange(-300, 9000)  # a few credits: negative spend
+            ads.append([e.upper() if k else e, camp, fmt, str(rng.randrange(1, 40)),
+                        f"{spend / 100:.2f}"])
+ads.append(["not-an-email", "SPRING", "video", "3", "1.00"])  # no identifier: joins nothing
+shop = []
+for i in range(40, 140):
+    for k in range(1 + i % 3):
+        amount = "" if (i + k) % 13 == 0 else f"{rng.randrange(-2500, 30000) / 100:.2f}"
+        shop.append([f"cust{i}@example.com", rng.choice(["toys", "garden"]),
+                     f"2026-07-{rng.randrange(1, 31):02d}", amount,
+                     "" if k == 2 else f"P{i}-{k}"])
+ADS = wd.write_csv("ads.csv", ["email", "campaign", "ad_format", "impressions", "spend"], ads)
+SHOP = wd.write_csv("shop.csv", ["email", "category", "day", "amount", "pid"], shop)
+PATHS = {"a": ADS, "s": SHOP}
+TABLES = {"a": ("ads", "email"), "s": ("shop", "email")}
+DEC = {("a", "impressions"): 0, ("a", "spend"): 2, ("s", "amount"): 2}
+
+
+def template_text(an):
+    """The analysis as a template, with its summed columns' decimals declared."""
+    used = set()
+
+    def walk(e):
+        if e[0] in ("sum", "avg"):
+            used.add((e[1], e[2]))
+        for x in e[1:]:
+            if isinstance(x, tuple):
+                walk(x)
+    for _, e in an.outs:
+        walk(e)
+    head = "".join(f"-- decimals {a}.{c} {d}\n" for (a, c), d in sorted(an.decimals.items())
+                   if (a, c) in used and d > 0)
+    return head + an.template()
+
+
+# ---- the analyses ----
+attribution = Analysis(
+    TABLES, "a",
+    [("a", "campaign", None, "campaign"), ("a", "ad_format", None, "ad_format"),
+     ("s", "category", None, "category"), ("s", "day", "week", "purchase_week")],
+    [("buyers", ("cd",)), ("impressions", ("sum", "a", "impressions")),
+     ("spend", ("sum", "a", "spend")), ("purchases", ("count", "s", "pid")),
+     ("revenue", ("sum", "s", "amount")),
+     ("roas", ("/", ("sum", "s", "amount"), ("nullif", ("sum", "a", "spend"))))],
+    DEC, having=3)
+monthly = Analysis(
+    TABLES, "s",
+    [("s", "category", None, "category"), ("s", "day", "month", "month")],
+    [("buyers", ("cd",)), ("rows", ("star",)), ("amounts", ("count", "s", "amount")),
+     ("avg_amount", ("avg", "s", "amount")), ("avg_spend", ("avg", "a", "spend")),
+     ("impressions", ("sum", "a", "impressions"))],
+    DEC, having=4)
+where = Analysis(
+    TABLES, "s",
+    [("a", "campaign", None, "campaign"), ("a", "ad_format", None, "ad_format")],
+    [("customers", ("cd",)), ("rows", ("star",)), ("revenue", ("sum", "s", "amount")),
+     ("margin", ("-", ("sum", "s", "amount"), ("sum", "a", "spend"))),
+     ("double_impressions", ("*", ("sum", "a", "impressions"), ("int", 2))),
+     ("per_buyer", ("/", ("sum", "s", "amount"), ("cd",)))],
+    DEC, having=5,
+    where=[("a", "a.ad_format = 'video'", "a.ad_format = :fmt"),
+           ("s", "s.day >= '2026-07-06'", "s.day >= DATE '2026-07-06'")],
+    params=["fmt string in ('video', 'banner')"])
+total = Analysis(TABLES, "a", [],
+                 [("buyers", ("cd",)), ("revenue", ("sum", "s", "amount")),
+                  ("spend", ("sum", "a", "spend"))], DEC, having=2)
+adhoc = Analysis(
+    TABLES, "a",
+    [("a", "campaign", None, "campaign"), ("s", "category", None, "category")],
+    [("matched", ("cd",)), ("rows", ("star",)), ("sum_spend", ("sum", "a", "spend")),
+     ("avg_spend", ("avg", "a", "spend")), ("sum_amount", ("sum", "s", "amount")),
+     ("avg_amount", ("avg", "s", "amount"))],
+    DEC, having=0)
+
+if sys.argv[1:] == ["--reference"]:  # what SQLite releases, without running overlap
+    for name, an, mr in (("attribution", attribution, {}), ("monthly", monthly, {}),
+                         ("where", where, {}), ("total", total, {}),
+                         ("minrows", attribution, {"s": 6, "a": 2}),
+                         ("adhoc", adhoc, {"a": 3, "s": 3})):
+        h, rows, sup = Reference(an, PATHS, mr).rows()
+        print(f"== {name}: {len(rows)} released, {sup} suppressed\n{template_text(an)}{h}")
+        for r in rows:
+            print("  ", r)
+    sys.exit(0)
+
+
+def agg(extra):
+    return ["--threads", "2", "--timeout", "60", "--wait", "20"] + list(extra)
+
+
+def dump_sizes(path):
+    """The frame sizes and types a --dump-frames file holds."""
+    data = open(path, "rb").read() if os.path.exists(path) else b""
+    out, i = [], 0
+    while i + 5 <= len(data):
+        n = struct.unpack(">I", data[i + 1:i + 5])[0]
+        out.append((data[i], n))
+        i += 5 + n
+    return out
+
+
+def run_template(label, an, receiver, connector="a", params=(), lpol=None, cpol=None,
+                 min_rows=None, extra=()):
+    """Runs `an` as an approved template; `connector` ("a" or "s") connects, the other party
+    listens; `receiver` asks with --out (and is the runner). Returns (listener, connector,
+    lout, cout)."""
+    path, _, _ = wd.approve_template(label + ".sql", template_text(an))
+    listener = "s" if connector == "a" else "a"
+    lout = wd.p(label + ".listener.csv") if receiver == listener else None
+    cout = wd.p(label + ".connector.csv") if receiver == connector else None
+    pargs = []
+    for p in params:
+        pargs += ["--param", p]
+
+    def side(alias, pol, dump):
+        a = agg(["--template", path, "--dump-frames", wd.p(f"{label}.{dump}.frames")] + pargs)
+        if pol:
+            a += ["--policy", pol]
+        if min_rows and alias in min_rows:
+            a += ["--min-rows", str(min_rows[alias])]
+        return a + list(extra)
+
+    lst, con = run_pair(wd, PATHS[listener], PATHS[connector], lout, cout,
+                        side(listener, lpol, "l"), side(connector, cpol, "c"))
+    return lst, con, lout, cout
+
+
+def both_ok(label, lst, con):
+    return t.check(lst.code == 0 and con.code == 0, f"{label}: both parties succeed",
+                   f"listener {lst.code}: {lst.stderr.strip()[-600:]} | connector {con.code}: "
+                   f"{con.stderr.strip()[-600:]}")
+
+
+def check_case(label, an, receiver, connector="a", min_rows=None, want_suppressed=True, **kw):
+    ref = Reference(an, PATHS, min_rows or {})
+    header, rows, suppressed = ref.rows()
+    t.check(ref.sqlite_avg_agrees(), f"{label}: SQLite's own AVG agrees with the exact one")
+    lst, con, lout, cout = run_template(label, an, receiver, connector, min_rows=min_rows, **kw)
+    if not both_ok(label, lst, con):
+        return None
+    out = lout or cout
+    got = read_csv(out)
+    t.check(got[:1] == [header], f"{label}: header", f"{got[:1]} want {[header]}")
+    t.check(got[1:] == rows, f"{label}: released rows equal SQLite's",
+            "\n got  %s\n want %s" % (got[1:], rows))
+    t.check(len(rows) >= 1, f"{label}: the scenario releases rows", str(rows))
+    if want_suppressed:
+        t.check(suppressed >= 1, f"{label}: the scenario has cells under the threshold",
+                str(suppressed))
+    recv, helper = (lst, con) if lout else (con, lst)
+    rs, hs = recv.summary(), helper.summary()
+    other = cout if lout else lout
+    t.check(other is None or not os.path.exists(other), f"{label}: the helper writes nothing")
+    t.check(rs and hs and rs.get("protocol") == hs.get("protocol") == PROTOCOL,
+            f"{label}: both summaries name {PROTOCOL}", f"{rs} | {hs}")
+    t.check(rs and rs.get("groups_released") == len(rows) and rs.get("inconsistent") == 0,
+            f"{label}: the receiver's summary counts released rows, none inconsistent", str(rs))
+    t.check(hs and hs.get("groups_released") == len(rows) and hs.get("inconsistent") is None
+            and hs.get("groups_suppressed") is None,
+            f"{label}: the helper's summary shows only the released count", str(hs))
+    t.check(rs and rs.get("receiver") is True and hs and hs.get("receiver") is False,
+            f"{label}: the summaries say who received", f"{rs} | {hs}")
+    t.check(no_temp_files(wd.path) == [], f"{label}: no temporary files left")
+    return lst, con, rows
+
+
+# ---- 1. the article's shape: both parties' dimensions and sums, the runner receives ----
+res = check_case("attribution", attribution, receiver="a")
+if res:
+    lst, con, rows = res
+    # What the helper sent: no released value of a suppressed cell in its frames (the frames
+    # are shares), and its sizes are a function of public sizes (checked below).
+    t.check(len(dump_sizes(wd.p("attribution.l.frames"))) > 5, "attribution: frames captured")
+
+# ---- 2. the listener receives: months, AVG, COUNT(*), COUNT(col) over NULLs ----
+check_case("monthly", monthly, receiver="s", want_suppressed=False)
+
+# ---- 3. the retailer connects and receives; WHERE on both sides, with a parameter ----
+check_case("where", where, receiver="s", connector="s", params=["fmt=video"],
+           want_suppressed=False)
+
+# ---- 4. no dimensions: one cell ----
+check_case("total", total, receiver="a", want_suppressed=False)
+
+
+# ---- 6. the ad-hoc command line: group columns of either party, no template ----
+ref = Reference(adhoc, PATHS, {"a": 3, "s": 3})
+header, rows, _ = ref.rows()
+out = wd.p("adhoc.csv")
+ADHOC = ["--mode", "aggregate", "--group-by", "campaign,contributor:category",
+         "--values", "runner:spend:2,contributor:amount:2", "--min-rows", "3"]
+lst, con = run_pair(wd, SHOP, ADS, None, out, agg(ADHOC), agg(ADHOC))
+if both_ok("adhoc", lst, con):
+    got = read_csv(out)
+    t.check(got == [header] + rows, "adhoc: released rows equal SQLite's",
+            "\n got  %s\n want %s" % (got, [header] + rows))
+
+
+# ---- 7. refusals before any data-derived byte ----
+def policy(alias, dims, aggs, max_cells=None, peer="bob", receivers=(), min_rows=2):
+    table, join = TABLES[alias]
+    cols = {"a": ["email", "campaign", "ad_format", "impressions", "spend"],
+            "s": ["email", "category", "day", "amount", "pid"]}[alias]
+    agg_rule = {"adhoc": True, "functions": ["COUNT", "COUNT_DISTINCT", "SUM", "AVG"],
+                "dimensions": dims, "aggregates": aggs, "min_rows": min_rows,
+                "receivers": [wd.fingerprint(r) for r in receivers], "allow_cardinality": False}
+    if max_cells is not None:
+        agg_rule["max_cells"] = max_cells
+    return {"version": 1, "table": {"name": table, "columns": cols},
+            "join": [{"column": join, "normalize": "email"}],
+            "peers": [{"name": peer, "fingerprint": wd.fingerprint(peer)}],
+            "list": {"allowed": False, "columns": [], "receivers": []},
+            "aggregation": agg_rule, "custom": {"templates": []}}
+
+
+def write_policy(name, pol, tpl_path=None):
+    if tpl_path:
+        h = subprocess.run([BIN, "template", "hash", tpl_path], capture_output=True,
+                           text=True).stdout.split()[0]
+        pol["custom"]["templates"] = [{"name": os.path.basename(tpl_path)[:-4], "sha256": h}]
+    return wd.write(name, json.dumps(pol, indent=2))
+
+
+def refused(label, lst, con, lout, cout, want):
+    errs = one_line_error(lst.stderr) + " | " + one_line_error(con.stderr)
+    t.check(lst.code == 6 and con.code == 6, f"{label}: both stop with a policy refusal (exit 6)",
+            f"{lst.code} {con.code}: {errs}")
+    t.check(want in errs, f"{label}: the reason names '{want}'", errs)
+    for d in (wd.p(label + ".l.frames"), wd.p(label + ".c.frames")):
+        types = {ty for ty, _ in dump_sizes(d)}
+        # Negotiation (0x10-0x1f) and HELLO (0x01) at most: nothing data-derived.
+        t.check(types <= {0x01} | set(range(0x10, 0x20)),
+                f"{label}: no data-derived frame left {os.path.basename(d)}", str(sorted(types)))
+    t.check(not (lout and os.path.exists(lout)) and not (cout and os.path.exists(cout)),
+            f"{label}: no output written")
+
+
+# The retailer allows 12 cells: its own 10 groups fit, the template's group space does not.
+tpl_path = wd.p("attribution.sql")
+spol = write_policy("shop.cells.json",
+                    policy("s", ["category", "day"], ["amount", "pid"], max_cells=12,
+                           receivers=["bob"]), tpl_path)
+apol = write_policy("ads.json",
+                    policy("a", ["campaign", "ad_format"], ["impressions", "spend"],
+                           peer="alice"), tpl_path)
+lst, con, lout, cout = run_template("cells", attribution, receiver="a", lpol=spol, cpol=apol)
+refused("cells", lst, con, lout, cout, "the group space has 40 cells where the policy allows 12")
+
+# The advertiser's policy does not list spend among its aggregates; it listens (the
+# retailer connects), so its refusal reaches the retailer as ABORT.
+spol = write_policy("shop.json", policy("s", ["category", "day"], ["amount", "pid"],
+                                        peer="alice", receivers=["alice"]), tpl_path)
+apol = write_policy("ads.nospend.json",
+                    policy("a", ["campaign", "ad_format"], ["impressions"], peer="bob"),
+                    tpl_path)
+lst, con, lout, cout = run_template("nocol", attribution, receiver="a", connector="s",
+                                    lpol=apol, cpol=spol)
+refused("nocol", lst, con, lout, cout, "spend")
+spol = write_policy("shop.json", policy("s", ["category", "day"], ["amount", "pid"],
+                                        receivers=["bob"]), tpl_path)
+
+# The same policies allow the template when every column is listed: it runs.
+apol = write_policy("ads.ok.json", policy("a", ["campaign", "ad_format"],
+                                          ["impressions", "spend"], peer="alice"), tpl_path)
+ref = Reference(attribution, PATHS, {"a": 2, "s": 2})
+header, rows, _ = ref.rows()
+lst, con, lout, cout = run_template("policies", attribution, receiver="a", lpol=spol, cpol=apol)
+if both_ok("policies", lst, con):
+    t.check(read_csv(cout) == [header] + rows, "policies: released rows equal SQLite's")
+
+# An owner's min_rows above HAVING raises the threshold for every cell (T = 6 here).
+spol6 = write_policy("shop.min6.json", policy("s", ["category", "day"], ["amount", "pid"],
+                                              receivers=["bob"], min_rows=6), tpl_path)
+check_case("minrows", attribution, receiver="a", min_rows={"s": 6, "a": 2}, lpol=spol6,
+           cpol=apol)
+
+
+# ---- 8. local refusals, before the peer is contacted: one line, exit 3 ----
+def alone(label, table, args):
+    """A listener that must stop before listening: its table does not fit."""
+    r = subprocess.run([BIN, "run", "--listen", "127.0.0.1:0", "--identity", wd.p("alice.key"),
+                        "--peer", wd.p("bob.pub"), "--table", table, "--join", "email",
+                        "--normalize", "email", "--wait", "5"] + agg(args),
+                       capture_output=True, text=True, timeout=60)
+    err = one_line_error(r.stderr)
+    t.check(r.returncode == 3 and "listening" not in r.stderr,
+            f"{label}: refused before listening (exit 3)", f"{r.returncode}: {r.stderr.strip()}")
+    return err
+
+
+COLS = ["--mode", "aggregate", "--group-by", "contributor:category",
+        "--values", "contributor:amount:2"]
+bad = wd.write_csv("bad.csv", ["email", "category", "amount"],
+                   [["a@x.org", "toys", "1.50"], ["b@x.org", "toys", "12,5"]])
+err = alone("not a number", bad, COLS)
+t.check("bad.csv:3" in err and "amount" in err and "12,5" not in err,
+        "not a number: names file:line and column, never the value", err)
+many = wd.write_csv("many.csv", ["email", "category", "amount"], [["a@x.org", "toys", "1.234"]])
+err = alone("decimals", many, COLS)
+t.check("many.csv:2" in err, "more decimals than declared: names file:line", err)
+rows = wd.write_csv("rows.csv", ["email", "category", "amount"],
+                    [["a@x.org", "toys", str(k)] for k in range(8)])
+err = alone("rows per identifier", rows, COLS)
+t.check("max_rows_per_identifier = 7" in err and "a@x.org" not in err,
+        "eight rows of one identifier in one group: refused, naming no identifier", err)
+huge = wd.write_csv("huge.csv", ["email", "category", "amount"],
+                    [["a@x.org", "toys", "6000000000.00"]])
+err = alone("value bits", huge, COLS)
+t.check("amount" in err and "6000000000" not in err,
+        "a sum beyond value_bits (40): refused naming the column, not the value", err)
+week = wd.write_csv("week.csv", ["email", "day", "amount"], [["a@x.org", "07/01/2026", "1"]])
+err = alone("not a date", week, ["--mode", "aggregate", "--group-by", "week(contributor:day)"])
+t.check("week.csv:2" in err and "day" in err and "07/01" not in err,
+        "DATE_TRUNC of a value that is not a date: names file:line and column", err)
+
+wd.cleanup()
+t.finish()

@@ -1,0 +1,108 @@
+/* An owner's rows for conditions across parties from its table as the
+ * session loads it (session/pair_rows.h): the plan's value columns and
+ * groups by io/load, the condition and ordering columns by io/textcols, the
+ * rows whose condition cell is NULL dropped, the cap by the ordering column,
+ * the plan words per row, and errors naming the file, line and column. */
+#include <string.h>
+#include <unistd.h>
+
+#include "session/agg2_prep.h"
+#include "session/pair_rows.h"
+#include "test.h"
+#include "tmpdir.h"
+
+/* The retailer (runner): purchases with SUM(amount), COUNT(items). */
+static void plan_make(ovl_agg2_plan *pl)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->cols[0] = (ovl_agg2_col){.side = 0, .decimals = 2, .name = "amount"};
+    pl->cols[1] = (ovl_agg2_col){.side = 0, .decimals = 0, .name = "items"};
+    pl->cols[2] = (ovl_agg2_col){.side = 1, .decimals = 0, .name = "spend"};
+    pl->ncols = 3;
+    pl->outputs[0] = (ovl_agg2_output){.name = "users", .ntok = 1,
+                                       .tok = {{.op = OVL_AGG2_OP_COUNT_DISTINCT}}};
+    pl->outputs[1] = (ovl_agg2_output){.name = "revenue", .ntok = 1,
+                                       .tok = {{.op = OVL_AGG2_OP_SUM, .arg = 0}}};
+    pl->outputs[2] = (ovl_agg2_output){.name = "items", .ntok = 1,
+                                       .tok = {{.op = OVL_AGG2_OP_COUNT, .arg = 1}}};
+    pl->noutputs = 3;
+    ovl_pc_plan *c = &pl->pairs;
+    c->nconds = 1;
+    c->conds[0] = (ovl_pc_plan_cond){.op = OVL_PC_BETWEEN, .type = OVL_PC_TYPE_DATE,
+                                     .width = 17, .lo = 0, .hi = 30};
+    strcpy(c->conds[0].r_col, "day");
+    strcpy(c->conds[0].c_col, "seen");
+    c->cap_rows = 2;
+    strcpy(c->r_order, "day");
+}
+
+static ovl_err load(ovl_table_input *in, ovl_text_table *text, ovl_agg2_prep *prep,
+                    const ovl_agg2_plan *pl, const char *path)
+{
+    ovl_err rc;
+    const char *cols[OVL_PAIR_TEXT_COLS];
+    size_t n = ovl_pair_text_cols(cols, pl, 0);
+    ovl_load_spec want = {.join = "email", .norm = OVL_NORM_NONE};
+    if ((rc = ovl_agg2_prep_columns(prep, pl, 0)) != OVL_OK)
+        return rc;
+    ovl_agg2_prep_load_spec(prep, &want);
+    if ((rc = ovl_table_load(in, path, &want)) != OVL_OK)
+        return rc;
+    return ovl_text_table_load(text, path, NULL, cols, n);
+}
+
+static void test_rows(void)
+{
+    const char *path = write_file("p.csv", "email,day,amount,items\n"
+                                           "a@x,2026-07-03,10.50,1\n"
+                                           "a@x,2026-07-01,,2\n"
+                                           "b@x,,7,3\n"
+                                           "a@x,2026-07-02,1.25,\n"
+                                           "c@x,2026-07-09,3,4\n");
+    ovl_agg2_plan pl;
+    plan_make(&pl);
+    ovl_table_input in;
+    ovl_text_table text;
+    ovl_agg2_prep prep;
+    ovl_pc_owner_rows o;
+    EXPECT_OK(load(&in, &text, &prep, &pl, path));
+    const char *cols[OVL_PAIR_TEXT_COLS];
+    EXPECT_EQ(ovl_pair_text_cols(cols, &pl, 0), 2); /* day (condition), day (order) */
+    EXPECT_EQ(ovl_pair_text_cols(cols, &pl, 1), 1); /* seen: input order */
+    EXPECT_OK(ovl_pair_rows_build(&o, &pl, 0, &in, &text, in.groups.row_group));
+    EXPECT_EQ(o.dropped, 1);  /* b@x: no day */
+    EXPECT_EQ(o.capped, 1);   /* a@x: three rows, two kept (07-01, 07-02) */
+    EXPECT_EQ(o.v.nids, in.ids.nids);
+    size_t a = ovl_idtable_find(&in.ids, in.ids.row_ids[0]);
+    EXPECT_EQ(o.first[a + 1] - o.first[a], 2);
+    /* words: [amount not NULL], amount, [items not NULL], in input order */
+    const uint64_t *w = o.words + (size_t)o.first[a] * 3;
+    static const uint64_t want[6] = {0, 0, 1,  /* 07-01: amount NULL */
+                                     1, 125, 0}; /* 07-02: items NULL */
+    EXPECT_BYTES_EQ(w, want, sizeof want);
+    uint32_t d;
+    EXPECT_OK(ovl_pc_day_parse(&d, "2026-07-01", 10));
+    EXPECT_EQ(o.row[o.first[a]].word[0][0], d);
+    ovl_pc_owner_rows_free(&o);
+    ovl_text_table_free(&text);
+    ovl_table_input_free(&in);
+    ovl_agg2_prep_free(&prep);
+    /* a bad date: file, line and column */
+    path = write_file("p.csv", "email,day,amount,items\na@x,2026-07-03,1,1\nb@x,07/04/2026,1,1\n");
+    EXPECT_OK(load(&in, &text, &prep, &pl, path));
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_pair_rows_build(&o, &pl, 0, &in, &text, in.groups.row_group));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "p.csv:3: column day") != NULL);
+    ovl_text_table_free(&text);
+    ovl_table_input_free(&in);
+    ovl_agg2_prep_free(&prep);
+    unlink(tmp_path("p.csv"));
+    rmdir(tmpdir);
+}
+
+int main(void)
+{
+    if (!tmpdir_make("pair_rows"))
+        return 1;
+    RUN(test_rows);
+    return ovl_t_summary("test_pair_rows");
+}
