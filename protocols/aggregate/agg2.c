@@ -340,6 +340,7 @@ static ovl_err after_cpsi(ovl_agg2 *a)
         .beta = s.beta,
         .phi = s.phi,
         .keys = a->receiver ? NULL : (const uint8_t(*)[OVL_AGG2_KEY_LEN])a->keys,
+        .hidx = a->receiver ? NULL : a->hidx,
         .transcript = ovl_cpsi_transcript(a->cpsi),
         .rng = &a->rng,
         .pairs = a->has_pairs ? &a->pp : NULL,

@@ -78,7 +78,10 @@ extern const ovl_proto_ops ovl_agg2_ops;
 
 /* A released cell (receiver only, after done). */
 typedef struct {
-    uint32_t g, c; /* runner group, contributor group */
+    /* runner group, contributor group: the receiver's own group index, and
+     * for the helper's side its published index (SPEC-v2 §4.3: a secret
+     * permutation of the helper's groups, not the rank of its label) */
+    uint32_t g, c;
     const uint8_t *label_r, *label_c;
     uint16_t label_r_len, label_c_len;
     /* W - 6 words: D, [N], the runner's k_R words, the contributor's k_C

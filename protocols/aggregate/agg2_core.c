@@ -137,7 +137,8 @@ void agg2_core_free(agg2_core *c)
     ovl_buf_free(&c->held);
     ovl_cot_free(c->cot);
     ovl_ot_free(c->ot);
-    free(c->choices);
+    /* the last batch's choices: count bits, shares of β and φ, or switch bits (π) */
+    ovl_free_secret(c->choices, OVL_COT_BATCH_MAX / 8 + 1);
     ovl_free_secret(c->cells, c->K * c->P * sizeof *c->cells);
     ovl_free_secret(c->cur, c->K * c->W * sizeof *c->cur);
     ovl_free_secret(c->next, c->K * c->W * sizeof *c->next);

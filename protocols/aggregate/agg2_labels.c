@@ -18,26 +18,39 @@ static uint32_t helper_groups(const ovl_agg2 *a)
     return a->receiver ? a->peer_groups : a->cfg.own->shape.groups;
 }
 
+/* The labels go out in the order of a secret uniform permutation, group g's
+ * at position hidx[g] (bound to that position), and the records carry hidx[g]:
+ * a released record then tells the receiver nothing of where its label ranks
+ * among the helper's labels, i.e. nothing of the suppressed groups' labels. */
 ovl_err agg2_labels_queue(ovl_agg2 *a)
 {
     ovl_err rc = OVL_OK;
-    uint32_t G = a->cfg.own->shape.groups;
+    uint32_t G = a->cfg.own->shape.groups, *at = NULL;
     uint8_t ct[OVL_AGG2_LABEL_CT];
     OVL_TRY(ovl_calloc((void **)&a->keys, G, sizeof *a->keys));
+    OVL_TRY(ovl_calloc((void **)&a->hidx, G, sizeof *a->hidx));
+    OVL_TRY(ovl_calloc((void **)&at, G, sizeof *at));
+    for (uint32_t g = 0; g < G; g++)
+        at[g] = g;
+    ovl_rng_shuffle_u32(&a->rng, at, G); /* at[p]: the group published at position p */
+    for (uint32_t p = 0; p < G; p++)
+        a->hidx[at[p]] = p;
     for (uint32_t first = 0; first < G; first += OVL_AGG2_LABELS_PER_FRAME) {
         uint32_t count = G - first < OVL_AGG2_LABELS_PER_FRAME ? G - first
                                                                : OVL_AGG2_LABELS_PER_FRAME;
         size_t mark;
         OVL_TRY(ovl_frame_begin(&a->q, OVL_AGG2_LABELS, &mark));
         OVL_TRY(ovl_buf_put_u32(&a->q, count));
-        for (uint32_t g = first; g < first + count; g++) {
-            OVL_TRY(ovl_agg2_label_seal(ct, a->keys[g], a->cfg.labels[g], a->cfg.label_len[g], g,
+        for (uint32_t p = first; p < first + count; p++) {
+            uint32_t g = at[p];
+            OVL_TRY(ovl_agg2_label_seal(ct, a->keys[g], a->cfg.labels[g], a->cfg.label_len[g], p,
                                         a->th, &a->rng));
             OVL_TRY(ovl_buf_put_bytes(&a->q, ct, sizeof ct));
         }
         OVL_TRY(ovl_frame_end(&a->q, mark));
     }
 done:
+    ovl_free_secret(at, (size_t)G * sizeof *at);
     return rc;
 }
 
@@ -136,11 +149,13 @@ void agg2_labels_free(ovl_agg2 *a)
 {
     uint32_t G = a->cfg.own ? a->cfg.own->shape.groups : 0;
     ovl_free_secret(a->keys, (size_t)G * sizeof *a->keys);
+    ovl_free_secret(a->hidx, a->hidx ? (size_t)G * sizeof *a->hidx : 0);
     free(a->cts);
     free(a->cells);
     ovl_free_secret(a->words, a->cells_cap * ovl_agg2_prod_words(&a->l) * sizeof *a->words);
     ovl_free_secret(a->hlabels, a->cells_cap * sizeof *a->hlabels);
     a->keys = NULL;
+    a->hidx = NULL;
     a->cts = NULL;
     a->cells = NULL;
     a->words = NULL;

@@ -74,8 +74,28 @@ ovl_err agg2_core_products_recv(agg2_core *c, ovl_buf *in)
     return ovl_agg2_prod_b_recv(c->cot, (ovl_agg2_prod_kind)c->kind, l, c->cnt, in, c->cells);
 }
 
+/* The helper's index word of each record is the published index of its
+ * group's label, not the group index: the receiver must not learn where a
+ * released label ranks among the helper's labels (SPEC-v2 §4.3). */
+static void publish_indices(agg2_core *c)
+{
+    const ovl_agg2_layout *l = &c->in.l;
+    size_t P = ovl_agg2_prod_words(l), W = ovl_agg2_record_width(l);
+    for (uint32_t g = 0; g < l->groups_r; g++)
+        for (uint32_t k = 0; k < l->groups_c; k++) {
+            uint64_t *r = c->cur + ((size_t)g * l->groups_c + k) * W;
+            if (c->in.runner)
+                r[P] = c->in.hidx[g];
+            else
+                r[P + 1] = c->in.hidx[k];
+        }
+}
+
 ovl_err agg2_core_products_end(agg2_core *c)
 {
-    return ovl_agg2_records_build(c->cur, &c->in.l, c->cells, c->in.runner,
-                                  c->in.receiver ? NULL : c->in.keys);
+    ovl_err rc = ovl_agg2_records_build(c->cur, &c->in.l, c->cells, c->in.runner,
+                                        c->in.receiver ? NULL : c->in.keys);
+    if (rc == OVL_OK && !c->in.receiver && c->in.hidx != NULL)
+        publish_indices(c);
+    return rc;
 }

@@ -62,6 +62,7 @@ struct ovl_agg2 {
 
     /* LABELS: the helper's keys (secret), the receiver's ciphertexts */
     uint8_t (*keys)[OVL_AGG2_KEY_LEN];
+    uint32_t *hidx; /* the helper: the published index of each of its groups (secret) */
     uint8_t (*cts)[OVL_AGG2_LABEL_CT];
     uint32_t labels_got;
 

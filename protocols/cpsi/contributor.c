@@ -160,7 +160,7 @@ void cpsi_store_scratch_free(ovl_cpsi *p)
     ovl_free_secret(p->st_keys, (n ? n : 1) * sizeof *p->st_keys);
     ovl_free_secret(p->st_vals, (n ? n : 1) * w * sizeof *p->st_vals);
     ovl_free_secret(p->mu, (size_t)p->bins * p->nbw * sizeof *p->mu);
-    free(p->cand);
+    ovl_free_secret(p->cand, (n ? n : 1) * sizeof *p->cand); /* our identifiers' bins */
     p->st_keys = NULL;
     p->st_vals = NULL;
     p->mu = NULL;

@@ -217,7 +217,8 @@ void ovl_cpsi_free(ovl_cpsi *p)
     cpsi_jobs_free(p);
     ovl_free_secret(p->digest, (p->cfg.nids ? p->cfg.nids : 1) * sizeof *p->digest);
     ovl_cuckoo_free(&p->ck);
-    free(p->entry_bin);
+    /* which function placed which identifier, as the cuckoo table itself */
+    ovl_free_secret(p->entry_bin, 3u * (size_t)p->P * sizeof *p->entry_bin);
     ovl_free_secret(p->blind, 3u * (size_t)p->P * sizeof *p->blind);
     ovl_free_secret(p->fval, bins * sizeof *p->fval);
     ovl_buf_free(&p->okvs_in);

@@ -60,6 +60,15 @@ static void show(const run_t *r)
             fprintf(stderr, "    side %d: %s\n", i, r->side[i].detail);
 }
 
+/* A party's group index by its label (UINT32_MAX: none). */
+static uint32_t label_index(const w_party *p, const uint8_t *label, size_t len)
+{
+    for (uint32_t g = 0; g < p->groups; g++)
+        if (len == p->label_len[g] && memcmp(label, p->labels[g], len) == 0)
+            return g;
+    return UINT32_MAX;
+}
+
 /* The receiver's cells equal the oracle's cells with D >= T, and nothing else. */
 static void check_cells(run_t *r, uint64_t T)
 {
@@ -81,18 +90,23 @@ static void check_cells(run_t *r, uint64_t T)
     EXPECT_EQ(ovl_agg2_released_count(r->e[1]), over);
     EXPECT_EQ(ovl_agg2_inconsistent(r->e[q]), 0);
     EXPECT_EQ(ovl_agg2_threshold(r->e[0]), T);
-    size_t good = 0;
+    size_t good = 0, tg_prev = 0, tc_prev = 0;
     for (size_t i = 0; i < n; i++) {
         const ovl_agg2_cell *c = &cells[i];
-        if (c->g >= r->R.groups || c->c >= r->C.groups)
+        /* the helper's index in a cell is its published one (SPEC-v2 §4.3):
+         * the oracle's cell is found by the helper's label */
+        uint32_t tg = q == 0 ? c->g : label_index(&r->R, c->label_r, c->label_r_len);
+        uint32_t tc = q == 1 ? c->c : label_index(&r->C, c->label_c, c->label_c_len);
+        if (tg >= r->R.groups || tc >= r->C.groups)
             continue;
-        size_t cell = (size_t)c->g * r->C.groups + c->c;
+        size_t cell = (size_t)tg * r->C.groups + tc;
         bool same = memcmp(c->words, want + cell * P, P * 8) == 0;
-        same &= c->label_r_len == 4 && memcmp(c->label_r, r->R.labels[c->g], 4) == 0;
-        same &= c->label_c_len == 4 && memcmp(c->label_c, r->C.labels[c->c], 4) == 0;
+        same &= c->label_r_len == 4 && memcmp(c->label_r, r->R.labels[tg], 4) == 0;
+        same &= c->label_c_len == 4 && memcmp(c->label_c, r->C.labels[tc], 4) == 0;
         /* sorted by (runner label, contributor label) */
         if (i > 0)
-            same &= cells[i - 1].g < c->g || (cells[i - 1].g == c->g && cells[i - 1].c < c->c);
+            same &= tg_prev < tg || (tg_prev == tg && tc_prev < tc);
+        tg_prev = tg, tc_prev = tc;
         good += same;
     }
     EXPECT_EQ(good, n);
@@ -129,6 +143,46 @@ static void many_batches(void)
         check_cells(&r, 2);
     run_free(&r);
 }
+/* The helper's index in a released record is the published one, a secret
+ * permutation of its groups, not the rank of its label among its labels:
+ * with ranks the receiver would learn how many suppressed helper groups sort
+ * between two released labels (SPEC-v2 §4.3). Seeded: the permutation is
+ * fixed; 200 identifiers make every one of the 8 cells pass T = 2. */
+static void helper_index_hides_label_rank(void)
+{
+    run_t r;
+    uint8_t seed[2][32] = {{1}, {2}};
+    memset(&r, 0, sizeof r);
+    EXPECT_OK(w_party_make(&r.R, true, 0, 200, 1, 2, 3, 600));
+    EXPECT_OK(w_party_make(&r.C, false, 80, 280, 8, 2, 3, 600));
+    w_plan(&r.plan, 0, true, false, true);
+    ovl_agg2_config a = w_config(&r.R, &r.plan, true, 2, 1000);
+    ovl_agg2_config b = w_config(&r.C, &r.plan, false, 2, 1000);
+    a.test_seed = seed[0];
+    b.test_seed = seed[1];
+    EXPECT_OK(ovl_agg2_new(&r.e[0], &a));
+    EXPECT_OK(ovl_agg2_new(&r.e[1], &b));
+    hx_init(&r.side[0], &ovl_agg2_ops, r.e[0]);
+    hx_init(&r.side[1], &ovl_agg2_ops, r.e[1]);
+    hx_run(&r.side[0], &r.side[1], NULL, NULL);
+    EXPECT_OK(r.side[0].rc);
+    EXPECT_OK(r.side[1].rc);
+    check_cells(&r, 2);
+    const ovl_agg2_cell *cells;
+    size_t n = 0, moved = 0;
+    uint8_t seen[8] = {0};
+    EXPECT_OK(ovl_agg2_released(r.e[0], &cells, &n));
+    EXPECT_EQ(n, 8);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t rank = label_index(&r.C, cells[i].label_c, cells[i].label_c_len);
+        EXPECT_TRUE(cells[i].c < 8 && !seen[cells[i].c % 8]);
+        seen[cells[i].c % 8] = 1;
+        moved += cells[i].c != rank;
+    }
+    EXPECT_TRUE(moved > 0);
+    run_free(&r);
+}
+
 static void contributor_receives(void) { join(2, 3, 1, false, 4); }
 static void single_cell(void) { join(1, 1, 0, true, 2); }
 static void runner_groups_only(void) { join(4, 1, 1, true, 2); }
@@ -422,6 +476,7 @@ int main(void)
     RUN(runner_receives);
     RUN(many_batches);
     RUN(contributor_receives);
+    RUN(helper_index_hides_label_rank);
     RUN(single_cell);
     RUN(runner_groups_only);
     RUN(frame_sizes_do_not_depend_on_data);

@@ -175,6 +175,15 @@ static void oracle(int64_t *want, size_t P, const prun *r)
         }
 }
 
+/* A party's group index by its label (UINT32_MAX: none). */
+static uint32_t label_index(const w_party *p, const uint8_t *label, size_t len)
+{
+    for (uint32_t g = 0; g < p->groups; g++)
+        if (len == p->label_len[g] && memcmp(label, p->labels[g], len) == 0)
+            return g;
+    return UINT32_MAX;
+}
+
 static void check_cells(prun *r, uint64_t T)
 {
     int q = r->plan.receiver;
@@ -192,8 +201,11 @@ static void check_cells(prun *r, uint64_t T)
     EXPECT_EQ(ovl_agg2_inconsistent(r->e[q]), 0);
     for (size_t i = 0; i < n; i++) {
         const ovl_agg2_cell *c = &cells[i];
-        if (c->g < r->R.p.groups && c->c < r->C.p.groups)
-            good += memcmp(c->words, want + ((size_t)c->g * r->C.p.groups + c->c) * P, P * 8) == 0;
+        /* the helper's side carries its published index (SPEC-v2 §4.3): find its label */
+        uint32_t g = q == 0 ? c->g : label_index(&r->R.p, c->label_r, c->label_r_len);
+        uint32_t k = q == 1 ? c->c : label_index(&r->C.p, c->label_c, c->label_c_len);
+        if (g < r->R.p.groups && k < r->C.p.groups)
+            good += memcmp(c->words, want + ((size_t)g * r->C.p.groups + k) * P, P * 8) == 0;
     }
     EXPECT_EQ(good, n);
     int64_t joined = 0, distinct = 0;
