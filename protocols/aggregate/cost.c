@@ -16,6 +16,7 @@
 #define AND_GATE 32u /* a half-gates table */
 #define COT_ROW 16u  /* one row of EXT_U, or one garbler input label */
 #define WORD 8u
+#define GC_HEADERS 32u /* per instance: GC_INPUTS 9, GC_TABLES 13, GC_DECODE's 10 */
 /* HELLOs (with the plan), SEED, the GC SETUPs, DONE: measured at about this */
 #define FIXED_FRAMES 1024u
 
@@ -62,12 +63,17 @@ static void per_bin(ovl_agg2_cost *c, const ovl_agg2_cost_in *in)
     uint64_t wr = in->bits_r, wc = in->bits_c, kr = in->star + in->words_r, kc = in->words_c;
     uint64_t L = gc * kc, bits = gc * wc;
     /* σ-bit equality tables, the evaluator's σ labels, the match bit's
-     * decoding; the share phase's two COT rows when there is a payload */
-    c->cpsi_base = (s - 1) * AND_GATE + s * COT_ROW + COT_ROW + (L ? 2 * COT_ROW : 0);
+     * decoding, the instance's GC_INPUTS, GC_TABLES and GC_DECODE headers
+     * (9 + 13 + 10 bytes, cpsi SPEC §11); the share phase's two COT rows
+     * when there is a payload */
+    c->cpsi_base = (s - 1) * AND_GATE + s * COT_ROW + COT_ROW + GC_HEADERS +
+                   (L ? 2 * COT_ROW : 0);
     c->payload = 2 * WORD * L;
     /* b ∧ bit and the ORs, the evaluator's labels of its decoded count bits,
-     * and the decoding of the G_C·(w_C + 1) output bits */
-    c->bits = AND_GATE * (2 * bits - gc) + COT_ROW * bits + COT_ROW * gc * (wc + 1);
+     * and the decoding of the G_C·(w_C + 1) output bits (a tag pair each and
+     * their permute bits beyond the match bit's byte) */
+    c->bits = AND_GATE * (2 * bits - gc) + COT_ROW * bits + COT_ROW * gc * (wc + 1) +
+              (1 + gc * (wc + 1) + 7) / 8 - 1;
     c->type_a = kc ? gr * wr * (COT_ROW + WORD * gc * kc) : 0;
     /* The count bits multiply only when something is weighted by nC. */
     c->type_b = (kr ? gc * wc * (COT_ROW + WORD * gr * kr) : 0) + gc * (COT_ROW + WORD * gr);

@@ -135,17 +135,22 @@ done:
     return rc;
 }
 
-/* Every identifier's entries are in: encode the store (the run's stream
- * is drawn here, after the bins' secrets, as when it was one step). */
+/* Every identifier's entries are in: encode the store, in a job (the run's
+ * stream is drawn there, after the bins' secrets, as when it was one step). */
 ovl_err cpsi_contrib_store_done(ovl_cpsi *p)
 {
+    p->table_job = true;
+    return cpsi_jobs_put_table(p, true);
+}
+
+ovl_err cpsi_contrib_encoded(ovl_cpsi *p)
+{
     ovl_err rc = OVL_OK;
-    size_t n = 3u * (size_t)p->n_c, w = p->sw;
-    OVL_TRY(ovl_okvs_encode(&p->okvs, p->st_keys, p->st_vals, n, w, &p->rng));
+    p->table_job = false;
     p->store_ready = true;
+    cpsi_store_scratch_free(p);
     OVL_TRY(cpsi_contrib_after_eval(p));
 done:
-    cpsi_store_scratch_free(p);
     return rc;
 }
 

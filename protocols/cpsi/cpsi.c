@@ -395,10 +395,12 @@ ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups, uin
     c.bit_width = bit_width;
     OVL_TRY(check_config(&c));
     p->cfg = c;
+    /* every field ovl_cpsi_new derives from the shape */
     p->words = words;
     p->out_words = words;
     p->G = bit_groups;
     p->w = bit_groups ? bit_width : 0u;
+    p->nbw = bit_words(&c);
     p->sw = store_words(&c);
 done:
     return rc;

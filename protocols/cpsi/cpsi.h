@@ -52,7 +52,8 @@ typedef struct {
     const size_t *id_len;
     size_t nids;
     /* C in aggregate mode: nids × words payload words (identifier i's at
-     * i·words); R: NULL. words must agree (checked in SEED). */
+     * i·words); R: NULL. words must agree (checked in SEED): 1..OVL_CPSI_MAX_WORDS,
+     * or 0 with a bit payload (then no share phase runs and value is empty). */
     const uint64_t *payload;
     uint32_t words;
     uint64_t max_peer_set; /* 0: OVL_CPSI_MAX_SET */

@@ -12,11 +12,12 @@
 #include "core/mem.h"
 #include "cpsi/state.h"
 
-typedef enum { CJ_BLIND, CJ_EVAL, CJ_FINAL, CJ_STORE } cpsi_job_kind;
+typedef enum { CJ_BLIND, CJ_EVAL, CJ_FINAL, CJ_STORE, CJ_ENCODE, CJ_DECODE } cpsi_job_kind;
 
 typedef struct {
     ovl_job base;
     const ovl_cpsi *p; /* read only while the job is out */
+    ovl_cpsi *own;     /* ENCODE, DECODE: the fields the step owns (SPEC.md §4) */
     cpsi_job_kind kind;
     size_t seq;
     uint32_t start, count;       /* entries (STORE: identifiers) start .. start + count - 1 */
@@ -152,10 +153,33 @@ static void run_store(cpsi_job *j)
         ovl_job_fail(&j->base, rc, "%s", ovl_err_detail());
 }
 
+/* C's store encoding: while it is out, nothing else draws from the run's
+ * stream (the garbling starts after it), so the bytes are those of a run that
+ * encoded on the engine's thread. */
+static void run_encode(cpsi_job *j)
+{
+    ovl_cpsi *p = j->own;
+    size_t n = 3u * (size_t)p->n_c;
+    ovl_err rc = ovl_okvs_encode(&p->okvs, p->st_keys, p->st_vals, n, p->sw, &p->rng);
+    if (rc != OVL_OK)
+        ovl_job_fail(&j->base, rc, "%s", ovl_err_detail());
+}
+
+static void run_decode(cpsi_job *j)
+{
+    ovl_err rc = cpsi_runner_decode(j->own);
+    if (rc != OVL_OK)
+        ovl_job_fail(&j->base, rc, "%s", ovl_err_detail());
+}
+
 static void job_run(ovl_job *job)
 {
     cpsi_job *j = (cpsi_job *)job;
-    if (j->kind == CJ_STORE)
+    if (j->kind == CJ_ENCODE)
+        run_encode(j);
+    else if (j->kind == CJ_DECODE)
+        run_decode(j);
+    else if (j->kind == CJ_STORE)
         run_store(j);
     else if (j->kind == CJ_BLIND)
         run_blind(j);
@@ -186,7 +210,7 @@ static ovl_err new_job(ovl_cpsi *p, cpsi_job_kind kind, uint32_t start, uint32_t
     j->kind = kind;
     j->start = start;
     j->count = count;
-    if (kind != CJ_STORE)
+    if (kind != CJ_STORE && kind != CJ_ENCODE && kind != CJ_DECODE)
         OVL_TRY(ovl_calloc((void **)&j->in, count ? count : 1, OVL_OPRF_ELEM));
     *out = j;
     j = NULL;
@@ -279,6 +303,18 @@ done:
     return rc;
 }
 
+/* One whole-table step (C's encoding, R's decoding) as a job. */
+ovl_err cpsi_jobs_put_table(ovl_cpsi *p, bool encode)
+{
+    ovl_err rc = OVL_OK;
+    cpsi_job *j = NULL;
+    OVL_TRY(new_job(p, encode ? CJ_ENCODE : CJ_DECODE, 0, 0, &j));
+    j->own = p;
+    ovl_job_queue_push(&p->pending, &j->base);
+done:
+    return rc;
+}
+
 /* Frames that finished in sequence join the send queue. */
 static ovl_err drain_frames(ovl_cpsi *p)
 {
@@ -305,6 +341,13 @@ ovl_err cpsi_jobs_finish(ovl_cpsi *p, ovl_job *job)
     cpsi_job *j = (cpsi_job *)job;
     p->jobs_out--;
     OVL_TRY(ovl_job_result(job));
+    if (j->kind == CJ_ENCODE || j->kind == CJ_DECODE) {
+        bool encode = j->kind == CJ_ENCODE;
+        job_free(job);
+        job = NULL;
+        OVL_TRY(encode ? cpsi_contrib_encoded(p) : cpsi_runner_decoded(p));
+        goto done;
+    }
     if (j->kind == CJ_STORE) {
         p->store_done += j->count;
         job_free(job);

@@ -138,22 +138,35 @@ done:
 }
 
 /* The store is decoded once it is whole and every bin's OPRF value is known;
- * either may come last, as finalization runs in jobs. */
+ * either may come last, as finalization runs in jobs. The decoding is a job
+ * too: while it is out no frame is fed (cpsi_wants_input) and the engine's
+ * thread touches neither the store nor the bins. */
 ovl_err cpsi_runner_after_final(ovl_cpsi *p)
+{
+    if (p->final_done < 3u * p->P || p->gc != NULL || p->table_job ||
+        ovl_buf_len(&p->okvs_in) < p->okvs_expect)
+        return OVL_OK;
+    p->table_job = true;
+    return cpsi_jobs_put_table(p, false);
+}
+
+ovl_err cpsi_runner_decode(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
     ovl_okvs o = {0};
     ovl_buf in;
-    if (p->final_done < 3u * p->P || p->gc != NULL || ovl_buf_len(&p->okvs_in) < p->okvs_expect)
-        goto done;
     ovl_buf_reader(&in, p->okvs_in.data, ovl_buf_len(&p->okvs_in));
     OVL_TRY(ovl_okvs_read(&o, &in, 3u * (size_t)p->n_c, p->sw));
     OVL_TRY(decode_bins(p, &o));
-    ovl_free_secret(p->fval, (size_t)p->bins * sizeof *p->fval);
-    p->fval = NULL;
-    ovl_buf_free(&p->okvs_in);
-    OVL_TRY(cpsi_start_gc(p, p->gc_in));
 done:
     ovl_okvs_free(&o);
     return rc;
+}
+
+ovl_err cpsi_runner_decoded(ovl_cpsi *p)
+{
+    ovl_free_secret(p->fval, (size_t)p->bins * sizeof *p->fval);
+    p->fval = NULL;
+    ovl_buf_free(&p->okvs_in);
+    return cpsi_start_gc(p, p->gc_in);
 }

@@ -53,6 +53,7 @@ struct ovl_cpsi {
     uint64_t *mu;            /* bins × nbw: the masks of the bit words (garbler inputs too) */
     uint64_t store_done;     /* identifiers whose entries are in */
     bool store_ready;
+    bool table_job;          /* the store's encoding (C) or decoding (R) is out as a job */
     bool seed_got, okvs_queued;
     ovl_okvs okvs;
 
@@ -113,13 +114,18 @@ ovl_err cpsi_jobs_put_peer(ovl_cpsi *p, uint32_t start, uint32_t count,
 ovl_err cpsi_jobs_finish(ovl_cpsi *p, ovl_job *job) OVL_MUST_USE;
 /* The store's entries as jobs of CPSI_STORE_CHUNK identifiers. */
 ovl_err cpsi_jobs_put_store(ovl_cpsi *p) OVL_MUST_USE;
+/* C's encoding of the whole store (encode) or R's decoding of it, as a job. */
+ovl_err cpsi_jobs_put_table(ovl_cpsi *p, bool encode) OVL_MUST_USE;
 
 /* runner.c */
 ovl_err cpsi_runner_setup(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_runner_on_eval(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
 ovl_err cpsi_runner_on_okvs(ovl_cpsi *p, const uint8_t *payload, size_t len) OVL_MUST_USE;
-/* Once every evaluation is finalized and the whole store is in: decode it. */
+/* Once every evaluation is finalized and the whole store is in: decode it
+ * (cpsi_runner_decode, in a job), then start the garbled equality. */
 ovl_err cpsi_runner_after_final(ovl_cpsi *p) OVL_MUST_USE;
+ovl_err cpsi_runner_decode(ovl_cpsi *p) OVL_MUST_USE;
+ovl_err cpsi_runner_decoded(ovl_cpsi *p) OVL_MUST_USE;
 
 /* contributor.c */
 ovl_err cpsi_contrib_setup(ovl_cpsi *p) OVL_MUST_USE;
@@ -130,6 +136,8 @@ ovl_err cpsi_contrib_after_eval(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *keys,
                            uint64_t *vals) OVL_MUST_USE;
 ovl_err cpsi_contrib_store_done(ovl_cpsi *p) OVL_MUST_USE;
+/* The encoding job finished: the store is ready to send. */
+ovl_err cpsi_contrib_encoded(ovl_cpsi *p) OVL_MUST_USE;
 void cpsi_store_scratch_free(ovl_cpsi *p);
 
 /* share_phase.c */

@@ -60,6 +60,8 @@ typedef struct {
     long long heard;
     size_t front_left; /* unsent bytes of the frame partly sent (0: at a frame's start) */
     bool gone;         /* closed or failed: nothing more is sent to it */
+    ovl_err eof;       /* the read that failed, held while complete frames remain */
+    char eof_detail[256];
     bool closed;       /* nothing more to wait for: the connection failed, or it
                         * brought an ABORT (its sender closes without waiting) */
 } mlink;
@@ -794,9 +796,24 @@ done:
     return rc;
 }
 
+/* Whether a complete frame waits in l->in. */
+static bool frame_waiting(const mlink *l)
+{
+    ovl_buf r = l->in;
+    uint8_t type;
+    ovl_buf payload;
+    bool complete;
+    return ovl_frame_parse(&r, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) == OVL_OK &&
+           complete;
+}
+
+/* A connection that ended is reported only once the frames read before its
+ * end are handled (a peer may close right after its last frame). */
 static ovl_err link_read(mlink *l, bool *moved)
 {
     ovl_err rc = OVL_OK;
+    if (l->eof != OVL_OK)
+        return frame_waiting(l) ? OVL_OK : ovl_err_set(l->eof, "%s", l->eof_detail);
     for (size_t got = 0; got < LINK_READ_STEP;) {
         size_t room = l->in.max - l->in.wpos, n;
         if (room > LINK_IN_CHUNK)
@@ -804,7 +821,13 @@ static ovl_err link_read(mlink *l, bool *moved)
         if (room == 0)
             break;
         OVL_TRY(ovl_buf_ensure(&l->in, room));
-        OVL_TRY(ovl_conn_read_some(l->c, l->in.data + l->in.wpos, room, &n));
+        rc = ovl_conn_read_some(l->c, l->in.data + l->in.wpos, room, &n);
+        if (rc != OVL_OK && frame_waiting(l)) {
+            l->eof = rc;
+            snprintf(l->eof_detail, sizeof l->eof_detail, "%s", ovl_err_detail());
+            return OVL_OK;
+        }
+        OVL_TRY(rc);
         if (n == 0)
             break;
         l->in.wpos += n;

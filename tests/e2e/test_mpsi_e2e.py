@@ -202,6 +202,18 @@ t.check(hub.code == 0 and all(m.code == 0 for m in ms),
         one_line_error(hub.err))
 t.check("rejected connection" in hub.err, "the listener logs the refused key", hub.err[-300:])
 
+# A member stating another analysis (carol runs cardinality, the others
+# intersection): refused at the setup, every member's line names carol.
+rows = tables(3, 20, 4, 13)
+paths = write(3, rows, "mis")
+outs = [wd.p(f"mis.{n}.out") for n in NAMES[:3]]
+ms = run_k(3, paths, outs, (), {2: ("--mode", "cardinality")})
+for i, m in enumerate(ms):
+    err = one_line_error(m.err)
+    t.check(m.code == 6 and "member 2 (carol)" in err and "--mode cardinality" in err,
+            f"another mode: member {i} stops naming carol", f"{m.code}: {err}")
+t.check(not any(os.path.exists(o) for o in outs), "another mode: nobody writes output")
+
 # A member killed mid-run: every other member stops with one line naming it,
 # and nobody writes output.
 rows = tables(3, 12000, 100, 10)
@@ -302,6 +314,43 @@ with open(wd.p("tampered.audit"), "w") as f:
 v = subprocess.run([BIN, "audit", "verify", wd.p("tampered.audit")], capture_output=True,
                    text=True)
 t.check(v.returncode == 7, "an altered co-signature fails verification", v.stderr)
+
+# Budgets: dave's policy allows one run a day with each member; the second
+# run is refused by dave (its log already charges the first), naming him.
+rows = tables(3, 20, 5, 12)
+trio = ["alice", "bob", "dave"]
+fpr["dave"] = subprocess.run([BIN, "fingerprint", wd.p("dave.pub")], capture_output=True,
+                             text=True).stdout.split()[0]
+paths = []
+for i, n in enumerate(trio):
+    p = wd.p(f"bud.{n}.csv")
+    with open(p, "w") as f:
+        f.write("email,amount\n" + "".join(f"{r[0]},{r[1]}\n" for r in rows[i]))
+    paths.append(p)
+dpol = policy("dave", ["alice", "bob"])
+with open(dpol) as f:
+    d = json.load(f)
+d["table"]["file"] = "bud.dave.csv"
+d["budget"] = {"runs_per_day": 1, "runs_per_template_per_day": 1}
+with open(dpol, "w") as f:
+    json.dump(d, f)
+dlog = wd.p("dave.audit")
+for attempt in (1, 2):
+    outs = [wd.p(f"bud{attempt}.{n}.out") for n in trio]
+    hub, port = start_hub(3, paths[0], outs[0], names=trio)
+    ms = [hub, member(3, port, "bob", paths[1], outs[1]),
+          member(3, port, "dave", paths[2], outs[2], ("--policy", dpol, "--audit", dlog))]
+    for m in ms:
+        m.wait()
+    if attempt == 1:
+        t.check(all(m.code == 0 for m in ms), "budget: the first run is allowed",
+                " | ".join(one_line_error(m.err) for m in ms))
+    else:
+        errs = [one_line_error(m.err) for m in ms]
+        t.check(all(m.code == 6 for m in ms) and "member 2 (dave)" in errs[0] and
+                "member 2 (dave)" in errs[1] and "runs_per_day" in errs[2],
+                "budget: the second run is refused by dave for everyone", " | ".join(errs))
+        t.check(not any(os.path.exists(o) for o in outs), "budget: nobody writes output")
 
 # Usage errors: one line, exit 2, before anything runs.
 base = ["--identity", wd.p("alice.key"), "--table", paths[0], "--join", "email", "--out",

@@ -29,9 +29,9 @@ static void evaluates_the_parts(void)
     EXPECT_OK(ovl_agg2_cost_eval(&c, &in));
     EXPECT_EQ(c.bins, 1270);
     EXPECT_EQ(c.sigma, 51);
-    EXPECT_EQ(c.cpsi_base, 50 * 32 + 51 * 16 + 16 + 32); /* garbler inputs folded */
+    EXPECT_EQ(c.cpsi_base, 50 * 32 + 51 * 16 + 16 + 32 + 32); /* garbler inputs folded */
     EXPECT_EQ(c.payload, 16 * 12);
-    EXPECT_EQ(c.bits, 32 * (12 - 3) + 16 * 6 + 16 * 9);
+    EXPECT_EQ(c.bits, 32 * (12 - 3) + 16 * 6 + 16 * 9 + 1); /* 10 outputs: a 2nd permute byte */
     EXPECT_EQ(c.type_a, 2 * 3 * (16 + 8 * 12));
     EXPECT_EQ(c.type_b, 3 * 2 * (16 + 8 * 2 * 3) + 3 * (16 + 8 * 2));
     EXPECT_EQ(c.shuffle, 2 * (8 * 6 * 14 + 11 * (16 + 32 * 14))); /* S(6) = 11 */

@@ -385,6 +385,49 @@ static void test_check_peer(void)
     free_set(&cs);
 }
 
+/* The runner learns the contributor's shape in check_peer (an outer
+ * protocol's HELLO) and sets it there: the run then has that shape. */
+typedef struct {
+    ovl_cpsi **self;
+    shape sh;
+    int calls;
+} shape_ctx;
+
+static ovl_err set_shape_hook(void *ctx, const ovl_hello *peer)
+{
+    shape_ctx *h = ctx;
+    (void)peer;
+    h->calls++;
+    return ovl_cpsi_set_shape(*h->self, h->sh.words, h->sh.groups, h->sh.width);
+}
+
+static void test_set_shape(void)
+{
+    shape sh = {.words = 3, .groups = 3, .width = 3};
+    set rs, cs;
+    make_set_in(&rs, 0, 60, 25, 0, 0, 0, 71);
+    make_set_in(&cs, 0, 60, 20, sh.words, sh.groups, sh.width, 72);
+    size_t common = 0;
+    for (size_t i = 0; i < rs.n; i++)
+        common += find(&cs, rs.ids[i], rs.len[i]) >= 0;
+    run x;
+    shape_ctx h = {.self = &x.r, .sh = sh};
+    ovl_cpsi_config a = config(&rs, true, (shape){1, 1, 1}), b = config(&cs, false, sh);
+    a.check_peer = set_shape_hook;
+    a.check_ctx = &h;
+    EXPECT_TRUE(run_configs(&x, &a, &b, NULL, NULL));
+    tally t = check_all(&x, &rs, &cs, sh);
+    OVL_T_RECORD(h.calls == 1 && t.bad == 0 && t.matches == common,
+                 "set_shape: %d calls, %zu bad, %zu of %zu matches", h.calls, t.bad, t.matches,
+                 common);
+    /* only the runner, only before its setup */
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_set_shape(x.c, 3, 3, 3));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_set_shape(x.r, 3, 3, 3));
+    free_run(&x);
+    free_set(&rs);
+    free_set(&cs);
+}
+
 /* ---- hostile peers and configurations ---- */
 
 static void tamper_seed(void *arg, int side, ovl_buf *f, bool *drop)
@@ -508,6 +551,7 @@ int main(void)
     RUN(test_wide_payload);
     RUN(test_and_gates);
     RUN(test_check_peer);
+    RUN(test_set_shape);
     RUN(test_hostile_seed);
     RUN(test_bad_configs);
     return ovl_t_summary("test_cpsi_bits");
