@@ -163,8 +163,9 @@ $(BUILD)/rel/bench/%: tests/bench/%.c $(REL_LIB)
 # Calibration, then two-party PSI at 2^16, 2^18 and 2^20 rows per party, then private
 # aggregates at 2^16 and 2^20, then garbled circuits (AES-128 over loopback TLS), then
 # circuit PSI, then aggregates v2 (2^20 at 32 cells, 2^16 at 8, 64 and 512 cells), then
-# multi-party PSI with 3 members of 2^18 identifiers, in one process and over real processes (a JSON line each), then conditions across parties at caps 1, 2, 4, 8
-# (one JSON line per cap).
+# multi-party PSI with 3 members of 2^18 identifiers, in one process and over real
+# processes (a JSON line each), then conditions across parties at caps 1, 2, 4, 8 (one JSON
+# line per cap).
 bench: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench --gc
 	@echo "bench: circuit PSI cardinality at 2^20 (one process, one thread; BENCHMARKS.md 'Circuit PSI')"
