@@ -40,6 +40,8 @@ typedef struct {
     ovl_buf local_out, local_in;
     double cpu_s;
     uint64_t jobs;
+    size_t max_frame; /* the largest frame payload this party received, and its type */
+    uint8_t max_type;
     bool ok;
     volatile bool *abort_all;
 } party;
@@ -123,6 +125,8 @@ static bool party_receive(party *p, bool *moved, bool idle)
                 OVL_OK ||
             !complete)
             break;
+        if (ovl_buf_remaining(&payload) > p->max_frame)
+            p->max_frame = ovl_buf_remaining(&payload), p->max_type = type;
         if (ovl_agg2_ops.feed(p->e, type, ovl_buf_rptr(&payload),
                               ovl_buf_remaining(&payload)) != OVL_OK)
             return false;
@@ -361,6 +365,7 @@ int main(int argc, char **argv)
            "\"ratio_wall_to_2core_bound\":%.2f,\"cpu_s\":%.2f,\"cpu_runner_s\":%.2f,"
            "\"cpu_contributor_s\":%.2f,\"ratio_cpu_to_1core_bound\":%.2f,"
            "\"jobs_runner\":%llu,\"jobs_contributor\":%llu,"
+           "\"largest_frame_to_runner\":[%u,%zu],\"largest_frame_to_contributor\":[%u,%zu],"
            "\"t_hash_us\":%.1f,\"t_mult_us\":%.1f,"
            "\"bytes_runner\":%llu,\"bytes_contributor\":%llu,\"bytes_per_runner_id\":%.0f,"
            "\"formula_bytes\":%llu,\"ratio_measured_to_formula\":%.3f,"
@@ -369,6 +374,7 @@ int main(int argc, char **argv)
            lg, gr * gc, gr, gc, in.words_r, in.words_c, ok ? "true" : "false", ncells, rows_r,
            rows_c, wall, bound1, bound1 / 2, wall / (bound1 / 2), cpu, p[0].cpu_s, p[1].cpu_s,
            cpu / bound1, (unsigned long long)p[0].jobs, (unsigned long long)p[1].jobs,
+           p[0].max_type, p[0].max_frame, p[1].max_type, p[1].max_frame,
            1e6 * t_hash, 1e6 * t_mult, (unsigned long long)br, (unsigned long long)bc,
            (double)(br + bc) / (double)n, (unsigned long long)cost.total,
            (double)(br + bc) / (double)cost.total, rss, vm_hwm_mib(), rss_inputs, rss_target,
