@@ -172,6 +172,8 @@ bench: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench --gc
 	@echo "bench: circuit PSI cardinality at 2^20 (one process, one thread; BENCHMARKS.md 'Circuit PSI')"
 	@$(BUILD)/rel/bench/cpsi_bench 20
+	@echo "bench: circuit PSI cardinality at 2^20 with two overlap processes over loopback TLS, vs the ECDH bound (BENCHMARKS.md 'Circuit PSI')"
+	@python3 tests/bench/cpsi_pair.py --sizes 20 --calibrate $(BUILD)/rel/bench/calibrate
 	@echo "bench: aggregates v2 at 2^20, attribution template 8x4 cells (one thread per party; BENCHMARKS.md 'Aggregates v2')"
 	@$(BUILD)/rel/bench/agg2_bench 20 8 4
 	@echo "bench: aggregates v2 bytes against the formula at 8, 64 and 512 cells, 2^16 (BENCHMARKS.md 'Aggregates v2')"
