@@ -161,16 +161,20 @@ BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/rel/bench/%,$(wildcard tests/be
 $(BUILD)/rel/bench/%: tests/bench/%.c $(REL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_REL) -o $@ $< $(REL_LIB) $(LDLIBS)
-# Calibration, then two-party PSI at 2^16, 2^18 and 2^20 rows per party, then aggregates
-# (the attribution template at 2^20 against ECDH-PSI on the same sets; 8/64/512 cells at
-# 2^16 against the SPEC's cost formula), then garbled circuits (AES-128 over loopback TLS),
-# then circuit PSI, then multi-party PSI with 3 members of 2^18 identifiers, in one process
-# and over real processes (a JSON line each), then conditions across parties at caps 1, 2,
-# 4, 8 (one JSON line per cap).
+# Calibration, then two-party PSI at 2^16, 2^18 and 2^20 rows per party, then garbled
+# circuits (AES-128 over loopback TLS), then circuit PSI, then aggregates v2 (the attribution
+# template at 2^20 against ECDH-PSI on the same sets; 8/64/512 cells at 2^16 against the
+# SPEC's cost formula), then multi-party PSI with 3 members of 2^18 identifiers, in one
+# process and over real processes (a JSON line each), then conditions across parties at caps
+# 1, 2, 4, 8 (one JSON line per cap).
 bench: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench --gc
 	@echo "bench: circuit PSI cardinality at 2^20 (one process, one thread; BENCHMARKS.md 'Circuit PSI')"
 	@$(BUILD)/rel/bench/cpsi_bench 20
+	@echo "bench: aggregates v2 at 2^20, attribution template 8x4 cells (one thread per party; BENCHMARKS.md 'Aggregates v2')"
+	@$(BUILD)/rel/bench/agg2_bench 20 8 4
+	@echo "bench: aggregates v2 bytes against the formula at 8, 64 and 512 cells, 2^16 (BENCHMARKS.md 'Aggregates v2')"
+	@for s in "2 4" "8 8" "32 16"; do $(BUILD)/rel/bench/agg2_bench 16 $$s; done
 	@echo "bench: multi-party PSI, 3 members of 2^18 (one thread each; BENCHMARKS.md 'Multi-party PSI')"
 	@$(BUILD)/rel/bench/mpsi_bench 18 3
 	@echo "bench: multi-party PSI over processes, run --parties 3 on loopback TLS, 2^18 each (BENCHMARKS.md 'Multi-party PSI')"

@@ -207,19 +207,38 @@ done:
 static ovl_err queue_store(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    ovl_buf wire = {0};
     size_t len = ovl_okvs_wire_len(3u * (size_t)p->n_c, p->sw);
-    OVL_TRY(ovl_buf_alloc(&wire, len, len));
-    OVL_TRY(ovl_okvs_write(&p->okvs, &wire));
-    for (size_t at = 0; at < len; at += OVL_CPSI_OKVS_SLICE) {
-        size_t k = len - at < OVL_CPSI_OKVS_SLICE ? len - at : OVL_CPSI_OKVS_SLICE;
-        OVL_TRY(cpsi_queue_frame(p, OVL_CPSI_OKVS, wire.data + at, k));
-    }
+    OVL_TRY(ovl_buf_alloc(&p->okvs_wire, len, len));
+    OVL_TRY(ovl_okvs_write(&p->okvs, &p->okvs_wire));
     ovl_okvs_free(&p->okvs);
     p->okvs_queued = true;
-    OVL_TRY(cpsi_start_gc(p, p->gc_in));
+    p->okvs_pumping = true;
+    p->okvs_at = 0;
+    OVL_TRY(cpsi_contrib_pump(p));
 done:
-    ovl_buf_free(&wire);
+    return rc;
+}
+
+/* Queues the store's next slices while the send queue is under half full;
+ * the garbled circuit starts once the last slice is queued (same frames in
+ * the same order as queuing the whole store at once). */
+ovl_err cpsi_contrib_pump(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    size_t len = ovl_buf_len(&p->okvs_wire);
+    if (!p->okvs_pumping)
+        return OVL_OK;
+    while (p->okvs_at < len && ovl_buf_remaining(&p->q) < CPSI_QUEUE_MAX / 2) {
+        size_t k = len - p->okvs_at < OVL_CPSI_OKVS_SLICE ? len - p->okvs_at : OVL_CPSI_OKVS_SLICE;
+        OVL_TRY(cpsi_queue_frame(p, OVL_CPSI_OKVS, p->okvs_wire.data + p->okvs_at, k));
+        p->okvs_at += k;
+    }
+    if (p->okvs_at == len) {
+        p->okvs_pumping = false;
+        ovl_buf_free(&p->okvs_wire);
+        OVL_TRY(cpsi_start_gc(p, p->gc_in));
+    }
+done:
     return rc;
 }
 

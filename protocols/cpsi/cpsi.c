@@ -223,6 +223,7 @@ void ovl_cpsi_free(ovl_cpsi *p)
     ovl_free_secret(p->fval, bins * sizeof *p->fval);
     ovl_buf_free(&p->okvs_in);
     ovl_okvs_free(&p->okvs);
+    ovl_buf_free(&p->okvs_wire);
     cpsi_store_scratch_free(p);
     if (p->circ_live)
         ovl_circuit_free(&p->circ);
@@ -549,6 +550,8 @@ static ovl_err cpsi_pull(void *proto, ovl_buf *out, bool *have)
         goto done;
     if (p->eng.state != OVL_ENGINE_RUN)
         goto done;
+    if (!p->cfg.runner)
+        OVL_TRY(cpsi_contrib_pump(p));
     if (ovl_buf_remaining(&p->q) != 0) {
         /* one whole frame: header and payload as queued */
         const uint8_t *f = ovl_buf_rptr(&p->q);

@@ -55,6 +55,11 @@ struct ovl_cpsi {
     bool store_ready;
     bool table_job;          /* the store's encoding (C) or decoding (R) is out as a job */
     bool seed_got, okvs_queued;
+    /* C: the store's wire bytes, queued a slice at a time while the send
+     * queue is under half full (the store outgrows the queue at scale) */
+    ovl_buf okvs_wire;
+    size_t okvs_at;
+    bool okvs_pumping;
     ovl_okvs okvs;
 
     /* both: the garbled equality and its outputs */
@@ -120,6 +125,7 @@ ovl_err cpsi_jobs_put_table(ovl_cpsi *p, bool encode) OVL_MUST_USE;
 /* runner.c */
 ovl_err cpsi_runner_setup(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_runner_on_eval(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
+ovl_err cpsi_contrib_pump(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_runner_on_okvs(ovl_cpsi *p, const uint8_t *payload, size_t len) OVL_MUST_USE;
 /* Once every evaluation is finalized and the whole store is in: decode it
  * (cpsi_runner_decode, in a job), then start the garbled equality. */

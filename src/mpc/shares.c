@@ -23,14 +23,16 @@ size_t ovl_share_msg_len(size_t n, unsigned w, size_t L)
     return OVL_OT_BATCH_HDR + 1 + 4 + n * L * (w / 8);
 }
 
-/* Word k of a row's stretched pad (little-endian words in the pad bytes). */
+/* Word k of a row's stretched pad (little-endian words in the pad bytes);
+ * the fixed-width loads compile to one move each (this runs per COT word). */
 static uint64_t pad_word(const ovl_block *pad, unsigned w, size_t k)
 {
     const uint8_t *p = (const uint8_t *)pad + k * (w / 8);
-    uint64_t v = 0;
-    for (unsigned i = 0; i < w / 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
+    if (w == 64)
+        return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+               (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+               (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
 }
 
 static ovl_err check_shape(const ovl_cot *b, unsigned w, size_t L, bool sender)
@@ -65,19 +67,38 @@ static ovl_err get_word(ovl_buf *in, unsigned w, uint64_t *v)
     return rc;
 }
 
+/* Big-endian words (ovl_buf's encoding) into and out of a region reserved
+ * or read once per message, rather than one bounds-checked call per word. */
+static void store_word(uint8_t *dst, unsigned w, uint64_t v)
+{
+    for (unsigned i = 0; i < w / 8; i++)
+        dst[i] = (uint8_t)(v >> (w - 8 - 8 * i));
+}
+
+static uint64_t load_word(const uint8_t *src, unsigned w)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < w / 8; i++)
+        v = v << 8 | src[i];
+    return v;
+}
+
 ovl_err ovl_share_cot_send(ovl_cot *b, unsigned w, size_t L, const uint64_t *corr, uint64_t *s,
                            ovl_buf *msg_out)
 {
     ovl_err rc = OVL_OK;
     ovl_block p0[OVL_COT_PAD_CHUNK], p1[OVL_COT_PAD_CHUNK];
-    size_t per = pads_per_row(w, L), rows = 0;
+    size_t per = pads_per_row(w, L), rows = 0, wb = w / 8;
     uint64_t mask = word_mask(w);
+    uint8_t *dst = NULL;
 
     OVL_TRY(check_shape(b, w, L, true));
     OVL_TRY(ovl_cot_consume(b, per));
     OVL_TRY(ovl_cot_write_header(b, msg_out, OVL_OTMSG_SHARE));
     OVL_TRY(ovl_buf_put_u8(msg_out, (uint8_t)w));
     OVL_TRY(ovl_buf_put_u32(msg_out, (uint32_t)L));
+    /* check_shape bounded b->n · L · wb by OVL_SHARE_MAX_MSG */
+    OVL_TRY(ovl_buf_reserve(msg_out, b->n * L * wb, &dst));
     rows = OVL_COT_PAD_CHUNK / per;
     for (size_t j0 = 0; j0 < b->n; j0 += rows) {
         size_t cnt = b->n - j0 < rows ? b->n - j0 : rows;
@@ -88,7 +109,7 @@ ovl_err ovl_share_cot_send(ovl_cot *b, unsigned w, size_t L, const uint64_t *cor
                 uint64_t s0 = pad_word(p0 + r * per, w, k) & mask;
                 uint64_t s1 = pad_word(p1 + r * per, w, k) & mask;
                 s[at] = s0;
-                OVL_TRY(put_word(msg_out, w, (s0 + corr[at] - s1) & mask));
+                store_word(dst + at * wb, w, (s0 + corr[at] - s1) & mask);
             }
     }
 done:
@@ -101,8 +122,9 @@ ovl_err ovl_share_cot_recv(ovl_cot *b, unsigned w, size_t L, ovl_buf *msg_in, ui
 {
     ovl_err rc = OVL_OK;
     ovl_block p[OVL_COT_PAD_CHUNK];
-    size_t per = pads_per_row(w, L), rows = 0;
-    uint64_t mask = word_mask(w), d = 0;
+    size_t per = pads_per_row(w, L), rows = 0, wb = w / 8;
+    uint64_t mask = word_mask(w);
+    const uint8_t *src = NULL;
     uint8_t got_w = 0;
     uint32_t got_L = 0;
 
@@ -117,6 +139,7 @@ ovl_err ovl_share_cot_recv(ovl_cot *b, unsigned w, size_t L, ovl_buf *msg_in, ui
                "mpc: SHARE_COT has %zu word bytes, expected %zu", ovl_buf_remaining(msg_in),
                b->n * L * (w / 8));
     OVL_TRY(ovl_cot_consume(b, per));
+    OVL_TRY(ovl_buf_get_ptr(msg_in, b->n * L * wb, &src));
     rows = OVL_COT_PAD_CHUNK / per;
     for (size_t j0 = 0; j0 < b->n; j0 += rows) {
         size_t cnt = b->n - j0 < rows ? b->n - j0 : rows;
@@ -124,8 +147,9 @@ ovl_err ovl_share_cot_recv(ovl_cot *b, unsigned w, size_t L, ovl_buf *msg_in, ui
         for (size_t r = 0; r < cnt; r++) {
             uint64_t m = 0 - (uint64_t)ovl_cot_choice(b, j0 + r);
             for (size_t k = 0; k < L; k++) {
-                OVL_TRY(get_word(msg_in, w, &d));
-                out[(j0 + r) * L + k] = (pad_word(p + r * per, w, k) + (m & d)) & mask;
+                size_t at = (j0 + r) * L + k;
+                uint64_t d = load_word(src + at * wb, w);
+                out[at] = (pad_word(p + r * per, w, k) + (m & d)) & mask;
             }
         }
     }

@@ -18,44 +18,7 @@
 #include "cpsi/cpsi.h"
 #include "crypto/group.h"
 #include "core/frame.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* CPU seconds per hash-to-group and per scalar multiplication on this
- * machine (CPU time, so other load on the machine does not inflate them). */
-static void calibrate(double *t_hash, double *t_mult)
-{
-    const ovl_group *g = ovl_group_default();
-    uint8_t p[32], s[32] = {7}, q[32], msg[32] = {0};
-    enum { K = 3000 };
-    double t0 = cpu_now();
-    for (int i = 0; i < K; i++) {
-        msg[0] = (uint8_t)i;
-        msg[1] = (uint8_t)(i >> 8);
-        if (g->hash_to_group(p, msg, sizeof msg, (const uint8_t *)"bench", 5) != OVL_OK)
-            abort();
-    }
-    *t_hash = (cpu_now() - t0) / K;
-    t0 = cpu_now();
-    for (int i = 0; i < K; i++) {
-        if (g->scalar_mult(q, s, p) != OVL_OK)
-            abort();
-        memcpy(p, q, 32);
-    }
-    *t_mult = (cpu_now() - t0) / K;
-}
+#include "ecdh_bound.h"
 
 /* Both engines in one thread, frames handed over through one buffer per
  * direction and dropped once delivered (the test harness keeps a log of
@@ -135,7 +98,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n * words; i++)
         payload[i] = i;
     double t_hash, t_mult;
-    calibrate(&t_hash, &t_mult);
+    bench_ecdh_calibrate(&t_hash, &t_mult);
     ovl_mode mode = words ? OVL_MODE_AGGREGATE : OVL_MODE_CARDINALITY;
     ovl_cpsi_config r = {.role = OVL_ROLE_CONNECTOR, .runner = true, .mode = mode,
                          .reveal = OVL_REVEAL_BOTH, .ids = ids, .id_len = lens, .nids = n,
@@ -145,7 +108,7 @@ int main(int argc, char **argv)
                          .nids = n, .payload = payload, .words = words};
     ovl_cpsi *er = NULL, *ec = NULL;
     side s[2];
-    double t0 = now(), cpu0 = cpu_now();
+    double t0 = bench_now(), cpu0 = bench_cpu_now();
     if (ovl_cpsi_new(&er, &r) != OVL_OK || ovl_cpsi_new(&ec, &c) != OVL_OK ||
         ovl_buf_alloc(&s[0].wire, 4096, (size_t)1 << 30) != OVL_OK ||
         ovl_buf_alloc(&s[1].wire, 4096, (size_t)1 << 30) != OVL_OK)
@@ -153,7 +116,7 @@ int main(int argc, char **argv)
     s[0].e = ec;
     s[1].e = er;
     run_pair(&s[0], &s[1]);
-    double wall = now() - t0, cpu = cpu_now();
+    double wall = bench_now() - t0, cpu = bench_cpu_now();
     uint64_t count = 0;
     bool ok = ovl_cpsi_ops.done(er) && ovl_cpsi_ops.done(ec);
     if (!words)
@@ -162,7 +125,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cpsi_bench: the run failed: %s\n", ovl_err_detail());
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    double bound1 = (double)n * (2 * t_hash + 4 * t_mult);
+    double bound1 = bench_ecdh_bound_1core(n, t_hash, t_mult);
     printf("{\"log2_n\":%u,\"words\":%u,\"ok\":%s,\"count\":%llu,\"expected\":%zu,"
            "\"wall_s\":%.2f,\"ecdh_bound_1core_s\":%.2f,\"ecdh_bound_2core_s\":%.2f,"
            "\"ratio_to_2core_bound\":%.2f,\"t_hash_us\":%.1f,\"t_mult_us\":%.1f,"
