@@ -381,6 +381,8 @@ static ovl_err agg_start(ovl_session *s, const ovl_proto_ops **ops, void **engin
      * and, negotiated, the agreed threshold (HAVING raised by every owner's
      * min_rows): an agreement never lowers what this owner asked for. */
     const ovl_policy *pol = s->cfg.policy;
+    if (s->negotiated && (s->cfg.serving || s->a.tpl) && !s->cfg.min_rows_given)
+        cfg.min_rows = OVL_MIN_ROWS_LO; /* the default --min-rows does not bind a template */
     if (pol != NULL && pol->aggregation.min_rows > cfg.min_rows)
         cfg.min_rows = pol->aggregation.min_rows;
     if (s->negotiated) {
