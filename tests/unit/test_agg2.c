@@ -536,6 +536,32 @@ static void modified_runner_weighting_fails(void)
     dealt_free(&d);
 }
 
+/* SPEC §5.1 (review finding O5): the totals are checked with the widest count
+ * width a peer may state (16) when the engine is created, so data whose
+ * totals fit only narrower peers is refused before any peer is heard, and the
+ * check after HELLO can never refuse an honest owner's data. */
+static void totals_checked_before_connecting(void)
+{
+    static w_party p;
+    ovl_agg2_plan plan;
+    ovl_agg2 *e = NULL;
+    EXPECT_OK(w_party_make(&p, false, 0, 40, 2, 2, 3, 120));
+    w_plan(&plan, 0, true, false, true);
+    ovl_agg2_config c = w_config(&p, &plan, false, 3, 1000);
+    EXPECT_OK(ovl_agg2_new(&e, &c));
+    ovl_agg2_free(e);
+    e = NULL;
+    /* two sums of 10^14 (within 48-bit values): times 7 they fit, times 2^16 − 1 not */
+    size_t stride = 2 * p.t.shape.cols;
+    p.t.words[1] = 100000000000000;
+    p.t.words[stride + 1] = 100000000000000;
+    EXPECT_OK(ovl_agg_ident_check_totals(&p.t, 3));
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_agg_ident_check_totals(&p.t, 16));
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_agg2_new(&e, &c));
+    EXPECT_TRUE(e == NULL);
+    w_party_free(&p);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -558,5 +584,6 @@ int main(void)
     RUN(finding_no_abort_on_combined_shares);
     RUN(finding_version1_peer_refused);
     RUN(modified_runner_weighting_fails);
+    RUN(totals_checked_before_connecting);
     return ovl_t_summary("test_agg2");
 }
