@@ -228,7 +228,9 @@ ovl_err cpsi_contrib_pump(ovl_cpsi *p)
     size_t len = ovl_buf_len(&p->okvs_wire);
     if (!p->okvs_pumping)
         return OVL_OK;
-    while (p->okvs_at < len && ovl_buf_remaining(&p->q) < CPSI_QUEUE_MAX / 2) {
+    /* the queue's write position, not what is left in it: the queue is
+     * reset only once drained, so its end must stay under the cap */
+    while (p->okvs_at < len && ovl_buf_len(&p->q) < CPSI_QUEUE_MAX / 2) {
         size_t k = len - p->okvs_at < OVL_CPSI_OKVS_SLICE ? len - p->okvs_at : OVL_CPSI_OKVS_SLICE;
         OVL_TRY(cpsi_queue_frame(p, OVL_CPSI_OKVS, p->okvs_wire.data + p->okvs_at, k));
         p->okvs_at += k;
