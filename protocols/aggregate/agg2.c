@@ -60,6 +60,10 @@ static ovl_err check_config(const ovl_agg2_config *c)
     OVL_ENSURE(s->groups <= c->max_cells, OVL_ERR_POLICY,
                "the data form %u groups where aggregation.max_cells allows %u", s->groups,
                c->max_cells);
+    /* §5.1: the totals with the widest count a peer may state, before any
+     * peer is heard, so that the same check after HELLO (kept as a defence)
+     * cannot refuse an honest owner's data and tell the peer one bit of it */
+    OVL_TRY(ovl_agg_ident_check_totals(c->own, OVL_AGG2_MAX_COUNT_BITS));
     OVL_ENSURE(c->agreement_len <= OVL_AGG2_MAX_AGREEMENT &&
                    (c->agreement_len == 0 || c->agreement != NULL),
                OVL_ERR_USAGE, "aggregate: the agreement is longer than %u bytes",
@@ -121,7 +125,11 @@ done:
 }
 
 /* The contributor's circuit-PSI payload: per identifier, per group its plan
- * words (arithmetic payload) and its row count (bit payload). */
+ * words (arithmetic payload) and its row count (bit payload). When the
+ * runner receives, the arithmetic payload also carries per group the row
+ * count (with COUNT(*)) before the plan words, and after every group's words
+ * the flags [n > 0]: the runner's factors of D and N then enter by its COT
+ * choices, not by vectors it writes (SPEC §6, §7, §10.3). */
 static ovl_err contributor_payload(ovl_agg2 *a)
 {
     ovl_err rc = OVL_OK;
@@ -129,10 +137,14 @@ static ovl_err contributor_payload(ovl_agg2 *a)
         return contributor_rows_payload(a);
     const ovl_agg_ident *t = a->cfg.own;
     uint32_t G = t->shape.groups, k = ovl_agg2_plan_k_c(&a->plan);
-    uint64_t L = (uint64_t)G * k;
+    ovl_agg2_layout l = {.groups_r = 1, .groups_c = G, .words_c = k, .bits_r = 1, .bits_c = 1,
+                         .star = ovl_agg2_plan_star(&a->plan),
+                         .runner_recv = a->plan.receiver == 0};
+    uint32_t sa = l.star && l.runner_recv, per = k + sa;
+    uint64_t L = ovl_agg2_payload_words(&l);
     OVL_ENSURE(L <= OVL_CPSI_MAX_WORDS, OVL_ERR_LIMIT,
                "%u contributor groups x %u words per group exceed circuit PSI's %u payload words",
-               G, k, OVL_CPSI_MAX_WORDS);
+               G, (uint32_t)(L / G), OVL_CPSI_MAX_WORDS);
     a->L = (uint32_t)L;
     size_t n = a->cfg.nids ? a->cfg.nids : 1;
     OVL_TRY(ovl_calloc((void **)&a->payload, n * (a->L ? a->L : 1), sizeof *a->payload));
@@ -140,9 +152,14 @@ static ovl_err contributor_payload(ovl_agg2 *a)
     for (uint32_t y = 0; y < a->cfg.nids; y++)
         for (uint32_t e = t->first[y]; e < t->first[y + 1]; e++) {
             uint32_t c = t->group[e];
+            uint64_t *py = a->payload + (size_t)y * a->L;
             a->counts[(size_t)y * G + c] = (uint16_t)t->count[e];
+            if (sa)
+                py[(size_t)c * per] = t->count[e];
             project(&a->plan, OVL_AGG2_SIDE_C, t->words + (size_t)e * 2 * t->shape.cols,
-                    a->payload + (size_t)y * a->L + (size_t)c * k);
+                    py + (size_t)c * per + sa);
+            if (l.runner_recv)
+                py[(size_t)G * per + c] = t->count[e] > 0;
         }
 done:
     return rc;

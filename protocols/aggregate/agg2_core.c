@@ -82,9 +82,10 @@ ovl_err agg2_core_new(agg2_core **out, const agg2_core_in *in)
                OVL_ERR_USAGE, "aggregate: threshold %llu outside %u..%u",
                (unsigned long long)in->threshold, OVL_AGG2_MIN_THRESHOLD,
                OVL_AGG2_MAX_THRESHOLD);
-    OVL_ENSURE(in->pairs != NULL || in->l.words_c == 0 ||
-                   in->payload_words == in->l.groups_c * in->l.words_c,
-               OVL_ERR_USAGE, "aggregate: the payload is not the contributor's G_C x k_C words");
+    OVL_ENSURE(in->pairs != NULL || ovl_agg2_payload_words(&in->l) == 0 ||
+                   in->payload_words == ovl_agg2_payload_words(&in->l),
+               OVL_ERR_USAGE, "aggregate: the payload is not the contributor's words of the "
+               "layout (SPEC §6)");
     if (in->pairs != NULL) {
         ovl_agg2_layout cl;
         OVL_TRY(ovl_pp_layout_check(in->pairs));
@@ -185,11 +186,13 @@ static ovl_err next_product_batch(agg2_core *c, bool *started)
                                : ovl_agg2_prod_bins_per_batch(&c->in.l, (ovl_agg2_prod_kind)c->kind);
     c->cnt = c->in.bins - c->at < step ? c->in.bins - c->at : step;
     c->n = c->cnt * per;
-    /* type A: the runner chooses with its count bits; type B: the contributor with its shares */
+    /* type A: the runner chooses with its count bits or flags; type B: the
+     * contributor with its shares */
     if (c->has_pairs)
         c->i_recv = ovl_pp_runner_receives((ovl_pp_kind)c->kind) == c->in.runner;
     else
-        c->i_recv = (c->kind == OVL_AGG2_PROD_A) == c->in.runner;
+        c->i_recv = ovl_agg2_prod_runner_chooses(&c->in.l, (ovl_agg2_prod_kind)c->kind) ==
+                    c->in.runner;
     *started = true;
     if (c->i_recv) {
         OVL_TRY(agg2_core_products_choices(c));

@@ -158,6 +158,7 @@ static ovl_err check(ovl_agg2 *a, const ovl_hello *peer)
         .bits_r = a->bits_r,
         .bits_c = a->bits_c,
         .star = ovl_agg2_plan_star(&a->plan),
+        .runner_recv = a->plan.receiver == 0,
     };
     if (a->has_pairs) {
         /* CONDITIONS.md §4.3: the rows of both, the cells' words of the pairs phase */
@@ -171,10 +172,10 @@ static ovl_err check(ovl_agg2 *a, const ovl_hello *peer)
         goto shaped;
     }
     OVL_TRY(agg2_core_check(&a->l));
-    uint64_t L = (uint64_t)a->groups_c * a->l.words_c;
+    uint64_t L = ovl_agg2_payload_words(&a->l);
     OVL_ENSURE(L <= OVL_CPSI_MAX_WORDS, OVL_ERR_LIMIT,
                "%u contributor groups x %u words per group exceed circuit PSI's %u payload "
-               "words", a->groups_c, a->l.words_c, OVL_CPSI_MAX_WORDS);
+               "words", a->groups_c, (uint32_t)(L / a->groups_c), OVL_CPSI_MAX_WORDS);
     a->L = (uint32_t)L;
     if (cfg->runner)
         OVL_TRY(ovl_cpsi_set_shape(a->cpsi, a->L, a->groups_c, a->bits_c));

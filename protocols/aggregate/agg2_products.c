@@ -31,8 +31,9 @@ ovl_err agg2_core_products_choices(agg2_core *c)
     const ovl_agg2_layout *l = &c->in.l;
     if (c->has_pairs)
         return ovl_pp_choices(c->choices, &c->pp, (ovl_pp_kind)c->kind, z_at(c), c->cnt);
-    if (c->kind == OVL_AGG2_PROD_A)
-        return ovl_agg2_prod_a_choices(c->choices, l, c->in.nr + c->at * l->groups_r, c->cnt);
+    if (ovl_agg2_prod_runner_chooses(l, (ovl_agg2_prod_kind)c->kind))
+        return ovl_agg2_prod_a_choices(c->choices, (ovl_agg2_prod_kind)c->kind, l,
+                                       c->in.nr + c->at * l->groups_r, c->cnt);
     return ovl_agg2_prod_b_choices(c->choices, (ovl_agg2_prod_kind)c->kind, l, bits_at(c),
                                    c->cnt);
 }
@@ -47,10 +48,11 @@ ovl_err agg2_core_products_send(agg2_core *c)
             c->in.runner ? c->in.rwp + c->at * c->pp.s.cap_r * c->pp.words_r : NULL;
         OVL_TRY(ovl_pp_send(c->cot, &c->pp, (ovl_pp_kind)c->kind, z_at(c), rw, x_at(c), c->cnt,
                             &c->msg, c->cells));
-    } else if (c->kind == OVL_AGG2_PROD_A) {
+    } else if (ovl_agg2_prod_runner_chooses(l, (ovl_agg2_prod_kind)c->kind)) {
         /* only the contributor sends type A: its payload shares */
-        OVL_TRY(ovl_agg2_prod_a_send(c->cot, l, c->in.pay + c->at * c->in.payload_words,
-                                     c->cnt, &c->msg, c->cells));
+        OVL_TRY(ovl_agg2_prod_a_send(c->cot, (ovl_agg2_prod_kind)c->kind, l,
+                                     c->in.pay + c->at * c->in.payload_words, c->cnt, &c->msg,
+                                     c->cells));
     } else {
         OVL_TRY(ovl_agg2_prod_b_send(c->cot, (ovl_agg2_prod_kind)c->kind, l, bits_at(c),
                                      c->in.nr + c->at * l->groups_r,
@@ -67,8 +69,9 @@ ovl_err agg2_core_products_recv(agg2_core *c, ovl_buf *in)
     const ovl_agg2_layout *l = &c->in.l;
     if (c->has_pairs)
         return ovl_pp_recv(c->cot, &c->pp, (ovl_pp_kind)c->kind, c->cnt, in, c->cells);
-    if (c->kind == OVL_AGG2_PROD_A)
-        return ovl_agg2_prod_a_recv(c->cot, l, c->in.nr + c->at * l->groups_r,
+    if (ovl_agg2_prod_runner_chooses(l, (ovl_agg2_prod_kind)c->kind))
+        return ovl_agg2_prod_a_recv(c->cot, (ovl_agg2_prod_kind)c->kind, l,
+                                    c->in.nr + c->at * l->groups_r,
                                     c->in.pay + c->at * c->in.payload_words, c->cnt, in,
                                     c->cells);
     return ovl_agg2_prod_b_recv(c->cot, (ovl_agg2_prod_kind)c->kind, l, c->cnt, in, c->cells);

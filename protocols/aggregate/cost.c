@@ -49,7 +49,7 @@ static ovl_err check_in(const ovl_agg2_cost_in *in)
         in->words_r > 2 * OVL_AGG2_MAX_COLS || in->words_c > 2 * OVL_AGG2_MAX_COLS ||
         in->bits_r < 1 || in->bits_r > OVL_AGG2_MAX_COUNT_BITS || in->bits_c < 1 ||
         in->bits_c > OVL_AGG2_MAX_COUNT_BITS || in->helper_groups > OVL_AGG2_MAX_GROUPS ||
-        in->star > 1)
+        in->star > 1 || in->runner_receives > 1)
         return ovl_err_set(OVL_ERR_USAGE, "aggregate cost: parameters outside the protocol's caps");
     return OVL_OK;
 }
@@ -60,8 +60,12 @@ static ovl_err check_in(const ovl_agg2_cost_in *in)
 static void per_bin(ovl_agg2_cost *c, const ovl_agg2_cost_in *in)
 {
     uint64_t s = c->sigma, gr = in->groups_r, gc = in->groups_c;
-    uint64_t wr = in->bits_r, wc = in->bits_c, kr = in->star + in->words_r, kc = in->words_c;
-    uint64_t L = gc * kc, bits = gc * wc;
+    uint64_t wr = in->bits_r, wc = in->bits_c, rr = in->runner_receives;
+    /* the runner receiving: N's and D's contributor factors join the payload
+     * and type A (nC with COUNT(*), then the flags), type B keeps the runner's
+     * words and no flag product */
+    uint64_t kr = (rr ? 0 : in->star) + in->words_r, kc = (rr ? in->star : 0) + in->words_c;
+    uint64_t L = gc * kc + (rr ? gc : 0), bits = gc * wc;
     /* σ-bit equality tables, the evaluator's σ labels, the match bit's
      * decoding, the instance's GC_INPUTS, GC_TABLES and GC_DECODE headers
      * (9 + 13 + 10 bytes, cpsi SPEC §11); the share phase's two COT rows
@@ -74,16 +78,24 @@ static void per_bin(ovl_agg2_cost *c, const ovl_agg2_cost_in *in)
      * their permute bits beyond the match bit's byte) */
     c->bits = AND_GATE * (2 * bits - gc) + COT_ROW * bits + COT_ROW * gc * (wc + 1) +
               (1 + gc * (wc + 1) + 7) / 8 - 1;
-    c->type_a = kc ? gr * wr * (COT_ROW + WORD * gc * kc) : 0;
+    c->type_a = (kc ? gr * wr * (COT_ROW + WORD * gc * kc) : 0) +
+                (rr ? gr * (COT_ROW + WORD * gc) : 0);
     /* The count bits multiply only when something is weighted by nC. */
-    c->type_b = (kr ? gc * wc * (COT_ROW + WORD * gr * kr) : 0) + gc * (COT_ROW + WORD * gr);
+    c->type_b = (kr ? gc * wc * (COT_ROW + WORD * gr * kr) : 0) +
+                (rr ? 0 : gc * (COT_ROW + WORD * gr));
 }
 
 /* The store's rows as cpsi SPEC §2: 3·(⌈13·3m/30⌉ + 8) rows of 1 + L words,
  * plus the packed count bits. */
+static uint64_t payload_words(const ovl_agg2_cost_in *in)
+{
+    uint64_t per = in->words_c + (in->runner_receives ? 1u + in->star : 0u);
+    return (uint64_t)in->groups_c * per;
+}
+
 static uint64_t store_bytes(const ovl_agg2_cost_in *in)
 {
-    uint64_t words = 1 + (uint64_t)in->groups_c * in->words_c +
+    uint64_t words = 1 + payload_words(in) +
                      ((uint64_t)in->groups_c * in->bits_c + 63) / 64;
     uint64_t rows = 3 * ((13 * 3 * in->m + 29) / 30 + 8);
     return WORD * words * rows;
@@ -124,7 +136,7 @@ static void per_run(ovl_agg2_cost *c, const ovl_agg2_cost_in *in)
 {
     uint64_t k = (uint64_t)in->groups_r * in->groups_c, B = c->bins;
     uint64_t w = ovl_agg2_record_words(in->star, in->words_r, in->words_c);
-    uint64_t L = (uint64_t)in->groups_c * in->words_c;
+    uint64_t L = payload_words(in);
     uint64_t sw = k < 2 ? 0 : ovl_agg2_waksman_switches(k);
     c->shuffle = k < 2 ? 0 : 2 * (WORD * k * w + sw * (COT_ROW + 4 * WORD * w));
     /* 32-bit adder (31 ANDs) and >= T (at most 32), the evaluator's 32
@@ -143,7 +155,7 @@ static void per_run(ovl_agg2_cost *c, const ovl_agg2_cost_in *in)
                FIXED_FRAMES;
     /* every COT batch's padding and headers */
     ovl_agg2_layout l = {in->groups_r, in->groups_c, in->words_r, in->words_c,
-                         in->bits_r, in->bits_c, in->star};
+                         in->bits_r, in->bits_c, in->star, in->runner_receives};
     uint64_t ebits = c->sigma + (uint64_t)in->groups_c * in->bits_c;
     uint64_t e = batches_extra(B, ebits, OVL_COT_BATCH_MAX / ebits);
     if (L)

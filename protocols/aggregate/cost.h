@@ -19,6 +19,7 @@ typedef struct {
     uint32_t bits_r, bits_c;      /* w_R, w_C */
     uint32_t released;            /* r */
     uint32_t helper_groups;       /* G_H: the helper's groups, whose labels travel */
+    uint32_t runner_receives;     /* 1: D and N by type A over a wider payload (§7) */
 } ovl_agg2_cost_in;
 
 typedef struct {

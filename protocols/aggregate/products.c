@@ -22,31 +22,59 @@ size_t ovl_agg2_prod_cells(const ovl_agg2_layout *l)
     return (size_t)l->groups_r * l->groups_c;
 }
 
+/* N's word in the contributor's payload (type A) or in R's type-B vector. */
+static uint32_t star_a(const ovl_agg2_layout *l)
+{
+    return l->star && l->runner_recv ? 1u : 0u;
+}
+
+static uint32_t star_b(const ovl_agg2_layout *l)
+{
+    return l->star && !l->runner_recv ? 1u : 0u;
+}
+
+/* Payload words per contributor group in kind A's slice. */
+static size_t a_per_group(const ovl_agg2_layout *l)
+{
+    return (size_t)l->words_c + star_a(l);
+}
+
+size_t ovl_agg2_payload_words(const ovl_agg2_layout *l)
+{
+    return (size_t)l->groups_c * a_per_group(l) + (l->runner_recv ? l->groups_c : 0u);
+}
+
+bool ovl_agg2_prod_runner_chooses(const ovl_agg2_layout *l, ovl_agg2_prod_kind k)
+{
+    return k == OVL_AGG2_PROD_A || (k == OVL_AGG2_PROD_B_FLAG && l->runner_recv);
+}
+
 /* Words per COT of a kind. */
 static size_t vec_words(const ovl_agg2_layout *l, ovl_agg2_prod_kind k)
 {
     switch (k) {
     case OVL_AGG2_PROD_A:
-        return (size_t)l->groups_c * l->words_c;
+        return (size_t)l->groups_c * a_per_group(l);
     case OVL_AGG2_PROD_B_COUNT:
-        return (size_t)l->groups_r * (l->star + l->words_r);
+        return (size_t)l->groups_r * (star_b(l) + l->words_r);
     default:
-        return l->groups_r;
+        return l->runner_recv ? l->groups_c : l->groups_r;
     }
+}
+
+/* The bits of R's factor in a kind it chooses in: nR's, or the flag's one. */
+static uint32_t a_bits(const ovl_agg2_layout *l, ovl_agg2_prod_kind k)
+{
+    return k == OVL_AGG2_PROD_A ? l->bits_r : 1u;
 }
 
 size_t ovl_agg2_prod_cots_per_bin(const ovl_agg2_layout *l, ovl_agg2_prod_kind k)
 {
     if (vec_words(l, k) == 0)
         return 0;
-    switch (k) {
-    case OVL_AGG2_PROD_A:
-        return (size_t)l->groups_r * l->bits_r;
-    case OVL_AGG2_PROD_B_COUNT:
-        return (size_t)l->groups_c * l->bits_c;
-    default:
-        return l->groups_c;
-    }
+    if (ovl_agg2_prod_runner_chooses(l, k))
+        return (size_t)l->groups_r * a_bits(l, k);
+    return k == OVL_AGG2_PROD_B_COUNT ? (size_t)l->groups_c * l->bits_c : l->groups_c;
 }
 
 size_t ovl_agg2_prod_bins_per_batch(const ovl_agg2_layout *l, ovl_agg2_prod_kind k)
@@ -64,7 +92,7 @@ ovl_err ovl_agg2_layout_check(const ovl_agg2_layout *l)
     if (l->groups_r < 1 || l->groups_c < 1 || ovl_agg2_prod_cells(l) > OVL_AGG2_MAX_GROUPS ||
         l->words_r > 2 * OVL_AGG2_MAX_COLS || l->words_c > 2 * OVL_AGG2_MAX_COLS ||
         l->bits_r < 1 || l->bits_r > OVL_AGG2_MAX_COUNT_BITS || l->bits_c < 1 ||
-        l->bits_c > OVL_AGG2_MAX_COUNT_BITS || l->star > 1)
+        l->bits_c > OVL_AGG2_MAX_COUNT_BITS || l->star > 1 || l->runner_recv > 1)
         return ovl_err_set(OVL_ERR_USAGE, "aggregate products: layout outside the caps");
     /* One COT carries at most OVL_SHARE_MAX_WORDS words of its vector. */
     for (int k = OVL_AGG2_PROD_A; k <= OVL_AGG2_PROD_B_FLAG; k++)
@@ -80,11 +108,14 @@ ovl_err ovl_agg2_layout_check(const ovl_agg2_layout *l)
 }
 
 static ovl_err check_batch(const ovl_cot *b, const ovl_agg2_layout *l, ovl_agg2_prod_kind k,
-                           size_t bins)
+                           size_t bins, bool runner_chooses)
 {
     ovl_err rc = ovl_agg2_layout_check(l);
     if (rc != OVL_OK)
         return rc;
+    if (ovl_agg2_prod_runner_chooses(l, k) != runner_chooses)
+        return ovl_err_set(OVL_ERR_USAGE, "aggregate products: kind %d is type %s here", (int)k,
+                           runner_chooses ? "B" : "A");
     size_t per = ovl_agg2_prod_cots_per_bin(l, k);
     if (per == 0 || bins < 1 || bins > ovl_agg2_prod_bins_per_batch(l, k) ||
         ovl_cot_count(b) != bins * per)
@@ -100,71 +131,99 @@ static void words_free(uint64_t *p, size_t n)
 
 /* ---- Type A */
 
-ovl_err ovl_agg2_prod_a_choices(uint8_t *choices, const ovl_agg2_layout *l, const uint32_t *nr,
-                                size_t bins)
+/* Where a kind's slice starts in a bin's payload. */
+static size_t a_offset(const ovl_agg2_layout *l, ovl_agg2_prod_kind k)
+{
+    return k == OVL_AGG2_PROD_A ? 0 : (size_t)l->groups_c * a_per_group(l);
+}
+
+/* R's factor of (bin, g) in a kind: nR, or fR = [nR > 0]. */
+static uint64_t a_factor(ovl_agg2_prod_kind k, uint32_t n)
+{
+    return k == OVL_AGG2_PROD_A ? n : (uint64_t)(n > 0);
+}
+
+ovl_err ovl_agg2_prod_a_choices(uint8_t *choices, ovl_agg2_prod_kind k, const ovl_agg2_layout *l,
+                                const uint32_t *nr, size_t bins)
 {
     ovl_err rc = OVL_OK;
     size_t count = bins * l->groups_r;
     uint64_t *v = NULL;
     OVL_TRY(ovl_agg2_layout_check(l));
+    OVL_ENSURE(ovl_agg2_prod_runner_chooses(l, k), OVL_ERR_USAGE,
+               "aggregate products: kind %d is type B here", (int)k);
     OVL_TRY(ovl_calloc((void **)&v, count, sizeof *v));
     for (size_t i = 0; i < count; i++)
-        v[i] = nr[i];
-    ovl_share_value_bits(choices, v, count, l->bits_r);
+        v[i] = a_factor(k, nr[i]);
+    ovl_share_value_bits(choices, v, count, a_bits(l, k));
 done:
     words_free(v, count);
     return rc;
 }
 
-/* cells(g, c) contributor words += share of (bin, g) */
-static void add_a(uint64_t *cells, const ovl_agg2_layout *l, const uint64_t *share,
-                  size_t bins)
+/* cells(g, c) += share of (bin, g): kind A's N and contributor words, or D */
+static void add_a(uint64_t *cells, ovl_agg2_prod_kind k, const ovl_agg2_layout *l,
+                  const uint64_t *share, size_t bins)
 {
-    size_t P = ovl_agg2_prod_words(l), L = vec_words(l, OVL_AGG2_PROD_A);
+    size_t P = ovl_agg2_prod_words(l), L = vec_words(l, k), per = a_per_group(l);
     size_t off = 1u + l->star + l->words_r;
+    uint32_t sa = star_a(l);
     for (size_t i = 0; i < bins; i++)
-        for (uint32_t g = 0; g < l->groups_r; g++)
-            for (uint32_t c = 0; c < l->groups_c; c++)
+        for (uint32_t g = 0; g < l->groups_r; g++) {
+            const uint64_t *sh = share + (i * l->groups_r + g) * L;
+            for (uint32_t c = 0; c < l->groups_c; c++) {
+                uint64_t *cell = cells + ((size_t)g * l->groups_c + c) * P;
+                if (k != OVL_AGG2_PROD_A) {
+                    cell[0] += sh[c];
+                    continue;
+                }
+                if (sa)
+                    cell[1] += sh[(size_t)c * per];
                 for (uint32_t s = 0; s < l->words_c; s++)
-                    cells[((size_t)g * l->groups_c + c) * P + off + s] +=
-                        share[(i * l->groups_r + g) * L + (size_t)c * l->words_c + s];
+                    cell[off + s] += sh[(size_t)c * per + sa + s];
+            }
+        }
 }
 
-ovl_err ovl_agg2_prod_a_recv(ovl_cot *b, const ovl_agg2_layout *l, const uint32_t *nr,
-                             const uint64_t *own, size_t bins, ovl_buf *msg, uint64_t *cells)
+ovl_err ovl_agg2_prod_a_recv(ovl_cot *b, ovl_agg2_prod_kind k, const ovl_agg2_layout *l,
+                             const uint32_t *nr, const uint64_t *own, size_t bins, ovl_buf *msg,
+                             uint64_t *cells)
 {
     ovl_err rc = OVL_OK;
-    size_t L = vec_words(l, OVL_AGG2_PROD_A), n = bins * l->groups_r * L;
+    size_t L = vec_words(l, k), n = bins * l->groups_r * L;
+    size_t PW = ovl_agg2_payload_words(l), at = a_offset(l, k);
     uint64_t *share = NULL;
-    OVL_TRY(check_batch(b, l, OVL_AGG2_PROD_A, bins));
+    OVL_TRY(check_batch(b, l, k, bins, true));
     OVL_TRY(ovl_calloc((void **)&share, n, sizeof *share));
-    OVL_TRY(ovl_share_mul_recv(b, WORD_BITS, L, l->bits_r, msg, share));
-    /* The runner's own share times its own count is local. */
+    OVL_TRY(ovl_share_mul_recv(b, WORD_BITS, L, a_bits(l, k), msg, share));
+    /* The runner's own share times its own factor is local. */
     for (size_t i = 0; i < bins; i++)
-        for (uint32_t g = 0; g < l->groups_r; g++)
+        for (uint32_t g = 0; g < l->groups_r; g++) {
+            uint64_t f = a_factor(k, nr[i * l->groups_r + g]);
             for (size_t w = 0; w < L; w++)
-                share[(i * l->groups_r + g) * L + w] += (uint64_t)nr[i * l->groups_r + g] *
-                                                        own[i * L + w];
-    add_a(cells, l, share, bins);
+                share[(i * l->groups_r + g) * L + w] += f * own[i * PW + at + w];
+        }
+    add_a(cells, k, l, share, bins);
 done:
     words_free(share, n);
     return rc;
 }
 
-ovl_err ovl_agg2_prod_a_send(ovl_cot *b, const ovl_agg2_layout *l, const uint64_t *payload,
-                             size_t bins, ovl_buf *msg, uint64_t *cells)
+ovl_err ovl_agg2_prod_a_send(ovl_cot *b, ovl_agg2_prod_kind k, const ovl_agg2_layout *l,
+                             const uint64_t *payload, size_t bins, ovl_buf *msg, uint64_t *cells)
 {
     ovl_err rc = OVL_OK;
-    size_t L = vec_words(l, OVL_AGG2_PROD_A), n = bins * l->groups_r * L;
+    size_t L = vec_words(l, k), n = bins * l->groups_r * L;
+    size_t PW = ovl_agg2_payload_words(l), at = a_offset(l, k);
     uint64_t *v = NULL, *share = NULL;
-    OVL_TRY(check_batch(b, l, OVL_AGG2_PROD_A, bins));
+    OVL_TRY(check_batch(b, l, k, bins, true));
     OVL_TRY(ovl_calloc((void **)&v, n, sizeof *v));
     OVL_TRY(ovl_calloc((void **)&share, n, sizeof *share));
     for (size_t i = 0; i < bins; i++)
         for (uint32_t g = 0; g < l->groups_r; g++)
-            memcpy(v + (i * l->groups_r + g) * L, payload + i * L, L * sizeof *v);
-    OVL_TRY(ovl_share_mul_send(b, WORD_BITS, L, l->bits_r, v, share, msg));
-    add_a(cells, l, share, bins);
+            memcpy(v + (i * l->groups_r + g) * L, payload + i * PW + at, L * sizeof *v);
+    OVL_TRY(ovl_share_mul_send(b, WORD_BITS, L, a_bits(l, k), v, share, msg));
+    add_a(cells, k, l, share, bins);
 done:
     words_free(v, n);
     words_free(share, n);
@@ -184,6 +243,8 @@ ovl_err ovl_agg2_prod_b_choices(uint8_t *choices, ovl_agg2_prod_kind k, const ov
     ovl_err rc = ovl_agg2_layout_check(l);
     if (rc != OVL_OK)
         return rc;
+    if (ovl_agg2_prod_runner_chooses(l, k))
+        return ovl_err_set(OVL_ERR_USAGE, "aggregate products: kind %d is type A here", (int)k);
     size_t n = bins * l->groups_c * bits_per_cell(l, k);
     memset(choices, 0, (n + 7) / 8);
     for (size_t t = 0; t < n; t++)
@@ -196,7 +257,7 @@ ovl_err ovl_agg2_prod_b_choices(uint8_t *choices, ovl_agg2_prod_kind k, const ov
 static void b_vector(uint64_t *u, ovl_agg2_prod_kind k, const ovl_agg2_layout *l,
                      const uint32_t *nr, const uint64_t *rw, size_t i, uint32_t j)
 {
-    size_t per = l->star + l->words_r;
+    size_t sb = star_b(l), per = sb + l->words_r;
     for (uint32_t g = 0; g < l->groups_r; g++) {
         uint32_t n = nr[i * l->groups_r + g];
         if (k == OVL_AGG2_PROD_B_FLAG) {
@@ -204,10 +265,10 @@ static void b_vector(uint64_t *u, ovl_agg2_prod_kind k, const ovl_agg2_layout *l
             continue;
         }
         uint64_t *ug = u + (size_t)g * per;
-        if (l->star)
+        if (sb)
             ug[0] = (uint64_t)n << j;
         for (uint32_t q = 0; q < l->words_r; q++)
-            ug[l->star + q] = rw[(i * l->groups_r + g) * l->words_r + q] << j;
+            ug[sb + q] = rw[(i * l->groups_r + g) * l->words_r + q] << j;
     }
 }
 
@@ -216,8 +277,9 @@ static void add_b(uint64_t *cells, ovl_agg2_prod_kind k, const ovl_agg2_layout *
                   const uint64_t *share, size_t bins)
 {
     size_t P = ovl_agg2_prod_words(l), L = vec_words(l, k), bits = bits_per_cell(l, k);
-    size_t per = k == OVL_AGG2_PROD_B_FLAG ? 1 : l->star + l->words_r;
-    size_t off = k == OVL_AGG2_PROD_B_FLAG ? 0 : 1;
+    /* B_COUNT: N (without runner_recv), then the runner's words after N's place */
+    size_t per = k == OVL_AGG2_PROD_B_FLAG ? 1 : star_b(l) + l->words_r;
+    size_t off = k == OVL_AGG2_PROD_B_FLAG ? 0 : 1u + l->star - star_b(l);
     for (size_t i = 0; i < bins; i++)
         for (uint32_t c = 0; c < l->groups_c; c++)
             for (size_t j = 0; j < bits; j++) {
@@ -236,7 +298,7 @@ ovl_err ovl_agg2_prod_b_send(ovl_cot *b, ovl_agg2_prod_kind k, const ovl_agg2_la
     size_t L = vec_words(l, k), bits = bits_per_cell(l, k);
     size_t cots = bins * l->groups_c * bits, n = cots * L;
     uint64_t *corr = NULL, *s = NULL, *u = NULL;
-    OVL_TRY(check_batch(b, l, k, bins));
+    OVL_TRY(check_batch(b, l, k, bins, false));
     OVL_TRY(ovl_calloc((void **)&corr, n, sizeof *corr));
     OVL_TRY(ovl_calloc((void **)&s, n, sizeof *s));
     OVL_TRY(ovl_calloc((void **)&u, n, sizeof *u));
@@ -265,7 +327,7 @@ ovl_err ovl_agg2_prod_b_recv(ovl_cot *b, ovl_agg2_prod_kind k, const ovl_agg2_la
     ovl_err rc = OVL_OK;
     size_t L = vec_words(l, k), n = bins * l->groups_c * bits_per_cell(l, k) * L;
     uint64_t *out = NULL;
-    OVL_TRY(check_batch(b, l, k, bins));
+    OVL_TRY(check_batch(b, l, k, bins, false));
     OVL_TRY(ovl_calloc((void **)&out, n, sizeof *out));
     OVL_TRY(ovl_share_cot_recv(b, WORD_BITS, L, msg, out)); /* s + β_C·(1 − 2β_R)·u */
     add_b(cells, k, l, out, bins);

@@ -128,6 +128,7 @@ typedef struct {
     const char *listen, *connect, *identity, *peer, *table, *join, *out, *dump;
     const char *group_by, *values;
     uint64_t min_rows;
+    bool min_rows_given;
     bool reveal_given;
     ovl_norm norm;
     bool prehashed, quiet, summary;
@@ -308,6 +309,7 @@ static ovl_err parse_opts(run_opts *o, int argc, char **argv, bool *help_only)
                        "least %u", OVL_MIN_ROWS_LO);
             OVL_TRY(ovl_cli_uint("--min-rows", optarg, OVL_MIN_ROWS_LO, UINT32_MAX,
                                  &o->min_rows));
+            o->min_rows_given = true;
             break;
         case O_OUT: o->out = optarg; break;
         case O_SUMMARY:
@@ -428,6 +430,7 @@ static ovl_session_config session_config(const run_state *s, const run_opts *o)
         .group_by = o->group_by,
         .values = o->values,
         .min_rows = o->min_rows,
+        .min_rows_given = o->min_rows_given,
         .out = o->out,
         .replace = o->replace,
         .writing = set_cleanup,

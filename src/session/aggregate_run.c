@@ -377,12 +377,20 @@ static ovl_err agg_start(ovl_session *s, const ovl_proto_ops **ops, void **engin
         .max_peer_set = s->cfg.max_peer,
         .pair_rows = s->plan.pairs.nconds > 0 ? &s->pair_rows.v : NULL,
     };
-    /* Negotiated, this owner states the agreed threshold (HAVING raised by
-     * every owner's min_rows), or ad hoc the larger of both statements. */
-    if (s->negotiated &&
-        (s->cfg.serving || s->a.tpl || s->a.agreement.threshold > cfg.min_rows))
-        cfg.min_rows = s->a.agreement.threshold >= OVL_MIN_ROWS_LO ? s->a.agreement.threshold
-                                                                   : OVL_MIN_ROWS_LO;
+    /* This owner states the largest of its --min-rows, its policy's min_rows
+     * and, negotiated, the agreed threshold (HAVING raised by every owner's
+     * min_rows): an agreement never lowers what this owner asked for. */
+    const ovl_policy *pol = s->cfg.policy;
+    if (s->negotiated && (s->cfg.serving || s->a.tpl) && !s->cfg.min_rows_given)
+        cfg.min_rows = OVL_MIN_ROWS_LO; /* the default --min-rows does not bind a template */
+    if (pol != NULL && pol->aggregation.min_rows > cfg.min_rows)
+        cfg.min_rows = pol->aggregation.min_rows;
+    if (s->negotiated) {
+        uint64_t agreed = s->a.agreement.threshold >= OVL_MIN_ROWS_LO ? s->a.agreement.threshold
+                                                                      : OVL_MIN_ROWS_LO;
+        if (agreed > cfg.min_rows)
+            cfg.min_rows = agreed;
+    }
     if (s->negotiated) {
         cfg.agreement = s->a.agreement.encoding;
         cfg.agreement_len = (uint32_t)s->a.agreement.encoding_len;

@@ -49,6 +49,7 @@ typedef struct {
     const char *group_by;     /* aggregate: dimension items (policy/adhoc.h) */
     const char *values;       /* aggregate: value column items */
     uint64_t min_rows;
+    bool min_rows_given;      /* --min-rows was given (it then binds templates too) */
     /* output */
     const char *out;          /* where this party's output goes (NULL: none): a CSV path or a
                                * database table (io/dbout.h) */

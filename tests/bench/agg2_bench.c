@@ -347,6 +347,7 @@ int main(int argc, char **argv)
         .words_r = ovl_agg2_plan_k_r(&plan), .words_c = ovl_agg2_plan_k_c(&plan),
         .star = ovl_agg2_plan_star(&plan), .bits_r = COUNT_BITS, .bits_c = COUNT_BITS,
         .released = (uint32_t)ovl_agg2_released_count(p[0].e), .helper_groups = gc,
+        .runner_receives = plan.receiver == 0,
     };
     ovl_agg2_cost cost;
     if (ovl_agg2_cost_eval(&cost, &in) != OVL_OK)

@@ -2,7 +2,7 @@
  * SPEC.md §11, ovl_agg2_cost_eval), for tests/bench/bench.py to compare
  * with the bytes a real run moved.
  *
- * usage: agg2_cost n m G_R G_C k_R k_C star w_R w_C released G_H
+ * usage: agg2_cost n m G_R G_C k_R k_C star w_R w_C released G_H runner_receives
  * Prints one JSON object with every part of the formula, in bytes. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +11,13 @@
 
 int main(int argc, char **argv)
 {
-    unsigned long long v[11];
-    if (argc != 12) {
-        fprintf(stderr, "usage: agg2_cost n m G_R G_C k_R k_C star w_R w_C released G_H\n");
+    unsigned long long v[12];
+    if (argc != 13) {
+        fprintf(stderr, "usage: agg2_cost n m G_R G_C k_R k_C star w_R w_C released G_H "
+                        "runner_receives\n");
         return 2;
     }
-    for (int i = 0; i < 11; i++) {
+    for (int i = 0; i < 12; i++) {
         char *end;
         v[i] = strtoull(argv[i + 1], &end, 10);
         if (*argv[i + 1] == '\0' || *end != '\0') {
@@ -28,7 +29,7 @@ int main(int argc, char **argv)
         .n = v[0], .m = v[1], .groups_r = (uint32_t)v[2], .groups_c = (uint32_t)v[3],
         .words_r = (uint32_t)v[4], .words_c = (uint32_t)v[5], .star = (uint32_t)v[6],
         .bits_r = (uint32_t)v[7], .bits_c = (uint32_t)v[8], .released = (uint32_t)v[9],
-        .helper_groups = (uint32_t)v[10],
+        .helper_groups = (uint32_t)v[10], .runner_receives = (uint32_t)v[11],
     };
     ovl_agg2_cost c;
     if (ovl_agg2_cost_eval(&c, &in) != OVL_OK) {

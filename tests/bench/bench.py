@@ -550,7 +550,7 @@ def agg_cost(args, n, cells, released):
     camps, cats, weeks = agg_shape(cells)
     g_r, g_c = 2 * camps, cats * weeks
     r = sh([args.agg2_cost, str(n), str(n), str(g_r), str(g_c), str(AGG_K_R), str(AGG_K_C),
-            str(AGG_STAR), str(AGG_W), str(AGG_W), str(released), str(g_c)])
+            str(AGG_STAR), str(AGG_W), str(AGG_W), str(released), str(g_c), "1"])
     if r.returncode != 0:
         sys.exit("bench: agg2_cost failed: " + r.stderr.strip())
     return json.loads(r.stdout)

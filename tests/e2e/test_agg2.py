@@ -304,6 +304,10 @@ spol6 = write_policy("shop.min6.json", policy("s", ["category", "day"], ["amount
                                               receivers=["bob"], min_rows=6), tpl_path)
 check_case("minrows", attribution, receiver="a", min_rows={"s": 6, "a": 2}, lpol=spol6,
            cpol=apol)
+# An owner's explicit --min-rows above the agreement's threshold (policies at 2) raises it too:
+# a negotiated template never runs below what an owner asked for (T = 6 here).
+check_case("minrows-flag", attribution, receiver="a", min_rows={"s": 6, "a": 2}, lpol=spol,
+           cpol=apol)
 
 
 # ---- 8. local refusals, before the peer is contacted: one line, exit 3 ----

@@ -32,7 +32,7 @@ typedef struct {
     ovl_buf out; /* frames it sent, not yet delivered */
 } side_t;
 
-static const ovl_agg2_layout L = {2, 2, 1, 1, 2, 2, 1};
+static const ovl_agg2_layout L = {2, 2, 1, 1, 2, 2, 1, 0};
 static uint32_t nr[BINS * 2] = {1, 0, 2, 1, 0, 0, 3, 1};
 static uint64_t rw[BINS * 2] = {5, 0, (uint64_t)-7, 2, 0, 0, 9, 1};
 static uint64_t pay[2][BINS * 2];

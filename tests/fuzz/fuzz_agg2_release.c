@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 4)
         return 0;
-    ovl_agg2_layout l = {1u + data[0] % 4u, 1u + data[1] % 4u, 2, 2, 3, 3, data[0] >> 7};
+    ovl_agg2_layout l = {1u + data[0] % 4u, 1u + data[1] % 4u, 2, 2, 3, 3, data[0] >> 7, 0};
     size_t k = ovl_agg2_prod_cells(&l), w = ovl_agg2_record_width(&l), want = 0;
     uint8_t pass[16];
     for (size_t i = 0; i < k; i++) {

@@ -80,11 +80,17 @@ static inline void deal_bin(dealt *d, const ovl_agg_ident *tr, const ovl_agg_ide
         for (uint32_t q = 0; w && q < l->words_r; q++)
             d->rw[(i * l->groups_r + g) * l->words_r + q] = (uint64_t)w[q];
     }
+    /* the payload of products.h: per group [nC] and its words, then the flags */
+    size_t PW = ovl_agg2_payload_words(l), sa = l->star && l->runner_recv,
+           per = l->words_c + sa;
     for (uint32_t c = 0; c < l->groups_c; c++) {
         uint32_t n = matched ? lookup(tc, x, c, &w) : 0;
-        for (uint32_t s = 0; s < l->words_c; s++) {
-            size_t at = i * l->groups_c * l->words_c + (size_t)c * l->words_c + s;
-            uint64_t v = n ? (uint64_t)w[s] : 0, r;
+        for (size_t s = 0; s < per + (l->runner_recv ? 1 : 0); s++) {
+            size_t at = i * PW + (s < per ? (size_t)c * per + s : (size_t)l->groups_c * per + c);
+            uint64_t v = s == per ? (uint64_t)(n > 0)
+                         : s < sa ? n
+                                  : (n ? (uint64_t)w[s - sa] : 0),
+                     r;
             randombytes_buf(&r, sizeof r);
             d->pay[0][at] = r;
             d->pay[1][at] = v - r;
@@ -107,7 +113,7 @@ static inline int deal(dealt *d, const ovl_agg_ident *tr, const ovl_agg_ident *t
     d->nr = calloc((size_t)BINS * l->groups_r, 4);
     d->rw = calloc((size_t)BINS * l->groups_r * l->words_r + 1, 8);
     for (int p = 0; p < 2; p++) {
-        d->pay[p] = calloc((size_t)BINS * l->groups_c * l->words_c + 1, 8);
+        d->pay[p] = calloc((size_t)BINS * ovl_agg2_payload_words(l) + 1, 8);
         d->beta[p] = calloc((size_t)BINS * l->groups_c * l->bits_c, 1);
         d->phi[p] = calloc((size_t)BINS * l->groups_c, 1);
         if (!d->pay[p] || !d->beta[p] || !d->phi[p])
@@ -149,20 +155,21 @@ static inline ovl_err run_kind(ot_pair *pair, const dealt *d, ovl_agg2_prod_kind
     OVL_TRY(ovl_buf_alloc(&msg, 256, 2u << 20));
     for (size_t i0 = 0; per && i0 < BINS; i0 += step) {
         size_t bins = BINS - i0 < step ? BINS - i0 : step;
-        size_t La = (size_t)l->groups_c * l->words_c;
+        size_t La = ovl_agg2_payload_words(l);
         size_t off = k == OVL_AGG2_PROD_B_COUNT ? (size_t)l->groups_c * l->bits_c : l->groups_c;
         const uint8_t *b0 = (k == OVL_AGG2_PROD_B_COUNT ? d->beta[0] : d->phi[0]) + i0 * off;
         const uint8_t *b1 = (k == OVL_AGG2_PROD_B_COUNT ? d->beta[1] : d->phi[1]) + i0 * off;
         const uint32_t *nr = d->nr + i0 * l->groups_r;
         ovl_cot *bs = NULL, *br = NULL;
         ovl_buf_clear(&msg);
-        if (k == OVL_AGG2_PROD_A) {
-            OVL_TRY(ovl_agg2_prod_a_choices(choices, l, nr, bins));
+        if (ovl_agg2_prod_runner_chooses(l, k)) {
+            OVL_TRY(ovl_agg2_prod_a_choices(choices, k, l, nr, bins));
             rc = ot_cot_run(pair, 1, choices, bins * per, &bs, &br, NULL, NULL);
             if (rc == OVL_OK)
-                rc = ovl_agg2_prod_a_send(bs, l, d->pay[1] + i0 * La, bins, &msg, cells[1]);
+                rc = ovl_agg2_prod_a_send(bs, k, l, d->pay[1] + i0 * La, bins, &msg, cells[1]);
             if (rc == OVL_OK)
-                rc = ovl_agg2_prod_a_recv(br, l, nr, d->pay[0] + i0 * La, bins, &msg, cells[0]);
+                rc = ovl_agg2_prod_a_recv(br, k, l, nr, d->pay[0] + i0 * La, bins, &msg,
+                                          cells[0]);
         } else {
             OVL_TRY(ovl_agg2_prod_b_choices(choices, k, l, b1, bins));
             rc = ot_cot_run(pair, 0, choices, bins * per, &bs, &br, NULL, NULL);

@@ -5,8 +5,10 @@
  * the threshold, receiver = runner and = contributor, K = 1; what the helper
  * learns; frame sizes independent of the data; the HELLO refusals; hostile
  * frames; and one test per finding of version 1 (SPEC §10.4). */
+#include "agg2_dealer.h"
 #include "agg2_world.h"
 #include "common/hello.h"
+#include "mpc/shares.h"
 #include "core/frame.h"
 #include "psi_harness.h"
 #include "test.h"
@@ -469,6 +471,97 @@ static void finding_version1_peer_refused(void)
     run_free(&r);
 }
 
+/* SPEC §10.3 (weighting, fixed): with the runner receiving, COUNT(DISTINCT)
+ * is its flag fR as one COT choice bit against the contributor's shares of
+ * the flags [nC > 0] in the payload. A modified runner that weights bin i by
+ * 2^i (what u = 2^i did in the old type B, packing 64 bins' membership bits
+ * into one opened D) can scale only what it holds: its COT outputs and its
+ * own shares. The contributor's pads do not scale with them, so the opened
+ * word is not Σ 2^i·fR·φ_i, while the honest D is exact. The deviation lives
+ * here, on the products' API and the OT layer, never in the product. */
+static void modified_runner_weighting_fails(void)
+{
+    static rows_t rr, rc_;
+    ovl_agg_ident tr, tc;
+    ovl_agg2_layout l = {1, 2, 0, 0, 3, 3, 0, 1};
+    const ovl_agg2_prod_kind k = OVL_AGG2_PROD_B_FLAG;
+    dealt d = {.l = l};
+    ot_pair pair;
+    ovl_buf msg = {0};
+    ovl_cot *bs = NULL, *br = NULL;
+    uint8_t choices[BINS / 8 + 1];
+    uint64_t honest[2][2] = {{0}}, cellc[2] = {0}, share[BINS * 2];
+    int64_t want[2];
+    EXPECT_TRUE(ovl_agg2_prod_runner_chooses(&l, k));
+    EXPECT_OK(table(&tr, &rr, 0, NIDS, 1, 3));
+    EXPECT_OK(table(&tc, &rc_, NIDS / 3, NIDS, 2, 3));
+    EXPECT_TRUE(deal(&d, &tr, &tc));
+    EXPECT_OK(ot_pair_new(&pair, NULL, NULL, NULL, NULL, NULL));
+    /* honest: D exact */
+    uint64_t *hc[2] = {honest[0], honest[1]};
+    EXPECT_OK(run_kind(&pair, &d, k, hc));
+    expected(want, &l, &tr, &tc);
+    for (int c = 0; c < 2; c++)
+        EXPECT_EQ((int64_t)(honest[0][c] + honest[1][c]), want[c]);
+    /* the readout the weighting aims at: Σ_i 2^i·fR_i·φ_{i,c} */
+    size_t PW = ovl_agg2_payload_words(&l), off = PW - l.groups_c;
+    uint64_t target[2] = {0, 0}, opened[2];
+    int members = 0;
+    for (size_t i = 0; i < BINS; i++)
+        for (int c = 0; c < 2; c++) {
+            uint64_t phi = d.pay[0][i * PW + off + c] + d.pay[1][i * PW + off + c];
+            target[c] += ((uint64_t)1 << i) * (uint64_t)(d.nr[i] > 0) * phi;
+            members += d.nr[i] > 0 && phi == 1;
+        }
+    EXPECT_TRUE(members > 0);
+    /* the modified runner: honest choices (bits), weighted outputs and local terms */
+    EXPECT_OK(ovl_agg2_prod_a_choices(choices, k, &l, d.nr, BINS));
+    EXPECT_OK(ot_cot_run(&pair, 1, choices, BINS, &bs, &br, NULL, NULL));
+    EXPECT_OK(ovl_buf_alloc(&msg, 256, 2u << 20));
+    EXPECT_OK(ovl_agg2_prod_a_send(bs, k, &l, d.pay[1], BINS, &msg, cellc));
+    EXPECT_OK(ovl_share_mul_recv(br, 64, l.groups_c, 1, &msg, share));
+    for (int c = 0; c < 2; c++) {
+        opened[c] = cellc[c];
+        for (size_t i = 0; i < BINS; i++)
+            opened[c] += ((uint64_t)1 << i) *
+                         (share[i * 2 + c] + (uint64_t)(d.nr[i] > 0) * d.pay[0][i * PW + off + c]);
+        EXPECT_TRUE(opened[c] != target[c]);
+    }
+    ovl_cot_free(bs);
+    ovl_cot_free(br);
+    ovl_buf_free(&msg);
+    ot_pair_free(&pair);
+    ovl_agg_ident_free(&tr);
+    ovl_agg_ident_free(&tc);
+    dealt_free(&d);
+}
+
+/* SPEC §5.1 (review finding O5): the totals are checked with the widest count
+ * width a peer may state (16) when the engine is created, so data whose
+ * totals fit only narrower peers is refused before any peer is heard, and the
+ * check after HELLO can never refuse an honest owner's data. */
+static void totals_checked_before_connecting(void)
+{
+    static w_party p;
+    ovl_agg2_plan plan;
+    ovl_agg2 *e = NULL;
+    EXPECT_OK(w_party_make(&p, false, 0, 40, 2, 2, 3, 120));
+    w_plan(&plan, 0, true, false, true);
+    ovl_agg2_config c = w_config(&p, &plan, false, 3, 1000);
+    EXPECT_OK(ovl_agg2_new(&e, &c));
+    ovl_agg2_free(e);
+    e = NULL;
+    /* two sums of 10^14 (within 48-bit values): times 7 they fit, times 2^16 − 1 not */
+    size_t stride = 2 * p.t.shape.cols;
+    p.t.words[1] = 100000000000000;
+    p.t.words[stride + 1] = 100000000000000;
+    EXPECT_OK(ovl_agg_ident_check_totals(&p.t, 3));
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_agg_ident_check_totals(&p.t, 16));
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_agg2_new(&e, &c));
+    EXPECT_TRUE(e == NULL);
+    w_party_free(&p);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -490,5 +583,7 @@ int main(void)
     RUN(finding_dummy_partitions_refused);
     RUN(finding_no_abort_on_combined_shares);
     RUN(finding_version1_peer_refused);
+    RUN(modified_runner_weighting_fails);
+    RUN(totals_checked_before_connecting);
     return ovl_t_summary("test_agg2");
 }

@@ -38,7 +38,7 @@ static ovl_err duo_new(duo *d, const dealt *x, bool runner_receives, uint64_t T)
             .nr = p == 0 ? x->nr : NULL,
             .rw = p == 0 ? x->rw : NULL,
             .pay = x->pay[p],
-            .payload_words = x->l.groups_c * x->l.words_c,
+            .payload_words = (uint32_t)ovl_agg2_payload_words(&x->l),
             .beta = x->beta[p],
             .phi = x->phi[p],
             .transcript = d->transcript,
@@ -141,6 +141,7 @@ static void run_shape(ovl_agg2_layout l, bool runner_receives)
 {
     world w;
     duo d;
+    l.runner_recv = runner_receives;
     world_new(&w, l);
     uint64_t T = mid_threshold(&w);
     EXPECT_OK(duo_new(&d, &w.d, runner_receives, T));
@@ -155,15 +156,15 @@ static void run_shape(ovl_agg2_layout l, bool runner_receives)
     world_free(&w);
 }
 
-static void runner_receives(void) { run_shape((ovl_agg2_layout){3, 2, 4, 4, 3, 3, 1}, true); }
+static void runner_receives(void) { run_shape((ovl_agg2_layout){3, 2, 4, 4, 3, 3, 1, 0}, true); }
 static void contributor_receives(void)
 {
-    run_shape((ovl_agg2_layout){2, 3, 2, 4, 2, 3, 0}, false);
+    run_shape((ovl_agg2_layout){2, 3, 2, 4, 2, 3, 0, 0}, false);
 }
-static void one_cell(void) { run_shape((ovl_agg2_layout){1, 1, 4, 4, 2, 2, 1}, true); }
+static void one_cell(void) { run_shape((ovl_agg2_layout){1, 1, 4, 4, 2, 2, 1, 0}, true); }
 static void no_contributor_words(void)
 {
-    run_shape((ovl_agg2_layout){2, 2, 4, 0, 3, 3, 1}, false);
+    run_shape((ovl_agg2_layout){2, 2, 4, 0, 3, 3, 1, 0}, false);
 }
 
 /* Frame lengths and counts from public parameters only: two different
@@ -191,7 +192,7 @@ static void frame_sizes_do_not_depend_on_data(void)
     static uint8_t t[3][2][4096];
     static uint32_t len[3][2][4096];
     size_t n[3][2];
-    ovl_agg2_layout l = {3, 2, 4, 4, 3, 3, 1};
+    ovl_agg2_layout l = {3, 2, 4, 4, 3, 3, 1, 0};
     for (int run = 0; run < 3; run++) {
         world w;
         duo d;
@@ -267,7 +268,7 @@ static void hostile_one(uint8_t type, int side, int nth, int how, bool runner_re
 {
     world w;
     duo d;
-    world_new(&w, (ovl_agg2_layout){3, 2, 4, 4, 3, 3, 1});
+    world_new(&w, (ovl_agg2_layout){3, 2, 4, 4, 3, 3, 1, 0});
     tamper t = {type, side, nth, 0, how};
     EXPECT_OK(duo_new(&d, &w.d, runner_receives, 2));
     hx_run(&d.side[0], &d.side[1], tamper_fn, &t);
@@ -315,7 +316,7 @@ static void frames_out_of_phase(void)
 {
     world w;
     duo d;
-    world_new(&w, (ovl_agg2_layout){3, 2, 4, 4, 3, 3, 1});
+    world_new(&w, (ovl_agg2_layout){3, 2, 4, 4, 3, 3, 1, 0});
     EXPECT_OK(duo_new(&d, &w.d, true, 2));
     uint8_t body[64] = {0};
     /* DONE before RELEASE, at the helper */

@@ -40,6 +40,7 @@ static void shape(uint32_t n_r, uint32_t n_c, uint32_t common, uint32_t gr, uint
         .bits_c = 3,
         .released = (uint32_t)ovl_agg2_released_count(e[0]),
         .helper_groups = receiver == 0 ? gc : gr,
+        .runner_receives = receiver == 0,
     };
     ovl_agg2_cost c;
     EXPECT_OK(ovl_agg2_cost_eval(&c, &in));

@@ -62,7 +62,7 @@ done:
 static void releases_the_cells_over_the_threshold(void)
 {
     static rows_t rr, rc_;
-    ovl_agg2_layout l = {3, 2, 4, 4, 3, 3, 1};
+    ovl_agg2_layout l = {3, 2, 4, 4, 3, 3, 1, 0};
     ovl_agg_ident tr, tc;
     dealt d = {.l = l};
     ot_pair pair;

@@ -44,6 +44,18 @@ static void evaluates_the_parts(void)
     EXPECT_EQ(c.total, bin * 1270 + c.oprf + c.store + c.shuffle + c.compare + c.release + c.fixed +
                            c.batches);
 
+    /* The runner receiving: nC and the flags join the payload (L = 3·(4 + 2)),
+     * N and D move to type A (G_R·w_R COTs of G_C·(k_C + 1) words, G_R flag
+     * COTs of G_C words), type B keeps the runner's words only. */
+    in.runner_receives = 1;
+    EXPECT_OK(ovl_agg2_cost_eval(&c, &in));
+    EXPECT_EQ(c.payload, 16 * 18);
+    EXPECT_EQ(c.type_a, 2 * 3 * (16 + 8 * 15) + 2 * (16 + 8 * 3));
+    EXPECT_EQ(c.type_b, 3 * 2 * (16 + 8 * 2 * 2));
+    EXPECT_EQ(c.store, 8 * (1 + 18 + 1) * 3 * ((13 * 3 * 900 + 29) / 30 + 8));
+    in.runner_receives = 2;
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_agg2_cost_eval(&c, &in));
+    in.runner_receives = 0;
     /* Without contributor columns there is no type-A product. */
     in.words_c = 0;
     EXPECT_OK(ovl_agg2_cost_eval(&c, &in));
@@ -90,7 +102,7 @@ static void attribution_fits_the_target(void)
 {
     ovl_agg2_cost_in in = {.n = 1u << 20, .m = 1u << 20, .groups_r = 8, .groups_c = 4,
                            .words_r = 4, .words_c = 3, .bits_r = 3, .bits_c = 3,
-                           .released = 32, .helper_groups = 4};
+                           .released = 32, .helper_groups = 4, .runner_receives = 1};
     ovl_agg2_cost c;
     EXPECT_OK(ovl_agg2_cost_eval(&c, &in));
     double per_id = (double)c.total / (double)in.n;

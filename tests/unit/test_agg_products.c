@@ -52,35 +52,49 @@ static int products_match(ovl_agg2_layout l)
 static void products_equal_the_join(void)
 {
     /* words 2·COLS: (count, sum) per column, as the ident table holds them */
-    EXPECT_TRUE(products_match((ovl_agg2_layout){3, 4, 4, 4, 3, 3, 1}));
-    EXPECT_TRUE(products_match((ovl_agg2_layout){1, 1, 4, 4, 2, 4, 1}));
-    EXPECT_TRUE(products_match((ovl_agg2_layout){4, 2, 4, 4, 4, 2, 0}));
-    EXPECT_TRUE(products_match((ovl_agg2_layout){2, 3, 0, 4, 3, 3, 0})); /* no runner words */
-    EXPECT_TRUE(products_match((ovl_agg2_layout){2, 3, 4, 0, 3, 3, 1})); /* no type A */
-    EXPECT_TRUE(products_match((ovl_agg2_layout){2, 2, 0, 0, 3, 3, 0})); /* D only */
+    EXPECT_TRUE(products_match((ovl_agg2_layout){3, 4, 4, 4, 3, 3, 1, 0}));
+    EXPECT_TRUE(products_match((ovl_agg2_layout){1, 1, 4, 4, 2, 4, 1, 0}));
+    EXPECT_TRUE(products_match((ovl_agg2_layout){4, 2, 4, 4, 4, 2, 0, 0}));
+    EXPECT_TRUE(products_match((ovl_agg2_layout){2, 3, 0, 4, 3, 3, 0, 0})); /* no runner words */
+    EXPECT_TRUE(products_match((ovl_agg2_layout){2, 3, 4, 0, 3, 3, 1, 0})); /* no type A */
+    EXPECT_TRUE(products_match((ovl_agg2_layout){2, 2, 0, 0, 3, 3, 0, 0})); /* D only */
+    /* The runner receiving: D and N by type A over the payload's flags and counts. */
+    EXPECT_TRUE(products_match((ovl_agg2_layout){3, 4, 4, 4, 3, 3, 1, 1}));
+    EXPECT_TRUE(products_match((ovl_agg2_layout){2, 3, 0, 4, 3, 3, 0, 1}));
+    EXPECT_TRUE(products_match((ovl_agg2_layout){2, 3, 4, 0, 3, 3, 1, 1}));
+    EXPECT_TRUE(products_match((ovl_agg2_layout){2, 2, 0, 0, 3, 3, 0, 1}));
     /* 64 COTs of 64 words per bin: 31 bins per frame, so three type-A batches. */
-    ovl_agg2_layout wide = {16, 16, 4, 4, 4, 3, 1};
+    ovl_agg2_layout wide = {16, 16, 4, 4, 4, 3, 1, 0};
     EXPECT_EQ(ovl_agg2_prod_bins_per_batch(&wide, OVL_AGG2_PROD_A), 31);
     EXPECT_TRUE(products_match(wide));
 }
 
 static void refuses_bad_layouts(void)
 {
-    ovl_agg2_layout l = {3, 4, 4, 4, 3, 3, 1};
+    ovl_agg2_layout l = {3, 4, 4, 4, 3, 3, 1, 0};
     EXPECT_OK(ovl_agg2_layout_check(&l));
     l.star = 2;
     EXPECT_ERR(OVL_ERR_USAGE, ovl_agg2_layout_check(&l));
-    l = (ovl_agg2_layout){300, 300, 0, 0, 3, 3, 0};
+    l = (ovl_agg2_layout){300, 300, 0, 0, 3, 3, 0, 0};
     EXPECT_ERR(OVL_ERR_USAGE, ovl_agg2_layout_check(&l)); /* 90 000 cells */
-    l = (ovl_agg2_layout){2, 100, 0, 4, 3, 3, 0};
+    l = (ovl_agg2_layout){2, 100, 0, 4, 3, 3, 0, 0};
     EXPECT_ERR(OVL_ERR_LIMIT, ovl_agg2_layout_check(&l)); /* 400 words per OT */
-    l = (ovl_agg2_layout){2, 2, 0, 0, 0, 3, 0};
+    l = (ovl_agg2_layout){2, 2, 0, 0, 0, 3, 0, 0};
     EXPECT_ERR(OVL_ERR_USAGE, ovl_agg2_layout_check(&l));
-    l = (ovl_agg2_layout){3, 4, 4, 0, 3, 3, 1};
+    l = (ovl_agg2_layout){3, 4, 4, 0, 3, 3, 1, 0};
     EXPECT_EQ(ovl_agg2_prod_cots_per_bin(&l, OVL_AGG2_PROD_A), 0);
     EXPECT_EQ(ovl_agg2_prod_cots_per_bin(&l, OVL_AGG2_PROD_B_COUNT), 12);
     EXPECT_EQ(ovl_agg2_prod_cots_per_bin(&l, OVL_AGG2_PROD_B_FLAG), 4);
     EXPECT_EQ(ovl_agg2_prod_words(&l), 6);
+    /* the runner receiving: N moves to type A, D is G_R flag COTs of G_C words */
+    l.runner_recv = 1;
+    EXPECT_EQ(ovl_agg2_payload_words(&l), 8);
+    EXPECT_EQ(ovl_agg2_prod_cots_per_bin(&l, OVL_AGG2_PROD_A), 9);
+    EXPECT_EQ(ovl_agg2_prod_cots_per_bin(&l, OVL_AGG2_PROD_B_COUNT), 12);
+    EXPECT_EQ(ovl_agg2_prod_cots_per_bin(&l, OVL_AGG2_PROD_B_FLAG), 3);
+    EXPECT_TRUE(ovl_agg2_prod_runner_chooses(&l, OVL_AGG2_PROD_B_FLAG));
+    l.runner_recv = 2;
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_agg2_layout_check(&l));
 }
 
 int main(void)

@@ -9,7 +9,7 @@
 #include "aggregate/release.h"
 #include "test.h"
 
-static const ovl_agg2_layout L = {2, 3, 2, 2, 3, 3, 1}; /* P = 6, W = 12, K = 6 */
+static const ovl_agg2_layout L = {2, 3, 2, 2, 3, 3, 1, 0}; /* P = 6, W = 12, K = 6 */
 
 static void builds_records(void)
 {
