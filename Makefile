@@ -181,7 +181,7 @@ bench: deps overlap tools $(BENCH_BIN)
 	@echo "bench: multi-party PSI, 3 members of 2^18 (one thread each; BENCHMARKS.md 'Multi-party PSI')"
 	@$(BUILD)/rel/bench/mpsi_bench 18 3
 	@echo "bench: multi-party PSI over processes, run --parties 3 on loopback TLS, 2^18 each (BENCHMARKS.md 'Multi-party PSI')"
-	@python3 tests/bench/mpsi_procs.py --bin $(BUILD)/rel/overlap --calib $(BUILD)/rel/bench/mpsi_bench --log2 18 --members 3
+	@python3 tests/bench/mpsi_procs.py --bin $(BUILD)/rel/overlap --calib $(BUILD)/rel/bench/mpsi_bench --log2 18 --members 3 --threads 2
 	@echo "bench: conditions across parties, the 30-day window at caps 1, 2, 4, 8, 2^20 per party, vs ECDH PSI (one thread; CONDITIONS.md §6; about 4 GB of RAM and 10-25 minutes per cap)"
 	@$(BUILD)/rel/bench/conditions_bench 20 1,2,4,8
 # Only the garbled-circuit scenario of make bench (AND gates/s, bytes per AND, AES-128 latency).

@@ -46,6 +46,9 @@ def main():
     ap.add_argument("--calib", required=True)
     ap.add_argument("--log2", type=int, default=18)
     ap.add_argument("--members", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="--threads per member (2: a member waiting on a hop leaves its core to the others, "
+                         "a member computing uses both)")
     a = ap.parse_args()
     k, n = a.members, 1 << a.log2
     shift = n // (2 * (k - 1))
@@ -66,7 +69,7 @@ def main():
         load0 = os.getloadavg()
         cal0 = calibrate(a.calib)
         base = ["--join", "id", "--summary", "json", "--quiet", "--timeout", "600",
-                "--threads", "1"]
+                "--threads", str(a.threads)]
         files, procs = [], []
         b0, w0 = busy(), time.monotonic()
         for i in range(k):
