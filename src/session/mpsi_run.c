@@ -35,6 +35,7 @@
 #include "policy/verifier.h"
 #include "session/drive.h"
 #include "session/mpsi_run.h"
+#include "session/psi_output.h"
 
 #define LINK_IN_CHUNK (256u << 10)
 /* Bytes read ahead of the frames being computed on, so an ABORT behind
@@ -956,39 +957,20 @@ done:
 
 /* ---- output and audit (steps 5 and 6) ---- */
 
-static ovl_err write_count(ovl_outfile *out, uint64_t count)
-{
-    char line[64];
-    int n = snprintf(line, sizeof line, "%s%llu\n",
-                     ovl_outfile_is_db(out) ? "intersection_size\n" : "",
-                     (unsigned long long)count);
-    return ovl_outfile_write(out, line, (size_t)n);
-}
-
 static ovl_err deliver(ovl_mpsi_session *s)
 {
     ovl_err rc = OVL_OK;
     const bool *matched = NULL;
-    ovl_outfile *out = NULL;
     if (!ovl_mpsi_receives(s->eng))
         return OVL_OK;
     OVL_TRY(ovl_mpsi_result(s->eng, &matched, &s->count));
     s->have_count = true;
     if (s->cfg.out == NULL)
         return OVL_OK;
-    OVL_TRY(ovl_output_open(&out, s->cfg.out, s->cfg.replace));
-    if (s->cfg.writing)
-        s->cfg.writing(ovl_outfile_temp_path(out));
-    if (s->cfg.mode == OVL_MODE_INTERSECTION)
-        OVL_TRY(ovl_table_write_matched(out, s->cfg.table, s->cfg.query, &s->ids, matched));
-    else
-        OVL_TRY(write_count(out, s->count));
-    rc = ovl_outfile_commit(out);
-    out = NULL;
+    const ovl_psi_output o = {s->cfg.out, s->cfg.replace, s->cfg.writing, s->cfg.mode,
+                             s->cfg.table, s->cfg.query, &s->ids};
+    return ovl_psi_output_write(&o, matched, s->count);
 done:
-    ovl_outfile_abort(out);
-    if (s->cfg.writing)
-        s->cfg.writing(NULL);
     return rc;
 }
 

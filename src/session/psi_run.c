@@ -11,6 +11,7 @@
 #include "core/guard.h"
 #include "core/mem.h"
 #include "crypto/group.h"
+#include "session/psi_output.h"
 #include "session/state.h"
 
 static bool receives(const ovl_session *s)
@@ -193,23 +194,11 @@ static const uint8_t *psi_transcript(const ovl_session *s)
     return s->cpsi ? ovl_cpsi_transcript(s->cpsi) : ovl_psi_transcript(s->psi);
 }
 
-/* A bare number in a CSV file (as always); a database table needs a column
- * name, so it gets a header row "intersection_size". */
-static ovl_err write_count(ovl_outfile *out, uint64_t count)
-{
-    char line[64];
-    int n = snprintf(line, sizeof line, "%s%llu\n",
-                     ovl_outfile_is_db(out) ? "intersection_size\n" : "",
-                     (unsigned long long)count);
-    return ovl_outfile_write(out, line, (size_t)n);
-}
-
 /* This party's matching rows or the count, written atomically. */
 static ovl_err psi_deliver(ovl_session *s)
 {
     ovl_err rc = OVL_OK;
     const bool *matched = NULL;
-    ovl_outfile *out = NULL;
     if (s->cpsi) {
         if (!ovl_cpsi_receives_count(s->cpsi))
             return OVL_OK;
@@ -222,19 +211,10 @@ static ovl_err psi_deliver(ovl_session *s)
     s->have_intersection = true;
     if (s->cfg.out == NULL)
         return OVL_OK;
-    OVL_TRY(ovl_output_open(&out, s->cfg.out, s->cfg.replace));
-    if (s->cfg.writing)
-        s->cfg.writing(ovl_outfile_temp_path(out));
-    if (s->cfg.mode == OVL_MODE_INTERSECTION)
-        OVL_TRY(ovl_table_write_matched(out, s->cfg.table, s->cfg.query, &s->ids, matched));
-    else
-        OVL_TRY(write_count(out, s->intersection));
-    rc = ovl_outfile_commit(out);
-    out = NULL;
+    const ovl_psi_output o = {s->cfg.out, s->cfg.replace, s->cfg.writing, s->cfg.mode,
+                             s->cfg.table, s->cfg.query, &s->ids};
+    return ovl_psi_output_write(&o, matched, s->intersection);
 done:
-    ovl_outfile_abort(out);
-    if (s->cfg.writing)
-        s->cfg.writing(NULL);
     return rc;
 }
 
