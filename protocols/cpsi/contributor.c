@@ -230,7 +230,7 @@ ovl_err cpsi_contrib_pump(ovl_cpsi *p)
         return OVL_OK;
     /* the queue's write position, not what is left in it: the queue is
      * reset only once drained, so its end must stay under the cap */
-    while (p->okvs_at < len && ovl_buf_len(&p->q) < CPSI_QUEUE_MAX / 2) {
+    while (p->okvs_at < len && ovl_buf_remaining(&p->q) < CPSI_PUMP_LOW(p)) {
         size_t k = len - p->okvs_at < OVL_CPSI_OKVS_SLICE ? len - p->okvs_at : OVL_CPSI_OKVS_SLICE;
         OVL_TRY(cpsi_queue_frame(p, OVL_CPSI_OKVS, p->okvs_wire.data + p->okvs_at, k));
         p->okvs_at += k;

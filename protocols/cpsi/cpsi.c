@@ -118,6 +118,10 @@ static ovl_err check_config(const ovl_cpsi_config *c)
                "%zu identifiers exceed circuit PSI's cap of %u", c->nids, OVL_CPSI_MAX_SET);
     OVL_ENSURE(c->nids == 0 || (c->ids != NULL && c->id_len != NULL), OVL_ERR_USAGE,
                "circuit PSI: no identifiers given");
+    OVL_ENSURE(c->test_queue_mark == 0 ||
+                   (c->test_queue_mark >= ((size_t)4 << 20) &&
+                    c->test_queue_mark <= CPSI_QUEUE_MAX / 2),
+               OVL_ERR_USAGE, "circuit PSI: a test queue mark outside 4 MiB..32 MiB");
     if (c->mode == OVL_MODE_AGGREGATE) {
         /* without arithmetic words the bit payload alone is the output */
         uint32_t least = c->bit_groups > 0 ? 0u : 1u;
@@ -552,6 +556,7 @@ static ovl_err cpsi_pull(void *proto, ovl_buf *out, bool *have)
         goto done;
     if (!p->cfg.runner)
         OVL_TRY(cpsi_contrib_pump(p));
+    OVL_TRY(cpsi_shares_pump(p));
     if (ovl_buf_remaining(&p->q) != 0) {
         /* one whole frame: header and payload as queued */
         const uint8_t *f = ovl_buf_rptr(&p->q);
@@ -559,8 +564,13 @@ static ovl_err cpsi_pull(void *proto, ovl_buf *out, bool *have)
                                        ((size_t)f[3] << 8) | f[4]);
         OVL_TRY(ovl_buf_put_bytes(out, f, flen));
         OVL_TRY(ovl_buf_skip(&p->q, flen));
+        /* The pumps may keep the queue from ever emptying: sent bytes must
+         * still go, or the buffer reaches its cap (moved only once they
+         * outweigh the rest, so the moves are amortised). */
         if (ovl_buf_remaining(&p->q) == 0)
             ovl_buf_clear(&p->q);
+        else if (p->q.rpos >= ovl_buf_remaining(&p->q))
+            ovl_buf_compact(&p->q);
         *have = true;
         goto done;
     }
@@ -604,7 +614,7 @@ done:
 static bool cpsi_wants_input(const void *proto)
 {
     const ovl_cpsi *p = proto;
-    if (ovl_buf_remaining(&p->q) > CPSI_QUEUE_MAX / 2)
+    if (ovl_buf_remaining(&p->q) > CPSI_MARK(p))
         return false;
     /* the peer's OPRF batches wait as jobs: a few at a time */
     if (p->cfg.runner ? p->pending.n >= CPSI_WINDOW / 2

@@ -60,6 +60,11 @@ typedef struct {
     const uint8_t *params; /* analysis statement both must make (may be NULL) */
     uint32_t params_len;
     const uint8_t *test_seed; /* 32 bytes: deterministic secrets for tests/vectors ONLY */
+    /* Tests ONLY (0 otherwise): the queued bytes above which the engine stops
+     * taking input, in place of CPSI_QUEUE_MAX / 2, so a test's small run can
+     * press on its flow control as a 2^20 run presses on the real one. At
+     * least 4 MiB (a frame and the pumps' mark below it). */
+    size_t test_queue_mark;
     bool expect_peer_set;     /* the peer's HELLO must announce peer_set_expected */
     uint64_t peer_set_expected; /* (negotiated beforehand: protocols/setup/SPEC.md §3) */
     /* The bit payload (SPEC.md §6.5), aggregate mode only: per identifier y

@@ -197,6 +197,7 @@ void cpsi_jobs_free(ovl_cpsi *p)
 {
     ovl_order_free(&p->out_order, job_free);
     ovl_job_queue_clear(&p->pending, job_free);
+    ovl_job_queue_clear(&p->own_store, job_free);
 }
 
 static ovl_err new_job(ovl_cpsi *p, cpsi_job_kind kind, uint32_t start, uint32_t count,
@@ -253,9 +254,17 @@ ovl_err cpsi_jobs_take(ovl_cpsi *p, ovl_job **out)
     if (p->jobs_out >= CPSI_JOBS_MAX)
         return OVL_OK;
     *out = ovl_job_queue_pop(&p->pending);
+    /* The runner waits on our evaluations of its frames, not on our own
+     * entries: those go only when no frame of its waits, and two at a time,
+     * so an evaluation made now queues behind at most two of them. */
+    if (*out == NULL && p->store_out < CPSI_STORE_JOBS_OUT) {
+        *out = ovl_job_queue_pop(&p->own_store);
+        if (*out != NULL)
+            p->store_out++;
+    }
     if (*out == NULL && p->cfg.runner && p->blind_made < 3u * p->P &&
         ovl_order_window(&p->out_order) < CPSI_WINDOW &&
-        ovl_buf_remaining(&p->q) < CPSI_QUEUE_MAX / 2)
+        ovl_buf_remaining(&p->q) < CPSI_MARK(p))
         OVL_TRY(make_blind(p, out));
     if (*out != NULL)
         p->jobs_out++;
@@ -297,7 +306,7 @@ ovl_err cpsi_jobs_put_store(ovl_cpsi *p)
         OVL_TRY(new_job(p, CJ_STORE, (uint32_t)y, (uint32_t)k, &j));
         j->keys = p->st_keys + 3u * y;
         j->vals = p->st_vals + 3u * y * w;
-        ovl_job_queue_push(&p->pending, &j->base);
+        ovl_job_queue_push(&p->own_store, &j->base);
     }
 done:
     return rc;
@@ -349,6 +358,7 @@ ovl_err cpsi_jobs_finish(ovl_cpsi *p, ovl_job *job)
         goto done;
     }
     if (j->kind == CJ_STORE) {
+        p->store_out--;
         p->store_done += j->count;
         job_free(job);
         job = NULL;

@@ -85,14 +85,13 @@ static ovl_err start_receiving(ovl_cpsi *p, ovl_buf *msg)
 {
     ovl_err rc = OVL_OK;
     uint8_t *choices = NULL;
+    uint32_t k = p->recv_started;
+    uint32_t n = batch_len(p, k);
     OVL_TRY(ovl_calloc((void **)&choices, (p->batch + 7u) / 8u, 1));
-    for (uint32_t k = 0; k < p->nrecv; k++) {
-        uint32_t n = batch_len(p, k);
-        pack_bits(choices, p->match + (size_t)k * p->batch, n);
-        OVL_TRY(ovl_cot_recv_start(&p->recv_b[k], p->ot, choices, n, msg));
-        OVL_TRY(queue_msg(p, msg));
-        p->recv_started++;
-    }
+    pack_bits(choices, p->match + (size_t)k * p->batch, n);
+    OVL_TRY(ovl_cot_recv_start(&p->recv_b[k], p->ot, choices, n, msg));
+    OVL_TRY(queue_msg(p, msg));
+    p->recv_started++;
 done:
     ovl_free_secret(choices, (p->batch + 7u) / 8u);
     return rc;
@@ -162,7 +161,7 @@ static ovl_err on_ot_msg(ovl_cpsi *p, uint8_t kind, ovl_buf *in, ovl_buf *msg)
         OVL_ENSURE(!p->base_got, OVL_ERR_PROTOCOL, "the peer sent a second OT_BASE");
         OVL_TRY(ovl_ot_base_read(p->ot, in));
         p->base_got = true;
-        OVL_TRY(start_receiving(p, msg));
+        p->recv_open = true;
         break;
     case OVL_OTMSG_EXT_U:
         OVL_ENSURE(p->base_got && p->send_started < p->nsend, OVL_ERR_PROTOCOL,
@@ -185,7 +184,6 @@ static ovl_err on_ot_msg(ovl_cpsi *p, uint8_t kind, ovl_buf *in, ovl_buf *msg)
                    "the peer sent a proof for an OT batch never started");
         k = p->proof_got++;
         OVL_TRY(ovl_cot_send_verify(p->send_b[k], in));
-        OVL_TRY(send_products(p, k, msg));
         break;
     case OVL_OTMSG_SHARE:
         OVL_ENSURE(p->share_got < p->chal_got, OVL_ERR_PROTOCOL,
@@ -219,7 +217,38 @@ ovl_err cpsi_shares_on_ot(ovl_cpsi *p, const uint8_t *payload, size_t len)
     ovl_buf_reader(&in, payload, len);
     OVL_TRY(ovl_buf_alloc(&msg, 4096, OVL_FRAME_MAX_PAYLOAD));
     OVL_TRY(on_ot_msg(p, payload[0], &in, &msg));
-    if (p->proof_got == p->nsend && p->share_got == p->nrecv)
+    if (p->share_sent == p->nsend && p->share_got == p->nrecv)
+        OVL_TRY(finish_products(p));
+done:
+    ovl_buf_free(&msg);
+    return rc;
+}
+
+/* Below CPSI_PUMP_LOW queued, pull makes the next bulk message: one batch's
+ * EXT_U or SHARE_COT (at most a frame each), so the queue stays under the
+ * pump's mark + a frame and wants_input's mark is never reached by it. */
+
+ovl_err cpsi_shares_pump(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    ovl_buf msg = {0};
+    if (p->ot == NULL || p->products_done)
+        return OVL_OK;
+    bool more_recv = p->recv_open && p->recv_started < p->nrecv;
+    bool more_send = p->share_sent < p->proof_got;
+    if ((!more_recv && !more_send) || ovl_buf_remaining(&p->q) >= CPSI_PUMP_LOW(p))
+        return OVL_OK;
+    OVL_TRY(ovl_buf_alloc(&msg, 4096, OVL_FRAME_MAX_PAYLOAD));
+    while (ovl_buf_remaining(&p->q) < CPSI_PUMP_LOW(p)) {
+        /* the peer's SHARE_COT first: it ends a batch the peer waits on */
+        if (p->share_sent < p->proof_got)
+            OVL_TRY(send_products(p, p->share_sent++, &msg));
+        else if (p->recv_open && p->recv_started < p->nrecv)
+            OVL_TRY(start_receiving(p, &msg));
+        else
+            break;
+    }
+    if (p->share_sent == p->nsend && p->share_got == p->nrecv)
         OVL_TRY(finish_products(p));
 done:
     ovl_buf_free(&msg);

@@ -14,7 +14,13 @@
 #include "mpc/shares.h"
 
 #define CPSI_QUEUE_MAX ((size_t)64 << 20)
+/* Queued bytes above which the engine takes no input (CPSI_QUEUE_MAX / 2 but
+ * in tests); the pumps that make bulk from pull stop at an eighth of it, so a
+ * frame (at most 1 MiB) over their mark still leaves the engine reading. */
+#define CPSI_MARK(p) ((p)->cfg.test_queue_mark ? (p)->cfg.test_queue_mark : CPSI_QUEUE_MAX / 2)
+#define CPSI_PUMP_LOW(p) (CPSI_MARK(p) / 8)
 #define CPSI_JOBS_MAX 8u /* OPRF jobs out at once */
+#define CPSI_STORE_JOBS_OUT 2u /* of them, C's own store entries */
 #define CPSI_WINDOW 8u   /* OPRF frames made and not yet queued to send */
 #define CPSI_STORE_CHUNK 4096u /* contributor identifiers per store job */
 
@@ -33,6 +39,8 @@ struct ovl_cpsi {
     uint64_t bytes_sent;
     ovl_order out_order;     /* our BLIND (runner) or EVAL (contributor) frames, in sequence */
     ovl_job_queue pending;   /* jobs made from the peer's OPRF frames */
+    ovl_job_queue own_store; /* C: its own store entries, after the peer's frames */
+    uint32_t store_out;      /* C: store-entry jobs handed out and not yet finished */
     uint32_t jobs_out;       /* OPRF jobs handed out and not yet finished */
 
     /* runner */
@@ -83,7 +91,8 @@ struct ovl_cpsi {
     uint32_t nbatch, batch;  /* batches per direction, bins per batch */
     ovl_cot **send_b, **recv_b;
     uint32_t recv_started, chal_got, share_got; /* as COT receiver */
-    uint32_t send_started, proof_got;           /* as COT sender */
+    uint32_t send_started, proof_got, share_sent; /* as COT sender */
+    bool recv_open;          /* the peer's base OTs are in: our batches may start */
     uint32_t nrecv, nsend;   /* batches we receive / send (cardinality: a direction
                                 runs only toward a party that receives the count) */
     bool products_done;
@@ -149,6 +158,7 @@ void cpsi_store_scratch_free(ovl_cpsi *p);
 /* share_phase.c */
 ovl_err cpsi_shares_start(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_shares_on_ot(ovl_cpsi *p, const uint8_t *payload, size_t len) OVL_MUST_USE;
+ovl_err cpsi_shares_pump(ovl_cpsi *p) OVL_MUST_USE; /* from pull: our bulk messages */
 ovl_err cpsi_on_count(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
 
 #endif

@@ -4,6 +4,7 @@
 #ifndef OVL_PSI_HARNESS_H
 #define OVL_PSI_HARNESS_H
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,8 +32,9 @@ static inline void hx_fail(hx_side *s, ovl_err e)
     }
 }
 
-/* Steps a side once: runs jobs, pulls frames. Returns true if anything moved. */
-static inline bool hx_step_out(hx_side *s, int idx, hx_tamper t, void *arg)
+/* Steps a side once: runs jobs, pulls frames while fewer than `limit` of its
+ * bytes wait to be delivered. Returns true if anything moved. */
+static inline bool hx_step_out_upto(hx_side *s, int idx, hx_tamper t, void *arg, size_t limit)
 {
     bool moved = false;
     ovl_job *j;
@@ -55,7 +57,7 @@ static inline bool hx_step_out(hx_side *s, int idx, hx_tamper t, void *arg)
             return true;
         }
     }
-    for (;;) {
+    while (ovl_buf_remaining(&s->wire) < limit) {
         ovl_buf frame;
         bool have = false, drop = false;
         if (ovl_buf_alloc(&frame, 64, OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD + 64) != OVL_OK)
@@ -81,6 +83,11 @@ static inline bool hx_step_out(hx_side *s, int idx, hx_tamper t, void *arg)
         ovl_buf_free(&frame);
     }
     return moved;
+}
+
+static inline bool hx_step_out(hx_side *s, int idx, hx_tamper t, void *arg)
+{
+    return hx_step_out_upto(s, idx, t, arg, SIZE_MAX);
 }
 
 /* Delivers frames from `from` to `to`. */
@@ -136,6 +143,77 @@ static inline void hx_run(hx_side *a, hx_side *b, hx_tamper t, void *arg)
         bool b_end = b->rc != OVL_OK || b->ops->done(b->proto);
         if ((a_end && b_end) || a->rc != OVL_OK || b->rc != OVL_OK || !moved)
             break;
+    }
+}
+
+/* Like hx_run, but over a transport of bounded capacity, as the session's
+ * driver (src/session/drive.c) over TCP: a side pulls frames only while fewer
+ * than `out_high` of its bytes wait to be sent, `cap` bytes per direction are
+ * in flight, and a side reads only while its engine wants input. Two engines
+ * that both stop reading with their output pending stop here with nothing
+ * moved, where real processes would wait on each other forever. */
+static inline void hx_run_bounded(hx_side *a, hx_side *b, size_t cap, size_t out_high)
+{
+    hx_side *s[2] = {a, b};
+    ovl_buf chan[2]; /* chan[k]: bytes side k sent that the peer has not read */
+    ovl_buf in[2];   /* in[k]: bytes side k read, not yet parsed into frames */
+    for (int k = 0; k < 2; k++)
+        if (ovl_buf_alloc(&chan[k], 1024, cap) != OVL_OK ||
+            ovl_buf_alloc(&in[k], 1024, OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD + cap) != OVL_OK)
+            abort();
+    for (long guard = 0; guard < 100000000L; guard++) {
+        bool moved = false;
+        for (int k = 0; k < 2; k++) {
+            hx_side *x = s[k], *y = s[1 - k];
+            if (x->rc != OVL_OK)
+                continue;
+            moved |= hx_step_out_upto(x, k, NULL, NULL, out_high);
+            size_t room = cap - ovl_buf_len(&chan[k]);
+            size_t n = ovl_buf_remaining(&x->wire) < room ? ovl_buf_remaining(&x->wire) : room;
+            if (n > 0) {
+                if (ovl_buf_put_bytes(&chan[k], ovl_buf_rptr(&x->wire), n) != OVL_OK ||
+                    ovl_buf_skip(&x->wire, n) != OVL_OK)
+                    abort();
+                ovl_buf_compact(&x->wire);
+                moved = true;
+            }
+            /* the peer reads from the channel only while its engine wants input */
+            while (y->rc == OVL_OK && y->ops->wants_input(y->proto)) {
+                size_t avail = ovl_buf_remaining(&chan[k]);
+                if (avail > 0) {
+                    if (ovl_buf_put_bytes(&in[1 - k], ovl_buf_rptr(&chan[k]), avail) != OVL_OK ||
+                        ovl_buf_skip(&chan[k], avail) != OVL_OK)
+                        abort();
+                    ovl_buf_compact(&chan[k]);
+                    moved = true;
+                }
+                uint8_t type;
+                ovl_buf payload;
+                bool complete;
+                ovl_err e = ovl_frame_parse(&in[1 - k], OVL_FRAME_MAX_PAYLOAD, &type, &payload,
+                                            &complete);
+                if (e != OVL_OK) {
+                    hx_fail(y, e);
+                    break;
+                }
+                if (!complete)
+                    break;
+                moved = true;
+                e = y->ops->feed(y->proto, type, ovl_buf_rptr(&payload),
+                                 ovl_buf_remaining(&payload));
+                if (e != OVL_OK)
+                    hx_fail(y, e);
+                ovl_buf_compact(&in[1 - k]);
+            }
+        }
+        bool a_end = a->rc != OVL_OK || a->ops->done(a->proto);
+        bool b_end = b->rc != OVL_OK || b->ops->done(b->proto);
+        if ((a_end && b_end) || a->rc != OVL_OK || b->rc != OVL_OK || !moved)
+            break;
+    }
+    for (int k = 0; k < 2; k++) {
+        ovl_buf_free(&chan[k]);
+        ovl_buf_free(&in[k]);
     }
 }
 
