@@ -557,6 +557,35 @@ uint64_t ovl_agg2_released_count(const ovl_agg2 *a)
     return a->core ? agg2_core_released(a->core) : 0;
 }
 
+/* Everything here is public to both parties (SPEC §10.1): the announced
+ * sizes and group counts, the plan's words, the stated widths and r. */
+ovl_err ovl_agg2_cost_inputs(ovl_agg2_cost_in *out, const ovl_agg2 *a)
+{
+    memset(out, 0, sizeof *out);
+    if (!agg2_done(a))
+        return ovl_err_set(OVL_ERR_USAGE, "aggregate: the run's shape is complete only once "
+                                          "it has ended");
+    if (a->has_pairs)
+        return ovl_err_set(OVL_ERR_USAGE, "aggregate: the cost formula (SPEC §11) does not "
+                                          "cover conditions across parties");
+    uint64_t own = a->cfg.nids;
+    *out = (ovl_agg2_cost_in){
+        .n = a->cfg.runner ? own : a->peer_set,
+        .m = a->cfg.runner ? a->peer_set : own,
+        .groups_r = a->l.groups_r,
+        .groups_c = a->l.groups_c,
+        .words_r = a->l.words_r,
+        .words_c = a->l.words_c,
+        .star = a->l.star,
+        .bits_r = a->l.bits_r,
+        .bits_c = a->l.bits_c,
+        .released = (uint32_t)ovl_agg2_released_count(a),
+        .helper_groups = a->l.runner_recv ? a->l.groups_c : a->l.groups_r,
+        .runner_receives = a->l.runner_recv,
+    };
+    return OVL_OK;
+}
+
 uint64_t ovl_agg2_inconsistent(const ovl_agg2 *a) { return a->inconsistent; }
 bool ovl_agg2_is_receiver(const ovl_agg2 *a) { return a->receiver; }
 uint64_t ovl_agg2_peer_set_size(const ovl_agg2 *a) { return a->peer_set; }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aggregate/cost.h"
 #include "aggregate/ident.h"
 #include "aggregate/pairs_phase.h"
 #include "aggregate/plan.h"
@@ -99,6 +100,11 @@ bool ovl_agg2_is_receiver(const ovl_agg2 *a);
 uint64_t ovl_agg2_peer_set_size(const ovl_agg2 *a);
 const uint8_t *ovl_agg2_transcript(const ovl_agg2 *a);
 uint64_t ovl_agg2_bytes_sent(const ovl_agg2 *a); /* frames, headers included */
+/* The inputs of the cost formula (SPEC §11, cost.h) for the plan and shapes
+ * this run used, after done: what ovl_agg2_cost_eval needs to predict both
+ * parties' ovl_agg2_bytes_sent together. OVL_ERR_USAGE before the end, and
+ * for a plan with conditions across parties (its pairs phase is not in §11). */
+ovl_err ovl_agg2_cost_inputs(ovl_agg2_cost_in *out, const ovl_agg2 *a) OVL_MUST_USE;
 uint64_t ovl_agg2_threshold(const ovl_agg2 *a);  /* T, after HELLO (0 before) */
 /* The peer's group count, after HELLO (0 before). */
 uint32_t ovl_agg2_peer_groups(const ovl_agg2 *a);

@@ -442,6 +442,33 @@ static ovl_session_config session_config(const run_state *s, const run_opts *o)
     };
 }
 
+/* An aggregate's public shape, named as the cost formula's inputs (SPEC §11,
+ * aggregate/cost.h), so that a benchmark can recompute the formula. */
+static json_t *plan_shape(const ovl_agg2_cost_in *c)
+{
+    json_t *j = json_object();
+    const struct {
+        const char *key;
+        uint64_t v;
+    } f[] = {
+        {"n", c->n},
+        {"m", c->m},
+        {"groups_r", c->groups_r},
+        {"groups_c", c->groups_c},
+        {"words_r", c->words_r},
+        {"words_c", c->words_c},
+        {"star", c->star},
+        {"bits_r", c->bits_r},
+        {"bits_c", c->bits_c},
+        {"released", c->released},
+        {"helper_groups", c->helper_groups},
+        {"runner_receives", c->runner_receives},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        json_object_set_new(j, f[i].key, json_integer((json_int_t)f[i].v));
+    return j;
+}
+
 static void print_summary(const ovl_session_result *r, const run_state *s, const run_opts *o,
                           double seconds)
 {
@@ -476,6 +503,11 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
                                         : json_null());
         json_object_set_new(j, "inconsistent",
                             r->receives ? json_integer((json_int_t)r->inconsistent) : json_null());
+        json_object_set_new(j, "plan_shape", r->have_cost ? plan_shape(&r->cost_in) : json_null());
+        json_object_set_new(j, "cost_formula_bytes",
+                            r->have_cost ? json_integer((json_int_t)r->cost_bytes) : json_null());
+        json_object_set_new(j, "protocol_bytes_sent",
+                            json_integer((json_int_t)r->protocol_bytes_sent));
     }
     json_object_set_new(j, "tag_bytes", json_integer((json_int_t)r->tag_len));
     json_object_set_new(j, "seconds", json_real(seconds));

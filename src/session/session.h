@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "aggregate/cost.h"
 #include "core/kinds.h"
 #include "io/table.h"
 #include "net/identity.h"
@@ -78,6 +79,14 @@ typedef struct {
     uint64_t cells;           /* aggregates: the group space, runner x contributor groups */
     uint64_t inconsistent;    /* aggregates, receiver: released records left out (§8.3) */
     uint64_t threshold;
+    /* aggregates, after the run: its public shape as the inputs of the SPEC's
+     * cost formula (§11), the formula's bytes for both directions, and the
+     * engine's frames this party sent; have_cost false when the formula does
+     * not apply (the run failed, or has conditions across parties) */
+    bool have_cost;
+    ovl_agg2_cost_in cost_in;
+    uint64_t cost_bytes;
+    uint64_t protocol_bytes_sent;
     size_t tag_len;
     const char *protocol;     /* what ran: "psi/1", "cpsi/1", "agg2/1" */
     char summary[256];        /* one line for a server log */

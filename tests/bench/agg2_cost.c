@@ -1,6 +1,8 @@
 /* The wire cost of aggregates version 2 by its formula (protocols/aggregate/
- * SPEC.md §11, ovl_agg2_cost_eval), for tests/bench/bench.py to compare
- * with the bytes a real run moved.
+ * SPEC.md §11, ovl_agg2_cost_eval), part by part. A run's `--summary json`
+ * gives the formula's total (cost_formula_bytes) and its inputs (plan_shape,
+ * the arguments below in this order); tests/bench/bench.py passes that shape
+ * here for the parts, and checks that the totals agree.
  *
  * usage: agg2_cost n m G_R G_C k_R k_C star w_R w_C released G_H runner_receives
  * Prints one JSON object with every part of the formula, in bytes. */
@@ -39,12 +41,13 @@ int main(int argc, char **argv)
     printf("{\"bins\": %u, \"sigma\": %u, \"oprf\": %llu, \"store\": %llu, \"cpsi_base\": %llu, "
            "\"payload\": %llu, \"bits\": %llu, \"type_a\": %llu, \"type_b\": %llu, "
            "\"shuffle\": %llu, \"compare\": %llu, \"release\": %llu, \"fixed\": %llu, "
-           "\"total\": %llu}\n",
+           "\"batches\": %llu, \"total\": %llu}\n",
            c.bins, c.sigma, (unsigned long long)c.oprf, (unsigned long long)c.store,
            (unsigned long long)c.cpsi_base, (unsigned long long)c.payload,
            (unsigned long long)c.bits, (unsigned long long)c.type_a,
            (unsigned long long)c.type_b, (unsigned long long)c.shuffle,
            (unsigned long long)c.compare, (unsigned long long)c.release,
-           (unsigned long long)c.fixed, (unsigned long long)c.total);
+           (unsigned long long)c.fixed, (unsigned long long)c.batches,
+           (unsigned long long)c.total);
     return 0;
 }

@@ -23,7 +23,9 @@ count, revenue and its average; about 32 cells, six aggregates, ROAS) at
 released rows against Python, and reports its wall time against ECDH-PSI on
 the same identifier sets in the same run, bytes per runner identifier and peak
 RSS; then, at 2^--agg-cost-size, the bytes of 8-, 64- and 512-cell runs against
-the SPEC's cost formula (build/rel/bench/agg2_cost).
+the SPEC's cost formula for the plan each session ran (its --summary json gives
+plan_shape and cost_formula_bytes; build/rel/bench/agg2_cost gives the parts).
+With --aggregate-only and --agg-sizes '', only the formula comparison runs.
 
 The OT scenario (src/mpc/SPEC.md §4; with --section bench) runs
 build/rel/bench/ot_bench: random correlated OTs per second on one core with both
@@ -318,9 +320,12 @@ FROM ads AS c INNER JOIN shop AS p ON c.email = p.email
 GROUP BY c.campaign, c.ad_format, p.category, DATE_TRUNC('week', p.day)
 HAVING COUNT(DISTINCT c.email) >= %d;
 """ % AGG_HAVING
-# The plan's public shape (SPEC §2): runner impressions and spend summed (2 words each),
-# contributor pid counted (1) and amount summed and averaged (2); no COUNT(*); w = 3.
-AGG_K_R, AGG_K_C, AGG_STAR, AGG_W = 4, 3, 0, 3
+# The plan's public shape (SPEC §2: groups, words, COUNT(*), widths, released cells) is
+# not restated here: each run's --summary json reports the one its session built
+# (plan_shape) and the SPEC §11 formula's bytes for it (cost_formula_bytes).
+# The tables' file names carry the generators' version, so that a work directory
+# kept from an older generator is not reused.
+AGG_DATA = "agg2d2"
 
 
 def agg_shape(cells):
@@ -330,8 +335,10 @@ def agg_shape(cells):
 
 
 def agg_runner_rows(i, campaigns):
+    # The format follows i // campaigns, not i: with (i + k) % 2 the campaign's
+    # parity fixed the format, and only half the 2 x campaigns groups existed.
     for k in range(1 + i % 4):
-        yield ("C%d" % ((i * 31 + k * 7) % campaigns), AGG_FORMATS[(i + k) % 2],
+        yield ("C%d" % ((i * 31 + k * 7) % campaigns), AGG_FORMATS[(i // campaigns + k) % 2],
                (i * 13 + k) % 50 + 1, (i * 7919 + k * 104729) % 20000 - 1000)
 
 
@@ -349,8 +356,8 @@ def agg_day(days):
 
 def write_agg_tables(work, n, cells):
     camps, cats, weeks = agg_shape(cells)
-    rt = os.path.join(work, "agg2-ads-%d-%d.csv" % (n, cells))
-    ct = os.path.join(work, "agg2-shop-%d-%d.csv" % (n, cells))
+    rt = os.path.join(work, "%s-ads-%d-%d.csv" % (AGG_DATA, n, cells))
+    ct = os.path.join(work, "%s-shop-%d-%d.csv" % (AGG_DATA, n, cells))
     step = 1 << 15
     if not os.path.exists(rt):
         with open(rt + ".part", "w") as f:
@@ -519,7 +526,27 @@ def run_agg_pair(args, work, n, cells, threads):
         if not good:
             run["ok"] = False
             run["problems"].append("runner output wrong: " + why)
+    if run["ok"]:
+        why = check_agg_shape(run, n, cells)
+        if why:
+            run["ok"] = False
+            run["problems"].append(why)
     return run
+
+
+def check_agg_shape(run, n, cells):
+    """The plan both sessions ran, from their summaries: one shape at both, the
+    group space the scenario is named after, the announced sizes."""
+    shapes = [p["summary"].get("plan_shape") for p in run["parties"]]
+    if shapes[0] is None or shapes[0] != shapes[1]:
+        return "the parties report different plan shapes: %s" % (shapes,)
+    shape = shapes[0]
+    if shape["groups_r"] * shape["groups_c"] != cells:
+        return "the session ran %d x %d = %d cells, not %d" % (
+            shape["groups_r"], shape["groups_c"], shape["groups_r"] * shape["groups_c"], cells)
+    if shape["n"] != n or shape["m"] != n:
+        return "the session's set sizes are %d and %d, not %d" % (shape["n"], shape["m"], n)
+    return ""
 
 
 def run_psi_same_sets(args, work, n, threads):
@@ -546,19 +573,37 @@ def run_psi_same_sets(args, work, n, threads):
     return run
 
 
-def agg_cost(args, n, cells, released):
-    camps, cats, weeks = agg_shape(cells)
-    g_r, g_c = 2 * camps, cats * weeks
-    r = sh([args.agg2_cost, str(n), str(n), str(g_r), str(g_c), str(AGG_K_R), str(AGG_K_C),
-            str(AGG_STAR), str(AGG_W), str(AGG_W), str(released), str(g_c), "1"])
+AGG_SHAPE_ARGS = ("n", "m", "groups_r", "groups_c", "words_r", "words_c", "star", "bits_r",
+                  "bits_c", "released", "helper_groups", "runner_receives")
+
+
+def agg_cost(args, run):
+    """The SPEC §11 formula for the plan the session ran: its total from the runner's
+    summary (cost_formula_bytes, ovl_agg2_cost_eval in the runner), its parts from
+    agg2_cost given the same plan_shape; the two totals must agree."""
+    summ = next(p for p in run["parties"] if p["role"] == "runner")["summary"]
+    shape = summ["plan_shape"]
+    r = sh([args.agg2_cost] + [str(shape[k]) for k in AGG_SHAPE_ARGS])
     if r.returncode != 0:
         sys.exit("bench: agg2_cost failed: " + r.stderr.strip())
-    return json.loads(r.stdout)
+    parts = json.loads(r.stdout)
+    if parts["total"] != summ["cost_formula_bytes"]:
+        sys.exit("bench: agg2_cost gives %d bytes for %s, the run's summary %d (a stale build?)"
+                 % (parts["total"], shape, summ["cost_formula_bytes"]))
+    return {"shape": shape, "parts": parts, "total": summ["cost_formula_bytes"]}
 
 
 def wire_bytes(run):
+    """TLS record bytes both ways on the connection (the runner's bytes_sent and
+    bytes_received): the engine's frames, and the handshake, setup, negotiation
+    and co-signature frames, and every record's header and tag."""
     r = next(p for p in run["parties"] if p["role"] == "runner")
     return r["bytes_sent"] + r["bytes_received"]
+
+
+def protocol_bytes(run):
+    """The aggregate engine's frames, both parties (what the SPEC §11 formula counts)."""
+    return sum(p["summary"]["protocol_bytes_sent"] for p in run["parties"])
 
 
 def run_aggregates(args, report, sizes, cores):
@@ -593,13 +638,20 @@ def run_aggregates(args, report, sizes, cores):
         run = {"n": n, "cells": cells, "ok": agg["ok"], "problems": agg["problems"],
                "aggregate": agg}
         if agg["ok"]:
-            released = agg["parties"][1]["summary"].get("groups_released", 0)
-            run["formula"] = agg_cost(args, n, cells, released)
+            run["formula"] = agg_cost(args, agg)
             run["bytes"] = wire_bytes(agg)
+            run["protocol_bytes"] = protocol_bytes(agg)
             run["bytes_over_formula"] = run["bytes"] / run["formula"]["total"]
-            print("bench: aggregate v2 n=%d, %d cells: %d bytes, formula %d, ratio %.3f "
-                  "(target <= 1.1)" % (n, cells, run["bytes"], run["formula"]["total"],
-                                       run["bytes_over_formula"]), flush=True)
+            run["protocol_bytes_over_formula"] = run["protocol_bytes"] / run["formula"]["total"]
+            sp = run["formula"]["shape"]
+            print("bench: aggregate v2 n=%d, %d cells (%d x %d groups, k %d+%d, w %d/%d, %d "
+                  "released): %d bytes on the wire, formula %d, ratio %.4f (target <= 1.1); "
+                  "engine frames %d, ratio %.4f; TLS records and setup frames %d" % (
+                      n, cells, sp["groups_r"], sp["groups_c"], sp["words_r"], sp["words_c"],
+                      sp["bits_r"], sp["bits_c"], sp["released"], run["bytes"],
+                      run["formula"]["total"], run["bytes_over_formula"], run["protocol_bytes"],
+                      run["protocol_bytes_over_formula"], run["bytes"] - run["protocol_bytes"]),
+                  flush=True)
         else:
             print("bench: aggregate v2 n=%d, %d cells FAILED: %s" % (
                 n, cells, "; ".join(run["problems"])), flush=True)
@@ -610,39 +662,50 @@ def agg_markdown(report):
     runs = report.get("aggregate", [])
     if not runs:
         return []
-    lines = ["",
-             "Aggregates version 2 (`--template`, protocols/aggregate/SPEC.md): the "
-             "attribution template (advertiser = runner = connector = receiver: campaign x ad "
-             "format, SUM of impressions and spend; retailer: category x DATE_TRUNC week, "
-             "COUNT(purchase id), SUM and AVG of the amount, ROAS with NULLIF; HAVING >= %d), "
-             "1-4 rows per identifier, 50 %% overlap, against ECDH-PSI (`--mode intersection`) "
-             "on the same identifier sets in the same run." % AGG_HAVING, "",
-             "| n per party | cells | wall s | ECDH-PSI wall s | ratio (<= 2) | bytes per runner "
-             "id (<= 16 KiB) | peak RSS C / R | correct |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in runs:
-        if "psi" not in r:
-            continue
-        if not r["ok"]:
-            lines.append("| 2^%d | %d | failed | | | | | no |" % (r["n"].bit_length() - 1,
-                                                               r["cells"]))
-            continue
-        ps = r["aggregate"]["parties"]
-        lines.append("| 2^%d | %d | %.1f | %.1f | **%.2f** | %.0f | %s / %s | yes |" % (
-            r["n"].bit_length() - 1, r["cells"], r["aggregate"]["wall_s"], r["psi"]["wall_s"],
-            r["wall_ratio_to_psi"], r["bytes_per_runner_id"], fmt_bytes(ps[0]["peak_rss_bytes"]),
-            fmt_bytes(ps[1]["peak_rss_bytes"])))
-    lines += ["", "| n per party | cells | bytes (both directions) | SPEC §11 formula | ratio "
-              "(<= 1.1) |", "|---|---|---|---|---|"]
+    lines = []
+    if any("psi" in r for r in runs):
+        lines = ["",
+                 "Aggregates version 2 (`--template`, protocols/aggregate/SPEC.md): the "
+                 "attribution template (advertiser = runner = connector = receiver: campaign x ad "
+                 "format, SUM of impressions and spend; retailer: category x DATE_TRUNC week, "
+                 "COUNT(purchase id), SUM and AVG of the amount, ROAS with NULLIF; HAVING >= %d), "
+                 "1-4 rows per identifier, 50 %% overlap, against ECDH-PSI (`--mode "
+                 "intersection`) on the same identifier sets in the same run." % AGG_HAVING, "",
+                 "| n per party | cells | wall s | ECDH-PSI wall s | ratio (<= 2) | bytes per "
+                 "runner id (<= 16 KiB) | peak RSS C / R | correct |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for r in runs:
+            if "psi" not in r:
+                continue
+            if not r["ok"]:
+                lines.append("| 2^%d | %d | failed | | | | | no |" % (r["n"].bit_length() - 1,
+                                                                   r["cells"]))
+                continue
+            ps = r["aggregate"]["parties"]
+            lines.append("| 2^%d | %d | %.1f | %.1f | **%.2f** | %.0f | %s / %s | yes |" % (
+                r["n"].bit_length() - 1, r["cells"], r["aggregate"]["wall_s"],
+                r["psi"]["wall_s"], r["wall_ratio_to_psi"], r["bytes_per_runner_id"],
+                fmt_bytes(ps[0]["peak_rss_bytes"]), fmt_bytes(ps[1]["peak_rss_bytes"])))
+    lines += ["", "The formula is evaluated for the plan each session ran (`--summary json`: "
+              "`plan_shape`, `cost_formula_bytes`). It counts the engine's frames "
+              "(`protocol_bytes_sent` of both parties); the wire adds TLS (a 5-byte header, a "
+              "16-byte tag and the content-type byte per record of at most 16 KiB, and the "
+              "handshake), the setup and negotiation frames and the co-signatures.", "",
+              "| n per party | cells (G_R x G_C) | bytes on the wire (both directions) | engine "
+              "frames | SPEC §11 formula | wire / formula (<= 1.1) | frames / formula |",
+              "|---|---|---|---|---|---|---|"]
     for r in runs:
         if "psi" in r:
             continue
         if not r["ok"]:
-            lines.append("| 2^%d | %d | failed | | |" % (r["n"].bit_length() - 1, r["cells"]))
+            lines.append("| 2^%d | %d | failed | | | | |" % (r["n"].bit_length() - 1,
+                                                           r["cells"]))
             continue
-        lines.append("| 2^%d | %d | %d | %d | **%.3f** |" % (
-            r["n"].bit_length() - 1, r["cells"], r["bytes"], r["formula"]["total"],
-            r["bytes_over_formula"]))
+        sp = r["formula"]["shape"]
+        lines.append("| 2^%d | %d (%d x %d) | %d | %d | %d | **%.4f** | %.4f |" % (
+            r["n"].bit_length() - 1, r["cells"], sp["groups_r"], sp["groups_c"], r["bytes"],
+            r["protocol_bytes"], r["formula"]["total"], r["bytes_over_formula"],
+            r["protocol_bytes_over_formula"]))
     return lines
 
 
@@ -1079,7 +1142,9 @@ def main():
     only = args.aggregate_only or args.sources_only
     sizes = [] if only else [1 << int(s) for s in args.sizes.split(",")]
     agg_sizes = [] if args.sources_only else [1 << int(s) for s in args.agg_sizes.split(",") if s]
-    for tool in (args.bin, args.calibrate) + ((args.agg2_cost,) if agg_sizes else ()):
+    # --aggregate-only with --agg-sizes '' runs the formula comparison alone
+    agg_runs = bool(agg_sizes) or args.aggregate_only
+    for tool in (args.bin, args.calibrate) + ((args.agg2_cost,) if agg_runs else ()):
         if not os.access(tool, os.X_OK):
             sys.exit("bench: %s is missing (run make bench)" % tool)
     os.makedirs(args.work, exist_ok=True)
@@ -1114,7 +1179,7 @@ def main():
                   fmt_bytes(ps[0]["peak_rss_bytes"]), fmt_bytes(ps[1]["peak_rss_bytes"]),
                   ps[0]["bytes_per_element"], run["foreign_cpu_s"],
                   run["ratio_other_load_excluded"]), flush=True)
-    if agg_sizes:
+    if agg_runs:
         run_aggregates(args, report, agg_sizes, cores)
     if args.section == "bench" and not args.aggregate_only:
         report["ot"] = run_ot(args.ot_bench, args.cal_seconds)
@@ -1125,7 +1190,7 @@ def main():
             print("bench: COT %.1f ns (%.1f M/s, %.1f t_AES; target 20 M/s %s), random OT %.1f ns"
                   % (o["cot_ns"], o["cot_per_s"] / 1e6, o["cot_ns_over_aes_block"],
                      "met" if o["ok"] else "NOT met", o["rot_ns"]), flush=True)
-    if args.sources_only or args.section == "bench":
+    if args.sources_only or (args.section == "bench" and not args.aggregate_only):
         run_sources(args, report)
     if args.compare:
         report["compare"] = compare_psi_js(args, sizes, args.compare_budget)
@@ -1150,7 +1215,7 @@ def main():
         print(text)
         if args.md:
             update_md(args.md, args.section, text)
-    if agg_sizes:
+    if agg_runs:
         m = report["machine"]
         text = "\n".join([
             "Machine: %s, %d online cores, %.0f GiB RAM, Linux %s. Commit `%s`, %s." % (

@@ -162,6 +162,31 @@ def both_ok(label, lst, con):
                    f"{con.stderr.strip()[-600:]}")
 
 
+def check_cost_summary(label, rs, hs, released):
+    """Both summaries state the plan the sessions ran as SPEC §11's inputs and the
+    formula's bytes, which predict both engines' frames (bench.py relies on it)."""
+    if not (rs and hs):
+        return
+    shape = rs.get("plan_shape")
+    t.check(shape is not None and shape == hs.get("plan_shape") and
+            rs.get("cost_formula_bytes") == hs.get("cost_formula_bytes"),
+            f"{label}: both summaries state one plan shape and formula", f"{rs} | {hs}")
+    if shape is None:
+        return
+    runner, contrib = (rs, hs) if rs.get("aggregate_role") == "runner" else (hs, rs)
+    t.check(shape["n"] == runner["distinct_local_identifiers"] and
+            shape["m"] == contrib["distinct_local_identifiers"] and
+            shape["groups_r"] * shape["groups_c"] ==
+            rs["groups_released"] + rs["groups_suppressed"] and shape["released"] == released
+            and shape["runner_receives"] == (rs is runner),
+            f"{label}: the plan shape is the run's sizes, cells and receiver", str(shape))
+    frames = rs["protocol_bytes_sent"] + hs["protocol_bytes_sent"]
+    ratio = frames / rs["cost_formula_bytes"] if rs.get("cost_formula_bytes") else 0
+    t.check(1 / 1.1 <= ratio <= 1.1 and frames <= rs["bytes_sent"] + rs["bytes_received"],
+            f"{label}: both engines' frames are within 1.1x of the formula, under the wire's",
+            f"frames {frames}, formula {rs.get('cost_formula_bytes')}, ratio {ratio:.3f}")
+
+
 def check_case(label, an, receiver, connector="a", min_rows=None, want_suppressed=True, **kw):
     ref = Reference(an, PATHS, min_rows or {})
     header, rows, suppressed = ref.rows()
@@ -191,6 +216,7 @@ def check_case(label, an, receiver, connector="a", min_rows=None, want_suppresse
             f"{label}: the helper's summary shows only the released count", str(hs))
     t.check(rs and rs.get("receiver") is True and hs and hs.get("receiver") is False,
             f"{label}: the summaries say who received", f"{rs} | {hs}")
+    check_cost_summary(label, rs, hs, len(rows))
     t.check(no_temp_files(wd.path) == [], f"{label}: no temporary files left")
     return lst, con, rows
 

@@ -19,8 +19,10 @@ static void shape(uint32_t n_r, uint32_t n_c, uint32_t common, uint32_t gr, uint
     ovl_agg2_config b = w_config(&C, &plan, false, 2, 1000);
     ovl_agg2 *e[2] = {NULL, NULL};
     hx_side s[2];
+    ovl_agg2_cost_in got;
     EXPECT_OK(ovl_agg2_new(&e[0], &a));
     EXPECT_OK(ovl_agg2_new(&e[1], &b));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_agg2_cost_inputs(&got, e[0]));
     hx_init(&s[0], &ovl_agg2_ops, e[0]);
     hx_init(&s[1], &ovl_agg2_ops, e[1]);
     hx_run(&s[0], &s[1], NULL, NULL);
@@ -42,6 +44,11 @@ static void shape(uint32_t n_r, uint32_t n_c, uint32_t common, uint32_t gr, uint
         .helper_groups = receiver == 0 ? gc : gr,
         .runner_receives = receiver == 0,
     };
+    /* the engine reports the same shape, at both parties (the summary's) */
+    for (int i = 0; i < 2; i++) {
+        EXPECT_OK(ovl_agg2_cost_inputs(&got, e[i]));
+        EXPECT_BYTES_EQ(&got, &in, sizeof in);
+    }
     ovl_agg2_cost c;
     EXPECT_OK(ovl_agg2_cost_eval(&c, &in));
     double ratio = (double)measured / (double)c.total;

@@ -234,6 +234,9 @@ static void window(uint32_t gr, uint32_t gc, uint8_t receiver, bool star, uint32
                 fprintf(stderr, "    side %d: %s\n", i, r->side[i].detail);
         if (r->side[0].rc == OVL_OK && r->side[1].rc == OVL_OK)
             check_cells(r, T);
+        /* SPEC §11 has no pairs phase: no formula shape is claimed for it */
+        ovl_agg2_cost_in in;
+        EXPECT_ERR(OVL_ERR_USAGE, ovl_agg2_cost_inputs(&in, r->e[0]));
     }
     prun_free(r);
     free(r);
