@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,12 @@ struct ovl_pool {
     ovl_job_queue queued, finished;
     size_t active; /* submitted and not yet finished */
     bool stop;
+    /* Jobs in `finished`, readable without the lock: the driver asks for
+     * finished jobs on every turn of its loop, and most turns there are none.
+     * The pipe holds one byte exactly while this is non-zero (written and
+     * read under the lock), so poll wakes the driver and nothing is read
+     * per turn. */
+    atomic_size_t nfinished;
     int pipe_rd, pipe_wr;
 };
 
@@ -44,10 +51,11 @@ static void *worker(void *arg)
         p->active--;
         if (p->active == 0)
             pthread_cond_broadcast(&p->idle_cv);
-        /* Wake the driver; a full pipe already means "wake up". */
-        char c = 1;
-        ssize_t w = write(p->pipe_wr, &c, 1);
-        (void)w;
+        if (atomic_fetch_add(&p->nfinished, 1) == 0) {
+            char c = 1;
+            ssize_t w = write(p->pipe_wr, &c, 1);
+            (void)w;
+        }
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -60,6 +68,7 @@ ovl_err ovl_pool_new(ovl_pool **out, size_t threads)
     int fds[2] = {-1, -1};
     OVL_TRY(ovl_calloc((void **)&p, 1, sizeof *p));
     p->pipe_rd = p->pipe_wr = -1;
+    atomic_init(&p->nfinished, 0);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work_cv, NULL);
     pthread_cond_init(&p->idle_cv, NULL);
@@ -124,11 +133,15 @@ ovl_job *ovl_pool_collect(ovl_pool *p)
 {
     if (p->nthreads == 0)
         return ovl_job_queue_pop(&p->finished);
-    char sink[64];
-    while (read(p->pipe_rd, sink, sizeof sink) > 0) {
-    }
+    if (atomic_load(&p->nfinished) == 0)
+        return NULL;
     pthread_mutex_lock(&p->mu);
     ovl_job *j = ovl_job_queue_pop(&p->finished);
+    if (j != NULL && atomic_fetch_sub(&p->nfinished, 1) == 1) {
+        char sink[64];
+        while (read(p->pipe_rd, sink, sizeof sink) > 0) {
+        }
+    }
     pthread_mutex_unlock(&p->mu);
     return j;
 }
