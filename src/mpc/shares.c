@@ -4,6 +4,7 @@
  * P1_j = H(q_j ⊕ Δ) (receiver: P_j = H(t_j) = P_{b_j}), stretched to L words
  * with one tweak per 128 bits, the sender keeps s_j = P0_j and sends
  * d_j = s_j + c_j − P1_j; the receiver takes P_j + b_j·d_j = s_j + b_j·c_j. */
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,16 +24,19 @@ size_t ovl_share_msg_len(size_t n, unsigned w, size_t L)
     return OVL_OT_BATCH_HDR + 1 + 4 + n * L * (w / 8);
 }
 
-/* Word k of a row's stretched pad (little-endian words in the pad bytes);
- * the fixed-width loads compile to one move each (this runs per COT word). */
-static uint64_t pad_word(const ovl_block *pad, unsigned w, size_t k)
+/* Word k of a row's stretched pad (little-endian words in the pad bytes).
+ * This runs per COT word: one load and a byte swap at most, inlined. */
+static inline uint64_t pad_word(const ovl_block *pad, unsigned w, size_t k)
 {
     const uint8_t *p = (const uint8_t *)pad + k * (w / 8);
-    if (w == 64)
-        return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-               (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
-               (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+    if (w == 64) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return le64toh(v);
+    }
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return le32toh(v);
 }
 
 static ovl_err check_shape(const ovl_cot *b, unsigned w, size_t L, bool sender)
@@ -69,18 +73,27 @@ static ovl_err get_word(ovl_buf *in, unsigned w, uint64_t *v)
 
 /* Big-endian words (ovl_buf's encoding) into and out of a region reserved
  * or read once per message, rather than one bounds-checked call per word. */
-static void store_word(uint8_t *dst, unsigned w, uint64_t v)
+static inline void store_word(uint8_t *dst, unsigned w, uint64_t v)
 {
-    for (unsigned i = 0; i < w / 8; i++)
-        dst[i] = (uint8_t)(v >> (w - 8 - 8 * i));
+    if (w == 64) {
+        uint64_t b = htobe64(v);
+        memcpy(dst, &b, 8);
+    } else {
+        uint32_t b = htobe32((uint32_t)v);
+        memcpy(dst, &b, 4);
+    }
 }
 
-static uint64_t load_word(const uint8_t *src, unsigned w)
+static inline uint64_t load_word(const uint8_t *src, unsigned w)
 {
-    uint64_t v = 0;
-    for (unsigned i = 0; i < w / 8; i++)
-        v = v << 8 | src[i];
-    return v;
+    if (w == 64) {
+        uint64_t v;
+        memcpy(&v, src, 8);
+        return be64toh(v);
+    }
+    uint32_t v;
+    memcpy(&v, src, 4);
+    return be32toh(v);
 }
 
 ovl_err ovl_share_cot_send(ovl_cot *b, unsigned w, size_t L, const uint64_t *corr, uint64_t *s,
