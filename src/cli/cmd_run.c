@@ -476,6 +476,9 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
                                         : json_null());
         json_object_set_new(j, "inconsistent",
                             r->receives ? json_integer((json_int_t)r->inconsistent) : json_null());
+        /* this owner's own identifiers over the cap (CONDITIONS.md §3.2) */
+        json_object_set_new(j, "capped_identifiers",
+                            r->has_capped ? json_integer((json_int_t)r->capped) : json_null());
     }
     json_object_set_new(j, "tag_bytes", json_integer((json_int_t)r->tag_len));
     json_object_set_new(j, "seconds", json_real(seconds));

@@ -20,8 +20,18 @@ size_t ovl_pair_text_cols(const char *cols[static OVL_PAIR_TEXT_COLS], const ovl
     return n;
 }
 
-ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, unsigned side,
-                            const ovl_table_input *in, const ovl_text_table *text,
+/* kept[r]: data row r is among the capped rows (source maps their rows,
+ * numbered among the analysis rows, back to data rows). */
+static void mark_kept(uint8_t *kept, size_t nrows, const ovl_pc_owner_rows *out,
+                      const uint32_t *source)
+{
+    memset(kept, 0, nrows);
+    for (uint32_t i = 0; i < out->first[out->v.nids]; i++)
+        kept[source[out->source[i]]] = 1;
+}
+
+ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, uint8_t *kept, const ovl_agg2_plan *plan,
+                            unsigned side, const ovl_table_input *in, const ovl_text_table *text,
                             const uint32_t *row_group)
 {
     ovl_err rc = OVL_OK;
@@ -30,6 +40,7 @@ ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, u
     const char *cols[OVL_PAIR_TEXT_COLS];
     size_t ntext = ovl_pair_text_cols(cols, plan, side), n = 0;
     uint32_t k = ovl_agg2_plan_words(plan, side), *id = NULL, *group = NULL, *line = NULL;
+    uint32_t *source = NULL;
     uint64_t *words = NULL;
     const char **cell = NULL;
     uint16_t *len = NULL;
@@ -42,6 +53,7 @@ ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, u
     OVL_TRY(ovl_calloc((void **)&id, rows, sizeof *id));
     OVL_TRY(ovl_calloc((void **)&group, rows, sizeof *group));
     OVL_TRY(ovl_calloc((void **)&line, rows, sizeof *line));
+    OVL_TRY(ovl_calloc((void **)&source, rows, sizeof *source));
     OVL_TRY(ovl_calloc((void **)&words, rows * (k ? k : 1), sizeof *words));
     OVL_TRY(ovl_calloc((void **)&cell, rows * ntext, sizeof *cell));
     OVL_TRY(ovl_calloc((void **)&len, rows * ntext, sizeof *len));
@@ -51,6 +63,7 @@ ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, u
         id[n] = (uint32_t)ovl_idtable_find(ids, ids->row_ids[r]);
         group[n] = row_group[r];
         line[n] = text->line[r];
+        source[n] = (uint32_t)r;
         for (size_t c = 0; c < ntext; c++) {
             cell[c * rows + n] = text->cell[c * text->nrows + r];
             len[c * rows + n] = text->len[c * text->nrows + r];
@@ -81,8 +94,11 @@ ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, u
         oi.order_len = len + (size_t)plan->pairs.nconds * rows;
     }
     OVL_TRY(ovl_pc_owner_rows_build(out, &plan->pairs, &oi));
+    if (kept != NULL)
+        mark_kept(kept, ids->nrows, out, source);
 done:
     free(id);
+    free(source);
     free(group);
     free(line);
     ovl_free_secret(words, rows * (k ? k : 1) * sizeof *words);

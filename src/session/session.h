@@ -77,6 +77,8 @@ typedef struct {
     size_t groups, released;  /* aggregates: own groups; cells released (both parties) */
     uint64_t cells;           /* aggregates: the group space, runner x contributor groups */
     uint64_t inconsistent;    /* aggregates, receiver: released records left out (§8.3) */
+    bool has_capped;          /* aggregates with conditions across parties: */
+    uint64_t capped;          /* this owner's identifiers over the cap (its own count only) */
     uint64_t threshold;
     size_t tag_len;
     const char *protocol;     /* what ran: "psi/1", "cpsi/1", "agg2/1" */
