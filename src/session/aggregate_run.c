@@ -113,7 +113,7 @@ done:
  * this owner capped, told to this owner only (its stderr, summary and audit
  * entry). */
 static ovl_err load_pair_rows(ovl_session *s, const char *query, const ovl_table_input *in,
-                              uint8_t *kept)
+                              uint8_t *kept, uint32_t value_bits)
 {
     ovl_err rc = OVL_OK;
     ovl_text_table text;
@@ -126,7 +126,7 @@ static ovl_err load_pair_rows(ovl_session *s, const char *query, const ovl_table
                "%s changed while it was read (%zu rows, then %zu)", shown_table(s),
                in->ids.nrows, text.nrows);
     OVL_TRY(ovl_pair_rows_build(&s->pair_rows, kept, &s->plan, side, in, &text,
-                                s->prep.row_group));
+                                s->prep.row_group, value_bits));
     s->a.has_capped = true;
     s->a.capped = s->pair_rows.capped;
     fprintf(stderr, "overlap: capped identifiers: %u of %zu (at most %u rows each)",
@@ -141,7 +141,8 @@ done:
 
 /* With conditions across parties the cap comes first: the widths
  * (aggregation.max_rows_per_identifier, value_bits) bind the rows it keeps,
- * the only rows encoded, so a row it drops can make no run fail. */
+ * the only rows encoded, so a row it drops can make no run fail; value_bits
+ * binds each kept row's value too, as rows are encoded one by one. */
 static ovl_err prep_capped(ovl_session *s, const char *query, const ovl_table_input *in,
                            uint32_t w, uint32_t v, uint32_t cells)
 {
@@ -149,7 +150,7 @@ static ovl_err prep_capped(ovl_session *s, const char *query, const ovl_table_in
     uint8_t *kept = NULL;
     OVL_TRY(ovl_agg2_prep_groups(&s->prep, in, shown_table(s)));
     OVL_TRY(ovl_calloc((void **)&kept, in->ids.nrows + 1, 1));
-    OVL_TRY(load_pair_rows(s, query, in, kept));
+    OVL_TRY(load_pair_rows(s, query, in, kept, v));
     rc = ovl_agg2_prep_ident(&s->prep, in, kept, w, v, cells, shown_table(s));
     if (rc == OVL_ERR_INPUT)
         rc = ovl_err_set(rc, "%s (counted over the rows kept by -- cap rows %u)",

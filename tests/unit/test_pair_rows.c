@@ -71,7 +71,7 @@ static void test_rows(void)
     const char *cols[OVL_PAIR_TEXT_COLS];
     EXPECT_EQ(ovl_pair_text_cols(cols, &pl, 0), 2); /* day (condition), day (order) */
     EXPECT_EQ(ovl_pair_text_cols(cols, &pl, 1), 1); /* seen: input order */
-    EXPECT_OK(ovl_pair_rows_build(&o, NULL, &pl, 0, &in, &text, in.groups.row_group));
+    EXPECT_OK(ovl_pair_rows_build(&o, NULL, &pl, 0, &in, &text, in.groups.row_group, 40));
     EXPECT_EQ(o.dropped, 1);  /* b@x: no day */
     EXPECT_EQ(o.capped, 1);   /* a@x: three rows, two kept (07-01, 07-02) */
     EXPECT_EQ(o.v.nids, in.ids.nids);
@@ -92,7 +92,8 @@ static void test_rows(void)
     /* a bad date: file, line and column */
     path = write_file("p.csv", "email,day,amount,items\na@x,2026-07-03,1,1\nb@x,07/04/2026,1,1\n");
     EXPECT_OK(load(&in, &text, &prep, &pl, path));
-    EXPECT_ERR(OVL_ERR_INPUT, ovl_pair_rows_build(&o, NULL, &pl, 0, &in, &text, in.groups.row_group));
+    EXPECT_ERR(OVL_ERR_INPUT,
+               ovl_pair_rows_build(&o, NULL, &pl, 0, &in, &text, in.groups.row_group, 40));
     EXPECT_TRUE(strstr(ovl_err_detail(), "p.csv:3: column day") != NULL);
     ovl_text_table_free(&text);
     ovl_table_input_free(&in);
@@ -112,21 +113,28 @@ static const char five_rows[] = "email,day,amount,items\n"
 
 /* The cap applied, then the widths over the rows it keeps; returns the
  * ident status. kept must hold the table's rows. */
-static ovl_err capped_ident(ovl_agg2_prep *prep, ovl_pc_owner_rows *o, uint8_t *kept,
-                            const ovl_agg2_plan *pl, uint32_t count_bits, uint32_t value_bits)
+static ovl_err capped_csv(ovl_agg2_prep *prep, ovl_pc_owner_rows *o, uint8_t *kept,
+                          const ovl_agg2_plan *pl, uint32_t count_bits, uint32_t value_bits,
+                          const char *csv)
 {
     ovl_table_input in;
     ovl_text_table text;
-    ovl_err rc = load(&in, &text, prep, pl, write_file("p.csv", five_rows));
+    ovl_err rc = load(&in, &text, prep, pl, write_file("p.csv", csv));
     if (rc == OVL_OK)
         rc = ovl_agg2_prep_groups(prep, &in, "p.csv");
     if (rc == OVL_OK)
-        rc = ovl_pair_rows_build(o, kept, pl, 0, &in, &text, prep->row_group);
+        rc = ovl_pair_rows_build(o, kept, pl, 0, &in, &text, prep->row_group, value_bits);
     if (rc == OVL_OK)
         rc = ovl_agg2_prep_ident(prep, &in, kept, count_bits, value_bits, 1000, "p.csv");
     ovl_text_table_free(&text);
     ovl_table_input_free(&in);
     return rc;
+}
+
+static ovl_err capped_ident(ovl_agg2_prep *prep, ovl_pc_owner_rows *o, uint8_t *kept,
+                            const ovl_agg2_plan *pl, uint32_t count_bits, uint32_t value_bits)
+{
+    return capped_csv(prep, o, kept, pl, count_bits, value_bits, five_rows);
 }
 
 static void test_widths_after_cap(void)
@@ -167,7 +175,28 @@ static void test_widths_after_cap(void)
     ovl_pc_owner_rows_free(&o);
     ovl_agg2_prep_free(&prep);
     EXPECT_ERR(OVL_ERR_INPUT, capped_ident(&prep, &o, kept, &pl, 2, 12));
-    EXPECT_TRUE(strstr(ovl_err_detail(), "column 'amount'") != NULL);
+    EXPECT_TRUE(strstr(ovl_err_detail(), "p.csv:8: column 'amount'") != NULL &&
+                strstr(ovl_err_detail(), "value_bits") != NULL &&
+                strstr(ovl_err_detail(), "32") == NULL);
+    ovl_pc_owner_rows_free(&o);
+    ovl_agg2_prep_free(&prep);
+    /* rows are encoded one by one: a kept row over the width is refused even
+     * when its identifier's sum (45.00 - 44.00) fits; dropped by the cap
+     * (the latest day of three, cap 2), it is not */
+    static const char mixed[] = "email,day,amount,items\n"
+                                "a@x,2026-07-01,45,1\n"
+                                "a@x,2026-07-02,-44,1\n"
+                                "a@x,2026-07-03,1,1\n";
+    EXPECT_ERR(OVL_ERR_INPUT, capped_csv(&prep, &o, kept, &pl, 2, 13, mixed));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "p.csv:2: column 'amount'") != NULL);
+    ovl_pc_owner_rows_free(&o);
+    ovl_agg2_prep_free(&prep);
+    static const char mixed_late[] = "email,day,amount,items\n"
+                                     "a@x,2026-07-09,45,1\n"
+                                     "a@x,2026-07-02,-40,1\n"
+                                     "a@x,2026-07-03,1,1\n";
+    EXPECT_OK(capped_csv(&prep, &o, kept, &pl, 2, 13, mixed_late));
+    EXPECT_EQ(o.capped, 1);
     ovl_pc_owner_rows_free(&o);
     ovl_agg2_prep_free(&prep);
     /* cap 4: a@x still keeps four rows, over max_rows_per_identifier = 3 */
