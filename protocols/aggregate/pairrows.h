@@ -77,6 +77,7 @@ typedef struct {
     uint32_t *first;
     ovl_pp_row *row;
     uint64_t *words;
+    uint32_t *source;  /* per kept row, in row[]'s order: its index among the input rows */
     ovl_pp_rows v;     /* what ovl_agg2_config.pair_rows points at */
     uint32_t capped;   /* identifiers with more rows than the cap (this owner's only) */
     size_t dropped;    /* rows with a NULL condition cell */

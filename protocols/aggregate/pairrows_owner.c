@@ -120,8 +120,9 @@ ovl_err ovl_pc_owner_rows_build(ovl_pc_owner_rows *out, const ovl_pc_plan *plan,
     size_t n = in->rows ? in->rows : 1;
     memset(out, 0, sizeof *out);
     OVL_TRY(ovl_pc_plan_check(plan));
-    OVL_ENSURE(plan->nconds > 0 && in->k <= 2 * 32, OVL_ERR_USAGE,
-               "pair rows: no condition across parties, or %u words per row", in->k);
+    OVL_ENSURE(plan->nconds > 0 && in->k <= 2 * 32 && in->rows <= UINT32_MAX, OVL_ERR_USAGE,
+               "pair rows: no condition across parties, %u words per row or %zu rows", in->k,
+               in->rows);
     OVL_TRY(ovl_calloc((void **)&drop, n, 1));
     OVL_TRY(ovl_calloc((void **)&kept, n, 1));
     OVL_TRY(ovl_calloc((void **)&key, n, sizeof *key));
@@ -160,6 +161,7 @@ ovl_err ovl_pc_owner_rows_build(ovl_pc_owner_rows *out, const ovl_pc_plan *plan,
     OVL_TRY(ovl_calloc((void **)&out->first, (size_t)in->nids + 1, sizeof *out->first));
     out->v.nids = in->nids;
     OVL_TRY(ovl_calloc((void **)&out->row, nk ? nk : 1, sizeof *out->row));
+    OVL_TRY(ovl_calloc((void **)&out->source, nk ? nk : 1, sizeof *out->source));
     OVL_TRY(ovl_calloc((void **)&out->words, (nk ? nk : 1) * (in->k ? in->k : 1),
                        sizeof *out->words));
     /* counting sort by identifier, input order kept within one */
@@ -173,6 +175,7 @@ ovl_err ovl_pc_owner_rows_build(ovl_pc_owner_rows *out, const ovl_pc_plan *plan,
         if (drop[r])
             continue;
         uint32_t at = out->first[in->id[r]] + fill[in->id[r]]++;
+        out->source[at] = (uint32_t)r;
         OVL_TRY(circuit_row(&out->row[at], plan, in, r));
         if (in->k)
             memcpy(out->words + (size_t)at * in->k, in->words + r * in->k,
@@ -197,5 +200,6 @@ void ovl_pc_owner_rows_free(ovl_pc_owner_rows *o)
     free(o->first);
     ovl_free_secret(o->row, (nk ? nk : 1) * sizeof *o->row);
     free(o->words);
+    free(o->source);
     memset(o, 0, sizeof *o);
 }

@@ -78,6 +78,8 @@ static void show_entry(const ovl_audit_entry *e, const ovl_pubkey *peers, size_t
         }
         printf("]%s", e->has_member_sigs ? " cosigned=all" : "");
     }
+    if (e->has_capped)
+        printf(" capped=%llu", (unsigned long long)e->capped);
     printf(" local_set=%llu peer_set=%llu released=%llu suppressed=%llu outcome=%s%s%s\n",
            (unsigned long long)e->local_set, (unsigned long long)e->peer_set,
            (unsigned long long)e->groups_released, (unsigned long long)e->groups_suppressed,

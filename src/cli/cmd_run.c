@@ -508,6 +508,9 @@ static void print_summary(const ovl_session_result *r, const run_state *s, const
                             r->have_cost ? json_integer((json_int_t)r->cost_bytes) : json_null());
         json_object_set_new(j, "protocol_bytes_sent",
                             json_integer((json_int_t)r->protocol_bytes_sent));
+        /* this owner's own identifiers over the cap (CONDITIONS.md §3.2) */
+        json_object_set_new(j, "capped_identifiers",
+                            r->has_capped ? json_integer((json_int_t)r->capped) : json_null());
     }
     json_object_set_new(j, "tag_bytes", json_integer((json_int_t)r->tag_len));
     json_object_set_new(j, "seconds", json_real(seconds));

@@ -168,6 +168,10 @@ static ovl_err entry_bytes(ovl_buf *b, const ovl_audit_entry *e)
         for (size_t i = 0; e->has_member_sigs && i < e->nmembers; i++)
             OVL_TRY(ovl_buf_put_bytes(b, e->member_sig[i], OVL_SIG_LEN));
     }
+    if (e->has_capped) {
+        OVL_TRY(ovl_buf_put_u8(b, 3));
+        OVL_TRY(ovl_buf_put_u64(b, e->capped));
+    }
 done:
     return rc;
 }
@@ -236,6 +240,8 @@ static ovl_err entry_json(char **out, const ovl_audit_entry *e)
                                                            OVL_SIG_LEN)));
         json_object_set_new(o, "members", m);
     }
+    if (o && e->has_capped)
+        json_object_set_new(o, "capped", json_integer((json_int_t)e->capped));
     *out = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     return *out ? OVL_OK : ovl_err_set(OVL_ERR_NOMEM, "cannot encode audit entry");
@@ -390,6 +396,11 @@ static ovl_err entry_parse(ovl_audit_entry *e, const lctx *c, const char *line, 
     }
     if (json_object_get(o, "members")) {
         OVL_TRY(get_members(c, o, e));
+        nk++;
+    }
+    if (json_object_get(o, "capped")) {
+        OVL_TRY(get_u64(c, o, "capped", &e->capped));
+        e->has_capped = true;
         nk++;
     }
     if (json_object_size(o) != nk)

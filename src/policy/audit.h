@@ -54,6 +54,8 @@ typedef struct {
     size_t nparams;
     uint64_t local_set, peer_set; /* distinct identifiers (after local filters) */
     uint64_t groups_released, groups_suppressed;
+    bool has_capped; /* conditions across parties: how many of this owner's own */
+    uint64_t capped; /* identifiers the template's cap cut (CONDITIONS.md §3.2) */
     ovl_outcome outcome;
     char reason[OVL_AUDIT_MAX_REASON]; /* the refusal or failure message, or "" */
     bool has_transcript;

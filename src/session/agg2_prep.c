@@ -123,14 +123,17 @@ done:
     return rc;
 }
 
-/* The kept rows with a valid identifier, as ident.h reads them. */
+/* The rows of the analysis (a valid identifier, a group) and, with kept,
+ * among those kept, as ident.h reads them. */
 static ovl_err fill_rows(ovl_agg_rows *rows, uint32_t **id, uint32_t **group, int64_t **value,
-                         uint8_t **null, size_t *cells, const ovl_table_input *in,
-                         const uint32_t *map, size_t ncols)
+                         uint8_t **null, size_t *cells, const ovl_agg2_prep *p,
+                         const ovl_table_input *in, const uint8_t *kept)
 {
     ovl_err rc = OVL_OK;
     const ovl_idtable *ids = &in->ids;
-    size_t n = 0;
+    size_t n = 0, ncols = p->ncols;
+    OVL_ENSURE(ids->nrows == p->nrows, OVL_ERR_INTERNAL,
+               "aggregate: the groups were formed over another table");
     OVL_ENSURE(ids->nrows <= OVL_AGG2_MAX_ROWS, OVL_ERR_LIMIT, "aggregate: more than %u rows",
                OVL_AGG2_MAX_ROWS);
     OVL_ENSURE(ovl_mul_ok(ids->nrows + 1, ncols + 1, cells), OVL_ERR_LIMIT, "too many rows");
@@ -139,10 +142,10 @@ static ovl_err fill_rows(ovl_agg_rows *rows, uint32_t **id, uint32_t **group, in
     OVL_TRY(ovl_calloc((void **)value, *cells, sizeof **value));
     OVL_TRY(ovl_calloc((void **)null, *cells, 1));
     for (size_t r = 0; r < ids->nrows; r++) {
-        if (!ids->row_valid[r] || in->groups.row_group[r] == UINT32_MAX)
+        if (p->row_group[r] == UINT32_MAX || (kept != NULL && !kept[r]))
             continue;
         (*id)[n] = (uint32_t)ovl_idtable_find(ids, ids->row_ids[r]);
-        (*group)[n] = map[in->groups.row_group[r]];
+        (*group)[n] = p->row_group[r];
         for (size_t c = 0; c < ncols; c++) {
             (*value)[n * ncols + c] = in->values.cells[r * ncols + c];
             (*null)[n * ncols + c] = in->values.nulls[r * ncols + c];
@@ -170,16 +173,11 @@ static ovl_err name_column(ovl_err rc, const ovl_agg2_prep *p, const char *what)
     return ovl_err_wrap(rc, "%s: ", what);
 }
 
-ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_t count_bits,
-                            uint32_t value_bits, uint32_t max_cells, const char *what)
+ovl_err ovl_agg2_prep_groups(ovl_agg2_prep *p, const ovl_table_input *in, const char *what)
 {
     ovl_err rc = OVL_OK;
     const ovl_group_table *t = &in->groups;
-    uint32_t *map = NULL, *id = NULL, *group = NULL;
-    int64_t *value = NULL;
-    uint8_t *null = NULL;
-    size_t cells = 0;
-    ovl_agg_rows rows;
+    uint32_t *map = NULL;
     OVL_ENSURE(t->ngroups <= OVL_AGG2_MAX_GROUPS, OVL_ERR_INPUT,
                "%s: %zu groups (at most %u)", what, t->ngroups, OVL_AGG2_MAX_GROUPS);
     /* A party without rows still has one (empty) group: G >= 1. */
@@ -198,7 +196,23 @@ ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_
         p->row_group[r] = !in->ids.row_valid[r] || in->groups.row_group[r] == UINT32_MAX
                               ? UINT32_MAX
                               : map[in->groups.row_group[r]];
-    OVL_TRY(fill_rows(&rows, &id, &group, &value, &null, &cells, in, map, p->ncols));
+done:
+    free(map);
+    return rc;
+}
+
+ovl_err ovl_agg2_prep_ident(ovl_agg2_prep *p, const ovl_table_input *in, const uint8_t *kept,
+                            uint32_t count_bits, uint32_t value_bits, uint32_t max_cells,
+                            const char *what)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t *id = NULL, *group = NULL;
+    int64_t *value = NULL;
+    uint8_t *null = NULL;
+    size_t cells = 0;
+    ovl_agg_rows rows;
+    OVL_ENSURE(p->row_group != NULL, OVL_ERR_INTERNAL, "aggregate: groups not formed");
+    OVL_TRY(fill_rows(&rows, &id, &group, &value, &null, &cells, p, in, kept));
     ovl_agg_ident_shape shape = {.nids = (uint32_t)in->ids.nids, .groups = (uint32_t)p->ngroups,
                                  .cols = (uint32_t)p->ncols, .count_bits = count_bits,
                                  .value_bits = value_bits, .max_cells = max_cells};
@@ -207,12 +221,21 @@ ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_
     if (rc == OVL_ERR_INPUT || rc == OVL_ERR_POLICY)
         rc = name_column(rc, p, what);
 done:
-    free(map);
     free(id);
     free(group);
     if (value)
         ovl_free_secret(value, cells * sizeof *value);
     free(null);
+    return rc;
+}
+
+ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_t count_bits,
+                            uint32_t value_bits, uint32_t max_cells, const char *what)
+{
+    ovl_err rc = OVL_OK;
+    OVL_TRY(ovl_agg2_prep_groups(p, in, what));
+    OVL_TRY(ovl_agg2_prep_ident(p, in, NULL, count_bits, value_bits, max_cells, what));
+done:
     return rc;
 }
 

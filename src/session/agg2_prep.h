@@ -39,9 +39,23 @@ ovl_err ovl_agg2_prep_columns(ovl_agg2_prep *p, const ovl_agg2_plan *plan,
 void ovl_agg2_prep_load_spec(const ovl_agg2_prep *p, ovl_load_spec *want);
 
 /* From the loaded table: groups, labels and the ident table with this
- * owner's widths and max_cells. `what` names the table in errors. */
+ * owner's widths and max_cells. `what` names the table in errors.
+ * ovl_agg2_prep_groups then ovl_agg2_prep_ident without kept. */
 ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_t count_bits,
                             uint32_t value_bits, uint32_t max_cells,
+                            const char *what) OVL_MUST_USE;
+
+/* The groups, their labels and row_group, without the ident table: what
+ * conditions across parties build their rows on before the cap. */
+ovl_err ovl_agg2_prep_groups(ovl_agg2_prep *p, const ovl_table_input *in,
+                             const char *what) OVL_MUST_USE;
+/* After ovl_agg2_prep_groups: the ident table, its widths checked, over the
+ * rows of the analysis or, with kept (one byte per data row), over those with
+ * kept[r] = 1, the rows the cap of conditions across parties keeps
+ * (CONDITIONS.md §3.2): a row the cap drops is never encoded, so it counts
+ * against no width. */
+ovl_err ovl_agg2_prep_ident(ovl_agg2_prep *p, const ovl_table_input *in, const uint8_t *kept,
+                            uint32_t count_bits, uint32_t value_bits, uint32_t max_cells,
                             const char *what) OVL_MUST_USE;
 
 void ovl_agg2_prep_free(ovl_agg2_prep *p);

@@ -109,9 +109,11 @@ done:
 
 /* Conditions across parties (CONDITIONS.md §3): the columns compared and the
  * cap's ordering column read as text, the rows dropped by the NULL rule and
- * the cap, and how many of its own identifiers this owner capped, told to
- * this owner only. */
-static ovl_err load_pair_rows(ovl_session *s, const char *query, const ovl_table_input *in)
+ * the cap (kept[r]: data row r remains), and how many of its own identifiers
+ * this owner capped, told to this owner only (its stderr, summary and audit
+ * entry). */
+static ovl_err load_pair_rows(ovl_session *s, const char *query, const ovl_table_input *in,
+                              uint8_t *kept, uint32_t value_bits)
 {
     ovl_err rc = OVL_OK;
     ovl_text_table text;
@@ -123,7 +125,10 @@ static ovl_err load_pair_rows(ovl_session *s, const char *query, const ovl_table
     OVL_ENSURE(text.nrows == in->ids.nrows && s->prep.nrows == in->ids.nrows, OVL_ERR_INPUT,
                "%s changed while it was read (%zu rows, then %zu)", shown_table(s),
                in->ids.nrows, text.nrows);
-    OVL_TRY(ovl_pair_rows_build(&s->pair_rows, &s->plan, side, in, &text, s->prep.row_group));
+    OVL_TRY(ovl_pair_rows_build(&s->pair_rows, kept, &s->plan, side, in, &text,
+                                s->prep.row_group, value_bits));
+    s->a.has_capped = true;
+    s->a.capped = s->pair_rows.capped;
     fprintf(stderr, "overlap: capped identifiers: %u of %zu (at most %u rows each)",
             s->pair_rows.capped, in->ids.nids, s->plan.pairs.cap_rows);
     if (s->pair_rows.dropped)
@@ -131,6 +136,27 @@ static ovl_err load_pair_rows(ovl_session *s, const char *query, const ovl_table
     fputc('\n', stderr);
 done:
     ovl_text_table_free(&text);
+    return rc;
+}
+
+/* With conditions across parties the cap comes first: the widths
+ * (aggregation.max_rows_per_identifier, value_bits) bind the rows it keeps,
+ * the only rows encoded, so a row it drops can make no run fail; value_bits
+ * binds each kept row's value too, as rows are encoded one by one. */
+static ovl_err prep_capped(ovl_session *s, const char *query, const ovl_table_input *in,
+                           uint32_t w, uint32_t v, uint32_t cells)
+{
+    ovl_err rc = OVL_OK;
+    uint8_t *kept = NULL;
+    OVL_TRY(ovl_agg2_prep_groups(&s->prep, in, shown_table(s)));
+    OVL_TRY(ovl_calloc((void **)&kept, in->ids.nrows + 1, 1));
+    OVL_TRY(load_pair_rows(s, query, in, kept, v));
+    rc = ovl_agg2_prep_ident(&s->prep, in, kept, w, v, cells, shown_table(s));
+    if (rc == OVL_ERR_INPUT)
+        rc = ovl_err_set(rc, "%s (counted over the rows kept by -- cap rows %u)",
+                         ovl_err_detail(), s->plan.pairs.cap_rows);
+done:
+    free(kept);
     return rc;
 }
 
@@ -148,9 +174,10 @@ static ovl_err load_own(ovl_session *s, const char *query, const char *join, ovl
                           .filter = ovl_tpl_rowfilter_ops(&s->filter)};
     ovl_agg2_prep_load_spec(&s->prep, &want);
     OVL_TRY(ovl_table_load(&in, s->cfg.table, &want));
-    rc = ovl_agg2_prep_build(&s->prep, &in, w, v, cells, shown_table(s));
-    if (rc == OVL_OK && s->plan.pairs.nconds > 0)
-        rc = load_pair_rows(s, query, &in);
+    if (s->plan.pairs.nconds > 0)
+        rc = prep_capped(s, query, &in, w, v, cells);
+    else
+        rc = ovl_agg2_prep_build(&s->prep, &in, w, v, cells, shown_table(s));
     s->ids = in.ids;
     memset(&in.ids, 0, sizeof in.ids);
     OVL_TRY(rc);
@@ -522,6 +549,8 @@ static void agg_result(const ovl_session *s, ovl_session_result *r)
              "threshold %llu, %zu cells released, completed", s->a.tpl ? " (template)" : "",
              s->ids.nids, (unsigned long long)r->threshold, r->released);
     /* this owner's own capped count (CONDITIONS.md §3.2): its log only, never sent */
+    r->has_capped = s->a.has_capped;
+    r->capped = s->a.capped;
     size_t at = strlen(r->summary);
     if (s->plan.pairs.nconds > 0 && at < sizeof r->summary)
         snprintf(r->summary + at, sizeof r->summary - at, ", %u identifiers capped at %u rows",

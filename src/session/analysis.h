@@ -50,6 +50,8 @@ typedef struct ovl_analysis {
     ovl_mode stated_mode; /* without a request: the mode this party or the peer's HELLO stated */
     /* for the audit entry */
     uint64_t local_set, peer_set, groups_released, groups_suppressed;
+    bool has_capped;     /* conditions across parties: this owner's own capped count, */
+    uint64_t capped;     /* computed before connecting and never sent (CONDITIONS.md §3.2) */
     bool has_transcript, has_peer_sig;
     bool cosign_withheld; /* the run completed; the peer's co-signature never came */
     uint64_t agreed_seq;  /* this session's "agreed" audit entry (0: not charged) */

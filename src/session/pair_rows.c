@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate/ident.h"
 #include "core/guard.h"
 #include "core/mem.h"
 
@@ -20,9 +21,51 @@ size_t ovl_pair_text_cols(const char *cols[static OVL_PAIR_TEXT_COLS], const ovl
     return n;
 }
 
-ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, unsigned side,
-                            const ovl_table_input *in, const ovl_text_table *text,
-                            const uint32_t *row_group)
+/* kept[r]: data row r is among the capped rows (source maps their rows,
+ * numbered among the analysis rows, back to data rows). */
+static void mark_kept(uint8_t *kept, size_t nrows, const ovl_pc_owner_rows *out,
+                      const uint32_t *source)
+{
+    memset(kept, 0, nrows);
+    for (uint32_t i = 0; i < out->first[out->v.nids]; i++)
+        kept[source[out->source[i]]] = 1;
+}
+
+/* Each kept row's summed values within +-2^(v-1), exclusive: the engine
+ * encodes rows one by one, and the range of the cell totals (CONDITIONS.md
+ * §5, agg2_hello's pairs_range) counts on every row's value fitting the
+ * width, whatever the sums of an identifier's rows. line[] is per analysis
+ * row, as out->source numbers them. */
+static ovl_err check_values(const ovl_pc_owner_rows *out, const ovl_agg2_plan *plan,
+                            unsigned side, uint32_t k, uint32_t value_bits, const uint32_t *line,
+                            const char *what)
+{
+    int64_t lim = (int64_t)1 << (value_bits - 1);
+    for (uint32_t r = 0; k > 0 && r < out->first[out->v.nids]; r++) {
+        const uint64_t *w = out->words + (size_t)r * k;
+        uint32_t q = 0;
+        for (uint32_t i = 0; i < plan->ncols; i++) {
+            if (plan->cols[i].side != side)
+                continue;
+            q++; /* [not NULL] */
+            if (!ovl_agg2_plan_col_summed(plan, i))
+                continue;
+            int64_t v = (int64_t)w[q++];
+            if (v >= lim || v <= -lim)
+                return ovl_err_set(OVL_ERR_INPUT,
+                                   "%s:%u: column '%s': a value outside +-2^%u (the column's "
+                                   "value width, aggregation.value_bits): with conditions across "
+                                   "parties every row the cap keeps must fit it",
+                                   what, line[out->source[r]], plan->cols[i].name,
+                                   value_bits - 1);
+        }
+    }
+    return OVL_OK;
+}
+
+ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, uint8_t *kept, const ovl_agg2_plan *plan,
+                            unsigned side, const ovl_table_input *in, const ovl_text_table *text,
+                            const uint32_t *row_group, uint32_t value_bits)
 {
     ovl_err rc = OVL_OK;
     const ovl_idtable *ids = &in->ids;
@@ -30,11 +73,14 @@ ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, u
     const char *cols[OVL_PAIR_TEXT_COLS];
     size_t ntext = ovl_pair_text_cols(cols, plan, side), n = 0;
     uint32_t k = ovl_agg2_plan_words(plan, side), *id = NULL, *group = NULL, *line = NULL;
+    uint32_t *source = NULL;
     uint64_t *words = NULL;
     const char **cell = NULL;
     uint16_t *len = NULL;
     size_t rows = ids->nrows ? ids->nrows : 1;
     memset(out, 0, sizeof *out);
+    OVL_ENSURE(value_bits >= OVL_AGG2_MIN_VALUE_BITS && value_bits <= OVL_AGG2_MAX_VALUE_BITS,
+               OVL_ERR_USAGE, "pair rows: a value width of %u bits", value_bits);
     OVL_ENSURE(plan->pairs.nconds > 0 && text->ncols == ntext && text->nrows == ids->nrows &&
                    vt->ncols == ovl_agg2_plan_cols_of(plan, side) &&
                    (vt->ncols == 0 || vt->nrows == ids->nrows),
@@ -42,6 +88,7 @@ ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, u
     OVL_TRY(ovl_calloc((void **)&id, rows, sizeof *id));
     OVL_TRY(ovl_calloc((void **)&group, rows, sizeof *group));
     OVL_TRY(ovl_calloc((void **)&line, rows, sizeof *line));
+    OVL_TRY(ovl_calloc((void **)&source, rows, sizeof *source));
     OVL_TRY(ovl_calloc((void **)&words, rows * (k ? k : 1), sizeof *words));
     OVL_TRY(ovl_calloc((void **)&cell, rows * ntext, sizeof *cell));
     OVL_TRY(ovl_calloc((void **)&len, rows * ntext, sizeof *len));
@@ -51,6 +98,7 @@ ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, u
         id[n] = (uint32_t)ovl_idtable_find(ids, ids->row_ids[r]);
         group[n] = row_group[r];
         line[n] = text->line[r];
+        source[n] = (uint32_t)r;
         for (size_t c = 0; c < ntext; c++) {
             cell[c * rows + n] = text->cell[c * text->nrows + r];
             len[c * rows + n] = text->len[c * text->nrows + r];
@@ -81,8 +129,14 @@ ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, u
         oi.order_len = len + (size_t)plan->pairs.nconds * rows;
     }
     OVL_TRY(ovl_pc_owner_rows_build(out, &plan->pairs, &oi));
+    OVL_TRY(check_values(out, plan, side, k, value_bits, line, text->label));
+    if (kept != NULL)
+        mark_kept(kept, ids->nrows, out, source);
 done:
+    if (rc != OVL_OK)
+        ovl_pc_owner_rows_free(out);
     free(id);
+    free(source);
     free(group);
     free(line);
     ovl_free_secret(words, rows * (k ? k : 1) * sizeof *words);

@@ -25,9 +25,14 @@ size_t ovl_pair_text_cols(const char *cols[static OVL_PAIR_TEXT_COLS], const ovl
  * order, agg2_prep's load spec), the text of ovl_pair_text_cols (`text`, one
  * row per data row) and each data row's group in the engine's numbering
  * (`row_group`, UINT32_MAX: not a row of the analysis): the capped rows with
- * their plan words (per own column [not NULL] and, when summed, the value). */
-ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, const ovl_agg2_plan *plan, unsigned side,
-                            const ovl_table_input *in, const ovl_text_table *text,
-                            const uint32_t *row_group) OVL_MUST_USE;
+ * their plan words (per own column [not NULL] and, when summed, the value).
+ * Every kept row's summed values must fit value_bits (the owner's
+ * aggregation.value_bits: rows are encoded one by one), else OVL_ERR_INPUT
+ * naming file:line and column, never the value. With kept not NULL
+ * (in->ids.nrows bytes), kept[r] = 1 for each data row the NULL rule and the
+ * cap keep: the rows the owner's other widths then apply to (agg2_prep.h). */
+ovl_err ovl_pair_rows_build(ovl_pc_owner_rows *out, uint8_t *kept, const ovl_agg2_plan *plan,
+                            unsigned side, const ovl_table_input *in, const ovl_text_table *text,
+                            const uint32_t *row_group, uint32_t value_bits) OVL_MUST_USE;
 
 #endif

@@ -78,6 +78,8 @@ typedef struct {
     size_t groups, released;  /* aggregates: own groups; cells released (both parties) */
     uint64_t cells;           /* aggregates: the group space, runner x contributor groups */
     uint64_t inconsistent;    /* aggregates, receiver: released records left out (§8.3) */
+    bool has_capped;          /* aggregates with conditions across parties: */
+    uint64_t capped;          /* this owner's identifiers over the cap (its own count only) */
     uint64_t threshold;
     /* aggregates, after the run: its public shape as the inputs of the SPEC's
      * cost formula (§11), the formula's bytes for both directions, and the

@@ -4,7 +4,11 @@ the canonical form, one-line errors for refused forms, the policy key
 aggregation.join_conditions explained, and `overlap run` computing the
 article's 30-day window with two processes, its released rows equal to what
 SQLite computes over the same CSVs (date arithmetic, the cap with
-ROW_NUMBER(), the NULL rule, groups under the threshold)."""
+ROW_NUMBER(), the NULL rule, groups under the threshold); each party's audit
+entry and --summary json carrying how many of its own identifiers it capped;
+the per-identifier width (aggregation.max_rows_per_identifier) applied to the
+rows the cap keeps, and a table still over it after the cap refused before
+listening."""
 import os
 import subprocess
 import sys
@@ -117,6 +121,10 @@ for i in range(20, 100):
     for k in range(1 + i % 4):
         buys.append([e, f"2026-{rng.choice(['06', '07'])}-{rng.randrange(1, 29):02d}",
                      f"{rng.randrange(-500, 20000) / 100:.2f}"])
+# One customer on each side with more rows in one group than the default
+# aggregation.max_rows_per_identifier (7) allows: the cap (3) keeps three, so both run.
+imps += [["cust40@example.com", "SPRING", f"2026-06-{10 + k:02d}"] for k in range(9)]
+buys += [["cust41@example.com", f"2026-07-{1 + 2 * k:02d}", f"{k + 1}.25"] for k in range(10)]
 IMPS = wd.write_csv("impressions.csv", ["email", "campaign", "seen"], imps)
 BUYS = wd.write_csv("purchases.csv", ["email", "day", "amount"], buys)
 CAP, T = 3, 3
@@ -164,8 +172,10 @@ t.check(len(want) >= 1 and under >= 1, "the scenario releases cells and leaves s
 wpath, _, _ = wd.approve_template("window_run.sql", WINDOW)
 out = wd.p("window.out.csv")
 args = ["--threads", "2", "--timeout", "120", "--wait", "20", "--template", wpath]
-lst, con = run_pair(wd, BUYS, IMPS, None, out, args + ["--table-name", "purchases"],
-                    args + ["--table-name", "impressions"])
+LOGS = {"retailer": wd.p("retail.audit"), "advertiser": wd.p("advertiser.audit")}
+lst, con = run_pair(wd, BUYS, IMPS, None, out,
+                    args + ["--table-name", "purchases", "--audit", LOGS["retailer"]],
+                    args + ["--table-name", "impressions", "--audit", LOGS["advertiser"]])
 t.check(lst.code == 0 and con.code == 0, "the window runs: both parties succeed",
         f"listener {lst.code}: {lst.stderr.strip()[-500:]} | connector {con.code}: "
         f"{con.stderr.strip()[-500:]}")
@@ -176,11 +186,66 @@ t.check(got[1:] == want, "released rows equal SQLite's (window, cap, NULL rule, 
 for who, p in (("the advertiser", con), ("the retailer", lst)):
     t.check("capped identifiers:" in p.stderr, f"{who} is told how many of its own identifiers "
             "it capped", p.stderr[-300:])
-per = {}
-for e, _, day in imps:
-    per[e] = per.get(e, 0) + (day != "")
-capped = sum(1 for n in per.values() if n > CAP)
-t.check(f"capped identifiers: {capped} of {len(per)}" in con.stderr and
+
+
+def capped_of(rows, day_col):
+    """Identifiers with more than CAP rows that have a date to compare (the NULL rule first)."""
+    per = {}
+    for r in rows:
+        per[r[0]] = per.get(r[0], 0) + (r[day_col] != "")
+    return sum(1 for n in per.values() if n > CAP), len(per)
+
+
+capped, nper = capped_of(imps, 2)
+capped_r, nper_r = capped_of(buys, 1)
+t.check(f"capped identifiers: {capped} of {nper}" in con.stderr and
         "rows without a value to compare" in con.stderr,
-        f"the advertiser's capped count is its own ({capped} of its {len(per)})", con.stderr[-300:])
+        f"the advertiser's capped count is its own ({capped} of its {nper})", con.stderr[-300:])
+t.check(f"capped identifiers: {capped_r} of {nper_r}" in lst.stderr,
+        f"the retailer's capped count is its own ({capped_r} of its {nper_r})", lst.stderr[-300:])
+t.check(capped != capped_r, "the two parties' capped counts differ (so each is seen to be its own)",
+        f"{capped} {capped_r}")
+
+# ---- each party's own capped count in its --summary json and its audit entry, never the peer's
+import json
+
+for who, p, want_c in (("the advertiser", con, capped), ("the retailer", lst, capped_r)):
+    sm = p.summary() or {}
+    t.check(sm.get("capped_identifiers") == want_c,
+            f"{who}'s --summary json: capped_identifiers = {want_c}", str(sm))
+for who, want_c, peer in (("advertiser", capped, "retailer"), ("retailer", capped_r, "advertiser")):
+    log = LOGS[who]
+    entries = [json.loads(l) for l in open(log)] if os.path.exists(log) else []
+    runs = [e for e in entries if e.get("mode") == "aggregate" and e.get("outcome") == "ok"]
+    t.check(len(runs) == 1 and runs[0].get("capped") == want_c and runs[0]["template"],
+            f"the {who}'s audit entry records its own capped count ({want_c})", str(entries))
+    r = run("audit", "verify", log, "--key", wd.p(("alice" if who == "retailer" else "bob") +
+                                                  ".pub"))
+    t.check(r.returncode == 0, f"the {who}'s audit log verifies with the count in it",
+            r.stdout + r.stderr)
+    r = run("audit", "show", log)
+    t.check(f"capped={want_c}" in r.stdout, f"audit show prints the {who}'s capped count",
+            r.stdout + r.stderr)
+
+# ---- the per-identifier width after the cap: 8 rows of one identifier in one group kept by
+# -- cap rows 8 exceed max_rows_per_identifier (7): refused before listening, exit 3, one line
+# naming the table, the count and the policy key, never the identifier ----
+over = wd.write_csv("over.csv", ["email", "campaign", "seen"],
+                    [["alone@example.com", "SPRING", f"2026-06-{1 + k:02d}"] for k in range(9)] +
+                    [["other@example.com", "SPRING", "2026-06-01"]])
+cap8, _, _ = wd.approve_template("cap8.sql", WINDOW.replace(f"-- cap rows {CAP}", "-- cap rows 8"))
+r = subprocess.run([BIN, "run", "--listen", "127.0.0.1:0", "--identity", wd.p("alice.key"),
+                    "--peer", wd.p("bob.pub"), "--table", over, "--join", "email",
+                    "--normalize", "email", "--template", cap8, "--table-name", "impressions",
+                    "--out", wd.p("over.out.csv")],
+                   capture_output=True, text=True, timeout=60, cwd=wd.path)
+err = one_line_error(r.stderr)
+t.check(r.returncode == 3 and "listening" not in r.stderr,
+        "still over the width after the cap: refused before listening (exit 3)",
+        f"{r.returncode}: {r.stderr.strip()}")
+t.check("over.csv" in err and "8 or more rows" in err and
+        "aggregation.max_rows_per_identifier = 7" in err and "-- cap rows 8" in err and
+        "alone@" not in err, "the refusal names the table, the count, the key and the cap", err)
+t.check(len([l for l in r.stderr.splitlines() if l.startswith("overlap: error")]) == 1,
+        "the refusal is one line", r.stderr)
 t.finish()

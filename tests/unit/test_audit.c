@@ -359,6 +359,62 @@ static void test_parse_garbage(void)
     EXPECT_EQ(log.n, 0);
 }
 
+/* A run with conditions across parties records this owner's own capped
+ * count: in the JSON line and the signed bytes, 0 kept apart from absent. */
+static void test_capped(void)
+{
+    ovl_audit_log log;
+    size_t before, n;
+    EXPECT_OK(load(&log));
+    before = log.n;
+    ovl_audit_log_free(&log);
+    for (uint64_t k = 0; k < 2; k++) {
+        ovl_audit_entry e;
+        memset(&e, 0, sizeof e);
+        e.time = 5000;
+        memcpy(e.peer, fpeer, OVL_FPR_LEN);
+        e.mode = OVL_MODE_AGGREGATE;
+        memcpy(e.analysis, analysis, OVL_HASH_LEN);
+        e.outcome = OVL_OUTCOME_OK;
+        e.has_capped = true;
+        e.capped = 37 * k;
+        EXPECT_OK(ovl_audit_append(path, owner, &e));
+        ovl_audit_entry_clear(&e);
+    }
+    EXPECT_OK(load(&log));
+    EXPECT_EQ(log.n, before + 2);
+    if (log.n == before + 2) {
+        EXPECT_TRUE(log.entries[before].has_capped && log.entries[before].capped == 0);
+        EXPECT_TRUE(log.entries[before + 1].has_capped && log.entries[before + 1].capped == 37);
+        EXPECT_TRUE(!log.entries[0].has_capped);
+    }
+    ovl_audit_log_free(&log);
+    char *buf = slurp(path, &n), *mod = malloc(n + 1);
+    char *p = strstr(buf, "\"capped\":37");
+    EXPECT_TRUE(p != NULL && strstr(buf, "\"capped\":0") != NULL && mod != NULL);
+    if (p && mod) {
+        /* the count is signed: editing it breaks the entry */
+        memcpy(mod, buf, n);
+        mod[p - buf + 10] = '8';
+        char want[64];
+        snprintf(want, sizeof want, ":%zu: entry %zu: signature does not verify", before + 2,
+                 before + 2);
+        expect_broken(mod, n, want);
+        /* removing it too: 0 and absent are different entries */
+        char *z = strstr(buf, ",\"capped\":0");
+        size_t at = z ? (size_t)(z - buf) : 0, cut = strlen(",\"capped\":0");
+        if (z) {
+            memcpy(mod, buf, at);
+            memcpy(mod + at, z + cut, n - at - cut);
+        }
+        snprintf(want, sizeof want, ":%zu: entry %zu: signature does not verify", before + 1,
+                 before + 1);
+        expect_broken(mod, z ? n - cut : n, want);
+    }
+    free(mod);
+    free(buf);
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK || !mkdtemp(dir))
@@ -377,6 +433,7 @@ int main(void)
     RUN(test_charged);
     RUN(test_reserve_lock);
     RUN(test_parse_garbage);
+    RUN(test_capped);
     unlink(path);
     unlink(head);
     rmdir(dir);
