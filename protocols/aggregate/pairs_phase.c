@@ -59,7 +59,8 @@ size_t ovl_pp_evaluator_bits(const ovl_pp_layout *l)
 
 size_t ovl_pp_gc_bins_max(const ovl_pp_layout *l)
 {
-    size_t by_out = OVL_GC_MAX_OUTPUT_BYTES / ovl_pp_out_bits(l);
+    /* 256 MiB of kept outputs per chunk, whatever the engine's own cap */
+    size_t by_out = ((size_t)1 << 28) / ovl_pp_out_bits(l);
     return by_out < OVL_GC_MAX_INSTANCES ? by_out : OVL_GC_MAX_INSTANCES;
 }
 

@@ -58,8 +58,8 @@ size_t ovl_pp_contrib_bits(const ovl_pp_layout *l);
 size_t ovl_pp_garbler_bits(const ovl_pp_layout *l);
 size_t ovl_pp_evaluator_bits(const ovl_pp_layout *l);
 size_t ovl_pp_out_bits(const ovl_pp_layout *l);
-/* The most bins one garbled-circuit run may carry (the GC engine keeps
- * instances × O output bytes under OVL_GC_MAX_OUTPUT_BYTES). */
+/* The most bins one garbled-circuit run may carry: instances × O output
+ * bytes kept under 256 MiB (and under the GC engine's own cap). */
 size_t ovl_pp_gc_bins_max(const ovl_pp_layout *l);
 
 /* One row in the circuit's layout (CONDITIONS.md §4.1): validity, one-hot

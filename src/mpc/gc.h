@@ -35,7 +35,11 @@ enum {
 #define OVL_GC_TABLES_PER_FRAME 16384u        /* 512 KiB of tables */
 #define OVL_GC_MAX_IO_BITS 32768u             /* garbler input bits, output bits */
 #define OVL_GC_MAX_INSTANCES (1u << 24)
-#define OVL_GC_MAX_OUTPUT_BYTES ((size_t)1 << 28) /* instances × output bits kept */
+/* instances × output bits kept (one byte each): 1 GiB, so that circuit PSI's
+ * bit payload of conditions across parties at cap 4 (281 bits per bin) fits
+ * 2^20 identifiers (1.33 M bins); the memory is the caller's, bounded again by
+ * its own caps (circuit PSI's payload cap, the pairs phase's chunks). */
+#define OVL_GC_MAX_OUTPUT_BYTES ((size_t)1 << 30)
 
 typedef enum { OVL_GC_GARBLER = 0, OVL_GC_EVALUATOR = 1 } ovl_gc_role;
 
