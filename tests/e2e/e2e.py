@@ -110,6 +110,33 @@ class Workdir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+def owner_policy(peer_fpr, normalize="email"):
+    """The owner's policy of the negotiated-run tests (audit continuity, a
+    modified peer): its table owner.csv (email, amount) joined on email, one
+    peer, bob (fingerprint peer_fpr), who may receive the matches and COUNT
+    with at least 2 rows."""
+    return {
+        "version": 1,
+        "table": {"name": "owner", "file": "owner.csv", "columns": ["email", "amount"]},
+        "join": [{"column": "email", "normalize": normalize, "prehashed": False}],
+        "peers": [{"name": "bob", "fingerprint": peer_fpr}],
+        "list": {"allowed": True, "columns": [], "receivers": [peer_fpr]},
+        "aggregation": {"adhoc": False, "functions": ["COUNT"], "dimensions": [],
+                        "aggregates": [], "min_rows": 2, "receivers": [peer_fpr],
+                        "allow_cardinality": True},
+        "custom": {"templates": []},
+    }
+
+
+def audit_entries(path, missing_ok=False):
+    """The entries of an audit log, one JSON object a line ([] for a log that
+    does not exist, when missing_ok)."""
+    if missing_ok and not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
 def norm_email(v):
     v = v.strip(" \t\r\n\v\f").lower()
     if v.count("@") != 1:
