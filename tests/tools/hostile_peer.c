@@ -267,22 +267,15 @@ static int parse_args(args *a, int argc, char **argv)
     int c;
     const char *why = NULL;
     memset(a, 0, sizeof *a);
-    a->c.n = 50;
-    a->c.timeout = 60;
+    tp_common_init(&a->c, 60, OVL_REVEAL_BOTH);
     a->normalize = "email";
-    a->c.mode = OVL_MODE_INTERSECTION;
-    a->c.reveal = OVL_REVEAL_BOTH;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int shared = tp_common_opt(&a->c, c, optarg, &why);
-        if (shared < 0)
-            return usage(why);
-        if (shared > 0)
-            continue;
+    while ((c = tp_getopt(&a->c, argc, argv, opts, &why)) != -1) {
         switch (c) {
         case 'l': a->listen = optarg; break;
         case 'N': a->normalize = optarg; break;
         case 'R': a->record = optarg; break;
         case 'P': a->replay = optarg; break;
+        case TP_BAD: return usage(why);
         default: return usage("unknown option");
         }
     }

@@ -231,17 +231,11 @@ static int parse_args(args *a, int argc, char **argv)
     int c;
     const char *why = NULL;
     memset(a, 0, sizeof *a);
-    a->c.n = 50;
-    a->c.timeout = 20;
-    a->c.mode = OVL_MODE_INTERSECTION;
-    a->c.reveal = OVL_REVEAL_CONNECTOR;
+    tp_common_init(&a->c, 20, OVL_REVEAL_CONNECTOR);
     a->join = "email";
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int shared = tp_common_opt(&a->c, c, optarg, &why);
-        if (shared < 0)
+    while ((c = tp_getopt(&a->c, argc, argv, opts, &why)) != -1) {
+        if (c == TP_BAD)
             return usage(why);
-        if (shared > 0)
-            continue;
         if (c != 'j')
             return usage("unknown option");
         a->join = optarg;

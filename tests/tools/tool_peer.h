@@ -32,26 +32,48 @@ typedef struct {
         {"n", required_argument, NULL, 'n'}, {"mode", required_argument, NULL, 'm'},         \
         {"reveal", required_argument, NULL, 'r'}, {"timeout", required_argument, NULL, 't'}
 
-/* Stores getopt's option `c` if it is one of the shared ones. 1: it was;
- * 0: it is not (the tool's own, or unknown); -1: its value is bad, *why says
- * which option. */
-static inline int tp_common_opt(tp_common *a, int c, const char *arg, const char **why)
+/* The defaults both share: 50 identifiers, intersection mode. */
+static inline void tp_common_init(tp_common *a, unsigned long timeout, ovl_reveal reveal)
 {
-    switch (c) {
-    case 'c': a->name = arg; return 1;
-    case 'C': a->connect = arg; return 1;
-    case 'i': a->identity = arg; return 1;
-    case 'p': a->peer = arg; return 1;
-    case 'n': a->n = strtoul(arg, NULL, 10); return 1;
-    case 't': a->timeout = strtoul(arg, NULL, 10); return 1;
-    case 'm':
-        *why = "bad --mode";
-        return ovl_mode_parse(&a->mode, arg) == OVL_OK ? 1 : -1;
-    case 'r':
-        *why = "bad --reveal";
-        return ovl_reveal_parse(&a->reveal, arg) == OVL_OK ? 1 : -1;
-    default: return 0;
+    memset(a, 0, sizeof *a);
+    a->n = 50;
+    a->timeout = timeout;
+    a->mode = OVL_MODE_INTERSECTION;
+    a->reveal = reveal;
+}
+
+/* A shared option's value that does not parse; *why names the option. */
+enum { TP_BAD = -2 };
+
+/* getopt_long over `opts` (TP_COMMON_OPTIONS and the tool's own), storing
+ * the shared options in `a`: the next option that is not one of them (the
+ * tool's own, or '?' for an unknown one), TP_BAD, or -1 at the end. */
+static inline int tp_getopt(tp_common *a, int argc, char **argv, const struct option *opts,
+                            const char **why)
+{
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': a->name = optarg; break;
+        case 'C': a->connect = optarg; break;
+        case 'i': a->identity = optarg; break;
+        case 'p': a->peer = optarg; break;
+        case 'n': a->n = strtoul(optarg, NULL, 10); break;
+        case 't': a->timeout = strtoul(optarg, NULL, 10); break;
+        case 'm':
+            *why = "bad --mode";
+            if (ovl_mode_parse(&a->mode, optarg) != OVL_OK)
+                return TP_BAD;
+            break;
+        case 'r':
+            *why = "bad --reveal";
+            if (ovl_reveal_parse(&a->reveal, optarg) != OVL_OK)
+                return TP_BAD;
+            break;
+        default: return c;
+        }
     }
+    return -1;
 }
 
 /* Whether --case named one of `cases` (NULL-terminated). */
