@@ -11,6 +11,18 @@
 #include "core/buf.h"
 #include "core/frame.h"
 #include "core/proto.h"
+#include "crypto/group.h"
+
+/* libFuzzer calls a target once an input: initialise the crypto once. */
+static inline void ef_crypto_once(void)
+{
+    static bool ready;
+    if (!ready) {
+        if (ovl_crypto_init() != OVL_OK)
+            abort();
+        ready = true;
+    }
+}
 
 /* The errors a hostile peer may cause: every other one is the engine's. */
 static inline bool ef_peer_fault(ovl_err e)
@@ -106,6 +118,21 @@ static inline void ef_feed_frames(const ovl_proto_ops *ops, void *p, ovl_buf *in
         }
         alive = ef_pump(ops, p, sink, 64, fault);
     }
+}
+
+/* One input against `target`: the honest peer's HELLO, then the fuzzer's
+ * frames from data (ef_feed_frames). */
+static inline void ef_run(const ovl_proto_ops *ops, void *target, void *honest,
+                          const uint8_t *data, size_t size, bool (*fault)(ovl_err),
+                          bool (*has_output)(void *))
+{
+    ovl_buf sink, in;
+    if (ovl_buf_alloc(&sink, 4096, (size_t)8 << 20) != OVL_OK)
+        abort();
+    ef_feed_hello(ops, target, honest, &sink);
+    ovl_buf_reader(&in, data, size);
+    ef_feed_frames(ops, target, &in, &sink, fault, has_output);
+    ovl_buf_free(&sink);
 }
 
 #endif

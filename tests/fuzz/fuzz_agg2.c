@@ -85,14 +85,9 @@ static ovl_agg2 *make(bool runner, ovl_role role, const uint8_t *seed, const ovl
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int ready;
     static const uint8_t s1[32] = {1}, s2[32] = {2};
     static ovl_agg2_plan plan;
-    if (!ready) {
-        if (ovl_crypto_init() != OVL_OK)
-            abort();
-        ready = 1;
-    }
+    ef_crypto_once();
     if (size < 1)
         return 0;
     bool contributor = data[0] & 1u;
@@ -100,13 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ovl_agg_ident tt, th;
     ovl_agg2 *t = make(!contributor, OVL_ROLE_LISTENER, s1, &plan, &tt);
     ovl_agg2 *h = make(contributor, OVL_ROLE_CONNECTOR, s2, &plan, &th);
-    ovl_buf sink, in;
-    if (ovl_buf_alloc(&sink, 4096, (size_t)8 << 20) != OVL_OK)
-        abort();
-    ef_feed_hello(&ovl_agg2_ops, t, h, &sink);
-    ovl_buf_reader(&in, data + 1, size - 1);
-    ef_feed_frames(&ovl_agg2_ops, t, &in, &sink, ef_any_peer_fault, has_output);
-    ovl_buf_free(&sink);
+    ef_run(&ovl_agg2_ops, t, h, data + 1, size - 1, ef_any_peer_fault, has_output);
     ovl_agg2_free(t);
     ovl_agg2_free(h);
     ovl_agg_ident_free(&tt);

@@ -118,12 +118,7 @@ static int deliver(side_t *from, side_t *to, int max, bool *ok)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int ready;
-    if (!ready) {
-        if (ovl_crypto_init() != OVL_OK)
-            abort();
-        ready = 1;
-    }
+    ef_crypto_once();
     if (size < 2)
         return 0;
     int t = data[0] & 1u;

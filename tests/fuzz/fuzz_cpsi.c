@@ -57,25 +57,14 @@ static ovl_cpsi *make(bool runner, ovl_role role, const uint8_t *seed, bool bits
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int ready;
     static const uint8_t s1[32] = {1}, s2[32] = {2};
-    if (!ready) {
-        if (ovl_crypto_init() != OVL_OK)
-            abort();
-        ready = 1;
-    }
+    ef_crypto_once();
     if (size < 1)
         return 0;
     bool contributor = data[0] & 1u, bits = (data[0] & 2u) != 0;
     ovl_cpsi *t = make(!contributor, OVL_ROLE_LISTENER, s1, bits);
     ovl_cpsi *h = make(contributor, OVL_ROLE_CONNECTOR, s2, bits);
-    ovl_buf sink, in;
-    if (ovl_buf_alloc(&sink, 4096, (size_t)8 << 20) != OVL_OK)
-        abort();
-    ef_feed_hello(&ovl_cpsi_ops, t, h, &sink);
-    ovl_buf_reader(&in, data + 1, size - 1);
-    ef_feed_frames(&ovl_cpsi_ops, t, &in, &sink, ef_any_peer_fault, has_output);
-    ovl_buf_free(&sink);
+    ef_run(&ovl_cpsi_ops, t, h, data + 1, size - 1, ef_any_peer_fault, has_output);
     ovl_cpsi_free(t);
     ovl_cpsi_free(h);
     return 0;
