@@ -231,16 +231,22 @@ class Serve:
             return self.proc.wait()
 
 
-def start_listener(wd, table, out, extra=(), identity="alice", peer="bob", join="email",
-                   normalize="email"):
-    """Starts a listener on an ephemeral port; returns (Party, port)."""
-    args = [BIN, "run", "--listen", "127.0.0.1:0", "--identity", wd.p(identity + ".key"),
-            "--peer", wd.p(peer + ".pub"), "--table", table, "--join", join,
-            "--normalize", normalize, "--summary", "json"]
+def _start_run(wd, where, identity, peer, table, join, normalize, out, extra):
+    """`overlap run` listening or connecting (`where`), summary as JSON."""
+    args = [BIN, "run"] + where + ["--identity", wd.p(identity + ".key"),
+                                   "--peer", wd.p(peer + ".pub"), "--table", table, "--join", join,
+                                   "--normalize", normalize, "--summary", "json"]
     if out:
         args += ["--out", out]
     args += list(extra)
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def start_listener(wd, table, out, extra=(), identity="alice", peer="bob", join="email",
+                   normalize="email"):
+    """Starts a listener on an ephemeral port; returns (Party, port)."""
+    proc = _start_run(wd, ["--listen", "127.0.0.1:0"], identity, peer, table, join, normalize,
+                      out, extra)
     port = None
     seen = []
     deadline = time.time() + 60
@@ -260,14 +266,8 @@ def start_listener(wd, table, out, extra=(), identity="alice", peer="bob", join=
 
 def start_connector(wd, port, table, out, extra=(), identity="bob", peer="alice", join="email",
                     normalize="email", host="127.0.0.1"):
-    args = [BIN, "run", "--connect", f"{host}:{port}", "--identity", wd.p(identity + ".key"),
-            "--peer", wd.p(peer + ".pub"), "--table", table, "--join", join,
-            "--normalize", normalize, "--summary", "json"]
-    if out:
-        args += ["--out", out]
-    args += list(extra)
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return Party(proc, out)
+    return Party(_start_run(wd, ["--connect", f"{host}:{port}"], identity, peer, table, join,
+                            normalize, out, extra), out)
 
 
 def run_pair(wd, ltable, ctable, lout, cout, lextra=(), cextra=(), **kw):
