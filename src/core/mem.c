@@ -63,7 +63,7 @@ void ovl_hex_encode(char *out, const uint8_t *in, size_t n)
     out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int ovl_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -79,8 +79,8 @@ ovl_err ovl_hex_decode(uint8_t *out, size_t n, const char *hex, size_t hexlen)
     if (hexlen != 2 * n)
         return ovl_err_set(OVL_ERR_MALFORMED, "expected %zu hex digits, got %zu", 2 * n, hexlen);
     for (size_t i = 0; i < n; i++) {
-        int hi = hexval(hex[2 * i]);
-        int lo = hexval(hex[2 * i + 1]);
+        int hi = ovl_hex_digit(hex[2 * i]);
+        int lo = ovl_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return ovl_err_set(OVL_ERR_MALFORMED, "invalid hex digit at position %zu",
                                hi < 0 ? 2 * i : 2 * i + 1);

@@ -20,6 +20,8 @@ bool ovl_add_ok(size_t a, size_t b, size_t *out);
 
 /* Lowercase hex encoding of n bytes into out (2n+1 bytes, NUL-terminated). */
 void ovl_hex_encode(char *out, const uint8_t *in, size_t n);
+/* The value of one hex digit (either case), or -1. */
+int ovl_hex_digit(char c);
 /* Decodes exactly 2n hex chars (either case); OVL_ERR_MALFORMED otherwise. */
 ovl_err ovl_hex_decode(uint8_t *out, size_t n, const char *hex, size_t hexlen) OVL_MUST_USE;
 

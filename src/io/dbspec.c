@@ -34,8 +34,6 @@ static size_t pg_prefix_len(const char *s)
     return 0;
 }
 
-static int hexval(char c);
-
 /* Where a password=... item starts at s[i] (at the start or after '?', '&'
  * or whitespace, any case), or false. libpq percent-decodes a URI's keywords
  * before looking them up, so "%70assword=" names the password too. */
@@ -46,8 +44,9 @@ static bool password_item_at(const char *s, size_t i)
         return false;
     for (size_t k = 0; k < sizeof key - 1; k++) {
         int c = (unsigned char)s[i];
-        if (c == '%' && s[i + 1] != '\0' && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            c = hexval(s[i + 1]) << 4 | hexval(s[i + 2]);
+        if (c == '%' && s[i + 1] != '\0' && ovl_hex_digit(s[i + 1]) >= 0 &&
+            ovl_hex_digit(s[i + 2]) >= 0) {
+            c = ovl_hex_digit(s[i + 1]) << 4 | ovl_hex_digit(s[i + 2]);
             i += 3;
         } else if (c != '\0') {
             i++;
@@ -108,17 +107,6 @@ char *ovl_spec_redact(const char *spec)
 
 /* ---- parsing ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into a new string; a malformed escape or a decoded
  * NUL is an error. */
 static ovl_err pct_decode(char **out, const char *s, size_t n, const char *shown)
@@ -132,8 +120,8 @@ static ovl_err pct_decode(char **out, const char *s, size_t n, const char *shown
             d[o++] = s[i];
             continue;
         }
-        int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-        int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+        int hi = i + 2 < n ? ovl_hex_digit(s[i + 1]) : -1;
+        int lo = hi >= 0 ? ovl_hex_digit(s[i + 2]) : -1;
         OVL_ENSURE(hi >= 0 && lo >= 0 && (hi | lo) != 0, OVL_ERR_USAGE,
                    "%s: bad percent escape in table=", shown);
         d[o++] = (char)(hi << 4 | lo);

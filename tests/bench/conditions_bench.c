@@ -28,6 +28,7 @@
 #include "mpc/gc.h"
 #include "mpc/pairs.h"
 #include "psi/psi.h"
+#include "wire_pair.h"
 
 #define GC_CHUNK 32768u /* bins per garbled run: bounds the input and output arrays */
 
@@ -46,84 +47,15 @@ static double cpu_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Two engines in one thread; frames handed over through one buffer per
- * direction and dropped once delivered; bytes counted. */
-typedef struct {
-    const ovl_proto_ops *ops;
-    void *e;
-    ovl_buf wire;
-    uint64_t bytes;
-} side;
-
-static bool step_out(side *s)
-{
-    bool moved = false, have = true;
-    ovl_job *j;
-    while (s->ops->job_take(s->e, &j) == OVL_OK && j != NULL) {
-        j->run(j);
-        if (s->ops->job_finish(s->e, j) != OVL_OK)
-            return false;
-        moved = true;
-    }
-    while (have) {
-        size_t before = ovl_buf_len(&s->wire);
-        if (s->ops->pull(s->e, &s->wire, &have) != OVL_OK)
-            return false;
-        s->bytes += ovl_buf_len(&s->wire) - before;
-        moved |= have;
-    }
-    return moved;
-}
-
-static bool deliver(side *from, side *to)
-{
-    bool moved = false;
-    while (to->ops->wants_input(to->e)) {
-        uint8_t type;
-        ovl_buf payload;
-        bool complete;
-        if (ovl_frame_parse(&from->wire, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) !=
-                OVL_OK ||
-            !complete)
-            break;
-        if (to->ops->feed(to->e, type, ovl_buf_rptr(&payload), ovl_buf_remaining(&payload)) !=
-            OVL_OK)
-            return false;
-        moved = true;
-    }
-    ovl_buf_compact(&from->wire);
-    return moved;
-}
-
 /* Runs both to completion; the bytes both sent. */
-static bool run_pair(side *a, side *b, uint64_t *bytes)
+static bool run_pair(wp_side *a, wp_side *b, uint64_t *bytes)
 {
-    for (;;) {
-        bool moved = step_out(a) | step_out(b) | deliver(a, b) | deliver(b, a);
-        if (a->ops->done(a->e) && b->ops->done(b->e))
-            break;
-        if (!moved) {
-            fprintf(stderr, "conditions_bench: stalled: %s\n", ovl_err_detail());
-            return false;
-        }
+    if (!wp_run(a, b)) {
+        fprintf(stderr, "conditions_bench: stalled: %s\n", ovl_err_detail());
+        return false;
     }
     *bytes += a->bytes + b->bytes;
     return true;
-}
-
-static bool sides_init(side s[2], const ovl_proto_ops *ops, void *a, void *b)
-{
-    memset(s, 0, 2 * sizeof *s);
-    s[0].ops = s[1].ops = ops;
-    s[0].e = a, s[1].e = b;
-    return ovl_buf_alloc(&s[0].wire, 4096, (size_t)1 << 30) == OVL_OK &&
-           ovl_buf_alloc(&s[1].wire, 4096, (size_t)1 << 30) == OVL_OK;
-}
-
-static void sides_free(side s[2])
-{
-    ovl_buf_free(&s[0].wire);
-    ovl_buf_free(&s[1].wire);
 }
 
 /* The data: runner identifiers 0..n-1, contributor n/2..n/2+n-1 (as
@@ -255,13 +187,13 @@ static bool run_cap(result *res, const uint8_t *const *ids, const size_t *lens, 
     b.role = OVL_ROLE_LISTENER, b.runner = false, b.ids = ids + n, b.id_len = lens + n;
     b.payload = words, b.bit_counts = bits;
     ovl_cpsi *er = NULL, *ec = NULL;
-    side s[2];
+    wp_side s[2];
     if (ovl_cpsi_new(&er, &a) != OVL_OK || ovl_cpsi_new(&ec, &b) != OVL_OK ||
-        !sides_init(s, &ovl_cpsi_ops, ec, er) || !run_pair(&s[0], &s[1], &res->bytes))
+        !wp_init(s, &ovl_cpsi_ops, ec, er) || !run_pair(&s[0], &s[1], &res->bytes))
         return false;
     res->cpsi_bytes = res->bytes;
     res->cpu_cpsi = cpu_now() - c0;
-    sides_free(s);
+    wp_free(s);
     free(bits);
     free(words);
     ovl_cpsi_shares sr, sc;
@@ -297,11 +229,11 @@ static bool run_cap(result *res, const uint8_t *const *ids, const size_t *lens, 
         ec2.role = OVL_GC_EVALUATOR, ec2.party = 1, ec2.input = ein, ec2.rng = &rng[0];
         ovl_gc *g = NULL, *e = NULL;
         if (ovl_gc_new(&g, &gc) != OVL_OK || ovl_gc_new(&e, &ec2) != OVL_OK ||
-            !sides_init(s, &ovl_gc_ops, g, e) || !run_pair(&s[0], &s[1], &res->bytes))
+            !wp_init(s, &ovl_gc_ops, g, e) || !run_pair(&s[0], &s[1], &res->bytes))
             return false;
         for (size_t i = 0; i < k; i++)
             memcpy(z[0] + (b0 + i) * ob, ovl_gc_output(e, (uint32_t)i), ob);
-        sides_free(s);
+        wp_free(s);
         ovl_gc_free(g);
         ovl_gc_free(e);
     }
@@ -365,15 +297,15 @@ static bool run_psi(double *wall, double *cpu, const uint8_t (*raw)[32], size_t 
     ovl_psi_config b = a;
     b.role = OVL_ROLE_LISTENER, b.ids = raw + n;
     ovl_psi *pa = NULL, *pb = NULL;
-    side s[2];
+    wp_side s[2];
     uint64_t bytes = 0;
     double t0 = now(), c0 = cpu_now();
     if (ovl_psi_new(&pa, &a) != OVL_OK || ovl_psi_new(&pb, &b) != OVL_OK ||
-        !sides_init(s, &ovl_psi_ops, pb, pa) || !run_pair(&s[0], &s[1], &bytes))
+        !wp_init(s, &ovl_psi_ops, pb, pa) || !run_pair(&s[0], &s[1], &bytes))
         return false;
     *wall = now() - t0;
     *cpu = cpu_now() - c0;
-    sides_free(s);
+    wp_free(s);
     ovl_psi_free(pa);
     ovl_psi_free(pb);
     return true;

@@ -19,61 +19,7 @@
 #include "crypto/group.h"
 #include "core/frame.h"
 #include "ecdh_bound.h"
-
-/* Both engines in one thread, frames handed over through one buffer per
- * direction and dropped once delivered (the test harness keeps a log of
- * every frame, which would dominate the peak RSS measured here). */
-typedef struct {
-    ovl_cpsi *e;
-    ovl_buf wire;
-} side;
-
-static bool step_out(side *s)
-{
-    bool moved = false, have = true;
-    ovl_job *j;
-    while (ovl_cpsi_ops.job_take(s->e, &j) == OVL_OK && j != NULL) {
-        j->run(j);
-        if (ovl_cpsi_ops.job_finish(s->e, j) != OVL_OK)
-            return false;
-        moved = true;
-    }
-    while (have) {
-        if (ovl_cpsi_ops.pull(s->e, &s->wire, &have) != OVL_OK)
-            return false;
-        moved |= have;
-    }
-    return moved;
-}
-
-static bool deliver(side *from, side *to)
-{
-    bool moved = false;
-    while (ovl_cpsi_ops.wants_input(to->e)) {
-        uint8_t type;
-        ovl_buf payload;
-        bool complete;
-        if (ovl_frame_parse(&from->wire, OVL_FRAME_MAX_PAYLOAD, &type, &payload, &complete) !=
-                OVL_OK ||
-            !complete)
-            break;
-        if (ovl_cpsi_ops.feed(to->e, type, ovl_buf_rptr(&payload), ovl_buf_remaining(&payload)) !=
-            OVL_OK)
-            return false;
-        moved = true;
-    }
-    ovl_buf_compact(&from->wire);
-    return moved;
-}
-
-static void run_pair(side *a, side *b)
-{
-    for (;;) {
-        bool moved = step_out(a) | step_out(b) | deliver(a, b) | deliver(b, a);
-        if (!moved || (ovl_cpsi_ops.done(a->e) && ovl_cpsi_ops.done(b->e)))
-            break;
-    }
-}
+#include "wire_pair.h"
 
 int main(int argc, char **argv)
 {
@@ -107,15 +53,12 @@ int main(int argc, char **argv)
                          .reveal = OVL_REVEAL_BOTH, .ids = ids + n, .id_len = lens + n,
                          .nids = n, .payload = payload, .words = words};
     ovl_cpsi *er = NULL, *ec = NULL;
-    side s[2];
+    wp_side s[2];
     double t0 = bench_now(), cpu0 = bench_cpu_now();
     if (ovl_cpsi_new(&er, &r) != OVL_OK || ovl_cpsi_new(&ec, &c) != OVL_OK ||
-        ovl_buf_alloc(&s[0].wire, 4096, (size_t)1 << 30) != OVL_OK ||
-        ovl_buf_alloc(&s[1].wire, 4096, (size_t)1 << 30) != OVL_OK)
+        !wp_init(s, &ovl_cpsi_ops, ec, er))
         return 1;
-    s[0].e = ec;
-    s[1].e = er;
-    run_pair(&s[0], &s[1]);
+    (void)wp_run(&s[0], &s[1]); /* `ok` below says whether both completed */
     double wall = bench_now() - t0, cpu = bench_cpu_now();
     uint64_t count = 0;
     bool ok = ovl_cpsi_ops.done(er) && ovl_cpsi_ops.done(ec);
@@ -138,8 +81,7 @@ int main(int argc, char **argv)
            (double)ovl_cpsi_bytes_sent(ec) / (double)n,
            (double)(ovl_cpsi_bytes_sent(er) + ovl_cpsi_bytes_sent(ec)) / (double)n,
            (double)ru.ru_maxrss / 1024.0);
-    ovl_buf_free(&s[0].wire);
-    ovl_buf_free(&s[1].wire);
+    wp_free(s);
     ovl_cpsi_free(er);
     ovl_cpsi_free(ec);
     free(raw);

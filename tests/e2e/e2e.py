@@ -110,6 +110,33 @@ class Workdir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+def owner_policy(peer_fpr, normalize="email"):
+    """The owner's policy of the negotiated-run tests (audit continuity, a
+    modified peer): its table owner.csv (email, amount) joined on email, one
+    peer, bob (fingerprint peer_fpr), who may receive the matches and COUNT
+    with at least 2 rows."""
+    return {
+        "version": 1,
+        "table": {"name": "owner", "file": "owner.csv", "columns": ["email", "amount"]},
+        "join": [{"column": "email", "normalize": normalize, "prehashed": False}],
+        "peers": [{"name": "bob", "fingerprint": peer_fpr}],
+        "list": {"allowed": True, "columns": [], "receivers": [peer_fpr]},
+        "aggregation": {"adhoc": False, "functions": ["COUNT"], "dimensions": [],
+                        "aggregates": [], "min_rows": 2, "receivers": [peer_fpr],
+                        "allow_cardinality": True},
+        "custom": {"templates": []},
+    }
+
+
+def audit_entries(path, missing_ok=False):
+    """The entries of an audit log, one JSON object a line ([] for a log that
+    does not exist, when missing_ok)."""
+    if missing_ok and not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
 def norm_email(v):
     v = v.strip(" \t\r\n\v\f").lower()
     if v.count("@") != 1:
@@ -204,16 +231,22 @@ class Serve:
             return self.proc.wait()
 
 
-def start_listener(wd, table, out, extra=(), identity="alice", peer="bob", join="email",
-                   normalize="email"):
-    """Starts a listener on an ephemeral port; returns (Party, port)."""
-    args = [BIN, "run", "--listen", "127.0.0.1:0", "--identity", wd.p(identity + ".key"),
-            "--peer", wd.p(peer + ".pub"), "--table", table, "--join", join,
-            "--normalize", normalize, "--summary", "json"]
+def _start_run(wd, where, identity, peer, table, join, normalize, out, extra):
+    """`overlap run` listening or connecting (`where`), summary as JSON."""
+    args = [BIN, "run"] + where + ["--identity", wd.p(identity + ".key"),
+                                   "--peer", wd.p(peer + ".pub"), "--table", table, "--join", join,
+                                   "--normalize", normalize, "--summary", "json"]
     if out:
         args += ["--out", out]
     args += list(extra)
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def start_listener(wd, table, out, extra=(), identity="alice", peer="bob", join="email",
+                   normalize="email"):
+    """Starts a listener on an ephemeral port; returns (Party, port)."""
+    proc = _start_run(wd, ["--listen", "127.0.0.1:0"], identity, peer, table, join, normalize,
+                      out, extra)
     port = None
     seen = []
     deadline = time.time() + 60
@@ -233,14 +266,8 @@ def start_listener(wd, table, out, extra=(), identity="alice", peer="bob", join=
 
 def start_connector(wd, port, table, out, extra=(), identity="bob", peer="alice", join="email",
                     normalize="email", host="127.0.0.1"):
-    args = [BIN, "run", "--connect", f"{host}:{port}", "--identity", wd.p(identity + ".key"),
-            "--peer", wd.p(peer + ".pub"), "--table", table, "--join", join,
-            "--normalize", normalize, "--summary", "json"]
-    if out:
-        args += ["--out", out]
-    args += list(extra)
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return Party(proc, out)
+    return Party(_start_run(wd, ["--connect", f"{host}:{port}"], identity, peer, table, join,
+                            normalize, out, extra), out)
 
 
 def run_pair(wd, ltable, ctable, lout, cout, lextra=(), cextra=(), **kw):

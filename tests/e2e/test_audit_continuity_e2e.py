@@ -12,18 +12,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import BIN, Checks, Serve, Workdir
+from e2e import BIN, Checks, Serve, Workdir, audit_entries, owner_policy
 
 t = Checks("e2e/audit_continuity")
 wd = Workdir()  # alice serves with an audit log; bob runs with his own
-
-
-def fpr(name):
-    out = subprocess.run([BIN, "fingerprint", wd.p(name + ".pub")], capture_output=True, text=True)
-    return out.stdout.split()[0]
-
-
-BOB = fpr("bob")
+BOB = wd.fingerprint("bob")
 for name, lo, hi in (("owner", 20, 100), ("bob", 0, 50)):
     with open(wd.p(name + ".csv"), "w") as f:
         f.write("email,amount\n")
@@ -31,17 +24,7 @@ for name, lo, hi in (("owner", 20, 100), ("bob", 0, 50)):
             f.write(f"user{i}@example.com,{i}\n")
 POL = wd.p("owner.policy.json")
 with open(POL, "w") as f:
-    json.dump({
-        "version": 1,
-        "table": {"name": "owner", "file": "owner.csv", "columns": ["email", "amount"]},
-        "join": [{"column": "email", "normalize": "email", "prehashed": False}],
-        "peers": [{"name": "bob", "fingerprint": BOB}],
-        "list": {"allowed": True, "columns": [], "receivers": [BOB]},
-        "aggregation": {"adhoc": False, "functions": ["COUNT"], "dimensions": [],
-                        "aggregates": [], "min_rows": 2, "receivers": [BOB],
-                        "allow_cardinality": True},
-        "custom": {"templates": []},
-    }, f)
+    json.dump(owner_policy(BOB), f)
 A_LOG, B_LOG = wd.p("owner.audit"), wd.p("bob.audit")
 
 
@@ -72,11 +55,6 @@ def restore(path, tag, log=True):
         shutil.copyfile(wd.p(f"{os.path.basename(path)}{suffix}.{tag}"), path + suffix)
 
 
-def entries(path):
-    with open(path) as f:
-        return [json.loads(l) for l in f if l.strip()]
-
-
 # serve refuses to start on no log at all unless told it is new.
 r = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--identity", wd.p("alice.key"),
                     "--table", wd.p("owner.csv"), "--policy", POL, "--audit", A_LOG],
@@ -90,11 +68,11 @@ for i in range(3):
     t.check(rc == 0 and out, f"run {i + 1}: completes, output written", err)
     if i == 0:
         save(B_LOG, "one")
-        b_one = len(entries(B_LOG))
-ents = entries(A_LOG)
+        b_one = len(audit_entries(B_LOG))
+ents = audit_entries(A_LOG)
 t.check(ents[-1].get("peer_head") and ents[-1]["peer_head"][0] >= 1 and ents[-1].get("shown"),
         "the owner's entries record the peer's head and what it showed", str(ents[-1]))
-ents_b = entries(B_LOG)
+ents_b = audit_entries(B_LOG)
 t.check(ents_b[-1].get("peer_head") is not None, "the partner's entries record the owner's head",
         str(ents_b[-1]))
 b_head = len(ents_b) - 1  # the head bob showed: before his last entry
@@ -103,14 +81,14 @@ b_head = len(ents_b) - 1  # the head bob showed: before his last entry
 save(B_LOG, "full")
 os.unlink(B_LOG)
 os.unlink(B_LOG + ".head")
-n_owner = len(entries(A_LOG))
+n_owner = len(audit_entries(A_LOG))
 rc, err, out = run(s.port)
 t.check(rc == 6 and f"the peer's audit log went back from entry {b_head} to entry 0" in err
         and not out and len(err.splitlines()) == 1,
         "partner's log deleted: refused by the owner, one line, exit 6, no output", err)
 time.sleep(0.3)
-last = entries(A_LOG)[-1]
-t.check(len(entries(A_LOG)) == n_owner + 1 and last["outcome"] != "ok" and
+last = audit_entries(A_LOG)[-1]
+t.check(len(audit_entries(A_LOG)) == n_owner + 1 and last["outcome"] != "ok" and
         "went back" in last["reason"], "the owner records the refusal", str(last))
 
 # 2. An older log and .head put back: refused, and so is every retry.

@@ -10,20 +10,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import BIN, Checks, Serve, Workdir
+from e2e import BIN, Checks, Serve, Workdir, audit_entries, owner_policy
 
 TOOLS = os.environ.get("OVL_TOOLS", "build/rel/tools")
 PEER = os.path.join(TOOLS, "modified_peer")
 t = Checks("e2e/modified_peer")
 wd = Workdir()  # alice serves, bob runs modified code
-
-
-def fpr(name):
-    out = subprocess.run([BIN, "fingerprint", wd.p(name + ".pub")], capture_output=True, text=True)
-    return out.stdout.split()[0]
-
-
-BOB = fpr("bob")
+BOB = wd.fingerprint("bob")
 N_OWNER, N_PEER = 80, 50  # the peer holds user0..49, the owner user20..99: 30 shared
 with open(wd.p("owner.csv"), "w") as f:
     f.write("email,amount\n")
@@ -33,17 +26,7 @@ SHARED = 30
 
 
 def policy(name, **over):
-    p = {
-        "version": 1,
-        "table": {"name": "owner", "file": "owner.csv", "columns": ["email", "amount"]},
-        "join": [{"column": "email", "normalize": "none", "prehashed": False}],
-        "peers": [{"name": "bob", "fingerprint": BOB}],
-        "list": {"allowed": True, "columns": [], "receivers": [BOB]},
-        "aggregation": {"adhoc": False, "functions": ["COUNT"], "dimensions": [],
-                        "aggregates": [], "min_rows": 2, "receivers": [BOB],
-                        "allow_cardinality": True},
-        "custom": {"templates": []},
-    }
+    p = owner_policy(BOB, normalize="none")
     p.update(over)
     path = wd.p(name + ".policy.json")
     with open(path, "w") as f:
@@ -71,10 +54,7 @@ def finish(p):
 
 
 def entries(audit):
-    if not os.path.exists(audit):
-        return []
-    with open(audit) as f:
-        return [json.loads(l) for l in f if l.strip()]
+    return audit_entries(audit, missing_ok=True)
 
 
 def verify(audit, what):

@@ -22,85 +22,15 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from e2e import (BIN, TOOLS, Checks, Workdir, expected_rows, no_temp_files, one_line_error,
                  read_csv, write_table)
+from netsim_env import FULL, Net, read, read_stats, reap, start_proxy, stop_proxy, wait_line
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-NETSIM = os.path.join(os.path.dirname(HERE), "netsim")
-PROXY = os.path.join(NETSIM, "faultproxy.py")
-NETNS = os.path.join(NETSIM, "netns.sh")
 HOSTILE = os.path.join(TOOLS, "hostile_peer")
-FULL = os.environ.get("OVL_NETSIM_FULL") == "1"
 SEED = int(os.environ.get("OVL_NETSIM_SEED", "20261124"))
 ROWS = 5000 if FULL else 1500
 
 t = Checks("e2e/netsim")
 rng = random.Random(SEED)
 wd = Workdir()
-
-
-class Net:
-    """Where each party runs: namespaces <P>a / <P>m / <P>b, or loopback."""
-
-    def __init__(self):
-        self.prefix = "ovl%05d" % (os.getpid() % 100000)
-        r = subprocess.run(["sh", NETNS, "check", self.prefix], capture_output=True, text=True)
-        self.netns = r.returncode == 0
-        self.why = (r.stdout + r.stderr).strip()
-        if self.netns:
-            r = subprocess.run(["sh", NETNS, "up", self.prefix], capture_output=True, text=True)
-            if r.returncode != 0:
-                self.netns, self.why = False, "netns.sh up failed: " + r.stderr.strip()
-        self.a_host = "10.77.1.1" if self.netns else "127.0.0.1"
-        self.m_host = "10.77.2.1" if self.netns else "127.0.0.1"
-
-    def cmd(self, ns, args):
-        return ["ip", "netns", "exec", self.prefix + ns] + args if self.netns else args
-
-    def tbf(self, rate):
-        """Adds (rate) or removes (None) a token-bucket limit on both links."""
-        if not self.netns:
-            return False
-        for dev in ("ma", "mb"):
-            base = ["ip", "netns", "exec", self.prefix + "m", "tc", "qdisc"]
-            subprocess.run(base + ["del", "dev", self.prefix + dev, "root"], capture_output=True)
-            if rate:
-                r = subprocess.run(base + ["add", "dev", self.prefix + dev, "root", "tbf", "rate",
-                                           rate, "burst", "32kbit", "latency", "400ms"],
-                                   capture_output=True, text=True)
-                if r.returncode != 0:
-                    return False
-        return True
-
-    def down(self):
-        if self.netns:
-            subprocess.run(["sh", NETNS, "down", self.prefix], capture_output=True)
-
-
-def wait_line(path, pattern, proc, secs=30):
-    deadline = time.time() + secs
-    while time.time() < deadline:
-        with open(path) as f:
-            m = re.search(pattern, f.read())
-        if m:
-            return m
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.02)
-    return None
-
-
-def reap(proc, deadline):
-    try:
-        proc.wait(timeout=max(0.1, deadline - time.time()))
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None
-    return proc.returncode
-
-
-def read(path):
-    with open(path) as f:
-        return f.read()
 
 
 class Run:
@@ -145,17 +75,11 @@ class Run:
         f = self.files
         port = self.lport
         if self.via_proxy:
-            args = ["python3", PROXY, "--listen", f"{net.m_host}:0",
-                    "--target", f"{net.a_host}:{self.lport}", "--stats", f["stats"],
-                    "--seed", str(rng.randrange(1 << 30))] + self.proxy_args
-            if "--kill-at" in self.proxy_args:
-                args += ["--kill-pid-file", f["kpid"]]
-            self.pproc = subprocess.Popen(net.cmd("m", args), stdout=subprocess.PIPE,
-                                          stderr=open(f["perr"], "w"), text=True)
-            m = re.search(r"listening on (\d+)", self.pproc.stdout.readline())
-            if m is None:
+            self.pproc, port = start_proxy(net, self.lport, self.proxy_args,
+                                           rng.randrange(1 << 30), f["stats"], f["perr"],
+                                           f["kpid"])
+            if port is None:
                 return False
-            port = int(m.group(1))
         self.cproc = self.party("b", "connect", f"{self.c_host}:{port}", "bob", "alice", ctable,
                                 f["cout"], f["cerr"], self.cextra)
         with open(f["kpid"], "w") as kf:
@@ -176,15 +100,8 @@ class Run:
         self.csum = self.cproc.stdout.read()
         if self.pproc:
             time.sleep(0.3)  # let the proxy write its statistics line
-            self.pproc.terminate()  # the proxy reports open connections' bytes on SIGTERM
-            try:
-                self.pproc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.pproc.kill()
-                self.pproc.wait()
-        self.stats = []
-        if os.path.exists(self.files["stats"]):
-            self.stats = [json.loads(l) for l in read(self.files["stats"]).splitlines() if l]
+            stop_proxy(self.pproc)
+        self.stats = read_stats(self.files["stats"]) or []
         return self
 
     def bytes(self):
@@ -419,7 +336,7 @@ def main():
                 "scans: the wrong-key TLS client during the run fails")
 
 
-net = Net()
+net = Net("ovl")
 try:
     main()
 finally:

@@ -9,7 +9,6 @@ output). Without root or `ip netns` the proxies run over loopback.
 
 `make test` runs this quick set; OVL_NETSIM_FULL=1 adds 200 ms latency with
 jitter and more fault offsets."""
-import json
 import os
 import random
 import re
@@ -19,12 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from e2e import BIN, Checks, Workdir, no_temp_files, norm_email, one_line_error, read_csv
+from netsim_env import FULL, Net, read, read_stats, reap, start_proxy, stop_proxy, wait_line
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-NETSIM = os.path.join(os.path.dirname(HERE), "netsim")
-PROXY = os.path.join(NETSIM, "faultproxy.py")
-NETNS = os.path.join(NETSIM, "netns.sh")
-FULL = os.environ.get("OVL_NETSIM_FULL") == "1"
 SEED = int(os.environ.get("OVL_NETSIM_SEED", "20261202"))
 ROWS = 3000 if FULL else 1200
 MEMBERS = ("alice", "bob", "carol")
@@ -34,47 +29,6 @@ rng = random.Random(SEED)
 wd = Workdir()
 subprocess.run([BIN, "keygen", "--name", "carol", "--dir", wd.path], check=True,
                capture_output=True)
-
-
-class Net:
-    """Namespaces <P>a (listener), <P>m (proxies), <P>b (members), or loopback."""
-
-    def __init__(self):
-        self.prefix = "ovm%05d" % (os.getpid() % 100000)
-        r = subprocess.run(["sh", NETNS, "check", self.prefix], capture_output=True, text=True)
-        self.netns = r.returncode == 0
-        self.why = (r.stdout + r.stderr).strip()
-        if self.netns:
-            r = subprocess.run(["sh", NETNS, "up", self.prefix], capture_output=True, text=True)
-            if r.returncode != 0:
-                self.netns, self.why = False, "netns.sh up failed: " + r.stderr.strip()
-        self.a_host = "10.77.1.1" if self.netns else "127.0.0.1"
-        self.m_host = "10.77.2.1" if self.netns else "127.0.0.1"
-
-    def cmd(self, ns, args):
-        return ["ip", "netns", "exec", self.prefix + ns] + args if self.netns else args
-
-    def down(self):
-        if self.netns:
-            subprocess.run(["sh", NETNS, "down", self.prefix], capture_output=True)
-
-
-def wait_line(path, pattern, proc, secs=30):
-    deadline = time.time() + secs
-    while time.time() < deadline:
-        with open(path) as f:
-            m = re.search(pattern, f.read())
-        if m:
-            return m
-        if proc.poll() is not None:
-            return None
-        time.sleep(0.02)
-    return None
-
-
-def read(path):
-    with open(path) as f:
-        return f.read()
 
 
 class Run:
@@ -106,16 +60,10 @@ class Run:
                                 text=True)
 
     def proxy(self, i, port, opts):
-        args = ["python3", PROXY, "--listen", f"{net.m_host}:0", "--target",
-                f"{net.a_host}:{port}", "--stats", self.f(f"stats{i}"), "--seed",
-                str(rng.randrange(1 << 30))] + list(opts)
-        if "--kill-at" in opts:
-            args += ["--kill-pid-file", self.f(f"kpid{i}")]
-        p = subprocess.Popen(net.cmd("m", args), stdout=subprocess.PIPE,
-                             stderr=open(self.f(f"perr{i}"), "w"), text=True)
+        p, pport = start_proxy(net, port, opts, rng.randrange(1 << 30), self.f(f"stats{i}"),
+                               self.f(f"perr{i}"), self.f(f"kpid{i}"))
         self.pprocs.append(p)
-        m = re.search(r"listening on (\d+)", p.stdout.readline())
-        return int(m.group(1)) if m else None
+        return pport
 
     def go(self):
         self.t0 = time.time()
@@ -136,27 +84,18 @@ class Run:
                 kf.write(str(self.procs[i].pid))
         deadline = time.time() + self.timeout * 3 + 30
         for p in self.procs:
-            try:
-                p.wait(timeout=max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            reap(p, deadline)
         self.seconds = time.time() - self.t0
         self.codes = [p.returncode for p in self.procs]
         self.sums = [p.stdout.read() for p in self.procs]
         time.sleep(0.2)
         for p in self.pprocs:
-            p.terminate()
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            stop_proxy(p)
         self.stats = {}
         for i in (1, 2):
-            s = self.f(f"stats{i}")
-            if os.path.exists(s):
-                self.stats[i] = [json.loads(l) for l in read(s).splitlines() if l]
+            stats = read_stats(self.f(f"stats{i}"))
+            if stats is not None:
+                self.stats[i] = stats
         return self
 
     def wire(self, i):
@@ -242,7 +181,7 @@ def main():
         stopped_naming(run, 2, killed=False)
 
 
-net = Net()
+net = Net("ovm")
 try:
     main()
 finally:

@@ -1,5 +1,5 @@
 /* Drives a transport-free engine (src/core/proto.h) the way the driver does,
- * for the hostile-peer fuzz targets (fuzz_psi, fuzz_cpsi, fuzz_aggregate):
+ * for the hostile-peer fuzz targets (fuzz_psi, fuzz_cpsi, fuzz_agg2, fuzz_agg2_core):
  * the honest peer's HELLO in, then jobs run and frames drained between the
  * fuzzer's frames. An error that is not the peer's fault is a bug: abort. */
 #ifndef OVL_ENGINE_FUZZ_H
@@ -11,11 +11,31 @@
 #include "core/buf.h"
 #include "core/frame.h"
 #include "core/proto.h"
+#include "crypto/group.h"
+
+/* libFuzzer calls a target once an input: initialise the crypto once. */
+static inline void ef_crypto_once(void)
+{
+    static bool ready;
+    if (!ready) {
+        if (ovl_crypto_init() != OVL_OK)
+            abort();
+        ready = true;
+    }
+}
 
 /* The errors a hostile peer may cause: every other one is the engine's. */
 static inline bool ef_peer_fault(ovl_err e)
 {
     return e == OVL_ERR_PROTOCOL || e == OVL_ERR_POLICY || e == OVL_ERR_LIMIT;
+}
+
+/* The looser test of fuzz_cpsi, fuzz_agg2 and fuzz_agg2_core: any error
+ * but an internal or a usage one (which only the engine or its caller can
+ * cause) may be the peer's. */
+static inline bool ef_any_peer_fault(ovl_err e)
+{
+    return e != OVL_ERR_INTERNAL && e != OVL_ERR_USAGE && e != OVL_OK;
 }
 
 /* Runs every job and drains every frame for up to `rounds` rounds; false
@@ -75,6 +95,44 @@ static inline bool ef_next_frame(const ovl_proto_ops *ops, const void *p, ovl_bu
     return ops->wants_input(p) &&
            ovl_frame_parse(in, OVL_FRAME_MAX_PAYLOAD, type, payload, &complete) == OVL_OK &&
            complete;
+}
+
+/* Feeds the fuzzer's frames from `in` one by one, running jobs and draining
+ * output between them as the driver does. An error must be one `fault`
+ * accepts, and then the engine stays failed: the next frame is refused and
+ * `has_output` says it has none. */
+static inline void ef_feed_frames(const ovl_proto_ops *ops, void *p, ovl_buf *in, ovl_buf *sink,
+                                  bool (*fault)(ovl_err), bool (*has_output)(void *))
+{
+    uint8_t type;
+    ovl_buf payload;
+    bool alive = ef_pump(ops, p, sink, 64, fault);
+    while (alive && ef_next_frame(ops, p, in, &type, &payload)) {
+        ovl_err e = ops->feed(p, type, ovl_buf_rptr(&payload), ovl_buf_remaining(&payload));
+        if (e != OVL_OK) {
+            if (!fault(e))
+                abort();
+            if (ops->feed(p, type, NULL, 0) == OVL_OK || has_output(p))
+                abort();
+            return;
+        }
+        alive = ef_pump(ops, p, sink, 64, fault);
+    }
+}
+
+/* One input against `target`: the honest peer's HELLO, then the fuzzer's
+ * frames from data (ef_feed_frames). */
+static inline void ef_run(const ovl_proto_ops *ops, void *target, void *honest,
+                          const uint8_t *data, size_t size, bool (*fault)(ovl_err),
+                          bool (*has_output)(void *))
+{
+    ovl_buf sink, in;
+    if (ovl_buf_alloc(&sink, 4096, (size_t)8 << 20) != OVL_OK)
+        abort();
+    ef_feed_hello(ops, target, honest, &sink);
+    ovl_buf_reader(&in, data, size);
+    ef_feed_frames(ops, target, &in, &sink, fault, has_output);
+    ovl_buf_free(&sink);
 }
 
 #endif

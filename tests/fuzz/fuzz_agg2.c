@@ -23,9 +23,12 @@ static const uint8_t lab0[] = {0, 1, 'a'}, lab1[] = {0, 1, 'b'};
 static const uint8_t *const labels[] = {lab0, lab1};
 static const uint16_t label_len[] = {3, 3};
 
-static bool peer_fault(ovl_err e)
+/* The released cells of a failed engine: there must be none. */
+static bool has_output(void *p)
 {
-    return e != OVL_ERR_INTERNAL && e != OVL_ERR_USAGE && e != OVL_OK;
+    const ovl_agg2_cell *cells;
+    size_t n;
+    return ovl_agg2_released(p, &cells, &n) == OVL_OK;
 }
 
 static void plan_make(ovl_agg2_plan *p, uint8_t receiver)
@@ -82,14 +85,9 @@ static ovl_agg2 *make(bool runner, ovl_role role, const uint8_t *seed, const ovl
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int ready;
     static const uint8_t s1[32] = {1}, s2[32] = {2};
     static ovl_agg2_plan plan;
-    if (!ready) {
-        if (ovl_crypto_init() != OVL_OK)
-            abort();
-        ready = 1;
-    }
+    ef_crypto_once();
     if (size < 1)
         return 0;
     bool contributor = data[0] & 1u;
@@ -97,29 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ovl_agg_ident tt, th;
     ovl_agg2 *t = make(!contributor, OVL_ROLE_LISTENER, s1, &plan, &tt);
     ovl_agg2 *h = make(contributor, OVL_ROLE_CONNECTOR, s2, &plan, &th);
-    ovl_buf sink, in;
-    if (ovl_buf_alloc(&sink, 4096, (size_t)8 << 20) != OVL_OK)
-        abort();
-    ef_feed_hello(&ovl_agg2_ops, t, h, &sink);
-    ovl_buf_reader(&in, data + 1, size - 1);
-    bool alive = ef_pump(&ovl_agg2_ops, t, &sink, 64, peer_fault);
-    uint8_t type;
-    ovl_buf payload;
-    while (alive && ef_next_frame(&ovl_agg2_ops, t, &in, &type, &payload)) {
-        ovl_err e = ovl_agg2_ops.feed(t, type, ovl_buf_rptr(&payload), ovl_buf_remaining(&payload));
-        if (e != OVL_OK) {
-            if (!peer_fault(e))
-                abort();
-            const ovl_agg2_cell *cells;
-            size_t n;
-            if (ovl_agg2_ops.feed(t, type, NULL, 0) == OVL_OK ||
-                ovl_agg2_released(t, &cells, &n) == OVL_OK)
-                abort();
-            break;
-        }
-        alive = ef_pump(&ovl_agg2_ops, t, &sink, 64, peer_fault);
-    }
-    ovl_buf_free(&sink);
+    ef_run(&ovl_agg2_ops, t, h, data + 1, size - 1, ef_any_peer_fault, has_output);
     ovl_agg2_free(t);
     ovl_agg2_free(h);
     ovl_agg_ident_free(&tt);

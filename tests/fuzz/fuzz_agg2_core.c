@@ -21,11 +21,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { BINS = 4 };
 
-static bool peer_fault(ovl_err e)
-{
-    return e != OVL_ERR_INTERNAL && e != OVL_ERR_USAGE && e != OVL_OK;
-}
-
 typedef struct {
     agg2_core *c;
     ovl_rng rng;
@@ -123,12 +118,7 @@ static int deliver(side_t *from, side_t *to, int max, bool *ok)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int ready;
-    if (!ready) {
-        if (ovl_crypto_init() != OVL_OK)
-            abort();
-        ready = 1;
-    }
+    ef_crypto_once();
     if (size < 2)
         return 0;
     int t = data[0] & 1u;
@@ -163,14 +153,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ovl_err e = agg2_core_ops.feed(s[t].c, type, ovl_buf_rptr(&payload),
                                        ovl_buf_remaining(&payload));
         if (e != OVL_OK) {
-            if (!peer_fault(e))
+            if (!ef_any_peer_fault(e))
                 abort();
             /* a failed core stays failed */
             if (agg2_core_ops.feed(s[t].c, OVL_AGG2_DONE, NULL, 0) == OVL_OK)
                 abort();
             break;
         }
-        if (!ef_pump(&agg2_core_ops, s[t].c, &sink, 64, peer_fault))
+        if (!ef_pump(&agg2_core_ops, s[t].c, &sink, 64, ef_any_peer_fault))
             break;
     }
     for (int i = 0; i < 2; i++) {

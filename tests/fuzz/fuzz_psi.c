@@ -44,14 +44,9 @@ static void run_input(ovl_psi *p, const uint8_t *data, size_t size, ovl_buf *sin
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static bool ready;
     ovl_psi *target = NULL, *honest = NULL;
     ovl_buf sink;
-    if (!ready) {
-        if (ovl_crypto_init() != OVL_OK)
-            abort();
-        ready = true;
-    }
+    ef_crypto_once();
     if (size < 1)
         return 0;
     ovl_role role = pf_target_role(data[0]);

@@ -9,12 +9,9 @@
  *                     [--n N] [--mode M] [--reveal R] [--normalize K] [--timeout S]
  *                     [--record FILE] [--replay FILE]
  * Its identifiers are SHA-256("user<i>@example.com"), i < N (default 50). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "session/drive.h"
 #include "crypto/group.h"
@@ -22,6 +19,7 @@
 #include "core/pool.h"
 #include "net/transport.h"
 #include "tool_link.h"
+#include "tool_peer.h"
 #include "psi/psi.h"
 
 /* HELLO payload offsets (protocols/common/SPEC.md §3.1). */
@@ -246,72 +244,45 @@ static const ovl_proto_ops hostile_ops = {
 };
 
 typedef struct {
-    const char *name, *listen, *connect, *identity, *peer, *record, *replay;
-    const char *normalize;
-    ovl_mode mode;
-    ovl_reveal reveal;
-    unsigned long n, timeout;
+    tp_common c;
+    const char *listen, *record, *replay, *normalize;
 } args;
 
 static int usage(const char *why)
 {
-    fprintf(stderr, "hostile_peer: %s\nusage: hostile_peer --case NAME (--connect H:P | --listen H:P) "
-                    "--identity KEY --peer PUB [--n N] [--mode M] [--reveal R] [--normalize K] "
-                    "[--timeout S] [--record FILE] [--replay FILE]\ncases:", why);
-    for (int i = 0; cases[i]; i++)
-        fprintf(stderr, " %s", cases[i]);
-    fputc('\n', stderr);
-    return 2;
+    return tp_usage("hostile_peer", cases, why,
+                    "--case NAME (--connect H:P | --listen H:P) --identity KEY --peer PUB "
+                    "[--n N] [--mode M] [--reveal R] [--normalize K] [--timeout S] "
+                    "[--record FILE] [--replay FILE]");
 }
 
 static int parse_args(args *a, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"case", required_argument, NULL, 'c'},     {"listen", required_argument, NULL, 'l'},
-        {"connect", required_argument, NULL, 'C'},  {"identity", required_argument, NULL, 'i'},
-        {"peer", required_argument, NULL, 'p'},     {"n", required_argument, NULL, 'n'},
-        {"mode", required_argument, NULL, 'm'},     {"reveal", required_argument, NULL, 'r'},
-        {"normalize", required_argument, NULL, 'N'},{"timeout", required_argument, NULL, 't'},
+        TP_COMMON_OPTIONS,
+        {"listen", required_argument, NULL, 'l'},   {"normalize", required_argument, NULL, 'N'},
         {"record", required_argument, NULL, 'R'},   {"replay", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     int c;
+    const char *why = NULL;
     memset(a, 0, sizeof *a);
-    a->n = 50;
-    a->timeout = 60;
+    tp_common_init(&a->c, 60, OVL_REVEAL_BOTH);
     a->normalize = "email";
-    a->mode = OVL_MODE_INTERSECTION;
-    a->reveal = OVL_REVEAL_BOTH;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = tp_getopt(&a->c, argc, argv, opts, &why)) != -1) {
         switch (c) {
-        case 'c': a->name = optarg; break;
         case 'l': a->listen = optarg; break;
-        case 'C': a->connect = optarg; break;
-        case 'i': a->identity = optarg; break;
-        case 'p': a->peer = optarg; break;
-        case 'n': a->n = strtoul(optarg, NULL, 10); break;
-        case 't': a->timeout = strtoul(optarg, NULL, 10); break;
         case 'N': a->normalize = optarg; break;
         case 'R': a->record = optarg; break;
         case 'P': a->replay = optarg; break;
-        case 'm':
-            if (ovl_mode_parse(&a->mode, optarg) != OVL_OK)
-                return usage("bad --mode");
-            break;
-        case 'r':
-            if (ovl_reveal_parse(&a->reveal, optarg) != OVL_OK)
-                return usage("bad --reveal");
-            break;
+        case TP_BAD: return usage(why);
         default: return usage("unknown option");
         }
     }
-    bool known = false;
-    for (int i = 0; a->name && cases[i]; i++)
-        known |= strcmp(a->name, cases[i]) == 0;
-    if (!known || !a->identity || !a->peer || !a->listen == !a->connect || a->n < 2 ||
-        a->n > 10000000 || a->timeout == 0)
+    if (!tp_case_known(cases, a->c.name) || !a->c.identity || !a->c.peer ||
+        !a->listen == !a->c.connect || a->c.n < 2 || a->c.n > 10000000 || a->c.timeout == 0)
         return usage("missing or bad arguments");
-    if (strcmp(a->name, "replay") == 0 && !a->replay)
+    if (strcmp(a->c.name, "replay") == 0 && !a->replay)
         return usage("--case replay needs --replay FILE");
     return 0;
 }
@@ -332,19 +303,6 @@ static ovl_err load_file(const char *path, uint8_t **data, size_t *len)
     return OVL_OK;
 }
 
-static ovl_err make_ids(uint8_t (**ids)[32], unsigned long n)
-{
-    *ids = calloc(n, 32);
-    if (*ids == NULL)
-        return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
-    for (unsigned long i = 0; i < n; i++) {
-        char email[64];
-        int len = snprintf(email, sizeof email, "user%lu@example.com", i);
-        crypto_hash_sha256((*ids)[i], (const uint8_t *)email, (unsigned long long)len);
-    }
-    return OVL_OK;
-}
-
 static ovl_err run(const args *a, hostile *h)
 {
     char params[128];
@@ -353,14 +311,14 @@ static ovl_err run(const args *a, hostile *h)
     ovl_listener *l = NULL;
     ovl_pool *pool = NULL;
     snprintf(params, sizeof params, "psi/1 id=sha256 normalize=%s", a->normalize);
-    ovl_err rc = make_ids(&ids, a->n);
+    ovl_err rc = tp_make_ids(&ids, a->c.n);
     ovl_psi_config cfg = {
         .role = a->listen ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR,
-        .mode = a->mode,
-        .reveal = a->reveal,
+        .mode = a->c.mode,
+        .reveal = a->c.reveal,
         .group = ovl_group_default(),
         .ids = (const uint8_t(*)[32])ids,
-        .nids = a->n,
+        .nids = a->c.n,
         .max_peer_set = 1ull << 32,
         .params = (const uint8_t *)params,
         .params_len = (uint32_t)strlen(params),
@@ -370,10 +328,10 @@ static ovl_err run(const args *a, hostile *h)
     if (rc == OVL_OK)
         rc = ovl_pool_new(&pool, 2);
     if (rc == OVL_OK)
-        rc = tl_link_files("hostile_peer", a->identity, a->peer, a->listen, a->connect,
-                           a->timeout, &conn, &l);
+        rc = tl_link_files("hostile_peer", a->c.identity, a->c.peer, a->listen, a->c.connect,
+                           a->c.timeout, &conn, &l);
     if (rc == OVL_OK) {
-        ovl_drive_opts d = {.timeout_ms = (int)a->timeout * 1000, .pool = pool};
+        ovl_drive_opts d = {.timeout_ms = (int)a->c.timeout * 1000, .pool = pool};
         rc = ovl_drive(conn, &hostile_ops, h, &d);
     }
     ovl_conn_close(conn);
@@ -390,7 +348,7 @@ int main(int argc, char **argv)
     memset(&h, 0, sizeof h);
     if (parse_args(&a, argc, argv) != 0)
         return 2;
-    h.name = a.name;
+    h.name = a.c.name;
     ovl_err rc = ovl_crypto_init();
     if (rc == OVL_OK && a.replay)
         rc = load_file(a.replay, &h.replay, &h.replay_len);
@@ -403,9 +361,9 @@ int main(int argc, char **argv)
     ovl_psi_free(h.psi);
     free(h.replay);
     if (rc != OVL_OK) {
-        fprintf(stderr, "hostile_peer: %s: %s\n", a.name, ovl_err_detail());
+        fprintf(stderr, "hostile_peer: %s: %s\n", a.c.name, ovl_err_detail());
         return 1;
     }
-    fprintf(stderr, "hostile_peer: %s: run completed\n", a.name);
+    fprintf(stderr, "hostile_peer: %s: run completed\n", a.c.name);
     return 0;
 }

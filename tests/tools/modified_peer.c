@@ -20,12 +20,9 @@
  *                      [--n N] [--mode intersection|cardinality]
  *                      [--reveal connector|both|listener] [--join COLUMN] [--timeout S]
  * Its identifiers are SHA-256("user<i>@example.com"), i < N (default 50). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "core/guard.h"
 #include "core/pool.h"
@@ -38,15 +35,14 @@
 #include "setup/agreement.h"
 #include "setup/negotiator.h"
 #include "tool_link.h"
+#include "tool_peer.h"
 
 static const char *const cases[] = {"honest", "forged-receivers", "false-cardinality",
                                     "withheld-cosign", NULL};
 
 typedef struct {
-    const char *name, *connect, *identity, *peer, *join;
-    unsigned long n, timeout;
-    ovl_mode mode;
-    ovl_reveal reveal;
+    tp_common c;
+    const char *join;
 } args;
 
 typedef struct {
@@ -59,7 +55,7 @@ typedef struct {
     ovl_agreement agreement;
 } peer;
 
-static bool is(const args *a, const char *name) { return strcmp(a->name, name) == 0; }
+static bool is(const args *a, const char *name) { return strcmp(a->c.name, name) == 0; }
 
 /* No policy to consult and no audit log: an empty history, signed. */
 static ovl_err on_prepare(void *arg, ovl_nego *request)
@@ -105,21 +101,21 @@ static ovl_err build_request(peer *p)
 {
     const args *a = p->a;
     ovl_nego *n = &p->nego;
-    n->mode = a->mode;
-    n->reveal = a->reveal;
+    n->mode = a->c.mode;
+    n->reveal = a->c.reveal;
     n->norm = OVL_NORM_NONE;
     n->join[0] = strdup(a->join);
     n->join[1] = strdup("email");
     if (!n->join[0] || !n->join[1])
         return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
     if (!is(a, "forged-receivers")) {
-        if (a->reveal != OVL_REVEAL_CONNECTOR)
+        if (a->c.reveal != OVL_REVEAL_CONNECTOR)
             memcpy(n->receivers[n->nreceivers++], p->fpr[0], OVL_FPR_LEN);
-        if (a->reveal != OVL_REVEAL_LISTENER)
+        if (a->c.reveal != OVL_REVEAL_LISTENER)
             memcpy(n->receivers[n->nreceivers++], p->fpr[1], OVL_FPR_LEN);
     }
-    n->reveals_cardinality = ovl_mode_reveals_size(a->mode) && !is(a, "false-cardinality");
-    n->connector_set = a->n;
+    n->reveals_cardinality = ovl_mode_reveals_size(a->c.mode) && !is(a, "false-cardinality");
+    n->connector_set = a->c.n;
     return OVL_OK;
 }
 
@@ -131,22 +127,9 @@ static ovl_err psi_params(const peer *p, ovl_buf *out)
     OVL_TRY(ovl_buf_put_u8(out, 0));
     OVL_TRY(ovl_buf_put_bytes(out, p->agreement.encoding, p->agreement.encoding_len));
     OVL_TRY(ovl_buf_put_u64(out, p->listener_set));
-    OVL_TRY(ovl_buf_put_u64(out, p->a->n));
+    OVL_TRY(ovl_buf_put_u64(out, p->a->c.n));
 done:
     return rc;
-}
-
-static ovl_err make_ids(uint8_t (**ids)[32], unsigned long n)
-{
-    *ids = calloc(n, 32);
-    if (*ids == NULL)
-        return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
-    for (unsigned long i = 0; i < n; i++) {
-        char email[64];
-        int len = snprintf(email, sizeof email, "user%lu@example.com", i);
-        crypto_hash_sha256((*ids)[i], (const uint8_t *)email, (unsigned long long)len);
-    }
-    return OVL_OK;
 }
 
 static ovl_err run(const args *a, uint64_t *received)
@@ -164,17 +147,18 @@ static ovl_err run(const args *a, uint64_t *received)
     uint8_t transcript[OVL_NEGO_HASH_LEN];
     memset(&p, 0, sizeof p);
     p.a = a;
-    OVL_TRY(ovl_identity_load(&self, a->identity));
+    OVL_TRY(ovl_identity_load(&self, a->c.identity));
     p.self = self;
-    OVL_TRY(ovl_pubkey_load(&theirs, a->peer));
+    OVL_TRY(ovl_pubkey_load(&theirs, a->c.peer));
     ovl_fingerprint(p.fpr[0], theirs.pk);
     ovl_fingerprint(p.fpr[1], ovl_identity_pub(self)->pk);
     OVL_TRY(build_request(&p));
-    OVL_TRY(make_ids(&ids, a->n));
+    OVL_TRY(tp_make_ids(&ids, a->c.n));
     OVL_TRY(ovl_pool_new(&pool, 2));
     OVL_TRY(ovl_buf_alloc(&carry, 4096, OVL_DRIVE_CARRY_MAX));
     OVL_TRY(ovl_buf_alloc(&params, 256, OVL_HELLO_PARAMS_MAX));
-    OVL_TRY(tl_link("modified_peer", self, &theirs, NULL, a->connect, a->timeout, &conn, NULL));
+    OVL_TRY(tl_link("modified_peer", self, &theirs, NULL, a->c.connect, a->c.timeout, &conn,
+                    NULL));
     ovl_negotiator_config cfg = {
         .role = OVL_ROLE_CONNECTOR,
         .request = &p.nego,
@@ -184,16 +168,16 @@ static ovl_err run(const args *a, uint64_t *received)
                .cosigned = on_cosigned, .arg = &p},
     };
     OVL_TRY(ovl_negotiator_new(&nego, &cfg));
-    ovl_drive_opts d = {.timeout_ms = (int)a->timeout * 1000, .pool = pool, .rest = &carry};
+    ovl_drive_opts d = {.timeout_ms = (int)a->c.timeout * 1000, .pool = pool, .rest = &carry};
     OVL_TRY(ovl_drive(conn, &ovl_negotiator_ops, nego, &d));
     OVL_TRY(psi_params(&p, &params));
     ovl_psi_config pc = {
         .role = OVL_ROLE_CONNECTOR,
-        .mode = a->mode,
-        .reveal = a->reveal,
+        .mode = a->c.mode,
+        .reveal = a->c.reveal,
         .group = ovl_group_default(),
         .ids = (const uint8_t(*)[32])ids,
-        .nids = a->n,
+        .nids = a->c.n,
         .max_peer_set = 1ull << 32,
         .max_jobs = 6,
         .params = params.data,
@@ -232,56 +216,32 @@ done:
 
 static int usage(const char *why)
 {
-    fprintf(stderr, "modified_peer: %s\nusage: modified_peer --case NAME --connect H:P "
-                    "--identity KEY --peer PUB [--n N] [--mode M] [--reveal R] [--join COLUMN] "
-                    "[--timeout S]\ncases:", why);
-    for (int i = 0; cases[i]; i++)
-        fprintf(stderr, " %s", cases[i]);
-    fputc('\n', stderr);
-    return 2;
+    return tp_usage("modified_peer", cases, why,
+                    "--case NAME --connect H:P --identity KEY --peer PUB [--n N] [--mode M] "
+                    "[--reveal R] [--join COLUMN] [--timeout S]");
 }
 
 static int parse_args(args *a, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"case", required_argument, NULL, 'c'},    {"connect", required_argument, NULL, 'C'},
-        {"identity", required_argument, NULL, 'i'}, {"peer", required_argument, NULL, 'p'},
-        {"n", required_argument, NULL, 'n'},       {"mode", required_argument, NULL, 'm'},
-        {"reveal", required_argument, NULL, 'r'},  {"join", required_argument, NULL, 'j'},
-        {"timeout", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
+        TP_COMMON_OPTIONS,
+        {"join", required_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
     };
     int c;
-    bool known = false;
+    const char *why = NULL;
     memset(a, 0, sizeof *a);
-    a->n = 50;
-    a->timeout = 20;
-    a->mode = OVL_MODE_INTERSECTION;
-    a->reveal = OVL_REVEAL_CONNECTOR;
+    tp_common_init(&a->c, 20, OVL_REVEAL_CONNECTOR);
     a->join = "email";
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': a->name = optarg; break;
-        case 'C': a->connect = optarg; break;
-        case 'i': a->identity = optarg; break;
-        case 'p': a->peer = optarg; break;
-        case 'n': a->n = strtoul(optarg, NULL, 10); break;
-        case 't': a->timeout = strtoul(optarg, NULL, 10); break;
-        case 'j': a->join = optarg; break;
-        case 'm':
-            if (ovl_mode_parse(&a->mode, optarg) != OVL_OK)
-                return usage("unknown --mode");
-            break;
-        case 'r':
-            if (ovl_reveal_parse(&a->reveal, optarg) != OVL_OK)
-                return usage("unknown --reveal");
-            break;
-        default: return usage("unknown option");
-        }
+    while ((c = tp_getopt(&a->c, argc, argv, opts, &why)) != -1) {
+        if (c == TP_BAD)
+            return usage(why);
+        if (c != 'j')
+            return usage("unknown option");
+        a->join = optarg;
     }
-    for (int i = 0; a->name && cases[i]; i++)
-        known |= strcmp(a->name, cases[i]) == 0;
-    if (!known || !a->connect || !a->identity || !a->peer || a->n < 1 || a->n > 1000000 ||
-        a->timeout == 0 || a->mode == OVL_MODE_AGGREGATE)
+    if (!tp_case_known(cases, a->c.name) || !a->c.connect || !a->c.identity || !a->c.peer ||
+        a->c.n < 1 || a->c.n > 1000000 || a->c.timeout == 0 || a->c.mode == OVL_MODE_AGGREGATE)
         return usage("missing or bad arguments");
     return 0;
 }
@@ -296,9 +256,9 @@ int main(int argc, char **argv)
     if (rc == OVL_OK)
         rc = run(&a, &received);
     if (rc != OVL_OK) {
-        printf("modified_peer: %s: %s\n", a.name, ovl_err_detail());
+        printf("modified_peer: %s: %s\n", a.c.name, ovl_err_detail());
         return 1;
     }
-    printf("modified_peer: %s: received %llu\n", a.name, (unsigned long long)received);
+    printf("modified_peer: %s: received %llu\n", a.c.name, (unsigned long long)received);
     return 0;
 }

@@ -11,51 +11,24 @@
 #include "cpsi/cpsi.h"
 #include "crypto/group.h"
 #include "mpc/gc.h"
+#include "cpsi_fixture.h"
 #include "psi_harness.h"
 #include "test.h"
 
 static const uint8_t seed_r[32] = {1}, seed_c[32] = {2};
 
-typedef struct {
-    size_t n;
-    uint8_t **ids;
-    size_t *len;
-    uint64_t *payload;
-} set;
-
 /* Identifiers "user-<k>" for k in [from, from + n). */
-static void make_set(set *s, size_t from, size_t n, uint32_t words)
+static void make_set(cf_set *s, size_t from, size_t n, uint32_t words)
 {
-    s->n = n;
-    s->ids = calloc(n + 1, sizeof *s->ids);
-    s->len = calloc(n + 1, sizeof *s->len);
-    s->payload = calloc((n + 1) * (words ? words : 1), sizeof *s->payload);
+    cf_set_alloc(s, n, words ? words : 1, 0);
     for (size_t i = 0; i < n; i++) {
-        char buf[32];
-        int l = snprintf(buf, sizeof buf, "user-%zu", from + i);
-        s->ids[i] = malloc((size_t)l);
-        memcpy(s->ids[i], buf, (size_t)l);
-        s->len[i] = (size_t)l;
+        cf_set_id(s, i, "user-", from + i);
         for (uint32_t w = 0; w < words; w++)
             s->payload[i * words + w] = (from + i) * 1000u + w - 7u; /* wraps for small k */
     }
 }
 
-static void free_set(set *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->ids[i]);
-    free(s->ids);
-    free(s->len);
-    free(s->payload);
-}
-
-typedef struct {
-    ovl_cpsi *r, *c;
-    hx_side side[2]; /* side 0: the listener */
-} run;
-
-static ovl_cpsi_config config(const set *s, bool runner, ovl_role role, ovl_mode mode,
+static ovl_cpsi_config config(const cf_set *s, bool runner, ovl_role role, ovl_mode mode,
                               ovl_reveal reveal, uint32_t words)
 {
     ovl_cpsi_config c = {
@@ -74,44 +47,18 @@ static ovl_cpsi_config config(const set *s, bool runner, ovl_role role, ovl_mode
 }
 
 /* R on the listener side unless r_connects. Returns true when both completed. */
-static bool run_pair(run *x, const set *rs, const set *cs, ovl_mode mode, ovl_reveal reveal,
-                     uint32_t words, bool r_connects, hx_tamper t, void *arg)
+static bool run_pair(cf_run *x, const cf_set *rs, const cf_set *cs, ovl_mode mode,
+                     ovl_reveal reveal, uint32_t words, bool r_connects, hx_tamper t, void *arg)
 {
     ovl_role rr = r_connects ? OVL_ROLE_CONNECTOR : OVL_ROLE_LISTENER;
     ovl_role cr = r_connects ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR;
     ovl_cpsi_config a = config(rs, true, rr, mode, reveal, words);
     ovl_cpsi_config b = config(cs, false, cr, mode, reveal, words);
-    memset(x, 0, sizeof *x);
-    EXPECT_OK(ovl_cpsi_new(&x->r, &a));
-    EXPECT_OK(ovl_cpsi_new(&x->c, &b));
-    if (x->r == NULL || x->c == NULL)
-        return false;
-    hx_init(&x->side[r_connects ? 1 : 0], &ovl_cpsi_ops, x->r);
-    hx_init(&x->side[r_connects ? 0 : 1], &ovl_cpsi_ops, x->c);
-    hx_run(&x->side[0], &x->side[1], t, arg);
-    return x->side[0].rc == OVL_OK && x->side[1].rc == OVL_OK &&
-           ovl_cpsi_ops.done(x->r) && ovl_cpsi_ops.done(x->c);
-}
-
-static void free_run(run *x)
-{
-    ovl_cpsi_free(x->r);
-    ovl_cpsi_free(x->c);
-    hx_free(&x->side[0]);
-    hx_free(&x->side[1]);
-}
-
-/* Index of identifier in the contributor's set, or -1. */
-static long find(const set *cs, const uint8_t *id, size_t len)
-{
-    for (size_t i = 0; i < cs->n; i++)
-        if (cs->len[i] == len && memcmp(cs->ids[i], id, len) == 0)
-            return (long)i;
-    return -1;
+    return cf_run_configs(x, &a, &b, r_connects, t, arg);
 }
 
 /* Every bin against the ideal functionality; returns the matches seen. */
-static size_t check_shares(const run *x, const set *rs, const set *cs, uint32_t words,
+static size_t check_shares(const cf_run *x, const cf_set *rs, const cf_set *cs, uint32_t words,
                            bool ones)
 {
     ovl_cpsi_shares a, b;
@@ -123,7 +70,7 @@ static size_t check_shares(const run *x, const set *rs, const set *cs, uint32_t 
     EXPECT_TRUE(a.bin_item != NULL && b.bin_item == NULL);
     for (uint32_t i = 0; i < a.bins && a.bin_item; i++) {
         uint32_t item = a.bin_item[i];
-        long y = item == UINT32_MAX ? -1 : find(cs, rs->ids[item], rs->len[item]);
+        long y = item == UINT32_MAX ? -1 : cf_set_find(cs, rs->ids[item], rs->len[item]);
         unsigned m = (a.match[i] ^ b.match[i]) & 1u;
         bad += m != (y >= 0);
         matches += m;
@@ -139,29 +86,29 @@ static size_t check_shares(const run *x, const set *rs, const set *cs, uint32_t 
 
 static void test_payload_shares(void)
 {
-    set rs, cs;
+    cf_set rs, cs;
     make_set(&rs, 0, 60, 0);
     make_set(&cs, 40, 50, 3); /* 20 in common */
-    run x;
+    cf_run x;
     EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 3, false, NULL, NULL));
     EXPECT_EQ(check_shares(&x, &rs, &cs, 3, false), 20u);
-    free_run(&x);
+    cf_run_free(&x);
     /* the runner on the connector side: the roles of OT and GC swap */
     EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 3, true, NULL, NULL));
     EXPECT_EQ(check_shares(&x, &rs, &cs, 3, false), 20u);
-    free_run(&x);
-    free_set(&rs);
-    free_set(&cs);
+    cf_run_free(&x);
+    cf_set_free(&rs);
+    cf_set_free(&cs);
 }
 
 /* The contributor's inputs to the garbled equality are folded into the
  * garbling: its GC_INPUTS frames (one per bin) carry no label. */
 static void test_garbler_inputs_folded(void)
 {
-    set rs, cs;
+    cf_set rs, cs;
     make_set(&rs, 0, 33, 0);
     make_set(&cs, 20, 40, 1);
-    run x;
+    cf_run x;
     EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH, 0, false, NULL,
                          NULL));
     const hx_side *c = &x.side[1];
@@ -176,16 +123,16 @@ static void test_garbler_inputs_folded(void)
         off += OVL_FRAME_HDR + len;
     }
     EXPECT_EQ(inputs, ovl_cpsi_bins(33));
-    free_run(&x);
-    free_set(&rs);
-    free_set(&cs);
+    cf_run_free(&x);
+    cf_set_free(&rs);
+    cf_set_free(&cs);
 }
 
 /* The count reaches exactly the receivers; the runner is the receiving party
  * when only one receives (on either transport side). */
 static void test_cardinality_receivers(void)
 {
-    set rs, cs;
+    cf_set rs, cs;
     make_set(&rs, 0, 33, 0);
     make_set(&cs, 20, 40, 1); /* 13 in common */
     static const struct {
@@ -194,7 +141,7 @@ static void test_cardinality_receivers(void)
     } runs[] = {{OVL_REVEAL_BOTH, false}, {OVL_REVEAL_BOTH, true}, {OVL_REVEAL_LISTENER, false},
                 {OVL_REVEAL_CONNECTOR, true}};
     for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
-        run x;
+        cf_run x;
         uint64_t n;
         EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, runs[i].reveal, 0,
                              runs[i].r_connects, NULL, NULL));
@@ -211,17 +158,17 @@ static void test_cardinality_receivers(void)
         }
         /* value: per-bin arithmetic shares of the match bits, toward R */
         EXPECT_EQ(check_shares(&x, &rs, &cs, 1, true), 13u);
-        free_run(&x);
+        cf_run_free(&x);
     }
-    free_set(&rs);
-    free_set(&cs);
+    cf_set_free(&rs);
+    cf_set_free(&cs);
 }
 
 /* A count for the contributor alone is refused at creation, by both engines:
  * the receiver must be the runner (SPEC.md §6.4). */
 static void test_cardinality_contributor_alone_refused(void)
 {
-    set s;
+    cf_set s;
     make_set(&s, 0, 5, 0);
     ovl_cpsi *e = NULL;
     ovl_cpsi_config r = config(&s, true, OVL_ROLE_LISTENER, OVL_MODE_CARDINALITY,
@@ -232,7 +179,7 @@ static void test_cardinality_contributor_alone_refused(void)
     EXPECT_TRUE(e == NULL && strstr(ovl_err_detail(), "must be the runner") != NULL);
     EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_new(&e, &c));
     EXPECT_TRUE(e == NULL);
-    free_set(&s);
+    cf_set_free(&s);
 }
 
 static uint64_t get64(const uint8_t *b)
@@ -269,10 +216,10 @@ static bool count_frame(const hx_side *s, uint64_t *v)
  * the receiver's terms, never sees anything derived from them. */
 static void test_count_weighting_attack(void)
 {
-    set rs, cs;
+    cf_set rs, cs;
     make_set(&rs, 0, 100, 0);
     make_set(&cs, 50, 80, 1); /* 50 in common */
-    run x;
+    cf_run x;
     ovl_cpsi_shares a, b;
     uint64_t count = 0, X = 0, unused;
     EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, OVL_REVEAL_LISTENER, 0, false, NULL,
@@ -308,26 +255,26 @@ static void test_count_weighting_attack(void)
     }
     OVL_T_RECORD(wrong >= 8, "the weighted readout gave %u of 64 match bits wrong (an attack "
                              "that works gets 0 wrong)", wrong);
-    free_run(&x);
-    free_set(&rs);
-    free_set(&cs);
+    cf_run_free(&x);
+    cf_set_free(&rs);
+    cf_set_free(&cs);
 }
 
 static void test_edge_sizes(void)
 {
     static const size_t sizes[][3] = {{0, 0, 0}, {1, 1, 1}, {1, 0, 0}, {0, 5, 0}, {7, 1, 1}, {3, 9, 2}};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
-        set rs, cs;
+        cf_set rs, cs;
         make_set(&rs, 0, sizes[i][0], 0);
         /* the contributor's set overlaps the runner's in its first `common` */
         make_set(&cs, sizes[i][0] - sizes[i][2], sizes[i][1], 2);
-        run x;
+        cf_run x;
         EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 2, false, NULL,
                              NULL));
         EXPECT_EQ(check_shares(&x, &rs, &cs, 2, false), sizes[i][2]);
-        free_run(&x);
-        free_set(&rs);
-        free_set(&cs);
+        cf_run_free(&x);
+        cf_set_free(&rs);
+        cf_set_free(&cs);
     }
 }
 
@@ -443,13 +390,13 @@ static void test_hostile_peers(void)
         {"count_early", 0, OVL_ERR_PROTOCOL, "COUNT arrived before the share phase ended"},
         {"count_to_c", 1, OVL_ERR_PROTOCOL, "COUNT to a party that receives no count"},
     };
-    set rs, cs;
+    cf_set rs, cs;
     make_set(&rs, 0, 30, 0);
     make_set(&cs, 20, 20, 1);
     /* OKVS frames for 3·20 keys of 2 words: one slice */
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         tamper_ctx t = {.what = cases[i].what, .last_okvs = 0};
-        run x;
+        cf_run x;
         uint64_t n;
         ovl_cpsi_shares sh;
         /* the COUNT cases: the runner (listener) alone receives */
@@ -470,7 +417,7 @@ static void test_hostile_peers(void)
             EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_result(x.c, &sh));
         EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.r, &n));
         EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_count(x.c, &n));
-        free_run(&x);
+        cf_run_free(&x);
     }
     /* The parties disagree on the payload width: refused before any OPRF work. */
     {
@@ -478,7 +425,7 @@ static void test_hostile_peers(void)
                                    OVL_REVEAL_BOTH, 2);
         ovl_cpsi_config b = config(&cs, false, OVL_ROLE_CONNECTOR, OVL_MODE_AGGREGATE,
                                    OVL_REVEAL_BOTH, 1);
-        run x;
+        cf_run x;
         memset(&x, 0, sizeof x);
         EXPECT_OK(ovl_cpsi_new(&x.r, &a));
         EXPECT_OK(ovl_cpsi_new(&x.c, &b));
@@ -491,20 +438,20 @@ static void test_hostile_peers(void)
         const uint8_t *h = x.side[1].log.data;
         EXPECT_TRUE(h[0] == OVL_HELLO_TYPE &&
                     x.side[1].log.wpos == OVL_FRAME_HDR + get32(h + 1));
-        free_run(&x);
+        cf_run_free(&x);
     }
     /* A runner that blinds an element differently gets a wrong OPRF value for
      * that bin: it learns a count (at most one lower), never which bins matched. */
     tamper_ctx t = {.what = "blind_other_scalar"};
-    run x;
+    cf_run x;
     uint64_t n = 0;
     EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH, 0, false, tamper,
                          &t));
     EXPECT_OK(ovl_cpsi_count(x.r, &n));
     EXPECT_TRUE(n == 10u || n == 9u);
-    free_run(&x);
-    free_set(&rs);
-    free_set(&cs);
+    cf_run_free(&x);
+    cf_set_free(&rs);
+    cf_set_free(&cs);
 }
 
 /* Both parties send bulk at once in the share phase (each is COT receiver of

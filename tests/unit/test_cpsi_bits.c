@@ -11,18 +11,11 @@
 #include "common/hello.h"
 #include "cpsi/cpsi.h"
 #include "crypto/group.h"
+#include "cpsi_fixture.h"
 #include "psi_harness.h"
 #include "test.h"
 
 static const uint8_t seed_r[32] = {7}, seed_c[32] = {8};
-
-typedef struct {
-    size_t n;
-    uint8_t **ids;
-    size_t *len;
-    uint64_t *payload; /* n × words */
-    uint16_t *counts;  /* n × groups */
-} set;
 
 static uint64_t lcg(uint64_t *s)
 {
@@ -33,7 +26,7 @@ static uint64_t lcg(uint64_t *s)
 /* Identifiers "id-<k>" for k in [from, from + n), or (universe > 0) for n
  * distinct k drawn from [0, universe); random payload words and counts below
  * 2^width, a quarter of them 0 and a quarter 2^width − 1. */
-static void make_set_in(set *s, size_t from, size_t universe, size_t n, uint32_t words,
+static void make_set_in(cf_set *s, size_t from, size_t universe, size_t n, uint32_t words,
                         uint32_t groups, uint32_t width, uint64_t seed)
 {
     size_t *pick = calloc(universe + 1, sizeof *pick);
@@ -44,18 +37,10 @@ static void make_set_in(set *s, size_t from, size_t universe, size_t n, uint32_t
         pick[i] = pick[j];
         pick[j] = t;
     }
-    s->n = n;
-    s->ids = calloc(n + 1, sizeof *s->ids);
-    s->len = calloc(n + 1, sizeof *s->len);
-    s->payload = calloc((n + 1) * (words + 1), sizeof *s->payload);
-    s->counts = calloc((n + 1) * (groups + 1), sizeof *s->counts);
+    cf_set_alloc(s, n, words + 1, groups + 1);
     uint32_t top = width ? (1u << width) - 1u : 0u;
     for (size_t i = 0; i < n; i++) {
-        char buf[32];
-        int l = snprintf(buf, sizeof buf, "id-%zu", universe ? pick[i] : from + i);
-        s->ids[i] = malloc((size_t)l);
-        memcpy(s->ids[i], buf, (size_t)l);
-        s->len[i] = (size_t)l;
+        cf_set_id(s, i, "id-", universe ? pick[i] : from + i);
         for (uint32_t w = 0; w < words; w++)
             s->payload[i * words + w] = lcg(&seed) * 0x9e3779b97f4a7c15u;
         for (uint32_t c = 0; c < groups; c++) {
@@ -67,32 +52,17 @@ static void make_set_in(set *s, size_t from, size_t universe, size_t n, uint32_t
     free(pick);
 }
 
-static void make_set(set *s, size_t from, size_t n, uint32_t words, uint32_t groups,
+static void make_set(cf_set *s, size_t from, size_t n, uint32_t words, uint32_t groups,
                      uint32_t width, uint64_t seed)
 {
     make_set_in(s, from, 0, n, words, groups, width, seed);
-}
-
-static void free_set(set *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->ids[i]);
-    free(s->ids);
-    free(s->len);
-    free(s->payload);
-    free(s->counts);
 }
 
 typedef struct {
     uint32_t words, groups, width;
 } shape;
 
-typedef struct {
-    ovl_cpsi *r, *c;
-    hx_side side[2]; /* side 0: the listener, the runner here */
-} run;
-
-static ovl_cpsi_config config(const set *s, bool runner, shape sh)
+static ovl_cpsi_config config(const cf_set *s, bool runner, shape sh)
 {
     ovl_cpsi_config c = {
         .role = runner ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR,
@@ -112,41 +82,10 @@ static ovl_cpsi_config config(const set *s, bool runner, shape sh)
     return c;
 }
 
-static bool run_configs(run *x, const ovl_cpsi_config *a, const ovl_cpsi_config *b, hx_tamper t,
-                        void *arg)
-{
-    memset(x, 0, sizeof *x);
-    EXPECT_OK(ovl_cpsi_new(&x->r, a));
-    EXPECT_OK(ovl_cpsi_new(&x->c, b));
-    if (x->r == NULL || x->c == NULL)
-        return false;
-    hx_init(&x->side[0], &ovl_cpsi_ops, x->r);
-    hx_init(&x->side[1], &ovl_cpsi_ops, x->c);
-    hx_run(&x->side[0], &x->side[1], t, arg);
-    return x->side[0].rc == OVL_OK && x->side[1].rc == OVL_OK && ovl_cpsi_ops.done(x->r) &&
-           ovl_cpsi_ops.done(x->c);
-}
-
-static bool run_pair(run *x, const set *rs, const set *cs, shape sh)
+static bool run_pair(cf_run *x, const cf_set *rs, const cf_set *cs, shape sh)
 {
     ovl_cpsi_config a = config(rs, true, sh), b = config(cs, false, sh);
-    return run_configs(x, &a, &b, NULL, NULL);
-}
-
-static void free_run(run *x)
-{
-    ovl_cpsi_free(x->r);
-    ovl_cpsi_free(x->c);
-    hx_free(&x->side[0]);
-    hx_free(&x->side[1]);
-}
-
-static long find(const set *cs, const uint8_t *id, size_t len)
-{
-    for (size_t i = 0; i < cs->n; i++)
-        if (cs->len[i] == len && memcmp(cs->ids[i], id, len) == 0)
-            return (long)i;
-    return -1;
+    return cf_run_configs(x, &a, &b, false, NULL, NULL);
 }
 
 typedef struct {
@@ -155,7 +94,7 @@ typedef struct {
 
 /* One bin's combined shares against the ideal functionality. */
 static void check_bin(tally *t, const ovl_cpsi_shares *a, const ovl_cpsi_shares *b, uint32_t i,
-                      const set *cs, long y, shape sh)
+                      const cf_set *cs, long y, shape sh)
 {
     size_t gw = (size_t)sh.groups * sh.width;
     unsigned m = (a->match[i] ^ b->match[i]) & 1u;
@@ -179,7 +118,7 @@ static void check_bin(tally *t, const ovl_cpsi_shares *a, const ovl_cpsi_shares 
     (void)gw;
 }
 
-static tally check_all(const run *x, const set *rs, const set *cs, shape sh)
+static tally check_all(const cf_run *x, const cf_set *rs, const cf_set *cs, shape sh)
 {
     ovl_cpsi_shares a, b;
     tally t = {0};
@@ -192,7 +131,7 @@ static tally check_all(const run *x, const set *rs, const set *cs, shape sh)
         return (tally){.bad = 1};
     for (uint32_t i = 0; i < a.bins; i++) {
         uint32_t item = a.bin_item[i];
-        long y = item == UINT32_MAX ? -1 : find(cs, rs->ids[item], rs->len[item]);
+        long y = item == UINT32_MAX ? -1 : cf_set_find(cs, rs->ids[item], rs->len[item]);
         t.empty += item == UINT32_MAX;
         t.missed += item != UINT32_MAX && y < 0;
         check_bin(&t, &a, &b, i, cs, y, sh);
@@ -208,22 +147,22 @@ static void test_bits_match_functionality(void)
         for (size_t k = 0; k < 3; k++) {
             shape sh = {.words = (uint32_t)((g + k) % 3), .groups = groups[g],
                         .width = widths[k]};
-            set rs, cs;
+            cf_set rs, cs;
             /* random sets of 40 and 30 of 80 identifiers */
             make_set_in(&rs, 0, 80, 40, 0, 0, 0, seed++);
             make_set_in(&cs, 0, 80, 30, sh.words, sh.groups, sh.width, seed++);
             size_t common = 0;
             for (size_t i = 0; i < rs.n; i++)
-                common += find(&cs, rs.ids[i], rs.len[i]) >= 0;
-            run x;
+                common += cf_set_find(&cs, rs.ids[i], rs.len[i]) >= 0;
+            cf_run x;
             EXPECT_TRUE(run_pair(&x, &rs, &cs, sh));
             tally t = check_all(&x, &rs, &cs, sh);
             OVL_T_RECORD(t.bad == 0 && t.matches == common && t.empty > 0 && t.missed > 0,
                          "G=%u w=%u L=%u: %zu bad, %zu matches, %zu empty, %zu unmatched bins",
                          sh.groups, sh.width, sh.words, t.bad, t.matches, t.empty, t.missed);
-            free_run(&x);
-            free_set(&rs);
-            free_set(&cs);
+            cf_run_free(&x);
+            cf_set_free(&rs);
+            cf_set_free(&cs);
         }
 }
 
@@ -232,10 +171,10 @@ static void test_bits_match_functionality(void)
 static void test_wide_payload(void)
 {
     shape sh = {.words = OVL_CPSI_MAX_WORDS, .groups = 1000, .width = 3};
-    set rs, cs;
+    cf_set rs, cs;
     make_set(&rs, 0, 5, 0, 0, 0, 61);
     make_set(&cs, 3, 4, sh.words, sh.groups, sh.width, 62); /* 2 in common */
-    run x;
+    cf_run x;
     EXPECT_TRUE(run_pair(&x, &rs, &cs, sh));
     OVL_T_RECORD(x.side[0].rc == OVL_OK && x.side[1].rc == OVL_OK, "wide: %s \"%s\" / %s \"%s\"",
                  ovl_err_name(x.side[0].rc), x.side[0].detail, ovl_err_name(x.side[1].rc),
@@ -243,14 +182,14 @@ static void test_wide_payload(void)
     tally t = check_all(&x, &rs, &cs, sh);
     OVL_T_RECORD(t.bad == 0 && t.matches == 2, "wide: %zu bad bins, %zu matches", t.bad,
                  t.matches);
-    free_run(&x);
+    cf_run_free(&x);
     /* at w = 16, 1 000 groups need 33 000 + σ + 1 garbler bits: refused at
      * HELLO, naming the cap, before any data-derived frame */
     shape over = {.words = 1, .groups = 1000, .width = 16};
-    set co;
+    cf_set co;
     make_set(&co, 3, 4, over.words, over.groups, over.width, 63);
     ovl_cpsi_config a = config(&rs, true, over), b = config(&co, false, over);
-    EXPECT_TRUE(!run_configs(&x, &a, &b, NULL, NULL));
+    EXPECT_TRUE(!cf_run_configs(&x, &a, &b, false, NULL, NULL));
     for (int s = 0; s < 2; s++) {
         const uint8_t *h = x.side[s].log.data;
         EXPECT_EQ(x.side[s].rc, OVL_ERR_POLICY);
@@ -258,10 +197,10 @@ static void test_wide_payload(void)
         EXPECT_TRUE(h[0] == OVL_HELLO_TYPE &&
                     x.side[s].log.wpos == OVL_FRAME_HDR + ((size_t)h[3] << 8 | h[4]));
     }
-    free_run(&x);
-    free_set(&co);
-    free_set(&rs);
-    free_set(&cs);
+    cf_run_free(&x);
+    cf_set_free(&co);
+    cf_set_free(&rs);
+    cf_set_free(&cs);
 }
 
 /* Both parties' frames as (type, length), in order. */
@@ -282,11 +221,11 @@ static size_t frame_shape(const hx_side *s, uint32_t *out, size_t cap)
 static void test_frames_independent_of_matches(void)
 {
     shape sh = {.words = 2, .groups = 3, .width = 3};
-    set rs, all, none;
+    cf_set rs, all, none;
     make_set(&rs, 0, 24, 0, 0, 0, 11);
     make_set(&all, 0, 24, sh.words, sh.groups, sh.width, 12);
     make_set(&none, 500, 24, sh.words, sh.groups, sh.width, 13);
-    run x, y;
+    cf_run x, y;
     EXPECT_TRUE(run_pair(&x, &rs, &all, sh));
     EXPECT_TRUE(run_pair(&y, &rs, &none, sh));
     EXPECT_EQ(check_all(&x, &rs, &all, sh).matches, 24u);
@@ -300,11 +239,11 @@ static void test_frames_independent_of_matches(void)
     }
     EXPECT_EQ(ovl_cpsi_bytes_sent(x.r), ovl_cpsi_bytes_sent(y.r));
     EXPECT_EQ(ovl_cpsi_bytes_sent(x.c), ovl_cpsi_bytes_sent(y.c));
-    free_run(&x);
-    free_run(&y);
-    free_set(&rs);
-    free_set(&all);
-    free_set(&none);
+    cf_run_free(&x);
+    cf_run_free(&y);
+    cf_set_free(&rs);
+    cf_set_free(&all);
+    cf_set_free(&none);
 }
 
 /* The AND gates per bin: σ − 1 for the equality, G·w + G·(w − 1) for the bits. */
@@ -313,18 +252,18 @@ static void test_and_gates(void)
     static const shape shapes[] = {{1, 1, 1}, {0, 3, 3}, {2, 7, 16}};
     for (size_t i = 0; i < 3; i++) {
         shape sh = shapes[i];
-        set rs, cs;
+        cf_set rs, cs;
         make_set(&rs, 0, 20, 0, 0, 0, 21);
         make_set(&cs, 10, 20, sh.words, sh.groups, sh.width, 22);
-        run x;
+        cf_run x;
         EXPECT_TRUE(run_pair(&x, &rs, &cs, sh));
         uint32_t bins = ovl_cpsi_bins(20), sigma = ovl_cpsi_sigma(bins);
         uint64_t per_bin = sigma - 1u + sh.groups * sh.width + sh.groups * (sh.width - 1u);
         EXPECT_EQ(ovl_cpsi_and_gates(x.r), per_bin * bins);
         EXPECT_EQ(ovl_cpsi_and_gates(x.c), per_bin * bins);
-        free_run(&x);
-        free_set(&rs);
-        free_set(&cs);
+        cf_run_free(&x);
+        cf_set_free(&rs);
+        cf_set_free(&cs);
     }
 }
 
@@ -352,7 +291,7 @@ static void test_check_peer(void)
 {
     shape sh = {.words = 1, .groups = 2, .width = 3};
     static const uint8_t params[] = "plan-bytes";
-    set rs, cs;
+    cf_set rs, cs;
     make_set(&rs, 0, 12, 0, 0, 0, 31);
     make_set(&cs, 6, 10, sh.words, sh.groups, sh.width, 32);
     /* accepted: called once at each party with the peer's HELLO */
@@ -363,16 +302,16 @@ static void test_check_peer(void)
     a.check_peer = b.check_peer = hook;
     a.check_ctx = &hr;
     b.check_ctx = &hc;
-    run x;
-    EXPECT_TRUE(run_configs(&x, &a, &b, NULL, NULL));
+    cf_run x;
+    EXPECT_TRUE(cf_run_configs(&x, &a, &b, false, NULL, NULL));
     EXPECT_TRUE(hr.calls == 1 && hr.seen_set == 10 && hr.seen_params == sizeof params);
     EXPECT_TRUE(hc.calls == 1 && hc.seen_set == 12 && hc.seen_params == sizeof params);
-    free_run(&x);
+    cf_run_free(&x);
     /* refused by the runner's hook: that error, and only HELLO was sent */
     hook_ctx rr = {.refuse = true}, rc = {0};
     a.check_ctx = &rr;
     b.check_ctx = &rc;
-    EXPECT_TRUE(!run_configs(&x, &a, &b, NULL, NULL));
+    EXPECT_TRUE(!cf_run_configs(&x, &a, &b, false, NULL, NULL));
     EXPECT_EQ(x.side[0].rc, OVL_ERR_POLICY);
     EXPECT_TRUE(strstr(x.side[0].detail, "outer check") != NULL);
     const uint8_t *h = x.side[0].log.data;
@@ -380,9 +319,9 @@ static void test_check_peer(void)
                 x.side[0].log.wpos == OVL_FRAME_HDR + ((size_t)h[3] << 8 | h[4]));
     ovl_cpsi_shares out;
     EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_result(x.r, &out));
-    free_run(&x);
-    free_set(&rs);
-    free_set(&cs);
+    cf_run_free(&x);
+    cf_set_free(&rs);
+    cf_set_free(&cs);
 }
 
 /* The runner learns the contributor's shape in check_peer (an outer
@@ -404,18 +343,18 @@ static ovl_err set_shape_hook(void *ctx, const ovl_hello *peer)
 static void test_set_shape(void)
 {
     shape sh = {.words = 3, .groups = 3, .width = 3};
-    set rs, cs;
+    cf_set rs, cs;
     make_set_in(&rs, 0, 60, 25, 0, 0, 0, 71);
     make_set_in(&cs, 0, 60, 20, sh.words, sh.groups, sh.width, 72);
     size_t common = 0;
     for (size_t i = 0; i < rs.n; i++)
-        common += find(&cs, rs.ids[i], rs.len[i]) >= 0;
-    run x;
+        common += cf_set_find(&cs, rs.ids[i], rs.len[i]) >= 0;
+    cf_run x;
     shape_ctx h = {.self = &x.r, .sh = sh};
     ovl_cpsi_config a = config(&rs, true, (shape){1, 1, 1}), b = config(&cs, false, sh);
     a.check_peer = set_shape_hook;
     a.check_ctx = &h;
-    EXPECT_TRUE(run_configs(&x, &a, &b, NULL, NULL));
+    EXPECT_TRUE(cf_run_configs(&x, &a, &b, false, NULL, NULL));
     tally t = check_all(&x, &rs, &cs, sh);
     OVL_T_RECORD(h.calls == 1 && t.bad == 0 && t.matches == common,
                  "set_shape: %d calls, %zu bad, %zu of %zu matches", h.calls, t.bad, t.matches,
@@ -423,9 +362,9 @@ static void test_set_shape(void)
     /* only the runner, only before its setup */
     EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_set_shape(x.c, 3, 3, 3));
     EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_set_shape(x.r, 3, 3, 3));
-    free_run(&x);
-    free_set(&rs);
-    free_set(&cs);
+    cf_run_free(&x);
+    cf_set_free(&rs);
+    cf_set_free(&cs);
 }
 
 /* ---- hostile peers and configurations ---- */
@@ -450,8 +389,8 @@ static void tamper_seed(void *arg, int side, ovl_buf *f, bool *drop)
 static void expect_refused(const ovl_cpsi_config *a, const ovl_cpsi_config *b, int side,
                            ovl_err code, const char *detail, hx_tamper t, void *arg)
 {
-    run x;
-    bool ok = run_configs(&x, a, b, t, arg);
+    cf_run x;
+    bool ok = cf_run_configs(&x, a, b, false, t, arg);
     const hx_side *s = &x.side[side];
     OVL_T_RECORD(!ok && s->rc == code && strstr(s->detail, detail) != NULL,
                  "side %d ended with %s \"%s\" where %s \"%s\" was due", side,
@@ -462,12 +401,12 @@ static void expect_refused(const ovl_cpsi_config *a, const ovl_cpsi_config *b, i
         EXPECT_TRUE(h[0] == OVL_HELLO_TYPE &&
                     s->log.wpos == OVL_FRAME_HDR + ((size_t)h[3] << 8 | h[4]));
     }
-    free_run(&x);
+    cf_run_free(&x);
 }
 
 static void test_hostile_seed(void)
 {
-    set rs, cs;
+    cf_set rs, cs;
     make_set(&rs, 0, 12, 0, 0, 0, 41);
     make_set(&cs, 6, 10, 1, 3, 3, 42);
     shape mine = {.words = 1, .groups = 3, .width = 3};
@@ -493,13 +432,13 @@ static void test_hostile_seed(void)
     ovl_cpsi_config two = config(&cs, false, (shape){1, 2, 3});
     expect_refused(&a, &two, 0, OVL_ERR_POLICY, "different circuit", tamper_seed,
                    (void *)"seed_says_2_groups");
-    free_set(&rs);
-    free_set(&cs);
+    cf_set_free(&rs);
+    cf_set_free(&cs);
 }
 
 static void test_bad_configs(void)
 {
-    set cs;
+    cf_set cs;
     make_set(&cs, 0, 5, 1, 2, 3, 51);
     ovl_cpsi *p = NULL;
     ovl_cpsi_config c = config(&cs, false, (shape){1, 2, 3});
@@ -539,7 +478,7 @@ static void test_bad_configs(void)
     c.words = OVL_CPSI_MAX_WORDS + 1;
     c.bit_groups = 0;
     EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_new(&p, &c));
-    free_set(&cs);
+    cf_set_free(&cs);
 }
 
 int main(void)

@@ -104,6 +104,19 @@ static void hostport(char *out, size_t n, ovl_listener *l)
     snprintf(out, n, "127.0.0.1:%u", (unsigned)ovl_listener_port(l));
 }
 
+/* Listens on an ephemeral loopback port, starts the server thread there and
+ * writes the address to dial into hp; false when listening failed. */
+static bool srv_listen(srv *s, ovl_listener **l, const ovl_pubkey *peers, size_t npeers,
+                       char hp[static 64])
+{
+    EXPECT_OK(ovl_listen(l, "127.0.0.1:0"));
+    if (*l == NULL)
+        return false;
+    srv_start(s, *l, peers, npeers);
+    hostport(hp, 64, *l);
+    return true;
+}
+
 static uint8_t pattern(size_t i, uint8_t seed) { return (uint8_t)(i * 31u + seed + (i >> 9)); }
 
 /* Waits as a caller polling several descriptors would: on ovl_conn_fd. */
@@ -166,12 +179,9 @@ static void handshake_and_simultaneous_exchange(void)
     char hp[64];
     ovl_pubkey peers[2] = {*ovl_identity_pub(stranger_id), *ovl_identity_pub(client_id)};
     srv s = {.then = srv_pump};
-    EXPECT_OK(ovl_listen(&l, "127.0.0.1:0"));
-    if (l == NULL)
+    if (!srv_listen(&s, &l, peers, 2, hp))
         return;
     EXPECT_TRUE(ovl_listener_port(l) != 0);
-    srv_start(&s, l, peers, 2);
-    hostport(hp, sizeof hp, l);
     EXPECT_OK(ovl_connect(&c, hp, client_id, ovl_identity_pub(server_id), 5000));
     if (c != NULL) {
         EXPECT_STR_EQ(ovl_conn_peer(c)->name, "server");
@@ -216,11 +226,8 @@ static void pending_reports_buffered_bytes(void)
     size_t n = 0, total = 0;
     bool ready = false;
     srv s = {.then = srv_write_small};
-    EXPECT_OK(ovl_listen(&l, "127.0.0.1:0"));
-    if (l == NULL)
+    if (!srv_listen(&s, &l, ovl_identity_pub(client_id), 1, hp))
         return;
-    srv_start(&s, l, ovl_identity_pub(client_id), 1);
-    hostport(hp, sizeof hp, l);
     EXPECT_OK(ovl_connect(&c, hp, client_id, ovl_identity_pub(server_id), 5000));
     if (c != NULL) {
         for (int i = 0; i < 50 && n == 0; i++) {
@@ -251,11 +258,8 @@ static void connector_pins_wrong_key(void)
     ovl_conn *c = NULL;
     char hp[64];
     srv s = {.by_fd = true};
-    EXPECT_OK(ovl_listen(&l, "127.0.0.1:0"));
-    if (l == NULL)
+    if (!srv_listen(&s, &l, ovl_identity_pub(client_id), 1, hp))
         return;
-    srv_start(&s, l, ovl_identity_pub(client_id), 1);
-    hostport(hp, sizeof hp, l);
     EXPECT_ERR(OVL_ERR_AUTH, ovl_connect(&c, hp, client_id, ovl_identity_pub(stranger_id), 5000));
     expect_detail(ovl_err_detail(), "which is not the pinned key SHA256:");
     expect_detail(ovl_err_detail(), "(stranger)");
@@ -272,11 +276,8 @@ static void listener_does_not_pin_client(void)
     ovl_conn *c = NULL;
     char hp[64], want[OVL_FPR_LEN + 16];
     srv s = {.by_fd = true};
-    EXPECT_OK(ovl_listen(&l, "127.0.0.1:0"));
-    if (l == NULL)
+    if (!srv_listen(&s, &l, ovl_identity_pub(stranger_id), 1, hp))
         return;
-    srv_start(&s, l, ovl_identity_pub(stranger_id), 1);
-    hostport(hp, sizeof hp, l);
     EXPECT_ERR(OVL_ERR_AUTH, ovl_connect(&c, hp, client_id, ovl_identity_pub(server_id), 5000));
     expect_detail(ovl_err_detail(), "rejected our key");
     pthread_join(s.thread, NULL);
@@ -518,11 +519,8 @@ static void peer_closes_mid_stream(void)
     char hp[64];
     size_t total = 0;
     srv s = {.then = srv_send_then_close, .payload = 40 * 4096};
-    EXPECT_OK(ovl_listen(&l, "127.0.0.1:0"));
-    if (l == NULL)
+    if (!srv_listen(&s, &l, ovl_identity_pub(client_id), 1, hp))
         return;
-    srv_start(&s, l, ovl_identity_pub(client_id), 1);
-    hostport(hp, sizeof hp, l);
     EXPECT_OK(ovl_connect(&c, hp, client_id, ovl_identity_pub(server_id), 5000));
     if (c != NULL) {
         EXPECT_ERR(OVL_ERR_PEER_CLOSED, drain(c, &total));
@@ -551,11 +549,8 @@ static void peer_vanishes_without_close_notify(void)
     char hp[64];
     size_t total = 0;
     srv s = {.then = srv_abrupt_close, .payload = 4096, .by_fd = true};
-    EXPECT_OK(ovl_listen(&l, "127.0.0.1:0"));
-    if (l == NULL)
+    if (!srv_listen(&s, &l, ovl_identity_pub(client_id), 1, hp))
         return;
-    srv_start(&s, l, ovl_identity_pub(client_id), 1);
-    hostport(hp, sizeof hp, l);
     EXPECT_OK(ovl_connect(&c, hp, client_id, ovl_identity_pub(server_id), 5000));
     if (c != NULL) {
         EXPECT_ERR(OVL_ERR_PEER_CLOSED, drain(c, &total));
@@ -586,11 +581,8 @@ static void corrupted_record_is_tls_error(void)
     char hp[64];
     size_t total = 0;
     srv s = {.then = srv_corrupt, .by_fd = true};
-    EXPECT_OK(ovl_listen(&l, "127.0.0.1:0"));
-    if (l == NULL)
+    if (!srv_listen(&s, &l, ovl_identity_pub(client_id), 1, hp))
         return;
-    srv_start(&s, l, ovl_identity_pub(client_id), 1);
-    hostport(hp, sizeof hp, l);
     EXPECT_OK(ovl_connect(&c, hp, client_id, ovl_identity_pub(server_id), 5000));
     if (c != NULL) {
         EXPECT_ERR(OVL_ERR_TLS, drain(c, &total));
