@@ -461,7 +461,7 @@ static void test_hostile_peers(void)
  * down so that 2^13 identifiers with 64 words press on it as 2^20 did. */
 static void test_flow_control_both_directions(void)
 {
-    set rs, cs;
+    cf_set rs, cs;
     make_set(&rs, 0, 8192, 0);
     make_set(&cs, 4096, 8192, 64); /* 4096 in common */
     for (int r_connects = 0; r_connects < 2; r_connects++) {
@@ -470,7 +470,7 @@ static void test_flow_control_both_directions(void)
         ovl_cpsi_config a = config(&rs, true, rr, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 64);
         ovl_cpsi_config b = config(&cs, false, cr, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 64);
         a.test_queue_mark = b.test_queue_mark = (size_t)4 << 20;
-        run x;
+        cf_run x;
         memset(&x, 0, sizeof x);
         EXPECT_OK(ovl_cpsi_new(&x.r, &a));
         EXPECT_OK(ovl_cpsi_new(&x.c, &b));
@@ -485,7 +485,7 @@ static void test_flow_control_both_directions(void)
                      x.side[0].detail, x.side[1].detail);
         if (done)
             EXPECT_EQ(check_shares(&x, &rs, &cs, 64, false), 4096u);
-        free_run(&x);
+        cf_run_free(&x);
     }
     /* the mark is a test's knob with a floor: below a frame and the pumps'
      * mark the engine could not keep reading */
@@ -495,8 +495,8 @@ static void test_flow_control_both_directions(void)
     ovl_cpsi *e = NULL;
     EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_new(&e, &c));
     ovl_cpsi_free(e);
-    free_set(&rs);
-    free_set(&cs);
+    cf_set_free(&rs);
+    cf_set_free(&cs);
 }
 
 int main(void)
