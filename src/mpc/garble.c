@@ -501,6 +501,18 @@ done:
     return rc;
 }
 
+/* 1 when two check tags are equal, without a branch on their bytes: one
+ * 8-byte word each (sodium_memcmp, a call per tag, was 3 % of a run). */
+static inline unsigned tag_eq(const uint8_t a[OVL_GC_TAG_BYTES], const uint8_t b[OVL_GC_TAG_BYTES])
+{
+    _Static_assert(OVL_GC_TAG_BYTES == 8, "a tag is one 64-bit word");
+    uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, b, 8);
+    uint64_t d = x ^ y;
+    return (unsigned)(1u ^ ((d | (0 - d)) >> 63));
+}
+
 ovl_err ovl_gc_decode(ovl_gc_state *st, uint8_t *bits, const uint8_t *permute,
                       const uint8_t (*tags)[2][OVL_GC_TAG_BYTES])
 {
@@ -518,8 +530,8 @@ ovl_err ovl_gc_decode(ovl_gc_state *st, uint8_t *bits, const uint8_t *permute,
             uint32_t i = i0 + k;
             unsigned s = ovl_block_lsb(x[k]);
             /* Both tags compared, the one matching the label's lsb kept: no index by a secret. */
-            unsigned eq0 = sodium_memcmp(mine[k], tags[i][0], OVL_GC_TAG_BYTES) == 0;
-            unsigned eq1 = sodium_memcmp(mine[k], tags[i][1], OVL_GC_TAG_BYTES) == 0;
+            unsigned eq0 = tag_eq(mine[k], tags[i][0]);
+            unsigned eq1 = tag_eq(mine[k], tags[i][1]);
             OVL_TRY(label_verdict((eq0 & (s ^ 1)) | (eq1 & s), false, i));
             bits[i] = (uint8_t)(s ^ (permute[i] & 1));
         }
