@@ -20,6 +20,10 @@
 #include "mpc/gc.h"
 #include "mpc/shares.h"
 
+/* Kept outputs (one byte per bit) of one chunk's garbled run: the memory of a
+ * chunk, whatever the GC engine's own cap. */
+#define PP_CHUNK_OUTPUT_BYTES ((size_t)256 << 20)
+
 #define WORD_BITS 64u
 
 static size_t cells(const ovl_pp_layout *l)
@@ -59,8 +63,7 @@ size_t ovl_pp_evaluator_bits(const ovl_pp_layout *l)
 
 size_t ovl_pp_gc_bins_max(const ovl_pp_layout *l)
 {
-    /* 256 MiB of kept outputs per chunk, whatever the engine's own cap */
-    size_t by_out = ((size_t)1 << 28) / ovl_pp_out_bits(l);
+    size_t by_out = PP_CHUNK_OUTPUT_BYTES / ovl_pp_out_bits(l);
     return by_out < OVL_GC_MAX_INSTANCES ? by_out : OVL_GC_MAX_INSTANCES;
 }
 

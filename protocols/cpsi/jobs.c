@@ -264,7 +264,7 @@ ovl_err cpsi_jobs_take(ovl_cpsi *p, ovl_job **out)
     }
     if (*out == NULL && p->cfg.runner && p->blind_made < 3u * p->P &&
         ovl_order_window(&p->out_order) < CPSI_WINDOW &&
-        ovl_buf_remaining(&p->q) < CPSI_MARK(p))
+        ovl_buf_remaining(&p->q) < CPSI_PUMP_LOW(p))
         OVL_TRY(make_blind(p, out));
     if (*out != NULL)
         p->jobs_out++;
@@ -330,7 +330,9 @@ static ovl_err drain_frames(ovl_cpsi *p)
     ovl_err rc = OVL_OK;
     cpsi_job *j;
     while ((j = (cpsi_job *)ovl_order_take(&p->out_order)) != NULL) {
-        rc = ovl_buf_put_bytes(&p->q, j->frame.data, ovl_buf_len(&j->frame));
+        rc = cpsi_queue_room(p, ovl_buf_len(&j->frame));
+        if (rc == OVL_OK)
+            rc = ovl_buf_put_bytes(&p->q, j->frame.data, ovl_buf_len(&j->frame));
         if (rc == OVL_OK) {
             if (p->cfg.runner)
                 p->blind_sent += j->count;
