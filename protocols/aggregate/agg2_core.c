@@ -104,7 +104,10 @@ ovl_err agg2_core_new(agg2_core **out, const agg2_core_in *in)
     c->W = ovl_agg2_record_width(&in->l);
     OVL_TRY(ovl_buf_alloc(&c->q, 4096, CORE_QUEUE_MAX));
     OVL_TRY(ovl_buf_alloc(&c->msg, 4096, 2 * OVL_FRAME_MAX_PAYLOAD));
-    OVL_TRY(ovl_buf_alloc(&c->held, 4096, OVL_FRAME_MAX_PAYLOAD));
+    for (size_t i = 0; i < CORE_WINDOW; i++) {
+        OVL_TRY(ovl_buf_alloc(&c->win[i].share, 64, OVL_FRAME_MAX_PAYLOAD));
+        OVL_TRY(ovl_buf_alloc(&c->win[i].fix, 64, OVL_FRAME_MAX_PAYLOAD));
+    }
     OVL_TRY(ovl_calloc((void **)&c->choices, OVL_COT_BATCH_MAX / 8 + 1, 1));
     OVL_TRY(ovl_calloc((void **)&c->cells, c->K * c->P, sizeof *c->cells));
     OVL_TRY(ovl_calloc((void **)&c->cur, c->K * c->W, sizeof *c->cur));
@@ -135,9 +138,11 @@ void agg2_core_free(agg2_core *c)
         return;
     ovl_buf_free(&c->q);
     ovl_buf_free(&c->msg);
-    ovl_buf_free(&c->held);
-    for (size_t i = 0; i < CORE_WINDOW; i++)
+    for (size_t i = 0; i < CORE_WINDOW; i++) {
         ovl_cot_free(c->win[i].cot);
+        ovl_buf_free(&c->win[i].share);
+        ovl_buf_free(&c->win[i].fix);
+    }
     ovl_ot_free(c->ot);
     /* the last batch's choices: count bits, shares of β and φ, or switch bits (π) */
     ovl_free_secret(c->choices, OVL_COT_BATCH_MAX / 8 + 1);
@@ -162,9 +167,14 @@ void agg2_core_free(agg2_core *c)
  * names its batch by order alone: per direction, EXT_U, EXT_CHAL, EXT_PROOF
  * and SHARE_COT each go to the next batch awaiting one (the OT layer's
  * sequence numbers check it), CHOSEN_FIX right after its SHARE_COT. feed only
- * records what is due or answers with a small frame (EXT_CHAL, EXT_PROOF);
- * the bulk messages, our EXT_U and the peer's SHARE_COT, are made by pull
- * while the queue is short, so the core never stops reading because of them. */
+ * records what is due (a SHARE_COT and CHOSEN_FIX are held, at most a window
+ * of them) or answers with a small frame (EXT_CHAL, EXT_PROOF). The heavy
+ * steps, our EXT_U, the peer's SHARE_COT and the end of our batch from the
+ * held ones, are taken by pull, one at a time and only once the queue is
+ * empty: the core never stops reading because of them, and a small answer
+ * never waits behind them, for after the frames it gave in a turn of the
+ * driver (which starts with job_take or feed) pull returns none, so that the
+ * driver sends them, and computes in the next turn. */
 
 static core_batch *slot(agg2_core *c, size_t j) { return &c->win[j % CORE_WINDOW]; }
 
@@ -237,7 +247,7 @@ ovl_err agg2_core_advance(agg2_core *c)
         agg2_core_shuffle_plan(c);
     c->lo = 0;
     c->fix_due = false;
-    c->mine_next = c->mine_chal = c->mine_share = next_of(c, 0, true);
+    c->mine_next = c->mine_chal = c->mine_share = c->mine_done = next_of(c, 0, true);
     c->peer_next = c->peer_proof = c->peer_share = next_of(c, 0, false);
     return batches(c) == 0 ? phase_end(c) : OVL_OK;
 }
@@ -283,18 +293,47 @@ done:
     return rc;
 }
 
-/* One bulk message while the queue is short: the peer's SHARE_COT first (it
- * ends a batch the peer waits on), else our next batch within the window. */
-static ovl_err pump(agg2_core *c)
+/* Our oldest batch whose SHARE_COT (and CHOSEN_FIX) came: its products or switches. */
+static ovl_err end_mine(agg2_core *c)
 {
-    if ((c->phase != CORE_PRODUCTS && c->phase != CORE_SHUFFLE) ||
-        ovl_buf_remaining(&c->q) >= CORE_PUMP_LOW)
-        return OVL_OK;
+    ovl_err rc = OVL_OK;
+    core_batch *b = slot(c, c->mine_done);
+    ovl_buf share, fix;
+    ovl_buf_reader(&share, b->share.data, ovl_buf_len(&b->share));
+    ovl_buf_reader(&fix, b->fix.data, ovl_buf_len(&b->fix));
+    if (c->phase == CORE_PRODUCTS)
+        OVL_TRY(agg2_core_products_recv(c, b, &share));
+    else
+        OVL_TRY(agg2_core_shuffle_recv(c, b, &share, &fix));
+    ovl_buf_clear(&b->share);
+    ovl_buf_clear(&b->fix);
+    c->mine_done = next_of(c, c->mine_done + 1, true);
+    OVL_TRY(batch_end(c, b));
+done:
+    return rc;
+}
+
+static bool can_start(const agg2_core *c)
+{
+    return c->mine_next < batches(c) && c->mine_next < c->lo + CORE_WINDOW;
+}
+
+static bool work_due(const agg2_core *c)
+{
+    return (c->phase == CORE_PRODUCTS || c->phase == CORE_SHUFFLE) &&
+           (c->peer_share < c->peer_proof || can_start(c) || c->mine_done < c->mine_share);
+}
+
+/* One heavy step: the peer's SHARE_COT first (the peer waits on it), then
+ * our next batch within the window (the peer's next work), then the end of
+ * our oldest batch (which slides the window). */
+static ovl_err work(agg2_core *c)
+{
     if (c->peer_share < c->peer_proof)
         return send_share(c);
-    if (c->mine_next < batches(c) && c->mine_next < c->lo + CORE_WINDOW)
+    if (can_start(c))
         return start_mine(c);
-    return OVL_OK;
+    return end_mine(c);
 }
 
 static const char *phase_name(const agg2_core *c)
@@ -310,6 +349,10 @@ static ovl_err on_ext_u(agg2_core *c, ovl_buf *in)
     core_batch *b;
     OVL_ENSURE(j < batches(c), OVL_ERR_PROTOCOL,
                "aggregate: EXT_U after the last batch the peer receives in %s", phase_name(c));
+    /* the peer counts a batch done once it sent the SHARE_COT; we, once we
+     * ended it with the one we hold: end the held ones that keep j out */
+    while (j >= c->lo + CORE_WINDOW && c->mine_done < c->mine_share)
+        OVL_TRY(end_mine(c));
     OVL_ENSURE(j < c->lo + CORE_WINDOW, OVL_ERR_PROTOCOL,
                "aggregate: EXT_U of batch %zu beyond the window: batch %zu is not done and at "
                "most %u batches are in flight (SPEC §4.4)",
@@ -352,37 +395,29 @@ done:
     return rc;
 }
 
-static ovl_err on_share(agg2_core *c, const uint8_t *payload, size_t len, ovl_buf *in)
+/* SHARE_COT (and in a shuffle CHOSEN_FIX, next) of our oldest batch
+ * challenged: held for pull, which ends the batch with them. */
+static ovl_err on_share(agg2_core *c, const uint8_t *payload, size_t len)
 {
     ovl_err rc = OVL_OK;
     size_t j = c->mine_share;
-    core_batch *b = slot(c, j);
     OVL_ENSURE(j < c->mine_chal, OVL_ERR_PROTOCOL,
                "aggregate: SHARE_COT where none was due (batch %zu had no EXT_CHAL)", j);
-    if (c->phase == CORE_SHUFFLE) {
-        ovl_buf_clear(&c->held);
-        OVL_TRY(ovl_buf_put_bytes(&c->held, payload, len));
+    OVL_TRY(ovl_buf_put_bytes(&slot(c, j)->share, payload, len));
+    if (c->phase == CORE_SHUFFLE)
         c->fix_due = true;
-        goto done;
-    }
-    OVL_TRY(agg2_core_products_recv(c, b, in));
-    c->mine_share = next_of(c, j + 1, true);
-    OVL_TRY(batch_end(c, b));
+    else
+        c->mine_share = next_of(c, j + 1, true);
 done:
     return rc;
 }
 
-static ovl_err on_fix(agg2_core *c, ovl_buf *in)
+static ovl_err on_fix(agg2_core *c, const uint8_t *payload, size_t len)
 {
     ovl_err rc = OVL_OK;
-    core_batch *b = slot(c, c->mine_share);
-    ovl_buf share;
-    ovl_buf_reader(&share, c->held.data, ovl_buf_len(&c->held));
-    OVL_TRY(agg2_core_shuffle_recv(c, b, &share, in));
-    ovl_buf_clear(&c->held);
+    OVL_TRY(ovl_buf_put_bytes(&slot(c, c->mine_share)->fix, payload, len));
     c->fix_due = false;
     c->mine_share = next_of(c, c->mine_share + 1, true);
-    OVL_TRY(batch_end(c, b));
 done:
     return rc;
 }
@@ -398,7 +433,7 @@ static ovl_err on_batch_msg(agg2_core *c, const uint8_t *payload, size_t len)
                    "aggregate: AGG_OT kind 0x%02x where batch %zu's CHOSEN_FIX was due (right "
                    "after its SHARE_COT)",
                    kind, c->mine_share);
-        OVL_TRY(on_fix(c, &in));
+        OVL_TRY(on_fix(c, payload, len));
         goto done;
     }
     switch (kind) {
@@ -412,7 +447,7 @@ static ovl_err on_batch_msg(agg2_core *c, const uint8_t *payload, size_t len)
         OVL_TRY(on_ext_proof(c, &in));
         break;
     case OVL_OTMSG_SHARE:
-        OVL_TRY(on_share(c, payload, len, &in));
+        OVL_TRY(on_share(c, payload, len));
         break;
     case OVL_OTMSG_CHOSEN_FIX:
         OVL_FAIL(ovl_err_set(OVL_ERR_PROTOCOL, "aggregate: CHOSEN_FIX where none was due (it "
@@ -469,6 +504,11 @@ static ovl_err core_feed(void *proto, uint8_t type, const uint8_t *payload, size
     ovl_err rc = OVL_OK;
     if (c->failed)
         return c->failure;
+    c->pulled = false; /* a new turn of the driver */
+    /* the peer's next phase began: our held batches end first */
+    while (type != OVL_AGG2_OT && (c->phase == CORE_PRODUCTS || c->phase == CORE_SHUFFLE) &&
+           c->mine_done < c->mine_share)
+        OVL_TRY(end_mine(c));
     switch (type) {
     case OVL_AGG2_OT:
         OVL_TRY(on_ot(c, payload, len));
@@ -516,16 +556,27 @@ static ovl_err core_pull(void *proto, ovl_buf *out, bool *have)
     *have = false;
     if (c->failed)
         return c->failure;
-    OVL_TRY(pump(c));
+    if (ovl_buf_remaining(&c->q) == 0 && work_due(c)) {
+        /* the frames given in this turn leave before the next heavy step */
+        if (c->pulled)
+            goto done;
+        while (ovl_buf_remaining(&c->q) == 0 && work_due(c))
+            OVL_TRY(work(c));
+    }
     if (ovl_buf_remaining(&c->q) != 0) {
         const uint8_t *f = ovl_buf_rptr(&c->q);
         size_t flen = OVL_FRAME_HDR + (((size_t)f[1] << 24) | ((size_t)f[2] << 16) |
                                        ((size_t)f[3] << 8) | f[4]);
         OVL_TRY(ovl_buf_put_bytes(out, f, flen));
         OVL_TRY(ovl_buf_skip(&c->q, flen));
+        /* small answers may refill the queue before it empties: drop the
+         * sent front once it outweighs the rest (amortised) */
         if (ovl_buf_remaining(&c->q) == 0)
             ovl_buf_clear(&c->q);
+        else if (c->q.rpos >= ovl_buf_remaining(&c->q))
+            ovl_buf_compact(&c->q);
         *have = true;
+        c->pulled = true;
         goto done;
     }
     if (c->phase == CORE_PAIRS && c->pgc != NULL) {
@@ -536,6 +587,8 @@ static ovl_err core_pull(void *proto, ovl_buf *out, bool *have)
         OVL_TRY(agg2_core_compare_poll(c));
     }
 done:
+    if (!*have)
+        c->pulled = false;
     return fail(c, rc);
 }
 
@@ -545,6 +598,7 @@ static ovl_err core_job_take(void *proto, ovl_job **job)
     *job = NULL;
     if (c->failed)
         return c->failure;
+    c->pulled = false; /* a new turn of the driver */
     if (c->phase == CORE_PAIRS && c->pgc != NULL)
         return fail(c, ovl_gc_ops.job_take(c->pgc, job));
     if (c->phase != CORE_COMPARE || c->gc == NULL)

@@ -33,11 +33,6 @@ typedef enum {
 /* COT batches in flight at once (SPEC §4.4): batch j may start only once
  * every batch before j - CORE_WINDOW + 1 is done at the starting party. */
 #define CORE_WINDOW 4u
-/* pull makes the next bulk message (an EXT_U of ours, a SHARE_COT of the
- * peer's batch) only below this much queued, so the queue stays under it
- * plus two frames and wants_input's CORE_QUEUE_MAX / 2 is never reached. */
-#define CORE_PUMP_LOW ((size_t)4 << 20)
-
 /* One COT batch of the phase's sequence, in its window slot (j % CORE_WINDOW). */
 typedef struct {
     ovl_cot *cot;
@@ -45,6 +40,9 @@ typedef struct {
     size_t at;     /* products: first bin; shuffle: first switch */
     size_t cnt, n; /* bins or switches in the batch; COTs */
     bool live, done;
+    /* our batch: the sender's SHARE_COT (and CHOSEN_FIX), held from feed
+     * until pull ends the batch with them */
+    ovl_buf share, fix;
 } core_batch;
 
 /* The phase's batch sequence from public parameters: up to three kinds, each
@@ -67,18 +65,19 @@ struct agg2_core {
     ovl_ot *ot;
 
     /* the phase's batches (SPEC §4.4): lo is the first not done; per
-     * direction, the next batch to start, to answer and to end. Ours (we
-     * receive): mine_next to start (EXT_U), mine_chal, mine_share to get.
-     * The peer's: peer_next (its EXT_U), peer_proof to get, peer_share to send. */
+     * direction, the next batch at each step. Ours (we receive): mine_next
+     * to start (EXT_U), mine_chal and mine_share to get, mine_done to end
+     * with its held SHARE_COT. The peer's: peer_next (its EXT_U) and
+     * peer_proof to get, peer_share to send. */
     core_plan plan;
     core_batch win[CORE_WINDOW];
     size_t lo;
-    size_t mine_next, mine_chal, mine_share;
+    size_t mine_next, mine_chal, mine_share, mine_done;
     size_t peer_next, peer_proof, peer_share;
     bool fix_due;  /* the permuter: SHARE_COT of mine_share held, CHOSEN_FIX next */
+    bool pulled;   /* pull gave a frame in this turn of the driver */
     uint8_t *choices; /* scratch for a starting batch's choice bits */
     ovl_buf msg;   /* scratch for OT-layer messages */
-    ovl_buf held;  /* the permuter's SHARE_COT until CHOSEN_FIX arrives */
 
     /* pairs (CONDITIONS.md §4.3): this party's output shares z (bins × O),
      * the chunk being garbled and its engine */

@@ -364,10 +364,9 @@ static size_t ot_kinds_of(const duo *d, int side, uint8_t *kinds, size_t most)
     return n;
 }
 
-/* Each party starts its next batches without waiting for the previous ones,
- * across the change of direction: the runner's two type-A EXT_U leave
- * together, and so do the contributor's first two type-B ones while the
- * runner's are open; the third waits for the window (4 batches). */
+/* Batches of both directions are in flight at once: each party starts its
+ * first batch (the runner's type A, the contributor's type B) and then
+ * answers the peer's while its own is open. */
 static void batches_overlap(void)
 {
     world w;
@@ -383,10 +382,10 @@ static void batches_overlap(void)
     for (int s = 0; s < 2; s++) {
         size_t n = ot_kinds_of(&d, s, k[s], sizeof k[s]);
         EXPECT_TRUE(n > 4);
+        /* the party's own first batch is open when it answers the peer's */
         EXPECT_EQ(k[s][0], OVL_OTMSG_BASE);
         EXPECT_EQ(k[s][1], OVL_OTMSG_EXT_U);
-        EXPECT_EQ(k[s][2], OVL_OTMSG_EXT_U);
-        EXPECT_TRUE(k[s][3] != OVL_OTMSG_EXT_U);
+        EXPECT_EQ(k[s][2], OVL_OTMSG_EXT_CHAL);
         /* one EXT_U per batch: 2 + 4 products, one switch batch per pass */
         size_t us = 0;
         for (size_t i = 0; i < n; i++)
@@ -403,7 +402,9 @@ typedef struct {
     int side;
     uint8_t kind; /* OT kind of the frame to tamper */
     int nth, seen;
-    int how;      /* 0 send twice, 1 re-kind as `to`, 2 swap with the next of its kind */
+    int how;      /* 0 send again `copies` times (each the next batch's sequence
+                   * number), 1 re-kind as `to`, 2 swap with the next of its kind */
+    int copies;
     uint8_t to;
     ovl_buf stash;
 } win_tamper;
@@ -417,10 +418,16 @@ static void win_tamper_fn(void *arg, int side, ovl_buf *frame, bool *drop)
     int i = t->seen++;
     if (t->how == 0 && i == t->nth) {
         size_t len = ovl_buf_len(frame);
-        if (ovl_buf_ensure(frame, len) != OVL_OK)
+        uint8_t *one = malloc(len);
+        if (one == NULL)
             abort();
-        memcpy(frame->data + len, frame->data, len);
-        frame->wpos += len;
+        memcpy(one, frame->data, len);
+        for (int k = 1; k <= t->copies; k++) {
+            if (ovl_buf_put_bytes(frame, one, len) != OVL_OK)
+                abort();
+            frame->data[k * len + OVL_FRAME_HDR + 4] += (uint8_t)k; /* seq's low byte */
+        }
+        free(one);
     } else if (t->how == 1 && i == t->nth) {
         frame->data[OVL_FRAME_HDR] = t->to;
     } else if (t->how == 2 && i == t->nth) {
@@ -453,12 +460,14 @@ static void window_hostile(win_tamper t, const char *why)
 
 static void hostile_window(void)
 {
-    /* the contributor's second type-B EXT_U twice: a fifth batch while the
-     * runner's first is open */
-    window_hostile((win_tamper){.side = 1, .kind = OVL_OTMSG_EXT_U, .nth = 1, .how = 0},
+    /* the contributor starts its first three type-B batches (2, 3, 4) at
+     * once: batch 4 is a fifth in flight while the runner's first is open */
+    window_hostile((win_tamper){.side = 1, .kind = OVL_OTMSG_EXT_U, .nth = 0, .how = 0,
+                                .copies = 2},
                    "beyond the window");
-    /* the runner's last type-A EXT_U twice: no further batch is the runner's */
-    window_hostile((win_tamper){.side = 0, .kind = OVL_OTMSG_EXT_U, .nth = 1, .how = 0},
+    /* the runner's last type-A EXT_U again: no further batch is the runner's */
+    window_hostile((win_tamper){.side = 0, .kind = OVL_OTMSG_EXT_U, .nth = 1, .how = 0,
+                                .copies = 1},
                    "EXT_U after the last batch");
     /* EXT_PROOF for a batch not started, EXT_CHAL and SHARE_COT where none is due */
     window_hostile((win_tamper){.side = 1, .kind = OVL_OTMSG_EXT_U, .nth = 0, .how = 1,
