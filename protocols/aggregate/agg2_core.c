@@ -163,10 +163,11 @@ void agg2_core_free(agg2_core *c)
  * are in flight: batch j starts (its receiver's EXT_U) only once every batch
  * before j - CORE_WINDOW + 1 is done at the receiver, and its sender refuses
  * an EXT_U beyond that at its own side (an honest receiver's done batches are
- * done at the sender too: the frames that end them came first). Each frame
- * names its batch by order alone: per direction, EXT_U, EXT_CHAL, EXT_PROOF
- * and SHARE_COT each go to the next batch awaiting one (the OT layer's
- * sequence numbers check it), CHOSEN_FIX right after its SHARE_COT. feed only
+ * done at the sender too, or their SHARE_COT is held there, to be used first:
+ * the frames that end them came first). Each frame names its batch by order
+ * alone: per direction, EXT_U, EXT_CHAL, EXT_PROOF and SHARE_COT each go to
+ * the next batch awaiting one (the OT layer's sequence numbers check it),
+ * CHOSEN_FIX right after its SHARE_COT. feed only
  * records what is due (a SHARE_COT and CHOSEN_FIX are held, at most a window
  * of them) or answers with a small frame (EXT_CHAL, EXT_PROOF). The heavy
  * steps, our EXT_U, the peer's SHARE_COT and the end of our batch from the
