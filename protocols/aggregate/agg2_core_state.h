@@ -30,15 +30,28 @@ typedef enum {
     CORE_END
 } core_phase;
 
-/* Where the current COT batch stands. */
-typedef enum {
-    ST_NONE,
-    ST_WAIT_U,     /* sender */
-    ST_WAIT_CHAL,  /* receiver */
-    ST_WAIT_PROOF, /* sender */
-    ST_WAIT_SHARE, /* receiver: the product or SHARE_COT message */
-    ST_WAIT_FIX    /* receiver (permuter): CHOSEN_FIX */
-} core_stage;
+/* COT batches in flight at once (SPEC §4.4): batch j may start only once
+ * every batch before j - CORE_WINDOW + 1 is done at the starting party. */
+#define CORE_WINDOW 4u
+/* One COT batch of the phase's sequence, in its window slot (j % CORE_WINDOW). */
+typedef struct {
+    ovl_cot *cot;
+    int kind;      /* products: ovl_agg2_prod_kind (ovl_pp_kind with pairs) */
+    size_t at;     /* products: first bin; shuffle: first switch */
+    size_t cnt, n; /* bins or switches in the batch; COTs */
+    bool live, done;
+    /* our batch: the sender's SHARE_COT (and CHOSEN_FIX), held from feed
+     * until pull ends the batch with them */
+    ovl_buf share, fix;
+} core_batch;
+
+/* The phase's batch sequence from public parameters: up to three kinds, each
+ * `total` items (bins, switches) in batches of `step`, `per` COTs each. */
+typedef struct {
+    size_t first[4]; /* first batch of each kind; first[3]: batches in all */
+    size_t step[3], per[3], total[3];
+    bool recv[3];    /* this party is the COT receiver of the kind */
+} core_plan;
 
 struct agg2_core {
     agg2_core_in in;
@@ -51,16 +64,20 @@ struct agg2_core {
     ovl_tweak_space sp;
     ovl_ot *ot;
 
-    /* the current batch */
-    core_stage stage;
-    bool i_recv;
-    int kind;      /* products: ovl_agg2_prod_kind */
-    size_t at;     /* products: first bin; shuffle: first switch */
-    size_t cnt, n; /* bins or switches in the batch; COTs */
-    ovl_cot *cot;
-    uint8_t *choices;
+    /* the phase's batches (SPEC §4.4): lo is the first not done; per
+     * direction, the next batch at each step. Ours (we receive): mine_next
+     * to start (EXT_U), mine_chal and mine_share to get, mine_done to end
+     * with its held SHARE_COT. The peer's: peer_next (its EXT_U) and
+     * peer_proof to get, peer_share to send. */
+    core_plan plan;
+    core_batch win[CORE_WINDOW];
+    size_t lo;
+    size_t mine_next, mine_chal, mine_share, mine_done;
+    size_t peer_next, peer_proof, peer_share;
+    bool fix_due;  /* the permuter: SHARE_COT of mine_share held, CHOSEN_FIX next */
+    bool pulled;   /* pull gave a frame in this turn of the driver */
+    uint8_t *choices; /* scratch for a starting batch's choice bits */
     ovl_buf msg;   /* scratch for OT-layer messages */
-    ovl_buf held;  /* the permuter's SHARE_COT until CHOSEN_FIX arrives */
 
     /* pairs (CONDITIONS.md §4.3): this party's output shares z (bins × O),
      * the chunk being garbled and its engine */
@@ -103,6 +120,8 @@ struct agg2_core {
 /* agg2_core.c */
 ovl_err agg2_core_queue(agg2_core *c, uint8_t type, const uint8_t *body, size_t len) OVL_MUST_USE;
 ovl_err agg2_core_queue_ot(agg2_core *c) OVL_MUST_USE; /* c->msg as one AGG_OT frame */
+/* Plans the batches of the phase just entered (PRODUCTS or SHUFFLE); the
+ * phase ends, and the next begins, once every batch is done. */
 ovl_err agg2_core_advance(agg2_core *c) OVL_MUST_USE;
 bool agg2_core_helper_of_pass(const agg2_core *c);
 /* agg2_pairs.c */
@@ -110,17 +129,22 @@ ovl_err agg2_core_pairs_start(agg2_core *c) OVL_MUST_USE; /* after the base OTs 
 ovl_err agg2_core_pairs_poll(agg2_core *c) OVL_MUST_USE;  /* after any GC step */
 void agg2_core_pairs_free(agg2_core *c);
 void agg2_core_sub_key(uint8_t out[16], const uint8_t *transcript, const char *label);
-/* agg2_products.c */
-ovl_err agg2_core_products_choices(agg2_core *c) OVL_MUST_USE;
-ovl_err agg2_core_products_send(agg2_core *c) OVL_MUST_USE; /* after verify: writes c->msg */
-ovl_err agg2_core_products_recv(agg2_core *c, ovl_buf *in) OVL_MUST_USE;
+/* agg2_products.c: a batch's choices (c->choices), its product message
+ * (queued) and the receipt of one, each adding into c->cells */
+void agg2_core_products_plan(agg2_core *c);
+ovl_err agg2_core_products_choices(agg2_core *c, const core_batch *b) OVL_MUST_USE;
+ovl_err agg2_core_products_send(agg2_core *c, const core_batch *b) OVL_MUST_USE;
+ovl_err agg2_core_products_recv(agg2_core *c, const core_batch *b, ovl_buf *in) OVL_MUST_USE;
 ovl_err agg2_core_products_end(agg2_core *c) OVL_MUST_USE; /* records from the cells */
 /* agg2_shuffle.c */
 ovl_err agg2_core_pass_start(agg2_core *c) OVL_MUST_USE;
 ovl_err agg2_core_on_masked(agg2_core *c, const uint8_t *payload, size_t len) OVL_MUST_USE;
-ovl_err agg2_core_shuffle_choices(agg2_core *c) OVL_MUST_USE;
-ovl_err agg2_core_shuffle_send(agg2_core *c) OVL_MUST_USE; /* queues SHARE_COT and CHOSEN_FIX */
-ovl_err agg2_core_shuffle_recv(agg2_core *c, ovl_buf *share, ovl_buf *fix) OVL_MUST_USE;
+void agg2_core_shuffle_plan(agg2_core *c);
+ovl_err agg2_core_shuffle_choices(agg2_core *c, const core_batch *b) OVL_MUST_USE;
+/* queues SHARE_COT and CHOSEN_FIX, adjacent */
+ovl_err agg2_core_shuffle_send(agg2_core *c, const core_batch *b) OVL_MUST_USE;
+ovl_err agg2_core_shuffle_recv(agg2_core *c, const core_batch *b, ovl_buf *share,
+                               ovl_buf *fix) OVL_MUST_USE;
 ovl_err agg2_core_pass_end(agg2_core *c) OVL_MUST_USE;
 void agg2_core_shuffle_free(agg2_core *c);
 /* agg2_release.c */

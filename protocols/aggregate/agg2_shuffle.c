@@ -1,7 +1,7 @@
 /* SHUFFLE1 and SHUFFLE2 of the aggregate v2 core (SPEC §8.1): a
  * Permute+Share pass per party over shuffle.c, the helper's MASKED frames
- * and the permuter's switch batches. Pass 1 is permuted by the runner, pass
- * 2 by the contributor. */
+ * and the permuter's switch batches (up to CORE_WINDOW in flight within a
+ * pass). Pass 1 is permuted by the runner, pass 2 by the contributor. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,12 +42,12 @@ ovl_err agg2_core_pass_start(agg2_core *c)
         OVL_TRY(ovl_calloc((void **)&c->masked, c->K * c->W, sizeof *c->masked));
         OVL_TRY(ovl_calloc((void **)&c->dest, c->K, sizeof *c->dest));
     }
-    c->at = 0;
     c->masked_got = 0;
     if (agg2_core_helper_of_pass(c)) {
         OVL_TRY(ovl_shuffle_helper_new(&c->sh, &c->net, c->W, c->in.rng, c->cur, c->masked));
         OVL_TRY(queue_masked(c));
         c->phase = CORE_SHUFFLE;
+        OVL_TRY(agg2_core_advance(c));
     } else {
         for (uint32_t i = 0; i < c->K; i++)
             c->dest[i] = i;
@@ -90,18 +90,33 @@ done:
     return rc;
 }
 
-ovl_err agg2_core_shuffle_choices(agg2_core *c)
+/* A pass's switches in batches of ovl_shuffle_batch_max(W), all with the
+ * permuter as COT receiver; they move the values in order, so only their
+ * messages may overlap, never two passes (pass 2 masks pass 1's output). */
+void agg2_core_shuffle_plan(agg2_core *c)
 {
-    return ovl_shuffle_perm_choices(c->perm, c->cnt, c->choices);
+    core_plan *p = &c->plan;
+    memset(p, 0, sizeof *p);
+    p->total[0] = c->net.switches;
+    p->step[0] = ovl_shuffle_batch_max(c->W);
+    p->per[0] = 1;
+    p->recv[0] = !agg2_core_helper_of_pass(c);
+    size_t n = (c->net.switches + p->step[0] - 1) / p->step[0];
+    p->first[1] = p->first[2] = p->first[3] = n;
 }
 
-ovl_err agg2_core_shuffle_send(agg2_core *c)
+ovl_err agg2_core_shuffle_choices(agg2_core *c, const core_batch *b)
+{
+    return ovl_shuffle_perm_choices(c->perm, b->at, b->cnt, c->choices);
+}
+
+ovl_err agg2_core_shuffle_send(agg2_core *c, const core_batch *b)
 {
     ovl_err rc = OVL_OK;
     ovl_buf fix = {0};
     OVL_TRY(ovl_buf_alloc(&fix, 4096, OVL_FRAME_MAX_PAYLOAD));
     ovl_buf_clear(&c->msg);
-    OVL_TRY(ovl_shuffle_helper_batch(c->sh, c->cot, &c->msg, &fix));
+    OVL_TRY(ovl_shuffle_helper_batch(c->sh, b->cot, &c->msg, &fix));
     OVL_TRY(agg2_core_queue_ot(c));
     OVL_TRY(agg2_core_queue(c, OVL_AGG2_OT, fix.data, ovl_buf_len(&fix)));
 done:
@@ -109,9 +124,9 @@ done:
     return rc;
 }
 
-ovl_err agg2_core_shuffle_recv(agg2_core *c, ovl_buf *share, ovl_buf *fix)
+ovl_err agg2_core_shuffle_recv(agg2_core *c, const core_batch *b, ovl_buf *share, ovl_buf *fix)
 {
-    return ovl_shuffle_perm_batch(c->perm, c->cot, share, fix);
+    return ovl_shuffle_perm_batch(c->perm, b->cot, share, fix);
 }
 
 ovl_err agg2_core_pass_end(agg2_core *c)

@@ -173,14 +173,15 @@ done:
     return rc;
 }
 
-ovl_err ovl_shuffle_perm_choices(const ovl_shuffle_perm *p, size_t k, uint8_t *choices)
+ovl_err ovl_shuffle_perm_choices(const ovl_shuffle_perm *p, size_t first, size_t k,
+                                 uint8_t *choices)
 {
-    if (k < 1 || k > p->net->switches - p->next)
-        return ovl_err_set(OVL_ERR_USAGE, "shuffle: %zu choices where %zu switches remain", k,
-                           p->net->switches - p->next);
+    if (first < p->next || first > p->net->switches || k < 1 || k > p->net->switches - first)
+        return ovl_err_set(OVL_ERR_USAGE, "shuffle: %zu choices from switch %zu of %zu (%zu "
+                           "moved)", k, first, p->net->switches, p->next);
     memset(choices, 0, (k + 7) / 8);
     for (size_t j = 0; j < k; j++)
-        choices[j / 8] |= (uint8_t)(p->bits[p->next + j] << (j % 8));
+        choices[j / 8] |= (uint8_t)(p->bits[first + j] << (j % 8));
     return OVL_OK;
 }
 

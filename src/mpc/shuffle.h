@@ -55,9 +55,10 @@ void ovl_shuffle_helper_free(ovl_shuffle_helper *h);
 /* P: routes dest (secret) and takes S's masked shares (n·width words). */
 ovl_err ovl_shuffle_perm_new(ovl_shuffle_perm **out, const ovl_permnet *net, size_t width,
                              const uint32_t *dest, const uint64_t *masked) OVL_MUST_USE;
-/* P: the choice bits (packed, bit j at choices[j/8] >> j%8) of the next k
- * switches, to start the COT batch with. */
-ovl_err ovl_shuffle_perm_choices(const ovl_shuffle_perm *p, size_t k,
+/* P: the choice bits (packed, bit j at choices[j/8] >> j%8) of switches
+ * first .. first + k - 1, to start their COT batch with; a batch may be
+ * started before the earlier ones are moved (they are used in order). */
+ovl_err ovl_shuffle_perm_choices(const ovl_shuffle_perm *p, size_t first, size_t k,
                                  uint8_t *choices) OVL_MUST_USE;
 /* P, as receiver of that batch: reads SHARE_COT and CHOSEN_FIX, moves its values. */
 ovl_err ovl_shuffle_perm_batch(ovl_shuffle_perm *p, ovl_cot *b, ovl_buf *share_msg,

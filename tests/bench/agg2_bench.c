@@ -9,7 +9,9 @@
  * receiving. Prints one JSON line: wall, CPU per party, bytes per party and
  * per runner identifier, ovl_agg2_cost_eval's bytes and measured/formula,
  * peak RSS, the ECDH-PSI bound of the same calibration as cpsi_bench, and
- * the load average (the machine may be shared).
+ * the load average (the machine may be shared), and the post-PSI core's wall
+ * and CPU per party (from the first AGG_OT frame a party receives) with the
+ * time each waited for the peer's frames.
  *   agg2_bench [log2 n (default 16)] [G_R (default 8)] [G_C (default 4)] */
 #include <pthread.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 #include "ecdh_bound.h"
 
 enum { COLS = 2, COUNT_BITS = 3, VALUE_BITS = 40 };
+#define PULL_HIGH ((size_t)1 << 20) /* src/session/drive.c's OUT_HIGH */
 
 /* One direction of the wire: frames appended by one thread, taken by the other. */
 typedef struct {
@@ -44,6 +47,11 @@ typedef struct {
     uint8_t max_type;
     bool ok;
     volatile bool *abort_all;
+    /* the core (after circuit PSI, from the first AGG_OT frame received):
+     * its start (wall and this thread's CPU) and this party's end */
+    bool core_seen;
+    double core_t0, core_cpu0, core_cpu_s, t_end;
+    double core_idle_s; /* waiting for the peer's frames, in the core */
 } party;
 
 static bool chan_init(chan *c)
@@ -77,7 +85,9 @@ static bool party_send(party *p, bool *moved)
             return false;
         *moved = true;
     }
-    for (bool have = true; have;) {
+    /* hands over at PULL_HIGH, as the session's driver writes at its
+     * OUT_HIGH: a peer waiting on the first frame need not wait for the rest */
+    for (bool have = true; have && ovl_buf_remaining(&p->local_out) < PULL_HIGH;) {
         if (ovl_agg2_ops.pull(p->e, &p->local_out, &have) != OVL_OK)
             return false;
         *moved |= have;
@@ -105,7 +115,10 @@ static bool party_receive(party *p, bool *moved, bool idle)
         ts.tv_nsec += 20 * 1000 * 1000;
         if (ts.tv_nsec >= 1000000000L)
             ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        double w0 = bench_now();
         pthread_cond_timedwait(&p->in->cv, &p->in->mu, &ts);
+        if (p->core_seen)
+            p->core_idle_s += bench_now() - w0;
     }
     bool put = true;
     if (ovl_buf_remaining(&p->in->buf) > 0) {
@@ -127,6 +140,8 @@ static bool party_receive(party *p, bool *moved, bool idle)
             break;
         if (ovl_buf_remaining(&payload) > p->max_frame)
             p->max_frame = ovl_buf_remaining(&payload), p->max_type = type;
+        if (type == OVL_AGG2_OT && !p->core_seen)
+            p->core_seen = true, p->core_t0 = bench_now(), p->core_cpu0 = thread_cpu();
         if (ovl_agg2_ops.feed(p->e, type, ovl_buf_rptr(&payload),
                               ovl_buf_remaining(&payload)) != OVL_OK)
             return false;
@@ -155,6 +170,8 @@ static void *party_main(void *arg)
     if (p->ok && !party_send(p, &moved))
         p->ok = false;
     p->cpu_s = thread_cpu() - t0;
+    p->core_cpu_s = p->core_seen ? thread_cpu() - p->core_cpu0 : 0;
+    p->t_end = bench_now();
     return NULL;
 }
 
@@ -336,6 +353,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
     double wall = bench_now() - t0, cpu = bench_cpu_now() - cpu0;
+    /* the post-PSI phase: from the first party's first AGG_OT to the last's end */
+    double core_t0 = p[0].core_t0 < p[1].core_t0 ? p[0].core_t0 : p[1].core_t0;
+    double core_wall = (p[0].t_end > p[1].t_end ? p[0].t_end : p[1].t_end) - core_t0;
     bool ok = p[0].ok && p[1].ok && ovl_agg2_ops.done(p[0].e) && ovl_agg2_ops.done(p[1].e);
     const ovl_agg2_cell *cells = NULL;
     size_t ncells = 0;
@@ -371,7 +391,9 @@ int main(int argc, char **argv)
            "\"bytes_runner\":%llu,\"bytes_contributor\":%llu,\"bytes_per_runner_id\":%.0f,"
            "\"formula_bytes\":%llu,\"ratio_measured_to_formula\":%.3f,"
            "\"peak_rss_mib_both\":%.1f,\"vm_hwm_mib\":%.1f,\"inputs_mib\":%.1f,"
-           "\"rss_target_mib_both\":%.1f,\"loadavg_before\":%.2f,\"loadavg_after\":%.2f}\n",
+           "\"rss_target_mib_both\":%.1f,\"loadavg_before\":%.2f,\"loadavg_after\":%.2f,"
+           "\"core_wall_s\":%.2f,\"core_cpu_runner_s\":%.2f,\"core_cpu_contributor_s\":%.2f,"
+           "\"core_idle_runner_s\":%.2f,\"core_idle_contributor_s\":%.2f}\n",
            lg, gr * gc, gr, gc, in.words_r, in.words_c, ok ? "true" : "false", ncells, rows_r,
            rows_c, wall, bound1, bound1 / 2, wall / (bound1 / 2), cpu, p[0].cpu_s, p[1].cpu_s,
            cpu / bound1, (unsigned long long)p[0].jobs, (unsigned long long)p[1].jobs,
@@ -379,7 +401,8 @@ int main(int argc, char **argv)
            1e6 * t_hash, 1e6 * t_mult, (unsigned long long)br, (unsigned long long)bc,
            (double)(br + bc) / (double)n, (unsigned long long)cost.total,
            (double)(br + bc) / (double)cost.total, rss, vm_hwm_mib(), rss_inputs, rss_target,
-           load[0], load_after[0]);
+           load[0], load_after[0], core_wall, p[0].core_cpu_s,
+           p[1].core_cpu_s, p[0].core_idle_s, p[1].core_idle_s);
     for (int i = 0; i < 2; i++) {
         ovl_buf_free(&p[i].local_out);
         ovl_buf_free(&p[i].local_in);

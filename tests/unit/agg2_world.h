@@ -14,7 +14,7 @@
 #include "aggregate/ident.h"
 #include "aggregate/plan.h"
 
-enum { W_MAXIDS = 512, W_MAXROWS = 1024, W_COLS = 2, W_MAXG = 16 };
+enum { W_MAXIDS = 512, W_MAXROWS = 1024, W_COLS = 2, W_MAXG = 32 };
 
 typedef struct {
     bool runner;
@@ -40,6 +40,8 @@ static inline ovl_err w_party_make(w_party *p, bool runner, uint32_t lo, uint32_
                                    uint32_t groups, uint32_t cols, uint32_t bits, size_t rows)
 {
     static uint8_t seen[W_MAXIDS][W_MAXG];
+    if (groups < 1 || groups > W_MAXG || hi - lo > W_MAXIDS)
+        return ovl_err_set(OVL_ERR_USAGE, "test world: %u groups, %u identifiers", groups, hi - lo);
     memset(p, 0, sizeof *p);
     memset(seen, 0, sizeof seen);
     p->runner = runner;

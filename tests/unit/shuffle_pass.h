@@ -33,7 +33,7 @@ static inline ovl_err sp_pass(ot_pair *pair, unsigned pp, const ovl_permnet *net
     for (size_t at = 0; at < net->switches;) {
         size_t k = net->switches - at < batch ? net->switches - at : batch;
         ovl_cot *bs = NULL, *br = NULL;
-        OVL_TRY(ovl_shuffle_perm_choices(p, k, choices));
+        OVL_TRY(ovl_shuffle_perm_choices(p, at, k, choices));
         ovl_buf_clear(&share);
         ovl_buf_clear(&fix);
         rc = ot_cot_run(pair, hp, choices, k, &bs, &br, NULL, NULL);

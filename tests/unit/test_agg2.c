@@ -8,7 +8,9 @@
 #include "agg2_dealer.h"
 #include "agg2_world.h"
 #include "common/hello.h"
+#include "mpc/permnet.h"
 #include "mpc/shares.h"
+#include "mpc/shuffle.h"
 #include "core/frame.h"
 #include "psi_harness.h"
 #include "test.h"
@@ -145,6 +147,27 @@ static void many_batches(void)
         check_cells(&r, 2);
     run_free(&r);
 }
+/* A shuffle pass over several switch batches in flight (SPEC §4.4, §8.1):
+ * 32 x 20 cells need more switches than one batch carries (two per pass). */
+static void many_switch_batches(void)
+{
+    run_t r;
+    ovl_permnet net;
+    EXPECT_OK(run_sized(&r, 40, 32, 20, 0, true, 2, 2, 1000, 1000));
+    size_t P = 1 + ovl_agg2_plan_star(&r.plan) + ovl_agg2_plan_k_r(&r.plan) +
+               ovl_agg2_plan_k_c(&r.plan);
+    EXPECT_OK(ovl_permnet_new(&net, 32 * 20));
+    EXPECT_TRUE(net.switches > ovl_shuffle_batch_max(P + 6)); /* W = P + 6 (§7.4) */
+    ovl_permnet_free(&net);
+    hx_run(&r.side[0], &r.side[1], NULL, NULL);
+    EXPECT_OK(r.side[0].rc);
+    EXPECT_OK(r.side[1].rc);
+    show(&r);
+    if (r.side[0].rc == OVL_OK && r.side[1].rc == OVL_OK)
+        check_cells(&r, 2);
+    run_free(&r);
+}
+
 /* The helper's index in a released record is the published one, a secret
  * permutation of its groups, not the rank of its label among its labels:
  * with ranks the receiver would learn how many suppressed helper groups sort
@@ -568,6 +591,7 @@ int main(void)
         return 1;
     RUN(runner_receives);
     RUN(many_batches);
+    RUN(many_switch_batches);
     RUN(contributor_receives);
     RUN(helper_index_hides_label_rank);
     RUN(single_cell);

@@ -8,6 +8,7 @@
 #include "aggregate/agg2.h"
 #include "common/transcript.h"
 #include "mpc/gc.h"
+#include "mpc/shuffle.h"
 #include "core/frame.h"
 #include "psi_harness.h"
 #include "test.h"
@@ -338,6 +339,204 @@ static void frames_out_of_phase(void)
     world_free(&w);
 }
 
+/* ---- the window of batches in flight (SPEC §4.4) ---- */
+
+/* Several batches per kind: 16 x 8 groups with 7 count bits give two type-A
+ * batches (the runner receives), three type-B COUNT and one FLAG batch (the
+ * contributor receives). */
+static const ovl_agg2_layout wide = {16, 8, 4, 4, 7, 7, 1, 0};
+
+/* The OT kinds of the AGG_OT frames a side sent, in order. */
+static size_t ot_kinds_of(const duo *d, int side, uint8_t *kinds, size_t most)
+{
+    ovl_buf log;
+    size_t n = 0;
+    ovl_buf_reader(&log, d->side[side].log.data, ovl_buf_len(&d->side[side].log));
+    while (ovl_buf_remaining(&log) >= OVL_FRAME_HDR && n < most) {
+        const uint8_t *f = ovl_buf_rptr(&log);
+        uint32_t len = ((uint32_t)f[1] << 24) | ((uint32_t)f[2] << 16) |
+                       ((uint32_t)f[3] << 8) | f[4];
+        if (f[0] == OVL_AGG2_OT && len > 0)
+            kinds[n++] = f[OVL_FRAME_HDR];
+        if (ovl_buf_skip(&log, OVL_FRAME_HDR + len) != OVL_OK)
+            break;
+    }
+    return n;
+}
+
+/* Batches of both directions are in flight at once: each party starts its
+ * first batch (the runner's type A, the contributor's type B) and then
+ * answers the peer's while its own is open. */
+static void batches_overlap(void)
+{
+    world w;
+    duo d;
+    uint8_t k[2][256];
+    world_new(&w, wide);
+    uint64_t T = mid_threshold(&w);
+    EXPECT_OK(duo_new(&d, &w.d, true, T));
+    hx_run(&d.side[0], &d.side[1], NULL, NULL);
+    EXPECT_OK(d.side[0].rc);
+    EXPECT_OK(d.side[1].rc);
+    check_released(&w, &d, 0, T);
+    for (int s = 0; s < 2; s++) {
+        size_t n = ot_kinds_of(&d, s, k[s], sizeof k[s]);
+        EXPECT_TRUE(n > 4);
+        /* the party's own first batch is open when it answers the peer's */
+        EXPECT_EQ(k[s][0], OVL_OTMSG_BASE);
+        EXPECT_EQ(k[s][1], OVL_OTMSG_EXT_U);
+        EXPECT_EQ(k[s][2], OVL_OTMSG_EXT_CHAL);
+        /* one EXT_U per batch: 2 + 4 products, one switch batch per pass */
+        size_t us = 0;
+        for (size_t i = 0; i < n; i++)
+            us += k[s][i] == OVL_OTMSG_EXT_U;
+        EXPECT_EQ(us, s == 0 ? 2u + 1u : 4u + 1u);
+    }
+    duo_free(&d);
+    world_free(&w);
+}
+
+/* A driver that pulls one frame per turn (as src/session/drive.c stops at
+ * its OUT_HIGH after a large frame) and feeds everything it has: the run
+ * ends with the same cells, never waiting on a frame pull still owes. */
+static void one_frame_per_turn(void)
+{
+    world w;
+    duo d;
+    world_new(&w, wide);
+    uint64_t T = mid_threshold(&w);
+    EXPECT_OK(duo_new(&d, &w.d, false, T));
+    ovl_buf f;
+    EXPECT_OK(ovl_buf_alloc(&f, 64, OVL_FRAME_HDR + OVL_FRAME_MAX_PAYLOAD));
+    int idle = 0;
+    for (int turn = 0; turn < 1000000 && idle < 4; turn++) {
+        bool moved = false;
+        for (int s = 0; s < 2 && d.side[0].rc == OVL_OK && d.side[1].rc == OVL_OK; s++) {
+            ovl_job *j = NULL;
+            bool have = false;
+            hx_fail(&d.side[s], agg2_core_ops.job_take(d.c[s], &j));
+            if (j != NULL) { /* COMPARE's garbling */
+                j->rc = OVL_OK;
+                j->run(j);
+                hx_fail(&d.side[s], agg2_core_ops.job_finish(d.c[s], j));
+                moved = true;
+            }
+            ovl_buf_clear(&f);
+            hx_fail(&d.side[s], agg2_core_ops.pull(d.c[s], &f, &have));
+            if (have && ovl_buf_put_bytes(&d.side[s].wire, f.data, f.wpos) != OVL_OK)
+                abort();
+            moved |= have;
+            moved |= hx_deliver(&d.side[s], &d.side[1 - s]);
+        }
+        idle = moved ? 0 : idle + 1;
+        if (agg2_core_ops.done(d.c[0]) && agg2_core_ops.done(d.c[1]))
+            break;
+    }
+    EXPECT_OK(d.side[0].rc);
+    EXPECT_OK(d.side[1].rc);
+    EXPECT_TRUE(agg2_core_ops.done(d.c[0]) && agg2_core_ops.done(d.c[1]));
+    check_released(&w, &d, 1, T);
+    ovl_buf_free(&f);
+    duo_free(&d);
+    world_free(&w);
+}
+
+/* A peer's batch frame duplicated, re-kinded or swapped with the next one of
+ * its kind: the other party fails with a one-line protocol error. */
+typedef struct {
+    int side;
+    uint8_t kind; /* OT kind of the frame to tamper */
+    int nth, seen;
+    int how;      /* 0 send again `copies` times (each the next batch's sequence
+                   * number), 1 re-kind as `to`, 2 swap with the next of its kind */
+    int copies;
+    uint8_t to;
+    ovl_buf stash;
+} win_tamper;
+
+static void win_tamper_fn(void *arg, int side, ovl_buf *frame, bool *drop)
+{
+    win_tamper *t = arg;
+    if (side != t->side || frame->data[0] != OVL_AGG2_OT ||
+        ovl_buf_len(frame) <= OVL_FRAME_HDR || frame->data[OVL_FRAME_HDR] != t->kind)
+        return;
+    int i = t->seen++;
+    if (t->how == 0 && i == t->nth) {
+        size_t len = ovl_buf_len(frame);
+        uint8_t *one = malloc(len);
+        if (one == NULL)
+            abort();
+        memcpy(one, frame->data, len);
+        for (int k = 1; k <= t->copies; k++) {
+            if (ovl_buf_put_bytes(frame, one, len) != OVL_OK)
+                abort();
+            frame->data[k * len + OVL_FRAME_HDR + 4] += (uint8_t)k; /* seq's low byte */
+        }
+        free(one);
+    } else if (t->how == 1 && i == t->nth) {
+        frame->data[OVL_FRAME_HDR] = t->to;
+    } else if (t->how == 2 && i == t->nth) {
+        if (ovl_buf_put_bytes(&t->stash, frame->data, ovl_buf_len(frame)) != OVL_OK)
+            abort();
+        *drop = true;
+    } else if (t->how == 2 && i == t->nth + 1) {
+        if (ovl_buf_put_bytes(frame, t->stash.data, ovl_buf_len(&t->stash)) != OVL_OK)
+            abort();
+    }
+}
+
+static void window_hostile(win_tamper t, const char *why)
+{
+    world w;
+    duo d;
+    world_new(&w, wide);
+    EXPECT_OK(ovl_buf_alloc(&t.stash, 64, (size_t)2 << 20));
+    EXPECT_OK(duo_new(&d, &w.d, true, 2));
+    hx_run(&d.side[0], &d.side[1], win_tamper_fn, &t);
+    const hx_side *got = &d.side[1 - t.side];
+    EXPECT_TRUE(t.seen > t.nth);
+    EXPECT_ERR(OVL_ERR_PROTOCOL, got->rc);
+    OVL_T_RECORD(strstr(got->detail, why) != NULL && strchr(got->detail, '\n') == NULL,
+                 "wanted \"%s\", got \"%s\"", why, got->detail);
+    ovl_buf_free(&t.stash);
+    duo_free(&d);
+    world_free(&w);
+}
+
+static void hostile_window(void)
+{
+    /* the contributor starts its first three type-B batches (2, 3, 4) at
+     * once: batch 4 is a fifth in flight while the runner's first is open */
+    window_hostile((win_tamper){.side = 1, .kind = OVL_OTMSG_EXT_U, .nth = 0, .how = 0,
+                                .copies = 2},
+                   "beyond the window");
+    /* the runner's last type-A EXT_U again: no further batch is the runner's */
+    window_hostile((win_tamper){.side = 0, .kind = OVL_OTMSG_EXT_U, .nth = 1, .how = 0,
+                                .copies = 1},
+                   "EXT_U after the last batch");
+    /* EXT_PROOF for a batch not started, EXT_CHAL and SHARE_COT where none is due */
+    window_hostile((win_tamper){.side = 1, .kind = OVL_OTMSG_EXT_U, .nth = 0, .how = 1,
+                                .to = OVL_OTMSG_EXT_PROOF},
+                   "EXT_PROOF where none was due");
+    /* (in pass 1, whose batches are all the runner's) */
+    window_hostile((win_tamper){.side = 0, .kind = OVL_OTMSG_EXT_U, .nth = 2, .how = 1,
+                                .to = OVL_OTMSG_EXT_CHAL},
+                   "EXT_CHAL where none was due");
+    window_hostile((win_tamper){.side = 0, .kind = OVL_OTMSG_EXT_CHAL, .nth = 0, .how = 1,
+                                .to = OVL_OTMSG_SHARE},
+                   "SHARE_COT where none was due");
+    /* the contributor's challenges of the runner's two batches swapped */
+    window_hostile((win_tamper){.side = 1, .kind = OVL_OTMSG_EXT_CHAL, .nth = 0, .how = 2},
+                   "EXT_CHAL for batch 1, expected batch 0");
+    /* CHOSEN_FIX in the products; a shuffle's SHARE_COT not followed by it */
+    window_hostile((win_tamper){.side = 1, .kind = OVL_OTMSG_SHARE, .nth = 0, .how = 1,
+                                .to = OVL_OTMSG_CHOSEN_FIX},
+                   "CHOSEN_FIX where none was due");
+    window_hostile((win_tamper){.side = 1, .kind = OVL_OTMSG_CHOSEN_FIX, .nth = 0, .how = 1,
+                                .to = OVL_OTMSG_EXT_U},
+                   "CHOSEN_FIX was due");
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -351,5 +550,8 @@ int main(void)
     RUN(hostile_release);
     RUN(hostile_ot);
     RUN(frames_out_of_phase);
+    RUN(batches_overlap);
+    RUN(one_frame_per_turn);
+    RUN(hostile_window);
     return ovl_t_summary("test_agg2_core");
 }

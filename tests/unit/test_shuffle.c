@@ -155,7 +155,9 @@ static void refuses_misuse(void)
     EXPECT_ERR(OVL_ERR_USAGE, ovl_shuffle_helper_finish(h, x)); /* switches left */
     EXPECT_OK(ovl_shuffle_perm_new(&p, &net, 2, dest, m));
     uint8_t ch[2];
-    EXPECT_ERR(OVL_ERR_USAGE, ovl_shuffle_perm_choices(p, 6, ch)); /* 5 switches */
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_shuffle_perm_choices(p, 0, 6, ch)); /* 5 switches */
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_shuffle_perm_choices(p, 3, 3, ch));
+    EXPECT_OK(ovl_shuffle_perm_choices(p, 3, 2, ch));
     EXPECT_ERR(OVL_ERR_USAGE, ovl_shuffle_perm_finish(p, x, x));
     dest[0] = 1;
     ovl_shuffle_perm *q = NULL;
