@@ -135,17 +135,24 @@ static void runner_receives(void) { join(3, 2, 0, true, 3); }
 
 /* Products and shuffles over several batches: 16 runner groups make the
  * type-B vectors 64 words wide, so a batch holds a few hundred bins. */
+/* Runs a prepared pair, checks both completed and the released cells at
+ * threshold 2, and frees it. */
+static void run_and_check(run_t *r)
+{
+    hx_run(&r->side[0], &r->side[1], NULL, NULL);
+    EXPECT_OK(r->side[0].rc);
+    EXPECT_OK(r->side[1].rc);
+    show(r);
+    if (r->side[0].rc == OVL_OK && r->side[1].rc == OVL_OK)
+        check_cells(r, 2);
+    run_free(r);
+}
+
 static void many_batches(void)
 {
     run_t r;
     EXPECT_OK(run_sized(&r, 320, 16, 2, 0, true, 2, 2, 1000, 1000));
-    hx_run(&r.side[0], &r.side[1], NULL, NULL);
-    EXPECT_OK(r.side[0].rc);
-    EXPECT_OK(r.side[1].rc);
-    show(&r);
-    if (r.side[0].rc == OVL_OK && r.side[1].rc == OVL_OK)
-        check_cells(&r, 2);
-    run_free(&r);
+    run_and_check(&r);
 }
 /* A shuffle pass over several switch batches in flight (SPEC §4.4, §8.1):
  * 32 x 20 cells need more switches than one batch carries (two per pass). */
@@ -159,13 +166,7 @@ static void many_switch_batches(void)
     EXPECT_OK(ovl_permnet_new(&net, 32 * 20));
     EXPECT_TRUE(net.switches > ovl_shuffle_batch_max(P + 6)); /* W = P + 6 (§7.4) */
     ovl_permnet_free(&net);
-    hx_run(&r.side[0], &r.side[1], NULL, NULL);
-    EXPECT_OK(r.side[0].rc);
-    EXPECT_OK(r.side[1].rc);
-    show(&r);
-    if (r.side[0].rc == OVL_OK && r.side[1].rc == OVL_OK)
-        check_cells(&r, 2);
-    run_free(&r);
+    run_and_check(&r);
 }
 
 /* The helper's index in a released record is the published one, a secret
