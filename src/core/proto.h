@@ -27,7 +27,9 @@
 typedef struct {
     /* One complete frame from the peer (type and payload, header removed). */
     ovl_err (*feed)(void *proto, uint8_t type, const uint8_t *payload, size_t len);
-    /* Appends the next frame to send (header included), if one is ready. */
+    /* Appends the next frame to send (header included), if one is ready. An
+     * empty answer may come once while work is still due (SPEC §6.1,
+     * "Turns"): the driver calls again on its next turn. */
     ovl_err (*pull)(void *proto, ovl_buf *out, bool *have);
     /* Hands out the next job, or *job = NULL when there is none right now. */
     ovl_err (*job_take)(void *proto, ovl_job **job);
