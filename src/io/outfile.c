@@ -125,6 +125,25 @@ ovl_err ovl_outfile_open(ovl_outfile **out, const char *path)
     return ovl_output_open(out, path, false);
 }
 
+ovl_err ovl_output_write_with(const char *target, bool replace,
+                              void (*writing)(const char *temp_path),
+                              ovl_err (*body)(ovl_outfile *out, void *arg), void *arg)
+{
+    ovl_err rc = OVL_OK;
+    ovl_outfile *out = NULL;
+    OVL_TRY(ovl_output_open(&out, target, replace));
+    if (writing)
+        writing(ovl_outfile_temp_path(out));
+    OVL_TRY(body(out, arg));
+    rc = ovl_outfile_commit(out);
+    out = NULL;
+done:
+    ovl_outfile_abort(out);
+    if (writing)
+        writing(NULL);
+    return rc;
+}
+
 bool ovl_outfile_is_db(const ovl_outfile *f) { return f->is_db; }
 
 const char *ovl_outfile_temp_path(const ovl_outfile *f) { return f->tmp; }

@@ -104,6 +104,13 @@ ovl_err ovl_outfile_open(ovl_outfile **out, const char *path) OVL_MUST_USE;
  * created and filled at commit. An existing table is an error unless
  * `replace` (a CSV path is always replaced, atomically). */
 ovl_err ovl_output_open(ovl_outfile **out, const char *target, bool replace) OVL_MUST_USE;
+/* The whole atomic write of a result: opens `target` (ovl_output_open),
+ * tells `writing` the temporary path (may be NULL), lets `body` fill it,
+ * commits, or on any error removes it; `writing` is told NULL either way. */
+ovl_err ovl_output_write_with(const char *target, bool replace,
+                              void (*writing)(const char *temp_path),
+                              ovl_err (*body)(ovl_outfile *out, void *arg),
+                              void *arg) OVL_MUST_USE;
 /* Whether the output is a database table (which needs a header row). */
 bool ovl_outfile_is_db(const ovl_outfile *f);
 ovl_err ovl_outfile_write(ovl_outfile *f, const void *p, size_t n) OVL_MUST_USE;

@@ -474,29 +474,29 @@ done:
     return rc;
 }
 
+static ovl_err put_rows(ovl_outfile *out, void *arg)
+{
+    const ovl_agg2_result *r = arg;
+    ovl_err rc = OVL_OK;
+    OVL_TRY(put_row(out, r, (const char *const *)r->header));
+    for (size_t i = 0; i < r->nrows; i++)
+        OVL_TRY(put_row(out, r, (const char *const *)&r->fields[i * r->ncols]));
+done:
+    return rc;
+}
+
 /* The released rows (SPEC §8.4), written atomically. */
 static ovl_err write_result(ovl_session *s, const ovl_session_config *o)
 {
     ovl_err rc = OVL_OK;
-    ovl_outfile *out = NULL;
     const ovl_agg2_cell *cells;
     size_t n;
     ovl_agg2_result res;
     memset(&res, 0, sizeof res);
     OVL_TRY(ovl_agg2_released(s->agg2, &cells, &n));
     OVL_TRY(ovl_agg2_result_build(&res, &s->plan, cells, n));
-    OVL_TRY(ovl_output_open(&out, o->out, o->replace));
-    if (o->writing)
-        o->writing(ovl_outfile_temp_path(out));
-    OVL_TRY(put_row(out, &res, (const char *const *)res.header));
-    for (size_t i = 0; i < res.nrows; i++)
-        OVL_TRY(put_row(out, &res, (const char *const *)&res.fields[i * res.ncols]));
-    rc = ovl_outfile_commit(out);
-    out = NULL;
+    OVL_TRY(ovl_output_write_with(o->out, o->replace, o->writing, put_rows, &res));
 done:
-    ovl_outfile_abort(out);
-    if (o->writing)
-        o->writing(NULL);
     ovl_agg2_result_free(&res);
     return rc;
 }

@@ -17,22 +17,22 @@ static ovl_err write_count(ovl_outfile *out, uint64_t count)
     return ovl_outfile_write(out, line, (size_t)n);
 }
 
+typedef struct {
+    const ovl_psi_output *o;
+    const bool *matched;
+    uint64_t count;
+} psi_body;
+
+static ovl_err write_body(ovl_outfile *out, void *arg)
+{
+    const psi_body *b = arg;
+    if (b->o->mode == OVL_MODE_INTERSECTION)
+        return ovl_table_write_matched(out, b->o->table, b->o->query, b->o->ids, b->matched);
+    return write_count(out, b->count);
+}
+
 ovl_err ovl_psi_output_write(const ovl_psi_output *o, const bool *matched, uint64_t count)
 {
-    ovl_err rc = OVL_OK;
-    ovl_outfile *out = NULL;
-    OVL_TRY(ovl_output_open(&out, o->out, o->replace));
-    if (o->writing)
-        o->writing(ovl_outfile_temp_path(out));
-    if (o->mode == OVL_MODE_INTERSECTION)
-        OVL_TRY(ovl_table_write_matched(out, o->table, o->query, o->ids, matched));
-    else
-        OVL_TRY(write_count(out, count));
-    rc = ovl_outfile_commit(out);
-    out = NULL;
-done:
-    ovl_outfile_abort(out);
-    if (o->writing)
-        o->writing(NULL);
-    return rc;
+    psi_body b = {.o = o, .matched = matched, .count = count};
+    return ovl_output_write_with(o->out, o->replace, o->writing, write_body, &b);
 }
