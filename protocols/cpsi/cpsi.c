@@ -53,18 +53,17 @@ done:
     return rc;
 }
 
-ovl_err cpsi_queue_room(ovl_cpsi *p, size_t n)
+void cpsi_queue_room(ovl_cpsi *p, size_t n)
 {
     if (p->q.wpos + n > p->q.max && p->q.rpos > 0)
         ovl_buf_compact(&p->q);
-    return OVL_OK;
 }
 
 ovl_err cpsi_queue_frame(ovl_cpsi *p, uint8_t type, const uint8_t *body, size_t len)
 {
     ovl_err rc = OVL_OK;
     size_t mark;
-    OVL_TRY(cpsi_queue_room(p, OVL_FRAME_HDR + len));
+    cpsi_queue_room(p, OVL_FRAME_HDR + len);
     OVL_TRY(ovl_frame_begin(&p->q, type, &mark));
     OVL_TRY(ovl_buf_put_bytes(&p->q, body, len));
     OVL_TRY(ovl_frame_end(&p->q, mark));

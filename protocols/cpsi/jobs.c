@@ -330,9 +330,8 @@ static ovl_err drain_frames(ovl_cpsi *p)
     ovl_err rc = OVL_OK;
     cpsi_job *j;
     while ((j = (cpsi_job *)ovl_order_take(&p->out_order)) != NULL) {
-        rc = cpsi_queue_room(p, ovl_buf_len(&j->frame));
-        if (rc == OVL_OK)
-            rc = ovl_buf_put_bytes(&p->q, j->frame.data, ovl_buf_len(&j->frame));
+        cpsi_queue_room(p, ovl_buf_len(&j->frame));
+        rc = ovl_buf_put_bytes(&p->q, j->frame.data, ovl_buf_len(&j->frame));
         if (rc == OVL_OK) {
             if (p->cfg.runner)
                 p->blind_sent += j->count;

@@ -234,22 +234,22 @@ ovl_err cpsi_shares_pump(ovl_cpsi *p)
     ovl_buf msg = {0};
     if (p->ot == NULL || p->products_done)
         return OVL_OK;
-    bool more_recv = p->recv_open && p->recv_started < p->nrecv;
-    bool more_send = p->share_sent < p->proof_got;
-    if ((!more_recv && !more_send) || ovl_buf_remaining(&p->q) >= CPSI_PUMP_LOW(p))
-        return OVL_OK;
-    OVL_TRY(ovl_buf_alloc(&msg, 4096, OVL_FRAME_MAX_PAYLOAD));
     while (ovl_buf_remaining(&p->q) < CPSI_PUMP_LOW(p)) {
         /* the peer's SHARE_COT first: it ends a batch the peer waits on */
-        if (p->share_sent < p->proof_got)
-            OVL_TRY(send_products(p, p->share_sent++, &msg));
-        else if (p->recv_open && p->recv_started < p->nrecv)
-            OVL_TRY(start_receiving(p, &msg));
-        else
+        bool share = p->share_sent < p->proof_got;
+        if (!share && !(p->recv_open && p->recv_started < p->nrecv))
             break;
+        if (msg.data == NULL)
+            OVL_TRY(ovl_buf_alloc(&msg, 4096, OVL_FRAME_MAX_PAYLOAD));
+        if (share) {
+            OVL_TRY(send_products(p, p->share_sent, &msg));
+            p->share_sent++;
+            if (p->share_sent == p->nsend && p->share_got == p->nrecv)
+                OVL_TRY(finish_products(p));
+        } else {
+            OVL_TRY(start_receiving(p, &msg));
+        }
     }
-    if (p->share_sent == p->nsend && p->share_got == p->nrecv)
-        OVL_TRY(finish_products(p));
 done:
     ovl_buf_free(&msg);
     return rc;

@@ -108,7 +108,7 @@ struct ovl_cpsi {
 /* cpsi.c */
 /* Room for n more queued bytes: the sent front is dropped first when the
  * buffer would pass its cap (a queue that never empties keeps it). */
-ovl_err cpsi_queue_room(ovl_cpsi *p, size_t n) OVL_MUST_USE;
+void cpsi_queue_room(ovl_cpsi *p, size_t n);
 /* Bits per bin the garbler (σ + 1 + 2·G·w + G) and the evaluator (σ + G·w) put in. */
 size_t cpsi_garbler_bits(const ovl_cpsi *p);
 size_t cpsi_evaluator_bits(const ovl_cpsi *p);
