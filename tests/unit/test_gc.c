@@ -388,6 +388,31 @@ static void test_hostile(void)
     ovl_circuit_free(&c);
 }
 
+/* Instances × output bits kept are capped at OVL_GC_MAX_OUTPUT_BYTES (1 GiB):
+ * one instance more is refused before anything is allocated. */
+static void test_output_cap(void)
+{
+    ovl_circuit c;
+    EXPECT_OK(gct_load(&c, "aes_128.txt"));
+    EXPECT_EQ(c.out_bits, 128u);
+    uint32_t most = (uint32_t)(OVL_GC_MAX_OUTPUT_BYTES / c.out_bits);
+    uint8_t in[16] = {0};
+    ovl_rng rng;
+    ovl_rng_init_system(&rng);
+    for (int role = 0; role < 2; role++) {
+        ovl_gc_config cfg = {.role = role ? OVL_GC_EVALUATOR : OVL_GC_GARBLER,
+                             .party = (unsigned)role, .circuit = &c, .garbler_inputs = 1,
+                             .instances = most + 1, .reveal = OVL_GC_REVEAL_BOTH, .input = in,
+                             .rng = &rng};
+        ovl_gc *g = NULL;
+        EXPECT_ERR(OVL_ERR_LIMIT, ovl_gc_new(&g, &cfg));
+        EXPECT_TRUE(g == NULL);
+        EXPECT_TRUE(strstr(ovl_err_detail(), "1073741824-byte cap") != NULL);
+        ovl_gc_free(g);
+    }
+    ovl_circuit_free(&c);
+}
+
 static void test_mismatch(void)
 {
     ovl_circuit a, b;
@@ -513,6 +538,7 @@ int main(void)
     RUN(test_sha256_evaluator);
     RUN(test_a2b_garbler);
     RUN(test_hostile);
+    RUN(test_output_cap);
     RUN(test_mismatch);
     RUN(test_prompt_peer);
     return ovl_t_summary("test_gc");
