@@ -183,7 +183,7 @@ ovl_err ovl_agg2_cost_eval(ovl_agg2_cost *out, const ovl_agg2_cost_in *in)
     out->sigma = ovl_cpsi_sigma(out->bins);
     per_bin(out, in);
     per_run(out, in);
-    out->oprf = 3 * (uint64_t)ovl_cuckoo_batch_bound((size_t)in->n) * 64;
+    out->oprf = ovl_cpsi_oprf_bytes(in->n);
     out->store = store_bytes(in);
     uint64_t bin = out->cpsi_base + out->payload + out->bits + out->type_a + out->type_b;
     out->total = bin * out->bins + out->oprf + out->store + out->shuffle + out->compare +

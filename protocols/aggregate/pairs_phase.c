@@ -470,7 +470,7 @@ ovl_err ovl_pp_cost_eval(ovl_pp_cost *out, const ovl_pp_layout *l, uint64_t n, u
     uint64_t pk = (uint64_t)l->s.cap_r * l->s.cap_c * l->s.groups_r * l->s.groups_c;
     out->per_bin = 32 * (uint64_t)(out->sigma - 1) + 16 * (uint64_t)out->sigma + 17 +
                    OVL_PC_GC_FRAMING + 32 + 16 * L + pc.bytes - (l->star ? 0 : 8 * pk);
-    out->oprf = 3 * (uint64_t)ovl_cuckoo_batch_bound((size_t)n) * 64;
+    out->oprf = ovl_cpsi_oprf_bytes(n);
     out->store = 8 * (1 + L + (G + 63) / 64) * 3 * ((13 * 3 * m + 29) / 30 + 8);
     out->fixed = 4 * 2 * (uint64_t)OVL_AGG2_OT_BASE_LEN;
     out->total = out->per_bin * out->bins + out->oprf + out->store + out->fixed;

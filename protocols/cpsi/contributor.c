@@ -1,7 +1,6 @@
-/* overlap: the contributor's side of circuit PSI (SPEC.md §5.3, §6): three
- * OPRF keys, evaluation of the runner's capped batches, and the programmed
- * key-value store mapping F(y, j) to (check value, masked payload) of bin
- * h_j(y). */
+/* overlap: the contributor's side of circuit PSI (SPEC.md §5.3, §6): the
+ * programmed key-value store mapping F(h_j(y), y) to (check value, masked
+ * payload) of bin h_j(y). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,14 +10,7 @@
 #include "core/mem.h"
 #include "cpsi/state.h"
 
-ovl_err cpsi_contrib_setup(ovl_cpsi *p)
-{
-    ovl_err rc = OVL_OK;
-    for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++)
-        OVL_TRY(ovl_oprf_scalar(p->key[j], &p->rng));
-done:
-    return rc;
-}
+static ovl_err queue_store(ovl_cpsi *p);
 
 /* The bit payload's secrets of every bin, drawn after the others (so a run
  * without it draws what it always did): the masks μ of the bit words and the
@@ -92,27 +84,48 @@ static void pack_counts(const ovl_cpsi *p, size_t y, uint64_t *bits)
         }
 }
 
-/* One entry per identifier y and function j: key and pads from F_{k_j}(y),
- * value (t_b ⊕ pad_0, payload(y) − m_b + pad_l, bits(y) ⊕ μ_b ⊕ pad) for
- * b = h_j(y). Runs in a
- * job on identifiers y0 .. y0 + n − 1, writing only their entries (keys and
- * vals point at entry 3·y0). */
+/* F(h_j(y), y) for the three functions; when two functions of y pick the
+ * same bin, the later one's value is H(F || j) instead, so the store's keys
+ * stay distinct (a spare entry the runner never looks up: SPEC.md §6.1). */
+static void entry_values(const ovl_cpsi *p, const uint32_t *cand, const ovl_block *code,
+                         uint8_t f[OVL_CUCKOO_HASHES][OVL_OPRF_OUT])
+{
+    for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++) {
+        uint32_t b = cand[j];
+        ovl_oprf_eval(f[j], b, p->qrows + (size_t)b * OVL_OPRF_BLOCKS, code, p->s);
+        for (unsigned i = 0; i < j; i++)
+            if (cand[i] == b) {
+                uint8_t in[OVL_OPRF_OUT + 1];
+                memcpy(in, f[j], OVL_OPRF_OUT);
+                in[OVL_OPRF_OUT] = (uint8_t)j;
+                crypto_generichash(f[j], OVL_OPRF_OUT, in, sizeof in, NULL, 0);
+                sodium_memzero(in, sizeof in);
+                break;
+            }
+    }
+}
+
+/* One entry per identifier y and function j: key and pads from
+ * F(h_j(y), y), value (t_b ⊕ pad_0, payload(y) − m_b + pad_l,
+ * bits(y) ⊕ μ_b ⊕ pad) for b = h_j(y). Runs in a job on identifiers
+ * y0 .. y0 + n − 1, writing only their entries (keys and vals point at
+ * entry 3·y0). */
 ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *keys,
                            uint64_t *vals)
 {
     ovl_err rc = OVL_OK;
-    size_t w = p->sw, L = p->words, nf = (n ? n : 1) * OVL_CUCKOO_HASHES;
+    size_t w = p->sw, L = p->words, nc = (n ? n : 1) * OVL_OPRF_BLOCKS;
     uint64_t *pads = NULL, *bits = NULL;
-    uint8_t(*fall)[OVL_OPRF_OUT] = NULL;
+    ovl_block *code = NULL;
+    uint8_t f[OVL_CUCKOO_HASHES][OVL_OPRF_OUT];
+    ovl_aes kc = {0};
     OVL_TRY(ovl_calloc((void **)&pads, w, sizeof *pads));
     OVL_TRY(ovl_calloc((void **)&bits, p->nbw ? p->nbw : 1, sizeof *bits));
-    OVL_TRY(ovl_calloc((void **)&fall, nf, sizeof *fall));
-    /* F(y, j) for the whole slice at once: the batch path's eight lanes */
-    OVL_TRY(ovl_oprf_direct_keys_batch(fall, (const uint8_t(*)[OVL_OPRF_SCALAR])p->key,
-                                       OVL_CUCKOO_HASHES, (const uint8_t *const *)p->cfg.ids + y0,
-                                       p->cfg.id_len + y0, n));
+    OVL_TRY(ovl_calloc((void **)&code, nc, sizeof *code));
+    OVL_TRY(ovl_aes_init(&kc, p->code_key));
+    OVL_TRY(ovl_oprf_code(&kc, p->digest + y0, n, code));
     for (size_t y = y0; y < y0 + n; y++) {
-        const uint8_t(*f)[OVL_OPRF_OUT] = fall + (y - y0) * OVL_CUCKOO_HASHES;
+        entry_values(p, p->cand + 3u * y, code + (y - y0) * OVL_OPRF_BLOCKS, f);
         if (p->G > 0)
             pack_counts(p, y, bits);
         for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++) {
@@ -129,8 +142,10 @@ ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *ke
         }
     }
 done:
+    ovl_aes_free(&kc);
+    sodium_memzero(f, sizeof f);
     ovl_free_secret(bits, (p->nbw ? p->nbw : 1) * sizeof *bits);
-    ovl_free_secret(fall, nf * sizeof *fall);
+    ovl_free_secret(code, nc * sizeof *code);
     ovl_free_secret(pads, w * sizeof *pads);
     return rc;
 }
@@ -149,7 +164,7 @@ ovl_err cpsi_contrib_encoded(ovl_cpsi *p)
     p->table_job = false;
     p->store_ready = true;
     cpsi_store_scratch_free(p);
-    OVL_TRY(cpsi_contrib_after_eval(p));
+    OVL_TRY(queue_store(p));
 done:
     return rc;
 }
@@ -161,6 +176,9 @@ void cpsi_store_scratch_free(ovl_cpsi *p)
     ovl_free_secret(p->st_vals, (n ? n : 1) * w * sizeof *p->st_vals);
     ovl_free_secret(p->mu, (size_t)p->bins * p->nbw * sizeof *p->mu);
     ovl_free_secret(p->cand, (n ? n : 1) * sizeof *p->cand); /* our identifiers' bins */
+    ovl_free_secret(p->qrows, (size_t)p->bins * OVL_OPRF_BLOCKS * sizeof *p->qrows);
+    p->qrows = NULL;
+    cpsi_oprf_free(p);
     p->st_keys = NULL;
     p->st_vals = NULL;
     p->mu = NULL;
@@ -190,18 +208,23 @@ ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in)
                "the runner expects a bit payload of %u groups of %u bits per identifier, this "
                "party has %u of %u", groups, (unsigned)width, p->G, p->w);
     p->seed_got = true;
+    /* the OPRF's base OTs only once the runner's shape is accepted: a
+     * refused run leaves this party's HELLO alone */
+    OVL_TRY(cpsi_oprf_setup(p));
     size_t n = 3u * (size_t)p->n_c, w = p->sw;
     OVL_TRY(ovl_calloc((void **)&p->cand, n ? n : 1, sizeof *p->cand));
     OVL_TRY(ovl_cuckoo_candidates(p->cand, seed, p->bins, p->digest, (size_t)p->n_c));
     OVL_TRY(draw_bin_secrets(p));
     OVL_TRY(ovl_calloc((void **)&p->st_keys, n ? n : 1, sizeof *p->st_keys));
     OVL_TRY(ovl_calloc((void **)&p->st_vals, (n ? n : 1) * w, sizeof *p->st_vals));
-    if (p->n_c == 0)
-        OVL_TRY(cpsi_contrib_store_done(p));
-    else
-        OVL_TRY(cpsi_jobs_put_store(p));
+    OVL_TRY(ovl_calloc((void **)&p->qrows, (size_t)p->bins * OVL_OPRF_BLOCKS, sizeof *p->qrows));
 done:
     return rc;
+}
+
+ovl_err cpsi_contrib_oprf_done(ovl_cpsi *p)
+{
+    return p->n_c == 0 ? cpsi_contrib_store_done(p) : cpsi_jobs_put_store(p);
 }
 
 static ovl_err queue_store(ovl_cpsi *p)
@@ -242,31 +265,4 @@ ovl_err cpsi_contrib_pump(ovl_cpsi *p)
     }
 done:
     return rc;
-}
-
-ovl_err cpsi_contrib_on_blind(ovl_cpsi *p, ovl_buf *in)
-{
-    ovl_err rc = OVL_OK;
-    uint32_t count, total = 3u * p->P;
-    const uint8_t *el;
-    OVL_ENSURE(p->seed_got, OVL_ERR_PROTOCOL, "BLIND arrived before SEED (frames out of order)");
-    OVL_TRY(ovl_frame_read_count(in, "BLIND", OVL_CPSI_ELEMS_PER_FRAME, &count));
-    /* the cap that keeps the runner to one OPRF value per identifier */
-    OVL_ENSURE((uint64_t)p->blind_got + count <= total, OVL_ERR_PROTOCOL,
-               "the runner sent %u blinded elements where 3 x %u were agreed",
-               p->blind_got + count, p->P);
-    OVL_ENSURE(ovl_buf_remaining(in) == (size_t)count * OVL_OPRF_ELEM, OVL_ERR_MALFORMED,
-               "BLIND of %u elements carries %zu bytes", count, ovl_buf_remaining(in));
-    OVL_TRY(ovl_buf_get_ptr(in, (size_t)count * OVL_OPRF_ELEM, &el));
-    OVL_TRY(cpsi_jobs_put_peer(p, p->blind_got, count, el));
-    p->blind_got += count;
-done:
-    return rc;
-}
-
-ovl_err cpsi_contrib_after_eval(ovl_cpsi *p)
-{
-    if (p->okvs_queued || !p->store_ready || p->eval_queued < 3u * p->P)
-        return OVL_OK;
-    return queue_store(p);
 }

@@ -228,9 +228,8 @@ void ovl_cpsi_free(ovl_cpsi *p)
     cpsi_jobs_free(p);
     ovl_free_secret(p->digest, (p->cfg.nids ? p->cfg.nids : 1) * sizeof *p->digest);
     ovl_cuckoo_free(&p->ck);
-    /* which function placed which identifier, as the cuckoo table itself */
-    ovl_free_secret(p->entry_bin, 3u * (size_t)p->P * sizeof *p->entry_bin);
-    ovl_free_secret(p->blind, 3u * (size_t)p->P * sizeof *p->blind);
+    cpsi_oprf_free(p);
+    ovl_free_secret(p->bin_d, bins * sizeof *p->bin_d);
     ovl_free_secret(p->fval, bins * sizeof *p->fval);
     ovl_buf_free(&p->okvs_in);
     ovl_okvs_free(&p->okvs);
@@ -250,7 +249,6 @@ void ovl_cpsi_free(ovl_cpsi *p)
     free_batches(p->send_b, p->nbatch);
     free_batches(p->recv_b, p->nbatch);
     ovl_ot_free(p->ot);
-    sodium_memzero(p->key, sizeof p->key);
     sodium_memzero(&p->recv_sum, sizeof p->recv_sum);
     sodium_memzero(&p->send_sum, sizeof p->send_sum);
     ovl_rng_wipe(&p->rng);
@@ -467,16 +465,15 @@ static ovl_err on_hello(ovl_cpsi *p, const uint8_t *payload, size_t len)
     p->n_c = p->cfg.runner ? peer.set_size : p->cfg.nids;
     p->bins = ovl_cpsi_bins(p->n_r);
     p->sigma = ovl_cpsi_sigma(p->bins);
-    p->P = ovl_cuckoo_batch_bound((size_t)p->n_r);
     OVL_TRY(check_sizes(p));
-    OVL_TRY(ovl_order_init(&p->out_order, CPSI_WINDOW));
     OVL_TRY(ovl_calloc((void **)&p->match, p->bins, 1));
     size_t nvec = (size_t)p->bins * p->words;
     OVL_TRY(ovl_calloc((void **)&p->vec, nvec ? nvec : 1, sizeof *p->vec));
     OVL_TRY(ovl_calloc((void **)&p->value, (size_t)p->bins * p->out_words, sizeof *p->value));
     OVL_TRY(ovl_calloc((void **)&p->beta, (size_t)p->bins * p->G * p->w, 1));
     OVL_TRY(ovl_calloc((void **)&p->phi, (size_t)p->bins * p->G, 1));
-    OVL_TRY(p->cfg.runner ? cpsi_runner_setup(p) : cpsi_contrib_setup(p));
+    if (p->cfg.runner)
+        OVL_TRY(cpsi_runner_setup(p));
     p->eng.state = OVL_ENGINE_RUN;
 done:
     return rc;
@@ -505,13 +502,12 @@ static ovl_err dispatch(ovl_cpsi *p, uint8_t type, const uint8_t *payload, size_
         OVL_ENSURE(!r, OVL_ERR_PROTOCOL, "the contributor sent SEED (a runner's frame)");
         OVL_TRY(cpsi_contrib_on_seed(p, &in));
         break;
-    case OVL_CPSI_BLIND:
-        OVL_ENSURE(!r, OVL_ERR_PROTOCOL, "the contributor sent BLIND (a runner's frame)");
-        OVL_TRY(cpsi_contrib_on_blind(p, &in));
+    case OVL_CPSI_OPRF_BASE:
+        OVL_TRY(cpsi_oprf_on_base(p, payload, len));
         break;
-    case OVL_CPSI_EVAL:
-        OVL_ENSURE(r, OVL_ERR_PROTOCOL, "the runner sent EVAL (a contributor's frame)");
-        OVL_TRY(cpsi_runner_on_eval(p, &in));
+    case OVL_CPSI_OPRF_U:
+        OVL_ENSURE(!r, OVL_ERR_PROTOCOL, "the contributor sent OPRF_U (a runner's frame)");
+        OVL_TRY(cpsi_oprf_on_u(p, payload, len));
         break;
     case OVL_CPSI_OKVS:
         OVL_ENSURE(r, OVL_ERR_PROTOCOL, "the runner sent OKVS (a contributor's frame)");
@@ -563,6 +559,8 @@ static ovl_err cpsi_pull(void *proto, ovl_buf *out, bool *have)
         goto done;
     if (!p->cfg.runner)
         OVL_TRY(cpsi_contrib_pump(p));
+    else
+        OVL_TRY(cpsi_oprf_pump(p));
     OVL_TRY(cpsi_shares_pump(p));
     if (ovl_buf_remaining(&p->q) != 0) {
         /* one whole frame: header and payload as queued */
@@ -623,11 +621,7 @@ static bool cpsi_wants_input(const void *proto)
     const ovl_cpsi *p = proto;
     if (ovl_buf_remaining(&p->q) > CPSI_MARK(p))
         return false;
-    /* the peer's OPRF batches wait as jobs: a few at a time */
-    if (p->cfg.runner ? p->pending.n >= CPSI_WINDOW / 2
-                      : ovl_order_window(&p->out_order) >= CPSI_WINDOW / 2)
-        return false;
-    /* a whole store waits for the last finalizations: the garbled
+    /* a whole store waits for the last OPRF values: the garbled
      * equality's frames that follow it must wait too */
     if (p->cfg.runner && p->eng.state == OVL_ENGINE_RUN && p->gc == NULL &&
         p->okvs_in.data != NULL && ovl_buf_len(&p->okvs_in) == p->okvs_expect)

@@ -1,8 +1,8 @@
 /* overlap: circuit PSI, version 1 (protocols/cpsi/SPEC.md).
  *
  * Two parties: the runner R cuckoo-hashes its identifiers into B bins and
- * obtains one OPRF value per identifier from the contributor C (three
- * ristretto255 DH-OPRF keys, one per cuckoo function); C programs an
+ * obtains one OPRF value per bin from the contributor C (the OT-based batched
+ * OPRF of Kolesnikov et al., one instance per bin); C programs an
  * oblivious key-value store that hands R, for each bin, a check value and
  * C's payload masked; a garbled σ-bit equality per bin turns the check into
  * XOR shares of the bin's match bit, and correlated OT turns match bit ×
@@ -22,14 +22,14 @@
  * src/mpc/gc.h, carried unchanged. */
 enum {
     OVL_CPSI_SEED = 0x20,  /* R -> C: cuckoo seed, payload width */
-    OVL_CPSI_BLIND = 0x21, /* R -> C: blinded elements */
-    OVL_CPSI_EVAL = 0x22,  /* C -> R: evaluated elements */
+    OVL_CPSI_OPRF_BASE = 0x21, /* either way: the OPRF's four base-OT messages */
+    OVL_CPSI_OPRF_U = 0x22,    /* R -> C: the OPRF's columns for a run of bins */
     OVL_CPSI_OKVS = 0x23,  /* C -> R: a slice of the key-value store */
     OVL_CPSI_OT = 0x24,    /* either way: one OT-layer message (src/mpc/ot.h) */
     OVL_CPSI_COUNT = 0x25  /* cardinality: a share of the count, to a receiver */
 };
 
-#define OVL_CPSI_PROTOCOL "cpsi/1"
+#define OVL_CPSI_PROTOCOL "cpsi/2"
 #define OVL_CPSI_MAX_SET (1u << 22)     /* identifiers per party */
 /* Payload words per identifier: the share layer's words per OT
  * (OVL_SHARE_MAX_WORDS of src/mpc/shares.h, which also bound aggregates
@@ -39,7 +39,7 @@ enum {
 #define OVL_CPSI_MAX_BIT_GROUPS 65536u  /* G_C of the bit payload (also bounded by the words) */
 /* Memory the payload takes, the bins' shares and the store (SPEC.md §2). */
 #define OVL_CPSI_MAX_PAYLOAD_BYTES ((uint64_t)8 << 30)
-#define OVL_CPSI_ELEMS_PER_FRAME 16384u /* BLIND / EVAL entries per frame */
+#define OVL_CPSI_OPRF_ROWS 16256u /* bins per OPRF_U frame (4 WIDE_U under 1 MiB) */
 #define OVL_CPSI_OKVS_SLICE (1u << 19)  /* bytes of the store per OKVS frame */
 
 typedef struct {
@@ -96,6 +96,9 @@ extern const ovl_proto_ops ovl_cpsi_ops;
 
 /* The bins B and check bits σ = 40 + ⌈log2 B⌉ for a runner set of n. */
 uint32_t ovl_cpsi_bins(uint64_t n);
+/* The OPRF's bytes on the wire, frames included (SPEC.md §11): OPRF_BASE
+ * each way and the runner's OPRF_U frames over the B bins of n. */
+uint64_t ovl_cpsi_oprf_bytes(uint64_t n);
 uint32_t ovl_cpsi_sigma(uint32_t bins);
 
 /* ---- Output, after done (SPEC.md §7). Shares are secrets of this party. */

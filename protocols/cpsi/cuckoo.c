@@ -36,20 +36,6 @@ uint32_t ovl_cuckoo_bins(size_t n)
     return b < 3 ? 3u : (uint32_t)b;
 }
 
-static uint32_t isqrt_ceil(uint64_t v)
-{
-    uint64_t r = 0;
-    while (r * r < v)
-        r++;
-    return (uint32_t)r;
-}
-
-uint32_t ovl_cuckoo_batch_bound(size_t n)
-{
-    uint64_t p = (n + 2u) / 3u + 4u * (uint64_t)isqrt_ceil(n) + 8u;
-    return p > n ? (uint32_t)(n ? n : 1) : (uint32_t)p;
-}
-
 static uint32_t reduce(uint32_t x, uint32_t s) { return (uint32_t)(((uint64_t)x * s) >> 32); }
 
 ovl_err ovl_cuckoo_candidates(uint32_t *out, const uint8_t seed[static 16], uint32_t bins,
@@ -129,12 +115,11 @@ ovl_err ovl_cuckoo_build(ovl_cuckoo *c, const ovl_block *ids, size_t n, ovl_rng 
     memset(c, 0, sizeof *c);
     OVL_ENSURE(n <= OVL_CUCKOO_MAX_ITEMS, OVL_ERR_LIMIT,
                "cuckoo: %zu identifiers exceed the cap %u", n, OVL_CUCKOO_MAX_ITEMS);
-    uint32_t bins = ovl_cuckoo_bins(n), bound = ovl_cuckoo_batch_bound(n);
+    uint32_t bins = ovl_cuckoo_bins(n);
     OVL_TRY(alloc_table(c, n, bins));
     for (unsigned attempt = 0; attempt < OVL_CUCKOO_SEEDS && !ok; attempt++) {
         ovl_rng_bytes(rng, c->seed, sizeof c->seed);
-        ok = ovl_cuckoo_try(c, ids, n, bins, rng) && c->placed[0] <= bound &&
-             c->placed[1] <= bound && c->placed[2] <= bound;
+        ok = ovl_cuckoo_try(c, ids, n, bins, rng);
     }
     OVL_ENSURE(ok, OVL_ERR_CRYPTO,
                "cuckoo: no seed of %u places the %zu identifiers (are they distinct?)",

@@ -7,8 +7,7 @@
  * (1.27 from n = 257 on, larger below), where insertion fails with
  * probability at most 2^-40. Insertion starts each identifier at a random
  * function and evicts along a random walk; the runner re-draws the seed when
- * insertion fails or when one function placed more than the public batch
- * bound P(n) identifiers (so the OPRF batches, padded to P, reveal nothing). */
+ * insertion fails. */
 #ifndef OVERLAP_CPSI_CUCKOO_H
 #define OVERLAP_CPSI_CUCKOO_H
 
@@ -39,8 +38,6 @@ typedef struct {
 uint32_t ovl_cuckoo_expansion_milli(size_t n);
 /* B = ⌈ε(n)·n⌉ (at least 3 so the candidate bins can differ). */
 uint32_t ovl_cuckoo_bins(size_t n);
-/* P(n) = ⌈n/3⌉ + ⌈4·√n⌉ + 8: the public size of each function's OPRF batch. */
-uint32_t ovl_cuckoo_batch_bound(size_t n);
 
 /* The three candidate bins of each digest under seed: out[3i + j] = h_{j+1}(ids[i]). */
 ovl_err ovl_cuckoo_candidates(uint32_t *out, const uint8_t seed[static 16], uint32_t bins,

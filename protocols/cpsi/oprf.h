@@ -1,11 +1,15 @@
-/* overlap: the DH-OPRF front end of circuit PSI (protocols/cpsi/SPEC.md §4).
+/* overlap: the OT-based OPRF front end of circuit PSI (protocols/cpsi/SPEC.md §4).
  *
- * RFC 9497's OPRF mode (modeOPRF = 0x00) over ristretto255-SHA512, written on
- * our group code: the client blinds HashToGroup(x) with a fresh scalar r, the
- * server multiplies by its key k, the client unblinds with r^-1 and hashes:
- *   F_k(x) = SHA-512(I2OSP(len x, 2) || x || I2OSP(32, 2) || k·H(x) || "Finalize").
- * Circuit PSI runs three keys, one per cuckoo function. Every element
- * received is validated (canonical, not the identity) by the group code. */
+ * Kolesnikov–Kumaresan–Rosulek–Trieu (CCS 2016, "Efficient batched oblivious
+ * PRF with applications to private set intersection"): one OPRF instance per
+ * cuckoo bin. The runner holds one input per bin; four wide correlations
+ * (src/mpc/ot.h, 4 × 128 columns) give it t_b and the contributor
+ * q_b = t_b ⊕ (C(x_b) ∧ s), where C is a 512-bit pseudorandom code keyed
+ * from the transcript and s the contributor's four Δs. Then
+ *   runner:      F(b, x_b) = H(b, t_b)
+ *   contributor: F(b, y)   = H(b, q_b ⊕ (C(y) ∧ s))   for any y,
+ * equal exactly when y = x_b (except with negligible probability), and
+ * F(b, y) for y ≠ x_b pseudorandom to the runner. H is BLAKE2b-512. */
 #ifndef OVERLAP_CPSI_OPRF_H
 #define OVERLAP_CPSI_OPRF_H
 
@@ -13,49 +17,27 @@
 #include <stdint.h>
 
 #include "core/error.h"
-#include "crypto/group.h"
-#include "crypto/rng.h"
+#include "mpc/block.h"
+#include "mpc/hash.h"
 
-#define OVL_OPRF_ELEM 32u
-#define OVL_OPRF_SCALAR 32u
 #define OVL_OPRF_OUT 64u
+/* Bytes per identifier: the digest takes any length, but inputs stay bounded. */
 #define OVL_OPRF_MAX_INPUT 65535u
+#define OVL_OPRF_BLOCKS 4u /* code width 512 = 4 wide correlations of 128 columns */
 
-/* A non-zero scalar from 64 bytes of rng (blinds and keys; the rng is the
- * system CSPRNG outside tests). */
-ovl_err ovl_oprf_scalar(uint8_t out[static OVL_OPRF_SCALAR], ovl_rng *rng) OVL_MUST_USE;
-/* Client: blinded = r·HashToGroup(x). */
-ovl_err ovl_oprf_blind(uint8_t blinded[static OVL_OPRF_ELEM], const uint8_t r[static 32],
-                       const uint8_t *x, size_t x_len) OVL_MUST_USE;
-/* Server: evaluated = k·blinded; OVL_ERR_CRYPTO on an invalid element. */
-ovl_err ovl_oprf_evaluate(uint8_t evaluated[static OVL_OPRF_ELEM], const uint8_t k[static 32],
-                          const uint8_t blinded[static OVL_OPRF_ELEM]) OVL_MUST_USE;
-/* Client: F = Finalize(x, r^-1·evaluated); OVL_ERR_CRYPTO on an invalid element. */
-ovl_err ovl_oprf_finalize(uint8_t out[static OVL_OPRF_OUT], const uint8_t r[static 32],
-                          const uint8_t *x, size_t x_len,
-                          const uint8_t evaluated[static OVL_OPRF_ELEM]) OVL_MUST_USE;
-/* Server on its own input under nkeys keys: out[j] = F_{k_j}(x), one hash. */
-ovl_err ovl_oprf_direct_keys(uint8_t (*out)[OVL_OPRF_OUT], const uint8_t (*k)[OVL_OPRF_SCALAR],
-                             size_t nkeys, const uint8_t *x, size_t x_len) OVL_MUST_USE;
-/* Server on its own input: F_k(x) directly. */
-ovl_err ovl_oprf_direct(uint8_t out[static OVL_OPRF_OUT], const uint8_t k[static 32],
-                        const uint8_t *x, size_t x_len) OVL_MUST_USE;
+/* The code's AES key, from the transcript (cpsi_sub_key). */
+#define OVL_OPRF_CODE_LABEL "overlap-cpsi-v2 code"
 
-/* Batches of n (the engine's jobs): the same values as the single calls,
- * eight at a time where the suite can. r: n scalars back to back; x, x_len:
- * n inputs; blinded, evaluated: n elements back to back. On an invalid
- * element (OVL_ERR_CRYPTO) *bad is its index. direct_keys_batch writes
- * F_{k_j}(x_i) to out[i·nkeys + j]. */
-ovl_err ovl_oprf_blind_batch(uint8_t *blinded, const uint8_t *r, const uint8_t *const *x,
-                             const size_t *x_len, size_t n) OVL_MUST_USE;
-ovl_err ovl_oprf_evaluate_batch(uint8_t *evaluated, size_t *bad, const uint8_t k[static 32],
-                                const uint8_t *blinded, size_t n) OVL_MUST_USE;
-ovl_err ovl_oprf_finalize_batch(uint8_t (*out)[OVL_OPRF_OUT], size_t *bad, const uint8_t *r,
-                                const uint8_t *const *x, const size_t *x_len,
-                                const uint8_t *evaluated, size_t n) OVL_MUST_USE;
-ovl_err ovl_oprf_direct_keys_batch(uint8_t (*out)[OVL_OPRF_OUT],
-                                   const uint8_t (*k)[OVL_OPRF_SCALAR], size_t nkeys,
-                                   const uint8_t *const *x, const size_t *x_len,
-                                   size_t n) OVL_MUST_USE;
+/* The codewords of n digests: out[4i + k] = AES_kc(d_i ⊕ k), k < 4. */
+ovl_err ovl_oprf_code(ovl_aes *kc, const ovl_block *d, size_t n, ovl_block *out) OVL_MUST_USE;
+/* F = H(bin, row): BLAKE2b-512 keyed with "overlap-cpsi-v2 oprf" over
+ * LE32(bin) || the row's 64 bytes. */
+void ovl_oprf_out(uint8_t out[static OVL_OPRF_OUT], uint32_t bin,
+                  const ovl_block row[static OVL_OPRF_BLOCKS]);
+/* The contributor's value for y in bin b: H(b, q_b ⊕ (code(y) ∧ s)). */
+void ovl_oprf_eval(uint8_t out[static OVL_OPRF_OUT], uint32_t bin,
+                   const ovl_block q[static OVL_OPRF_BLOCKS],
+                   const ovl_block code[static OVL_OPRF_BLOCKS],
+                   const ovl_block s[static OVL_OPRF_BLOCKS]);
 
 #endif

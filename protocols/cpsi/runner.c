@@ -1,5 +1,5 @@
 /* overlap: the runner's side of circuit PSI (SPEC.md §5.2, §6): cuckoo
- * table, blinded OPRF batches, finalization, decoding of the key-value
+ * table, the bins' OPRF inputs, decoding of the key-value
  * store into each bin's check value and masked payload. */
 #include <stdlib.h>
 #include <string.h>
@@ -9,21 +9,6 @@
 #include "core/guard.h"
 #include "core/mem.h"
 #include "cpsi/state.h"
-
-/* OPRF entries: function j's identifiers in bin order, then pads, P each. */
-static void lay_out_entries(ovl_cpsi *p)
-{
-    for (unsigned j = 0; j < OVL_CUCKOO_HASHES; j++) {
-        uint32_t *e = p->entry_bin + (size_t)j * p->P, k = 0;
-        for (uint32_t b = 0; b < p->bins; b++) {
-            uint32_t item = p->ck.slot[b];
-            if (item != OVL_CUCKOO_EMPTY && p->ck.func[item] == j)
-                e[k++] = b;
-        }
-        while (k < p->P)
-            e[k++] = OVL_CUCKOO_EMPTY;
-    }
-}
 
 /* SEED leaves right after our HELLO, before any BLIND. */
 static ovl_err queue_seed(ovl_cpsi *p)
@@ -45,38 +30,21 @@ static ovl_err queue_seed(ovl_cpsi *p)
 ovl_err cpsi_runner_setup(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    size_t entries = 3u * (size_t)p->P;
     OVL_TRY(ovl_cuckoo_build(&p->ck, p->digest, p->cfg.nids, &p->rng));
     OVL_ENSURE(p->ck.bins == p->bins, OVL_ERR_INTERNAL, "cpsi: cuckoo table of %u bins, not %u",
                p->ck.bins, p->bins);
-    OVL_TRY(ovl_calloc((void **)&p->entry_bin, entries, sizeof *p->entry_bin));
-    OVL_TRY(ovl_calloc((void **)&p->blind, entries, sizeof *p->blind));
+    OVL_TRY(ovl_calloc((void **)&p->bin_d, p->bins, sizeof *p->bin_d));
     OVL_TRY(ovl_calloc((void **)&p->fval, p->bins, sizeof *p->fval));
-    lay_out_entries(p);
-    /* Empty bins decode under a random key: their check value is then
-     * random and matches with probability 2^-σ, like any non-member's. */
-    ovl_rng_bytes(&p->rng, p->fval, (size_t)p->bins * sizeof *p->fval);
+    /* An empty bin asks for the OPRF at a random point: its value, and so
+     * its decoded check value, is then as random as a non-member's. */
+    ovl_rng_bytes(&p->rng, p->bin_d, (size_t)p->bins * sizeof *p->bin_d);
+    for (uint32_t b = 0; b < p->bins; b++)
+        if (p->ck.slot[b] != OVL_CUCKOO_EMPTY)
+            p->bin_d[b] = p->digest[p->ck.slot[b]];
     p->okvs_expect = ovl_okvs_wire_len(3u * (size_t)p->n_c, p->sw);
     OVL_TRY(ovl_buf_alloc(&p->okvs_in, 4096, p->okvs_expect));
     OVL_TRY(queue_seed(p));
-done:
-    return rc;
-}
-
-ovl_err cpsi_runner_on_eval(ovl_cpsi *p, ovl_buf *in)
-{
-    ovl_err rc = OVL_OK;
-    uint32_t count;
-    const uint8_t *el;
-    OVL_TRY(ovl_frame_read_count(in, "EVAL", OVL_CPSI_ELEMS_PER_FRAME, &count));
-    OVL_ENSURE((uint64_t)p->eval_got + count <= p->blind_sent, OVL_ERR_PROTOCOL,
-               "the contributor sent %u evaluations where %u blinded elements were sent",
-               p->eval_got + count, p->blind_sent);
-    OVL_ENSURE(ovl_buf_remaining(in) == (size_t)count * OVL_OPRF_ELEM, OVL_ERR_MALFORMED,
-               "EVAL of %u elements carries %zu bytes", count, ovl_buf_remaining(in));
-    OVL_TRY(ovl_buf_get_ptr(in, (size_t)count * OVL_OPRF_ELEM, &el));
-    OVL_TRY(cpsi_jobs_put_peer(p, p->eval_got, count, el));
-    p->eval_got += count;
+    OVL_TRY(cpsi_oprf_setup(p));
 done:
     return rc;
 }
@@ -125,9 +93,8 @@ done:
 ovl_err cpsi_runner_on_okvs(ovl_cpsi *p, const uint8_t *payload, size_t len)
 {
     ovl_err rc = OVL_OK;
-    OVL_ENSURE(p->eval_got == 3u * p->P, OVL_ERR_PROTOCOL,
-               "OKVS arrived after %u of %u evaluations (frames out of order)", p->eval_got,
-               3u * p->P);
+    OVL_ENSURE(p->oprf_base_got, OVL_ERR_PROTOCOL,
+               "OKVS arrived before the contributor's OPRF_BASE (frames out of order)");
     OVL_ENSURE(p->gc == NULL, OVL_ERR_PROTOCOL, "OKVS after the key-value store was complete");
     OVL_ENSURE(len <= p->okvs_expect - ovl_buf_len(&p->okvs_in), OVL_ERR_PROTOCOL,
                "oversized key-value store: more than the %zu bytes agreed", p->okvs_expect);
@@ -137,13 +104,13 @@ done:
     return rc;
 }
 
-/* The store is decoded once it is whole and every bin's OPRF value is known;
- * either may come last, as finalization runs in jobs. The decoding is a job
+/* The store is decoded once it is whole and every bin's OPRF value is known
+ * (every OPRF_U made); either may come last. The decoding is a job
  * too: while it is out no frame is fed (cpsi_wants_input) and the engine's
  * thread touches neither the store nor the bins. */
 ovl_err cpsi_runner_after_final(ovl_cpsi *p)
 {
-    if (p->final_done < 3u * p->P || p->gc != NULL || p->table_job ||
+    if (p->u_rows < p->bins || p->gc != NULL || p->table_job ||
         ovl_buf_len(&p->okvs_in) < p->okvs_expect)
         return OVL_OK;
     p->table_job = true;
@@ -167,6 +134,8 @@ ovl_err cpsi_runner_decoded(ovl_cpsi *p)
 {
     ovl_free_secret(p->fval, (size_t)p->bins * sizeof *p->fval);
     p->fval = NULL;
+    ovl_free_secret(p->bin_d, (size_t)p->bins * sizeof *p->bin_d);
+    p->bin_d = NULL;
     ovl_buf_free(&p->okvs_in);
     return cpsi_start_gc(p, p->gc_in);
 }

@@ -19,9 +19,8 @@
  * frame (at most 1 MiB) over their mark still leaves the engine reading. */
 #define CPSI_MARK(p) ((p)->cfg.test_queue_mark ? (p)->cfg.test_queue_mark : CPSI_QUEUE_MAX / 2)
 #define CPSI_PUMP_LOW(p) (CPSI_MARK(p) / 8)
-#define CPSI_JOBS_MAX 8u /* OPRF jobs out at once */
+#define CPSI_JOBS_MAX 8u /* jobs out at once */
 #define CPSI_STORE_JOBS_OUT 2u /* of them, C's own store entries */
-#define CPSI_WINDOW 8u   /* OPRF frames made and not yet queued to send */
 #define CPSI_STORE_CHUNK 4096u /* contributor identifiers per store job */
 
 struct ovl_cpsi {
@@ -29,7 +28,7 @@ struct ovl_cpsi {
     ovl_engine eng;
     ovl_rng rng;
     uint64_t n_r, n_c;      /* the runner's and the contributor's set sizes */
-    uint32_t bins, sigma, P; /* B, check bits, per-function batch bound */
+    uint32_t bins, sigma;    /* B, check bits */
     uint32_t words;          /* L: payload words per bin (0 in cardinality mode) */
     uint32_t out_words;      /* value words per bin in the output: L, or 1 (cardinality) */
     uint32_t G, w, nbw;      /* the bit payload: G_C groups of w_C bits in nbw store words */
@@ -37,24 +36,28 @@ struct ovl_cpsi {
     ovl_block *digest;       /* our identifiers' digests */
     ovl_buf q;               /* whole frames waiting to be pulled */
     uint64_t bytes_sent;
-    ovl_order out_order;     /* our BLIND (runner) or EVAL (contributor) frames, in sequence */
-    ovl_job_queue pending;   /* jobs made from the peer's OPRF frames */
-    ovl_job_queue own_store; /* C: its own store entries, after the peer's frames */
+    ovl_job_queue pending;   /* whole-table jobs (C's encoding, R's decoding) */
+    ovl_job_queue own_store; /* C: its store entries */
     uint32_t store_out;      /* C: store-entry jobs handed out and not yet finished */
-    uint32_t jobs_out;       /* OPRF jobs handed out and not yet finished */
+    uint32_t jobs_out;       /* jobs handed out and not yet finished */
+
+    /* both: the OPRF's wide correlations (SPEC.md §4) */
+    ovl_tweak_space oprf_sp;
+    ovl_ot *oprf_ot[OVL_OPRF_BLOCKS];
+    uint8_t code_key[16];    /* the code's AES key (from the transcript) */
+    bool oprf_base_got;
+    uint32_t u_rows;         /* rows of OPRF_U made (R) or taken (C) */
 
     /* runner */
     ovl_cuckoo ck;
-    uint32_t *entry_bin;     /* 3P: the bin of each OPRF entry, or OVL_CUCKOO_EMPTY (pad) */
-    uint8_t (*blind)[32];    /* 3P blinding scalars */
-    uint32_t blind_made, blind_sent, eval_got, final_done;
-    uint8_t (*fval)[OVL_OPRF_OUT]; /* bins: F(x, j_x) of the bin's identifier */
+    ovl_block *bin_d;        /* bins: the digest of the bin's identifier, or a random pad */
+    uint8_t (*fval)[OVL_OPRF_OUT]; /* bins: F(b, x_b) of the bin's identifier */
     ovl_buf okvs_in;
     size_t okvs_expect;
 
     /* contributor */
-    uint8_t key[OVL_CUCKOO_HASHES][OVL_OPRF_SCALAR];
-    uint32_t blind_got, eval_queued;
+    ovl_block s[OVL_OPRF_BLOCKS]; /* the four Δs: the OPRF's key */
+    ovl_block *qrows;        /* bins × 4: q_b of every bin */
     uint32_t *cand;          /* 3m: candidate bins while the store is programmed */
     ovl_block *st_keys;      /* 3m entries of the store being programmed */
     uint64_t *st_vals;
@@ -122,12 +125,19 @@ ovl_err cpsi_derive(const uint8_t f[static OVL_OPRF_OUT], ovl_block *key, uint64
                     uint32_t npads) OVL_MUST_USE;
 uint64_t cpsi_sigma_mask(const ovl_cpsi *p);
 
-/* jobs.c: the OPRF batches as engine jobs */
+/* oprf_phase.c: the OPRF's frames (SPEC.md §4) */
+ovl_err cpsi_oprf_setup(ovl_cpsi *p) OVL_MUST_USE;
+void cpsi_oprf_free(ovl_cpsi *p);
+ovl_err cpsi_oprf_on_base(ovl_cpsi *p, const uint8_t *payload, size_t len) OVL_MUST_USE;
+/* R, from pull: the next OPRF_U frames while the queue is under its mark. */
+ovl_err cpsi_oprf_pump(ovl_cpsi *p) OVL_MUST_USE;
+/* C: one OPRF_U frame. */
+ovl_err cpsi_oprf_on_u(ovl_cpsi *p, const uint8_t *payload, size_t len) OVL_MUST_USE;
+
+/* jobs.c: the store's entries and whole-table steps as engine jobs */
 bool cpsi_is_job(const ovl_job *job);
 void cpsi_jobs_free(ovl_cpsi *p);
 ovl_err cpsi_jobs_take(ovl_cpsi *p, ovl_job **out) OVL_MUST_USE;
-ovl_err cpsi_jobs_put_peer(ovl_cpsi *p, uint32_t start, uint32_t count,
-                           const uint8_t *el) OVL_MUST_USE;
 ovl_err cpsi_jobs_finish(ovl_cpsi *p, ovl_job *job) OVL_MUST_USE;
 /* The store's entries as jobs of CPSI_STORE_CHUNK identifiers. */
 ovl_err cpsi_jobs_put_store(ovl_cpsi *p) OVL_MUST_USE;
@@ -136,21 +146,18 @@ ovl_err cpsi_jobs_put_table(ovl_cpsi *p, bool encode) OVL_MUST_USE;
 
 /* runner.c */
 ovl_err cpsi_runner_setup(ovl_cpsi *p) OVL_MUST_USE;
-ovl_err cpsi_runner_on_eval(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
 ovl_err cpsi_contrib_pump(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_runner_on_okvs(ovl_cpsi *p, const uint8_t *payload, size_t len) OVL_MUST_USE;
-/* Once every evaluation is finalized and the whole store is in: decode it
+/* Once every bin's OPRF value is known and the whole store is in: decode it
  * (cpsi_runner_decode, in a job), then start the garbled equality. */
 ovl_err cpsi_runner_after_final(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_runner_decode(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_runner_decoded(ovl_cpsi *p) OVL_MUST_USE;
 
 /* contributor.c */
-ovl_err cpsi_contrib_setup(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
-ovl_err cpsi_contrib_on_blind(ovl_cpsi *p, ovl_buf *in) OVL_MUST_USE;
-/* Once every EVAL is queued (and the store is programmed): queue the store. */
-ovl_err cpsi_contrib_after_eval(ovl_cpsi *p) OVL_MUST_USE;
+/* Every OPRF_U frame is in: program the store (jobs). */
+ovl_err cpsi_contrib_oprf_done(ovl_cpsi *p) OVL_MUST_USE;
 ovl_err cpsi_store_entries(const ovl_cpsi *p, size_t y0, size_t n, ovl_block *keys,
                            uint64_t *vals) OVL_MUST_USE;
 ovl_err cpsi_contrib_store_done(ovl_cpsi *p) OVL_MUST_USE;

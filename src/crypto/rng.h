@@ -1,8 +1,11 @@
 /* overlap: randomness for protocols.
  *
- * Production sessions draw from the system CSPRNG (libsodium randombytes).
- * Tests and vectors/ use a seeded ChaCha20 stream instead, so every message
- * of a run can be reproduced byte for byte; nothing else may seed it. */
+ * Production sessions draw from the system generator: per thread, a ChaCha20
+ * key drawn once from the operating system (libsodium randombytes) and
+ * renewed at every refill (fast key erasure; rng.c says why), safe to use
+ * from any thread. Tests and vectors/ use a seeded ChaCha20 stream instead,
+ * so every message of a run can be reproduced byte for byte; nothing else
+ * may seed it. */
 #ifndef OVERLAP_RNG_H
 #define OVERLAP_RNG_H
 
@@ -25,8 +28,7 @@ void ovl_rng_bytes(ovl_rng *r, void *out, size_t n);
 /* Uniform in [0, bound), bound >= 1, by rejection sampling. */
 uint64_t ovl_rng_uniform(ovl_rng *r, uint64_t bound);
 /* Fisher-Yates shuffle of a[0..n). An unseeded r draws the indices from a
- * ChaCha20 stream keyed with 32 fresh system bytes (one system call, not one
- * per index). */
+ * ChaCha20 stream keyed with 32 fresh bytes of the system generator. */
 void ovl_rng_shuffle_u32(ovl_rng *r, uint32_t *a, size_t n);
 void ovl_rng_wipe(ovl_rng *r);
 

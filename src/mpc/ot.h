@@ -54,7 +54,9 @@ typedef enum {
     OVL_OTMSG_EXT_PROOF = 0x04,
     OVL_OTMSG_CHOSEN = 0x05,
     OVL_OTMSG_SHARE = 0x06,     /* src/mpc/shares.h: SHARE_COT */
-    OVL_OTMSG_SHARE_OPEN = 0x07 /* src/mpc/shares.h: SHARE_OPEN */
+    OVL_OTMSG_SHARE_OPEN = 0x07, /* src/mpc/shares.h: SHARE_OPEN */
+    /* 0x08 is src/mpc/shuffle.h's CHOSEN_FIX */
+    OVL_OTMSG_WIDE_U = 0x09      /* a wide correlation's columns (ovl_wide_recv) */
 } ovl_otmsg_kind;
 #define OVL_OT_BATCH_HDR 9u
 #define OVL_OT_BASE_MSG_LEN (1u + 32u + OVL_OT_KAPPA * 64u)
@@ -119,5 +121,19 @@ ovl_err ovl_rot_recv(ovl_cot *b, ovl_block *m) OVL_MUST_USE;
 ovl_err ovl_ot_send_chosen(ovl_cot *b, const ovl_block *m0, const ovl_block *m1,
                            ovl_buf *msg_out) OVL_MUST_USE;
 ovl_err ovl_ot_recv_chosen(ovl_cot *b, ovl_buf *msg_in, ovl_block *m) OVL_MUST_USE;
+
+
+/* Wide correlations (KKRT16's extension, SPEC.md §4.5): the receiver gives a
+ * 128-bit block c_j per row instead of a choice bit and gets t_j; the sender
+ * gets q_j = t_j ⊕ (c_j ∧ Δ). One message, WIDE_U, from the receiver; no
+ * consistency check (the one protocol using them, circuit PSI's OPRF, needs
+ * none: protocols/cpsi/SPEC.md §4). They draw on the same column PRGs as COT
+ * batches and count in the same sequence, so both parties must interleave the
+ * two kinds alike. 1 <= n <= OVL_COT_BATCH_MAX rows; t and q hold n blocks. */
+size_t ovl_wide_msg_len(size_t n);
+ovl_err ovl_wide_recv(ovl_ot *ot, const ovl_block *c, size_t n, ovl_block *t,
+                      ovl_buf *msg_out) OVL_MUST_USE;
+/* Reads a WIDE_U of exactly n rows. */
+ovl_err ovl_wide_send(ovl_ot *ot, ovl_buf *msg_in, size_t n, ovl_block *q) OVL_MUST_USE;
 
 #endif

@@ -45,7 +45,8 @@ done:
 static const char *kind_name(unsigned kind)
 {
     static const char *const names[] = {"?",         "OT_BASE",   "EXT_U",     "EXT_CHAL",
-                                        "EXT_PROOF", "OT_CHOSEN", "SHARE_COT", "SHARE_OPEN"};
+                                        "EXT_PROOF", "OT_CHOSEN", "SHARE_COT", "SHARE_OPEN",
+                                        "CHOSEN_FIX", "WIDE_U"};
     return kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }
 
@@ -466,5 +467,95 @@ ovl_err ovl_ot_recv_chosen(ovl_cot *b, ovl_buf *msg_in, ovl_block *m)
     }
 done:
     sodium_memzero(p, sizeof p);
+    return rc;
+}
+
+/* ---- wide correlations (SPEC.md §4.5) ---- */
+
+static size_t wide_rows(size_t n) { return (n + 127) / 128 * 128; }
+
+size_t ovl_wide_msg_len(size_t n)
+{
+    return OVL_OT_BATCH_HDR + wide_rows(n) * (OVL_OT_KAPPA / 8);
+}
+
+/* Rows past n are zero blocks: their columns' bits are G0 ⊕ G1 of PRG output
+ * no other batch uses. */
+ovl_err ovl_wide_recv(ovl_ot *ot, const ovl_block *c, size_t n, ovl_block *t, ovl_buf *msg_out)
+{
+    ovl_err rc = OVL_OK;
+    ovl_block *t0 = NULL, *t1 = NULL, *cc = NULL, *rows = NULL;
+    uint8_t *u = NULL;
+    size_t ext = wide_rows(n), words = ext / 128;
+
+    OVL_ENSURE(ot->base_done && !ot->broken_recv, OVL_ERR_USAGE,
+               "mpc: OT extension before the base OTs completed, or after a failure");
+    OVL_ENSURE(n >= 1 && n <= OVL_COT_BATCH_MAX, OVL_ERR_USAGE,
+               "mpc: a wide batch holds 1 to %u rows, not %zu", OVL_COT_BATCH_MAX, n);
+    OVL_TRY(ovl_ot_scratch(ot, (2 * OVL_OT_KAPPA + 1) * words + ext, &t0));
+    cc = t0 + OVL_OT_KAPPA * words;
+    t1 = cc + OVL_OT_KAPPA * words;
+    rows = t1 + words;
+    memcpy(rows, c, n * sizeof *rows);
+    memset(rows + n, 0, (ext - n) * sizeof *rows);
+    ovl_transpose((uint8_t *)cc, (const uint8_t *)rows, ext, OVL_OT_KAPPA);
+    OVL_TRY(put_header(msg_out, OVL_OTMSG_WIDE_U, ot->recv_seq, n));
+    OVL_TRY(ovl_buf_reserve(msg_out, OVL_OT_KAPPA * words * OVL_BLOCK_BYTES, &u));
+    for (size_t i = 0; i < OVL_OT_KAPPA; i++) {
+        ovl_block *col = t0 + i * words;
+        OVL_TRY(ovl_prg_blocks(&ot->recv_prg[i][0], col, words));
+        OVL_TRY(ovl_prg_blocks(&ot->recv_prg[i][1], t1, words));
+        for (size_t w = 0; w < words; w++)
+            ovl_block_store(u + (i * words + w) * OVL_BLOCK_BYTES,
+                            ovl_block_xor(ovl_block_xor(col[w], t1[w]), cc[i * words + w]));
+    }
+    ovl_transpose((uint8_t *)rows, (const uint8_t *)t0, OVL_OT_KAPPA, ext);
+    memcpy(t, rows, n * sizeof *t);
+    ot->recv_seq++;
+done:
+    if (t0 != NULL)
+        sodium_memzero(t0, ((2 * OVL_OT_KAPPA + 1) * words + ext) * sizeof *t0);
+    if (rc != OVL_OK)
+        ot->broken_recv = true;
+    return rc;
+}
+
+ovl_err ovl_wide_send(ovl_ot *ot, ovl_buf *msg_in, size_t n, ovl_block *q)
+{
+    ovl_err rc = OVL_OK;
+    ovl_block *cols = NULL, *rows = NULL;
+    const uint8_t *u = NULL;
+    uint32_t got = 0;
+    size_t ext = wide_rows(n), words = ext / 128;
+
+    OVL_ENSURE(ot->base_done && !ot->broken_send, OVL_ERR_USAGE,
+               "mpc: OT extension before the base OTs completed, or after a failure");
+    OVL_ENSURE(n >= 1 && n <= OVL_COT_BATCH_MAX, OVL_ERR_USAGE,
+               "mpc: a wide batch holds 1 to %u rows, not %zu", OVL_COT_BATCH_MAX, n);
+    OVL_TRY(read_header(msg_in, OVL_OTMSG_WIDE_U, ot->send_seq, &got));
+    OVL_ENSURE(got == n, OVL_ERR_PROTOCOL, "mpc: WIDE_U for %u rows, %zu were due", got, n);
+    OVL_ENSURE(ovl_buf_remaining(msg_in) == ovl_wide_msg_len(n) - OVL_OT_BATCH_HDR,
+               OVL_ERR_MALFORMED, "mpc: WIDE_U for %zu rows has %zu column bytes, expected %zu",
+               n, ovl_buf_remaining(msg_in), ovl_wide_msg_len(n) - OVL_OT_BATCH_HDR);
+    OVL_TRY(ovl_buf_get_ptr(msg_in, ovl_buf_remaining(msg_in), &u));
+    OVL_TRY(ovl_ot_scratch(ot, OVL_OT_KAPPA * words + ext, &cols));
+    rows = cols + OVL_OT_KAPPA * words;
+    for (size_t i = 0; i < OVL_OT_KAPPA; i++) {
+        ovl_block *col = cols + i * words;
+        ovl_block m = ovl_block_mask(ovl_block_bit(ot->delta, (unsigned)i));
+        OVL_TRY(ovl_prg_blocks(&ot->send_prg[i], col, words));
+        for (size_t w = 0; w < words; w++) {
+            ovl_block uw = ovl_block_load(u + (i * words + w) * OVL_BLOCK_BYTES);
+            col[w] = ovl_block_xor(col[w], ovl_block_and(m, uw));
+        }
+    }
+    ovl_transpose((uint8_t *)rows, (const uint8_t *)cols, OVL_OT_KAPPA, ext);
+    memcpy(q, rows, n * sizeof *q);
+    ot->send_seq++;
+done:
+    if (cols != NULL)
+        sodium_memzero(cols, (OVL_OT_KAPPA * words + ext) * sizeof *cols);
+    if (rc != OVL_OK)
+        ot->broken_send = true;
     return rc;
 }

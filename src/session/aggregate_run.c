@@ -24,7 +24,7 @@
 #include "session/state.h"
 
 /* What --summary json and the audit name the protocol. */
-#define PROTOCOL_NAME "agg2/1"
+#define PROTOCOL_NAME "agg2/2"
 
 /* This owner's public widths and group-space cap (SPEC §2, §4.1). */
 static void own_shape(const ovl_session *s, uint32_t *count_bits, uint32_t *value_bits,

@@ -128,13 +128,17 @@ done:
 
 static ovl_err wait_io(drive_state *d)
 {
-    if (ovl_conn_pending(d->c))
+    bool want_in = d->ops->wants_input(d->proto);
+    /* Bytes TLS already holds are input only while the engine takes input:
+     * returning at once otherwise would spin, a core busy until a job
+     * finishes (a core the peer on the same machine could have used). */
+    if (want_in && ovl_conn_pending(d->c))
         return OVL_OK;
     struct pollfd fds[2];
     nfds_t nfds = 1;
     fds[0].fd = ovl_conn_fd(d->c);
     fds[0].events = 0;
-    if (d->ops->wants_input(d->proto))
+    if (want_in)
         fds[0].events |= POLLIN;
     if (ovl_buf_remaining(&d->out) > 0 || ovl_conn_wants_write(d->c))
         fds[0].events |= POLLOUT;

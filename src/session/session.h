@@ -90,7 +90,7 @@ typedef struct {
     uint64_t cost_bytes;
     uint64_t protocol_bytes_sent;
     size_t tag_len;
-    const char *protocol;     /* what ran: "psi/1", "cpsi/1", "agg2/1" */
+    const char *protocol;     /* what ran: "psi/1", "cpsi/2", "agg2/2" */
     char summary[256];        /* one line for a server log */
 } ovl_session_result;
 

@@ -19,7 +19,7 @@ from sqlref import Analysis, Reference
 t = Checks("e2e/agg2")
 wd = Workdir()
 rng = random.Random(1414)
-PROTOCOL = "agg2/1"
+PROTOCOL = "agg2/2"
 
 # ---- the two tables: an advertiser's impressions, a retailer's purchases ----
 ads = []

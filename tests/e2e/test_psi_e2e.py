@@ -48,7 +48,7 @@ def check_run(label, lrows, crows, lst, con, mode="intersection", reveal="both")
         s = party.summary()
         t.check(s is not None and s["peer_set_size"] == len({r[0].strip().lower() for r in other if "@" in r[0]}),
                 f"{label}: {who} summary peer_set_size", str(s))
-        proto = "cpsi/1" if mode == "cardinality" else "psi/1"
+        proto = "cpsi/2" if mode == "cardinality" else "psi/1"
         t.check(s is not None and s.get("protocol") == proto,
                 f"{label}: {who} summary names the protocol {proto}", str(s))
         if not gets:

@@ -172,7 +172,7 @@ static inline json_t *cv_document(void)
     };
     json_t *doc = json_object(), *runs = json_array();
     json_object_set_new(doc, "title",
-                        json_string("overlap circuit PSI (cpsi/1) seeded runs, "
+                        json_string("overlap circuit PSI (cpsi/2) seeded runs, "
                                     "protocols/cpsi/SPEC.md"));
     json_object_set_new(doc, "generator", json_string("tests/tools/gen_vectors.c"));
     json_object_set_new(doc, "note",

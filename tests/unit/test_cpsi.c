@@ -11,6 +11,7 @@
 #include "cpsi/cpsi.h"
 #include "crypto/group.h"
 #include "mpc/gc.h"
+#include "mpc/ot.h"
 #include "cpsi_fixture.h"
 #include "psi_harness.h"
 #include "test.h"
@@ -300,6 +301,19 @@ static void put32(uint8_t *b, uint32_t v)
     b[3] = (uint8_t)v;
 }
 
+/* Appends a copy of the frame f holds (copied out first: f may move). */
+static void repeat_frame(ovl_buf *f)
+{
+    size_t n = ovl_buf_len(f);
+    uint8_t *copy = malloc(n);
+    if (copy == NULL)
+        abort();
+    memcpy(copy, f->data, n);
+    if (ovl_buf_put_bytes(f, copy, n) != OVL_OK)
+        abort();
+    free(copy);
+}
+
 /* Side 0 is the listener: the runner in these runs. */
 static void tamper(void *arg, int side, ovl_buf *f, bool *drop)
 {
@@ -308,32 +322,29 @@ static void tamper(void *arg, int side, ovl_buf *f, bool *drop)
     uint8_t *pl = d + OVL_FRAME_HDR;
     uint32_t len = get32(d + 1);
     const char *w = t->what;
-    if (side == 0 && type == OVL_CPSI_BLIND && t->blinds++ == 0) {
-        if (strcmp(w, "blind_invalid") == 0)
-            memset(pl + 4, 0xff, 32);
-        if (strcmp(w, "blind_extra") == 0) {
-            put32(pl, get32(pl) + 1);
-            if (ovl_buf_put_bytes(f, pl + 4, 32) != OVL_OK)
+    if (side == 0 && type == OVL_CPSI_OPRF_U && t->blinds++ == 0) {
+        if (strcmp(w, "u_extra") == 0) {
+            if (ovl_buf_put_u8(f, 0) != OVL_OK)
                 abort();
-            put32(f->data + 1, len + 32);
+            put32(f->data + 1, len + 1);
         }
-        if (strcmp(w, "blind_other_scalar") == 0) {
-            /* a receiver blinding one element differently: c·(r·H(x)) */
-            uint8_t c[32] = {3}, e[32];
-            if (ovl_group_default()->scalar_mult(e, c, pl + 4) != OVL_OK)
-                abort();
-            memcpy(pl + 4, e, 32);
-        }
+        if (strcmp(w, "u_twice") == 0)
+            repeat_frame(f);
+        if (strcmp(w, "u_wrong_seq") == 0)
+            pl[4] ^= 1; /* the first WIDE_U's batch number */
+        if (strcmp(w, "u_flip") == 0)
+            pl[OVL_OT_BATCH_HDR] ^= 1; /* column 0 of bin 0: not its codeword */
     }
     if (side == 0 && type == OVL_CPSI_SEED && strcmp(w, "seed_dropped") == 0)
         *drop = true;
-    if (side == 1 && type == OVL_CPSI_EVAL) {
-        if (strcmp(w, "eval_invalid") == 0)
-            memset(pl + 4, 0, 32);
-        if (strcmp(w, "eval_short") == 0) {
-            put32(pl, get32(pl) - 1);
-            f->wpos -= 32;
-            put32(d + 1, len - 32);
+    if (side == 0 && type == OVL_CPSI_OPRF_BASE && strcmp(w, "base_twice") == 0)
+        repeat_frame(f);
+    if (side == 1 && type == OVL_CPSI_OPRF_BASE) {
+        if (strcmp(w, "base_as_okvs") == 0)
+            d[0] = OVL_CPSI_OKVS;
+        if (strcmp(w, "base_short") == 0) {
+            f->wpos -= 1;
+            put32(d + 1, len - 1);
         }
     }
     if (type == OVL_CPSI_COUNT && side == 1) {
@@ -376,11 +387,13 @@ static void test_hostile_peers(void)
         ovl_err code;
         const char *detail;
     } cases[] = {
-        {"blind_invalid", 1, OVL_ERR_CRYPTO, "BLIND element 0 is not a valid group element"},
-        {"blind_extra", 1, OVL_ERR_PROTOCOL, "blinded elements where 3 x"},
-        {"seed_dropped", 1, OVL_ERR_PROTOCOL, "BLIND arrived before SEED"},
-        {"eval_invalid", 0, OVL_ERR_CRYPTO, "EVAL element 0 is not a valid group element"},
-        {"eval_short", 0, OVL_ERR_PROTOCOL, "OKVS arrived after"},
+        {"u_extra", 1, OVL_ERR_MALFORMED, "OPRF_U for bins 0.. carries"},
+        {"u_twice", 1, OVL_ERR_PROTOCOL, "the runner sent OPRF_U beyond its 120 bins"},
+        {"u_wrong_seq", 1, OVL_ERR_PROTOCOL, "WIDE_U for batch 1, expected batch 0"},
+        {"seed_dropped", 1, OVL_ERR_PROTOCOL, "OPRF_BASE arrived before SEED"},
+        {"base_twice", 1, OVL_ERR_PROTOCOL, "a second OPRF_BASE"},
+        {"base_short", 0, OVL_ERR_MALFORMED, "OPRF_BASE of 32899 bytes, expected 32900"},
+        {"base_as_okvs", 0, OVL_ERR_PROTOCOL, "OKVS arrived before the contributor's OPRF_BASE"},
         {"okvs_truncated", 0, OVL_ERR_PROTOCOL, "before the key-value store was complete"},
         {"okvs_oversized", 0, OVL_ERR_PROTOCOL, "oversized key-value store"},
         {"okvs_reshaped", 0, OVL_ERR_PROTOCOL, "okvs: table of"},
@@ -440,9 +453,10 @@ static void test_hostile_peers(void)
                     x.side[1].log.wpos == OVL_FRAME_HDR + get32(h + 1));
         cf_run_free(&x);
     }
-    /* A runner that blinds an element differently gets a wrong OPRF value for
-     * that bin: it learns a count (at most one lower), never which bins matched. */
-    tamper_ctx t = {.what = "blind_other_scalar"};
+    /* A runner that sends a row off its codeword gets a wrong OPRF value for
+     * that bin (unless the key's bit there is 0): it learns a count at most
+     * one lower, never which bins matched. */
+    tamper_ctx t = {.what = "u_flip"};
     cf_run x;
     uint64_t n = 0;
     EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_CARDINALITY, OVL_REVEAL_BOTH, 0, false, tamper,

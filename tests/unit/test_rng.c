@@ -1,6 +1,9 @@
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -64,6 +67,65 @@ out:
     free(b);
 }
 
+/* The system generator: small draws (from the buffer) and bulk draws (a
+ * one-time key each) never repeat, within a thread, across threads, or
+ * between a forked child and its parent; and every byte value turns up. */
+static void *draw_in_thread(void *out)
+{
+    ovl_rng r;
+    ovl_rng_init_system(&r);
+    ovl_rng_bytes(&r, out, 32);
+    return NULL;
+}
+
+static void system_draws_never_repeat(void)
+{
+    ovl_rng r;
+    uint8_t a[32], b[32], big1[4096], big2[4096], th[32], child[32];
+    unsigned counts[256] = {0};
+    ovl_rng_init_system(&r);
+    ovl_rng_bytes(&r, a, sizeof a);
+    ovl_rng_bytes(&r, b, sizeof b);
+    EXPECT_TRUE(memcmp(a, b, sizeof a) != 0);
+    ovl_rng_bytes(&r, big1, sizeof big1);
+    ovl_rng_bytes(&r, big2, sizeof big2);
+    EXPECT_TRUE(memcmp(big1, big2, sizeof big1) != 0);
+    for (size_t i = 0; i < sizeof big1; i++)
+        counts[big1[i]]++;
+    unsigned zero = 0;
+    for (int v = 0; v < 256; v++)
+        zero += counts[v] == 0;
+    EXPECT_EQ(zero, 0u); /* each value ~16 times in 4096 bytes; none missing */
+    /* 300 one-byte draws cross the 256-byte buffer's refill */
+    uint8_t seq[300];
+    for (size_t i = 0; i < sizeof seq; i++)
+        ovl_rng_bytes(&r, seq + i, 1);
+    EXPECT_TRUE(memcmp(seq, seq + 150, 100) != 0);
+    pthread_t t;
+    EXPECT_EQ(pthread_create(&t, NULL, draw_in_thread, th), 0);
+    EXPECT_EQ(pthread_join(t, NULL), 0);
+    ovl_rng_bytes(&r, a, sizeof a);
+    EXPECT_TRUE(memcmp(th, a, sizeof a) != 0);
+    /* a child's next draw differs from the parent's next draw */
+    int fd[2];
+    EXPECT_EQ(pipe(fd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        ovl_rng_bytes(&r, child, sizeof child);
+        ssize_t w = write(fd[1], child, sizeof child);
+        _exit(w == (ssize_t)sizeof child ? 0 : 1);
+    }
+    ovl_rng_bytes(&r, a, sizeof a);
+    EXPECT_EQ(read(fd[0], child, sizeof child), (ssize_t)sizeof child);
+    int status = 0;
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    EXPECT_TRUE(memcmp(child, a, sizeof a) != 0);
+    close(fd[0]);
+    close(fd[1]);
+    ovl_rng_wipe(&r);
+}
+
 /* Seeded: the same seed gives the same permutation (vectors/ rely on it). */
 static void seeded_shuffle_is_reproducible(void)
 {
@@ -87,6 +149,7 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     RUN(system_shuffle_is_fresh_permutation);
+    RUN(system_draws_never_repeat);
     RUN(seeded_shuffle_is_reproducible);
     return ovl_t_summary("test_rng");
 }
