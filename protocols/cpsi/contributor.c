@@ -230,10 +230,7 @@ ovl_err cpsi_contrib_oprf_done(ovl_cpsi *p)
 static ovl_err queue_store(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    size_t len = ovl_okvs_wire_len(3u * (size_t)p->n_c, p->sw);
-    OVL_TRY(ovl_buf_alloc(&p->okvs_wire, len, len));
-    OVL_TRY(ovl_okvs_write(&p->okvs, &p->okvs_wire));
-    ovl_okvs_free(&p->okvs);
+    p->okvs_len = ovl_okvs_wire_len(3u * (size_t)p->n_c, p->sw);
     p->okvs_queued = true;
     p->okvs_pumping = true;
     p->okvs_at = 0;
@@ -248,19 +245,25 @@ done:
 ovl_err cpsi_contrib_pump(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    size_t len = ovl_buf_len(&p->okvs_wire);
+    size_t len = p->okvs_len, mark;
+    uint8_t *body;
     if (!p->okvs_pumping)
         return OVL_OK;
     /* the queue's write position, not what is left in it: the queue is
      * reset only once drained, so its end must stay under the cap */
     while (p->okvs_at < len && ovl_buf_remaining(&p->q) < CPSI_PUMP_LOW(p)) {
         size_t k = len - p->okvs_at < OVL_CPSI_OKVS_SLICE ? len - p->okvs_at : OVL_CPSI_OKVS_SLICE;
-        OVL_TRY(cpsi_queue_frame(p, OVL_CPSI_OKVS, p->okvs_wire.data + p->okvs_at, k));
+        /* straight from the table: no second copy of it */
+        cpsi_queue_room(p, OVL_FRAME_HDR + k);
+        OVL_TRY(ovl_frame_begin(&p->q, OVL_CPSI_OKVS, &mark));
+        OVL_TRY(ovl_buf_reserve(&p->q, k, &body));
+        ovl_okvs_wire_slice(&p->okvs, p->okvs_at, k, body);
+        OVL_TRY(ovl_frame_end(&p->q, mark));
         p->okvs_at += k;
     }
     if (p->okvs_at == len) {
         p->okvs_pumping = false;
-        ovl_buf_free(&p->okvs_wire);
+        ovl_okvs_free(&p->okvs);
         OVL_TRY(cpsi_start_gc(p, p->gc_in));
     }
 done:

@@ -42,7 +42,9 @@ ovl_err cpsi_runner_setup(ovl_cpsi *p)
         if (p->ck.slot[b] != OVL_CUCKOO_EMPTY)
             p->bin_d[b] = p->digest[p->ck.slot[b]];
     p->okvs_expect = ovl_okvs_wire_len(3u * (size_t)p->n_c, p->sw);
-    OVL_TRY(ovl_buf_alloc(&p->okvs_in, 4096, p->okvs_expect));
+    /* whole from the start: grown by doubling, it was copied and faulted in
+     * again at every step (a 2^20 run's store is 458 MB) */
+    OVL_TRY(ovl_buf_alloc(&p->okvs_in, p->okvs_expect, p->okvs_expect));
     OVL_TRY(queue_seed(p));
     OVL_TRY(cpsi_oprf_setup(p));
 done:
@@ -65,7 +67,7 @@ static void bin_input(ovl_cpsi *p, uint32_t b, const uint64_t *d, const uint64_t
 /* Check value t', masked payload p' and masked bit words q' of every bin:
  * the store decoded under the bin's OPRF value, its pads removed (SPEC.md
  * §6.1, §6.5). */
-static ovl_err decode_bins(ovl_cpsi *p, const ovl_okvs *o)
+static ovl_err decode_bins(ovl_cpsi *p, const ovl_okvs_view *o)
 {
     ovl_err rc = OVL_OK;
     size_t w = p->sw;
@@ -77,8 +79,8 @@ static ovl_err decode_bins(ovl_cpsi *p, const ovl_okvs *o)
     p->gc_in_len = (size_t)p->bins * cpsi_evaluator_bits(p);
     OVL_TRY(ovl_calloc((void **)&p->gc_in, p->gc_in_len, 1));
     for (uint32_t b = 0; b < p->bins; b++)
-        OVL_TRY(cpsi_derive(p->fval[b], &keys[b], pads, 0));
-    OVL_TRY(ovl_okvs_decode(o, dec, keys, p->bins));
+        keys[b] = ovl_block_load(p->fval[b]); /* κ(f), §6.1 */
+    OVL_TRY(ovl_okvs_view_decode(o, dec, keys, p->bins));
     for (uint32_t b = 0; b < p->bins; b++) {
         OVL_TRY(cpsi_derive(p->fval[b], &keys[b], pads, (uint32_t)w));
         bin_input(p, b, dec + (size_t)b * w, pads);
@@ -120,13 +122,11 @@ ovl_err cpsi_runner_after_final(ovl_cpsi *p)
 ovl_err cpsi_runner_decode(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    ovl_okvs o = {0};
-    ovl_buf in;
-    ovl_buf_reader(&in, p->okvs_in.data, ovl_buf_len(&p->okvs_in));
-    OVL_TRY(ovl_okvs_read(&o, &in, 3u * (size_t)p->n_c, p->sw));
+    ovl_okvs_view o;
+    OVL_TRY(ovl_okvs_view_init(&o, p->okvs_in.data, ovl_buf_len(&p->okvs_in),
+                               3u * (size_t)p->n_c, p->sw));
     OVL_TRY(decode_bins(p, &o));
 done:
-    ovl_okvs_free(&o);
     return rc;
 }
 

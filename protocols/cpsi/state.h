@@ -66,9 +66,9 @@ struct ovl_cpsi {
     bool store_ready;
     bool table_job;          /* the store's encoding (C) or decoding (R) is out as a job */
     bool seed_got, okvs_queued;
-    /* C: the store's wire bytes, queued a slice at a time while the send
-     * queue is under half full (the store outgrows the queue at scale) */
-    ovl_buf okvs_wire;
+    /* C: the store's wire form, queued a slice at a time from the table while
+     * the send queue is under its pump mark (the store outgrows the queue) */
+    size_t okvs_len;
     size_t okvs_at;
     bool okvs_pumping;
     ovl_okvs okvs;

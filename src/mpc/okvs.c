@@ -235,6 +235,97 @@ done:
     return rc;
 }
 
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+void ovl_okvs_wire_slice(const ovl_okvs *o, size_t off, size_t len, uint8_t *out)
+{
+    uint8_t hdr[OVL_OKVS_HDR];
+    memcpy(hdr, o->seed, sizeof o->seed);
+    for (int i = 0; i < 4; i++)
+        hdr[16 + i] = (uint8_t)(o->rows >> (24 - 8 * i));
+    hdr[20] = (uint8_t)(o->words >> 8);
+    hdr[21] = (uint8_t)o->words;
+    while (len > 0 && off < OVL_OKVS_HDR) {
+        *out++ = hdr[off++];
+        len--;
+    }
+    size_t b = off - OVL_OKVS_HDR, word = b / 8, in = b % 8;
+    if (in != 0 && len > 0) {
+        uint8_t w8[8];
+        put_be64(w8, o->table[word++]);
+        size_t k = 8 - in < len ? 8 - in : len;
+        memcpy(out, w8 + in, k);
+        out += k;
+        len -= k;
+    }
+    for (; len >= 8; len -= 8, out += 8)
+        put_be64(out, o->table[word++]);
+    if (len > 0) {
+        uint8_t w8[8];
+        put_be64(w8, o->table[word]);
+        memcpy(out, w8, len);
+    }
+}
+
+ovl_err ovl_okvs_view_init(ovl_okvs_view *v, const uint8_t *wire, size_t len, size_t n, size_t w)
+{
+    ovl_err rc = OVL_OK;
+    memset(v, 0, sizeof *v);
+    OVL_ENSURE(n <= OVL_OKVS_MAX_KEYS && w >= 1 && w <= OVL_OKVS_MAX_WORDS, OVL_ERR_USAGE,
+               "okvs: expected shape (%zu keys, %zu words) outside the caps", n, w);
+    OVL_ENSURE(len >= OVL_OKVS_HDR, OVL_ERR_MALFORMED, "okvs: table of %zu bytes, no header",
+               len);
+    uint32_t rows = (uint32_t)wire[16] << 24 | (uint32_t)wire[17] << 16 |
+                    (uint32_t)wire[18] << 8 | wire[19];
+    unsigned words = (unsigned)wire[20] << 8 | wire[21];
+    OVL_ENSURE(rows == ovl_okvs_rows(n) && words == w, OVL_ERR_PROTOCOL,
+               "okvs: table of %u rows x %u words where %u x %zu were agreed", rows, words,
+               ovl_okvs_rows(n), w);
+    OVL_ENSURE(len - OVL_OKVS_HDR == (size_t)rows * w * 8u, OVL_ERR_MALFORMED,
+               "okvs: table body of %zu bytes where %zu were announced", len - OVL_OKVS_HDR,
+               (size_t)rows * w * 8u);
+    memcpy(v->seed, wire, sizeof v->seed);
+    v->rows = rows;
+    v->words = (uint32_t)w;
+    v->body = wire + OVL_OKVS_HDR;
+done:
+    return rc;
+}
+
+ovl_err ovl_okvs_view_decode(const ovl_okvs_view *v, uint64_t *out, const ovl_block *keys,
+                             size_t n)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t pos[3 * CHUNK];
+    size_t w = v->words;
+    for (size_t at = 0; at < n; at += CHUNK) {
+        size_t k = n - at < CHUNK ? n - at : CHUNK;
+        OVL_TRY(positions(v->seed, v->rows, pos, keys + at, k));
+        for (size_t i = 0; i < k; i++) {
+            uint64_t *dst = out + (at + i) * w;
+            const uint8_t *a = v->body + (size_t)pos[3 * i] * w * 8;
+            const uint8_t *b = v->body + (size_t)pos[3 * i + 1] * w * 8;
+            const uint8_t *c = v->body + (size_t)pos[3 * i + 2] * w * 8;
+            for (size_t t = 0; t < w; t++)
+                dst[t] = get_be64(a + 8 * t) ^ get_be64(b + 8 * t) ^ get_be64(c + 8 * t);
+        }
+    }
+done:
+    return rc;
+}
+
 void ovl_okvs_free(ovl_okvs *o)
 {
     if (o == NULL)

@@ -68,6 +68,25 @@ ovl_err ovl_okvs_positions(const ovl_okvs *o, uint32_t *pos, const ovl_block *ke
 ovl_err ovl_okvs_write(const ovl_okvs *o, ovl_buf *out) OVL_MUST_USE;
 /* Reads a table that must be for n keys of w words (the whole of in). */
 ovl_err ovl_okvs_read(ovl_okvs *o, ovl_buf *in, size_t n, size_t w) OVL_MUST_USE;
+/* Bytes [off, off + len) of o's wire form (off + len <= the wire length),
+ * written to out: a sender frames the table a slice at a time from the table
+ * itself, without a second copy of it. */
+void ovl_okvs_wire_slice(const ovl_okvs *o, size_t off, size_t len, uint8_t *out);
+
+/* A received table read in place: the header checked as ovl_okvs_read
+ * checks it, the words left big-endian in the caller's buffer (which must
+ * outlive the view). Decoding then gives what ovl_okvs_decode of the read
+ * table gives. */
+typedef struct {
+    uint8_t seed[16];
+    uint32_t rows, words;
+    const uint8_t *body; /* rows·words big-endian u64 */
+} ovl_okvs_view;
+ovl_err ovl_okvs_view_init(ovl_okvs_view *v, const uint8_t *wire, size_t len, size_t n,
+                           size_t w) OVL_MUST_USE;
+ovl_err ovl_okvs_view_decode(const ovl_okvs_view *v, uint64_t *out, const ovl_block *keys,
+                             size_t n) OVL_MUST_USE;
+
 void ovl_okvs_free(ovl_okvs *o);
 
 #endif

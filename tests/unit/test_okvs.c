@@ -149,6 +149,49 @@ static void test_wire_form(void)
     ovl_okvs_free(&o);
 }
 
+/* The wire form made a slice at a time from the table, and read in place:
+ * the same bytes as ovl_okvs_write at every split, the same decoding as the
+ * read table, and the same refusals. */
+static void test_wire_in_place(void)
+{
+    ovl_rng r = seeded("okvs in place");
+    enum { N = 50, W = 5 };
+    ovl_block keys[N];
+    uint64_t vals[N * W], got[N * W];
+    random_keys(&r, keys, N);
+    ovl_rng_bytes(&r, vals, sizeof vals);
+    ovl_okvs o;
+    ovl_buf b;
+    EXPECT_OK(ovl_okvs_encode(&o, keys, vals, N, W, &r));
+    EXPECT_OK(ovl_buf_alloc(&b, 64, 1 << 20));
+    EXPECT_OK(ovl_okvs_write(&o, &b));
+    size_t len = ovl_buf_len(&b);
+    uint8_t *s = calloc(len + 1, 1);
+    EXPECT_TRUE(s != NULL);
+    if (s == NULL)
+        return;
+    static const size_t steps[] = {1, 3, 7, 8, 13, 22, 64, 1000};
+    for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
+        memset(s, 0xaa, len + 1);
+        for (size_t off = 0; off < len; off += steps[k])
+            ovl_okvs_wire_slice(&o, off, off + steps[k] <= len ? steps[k] : len - off, s + off);
+        OVL_T_RECORD(memcmp(s, b.data, len) == 0 && s[len] == 0xaa,
+                     "slices of %zu bytes differ from the written table", steps[k]);
+    }
+    ovl_okvs_view v;
+    EXPECT_OK(ovl_okvs_view_init(&v, b.data, len, N, W));
+    EXPECT_OK(ovl_okvs_view_decode(&v, got, keys, N));
+    EXPECT_BYTES_EQ(got, vals, sizeof vals);
+    EXPECT_ERR(OVL_ERR_MALFORMED, ovl_okvs_view_init(&v, b.data, len - 1, N, W));
+    EXPECT_ERR(OVL_ERR_MALFORMED, ovl_okvs_view_init(&v, b.data, 10, N, W));
+    EXPECT_ERR(OVL_ERR_PROTOCOL, ovl_okvs_view_init(&v, b.data, len, N + 30, W));
+    EXPECT_ERR(OVL_ERR_PROTOCOL, ovl_okvs_view_init(&v, b.data, len, N, W - 1));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_okvs_view_init(&v, b.data, len, N, 0));
+    free(s);
+    ovl_buf_free(&b);
+    ovl_okvs_free(&o);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -157,5 +200,6 @@ int main(void)
     RUN(test_seed_failure_rate_small_n);
     RUN(test_duplicate_keys_refused);
     RUN(test_wire_form);
+    RUN(test_wire_in_place);
     return ovl_t_summary("test_okvs");
 }
