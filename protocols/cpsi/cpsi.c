@@ -43,14 +43,8 @@ void cpsi_digest(ovl_block *out, const uint8_t *id, size_t len)
 ovl_err cpsi_derive(const uint8_t f[static OVL_OPRF_OUT], ovl_block *key, uint64_t *pads,
                     uint32_t npads)
 {
-    ovl_err rc = OVL_OK;
-    ovl_prg g = {0};
     *key = ovl_block_load(f);
-    OVL_TRY(ovl_prg_init(&g, f + 16));
-    OVL_TRY(ovl_prg_bytes(&g, (uint8_t *)pads, npads * sizeof *pads));
-done:
-    ovl_prg_free(&g);
-    return rc;
+    return ovl_prg_once(f + 16, (uint8_t *)pads, npads * sizeof *pads);
 }
 
 void cpsi_queue_room(ovl_cpsi *p, size_t n)

@@ -52,6 +52,10 @@ ovl_err ovl_prg_init(ovl_prg *g, const uint8_t seed[static 16]) OVL_MUST_USE;
 ovl_err ovl_prg_blocks(ovl_prg *g, ovl_block *out, size_t n) OVL_MUST_USE;
 ovl_err ovl_prg_bytes(ovl_prg *g, uint8_t *out, size_t n) OVL_MUST_USE;
 void ovl_prg_free(ovl_prg *g);
+/* The first n bytes of the PRG under seed, in one call: the same bytes as
+ * ovl_prg_init + ovl_prg_bytes, without a cipher context (AES-NI when the
+ * CPU has it: circuit PSI derives a few words from millions of seeds). */
+ovl_err ovl_prg_once(const uint8_t seed[static 16], uint8_t *out, size_t n) OVL_MUST_USE;
 
 /* Domains: one row per module that hashes, so modules never share a tweak. */
 typedef enum {

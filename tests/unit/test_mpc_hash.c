@@ -1,5 +1,7 @@
 /* src/mpc/hash.c: AES against FIPS-197, the PRG against AES-CTR's definition,
  * the TCCR hash against its formula, and the tweak space's disjointness. */
+#include <string.h>
+
 #include <sodium.h>
 
 #include "mpc/hash.h"
@@ -57,6 +59,37 @@ static void test_prg_is_ctr(void)
     EXPECT_OK(ovl_prg_bytes(&g, bytes, sizeof bytes));
     EXPECT_BYTES_EQ(bytes, ctr, sizeof bytes);
     ovl_prg_free(&g);
+    ovl_aes_free(&a);
+}
+
+/* The one-shot PRG gives the stream's bytes for many seeds and every
+ * length up to 600 bytes (past 256 blocks' counters' low byte too), and the
+ * FIPS-197 key's first block. */
+static void test_prg_once_is_the_stream(void)
+{
+    uint8_t seed[16], want[4200], got[4201];
+    size_t bad = 0;
+    for (int t = 0; t < 64; t++) {
+        randombytes_buf(seed, sizeof seed);
+        size_t n = t < 60 ? (size_t)randombytes_uniform(601) : sizeof want - (size_t)(t - 60);
+        ovl_prg g;
+        EXPECT_OK(ovl_prg_init(&g, seed));
+        EXPECT_OK(ovl_prg_bytes(&g, want, n));
+        ovl_prg_free(&g);
+        got[n] = 0x5a;
+        EXPECT_OK(ovl_prg_once(seed, got, n));
+        bad += memcmp(got, want, n) != 0 || got[n] != 0x5a;
+    }
+    EXPECT_EQ(bad, 0u);
+    uint8_t key[16], first[16];
+    for (int i = 0; i < 16; i++)
+        key[i] = (uint8_t)i;
+    ovl_aes a;
+    ovl_block zero = ovl_block_zero(), enc;
+    EXPECT_OK(ovl_aes_init(&a, key));
+    EXPECT_OK(ovl_aes_ecb(&a, &enc, &zero, 1));
+    EXPECT_OK(ovl_prg_once(key, first, sizeof first));
+    EXPECT_BYTES_EQ(first, &enc, sizeof first);
     ovl_aes_free(&a);
 }
 
@@ -143,6 +176,7 @@ int main(void)
         return 1;
     RUN(test_aes_fips197);
     RUN(test_prg_is_ctr);
+    RUN(test_prg_once_is_the_stream);
     RUN(test_tccr_formula);
     RUN(test_tweak_space_disjoint);
     RUN(test_block_helpers);
