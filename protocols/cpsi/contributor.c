@@ -155,7 +155,7 @@ done:
 ovl_err cpsi_contrib_store_done(ovl_cpsi *p)
 {
     p->table_job = true;
-    return cpsi_jobs_put_table(p, true);
+    return cpsi_jobs_put_table(p);
 }
 
 ovl_err cpsi_contrib_encoded(ovl_cpsi *p)

@@ -17,7 +17,7 @@ typedef enum { CJ_STORE, CJ_ENCODE, CJ_DECODE } cpsi_job_kind;
 typedef struct {
     ovl_job base;
     const ovl_cpsi *p; /* read only while the job is out */
-    ovl_cpsi *own;     /* ENCODE, DECODE: the fields the step owns (SPEC.md §4) */
+    ovl_cpsi *own;     /* ENCODE, DECODE: the fields the step owns (DECODE: its bins') */
     cpsi_job_kind kind;
     uint32_t start, count;       /* STORE: identifiers start .. start + count - 1 */
     ovl_block *keys;             /* STORE: this job's slice of the store's entries */
@@ -53,7 +53,7 @@ static void run_encode(cpsi_job *j)
 
 static void run_decode(cpsi_job *j)
 {
-    ovl_err rc = cpsi_runner_decode(j->own);
+    ovl_err rc = cpsi_runner_decode(j->own, j->start, j->count);
     if (rc != OVL_OK)
         ovl_job_fail(&j->base, rc, "%s", ovl_err_detail());
 }
@@ -127,14 +127,28 @@ done:
     return rc;
 }
 
-/* One whole-table step (C's encoding, R's decoding) as a job. */
-ovl_err cpsi_jobs_put_table(ovl_cpsi *p, bool encode)
+ovl_err cpsi_jobs_put_table(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
     cpsi_job *j = NULL;
-    OVL_TRY(new_job(p, encode ? CJ_ENCODE : CJ_DECODE, 0, 0, &j));
+    OVL_TRY(new_job(p, CJ_ENCODE, 0, 0, &j));
     j->own = p;
     ovl_job_queue_push(&p->pending, &j->base);
+done:
+    return rc;
+}
+
+ovl_err cpsi_jobs_put_decode(ovl_cpsi *p)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t per = (p->bins + CPSI_DECODE_JOBS - 1u) / CPSI_DECODE_JOBS;
+    for (uint32_t b = 0; b < p->bins; b += per) {
+        cpsi_job *j = NULL;
+        OVL_TRY(new_job(p, CJ_DECODE, b, p->bins - b < per ? p->bins - b : per, &j));
+        j->own = p;
+        ovl_job_queue_push(&p->pending, &j->base);
+        p->decode_left++;
+    }
 done:
     return rc;
 }
@@ -145,11 +159,17 @@ ovl_err cpsi_jobs_finish(ovl_cpsi *p, ovl_job *job)
     cpsi_job *j = (cpsi_job *)job;
     p->jobs_out--;
     OVL_TRY(ovl_job_result(job));
-    if (j->kind == CJ_ENCODE || j->kind == CJ_DECODE) {
-        bool encode = j->kind == CJ_ENCODE;
+    if (j->kind == CJ_ENCODE) {
         job_free(job);
         job = NULL;
-        OVL_TRY(encode ? cpsi_contrib_encoded(p) : cpsi_runner_decoded(p));
+        OVL_TRY(cpsi_contrib_encoded(p));
+        goto done;
+    }
+    if (j->kind == CJ_DECODE) {
+        job_free(job);
+        job = NULL;
+        if (--p->decode_left == 0)
+            OVL_TRY(cpsi_runner_decoded(p));
         goto done;
     }
     p->store_out--;

@@ -64,31 +64,29 @@ static void bin_input(ovl_cpsi *p, uint32_t b, const uint64_t *d, const uint64_t
         p->vec[(size_t)b * p->words + l] = d[1 + l] - pads[1 + l];
 }
 
-/* Check value t', masked payload p' and masked bit words q' of every bin:
- * the store decoded under the bin's OPRF value, its pads removed (SPEC.md
- * §6.1, §6.5). */
-static ovl_err decode_bins(ovl_cpsi *p, const ovl_okvs_view *o)
+/* Check value t', masked payload p' and masked bit words q' of bins
+ * b0 .. b0 + n − 1: the store decoded under the bin's OPRF value, its pads
+ * removed (SPEC.md §6.1, §6.5). Runs in a job writing only those bins. */
+ovl_err cpsi_runner_decode(ovl_cpsi *p, uint32_t b0, uint32_t n)
 {
     ovl_err rc = OVL_OK;
-    size_t w = p->sw;
+    size_t w = p->sw, nn = n ? n : 1;
     ovl_block *keys = NULL;
     uint64_t *dec = NULL, *pads = NULL;
     OVL_TRY(ovl_calloc((void **)&pads, w, sizeof *pads));
-    OVL_TRY(ovl_calloc((void **)&keys, p->bins, sizeof *keys));
-    OVL_TRY(ovl_calloc((void **)&dec, (size_t)p->bins * w, sizeof *dec));
-    p->gc_in_len = (size_t)p->bins * cpsi_evaluator_bits(p);
-    OVL_TRY(ovl_calloc((void **)&p->gc_in, p->gc_in_len, 1));
-    for (uint32_t b = 0; b < p->bins; b++)
-        keys[b] = ovl_block_load(p->fval[b]); /* κ(f), §6.1 */
-    OVL_TRY(ovl_okvs_view_decode(o, dec, keys, p->bins));
-    for (uint32_t b = 0; b < p->bins; b++) {
-        OVL_TRY(cpsi_derive(p->fval[b], &keys[b], pads, (uint32_t)w));
-        bin_input(p, b, dec + (size_t)b * w, pads);
+    OVL_TRY(ovl_calloc((void **)&keys, nn, sizeof *keys));
+    OVL_TRY(ovl_calloc((void **)&dec, nn * w, sizeof *dec));
+    for (uint32_t i = 0; i < n; i++)
+        keys[i] = ovl_block_load(p->fval[b0 + i]); /* κ(f), §6.1 */
+    OVL_TRY(ovl_okvs_view_decode(&p->okvs_view, dec, keys, n));
+    for (uint32_t i = 0; i < n; i++) {
+        OVL_TRY(cpsi_derive(p->fval[b0 + i], &keys[i], pads, (uint32_t)w));
+        bin_input(p, b0 + i, dec + (size_t)i * w, pads);
     }
 done:
     ovl_free_secret(pads, w * sizeof *pads);
-    ovl_free_secret(keys, (size_t)p->bins * sizeof *keys);
-    ovl_free_secret(dec, (size_t)p->bins * w * sizeof *dec);
+    ovl_free_secret(keys, nn * sizeof *keys);
+    ovl_free_secret(dec, nn * w * sizeof *dec);
     return rc;
 }
 
@@ -107,25 +105,22 @@ done:
 }
 
 /* The store is decoded once it is whole and every bin's OPRF value is known
- * (every OPRF_U made); either may come last. The decoding is a job
- * too: while it is out no frame is fed (cpsi_wants_input) and the engine's
- * thread touches neither the store nor the bins. */
+ * (every OPRF_U made); either may come last. Its header is checked here;
+ * the decoding runs as CPSI_DECODE_JOBS jobs over ranges of bins: while they
+ * are out no frame is fed (cpsi_wants_input) and the engine's thread touches
+ * neither the store nor the bins. */
 ovl_err cpsi_runner_after_final(ovl_cpsi *p)
 {
+    ovl_err rc = OVL_OK;
     if (p->u_rows < p->bins || p->gc != NULL || p->table_job ||
         ovl_buf_len(&p->okvs_in) < p->okvs_expect)
         return OVL_OK;
-    p->table_job = true;
-    return cpsi_jobs_put_table(p, false);
-}
-
-ovl_err cpsi_runner_decode(ovl_cpsi *p)
-{
-    ovl_err rc = OVL_OK;
-    ovl_okvs_view o;
-    OVL_TRY(ovl_okvs_view_init(&o, p->okvs_in.data, ovl_buf_len(&p->okvs_in),
+    OVL_TRY(ovl_okvs_view_init(&p->okvs_view, p->okvs_in.data, ovl_buf_len(&p->okvs_in),
                                3u * (size_t)p->n_c, p->sw));
-    OVL_TRY(decode_bins(p, &o));
+    p->gc_in_len = (size_t)p->bins * cpsi_evaluator_bits(p);
+    OVL_TRY(ovl_calloc((void **)&p->gc_in, p->gc_in_len, 1));
+    p->table_job = true;
+    OVL_TRY(cpsi_jobs_put_decode(p));
 done:
     return rc;
 }

@@ -22,6 +22,7 @@
 #define CPSI_JOBS_MAX 8u /* jobs out at once */
 #define CPSI_STORE_JOBS_OUT 2u /* of them, C's own store entries */
 #define CPSI_STORE_CHUNK 4096u /* contributor identifiers per store job */
+#define CPSI_DECODE_JOBS 2u    /* the runner's decoding, split over ranges of bins */
 
 struct ovl_cpsi {
     ovl_cpsi_config cfg;
@@ -54,6 +55,8 @@ struct ovl_cpsi {
     uint8_t (*fval)[OVL_OPRF_OUT]; /* bins: F(b, x_b) of the bin's identifier */
     ovl_buf okvs_in;
     size_t okvs_expect;
+    ovl_okvs_view okvs_view; /* the whole store, read in place (header checked) */
+    uint32_t decode_left;    /* decoding jobs not yet finished */
 
     /* contributor */
     ovl_block s[OVL_OPRF_BLOCKS]; /* the four Δs: the OPRF's key */
@@ -141,8 +144,10 @@ ovl_err cpsi_jobs_take(ovl_cpsi *p, ovl_job **out) OVL_MUST_USE;
 ovl_err cpsi_jobs_finish(ovl_cpsi *p, ovl_job *job) OVL_MUST_USE;
 /* The store's entries as jobs of CPSI_STORE_CHUNK identifiers. */
 ovl_err cpsi_jobs_put_store(ovl_cpsi *p) OVL_MUST_USE;
-/* C's encoding of the whole store (encode) or R's decoding of it, as a job. */
-ovl_err cpsi_jobs_put_table(ovl_cpsi *p, bool encode) OVL_MUST_USE;
+/* C's encoding of the whole store, as a job. */
+ovl_err cpsi_jobs_put_table(ovl_cpsi *p) OVL_MUST_USE;
+/* R's decoding, as CPSI_DECODE_JOBS jobs over ranges of bins. */
+ovl_err cpsi_jobs_put_decode(ovl_cpsi *p) OVL_MUST_USE;
 
 /* runner.c */
 ovl_err cpsi_runner_setup(ovl_cpsi *p) OVL_MUST_USE;
@@ -151,7 +156,8 @@ ovl_err cpsi_runner_on_okvs(ovl_cpsi *p, const uint8_t *payload, size_t len) OVL
 /* Once every bin's OPRF value is known and the whole store is in: decode it
  * (cpsi_runner_decode, in a job), then start the garbled equality. */
 ovl_err cpsi_runner_after_final(ovl_cpsi *p) OVL_MUST_USE;
-ovl_err cpsi_runner_decode(ovl_cpsi *p) OVL_MUST_USE;
+/* In a job: bins b0 .. b0 + n − 1 only (each job writes its own bins). */
+ovl_err cpsi_runner_decode(ovl_cpsi *p, uint32_t b0, uint32_t n) OVL_MUST_USE;
 ovl_err cpsi_runner_decoded(ovl_cpsi *p) OVL_MUST_USE;
 
 /* contributor.c */
