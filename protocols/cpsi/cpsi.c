@@ -227,6 +227,7 @@ void ovl_cpsi_free(ovl_cpsi *p)
     ovl_free_secret(p->fval, bins * sizeof *p->fval);
     ovl_buf_free(&p->okvs_in);
     ovl_okvs_free(&p->okvs);
+    ovl_okvs_plan_free(&p->okvs_plan);
     cpsi_store_scratch_free(p);
     if (p->circ_live)
         ovl_circuit_free(&p->circ);

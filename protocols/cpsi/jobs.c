@@ -12,14 +12,15 @@
 #include "core/mem.h"
 #include "cpsi/state.h"
 
-typedef enum { CJ_STORE, CJ_ENCODE, CJ_DECODE } cpsi_job_kind;
+typedef enum { CJ_STORE, CJ_ENCODE, CJ_ASSIGN, CJ_DECODE } cpsi_job_kind;
 
 typedef struct {
     ovl_job base;
     const ovl_cpsi *p; /* read only while the job is out */
     ovl_cpsi *own;     /* ENCODE, DECODE: the fields the step owns (DECODE: its bins') */
     cpsi_job_kind kind;
-    uint32_t start, count;       /* STORE: identifiers start .. start + count - 1 */
+    uint32_t start, count;       /* STORE: identifiers start .. start + count - 1; ASSIGN:
+                                    words; DECODE: bins */
     ovl_block *keys;             /* STORE: this job's slice of the store's entries */
     uint64_t *vals;
 } cpsi_job;
@@ -46,9 +47,17 @@ static void run_encode(cpsi_job *j)
 {
     ovl_cpsi *p = j->own;
     size_t n = 3u * (size_t)p->n_c;
-    ovl_err rc = ovl_okvs_encode(&p->okvs, p->st_keys, p->st_vals, n, p->sw, &p->rng);
+    ovl_err rc = ovl_okvs_plan_make(&p->okvs, &p->okvs_plan, p->st_keys, n, p->sw, &p->rng);
     if (rc != OVL_OK)
         ovl_job_fail(&j->base, rc, "%s", ovl_err_detail());
+}
+
+/* Words start .. start + count − 1 of every entry's row: the jobs of one
+ * store write disjoint words of the table. */
+static void run_assign(cpsi_job *j)
+{
+    ovl_cpsi *p = j->own;
+    ovl_okvs_plan_assign(&p->okvs, &p->okvs_plan, p->st_vals, j->start, j->start + j->count);
 }
 
 static void run_decode(cpsi_job *j)
@@ -63,6 +72,8 @@ static void job_run(ovl_job *job)
     cpsi_job *j = (cpsi_job *)job;
     if (j->kind == CJ_ENCODE)
         run_encode(j);
+    else if (j->kind == CJ_ASSIGN)
+        run_assign(j);
     else if (j->kind == CJ_DECODE)
         run_decode(j);
     else
@@ -160,9 +171,26 @@ ovl_err cpsi_jobs_finish(ovl_cpsi *p, ovl_job *job)
     p->jobs_out--;
     OVL_TRY(ovl_job_result(job));
     if (j->kind == CJ_ENCODE) {
+        /* the table's words in two halves, one job each */
+        uint32_t half = (p->sw + 1u) / 2u;
         job_free(job);
         job = NULL;
-        OVL_TRY(cpsi_contrib_encoded(p));
+        for (uint32_t w0 = 0; w0 < p->sw; w0 += half) {
+            cpsi_job *a = NULL;
+            OVL_TRY(new_job(p, CJ_ASSIGN, w0, p->sw - w0 < half ? p->sw - w0 : half, &a));
+            a->own = p;
+            ovl_job_queue_push(&p->pending, &a->base);
+            p->assign_left++;
+        }
+        goto done;
+    }
+    if (j->kind == CJ_ASSIGN) {
+        job_free(job);
+        job = NULL;
+        if (--p->assign_left == 0) {
+            ovl_okvs_plan_free(&p->okvs_plan);
+            OVL_TRY(cpsi_contrib_encoded(p));
+        }
         goto done;
     }
     if (j->kind == CJ_DECODE) {

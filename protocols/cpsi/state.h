@@ -73,6 +73,8 @@ struct ovl_cpsi {
      * the send queue is under its pump mark (the store outgrows the queue) */
     size_t okvs_len;
     size_t okvs_at;
+    ovl_okvs_plan okvs_plan; /* C: the store's peeling, while its rows are assigned */
+    uint32_t assign_left;    /* C: row-assigning jobs not yet finished */
     bool okvs_pumping;
     ovl_okvs okvs;
 

@@ -94,21 +94,23 @@ static bool peel(peel_work *pw, const uint32_t *pos, size_t n, uint32_t rows)
 }
 
 /* Back-substitution in reverse peeling order: the row key order[i] owns is
- * touched by no key peeled after it, so later assignments never disturb it. */
-static void assign(ovl_okvs *o, const peel_work *pw, const uint32_t *pos, const uint64_t *vals,
-                   size_t n)
+ * touched by no key peeled after it, so later assignments never disturb it.
+ * Words are independent, so ranges of them can be assigned apart. */
+void ovl_okvs_plan_assign(ovl_okvs *o, const ovl_okvs_plan *plan, const uint64_t *vals, size_t w0,
+                          size_t w1)
 {
     size_t w = o->words;
-    for (size_t i = n; i-- > 0;) {
-        uint32_t k = pw->order[i], r = pw->free_row[i];
+    const uint32_t *pos = plan->pos;
+    for (size_t i = plan->n; i-- > 0;) {
+        uint32_t k = plan->order[i], r = plan->free_row[i];
         uint64_t *dst = o->table + (size_t)r * w;
-        memcpy(dst, vals + (size_t)k * w, w * sizeof *dst);
+        memcpy(dst + w0, vals + (size_t)k * w + w0, (w1 - w0) * sizeof *dst);
         for (unsigned j = 0; j < 3; j++) {
             uint32_t q = pos[3 * (size_t)k + j];
             if (q == r)
                 continue;
             const uint64_t *src = o->table + (size_t)q * w;
-            for (size_t t = 0; t < w; t++)
+            for (size_t t = w0; t < w1; t++)
                 dst[t] ^= src[t];
         }
     }
@@ -127,18 +129,16 @@ done:
     return rc;
 }
 
-static void free_work(peel_work *pw, uint32_t *pos)
+void ovl_okvs_plan_free(ovl_okvs_plan *plan)
 {
-    free(pos);
-    free(pw->count);
-    free(pw->idx);
-    free(pw->stack);
-    free(pw->order);
-    free(pw->free_row);
+    free(plan->pos);
+    free(plan->order);
+    free(plan->free_row);
+    memset(plan, 0, sizeof *plan);
 }
 
-ovl_err ovl_okvs_encode(ovl_okvs *out, const ovl_block *keys, const uint64_t *vals, size_t n,
-                        size_t w, ovl_rng *rng)
+ovl_err ovl_okvs_plan_make(ovl_okvs *out, ovl_okvs_plan *plan, const ovl_block *keys, size_t n,
+                           size_t w, ovl_rng *rng)
 {
     ovl_err rc = OVL_OK;
     peel_work pw = {0};
@@ -146,6 +146,7 @@ ovl_err ovl_okvs_encode(ovl_okvs *out, const ovl_block *keys, const uint64_t *va
     ovl_okvs o = {0};
     bool ok = false;
     memset(out, 0, sizeof *out);
+    memset(plan, 0, sizeof *plan);
     OVL_ENSURE(n <= OVL_OKVS_MAX_KEYS, OVL_ERR_LIMIT, "okvs: %zu keys exceed the cap %u", n,
                OVL_OKVS_MAX_KEYS);
     OVL_ENSURE(w >= 1 && w <= OVL_OKVS_MAX_WORDS, OVL_ERR_USAGE,
@@ -162,12 +163,34 @@ ovl_err ovl_okvs_encode(ovl_okvs *out, const ovl_block *keys, const uint64_t *va
                "okvs: no seed of %u peels the %zu keys (are they distinct?)", OVL_OKVS_SEEDS, n);
     OVL_TRY(ovl_calloc((void **)&o.table, (size_t)o.rows * w, sizeof *o.table));
     ovl_rng_bytes(rng, o.table, (size_t)o.rows * w * sizeof *o.table);
-    assign(&o, &pw, pos, vals, n);
+    plan->pos = pos;
+    plan->order = pw.order;
+    plan->free_row = pw.free_row;
+    plan->n = n;
+    pos = NULL;
+    pw.order = pw.free_row = NULL;
     *out = o;
     o.table = NULL;
 done:
-    free_work(&pw, pos);
+    free(pos);
+    free(pw.count);
+    free(pw.idx);
+    free(pw.stack);
+    free(pw.order);
+    free(pw.free_row);
     free(o.table);
+    return rc;
+}
+
+ovl_err ovl_okvs_encode(ovl_okvs *out, const ovl_block *keys, const uint64_t *vals, size_t n,
+                        size_t w, ovl_rng *rng)
+{
+    ovl_err rc = OVL_OK;
+    ovl_okvs_plan plan;
+    OVL_TRY(ovl_okvs_plan_make(out, &plan, keys, n, w, rng));
+    ovl_okvs_plan_assign(out, &plan, vals, 0, w);
+    ovl_okvs_plan_free(&plan);
+done:
     return rc;
 }
 

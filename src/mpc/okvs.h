@@ -68,6 +68,21 @@ ovl_err ovl_okvs_positions(const ovl_okvs *o, uint32_t *pos, const ovl_block *ke
 ovl_err ovl_okvs_write(const ovl_okvs *o, ovl_buf *out) OVL_MUST_USE;
 /* Reads a table that must be for n keys of w words (the whole of in). */
 ovl_err ovl_okvs_read(ovl_okvs *o, ovl_buf *in, size_t n, size_t w) OVL_MUST_USE;
+/* The encoding in two steps, so the second can run in parallel over ranges
+ * of words: plan (seeds, peeling, the table filled with random rows: every
+ * draw from rng) and assign (words w0 .. w1 − 1 of every key's row; ranges
+ * are independent). ovl_okvs_encode is plan, assign(0, w), free: the same
+ * table for the same rng. */
+typedef struct {
+    uint32_t *pos, *order, *free_row;
+    size_t n;
+} ovl_okvs_plan;
+ovl_err ovl_okvs_plan_make(ovl_okvs *out, ovl_okvs_plan *plan, const ovl_block *keys, size_t n,
+                           size_t w, ovl_rng *rng) OVL_MUST_USE;
+void ovl_okvs_plan_assign(ovl_okvs *o, const ovl_okvs_plan *plan, const uint64_t *vals, size_t w0,
+                          size_t w1);
+void ovl_okvs_plan_free(ovl_okvs_plan *plan);
+
 /* Bytes [off, off + len) of o's wire form (off + len <= the wire length),
  * written to out: a sender frames the table a slice at a time from the table
  * itself, without a second copy of it. */

@@ -192,6 +192,32 @@ static void test_wire_in_place(void)
     ovl_okvs_free(&o);
 }
 
+/* Plan, then assign in ranges of words (in any order): the table
+ * ovl_okvs_encode makes from the same rng. */
+static void test_plan_then_assign(void)
+{
+    enum { N = 300, W = 7 };
+    ovl_rng r = seeded("okvs plan"), r1 = seeded("okvs plan 2"), r2 = seeded("okvs plan 2");
+    ovl_block keys[N];
+    uint64_t vals[N * W], got[N * W];
+    random_keys(&r, keys, N);
+    ovl_rng_bytes(&r, vals, sizeof vals);
+    ovl_okvs whole, split;
+    ovl_okvs_plan plan;
+    EXPECT_OK(ovl_okvs_encode(&whole, keys, vals, N, W, &r1));
+    EXPECT_OK(ovl_okvs_plan_make(&split, &plan, keys, N, W, &r2));
+    ovl_okvs_plan_assign(&split, &plan, vals, 4, 7);
+    ovl_okvs_plan_assign(&split, &plan, vals, 0, 1);
+    ovl_okvs_plan_assign(&split, &plan, vals, 1, 4);
+    ovl_okvs_plan_free(&plan);
+    EXPECT_TRUE(whole.rows == split.rows && memcmp(whole.seed, split.seed, 16) == 0);
+    EXPECT_BYTES_EQ(whole.table, split.table, (size_t)whole.rows * W * sizeof *whole.table);
+    EXPECT_OK(ovl_okvs_decode(&split, got, keys, N));
+    EXPECT_BYTES_EQ(got, vals, sizeof vals);
+    ovl_okvs_free(&whole);
+    ovl_okvs_free(&split);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -201,5 +227,6 @@ int main(void)
     RUN(test_duplicate_keys_refused);
     RUN(test_wire_form);
     RUN(test_wire_in_place);
+    RUN(test_plan_then_assign);
     return ovl_t_summary("test_okvs");
 }
