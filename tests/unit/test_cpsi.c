@@ -339,6 +339,8 @@ static void tamper(void *arg, int side, ovl_buf *f, bool *drop)
         *drop = true;
     if (side == 0 && type == OVL_CPSI_OPRF_BASE && strcmp(w, "base_twice") == 0)
         repeat_frame(f);
+    if (side == 0 && type == OVL_CPSI_OPRF_BASE && strcmp(w, "rbase_dropped") == 0)
+        *drop = true;
     if (side == 1 && type == OVL_CPSI_OPRF_BASE) {
         if (strcmp(w, "base_as_okvs") == 0)
             d[0] = OVL_CPSI_OKVS;
@@ -392,6 +394,7 @@ static void test_hostile_peers(void)
         {"u_wrong_seq", 1, OVL_ERR_PROTOCOL, "WIDE_U for batch 1, expected batch 0"},
         {"seed_dropped", 1, OVL_ERR_PROTOCOL, "OPRF_BASE arrived before SEED"},
         {"base_twice", 1, OVL_ERR_PROTOCOL, "a second OPRF_BASE"},
+        {"rbase_dropped", 1, OVL_ERR_PROTOCOL, "OPRF_U arrived before the runner's OPRF_BASE"},
         {"base_short", 0, OVL_ERR_MALFORMED, "OPRF_BASE of 32899 bytes, expected 32900"},
         {"base_as_okvs", 0, OVL_ERR_PROTOCOL, "OKVS arrived before the contributor's OPRF_BASE"},
         {"okvs_truncated", 0, OVL_ERR_PROTOCOL, "before the key-value store was complete"},
