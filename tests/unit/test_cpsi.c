@@ -597,6 +597,39 @@ static void test_spare_entry_hidden(void)
     EXPECT_TRUE(tested > 0);
 }
 
+/* The OPRF's frames (OPRF_BASE both ways, the runner's OPRF_U) weigh what
+ * ovl_cpsi_oprf_bytes says (SPEC.md §11), at one frame and at two. */
+static size_t oprf_frame_bytes(const hx_side *s)
+{
+    size_t at = 0, sum = 0;
+    while (at + OVL_FRAME_HDR <= ovl_buf_len(&s->log)) {
+        const uint8_t *h = s->log.data + at;
+        size_t fl = OVL_FRAME_HDR + get32(h + 1);
+        if (h[0] == OVL_CPSI_OPRF_BASE || h[0] == OVL_CPSI_OPRF_U)
+            sum += fl;
+        at += fl;
+    }
+    return sum;
+}
+
+static void test_oprf_bytes(void)
+{
+    static const size_t sizes[] = {5, 13000};
+    for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+        cf_set rs, cs;
+        make_set(&rs, 0, sizes[z], 0);
+        make_set(&cs, 0, 3, 1);
+        cf_run x;
+        EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 1, false, NULL,
+                             NULL));
+        EXPECT_EQ((uint64_t)(oprf_frame_bytes(&x.side[0]) + oprf_frame_bytes(&x.side[1])),
+                  ovl_cpsi_oprf_bytes(sizes[z]));
+        cf_run_free(&x);
+        cf_set_free(&rs);
+        cf_set_free(&cs);
+    }
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK)
@@ -610,5 +643,6 @@ int main(void)
     RUN(test_hostile_peers);
     RUN(test_flow_control_both_directions);
     RUN(test_spare_entry_hidden);
+    RUN(test_oprf_bytes);
     return ovl_t_summary("test_cpsi");
 }
