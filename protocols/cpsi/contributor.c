@@ -84,9 +84,25 @@ static void pack_counts(const ovl_cpsi *p, size_t y, uint64_t *bits)
         }
 }
 
+/* The spare entry's value H_s(F || j): keyed with the OPRF key s, which the
+ * runner does not hold. Derived from F alone, a runner holding F (y in its
+ * bin) could decode the spare entry too and compare it with the bin's own:
+ * equal exactly when y ∈ Y (SPEC.md §6.1). */
+static void spare_value(const ovl_cpsi *p, uint8_t f[OVL_OPRF_OUT], unsigned j)
+{
+    uint8_t in[OVL_OPRF_OUT + 1], key[16 * OVL_OPRF_BLOCKS];
+    for (unsigned k = 0; k < OVL_OPRF_BLOCKS; k++)
+        ovl_block_store(key + 16 * k, p->s[k]);
+    memcpy(in, f, OVL_OPRF_OUT);
+    in[OVL_OPRF_OUT] = (uint8_t)j;
+    crypto_generichash(f, OVL_OPRF_OUT, in, sizeof in, key, sizeof key);
+    sodium_memzero(in, sizeof in);
+    sodium_memzero(key, sizeof key);
+}
+
 /* F(h_j(y), y) for the three functions; when two functions of y pick the
- * same bin, the later one's value is H(F || j) instead, so the store's keys
- * stay distinct (a spare entry the runner never looks up: SPEC.md §6.1). */
+ * same bin, the later one's value is a spare (spare_value), so the store's
+ * keys stay distinct and the runner can look the spare up nowhere. */
 static void entry_values(const ovl_cpsi *p, const uint32_t *cand, const ovl_block *code,
                          uint8_t f[OVL_CUCKOO_HASHES][OVL_OPRF_OUT])
 {
@@ -95,11 +111,7 @@ static void entry_values(const ovl_cpsi *p, const uint32_t *cand, const ovl_bloc
         ovl_oprf_eval(f[j], b, p->qrows + (size_t)b * OVL_OPRF_BLOCKS, code, p->s);
         for (unsigned i = 0; i < j; i++)
             if (cand[i] == b) {
-                uint8_t in[OVL_OPRF_OUT + 1];
-                memcpy(in, f[j], OVL_OPRF_OUT);
-                in[OVL_OPRF_OUT] = (uint8_t)j;
-                crypto_generichash(f[j], OVL_OPRF_OUT, in, sizeof in, NULL, 0);
-                sodium_memzero(in, sizeof in);
+                spare_value(p, f[j], j);
                 break;
             }
     }

@@ -9,8 +9,10 @@
 
 #include "common/hello.h"
 #include "cpsi/cpsi.h"
+#include "cpsi/state.h"
 #include "crypto/group.h"
 #include "mpc/gc.h"
+#include "mpc/okvs.h"
 #include "mpc/ot.h"
 #include "cpsi_fixture.h"
 #include "psi_harness.h"
@@ -516,6 +518,121 @@ static void test_flow_control_both_directions(void)
     cf_set_free(&cs);
 }
 
+/* What the runner sees of the contributor's spare entries (SPEC.md §6.1):
+ * when two cuckoo functions of y give the bin y sits in at R, the later
+ * entry's key must not be one R can derive from its own OPRF value there,
+ * or decoding it beside the bin's own key would tell R whether y ∈ Y
+ * (both decode to the bin's check value exactly when the entry exists). */
+typedef struct {
+    cf_run *x;
+    uint8_t (*f)[OVL_OPRF_OUT]; /* R's OPRF values, copied when the store starts */
+    ovl_buf store;
+} spare_ctx;
+
+static void spare_hook(void *arg, int side, ovl_buf *fr, bool *drop)
+{
+    spare_ctx *s = arg;
+    const ovl_cpsi *r = s->x->r;
+    (void)drop;
+    if (side != 1 || fr->data[0] != OVL_CPSI_OKVS)
+        return;
+    if (s->f == NULL) {
+        s->f = malloc((size_t)r->bins * OVL_OPRF_OUT);
+        if (s->f == NULL)
+            abort();
+        memcpy(s->f, r->fval, (size_t)r->bins * OVL_OPRF_OUT);
+    }
+    if (ovl_buf_put_bytes(&s->store, fr->data + OVL_FRAME_HDR, get32(fr->data + 1)) != OVL_OK)
+        abort();
+}
+
+/* R's check value decoded under f (store word 0 minus its pad). */
+static uint64_t spare_check(const ovl_okvs_view *v, const uint8_t f[OVL_OPRF_OUT], uint32_t sw)
+{
+    ovl_block key;
+    uint64_t pads[4] = {0}, dec[4] = {0};
+    EXPECT_OK(cpsi_derive(f, &key, pads, sw));
+    EXPECT_OK(ovl_okvs_view_decode(v, dec, &key, 1));
+    return dec[0] ^ pads[0];
+}
+
+static void test_spare_entry_hidden(void)
+{
+    size_t tested = 0;
+    for (size_t k = 0; k < 32 && tested == 0; k++) {
+        cf_set rs, cs;
+        make_set(&rs, k, 1, 1);
+        make_set(&cs, k, 1, 1); /* the runner's one identifier is in Y */
+        cf_run x;
+        spare_ctx s = {.x = &x};
+        if (ovl_buf_alloc(&s.store, 1024, (size_t)1 << 24) != OVL_OK)
+            abort();
+        EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 1, false,
+                             spare_hook, &s));
+        const ovl_cpsi *r = x.r;
+        ovl_okvs_view v;
+        EXPECT_TRUE(s.f != NULL);
+        EXPECT_OK(ovl_okvs_view_init(&v, s.store.data, ovl_buf_len(&s.store), 3, r->sw));
+        const uint32_t *cand = r->ck.cand;
+        uint32_t b = cand[r->ck.func[0]];
+        unsigned first = 0;
+        while (cand[first] != b)
+            first++;
+        for (unsigned j = first + 1; s.f != NULL && j < OVL_CUCKOO_HASHES; j++) {
+            if (cand[j] != b)
+                continue;
+            uint8_t in[OVL_OPRF_OUT + 1], f2[OVL_OPRF_OUT];
+            memcpy(in, s.f[b], OVL_OPRF_OUT);
+            in[OVL_OPRF_OUT] = (uint8_t)j;
+            crypto_generichash(f2, sizeof f2, in, sizeof in, NULL, 0);
+            uint64_t own = spare_check(&v, s.f[b], r->sw), spare = spare_check(&v, f2, r->sw);
+            OVL_T_RECORD(own != spare, "identifier user-%zu: R decodes the spare entry of "
+                         "function %u in bin %u to its bin's check value (membership seen)",
+                         k, j, b);
+            tested++;
+        }
+        free(s.f);
+        ovl_buf_free(&s.store);
+        cf_run_free(&x);
+        cf_set_free(&rs);
+        cf_set_free(&cs);
+    }
+    EXPECT_TRUE(tested > 0);
+}
+
+/* The OPRF's frames (OPRF_BASE both ways, the runner's OPRF_U) weigh what
+ * ovl_cpsi_oprf_bytes says (SPEC.md §11), at one frame and at two. */
+static size_t oprf_frame_bytes(const hx_side *s)
+{
+    size_t at = 0, sum = 0;
+    while (at + OVL_FRAME_HDR <= ovl_buf_len(&s->log)) {
+        const uint8_t *h = s->log.data + at;
+        size_t fl = OVL_FRAME_HDR + get32(h + 1);
+        if (h[0] == OVL_CPSI_OPRF_BASE || h[0] == OVL_CPSI_OPRF_U)
+            sum += fl;
+        at += fl;
+    }
+    return sum;
+}
+
+static void test_oprf_bytes(void)
+{
+    static const size_t sizes[] = {5, 13000};
+    for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+        cf_set rs, cs;
+        make_set(&rs, 0, sizes[z], 0);
+        make_set(&cs, 0, 3, 1);
+        cf_run x;
+        EXPECT_TRUE(run_pair(&x, &rs, &cs, OVL_MODE_AGGREGATE, OVL_REVEAL_BOTH, 1, false, NULL,
+                             NULL));
+        EXPECT_EQ((uint64_t)(oprf_frame_bytes(&x.side[0]) + oprf_frame_bytes(&x.side[1])),
+                  ovl_cpsi_oprf_bytes(sizes[z]));
+        cf_run_free(&x);
+        cf_set_free(&rs);
+        cf_set_free(&cs);
+    }
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK)
@@ -528,5 +645,7 @@ int main(void)
     RUN(test_edge_sizes);
     RUN(test_hostile_peers);
     RUN(test_flow_control_both_directions);
+    RUN(test_spare_entry_hidden);
+    RUN(test_oprf_bytes);
     return ovl_t_summary("test_cpsi");
 }
