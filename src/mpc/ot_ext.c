@@ -156,6 +156,43 @@ static void load_choices(ovl_cot *b, const uint8_t *choices)
     }
 }
 
+/* The receiver's columns: t0_i = G0_i, u_i = t0_i ⊕ G1_i ⊕ x_i, where x_i is
+ * the column's choice vector: one vector for every column (x_stride 0, a COT
+ * batch) or one per column (x_stride = words, a wide batch). */
+static ovl_err recv_columns(ovl_ot *ot, ovl_block *t0, ovl_block *t1, size_t words, uint8_t *u,
+                            const ovl_block *x, size_t x_stride)
+{
+    ovl_err rc = OVL_OK;
+    for (size_t i = 0; i < OVL_OT_KAPPA; i++) {
+        ovl_block *col = t0 + i * words;
+        const ovl_block *xi = x + i * x_stride;
+        OVL_TRY(ovl_prg_blocks(&ot->recv_prg[i][0], col, words));
+        OVL_TRY(ovl_prg_blocks(&ot->recv_prg[i][1], t1, words));
+        for (size_t w = 0; w < words; w++)
+            ovl_block_store(u + (i * words + w) * OVL_BLOCK_BYTES,
+                            ovl_block_xor(ovl_block_xor(col[w], t1[w]), xi[w]));
+    }
+done:
+    return rc;
+}
+
+/* The sender's columns: q_i = G_i ⊕ Δ_i·u_i (a mask, not a branch). */
+static ovl_err send_columns(ovl_ot *ot, ovl_block *q, size_t words, const uint8_t *u)
+{
+    ovl_err rc = OVL_OK;
+    for (size_t i = 0; i < OVL_OT_KAPPA; i++) {
+        ovl_block *col = q + i * words;
+        ovl_block m = ovl_block_mask(ovl_block_bit(ot->delta, (unsigned)i));
+        OVL_TRY(ovl_prg_blocks(&ot->send_prg[i], col, words));
+        for (size_t w = 0; w < words; w++) {
+            ovl_block uw = ovl_block_load(u + (i * words + w) * OVL_BLOCK_BYTES);
+            col[w] = ovl_block_xor(col[w], ovl_block_and(m, uw));
+        }
+    }
+done:
+    return rc;
+}
+
 ovl_err ovl_cot_recv_start(ovl_cot **out, ovl_ot *ot, const uint8_t *choices, size_t n,
                            ovl_buf *msg_out)
 {
@@ -178,14 +215,7 @@ ovl_err ovl_cot_recv_start(ovl_cot **out, ovl_ot *ot, const uint8_t *choices, si
     t1 = t0 + OVL_OT_KAPPA * words;
     OVL_TRY(put_header(msg_out, OVL_OTMSG_EXT_U, b->seq, n));
     OVL_TRY(ovl_buf_reserve(msg_out, OVL_OT_KAPPA * words * OVL_BLOCK_BYTES, &u));
-    for (size_t i = 0; i < OVL_OT_KAPPA; i++) {
-        ovl_block *col = t0 + i * words;
-        OVL_TRY(ovl_prg_blocks(&ot->recv_prg[i][0], col, words));
-        OVL_TRY(ovl_prg_blocks(&ot->recv_prg[i][1], t1, words));
-        for (size_t w = 0; w < words; w++)
-            ovl_block_store(u + (i * words + w) * OVL_BLOCK_BYTES,
-                            ovl_block_xor(ovl_block_xor(col[w], t1[w]), b->choice[w]));
-    }
+    OVL_TRY(recv_columns(ot, t0, t1, words, u, b->choice, 0));
     ovl_transpose((uint8_t *)b->rows, (const uint8_t *)t0, OVL_OT_KAPPA, b->n_ext);
     b->state = COT_WAIT_CHAL;
     ot->recv_seq++;
@@ -222,15 +252,7 @@ ovl_err ovl_cot_send_start(ovl_cot **out, ovl_ot *ot, ovl_buf *msg_in, ovl_buf *
     b->seq = ot->send_seq;
     words = b->n_ext / 128;
     OVL_TRY(ovl_ot_scratch(ot, OVL_OT_KAPPA * words, &q));
-    for (size_t i = 0; i < OVL_OT_KAPPA; i++) {
-        ovl_block *col = q + i * words;
-        ovl_block m = ovl_block_mask(ovl_block_bit(ot->delta, (unsigned)i));
-        OVL_TRY(ovl_prg_blocks(&ot->send_prg[i], col, words));
-        for (size_t w = 0; w < words; w++) {
-            ovl_block uw = ovl_block_load(u + (i * words + w) * OVL_BLOCK_BYTES);
-            col[w] = ovl_block_xor(col[w], ovl_block_and(m, uw));
-        }
-    }
+    OVL_TRY(send_columns(ot, q, words, u));
     ovl_transpose((uint8_t *)b->rows, (const uint8_t *)q, OVL_OT_KAPPA, b->n_ext);
     /* The challenge is drawn only now, after every column arrived (SPEC §4.3). */
     ovl_rng_bytes(ot->rng, seed, sizeof seed);
@@ -501,14 +523,7 @@ ovl_err ovl_wide_recv(ovl_ot *ot, const ovl_block *c, size_t n, ovl_block *t, ov
     ovl_transpose((uint8_t *)cc, (const uint8_t *)rows, ext, OVL_OT_KAPPA);
     OVL_TRY(put_header(msg_out, OVL_OTMSG_WIDE_U, ot->recv_seq, n));
     OVL_TRY(ovl_buf_reserve(msg_out, OVL_OT_KAPPA * words * OVL_BLOCK_BYTES, &u));
-    for (size_t i = 0; i < OVL_OT_KAPPA; i++) {
-        ovl_block *col = t0 + i * words;
-        OVL_TRY(ovl_prg_blocks(&ot->recv_prg[i][0], col, words));
-        OVL_TRY(ovl_prg_blocks(&ot->recv_prg[i][1], t1, words));
-        for (size_t w = 0; w < words; w++)
-            ovl_block_store(u + (i * words + w) * OVL_BLOCK_BYTES,
-                            ovl_block_xor(ovl_block_xor(col[w], t1[w]), cc[i * words + w]));
-    }
+    OVL_TRY(recv_columns(ot, t0, t1, words, u, cc, words));
     ovl_transpose((uint8_t *)rows, (const uint8_t *)t0, OVL_OT_KAPPA, ext);
     memcpy(t, rows, n * sizeof *t);
     ot->recv_seq++;
@@ -540,15 +555,7 @@ ovl_err ovl_wide_send(ovl_ot *ot, ovl_buf *msg_in, size_t n, ovl_block *q)
     OVL_TRY(ovl_buf_get_ptr(msg_in, ovl_buf_remaining(msg_in), &u));
     OVL_TRY(ovl_ot_scratch(ot, OVL_OT_KAPPA * words + ext, &cols));
     rows = cols + OVL_OT_KAPPA * words;
-    for (size_t i = 0; i < OVL_OT_KAPPA; i++) {
-        ovl_block *col = cols + i * words;
-        ovl_block m = ovl_block_mask(ovl_block_bit(ot->delta, (unsigned)i));
-        OVL_TRY(ovl_prg_blocks(&ot->send_prg[i], col, words));
-        for (size_t w = 0; w < words; w++) {
-            ovl_block uw = ovl_block_load(u + (i * words + w) * OVL_BLOCK_BYTES);
-            col[w] = ovl_block_xor(col[w], ovl_block_and(m, uw));
-        }
-    }
+    OVL_TRY(send_columns(ot, cols, words, u));
     ovl_transpose((uint8_t *)rows, (const uint8_t *)cols, OVL_OT_KAPPA, ext);
     memcpy(q, rows, n * sizeof *q);
     ot->send_seq++;
