@@ -1,6 +1,7 @@
 /* overlap: the 3-hash garbled cuckoo table (okvs.h, src/mpc/SPEC.md §9). */
 #include "mpc/okvs.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,20 @@
 #include "mpc/hash.h"
 
 #define CHUNK 1024u
+
+/* The wire's big-endian words. */
+static inline void put_be64(uint8_t *p, uint64_t v)
+{
+    uint64_t b = htobe64(v);
+    memcpy(p, &b, 8);
+}
+
+static inline uint64_t get_be64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return be64toh(v);
+}
 
 static uint32_t segment(size_t n) { return (uint32_t)((13u * n + 29u) / 30u + 8u); }
 
@@ -218,58 +233,12 @@ done:
 ovl_err ovl_okvs_write(const ovl_okvs *o, ovl_buf *out)
 {
     ovl_err rc = OVL_OK;
-    size_t words = (size_t)o->rows * o->words;
-    OVL_TRY(ovl_buf_put_bytes(out, o->seed, sizeof o->seed));
-    OVL_TRY(ovl_buf_put_u32(out, o->rows));
-    OVL_TRY(ovl_buf_put_u16(out, (uint16_t)o->words));
-    OVL_TRY(ovl_buf_ensure(out, words * 8u));
-    for (size_t i = 0; i < words; i++)
-        OVL_TRY(ovl_buf_put_u64(out, o->table[i]));
+    size_t len = OVL_OKVS_HDR + (size_t)o->rows * o->words * 8u;
+    uint8_t *p = NULL;
+    OVL_TRY(ovl_buf_reserve(out, len, &p));
+    ovl_okvs_wire_slice(o, 0, len, p);
 done:
     return rc;
-}
-
-ovl_err ovl_okvs_read(ovl_okvs *o, ovl_buf *in, size_t n, size_t w)
-{
-    ovl_err rc = OVL_OK;
-    ovl_okvs r = {0};
-    uint16_t words = 0;
-    memset(o, 0, sizeof *o);
-    OVL_ENSURE(n <= OVL_OKVS_MAX_KEYS && w >= 1 && w <= OVL_OKVS_MAX_WORDS, OVL_ERR_USAGE,
-               "okvs: expected shape (%zu keys, %zu words) outside the caps", n, w);
-    OVL_TRY(ovl_buf_get_bytes(in, r.seed, sizeof r.seed));
-    OVL_TRY(ovl_buf_get_u32(in, &r.rows));
-    OVL_TRY(ovl_buf_get_u16(in, &words));
-    OVL_ENSURE(r.rows == ovl_okvs_rows(n) && words == w, OVL_ERR_PROTOCOL,
-               "okvs: table of %u rows x %u words where %u x %zu were agreed", r.rows,
-               (unsigned)words, ovl_okvs_rows(n), w);
-    r.words = words;
-    size_t total = (size_t)r.rows * w;
-    OVL_ENSURE(ovl_buf_remaining(in) == total * 8u, OVL_ERR_MALFORMED,
-               "okvs: table body of %zu bytes where %zu were announced", ovl_buf_remaining(in),
-               total * 8u);
-    OVL_TRY(ovl_calloc((void **)&r.table, total, sizeof *r.table));
-    for (size_t i = 0; i < total; i++)
-        OVL_TRY(ovl_buf_get_u64(in, &r.table[i]));
-    *o = r;
-    r.table = NULL;
-done:
-    free(r.table);
-    return rc;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
 }
 
 void ovl_okvs_wire_slice(const ovl_okvs *o, size_t off, size_t len, uint8_t *out)
@@ -346,6 +315,29 @@ ovl_err ovl_okvs_view_decode(const ovl_okvs_view *v, uint64_t *out, const ovl_bl
         }
     }
 done:
+    return rc;
+}
+
+/* The view's checks, then a copy of the words into a native table. */
+ovl_err ovl_okvs_read(ovl_okvs *o, ovl_buf *in, size_t n, size_t w)
+{
+    ovl_err rc = OVL_OK;
+    ovl_okvs_view v;
+    ovl_okvs r = {0};
+    memset(o, 0, sizeof *o);
+    OVL_TRY(ovl_okvs_view_init(&v, ovl_buf_rptr(in), ovl_buf_remaining(in), n, w));
+    size_t total = (size_t)v.rows * w;
+    OVL_TRY(ovl_calloc((void **)&r.table, total, sizeof *r.table));
+    for (size_t i = 0; i < total; i++)
+        r.table[i] = get_be64(v.body + 8 * i);
+    memcpy(r.seed, v.seed, sizeof r.seed);
+    r.rows = v.rows;
+    r.words = v.words;
+    OVL_TRY(ovl_buf_skip(in, ovl_buf_remaining(in)));
+    *o = r;
+    r.table = NULL;
+done:
+    free(r.table);
     return rc;
 }
 
