@@ -1,5 +1,4 @@
 #include <pthread.h>
-#include <stdbool.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -22,8 +21,7 @@ typedef struct {
     uint8_t key[crypto_stream_chacha20_ietf_KEYBYTES];
     uint8_t buf[SYS_BUF];
     size_t pos;
-    unsigned gen; /* fork generation the key belongs to */
-    bool keyed;
+    unsigned gen; /* fork generation the key belongs to; 0: no key yet */
 } sys_state;
 
 static _Thread_local sys_state sys_tls;
@@ -46,11 +44,10 @@ static void sys_refill(sys_state *st)
     static const uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {0};
     uint8_t out[sizeof st->key + SYS_BUF];
     unsigned gen = __atomic_load_n(&fork_gen, __ATOMIC_SEQ_CST);
-    if (!st->keyed || st->gen != gen) {
+    if (st->gen != gen) {
         (void)pthread_once(&sys_once, sys_setup);
         (void)pthread_setspecific(sys_key, st);
         randombytes_buf(st->key, sizeof st->key);
-        st->keyed = true;
         st->gen = gen;
     }
     crypto_stream_chacha20_ietf(out, sizeof out, nonce, st->key);
@@ -63,8 +60,7 @@ static void sys_refill(sys_state *st)
 static void sys_small(sys_state *st, uint8_t *o, size_t n)
 {
     while (n > 0) {
-        if (st->pos == SYS_BUF || !st->keyed ||
-            st->gen != __atomic_load_n(&fork_gen, __ATOMIC_SEQ_CST))
+        if (st->pos == SYS_BUF || st->gen != __atomic_load_n(&fork_gen, __ATOMIC_SEQ_CST))
             sys_refill(st);
         size_t take = SYS_BUF - st->pos < n ? SYS_BUF - st->pos : n;
         memcpy(o, st->buf + st->pos, take);
@@ -146,26 +142,12 @@ uint64_t ovl_rng_uniform(ovl_rng *r, uint64_t bound)
 
 void ovl_rng_shuffle_u32(ovl_rng *r, uint32_t *a, size_t n)
 {
-    /* A stream keyed with 32 fresh bytes costs one ChaCha20 block per eight
-     * indices, where the system generator would refill and wipe its buffer
-     * every 32 of them. */
-    ovl_rng fresh;
-    ovl_rng *src = r;
-    if (!r->seeded) {
-        memset(&fresh, 0, sizeof fresh);
-        fresh.seeded = true;
-        sys_bytes(fresh.key, sizeof fresh.key);
-        fresh.used = sizeof fresh.pool;
-        src = &fresh;
-    }
     for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)ovl_rng_uniform(src, i);
+        size_t j = (size_t)ovl_rng_uniform(r, i);
         uint32_t t = a[i - 1];
         a[i - 1] = a[j];
         a[j] = t;
     }
-    if (src == &fresh)
-        ovl_rng_wipe(&fresh);
 }
 
 void ovl_rng_wipe(ovl_rng *r)

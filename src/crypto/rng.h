@@ -27,8 +27,7 @@ void ovl_rng_init_seeded(ovl_rng *r, const uint8_t seed[32], const char *label);
 void ovl_rng_bytes(ovl_rng *r, void *out, size_t n);
 /* Uniform in [0, bound), bound >= 1, by rejection sampling. */
 uint64_t ovl_rng_uniform(ovl_rng *r, uint64_t bound);
-/* Fisher-Yates shuffle of a[0..n). An unseeded r draws the indices from a
- * ChaCha20 stream keyed with 32 fresh bytes of the system generator. */
+/* Fisher-Yates shuffle of a[0..n). */
 void ovl_rng_shuffle_u32(ovl_rng *r, uint32_t *a, size_t n);
 void ovl_rng_wipe(ovl_rng *r);
 
