@@ -51,12 +51,17 @@ done:
     return rc;
 }
 
-void cpsi_oprf_free(ovl_cpsi *p)
+static void ots_free(ovl_cpsi *p)
 {
     for (unsigned k = 0; k < OVL_OPRF_BLOCKS; k++) {
         ovl_ot_free(p->oprf_ot[k]);
         p->oprf_ot[k] = NULL;
     }
+}
+
+void cpsi_oprf_free(ovl_cpsi *p)
+{
+    ots_free(p);
     sodium_memzero(p->s, sizeof p->s);
     sodium_memzero(p->code_key, sizeof p->code_key);
 }
@@ -155,10 +160,7 @@ ovl_err cpsi_oprf_on_u(ovl_cpsi *p, const uint8_t *payload, size_t len)
     }
     p->u_rows += (uint32_t)n;
     if (p->u_rows == p->bins) {
-        for (unsigned k = 0; k < OVL_OPRF_BLOCKS; k++) {
-            ovl_ot_free(p->oprf_ot[k]);
-            p->oprf_ot[k] = NULL;
-        }
+        ots_free(p); /* s and the code key stay for the store's entries */
         OVL_TRY(cpsi_contrib_oprf_done(p));
     }
 done:
