@@ -3,25 +3,16 @@
 
 #include <sodium.h>
 
-#include "core/guard.h"
 #include "cpsi/oprf.h"
 
 static const char out_key[] = "overlap-cpsi-v2 oprf";
 
-enum { CODE_CHUNK = 256 };
-
 ovl_err ovl_oprf_code(ovl_aes *kc, const ovl_block *d, size_t n, ovl_block *out)
 {
-    ovl_err rc = OVL_OK;
     for (size_t i = 0; i < n; i++)
         for (unsigned k = 0; k < OVL_OPRF_BLOCKS; k++)
             out[OVL_OPRF_BLOCKS * i + k] = ovl_block_xor(d[i], ovl_block_make(0, k));
-    for (size_t i = 0; i < n * OVL_OPRF_BLOCKS; i += CODE_CHUNK) {
-        size_t m = n * OVL_OPRF_BLOCKS - i < CODE_CHUNK ? n * OVL_OPRF_BLOCKS - i : CODE_CHUNK;
-        OVL_TRY(ovl_aes_ecb(kc, out + i, out + i, m));
-    }
-done:
-    return rc;
+    return ovl_aes_ecb(kc, out, out, n * OVL_OPRF_BLOCKS);
 }
 
 void ovl_oprf_out(uint8_t out[static OVL_OPRF_OUT], uint32_t bin,
