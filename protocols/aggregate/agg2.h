@@ -80,7 +80,7 @@ extern const ovl_proto_ops ovl_agg2_ops;
 /* A released cell (receiver only, after done). */
 typedef struct {
     /* runner group, contributor group: the receiver's own group index, and
-     * for the helper's side its published index (SPEC-v2 §4.3: a secret
+     * for the helper's side its published index (SPEC.md §4.3: a secret
      * permutation of the helper's groups, not the rank of its label) */
     uint32_t g, c;
     const uint8_t *label_r, *label_c;

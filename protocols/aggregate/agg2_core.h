@@ -34,7 +34,7 @@ typedef struct {
     const uint8_t *phi;  /* both: bins × G_C XOR shares */
     const uint8_t (*keys)[OVL_AGG2_KEY_LEN]; /* the helper's label keys, NULL at the receiver */
     /* The helper: the index under which each of its groups' labels was
-     * published in LABELS (a secret permutation, SPEC-v2 §4.3), put in its
+     * published in LABELS (a secret permutation, SPEC.md §4.3), put in its
      * records in place of the group index; NULL: the group index itself. */
     const uint32_t *hidx;
     /* Conditions across parties (CONDITIONS.md §4.3, §5): NULL without them.

@@ -109,7 +109,7 @@ ovl_err agg2_core_products_recv(agg2_core *c, const core_batch *b, ovl_buf *in)
 
 /* The helper's index word of each record is the published index of its
  * group's label, not the group index: the receiver must not learn where a
- * released label ranks among the helper's labels (SPEC-v2 §4.3). */
+ * released label ranks among the helper's labels (SPEC.md §4.3). */
 static void publish_indices(agg2_core *c)
 {
     const ovl_agg2_layout *l = &c->in.l;

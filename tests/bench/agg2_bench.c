@@ -1,4 +1,4 @@
-/* Aggregates version 2 benchmark (protocols/aggregate/SPEC-v2.md §11, issue
+/* Aggregates version 2 benchmark (protocols/aggregate/SPEC.md §11, issue
  * 14 item 7): both engines in one process, one thread per party (each runs
  * its own engine's jobs), frames handed over through one locked buffer per
  * direction. Data: 2^k distinct identifiers per party, half in common, 1–4
