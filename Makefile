@@ -167,7 +167,7 @@ $(BUILD)/rel/bench/%: tests/bench/%.c $(REL_LIB)
 # loopback TLS), then circuit PSI, then aggregates v2 in one process (2^20 at 32 cells, 2^16 at
 # 8, 64 and 512 cells), then multi-party PSI with 3 members of 2^18 identifiers, in one process
 # and over real processes (a JSON line each), then conditions across parties at caps 1, 2, 4, 8
-# (one JSON line per cap).
+# (one JSON line per cap), then the same window at caps 1, 2, 4 between two overlap processes.
 bench: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/bench.py --calibrate $(BUILD)/rel/bench/calibrate --sizes 16,18,20 --section bench --gc
 	@echo "bench: circuit PSI cardinality at 2^20 (one process, one thread; BENCHMARKS.md 'Circuit PSI')"
@@ -184,6 +184,8 @@ bench: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/mpsi_procs.py --bin $(BUILD)/rel/overlap --calib $(BUILD)/rel/bench/mpsi_bench --log2 18 --members 3 --threads 2
 	@echo "bench: conditions across parties, the 30-day window at caps 1, 2, 4, 8, 2^20 per party, vs ECDH PSI (one thread; CONDITIONS.md §6; about 4 GB of RAM and 10-25 minutes per cap)"
 	@$(BUILD)/rel/bench/conditions_bench 20 1,2,4,8
+	@echo "bench: conditions across parties with two overlap processes over loopback TLS, 2^20 per party, caps 1, 2, 4, vs ECDH-PSI on the same tables (BENCHMARKS.md 'Pair conditions')"
+	@python3 tests/bench/cond_pair.py --sizes 20 --caps 1,2,4 --bin $(BUILD)/rel/overlap --md BENCHMARKS.md
 # Only the garbled-circuit scenario of make bench (AND gates/s, bytes per AND, AES-128 latency).
 bench-gc: deps overlap tools $(BENCH_BIN)
 	@python3 tests/bench/bench.py --gc-only --section bench
