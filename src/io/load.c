@@ -138,8 +138,17 @@ static void load_values(load_pass *p, size_t row)
         if (ovl_decimal_parse(v, cell.text, cell.len, d) != OVL_OK) {
             char at[OVL_SOURCE_WHERE_MAX];
             ovl_source_where(p->src, at);
-            defer(p, row, c,
-                  ovl_err_wrap(OVL_ERR_INPUT, "%s: column '%s': ", at, w->values[c].name));
+            /* The scale is the analysis's, agreed before any data, so a cell
+             * with more places is a declaration to change, not a value to round. */
+            if (ovl_decimals_shown(cell.text, cell.len) > d)
+                defer(p, row, c,
+                      ovl_err_set(OVL_ERR_INPUT, "%s: column '%s': more than %u decimal places "
+                                  "(declare its scale: '-- decimals alias.%s N' in a template, "
+                                  "--values %s:N on the command line)", at, w->values[c].name,
+                                  d, w->values[c].name, w->values[c].name));
+            else
+                defer(p, row, c,
+                      ovl_err_wrap(OVL_ERR_INPUT, "%s: column '%s': ", at, w->values[c].name));
         }
     }
 }

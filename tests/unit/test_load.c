@@ -129,6 +129,14 @@ static void error_order(void)
     p = write_file("order.csv", "id,v\na,1\nb,x\nc,y\n");
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
     EXPECT_TRUE(strstr(ovl_err_detail(), "order.csv:3: column 'v': not a number") != NULL);
+    /* More places than the analysis gives the column: the error says how to declare them,
+     * and shows no cell. */
+    p = write_file("order.csv", "id,v\na,1.00\nb,2.57\n");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "order.csv:3: column 'v': more than 0 decimal places "
+                                         "(declare its scale: '-- decimals alias.v N' in a "
+                                         "template, --values v:N on the command line)") != NULL);
+    EXPECT_TRUE(strstr(ovl_err_detail(), "2.57") == NULL);
 
     /* Fits at its own places, not at the column's: out of range, at its line. */
     want.values = autod;
