@@ -331,12 +331,6 @@ static ovl_err resolve_filters(const pc *c, ovl_template *t, const parsed *p)
             o->values[k].type = pr->type;
             used[pr - t->params] = true;
         }
-        for (size_t k = 1; k < o->nvalues; k++)
-            if (o->values[k].type != o->values[0].type)
-                OVL_FAIL(tpl_perr(c, f->start, f->valtok[o->nvalues - 1],
-                              "compared values must all be of one type (%s vs %s)",
-                              ovl_param_type_name(o->values[0].type),
-                              ovl_param_type_name(o->values[k].type)));
     }
     for (size_t i = 0; i < t->nparams; i++)
         OVL_ENSURE(used[i], OVL_ERR_INPUT, "%s: parameter %s is declared but not used", c->label,
@@ -441,14 +435,28 @@ static ovl_err type_date_filter(const pc *c, const ovl_template *t, const filt *
     return OVL_OK;
 }
 
+/* A filter compares with values of one type (after type_date_filter). */
+static ovl_err check_filter_type(const pc *c, const filt *f, const ovl_tpl_filter *o)
+{
+    for (size_t k = 1; k < o->nvalues; k++)
+        if (o->values[k].type != o->values[0].type)
+            return tpl_perr(c, f->start, f->valtok[o->nvalues - 1],
+                            "compared values must all be of one type (%s vs %s)",
+                            ovl_param_type_name(o->values[0].type),
+                            ovl_param_type_name(o->values[k].type));
+    return OVL_OK;
+}
+
 ovl_err tpl_check_types(const pc *c, ovl_template *t, const parsed *p)
 {
     ovl_err rc = OVL_OK;
     OVL_ENSURE(t->npairs == p->npairs && t->nfilters == p->nfilters, OVL_ERR_INTERNAL,
                "%s: the resolved conditions do not match the parsed ones", c->label);
-    for (size_t i = 0; i < t->nfilters; i++)
+    for (size_t i = 0; i < t->nfilters; i++) {
         if (ovl_template_is_date(t, t->filters[i].party, t->filters[i].column))
             OVL_TRY(type_date_filter(c, t, &p->filters[i], &t->filters[i]));
+        OVL_TRY(check_filter_type(c, &p->filters[i], &t->filters[i]));
+    }
     for (size_t i = 0; i < t->npairs; i++) {
         ovl_tpl_pair *o = &t->pairs[i];
         o->dates = o->interval || ovl_template_is_date(t, 0, o->column[0]) ||
