@@ -109,7 +109,8 @@ static ovl_err cell_refused(ovl_err rc, const ovl_pc_plan *p, const ovl_pc_owner
         return ovl_err_set(rc, "%s:%zu: column %s: a date, but the condition %s compares "
                            "numbers (declare the dates in the template: -- dates %s, %s)", what,
                            line, col, cond, rq, cq);
-    if (c->type == OVL_PC_TYPE_DATE && ovl_decimal_parse(&v, s, len, 18) == OVL_OK)
+    if (c->type == OVL_PC_TYPE_DATE &&
+        ovl_decimal_parse(&v, s, len, ovl_decimals_shown(s, len)) == OVL_OK)
         return ovl_err_set(rc, "%s:%zu: column %s: a number, but the condition %s compares "
                            "dates YYYY-MM-DD (it has an INTERVAL or a column in -- dates; "
                            "without either it compares numbers)", what, line, col, cond);
