@@ -34,6 +34,11 @@ typedef struct {
     uint8_t cap_rows; /* 1..OVL_PC_MAX_CAP */
     char r_order[OVL_PC_PLAN_MAX_NAME + 1]; /* "" = input order */
     char c_order[OVL_PC_PLAN_MAX_NAME + 1];
+    /* The template's aliases of the runner's and the contributor's tables,
+     * for an owner's own errors naming a condition only: not encoded (a plan
+     * read from the wire has them empty, and they take no part in it). */
+    char r_alias[OVL_PC_PLAN_MAX_NAME + 1];
+    char c_alias[OVL_PC_PLAN_MAX_NAME + 1];
 } ovl_pc_plan;
 
 /* Checks every field (OVL_ERR_MALFORMED naming it). */

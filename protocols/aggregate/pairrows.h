@@ -57,7 +57,10 @@ ovl_err ovl_pc_cap_rows(uint8_t *kept, uint32_t *capped, const ovl_pc_cap_in *in
  * identifier with their circuit rows: condition words from dates (day
  * numbers), integers or decimals at the condition's scale, the
  * contributor's with the plan's offsets applied. Errors name `what`, the
- * row's line and the column, never the value. */
+ * row's line and the column, never the value, and for a cell that does not
+ * fit its condition's type the condition (with the plan's aliases, when it
+ * has them) and the declaration that fixes it. Only the rows the cap keeps
+ * are read (§3.2). */
 typedef struct {
     bool runner;
     const char *what;      /* the table, for errors ("impressions.csv") */

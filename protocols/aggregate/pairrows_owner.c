@@ -1,6 +1,7 @@
 /* One owner's rows for the pairs phase (aggregate/pairrows.h, CONDITIONS.md
  * §2.1, §3): the NULL rule, condition words, the cap and the rows grouped by
  * identifier. Local; nothing here is sent. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,90 @@ done:
     return rc;
 }
 
+/* A plan column as the template names it: alias.col (no alias: a plan
+ * not built from a template). */
+static void qualified(char *out, size_t cap, const char *alias, const char *col)
+{
+    snprintf(out, cap, "%s%s%s", alias, alias[0] ? "." : "", col);
+}
+
+static void offset_text(char *out, size_t cap, int32_t days)
+{
+    if (days == 0)
+        out[0] = '\0';
+    else
+        snprintf(out, cap, " %c INTERVAL '%ld days'", days < 0 ? '-' : '+',
+                 days < 0 ? -(long)days : (long)days);
+}
+
+/* Condition i as this run's plan holds it: the runner's column first, the
+ * contributor's offsets in days. */
+static void cond_text(char *out, size_t cap, const ovl_pc_plan *p, unsigned i)
+{
+    static const char *const ops[] = {"=", "<>", "<", "<=", ">", ">="};
+    const ovl_pc_plan_cond *c = &p->conds[i];
+    char r[2 * OVL_PC_PLAN_MAX_NAME + 2], x[2 * OVL_PC_PLAN_MAX_NAME + 2], lo[40], hi[40];
+    qualified(r, sizeof r, p->r_alias, c->r_col);
+    qualified(x, sizeof x, p->c_alias, c->c_col);
+    offset_text(lo, sizeof lo, c->type == OVL_PC_TYPE_DATE ? c->lo : 0);
+    offset_text(hi, sizeof hi, c->type == OVL_PC_TYPE_DATE ? c->hi : 0);
+    if (c->op == OVL_PC_BETWEEN)
+        snprintf(out, cap, "%s BETWEEN %s%s AND %s%s", r, x, lo, x, hi);
+    else
+        snprintf(out, cap, "%s %s %s%s", r, c->op < 6 ? ops[c->op] : "?", x, lo);
+}
+
+/* Whether a cell is spelled YYYY-MM-DD (a calendar date or not). */
+static bool date_shaped(const char *s, size_t len)
+{
+    if (len != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (size_t i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    return true;
+}
+
+/* Why a cell does not fit condition i, and the fix (CONDITIONS.md §2.1):
+ * the type comes from the template, so the hint names the declaration that
+ * sets it. Only the cell's kind is said, never its value. */
+static ovl_err cell_refused(ovl_err rc, const ovl_pc_plan *p, const ovl_pc_owner_in *in,
+                            size_t r, unsigned i, bool ranged)
+{
+    const ovl_pc_plan_cond *c = &p->conds[i];
+    const char *s = in->cell[i][r], *col = own_col(p, i, in->runner), *what = in->what;
+    size_t len = in->cell_len[i][r], line = line_of(in, r);
+    char cond[1024], rq[2 * OVL_PC_PLAN_MAX_NAME + 2], cq[2 * OVL_PC_PLAN_MAX_NAME + 2];
+    char detail[256];
+    int64_t v;
+    snprintf(detail, sizeof detail, "%s", ovl_err_detail()); /* the parse below replaces it */
+    cond_text(cond, sizeof cond, p, i);
+    qualified(rq, sizeof rq, p->r_alias, c->r_col);
+    qualified(cq, sizeof cq, p->c_alias, c->c_col);
+    if (ranged)
+        return ovl_err_set(rc, "%s:%zu: column %s: %s, in the condition %s", what, line, col,
+                           detail, cond);
+    if (c->type != OVL_PC_TYPE_DATE && date_shaped(s, len))
+        return ovl_err_set(rc, "%s:%zu: column %s: a date, but the condition %s compares "
+                           "numbers (declare the dates in the template: -- dates %s, %s)", what,
+                           line, col, cond, rq, cq);
+    if (c->type == OVL_PC_TYPE_DATE &&
+        ovl_decimal_parse(&v, s, len, ovl_decimals_shown(s, len)) == OVL_OK)
+        return ovl_err_set(rc, "%s:%zu: column %s: a number, but the condition %s compares "
+                           "dates YYYY-MM-DD (it has an INTERVAL or a column in -- dates; "
+                           "without either it compares numbers)", what, line, col, cond);
+    if (c->type == OVL_PC_TYPE_DATE)
+        return ovl_err_set(rc, "%s:%zu: column %s: %s (the condition %s compares dates)", what,
+                           line, col, detail, cond);
+    if (c->type == OVL_PC_TYPE_DECIMAL)
+        return ovl_err_set(rc, "%s:%zu: column %s: %s (the condition %s compares numbers with "
+                           "%u decimal places, -- decimals)", what, line, col, detail, cond,
+                           c->decimals);
+    return ovl_err_set(rc, "%s:%zu: column %s: %s (the condition %s compares integers; a "
+                       "column with decimal places needs -- decimals)", what, line, col, detail,
+                       cond);
+}
+
 /* Row r's circuit row: validity, group, and every condition's word(s). */
 static ovl_err circuit_row(ovl_pp_row *o, const ovl_pc_plan *p, const ovl_pc_owner_in *in,
                            size_t r)
@@ -53,19 +138,20 @@ static ovl_err circuit_row(ovl_pp_row *o, const ovl_pc_plan *p, const ovl_pc_own
         const ovl_pc_plan_cond *c = &p->conds[i];
         int64_t v;
         rc = cell_value(&v, c, in->cell[i][r], in->cell_len[i][r]);
-        if (rc == OVL_OK && c->type == OVL_PC_TYPE_DATE) {
+        if (rc != OVL_OK)
+            return cell_refused(rc, p, in, r, i, false);
+        if (c->type == OVL_PC_TYPE_DATE) {
             /* the contributor applies the offsets: c + lo [and c + hi] */
             rc = ovl_pc_word_date(&o->word[i][0], (uint32_t)v, in->runner ? 0 : c->lo);
             if (rc == OVL_OK && !in->runner && c->op == OVL_PC_BETWEEN)
                 rc = ovl_pc_word_date(&o->word[i][1], (uint32_t)v, c->hi);
-        } else if (rc == OVL_OK) {
+        } else {
             rc = ovl_pc_word_int(&o->word[i][0], v, c->width);
             if (rc == OVL_OK && !in->runner && c->op == OVL_PC_BETWEEN)
                 o->word[i][1] = o->word[i][0];
         }
         if (rc != OVL_OK)
-            return ovl_err_set(rc, "%s:%zu: column %s: %s", in->what, line_of(in, r),
-                               own_col(p, i, in->runner), ovl_err_detail());
+            return cell_refused(rc, p, in, r, i, true);
     }
     return OVL_OK;
 }

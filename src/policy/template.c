@@ -62,11 +62,14 @@ ovl_err ovl_template_parse(ovl_template **out, const char *label, const char *te
     OVL_TRY(tpl_push(&c, &c.decls, T_EOF, len, 0, NULL));
     OVL_TRY(tpl_push(&c, &c.capd, T_EOF, len, 0, NULL));
     OVL_TRY(tpl_push(&c, &c.decd, T_EOF, len, 0, NULL));
+    OVL_TRY(tpl_push(&c, &c.datd, T_EOF, len, 0, NULL));
     OVL_TRY(tpl_parse_decls(&c, &im->t));
     OVL_TRY(tpl_parse_statement(&c, p, &im->t));
     OVL_TRY(tpl_resolve(&c, &im->t, p));
     OVL_TRY(tpl_parse_cap(&c, &im->t));
     OVL_TRY(tpl_parse_decimals(&c, &im->t));
+    OVL_TRY(tpl_parse_dates(&c, &im->t));
+    OVL_TRY(tpl_check_types(&c, &im->t, p));
     OVL_TRY(tpl_canonicalize(&im->t, p, im));
     *out = &im->t;
     im = NULL;
@@ -75,6 +78,7 @@ done:
     free(c.decls.v);
     free(c.capd.v);
     free(c.decd.v);
+    free(c.datd.v);
     if (p)
         free(p->filters);
     free(p);
@@ -129,6 +133,14 @@ unsigned ovl_template_decimals(const ovl_template *t, int party, const char *col
         if (t->scales[i].party == party && strcmp(t->scales[i].column, column) == 0)
             return t->scales[i].decimals;
     return 0;
+}
+
+bool ovl_template_is_date(const ovl_template *t, int party, const char *column)
+{
+    for (size_t i = 0; column && i < t->ndates; i++)
+        if (t->dates[i].party == party && strcmp(t->dates[i].column, column) == 0)
+            return true;
+    return false;
 }
 
 const char *ovl_template_output(const ovl_template *t, size_t item)

@@ -159,8 +159,16 @@ typedef struct {
     ovl_cmp_op op; /* EQ .. GE or BETWEEN */
     char *column[2];
     int32_t offset[2];
-    bool interval; /* written with INTERVAL: both columns are dates */
+    bool interval; /* written with INTERVAL */
+    bool dates;    /* compares dates: written with INTERVAL or naming a column of -- dates */
 } ovl_tpl_pair;
+
+/* "-- dates alias.col, ...": columns that hold dates YYYY-MM-DD, so that the
+ * conditions naming them compare dates (CONDITIONS.md §2.1). */
+typedef struct {
+    int party;
+    char *column;
+} ovl_tpl_datecol;
 
 typedef struct {
     char *label;
@@ -181,6 +189,8 @@ typedef struct {
     size_t nitems;
     ovl_tpl_scale *scales; /* -- decimals declarations */
     size_t nscales;
+    ovl_tpl_datecol *dates; /* -- dates declarations */
+    size_t ndates;
     /* The party of every dimension / of every SUM and AVG column, when it is
      * one party; -1 when there are none or both parties'. */
     int group_party;
@@ -211,6 +221,9 @@ const char *ovl_template_output(const ovl_template *t, size_t item);
 
 /* The declared decimals of a party's column (0 when undeclared). */
 unsigned ovl_template_decimals(const ovl_template *t, int party, const char *column);
+
+/* Whether a party's column is declared in -- dates. */
+bool ovl_template_is_date(const ovl_template *t, int party, const char *column);
 
 /* Index (0/1) of the party reading `table_name`, or -1. */
 int ovl_template_party(const ovl_template *t, const char *table_name);

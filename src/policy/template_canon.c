@@ -203,6 +203,26 @@ static void canon_scales(sbuf *s, ovl_template *t)
     sb(s, k ? "\n" : "");
 }
 
+static int cmp_datecol(const void *a, const void *b)
+{
+    const ovl_tpl_datecol *x = a, *y = b;
+    if (x->party != y->party)
+        return x->party < y->party ? -1 : 1;
+    return strcmp(x->column, y->column);
+}
+
+/* "-- dates a.x, b.y", sorted; nothing without a declaration, so that a
+ * template without one keeps the hash it had before the line existed. */
+static void canon_dates(sbuf *s, ovl_template *t)
+{
+    qsort(t->dates, t->ndates, sizeof *t->dates, cmp_datecol);
+    for (size_t i = 0; i < t->ndates; i++) {
+        sb(s, i ? ", " : "-- dates ");
+        sb_col(s, t, t->dates[i].party, t->dates[i].column);
+    }
+    sb(s, t->ndates ? "\n" : "");
+}
+
 static int cmp_param(const void *a, const void *b)
 {
     return strcmp(((const ovl_tpl_param *)a)->name, ((const ovl_tpl_param *)b)->name);
@@ -272,8 +292,11 @@ static void canon_pairs(sbuf *s, const ovl_template *t)
     for (size_t i = 0; i < t->npairs; i++) {
         const ovl_tpl_pair *q = &t->pairs[i];
         /* Written with INTERVAL, a condition compares dates (CONDITIONS.md
-         * §2.1): with every offset 0, "+ INTERVAL '0 days'" keeps it so. */
-        bool zero = q->interval && q->offset[0] == 0 && q->offset[1] == 0;
+         * §2.1): with every offset 0 and no -- dates column to say so,
+         * "+ INTERVAL '0 days'" keeps it so. */
+        bool zero = q->interval && q->offset[0] == 0 && q->offset[1] == 0 &&
+                    !ovl_template_is_date(t, 0, q->column[0]) &&
+                    !ovl_template_is_date(t, 1, q->column[1]);
         sb(s, " AND ");
         sb_col(s, t, 0, q->column[0]);
         if (q->op == OVL_CMP_BETWEEN) {
@@ -316,6 +339,7 @@ ovl_err tpl_canonicalize(ovl_template *t, const parsed *p, tpl_impl *im)
     canon_params(&s, t);
     canon_cap(&s, t);
     canon_scales(&s, t);
+    canon_dates(&s, t);
     sb(&s, "SELECT ");
     for (size_t i = 0; i < t->nitems; i++) {
         const ovl_tpl_item *it = &t->items[i];

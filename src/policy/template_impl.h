@@ -45,6 +45,7 @@ typedef struct {
     tpl_impl *im;
     tokvec toks, decls, capd; /* statement, "-- param" lines, the "-- cap rows" line */
     tokvec decd;              /* "-- decimals" lines */
+    tokvec datd;              /* "-- dates" lines */
     size_t pos;
 } pc;
 
@@ -135,11 +136,16 @@ ovl_err tpl_parse_statement(pc *c, parsed *p, ovl_template *t);
 ovl_err tpl_parse_cap(pc *c, ovl_template *t);
 /* "-- decimals alias.col N [, alias.col N]" lines, after resolution. */
 ovl_err tpl_parse_decimals(pc *c, ovl_template *t);
+/* "-- dates alias.col [, alias.col]" lines, after the decimals. */
+ovl_err tpl_parse_dates(pc *c, ovl_template *t);
 ovl_err tpl_perr(const pc *c, size_t a, size_t b, const char *fmt, ...) OVL_PRINTF(4, 5);
 
 /* Resolution into the plan (template_resolve.c). */
 const ovl_tpl_param *tpl_find_param(const ovl_template *t, const char *name);
 ovl_err tpl_resolve(const pc *c, ovl_template *t, const parsed *p);
+/* Each condition's type once the declarations are read (CONDITIONS.md
+ * §2.1): conflicts refused, WHERE literals on -- dates columns typed. */
+ovl_err tpl_check_types(const pc *c, ovl_template *t, const parsed *p);
 
 /* Canonical form and hash (template_canon.c). */
 ovl_err tpl_canonicalize(ovl_template *t, const parsed *p, tpl_impl *im);

@@ -107,8 +107,8 @@ static ovl_err lex_quoted(pc *c, tokvec *tv, size_t *i, size_t end)
 ovl_err tpl_lex_range(pc *c, tokvec *tv, size_t from, size_t end, bool in_decl);
 
 /* "-- param ..." declares a parameter, "-- cap rows ..." the per-identifier
- * row cap and "-- decimals ..." value columns' scales; other comments are
- * dropped. */
+ * row cap, "-- decimals ..." value columns' scales and "-- dates ..." the
+ * columns holding dates; other comments are dropped. */
 static ovl_err lex_comment(pc *c, size_t *i, size_t end)
 {
     size_t s = *i + 2, e = s;
@@ -140,6 +140,13 @@ static ovl_err lex_comment(pc *c, size_t *i, size_t end)
         if (rc != OVL_OK)
             return rc;
         return tpl_push(c, &c->decd, T_EOL, b, 0, NULL);
+    }
+    if (e - b >= 6 && strncasecmp(c->src + b, "dates", 5) == 0 &&
+        (c->src[b + 5] == ' ' || c->src[b + 5] == '\t')) {
+        ovl_err rc = tpl_lex_range(c, &c->datd, b + 5, e, true);
+        if (rc != OVL_OK)
+            return rc;
+        return tpl_push(c, &c->datd, T_EOL, b, 0, NULL);
     }
     return OVL_OK;
 }

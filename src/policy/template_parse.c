@@ -1128,3 +1128,105 @@ ovl_err tpl_parse_decimals(pc *c, ovl_template *t)
     }
     return OVL_OK;
 }
+
+
+/* ---- "-- dates alias.col [, alias.col]" (CONDITIONS.md §2.1) ---- */
+
+static ovl_err date_err(const pc *c, const tok *t, const char *fmt, ...) OVL_PRINTF(3, 4);
+static ovl_err date_err(const pc *c, const tok *t, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return ovl_err_set(OVL_ERR_INPUT, "%s:%u:%u: -- dates: %s", c->label, t->line, t->col, msg);
+}
+
+/* Whether a condition compares this column: one across parties or a WHERE
+ * filter (the declaration types both). */
+static bool compared(const ovl_template *t, int party, const char *col)
+{
+    for (size_t i = 0; i < t->npairs; i++)
+        if (strcmp(t->pairs[i].column[party], col) == 0)
+            return true;
+    for (size_t i = 0; i < t->nfilters; i++)
+        if (t->filters[i].party == party && strcmp(t->filters[i].column, col) == 0)
+            return true;
+    return false;
+}
+
+/* Whether SUM or AVG reads this column (a date has no sum). */
+static bool summed(const ovl_template *t, int party, const char *col)
+{
+    for (size_t i = 0; i < t->naggs; i++)
+        if (t->aggs[i].party == party && t->aggs[i].column &&
+            strcmp(t->aggs[i].column, col) == 0 && ovl_aggfn_reads_values(t->aggs[i].fn))
+            return true;
+    for (size_t e = 0; e < t->nexprs; e++)
+        for (size_t i = 0; i < t->exprs[e].ntok; i++) {
+            const ovl_tpl_agg *a = &t->exprs[e].tok[i].agg;
+            if (t->exprs[e].tok[i].op == OVL_TPL_X_AGG && a->party == party && a->column &&
+                strcmp(a->column, col) == 0 && ovl_aggfn_reads_values(a->fn))
+                return true;
+        }
+    return false;
+}
+
+static ovl_err parse_datecol(const pc *c, ovl_template *t, const tok *d)
+{
+    int party = -1;
+    if (!(d[0].k == T_IDENT || d[0].k == T_QIDENT) || d[1].k != T_PUNCT ||
+        strcmp(d[1].text, ".") != 0 || !(d[2].k == T_IDENT || d[2].k == T_QIDENT))
+        return date_err(c, d, "expected -- dates alias.col [, alias.col]");
+    for (int k = 0; k < 2; k++)
+        if (strcmp(d[0].text, t->alias[k]) == 0)
+            party = k;
+    if (party < 0)
+        return date_err(c, d, "unknown table alias '%s'", d[0].text);
+    const char *col = d[2].text;
+    if (!compared(t, party, col))
+        return date_err(c, d, "%s.%s is not compared by the template (the declaration types "
+                        "the columns of conditions)", d[0].text, col);
+    if (summed(t, party, col))
+        return date_err(c, d, "%s.%s is summed or averaged: a date can be compared, truncated "
+                        "or counted", d[0].text, col);
+    for (size_t i = 0; i < t->nscales; i++)
+        if (t->scales[i].party == party && strcmp(t->scales[i].column, col) == 0)
+            return date_err(c, d, "%s.%s is declared with -- decimals too: a column holds "
+                            "dates or numbers", d[0].text, col);
+    if (ovl_template_is_date(t, party, col))
+        return date_err(c, d, "%s.%s is declared twice", d[0].text, col);
+    t->dates[t->ndates++] = (ovl_tpl_datecol){party, d[2].text};
+    return OVL_OK;
+}
+
+ovl_err tpl_parse_dates(pc *c, ovl_template *t)
+{
+    const tok *d = c->datd.v;
+    size_t count = 0;
+    for (size_t i = 0; i < c->datd.n; i++)
+        count += d[i].k == T_PUNCT && strcmp(d[i].text, ".") == 0;
+    if (count > OVL_TPL_MAX_ITEMS)
+        return date_err(c, d, "more than %u columns", OVL_TPL_MAX_ITEMS);
+    t->dates = tpl_arena_alloc(c->im, count + 1, sizeof *t->dates);
+    if (!t->dates)
+        return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; d[i].k != T_EOF;) {
+        /* each entry is 3 tokens; entries are separated by ',' or end a line */
+        for (size_t k = 0; k < 3; k++)
+            if (d[i + k].k == T_EOL || d[i + k].k == T_EOF)
+                return date_err(c, &d[i], "expected -- dates alias.col [, alias.col]");
+        ovl_err rc = parse_datecol(c, t, &d[i]);
+        if (rc != OVL_OK)
+            return rc;
+        i += 3;
+        if (d[i].k == T_PUNCT && strcmp(d[i].text, ",") == 0 && d[i + 1].k != T_EOL)
+            i++;
+        else if (d[i].k == T_EOL)
+            i++;
+        else
+            return date_err(c, &d[i], "expected ',' or the end of the line");
+    }
+    return OVL_OK;
+}

@@ -87,6 +87,11 @@ static ovl_err resolve_pair(const pc *c, ovl_template *t, const pairc *q, ovl_tp
         out->offset[0] = -q->off;
         out->offset[1] = 0;
     }
+    /* SQL's BETWEEN is not symmetric: reversed bounds hold for no row. */
+    if (out->op == OVL_CMP_BETWEEN && out->offset[0] > out->offset[1])
+        OVL_FAIL(tpl_perr(c, q->start, q->end, "empty window: the lower bound is after the upper "
+                                               "bound (by %ld days); write the earlier bound "
+                                               "first", (long)out->offset[0] - out->offset[1]));
 done:
     return rc;
 }
@@ -326,12 +331,6 @@ static ovl_err resolve_filters(const pc *c, ovl_template *t, const parsed *p)
             o->values[k].type = pr->type;
             used[pr - t->params] = true;
         }
-        for (size_t k = 1; k < o->nvalues; k++)
-            if (o->values[k].type != o->values[0].type)
-                OVL_FAIL(tpl_perr(c, f->start, f->valtok[o->nvalues - 1],
-                              "compared values must all be of one type (%s vs %s)",
-                              ovl_param_type_name(o->values[0].type),
-                              ovl_param_type_name(o->values[k].type)));
     }
     for (size_t i = 0; i < t->nparams; i++)
         OVL_ENSURE(used[i], OVL_ERR_INPUT, "%s: parameter %s is declared but not used", c->label,
@@ -357,3 +356,114 @@ done:
     return rc;
 }
 
+
+/* ---- types, once the declarations are read (CONDITIONS.md §2.1) ---- */
+
+/* How column `col` of `party` is used as a date outside condition `self`
+ * (a DATE_TRUNC, a WHERE comparison with a date, a condition comparing
+ * dates), or NULL. */
+static const char *date_use(const ovl_template *t, int party, const char *col, size_t self)
+{
+    for (size_t i = 0; i < t->ndims; i++)
+        if (t->dims[i].party == party && t->dims[i].trunc != OVL_TRUNC_NONE &&
+            strcmp(t->dims[i].column, col) == 0)
+            return "it is truncated with DATE_TRUNC";
+    for (size_t i = 0; i < t->nfilters; i++)
+        if (t->filters[i].party == party && t->filters[i].values[0].type == OVL_PARAM_DATE &&
+            strcmp(t->filters[i].column, col) == 0)
+            return "WHERE compares it with a date";
+    for (size_t i = 0; i < t->npairs; i++)
+        if (i != self && t->pairs[i].dates && strcmp(t->pairs[i].column[party], col) == 0)
+            return "another condition compares it as a date";
+    return NULL;
+}
+
+static ovl_err check_pair_type(const pc *c, const ovl_template *t, const pairc *q,
+                               const ovl_tpl_pair *o, size_t self)
+{
+    bool declared[2];
+    for (int k = 0; k < 2; k++)
+        declared[k] = ovl_template_is_date(t, k, o->column[k]);
+    for (int k = 0; o->dates && k < 2; k++) {
+        unsigned d = ovl_template_decimals(t, k, o->column[k]);
+        if (d == 0)
+            continue;
+        /* a column with decimals is not itself in -- dates (tpl_parse_dates) */
+        if (!declared[1 - k])
+            return tpl_perr(c, q->start, q->end, "an INTERVAL compares dates, but %s.%s has -- "
+                            "decimals %u; compare numbers without INTERVAL, or drop its "
+                            "-- decimals", t->alias[k], o->column[k], d);
+        return tpl_perr(c, q->start, q->end, "%s.%s is declared a date (-- dates), but %s.%s has "
+                        "-- decimals %u: a condition compares two columns of one type",
+                        t->alias[1 - k], o->column[1 - k], t->alias[k], o->column[k], d);
+    }
+    for (int k = 0; !o->dates && k < 2; k++) {
+        const char *why = date_use(t, k, o->column[k], self);
+        if (why)
+            return tpl_perr(c, q->start, q->end, "%s.%s is a date (%s), but this condition "
+                            "compares numbers: declare the dates (-- dates %s.%s, %s.%s)",
+                            t->alias[k], o->column[k], why, t->alias[0], o->column[0],
+                            t->alias[1], o->column[1]);
+    }
+    return OVL_OK;
+}
+
+/* A WHERE comparison of a -- dates column compares dates: a 'YYYY-MM-DD'
+ * string literal is read as DATE (as SQL reads a string compared with a
+ * date column); numbers and other parameters are refused. */
+static ovl_err type_date_filter(const pc *c, const ovl_template *t, const filt *f,
+                                ovl_tpl_filter *o)
+{
+    const char *al = t->alias[o->party];
+    for (size_t k = 0; k < o->nvalues; k++) {
+        ovl_tpl_value *v = &o->values[k];
+        if (v->type == OVL_PARAM_DATE)
+            continue;
+        if (v->is_param)
+            return tpl_perr(c, f->valtok[k], f->valtok[k], "%s.%s is declared a date (-- dates), "
+                            "but :%s is a %s parameter; declare it -- param %s date", al,
+                            o->column, v->text, ovl_param_type_name(v->type), v->text);
+        if (v->type != OVL_PARAM_STRING)
+            return tpl_perr(c, f->valtok[k], f->valtok[k], "%s.%s is declared a date (-- dates): "
+                            "compare it with DATE 'YYYY-MM-DD' or a date parameter", al,
+                            o->column);
+        if (!ovl_param_value_ok(OVL_PARAM_DATE, v->text))
+            return tpl_perr(c, f->valtok[k], f->valtok[k], "%s.%s is declared a date (-- dates), "
+                            "and this is not a date (YYYY-MM-DD)", al, o->column);
+        v->type = OVL_PARAM_DATE;
+    }
+    return OVL_OK;
+}
+
+/* A filter compares with values of one type (after type_date_filter). */
+static ovl_err check_filter_type(const pc *c, const filt *f, const ovl_tpl_filter *o)
+{
+    for (size_t k = 1; k < o->nvalues; k++)
+        if (o->values[k].type != o->values[0].type)
+            return tpl_perr(c, f->start, f->valtok[o->nvalues - 1],
+                            "compared values must all be of one type (%s vs %s)",
+                            ovl_param_type_name(o->values[0].type),
+                            ovl_param_type_name(o->values[k].type));
+    return OVL_OK;
+}
+
+ovl_err tpl_check_types(const pc *c, ovl_template *t, const parsed *p)
+{
+    ovl_err rc = OVL_OK;
+    OVL_ENSURE(t->npairs == p->npairs && t->nfilters == p->nfilters, OVL_ERR_INTERNAL,
+               "%s: the resolved conditions do not match the parsed ones", c->label);
+    for (size_t i = 0; i < t->nfilters; i++) {
+        if (ovl_template_is_date(t, t->filters[i].party, t->filters[i].column))
+            OVL_TRY(type_date_filter(c, t, &p->filters[i], &t->filters[i]));
+        OVL_TRY(check_filter_type(c, &p->filters[i], &t->filters[i]));
+    }
+    for (size_t i = 0; i < t->npairs; i++) {
+        ovl_tpl_pair *o = &t->pairs[i];
+        o->dates = o->interval || ovl_template_is_date(t, 0, o->column[0]) ||
+                   ovl_template_is_date(t, 1, o->column[1]);
+    }
+    for (size_t i = 0; i < t->npairs; i++)
+        OVL_TRY(check_pair_type(c, t, &p->pairs[i], &t->pairs[i], i));
+done:
+    return rc;
+}

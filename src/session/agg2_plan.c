@@ -190,8 +190,9 @@ done:
 }
 
 /* Conditions across parties (CONDITIONS.md §2, §7): dates when written with
- * an INTERVAL, else numbers (decimals when either column declares a scale),
- * oriented with the runner's column on the left (§2.2). */
+ * an INTERVAL or naming a column of -- dates, else numbers (decimals when
+ * either column declares a scale; the template compiler refuses a scale on
+ * a date condition), oriented with the runner's column on the left (§2.2). */
 static ovl_err tpl_pair(builder *b, const ovl_template *t, const ovl_tpl_pair *q, int runner,
                         ovl_pc_plan_cond *c)
 {
@@ -200,10 +201,10 @@ static ovl_err tpl_pair(builder *b, const ovl_template *t, const ovl_tpl_pair *q
     unsigned d1 = ovl_template_decimals(t, 1, q->column[1]);
     memset(c, 0, sizeof *c);
     c->op = q->op == OVL_CMP_BETWEEN ? OVL_PC_BETWEEN : (uint8_t)(q->op - OVL_CMP_EQ);
-    if (q->interval) {
-        OVL_ENSURE(d0 == 0 && d1 == 0, b->code, "%s: %s.%s / %s.%s: an INTERVAL compares dates, "
-                   "not columns with decimals", b->where, t->alias[0], q->column[0], t->alias[1],
-                   q->column[1]);
+    if (q->dates) {
+        OVL_ENSURE(d0 == 0 && d1 == 0, OVL_ERR_INTERNAL, "%s: %s.%s / %s.%s: a date condition "
+                   "with decimals passed the template compiler", b->where, t->alias[0],
+                   q->column[0], t->alias[1], q->column[1]);
         c->type = OVL_PC_TYPE_DATE;
         c->width = OVL_PC_DATE_BITS;
         c->lo = q->offset[0];
@@ -232,6 +233,9 @@ static ovl_err tpl_pairs(builder *b, const ovl_template *t, int runner)
     for (size_t i = 0; i < t->npairs; i++)
         OVL_TRY(tpl_pair(b, t, &t->pairs[i], runner, &pp->conds[pp->nconds++]));
     pp->cap_rows = (uint8_t)t->cap_rows;
+    /* for the owners' own errors naming a condition (not encoded) */
+    OVL_TRY(name_into(b, pp->r_alias, t->alias[runner], "table alias"));
+    OVL_TRY(name_into(b, pp->c_alias, t->alias[1 - runner], "table alias"));
     if (t->cap_order[runner])
         OVL_TRY(name_into(b, pp->r_order, t->cap_order[runner], "cap ordering column"));
     if (t->cap_order[1 - runner])

@@ -1,7 +1,7 @@
 /* Fuzz target: the template lexer and parser over arbitrary bytes. An
  * accepted template must re-parse from its canonical form to the same hash,
  * its filters are evaluated on a few cells, and its conditions across parties
- * are in range and canonical orientation. */
+ * are in range and canonical orientation, their windows not empty. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,8 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             t->pairs[i].offset[0] > OVL_TPL_MAX_INTERVAL ||
             t->pairs[i].offset[0] < -OVL_TPL_MAX_INTERVAL ||
             t->pairs[i].offset[1] > OVL_TPL_MAX_INTERVAL ||
-            t->pairs[i].offset[1] < -OVL_TPL_MAX_INTERVAL)
-            abort();
+            t->pairs[i].offset[1] < -OVL_TPL_MAX_INTERVAL ||
+            (t->pairs[i].op == OVL_CMP_BETWEEN && t->pairs[i].offset[0] > t->pairs[i].offset[1]) ||
+            (t->pairs[i].interval && !t->pairs[i].dates))
+            abort(); /* no empty window; an INTERVAL compares dates */
     ovl_param_value vals[OVL_TPL_MAX_ITEMS];
     for (size_t i = 0; i < t->nparams; i++)
         vals[i] = (ovl_param_value){t->params[i].name,

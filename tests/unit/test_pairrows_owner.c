@@ -168,6 +168,96 @@ static void test_refused_cells(void)
                 NULL);
 }
 
+
+/* A cell that does not fit its condition's type: one line naming the file,
+ * line, column, the condition as the template names it and the fix; the
+ * cell's kind, never its value (CONDITIONS.md §2.1). */
+static void test_type_hints(void)
+{
+    static table t;
+    ovl_pc_owner_rows o;
+    /* p.day >= c.seen without -- dates compares numbers; the contributor's
+     * cell is a date */
+    ovl_pc_plan p;
+    memset(&p, 0, sizeof p);
+    p.nconds = 1;
+    p.conds[0] = (ovl_pc_plan_cond){.op = OVL_PC_GE, .type = OVL_PC_TYPE_INT, .width = 48};
+    strcpy(p.conds[0].r_col, "day");
+    strcpy(p.conds[0].c_col, "seen");
+    strcpy(p.r_alias, "p");
+    strcpy(p.c_alias, "c");
+    p.cap_rows = 4;
+    table_init(&t, 2, 1, false);
+    t.in.what = "imp.csv";
+    t.in.order = NULL;
+    set_cell(&t, 0, 0, "17");
+    set_cell(&t, 0, 1, "2026-01-05");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_pc_owner_rows_build(&o, &p, &t.in));
+    EXPECT_STR_EQ(ovl_err_detail(), "imp.csv:3: column seen: a date, but the condition p.day >= "
+                                    "c.seen compares numbers (declare the dates in the template: "
+                                    "-- dates p.day, c.seen)");
+    EXPECT_TRUE(strstr(ovl_err_detail(), "2026-01-05") == NULL);
+    /* not a number at all: the parser's reason and the condition */
+    set_cell(&t, 0, 1, "soon");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_pc_owner_rows_build(&o, &p, &t.in));
+    EXPECT_STR_EQ(ovl_err_detail(), "imp.csv:3: column seen: not a number (the condition p.day "
+                                    ">= c.seen compares integers; a column with decimal places "
+                                    "needs -- decimals)");
+    EXPECT_TRUE(strstr(ovl_err_detail(), "soon") == NULL);
+    /* decimals: the scale is the condition's */
+    p.conds[0].type = OVL_PC_TYPE_DECIMAL;
+    p.conds[0].decimals = 1;
+    set_cell(&t, 0, 1, "1.25");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_pc_owner_rows_build(&o, &p, &t.in));
+    EXPECT_STR_EQ(ovl_err_detail(), "imp.csv:3: column seen: more than 1 decimal places (the "
+                                    "condition p.day >= c.seen compares numbers with 1 decimal "
+                                    "places, -- decimals)");
+    /* the same column declared a date, with a window: a number is refused */
+    p.conds[0] = (ovl_pc_plan_cond){.op = OVL_PC_BETWEEN, .type = OVL_PC_TYPE_DATE, .width = 17,
+                                    .lo = -5, .hi = 30};
+    strcpy(p.conds[0].r_col, "day");
+    strcpy(p.conds[0].c_col, "seen");
+    set_cell(&t, 0, 0, "2026-01-01");
+    set_cell(&t, 0, 1, "20260105");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_pc_owner_rows_build(&o, &p, &t.in));
+    EXPECT_STR_EQ(ovl_err_detail(), "imp.csv:3: column seen: a number, but the condition p.day "
+                                    "BETWEEN c.seen - INTERVAL '5 days' AND c.seen + INTERVAL '30 "
+                                    "days' compares dates YYYY-MM-DD (it has an INTERVAL or a "
+                                    "column in -- dates; without either it compares numbers)");
+    set_cell(&t, 0, 1, "05/01/2026");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_pc_owner_rows_build(&o, &p, &t.in));
+    EXPECT_STR_EQ(ovl_err_detail(), "imp.csv:3: column seen: not a date of the form YYYY-MM-DD "
+                                    "(the condition p.day BETWEEN c.seen - INTERVAL '5 days' AND "
+                                    "c.seen + INTERVAL '30 days' compares dates)");
+    /* the contributor's offset leaves the day numbers: the range, then the condition */
+    set_cell(&t, 0, 1, "1900-01-02");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_pc_owner_rows_build(&o, &p, &t.in));
+    EXPECT_TRUE(strncmp(ovl_err_detail(), "imp.csv:3: column seen: ", 24) == 0);
+    EXPECT_TRUE(strstr(ovl_err_detail(), ", in the condition p.day BETWEEN c.seen - INTERVAL "
+                                         "'5 days' AND c.seen + INTERVAL '30 days'") != NULL);
+    /* the runner's own cell, and a plan without aliases (read from the wire) */
+    t.in.runner = true;
+    t.in.what = "pur.csv";
+    p.conds[0] = (ovl_pc_plan_cond){.op = OVL_PC_LT, .type = OVL_PC_TYPE_INT, .width = 48};
+    strcpy(p.conds[0].r_col, "day");
+    strcpy(p.conds[0].c_col, "seen");
+    p.r_alias[0] = p.c_alias[0] = '\0';
+    set_cell(&t, 0, 0, "2026-13-45");
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_pc_owner_rows_build(&o, &p, &t.in));
+    EXPECT_STR_EQ(ovl_err_detail(), "pur.csv:2: column day: a date, but the condition day < seen "
+                                    "compares numbers (declare the dates in the template: -- "
+                                    "dates day, seen)");
+    /* only the rows the cap keeps are read: a bad cell beyond it stops nothing */
+    ovl_pc_plan w = window_plan(1, false);
+    table_init(&t, 2, 1, true);
+    set_cell(&t, 0, 0, "2026-07-01"), set_order(&t, 0, "1");
+    set_cell(&t, 0, 1, "July"), set_order(&t, 1, "2");
+    strcpy(w.r_order, "purchase_date");
+    EXPECT_OK(ovl_pc_owner_rows_build(&o, &w, &t.in));
+    EXPECT_EQ(o.capped, 1);
+    ovl_pc_owner_rows_free(&o);
+}
+
 static sqlite3 *db;
 
 static void exec(const char *sql)
@@ -254,6 +344,7 @@ int main(void)
     RUN(test_contributor_rows);
     RUN(test_decimal_condition);
     RUN(test_refused_cells);
+    RUN(test_type_hints);
     RUN(test_cap_against_sqlite);
     return ovl_t_summary("test_pairrows_owner");
 }

@@ -423,6 +423,239 @@ static void test_pair_rejections(void)
     expect_pair_reject(many, "", "more than 8 conditions across parties");
 }
 
+
+/* ---- "-- dates" (CONDITIONS.md §2.1): a condition's type from the template ---- */
+
+static const char *const DH = "SELECT a.g, COUNT(DISTINCT a.k) FROM imp AS a INNER JOIN pur AS b "
+                              "ON a.k = b.k";
+
+/* DH with declarations before it and a tail after it. */
+static ovl_template *dates_tpl(const char *decl, const char *tail)
+{
+    char buf[1024];
+    ovl_template *t = NULL;
+    snprintf(buf, sizeof buf, "%s%s%s GROUP BY a.g", decl, DH, tail);
+    EXPECT_OK(parse(&t, buf));
+    return t;
+}
+
+static void expect_dates_reject(const char *decl, const char *tail, const char *want)
+{
+    char buf[1024];
+    ovl_template *t = NULL;
+    snprintf(buf, sizeof buf, "%s%s%s GROUP BY a.g", decl, DH, tail);
+    EXPECT_ERR(OVL_ERR_INPUT, parse(&t, buf));
+    EXPECT_STR_EQ(ovl_err_detail(), want);
+    EXPECT_TRUE(t == NULL);
+}
+
+static void dates_hash(const char *d1, const char *t1, const char *d2, const char *t2, bool same)
+{
+    ovl_template *a = dates_tpl(d1, t1), *b = dates_tpl(d2, t2);
+    if (a && b)
+        OVL_T_RECORD((memcmp(a->hash, b->hash, OVL_HASH_LEN) == 0) == same,
+                     "'%s%s' and '%s%s' hash %s", d1, t1, d2, t2, same ? "apart" : "alike");
+    ovl_template_free(a);
+    ovl_template_free(b);
+}
+
+static void test_dates_declared(void)
+{
+    /* A condition naming a -- dates column compares dates, without INTERVAL. */
+    ovl_template *t = dates_tpl("-- dates b.day\n", " AND b.day >= a.seen");
+    if (t) {
+        EXPECT_EQ(t->npairs, 1);
+        EXPECT_TRUE(t->pairs[0].dates && !t->pairs[0].interval);
+        EXPECT_EQ(t->pairs[0].op, OVL_CMP_LE);
+        EXPECT_TRUE(ovl_template_is_date(t, 1, "day") && !ovl_template_is_date(t, 0, "seen"));
+        EXPECT_STR_EQ(t->canonical, "-- cap rows 4\n-- dates b.day\n"
+                                    "SELECT a.g AS g, COUNT(DISTINCT a.k) AS count_distinct_k\n"
+                                    "FROM imp AS a INNER JOIN pur AS b ON a.k = b.k AND a.seen <= "
+                                    "b.day\nGROUP BY a.g\n");
+        /* the canonical form is a template with the same hash */
+        ovl_template *c = NULL;
+        EXPECT_OK(parse(&c, t->canonical));
+        if (c)
+            EXPECT_BYTES_EQ(c->hash, t->hash, OVL_HASH_LEN);
+        ovl_template_free(c);
+    }
+    ovl_template_free(t);
+    /* without the line the same condition compares numbers, as before */
+    t = dates_tpl("", " AND b.day >= a.seen");
+    if (t)
+        EXPECT_TRUE(!t->pairs[0].dates && t->ndates == 0);
+    ovl_template_free(t);
+    /* an INTERVAL still implies dates */
+    t = dates_tpl("", " AND b.day >= a.seen + INTERVAL '1 day'");
+    if (t)
+        EXPECT_TRUE(t->pairs[0].dates);
+    ovl_template_free(t);
+    /* Reformatting keeps the hash: order, lines, case; the declaration of
+     * one column or of both types the condition alike, but is written as
+     * given; a redundant "+ INTERVAL '0 days'" beside a declaration. */
+    dates_hash("-- dates b.day, a.seen\n", " AND b.day >= a.seen",
+               "-- DATES a.seen\n--   dates b.day\n", " WHERE a.seen <= b.day", true);
+    dates_hash("-- dates b.day\n", " AND b.day >= a.seen",
+               "-- dates b.day\n", " AND b.day >= a.seen + INTERVAL '0 days'", true);
+    dates_hash("-- dates b.day\n", " AND b.day BETWEEN a.seen AND a.seen + INTERVAL '0 weeks'",
+               "-- dates b.day\n", " AND a.seen BETWEEN b.day AND b.day", true);
+    /* Meaning: the declaration changes the hash; so does what it declares. */
+    dates_hash("", " AND b.day >= a.seen", "-- dates b.day\n", " AND b.day >= a.seen", false);
+    dates_hash("-- dates b.day\n", " AND b.day >= a.seen",
+               "-- dates a.seen\n", " AND b.day >= a.seen", false);
+    dates_hash("-- dates b.day\n", " AND b.day >= a.seen",
+               "", " AND b.day >= a.seen + INTERVAL '0 days'", false);
+}
+
+/* Templates that do not use the line keep their hashes (test_hash_stable);
+ * this one pins how the line itself is written. */
+static void test_dates_hash_pinned(void)
+{
+    static const char sql[] =
+        "-- dates p.purchase_date, c.impression_date\n"
+        "SELECT c.campaign, COUNT(DISTINCT c.id), COUNT(*)\n"
+        "FROM impressions c INNER JOIN purchases p ON c.id = p.id\n"
+        " AND p.purchase_date >= c.impression_date\n"
+        "WHERE p.purchase_date < '2027-01-01'\n"
+        "GROUP BY 1 HAVING COUNT(DISTINCT c.id) >= 50\n";
+    ovl_template *t = NULL;
+    char hex[2 * OVL_HASH_LEN + 1];
+    EXPECT_OK(parse(&t, sql));
+    if (!t)
+        return;
+    EXPECT_STR_EQ(t->canonical,
+                  "-- cap rows 4\n-- dates c.impression_date, p.purchase_date\n"
+                  "SELECT c.campaign AS campaign, COUNT(DISTINCT c.id) AS count_distinct_id, "
+                  "COUNT(*) AS \"count\"\n"
+                  "FROM impressions AS c INNER JOIN purchases AS p ON c.id = p.id AND "
+                  "c.impression_date <= p.purchase_date\n"
+                  "WHERE p.purchase_date < DATE '2027-01-01'\n"
+                  "GROUP BY c.campaign\nHAVING COUNT(DISTINCT c.id) >= 50\n");
+    ovl_hex_encode(hex, t->hash, OVL_HASH_LEN);
+    EXPECT_STR_EQ(hex, "d64071f46a3d9eb7080413d2d72bf6e1d582123bb608484108dcd0b847e9981e");
+    ovl_template_free(t);
+}
+
+/* WHERE on a -- dates column compares dates: a 'YYYY-MM-DD' literal is a
+ * DATE (as SQL reads a string compared with a date column). */
+static void test_dates_where(void)
+{
+    ovl_template *t = dates_tpl("-- dates b.day\n", " AND b.day >= a.seen WHERE b.day BETWEEN "
+                                "'2026-01-01' AND DATE '2026-01-31'");
+    if (t) {
+        EXPECT_EQ(t->nfilters, 1);
+        EXPECT_EQ(t->filters[0].values[0].type, OVL_PARAM_DATE);
+        EXPECT_EQ(t->filters[0].values[1].type, OVL_PARAM_DATE);
+        OVL_T_RECORD(strstr(t->canonical, "WHERE b.day BETWEEN DATE '2026-01-01' AND DATE "
+                                          "'2026-01-31'\n") != NULL, "canonical: %s",
+                     t->canonical);
+        EXPECT_TRUE(match(&t->filters[0], NULL, 0, "2026-01-05"));
+        EXPECT_TRUE(match(&t->filters[0], NULL, 0, " 2026-01-31 "));
+        EXPECT_TRUE(!match(&t->filters[0], NULL, 0, "2026-02-01"));
+        EXPECT_TRUE(!match(&t->filters[0], NULL, 0, "2026-01-5"));
+    }
+    ovl_template_free(t);
+    /* undeclared, the literal stays a string compared as text */
+    t = dates_tpl("", " AND b.day >= a.seen WHERE b.day >= '2026-01-01'");
+    if (t)
+        EXPECT_EQ(t->filters[0].values[0].type, OVL_PARAM_STRING);
+    ovl_template_free(t);
+    /* a date parameter is a date; a column only filtered may be declared */
+    t = dates_tpl("-- param d date\n-- dates a.seen\n", " WHERE a.seen >= :d");
+    if (t)
+        EXPECT_TRUE(t->filters[0].values[0].type == OVL_PARAM_DATE && t->npairs == 0);
+    ovl_template_free(t);
+}
+
+static void test_dates_rejections(void)
+{
+    /* the declaration itself */
+    expect_dates_reject("-- dates b.z\n", " AND b.day >= a.seen",
+                        "attribution.sql:1:10: -- dates: b.z is not compared by the template (the "
+                        "declaration types the columns of conditions)");
+    expect_dates_reject("-- dates z.day\n", " AND b.day >= a.seen",
+                        "attribution.sql:1:10: -- dates: unknown table alias 'z'");
+    expect_dates_reject("-- dates b.day, b.day\n", " AND b.day >= a.seen",
+                        "attribution.sql:1:17: -- dates: b.day is declared twice");
+    expect_dates_reject("-- dates b.day a.seen\n", " AND b.day >= a.seen",
+                        "attribution.sql:1:16: -- dates: expected ',' or the end of the line");
+    expect_dates_reject("-- dates are in UTC\n", " AND b.day >= a.seen",
+                        "attribution.sql:1:10: -- dates: expected -- dates alias.col [, alias.col]");
+    expect_dates_reject("-- dates b.day\n-- decimals b.day 0\n", " AND b.day >= a.seen",
+                        "attribution.sql:1:10: -- dates: b.day is declared with -- decimals too: "
+                        "a column holds dates or numbers");
+    {
+        ovl_template *t = NULL;
+        static const char sum[] = "-- dates b.day\nSELECT SUM(b.day) FROM imp a JOIN pur b ON a.k "
+                                  "= b.k AND b.day >= a.seen";
+        EXPECT_ERR(OVL_ERR_INPUT, parse(&t, sum));
+        EXPECT_STR_EQ(ovl_err_detail(), "attribution.sql:1:10: -- dates: b.day is summed or "
+                                        "averaged: a date can be compared, truncated or counted");
+    }
+    /* a date condition and a column with decimals */
+    expect_dates_reject("-- dates b.day\n-- decimals a.seen 2\n", " AND b.day >= a.seen",
+                        "attribution.sql:3:84: b.day >= a.seen: b.day is declared a date (-- "
+                        "dates), but a.seen has -- decimals 2: a condition compares two columns "
+                        "of one type");
+    expect_dates_reject("-- decimals a.seen 2\n", " AND b.day >= a.seen + INTERVAL '1 day'",
+                        "attribution.sql:2:84: b.day >= a.seen + INTERVAL '1 day': an INTERVAL "
+                        "compares dates, but a.seen has -- decimals 2; compare numbers without "
+                        "INTERVAL, or drop its -- decimals");
+    /* a condition comparing numbers on a column the template uses as a date */
+    {
+        ovl_template *t = NULL;
+        static const char trunc[] = "SELECT DATE_TRUNC('week', b.day) AS w, COUNT(*) FROM imp a "
+                                    "JOIN pur b ON a.k = b.k AND b.day >= a.seen GROUP BY 1";
+        EXPECT_ERR(OVL_ERR_INPUT, parse(&t, trunc));
+        EXPECT_STR_EQ(ovl_err_detail(), "attribution.sql:1:88: b.day >= a.seen: b.day is a date "
+                                        "(it is truncated with DATE_TRUNC), but this condition "
+                                        "compares numbers: declare the dates (-- dates a.seen, "
+                                        "b.day)");
+    }
+    expect_dates_reject("", " AND b.day >= a.seen WHERE a.seen >= DATE '2026-01-01'",
+                        "attribution.sql:1:84: b.day >= a.seen: a.seen is a date (WHERE compares "
+                        "it with a date), but this condition compares numbers: declare the dates "
+                        "(-- dates a.seen, b.day)");
+    expect_dates_reject("", " AND b.day >= a.seen + INTERVAL '2 days' AND b.day <> a.other",
+                        "attribution.sql:1:124: b.day <> a.other: b.day is a date (another "
+                        "condition compares it as a date), but this condition compares numbers: "
+                        "declare the dates (-- dates a.other, b.day)");
+    /* WHERE values on a -- dates column */
+    expect_dates_reject("-- dates b.day\n", " AND b.day >= a.seen WHERE b.day >= 20260101",
+                        "attribution.sql:2:115: 20260101: b.day is declared a date (-- dates): "
+                        "compare it with DATE 'YYYY-MM-DD' or a date parameter");
+    expect_dates_reject("-- dates b.day\n", " AND b.day >= a.seen WHERE b.day < '2026-02-30'",
+                        "attribution.sql:2:114: '2026-02-30': b.day is declared a date (-- "
+                        "dates), and this is not a date (YYYY-MM-DD)");
+    /* undeclared, a string and a date are two types, as before */
+    expect_dates_reject("", " AND b.day >= a.seen + INTERVAL '1 day' WHERE b.day BETWEEN "
+                        "'2026-01-01' AND DATE '2026-01-31'",
+                        "attribution.sql:1:125: b.day BETWEEN '2026-01-01' AND DATE: compared "
+                        "values must all be of one type (string vs date)");
+    expect_dates_reject("-- param d string\n-- dates b.day\n", " AND b.day >= a.seen WHERE b.day = :d",
+                        "attribution.sql:3:114: :d: b.day is declared a date (-- dates), but :d is a "
+                        "string parameter; declare it -- param d date");
+}
+
+/* BETWEEN with its bounds reversed holds for no row: refused (G10). */
+static void test_empty_window(void)
+{
+    expect_pair_reject(" AND a.i BETWEEN b.p + INTERVAL '5 days' AND b.p", "",
+                       "a.i BETWEEN b.p + INTERVAL '5 days' AND b.p: empty window: the lower "
+                       "bound is after the upper bound (by 5 days); write the earlier bound first");
+    /* mirrored: b.p BETWEEN a.i AND a.i - 1 is a.i BETWEEN b.p + 1 AND b.p */
+    expect_pair_reject(" AND b.p BETWEEN a.i AND a.i - INTERVAL '1 day'", "",
+                       "empty window: the lower bound is after the upper bound (by 1 days)");
+    expect_pair_reject(" AND a.i + INTERVAL '1 week' BETWEEN b.p + INTERVAL '10 days' AND "
+                       "b.p", "", "empty window");
+    /* equal bounds are a window of one day */
+    ovl_template *t = pair_tpl(" AND a.i BETWEEN b.p + INTERVAL '3 days' AND b.p + INTERVAL "
+                               "'3 days'", "");
+    if (t)
+        EXPECT_TRUE(t->pairs[0].offset[0] == 3 && t->pairs[0].offset[1] == 3);
+    ovl_template_free(t);
+}
+
 static void same_hash_sql(const char *x, const char *y, bool same)
 {
     ovl_template *a = NULL, *b = NULL;
@@ -721,6 +954,11 @@ int main(void)
     RUN(test_rejections);
     RUN(test_pair_conditions);
     RUN(test_pair_rejections);
+    RUN(test_empty_window);
+    RUN(test_dates_declared);
+    RUN(test_dates_hash_pinned);
+    RUN(test_dates_where);
+    RUN(test_dates_rejections);
     RUN(test_params);
     RUN(test_filters);
     RUN(test_hash_stable);
