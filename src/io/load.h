@@ -1,6 +1,7 @@
 /* overlap: one pass over a party's table (source.h) yielding everything an
  * analysis reads from it: the join column's identifiers, the rows a filter
- * keeps, the value columns' numbers and the group-by keys. Nothing is read
+ * keeps, the value columns' numbers, the group-by keys and the columns read
+ * as text. Nothing is read
  * twice and no caller opens the table itself. */
 #ifndef OVERLAP_LOAD_H
 #define OVERLAP_LOAD_H
@@ -13,6 +14,7 @@
 #include "io/datetrunc.h"
 #include "io/source.h"
 #include "io/table.h"
+#include "io/textcols.h"
 
 /* Decides whether a data row takes part (an analysis's WHERE clause, run
  * locally before anything is blinded). bind resolves its columns in the
@@ -46,12 +48,18 @@ typedef struct {
     const uint8_t *group_trunc;
     size_t ngroup_by;
     bool groups;
+    /* Columns read as text on every data row, kept or not (io/textcols.h),
+     * in this same pass: the text of row r is the text of the row whose
+     * identifier is ids.row_ids[r]. An overlong cell is a value error. */
+    const char *const *text_cols;
+    size_t ntext_cols;
 } ovl_load_spec;
 
 typedef struct {
     ovl_idtable ids;
     ovl_value_table values; /* nvalues > 0 */
     ovl_group_table groups; /* spec.groups */
+    ovl_text_table text;    /* ntext_cols > 0 */
 } ovl_table_input;
 
 /* Errors: the table's own (cannot open: OVL_ERR_IO; malformed, missing
