@@ -40,6 +40,7 @@ typedef struct {
     row_key *rk;
     size_t nk, key_cap;
     ovl_text_fill text;
+    crypto_generichash_state digest; /* the join cells, ids.rows_digest */
     bool deferred; /* a cell error waits for the end of the table */
     size_t def_row, def_col;
     ovl_err def_code;
@@ -251,6 +252,9 @@ static ovl_err load_row(load_pass *p)
         p->pos[row] = ovl_source_pos(p->src);
         load_note_places(p);
     }
+    ovl_source_cell(p->src, p->join_col, &join);
+    ovl_rows_digest_add(&p->digest, &join);
+    join = (ovl_cell){OVL_CELL_NULL, "", 0};
     if (w->filter.keep != NULL)
         OVL_TRY(w->filter.keep(w->filter.arg, p->src, &keep));
     if (keep)
@@ -376,12 +380,16 @@ static ovl_err load_pass_run(load_pass *p, const char *spec)
     OVL_ENSURE(p->w->join != NULL, OVL_ERR_USAGE, "no join column given");
     OVL_TRY(ovl_source_open(&p->src, spec, p->w->query));
     OVL_TRY(load_bind(p));
+    ovl_rows_digest_init(&p->digest, p->src, p->join_col);
     for (;;) {
         OVL_TRY(ovl_source_next(p->src, &eof));
         if (eof)
             break;
         OVL_TRY(load_row(p));
     }
+    crypto_generichash_final(&p->digest, p->in->ids.rows_digest, sizeof p->in->ids.rows_digest);
+    p->in->ids.join_col = p->join_col;
+    p->in->ids.has_digest = true;
     p->in->values.nrows = p->in->ids.nrows;
     p->in->values.ncols = p->w->nvalues;
     if (p->w->nvalues > 0 && p->in->values.cells == NULL) {
@@ -415,6 +423,7 @@ done:
     free(p.shown);
     free(p.pos);
     ovl_text_fill_free(&p.text);
+    sodium_memzero(&p.digest, sizeof p.digest);
     ovl_source_close(p.src);
     if (rc != OVL_OK)
         ovl_table_input_free(in);

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <sodium.h>
+
 #include "core/error.h"
 #include "io/columns.h"
 #include "io/datetrunc.h"
@@ -70,10 +72,19 @@ ovl_err ovl_table_load(ovl_table_input *in, const char *spec,
                        const ovl_load_spec *want) OVL_MUST_USE;
 void ovl_table_input_free(ovl_table_input *in);
 
+/* The digest both reads of a table compute (ovl_idtable.rows_digest): the
+ * join column's name, then each data row's join cell as read (kind, length,
+ * bytes). */
+void ovl_rows_digest_init(crypto_generichash_state *st, const ovl_source *src, size_t join_col);
+void ovl_rows_digest_add(crypto_generichash_state *st, const ovl_cell *join);
+
 /* Writes the header and, in table order, the rows of `spec` whose identifier
  * is matched[ovl_idtable_find(ids, ...)], each as one CSV record (a CSV
  * table's own bytes) ending in "\n". The table is read a second time, so it
- * must still hold the rows `ids` was loaded from: OVL_ERR_INPUT otherwise. */
+ * must still hold the rows `ids` was loaded from, in the same order (the
+ * digest of their join cells, ids->rows_digest): OVL_ERR_INPUT otherwise,
+ * "<table>: changed between its two reads ...", and the caller discards what
+ * was written. */
 ovl_err ovl_table_write_matched(ovl_outfile *out, const char *spec, const char *query,
                                 const ovl_idtable *ids, const bool *matched) OVL_MUST_USE;
 

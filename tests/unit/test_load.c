@@ -303,12 +303,34 @@ static void write_matched(void)
     write_file("rows.csv", "id,\"n,ote\"\nb,1\na,1\n");
     EXPECT_OK(ovl_outfile_open(&out, out_path));
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_write_matched(out, src, NULL, &in.ids, matched));
-    EXPECT_TRUE(strstr(ovl_err_detail(), "changed while the run was in progress") != NULL);
+    EXPECT_TRUE(strstr(ovl_err_detail(), "rows.csv: changed between its two reads (rows in "
+                                         "another order or edited); for a database query add "
+                                         "ORDER BY") != NULL);
     ovl_outfile_abort(out);
     write_file("rows.csv", "id,\"n,ote\"\nb,1\na,1\nc,1\nd,1\n");
     EXPECT_OK(ovl_outfile_open(&out, out_path));
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_write_matched(out, src, NULL, &in.ids, matched));
     ovl_outfile_abort(out);
+    /* Negative: as many rows, in another order, or with one join value
+     * edited, or in another column (the digest of the join cells). */
+    static const char *const changed[] = {"id,\"n,ote\"\na,1\nb,1\nc,1\n",
+                                          "id,\"n,ote\"\nb,1\na,1\nd,1\n",
+                                          "id,\"n,ote\"\nb,1\na,1\nc , 2\n",
+                                          "\"n,ote\",id\nb,1\na,1\nc,1\n", "x\nb\na\nc\n"};
+    for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++) {
+        write_file("rows.csv", changed[i]);
+        EXPECT_OK(ovl_outfile_open(&out, out_path));
+        EXPECT_ERR(OVL_ERR_INPUT, ovl_table_write_matched(out, src, NULL, &in.ids, matched));
+        OVL_T_RECORD(strstr(ovl_err_detail(), "changed between its two reads") != NULL,
+                     "case %zu: %s", i, ovl_err_detail());
+        ovl_outfile_abort(out);
+    }
+    /* Positive: other cells edited, the join cells as they were. */
+    write_file("rows.csv", "id,\"n,ote\"\nb,edited\na,1\nc,3\n");
+    EXPECT_OK(ovl_outfile_open(&out, out_path));
+    EXPECT_OK(ovl_table_write_matched(out, src, NULL, &in.ids, matched));
+    EXPECT_OK(ovl_outfile_commit(out));
+    EXPECT_TRUE(file_is(out_path, "id,\"n,ote\"\nb,edited\nc,3\n"));
     ovl_table_input_free(&in);
     unlink(out_path);
 }
