@@ -243,7 +243,7 @@ static ovl_err load_row(load_pass *p)
     ovl_idtable *ids = &p->in->ids;
     size_t row = ids->nrows;
     bool keep = true, valid;
-    ovl_cell join = {OVL_CELL_NULL, "", 0};
+    ovl_cell join = {OVL_CELL_NULL, "", 0}, cell;
     if (w->groups)
         OVL_ENSURE(row < UINT32_MAX - 1, OVL_ERR_LIMIT, "%s: too many rows",
                    ovl_source_label(p->src));
@@ -252,9 +252,8 @@ static ovl_err load_row(load_pass *p)
         p->pos[row] = ovl_source_pos(p->src);
         load_note_places(p);
     }
-    ovl_source_cell(p->src, p->join_col, &join);
-    ovl_rows_digest_add(&p->digest, &join);
-    join = (ovl_cell){OVL_CELL_NULL, "", 0};
+    ovl_source_cell(p->src, p->join_col, &cell);
+    ovl_rows_digest_add(&p->digest, &cell); /* every row's, as a second read sees it */
     if (w->filter.keep != NULL)
         OVL_TRY(w->filter.keep(w->filter.arg, p->src, &keep));
     if (keep)
