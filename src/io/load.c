@@ -39,6 +39,8 @@ typedef struct {
     size_t row_cap;
     row_key *rk;
     size_t nk, key_cap;
+    ovl_text_fill text;
+    crypto_generichash_state digest; /* the join cells, ids.rows_digest */
     bool deferred; /* a cell error waits for the end of the table */
     size_t def_row, def_col;
     ovl_err def_code;
@@ -71,6 +73,8 @@ static ovl_err load_bind(load_pass *p)
     }
     for (size_t g = 0; g < w->ngroup_by; g++)
         OVL_TRY(ovl_source_col(p->src, w->group_by[g], &p->gidx[g]));
+    if (w->ntext_cols > 0)
+        OVL_TRY(ovl_text_fill_bind(&p->text, p->src, w->text_cols, w->ntext_cols));
 done:
     return rc;
 }
@@ -228,6 +232,19 @@ done:
     return rc;
 }
 
+/* The text columns of every data row; an overlong cell waits for the end of
+ * the table like any other cell error (it comes after the row's values and
+ * keys). */
+static ovl_err load_text(load_pass *p, size_t row)
+{
+    ovl_err rc = ovl_text_fill_row(&p->text, p->src);
+    if (rc != OVL_ERR_INPUT)
+        return rc;
+    if (!p->deferred)
+        defer(p, row, p->w->nvalues + p->w->ngroup_by, rc);
+    return OVL_OK;
+}
+
 static ovl_err load_row(load_pass *p)
 {
     ovl_err rc = OVL_OK;
@@ -235,7 +252,7 @@ static ovl_err load_row(load_pass *p)
     ovl_idtable *ids = &p->in->ids;
     size_t row = ids->nrows;
     bool keep = true, valid;
-    ovl_cell join = {OVL_CELL_NULL, "", 0};
+    ovl_cell join = {OVL_CELL_NULL, "", 0}, cell;
     if (w->groups)
         OVL_ENSURE(row < UINT32_MAX - 1, OVL_ERR_LIMIT, "%s: too many rows",
                    ovl_source_label(p->src));
@@ -244,16 +261,19 @@ static ovl_err load_row(load_pass *p)
         p->pos[row] = ovl_source_pos(p->src);
         load_note_places(p);
     }
+    ovl_source_cell(p->src, p->join_col, &cell);
+    ovl_rows_digest_add(&p->digest, &cell); /* every row's, as a second read sees it */
     if (w->filter.keep != NULL)
         OVL_TRY(w->filter.keep(w->filter.arg, p->src, &keep));
     if (keep)
         ovl_source_cell(p->src, p->join_col, &join);
     OVL_TRY(ovl_idtable_add(ids, join.text, join.len, w->norm, w->prehashed, !keep, &valid));
-    if (!valid)
-        goto done;
-    load_values(p, row);
-    if (w->groups)
+    if (valid)
+        load_values(p, row);
+    if (valid && w->groups)
         OVL_TRY(load_key(p, row));
+    if (w->ntext_cols > 0)
+        OVL_TRY(load_text(p, row));
 done:
     return rc;
 }
@@ -368,12 +388,16 @@ static ovl_err load_pass_run(load_pass *p, const char *spec)
     OVL_ENSURE(p->w->join != NULL, OVL_ERR_USAGE, "no join column given");
     OVL_TRY(ovl_source_open(&p->src, spec, p->w->query));
     OVL_TRY(load_bind(p));
+    ovl_rows_digest_init(&p->digest, p->src, p->join_col);
     for (;;) {
         OVL_TRY(ovl_source_next(p->src, &eof));
         if (eof)
             break;
         OVL_TRY(load_row(p));
     }
+    crypto_generichash_final(&p->digest, p->in->ids.rows_digest, sizeof p->in->ids.rows_digest);
+    p->in->ids.join_col = p->join_col;
+    p->in->ids.has_digest = true;
     p->in->values.nrows = p->in->ids.nrows;
     p->in->values.ncols = p->w->nvalues;
     if (p->w->nvalues > 0 && p->in->values.cells == NULL) {
@@ -384,6 +408,8 @@ static ovl_err load_pass_run(load_pass *p, const char *spec)
     OVL_TRY(ovl_idtable_finish(&p->in->ids));
     if (p->w->groups)
         OVL_TRY(load_finish_groups(p));
+    if (p->w->ntext_cols > 0)
+        OVL_TRY(ovl_text_fill_finish(&p->in->text, &p->text, p->src));
 done:
     return rc;
 }
@@ -404,6 +430,8 @@ done:
     free(p.rk);
     free(p.shown);
     free(p.pos);
+    ovl_text_fill_free(&p.text);
+    sodium_memzero(&p.digest, sizeof p.digest);
     ovl_source_close(p.src);
     if (rc != OVL_OK)
         ovl_table_input_free(in);
@@ -415,6 +443,7 @@ void ovl_table_input_free(ovl_table_input *in)
     ovl_idtable_free(&in->ids);
     ovl_value_table_free(&in->values);
     ovl_group_table_free(&in->groups);
+    ovl_text_table_free(&in->text);
 }
 
 ovl_err ovl_idtable_load(ovl_idtable *t, const char *spec, const char *join, ovl_norm kind,

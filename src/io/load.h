@@ -1,6 +1,7 @@
 /* overlap: one pass over a party's table (source.h) yielding everything an
  * analysis reads from it: the join column's identifiers, the rows a filter
- * keeps, the value columns' numbers and the group-by keys. Nothing is read
+ * keeps, the value columns' numbers, the group-by keys and the columns read
+ * as text. Nothing is read
  * twice and no caller opens the table itself. */
 #ifndef OVERLAP_LOAD_H
 #define OVERLAP_LOAD_H
@@ -8,11 +9,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <sodium.h>
+
 #include "core/error.h"
 #include "io/columns.h"
 #include "io/datetrunc.h"
 #include "io/source.h"
 #include "io/table.h"
+#include "io/textcols.h"
 
 /* Decides whether a data row takes part (an analysis's WHERE clause, run
  * locally before anything is blinded). bind resolves its columns in the
@@ -46,12 +50,18 @@ typedef struct {
     const uint8_t *group_trunc;
     size_t ngroup_by;
     bool groups;
+    /* Columns read as text on every data row, kept or not (io/textcols.h),
+     * in this same pass: the text of row r is the text of the row whose
+     * identifier is ids.row_ids[r]. An overlong cell is a value error. */
+    const char *const *text_cols;
+    size_t ntext_cols;
 } ovl_load_spec;
 
 typedef struct {
     ovl_idtable ids;
     ovl_value_table values; /* nvalues > 0 */
     ovl_group_table groups; /* spec.groups */
+    ovl_text_table text;    /* ntext_cols > 0 */
 } ovl_table_input;
 
 /* Errors: the table's own (cannot open: OVL_ERR_IO; malformed, missing
@@ -62,10 +72,19 @@ ovl_err ovl_table_load(ovl_table_input *in, const char *spec,
                        const ovl_load_spec *want) OVL_MUST_USE;
 void ovl_table_input_free(ovl_table_input *in);
 
+/* The digest both reads of a table compute (ovl_idtable.rows_digest): the
+ * join column's name, then each data row's join cell as read (kind, length,
+ * bytes). */
+void ovl_rows_digest_init(crypto_generichash_state *st, const ovl_source *src, size_t join_col);
+void ovl_rows_digest_add(crypto_generichash_state *st, const ovl_cell *join);
+
 /* Writes the header and, in table order, the rows of `spec` whose identifier
  * is matched[ovl_idtable_find(ids, ...)], each as one CSV record (a CSV
  * table's own bytes) ending in "\n". The table is read a second time, so it
- * must still hold the rows `ids` was loaded from: OVL_ERR_INPUT otherwise. */
+ * must still hold the rows `ids` was loaded from, in the same order (the
+ * digest of their join cells, ids->rows_digest): OVL_ERR_INPUT otherwise,
+ * "<table>: changed between its two reads ...", and the caller discards what
+ * was written. */
 ovl_err ovl_table_write_matched(ovl_outfile *out, const char *spec, const char *query,
                                 const ovl_idtable *ids, const bool *matched) OVL_MUST_USE;
 

@@ -77,6 +77,12 @@ typedef struct {
     uint8_t (*ids)[OVL_ID_LEN];     /* distinct identifiers, sorted ascending */
     size_t nids;
     size_t row_cap;                 /* rows allocated while loading */
+    /* The loader's digest of every data row's join cell as read, in table
+     * order, and the join column's index: a second read of the table
+     * (ovl_table_write_matched) must see the same cells in the same order. */
+    uint8_t rows_digest[OVL_ID_LEN];
+    size_t join_col;
+    bool has_digest;
 } ovl_idtable;
 
 /* Reads the table `spec` (io/source.h) in one pass, finds column `join`, and

@@ -1,5 +1,5 @@
-/* Named columns as text (io/textcols.h): one pass over the table, the cells
- * copied into one arena, then laid out column by column. */
+/* Named columns as text (io/textcols.h): the cells of each row copied into
+ * one arena as the rows go by, then laid out column by column. */
 #include "io/textcols.h"
 
 #include <stdlib.h>
@@ -7,16 +7,6 @@
 
 #include "core/guard.h"
 #include "core/mem.h"
-#include "io/source.h"
-
-typedef struct {
-    char *arena;
-    size_t len, cap;
-    size_t *off;   /* rows × ncols offsets into the arena, row-major while reading */
-    uint16_t *clen;
-    uint32_t *line;
-    size_t rows, line_cap, off_cap, clen_cap;
-} text_pass;
 
 static ovl_err grow(void **p, size_t *cap, size_t need, size_t size)
 {
@@ -36,48 +26,104 @@ static ovl_err grow(void **p, size_t *cap, size_t need, size_t size)
     return OVL_OK;
 }
 
-static bool blank(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ')
-            return false;
-    return true;
-}
-
-static ovl_err read_row(text_pass *p, ovl_source *src, const size_t *idx, size_t ncols,
-                        const char *const *cols)
+ovl_err ovl_text_fill_bind(ovl_text_fill *f, const ovl_source *src, const char *const *cols,
+                           size_t ncols)
 {
     ovl_err rc = OVL_OK;
-    OVL_TRY(grow((void **)&p->line, &p->line_cap, p->rows + 1, sizeof *p->line));
-    OVL_TRY(grow((void **)&p->off, &p->off_cap, (p->rows + 1) * ncols, sizeof *p->off));
-    OVL_TRY(grow((void **)&p->clen, &p->clen_cap, (p->rows + 1) * ncols, sizeof *p->clen));
-    p->line[p->rows] = (uint32_t)ovl_source_pos(src);
-    for (size_t c = 0; c < ncols; c++) {
-        ovl_cell cell;
-        ovl_source_cell(src, idx[c], &cell);
-        const char *s = cell.text;
-        size_t n = cell.kind == OVL_CELL_NULL || blank(cell.text, cell.len) ? 0 : cell.len;
-        /* trim ASCII spaces around the cell, as the loader does for values */
-        while (n > 0 && *s == ' ')
-            s++, n--;
-        while (n > 0 && s[n - 1] == ' ')
-            n--;
-        if (n > OVL_TEXT_CELL_MAX) {
-            char where[OVL_SOURCE_WHERE_MAX];
-            ovl_source_where(src, where);
-            OVL_FAIL(ovl_err_set(OVL_ERR_INPUT, "%s: column %s: a cell of over %u bytes", where,
-                                 cols[c], OVL_TEXT_CELL_MAX));
-        }
-        OVL_TRY(grow((void **)&p->arena, &p->cap, p->len + n + 1, 1));
-        memcpy(p->arena + p->len, s, n);
-        p->arena[p->len + n] = 0;
-        p->off[p->rows * ncols + c] = p->len;
-        p->clen[p->rows * ncols + c] = (uint16_t)n;
-        p->len += n + 1;
-    }
-    p->rows++;
+    memset(f, 0, sizeof *f);
+    OVL_ENSURE(ncols >= 1 && ncols <= OVL_TEXT_COLS_MAX, OVL_ERR_USAGE,
+               "text columns: %zu columns (1 to %u)", ncols, OVL_TEXT_COLS_MAX);
+    for (size_t c = 0; c < ncols; c++)
+        OVL_TRY(ovl_source_col(src, cols[c], &f->idx[c]));
+    f->cols = cols;
+    f->ncols = ncols;
 done:
     return rc;
+}
+
+/* The cell trimmed of ASCII spaces, as the loader trims values; a NULL or
+ * blank cell has length 0. */
+static void trimmed(const ovl_cell *cell, const char **s, size_t *n)
+{
+    *s = cell->text;
+    *n = cell->kind == OVL_CELL_NULL ? 0 : cell->len;
+    while (*n > 0 && **s == ' ')
+        (*s)++, (*n)--;
+    while (*n > 0 && (*s)[*n - 1] == ' ')
+        (*n)--;
+}
+
+ovl_err ovl_text_fill_row(ovl_text_fill *f, const ovl_source *src)
+{
+    ovl_err rc = OVL_OK, over = OVL_OK;
+    size_t ncols = f->ncols;
+    OVL_ENSURE(ncols > 0, OVL_ERR_INTERNAL, "text columns: not bound");
+    OVL_TRY(grow((void **)&f->line, &f->line_cap, f->rows + 1, sizeof *f->line));
+    OVL_TRY(grow((void **)&f->off, &f->off_cap, (f->rows + 1) * ncols, sizeof *f->off));
+    OVL_TRY(grow((void **)&f->clen, &f->clen_cap, (f->rows + 1) * ncols, sizeof *f->clen));
+    f->line[f->rows] = (uint32_t)ovl_source_pos(src);
+    for (size_t c = 0; c < ncols; c++) {
+        ovl_cell cell;
+        const char *s;
+        size_t n;
+        ovl_source_cell(src, f->idx[c], &cell);
+        trimmed(&cell, &s, &n);
+        if (n > OVL_TEXT_CELL_MAX) {
+            if (over == OVL_OK) {
+                char where[OVL_SOURCE_WHERE_MAX];
+                ovl_source_where(src, where);
+                over = ovl_err_set(OVL_ERR_INPUT, "%s: column %s: a cell of over %u bytes",
+                                   where, f->cols[c], OVL_TEXT_CELL_MAX);
+            }
+            n = 0;
+        }
+        OVL_TRY(grow((void **)&f->arena, &f->cap, f->len + n + 1, 1));
+        memcpy(f->arena + f->len, s, n);
+        f->arena[f->len + n] = 0;
+        f->off[f->rows * ncols + c] = f->len;
+        f->clen[f->rows * ncols + c] = (uint16_t)n;
+        f->len += n + 1;
+    }
+    f->rows++;
+    rc = over;
+done:
+    return rc;
+}
+
+ovl_err ovl_text_fill_finish(ovl_text_table *t, ovl_text_fill *f, const ovl_source *src)
+{
+    ovl_err rc = OVL_OK;
+    size_t rows = f->rows, ncols = f->ncols, n = rows * ncols;
+    memset(t, 0, sizeof *t);
+    t->nrows = rows;
+    t->ncols = ncols;
+    OVL_TRY(ovl_calloc((void **)&t->cell, n ? n : 1, sizeof *t->cell));
+    OVL_TRY(ovl_calloc((void **)&t->len, n ? n : 1, sizeof *t->len));
+    t->label = strdup(ovl_source_label(src));
+    OVL_ENSURE(t->label != NULL, OVL_ERR_NOMEM, "text columns: out of memory");
+    t->line = f->line;
+    t->arena = f->arena;
+    f->line = NULL;
+    f->arena = NULL;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < ncols; c++) {
+            t->cell[c * rows + r] = t->arena + f->off[r * ncols + c];
+            t->len[c * rows + r] = f->clen[r * ncols + c];
+        }
+    ovl_text_fill_free(f);
+done:
+    if (rc != OVL_OK)
+        ovl_text_table_free(t);
+    return rc;
+}
+
+void ovl_text_fill_free(ovl_text_fill *f)
+{
+    free(f->arena);
+    free(f->off);
+    free(f->clen);
+    free(f->line);
+    memset(f, 0, sizeof *f);
 }
 
 ovl_err ovl_text_table_load(ovl_text_table *t, const char *spec, const char *query,
@@ -85,46 +131,24 @@ ovl_err ovl_text_table_load(ovl_text_table *t, const char *spec, const char *que
 {
     ovl_err rc = OVL_OK;
     ovl_source *src = NULL;
-    text_pass p;
-    size_t idx[OVL_TEXT_COLS_MAX];
+    ovl_text_fill f;
     bool eof = false;
     memset(t, 0, sizeof *t);
-    memset(&p, 0, sizeof p);
+    memset(&f, 0, sizeof f);
     OVL_ENSURE(ncols >= 1 && ncols <= OVL_TEXT_COLS_MAX, OVL_ERR_USAGE,
                "text columns: %zu columns (1 to %u)", ncols, OVL_TEXT_COLS_MAX);
     OVL_TRY(ovl_source_open(&src, spec, query));
-    for (size_t c = 0; c < ncols; c++)
-        OVL_TRY(ovl_source_col(src, cols[c], &idx[c]));
+    OVL_TRY(ovl_text_fill_bind(&f, src, cols, ncols));
     for (;;) {
         OVL_TRY(ovl_source_next(src, &eof));
         if (eof)
             break;
-        OVL_TRY(read_row(&p, src, idx, ncols, cols));
+        OVL_TRY(ovl_text_fill_row(&f, src));
     }
-    size_t n = p.rows * ncols;
-    t->nrows = p.rows;
-    t->ncols = ncols;
-    OVL_TRY(ovl_calloc((void **)&t->cell, n ? n : 1, sizeof *t->cell));
-    OVL_TRY(ovl_calloc((void **)&t->len, n ? n : 1, sizeof *t->len));
-    t->label = strdup(ovl_source_label(src));
-    OVL_ENSURE(t->label != NULL, OVL_ERR_NOMEM, "text columns: out of memory");
-    t->arena = p.arena;
-    t->line = p.line;
-    p.arena = NULL;
-    p.line = NULL;
-    for (size_t r = 0; r < p.rows; r++)
-        for (size_t c = 0; c < ncols; c++) {
-            t->cell[c * p.rows + r] = t->arena + p.off[r * ncols + c];
-            t->len[c * p.rows + r] = p.clen[r * ncols + c];
-        }
+    OVL_TRY(ovl_text_fill_finish(t, &f, src));
 done:
     ovl_source_close(src);
-    free(p.arena);
-    free(p.off);
-    free(p.clen);
-    free(p.line);
-    if (rc != OVL_OK)
-        ovl_text_table_free(t);
+    ovl_text_fill_free(&f);
     return rc;
 }
 

@@ -298,6 +298,21 @@ static uint64_t worst_cells(const ovl_template *t, const ovl_request *req)
     return cells;
 }
 
+/* The cap's ordering column (-- cap rows N by x.col, CONDITIONS.md §8)
+ * decides which of an identifier's rows are kept, as a filter's column
+ * decides which are left out, so it follows the filter rule (a join column
+ * or one of aggregation.dimensions); aggregation.join_conditions allows it
+ * too, since the cap usually orders by the very column compared. */
+static ovl_err check_cap_order(const ovl_policy *pol, const char *col)
+{
+    if (col == NULL || ovl_policy_join_find(pol, col) ||
+        ovl_strlist_has(&pol->aggregation.join_conditions, col))
+        return OVL_OK;
+    return check_column(pol, "aggregation.dimensions", &pol->aggregation.dimensions, col,
+                        "the cap's ordering column (-- cap rows N by; list it in "
+                        "aggregation.dimensions or aggregation.join_conditions)");
+}
+
 /* The template's use of this owner's columns must fit the aggregation rule. */
 static ovl_err verify_template_columns(const ovl_policy *pol, const ovl_template *t, int me)
 {
@@ -320,6 +335,8 @@ static ovl_err verify_template_columns(const ovl_policy *pol, const ovl_template
         if (t->filters[i].party == me && !ovl_policy_join_find(pol, t->filters[i].column))
             OVL_TRY(check_column(pol, "aggregation.dimensions", &pol->aggregation.dimensions,
                                  t->filters[i].column, "filtered on"));
+    if (t->npairs > 0)
+        OVL_TRY(check_cap_order(pol, t->cap_order[me]));
 done:
     return rc;
 }

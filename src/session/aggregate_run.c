@@ -108,24 +108,31 @@ done:
 /* ---- this owner's input ---- */
 
 /* Conditions across parties (CONDITIONS.md §3): the columns compared and the
- * cap's ordering column read as text, the rows dropped by the NULL rule and
- * the cap (kept[r]: data row r remains), and how many of its own identifiers
- * this owner capped, told to this owner only (its stderr, summary and audit
- * entry). */
-static ovl_err load_pair_rows(ovl_session *s, const char *query, const ovl_table_input *in,
-                              uint8_t *kept, uint32_t value_bits)
+ * cap's ordering column are read as text in the loader's one pass (`in->text`,
+ * asked for by pair_text_spec), so each row's text belongs to the row its
+ * identifier and values came from whatever order a database returns rows in;
+ * then the rows dropped by the NULL rule and the cap (kept[r]: data row r
+ * remains), and how many of its own identifiers this owner capped, told to
+ * this owner only (its stderr, summary and audit entry). */
+static void pair_text_spec(const ovl_session *s, ovl_load_spec *want,
+                           const char *cols[static OVL_PAIR_TEXT_COLS])
+{
+    if (s->plan.pairs.nconds == 0)
+        return;
+    want->text_cols = cols;
+    want->ntext_cols =
+        ovl_pair_text_cols(cols, &s->plan, s->runner ? OVL_AGG2_SIDE_R : OVL_AGG2_SIDE_C);
+}
+
+static ovl_err load_pair_rows(ovl_session *s, const ovl_table_input *in, uint8_t *kept,
+                              uint32_t value_bits)
 {
     ovl_err rc = OVL_OK;
-    ovl_text_table text;
-    const char *cols[OVL_PAIR_TEXT_COLS];
     unsigned side = s->runner ? OVL_AGG2_SIDE_R : OVL_AGG2_SIDE_C;
-    size_t n = ovl_pair_text_cols(cols, &s->plan, side);
-    memset(&text, 0, sizeof text);
-    OVL_TRY(ovl_text_table_load(&text, s->cfg.table, query, cols, n));
-    OVL_ENSURE(text.nrows == in->ids.nrows && s->prep.nrows == in->ids.nrows, OVL_ERR_INPUT,
-               "%s changed while it was read (%zu rows, then %zu)", shown_table(s),
-               in->ids.nrows, text.nrows);
-    OVL_TRY(ovl_pair_rows_build(&s->pair_rows, kept, &s->plan, side, in, &text,
+    OVL_ENSURE(s->prep.nrows == in->ids.nrows, OVL_ERR_INTERNAL,
+               "%s: the groups and the rows disagree (%zu rows, then %zu)", shown_table(s),
+               in->ids.nrows, s->prep.nrows);
+    OVL_TRY(ovl_pair_rows_build(&s->pair_rows, kept, &s->plan, side, in, &in->text,
                                 s->prep.row_group, value_bits));
     s->a.has_capped = true;
     s->a.capped = s->pair_rows.capped;
@@ -135,7 +142,6 @@ static ovl_err load_pair_rows(ovl_session *s, const char *query, const ovl_table
         fprintf(stderr, "; %zu rows without a value to compare left out", s->pair_rows.dropped);
     fputc('\n', stderr);
 done:
-    ovl_text_table_free(&text);
     return rc;
 }
 
@@ -143,14 +149,14 @@ done:
  * (aggregation.max_rows_per_identifier, value_bits) bind the rows it keeps,
  * the only rows encoded, so a row it drops can make no run fail; value_bits
  * binds each kept row's value too, as rows are encoded one by one. */
-static ovl_err prep_capped(ovl_session *s, const char *query, const ovl_table_input *in,
-                           uint32_t w, uint32_t v, uint32_t cells)
+static ovl_err prep_capped(ovl_session *s, const ovl_table_input *in, uint32_t w, uint32_t v,
+                           uint32_t cells)
 {
     ovl_err rc = OVL_OK;
     uint8_t *kept = NULL;
     OVL_TRY(ovl_agg2_prep_groups(&s->prep, in, shown_table(s)));
     OVL_TRY(ovl_calloc((void **)&kept, in->ids.nrows + 1, 1));
-    OVL_TRY(load_pair_rows(s, query, in, kept, v));
+    OVL_TRY(load_pair_rows(s, in, kept, v));
     rc = ovl_agg2_prep_ident(&s->prep, in, kept, w, v, cells, shown_table(s));
     if (rc == OVL_ERR_INPUT)
         rc = ovl_err_set(rc, "%s (counted over the rows kept by -- cap rows %u)",
@@ -172,10 +178,12 @@ static ovl_err load_own(ovl_session *s, const char *query, const char *join, ovl
                                                                 : OVL_AGG2_SIDE_C));
     ovl_load_spec want = {.query = query, .join = join, .norm = norm, .prehashed = prehashed,
                           .filter = ovl_tpl_rowfilter_ops(&s->filter)};
+    const char *text_cols[OVL_PAIR_TEXT_COLS];
     ovl_agg2_prep_load_spec(&s->prep, &want);
+    pair_text_spec(s, &want, text_cols);
     OVL_TRY(ovl_table_load(&in, s->cfg.table, &want));
     if (s->plan.pairs.nconds > 0)
-        rc = prep_capped(s, query, &in, w, v, cells);
+        rc = prep_capped(s, &in, w, v, cells);
     else
         rc = ovl_agg2_prep_build(&s->prep, &in, w, v, cells, shown_table(s));
     s->ids = in.ids;

@@ -1,12 +1,14 @@
 /* The one pass over a table (io/load.h): identifiers, filters, values with
- * their decimals and groups together; errors in the order a reader meets
- * them; the matched-rows writer. */
+ * their decimals, groups and text columns together (the text of each row
+ * that row's, even from a query whose order changes from one read to the
+ * next); errors in the order a reader meets them; the matched-rows writer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "io/load.h"
 #include "test.h"
@@ -156,6 +158,127 @@ static void error_order(void)
     ovl_table_input_free(&in);
 }
 
+/* Text columns in the same pass: every data row (filtered, invalid or
+ * kept), trimmed, with its line; each row's text is the row's own. */
+static void text_columns(void)
+{
+    const char *p = write_file("tx.csv", "email,keep,day\n"
+                                        "a@x.org,y, 2026-07-01\n"
+                                        "b@x.org,n,2026-07-02\n"
+                                        ",y,2026-07-03\n"
+                                        "c@x.org,y,\n");
+    yes_filter yf = {0};
+    const char *cols[] = {"day", "email"};
+    ovl_load_spec want = {.join = "email", .norm = OVL_NORM_EMAIL,
+                          .filter = {yes_bind, yes_keep, &yf}, .text_cols = cols,
+                          .ntext_cols = 2};
+    ovl_table_input in;
+    EXPECT_OK(ovl_table_load(&in, p, &want));
+    EXPECT_EQ(in.text.nrows, 4);
+    EXPECT_EQ(in.text.ncols, 2);
+    EXPECT_STR_EQ(in.text.cell[0], "2026-07-01");
+    EXPECT_STR_EQ(in.text.cell[1], "2026-07-02"); /* filtered: still read */
+    EXPECT_EQ(in.text.len[3], 0);                 /* empty: NULL */
+    EXPECT_STR_EQ(in.text.cell[4 + 3], "c@x.org");
+    EXPECT_EQ(in.text.line[3], 5);
+    EXPECT_TRUE(strstr(in.text.label, "tx.csv") != NULL);
+    ovl_table_input_free(&in);
+    /* Negative: a text column the table lacks, at bind, naming it. */
+    const char *missing[] = {"seen"};
+    want.text_cols = missing;
+    want.ntext_cols = 1;
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "seen") != NULL);
+    want.ntext_cols = OVL_TEXT_COLS_MAX + 1;
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_table_load(&in, p, &want));
+}
+
+/* An overlong text cell is a cell error: reported after the table's
+ * structure checked out, the first in table order winning. */
+static void text_error_order(void)
+{
+    char text[700];
+    ovl_value_col vc[1] = {{"v", 0}};
+    const char *cols[] = {"day"};
+    ovl_load_spec want = {.join = "id", .values = vc, .nvalues = 1, .text_cols = cols,
+                          .ntext_cols = 1};
+    ovl_table_input in;
+    char cell[OVL_TEXT_CELL_MAX + 2];
+    memset(cell, '7', sizeof cell - 1);
+    cell[sizeof cell - 1] = 0;
+    snprintf(text, sizeof text, "id,v,day\na,1,%s\nb,2,x,y\n", cell);
+    const char *p = write_file("tl.csv", text);
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "tl.csv:3: 4 fields, header has 3") != NULL);
+    snprintf(text, sizeof text, "id,v,day\na,1,%s\nb,x,1\n", cell);
+    p = write_file("tl.csv", text);
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "tl.csv:2: column day: a cell of over 255 bytes") != NULL);
+    EXPECT_TRUE(strstr(ovl_err_detail(), "777") == NULL);
+    snprintf(text, sizeof text, "id,v,day\na,x,1\nb,1,%s\n", cell);
+    p = write_file("tl.csv", text);
+    EXPECT_ERR(OVL_ERR_INPUT, ovl_table_load(&in, p, &want));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "tl.csv:2: column 'v': not a number") != NULL);
+    /* Positive: 255 bytes fit. */
+    cell[OVL_TEXT_CELL_MAX] = 0;
+    snprintf(text, sizeof text, "id,v,day\na,1,%s\n", cell);
+    p = write_file("tl.csv", text);
+    EXPECT_OK(ovl_table_load(&in, p, &want));
+    EXPECT_EQ(in.text.len[0], OVL_TEXT_CELL_MAX);
+    ovl_table_input_free(&in);
+}
+
+/* A database query without a stable order (ORDER BY random()): two reads
+ * return the same rows in different orders, which no row count can tell
+ * apart; read in one pass, each row's text is still its own row's. */
+static void text_unstable_order(void)
+{
+    enum { ROWS = 200 };
+    char spec[200], sql[128];
+    sqlite3 *db = NULL;
+    snprintf(spec, sizeof spec, "sqlite:%s", tmp_path("shuffled.db"));
+    bool ok = sqlite3_open(tmp_path("shuffled.db"), &db) == SQLITE_OK &&
+              sqlite3_exec(db, "CREATE TABLE t (email TEXT, day TEXT)", NULL, NULL, NULL) ==
+                  SQLITE_OK;
+    for (int i = 0; ok && i < ROWS; i++) {
+        snprintf(sql, sizeof sql, "INSERT INTO t VALUES ('u%d@x.org', '2026-%02d-%02d')", i,
+                 1 + i % 12, 1 + i % 28);
+        ok = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    }
+    sqlite3_close(db);
+    EXPECT_TRUE(ok);
+    const char *cols[] = {"day", "email"};
+    const char *query = "SELECT email, day FROM t ORDER BY random()";
+    ovl_load_spec want = {.query = query, .join = "email", .norm = OVL_NORM_EMAIL,
+                          .text_cols = cols, .ntext_cols = 2};
+    ovl_table_input in;
+    ovl_text_table again;
+    EXPECT_OK(ovl_table_load(&in, spec, &want));
+    EXPECT_OK(ovl_text_table_load(&again, spec, query, cols, 2));
+    EXPECT_EQ(in.ids.nrows, ROWS);
+    EXPECT_EQ(in.text.nrows, ROWS);
+    size_t aligned = 0, again_aligned = 0;
+    for (size_t r = 0; r < in.ids.nrows && r < again.nrows; r++) {
+        uint8_t id[OVL_ID_LEN];
+        int n = -1;
+        char day[16];
+        if (ovl_ident(id, OVL_NORM_EMAIL, false, in.text.cell[ROWS + r], in.text.len[ROWS + r]) !=
+                OVL_OK ||
+            sscanf(in.text.cell[ROWS + r], "u%d@", &n) != 1)
+            continue;
+        snprintf(day, sizeof day, "2026-%02d-%02d", 1 + n % 12, 1 + n % 28);
+        aligned += memcmp(id, in.ids.row_ids[r], OVL_ID_LEN) == 0 &&
+                   strcmp(in.text.cell[r], day) == 0;
+        again_aligned += strcmp(again.cell[ROWS + r], in.text.cell[ROWS + r]) == 0;
+    }
+    EXPECT_EQ(aligned, ROWS);
+    /* the hazard itself: a second read's rows are not the first's */
+    OVL_T_RECORD(again_aligned < ROWS / 2, "a second read kept %zu of %d rows in place",
+                 again_aligned, ROWS);
+    ovl_text_table_free(&again);
+    ovl_table_input_free(&in);
+}
+
 static bool file_is(const char *path, const char *want)
 {
     char got[256] = {0};
@@ -188,12 +311,34 @@ static void write_matched(void)
     write_file("rows.csv", "id,\"n,ote\"\nb,1\na,1\n");
     EXPECT_OK(ovl_outfile_open(&out, out_path));
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_write_matched(out, src, NULL, &in.ids, matched));
-    EXPECT_TRUE(strstr(ovl_err_detail(), "changed while the run was in progress") != NULL);
+    EXPECT_TRUE(strstr(ovl_err_detail(), "rows.csv: changed between its two reads (rows in "
+                                         "another order or edited); for a database query add "
+                                         "ORDER BY") != NULL);
     ovl_outfile_abort(out);
     write_file("rows.csv", "id,\"n,ote\"\nb,1\na,1\nc,1\nd,1\n");
     EXPECT_OK(ovl_outfile_open(&out, out_path));
     EXPECT_ERR(OVL_ERR_INPUT, ovl_table_write_matched(out, src, NULL, &in.ids, matched));
     ovl_outfile_abort(out);
+    /* Negative: as many rows, in another order, or with one join value
+     * edited, or in another column (the digest of the join cells). */
+    static const char *const changed[] = {"id,\"n,ote\"\na,1\nb,1\nc,1\n",
+                                          "id,\"n,ote\"\nb,1\na,1\nd,1\n",
+                                          "id,\"n,ote\"\nb,1\na,1\nc , 2\n",
+                                          "\"n,ote\",id\nb,1\na,1\nc,1\n", "x\nb\na\nc\n"};
+    for (size_t i = 0; i < sizeof changed / sizeof changed[0]; i++) {
+        write_file("rows.csv", changed[i]);
+        EXPECT_OK(ovl_outfile_open(&out, out_path));
+        EXPECT_ERR(OVL_ERR_INPUT, ovl_table_write_matched(out, src, NULL, &in.ids, matched));
+        OVL_T_RECORD(strstr(ovl_err_detail(), "changed between its two reads") != NULL,
+                     "case %zu: %s", i, ovl_err_detail());
+        ovl_outfile_abort(out);
+    }
+    /* Positive: other cells edited, the join cells as they were. */
+    write_file("rows.csv", "id,\"n,ote\"\nb,edited\na,1\nc,3\n");
+    EXPECT_OK(ovl_outfile_open(&out, out_path));
+    EXPECT_OK(ovl_table_write_matched(out, src, NULL, &in.ids, matched));
+    EXPECT_OK(ovl_outfile_commit(out));
+    EXPECT_TRUE(file_is(out_path, "id,\"n,ote\"\nb,edited\nc,3\n"));
     ovl_table_input_free(&in);
     unlink(out_path);
 }
@@ -250,8 +395,12 @@ int main(void)
     RUN(error_order);
     RUN(write_matched);
     RUN(nulls_and_weeks);
-    static const char *const names[] = {"t.csv", "nokeep.csv", "boom.csv", "ok.csv",
-                                        "order.csv", "rows.csv", "w.csv", "wd.csv"};
+    RUN(text_columns);
+    RUN(text_error_order);
+    RUN(text_unstable_order);
+    static const char *const names[] = {"t.csv",  "nokeep.csv", "boom.csv", "ok.csv",
+                                        "order.csv", "rows.csv", "w.csv",   "wd.csv",
+                                        "tx.csv", "tl.csv",     "shuffled.db"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         unlink(tmp_path(names[i]));
     rmdir(tmpdir);

@@ -29,10 +29,30 @@ static const char sql[] =
     "WHERE c.campaign_id = :campaign_id AND p.day >= :start_date\n"
     "GROUP BY c.campaign_id HAVING COUNT(DISTINCT c.email) >= 50\n";
 
-/* The retailer's policy with one piece replaced (from -> to), or as is. */
-static ovl_policy *retail_policy(const char *from, const char *to)
+/* json with one piece replaced (from -> to), or as is; false (and a test
+ * failure) when from is not in it. */
+static bool edit_json(char *json, size_t size, const char *from, const char *to)
 {
-    char json[8192], edited[8192];
+    char edited[8192];
+    const char *at = from ? strstr(json, from) : NULL;
+    if (from && !at) {
+        fprintf(stderr, "test bug: '%s' not in policy\n", from);
+        OVL_T_RECORD(false, "'%s' not in the policy", from);
+        return false;
+    }
+    if (at) {
+        snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - json), json, to, at + strlen(from));
+        snprintf(json, size, "%s", edited);
+    }
+    return true;
+}
+
+/* The retailer's policy with two pieces replaced (from -> to, then from2 ->
+ * to2), or as is. */
+static ovl_policy *retail_policy2(const char *from, const char *to, const char *from2,
+                                  const char *to2)
+{
+    char json[8192];
     ovl_policy *p = NULL;
     snprintf(json, sizeof json,
              "{\"version\": 1, \"table\": {\"name\": \"purchases\", \"columns\": [\"email\", \"day\", \"amount\", \"secret\"]},"
@@ -44,17 +64,15 @@ static ovl_policy *retail_policy(const char *from, const char *to)
              "   \"receivers\": [\"%s\"], \"allow_cardinality\": true},"
              " \"custom\": {\"templates\": [{\"name\": \"attribution\", \"sha256\": \"%s\"}]}}",
              fa, fa, fa, approved_hex);
-    const char *at = from ? strstr(json, from) : NULL;
-    if (from && !at) {
-        fprintf(stderr, "test bug: '%s' not in policy\n", from);
+    if (!edit_json(json, sizeof json, from, to) || !edit_json(json, sizeof json, from2, to2))
         return NULL;
-    }
-    if (at)
-        snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - json), json, to, at + strlen(from));
-    else
-        snprintf(edited, sizeof edited, "%s", json);
-    EXPECT_OK(ovl_policy_parse(&p, "retail.policy.json", edited, strlen(edited)));
+    EXPECT_OK(ovl_policy_parse(&p, "retail.policy.json", json, strlen(json)));
     return p;
+}
+
+static ovl_policy *retail_policy(const char *from, const char *to)
+{
+    return retail_policy2(from, to, NULL, NULL);
 }
 
 static ovl_policy *adv_policy(void)
@@ -456,6 +474,67 @@ static void test_join_conditions(void)
     ovl_template_free(pt);
 }
 
+/* A template with the attribution window and a cap (`cap` its first line),
+ * verified by the retailer with its policy edited (from -> to, twice). */
+static ovl_err verify_capped(const char *cap, const char *from, const char *to,
+                             const char *from2, const char *to2)
+{
+    char text[1024];
+    ovl_template *saved = tpl, *pt = NULL;
+    char saved_hex[sizeof tpl_hex];
+    ovl_policy *p = NULL;
+    ovl_policy_terms terms;
+    snprintf(text, sizeof text,
+             "%s\nSELECT c.campaign_id, COUNT(DISTINCT c.email) AS users, SUM(p.amount) AS "
+             "revenue\nFROM impressions AS c INNER JOIN purchases AS p ON c.email = p.email\n"
+             " AND p.day BETWEEN c.seen AND c.seen + INTERVAL '30 days'\n"
+             "GROUP BY c.campaign_id HAVING COUNT(DISTINCT c.email) >= 50\n", cap);
+    ovl_err rc = ovl_template_parse(&pt, "capped.sql", text, strlen(text));
+    EXPECT_OK(rc);
+    if (rc != OVL_OK)
+        return OVL_ERR_INTERNAL;
+    memcpy(saved_hex, tpl_hex, sizeof tpl_hex);
+    tpl = pt;
+    ovl_hex_encode(tpl_hex, pt->hash, OVL_HASH_LEN);
+    ovl_request r = tpl_request();
+    r.params = NULL;
+    r.nparams = 0;
+    p = retail_policy2(from, to, from2, to2);
+    rc = p ? ovl_verify_request(&terms, p, fr, fa, &r) : OVL_ERR_INTERNAL;
+    ovl_policy_free(p);
+    tpl = saved;
+    memcpy(tpl_hex, saved_hex, sizeof tpl_hex);
+    ovl_template_free(pt);
+    return rc;
+}
+
+/* The cap's ordering column (CONDITIONS.md §8) follows the filter rule:
+ * refused unless it is a join column or listed in aggregation.dimensions or
+ * aggregation.join_conditions; the partner's ordering column (c.seen, not a
+ * column of this table) is not this owner's to check. */
+static void test_cap_order(void)
+{
+    static const char conds[] = "\"allow_cardinality\": true}";
+    static const char day[] = "\"allow_cardinality\": true, \"join_conditions\": [\"day\"]}";
+    static const char both_lists[] =
+        "\"allow_cardinality\": true, \"join_conditions\": [\"day\", \"secret\"]}";
+    static const char dims[] = "\"dimensions\": [\"day\"]";
+    expect_refused(verify_capped("-- cap rows 2 by c.seen, p.secret", conds, day, NULL, NULL),
+                   "retail.policy.json: aggregation.dimensions: column 'secret' is not listed, so "
+                   "it cannot be the cap's ordering column");
+    EXPECT_TRUE(strstr(ovl_err_detail(), "aggregation.join_conditions") != NULL);
+    EXPECT_OK(verify_capped("-- cap rows 2 by c.seen, p.secret", conds, both_lists, NULL, NULL));
+    EXPECT_OK(verify_capped("-- cap rows 2 by c.seen, p.secret", conds, day, dims,
+                            "\"dimensions\": [\"day\", \"secret\"]"));
+    /* the compared column, in join_conditions only; the join column */
+    EXPECT_OK(verify_capped("-- cap rows 3 by p.day", conds, day, dims, "\"dimensions\": []"));
+    EXPECT_OK(verify_capped("-- cap rows 3 by p.email", conds, day, dims, "\"dimensions\": []"));
+    expect_refused(verify_capped("-- cap rows 3 by p.amount", conds, day, NULL, NULL),
+                   "column 'amount' is not listed, so it cannot be the cap's ordering column");
+    /* without an ordering column: input order, nothing to check */
+    EXPECT_OK(verify_capped("-- cap rows 3", conds, day, dims, "\"dimensions\": []"));
+}
+
 /* A v2 template run by the advertiser against the retailer, whose policy
  * (edited from -> to) approves it. */
 static ovl_err verify_v2(const char *text, const ovl_param_value *params, size_t nparams,
@@ -599,6 +678,7 @@ int main(void)
     RUN(test_refuse_param_outside_list);
     RUN(test_refuse_template_column_unlisted);
     RUN(test_join_conditions);
+    RUN(test_cap_order);
     RUN(test_refuse_function);
     RUN(test_refuse_join);
     RUN(test_refuse_receiver);
