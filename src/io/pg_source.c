@@ -173,6 +173,14 @@ static ovl_err pg_src_open(void **impl, const char *spec, const char *query)
     OVL_TRY(ovl_pg_connect(&q->c, &q->spec));
     OVL_TRY(ovl_pg_exec(q->c, &q->spec, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
                         "cannot start a read-only transaction"));
+    /* A run may read the table twice (the matched rows of --out) and checks
+     * that both reads agree row for row: a scan that joins another one midway
+     * (synchronised scans) or a parallel one would return an unchanged table
+     * in another order. */
+    OVL_TRY(ovl_pg_exec(q->c, &q->spec, "SET LOCAL synchronize_seqscans = off",
+                        "cannot set synchronize_seqscans"));
+    OVL_TRY(ovl_pg_exec(q->c, &q->spec, "SET LOCAL max_parallel_workers_per_gather = 0",
+                        "cannot set max_parallel_workers_per_gather"));
     OVL_TRY(pg_src_sql(q, query, &sql));
     OVL_TRY(pg_src_describe(q, (const char *)sql.data, query != NULL));
     OVL_TRY(pg_src_copy(q, (const char *)sql.data, query != NULL));
