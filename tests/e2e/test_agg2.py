@@ -3,8 +3,9 @@ processes over loopback TLS, their released rows compared with what SQLite compu
 same CSVs (tests/e2e/sqlref.py), for several templates: overlapping groups (a customer in two
 campaigns), both parties' dimensions and sums, negatives, NULLs, AVG, COUNT(col), DATE_TRUNC,
 arithmetic with NULLIF, cells under the threshold (absent; the helper learns only how many were
-released), the runner and the receiver each either party, the ad-hoc command line, and the
-refusals before any data: a group space over a policy's max_cells, a policy without a column."""
+released), the runner and the receiver each either party, the same frame sizes for two
+inputs of equal sizes, the ad-hoc command line, and the refusals before any data: a group
+space over a policy's max_cells, a policy without a column."""
 import datetime
 import json
 import os
@@ -262,6 +263,11 @@ check_case("where", where, receiver="s", connector="s", params=["fmt=video"],
 # ---- 4. no dimensions: one cell ----
 check_case("total", total, receiver="a", want_suppressed=False)
 
+# Two more templates against SQLite: DATE_TRUNC('day', ...) (date() there), and COUNT of a
+# runner column with NULLs (COUNT(a.impressions) skips them, AVG divides by it).
+check_case("daily", daily, receiver="s", connector="a")
+check_case("impressions_counted", impressions_counted, receiver="a", connector="s")
+
 
 # ---- 5. two inputs of equal sizes give the same frame sizes and counts (SPEC §10.1) ----
 # The attribution template again, on other identifiers (another domain) with another
@@ -316,10 +322,6 @@ if res and res2:
                     f"{rel1} {rel2}")
         else:
             t.check(rel1 == rel2 == [], "frames: the receiver sends no RELEASE", f"{rel1} {rel2}")
-
-# ---- DATE_TRUNC('day', ...) and COUNT of a runner column with NULLs, against SQLite ----
-check_case("daily", daily, receiver="s", connector="a")
-check_case("impressions_counted", impressions_counted, receiver="a", connector="s")
 
 # ---- 6. the ad-hoc command line: group columns of either party, no template ----
 ref = Reference(adhoc, PATHS, {"a": 3, "s": 3})
