@@ -3,8 +3,10 @@ processes over loopback TLS, their released rows compared with what SQLite compu
 same CSVs (tests/e2e/sqlref.py), for several templates: overlapping groups (a customer in two
 campaigns), both parties' dimensions and sums, negatives, NULLs, AVG, COUNT(col), DATE_TRUNC,
 arithmetic with NULLIF, cells under the threshold (absent; the helper learns only how many were
-released), the runner and the receiver each either party, the ad-hoc command line, and the
-refusals before any data: a group space over a policy's max_cells, a policy without a column."""
+released), the runner and the receiver each either party, the same frame sizes for two
+inputs of equal sizes, the ad-hoc command line, and the refusals before any data: a group
+space over a policy's max_cells, a policy without a column."""
+import datetime
 import json
 import os
 import random
@@ -22,24 +24,34 @@ rng = random.Random(1414)
 PROTOCOL = "agg2/2"
 
 # ---- the two tables: an advertiser's impressions, a retailer's purchases ----
-ads = []
-for i in range(90):
-    e = f"cust{i}@example.com"
-    camps = ["SPRING", "SUMMER"] if i % 3 == 0 else ["SPRING"] if i % 3 == 1 else ["SUMMER"]
-    for camp in camps:  # every third customer saw both campaigns: overlapping groups
-        fmt = rng.choice(["video", "banner"])
-        for k in range(1 + (i % 4 == 0)):
-            spend = rng.randrange(-300, 9000)  # a few credits: negative spend
-            ads.append([e.upper() if k else e, camp, fmt, str(rng.randrange(1, 40)),
-                        f"{spend / 100:.2f}"])
-ads.append(["not-an-email", "SPRING", "video", "3", "1.00"])  # no identifier: joins nothing
-shop = []
-for i in range(40, 140):
-    for k in range(1 + i % 3):
-        amount = "" if (i + k) % 13 == 0 else f"{rng.randrange(-2500, 30000) / 100:.2f}"
-        shop.append([f"cust{i}@example.com", rng.choice(["toys", "garden"]),
-                     f"2026-07-{rng.randrange(1, 31):02d}", amount,
-                     "" if k == 2 else f"P{i}-{k}"])
+def make_tables(rng, ad_ids, shop_ids, name="cust{}@example.com"):
+    """The advertiser's rows for identifiers ad_ids, the retailer's for shop_ids (the
+    intersection is theirs), values drawn from rng."""
+    ads = []
+    for i in ad_ids:
+        e = name.format(i)
+        camps = ["SPRING", "SUMMER"] if i % 3 == 0 else ["SPRING"] if i % 3 == 1 else ["SUMMER"]
+        for camp in camps:  # every third customer saw both campaigns: overlapping groups
+            fmt = rng.choice(["video", "banner"])
+            for k in range(1 + (i % 4 == 0)):
+                spend = rng.randrange(-300, 9000)  # a few credits: negative spend
+                impressions = str(rng.randrange(1, 40))
+                if (i + k) % 7 == 3:  # not recorded: NULL, skipped by COUNT(a.impressions)
+                    impressions = ""
+                ads.append([e.upper() if k else e, camp, fmt, impressions,
+                            f"{spend / 100:.2f}"])
+    ads.append(["not-an-email", "SPRING", "video", "3", "1.00"])  # no identifier: joins nothing
+    shop = []
+    for i in shop_ids:
+        for k in range(1 + i % 3):
+            amount = "" if (i + k) % 13 == 0 else f"{rng.randrange(-2500, 30000) / 100:.2f}"
+            shop.append([name.format(i), rng.choice(["toys", "garden"]),
+                         f"2026-07-{rng.randrange(1, 31):02d}", amount,
+                         "" if k == 2 else f"P{i}-{k}"])
+    return ads, shop
+
+
+ads, shop = make_tables(rng, range(90), range(40, 140))
 ADS = wd.write_csv("ads.csv", ["email", "campaign", "ad_format", "impressions", "spend"], ads)
 SHOP = wd.write_csv("shop.csv", ["email", "category", "day", "amount", "pid"], shop)
 PATHS = {"a": ADS, "s": SHOP}
@@ -95,6 +107,20 @@ where = Analysis(
 total = Analysis(TABLES, "a", [],
                  [("buyers", ("cd",)), ("revenue", ("sum", "s", "amount")),
                   ("spend", ("sum", "a", "spend"))], DEC, having=2)
+daily = Analysis(
+    TABLES, "s",
+    [("s", "day", "day", "day"), ("a", "campaign", None, "campaign")],
+    [("buyers", ("cd",)), ("rows", ("star",)), ("revenue", ("sum", "s", "amount")),
+     ("spend", ("sum", "a", "spend"))],
+    DEC, having=2)
+impressions_counted = Analysis(
+    TABLES, "a",
+    [("a", "ad_format", None, "ad_format"), ("s", "category", None, "category")],
+    [("buyers", ("cd",)), ("rows", ("star",)),
+     ("impression_rows", ("count", "a", "impressions")),
+     ("impressions", ("sum", "a", "impressions")),
+     ("avg_impressions", ("avg", "a", "impressions"))],
+    DEC, having=16)
 adhoc = Analysis(
     TABLES, "a",
     [("a", "campaign", None, "campaign"), ("s", "category", None, "category")],
@@ -105,7 +131,8 @@ adhoc = Analysis(
 
 if sys.argv[1:] == ["--reference"]:  # what SQLite releases, without running overlap
     for name, an, mr in (("attribution", attribution, {}), ("monthly", monthly, {}),
-                         ("where", where, {}), ("total", total, {}),
+                         ("where", where, {}), ("total", total, {}), ("daily", daily, {}),
+                         ("impressions_counted", impressions_counted, {}),
                          ("minrows", attribution, {"s": 6, "a": 2}),
                          ("adhoc", adhoc, {"a": 3, "s": 3})):
         h, rows, sup = Reference(an, PATHS, mr).rows()
@@ -131,10 +158,11 @@ def dump_sizes(path):
 
 
 def run_template(label, an, receiver, connector="a", params=(), lpol=None, cpol=None,
-                 min_rows=None, extra=()):
+                 min_rows=None, extra=(), paths=None):
     """Runs `an` as an approved template; `connector` ("a" or "s") connects, the other party
     listens; `receiver` asks with --out (and is the runner). Returns (listener, connector,
-    lout, cout)."""
+    lout, cout). paths: the two tables, PATHS unless given."""
+    paths = paths or PATHS
     path, _, _ = wd.approve_template(label + ".sql", template_text(an))
     listener = "s" if connector == "a" else "a"
     lout = wd.p(label + ".listener.csv") if receiver == listener else None
@@ -151,7 +179,7 @@ def run_template(label, an, receiver, connector="a", params=(), lpol=None, cpol=
             a += ["--min-rows", str(min_rows[alias])]
         return a + list(extra)
 
-    lst, con = run_pair(wd, PATHS[listener], PATHS[connector], lout, cout,
+    lst, con = run_pair(wd, paths[listener], paths[connector], lout, cout,
                         side(listener, lpol, "l"), side(connector, cpol, "c"))
     return lst, con, lout, cout
 
@@ -188,7 +216,7 @@ def check_cost_summary(label, rs, hs, released):
 
 
 def check_case(label, an, receiver, connector="a", min_rows=None, want_suppressed=True, **kw):
-    ref = Reference(an, PATHS, min_rows or {})
+    ref = Reference(an, kw.get("paths") or PATHS, min_rows or {})
     header, rows, suppressed = ref.rows()
     t.check(ref.sqlite_avg_agrees(), f"{label}: SQLite's own AVG agrees with the exact one")
     lst, con, lout, cout = run_template(label, an, receiver, connector, min_rows=min_rows, **kw)
@@ -223,11 +251,7 @@ def check_case(label, an, receiver, connector="a", min_rows=None, want_suppresse
 
 # ---- 1. the article's shape: both parties' dimensions and sums, the runner receives ----
 res = check_case("attribution", attribution, receiver="a")
-if res:
-    lst, con, rows = res
-    # What the helper sent: no released value of a suppressed cell in its frames (the frames
-    # are shares), and its sizes are a function of public sizes (checked below).
-    t.check(len(dump_sizes(wd.p("attribution.l.frames"))) > 5, "attribution: frames captured")
+# Its frame dumps are compared in section 5 with a run on other data of the same sizes.
 
 # ---- 2. the listener receives: months, AVG, COUNT(*), COUNT(col) over NULLs ----
 check_case("monthly", monthly, receiver="s", want_suppressed=False)
@@ -239,6 +263,65 @@ check_case("where", where, receiver="s", connector="s", params=["fmt=video"],
 # ---- 4. no dimensions: one cell ----
 check_case("total", total, receiver="a", want_suppressed=False)
 
+# Two more templates against SQLite: DATE_TRUNC('day', ...) (date() there), and COUNT of a
+# runner column with NULLs (COUNT(a.impressions) skips them, AVG divides by it).
+check_case("daily", daily, receiver="s", connector="a")
+check_case("impressions_counted", impressions_counted, receiver="a", connector="s")
+
+
+# ---- 5. two inputs of equal sizes give the same frame sizes and counts (SPEC §10.1) ----
+# The attribution template again, on other identifiers (another domain) with another
+# intersection (20 customers instead of 50) and other values, but the same numbers of distinct
+# identifiers (90 and 100), of groups (4 and 10) and of rows: every frame either party sends
+# has the same type and length in both runs, except RELEASE, whose length is 4 + 8*W*r for the
+# r released cells (revealed by design).
+RELEASE = 0x33
+
+
+def shape_of(ads_rows, shop_rows):
+    """What the frames may depend on: distinct identifiers, groups and rows per party."""
+    def monday(d):
+        day = datetime.date.fromisoformat(d)
+        return day - datetime.timedelta(days=day.weekday())
+    ids_a = {r[0].lower() for r in ads_rows if "@" in r[0]}
+    ids_s = {r[0].lower() for r in shop_rows if "@" in r[0]}
+    return (len(ids_a), len(ids_s), {(r[1], r[2]) for r in ads_rows if "@" in r[0]},
+            {(r[1], monday(r[2])) for r in shop_rows}, len(ads_rows), len(shop_rows)), \
+        len(ids_a & ids_s)
+
+
+ads2, shop2 = make_tables(random.Random(2828), range(90), range(70, 170), "user{}@example.org")
+os.makedirs(wd.p("second"), exist_ok=True)  # the same table names (from the file names)
+PATHS2 = {"a": wd.write_csv("second/ads.csv", ["email", "campaign", "ad_format", "impressions",
+                                               "spend"], ads2),
+          "s": wd.write_csv("second/shop.csv", ["email", "category", "day", "amount", "pid"],
+                            shop2)}
+(shape1, inter1), (shape2, inter2) = shape_of(ads, shop), shape_of(ads2, shop2)
+t.check(shape1 == shape2 and inter1 != inter2 and len(shape1[2]) * len(shape1[3]) == 40,
+        "frames: the second input has the first's sizes and groups, another intersection",
+        f"{shape1[:2]} {inter1} | {shape2[:2]} {inter2}")
+res2 = check_case("attribution2", attribution, receiver="a", paths=PATHS2)
+if res and res2:
+    r1, r2 = len(res[2]), len(res2[2])
+    for side in ("l", "c"):
+        d1 = dump_sizes(wd.p(f"attribution.{side}.frames"))
+        d2 = dump_sizes(wd.p(f"attribution2.{side}.frames"))
+        t.check(len(d1) > 5 and [f[0] for f in d1] == [f[0] for f in d2],
+                f"frames ({side}): the same frame types in the same order",
+                f"{len(d1)} and {len(d2)} frames")
+        t.check([f for f in d1 if f[0] != RELEASE] == [f for f in d2 if f[0] != RELEASE],
+                f"frames ({side}): every frame but RELEASE has the same length",
+                str([(i, a, b) for i, (a, b) in enumerate(zip(d1, d2)) if a != b][:5]))
+        rel1 = [n for ty, n in d1 if ty == RELEASE]
+        rel2 = [n for ty, n in d2 if ty == RELEASE]
+        if side == "l":  # the listener (the retailer) helps: it sends the one RELEASE
+            w = (rel1[0] - 4) // (8 * r1) if len(rel1) == 1 and r1 else 0
+            t.check(len(rel1) == len(rel2) == 1 and w > 0 and rel1[0] == 4 + 8 * w * r1 and
+                    rel2[0] == 4 + 8 * w * r2,
+                    f"frames: RELEASE is 4 + 8*W*r bytes (r = {r1} and {r2})",
+                    f"{rel1} {rel2}")
+        else:
+            t.check(rel1 == rel2 == [], "frames: the receiver sends no RELEASE", f"{rel1} {rel2}")
 
 # ---- 6. the ad-hoc command line: group columns of either party, no template ----
 ref = Reference(adhoc, PATHS, {"a": 3, "s": 3})

@@ -33,17 +33,13 @@ typedef struct {
     uint16_t label_len[W_MAXG];
 } w_party;
 
-/* Identifiers lo..hi-1 (global numbers), rows drawn at random with at most
- * 2^bits - 1 rows per identifier and group (groups overlap: one identifier
- * has rows in several groups). cols value columns. */
-static inline ovl_err w_party_make(w_party *p, bool runner, uint32_t lo, uint32_t hi,
-                                   uint32_t groups, uint32_t cols, uint32_t bits, size_t rows)
+/* Identifiers lo..hi-1 (global numbers) and group labels; no rows yet. */
+static inline ovl_err w_party_ids(w_party *p, bool runner, uint32_t lo, uint32_t hi,
+                                  uint32_t groups, uint32_t cols)
 {
-    static uint8_t seen[W_MAXIDS][W_MAXG];
     if (groups < 1 || groups > W_MAXG || hi - lo > W_MAXIDS)
         return ovl_err_set(OVL_ERR_USAGE, "test world: %u groups, %u identifiers", groups, hi - lo);
     memset(p, 0, sizeof *p);
-    memset(seen, 0, sizeof seen);
     p->runner = runner;
     p->nids = hi - lo;
     p->groups = groups;
@@ -62,6 +58,39 @@ static inline ovl_err w_party_make(w_party *p, bool runner, uint32_t lo, uint32_
         p->labels[g] = p->labbuf[g];
         p->label_len[g] = 4;
     }
+    return OVL_OK;
+}
+
+/* Row `r`: local identifier i in group g, random values, a fifth NULL. */
+static inline void w_party_row(w_party *p, size_t r, uint32_t i, uint32_t g)
+{
+    p->id[r] = i;
+    p->group[r] = g;
+    for (uint32_t s = 0; s < p->cols; s++) {
+        p->value[r * p->cols + s] = (int64_t)randombytes_uniform(200001) - 100000;
+        p->null[r * p->cols + s] = randombytes_uniform(5) == 0;
+    }
+    p->rows = r + 1;
+}
+
+static inline ovl_err w_party_build(w_party *p, uint32_t bits)
+{
+    ovl_agg_ident_shape sh = {p->nids, p->groups, p->cols, bits, 40, 1000};
+    ovl_agg_rows v = {p->id, p->group, p->value, p->null, p->rows};
+    return ovl_agg_ident_build(&p->t, &sh, &v);
+}
+
+/* Identifiers lo..hi-1 (global numbers), rows drawn at random with at most
+ * 2^bits - 1 rows per identifier and group (groups overlap: one identifier
+ * has rows in several groups). cols value columns. */
+static inline ovl_err w_party_make(w_party *p, bool runner, uint32_t lo, uint32_t hi,
+                                   uint32_t groups, uint32_t cols, uint32_t bits, size_t rows)
+{
+    static uint8_t seen[W_MAXIDS][W_MAXG];
+    ovl_err rc = w_party_ids(p, runner, lo, hi, groups, cols);
+    if (rc != OVL_OK)
+        return rc;
+    memset(seen, 0, sizeof seen);
     for (size_t r = 0; r < rows && r < W_MAXROWS; r++) {
         uint32_t i, g;
         do {
@@ -69,17 +98,26 @@ static inline ovl_err w_party_make(w_party *p, bool runner, uint32_t lo, uint32_
             g = randombytes_uniform(groups);
         } while (seen[i][g] + 1u >= (1u << bits));
         seen[i][g]++;
-        p->id[r] = i;
-        p->group[r] = g;
-        for (uint32_t s = 0; s < cols; s++) {
-            p->value[r * cols + s] = (int64_t)randombytes_uniform(200001) - 100000;
-            p->null[r * cols + s] = randombytes_uniform(5) == 0;
-        }
-        p->rows = r + 1;
+        w_party_row(p, r, i, g);
     }
-    ovl_agg_ident_shape sh = {p->nids, groups, cols, bits, 40, 1000};
-    ovl_agg_rows v = {p->id, p->group, p->value, p->null, p->rows};
-    return ovl_agg_ident_build(&p->t, &sh, &v);
+    return w_party_build(p, bits);
+}
+
+/* Like w_party_make, but exactly one row per identifier and group: every
+ * matched identifier is in every cell, so each cell's COUNT(DISTINCT) is
+ * the intersection size, known to the test (nids * groups rows). */
+static inline ovl_err w_party_make_full(w_party *p, bool runner, uint32_t lo, uint32_t hi,
+                                        uint32_t groups, uint32_t cols, uint32_t bits)
+{
+    ovl_err rc = w_party_ids(p, runner, lo, hi, groups, cols);
+    if (rc != OVL_OK)
+        return rc;
+    if ((size_t)p->nids * groups > W_MAXROWS)
+        return ovl_err_set(OVL_ERR_USAGE, "test world: %u x %u rows", p->nids, groups);
+    for (uint32_t i = 0; i < p->nids; i++)
+        for (uint32_t g = 0; g < groups; g++)
+            w_party_row(p, (size_t)i * groups + g, i, g);
+    return w_party_build(p, bits);
 }
 
 static inline void w_party_free(w_party *p) { ovl_agg_ident_free(&p->t); }

@@ -32,6 +32,30 @@ static void run_free(run_t *r)
     w_party_free(&r->C);
 }
 
+/* Engines (and harness sides) for the parties and plan already in r. */
+static ovl_err run_engines(run_t *r, uint64_t min_r, uint64_t min_c, uint32_t cells_r,
+                           uint32_t cells_c)
+{
+    ovl_err rc;
+    ovl_agg2_config a = w_config(&r->R, &r->plan, true, min_r, cells_r);
+    ovl_agg2_config b = w_config(&r->C, &r->plan, false, min_c, cells_c);
+    if ((rc = ovl_agg2_new(&r->e[0], &a)) != OVL_OK || (rc = ovl_agg2_new(&r->e[1], &b)) != OVL_OK)
+        return rc;
+    hx_init(&r->side[0], &ovl_agg2_ops, r->e[0]);
+    hx_init(&r->side[1], &ovl_agg2_ops, r->e[1]);
+    return OVL_OK;
+}
+
+/* Frees the engines only: the parties stay for another run. */
+static void run_engines_free(run_t *r)
+{
+    for (int i = 0; i < 2; i++) {
+        ovl_agg2_free(r->e[i]);
+        hx_free(&r->side[i]);
+        r->e[i] = NULL;
+    }
+}
+
 static ovl_err run_sized(run_t *r, uint32_t n, uint32_t gr, uint32_t gc, uint8_t receiver,
                          bool star, uint64_t min_r, uint64_t min_c, uint32_t cells_r,
                          uint32_t cells_c)
@@ -42,13 +66,7 @@ static ovl_err run_sized(run_t *r, uint32_t n, uint32_t gr, uint32_t gc, uint8_t
         (rc = w_party_make(&r->C, false, 2 * n / 5, 7 * n / 5, gc, 2, 3, 3 * n)) != OVL_OK)
         return rc;
     w_plan(&r->plan, receiver, star, gr > 1, gc > 1);
-    ovl_agg2_config a = w_config(&r->R, &r->plan, true, min_r, cells_r);
-    ovl_agg2_config b = w_config(&r->C, &r->plan, false, min_c, cells_c);
-    if ((rc = ovl_agg2_new(&r->e[0], &a)) != OVL_OK || (rc = ovl_agg2_new(&r->e[1], &b)) != OVL_OK)
-        return rc;
-    hx_init(&r->side[0], &ovl_agg2_ops, r->e[0]);
-    hx_init(&r->side[1], &ovl_agg2_ops, r->e[1]);
-    return OVL_OK;
+    return run_engines(r, min_r, min_c, cells_r, cells_c);
 }
 
 static ovl_err run_new(run_t *r, uint32_t gr, uint32_t gc, uint8_t receiver, bool star,
@@ -232,29 +250,128 @@ static size_t frames_of(const hx_side *s, uint8_t *types, uint32_t *lens, size_t
     return n;
 }
 
-/* Two different inputs of equal sizes (and equal r: a threshold no cell
- * reaches) give identical frame sizes and counts, both directions. */
+/* ---- frame sizes and counts (SPEC §10.1) ---- */
+
+enum { FS_MAX = 8192 };
+
+/* One input of the frame-size comparison: the runner holds identifiers
+ * 0..19 in 3 groups, the contributor lo..lo+19 in 2 (intersection 20 − lo
+ * members, different ones as lo moves), with one row per identifier and
+ * group (`full`: every cell's D is the intersection size) or as many rows
+ * drawn at random: 60 and 40 rows in every case. T is public (folded into
+ * the comparison circuit, SPEC §8.2): runs are compared at equal T. */
+typedef struct {
+    uint32_t lo;
+    bool full;
+    uint64_t T;
+} fs_case;
+
+typedef struct {
+    size_t n[2], nonempty, passing, inter;
+    uint8_t t[2][FS_MAX];
+    uint32_t l[2][FS_MAX];
+} fs_run;
+
+static ovl_err fs_parties(run_t *r, const fs_case *c)
+{
+    ovl_err rc;
+    memset(r, 0, sizeof *r);
+    if (c->full) {
+        if ((rc = w_party_make_full(&r->R, true, 0, 20, 3, 2, 3)) != OVL_OK)
+            return rc;
+        return w_party_make_full(&r->C, false, c->lo, c->lo + 20, 2, 2, 3);
+    }
+    if ((rc = w_party_make(&r->R, true, 0, 20, 3, 2, 3, 60)) != OVL_OK)
+        return rc;
+    return w_party_make(&r->C, false, c->lo, c->lo + 20, 2, 2, 3, 40);
+}
+
+static void fs_one(fs_run *out, const fs_case *c, uint8_t receiver)
+{
+    run_t r;
+    EXPECT_OK(fs_parties(&r, c));
+    w_plan(&r.plan, receiver, true, true, true);
+    size_t P = 1 + ovl_agg2_plan_star(&r.plan) + ovl_agg2_plan_k_r(&r.plan) +
+               ovl_agg2_plan_k_c(&r.plan);
+    int64_t *want = calloc(6 * P, 8);
+    w_oracle(want, P, &r.plan, &r.R, &r.C);
+    out->nonempty = out->passing = 0;
+    for (size_t i = 0; i < 6; i++) {
+        out->nonempty += want[i * P] > 0;
+        out->passing += (uint64_t)want[i * P] >= c->T;
+    }
+    out->inter = c->lo < 20 ? 20 - c->lo : 0;
+    free(want);
+    EXPECT_OK(run_engines(&r, c->T, 2, 1000, 1000));
+    hx_run(&r.side[0], &r.side[1], NULL, NULL);
+    EXPECT_OK(r.side[0].rc);
+    EXPECT_OK(r.side[1].rc);
+    show(&r);
+    EXPECT_EQ(ovl_agg2_released_count(r.e[0]), out->passing);
+    for (int s = 0; s < 2; s++)
+        out->n[s] = frames_of(&r.side[s], out->t[s], out->l[s], FS_MAX);
+    run_free(&r);
+}
+
+/* a's and b's frames: the same types in the same order from each side, the
+ * same lengths except RELEASE's (4 + 8·W·r, SPEC §10.1), and all lengths
+ * when r is the same. q: the receiver. */
+static void fs_compare(const fs_run *a, const fs_run *b, size_t W, int q)
+{
+    for (int s = 0; s < 2; s++) {
+        size_t same = 0, release = 0;
+        EXPECT_EQ(a->n[s], b->n[s]);
+        EXPECT_TRUE(a->n[s] > 10);
+        for (size_t i = 0; i < a->n[s] && i < b->n[s]; i++) {
+            bool rel = a->t[s][i] == OVL_AGG2_RELEASE;
+            same += a->t[s][i] == b->t[s][i] && (rel || a->l[s][i] == b->l[s][i]);
+            if (rel && a->t[s][i] == b->t[s][i]) {
+                release++;
+                EXPECT_EQ(a->l[s][i], 4 + 8 * W * a->passing);
+                EXPECT_EQ(b->l[s][i], 4 + 8 * W * b->passing);
+            }
+        }
+        OVL_T_RECORD(same == a->n[s] && same == b->n[s],
+                     "side %d: %zu of %zu/%zu frames alike (intersections %zu and %zu)", s, same,
+                     a->n[s], b->n[s], a->inter, b->inter);
+        /* the helper sends RELEASE once, the receiver never */
+        EXPECT_EQ(release, (size_t)(s != q));
+        if (a->passing == b->passing)
+            EXPECT_TRUE(memcmp(a->l[s], b->l[s], a->n[s] * 4) == 0);
+    }
+}
+
+/* Two different inputs of equal sizes give identical frame sizes and counts,
+ * both directions: intersections of 0, 1, 3, 12 and all 20 identifiers
+ * (different members), 0 to 6 non-empty cells, 0 to 6 cells passing. Only
+ * RELEASE's length may differ, by r (revealed by design). The runner
+ * receives; with the contributor receiving, the runs of 0, 1, 12 and 20. */
 static void frame_sizes_do_not_depend_on_data(void)
 {
-    static uint8_t t[2][2][8192];
-    static uint32_t l[2][2][8192];
-    size_t n[2][2];
-    for (int k = 0; k < 2; k++) {
-        run_t r;
-        EXPECT_OK(run_new(&r, 3, 2, 0, true, 1000, 2, 1000, 1000));
-        hx_run(&r.side[0], &r.side[1], NULL, NULL);
-        EXPECT_OK(r.side[0].rc);
-        EXPECT_OK(r.side[1].rc);
-        EXPECT_EQ(ovl_agg2_released_count(r.e[0]), 0);
-        for (int s = 0; s < 2; s++)
-            n[k][s] = frames_of(&r.side[s], t[k][s], l[k][s], 8192);
-        run_free(&r);
-    }
-    for (int s = 0; s < 2; s++) {
-        EXPECT_EQ(n[0][s], n[1][s]);
-        EXPECT_TRUE(n[0][s] > 10);
-        EXPECT_TRUE(memcmp(t[0][s], t[1][s], n[0][s]) == 0);
-        EXPECT_TRUE(memcmp(l[0][s], l[1][s], n[0][s] * 4) == 0);
+    static const fs_case cases[] = {
+        {20, true, 2}, /* nothing matches: no non-empty cell */
+        {19, true, 2}, /* one identifier in every cell, none passes */
+        {8, true, 2},  {0, true, 2}, {17, false, 2},
+        {8, false, 1000}, {0, true, 1000}, /* none passes T = 1000 */
+    };
+    static fs_run runs[sizeof cases / sizeof cases[0]];
+    for (uint8_t q = 0; q < 2; q++) {
+        ovl_agg2_plan pl;
+        w_plan(&pl, q, true, true, true);
+        size_t W = 7 + ovl_agg2_plan_star(&pl) + ovl_agg2_plan_k_r(&pl) + ovl_agg2_plan_k_c(&pl);
+        size_t nc = q == 0 ? sizeof cases / sizeof cases[0] : 4;
+        for (size_t i = 0; i < nc; i++)
+            fs_one(&runs[i], &cases[i], q);
+        /* the inputs differ where a leak would show */
+        EXPECT_TRUE(runs[0].nonempty == 0 && runs[1].nonempty == 6 && runs[1].passing == 0);
+        EXPECT_TRUE(runs[2].passing == 6 && runs[3].passing == 6);
+        for (size_t i = 1; i < 5 && i < nc; i++)
+            fs_compare(&runs[0], &runs[i], W, q);
+        fs_compare(&runs[2], &runs[3], W, q);
+        if (q == 0) {
+            EXPECT_TRUE(runs[5].nonempty > 0 && runs[5].passing == 0 && runs[6].passing == 0);
+            fs_compare(&runs[5], &runs[6], W, q);
+        }
     }
 }
 
@@ -458,25 +575,183 @@ static void finding_dummy_partitions_refused(void)
     run_free(&r);
 }
 
-/* "a tampered share made the abort message carry a count": a corrupted
- * RELEASE (its D, its indices) is counted as inconsistent, never an abort,
- * and DONE is sent as in every run. */
-static void finding_no_abort_on_combined_shares(void)
+/* "a tampered share made the abort message carry a count" (SPEC §8.3): a
+ * helper that shifts one word of one released record — its D, any count or
+ * sum, either index, the label key — never makes the receiver abort. Each
+ * kind in its own run, on parties where all six cells pass (every cell's
+ * D is 8, T = 2), against an honest run on the same parties: the record is
+ * dropped and counted as inconsistent exactly when a check of §8.3 can see
+ * the shift, and released shifted otherwise (shares carry no MAC, §10.3);
+ * every other record is the honest one; and the receiver's frames, DONE
+ * included, are those of the honest run, so the helper learns nothing. */
+typedef struct {
+    int side; /* the helper */
+    size_t word;
+    uint64_t delta;
+    int seen;
+} shift;
+
+/* Adds delta to word `word` of RELEASE's first record (the helper's share):
+ * the opened word moves by exactly delta. */
+static void shift_fn(void *arg, int side, ovl_buf *frame, bool *drop)
 {
-    for (size_t at = 4; at <= 4 + 8 * 8; at += 8 * 4) {
-        run_t r;
-        tamper t = {OVL_AGG2_RELEASE, 1, 0, 0, 3, at + 7};
-        EXPECT_OK(run_new(&r, 3, 2, 0, true, 2, 2, 1000, 1000));
-        hx_run(&r.side[0], &r.side[1], tamper_fn, &t);
+    shift *t = arg;
+    size_t at = OVL_FRAME_HDR + 4 + 8 * t->word;
+    (void)drop;
+    if (side != t->side || frame->data[0] != OVL_AGG2_RELEASE || t->seen++ != 0 ||
+        at + 8 > ovl_buf_len(frame))
+        return;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | frame->data[at + i];
+    v += t->delta;
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        frame->data[at + i] = (uint8_t)v;
+}
+
+enum { NA_K = 6, NA_P = 9, NA_W = NA_P + 6 };
+
+/* The receiver's released cells by (runner group, contributor group), as
+ * the test numbers them (the helper's published index mapped back through
+ * its label). */
+typedef struct {
+    bool has[NA_K];
+    int64_t w[NA_K][NA_P];
+    size_t n, inconsistent, frames;
+    uint8_t t[1024];
+    uint32_t l[1024];
+} na_out;
+
+static void na_collect(na_out *o, run_t *r)
+{
+    int q = r->plan.receiver;
+    const ovl_agg2_cell *cells;
+    size_t n = 0;
+    memset(o, 0, sizeof *o);
+    EXPECT_OK(ovl_agg2_released(r->e[q], &cells, &n));
+    for (size_t i = 0; i < n; i++) {
+        const ovl_agg2_cell *c = &cells[i];
+        uint32_t tg = q == 0 ? c->g : label_index(&r->R, c->label_r, c->label_r_len);
+        uint32_t tc = q == 1 ? c->c : label_index(&r->C, c->label_c, c->label_c_len);
+        EXPECT_TRUE(tg < 3 && tc < 2);
+        if (tg >= 3 || tc >= 2)
+            continue;
+        EXPECT_TRUE(!o->has[tg * 2 + tc]);
+        o->has[tg * 2 + tc] = true;
+        memcpy(o->w[tg * 2 + tc], c->words, sizeof o->w[0]);
+    }
+    o->n = n;
+    o->inconsistent = ovl_agg2_inconsistent(r->e[q]);
+    o->frames = frames_of(&r->side[q], o->t, o->l, 1024);
+}
+
+typedef enum {
+    NA_SHIFTED, /* released with the word moved by delta */
+    NA_DROPPED, /* left out, one inconsistent */
+    NA_INDEX,   /* an index moved by one: out of range (dropped), or onto
+                 * another released cell: both copies dropped as a repeat */
+} na_want;
+
+typedef struct {
+    size_t word;
+    int64_t delta;
+    na_want want;
+} na_case;
+
+static void na_check(const na_out *h, const na_out *o, const na_case *c)
+{
+    size_t missing = 0, moved = 0, miss[NA_K] = {0};
+    bool exact = true;
+    for (size_t k = 0; k < NA_K; k++) {
+        if (!o->has[k]) {
+            miss[missing++] = k;
+            continue;
+        }
+        for (size_t j = 0; j < NA_P; j++) {
+            if (o->w[k][j] == h->w[k][j])
+                continue;
+            moved++;
+            exact &= j == c->word && (uint64_t)o->w[k][j] - (uint64_t)h->w[k][j] ==
+                                         (uint64_t)c->delta;
+        }
+    }
+    bool pair = missing == 2 && o->inconsistent == 2 &&
+                (c->word == NA_P ? miss[0] % 2 == miss[1] % 2 : miss[0] / 2 == miss[1] / 2);
+    bool one = missing == 1 && o->inconsistent == 1;
+    bool ok = c->want == NA_SHIFTED ? missing == 0 && moved == 1 && exact && o->inconsistent == 0
+            : c->want == NA_DROPPED ? one && moved == 0
+                                    : (one || pair) && moved == 0;
+    OVL_T_RECORD(ok, "word %zu moved by %lld: %zu missing, %zu changed, %zu inconsistent", c->word,
+                 (long long)c->delta, missing, moved, o->inconsistent);
+    EXPECT_EQ(o->n + o->inconsistent, NA_K);
+    /* the receiver behaves towards the helper exactly as in the honest run */
+    EXPECT_EQ(o->frames, h->frames);
+    EXPECT_TRUE(memcmp(o->t, h->t, h->frames) == 0 && memcmp(o->l, h->l, h->frames * 4) == 0);
+    EXPECT_TRUE(o->frames > 0 && o->t[o->frames - 1] == OVL_AGG2_DONE &&
+                o->l[o->frames - 1] == 0);
+}
+
+static void no_abort_for(uint8_t q, const na_case *cases, size_t ncases)
+{
+    run_t r;
+    na_out honest, got;
+    memset(&r, 0, sizeof r);
+    EXPECT_OK(w_party_make_full(&r.R, true, 0, 12, 3, 2, 3));
+    EXPECT_OK(w_party_make_full(&r.C, false, 4, 16, 2, 2, 3));
+    w_plan(&r.plan, q, true, true, true);
+    EXPECT_EQ(1 + ovl_agg2_plan_star(&r.plan) + ovl_agg2_plan_k_r(&r.plan) +
+                  ovl_agg2_plan_k_c(&r.plan),
+              NA_P);
+    EXPECT_OK(run_engines(&r, 2, 2, 1000, 1000));
+    hx_run(&r.side[0], &r.side[1], NULL, NULL);
+    EXPECT_OK(r.side[0].rc);
+    EXPECT_OK(r.side[1].rc);
+    check_cells(&r, 2);
+    na_collect(&honest, &r);
+    EXPECT_EQ(honest.n, NA_K);
+    for (size_t k = 0; k < NA_K; k++)
+        EXPECT_EQ(honest.w[k][0], 8);
+    for (size_t i = 0; i < ncases; i++) {
+        shift t = {1 - q, cases[i].word, (uint64_t)cases[i].delta, 0};
+        run_engines_free(&r);
+        EXPECT_OK(run_engines(&r, 2, 2, 1000, 1000));
+        hx_run(&r.side[0], &r.side[1], shift_fn, &t);
+        EXPECT_EQ(t.seen, 1);
         EXPECT_OK(r.side[0].rc);
         EXPECT_OK(r.side[1].rc);
+        show(&r);
         EXPECT_TRUE(ovl_agg2_ops.done(r.e[0]) && ovl_agg2_ops.done(r.e[1]));
-        const ovl_agg2_cell *cells;
-        size_t n = 0;
-        EXPECT_OK(ovl_agg2_released(r.e[0], &cells, &n));
-        EXPECT_EQ(n + ovl_agg2_inconsistent(r.e[0]) >= ovl_agg2_released_count(r.e[0]), 1);
-        run_free(&r);
+        if (r.side[0].rc != OVL_OK || r.side[1].rc != OVL_OK)
+            continue;
+        EXPECT_EQ(ovl_agg2_released_count(r.e[1 - q]), NA_K);
+        na_collect(&got, &r);
+        na_check(&honest, &got, &cases[i]);
     }
+    run_free(&r);
+}
+
+static void finding_no_abort_on_combined_shares(void)
+{
+    /* words: D, N, the runner's COUNT, SUM, COUNT, the contributor's COUNT,
+     * SUM, COUNT, SUM, then g, c, the label key (§7.4) */
+    static const na_case runner_q[] = {
+        {0, -7, NA_DROPPED},               /* D = 1, under T */
+        {0, -6, NA_SHIFTED},               /* D = T: passes, undetectable */
+        {0, (int64_t)1 << 32, NA_DROPPED}, /* D beyond 32 bits */
+        {1, 7, NA_SHIFTED},                /* COUNT(*) */
+        {3, 1000, NA_SHIFTED},             /* the runner's SUM */
+        {6, -99999, NA_SHIFTED},           /* the contributor's SUM */
+        {8, 123456, NA_SHIFTED},           /* the sum under its AVG */
+        {9, 3, NA_DROPPED},                /* g beyond G_R */
+        {9, 1, NA_INDEX},
+        {10, 2, NA_DROPPED},               /* c beyond G_C */
+        {14, INT64_MIN, NA_DROPPED},       /* the label key: no label */
+    };
+    /* the runner helps: its published index g, its key */
+    static const na_case contributor_q[] = {
+        {5, -1, NA_SHIFTED}, {9, 3, NA_DROPPED}, {11, 1, NA_DROPPED}};
+    no_abort_for(0, runner_q, sizeof runner_q / sizeof runner_q[0]);
+    no_abort_for(1, contributor_q, sizeof contributor_q / sizeof contributor_q[0]);
 }
 
 /* "h_s of order 2 / Paillier": no Paillier — the peer's HELLO of version 1

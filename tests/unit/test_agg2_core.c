@@ -71,13 +71,14 @@ typedef struct {
     size_t K, P, W;
 } world;
 
-static void world_new(world *w, ovl_agg2_layout l)
+/* The contributor's rows cover identifiers [lo, hi) of the runner's NIDS. */
+static void world_new_range(world *w, ovl_agg2_layout l, uint32_t lo, uint32_t hi)
 {
     memset(w, 0, sizeof *w);
     w->l = l;
     w->d.l = l;
     EXPECT_OK(table(&w->tr, &w->rr, 0, NIDS, l.groups_r, l.bits_r));
-    EXPECT_OK(table(&w->tc, &w->rc, NIDS / 3, NIDS, l.groups_c, l.bits_c));
+    EXPECT_OK(table(&w->tc, &w->rc, lo, hi, l.groups_c, l.bits_c));
     EXPECT_TRUE(deal(&w->d, &w->tr, &w->tc));
     w->K = ovl_agg2_prod_cells(&l);
     w->P = ovl_agg2_prod_words(&l);
@@ -85,6 +86,8 @@ static void world_new(world *w, ovl_agg2_layout l)
     w->want = calloc(w->K * w->P, 8);
     expected(w->want, &l, &w->tr, &w->tc);
 }
+
+static void world_new(world *w, ovl_agg2_layout l) { world_new_range(w, l, NIDS / 3, NIDS); }
 
 static void world_free(world *w)
 {
@@ -168,52 +171,98 @@ static void no_contributor_words(void)
     run_shape((ovl_agg2_layout){2, 2, 4, 0, 3, 3, 1, 0}, false);
 }
 
-/* Frame lengths and counts from public parameters only: two different
- * inputs of one shape give the same sequence of (type, length), up to
- * RELEASE, whose length follows r. */
+/* Frame lengths and counts from public parameters only (SPEC §10.1): two
+ * different inputs of one shape give the same sequence of (type, length),
+ * except RELEASE, whose length is 4 + 8·W·r; with the same r, all of it. */
+enum { CF_MAX = 4096 };
+
+typedef struct {
+    size_t n[2], nonempty, passing;
+    uint8_t t[2][CF_MAX];
+    uint32_t len[2][CF_MAX];
+} core_frames;
+
 static void frames_of(duo *d, int side, uint8_t *types, uint32_t *lens, size_t *n)
 {
     ovl_buf log;
     ovl_buf_reader(&log, d->side[side].log.data, ovl_buf_len(&d->side[side].log));
     *n = 0;
-    while (ovl_buf_remaining(&log) >= OVL_FRAME_HDR && *n < 4096) {
+    while (ovl_buf_remaining(&log) >= OVL_FRAME_HDR && *n < CF_MAX) {
         const uint8_t *f = ovl_buf_rptr(&log);
         uint32_t len = ((uint32_t)f[1] << 24) | ((uint32_t)f[2] << 16) |
                        ((uint32_t)f[3] << 8) | f[4];
         types[*n] = f[0];
-        lens[*n] = f[0] == OVL_AGG2_RELEASE ? 0 : len;
+        lens[*n] = len;
         (*n)++;
         if (ovl_buf_skip(&log, OVL_FRAME_HDR + len) != OVL_OK)
             break;
     }
 }
 
+/* One run with the contributor's rows on [lo, hi): how many cells are
+ * non-empty and pass T, and both sides' frames. */
+static void frames_run(core_frames *o, ovl_agg2_layout l, uint32_t lo, uint32_t hi, uint64_t T)
+{
+    world w;
+    duo d;
+    world_new_range(&w, l, lo, hi);
+    o->nonempty = o->passing = 0;
+    for (size_t i = 0; i < w.K; i++) {
+        o->nonempty += w.want[i * w.P] > 0;
+        o->passing += (uint64_t)w.want[i * w.P] >= T;
+    }
+    EXPECT_OK(duo_new(&d, &w.d, true, T));
+    hx_run(&d.side[0], &d.side[1], NULL, NULL);
+    EXPECT_OK(d.side[0].rc);
+    EXPECT_OK(d.side[1].rc);
+    check_released(&w, &d, 0, T);
+    for (int s = 0; s < 2; s++)
+        frames_of(&d, s, o->t[s], o->len[s], &o->n[s]);
+    duo_free(&d);
+    world_free(&w);
+}
+
+static void frames_compare(const core_frames *a, const core_frames *b, size_t W)
+{
+    for (int s = 0; s < 2; s++) {
+        size_t alike = 0;
+        EXPECT_TRUE(a->n[s] > 4);
+        EXPECT_EQ(a->n[s], b->n[s]);
+        for (size_t i = 0; i < a->n[s] && i < b->n[s]; i++) {
+            bool rel = a->t[s][i] == OVL_AGG2_RELEASE;
+            alike += a->t[s][i] == b->t[s][i] && (rel || a->len[s][i] == b->len[s][i]);
+            if (rel && b->t[s][i] == OVL_AGG2_RELEASE) {
+                EXPECT_EQ(a->len[s][i], 4 + 8 * W * a->passing);
+                EXPECT_EQ(b->len[s][i], 4 + 8 * W * b->passing);
+            }
+        }
+        OVL_T_RECORD(alike == a->n[s] && alike == b->n[s],
+                     "side %d: %zu of %zu/%zu frames alike (%zu and %zu cells passing)", s, alike,
+                     a->n[s], b->n[s], a->passing, b->passing);
+        if (a->passing == b->passing)
+            EXPECT_TRUE(memcmp(a->len[s], b->len[s], a->n[s] * 4) == 0);
+    }
+}
+
+/* The contributor's rows on none, one, 8, 32 and all 48 of the runner's
+ * identifiers (the intersection's size and members differ), so from none to
+ * all six cells are non-empty and pass; and two runs at T = 1000, where none
+ * passes, with different intersections. */
 static void frame_sizes_do_not_depend_on_data(void)
 {
-    static uint8_t t[3][2][4096];
-    static uint32_t len[3][2][4096];
-    size_t n[3][2];
+    static core_frames f[7];
+    static const uint32_t range[7][2] = {{0, 0}, {0, 1}, {40, 48}, {16, 48}, {0, 48},
+                                         {0, 0}, {0, 48}};
     ovl_agg2_layout l = {3, 2, 4, 4, 3, 3, 1, 0};
-    for (int run = 0; run < 3; run++) {
-        world w;
-        duo d;
-        world_new(&w, l);
-        EXPECT_OK(duo_new(&d, &w.d, true, 2));
-        hx_run(&d.side[0], &d.side[1], NULL, NULL);
-        EXPECT_OK(d.side[0].rc);
-        EXPECT_OK(d.side[1].rc);
-        for (int s = 0; s < 2; s++)
-            frames_of(&d, s, t[run][s], len[run][s], &n[run][s]);
-        duo_free(&d);
-        world_free(&w);
-    }
-    for (int run = 1; run < 3; run++)
-        for (int s = 0; s < 2; s++) {
-            EXPECT_TRUE(n[run][s] > 4);
-            EXPECT_EQ(n[run][s], n[0][s]);
-            EXPECT_TRUE(memcmp(t[run][s], t[0][s], n[0][s]) == 0);
-            EXPECT_TRUE(memcmp(len[run][s], len[0][s], n[0][s] * 4) == 0);
-        }
+    size_t W = ovl_agg2_record_width(&l);
+    for (int i = 0; i < 7; i++)
+        frames_run(&f[i], l, range[i][0], range[i][1], i < 5 ? 2 : 1000);
+    EXPECT_TRUE(f[0].nonempty == 0 && f[1].passing == 0 && f[4].passing == 6);
+    EXPECT_TRUE(f[6].nonempty == 6 && f[6].passing == 0);
+    for (int i = 1; i < 5; i++)
+        frames_compare(&f[0], &f[i], W);
+    frames_compare(&f[3], &f[4], W);
+    frames_compare(&f[5], &f[6], W);
 }
 
 /* ---- hostile frames ---- */
