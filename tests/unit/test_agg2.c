@@ -115,7 +115,7 @@ static void check_cells(run_t *r, uint64_t T)
     size_t good = 0, tg_prev = 0, tc_prev = 0;
     for (size_t i = 0; i < n; i++) {
         const ovl_agg2_cell *c = &cells[i];
-        /* the helper's index in a cell is its published one (SPEC-v2 §4.3):
+        /* the helper's index in a cell is its published one (SPEC.md §4.3):
          * the oracle's cell is found by the helper's label */
         uint32_t tg = q == 0 ? c->g : label_index(&r->R, c->label_r, c->label_r_len);
         uint32_t tc = q == 1 ? c->c : label_index(&r->C, c->label_c, c->label_c_len);
@@ -190,7 +190,7 @@ static void many_switch_batches(void)
 /* The helper's index in a released record is the published one, a secret
  * permutation of its groups, not the rank of its label among its labels:
  * with ranks the receiver would learn how many suppressed helper groups sort
- * between two released labels (SPEC-v2 §4.3). Seeded: the permutation is
+ * between two released labels (SPEC.md §4.3). Seeded: the permutation is
  * fixed; 200 identifiers make every one of the 8 cells pass T = 2. */
 static void helper_index_hides_label_rank(void)
 {
