@@ -181,6 +181,8 @@ static ovl_err load_own(ovl_session *s, const char *query, const char *join, ovl
     s->ids = in.ids;
     memset(&in.ids, 0, sizeof in.ids);
     OVL_TRY(rc);
+    /* the engine's checks on this owner's data alone, before any peer (§5.1) */
+    OVL_TRY(ovl_agg2_prep_check(&s->prep, &s->plan, s->runner, shown_table(s)));
     OVL_TRY(ovl_calloc((void **)&s->cpsi_ids, s->ids.nids + 1, sizeof *s->cpsi_ids));
     OVL_TRY(ovl_calloc((void **)&s->cpsi_lens, s->ids.nids + 1, sizeof *s->cpsi_lens));
     for (size_t i = 0; i < s->ids.nids; i++) {

@@ -13,7 +13,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import BIN, Checks, Workdir, one_line_error, read_csv, run_pair, no_temp_files
+from e2e import (BIN, Checks, Workdir, free_port, one_line_error, read_csv, run_pair,
+                 no_temp_files)
 from sqlref import Analysis, Reference
 
 t = Checks("e2e/agg2")
@@ -373,6 +374,49 @@ week = wd.write_csv("week.csv", ["email", "day", "amount"], [["a@x.org", "07/01/
 err = alone("not a date", week, ["--mode", "aggregate", "--group-by", "week(contributor:day)"])
 t.check("week.csv:2" in err and "day" in err and "07/01" not in err,
         "DATE_TRUNC of a value that is not a date: names file:line and column", err)
+
+# SPEC §5.1: totals that a peer's widest count (2^16 - 1 rows per identifier) could carry past
+# the signed 64-bit range are refused by the owner before it listens or connects, naming its
+# table and the column (300 sums of 5 * 10^11 units each fit value_bits 40, their total does
+# not): never reported as the peer's doing, never a value.
+totals = wd.write_csv("totals.csv", ["email", "category", "amount"],
+                      [[f"u{k}@x.org", "toys", "5000000000.00"] for k in range(300)])
+err = alone("totals (contributor, listening)", totals, COLS)
+t.check("totals.csv" in err and "'amount'" in err and "64-bit" in err and "error: peer" not in err
+        and "5000000000" not in err,
+        "totals (contributor): names the table and the column, not the peer or a value", err)
+
+
+def connecting(table, args):
+    """A connector to a port nobody listens on: any attempt to connect ends in a connection
+    error (exit 4) within a second."""
+    return subprocess.run([BIN, "run", "--connect", f"127.0.0.1:{free_port()}",
+                           "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+                           "--table", table, "--join", "email", "--normalize", "email",
+                           "--threads", "2", "--timeout", "60", "--wait", "1"] + list(args),
+                          capture_output=True, text=True, timeout=60)
+
+
+def alone_connecting(label, table, args):
+    """A connector that must stop before connecting."""
+    r = connecting(table, args)
+    err = one_line_error(r.stderr)
+    t.check(r.returncode == 3 and "connect" not in r.stderr,
+            f"{label}: refused before connecting (exit 3)", f"{r.returncode}: {r.stderr.strip()}")
+    return err
+
+
+out = wd.p("totals.out.csv")
+err = alone_connecting("totals (runner, connecting)", totals,
+                       ["--mode", "aggregate", "--group-by", "runner:category", "--values",
+                        "runner:amount:2", "--out", out])
+t.check("totals.csv" in err and "'amount'" in err and "error: peer" not in err
+        and not os.path.exists(out),
+        "totals (runner): names the table and the column, writes nothing", err)
+# The same table without the sum is no refusal: the connector goes on to its connection.
+r = connecting(totals, ["--mode", "aggregate", "--group-by", "runner:category", "--out", out])
+t.check(r.returncode == 4, "totals: a table that fits goes on to connect (exit 4 here)",
+        f"{r.returncode}: {r.stderr.strip()}")
 
 wd.cleanup()
 t.finish()
