@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import (BIN, Checks, Workdir, free_port, one_line_error, read_csv, run_pair,
+from e2e import (BIN, Checks, Serve, Workdir, free_port, one_line_error, read_csv, run_pair,
                  no_temp_files)
 from sqlref import Analysis, Reference
 
@@ -417,6 +417,29 @@ t.check("totals.csv" in err and "'amount'" in err and "error: peer" not in err
 r = connecting(totals, ["--mode", "aggregate", "--group-by", "runner:category", "--out", out])
 t.check(r.returncode == 4, "totals: a table that fits goes on to connect (exit 4 here)",
         f"{r.returncode}: {r.stderr.strip()}")
+
+# A served table is prepared once the peer's request names the analysis: its owner's log
+# names the table and the column (never "peer ..."), and the asking party reads an ABORT
+# saying the served table cannot provide it (neither the check nor the data), not a bare close.
+tpol = policy("s", ["category"], ["amount"], receivers=["bob"])
+tpol["table"] = {"name": "totals", "columns": ["email", "category", "amount"]}
+srv = Serve(wd, ["--identity", wd.p("alice.key"), "--table", totals,
+                 "--policy", write_policy("totals.json", tpol), "--audit", wd.p("totals.audit"),
+                 "--new-audit-log", "--timeout", "20"])
+if t.check(srv.port is not None, "totals (served): serve starts", srv.log()):
+    r = subprocess.run([BIN, "run", "--connect", f"127.0.0.1:{srv.port}",
+                        "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+                        "--table", SHOP, "--join", "email", "--normalize", "email", "--negotiate",
+                        "--out", out] + agg(COLS), capture_output=True, text=True, timeout=60)
+    err = one_line_error(r.stderr)
+    t.check(r.returncode != 0 and "peer aborted: the served table cannot provide this analysis"
+            in err and "amount" not in err and not os.path.exists(out),
+            "totals (served): the asking party reads the served table's ABORT, nothing else",
+            f"{r.returncode}: {err}")
+srv.stop()
+log = srv.log()
+t.check("totals.csv: aggregate: column 'amount'" in log and "peer 127" not in log,
+        "totals (served): the owner's log names its table and the column", log[-600:])
 
 wd.cleanup()
 t.finish()
