@@ -515,10 +515,12 @@ static ovl_err agg_deliver(ovl_session *s)
     s->a.groups_suppressed = cells_total(s) - r;
     if (!s->receiver)
         return OVL_OK;
-    if (ovl_agg2_inconsistent(s->agg2) > 0)
+    /* SPEC §8.3: printed, and recorded in this owner's audit entry */
+    s->a.inconsistent = ovl_agg2_inconsistent(s->agg2);
+    if (s->a.inconsistent > 0)
         fprintf(stderr, "overlap: warning: %llu released records were inconsistent (only a "
                         "modified peer causes that) and were left out\n",
-                (unsigned long long)ovl_agg2_inconsistent(s->agg2));
+                (unsigned long long)s->a.inconsistent);
     return write_result(s, &s->cfg);
 }
 

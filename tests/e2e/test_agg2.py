@@ -440,6 +440,12 @@ srv.stop()
 log = srv.log()
 t.check("totals.csv: aggregate: column 'amount'" in log and "peer 127" not in log,
         "totals (served): the owner's log names its table and the column", log[-600:])
+r = subprocess.run([BIN, "audit", "verify", wd.p("totals.audit")], capture_output=True, text=True)
+lines = open(wd.p("totals.audit")).read().splitlines() if os.path.exists(wd.p("totals.audit")) else []
+t.check(r.returncode == 0 and lines and json.loads(lines[-1])["outcome"] == "failed"
+        and "inconsistent" not in lines[-1],
+        "totals (served): the audit log verifies; the failed session's entry has no "
+        "inconsistent count", r.stdout + r.stderr + (lines[-1] if lines else ""))
 
 wd.cleanup()
 t.finish()
