@@ -10,6 +10,7 @@
 #include "core/frame.h"
 #include "core/guard.h"
 #include "core/mem.h"
+#include "mpc/okvs.h"
 
 static ovl_err fail(ovl_agg2 *a, ovl_err rc)
 {
@@ -23,6 +24,63 @@ static ovl_err fail(ovl_agg2 *a, ovl_err rc)
 
 
 /* ---- creation ---- */
+
+/* The contributor's circuit-PSI entry (§6): without conditions across
+ * parties its words and counts per group, with them its capped rows (the
+ * runner's group count, unknown before HELLO, does not enter either). */
+static ovl_err contributor_entry_check(const ovl_agg2_plan *plan, const ovl_agg_ident *own)
+{
+    ovl_err rc = OVL_OK;
+    uint32_t G = own->shape.groups;
+    if (plan->pairs.nconds > 0) {
+        ovl_pp_layout pp;
+        return agg2_pairs_layout(&pp, plan, 1, G);
+    }
+    ovl_agg2_layout l = {.groups_r = 1, .groups_c = G, .words_c = ovl_agg2_plan_k_c(plan),
+                         .bits_r = 1, .bits_c = 1, .star = ovl_agg2_plan_star(plan),
+                         .runner_recv = plan->receiver == 0};
+    uint64_t L = ovl_agg2_payload_words(&l);
+    OVL_ENSURE(L <= OVL_CPSI_MAX_WORDS, OVL_ERR_INPUT,
+               "aggregate: %u groups x %u words per group exceed circuit PSI's %u payload words "
+               "per identifier (group by fewer values, or aggregate fewer columns)",
+               G, (uint32_t)(L / G), OVL_CPSI_MAX_WORDS);
+    uint64_t entry = ovl_cpsi_entry_words((uint32_t)L, G, own->shape.count_bits);
+    OVL_ENSURE(entry <= OVL_OKVS_MAX_WORDS, OVL_ERR_INPUT,
+               "aggregate: %u groups of %u payload words and %u-bit row counts take %llu words "
+               "per identifier in circuit PSI's store, over its %u (group by fewer values, or "
+               "lower aggregation.max_rows_per_identifier)",
+               G, (uint32_t)(L / G), own->shape.count_bits, (unsigned long long)entry,
+               OVL_OKVS_MAX_WORDS);
+done:
+    return rc;
+}
+
+ovl_err ovl_agg2_check_own(const ovl_agg2_plan *plan, bool runner, const ovl_agg_ident *own)
+{
+    ovl_err rc = OVL_OK;
+    const char *names[OVL_AGG2_MAX_COLS];
+    unsigned side = runner ? OVL_AGG2_SIDE_R : OVL_AGG2_SIDE_C;
+    uint32_t k = 0;
+    OVL_ENSURE(own->shape.cols == ovl_agg2_plan_cols_of(plan, side) &&
+                   own->shape.cols <= OVL_AGG2_MAX_COLS,
+               OVL_ERR_USAGE,
+               "aggregate: the identifier table has %u value columns, the plan %u of this party",
+               own->shape.cols, ovl_agg2_plan_cols_of(plan, side));
+    for (uint32_t i = 0; i < plan->ncols; i++)
+        if (plan->cols[i].side == side)
+            names[k++] = plan->cols[i].name;
+    OVL_ENSURE(own->shape.nids <= OVL_CPSI_MAX_SET, OVL_ERR_INPUT,
+               "aggregate: %u distinct identifiers exceed circuit PSI's cap of %u",
+               own->shape.nids, OVL_CPSI_MAX_SET);
+    /* §5.1: the totals with the widest count a peer may state, so that the
+     * same check after HELLO (kept as a defence) cannot refuse an honest
+     * owner's data and tell the peer one bit of it */
+    OVL_TRY(ovl_agg_ident_check_totals_named(own, OVL_AGG2_MAX_COUNT_BITS, names));
+    if (!runner)
+        OVL_TRY(contributor_entry_check(plan, own));
+done:
+    return rc;
+}
 
 static ovl_err check_config(const ovl_agg2_config *c)
 {
@@ -60,10 +118,8 @@ static ovl_err check_config(const ovl_agg2_config *c)
     OVL_ENSURE(s->groups <= c->max_cells, OVL_ERR_POLICY,
                "the data form %u groups where aggregation.max_cells allows %u", s->groups,
                c->max_cells);
-    /* §5.1: the totals with the widest count a peer may state, before any
-     * peer is heard, so that the same check after HELLO (kept as a defence)
-     * cannot refuse an honest owner's data and tell the peer one bit of it */
-    OVL_TRY(ovl_agg_ident_check_totals(c->own, OVL_AGG2_MAX_COUNT_BITS));
+    /* the session ran these before contacting the peer: again, as a defence */
+    OVL_TRY(ovl_agg2_check_own(c->plan, c->runner, c->own));
     OVL_ENSURE(c->agreement_len <= OVL_AGG2_MAX_AGREEMENT &&
                    (c->agreement_len == 0 || c->agreement != NULL),
                OVL_ERR_USAGE, "aggregate: the agreement is longer than %u bytes",
@@ -141,11 +197,7 @@ static ovl_err contributor_payload(ovl_agg2 *a)
                          .star = ovl_agg2_plan_star(&a->plan),
                          .runner_recv = a->plan.receiver == 0};
     uint32_t sa = l.star && l.runner_recv, per = k + sa;
-    uint64_t L = ovl_agg2_payload_words(&l);
-    OVL_ENSURE(L <= OVL_CPSI_MAX_WORDS, OVL_ERR_LIMIT,
-               "%u contributor groups x %u words per group exceed circuit PSI's %u payload words",
-               G, (uint32_t)(L / G), OVL_CPSI_MAX_WORDS);
-    a->L = (uint32_t)L;
+    a->L = (uint32_t)ovl_agg2_payload_words(&l); /* within the cap: ovl_agg2_check_own */
     size_t n = a->cfg.nids ? a->cfg.nids : 1;
     OVL_TRY(ovl_calloc((void **)&a->payload, n * (a->L ? a->L : 1), sizeof *a->payload));
     OVL_TRY(ovl_calloc((void **)&a->counts, n * G, sizeof *a->counts));

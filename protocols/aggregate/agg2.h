@@ -73,6 +73,16 @@ typedef struct {
 
 typedef struct ovl_agg2 ovl_agg2;
 
+/* The checks that depend on this owner's data and the plan alone, to run
+ * before the peer is contacted (SPEC §5.1): its identifiers within circuit
+ * PSI's cap, its totals with the widest count width a peer may state (16),
+ * and, as the contributor, its circuit-PSI entry (§6) within the caps.
+ * OVL_ERR_INPUT naming a column by its plan name; the caller names the
+ * table. ovl_agg2_new runs them again. */
+ovl_err ovl_agg2_check_own(const ovl_agg2_plan *plan, bool runner,
+                           const ovl_agg_ident *own) OVL_MUST_USE;
+
+/* Runs ovl_agg2_check_own first, and the configuration's own checks. */
 ovl_err ovl_agg2_new(ovl_agg2 **out, const ovl_agg2_config *cfg) OVL_MUST_USE;
 void ovl_agg2_free(ovl_agg2 *a);
 extern const ovl_proto_ops ovl_agg2_ops;

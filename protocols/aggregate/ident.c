@@ -177,7 +177,8 @@ static int fits(uint64_t total, uint64_t mult)
     return total <= (uint64_t)INT64_MAX / mult;
 }
 
-ovl_err ovl_agg_ident_check_totals(const ovl_agg_ident *t, uint32_t peer_count_bits)
+ovl_err ovl_agg_ident_check_totals_named(const ovl_agg_ident *t, uint32_t peer_count_bits,
+                                         const char *const *names)
 {
     if (peer_count_bits < 1 || peer_count_bits > OVL_AGG2_MAX_COUNT_BITS)
         return ovl_err_set(OVL_ERR_PROTOCOL, "aggregate: the peer states a count width of %u bits",
@@ -187,8 +188,8 @@ ovl_err ovl_agg_ident_check_totals(const ovl_agg_ident *t, uint32_t peer_count_b
     for (size_t e = 0; e < t->entries; e++)
         rows += t->count[e]; /* < 2^32 rows of < 2^16 each: no overflow */
     if (!fits(rows, mult))
-        return ovl_err_set(OVL_ERR_INPUT, "aggregate: %llu rows times the peer's up to %llu rows "
-                           "per identifier could exceed the signed 64-bit range",
+        return ovl_err_set(OVL_ERR_INPUT, "aggregate: %llu rows, times the up to %llu rows per "
+                           "identifier a peer may have, could leave the signed 64-bit range",
                            (unsigned long long)rows, (unsigned long long)mult);
     for (uint32_t s = 0; s < t->shape.cols; s++) {
         uint64_t mag = 0;
@@ -196,14 +197,26 @@ ovl_err ovl_agg_ident_check_totals(const ovl_agg_ident *t, uint32_t peer_count_b
             int64_t v = t->words[e * 2 * t->shape.cols + 2 * s + 1];
             mag += v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v; /* < 2^47 each */
         }
-        if (!fits(mag, mult))
-            return ovl_err_set(OVL_ERR_INPUT,
-                               "aggregate: column %u: its sums times the peer's up to %llu rows "
-                               "per identifier could exceed the signed 64-bit range; use fewer "
-                               "decimals or a smaller aggregation.max_rows_per_identifier",
-                               s, (unsigned long long)mult);
+        if (fits(mag, mult))
+            continue;
+        char col[300];
+        if (names != NULL)
+            snprintf(col, sizeof col, "column '%s'", names[s]);
+        else
+            snprintf(col, sizeof col, "column %u", s);
+        /* never the total itself: it is the owner's data */
+        return ovl_err_set(OVL_ERR_INPUT,
+                           "aggregate: %s: its sums, times the up to %llu rows per identifier "
+                           "a peer may have, could leave the signed 64-bit range (SPEC.md "
+                           "§5.1); use fewer decimals or fewer rows",
+                           col, (unsigned long long)mult);
     }
     return OVL_OK;
+}
+
+ovl_err ovl_agg_ident_check_totals(const ovl_agg_ident *t, uint32_t peer_count_bits)
+{
+    return ovl_agg_ident_check_totals_named(t, peer_count_bits, NULL);
 }
 
 void ovl_agg_ident_free(ovl_agg_ident *t)

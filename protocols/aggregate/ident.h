@@ -61,8 +61,12 @@ typedef struct {
 ovl_err ovl_agg_ident_build(ovl_agg_ident *out, const ovl_agg_ident_shape *shape,
                             const ovl_agg_rows *rows) OVL_MUST_USE;
 
-/* After HELLO: with the peer's count width, no cell total of this owner's
- * counts or sums can leave the signed 64-bit range (§5.1). */
+/* With a peer's count width (before contacting it: the widest, 16; after
+ * HELLO: the one it stated), no cell total of this owner's counts or sums can
+ * leave the signed 64-bit range (§5.1): OVL_ERR_INPUT naming the column by
+ * names[s], the name of this table's value column s, when given, else by s. */
+ovl_err ovl_agg_ident_check_totals_named(const ovl_agg_ident *t, uint32_t peer_count_bits,
+                                         const char *const *names) OVL_MUST_USE;
 ovl_err ovl_agg_ident_check_totals(const ovl_agg_ident *t, uint32_t peer_count_bits) OVL_MUST_USE;
 
 /* Wipes and frees (the counts and sums are the owner's data). */

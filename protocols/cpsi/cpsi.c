@@ -73,10 +73,16 @@ static uint32_t bit_words(const ovl_cpsi_config *c)
     return (uint32_t)((bits + 63u) / 64u);
 }
 
+uint64_t ovl_cpsi_entry_words(uint32_t words, uint32_t bit_groups, uint32_t bit_width)
+{
+    uint64_t bits = (uint64_t)bit_groups * (bit_groups ? bit_width : 0u);
+    return 1u + (uint64_t)words + (bits + 63u) / 64u;
+}
+
 static uint32_t store_words(const ovl_cpsi_config *c)
 {
     uint32_t L = c->mode == OVL_MODE_AGGREGATE ? c->words : 0u;
-    return 1u + L + bit_words(c);
+    return (uint32_t)ovl_cpsi_entry_words(L, c->bit_groups, c->bit_width);
 }
 
 size_t cpsi_garbler_bits(const ovl_cpsi *p)

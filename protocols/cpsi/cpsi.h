@@ -94,6 +94,11 @@ ovl_err ovl_cpsi_new(ovl_cpsi **out, const ovl_cpsi_config *cfg) OVL_MUST_USE;
 void ovl_cpsi_free(ovl_cpsi *p);
 extern const ovl_proto_ops ovl_cpsi_ops;
 
+/* The words of one store entry for `words` payload words and a bit payload
+ * of bit_groups counts of bit_width bits: 1 + words + ceil(G_C·w_C/64), at
+ * most OVL_OKVS_MAX_WORDS (src/mpc/okvs.h) for ovl_cpsi_new to accept it. */
+uint64_t ovl_cpsi_entry_words(uint32_t words, uint32_t bit_groups, uint32_t bit_width);
+
 /* The bins B and check bits σ = 40 + ⌈log2 B⌉ for a runner set of n. */
 uint32_t ovl_cpsi_bins(uint64_t n);
 /* The OPRF's bytes on the wire, frames included (SPEC.md §11): OPRF_BASE

@@ -80,6 +80,8 @@ static void show_entry(const ovl_audit_entry *e, const ovl_pubkey *peers, size_t
     }
     if (e->has_capped)
         printf(" capped=%llu", (unsigned long long)e->capped);
+    if (e->inconsistent)
+        printf(" inconsistent=%llu", (unsigned long long)e->inconsistent);
     printf(" local_set=%llu peer_set=%llu released=%llu suppressed=%llu outcome=%s%s%s\n",
            (unsigned long long)e->local_set, (unsigned long long)e->peer_set,
            (unsigned long long)e->groups_released, (unsigned long long)e->groups_suppressed,

@@ -172,6 +172,10 @@ static ovl_err entry_bytes(ovl_buf *b, const ovl_audit_entry *e)
         OVL_TRY(ovl_buf_put_u8(b, 3));
         OVL_TRY(ovl_buf_put_u64(b, e->capped));
     }
+    if (e->inconsistent) {
+        OVL_TRY(ovl_buf_put_u8(b, 4));
+        OVL_TRY(ovl_buf_put_u64(b, e->inconsistent));
+    }
 done:
     return rc;
 }
@@ -242,6 +246,8 @@ static ovl_err entry_json(char **out, const ovl_audit_entry *e)
     }
     if (o && e->has_capped)
         json_object_set_new(o, "capped", json_integer((json_int_t)e->capped));
+    if (o && e->inconsistent)
+        json_object_set_new(o, "inconsistent", json_integer((json_int_t)e->inconsistent));
     *out = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     return *out ? OVL_OK : ovl_err_set(OVL_ERR_NOMEM, "cannot encode audit entry");
@@ -403,6 +409,13 @@ static ovl_err entry_parse(ovl_audit_entry *e, const lctx *c, const char *line, 
         e->has_capped = true;
         nk++;
     }
+    if (json_object_get(o, "inconsistent")) {
+        /* written only when some were: one encoding per entry */
+        OVL_TRY(get_u64(c, o, "inconsistent", &e->inconsistent));
+        if (e->inconsistent == 0)
+            OVL_FAIL(lbad(c, "inconsistent", "is not a positive count"));
+        nk++;
+    }
     if (json_object_size(o) != nk)
         OVL_FAIL(lbad(c, "an unknown key", "is present"));
     OVL_TRY(get_u64(c, o, "seq", &e->seq));
@@ -412,6 +425,8 @@ static ovl_err entry_parse(ovl_audit_entry *e, const lctx *c, const char *line, 
         OVL_FAIL(lbad(c, "peer", "is not a fingerprint"));
     memcpy(e->peer, peer, strlen(peer) + 1);
     OVL_TRY(get_enum(c, o, e));
+    if (e->inconsistent && e->mode != OVL_MODE_AGGREGATE)
+        OVL_FAIL(lbad(c, "inconsistent", "is set on an entry that is not an aggregate"));
     OVL_TRY(get_hex(c, o, "template", e->template_hash, OVL_HASH_LEN, &e->has_template));
     OVL_TRY(get_hex(c, o, "analysis", e->analysis, OVL_HASH_LEN, NULL));
     OVL_TRY(get_params(c, o, e));

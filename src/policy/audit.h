@@ -56,6 +56,8 @@ typedef struct {
     uint64_t groups_released, groups_suppressed;
     bool has_capped; /* conditions across parties: how many of this owner's own */
     uint64_t capped; /* identifiers the template's cap cut (CONDITIONS.md §3.2) */
+    uint64_t inconsistent; /* an aggregate's receiver: released records left out as
+                              inconsistent (protocols/aggregate/SPEC.md §8.3; 0: none) */
     ovl_outcome outcome;
     char reason[OVL_AUDIT_MAX_REASON]; /* the refusal or failure message, or "" */
     bool has_transcript;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate/agg2.h"
 #include "aggregate/release.h"
 #include "core/guard.h"
 #include "core/mem.h"
@@ -237,6 +238,13 @@ ovl_err ovl_agg2_prep_build(ovl_agg2_prep *p, const ovl_table_input *in, uint32_
     OVL_TRY(ovl_agg2_prep_ident(p, in, NULL, count_bits, value_bits, max_cells, what));
 done:
     return rc;
+}
+
+ovl_err ovl_agg2_prep_check(const ovl_agg2_prep *p, const ovl_agg2_plan *plan, bool runner,
+                            const char *what)
+{
+    ovl_err rc = ovl_agg2_check_own(plan, runner, &p->ident);
+    return rc == OVL_OK ? rc : ovl_err_wrap(rc, "%s: ", what);
 }
 
 void ovl_agg2_prep_free(ovl_agg2_prep *p)

@@ -7,6 +7,7 @@
 #ifndef OVL_SESSION_AGG2_PREP_H
 #define OVL_SESSION_AGG2_PREP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "aggregate/ident.h"
@@ -56,6 +57,13 @@ ovl_err ovl_agg2_prep_groups(ovl_agg2_prep *p, const ovl_table_input *in,
  * against no width. */
 ovl_err ovl_agg2_prep_ident(ovl_agg2_prep *p, const ovl_table_input *in, const uint8_t *kept,
                             uint32_t count_bits, uint32_t value_bits, uint32_t max_cells,
+                            const char *what) OVL_MUST_USE;
+
+/* After the ident table: every check of the engine that depends on this
+ * owner's data and the plan alone (aggregate/agg2.h, ovl_agg2_check_own:
+ * the totals against the signed 64-bit range, circuit PSI's caps), so that
+ * a refusal reaches no peer (SPEC §5.1). `what` names the table. */
+ovl_err ovl_agg2_prep_check(const ovl_agg2_prep *p, const ovl_agg2_plan *plan, bool runner,
                             const char *what) OVL_MUST_USE;
 
 void ovl_agg2_prep_free(ovl_agg2_prep *p);

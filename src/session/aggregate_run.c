@@ -189,6 +189,8 @@ static ovl_err load_own(ovl_session *s, const char *query, const char *join, ovl
     s->ids = in.ids;
     memset(&in.ids, 0, sizeof in.ids);
     OVL_TRY(rc);
+    /* the engine's checks on this owner's data alone, before any peer (§5.1) */
+    OVL_TRY(ovl_agg2_prep_check(&s->prep, &s->plan, s->runner, shown_table(s)));
     OVL_TRY(ovl_calloc((void **)&s->cpsi_ids, s->ids.nids + 1, sizeof *s->cpsi_ids));
     OVL_TRY(ovl_calloc((void **)&s->cpsi_lens, s->ids.nids + 1, sizeof *s->cpsi_lens));
     for (size_t i = 0; i < s->ids.nids; i++) {
@@ -521,10 +523,12 @@ static ovl_err agg_deliver(ovl_session *s)
     s->a.groups_suppressed = cells_total(s) - r;
     if (!s->receiver)
         return OVL_OK;
-    if (ovl_agg2_inconsistent(s->agg2) > 0)
+    /* SPEC §8.3: printed, and recorded in this owner's audit entry */
+    s->a.inconsistent = ovl_agg2_inconsistent(s->agg2);
+    if (s->a.inconsistent > 0)
         fprintf(stderr, "overlap: warning: %llu released records were inconsistent (only a "
                         "modified peer causes that) and were left out\n",
-                (unsigned long long)ovl_agg2_inconsistent(s->agg2));
+                (unsigned long long)s->a.inconsistent);
     return write_result(s, &s->cfg);
 }
 

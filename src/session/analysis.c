@@ -688,6 +688,7 @@ static ovl_err fill_entry(ovl_analysis *a, ovl_audit_entry *e, ovl_outcome outco
     e->groups_suppressed = a->groups_suppressed;
     e->has_capped = a->has_capped;
     e->capped = a->capped;
+    e->inconsistent = a->inconsistent;
     e->outcome = outcome;
     memcpy(e->reason, reason, strnlen(reason, sizeof e->reason - 1)); /* e is zeroed */
     e->has_transcript = a->has_transcript;

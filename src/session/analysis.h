@@ -52,6 +52,7 @@ typedef struct ovl_analysis {
     uint64_t local_set, peer_set, groups_released, groups_suppressed;
     bool has_capped;     /* conditions across parties: this owner's own capped count, */
     uint64_t capped;     /* computed before connecting and never sent (CONDITIONS.md §3.2) */
+    uint64_t inconsistent; /* an aggregate's receiver: released records left out (SPEC §8.3) */
     bool has_transcript, has_peer_sig;
     bool cosign_withheld; /* the run completed; the peer's co-signature never came */
     uint64_t agreed_seq;  /* this session's "agreed" audit entry (0: not charged) */

@@ -158,33 +158,40 @@ static ovl_err wait_io(drive_state *d)
     return OVL_OK;
 }
 
-/* Tells the peer why we stop; never blocks for long on a peer that does not read. */
-static void send_abort(drive_state *d, ovl_err e)
+void ovl_drive_abort(ovl_conn *c, ovl_err e, const char *reason)
 {
     ovl_buf a;
+    char kept[512];
     if (e == OVL_ERR_PEER_CLOSED || e == OVL_ERR_TLS || e == OVL_ERR_TIMEOUT)
         return;
     if (ovl_buf_alloc(&a, 256, 512) != OVL_OK)
         return;
-    char reason[256];
-    snprintf(reason, sizeof reason, "%s", ovl_err_detail());
+    snprintf(kept, sizeof kept, "%s", ovl_err_detail());
     if (ovl_frame_abort(&a, e, reason) == OVL_OK) {
         long long deadline = now_ms() + 2000;
         while (ovl_buf_remaining(&a) > 0 && now_ms() < deadline) {
             size_t n = 0;
-            if (ovl_conn_write_some(d->c, ovl_buf_rptr(&a), ovl_buf_remaining(&a), &n) != OVL_OK)
+            if (ovl_conn_write_some(c, ovl_buf_rptr(&a), ovl_buf_remaining(&a), &n) != OVL_OK)
                 break;
             if (n == 0) {
                 bool ready;
-                if (ovl_conn_wait(d->c, true, 100, &ready) != OVL_OK)
+                if (ovl_conn_wait(c, true, 100, &ready) != OVL_OK)
                     break;
             } else if (ovl_buf_skip(&a, n) != OVL_OK) {
                 break;
             }
         }
     }
-    ovl_err_set(e, "%s", reason);
+    ovl_err_set(e, "%s", kept);
     ovl_buf_free(&a);
+}
+
+/* Tells the peer why we stop, in the words this party prints. */
+static void send_abort(drive_state *d, ovl_err e)
+{
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s", ovl_err_detail());
+    ovl_drive_abort(d->c, e, reason);
 }
 
 ovl_err ovl_drive(ovl_conn *c, const ovl_proto_ops *ops, void *proto, const ovl_drive_opts *o)

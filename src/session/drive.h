@@ -36,6 +36,13 @@ typedef struct {
  * and configure an engine. */
 ovl_err ovl_read_frame(ovl_conn *c, ovl_buf *frame, int timeout_ms) OVL_MUST_USE;
 
+/* Sends the peer an ABORT frame (protocols/common/SPEC.md §4) of category e
+ * with `reason`, one line for the peer's operator, best effort and never
+ * blocking for long: what ovl_drive does on failure, for a party that stops
+ * between engines. Nothing is sent after a closed connection, a TLS failure
+ * or a timeout. The current error detail is kept. */
+void ovl_drive_abort(ovl_conn *c, ovl_err e, const char *reason);
+
 /* Runs until the protocol is done and every frame is written. On failure the
  * peer is sent an ABORT frame with the one-line reason (best effort). */
 ovl_err ovl_drive(ovl_conn *c, const ovl_proto_ops *ops, void *proto,

@@ -11,6 +11,7 @@
 #include "core/guard.h"
 #include "core/mem.h"
 #include "crypto/group.h"
+#include "io/dbspec.h"
 #include "session/psi_output.h"
 #include "session/state.h"
 
@@ -71,6 +72,20 @@ done:
     return rc;
 }
 
+/* Circuit PSI's set cap, on this party's own identifiers before any peer is
+ * contacted (ovl_cpsi_new checks it again). */
+static ovl_err cpsi_set_check(const ovl_session *s, ovl_mode mode)
+{
+    if (mode != OVL_MODE_CARDINALITY || s->ids.nids <= OVL_CPSI_MAX_SET)
+        return OVL_OK;
+    char *shown = ovl_spec_redact(s->cfg.table);
+    ovl_err rc = ovl_err_set(OVL_ERR_INPUT, "%s: %zu distinct identifiers exceed circuit PSI's "
+                             "cap of %u (--mode cardinality)", shown ? shown : "the table",
+                             s->ids.nids, OVL_CPSI_MAX_SET);
+    free(shown);
+    return rc;
+}
+
 static ovl_err psi_load(ovl_session *s)
 {
     ovl_err rc = OVL_OK;
@@ -81,6 +96,7 @@ static ovl_err psi_load(ovl_session *s)
                           .prehashed = c->prehashed};
     OVL_TRY(ovl_table_load(&in, c->table, &want));
     s->ids = in.ids;
+    OVL_TRY(cpsi_set_check(s, c->mode));
     /* Probe the output now, so an unwritable path fails before the peer is
      * contacted; the real temporary file exists only while results are
      * written, so even a killed run leaves nothing behind. */
@@ -109,7 +125,7 @@ static ovl_err psi_load_served(ovl_session *s)
         return ovl_err_set(rc, "the owner's table cannot be read");
     s->ids = in.ids;
     ovl_value_table_free(&in.values);
-    return OVL_OK;
+    return cpsi_set_check(s, s->a.nego.mode);
 }
 
 /* The analysis this party typed, in the wire form of a request. */

@@ -105,15 +105,49 @@ done:
 
 void ovl_session_set_dump(ovl_session *s, FILE *f) { s->dump = f; }
 
+/* This party's own failures, whichever step they arise in: its data, its
+ * memory, its code. No peer frame yields these categories (a peer's ABORT
+ * reads as a refusal or a protocol error, protocols/common/SPEC.md §4). */
+static bool own_failure(ovl_err rc)
+{
+    return rc == OVL_ERR_INPUT || rc == OVL_ERR_NOMEM || rc == OVL_ERR_INTERNAL;
+}
+
 /* Errors the peer caused or reported name it, once; this party's own
- * policy refusal speaks for itself. */
+ * policy refusal and its own failures speak for themselves. */
 static ovl_err peer_error(const ovl_session *s, ovl_err rc)
 {
     const char *label = ovl_conn_label(s->conn);
-    if (rc == OVL_OK || !s->cfg.name_peer || s->a.own_refusal ||
+    if (rc == OVL_OK || !s->cfg.name_peer || s->a.own_refusal || own_failure(rc) ||
         strstr(ovl_err_detail(), label) != NULL)
         return rc;
     return ovl_err_wrap(rc, "peer %s: ", label);
+}
+
+/* An engine's error about this party's data names the table it came from
+ * (the engine knows columns, not tables). */
+static ovl_err own_data_error(ovl_session *s, ovl_err rc)
+{
+    if (rc != OVL_ERR_INPUT)
+        return rc;
+    char *shown = ovl_spec_redact(s->cfg.table);
+    rc = ovl_err_wrap(rc, "%s: ", shown ? shown : "this party's table");
+    free(shown);
+    return rc;
+}
+
+/* The engine did not start on this side (every check on this party's data
+ * alone ran before connecting: what is left is the agreement's, or a bug).
+ * The peer, waiting for its frames, reads that in an ABORT, not a bare
+ * close; the reason names the role and the category, never this party's
+ * paths or data (its operator's stderr and log have the detail). */
+static void abort_start(const ovl_session *s, ovl_err rc)
+{
+    char reason[200];
+    snprintf(reason, sizeof reason, "the %s could not start the analysis (%s; its operator's "
+             "log says why)", s->cfg.role == OVL_ROLE_LISTENER ? "listener" : "connector",
+             ovl_err_name(rc));
+    ovl_drive_abort(s->conn, rc, reason);
 }
 
 /* What the partner reads when the served table cannot provide the analysis
@@ -182,7 +216,11 @@ static ovl_err run_engine(ovl_session *s)
     const ovl_proto_ops *ops;
     void *engine;
     ovl_drive_opts d = s->dopts;
-    OVL_TRY(s->kind->start(s, &ops, &engine));
+    rc = s->kind->start(s, &ops, &engine);
+    if (rc != OVL_OK) {
+        abort_start(s, rc);
+        goto done;
+    }
     d.dump_frames = s->dump;
     d.tick = s->cfg.progress && isatty(STDERR_FILENO) ? s->kind->progress : NULL;
     d.tick_arg = s;
@@ -194,7 +232,7 @@ static ovl_err run_engine(ovl_session *s)
     if (s->progress_shown)
         fputc('\n', stderr);
 done:
-    return rc;
+    return own_data_error(s, rc);
 }
 
 static void audit(ovl_session *s, ovl_err rc)

@@ -15,7 +15,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from e2e import BIN, Checks, Workdir, one_line_error, read_csv, run_pair, no_temp_files
+from e2e import (BIN, Checks, Serve, Workdir, free_port, one_line_error, read_csv, run_pair,
+                 no_temp_files)
 from sqlref import Analysis, Reference
 
 t = Checks("e2e/agg2")
@@ -456,6 +457,78 @@ week = wd.write_csv("week.csv", ["email", "day", "amount"], [["a@x.org", "07/01/
 err = alone("not a date", week, ["--mode", "aggregate", "--group-by", "week(contributor:day)"])
 t.check("week.csv:2" in err and "day" in err and "07/01" not in err,
         "DATE_TRUNC of a value that is not a date: names file:line and column", err)
+
+# SPEC §5.1: totals that a peer's widest count (2^16 - 1 rows per identifier) could carry past
+# the signed 64-bit range are refused by the owner before it listens or connects, naming its
+# table and the column (300 sums of 5 * 10^11 units each fit value_bits 40, their total does
+# not): never reported as the peer's doing, never a value.
+totals = wd.write_csv("totals.csv", ["email", "category", "amount"],
+                      [[f"u{k}@x.org", "toys", "5000000000.00"] for k in range(300)])
+err = alone("totals (contributor, listening)", totals, COLS)
+t.check("totals.csv" in err and "'amount'" in err and "64-bit" in err and "error: peer" not in err
+        and "5000000000" not in err,
+        "totals (contributor): names the table and the column, not the peer or a value", err)
+
+
+def connecting(table, args):
+    """A connector to a port nobody listens on: any attempt to connect ends in a connection
+    error (exit 4) within a second."""
+    return subprocess.run([BIN, "run", "--connect", f"127.0.0.1:{free_port()}",
+                           "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+                           "--table", table, "--join", "email", "--normalize", "email",
+                           "--threads", "2", "--timeout", "60", "--wait", "1"] + list(args),
+                          capture_output=True, text=True, timeout=60)
+
+
+def alone_connecting(label, table, args):
+    """A connector that must stop before connecting."""
+    r = connecting(table, args)
+    err = one_line_error(r.stderr)
+    t.check(r.returncode == 3 and "connect" not in r.stderr,
+            f"{label}: refused before connecting (exit 3)", f"{r.returncode}: {r.stderr.strip()}")
+    return err
+
+
+out = wd.p("totals.out.csv")
+err = alone_connecting("totals (runner, connecting)", totals,
+                       ["--mode", "aggregate", "--group-by", "runner:category", "--values",
+                        "runner:amount:2", "--out", out])
+t.check("totals.csv" in err and "'amount'" in err and "error: peer" not in err
+        and not os.path.exists(out),
+        "totals (runner): names the table and the column, writes nothing", err)
+# The same table without the sum is no refusal: the connector goes on to its connection.
+r = connecting(totals, ["--mode", "aggregate", "--group-by", "runner:category", "--out", out])
+t.check(r.returncode == 4, "totals: a table that fits goes on to connect (exit 4 here)",
+        f"{r.returncode}: {r.stderr.strip()}")
+
+# A served table is prepared once the peer's request names the analysis: its owner's log
+# names the table and the column (never "peer ..."), and the asking party reads an ABORT
+# saying the served table cannot provide it (neither the check nor the data), not a bare close.
+tpol = policy("s", ["category"], ["amount"], receivers=["bob"])
+tpol["table"] = {"name": "totals", "columns": ["email", "category", "amount"]}
+srv = Serve(wd, ["--identity", wd.p("alice.key"), "--table", totals,
+                 "--policy", write_policy("totals.json", tpol), "--audit", wd.p("totals.audit"),
+                 "--new-audit-log", "--timeout", "20"])
+if t.check(srv.port is not None, "totals (served): serve starts", srv.log()):
+    r = subprocess.run([BIN, "run", "--connect", f"127.0.0.1:{srv.port}",
+                        "--identity", wd.p("bob.key"), "--peer", wd.p("alice.pub"),
+                        "--table", SHOP, "--join", "email", "--normalize", "email", "--negotiate",
+                        "--out", out] + agg(COLS), capture_output=True, text=True, timeout=60)
+    err = one_line_error(r.stderr)
+    t.check(r.returncode != 0 and "peer aborted: the served table cannot provide this analysis"
+            in err and "amount" not in err and not os.path.exists(out),
+            "totals (served): the asking party reads the served table's ABORT, nothing else",
+            f"{r.returncode}: {err}")
+srv.stop()
+log = srv.log()
+t.check("totals.csv: aggregate: column 'amount'" in log and "peer 127" not in log,
+        "totals (served): the owner's log names its table and the column", log[-600:])
+r = subprocess.run([BIN, "audit", "verify", wd.p("totals.audit")], capture_output=True, text=True)
+lines = open(wd.p("totals.audit")).read().splitlines() if os.path.exists(wd.p("totals.audit")) else []
+t.check(r.returncode == 0 and lines and json.loads(lines[-1])["outcome"] == "failed"
+        and "inconsistent" not in lines[-1],
+        "totals (served): the audit log verifies; the failed session's entry has no "
+        "inconsistent count", r.stdout + r.stderr + (lines[-1] if lines else ""))
 
 wd.cleanup()
 t.finish()

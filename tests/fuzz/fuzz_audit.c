@@ -21,6 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (e->nmembers > OVL_AUDIT_MAX_MEMBERS || (!e->has_capped && e->capped != 0))
             abort();
+        if (e->inconsistent != 0 && e->mode != OVL_MODE_AGGREGATE)
+            abort();
         (void)ovl_audit_entry_charged(e);
     }
     ovl_audit_log_free(&log);

@@ -415,6 +415,91 @@ static void test_capped(void)
     free(buf);
 }
 
+static ovl_err append_inconsistent(ovl_mode mode, uint64_t n)
+{
+    ovl_audit_entry e;
+    memset(&e, 0, sizeof e);
+    e.time = 6000;
+    memcpy(e.peer, fpeer, OVL_FPR_LEN);
+    e.mode = mode;
+    memcpy(e.analysis, analysis, OVL_HASH_LEN);
+    e.outcome = OVL_OUTCOME_OK;
+    e.groups_released = 4;
+    e.inconsistent = n;
+    ovl_err rc = ovl_audit_append(path, owner, &e);
+    ovl_audit_entry_clear(&e);
+    return rc;
+}
+
+/* An aggregate's receiver records the released records it left out as
+ * inconsistent (protocols/aggregate/SPEC.md §8.3): signed, written only when
+ * some were (so every older entry keeps its bytes and verifies), and only
+ * on an aggregate's entry. */
+static void test_inconsistent(void)
+{
+    ovl_audit_log log;
+    size_t before, n;
+    EXPECT_OK(load(&log));
+    before = log.n;
+    ovl_audit_log_free(&log);
+    EXPECT_OK(append_inconsistent(OVL_MODE_AGGREGATE, 0));
+    EXPECT_OK(append_inconsistent(OVL_MODE_AGGREGATE, 3));
+    EXPECT_OK(load(&log));
+    EXPECT_EQ(log.n, before + 2);
+    if (log.n == before + 2) {
+        EXPECT_EQ(log.entries[before].inconsistent, 0);
+        EXPECT_EQ(log.entries[before + 1].inconsistent, 3);
+        EXPECT_EQ(log.entries[0].inconsistent, 0);
+    }
+    ovl_audit_log_free(&log);
+    char *buf = slurp(path, &n), *mod = calloc(1, n + 64);
+    char *ln[64];
+    size_t nl = lines(buf, ln, 64);
+    char *p = strstr(buf, ",\"inconsistent\":3}");
+    EXPECT_TRUE(p != NULL && nl == before + 2 && mod != NULL);
+    /* the entry without any is written without the key */
+    char *first = nl == before + 2 ? strstr(ln[before], "inconsistent") : NULL;
+    EXPECT_TRUE(first != NULL && first > ln[before + 1]);
+    if (p && mod && nl == before + 2) {
+        char want[96];
+        /* the count is signed: editing it breaks the entry */
+        memcpy(mod, buf, n);
+        mod[p - buf + 16] = '4';
+        snprintf(want, sizeof want, ":%zu: entry %zu: signature does not verify", before + 2,
+                 before + 2);
+        expect_broken(mod, n, want);
+        /* and removing it */
+        size_t at = (size_t)(p - buf), cut = strlen(",\"inconsistent\":3");
+        memcpy(mod, buf, at);
+        memcpy(mod + at, p + cut, n - at - cut);
+        expect_broken(mod, n - cut, want);
+        /* 0 is never written: an entry claiming it is damaged, whatever its signature */
+        at = (size_t)(ln[before + 1] - buf) - 2; /* before the closing brace of entry N-1 */
+        static const char zero[] = ",\"inconsistent\":0";
+        memcpy(mod, buf, at);
+        memcpy(mod + at, zero, sizeof zero - 1);
+        memcpy(mod + at + sizeof zero - 1, buf + at, n - at);
+        snprintf(want, sizeof want, ":%zu: entry %zu: inconsistent is not a positive count",
+                 before + 1, before + 1);
+        expect_broken(mod, n + sizeof zero - 1, want);
+    }
+    free(mod);
+    free(buf);
+    /* signed by the owner, but on an entry that is no aggregate: refused */
+    size_t hn;
+    char *log_text = slurp(path, &n), *head_text = slurp(head, &hn);
+    EXPECT_OK(append_inconsistent(OVL_MODE_INTERSECTION, 2));
+    EXPECT_ERR(OVL_ERR_MALFORMED, load(&log));
+    EXPECT_TRUE(strstr(ovl_err_detail(), "not an aggregate") != NULL);
+    spit(path, log_text, n);
+    spit(head, head_text, hn);
+    free(log_text);
+    free(head_text);
+    EXPECT_OK(load(&log));
+    EXPECT_EQ(log.n, before + 2);
+    ovl_audit_log_free(&log);
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK || !mkdtemp(dir))
@@ -434,6 +519,7 @@ int main(void)
     RUN(test_reserve_lock);
     RUN(test_parse_garbage);
     RUN(test_capped);
+    RUN(test_inconsistent);
     unlink(path);
     unlink(head);
     rmdir(dir);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/frame.h"
 #include "core/guard.h"
 #include "core/pool.h"
 #include "crypto/group.h"
@@ -27,7 +28,8 @@ typedef struct {
 static ovl_err toy_feed(void *p, uint8_t type, const uint8_t *payload, size_t len)
 {
     toy *t = p;
-    (void)payload;
+    if (type == OVL_FRAME_ABORT)
+        return ovl_frame_abort_decode(payload, len);
     if (type != t->want || t->got || len != 3)
         return ovl_err_set(OVL_ERR_PROTOCOL, "toy: unexpected frame 0x%02x", type);
     t->got = true;
@@ -174,6 +176,80 @@ static void lost_without_the_carry(void)
     EXPECT_ERR(OVL_ERR_TIMEOUT, second);
 }
 
+typedef struct {
+    ovl_listener *l;
+    ovl_err category;
+    bool detail_kept;
+} aborter;
+
+/* A party that stops between engines: an ABORT instead of its frames. */
+static void *abort_main(void *arg)
+{
+    aborter *a = arg;
+    ovl_conn *c = NULL;
+    if (ovl_accept(&c, a->l, server_id, ovl_identity_pub(client_id), 1, 10000, 5000) == OVL_OK) {
+        ovl_err_set(OVL_ERR_INPUT, "t.csv: aggregate: column 'amount': local detail");
+        ovl_drive_abort(c, a->category, "the listener could not start the analysis");
+        a->detail_kept = strcmp(ovl_err_detail(), "t.csv: aggregate: column 'amount': "
+                                                  "local detail") == 0;
+        uint8_t b;
+        size_t n = 0;
+        bool ready;
+        while (ovl_conn_wait(c, false, 100, &ready) == OVL_OK &&
+               ovl_conn_read_some(c, &b, 1, &n) == OVL_OK && n == 0)
+            ;
+    }
+    ovl_conn_close(c);
+    return NULL;
+}
+
+/* The connector's engine waiting for 0x61 from a listener that aborts with
+ * `category` (a closed connection's category sends nothing). */
+static ovl_err wait_on_aborter(ovl_err category, bool *kept)
+{
+    ovl_err rc = OVL_OK;
+    ovl_listener *l = NULL;
+    ovl_conn *c = NULL;
+    ovl_pool *pool = NULL;
+    pthread_t th;
+    char hp[64];
+    aborter a = {.category = category};
+    toy one = {.want = 0x61};
+    OVL_TRY(ovl_pool_new(&pool, 1));
+    OVL_TRY(ovl_listen(&l, "127.0.0.1:0"));
+    a.l = l;
+    pthread_create(&th, NULL, abort_main, &a);
+    snprintf(hp, sizeof hp, "127.0.0.1:%u", (unsigned)ovl_listener_port(l));
+    rc = ovl_connect(&c, hp, client_id, ovl_identity_pub(server_id), 5000);
+    if (rc == OVL_OK) {
+        ovl_drive_opts d = {.timeout_ms = 1000, .pool = pool};
+        rc = ovl_drive(c, &toy_ops, &one, &d);
+    }
+    ovl_conn_close(c);
+    pthread_join(th, NULL);
+    *kept = a.detail_kept;
+done:
+    ovl_listener_close(l);
+    ovl_pool_free(pool);
+    return rc;
+}
+
+/* A party whose engine does not start tells its peer why, in an ABORT the
+ * peer reports as the peer's (protocols/common/SPEC.md §4), and keeps its
+ * own detail for its own operator. */
+static void abort_between_engines(void)
+{
+    bool kept = false;
+    EXPECT_ERR(OVL_ERR_PROTOCOL, wait_on_aborter(OVL_ERR_INPUT, &kept));
+    EXPECT_STR_EQ(ovl_err_detail(), "peer aborted: the listener could not start the analysis");
+    EXPECT_TRUE(kept);
+    EXPECT_ERR(OVL_ERR_POLICY, wait_on_aborter(OVL_ERR_POLICY, &kept));
+    /* the negative: after a closed connection nothing is sent (the peer
+     * waits out its timeout) */
+    EXPECT_ERR(OVL_ERR_TIMEOUT, wait_on_aborter(OVL_ERR_PEER_CLOSED, &kept));
+    EXPECT_TRUE(kept);
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK || ovl_identity_generate(&server_id, "server") != OVL_OK ||
@@ -181,6 +257,7 @@ int main(void)
         return 1;
     RUN(carried_to_the_next_engine);
     RUN(lost_without_the_carry);
+    RUN(abort_between_engines);
     ovl_identity_free(server_id);
     ovl_identity_free(client_id);
     return ovl_t_summary("test_drive");
