@@ -437,6 +437,55 @@ sql_case("cap rows 2 by p.amount",
           ("ties by last input first", QD.replace("amount, pos", "amount, pos DESC")),
           ("NULLs first", QD.replace("amount IS NULL", "amount IS NOT NULL"))])
 
+# ---- a hostile peer against an honest party running a condition template: what
+# tests/tools/hostile_peer (a PSI engine over real TLS, no negotiation) can reach ends the run
+# with one line, a documented exit, no output, in time: garbage at the frame layer, and any
+# HELLO, since a template run negotiates first. (The frames of PAIRS and its products are
+# reshaped in process, where each can be hit exactly: tests/unit/test_agg2_pairs.c and
+# fuzz_agg2_pairs; hostile_peer would need the negotiation, the aggregate engine and pair
+# rows to reach them.)
+import re
+import time
+
+from e2e import TOOLS
+
+HOSTILE = os.path.join(TOOLS, "hostile_peer")
+NEGOTIATES = r"the listener negotiates its analyses: the connector must too"
+for case, want, code in (("garbage", r"announced a 1163141167-byte (first )?frame", 5),
+                         ("version", NEGOTIATES, 6), ("big_frame", NEGOTIATES, 6)):
+    out = wd.p(f"hostile_{case}.csv")
+    t0 = time.time()
+    h = subprocess.Popen([BIN, "run", "--listen", "127.0.0.1:0", "--identity", wd.p("alice.key"),
+                          "--peer", wd.p("bob.pub"), "--table", BUYS, "--join", "email",
+                          "--normalize", "email", "--template", wpath, "--table-name",
+                          "purchases", "--out", out, "--timeout", "5", "--wait", "20"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    port = None
+    while port is None and time.time() < t0 + 30:
+        line = h.stderr.readline()
+        if not line:
+            break
+        m = re.search(r"listening on \S+:(\d+)", line)
+        port = int(m.group(1)) if m else None
+    hp = subprocess.Popen([HOSTILE, "--case", case, "--identity", wd.p("bob.key"), "--peer",
+                           wd.p("alice.pub"), "--timeout", "30", "--connect", f"127.0.0.1:{port}"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = h.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        h.kill()
+        _, err = h.communicate()
+    hp.kill()
+    hp.communicate()
+    line = one_line_error(err)
+    t.check(port is not None and h.returncode == code and re.search(want, line) is not None,
+            f"hostile {case} against a condition template: exit {code}, error /{want}/",
+            f"exit {h.returncode}: {err.strip()[-300:]}")
+    t.check(len([l for l in err.splitlines() if "error" in l]) == 1, f"hostile {case}: one line",
+            err)
+    t.check(not os.path.exists(out) and time.time() - t0 < 60,
+            f"hostile {case}: no output, ends in time", f"{time.time() - t0:.1f} s")
+
 # ---- the per-identifier width after the cap: 8 rows of one identifier in one group kept by
 # -- cap rows 8 exceed max_rows_per_identifier (7): refused before listening, exit 3, one line
 # naming the table, the count and the policy key, never the identifier ----
