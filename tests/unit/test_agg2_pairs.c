@@ -637,8 +637,8 @@ static void hostile_values(void)
         EXPECT_EQ(ovl_agg2_released_count(r->e[1]), n);
         EXPECT_TRUE(n <= (size_t)r->R.p.groups * r->C.p.groups);
         size_t differ = 0, d_equal = 0, over = 0;
-        if (k == 0) {
-            int64_t want[W_MAXG * W_MAXG * 16] = {0};
+        int64_t *want = calloc((size_t)r->R.p.groups * r->C.p.groups * P, 8);
+        if (k == 0 && want != NULL) {
             oracle(want, P, r);
             for (size_t i = 0; i < (size_t)r->R.p.groups * r->C.p.groups; i++)
                 over += want[i * P] >= 2;
@@ -658,6 +658,7 @@ static void hostile_values(void)
                         "the contributor flips a bit of a bin circuit's DECODE",
                n, k == 0 ? (differ ? ", their D exact, one word off" : ", their D exact, "
                                      "no word off (the bit met a 0 choice)") : "");
+        free(want);
         prun_free(r);
         free(r);
     }
