@@ -268,7 +268,7 @@ def ranked(name, null_rule, order):
 
 
 def sql_case(label, template, c_cols, c_rows, p_cols, p_rows, conv, query, scales, T,
-             others=()):
+             others=(), receivers=("c",)):
     """Runs `template` with the two processes over the CSVs (impressions c at the connector,
     which receives; purchases p at the listener) and compares the released rows with
     SQLite's `query` over the same rows (conv: per column, None for text, else the decimal
@@ -276,7 +276,9 @@ def sql_case(label, template, c_cols, c_rows, p_cols, p_rows, conv, query, scale
     the other outputs; `scales`: per output after the dimensions, the scale to print it at
     (None: as is). Rows with COUNT(DISTINCT) < T are the ones the threshold withholds.
     `others`: (what, query) pairs that must give other released rows (say without the cap,
-    or ties the other way), so that what the case checks is seen to matter."""
+    or ties the other way), so that what the case checks is seen to matter. `receivers`:
+    which parties receive in turn (the receiver runs; "p": the runner reads the JOIN table,
+    each condition re-oriented for it, CONDITIONS.md §2.2)."""
     slug = label.split()[0]
     cpath = wd.write_csv(f"{slug}_c.csv", c_cols, c_rows)
     ppath = wd.write_csv(f"{slug}_p.csv", p_cols, p_rows)
@@ -303,16 +305,19 @@ def sql_case(label, template, c_cols, c_rows, p_cols, p_rows, conv, query, scale
             f"{label}: the scenario releases cells and leaves some under T",
             f"{len(want)} of {ncells}")
     tpath, _, _ = wd.approve_template(f"{slug}.sql", template)
-    out = wd.p(f"{slug}.out.csv")
-    lst, con = run_pair(wd, ppath, cpath, None, out,
-                        args + ["--template", tpath, "--table-name", "purchases"],
-                        args + ["--template", tpath, "--table-name", "impressions"])
-    t.check(lst.code == 0 and con.code == 0, f"{label}: both parties succeed",
-            f"listener {lst.code}: {lst.stderr.strip()[-400:]} | connector {con.code}: "
-            f"{con.stderr.strip()[-400:]}")
-    got = read_csv(out) if os.path.exists(out) else []
-    t.check(sorted(got[1:]) == want, f"{label}: released rows equal SQLite's",
-            f"\n got  {sorted(got[1:])}\n want {want}")
+    for who in receivers:
+        out = wd.p(f"{slug}.{who}.out.csv")
+        lst, con = run_pair(wd, ppath, cpath, out if who == "p" else None,
+                            out if who == "c" else None,
+                            args + ["--template", tpath, "--table-name", "purchases"],
+                            args + ["--template", tpath, "--table-name", "impressions"])
+        what = f"{label}, {'purchases' if who == 'p' else 'impressions'} receiving"
+        t.check(lst.code == 0 and con.code == 0, f"{what}: both parties succeed",
+                f"listener {lst.code}: {lst.stderr.strip()[-400:]} | connector {con.code}: "
+                f"{con.stderr.strip()[-400:]}")
+        got = read_csv(out) if os.path.exists(out) else []
+        t.check(sorted(got[1:]) == want, f"{what}: released rows equal SQLite's",
+                f"\n got  {sorted(got[1:])}\n want {want}")
 
 
 args = ["--threads", "2", "--timeout", "120", "--wait", "20"]
@@ -351,7 +356,9 @@ sql_case("int <> in WHERE",
          {"c.slot": "int", "p.units": "int", "p.amount": "int"}, Q, [None, None], 3,
          [("no cap", Q.replace("rn <= 4", "rn <= 99"))])
 
-# (b) decimals of two scales (c.bid 1, p.price 2), <, written mirror-image (p's column left).
+# (b) decimals of two scales (c.bid 1, p.price 2), <, written mirror-image (p's column left:
+# the contributor's when impressions receive); run again with purchases receiving, so the
+# runner reads the JOIN table and the condition is re-oriented for it.
 c_rows, p_rows = [], []
 for i in range(40):
     camp = "RARE" if i % 19 == 0 else rng.choice(["NORTH", "SOUTH", "EAST"])
@@ -376,7 +383,7 @@ sql_case("decimal < mirror-image",
              SELECT cr.campaign, COUNT(DISTINCT cr.email), COUNT(*), SUM(pr.amount)
              FROM cr JOIN pr ON cr.email = pr.email AND pr.price < cr.bid
              WHERE cr.rn <= 4 AND pr.rn <= 4 GROUP BY cr.campaign""",
-         [None, 2], 3)
+         [None, 2], 3, receivers=("c", "p"))
 
 # (c) dimensions of both parties, sums of both parties' columns, >= with - INTERVAL '1 weeks'.
 c_rows, p_rows = [], []
