@@ -310,8 +310,10 @@ ovl_err ovl_cot_recv_prove(ovl_cot *b, ovl_buf *msg_in, ovl_buf *msg_out)
                "mpc: EXT_CHAL handled by a sender or out of order");
     OVL_TRY(read_header(msg_in, OVL_OTMSG_EXT_CHAL, b->seq, &n));
     OVL_ENSURE(n == b->n, OVL_ERR_PROTOCOL, "mpc: EXT_CHAL for %u OTs, batch has %zu", n, b->n);
+    OVL_ENSURE(ovl_buf_remaining(msg_in) == sizeof seed, OVL_ERR_MALFORMED,
+               "mpc: EXT_CHAL has %zu seed bytes, expected %zu", ovl_buf_remaining(msg_in),
+               sizeof seed);
     OVL_TRY(ovl_buf_get_bytes(msg_in, seed, sizeof seed));
-    OVL_TRY(ovl_buf_expect_end(msg_in));
     b->chal_seed = ovl_block_load(seed);
     OVL_TRY(kos_combine(b, &t, &x));
     ovl_block_store(xb, x);
@@ -352,9 +354,11 @@ ovl_err ovl_cot_send_verify(ovl_cot *b, ovl_buf *msg_in)
                "mpc: EXT_PROOF handled by a receiver or out of order");
     OVL_TRY(read_header(msg_in, OVL_OTMSG_EXT_PROOF, b->seq, &n));
     OVL_ENSURE(n == b->n, OVL_ERR_PROTOCOL, "mpc: EXT_PROOF for %u OTs, batch has %zu", n, b->n);
+    OVL_ENSURE(ovl_buf_remaining(msg_in) == sizeof xb + sizeof tb, OVL_ERR_MALFORMED,
+               "mpc: EXT_PROOF has %zu proof bytes, expected %zu", ovl_buf_remaining(msg_in),
+               sizeof xb + sizeof tb);
     OVL_TRY(ovl_buf_get_bytes(msg_in, xb, sizeof xb));
     OVL_TRY(ovl_buf_get_bytes(msg_in, tb, sizeof tb));
-    OVL_TRY(ovl_buf_expect_end(msg_in));
     OVL_TRY(kos_combine(b, &q, &x));
     OVL_TRY(kos_verdict(b, q, ovl_block_xor(ovl_block_load(tb),
                                             ovl_gf128_mul(ovl_block_load(xb), b->ot->delta))));

@@ -227,6 +227,272 @@ for who, want_c, peer in (("advertiser", capped, "retailer"), ("retailer", cappe
     t.check(f"capped={want_c}" in r.stdout, f"audit show prints the {who}'s capped count",
             r.stdout + r.stderr)
 
+# ---- more condition templates against SQLite over the same CSVs: an integer <> written in
+# WHERE (the default cap, 4 by input order), decimals of two scales compared with <
+# written mirror-image, dimensions and sums of both parties with >= - INTERVAL '1 weeks',
+# and -- cap rows 2 by one party's column with identifiers over the cap (NULLs last, ties
+# by input order). Each has NULLs in compared, summed and ordering columns and groups under
+# the threshold. Decimals enter SQLite as integers in units of their scale, so its
+# comparisons and sums are exact. ----
+from decimal import Decimal
+
+
+def units(v, scale):
+    return None if v == "" else int(Decimal(v) * 10 ** scale)
+
+
+def fixed(v, scale):
+    """A sum in units of 10^-scale as overlap prints it ('' for SQL's NULL)."""
+    if v is None:
+        return ""
+    if scale == 0:
+        return str(v)
+    return ("-" if v < 0 else "") + f"{abs(v) // 10 ** scale}.{abs(v) % 10 ** scale:0{scale}d}"
+
+
+def cell(v, kind):
+    """A CSV value as SQLite gets it: kind None text as is, "text" and "int" with '' as NULL,
+    a number: a decimal in integer units of that scale."""
+    if kind is None:
+        return v
+    if v == "":
+        return None
+    return v if kind == "text" else int(v) if kind == "int" else units(v, kind)
+
+
+def ranked(name, null_rule, order):
+    """The owner's rows after the NULL rule, with ROW_NUMBER() by its cap order."""
+    by = f"{order} IS NULL, {order}, pos" if order else "pos"
+    return (f"{name}r AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY email ORDER BY {by}) AS rn "
+            f"FROM {name} WHERE {null_rule})")
+
+
+def sql_case(label, template, c_cols, c_rows, p_cols, p_rows, conv, query, scales, T,
+             others=(), receivers=("c",)):
+    """Runs `template` with the two processes over the CSVs (impressions c at the connector,
+    which receives; purchases p at the listener) and compares the released rows with
+    SQLite's `query` over the same rows (conv: per column, None for text, else the decimal
+    scale the value enters SQLite in). `query` returns the dimensions, COUNT(DISTINCT) and
+    the other outputs; `scales`: per output after the dimensions, the scale to print it at
+    (None: as is). Rows with COUNT(DISTINCT) < T are the ones the threshold withholds.
+    `others`: (what, query) pairs that must give other released rows (say without the cap,
+    or ties the other way), so that what the case checks is seen to matter. `receivers`:
+    which parties receive in turn (the receiver runs; "p": the runner reads the JOIN table,
+    each condition re-oriented for it, CONDITIONS.md §2.2)."""
+    slug = label.split()[0]
+    cpath = wd.write_csv(f"{slug}_c.csv", c_cols, c_rows)
+    ppath = wd.write_csv(f"{slug}_p.csv", p_cols, p_rows)
+    db = sqlite3.connect(":memory:")
+    for name, cols, rows in (("c", c_cols, c_rows), ("p", p_cols, p_rows)):
+        db.execute(f"CREATE TABLE {name}(pos INTEGER, {', '.join(cols)})")
+        conv_of = [conv.get(f"{name}.{col}") for col in cols]
+        db.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * (len(cols) + 1))})",
+                       [(n,) + tuple(cell(v, k) for v, k in zip(r, conv_of))
+                        for n, r in enumerate(rows)])
+
+    def released(q):
+        rows = db.execute(q).fetchall()
+        nd = len(rows[0]) - 1 - len(scales) if rows else 0
+        over = [r for r in rows if r[nd] >= T]
+        return sorted([[str(x) for x in r[:nd]] + [str(r[nd])] +
+                       [fixed(v, k) if k is not None else ("" if v is None else str(v))
+                        for v, k in zip(r[nd + 1:], scales)] for r in over]), len(rows)
+
+    want, ncells = released(query)
+    for what, q in others:
+        t.check(released(q)[0] != want, f"{label}: {what} would change the released rows")
+    t.check(len(want) >= 1 and ncells > len(want),
+            f"{label}: the scenario releases cells and leaves some under T",
+            f"{len(want)} of {ncells}")
+    tpath, _, _ = wd.approve_template(f"{slug}.sql", template)
+    for who in receivers:
+        out = wd.p(f"{slug}.{who}.out.csv")
+        lst, con = run_pair(wd, ppath, cpath, out if who == "p" else None,
+                            out if who == "c" else None,
+                            args + ["--template", tpath, "--table-name", "purchases"],
+                            args + ["--template", tpath, "--table-name", "impressions"])
+        what = f"{label}, {'purchases' if who == 'p' else 'impressions'} receiving"
+        t.check(lst.code == 0 and con.code == 0, f"{what}: both parties succeed",
+                f"listener {lst.code}: {lst.stderr.strip()[-400:]} | connector {con.code}: "
+                f"{con.stderr.strip()[-400:]}")
+        got = read_csv(out) if os.path.exists(out) else []
+        t.check(sorted(got[1:]) == want, f"{what}: released rows equal SQLite's",
+                f"\n got  {sorted(got[1:])}\n want {want}")
+
+
+args = ["--threads", "2", "--timeout", "120", "--wait", "20"]
+rng = random.Random(2424)
+
+
+def day(lo, hi, null_every=0, k=0):
+    if null_every and k % null_every == 0:
+        return ""
+    return f"2026-06-{rng.randrange(lo, hi):02d}"
+
+
+# (a) integers, <> in WHERE, the default cap (4, input order): identifiers with up to 6 rows.
+c_rows, p_rows = [], []
+for i in range(40):
+    camp = "RARE" if i % 17 == 0 else rng.choice(["NORTH", "SOUTH"])
+    for k in range(1 + i % 6):
+        slot = "" if (i + k) % 9 == 0 else str(rng.randrange(-2, 3))
+        c_rows.append([f"u{i}@example.com", camp, slot])
+for i in range(8, 48):
+    for k in range(1 + (i * 7) % 6):
+        units_ = "" if (i + k) % 10 == 0 else str(rng.randrange(-2, 3))
+        amt = "" if (i + k) % 13 == 0 else str(rng.randrange(-50, 400))
+        p_rows.append([f"u{i}@example.com", units_, amt])
+Q = f"""WITH {ranked('c', 'slot IS NOT NULL', None)},
+             {ranked('p', 'units IS NOT NULL', None)}
+        SELECT cr.campaign, COUNT(DISTINCT cr.email), COUNT(*), SUM(pr.amount)
+        FROM cr JOIN pr ON cr.email = pr.email AND pr.units <> cr.slot
+        WHERE cr.rn <= 4 AND pr.rn <= 4 GROUP BY cr.campaign"""
+sql_case("int <> in WHERE",
+         "SELECT c.campaign, COUNT(DISTINCT c.email) AS users, COUNT(*) AS n, SUM(p.amount) AS s\n"
+         "FROM impressions AS c INNER JOIN purchases AS p ON c.email = p.email\n"
+         "WHERE p.units <> c.slot\n"
+         "GROUP BY c.campaign HAVING COUNT(DISTINCT c.email) >= 3\n",
+         ["email", "campaign", "slot"], c_rows, ["email", "units", "amount"], p_rows,
+         {"c.slot": "int", "p.units": "int", "p.amount": "int"}, Q, [None, None], 3,
+         [("no cap", Q.replace("rn <= 4", "rn <= 99"))])
+
+# (b) decimals of two scales (c.bid 1, p.price 2), <, written mirror-image (p's column left:
+# the contributor's when impressions receive); run again with purchases receiving, so the
+# runner reads the JOIN table and the condition is re-oriented for it.
+c_rows, p_rows = [], []
+for i in range(40):
+    camp = "RARE" if i % 19 == 0 else rng.choice(["NORTH", "SOUTH", "EAST"])
+    for k in range(1 + i % 4):
+        bid = "" if (i + k) % 8 == 0 else f"{rng.randrange(-30, 80) / 10:.1f}"
+        c_rows.append([f"u{i}@example.com", camp, bid])
+for i in range(5, 45):
+    for k in range(1 + i % 3):
+        price = "" if (i + k) % 11 == 0 else f"{rng.randrange(-300, 800) / 100:.2f}"
+        amt = "" if (i + k) % 7 == 0 else f"{rng.randrange(0, 5000) / 100:.2f}"
+        p_rows.append([f"u{i}@example.com", price, amt])
+sql_case("decimal < mirror-image",
+         "-- decimals c.bid 1, p.price 2, p.amount 2\n"
+         "SELECT c.campaign, COUNT(DISTINCT c.email) AS users, COUNT(*) AS n, SUM(p.amount) AS s\n"
+         "FROM impressions AS c INNER JOIN purchases AS p ON c.email = p.email\n"
+         " AND p.price < c.bid\n"
+         "GROUP BY c.campaign HAVING COUNT(DISTINCT c.email) >= 3\n",
+         ["email", "campaign", "bid"], c_rows, ["email", "price", "amount"], p_rows,
+         {"c.bid": 2, "p.price": 2, "p.amount": 2},
+         f"""WITH {ranked('c', 'bid IS NOT NULL', None)},
+                  {ranked('p', 'price IS NOT NULL', None)}
+             SELECT cr.campaign, COUNT(DISTINCT cr.email), COUNT(*), SUM(pr.amount)
+             FROM cr JOIN pr ON cr.email = pr.email AND pr.price < cr.bid
+             WHERE cr.rn <= 4 AND pr.rn <= 4 GROUP BY cr.campaign""",
+         [None, 2], 3, receivers=("c", "p"))
+
+# (c) dimensions of both parties, sums of both parties' columns, >= with - INTERVAL '1 weeks'.
+c_rows, p_rows = [], []
+for i in range(50):
+    camp = "RARE" if i % 23 == 0 else rng.choice(["NORTH", "SOUTH"])
+    for k in range(1 + i % 3):
+        cost = "" if (i + k) % 9 == 0 else f"{rng.randrange(1, 900) / 100:.2f}"
+        c_rows.append([f"u{i}@example.com", camp, day(1, 29, 7, i + k), cost])
+for i in range(10, 60):
+    cat = "toys" if i % 13 == 0 else rng.choice(["food", "wine"])
+    for k in range(1 + i % 3):
+        amt = "" if (i + k) % 8 == 0 else str(rng.randrange(1, 300))
+        p_rows.append([f"u{i}@example.com", cat, day(1, 29, 10, i * 3 + k), amt])
+sql_case("dates >= - 1 weeks, both parties' dimensions and sums",
+         "-- cap rows 3 by c.seen, p.day\n-- decimals c.cost 2\n"
+         "SELECT c.campaign, p.category, COUNT(DISTINCT c.email) AS users, COUNT(*) AS n,\n"
+         "       SUM(c.cost) AS cost, SUM(p.amount) AS amount\n"
+         "FROM impressions AS c INNER JOIN purchases AS p ON c.email = p.email\n"
+         " AND p.day >= c.seen - INTERVAL '1 weeks'\n"
+         "GROUP BY c.campaign, p.category HAVING COUNT(DISTINCT c.email) >= 3\n",
+         ["email", "campaign", "seen", "cost"], c_rows, ["email", "category", "day", "amount"],
+         p_rows, {"c.seen": "text", "c.cost": 2, "p.day": "text", "p.amount": "int"},
+         f"""WITH {ranked('c', 'seen IS NOT NULL', 'seen')},
+                  {ranked('p', 'day IS NOT NULL', 'day')}
+             SELECT cr.campaign, pr.category, COUNT(DISTINCT cr.email), COUNT(*), SUM(cr.cost),
+                    SUM(pr.amount)
+             FROM cr JOIN pr ON cr.email = pr.email AND pr.day >= date(cr.seen, '-7 days')
+             WHERE cr.rn <= 3 AND pr.rn <= 3 GROUP BY cr.campaign, pr.category""",
+         [None, 2, None], 3)
+
+# (d) -- cap rows 2 by p.amount: identifiers with up to 5 purchases, tied and NULL amounts,
+# so which two are kept decides the result; the impressions keep input order.
+c_rows, p_rows = [], []
+for i in range(40):
+    camp = "RARE" if i % 18 == 1 else rng.choice(["NORTH", "SOUTH"])
+    for k in range(1 + i % 3):
+        c_rows.append([f"u{i}@example.com", camp, day(1, 20, 6, i + k)])
+for i in range(4, 44):
+    for k in range(1 + i % 5):
+        amt = "" if (i + k) % 6 == 0 else rng.choice(["1.50", "2.00", "2.00", "2.00"])
+        p_rows.append([f"u{i}@example.com", day(5, 29, 9, i + 2 * k), amt])
+QD = f"""WITH {ranked('c', 'seen IS NOT NULL', None)},
+             {ranked('p', 'day IS NOT NULL', 'amount')}
+        SELECT cr.campaign, COUNT(DISTINCT cr.email), COUNT(*), SUM(pr.amount)
+        FROM cr JOIN pr ON cr.email = pr.email AND pr.day > date(cr.seen, '-2 days')
+        WHERE cr.rn <= 2 AND pr.rn <= 2 GROUP BY cr.campaign"""
+sql_case("cap rows 2 by p.amount",
+         "-- cap rows 2 by p.amount\n-- decimals p.amount 2\n"
+         "SELECT c.campaign, COUNT(DISTINCT c.email) AS users, COUNT(*) AS n, SUM(p.amount) AS s\n"
+         "FROM impressions AS c INNER JOIN purchases AS p ON c.email = p.email\n"
+         " AND p.day > c.seen - INTERVAL '2 days'\n"
+         "GROUP BY c.campaign HAVING COUNT(DISTINCT c.email) >= 3\n",
+         ["email", "campaign", "seen"], c_rows, ["email", "day", "amount"], p_rows,
+         {"c.seen": "text", "p.day": "text", "p.amount": 2},
+         QD,
+         [None, 2], 3,
+         [("no cap", QD.replace("rn <= 2", "rn <= 99")),
+          ("ties by last input first", QD.replace("amount, pos", "amount, pos DESC")),
+          ("NULLs first", QD.replace("amount IS NULL", "amount IS NOT NULL"))])
+
+# ---- a hostile peer against an honest party running a condition template: what
+# tests/tools/hostile_peer (a PSI engine over real TLS, no negotiation) can reach ends the run
+# with one line, a documented exit, no output, in time: garbage at the frame layer, and any
+# HELLO, since a template run negotiates first. (The frames of PAIRS and its products are
+# reshaped in process, where each can be hit exactly: tests/unit/test_agg2_pairs.c and
+# fuzz_agg2_pairs; hostile_peer would need the negotiation, the aggregate engine and pair
+# rows to reach them.)
+import re
+import time
+
+from e2e import TOOLS
+
+HOSTILE = os.path.join(TOOLS, "hostile_peer")
+NEGOTIATES = r"the listener negotiates its analyses: the connector must too"
+for case, want, code in (("garbage", r"announced a 1163141167-byte (first )?frame", 5),
+                         ("version", NEGOTIATES, 6), ("big_frame", NEGOTIATES, 6)):
+    out = wd.p(f"hostile_{case}.csv")
+    t0 = time.time()
+    h = subprocess.Popen([BIN, "run", "--listen", "127.0.0.1:0", "--identity", wd.p("alice.key"),
+                          "--peer", wd.p("bob.pub"), "--table", BUYS, "--join", "email",
+                          "--normalize", "email", "--template", wpath, "--table-name",
+                          "purchases", "--out", out, "--timeout", "5", "--wait", "20"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    port = None
+    while port is None and time.time() < t0 + 30:
+        line = h.stderr.readline()
+        if not line:
+            break
+        m = re.search(r"listening on \S+:(\d+)", line)
+        port = int(m.group(1)) if m else None
+    hp = subprocess.Popen([HOSTILE, "--case", case, "--identity", wd.p("bob.key"), "--peer",
+                           wd.p("alice.pub"), "--timeout", "30", "--connect", f"127.0.0.1:{port}"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = h.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        h.kill()
+        _, err = h.communicate()
+    hp.kill()
+    hp.communicate()
+    line = one_line_error(err)
+    t.check(port is not None and h.returncode == code and re.search(want, line) is not None,
+            f"hostile {case} against a condition template: exit {code}, error /{want}/",
+            f"exit {h.returncode}: {err.strip()[-300:]}")
+    t.check(len([l for l in err.splitlines() if "error" in l]) == 1, f"hostile {case}: one line",
+            err)
+    t.check(not os.path.exists(out) and time.time() - t0 < 60,
+            f"hostile {case}: no output, ends in time", f"{time.time() - t0:.1f} s")
+
 # ---- the per-identifier width after the cap: 8 rows of one identifier in one group kept by
 # -- cap rows 8 exceed max_rows_per_identifier (7): refused before listening, exit 3, one line
 # naming the table, the count and the policy key, never the identifier ----

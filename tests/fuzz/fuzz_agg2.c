@@ -1,5 +1,7 @@
 /* Fuzzes the aggregate v2 engine (agg2.h) as a hostile peer would: byte 0
- * picks the target (bit 0: the contributor, bit 1: the contributor receives)
+ * picks the target (bit 0: the contributor, bit 1: the contributor receives;
+ * bit 2: a plan with a condition across parties, CONDITIONS.md, its HELLO
+ * carrying the conditions and circuit PSI the contributor's capped rows)
  * and, after a valid HELLO from an honest seeded peer, the rest of the input
  * is fed as frames (LABELS, circuit PSI's, the core's held until circuit PSI
  * ends), with jobs run and output drained between frames. Nothing may crash;
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "aggregate/agg2.h"
+#include "aggregate/pairrows.h"
 #include "core/buf.h"
 #include "crypto/group.h"
 #include "engine_fuzz.h"
@@ -51,8 +54,61 @@ static void plan_make(ovl_agg2_plan *p, uint8_t receiver)
     }
 }
 
+/* The 30-day window of the reference article, capped at 2 rows by input order. */
+static void pairs_make(ovl_agg2_plan *p)
+{
+    ovl_pc_plan *c = &p->pairs;
+    c->nconds = 1;
+    c->conds[0] = (ovl_pc_plan_cond){.op = OVL_PC_BETWEEN, .type = OVL_PC_TYPE_DATE,
+                                     .width = OVL_PC_DATE_BITS, .lo = 0, .hi = 30};
+    strcpy(c->conds[0].r_col, "day");
+    strcpy(c->conds[0].c_col, "seen");
+    c->cap_rows = 2;
+}
+
+typedef struct {
+    uint32_t first[5];
+    ovl_pp_row row[6];
+    uint64_t words[6 * 4];
+    ovl_pp_rows v;
+} rows_t;
+
+/* A party's rows for the pairs phase: the ident rows below, by identifier,
+ * at most 2 each, with their days (the contributor's window from its day)
+ * and value words (a column's non-NULL bit, and its value when summed). */
+static void rows_make(rows_t *r, bool runner, const ovl_agg2_plan *plan, const uint32_t *id,
+                      const uint32_t *group, const int64_t *value, const uint8_t *null)
+{
+    uint32_t n = 0, k = 0;
+    for (uint32_t x = 0; x < 4; x++) {
+        r->first[x] = n;
+        for (uint32_t i = 0; i < 6; i++) {
+            if (id[i] != x || n - r->first[x] == 2)
+                continue;
+            ovl_pp_row *o = &r->row[n];
+            uint32_t day = 46000 + 9 * i + (runner ? 5 : 0);
+            memset(o, 0, sizeof *o);
+            o->valid = true;
+            o->group = group[i];
+            if (ovl_pc_word_date(&o->word[0][0], day, 0) != OVL_OK ||
+                (!runner && ovl_pc_word_date(&o->word[0][1], day, 30) != OVL_OK))
+                abort();
+            for (uint32_t c = 0; c < plan->ncols; c++) {
+                if (plan->cols[c].side != (runner ? 0 : 1))
+                    continue;
+                r->words[k++] = !null[i];
+                if (ovl_agg2_plan_col_summed(plan, c))
+                    r->words[k++] = null[i] ? 0 : (uint64_t)value[i];
+            }
+            n++;
+        }
+    }
+    r->first[4] = n;
+    r->v = (ovl_pp_rows){4, r->first, r->row, r->words};
+}
+
 static ovl_agg2 *make(bool runner, ovl_role role, const uint8_t *seed, const ovl_agg2_plan *plan,
-                      ovl_agg_ident *t)
+                      ovl_agg_ident *t, rows_t *pr)
 {
     static const uint32_t id[] = {0, 1, 1, 2, 3, 3};
     static const uint32_t group[] = {0, 0, 1, 1, 0, 1};
@@ -77,6 +133,10 @@ static ovl_agg2 *make(bool runner, ovl_role role, const uint8_t *seed, const ovl
         .max_cells = 1000,
         .test_seed = seed,
     };
+    if (plan->pairs.nconds > 0) {
+        rows_make(pr, runner, plan, id, group, value, null);
+        c.pair_rows = &pr->v;
+    }
     ovl_agg2 *a = NULL;
     if (ovl_agg2_new(&a, &c) != OVL_OK)
         abort();
@@ -92,9 +152,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     bool contributor = data[0] & 1u;
     plan_make(&plan, (data[0] >> 1) & 1u);
+    if ((data[0] >> 2) & 1u)
+        pairs_make(&plan);
     ovl_agg_ident tt, th;
-    ovl_agg2 *t = make(!contributor, OVL_ROLE_LISTENER, s1, &plan, &tt);
-    ovl_agg2 *h = make(contributor, OVL_ROLE_CONNECTOR, s2, &plan, &th);
+    static rows_t rt, rh;
+    ovl_agg2 *t = make(!contributor, OVL_ROLE_LISTENER, s1, &plan, &tt, &rt);
+    ovl_agg2 *h = make(contributor, OVL_ROLE_CONNECTOR, s2, &plan, &th, &rh);
     ef_run(&ovl_agg2_ops, t, h, data + 1, size - 1, ef_any_peer_fault, has_output);
     ovl_agg2_free(t);
     ovl_agg2_free(h);

@@ -6,7 +6,11 @@
  * purchase day BETWEEN the advertiser (contributor)'s impression day AND
  * that day + 30. Caps 1–4, groups of both parties, cells under the
  * threshold, either receiver; frame sizes independent of the data; a plan
- * with conditions but no rows refused. */
+ * with conditions but no rows refused; a hostile peer: every frame kind of
+ * PAIRS and its products, from either party, truncated, extended, halved,
+ * repeated or held back (refused naming the frame, nothing released), and
+ * values altered that no MAC catches (the run completes, opening no more than
+ * the comparison releases). */
 #include "agg2_world.h"
 #include "aggregate/pairrows.h"
 #include "core/frame.h"
@@ -120,13 +124,14 @@ static void prun_free(prun *r)
     w_party_free(&r->C.p);
 }
 
-static ovl_err prun_new(prun *r, uint32_t gr, uint32_t gc, uint8_t receiver, bool star,
-                        uint32_t cap, uint64_t min_rows)
+/* n identifiers per party (the last two thirds of the runner's shared), rows of each. */
+static ovl_err prun_sized(prun *r, uint32_t gr, uint32_t gc, uint8_t receiver, bool star,
+                          uint32_t cap, uint64_t min_rows, uint32_t n, size_t rows)
 {
     ovl_err rc = OVL_OK;
     memset(r, 0, sizeof *r);
-    OVL_TRY(w_party_make(&r->R.p, true, 0, 40, gr, 2, 3, 120));
-    OVL_TRY(w_party_make(&r->C.p, false, 16, 56, gc, 2, 3, 120));
+    OVL_TRY(w_party_make(&r->R.p, true, 0, n, gr, 2, 3, rows));
+    OVL_TRY(w_party_make(&r->C.p, false, n * 2 / 5, n + n * 2 / 5, gc, 2, 3, rows));
     window_plan(&r->plan, receiver, star, gr > 1, gc > 1, cap);
     OVL_TRY(pparty_make(&r->R, &r->plan, cap));
     OVL_TRY(pparty_make(&r->C, &r->plan, cap));
@@ -140,6 +145,12 @@ static ovl_err prun_new(prun *r, uint32_t gr, uint32_t gc, uint8_t receiver, boo
     hx_init(&r->side[1], &ovl_agg2_ops, r->e[1]);
 done:
     return rc;
+}
+
+static ovl_err prun_new(prun *r, uint32_t gr, uint32_t gc, uint8_t receiver, bool star,
+                        uint32_t cap, uint64_t min_rows)
+{
+    return prun_sized(r, gr, gc, receiver, star, cap, min_rows, 40, 120);
 }
 
 /* The oracle: the capped rows joined pair by pair, the window applied. */
@@ -378,6 +389,281 @@ static void hostile_contributor(void)
     hostile_tables(OVL_GC_TABLES);
 }
 
+/* ---- the frames of the pairs phase reshaped by a hostile peer (CONDITIONS.md §4.3, §5,
+ * §7): the bin circuits' garbled-circuit frames each side sends after its own AGG_OT BASE
+ * (the contributor garbles: SETUP, OT_BASE, OT_CHAL, INPUTS, TABLES, DECODE; the runner
+ * evaluates: SETUP, OT_BASE, OT_U, OT_PROOF) and the products' AGG_OT frames (EXT_U,
+ * EXT_CHAL, EXT_PROOF and SHARE_COT of ROWS, FLAG and CONTRIB) up to the shuffle's first
+ * MASKED. Each is truncated, extended, halved, repeated or held back behind the sender's
+ * next frame: the run must stop with an error on one side, neither side done and nothing
+ * released on either (ASan and UBSan watching). ---- */
+
+typedef enum { MUT_TRUNCATE, MUT_EXTEND, MUT_HALVE, MUT_REPEAT, MUT_REORDER, MUT_FLIP } mut_kind;
+
+static const char *const mut_name[] = {"truncated by a byte", "extended by a byte", "halved",
+                                       "repeated", "sent after the next", "with a bit flipped"};
+
+typedef struct {
+    int side;           /* the sender: 0 the runner, 1 the contributor */
+    uint8_t type, kind; /* the frame's type and, for AGG_OT, its kind byte */
+    int nth;            /* which of its matches in the window (0: the first) */
+    mut_kind mut;
+    int flip_at;        /* MUT_FLIP: the payload byte (negative: the middle one) */
+    bool base_seen[2], masked_seen;
+    int seen, hit;
+    uint8_t *held;      /* MUT_REORDER: the frame held back */
+    size_t held_len;
+} fmut;
+
+static void frame_resize(ovl_buf *frame, size_t plen)
+{
+    frame->wpos = OVL_FRAME_HDR + plen;
+    frame->data[1] = (uint8_t)(plen >> 24), frame->data[2] = (uint8_t)(plen >> 16);
+    frame->data[3] = (uint8_t)(plen >> 8), frame->data[4] = (uint8_t)plen;
+}
+
+static void mutate_pairs_frame(void *arg, int side, ovl_buf *frame, bool *drop)
+{
+    fmut *m = arg;
+    const uint8_t *f = frame->data;
+    size_t plen = ovl_buf_len(frame) - OVL_FRAME_HDR;
+    bool ot = f[0] == OVL_AGG2_OT && plen >= 1;
+    if (f[0] == OVL_AGG2_MASKED)
+        m->masked_seen = true;
+    if (side != m->side)
+        return;
+    if (m->held != NULL) { /* the sender's next frame: the held one follows it */
+        if (ovl_buf_put_bytes(frame, m->held, m->held_len) != OVL_OK)
+            abort();
+        free(m->held);
+        m->held = NULL;
+        return;
+    }
+    if (ot && f[OVL_FRAME_HDR] == OVL_OTMSG_BASE && !m->base_seen[side]) {
+        m->base_seen[side] = true;
+        return;
+    }
+    if (!m->base_seen[side] || m->masked_seen || m->hit || f[0] != m->type ||
+        (ot && f[OVL_FRAME_HDR] != m->kind) || m->seen++ != m->nth)
+        return;
+    m->hit = 1;
+    switch (m->mut) {
+    case MUT_TRUNCATE:
+        frame_resize(frame, plen - 1);
+        break;
+    case MUT_EXTEND:
+        if (ovl_buf_put_bytes(frame, (const uint8_t *)"", 1) != OVL_OK)
+            abort();
+        frame_resize(frame, plen + 1);
+        break;
+    case MUT_HALVE:
+        frame_resize(frame, plen / 2);
+        break;
+    case MUT_REPEAT: {
+        size_t n = ovl_buf_len(frame);
+        uint8_t *copy = malloc(n);
+        if (copy == NULL)
+            abort();
+        memcpy(copy, frame->data, n);
+        if (ovl_buf_put_bytes(frame, copy, n) != OVL_OK)
+            abort();
+        free(copy);
+        break;
+    }
+    case MUT_REORDER:
+        m->held_len = ovl_buf_len(frame);
+        m->held = malloc(m->held_len);
+        if (m->held == NULL)
+            abort();
+        memcpy(m->held, frame->data, m->held_len);
+        *drop = true;
+        break;
+    case MUT_FLIP:
+        frame->data[OVL_FRAME_HDR + (m->flip_at < 0 ? plen / 2 : (size_t)m->flip_at)] ^= 0x01;
+        break;
+    }
+}
+
+static const char *frame_name(uint8_t type, uint8_t kind)
+{
+    static char name[32];
+    static const char *const gc[] = {"SETUP", "OT_BASE", "OT_U", "OT_CHAL", "OT_PROOF",
+                                     "INPUTS", "TABLES", "DECODE", "OUTPUT"};
+    static const char *const otk[] = {"?", "BASE", "EXT_U", "EXT_CHAL", "EXT_PROOF",
+                                      "CHOSEN", "SHARE_COT"};
+    if (type >= OVL_GC_SETUP && type <= OVL_GC_OUTPUT)
+        snprintf(name, sizeof name, "GC_%s", gc[type - OVL_GC_SETUP]);
+    else
+        snprintf(name, sizeof name, "AGG_OT %s", kind <= OVL_OTMSG_SHARE ? otk[kind] : "?");
+    return name;
+}
+
+typedef enum { OUT_REFUSED, OUT_STALLED, OUT_COMPLETED } outcome;
+
+/* Whether an error names the frame it refused (by name or type) or the step of the
+ * garbled circuit that failed. */
+static bool names_a_frame(const char *detail)
+{
+    static const char *const names[] = {"SETUP", "OT_BASE", "EXT_U", "EXT_CHAL", "EXT_PROOF",
+                                        "SHARE_COT", "INPUTS", "TABLES", "DECODE", "OT batch",
+                                        "OT challenge", "frame 0x"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strstr(detail, names[i]) != NULL)
+            return true;
+    return false;
+}
+
+/* One reshaped frame in a run: refused (an error on one side, neither done, nothing
+ * released on either), stalled (a frame held back for good: the session's timeout ends
+ * it; nothing released), or, for a frame held behind one of another batch (frames carry
+ * their batch; the OT layer takes the kinds interleaved), the run completes with the
+ * cells of the oracle. */
+static outcome hostile_frame(int side, uint8_t type, uint8_t kind, int nth, mut_kind mut)
+{
+    prun *r = calloc(1, sizeof *r);
+    fmut m = {.side = side, .type = type, .kind = kind, .nth = nth, .mut = mut};
+    outcome o = OUT_REFUSED;
+    if (r == NULL)
+        return o;
+    EXPECT_OK(prun_sized(r, 2, 2, 0, true, 2, 2, 12, 30));
+    if (r->e[0] && r->e[1]) {
+        hx_run(&r->side[0], &r->side[1], mutate_pairs_frame, &m);
+        EXPECT_EQ(m.hit, 1);
+        bool failed = r->side[0].rc != OVL_OK || r->side[1].rc != OVL_OK;
+        bool done = ovl_agg2_ops.done(r->e[0]) && ovl_agg2_ops.done(r->e[1]);
+        o = failed ? OUT_REFUSED : done ? OUT_COMPLETED : OUT_STALLED;
+        EXPECT_TRUE(o == OUT_REFUSED || mut == MUT_REORDER);
+        EXPECT_TRUE(o != OUT_STALLED || m.held != NULL);
+        if (o == OUT_COMPLETED) {
+            check_cells(r, 2);
+        } else {
+            EXPECT_FALSE_DONE(r);
+            for (int i = 0; i < 2; i++) {
+                const ovl_agg2_cell *cells;
+                size_t n = 0;
+                EXPECT_TRUE(ovl_agg2_released(r->e[i], &cells, &n) != OVL_OK && n == 0);
+                EXPECT_EQ(ovl_agg2_released_count(r->e[i]), 0);
+            }
+        }
+        /* the refusal names the frame or the step that failed */
+        const char *why = r->side[0].rc != OVL_OK   ? r->side[0].detail
+                          : r->side[1].rc != OVL_OK ? r->side[1].detail
+                          : o == OUT_STALLED        ? "stalled (the peer waits for it)"
+                                                    : "completed with the oracle's cells";
+        EXPECT_TRUE(o != OUT_REFUSED || names_a_frame(why));
+        printf("agg2 pairs: the %s's %s #%d %s: %s\n", side == 0 ? "runner" : "contributor",
+               frame_name(type, kind), nth, mut_name[mut], why);
+    }
+    free(m.held);
+    prun_free(r);
+    free(r);
+    return o;
+}
+
+typedef struct {
+    int side;
+    uint8_t type, kind;
+    int nth;
+    mut_kind mut;
+} frame_at;
+
+/* Every frame kind of PAIRS from its sender, each reshaped one way (every way on
+ * several kinds: each run costs a whole engine pair, so not every pairing is run). */
+static void hostile_pairs_frames(void)
+{
+    static const frame_at at[] = {
+        /* the bin circuits: the contributor garbles */
+        {1, OVL_GC_SETUP, 0, 0, MUT_HALVE},
+        {1, OVL_GC_OT_BASE, 0, 0, MUT_REPEAT},
+        {1, OVL_GC_OT_CHAL, 0, 0, MUT_TRUNCATE},
+        {1, OVL_GC_INPUTS, 0, 0, MUT_REORDER},
+        {1, OVL_GC_TABLES, 0, 0, MUT_EXTEND},
+        {1, OVL_GC_TABLES, 0, 3, MUT_TRUNCATE},
+        {1, OVL_GC_DECODE, 0, 0, MUT_REPEAT},
+        /* the runner evaluates */
+        {0, OVL_GC_SETUP, 0, 0, MUT_REORDER},
+        {0, OVL_GC_OT_BASE, 0, 0, MUT_EXTEND},
+        {0, OVL_GC_OT_U, 0, 0, MUT_HALVE},
+        {0, OVL_GC_OT_PROOF, 0, 0, MUT_REPEAT},
+        /* the products: ROWS and FLAG (the contributor receives), CONTRIB (the runner) */
+        {1, OVL_AGG2_OT, OVL_OTMSG_EXT_U, 0, MUT_REORDER},
+        {1, OVL_AGG2_OT, OVL_OTMSG_EXT_U, 1, MUT_REORDER},
+        {0, OVL_AGG2_OT, OVL_OTMSG_EXT_CHAL, 0, MUT_EXTEND},
+        {1, OVL_AGG2_OT, OVL_OTMSG_EXT_PROOF, 0, MUT_REPEAT},
+        {0, OVL_AGG2_OT, OVL_OTMSG_SHARE, 0, MUT_HALVE},
+        {0, OVL_AGG2_OT, OVL_OTMSG_SHARE, 1, MUT_REPEAT},
+        {0, OVL_AGG2_OT, OVL_OTMSG_EXT_U, 0, MUT_TRUNCATE},
+        {1, OVL_AGG2_OT, OVL_OTMSG_EXT_CHAL, 0, MUT_REORDER},
+        {0, OVL_AGG2_OT, OVL_OTMSG_EXT_PROOF, 0, MUT_HALVE},
+        {1, OVL_AGG2_OT, OVL_OTMSG_SHARE, 0, MUT_EXTEND},
+    };
+    size_t n[3] = {0};
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+        n[hostile_frame(at[i].side, at[i].type, at[i].kind, at[i].nth, at[i].mut)]++;
+    EXPECT_TRUE(n[OUT_REFUSED] >= 16);
+    printf("agg2 pairs: %zu reshaped frames: %zu refused, %zu stalled, %zu completed\n",
+           sizeof at / sizeof at[0], n[OUT_REFUSED], n[OUT_STALLED], n[OUT_COMPLETED]);
+}
+
+/* A value altered, not a shape. Shares carry no MACs (SPEC.md §10.3: "a party that
+ * deviates can add any offset to its shares at any point without detection"), so neither
+ * of these is detected; what is asserted is that the run then completes normally and
+ * opens no more than the comparison releases:
+ * - the runner flips a bit of its first ROWS correction word (the SHARE_COT of COUNT(*),
+ *   its own words and its share of the contributor's; D comes from FLAG): the released
+ *   cells and their D are exactly the oracle's, and at most one other word differs;
+ * - the contributor flips a bit of a bin circuit's DECODE: that flips the runner's share
+ *   of one output bit, the same as the contributor changing its own mask; both parties
+ *   agree on the number of cells released, at most the K of the group space. */
+static void hostile_values(void)
+{
+    for (int k = 0; k < 2; k++) {
+        prun *r = calloc(1, sizeof *r);
+        fmut m = {.side = k == 0 ? 0 : 1, .type = k == 0 ? OVL_AGG2_OT : OVL_GC_DECODE,
+                  .kind = k == 0 ? OVL_OTMSG_SHARE : 0, .mut = MUT_FLIP,
+                  .flip_at = k == 0 ? -1 : 4};
+        if (r == NULL)
+            return;
+        EXPECT_OK(prun_sized(r, 2, 2, 0, true, 2, 2, 12, 30));
+        hx_run(&r->side[0], &r->side[1], mutate_pairs_frame, &m);
+        EXPECT_EQ(m.hit, 1);
+        EXPECT_OK(r->side[0].rc);
+        EXPECT_OK(r->side[1].rc);
+        EXPECT_TRUE(ovl_agg2_ops.done(r->e[0]) && ovl_agg2_ops.done(r->e[1]));
+        const ovl_agg2_cell *cells;
+        size_t n = 0, P = 1 + ovl_agg2_plan_star(&r->plan) + ovl_agg2_plan_k_r(&r->plan) +
+                          ovl_agg2_plan_k_c(&r->plan);
+        EXPECT_OK(ovl_agg2_released(r->e[0], &cells, &n));
+        EXPECT_EQ(ovl_agg2_released_count(r->e[1]), n);
+        EXPECT_TRUE(n <= (size_t)r->R.p.groups * r->C.p.groups);
+        size_t differ = 0, d_equal = 0, over = 0;
+        int64_t *want = calloc((size_t)r->R.p.groups * r->C.p.groups * P, 8);
+        if (k == 0 && want != NULL) {
+            oracle(want, P, r);
+            for (size_t i = 0; i < (size_t)r->R.p.groups * r->C.p.groups; i++)
+                over += want[i * P] >= 2;
+            EXPECT_EQ(n, over);
+            for (size_t i = 0; i < n; i++) {
+                uint32_t c = label_index(&r->C.p, cells[i].label_c, cells[i].label_c_len);
+                const int64_t *w = want + ((size_t)cells[i].g * r->C.p.groups + c) * P;
+                d_equal += c < r->C.p.groups && cells[i].words[0] == w[0];
+                for (size_t q = 1; c < r->C.p.groups && q < P; q++)
+                    differ += cells[i].words[q] != w[q];
+            }
+            EXPECT_EQ(d_equal, n);
+            EXPECT_TRUE(differ <= 1);
+        }
+        printf("agg2 pairs: %s: not detected (no MACs), the run completes, %zu cells released%s\n",
+               k == 0 ? "the runner flips a bit of a ROWS correction" :
+                        "the contributor flips a bit of a bin circuit's DECODE",
+               n, k == 0 ? (differ ? ", their D exact, one word off" : ", their D exact, "
+                                     "no word off (the bit met a 0 choice)") : "");
+        free(want);
+        prun_free(r);
+        free(r);
+    }
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -386,5 +672,7 @@ int main(void)
     RUN(rows_required);
     RUN(frame_sizes_do_not_depend_on_pairs);
     RUN(hostile_contributor);
+    RUN(hostile_pairs_frames);
+    RUN(hostile_values);
     return ovl_t_summary("test_agg2_pairs");
 }
