@@ -212,7 +212,7 @@ static void check_cells(prun *r, uint64_t T)
     EXPECT_EQ(ovl_agg2_inconsistent(r->e[q]), 0);
     for (size_t i = 0; i < n; i++) {
         const ovl_agg2_cell *c = &cells[i];
-        /* the helper's side carries its published index (SPEC-v2 §4.3): find its label */
+        /* the helper's side carries its published index (SPEC.md §4.3): find its label */
         uint32_t g = q == 0 ? c->g : label_index(&r->R.p, c->label_r, c->label_r_len);
         uint32_t k = q == 1 ? c->c : label_index(&r->C.p, c->label_c, c->label_c_len);
         if (g < r->R.p.groups && k < r->C.p.groups)
