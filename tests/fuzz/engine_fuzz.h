@@ -38,10 +38,11 @@ static inline bool ef_any_peer_fault(ovl_err e)
     return e != OVL_ERR_INTERNAL && e != OVL_ERR_USAGE && e != OVL_OK;
 }
 
-/* Runs every job and drains every frame for up to `rounds` rounds; false
+/* Runs every job and drains every frame for up to `rounds` rounds, each
+ * frame appended to `keep` when given (an outbox to deliver later); false
  * once the engine failed with an error `fault` accepts. */
-static inline bool ef_pump(const ovl_proto_ops *ops, void *p, ovl_buf *sink, int rounds,
-                           bool (*fault)(ovl_err))
+static inline bool ef_pump_into(const ovl_proto_ops *ops, void *p, ovl_buf *sink, int rounds,
+                                bool (*fault)(ovl_err), ovl_buf *keep)
 {
     for (int round = 0; round < rounds; round++) {
         bool moved = false, have = true;
@@ -66,12 +67,20 @@ static inline bool ef_pump(const ovl_proto_ops *ops, void *p, ovl_buf *sink, int
                     abort();
                 return false;
             }
+            if (have && keep != NULL && ovl_buf_put_bytes(keep, sink->data, sink->wpos) != OVL_OK)
+                abort();
             moved |= have;
         }
         if (!moved)
             break;
     }
     return true;
+}
+
+static inline bool ef_pump(const ovl_proto_ops *ops, void *p, ovl_buf *sink, int rounds,
+                           bool (*fault)(ovl_err))
+{
+    return ef_pump_into(ops, p, sink, rounds, fault, NULL);
 }
 
 /* The honest peer's first frame (its HELLO) into the target. */

@@ -114,37 +114,11 @@ static void make(side_t *s, int p, bool contrib_receives)
         abort();
 }
 
-/* Jobs and frames of one side into its outbox; false once it failed (with an
- * error a peer may cause: anything else aborts). */
+/* Jobs and frames of one side into its outbox; false once it failed with an
+ * error a peer may cause (anything else aborts). */
 static bool pump(side_t *s, ovl_buf *sink)
 {
-    for (int round = 0; round < 64; round++) {
-        bool moved = false, have = true;
-        ovl_job *j;
-        ovl_err e;
-        while ((e = agg2_core_ops.job_take(s->c, &j)) == OVL_OK && j != NULL) {
-            j->rc = OVL_OK;
-            j->run(j);
-            moved = true;
-            if ((e = agg2_core_ops.job_finish(s->c, j)) != OVL_OK)
-                break;
-        }
-        while (e == OVL_OK && have) {
-            ovl_buf_clear(sink);
-            if ((e = agg2_core_ops.pull(s->c, sink, &have)) == OVL_OK && have &&
-                ovl_buf_put_bytes(&s->out, sink->data, sink->wpos) != OVL_OK)
-                abort();
-            moved |= have;
-        }
-        if (e != OVL_OK) {
-            if (!ef_any_peer_fault(e))
-                abort();
-            return false;
-        }
-        if (!moved)
-            break;
-    }
-    return true;
+    return ef_pump_into(&agg2_core_ops, s->c, sink, 64, ef_any_peer_fault, &s->out);
 }
 
 /* One frame into a core; false once it failed (a failed core stays failed). */
