@@ -1099,6 +1099,32 @@ static ovl_err parse_scale(const pc *c, ovl_template *t, const tok *d)
     return OVL_OK;
 }
 
+typedef ovl_err (*decl_entry_fn)(const pc *c, ovl_template *t, const tok *d);
+typedef ovl_err (*decl_err_fn)(const pc *c, const tok *t, const char *fmt, ...);
+
+/* The entries of one kind of declaration line (-- decimals, -- dates), each
+ * `width` tokens, separated by ',' or ending a line. */
+static ovl_err parse_decl_entries(const pc *c, ovl_template *t, const tok *d, size_t width,
+                                  decl_entry_fn entry, decl_err_fn err, const char *usage)
+{
+    for (size_t i = 0; d[i].k != T_EOF;) {
+        for (size_t k = 0; k < width; k++)
+            if (d[i + k].k == T_EOL || d[i + k].k == T_EOF)
+                return err(c, &d[i], "expected %s", usage);
+        ovl_err rc = entry(c, t, &d[i]);
+        if (rc != OVL_OK)
+            return rc;
+        i += width;
+        if (d[i].k == T_PUNCT && strcmp(d[i].text, ",") == 0 && d[i + 1].k != T_EOL)
+            i++;
+        else if (d[i].k == T_EOL)
+            i++;
+        else
+            return err(c, &d[i], "expected ',' or the end of the line");
+    }
+    return OVL_OK;
+}
+
 ovl_err tpl_parse_decimals(pc *c, ovl_template *t)
 {
     const tok *d = c->decd.v;
@@ -1110,23 +1136,8 @@ ovl_err tpl_parse_decimals(pc *c, ovl_template *t)
     t->scales = tpl_arena_alloc(c->im, count + 1, sizeof *t->scales);
     if (!t->scales)
         return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; d[i].k != T_EOF;) {
-        /* each entry is 4 tokens; entries are separated by ',' or end a line */
-        for (size_t k = 0; k < 4; k++)
-            if (d[i + k].k == T_EOL || d[i + k].k == T_EOF)
-                return scale_err(c, &d[i], "expected -- decimals alias.col N [, alias.col N]");
-        ovl_err rc = parse_scale(c, t, &d[i]);
-        if (rc != OVL_OK)
-            return rc;
-        i += 4;
-        if (d[i].k == T_PUNCT && strcmp(d[i].text, ",") == 0 && d[i + 1].k != T_EOL)
-            i++;
-        else if (d[i].k == T_EOL)
-            i++;
-        else
-            return scale_err(c, &d[i], "expected ',' or the end of the line");
-    }
-    return OVL_OK;
+    return parse_decl_entries(c, t, d, 4, parse_scale, scale_err,
+                              "-- decimals alias.col N [, alias.col N]");
 }
 
 
@@ -1212,21 +1223,6 @@ ovl_err tpl_parse_dates(pc *c, ovl_template *t)
     t->dates = tpl_arena_alloc(c->im, count + 1, sizeof *t->dates);
     if (!t->dates)
         return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; d[i].k != T_EOF;) {
-        /* each entry is 3 tokens; entries are separated by ',' or end a line */
-        for (size_t k = 0; k < 3; k++)
-            if (d[i + k].k == T_EOL || d[i + k].k == T_EOF)
-                return date_err(c, &d[i], "expected -- dates alias.col [, alias.col]");
-        ovl_err rc = parse_datecol(c, t, &d[i]);
-        if (rc != OVL_OK)
-            return rc;
-        i += 3;
-        if (d[i].k == T_PUNCT && strcmp(d[i].text, ",") == 0 && d[i + 1].k != T_EOL)
-            i++;
-        else if (d[i].k == T_EOL)
-            i++;
-        else
-            return date_err(c, &d[i], "expected ',' or the end of the line");
-    }
-    return OVL_OK;
+    return parse_decl_entries(c, t, d, 3, parse_datecol, date_err,
+                              "-- dates alias.col [, alias.col]");
 }
