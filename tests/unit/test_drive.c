@@ -84,6 +84,17 @@ static const ovl_proto_ops toy_ops = {toy_feed, toy_pull, toy_take, toy_finish, 
 
 static ovl_identity *server_id, *client_id;
 
+/* Keeps the connection open until the peer is done reading (it closes). */
+static void linger(ovl_conn *c)
+{
+    uint8_t b;
+    size_t n = 0;
+    bool ready;
+    while (ovl_conn_wait(c, false, 100, &ready) == OVL_OK &&
+           ovl_conn_read_some(c, &b, 1, &n) == OVL_OK && n == 0)
+        ;
+}
+
 typedef struct {
     ovl_listener *l;
     ovl_err rc;
@@ -100,15 +111,8 @@ static void *send_main(void *arg)
     s->rc = ovl_accept(&c, s->l, server_id, ovl_identity_pub(client_id), 1, 10000, 5000);
     if (s->rc == OVL_OK)
         s->rc = ovl_drive(c, &toy_ops, &t, &d);
-    /* Keep the connection open until the peer is done reading. */
-    if (s->rc == OVL_OK) {
-        uint8_t b;
-        size_t n = 0;
-        bool ready;
-        while (ovl_conn_wait(c, false, 100, &ready) == OVL_OK &&
-               ovl_conn_read_some(c, &b, 1, &n) == OVL_OK && n == 0)
-            ;
-    }
+    if (s->rc == OVL_OK)
+        linger(c);
     ovl_conn_close(c);
     return NULL;
 }
@@ -192,12 +196,7 @@ static void *abort_main(void *arg)
         ovl_drive_abort(c, a->category, "the listener could not start the analysis");
         a->detail_kept = strcmp(ovl_err_detail(), "t.csv: aggregate: column 'amount': "
                                                   "local detail") == 0;
-        uint8_t b;
-        size_t n = 0;
-        bool ready;
-        while (ovl_conn_wait(c, false, 100, &ready) == OVL_OK &&
-               ovl_conn_read_some(c, &b, 1, &n) == OVL_OK && n == 0)
-            ;
+        linger(c);
     }
     ovl_conn_close(c);
     return NULL;
