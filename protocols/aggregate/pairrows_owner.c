@@ -88,7 +88,9 @@ static bool date_shaped(const char *s, size_t len)
 
 /* Why a cell does not fit condition i, and the fix (CONDITIONS.md §2.1):
  * the type comes from the template, so the hint names the declaration that
- * sets it. Only the cell's kind is said, never its value. */
+ * sets it. A mismatch says the cell's kind, not its value; a range or
+ * calendar error keeps the parser's words, which show the owner's own cell
+ * (this owner's stderr only: nothing here is sent). */
 static ovl_err cell_refused(ovl_err rc, const ovl_pc_plan *p, const ovl_pc_owner_in *in,
                             size_t r, unsigned i, bool ranged)
 {

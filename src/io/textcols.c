@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/guard.h"
 #include "core/mem.h"
 
@@ -103,6 +105,7 @@ ovl_err ovl_text_fill_finish(ovl_text_table *t, ovl_text_fill *f, const ovl_sour
     OVL_ENSURE(t->label != NULL, OVL_ERR_NOMEM, "text columns: out of memory");
     t->line = f->line;
     t->arena = f->arena;
+    t->arena_len = f->cap;
     f->line = NULL;
     f->arena = NULL;
     for (size_t r = 0; r < rows; r++)
@@ -119,6 +122,9 @@ done:
 
 void ovl_text_fill_free(ovl_text_fill *f)
 {
+    /* the arena holds the owner's compared cells: wiped like its identifiers */
+    if (f->arena != NULL)
+        sodium_memzero(f->arena, f->cap);
     free(f->arena);
     free(f->off);
     free(f->clen);
@@ -158,6 +164,8 @@ void ovl_text_table_free(ovl_text_table *t)
     free(t->len);
     free(t->line);
     free(t->label);
+    if (t->arena != NULL)
+        sodium_memzero(t->arena, t->arena_len);
     free(t->arena);
     memset(t, 0, sizeof *t);
 }

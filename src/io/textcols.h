@@ -29,6 +29,7 @@ typedef struct {
     uint32_t *line;    /* each row's position as errors name it (a CSV's physical line) */
     char *label;       /* the table as errors name it */
     char *arena;
+    size_t arena_len; /* bytes allocated, wiped on free */
 } ovl_text_table;
 
 /* Collecting the cells row by row during another reader's pass over a

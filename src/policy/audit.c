@@ -173,6 +173,9 @@ static ovl_err entry_bytes(ovl_buf *b, const ovl_audit_entry *e)
         OVL_TRY(ovl_buf_put_u64(b, e->capped));
     }
     if (e->inconsistent) {
+        /* the reader refuses the field elsewhere: never sign an entry it cannot read */
+        OVL_ENSURE(e->mode == OVL_MODE_AGGREGATE, OVL_ERR_INTERNAL,
+                   "audit: an inconsistent count on an entry of mode %s", ovl_mode_name(e->mode));
         OVL_TRY(ovl_buf_put_u8(b, 4));
         OVL_TRY(ovl_buf_put_u64(b, e->inconsistent));
     }

@@ -573,7 +573,10 @@ static ovl_err judge_request(ovl_analysis *a, ovl_nego *theirs)
         rc = check_claims(a);
     if (rc == OVL_OK)
         rc = agree(a);
-    if (rc == OVL_ERR_USAGE)
+    /* Everything judged here is the peer's request (its template text
+     * included), so what cannot be taken is a refusal of it, named as the
+     * peer's, never this party's own input. */
+    if (rc == OVL_ERR_USAGE || rc == OVL_ERR_INPUT)
         rc = OVL_ERR_POLICY;
 done:
     return rc;

@@ -164,9 +164,11 @@ void ovl_drive_abort(ovl_conn *c, ovl_err e, const char *reason)
     char kept[512];
     if (e == OVL_ERR_PEER_CLOSED || e == OVL_ERR_TLS || e == OVL_ERR_TIMEOUT)
         return;
-    if (ovl_buf_alloc(&a, 256, 512) != OVL_OK)
-        return;
     snprintf(kept, sizeof kept, "%s", ovl_err_detail());
+    if (ovl_buf_alloc(&a, 256, 512) != OVL_OK) {
+        ovl_err_set(e, "%s", kept);
+        return;
+    }
     if (ovl_frame_abort(&a, e, reason) == OVL_OK) {
         long long deadline = now_ms() + 2000;
         while (ovl_buf_remaining(&a) > 0 && now_ms() < deadline) {

@@ -170,5 +170,26 @@ verify(A6, "two serves")
 s1.stop()
 s2.stop()
 
+# 7. bad-template: the peer's REQUEST carries an aggregate template that does
+# not parse. Its text is the peer's, not the owner's input: the owner refuses
+# the request naming the peer, records a refusal, and keeps serving.
+A7 = wd.p("a7.audit")
+s = Server(policy("p3"), A7, ["--new-audit-log"])
+rc, out = finish(peer(s.port, "bad-template"))
+t.check(rc == 1 and "evil.sql" in out and "received" not in out,
+        "bad-template: refused, the template named, nothing received", out)
+time.sleep(0.3)
+log = s.log()
+ents = entries(A7)
+t.check(len(ents) == 1 and ents[0]["outcome"] == "refused" and "evil.sql" in ents[0]["reason"],
+        "bad-template: recorded as refused", str(ents))
+t.check(any("session with bob (127.0.0.1:" in l and "ended: evil.sql:1:" in l
+            for l in log.splitlines()),
+        "bad-template: the owner's log puts the refusal in the peer's session", log[-600:])
+rc, out = finish(peer(s.port, "honest"))
+t.check(rc == 0 and out.endswith(f"received {SHARED}"), "bad-template: serve goes on serving", out)
+verify(A7, "bad-template")
+s.stop()
+
 wd.cleanup()
 sys.exit(t.finish())

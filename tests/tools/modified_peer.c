@@ -10,6 +10,7 @@
  *   forged-receivers  REQUEST lists no receivers, yet asks for output
  *   false-cardinality REQUEST says the count is not revealed, in cardinality mode
  *   withheld-cosign   completes the run, takes its output, never co-signs
+ *   bad-template      REQUEST carries an aggregate template whose text does not parse
  *
  * To get output it must bind the agreement the owner derived into its
  * HELLO, so it computes that honestly (a different one only stops the run
@@ -38,7 +39,7 @@
 #include "tool_peer.h"
 
 static const char *const cases[] = {"honest", "forged-receivers", "false-cardinality",
-                                    "withheld-cosign", NULL};
+                                    "withheld-cosign", "bad-template", NULL};
 
 typedef struct {
     tp_common c;
@@ -116,6 +117,15 @@ static ovl_err build_request(peer *p)
     }
     n->reveals_cardinality = ovl_mode_reveals_size(a->c.mode) && !is(a, "false-cardinality");
     n->connector_set = a->c.n;
+    if (is(a, "bad-template")) {
+        static const char text[] = "SELECT COUNT(DISTINCT c.email) FROM a AS c INNER JOIN";
+        n->mode = OVL_MODE_AGGREGATE;
+        n->tpl_text = strdup(text);
+        n->tpl_len = sizeof text - 1;
+        n->tpl_label = strdup("evil.sql");
+        if (!n->tpl_text || !n->tpl_label)
+            return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
+    }
     return OVL_OK;
 }
 
