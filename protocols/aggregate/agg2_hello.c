@@ -68,31 +68,6 @@ done:
 
 static uint64_t max64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
-static uint32_t bits_of(uint64_t x)
-{
-    uint32_t b = 0;
-    while (b < 64 && (x >> b) != 0)
-        b++;
-    return b;
-}
-
-/* With conditions across parties a cell sums one value per passing pair:
- * at most min(n, m)·cap_R·cap_C of them, each below 2^(v−1) for the wider of
- * the two value widths, must stay inside the signed 64-bit range. */
-static ovl_err pairs_range(const ovl_agg2 *a, uint32_t peer_value_bits, uint64_t peer_set)
-{
-    uint64_t ids = a->cfg.nids < peer_set ? a->cfg.nids : peer_set;
-    uint64_t per = (uint64_t)a->pp.s.cap_r * a->pp.s.cap_c;
-    uint32_t v = a->cfg.own->shape.value_bits > peer_value_bits ? a->cfg.own->shape.value_bits
-                                                                 : peer_value_bits;
-    if (bits_of(ids * per) + v - 1 > 63)
-        return ovl_err_set(OVL_ERR_LIMIT,
-                           "conditions across parties: %llu identifiers x %llu pairs of %u-bit "
-                           "values could leave the signed 64-bit range",
-                           (unsigned long long)ids, (unsigned long long)per, v);
-    return OVL_OK;
-}
-
 /* §4.2, in order; then the shapes every later phase takes from HELLO. */
 static ovl_err check(ovl_agg2 *a, const ovl_hello *peer)
 {
@@ -163,7 +138,6 @@ static ovl_err check(ovl_agg2 *a, const ovl_hello *peer)
     if (a->has_pairs) {
         /* CONDITIONS.md §4.3: the rows of both, the cells' words of the pairs phase */
         OVL_TRY(agg2_pairs_layout(&a->pp, &a->plan, a->groups_r, a->groups_c));
-        OVL_TRY(pairs_range(a, p.value_bits, peer->set_size));
         ovl_pp_cells_layout(&a->l, &a->pp);
         OVL_TRY(agg2_core_check(&a->l));
         a->L = a->pp.s.cap_c * a->pp.words_c;

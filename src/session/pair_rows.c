@@ -31,16 +31,23 @@ static void mark_kept(uint8_t *kept, size_t nrows, const ovl_pc_owner_rows *out,
         kept[source[out->source[i]]] = 1;
 }
 
+static uint64_t add_sat(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
 /* Each kept row's summed values within +-2^(v-1), exclusive: the engine
- * encodes rows one by one, and the range of the cell totals (CONDITIONS.md
- * §5, agg2_hello's pairs_range) counts on every row's value fitting the
- * width, whatever the sums of an identifier's rows. line[] is per analysis
- * row, as out->source numbers them. */
+ * encodes rows one by one. And each summed column's cell totals inside the
+ * signed 64-bit range whatever passes (CONDITIONS.md §3.2): a cell sums one
+ * value per passing pair, and each kept row is in at most cap pairs (one per
+ * partner row of its identifier), so the sum of |value| over the kept rows,
+ * times the cap, bounds every cell's total of this column. Both are this
+ * owner's own data and the public cap: checked before the peer is
+ * contacted. line[] is per analysis row, as out->source numbers them. */
 static ovl_err check_values(const ovl_pc_owner_rows *out, const ovl_agg2_plan *plan,
                             unsigned side, uint32_t k, uint32_t value_bits, const uint32_t *line,
                             const char *what)
 {
     int64_t lim = (int64_t)1 << (value_bits - 1);
+    uint64_t total[OVL_AGG2_PLAN_MAX_COLS] = {0};
+    uint32_t cap = plan->pairs.cap_rows ? plan->pairs.cap_rows : 1;
     for (uint32_t r = 0; k > 0 && r < out->first[out->v.nids]; r++) {
         const uint64_t *w = out->words + (size_t)r * k;
         uint32_t q = 0;
@@ -58,8 +65,15 @@ static ovl_err check_values(const ovl_pc_owner_rows *out, const ovl_agg2_plan *p
                                    "parties every row the cap keeps must fit it",
                                    what, line[out->source[r]], plan->cols[i].name,
                                    value_bits - 1);
+            total[i] = add_sat(total[i], v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
         }
     }
+    for (uint32_t i = 0; i < plan->ncols; i++)
+        if (total[i] > (uint64_t)INT64_MAX / cap)
+            return ovl_err_set(OVL_ERR_INPUT,
+                               "%s: column '%s': its values, each summed in up to %u pairs (-- cap "
+                               "rows %u), could leave the signed 64-bit range in a cell; use fewer "
+                               "decimals or a smaller cap", what, plan->cols[i].name, cap, cap);
     return OVL_OK;
 }
 

@@ -5,6 +5,7 @@
  * the plan words per row, errors naming the file, line and column, and the
  * widths (max_rows_per_identifier, value_bits) applied to the rows the cap
  * keeps, not to the rows it drops. */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -216,12 +217,68 @@ static void test_widths_after_cap(void)
     unlink(tmp_path("p.csv"));
 }
 
+/* The cell totals bounded from the owner's own rows before contact: each
+ * kept row is in at most cap pairs, so sum |value| * cap must fit int64. At
+ * cap 8 and values just under 2^47 (value_bits 48) that is 8192 rows; one
+ * more is refused, naming the column and the cap, never a value. */
+static ovl_err pairs_only(ovl_pc_owner_rows *o, uint8_t *kept, const ovl_agg2_plan *pl,
+                          const char *path)
+{
+    ovl_table_input in;
+    ovl_text_table text;
+    ovl_agg2_prep prep;
+    ovl_err rc = load(&in, &text, &prep, pl, path);
+    if (rc == OVL_OK)
+        rc = ovl_agg2_prep_groups(&prep, &in, "p.csv");
+    if (rc == OVL_OK)
+        rc = ovl_pair_rows_build(o, kept, pl, 0, &in, &text, prep.row_group, 48);
+    ovl_text_table_free(&text);
+    ovl_table_input_free(&in);
+    ovl_agg2_prep_free(&prep);
+    return rc;
+}
+
+static void test_cell_totals(void)
+{
+    ovl_agg2_plan pl;
+    plan_make(&pl);
+    pl.pairs.cap_rows = 8;
+    enum { ROWS = 8193 };
+    static uint8_t kept[ROWS];
+    ovl_pc_owner_rows o;
+    const char *path = tmp_path("big.csv");
+    for (int extra = 0; extra < 2; extra++) {
+        FILE *f = fopen(path, "w");
+        EXPECT_TRUE(f != NULL);
+        if (f == NULL)
+            return;
+        fputs("email,day,amount,items\n", f);
+        for (int r = 0; r < 8192 + extra; r++)
+            fprintf(f, "u%d@x,2026-07-%02d,1407374883553.27,1\n", r / 8, 1 + r % 8);
+        fclose(f);
+        memset(&o, 0, sizeof o);
+        ovl_err rc = pairs_only(&o, kept, &pl, path);
+        if (extra == 0) {
+            EXPECT_OK(rc);
+        } else {
+            EXPECT_EQ(rc, OVL_ERR_INPUT);
+            EXPECT_TRUE(strstr(ovl_err_detail(), "column 'amount': its values, each summed in up "
+                                                 "to 8 pairs (-- cap rows 8), could leave the "
+                                                 "signed 64-bit range") != NULL);
+            EXPECT_TRUE(strstr(ovl_err_detail(), "1407374883553") == NULL);
+        }
+        ovl_pc_owner_rows_free(&o);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     if (!tmpdir_make("pair_rows"))
         return 1;
     RUN(test_rows);
     RUN(test_widths_after_cap);
+    RUN(test_cell_totals);
     rmdir(tmpdir);
     return ovl_t_summary("test_pair_rows");
 }
