@@ -1040,16 +1040,40 @@ ovl_err tpl_parse_cap(pc *c, ovl_template *t)
 
 /* ---- "-- decimals alias.col N [, alias.col N]" (SPEC §5.1) ---- */
 
-static ovl_err scale_err(const pc *c, const tok *t, const char *fmt, ...) OVL_PRINTF(3, 4);
-static ovl_err scale_err(const pc *c, const tok *t, const char *fmt, ...)
+/* An error in a declaration line (decl: "decimals", "dates"), at its token. */
+static ovl_err decl_err(const pc *c, const tok *t, const char *decl, const char *fmt, ...)
+    OVL_PRINTF(4, 5);
+static ovl_err decl_err(const pc *c, const tok *t, const char *decl, const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return ovl_err_set(OVL_ERR_INPUT, "%s:%u:%u: -- decimals: %s", c->label, t->line, t->col, msg);
+    return ovl_err_set(OVL_ERR_INPUT, "%s:%u:%u: -- %s: %s", c->label, t->line, t->col, decl, msg);
 }
+#define scale_err(c, t, ...) decl_err(c, t, "decimals", __VA_ARGS__)
+#define date_err(c, t, ...) decl_err(c, t, "dates", __VA_ARGS__)
+
+/* Whether an aggregate of the select list or of an expression reads this
+ * column with a function `want` accepts. */
+static bool agg_reads(const ovl_template *t, int party, const char *col, bool (*want)(ovl_aggfn))
+{
+    for (size_t i = 0; i < t->naggs; i++)
+        if (t->aggs[i].party == party && t->aggs[i].column &&
+            strcmp(t->aggs[i].column, col) == 0 && want(t->aggs[i].fn))
+            return true;
+    for (size_t e = 0; e < t->nexprs; e++)
+        for (size_t i = 0; i < t->exprs[e].ntok; i++) {
+            const ovl_tpl_agg *a = &t->exprs[e].tok[i].agg;
+            if (t->exprs[e].tok[i].op == OVL_TPL_X_AGG && a->party == party && a->column &&
+                strcmp(a->column, col) == 0 && want(a->fn))
+                return true;
+        }
+    return false;
+}
+
+static bool not_distinct(ovl_aggfn fn) { return fn != OVL_FN_COUNT_DISTINCT; }
 
 /* Whether the template aggregates this column (SUM, AVG or COUNT of it) or
  * compares it with the peer's (its scale is then the condition's). */
@@ -1058,18 +1082,7 @@ static bool aggregated(const ovl_template *t, int party, const char *col)
     for (size_t i = 0; i < t->npairs; i++)
         if (strcmp(t->pairs[i].column[party], col) == 0)
             return true;
-    for (size_t i = 0; i < t->naggs; i++)
-        if (t->aggs[i].party == party && t->aggs[i].column && strcmp(t->aggs[i].column, col) == 0 &&
-            t->aggs[i].fn != OVL_FN_COUNT_DISTINCT)
-            return true;
-    for (size_t e = 0; e < t->nexprs; e++)
-        for (size_t i = 0; i < t->exprs[e].ntok; i++) {
-            const ovl_tpl_agg *a = &t->exprs[e].tok[i].agg;
-            if (t->exprs[e].tok[i].op == OVL_TPL_X_AGG && a->party == party && a->column &&
-                strcmp(a->column, col) == 0 && a->fn != OVL_FN_COUNT_DISTINCT)
-                return true;
-        }
-    return false;
+    return agg_reads(t, party, col, not_distinct);
 }
 
 static ovl_err parse_scale(const pc *c, ovl_template *t, const tok *d)
@@ -1100,17 +1113,16 @@ static ovl_err parse_scale(const pc *c, ovl_template *t, const tok *d)
 }
 
 typedef ovl_err (*decl_entry_fn)(const pc *c, ovl_template *t, const tok *d);
-typedef ovl_err (*decl_err_fn)(const pc *c, const tok *t, const char *fmt, ...);
 
 /* The entries of one kind of declaration line (-- decimals, -- dates), each
  * `width` tokens, separated by ',' or ending a line. */
 static ovl_err parse_decl_entries(const pc *c, ovl_template *t, const tok *d, size_t width,
-                                  decl_entry_fn entry, decl_err_fn err, const char *usage)
+                                  decl_entry_fn entry, const char *decl, const char *usage)
 {
     for (size_t i = 0; d[i].k != T_EOF;) {
         for (size_t k = 0; k < width; k++)
             if (d[i + k].k == T_EOL || d[i + k].k == T_EOF)
-                return err(c, &d[i], "expected %s", usage);
+                return decl_err(c, &d[i], decl, "expected %s", usage);
         ovl_err rc = entry(c, t, &d[i]);
         if (rc != OVL_OK)
             return rc;
@@ -1120,7 +1132,7 @@ static ovl_err parse_decl_entries(const pc *c, ovl_template *t, const tok *d, si
         else if (d[i].k == T_EOL)
             i++;
         else
-            return err(c, &d[i], "expected ',' or the end of the line");
+            return decl_err(c, &d[i], decl, "expected ',' or the end of the line");
     }
     return OVL_OK;
 }
@@ -1136,23 +1148,12 @@ ovl_err tpl_parse_decimals(pc *c, ovl_template *t)
     t->scales = tpl_arena_alloc(c->im, count + 1, sizeof *t->scales);
     if (!t->scales)
         return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
-    return parse_decl_entries(c, t, d, 4, parse_scale, scale_err,
+    return parse_decl_entries(c, t, d, 4, parse_scale, "decimals",
                               "-- decimals alias.col N [, alias.col N]");
 }
 
 
 /* ---- "-- dates alias.col [, alias.col]" (CONDITIONS.md §2.1) ---- */
-
-static ovl_err date_err(const pc *c, const tok *t, const char *fmt, ...) OVL_PRINTF(3, 4);
-static ovl_err date_err(const pc *c, const tok *t, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return ovl_err_set(OVL_ERR_INPUT, "%s:%u:%u: -- dates: %s", c->label, t->line, t->col, msg);
-}
 
 /* Whether a condition compares this column: one across parties or a WHERE
  * filter (the declaration types both). */
@@ -1170,18 +1171,7 @@ static bool compared(const ovl_template *t, int party, const char *col)
 /* Whether SUM or AVG reads this column (a date has no sum). */
 static bool summed(const ovl_template *t, int party, const char *col)
 {
-    for (size_t i = 0; i < t->naggs; i++)
-        if (t->aggs[i].party == party && t->aggs[i].column &&
-            strcmp(t->aggs[i].column, col) == 0 && ovl_aggfn_reads_values(t->aggs[i].fn))
-            return true;
-    for (size_t e = 0; e < t->nexprs; e++)
-        for (size_t i = 0; i < t->exprs[e].ntok; i++) {
-            const ovl_tpl_agg *a = &t->exprs[e].tok[i].agg;
-            if (t->exprs[e].tok[i].op == OVL_TPL_X_AGG && a->party == party && a->column &&
-                strcmp(a->column, col) == 0 && ovl_aggfn_reads_values(a->fn))
-                return true;
-        }
-    return false;
+    return agg_reads(t, party, col, ovl_aggfn_reads_values);
 }
 
 static ovl_err parse_datecol(const pc *c, ovl_template *t, const tok *d)
@@ -1223,6 +1213,6 @@ ovl_err tpl_parse_dates(pc *c, ovl_template *t)
     t->dates = tpl_arena_alloc(c->im, count + 1, sizeof *t->dates);
     if (!t->dates)
         return ovl_err_set(OVL_ERR_NOMEM, "out of memory");
-    return parse_decl_entries(c, t, d, 3, parse_datecol, date_err,
+    return parse_decl_entries(c, t, d, 3, parse_datecol, "dates",
                               "-- dates alias.col [, alias.col]");
 }
