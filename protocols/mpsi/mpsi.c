@@ -489,16 +489,14 @@ static ovl_err decode_tables(ovl_mpsi *m, const ovl_block *keys, uint64_t *acc, 
     for (unsigned j = 0; j < m->k; j++) {
         if (j == m->self || j == skip)
             continue;
-        ovl_okvs o = {0};
-        ovl_buf r;
-        ovl_buf_reader(&r, m->tbl[j], ovl_okvs_wire_len(m->size[j], W));
-        if (ovl_okvs_read(&o, &r, m->size[j], W) != OVL_OK) {
+        /* decoded where it arrived: a native copy of each table would cost its size again */
+        ovl_okvs_view v;
+        if (ovl_okvs_view_init(&v, m->tbl[j], ovl_okvs_wire_len(m->size[j], W), m->size[j], W) !=
+            OVL_OK) {
             rc = ovl_err_set(OVL_ERR_PROTOCOL, "mpsi: %s sent a malformed table", who(m, j));
             goto done;
         }
-        rc = ovl_okvs_decode(&o, tmp, keys, n);
-        ovl_okvs_free(&o);
-        OVL_TRY(rc);
+        OVL_TRY(ovl_okvs_view_decode(&v, tmp, keys, n));
         for (size_t i = 0; i < n * W; i++)
             acc[i] ^= tmp[i];
     }
