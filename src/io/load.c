@@ -262,11 +262,12 @@ static ovl_err load_row(load_pass *p)
         load_note_places(p);
     }
     ovl_source_cell(p->src, p->join_col, &cell);
-    ovl_rows_digest_add(&p->digest, &cell); /* every row's, as a second read sees it */
+    if (w->rows_digest)
+        ovl_rows_digest_add(&p->digest, &cell); /* every row's, as a second read sees it */
     if (w->filter.keep != NULL)
         OVL_TRY(w->filter.keep(w->filter.arg, p->src, &keep));
     if (keep)
-        ovl_source_cell(p->src, p->join_col, &join);
+        join = cell;
     OVL_TRY(ovl_idtable_add(ids, join.text, join.len, w->norm, w->prehashed, !keep, &valid));
     if (valid)
         load_values(p, row);
@@ -388,16 +389,19 @@ static ovl_err load_pass_run(load_pass *p, const char *spec)
     OVL_ENSURE(p->w->join != NULL, OVL_ERR_USAGE, "no join column given");
     OVL_TRY(ovl_source_open(&p->src, spec, p->w->query));
     OVL_TRY(load_bind(p));
-    ovl_rows_digest_init(&p->digest, p->src, p->join_col);
+    if (p->w->rows_digest)
+        ovl_rows_digest_init(&p->digest, p->src, p->join_col);
     for (;;) {
         OVL_TRY(ovl_source_next(p->src, &eof));
         if (eof)
             break;
         OVL_TRY(load_row(p));
     }
-    crypto_generichash_final(&p->digest, p->in->ids.rows_digest, sizeof p->in->ids.rows_digest);
+    if (p->w->rows_digest)
+        crypto_generichash_final(&p->digest, p->in->ids.rows_digest,
+                                 sizeof p->in->ids.rows_digest);
     p->in->ids.join_col = p->join_col;
-    p->in->ids.has_digest = true;
+    p->in->ids.has_digest = p->w->rows_digest;
     p->in->values.nrows = p->in->ids.nrows;
     p->in->values.ncols = p->w->nvalues;
     if (p->w->nvalues > 0 && p->in->values.cells == NULL) {

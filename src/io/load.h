@@ -55,6 +55,9 @@ typedef struct {
      * identifier is ids.row_ids[r]. An overlong cell is a value error. */
     const char *const *text_cols;
     size_t ntext_cols;
+    /* Digest every data row's join cell (ids.rows_digest) for a second read
+     * of the matched rows (ovl_table_write_matched); only that caller pays. */
+    bool rows_digest;
 } ovl_load_spec;
 
 typedef struct {

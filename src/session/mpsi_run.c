@@ -117,8 +117,9 @@ ovl_err ovl_mpsi_session_new(ovl_mpsi_session **out, const ovl_mpsi_session_conf
     ovl_mpsi_session *s = NULL;
     ovl_outfile *probe = NULL;
     ovl_table_input in;
+    /* the matched rows of --out are copied in a second read, checked by the digest */
     ovl_load_spec want = {.query = cfg->query, .join = cfg->join, .norm = cfg->norm,
-                          .prehashed = cfg->prehashed};
+                          .prehashed = cfg->prehashed, .rows_digest = cfg->out != NULL};
     *out = NULL;
     OVL_ENSURE(cfg->members >= OVL_MPSI_MIN_MEMBERS && cfg->members <= OVL_MPSI_MAX_MEMBERS &&
                    cfg->npeers == (cfg->hub ? cfg->members - 1 : 1),

@@ -92,8 +92,10 @@ static ovl_err psi_load(ovl_session *s)
     const ovl_session_config *c = &s->cfg;
     ovl_outfile *probe = NULL;
     ovl_table_input in;
+    /* the matched rows of --out are copied in a second read, checked by the digest */
     ovl_load_spec want = {.query = c->query, .join = c->join, .norm = c->norm,
-                          .prehashed = c->prehashed};
+                          .prehashed = c->prehashed,
+                          .rows_digest = c->out != NULL};
     OVL_TRY(ovl_table_load(&in, c->table, &want));
     s->ids = in.ids;
     OVL_TRY(cpsi_set_check(s, c->mode));

@@ -294,7 +294,7 @@ static void write_matched(void)
 {
     static const char text[] = "id,\"n,ote\"\r\nb,\"x\ny\"\na,1\nc, 2 \n";
     ovl_table_input in;
-    ovl_load_spec want = {.join = "id"};
+    ovl_load_spec want = {.join = "id", .rows_digest = true};
     char src[200], out_path[200];
     ovl_outfile *out = NULL;
     snprintf(src, sizeof src, "%s", write_file("rows.csv", text));
