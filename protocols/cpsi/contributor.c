@@ -242,7 +242,7 @@ ovl_err cpsi_contrib_oprf_done(ovl_cpsi *p)
 static ovl_err queue_store(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    p->okvs_len = ovl_okvs_wire_len(3u * (size_t)p->n_c, p->sw);
+    p->okvs_expect = ovl_okvs_wire_len(3u * (size_t)p->n_c, p->sw);
     p->okvs_queued = true;
     p->okvs_pumping = true;
     p->okvs_at = 0;
@@ -257,7 +257,7 @@ done:
 ovl_err cpsi_contrib_pump(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    size_t len = p->okvs_len, mark;
+    size_t len = p->okvs_expect, mark;
     uint8_t *body;
     if (!p->okvs_pumping)
         return OVL_OK;

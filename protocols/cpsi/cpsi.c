@@ -67,16 +67,16 @@ done:
 
 /* ---- creation ---- */
 
-static uint32_t bit_words(const ovl_cpsi_config *c)
-{
-    uint64_t bits = (uint64_t)c->bit_groups * (c->bit_groups ? c->bit_width : 0u);
-    return (uint32_t)((bits + 63u) / 64u);
-}
-
 uint64_t ovl_cpsi_entry_words(uint32_t words, uint32_t bit_groups, uint32_t bit_width)
 {
     uint64_t bits = (uint64_t)bit_groups * (bit_groups ? bit_width : 0u);
     return 1u + (uint64_t)words + (bits + 63u) / 64u;
+}
+
+/* The bit payload's words of one entry: the entry less its tag and arithmetic words. */
+static uint32_t bit_words(const ovl_cpsi_config *c)
+{
+    return (uint32_t)(ovl_cpsi_entry_words(0, c->bit_groups, c->bit_width) - 1u);
 }
 
 static uint32_t store_words(const ovl_cpsi_config *c)

@@ -1,4 +1,4 @@
-/* overlap: circuit PSI, version 1 (protocols/cpsi/SPEC.md).
+/* overlap: circuit PSI, version 2 (protocols/cpsi/SPEC.md).
  *
  * Two parties: the runner R cuckoo-hashes its identifiers into B bins and
  * obtains one OPRF value per bin from the contributor C (the OT-based batched

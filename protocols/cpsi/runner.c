@@ -10,7 +10,7 @@
 #include "core/mem.h"
 #include "cpsi/state.h"
 
-/* SEED leaves right after our HELLO, before any BLIND. */
+/* SEED leaves right after our HELLO, before any OPRF_BASE. */
 static ovl_err queue_seed(ovl_cpsi *p)
 {
     uint8_t body[23];

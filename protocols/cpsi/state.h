@@ -54,7 +54,7 @@ struct ovl_cpsi {
     ovl_block *bin_d;        /* bins: the digest of the bin's identifier, or a random pad */
     uint8_t (*fval)[OVL_OPRF_OUT]; /* bins: F(b, x_b) of the bin's identifier */
     ovl_buf okvs_in;
-    size_t okvs_expect;
+    size_t okvs_expect;      /* the store's wire length, both roles (C sends, R expects) */
     ovl_okvs_view okvs_view; /* the whole store, read in place (header checked) */
     uint32_t decode_left;    /* decoding jobs not yet finished */
 
@@ -71,7 +71,6 @@ struct ovl_cpsi {
     bool seed_got, okvs_queued;
     /* C: the store's wire form, queued a slice at a time from the table while
      * the send queue is under its pump mark (the store outgrows the queue) */
-    size_t okvs_len;
     size_t okvs_at;
     ovl_okvs_plan okvs_plan; /* C: the store's peeling, while its rows are assigned */
     uint32_t assign_left;    /* C: row-assigning jobs not yet finished */
