@@ -28,6 +28,15 @@ static ovl_err fail(ovl_agg2 *a, ovl_err rc)
 /* The contributor's circuit-PSI entry (§6): without conditions across
  * parties its words and counts per group, with them its capped rows (the
  * runner's group count, unknown before HELLO, does not enter either). */
+/* The contributor's payload layout for its G groups (SPEC §6): one for the
+ * check before contact and for the payload it then writes. */
+static ovl_agg2_layout contributor_layout(const ovl_agg2_plan *plan, uint32_t G)
+{
+    return (ovl_agg2_layout){.groups_r = 1, .groups_c = G, .words_c = ovl_agg2_plan_k_c(plan),
+                             .bits_r = 1, .bits_c = 1, .star = ovl_agg2_plan_star(plan),
+                             .runner_recv = plan->receiver == 0};
+}
+
 static ovl_err contributor_entry_check(const ovl_agg2_plan *plan, const ovl_agg_ident *own)
 {
     ovl_err rc = OVL_OK;
@@ -36,9 +45,7 @@ static ovl_err contributor_entry_check(const ovl_agg2_plan *plan, const ovl_agg_
         ovl_pp_layout pp;
         return agg2_pairs_layout(&pp, plan, 1, G);
     }
-    ovl_agg2_layout l = {.groups_r = 1, .groups_c = G, .words_c = ovl_agg2_plan_k_c(plan),
-                         .bits_r = 1, .bits_c = 1, .star = ovl_agg2_plan_star(plan),
-                         .runner_recv = plan->receiver == 0};
+    ovl_agg2_layout l = contributor_layout(plan, G);
     uint64_t L = ovl_agg2_payload_words(&l);
     OVL_ENSURE(L <= OVL_CPSI_MAX_WORDS, OVL_ERR_INPUT,
                "aggregate: %u groups x %u words per group exceed circuit PSI's %u payload words "
@@ -193,9 +200,7 @@ static ovl_err contributor_payload(ovl_agg2 *a)
         return contributor_rows_payload(a);
     const ovl_agg_ident *t = a->cfg.own;
     uint32_t G = t->shape.groups, k = ovl_agg2_plan_k_c(&a->plan);
-    ovl_agg2_layout l = {.groups_r = 1, .groups_c = G, .words_c = k, .bits_r = 1, .bits_c = 1,
-                         .star = ovl_agg2_plan_star(&a->plan),
-                         .runner_recv = a->plan.receiver == 0};
+    ovl_agg2_layout l = contributor_layout(&a->plan, G);
     uint32_t sa = l.star && l.runner_recv, per = k + sa;
     a->L = (uint32_t)ovl_agg2_payload_words(&l); /* within the cap: ovl_agg2_check_own */
     size_t n = a->cfg.nids ? a->cfg.nids : 1;

@@ -36,12 +36,6 @@ static void own_shape(const ovl_session *s, uint32_t *count_bits, uint32_t *valu
     *max_cells = p ? p->aggregation.max_cells : OVL_MAX_CELLS_DEFAULT;
 }
 
-static const char *shown_table(ovl_session *s)
-{
-    if (s->table_shown == NULL)
-        s->table_shown = ovl_spec_redact(s->cfg.table);
-    return s->table_shown ? s->table_shown : "the table";
-}
 
 /* ---- the ad-hoc analysis (--group-by, --values; policy/adhoc.h) ----
  * Negotiated, both parties compile the plan from the request itself (its
@@ -130,7 +124,7 @@ static ovl_err load_pair_rows(ovl_session *s, const ovl_table_input *in, uint8_t
     ovl_err rc = OVL_OK;
     unsigned side = s->runner ? OVL_AGG2_SIDE_R : OVL_AGG2_SIDE_C;
     OVL_ENSURE(s->prep.nrows == in->ids.nrows, OVL_ERR_INTERNAL,
-               "%s: the groups and the rows disagree (%zu rows, then %zu)", shown_table(s),
+               "%s: the groups and the rows disagree (%zu rows, then %zu)", ovl_session_table_shown(s),
                in->ids.nrows, s->prep.nrows);
     OVL_TRY(ovl_pair_rows_build(&s->pair_rows, kept, &s->plan, side, in, &in->text,
                                 s->prep.row_group, value_bits));
@@ -154,10 +148,10 @@ static ovl_err prep_capped(ovl_session *s, const ovl_table_input *in, uint32_t w
 {
     ovl_err rc = OVL_OK;
     uint8_t *kept = NULL;
-    OVL_TRY(ovl_agg2_prep_groups(&s->prep, in, shown_table(s)));
+    OVL_TRY(ovl_agg2_prep_groups(&s->prep, in, ovl_session_table_shown(s)));
     OVL_TRY(ovl_calloc((void **)&kept, in->ids.nrows + 1, 1));
     OVL_TRY(load_pair_rows(s, in, kept, v));
-    rc = ovl_agg2_prep_ident(&s->prep, in, kept, w, v, cells, shown_table(s));
+    rc = ovl_agg2_prep_ident(&s->prep, in, kept, w, v, cells, ovl_session_table_shown(s));
     if (rc == OVL_ERR_INPUT)
         rc = ovl_err_set(rc, "%s (counted over the rows kept by -- cap rows %u)",
                          ovl_err_detail(), s->plan.pairs.cap_rows);
@@ -185,12 +179,12 @@ static ovl_err load_own(ovl_session *s, const char *query, const char *join, ovl
     if (s->plan.pairs.nconds > 0)
         rc = prep_capped(s, &in, w, v, cells);
     else
-        rc = ovl_agg2_prep_build(&s->prep, &in, w, v, cells, shown_table(s));
+        rc = ovl_agg2_prep_build(&s->prep, &in, w, v, cells, ovl_session_table_shown(s));
     s->ids = in.ids;
     memset(&in.ids, 0, sizeof in.ids);
     OVL_TRY(rc);
     /* the engine's checks on this owner's data alone, before any peer (§5.1) */
-    OVL_TRY(ovl_agg2_prep_check(&s->prep, &s->plan, s->runner, shown_table(s)));
+    OVL_TRY(ovl_agg2_prep_check(&s->prep, &s->plan, s->runner, ovl_session_table_shown(s)));
     OVL_TRY(ovl_calloc((void **)&s->cpsi_ids, s->ids.nids + 1, sizeof *s->cpsi_ids));
     OVL_TRY(ovl_calloc((void **)&s->cpsi_lens, s->ids.nids + 1, sizeof *s->cpsi_lens));
     for (size_t i = 0; i < s->ids.nids; i++) {
@@ -580,12 +574,10 @@ static void agg_clear(ovl_session *s)
     ovl_agg2_plan_free(&s->plan);
     free(s->cpsi_ids);
     free(s->cpsi_lens);
-    free(s->table_shown);
     s->agg2 = NULL;
     s->tpl = NULL;
     s->cpsi_ids = NULL;
     s->cpsi_lens = NULL;
-    s->table_shown = NULL;
 }
 
 const ovl_session_kind ovl_session_aggregate = {

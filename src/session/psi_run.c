@@ -74,16 +74,13 @@ done:
 
 /* Circuit PSI's set cap, on this party's own identifiers before any peer is
  * contacted (ovl_cpsi_new checks it again). */
-static ovl_err cpsi_set_check(const ovl_session *s, ovl_mode mode)
+static ovl_err cpsi_set_check(ovl_session *s, ovl_mode mode)
 {
     if (mode != OVL_MODE_CARDINALITY || s->ids.nids <= OVL_CPSI_MAX_SET)
         return OVL_OK;
-    char *shown = ovl_spec_redact(s->cfg.table);
-    ovl_err rc = ovl_err_set(OVL_ERR_INPUT, "%s: %zu distinct identifiers exceed circuit PSI's "
-                             "cap of %u (--mode cardinality)", shown ? shown : "the table",
-                             s->ids.nids, OVL_CPSI_MAX_SET);
-    free(shown);
-    return rc;
+    return ovl_err_set(OVL_ERR_INPUT, "%s: %zu distinct identifiers exceed circuit PSI's cap of "
+                       "%u (--mode cardinality)", ovl_session_table_shown(s), s->ids.nids,
+                       OVL_CPSI_MAX_SET);
 }
 
 static ovl_err psi_load(ovl_session *s)

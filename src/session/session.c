@@ -60,6 +60,13 @@ const char *ovl_session_table_name(ovl_session *s)
     return s->tname;
 }
 
+const char *ovl_session_table_shown(ovl_session *s)
+{
+    if (s->table_shown == NULL)
+        s->table_shown = ovl_spec_redact(s->cfg.table);
+    return s->table_shown ? s->table_shown : "this party's table";
+}
+
 /* run, connector with a policy: its own policy judges its request before
  * any connection, so the partner never hears of a refusal that is this
  * party's alone (and never sees its rules). */
@@ -130,10 +137,7 @@ static ovl_err own_data_error(ovl_session *s, ovl_err rc)
 {
     if (rc != OVL_ERR_INPUT)
         return rc;
-    char *shown = ovl_spec_redact(s->cfg.table);
-    rc = ovl_err_wrap(rc, "%s: ", shown ? shown : "this party's table");
-    free(shown);
-    return rc;
+    return ovl_err_wrap(rc, "%s: ", ovl_session_table_shown(s));
 }
 
 /* The engine did not start on this side (every check on this party's data
@@ -286,5 +290,6 @@ void ovl_session_free(ovl_session *s)
     ovl_idtable_free(&s->ids);
     ovl_buf_free(&s->carry);
     ovl_pool_free(s->pool);
+    free(s->table_shown);
     free(s);
 }

@@ -84,6 +84,8 @@ const ovl_session_kind *ovl_session_kind_for(ovl_mode mode);
 /* This party's table name for templates: configured, the policy's, or the
  * table's base name. */
 const char *ovl_session_table_name(ovl_session *s);
+/* This party's table as its errors name it (credentials redacted, kept). */
+const char *ovl_session_table_shown(ovl_session *s);
 /* Monotonic seconds. */
 double ovl_session_now(void);
 
