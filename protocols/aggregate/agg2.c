@@ -263,6 +263,7 @@ ovl_err ovl_agg2_new(ovl_agg2 **out, const ovl_agg2_config *cfg)
         .bit_groups = cfg->runner ? 1u : (uint32_t)bit_elems(a),
         .bit_width = cfg->runner || a->has_pairs ? 1u : cfg->own->shape.count_bits,
         .bit_counts = a->counts,
+        .bit_gate_every = !cfg->runner && a->has_pairs ? ovl_pp_gate_every(&a->pp) : 0u,
         .check_peer = agg2_check_peer,
         .check_ctx = a,
     };

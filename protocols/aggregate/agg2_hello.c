@@ -142,7 +142,8 @@ static ovl_err check(ovl_agg2 *a, const ovl_hello *peer)
         OVL_TRY(agg2_core_check(&a->l));
         a->L = a->pp.s.cap_c * a->pp.words_c;
         if (cfg->runner)
-            OVL_TRY(ovl_cpsi_set_shape(a->cpsi, a->L, (uint32_t)ovl_pp_contrib_bits(&a->pp), 1));
+            OVL_TRY(ovl_cpsi_set_shape(a->cpsi, a->L, (uint32_t)ovl_pp_contrib_bits(&a->pp), 1,
+                                       ovl_pp_gate_every(&a->pp)));
         goto shaped;
     }
     OVL_TRY(agg2_core_check(&a->l));
@@ -152,7 +153,7 @@ static ovl_err check(ovl_agg2 *a, const ovl_hello *peer)
                "words", a->groups_c, (uint32_t)(L / a->groups_c), OVL_CPSI_MAX_WORDS);
     a->L = (uint32_t)L;
     if (cfg->runner)
-        OVL_TRY(ovl_cpsi_set_shape(a->cpsi, a->L, a->groups_c, a->bits_c));
+        OVL_TRY(ovl_cpsi_set_shape(a->cpsi, a->L, a->groups_c, a->bits_c, 0));
 shaped:
     crypto_hash_sha256(a->th, ovl_cpsi_transcript(a->cpsi), OVL_TRANSCRIPT_LEN);
     a->phase = AGG2_CPSI;

@@ -46,6 +46,8 @@ size_t ovl_pp_contrib_bits(const ovl_pp_layout *l)
     return (size_t)l->s.cap_c * ovl_pc_contrib_row_bits(&l->s);
 }
 
+uint32_t ovl_pp_gate_every(const ovl_pp_layout *l) { return ovl_pc_contrib_row_bits(&l->s); }
+
 size_t ovl_pp_out_bits(const ovl_pp_layout *l)
 {
     return ovl_pc_out_bits(&l->s);

@@ -55,6 +55,9 @@ void ovl_pp_cells_layout(ovl_agg2_layout *out, const ovl_pp_layout *l);
  * and the outputs O = (P + 1)·K. */
 size_t ovl_pp_runner_bits(const ovl_pp_layout *l);
 size_t ovl_pp_contrib_bits(const ovl_pp_layout *l);
+/* Circuit PSI's gate stride for those bits (protocols/cpsi/SPEC.md §6.6): a
+ * row's bits, validity first, so only the validity bits carry the match. */
+uint32_t ovl_pp_gate_every(const ovl_pp_layout *l);
 size_t ovl_pp_garbler_bits(const ovl_pp_layout *l);
 size_t ovl_pp_evaluator_bits(const ovl_pp_layout *l);
 size_t ovl_pp_out_bits(const ovl_pp_layout *l);
@@ -90,8 +93,9 @@ typedef struct {
 
 /* The contributor's row payload for circuit PSI (CONDITIONS.md §4.1): its
  * bit payload is one group of width 1 per row bit (bit_groups =
- * ovl_pp_contrib_bits, bit_width 1), so circuit PSI hands out XOR shares of
- * b_i ∧ bit, exactly this phase's contributor rows (bins × contrib_bits);
+ * ovl_pp_contrib_bits, bit_width 1, gated every ovl_pp_gate_every bits), so
+ * circuit PSI hands out XOR shares of each row's b_i ∧ valid and of its other
+ * bits, exactly this phase's contributor rows (bins × contrib_bits);
  * its arithmetic payload is the rows' value words (cap_C·k_C per
  * identifier, row j's at j·k_C), shares of which are this phase's x. bits:
  * nids × contrib_bits, words: nids × cap_C·k_C. Missing rows are padding. */

@@ -14,29 +14,38 @@ static ovl_err queue_store(ovl_cpsi *p);
 
 /* The bit payload's secrets of every bin, drawn after the others (so a run
  * without it draws what it always did): the masks μ of the bit words and the
- * output masks ρ, which are this party's XOR shares of β and φ. */
+ * output masks ρ, which are this party's XOR shares of β and φ. With a gate
+ * stride (SPEC.md §6.6) an ungated bit's share is its mask μ itself: only the
+ * gated bits and their ρ are circuit inputs, and there is no φ. */
 static ovl_err draw_bit_secrets(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    size_t in_bits = cpsi_garbler_bits(p), gw = (size_t)p->G * p->w;
+    size_t in_bits = cpsi_garbler_bits(p), gw = (size_t)p->G * p->w, ng = p->ng;
+    size_t nf = p->gate == 0 ? p->G : 0u;
     OVL_TRY(ovl_calloc((void **)&p->mu, (size_t)p->bins * p->nbw, sizeof *p->mu));
     ovl_rng_bytes(&p->rng, p->mu, (size_t)p->bins * p->nbw * sizeof *p->mu);
     ovl_rng_bytes(&p->rng, p->beta, (size_t)p->bins * gw);
-    ovl_rng_bytes(&p->rng, p->phi, (size_t)p->bins * p->G);
+    if (nf > 0)
+        ovl_rng_bytes(&p->rng, p->phi, (size_t)p->bins * nf);
     for (uint32_t b = 0; b < p->bins; b++) {
-        uint8_t *in = p->gc_in + b * in_bits + p->sigma + 1u;
+        uint8_t *in = p->gc_in + b * in_bits + p->sigma + 1u, *beta = p->beta + b * gw;
         uint64_t *mu = p->mu + (size_t)b * p->nbw;
         if (gw % 64 != 0) /* the last word's spare bits stay 0 */
             mu[p->nbw - 1] &= ~(UINT64_MAX << (gw % 64));
-        for (size_t k = 0; k < gw; k++)
-            in[k] = (uint8_t)((mu[k / 64] >> (k % 64)) & 1u);
-        for (size_t k = 0; k < gw; k++) {
-            p->beta[b * gw + k] &= 1u;
-            in[gw + k] = p->beta[b * gw + k];
+        for (size_t k = 0, g = 0; k < gw; k++) {
+            uint8_t m = (uint8_t)((mu[k / 64] >> (k % 64)) & 1u);
+            if (!cpsi_gated(p, k)) {
+                beta[k] = m;
+                continue;
+            }
+            beta[k] &= 1u;
+            in[g] = m;
+            in[ng + g] = beta[k];
+            g++;
         }
-        for (uint32_t c = 0; c < p->G; c++) {
-            p->phi[(size_t)b * p->G + c] &= 1u;
-            in[2 * gw + c] = p->phi[(size_t)b * p->G + c];
+        for (size_t c = 0; c < nf; c++) {
+            p->phi[b * nf + c] &= 1u;
+            in[2 * ng + c] = p->phi[b * nf + c];
         }
     }
 done:
@@ -202,7 +211,7 @@ ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in)
     ovl_err rc = OVL_OK;
     uint8_t seed[16], width = 0;
     uint16_t words;
-    uint32_t groups = 0;
+    uint32_t groups = 0, gate = 0;
     OVL_ENSURE(!p->seed_got, OVL_ERR_PROTOCOL, "the runner sent a second SEED");
     OVL_TRY(ovl_buf_get_bytes(in, seed, sizeof seed));
     OVL_TRY(ovl_buf_get_u16(in, &words));
@@ -211,6 +220,10 @@ ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in)
         OVL_TRY(ovl_buf_get_u32(in, &groups));
         OVL_TRY(ovl_buf_get_u8(in, &width));
         OVL_ENSURE(groups > 0, OVL_ERR_MALFORMED, "SEED announces a bit payload of 0 groups");
+        if (ovl_buf_remaining(in) != 0) {
+            OVL_TRY(ovl_buf_get_u32(in, &gate));
+            OVL_ENSURE(gate > 0, OVL_ERR_MALFORMED, "SEED announces a gate every 0 bits");
+        }
     }
     OVL_TRY(ovl_buf_expect_end(in));
     OVL_ENSURE(words == p->words, OVL_ERR_POLICY,
@@ -219,6 +232,9 @@ ovl_err cpsi_contrib_on_seed(ovl_cpsi *p, ovl_buf *in)
     OVL_ENSURE(groups == p->G && width == p->w, OVL_ERR_POLICY,
                "the runner expects a bit payload of %u groups of %u bits per identifier, this "
                "party has %u of %u", groups, (unsigned)width, p->G, p->w);
+    OVL_ENSURE(gate == p->gate, OVL_ERR_POLICY,
+               "the runner gates every %u bits of the bit payload with the match, this party "
+               "every %u (0: all)", gate, p->gate);
     p->seed_got = true;
     /* the OPRF's base OTs only once the runner's shape is accepted: a
      * refused run leaves this party's HELLO alone */

@@ -85,12 +85,27 @@ static uint32_t store_words(const ovl_cpsi_config *c)
     return (uint32_t)ovl_cpsi_entry_words(L, c->bit_groups, c->bit_width);
 }
 
+/* The flags φ are made only when every bit is gated. */
+static size_t flag_bits(const ovl_cpsi *p) { return p->gate == 0 ? p->G : 0u; }
+
 size_t cpsi_garbler_bits(const ovl_cpsi *p)
 {
-    return (size_t)p->sigma + 1u + 2u * (size_t)p->G * p->w + p->G;
+    return (size_t)p->sigma + 1u + 2u * (size_t)p->ng + flag_bits(p);
 }
 
-size_t cpsi_evaluator_bits(const ovl_cpsi *p) { return (size_t)p->sigma + (size_t)p->G * p->w; }
+size_t cpsi_evaluator_bits(const ovl_cpsi *p) { return (size_t)p->sigma + p->ng; }
+
+/* Every field derived from the payload's shape. */
+static void set_bit_shape(ovl_cpsi *p, const ovl_cpsi_config *c)
+{
+    p->G = c->bit_groups;
+    p->w = c->bit_groups ? c->bit_width : 0u;
+    p->gate = c->bit_groups ? c->bit_gate_every : 0u;
+    uint32_t gw = p->G * p->w;
+    p->ng = p->gate == 0 ? gw : (gw + p->gate - 1u) / p->gate;
+    p->nbw = bit_words(c);
+    p->sw = store_words(c);
+}
 
 /* The bit payload's public parameters, and the contributor's counts
  * against its width (SPEC.md §6.5). */
@@ -106,6 +121,9 @@ static ovl_err check_bit_config(const ovl_cpsi_config *c)
                "circuit PSI: bit width %u outside 1..%u", c->bit_width, OVL_CPSI_MAX_BIT_WIDTH);
     OVL_ENSURE(c->runner || c->nids == 0 || c->bit_counts != NULL, OVL_ERR_USAGE,
                "circuit PSI: the contributor gave no counts for its bit payload");
+    OVL_ENSURE(c->bit_gate_every <= (uint64_t)c->bit_groups * c->bit_width, OVL_ERR_USAGE,
+               "circuit PSI: a gate every %u bits of a %u-bit payload", c->bit_gate_every,
+               c->bit_groups * c->bit_width);
     if (c->runner)
         goto done;
     for (size_t i = 0; i < c->nids * c->bit_groups; i++)
@@ -140,6 +158,9 @@ static ovl_err check_config(const ovl_cpsi_config *c)
     }
     if (c->bit_groups > 0)
         OVL_TRY(check_bit_config(c));
+    else
+        OVL_ENSURE(c->bit_gate_every == 0, OVL_ERR_USAGE,
+                   "circuit PSI: a gate stride without a bit payload");
     OVL_ENSURE(store_words(c) <= OVL_OKVS_MAX_WORDS, OVL_ERR_USAGE,
                "circuit PSI: %u payload words and %u bit-payload words exceed the store's cap "
                "of %u words per entry (1 + L + ceil(G_C*w_C/64) <= %u)",
@@ -179,10 +200,7 @@ ovl_err ovl_cpsi_new(ovl_cpsi **out, const ovl_cpsi_config *cfg)
         p->cfg.max_peer_set = OVL_CPSI_MAX_SET;
     p->words = cfg->mode == OVL_MODE_AGGREGATE ? cfg->words : 0u;
     p->out_words = cfg->mode == OVL_MODE_AGGREGATE ? cfg->words : 1u;
-    p->G = cfg->bit_groups;
-    p->w = cfg->bit_groups ? cfg->bit_width : 0u;
-    p->nbw = bit_words(cfg);
-    p->sw = store_words(cfg);
+    set_bit_shape(p, cfg);
     ovl_engine_rng_init(&p->rng, cfg->test_seed, "overlap-v1 cpsi test");
     OVL_TRY(ovl_buf_alloc(&p->q, 4096, CPSI_QUEUE_MAX));
     OVL_TRY(ovl_calloc((void **)&p->digest, cfg->nids ? cfg->nids : 1, sizeof *p->digest));
@@ -244,7 +262,7 @@ void ovl_cpsi_free(ovl_cpsi *p)
     ovl_free_secret(p->value, bins * V * sizeof *p->value);
     ovl_free_secret(p->conv, (size_t)p->batch * sizeof *p->conv);
     ovl_free_secret(p->beta, bins * p->G * p->w);
-    ovl_free_secret(p->phi, bins * p->G);
+    ovl_free_secret(p->phi, bins * flag_bits(p));
     ovl_free_secret(p->mu, bins * p->nbw * sizeof *p->mu);
     free_batches(p->send_b, p->nbatch);
     free_batches(p->recv_b, p->nbatch);
@@ -259,11 +277,17 @@ void ovl_cpsi_free(ovl_cpsi *p)
 
 /* The bit payload's gates (SPEC.md §6.5): per group c and bit j,
  * β = eq ∧ (q ⊕ μ) masked by ρ (G·w ANDs), and the flag φ as the OR of the
- * group's unmasked β (w − 1 ANDs each, OR(a, b) = ¬(¬a ∧ ¬b)) masked by its ρ. */
+ * group's unmasked β (w − 1 ANDs each, OR(a, b) = ¬(¬a ∧ ¬b)) masked by its ρ.
+ * With a gate stride only the ng gated bits are inputs, and no flag (§6.6). */
 static void build_bits(ovl_cpsi *p, ovl_cb *cb, uint32_t eq, uint32_t mu, uint32_t rho,
                        uint32_t q, uint32_t *ob, uint32_t *of)
 {
     uint32_t gw = p->G * p->w;
+    if (p->gate > 0) {
+        for (uint32_t k = 0; k < p->ng; k++)
+            ob[k] = ovl_cb_xor(cb, ovl_cb_and(cb, eq, ovl_cb_xor(cb, q + k, mu + k)), rho + k);
+        return;
+    }
     for (uint32_t c = 0; c < p->G; c++) {
         uint32_t acc = 0;
         for (uint32_t j = 0; j < p->w; j++) {
@@ -283,19 +307,19 @@ static ovl_err build_equality(ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
     ovl_cb cb;
-    uint32_t a[64], b[64], mu = 0, rho = 0, q = 0, gw = p->G * p->w;
+    uint32_t a[64], b[64], mu = 0, rho = 0, q = 0, ng = p->ng, nf = (uint32_t)flag_bits(p);
     uint32_t *ob = NULL, *of = NULL;
     ovl_cb_init(&cb, 0);
-    OVL_TRY(ovl_calloc((void **)&ob, gw ? gw : 1, sizeof *ob));
-    OVL_TRY(ovl_calloc((void **)&of, p->G ? p->G : 1, sizeof *of));
+    OVL_TRY(ovl_calloc((void **)&ob, ng ? ng : 1, sizeof *ob));
+    OVL_TRY(ovl_calloc((void **)&of, nf ? nf : 1, sizeof *of));
     uint32_t t = ovl_cb_input(&cb, p->sigma), r = ovl_cb_input(&cb, 1);
     if (p->G > 0) {
-        mu = ovl_cb_input(&cb, gw);
-        rho = ovl_cb_input(&cb, gw + p->G);
+        mu = ovl_cb_input(&cb, ng);
+        rho = ovl_cb_input(&cb, ng + nf);
     }
     uint32_t u = ovl_cb_input(&cb, p->sigma);
     if (p->G > 0)
-        q = ovl_cb_input(&cb, gw);
+        q = ovl_cb_input(&cb, ng);
     for (uint32_t i = 0; i < p->sigma; i++) {
         a[i] = t + i;
         b[i] = u + i;
@@ -306,8 +330,9 @@ static ovl_err build_equality(ovl_cpsi *p)
         build_bits(p, &cb, eq, mu, rho, q, ob, of);
     ovl_cb_output(&cb, &o, 1);
     if (p->G > 0) {
-        ovl_cb_output(&cb, ob, gw);
-        ovl_cb_output(&cb, of, p->G);
+        ovl_cb_output(&cb, ob, ng);
+        if (nf > 0)
+            ovl_cb_output(&cb, of, nf);
     }
     OVL_TRY(ovl_cb_finish(&cb, &p->circ));
     p->circ_live = true;
@@ -354,17 +379,18 @@ done:
     return rc;
 }
 
-/* The evaluator's outputs: eq ⊕ r, then β and φ masked by the garbler's ρ. */
+/* The evaluator's outputs: eq ⊕ r, then β and φ masked by the garbler's ρ
+ * (with a gate stride the gated β only: the others were decoded, §6.6). */
 static void take_outputs(ovl_cpsi *p)
 {
-    size_t gw = (size_t)p->G * p->w;
+    size_t gw = (size_t)p->G * p->w, nf = flag_bits(p);
     for (uint32_t i = 0; i < p->bins; i++) {
         const uint8_t *o = ovl_gc_output(p->gc, i);
         p->match[i] = o[0] & 1u;
-        for (size_t k = 0; k < gw; k++)
-            p->beta[i * gw + k] = o[1 + k] & 1u;
-        for (uint32_t c = 0; c < p->G; c++)
-            p->phi[(size_t)i * p->G + c] = o[1 + gw + c] & 1u;
+        for (size_t k = 0; k < gw; k += p->gate ? p->gate : 1u)
+            p->beta[i * gw + k] = o[1 + (p->gate ? k / p->gate : k)] & 1u;
+        for (size_t c = 0; c < nf; c++)
+            p->phi[i * nf + c] = o[1 + p->ng + c] & 1u;
     }
 }
 
@@ -394,7 +420,8 @@ static ovl_err own_statement(void *arg, const ovl_hello *mine, const ovl_hello *
     return OVL_OK;
 }
 
-ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups, uint32_t bit_width)
+ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups, uint32_t bit_width,
+                           uint32_t bit_gate_every)
 {
     ovl_err rc = OVL_OK;
     OVL_ENSURE(p->cfg.runner && p->cfg.mode == OVL_MODE_AGGREGATE && p->bins == 0 &&
@@ -404,15 +431,13 @@ ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups, uin
     c.words = words;
     c.bit_groups = bit_groups;
     c.bit_width = bit_width;
+    c.bit_gate_every = bit_gate_every;
     OVL_TRY(check_config(&c));
     p->cfg = c;
     /* every field ovl_cpsi_new derives from the shape */
     p->words = words;
     p->out_words = words;
-    p->G = bit_groups;
-    p->w = bit_groups ? bit_width : 0u;
-    p->nbw = bit_words(&c);
-    p->sw = store_words(&c);
+    set_bit_shape(p, &c);
 done:
     return rc;
 }
@@ -423,7 +448,7 @@ done:
 static ovl_err check_sizes(const ovl_cpsi *p)
 {
     ovl_err rc = OVL_OK;
-    size_t out_bits = 1u + (size_t)p->G * (p->w + 1u);
+    size_t out_bits = 1u + (size_t)p->ng + flag_bits(p);
     uint64_t rows = 3u * ((13u * 3u * p->n_c + 29u) / 30u + 8u);
     uint64_t bytes = 8u * (2u * (uint64_t)p->bins * p->words + rows * p->sw + 3u * p->n_c * p->sw) +
                      (uint64_t)p->bins * (cpsi_garbler_bits(p) + out_bits);
@@ -471,7 +496,8 @@ static ovl_err on_hello(ovl_cpsi *p, const uint8_t *payload, size_t len)
     OVL_TRY(ovl_calloc((void **)&p->vec, nvec ? nvec : 1, sizeof *p->vec));
     OVL_TRY(ovl_calloc((void **)&p->value, (size_t)p->bins * p->out_words, sizeof *p->value));
     OVL_TRY(ovl_calloc((void **)&p->beta, (size_t)p->bins * p->G * p->w, 1));
-    OVL_TRY(ovl_calloc((void **)&p->phi, (size_t)p->bins * p->G, 1));
+    if (flag_bits(p) > 0)
+        OVL_TRY(ovl_calloc((void **)&p->phi, (size_t)p->bins * flag_bits(p), 1));
     if (p->cfg.runner)
         OVL_TRY(cpsi_runner_setup(p));
     p->eng.state = OVL_ENGINE_RUN;

@@ -74,6 +74,12 @@ typedef struct {
     uint32_t bit_width;           /* w_C, 1..OVL_CPSI_MAX_BIT_WIDTH when bit_groups > 0 */
     const uint16_t *bit_counts;   /* C only: nids × bit_groups counts < 2^bit_width
                                      (identifier i's at i·bit_groups); R: NULL */
+    /* 0: every bit of the payload is ANDed with the match bit, and the group
+     * flags φ are made. s > 0 (SPEC.md §6.6): only the bits k with k mod s = 0
+     * are, for an outer circuit in which those bits gate every use of the
+     * others; the others' XOR shares are the masked word and its mask, and
+     * there are no flags. Both must agree (SEED). */
+    uint32_t bit_gate_every;
     /* Called once in on_hello, after the common HELLO checks and before any
      * data-derived frame, with the peer's HELLO (params included): an outer
      * protocol's checks. A non-OK return fails the engine (ABORT with that
@@ -88,7 +94,7 @@ typedef struct ovl_cpsi ovl_cpsi;
  * from its HELLO): the payload words and the bit payload's groups and width,
  * checked as ovl_cpsi_new checks them. */
 ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups,
-                           uint32_t bit_width) OVL_MUST_USE;
+                           uint32_t bit_width, uint32_t bit_gate_every) OVL_MUST_USE;
 
 ovl_err ovl_cpsi_new(ovl_cpsi **out, const ovl_cpsi_config *cfg) OVL_MUST_USE;
 void ovl_cpsi_free(ovl_cpsi *p);
@@ -116,7 +122,9 @@ typedef struct {
     const uint32_t *bin_item;
     /* The bit payload (NULL when bit_groups = 0), one byte 0/1 per XOR share:
      * beta[(i·G_C + c)·w_C + j] of b_i ∧ bit_j(nC(y,c)),
-     * phi[i·G_C + c] of b_i ∧ [nC(y,c) > 0] (protocols/aggregate/products.h). */
+     * phi[i·G_C + c] of b_i ∧ [nC(y,c) > 0] (protocols/aggregate/products.h);
+     * with bit_gate_every > 0, only the gated bits are ANDed with b_i and phi
+     * is NULL. */
     uint32_t bit_groups, bit_width;
     const uint8_t *beta;
     const uint8_t *phi;

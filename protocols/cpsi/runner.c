@@ -13,7 +13,7 @@
 /* SEED leaves right after our HELLO, before any OPRF_BASE. */
 static ovl_err queue_seed(ovl_cpsi *p)
 {
-    uint8_t body[23];
+    uint8_t body[27];
     size_t len = 18;
     memcpy(body, p->ck.seed, 16);
     body[16] = (uint8_t)(p->words >> 8);
@@ -22,6 +22,11 @@ static ovl_err queue_seed(ovl_cpsi *p)
         for (int i = 0; i < 4; i++)
             body[18 + i] = (uint8_t)(p->G >> (24 - 8 * i));
         body[22] = (uint8_t)p->w;
+        len = 23;
+    }
+    if (p->gate > 0) { /* only then, so that other runs keep their bytes */
+        for (int i = 0; i < 4; i++)
+            body[23 + i] = (uint8_t)(p->gate >> (24 - 8 * i));
         len = sizeof body;
     }
     return cpsi_queue_frame(p, OVL_CPSI_SEED, body, len);
@@ -52,14 +57,20 @@ done:
 }
 
 /* The evaluator's bits of bin b: t', then the bit words q' unpadded (bit k
- * of the packed words at position k). */
+ * of the packed words at position k). With a gate stride, an ungated bit of
+ * q' is not an input but this party's share itself (SPEC.md §6.6). */
 static void bin_input(ovl_cpsi *p, uint32_t b, const uint64_t *d, const uint64_t *pads)
 {
     size_t in_bits = cpsi_evaluator_bits(p), gw = (size_t)p->G * p->w, L = p->words;
-    uint8_t *in = p->gc_in + (size_t)b * in_bits;
+    uint8_t *in = p->gc_in + (size_t)b * in_bits, *beta = p->beta + (size_t)b * gw;
     ovl_bits_from_u64(in, p->sigma, (d[0] ^ pads[0]) & cpsi_sigma_mask(p));
-    for (size_t k = 0; k < gw; k++)
-        in[p->sigma + k] = (uint8_t)(((d[1 + L + k / 64] ^ pads[1 + L + k / 64]) >> (k % 64)) & 1u);
+    for (size_t k = 0, g = 0; k < gw; k++) {
+        uint8_t q = (uint8_t)(((d[1 + L + k / 64] ^ pads[1 + L + k / 64]) >> (k % 64)) & 1u);
+        if (cpsi_gated(p, k))
+            in[p->sigma + g++] = q;
+        else
+            beta[k] = q;
+    }
     for (uint32_t l = 0; l < p->words; l++)
         p->vec[(size_t)b * p->words + l] = d[1 + l] - pads[1 + l];
 }

@@ -33,6 +33,7 @@ struct ovl_cpsi {
     uint32_t words;          /* L: payload words per bin (0 in cardinality mode) */
     uint32_t out_words;      /* value words per bin in the output: L, or 1 (cardinality) */
     uint32_t G, w, nbw;      /* the bit payload: G_C groups of w_C bits in nbw store words */
+    uint32_t gate, ng;       /* gate every: 0 or s (SPEC.md §6.6); ng gated bits of G·w */
     uint32_t sw;             /* store words per entry: 1 + L + nbw */
     ovl_block *digest;       /* our identifiers' digests */
     ovl_buf q;               /* whole frames waiting to be pulled */
@@ -116,9 +117,11 @@ struct ovl_cpsi {
 /* Room for n more queued bytes: the sent front is dropped first when the
  * buffer would pass its cap (a queue that never empties keeps it). */
 void cpsi_queue_room(ovl_cpsi *p, size_t n);
-/* Bits per bin the garbler (σ + 1 + 2·G·w + G) and the evaluator (σ + G·w) put in. */
+/* Bits per bin the garbler (σ + 1 + 2·ng [+ G]) and the evaluator (σ + ng) put in. */
 size_t cpsi_garbler_bits(const ovl_cpsi *p);
 size_t cpsi_evaluator_bits(const ovl_cpsi *p);
+/* Bit k of the payload is ANDed with the match bit (SPEC.md §6.6). */
+static inline bool cpsi_gated(const ovl_cpsi *p, size_t k) { return p->gate == 0 || k % p->gate == 0; }
 ovl_err cpsi_queue_frame(ovl_cpsi *p, uint8_t type, const uint8_t *body, size_t len) OVL_MUST_USE;
 ovl_err cpsi_start_gc(ovl_cpsi *p, const uint8_t *input) OVL_MUST_USE;
 /* A 16-byte key both parties derive from the transcript under label. */

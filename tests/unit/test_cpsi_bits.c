@@ -337,7 +337,7 @@ static ovl_err set_shape_hook(void *ctx, const ovl_hello *peer)
     shape_ctx *h = ctx;
     (void)peer;
     h->calls++;
-    return ovl_cpsi_set_shape(*h->self, h->sh.words, h->sh.groups, h->sh.width);
+    return ovl_cpsi_set_shape(*h->self, h->sh.words, h->sh.groups, h->sh.width, 0);
 }
 
 static void test_set_shape(void)
@@ -360,8 +360,8 @@ static void test_set_shape(void)
                  "set_shape: %d calls, %zu bad, %zu of %zu matches", h.calls, t.bad, t.matches,
                  common);
     /* only the runner, only before its setup */
-    EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_set_shape(x.c, 3, 3, 3));
-    EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_set_shape(x.r, 3, 3, 3));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_set_shape(x.c, 3, 3, 3, 0));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_cpsi_set_shape(x.r, 3, 3, 3, 0));
     cf_run_free(&x);
     cf_set_free(&rs);
     cf_set_free(&cs);
