@@ -71,18 +71,20 @@ ovl_err ovl_pc_cost_eval(ovl_pc_cost *out, const ovl_pc_shape *s, uint32_t k_r, 
     uint64_t pairs = (uint64_t)s->cap_r * s->cap_c, k = cells(s), o = ovl_pc_out_bits(s);
     uint64_t crow = (uint64_t)s->cap_c * ovl_pc_contrib_row_bits(s);
     /* The evaluator's labels come by COT: its rows and its share of the
-     * contributor's rows here, the decoded row bits in the equality. The
-     * garbler's inputs are folded into the garbling: no label is sent. */
-    uint64_t eval_in = (uint64_t)s->cap_r * ovl_pc_runner_row_bits(s) + 2 * crow;
+     * contributor's rows here, the decoded validity bits in the equality
+     * (only they are ANDed with the match there, protocols/cpsi/SPEC.md
+     * §6.6). The garbler's inputs are folded into the garbling: no label is
+     * sent. */
+    uint64_t eval_in = (uint64_t)s->cap_r * ovl_pc_runner_row_bits(s) + crow + s->cap_c;
     uint64_t l1 = 1u + k_r + k_c;
-    out->and_gates = ovl_pc_and_count(s) + crow;
+    out->and_gates = ovl_pc_and_count(s) + s->cap_c;
     out->cots = pairs * k * (1u + (k_c > 0)) + k;
     /* Decoding an output bit sends its permute bit and two 8-byte tags
-     * (src/mpc/SPEC.md §GC.5); the bit payload outputs b ∧ bit and the
-     * group flag for every row bit. Framing: GC_INPUTS, GC_TABLES and
-     * GC_DECODE headers of the bin's instance. */
-    out->bytes = 32 * out->and_gates + 16 * eval_in + 16 * o + (o + 7) / 8 + 16 * 2 * crow +
-                 (2 * crow + 7) / 8 + OVL_PC_GC_FRAMING + 16 * out->cots +
+     * (src/mpc/SPEC.md §GC.5); the equality outputs b ∧ valid for every
+     * row, after the match bit whose byte circuit PSI counts. Framing:
+     * GC_INPUTS, GC_TABLES and GC_DECODE headers of the bin's instance. */
+    out->bytes = 32 * out->and_gates + 16 * eval_in + 16 * o + (o + 7) / 8 + 16 * s->cap_c +
+                 (1 + s->cap_c + 7) / 8 - 1 + OVL_PC_GC_FRAMING + 16 * out->cots +
                  8 * pairs * k * (l1 + k_c) + 8 * k;
     return OVL_OK;
 }

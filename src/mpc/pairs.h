@@ -69,11 +69,11 @@ ovl_err ovl_pc_shape_check(const ovl_pc_shape *s) OVL_MUST_USE;
 /* Per-bin cost of CONDITIONS.md §6, with k_r / k_c value words per row (a
  * non-NULL count and, when summed, a sum per value column; L1 = 1 + k_r + k_c
  * counts COUNT(*)): the pair circuit, the bit payload's gates in circuit
- * PSI's equality (every contributor row bit ANDed with the match bit), the
- * evaluator's input labels, output decoding (17 bytes per output bit) and
- * framing of both, and the COT products. */
+ * PSI's equality (each contributor row's validity bit ANDed with the match
+ * bit), the evaluator's input labels, output decoding (16 bytes and a bit
+ * per output bit) and framing of both, and the COT products. */
 typedef struct {
-    uint64_t and_gates; /* A, including the cap_c·bits_C match-bit ANDs */
+    uint64_t and_gates; /* A, including the cap_c match-bit ANDs */
     uint64_t cots;      /* C */
     uint64_t bytes;     /* both directions */
 } ovl_pc_cost;

@@ -182,7 +182,8 @@ static bool run_cap(result *res, const uint8_t *const *ids, const size_t *lens, 
     /* circuit PSI with the row payload */
     ovl_cpsi_config a = {.role = OVL_ROLE_CONNECTOR, .runner = true, .mode = OVL_MODE_AGGREGATE,
                          .reveal = OVL_REVEAL_BOTH, .ids = ids, .id_len = lens, .nids = n,
-                         .words = (uint32_t)nw, .bit_groups = (uint32_t)nb, .bit_width = 1};
+                         .words = (uint32_t)nw, .bit_groups = (uint32_t)nb, .bit_width = 1,
+                         .bit_gate_every = ovl_pp_gate_every(&l)};
     ovl_cpsi_config b = a;
     b.role = OVL_ROLE_LISTENER, b.runner = false, b.ids = ids + n, b.id_len = lens + n;
     b.payload = words, b.bit_counts = bits;

@@ -422,10 +422,10 @@ static void test_cost_bytes(void)
                       .conds = {{.op = OVL_PC_BETWEEN, .width = OVL_PC_DATE_BITS}}};
     ovl_pc_cost c;
     EXPECT_OK(ovl_pc_cost_eval(&c, &s, 2, 2));
-    EXPECT_EQ(c.and_gates, 607 + 4 * 35);
+    EXPECT_EQ(c.and_gates, 607 + 4);
     EXPECT_EQ(c.cots, 33);
-    /* 32*747 + 16*(4*18 + 2*4*35) + 17*17 + 16*280 + 35 + 48 + 16*33 + 8*16*7 + 8 */
-    EXPECT_EQ(c.bytes, 23904u + 5632u + 272u + 3u + 4480u + 35u + 48u + 528u + 896u + 8u);
+    /* 32*611 + 16*(4*18 + 4*35 + 4) + 16*17 + 3 + 16*4 + 0 + 48 + 16*33 + 8*16*7 + 8 */
+    EXPECT_EQ(c.bytes, 19552u + 3456u + 272u + 3u + 64u + 48u + 528u + 896u + 8u);
     ovl_circuit circ;
     EXPECT_OK(ovl_circuit_pairs(&circ, &s));
     EXPECT_EQ(circ.in_width[2] + circ.in_width[3], 4 * 18 + 4 * 35);
