@@ -3,7 +3,8 @@
  * groups, value columns with NULLs and condition columns (a date, an
  * integer), each party's WHERE-and-cap preparation (aggregate/pairrows.h),
  * the runner's identifiers placed in bins, and the shares circuit PSI leaves:
- * XOR shares of the contributor's row bits gated by the match bit, additive
+ * XOR shares of the contributor's row bits, its validity bits gated by the
+ * match bit and the others noise outside a match (cpsi SPEC §6.6), additive
  * shares of its rows' value words. Also the expected cells computed straight
  * from the capped rows, pair by pair. Never part of the product. */
 #ifndef OVL_PAIRS_DEALER_H
@@ -197,8 +198,9 @@ done:
 }
 
 /* Circuit PSI's outputs: C's bit and arithmetic payload of the bin's
- * identifier when it is in C's set (match bit 1), else shares of zero; R's
- * rows from its bins. */
+ * identifier when it is in C's set (match bit 1); else shares of zero for
+ * the words and the validity bits and of random bits for the rows' other
+ * bits, as the gate stride leaves them; R's rows from its bins. */
 static inline ovl_err pd_bins(pd_deal *d)
 {
     ovl_err rc = OVL_OK;
@@ -209,13 +211,15 @@ static inline ovl_err pd_bins(pd_deal *d)
     OVL_ENSURE(bits && words, OVL_ERR_NOMEM, "dealer");
     OVL_TRY(ovl_pp_runner_bins(d->rrow, d->rw, l, &d->rr.v, d->slot, d->bins));
     OVL_TRY(ovl_pp_contrib_payload(bits, words, l, &d->rc.v));
+    uint32_t gate = ovl_pp_gate_every(l);
     for (size_t b = 0; b < d->bins; b++) {
         uint32_t x = d->slot[b];
         bool match = x != UINT32_MAX && d->rc.first[x + 1] > d->rc.first[x];
         for (size_t i = 0; i < nb; i++) {
             uint8_t m = (uint8_t)randombytes_uniform(2);
+            uint8_t noise = i % gate == 0 ? 0u : (uint8_t)randombytes_uniform(2);
             d->crow[1][b * nb + i] = m;
-            d->crow[0][b * nb + i] = m ^ (match ? (uint8_t)bits[x * nb + i] : 0);
+            d->crow[0][b * nb + i] = m ^ (match ? (uint8_t)bits[x * nb + i] : noise);
         }
         for (size_t i = 0; i < nw; i++) {
             uint64_t m;

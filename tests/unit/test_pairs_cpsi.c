@@ -1,6 +1,7 @@
 /* The contributor's rows through real circuit PSI (protocols/cpsi) into the
  * pairs phase (CONDITIONS.md §4.3): its capped rows as the bit payload (width
- * 1, one group per row bit) and their value words as the arithmetic payload;
+ * 1, one group per row bit, only the validity bits gated by the match) and
+ * their value words as the arithmetic payload;
  * circuit PSI's beta and value shares, and the runner's rows placed by its
  * bin_item, feed the bin circuit and the products, whose cells must equal
  * the join with its conditions evaluated in plain. */
@@ -44,7 +45,8 @@ static ovl_err via_cpsi(pd_deal *d, bool r_connects)
     ovl_cpsi_config a = {.role = r_connects ? OVL_ROLE_CONNECTOR : OVL_ROLE_LISTENER,
                          .runner = true, .mode = OVL_MODE_AGGREGATE, .reveal = OVL_REVEAL_BOTH,
                          .ids = rs.ptr, .id_len = rs.len, .nids = rs.n, .words = (uint32_t)nw,
-                         .test_seed = seed_r, .bit_groups = (uint32_t)nb, .bit_width = 1};
+                         .test_seed = seed_r, .bit_groups = (uint32_t)nb, .bit_width = 1,
+                         .bit_gate_every = ovl_pp_gate_every(l)};
     ovl_cpsi_config b = a;
     b.role = r_connects ? OVL_ROLE_LISTENER : OVL_ROLE_CONNECTOR;
     b.runner = false, b.ids = cs.ptr, b.id_len = cs.len, b.nids = cs.n, b.test_seed = seed_c;
