@@ -513,6 +513,7 @@ typedef struct {
     size_t matches, bad;
     size_t gated;       /* gated bits, every bin */
     size_t ungated;     /* ungated bits of matching bins */
+    size_t plain;       /* of which R's share is the bit itself */
     size_t loose, ones; /* ungated bits of the other bins, and how many combine to 1 */
 } gate_tally;
 
@@ -541,6 +542,7 @@ static void check_gated_bin(gate_tally *t, const ovl_cpsi_shares *a, const ovl_c
         } else if (y >= 0) {
             t->ungated++;
             t->bad += v != bit;
+            t->plain += a->beta[at] == bit;
         } else {
             t->loose++;
             t->ones += v;
@@ -600,13 +602,16 @@ static void test_gate_stride_shares(void)
         gate_tally t = check_all_gated(&x, &rs, &cs, sh, gate);
         bool counted = t.gated == bins * ng && t.ungated == common * (gw - ng) &&
                        t.loose == (bins - common) * (gw - ng);
-        /* noise, not zeros: 1/4..3/4 ones when there are enough */
+        /* noise, not zeros, outside a match, and R's shares masked in a
+         * matching bin (§8): 1/4..3/4 when there are enough */
         bool noisy = t.loose < 200 || (4 * t.ones > t.loose && 4 * t.ones < 3 * t.loose);
-        OVL_T_RECORD(t.bad == 0 && t.matches == common && counted && noisy,
+        bool masked =
+            t.ungated < 200 || (4 * t.plain > t.ungated && 4 * t.plain < 3 * t.ungated);
+        OVL_T_RECORD(t.bad == 0 && t.matches == common && counted && noisy && masked,
                      "G=%u w=%u s=%u L=%u r_connects=%d: %zu bad, %zu of %zu matches, "
-                     "%zu gated, %zu ungated matched, %zu of %zu loose ones",
+                     "%zu gated, %zu ungated matched (%zu plain at R), %zu of %zu loose ones",
                      sh.groups, sh.width, gate, sh.words, r_connects, t.bad, t.matches, common,
-                     t.gated, t.ungated, t.ones, t.loose);
+                     t.gated, t.ungated, t.plain, t.ones, t.loose);
         uint64_t ands = (uint64_t)bins * (ovl_cpsi_sigma((uint32_t)bins) - 1u + ng);
         EXPECT_EQ(ovl_cpsi_and_gates(x.r), ands);
         EXPECT_EQ(ovl_cpsi_and_gates(x.c), ands);
@@ -826,6 +831,66 @@ static void test_gate_stride_configs(void)
     cf_set_free(&cs);
 }
 
+/* Lets HELLO and SEED through and counts the OPRF_BASE each side sends: a
+ * party that sends one has passed the caps at HELLO (and the contributor
+ * SEED's checks); the run then stalls before any costly step. */
+static void stall_after_seed(void *arg, int side, ovl_buf *f, bool *drop)
+{
+    int *oprf_base = arg;
+    uint8_t type = f->data[0];
+    oprf_base[side] += type == OVL_CPSI_OPRF_BASE;
+    *drop = type != OVL_HELLO_TYPE && type != OVL_CPSI_SEED;
+}
+
+/* The caps at HELLO count 2·n_g garbler bits and no flags (SPEC.md §2): at
+ * w = 16, 1 100 groups (refused at s = 0 and if all 17 600 bits counted) run
+ * at s = 16, 2 000 groups pass HELLO at s = 2 (32 047 bits here, 34 047 with the
+ * flags), 2 040 groups at s = 1 (65 327 bits) are refused, naming the cap. */
+static void test_gate_stride_caps(void)
+{
+    shape sh = {.words = 1, .groups = 1100, .width = 16};
+    cf_set rs, cs;
+    make_set(&rs, 0, 5, 0, 0, 0, 151);
+    make_set(&cs, 3, 4, sh.words, sh.groups, sh.width, 152); /* 2 in common */
+    cf_run x;
+    EXPECT_TRUE(run_gated(&x, &rs, &cs, sh, 16, false));
+    gate_tally t = check_all_gated(&x, &rs, &cs, sh, 16);
+    OVL_T_RECORD(t.bad == 0 && t.matches == 2, "G=1100 w=16 s=16: %zu bad bins, %zu matches",
+                 t.bad, t.matches);
+    cf_run_free(&x);
+    shape big = {.words = 0, .groups = 2000, .width = 16};
+    cf_set cb;
+    make_set(&cb, 3, 4, big.words, big.groups, big.width, 153);
+    ovl_cpsi_config a = gated_config(&rs, true, big, 2, false);
+    ovl_cpsi_config b = gated_config(&cb, false, big, 2, false);
+    int oprf_base[2] = {0};
+    EXPECT_TRUE(!cf_run_configs(&x, &a, &b, false, stall_after_seed, oprf_base));
+    OVL_T_RECORD(x.side[0].rc == OVL_OK && x.side[1].rc == OVL_OK && oprf_base[0] == 1 &&
+                     oprf_base[1] == 1,
+                 "G=2000 w=16 s=2: %s \"%s\" / %s \"%s\", OPRF_BASE %d / %d",
+                 ovl_err_name(x.side[0].rc), x.side[0].detail, ovl_err_name(x.side[1].rc),
+                 x.side[1].detail, oprf_base[0], oprf_base[1]);
+    cf_run_free(&x);
+    cf_set_free(&cb);
+    shape over = {.words = 0, .groups = 2040, .width = 16};
+    cf_set co;
+    make_set(&co, 3, 4, over.words, over.groups, over.width, 154);
+    a = gated_config(&rs, true, over, 1, false);
+    b = gated_config(&co, false, over, 1, false);
+    EXPECT_TRUE(!cf_run_configs(&x, &a, &b, false, NULL, NULL));
+    for (int s = 0; s < 2; s++) {
+        const uint8_t *h = x.side[s].log.data;
+        OVL_T_RECORD(x.side[s].rc == OVL_ERR_POLICY && strstr(x.side[s].detail, "cap of 32768"),
+                     "side %d: %s \"%s\"", s, ovl_err_name(x.side[s].rc), x.side[s].detail);
+        EXPECT_TRUE(h[0] == OVL_HELLO_TYPE &&
+                    x.side[s].log.wpos == OVL_FRAME_HDR + ((size_t)h[3] << 8 | h[4]));
+    }
+    cf_run_free(&x);
+    cf_set_free(&co);
+    cf_set_free(&rs);
+    cf_set_free(&cs);
+}
+
 int main(void)
 {
     if (ovl_crypto_init() != OVL_OK)
@@ -842,5 +907,6 @@ int main(void)
     RUN(test_gate_stride_frames);
     RUN(test_gate_stride_refused);
     RUN(test_gate_stride_configs);
+    RUN(test_gate_stride_caps);
     return ovl_t_summary("test_cpsi_bits");
 }
