@@ -91,8 +91,8 @@ typedef struct {
 typedef struct ovl_cpsi ovl_cpsi;
 
 /* The runner only, from inside check_peer (it learns the contributor's shape
- * from its HELLO): the payload words and the bit payload's groups and width,
- * checked as ovl_cpsi_new checks them. */
+ * from its HELLO): the payload words and the bit payload's groups, width and
+ * gate stride (0: every bit gated), checked as ovl_cpsi_new checks them. */
 ovl_err ovl_cpsi_set_shape(ovl_cpsi *p, uint32_t words, uint32_t bit_groups,
                            uint32_t bit_width, uint32_t bit_gate_every) OVL_MUST_USE;
 
