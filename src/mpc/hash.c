@@ -214,51 +214,50 @@ __attribute__((target("aes,sse2"))) static void ecb_ni(const uint8_t rk[11][16],
         ni_step(rk, out, in, 1);
 }
 
-/* lanes × 4 blocks, four per zmm register under the same round key; with a
- * mask, the last register holds only the mask's 64-bit words (the blocks
- * past n are neither read nor written). */
+/* lanes × 4 blocks (a constant once inlined), four per zmm register under
+ * the same round key. */
 __attribute__((target("vaes,avx512f"), always_inline)) static inline void
-vaes_step(const __m512i k[11], ovl_block *out, const ovl_block *in, int lanes, __mmask8 last)
+vaes_step(const __m512i k[11], ovl_block *out, const ovl_block *in, int lanes)
 {
     __m512i b[VAES_LANES] = {0}; /* lanes beyond `lanes` stay unused */
 #pragma GCC unroll 8
     for (int i = 0; i < lanes; i++)
-        b[i] = _mm512_xor_si512(i == lanes - 1 ? _mm512_maskz_loadu_epi64(last, in + 4 * i)
-                                               : _mm512_loadu_si512(in + 4 * i),
-                                k[0]);
+        b[i] = _mm512_xor_si512(_mm512_loadu_si512(in + 4 * i), k[0]);
 #pragma GCC unroll 9
     for (int r = 1; r < 10; r++)
 #pragma GCC unroll 8
         for (int i = 0; i < lanes; i++)
             b[i] = _mm512_aesenc_epi128(b[i], k[r]);
 #pragma GCC unroll 8
-    for (int i = 0; i < lanes; i++) {
-        b[i] = _mm512_aesenclast_epi128(b[i], k[10]);
-        if (i == lanes - 1)
-            _mm512_mask_storeu_epi64(out + 4 * i, last, b[i]);
-        else
-            _mm512_storeu_si512(out + 4 * i, b[i]);
-    }
+    for (int i = 0; i < lanes; i++)
+        _mm512_storeu_si512(out + 4 * i, _mm512_aesenclast_epi128(b[i], k[10]));
 }
 
-__attribute__((target("vaes,avx512f"))) static void ecb_vaes(const uint8_t rk[11][16],
-                                                             ovl_block *out, const ovl_block *in,
-                                                             size_t n)
+/* Under 4 blocks the xmm steps alone: no round keys to broadcast. */
+__attribute__((target("aes,vaes,avx512f"))) static void ecb_vaes(const uint8_t rk[11][16],
+                                                                 ovl_block *out,
+                                                                 const ovl_block *in, size_t n)
 {
-    __m512i k[11];
+    if (n >= 4) {
+        __m512i k[11];
 #pragma GCC unroll 11
-    for (int r = 0; r < 11; r++)
-        k[r] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)rk[r]));
-    for (; n >= VAES_GROUP; n -= VAES_GROUP, in += VAES_GROUP, out += VAES_GROUP)
-        vaes_step(k, out, in, VAES_LANES, 0xff);
-    /* The rest (under 32 blocks) as independent steps of 16, 8, 4 and 1-3. */
-    for (int lanes = VAES_LANES / 2; lanes > 0; lanes /= 2)
-        if (n & (size_t)(4 * lanes)) {
-            vaes_step(k, out, in, lanes, 0xff);
-            in += 4 * lanes, out += 4 * lanes;
-        }
-    if (n & 3)
-        vaes_step(k, out, in, 1, (__mmask8)((1u << (2 * (n & 3))) - 1));
+        for (int r = 0; r < 11; r++)
+            k[r] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)rk[r]));
+        for (; n >= VAES_GROUP; n -= VAES_GROUP, in += VAES_GROUP, out += VAES_GROUP)
+            vaes_step(k, out, in, VAES_LANES);
+        /* The rest (under 32 blocks) as independent steps of 16, 8 and 4. */
+        for (int lanes = VAES_LANES / 2; lanes > 0; lanes /= 2)
+            if (n & (size_t)(4 * lanes)) {
+                vaes_step(k, out, in, lanes);
+                in += 4 * lanes, out += 4 * lanes;
+            }
+    }
+    if (n & 2) {
+        ni_step(rk, out, in, 2);
+        in += 2, out += 2;
+    }
+    if (n & 1)
+        ni_step(rk, out, in, 1);
 }
 
 static bool runs_always(void) { return true; }
