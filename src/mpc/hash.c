@@ -161,6 +161,7 @@ done:
 /* Blocks in flight per loop step: enough independent aesenc to cover their
  * latency (4-5 cycles on recent x86) at one or two issued per cycle. */
 enum { NI_GROUP = 8, VAES_LANES = 8, VAES_GROUP = 4 * VAES_LANES };
+_Static_assert(NI_GROUP == 8 && VAES_GROUP == 32, "ecb_vaes splits its tail as 16 + 8 + 4 + 2 + 1");
 
 __attribute__((target("aes,sse2"))) static void aes_schedule(uint8_t rk[11][16],
                                                              const uint8_t key[16])
@@ -200,11 +201,10 @@ ni_step(const uint8_t rk[11][16], ovl_block *out, const ovl_block *in, int lanes
         _mm_storeu_si128(out + i, _mm_aesenclast_si128(b[i], k));
 }
 
-__attribute__((target("aes,sse2"))) static void ecb_ni(const uint8_t rk[11][16], ovl_block *out,
-                                                       const ovl_block *in, size_t n)
+/* Under NI_GROUP blocks as independent steps of 4, 2 and 1. */
+__attribute__((target("aes,sse2"), always_inline)) static inline void
+ni_tail(const uint8_t rk[11][16], ovl_block *out, const ovl_block *in, size_t n)
 {
-    for (; n >= NI_GROUP; n -= NI_GROUP, in += NI_GROUP, out += NI_GROUP)
-        ni_step(rk, out, in, NI_GROUP);
     if (n & 4) {
         ni_step(rk, out, in, 4);
         in += 4, out += 4;
@@ -215,6 +215,14 @@ __attribute__((target("aes,sse2"))) static void ecb_ni(const uint8_t rk[11][16],
     }
     if (n & 1)
         ni_step(rk, out, in, 1);
+}
+
+__attribute__((target("aes,sse2"))) static void ecb_ni(const uint8_t rk[11][16], ovl_block *out,
+                                                       const ovl_block *in, size_t n)
+{
+    for (; n >= NI_GROUP; n -= NI_GROUP, in += NI_GROUP, out += NI_GROUP)
+        ni_step(rk, out, in, NI_GROUP);
+    ni_tail(rk, out, in, n);
 }
 
 /* lanes × 4 blocks (a constant once inlined), four per zmm register under
@@ -236,31 +244,29 @@ vaes_step(const __m512i k[11], ovl_block *out, const ovl_block *in, int lanes)
         _mm512_storeu_si512(out + 4 * i, _mm512_aesenclast_epi128(b[i], k[10]));
 }
 
-/* Under 4 blocks the xmm steps alone: no round keys to broadcast. */
+/* Under 16 blocks the xmm steps alone: as fast, without the round keys'
+ * broadcast. */
 __attribute__((target("aes,vaes,avx512f"))) static void ecb_vaes(const uint8_t rk[11][16],
                                                                  ovl_block *out,
                                                                  const ovl_block *in, size_t n)
 {
-    if (n >= 4) {
+    if (n >= 16) {
         __m512i k[11];
 #pragma GCC unroll 11
         for (int r = 0; r < 11; r++)
             k[r] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)rk[r]));
         for (; n >= VAES_GROUP; n -= VAES_GROUP, in += VAES_GROUP, out += VAES_GROUP)
             vaes_step(k, out, in, VAES_LANES);
-        /* The rest (under 32 blocks) as independent steps of 16, 8 and 4. */
-        for (int lanes = VAES_LANES / 2; lanes > 0; lanes /= 2)
-            if (n & (size_t)(4 * lanes)) {
-                vaes_step(k, out, in, lanes);
-                in += 4 * lanes, out += 4 * lanes;
-            }
+        if (n & 16) {
+            vaes_step(k, out, in, 4);
+            in += 16, out += 16;
+        }
     }
-    if (n & 2) {
-        ni_step(rk, out, in, 2);
-        in += 2, out += 2;
+    if (n & 8) {
+        ni_step(rk, out, in, NI_GROUP);
+        in += 8, out += 8;
     }
-    if (n & 1)
-        ni_step(rk, out, in, 1);
+    ni_tail(rk, out, in, n & 7);
 }
 
 static bool runs_always(void) { return true; }
@@ -293,29 +299,42 @@ const char *ovl_aes_impl_name(ovl_aes_impl impl)
     return impl < OVL_AES_IMPLS ? aes_impls[impl].name : "none";
 }
 
-bool ovl_aes_impl_runs(ovl_aes_impl impl)
+/* Bit i: this CPU runs row i; computed once (CPUID is slow, and in a virtual
+ * machine a trap), as the CPU does not change under a process. */
+static unsigned aes_impls_running(void)
 {
-    return impl < OVL_AES_IMPLS && aes_impls[impl].runs();
+    enum { KNOWN = 1u << OVL_AES_IMPLS };
+    static _Atomic unsigned mask;
+    unsigned m = atomic_load_explicit(&mask, memory_order_relaxed);
+    if (m == 0) {
+        m = KNOWN;
+        for (unsigned i = 0; i < OVL_AES_IMPLS; i++)
+            m |= aes_impls[i].runs() ? 1u << i : 0;
+        atomic_store_explicit(&mask, m, memory_order_relaxed);
+    }
+    return m;
 }
 
-/* The first row this CPU runs; the CPU does not change under a process. */
+bool ovl_aes_impl_runs(ovl_aes_impl impl)
+{
+    return impl < OVL_AES_IMPLS && (aes_impls_running() >> impl & 1u) != 0;
+}
+
+/* The first row this CPU runs (the last row runs everywhere). */
 static ovl_aes_impl aes_impl_best(void)
 {
-    static _Atomic int best = -1;
-    int b = atomic_load_explicit(&best, memory_order_relaxed);
-    if (b < 0) {
-        for (b = 0; !aes_impls[b].runs(); b++)
-            ;
-        atomic_store_explicit(&best, b, memory_order_relaxed);
-    }
-    return (ovl_aes_impl)b;
+    unsigned m = aes_impls_running();
+    unsigned i = 0;
+    while ((m >> i & 1u) == 0)
+        i++;
+    return (ovl_aes_impl)i;
 }
 
 ovl_err ovl_aes_init(ovl_aes *a, const uint8_t key[static 16])
 {
     ovl_err rc = OVL_OK;
     memset(a->rk, 0, sizeof a->rk);
-    if (runs_ni())
+    if (ovl_aes_impl_runs(OVL_AES_NI))
         aes_schedule(a->rk, key);
     OVL_TRY(cipher_new(&a->ctx, EVP_aes_128_ecb(), key));
 done:
