@@ -1,7 +1,10 @@
 /* Fixed-key AES, AES-CTR PRG and the GKWY TCCR hash (src/mpc/SPEC.md §2). */
 #include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <openssl/evp.h>
@@ -48,22 +51,6 @@ static ovl_err cipher_run(struct evp_cipher_ctx_st *ctx, uint8_t *out, const uin
         n -= k;
     }
     return OVL_OK;
-}
-
-ovl_err ovl_aes_init(ovl_aes *a, const uint8_t key[static 16])
-{
-    return cipher_new(&a->ctx, EVP_aes_128_ecb(), key);
-}
-
-ovl_err ovl_aes_ecb(ovl_aes *a, ovl_block *out, const ovl_block *in, size_t n)
-{
-    return cipher_run(a->ctx, (uint8_t *)out, (const uint8_t *)in, n);
-}
-
-void ovl_aes_free(ovl_aes *a)
-{
-    EVP_CIPHER_CTX_free(a->ctx); /* OpenSSL cleanses the key schedule */
-    a->ctx = NULL;
 }
 
 ovl_err ovl_prg_init(ovl_prg *g, const uint8_t seed[static 16])
@@ -114,12 +101,10 @@ __attribute__((target("aes,sse2"))) static inline __m128i expand_step(__m128i k,
 
 #define EXPAND(i, rcon) rk[i] = expand_step(rk[(i) - 1], _mm_aeskeygenassist_si128(rk[(i) - 1], rcon))
 
-/* CTR over a zero IV: block j encrypts the 128-bit big-endian integer j. */
-__attribute__((target("aes,sse2,ssse3"))) static void prg_once_ni(const uint8_t seed[16],
-                                                                  uint8_t *out, size_t n)
+__attribute__((target("aes,sse2"))) static inline void expand_key(__m128i rk[11],
+                                                                  const uint8_t key[16])
 {
-    __m128i rk[11];
-    rk[0] = _mm_loadu_si128((const __m128i *)(const void *)seed);
+    rk[0] = _mm_loadu_si128((const __m128i *)(const void *)key);
     EXPAND(1, 0x01);
     EXPAND(2, 0x02);
     EXPAND(3, 0x04);
@@ -130,6 +115,14 @@ __attribute__((target("aes,sse2,ssse3"))) static void prg_once_ni(const uint8_t 
     EXPAND(8, 0x80);
     EXPAND(9, 0x1b);
     EXPAND(10, 0x36);
+}
+
+/* CTR over a zero IV: block j encrypts the 128-bit big-endian integer j. */
+__attribute__((target("aes,sse2,ssse3"))) static void prg_once_ni(const uint8_t seed[16],
+                                                                  uint8_t *out, size_t n)
+{
+    __m128i rk[11];
+    expand_key(rk, seed);
     const __m128i bswap = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (uint64_t j = 0; n > 0; j++) {
         __m128i b = _mm_shuffle_epi8(_mm_set_epi64x(0, (long long)j), bswap);
@@ -161,6 +154,223 @@ ovl_err ovl_prg_once(const uint8_t seed[static 16], uint8_t *out, size_t n)
 done:
     ovl_prg_free(&g);
     return rc;
+}
+
+/* ---- ECB: π and every other keyed permutation ---- */
+
+/* Blocks in flight per loop step: enough independent aesenc to cover their
+ * latency (4-5 cycles on recent x86) at one or two issued per cycle. */
+enum { NI_GROUP = 8, VAES_LANES = 8, VAES_GROUP = 4 * VAES_LANES };
+_Static_assert(NI_GROUP == 8 && VAES_GROUP == 32, "ecb_vaes splits its tail as 16 + 8 + 4 + 2 + 1");
+
+__attribute__((target("aes,sse2"))) static void aes_schedule(uint8_t rk[11][16],
+                                                             const uint8_t key[16])
+{
+    __m128i k[11];
+    expand_key(k, key);
+    for (int r = 0; r < 11; r++)
+        _mm_storeu_si128((__m128i *)(void *)rk[r], k[r]);
+    sodium_memzero(k, sizeof k);
+}
+
+/* The kernels are written so round keys and states fit in registers: the
+ * SSE one reads each round key from rk where it is used, the AVX-512 one
+ * holds all 11 beside its 8 states in 19 of its 32 registers. GCC -O2 then
+ * keeps them off the stack (no frame in the object code), so there is no
+ * stack copy to wipe; wiping one would cost a tenth of a 256-block call. */
+
+/* lanes blocks (a constant once inlined), one per xmm register. */
+__attribute__((target("aes,sse2"), always_inline)) static inline void
+ni_step(const uint8_t rk[11][16], ovl_block *out, const ovl_block *in, int lanes)
+{
+    __m128i b[NI_GROUP] = {0}; /* lanes beyond `lanes` stay unused */
+#pragma GCC unroll 8
+    for (int i = 0; i < lanes; i++)
+        b[i] = _mm_xor_si128(_mm_loadu_si128(in + i),
+                             _mm_loadu_si128((const __m128i *)(const void *)rk[0]));
+#pragma GCC unroll 9
+    for (int r = 1; r < 10; r++) {
+        __m128i k = _mm_loadu_si128((const __m128i *)(const void *)rk[r]);
+#pragma GCC unroll 8
+        for (int i = 0; i < lanes; i++)
+            b[i] = _mm_aesenc_si128(b[i], k);
+    }
+    __m128i k = _mm_loadu_si128((const __m128i *)(const void *)rk[10]);
+#pragma GCC unroll 8
+    for (int i = 0; i < lanes; i++)
+        _mm_storeu_si128(out + i, _mm_aesenclast_si128(b[i], k));
+}
+
+/* Under NI_GROUP blocks as independent steps of 4, 2 and 1. */
+__attribute__((target("aes,sse2"), always_inline)) static inline void
+ni_tail(const uint8_t rk[11][16], ovl_block *out, const ovl_block *in, size_t n)
+{
+    if (n & 4) {
+        ni_step(rk, out, in, 4);
+        in += 4, out += 4;
+    }
+    if (n & 2) {
+        ni_step(rk, out, in, 2);
+        in += 2, out += 2;
+    }
+    if (n & 1)
+        ni_step(rk, out, in, 1);
+}
+
+__attribute__((target("aes,sse2"))) static void ecb_ni(const uint8_t rk[11][16], ovl_block *out,
+                                                       const ovl_block *in, size_t n)
+{
+    for (; n >= NI_GROUP; n -= NI_GROUP, in += NI_GROUP, out += NI_GROUP)
+        ni_step(rk, out, in, NI_GROUP);
+    ni_tail(rk, out, in, n);
+}
+
+/* lanes × 4 blocks (a constant once inlined), four per zmm register under
+ * the same round key. */
+__attribute__((target("vaes,avx512f"), always_inline)) static inline void
+vaes_step(const __m512i k[11], ovl_block *out, const ovl_block *in, int lanes)
+{
+    __m512i b[VAES_LANES] = {0}; /* lanes beyond `lanes` stay unused */
+#pragma GCC unroll 8
+    for (int i = 0; i < lanes; i++)
+        b[i] = _mm512_xor_si512(_mm512_loadu_si512(in + 4 * i), k[0]);
+#pragma GCC unroll 9
+    for (int r = 1; r < 10; r++)
+#pragma GCC unroll 8
+        for (int i = 0; i < lanes; i++)
+            b[i] = _mm512_aesenc_epi128(b[i], k[r]);
+#pragma GCC unroll 8
+    for (int i = 0; i < lanes; i++)
+        _mm512_storeu_si512(out + 4 * i, _mm512_aesenclast_epi128(b[i], k[10]));
+}
+
+/* Under 16 blocks the xmm steps alone: as fast, without the round keys'
+ * broadcast. */
+__attribute__((target("aes,vaes,avx512f"))) static void ecb_vaes(const uint8_t rk[11][16],
+                                                                 ovl_block *out,
+                                                                 const ovl_block *in, size_t n)
+{
+    if (n >= 16) {
+        __m512i k[11];
+#pragma GCC unroll 11
+        for (int r = 0; r < 11; r++)
+            k[r] = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)rk[r]));
+        for (; n >= VAES_GROUP; n -= VAES_GROUP, in += VAES_GROUP, out += VAES_GROUP)
+            vaes_step(k, out, in, VAES_LANES);
+        if (n & 16) {
+            vaes_step(k, out, in, 4);
+            in += 16, out += 16;
+        }
+    }
+    if (n & 8) {
+        ni_step(rk, out, in, NI_GROUP);
+        in += 8, out += 8;
+    }
+    ni_tail(rk, out, in, n & 7);
+}
+
+static bool runs_always(void) { return true; }
+static bool runs_ni(void) { return __builtin_cpu_supports("aes"); }
+/* VAES from CPUID leaf 7 itself: clang's __builtin_cpu_supports (the fuzz
+ * build) does not know "vaes". "avx512f" there also means the OS saves the
+ * zmm registers (XCR0). */
+static bool runs_vaes(void)
+{
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return runs_ni() && __builtin_cpu_supports("avx512f") &&
+           __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_VAES) != 0;
+}
+
+typedef void ecb_kernel(const uint8_t rk[11][16], ovl_block *out, const ovl_block *in, size_t n);
+
+/* One row per ovl_aes_impl, in its order. */
+static const struct {
+    const char *name;
+    bool (*runs)(void);
+    ecb_kernel *kernel; /* NULL: OpenSSL's context */
+} aes_impls[OVL_AES_IMPLS] = {
+    [OVL_AES_VAES] = {"vaes", runs_vaes, ecb_vaes},
+    [OVL_AES_NI] = {"aes-ni", runs_ni, ecb_ni},
+    [OVL_AES_EVP] = {"openssl", runs_always, NULL},
+};
+
+const char *ovl_aes_impl_name(ovl_aes_impl impl)
+{
+    return impl < OVL_AES_IMPLS ? aes_impls[impl].name : "none";
+}
+
+/* Bit i: this CPU runs row i; computed once (CPUID is slow, and in a virtual
+ * machine a trap), as the CPU does not change under a process. */
+static unsigned aes_impls_running(void)
+{
+    enum { KNOWN = 1u << OVL_AES_IMPLS };
+    static _Atomic unsigned mask;
+    unsigned m = atomic_load_explicit(&mask, memory_order_relaxed);
+    if (m == 0) {
+        m = KNOWN;
+        for (unsigned i = 0; i < OVL_AES_IMPLS; i++)
+            m |= aes_impls[i].runs() ? 1u << i : 0;
+        atomic_store_explicit(&mask, m, memory_order_relaxed);
+    }
+    return m;
+}
+
+bool ovl_aes_impl_runs(ovl_aes_impl impl)
+{
+    return impl < OVL_AES_IMPLS && (aes_impls_running() >> impl & 1u) != 0;
+}
+
+/* The first row this CPU runs (the last row runs everywhere). */
+static ovl_aes_impl aes_impl_best(void)
+{
+    unsigned m = aes_impls_running();
+    unsigned i = 0;
+    while ((m >> i & 1u) == 0)
+        i++;
+    return (ovl_aes_impl)i;
+}
+
+ovl_err ovl_aes_init(ovl_aes *a, const uint8_t key[static 16])
+{
+    ovl_err rc = OVL_OK;
+    memset(a->rk, 0, sizeof a->rk);
+    if (ovl_aes_impl_runs(OVL_AES_NI))
+        aes_schedule(a->rk, key);
+    OVL_TRY(cipher_new(&a->ctx, EVP_aes_128_ecb(), key));
+done:
+    if (rc != OVL_OK)
+        sodium_memzero(a->rk, sizeof a->rk);
+    return rc;
+}
+
+static ovl_err aes_ecb_run(ovl_aes *a, ovl_aes_impl impl, ovl_block *out, const ovl_block *in,
+                           size_t n)
+{
+    if (aes_impls[impl].kernel == NULL)
+        return cipher_run(a->ctx, (uint8_t *)out, (const uint8_t *)in, n);
+    aes_impls[impl].kernel((const uint8_t(*)[16])a->rk, out, in, n);
+    return OVL_OK;
+}
+
+ovl_err ovl_aes_ecb_impl(ovl_aes *a, ovl_aes_impl impl, ovl_block *out, const ovl_block *in,
+                         size_t n)
+{
+    if (!ovl_aes_impl_runs(impl))
+        return ovl_err_set(OVL_ERR_USAGE, "mpc: this CPU cannot run AES implementation %s",
+                           ovl_aes_impl_name(impl));
+    return aes_ecb_run(a, impl, out, in, n);
+}
+
+ovl_err ovl_aes_ecb(ovl_aes *a, ovl_block *out, const ovl_block *in, size_t n)
+{
+    return aes_ecb_run(a, aes_impl_best(), out, in, n);
+}
+
+void ovl_aes_free(ovl_aes *a)
+{
+    EVP_CIPHER_CTX_free(a->ctx); /* OpenSSL cleanses its key schedule */
+    a->ctx = NULL;
+    sodium_memzero(a->rk, sizeof a->rk);
 }
 
 void ovl_tweak_space_init(ovl_tweak_space *sp, const uint8_t *key)

@@ -1,8 +1,9 @@
 /* overlap: fixed-key AES, the AES-CTR PRG and the tweakable circular
  * correlation-robust hash of the two-party computation layer.
  *
- * π is AES-128 under a key both parties know (ECB through OpenSSL EVP, whole
- * batches per call so AES-NI pipelines). The hash is Guo–Katz–Wang–Yu's
+ * π is AES-128 under a key both parties know (ECB with VAES or AES-NI where
+ * the CPU has them, else OpenSSL EVP; whole batches per call so the blocks
+ * pipeline). The hash is Guo–Katz–Wang–Yu's
  * (S&P 2020) TCCR construction H(x, i) = π(π(x) ⊕ i) ⊕ π(x). Its security
  * needs every tweak i to be used at most once per key on secret-correlated
  * inputs; the tweak space below makes a repeat impossible by construction
@@ -20,6 +21,7 @@
 #ifndef OVERLAP_MPC_HASH_H
 #define OVERLAP_MPC_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,9 +30,13 @@
 
 struct evp_cipher_ctx_st;
 
-/* AES-128 under one key, ECB: π in the hash, or any keyed permutation. */
+/* AES-128 under one key, ECB: π in the hash, or any keyed permutation.
+ * rk is the expanded key (FIPS 197 §5.2) the AES-NI and VAES loops run on,
+ * filled when the CPU has AES-NI; ctx is OpenSSL's, for every other CPU. Some
+ * keys are secret (OPRF keys, seeds): ovl_aes_free wipes both. */
 typedef struct {
     struct evp_cipher_ctx_st *ctx;
+    uint8_t rk[11][16];
 } ovl_aes;
 
 /* The public key of fixed-key π when a session agrees on nothing else
@@ -41,6 +47,22 @@ ovl_err ovl_aes_init(ovl_aes *a, const uint8_t key[static 16]) OVL_MUST_USE;
 /* out[j] = AES_k(in[j]) for j < n; out may equal in. */
 ovl_err ovl_aes_ecb(ovl_aes *a, ovl_block *out, const ovl_block *in, size_t n) OVL_MUST_USE;
 void ovl_aes_free(ovl_aes *a);
+
+/* The implementations ovl_aes_ecb chooses from, fastest first: it runs the
+ * first this CPU has (checked once per process). All give the same bytes;
+ * tests and benches name one to compare them. */
+typedef enum {
+    OVL_AES_VAES, /* 4 blocks per AVX-512 register (vaes, avx512f) */
+    OVL_AES_NI,   /* 1 block per SSE register (aes) */
+    OVL_AES_EVP,  /* OpenSSL, any CPU */
+    OVL_AES_IMPLS /* count; not an implementation */
+} ovl_aes_impl;
+
+const char *ovl_aes_impl_name(ovl_aes_impl impl);
+bool ovl_aes_impl_runs(ovl_aes_impl impl);
+/* ovl_aes_ecb through impl; OVL_ERR_USAGE if this CPU cannot run it. */
+ovl_err ovl_aes_ecb_impl(ovl_aes *a, ovl_aes_impl impl, ovl_block *out, const ovl_block *in,
+                         size_t n) OVL_MUST_USE;
 
 /* The PRG: AES-128-CTR keyed by a 16-byte seed, counter from 0. Successive
  * calls continue the stream. */

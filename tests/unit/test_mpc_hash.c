@@ -2,6 +2,7 @@
  * the TCCR hash against its formula, and the tweak space's disjointness. */
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "mpc/hash.h"
@@ -33,6 +34,93 @@ static void test_aes_fips197(void)
     EXPECT_OK(ovl_aes_ecb(&a, in, in, 3)); /* in place */
     EXPECT_TRUE(ovl_block_eq(in[2], want));
     EXPECT_TRUE(!ovl_block_eq(in[2], hex_block("00112233445566778899aabbccddeeff")));
+    ovl_aes_free(&a);
+}
+
+/* OpenSSL's ECB, straight from EVP: the reference every implementation must match. */
+static void evp_ecb(const uint8_t key[16], uint8_t *out, const uint8_t *in, size_t n)
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int len = 0;
+    EXPECT_TRUE(ctx != NULL);
+    EXPECT_EQ(EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), NULL, key, NULL), 1);
+    EXPECT_EQ(EVP_CIPHER_CTX_set_padding(ctx, 0), 1);
+    EXPECT_EQ(EVP_EncryptUpdate(ctx, out, &len, in, (int)(n * 16)), 1);
+    EXPECT_EQ((size_t)len, n * 16);
+    EVP_CIPHER_CTX_free(ctx);
+}
+
+/* Every implementation this CPU runs, for every n up to 100 (each partial
+ * group of 8 and of 32) and a few large n, out of place and in place, under
+ * random keys, gives OpenSSL's bytes and writes nothing past out[n]. */
+static void check_impl(ovl_aes_impl impl, size_t n, const uint8_t key[16])
+{
+    enum { MAX = 5000 };
+    static ovl_block in[MAX + 1], want[MAX], got[MAX + 1];
+    ovl_aes a;
+    randombytes_buf(in, (n + 1) * sizeof *in);
+    evp_ecb(key, (uint8_t *)want, (const uint8_t *)in, n);
+    EXPECT_OK(ovl_aes_init(&a, key));
+    got[n] = ovl_block_make(0x5a5a, 0xa5a5);
+    EXPECT_OK(ovl_aes_ecb_impl(&a, impl, got, in, n));
+    int ok = memcmp(got, want, n * sizeof *got) == 0 &&
+             ovl_block_eq(got[n], ovl_block_make(0x5a5a, 0xa5a5));
+    EXPECT_OK(ovl_aes_ecb_impl(&a, impl, in, in, n)); /* in place */
+    ok = ok && memcmp(in, want, n * sizeof *in) == 0;
+    if (!ok)
+        fprintf(stderr, "    %s differs from OpenSSL at n = %zu\n", ovl_aes_impl_name(impl), n);
+    EXPECT_TRUE(ok);
+    ovl_aes_free(&a);
+    EXPECT_TRUE(sodium_is_zero((const unsigned char *)a.rk, sizeof a.rk));
+}
+
+static void test_aes_impls_match_openssl(void)
+{
+    static const size_t large[] = {255, 256, 257, 1000, 4096, 4999, 5000};
+    uint8_t key[16];
+    unsigned ran = 0;
+    for (int impl = 0; impl < OVL_AES_IMPLS; impl++) {
+        if (!ovl_aes_impl_runs((ovl_aes_impl)impl))
+            continue;
+        ran++;
+        for (size_t n = 0; n <= 100; n++) {
+            randombytes_buf(key, sizeof key);
+            check_impl((ovl_aes_impl)impl, n, key);
+        }
+        for (size_t i = 0; i < sizeof large / sizeof large[0]; i++) {
+            randombytes_buf(key, sizeof key);
+            check_impl((ovl_aes_impl)impl, large[i], key);
+        }
+    }
+    EXPECT_TRUE(ovl_aes_impl_runs(OVL_AES_EVP));
+    printf("  aes: %u implementations checked on this CPU\n", ran);
+    ovl_aes a;
+    ovl_block b = ovl_block_zero();
+    EXPECT_OK(ovl_aes_init(&a, key));
+    EXPECT_ERR(OVL_ERR_USAGE, ovl_aes_ecb_impl(&a, OVL_AES_IMPLS, &b, &b, 1));
+    ovl_aes_free(&a);
+}
+
+/* FIPS-197 C.1 through each implementation by name, so a CPU that runs
+ * several checks them all, not only the one ovl_aes_ecb picks. */
+static void test_aes_impls_fips197(void)
+{
+    uint8_t key[16];
+    for (int i = 0; i < 16; i++)
+        key[i] = (uint8_t)i;
+    ovl_block want = hex_block("69c4e0d86a7b0430d8cdb78070b4c55a");
+    ovl_aes a;
+    EXPECT_OK(ovl_aes_init(&a, key));
+    for (int impl = 0; impl < OVL_AES_IMPLS; impl++) {
+        ovl_block blk[37];
+        if (!ovl_aes_impl_runs((ovl_aes_impl)impl))
+            continue;
+        for (int i = 0; i < 37; i++)
+            blk[i] = hex_block("00112233445566778899aabbccddeeff");
+        EXPECT_OK(ovl_aes_ecb_impl(&a, (ovl_aes_impl)impl, blk, blk, 37));
+        for (int i = 0; i < 37; i++)
+            EXPECT_TRUE(ovl_block_eq(blk[i], want));
+    }
     ovl_aes_free(&a);
 }
 
@@ -175,6 +263,8 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     RUN(test_aes_fips197);
+    RUN(test_aes_impls_fips197);
+    RUN(test_aes_impls_match_openssl);
     RUN(test_prg_is_ctr);
     RUN(test_prg_once_is_the_stream);
     RUN(test_tccr_formula);
