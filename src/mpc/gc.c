@@ -18,29 +18,8 @@
 /* Instances a garbler garbles ahead of the output labels it awaits. */
 #define GC_OUT_RING 16u
 #define GC_QUEUE_MAX ((size_t)8 << 20)
-/* Garbling jobs (SPEC §GC.6): slots out or holding frames not yet pulled,
- * and instances per job; 4 × 32 instances stay within a few MB of tables. */
-#define GC_JOBS 4u
-#define GC_JOB_INSTANCES 32u
 
 enum { PH_IDLE, PH_TABLES, PH_DECODE };
-enum { JOB_FREE, JOB_OUT, JOB_DONE };
-
-/* A run of instances garbled on a worker: its own state and hash, the frames
- * the driver's thread would have written for them, in the same bytes. */
-typedef struct {
-    ovl_job base; /* first: the pool hands this pointer back */
-    const struct ovl_gc *g;
-    ovl_gc_state st;
-    ovl_hash hash;
-    bool st_live, hash_live;
-    uint32_t first, n, state;
-    uint64_t tweak0;
-    const ovl_block *cot; /* the first instance's row of its COT batch */
-    uint8_t *perm;
-    uint8_t (*tags)[2][OVL_GC_TAG_BYTES];
-    ovl_buf out;
-} gc_job;
 
 struct ovl_gc {
     ovl_gc_config cfg;
@@ -72,12 +51,6 @@ struct ovl_gc {
     uint8_t *outputs;
     uint8_t *choices;
     uint64_t ands;
-    /* Garbler with folded inputs, outputs to the evaluator only: instances
-     * below `claimed` are garbled (or being garbled) by the driver or a job;
-     * the driver's pull sends a job's frames where it would have made them. */
-    bool use_jobs, emit_job;
-    uint32_t claimed, emit_tables;
-    gc_job *jobs;
 };
 
 static ovl_err gc_fail(ovl_gc *g, ovl_err e)
@@ -174,11 +147,6 @@ static ovl_err gc_init(ovl_gc *g)
                            sizeof *g->ring));
     if (!g->garbler)
         OVL_TRY(ovl_calloc((void **)&g->choices, OVL_COT_BATCH_MAX / 8 + 1, 1));
-    /* Jobs need nothing but the Δ, the inputs and the COT rows: no label
-     * PRG (folded inputs), no output ring (the garbler learns nothing). */
-    g->use_jobs = g->garbler && g->cfg.fold_garbler_inputs && !g->learn_g && c->nand > 0;
-    if (g->use_jobs)
-        OVL_TRY(ovl_calloc((void **)&g->jobs, GC_JOBS, sizeof *g->jobs));
     OVL_TRY(queue_setup(g));
 done:
     return rc;
@@ -211,17 +179,6 @@ void ovl_gc_free(ovl_gc *g)
         ovl_cot_free(g->cot[i]);
     if (g->st_live)
         ovl_gc_state_free(&g->st);
-    for (unsigned i = 0; g->jobs != NULL && i < GC_JOBS; i++) {
-        gc_job *j = &g->jobs[i];
-        if (j->st_live)
-            ovl_gc_state_free(&j->st);
-        if (j->hash_live)
-            ovl_hash_free(&j->hash);
-        free(j->perm);
-        free(j->tags);
-        ovl_buf_free(&j->out);
-    }
-    free(g->jobs);
     ovl_ot_free(g->ot);
     if (g->labels_live)
         ovl_prg_free(&g->labels);
@@ -519,8 +476,6 @@ static ovl_err garb_begin_instance(ovl_gc *g)
     uint8_t *p;
     const uint8_t *x = g->cfg.input + (size_t)g->inst * g->gbits;
     OVL_TRY(ovl_tweak_take(&g->ts, ovl_gc_tweaks_needed(g->c), &base));
-    g->claimed = g->inst + 1;
-    g->emit_job = false;
     OVL_TRY(instance_state(g, base));
     bool fold = g->cfg.fold_garbler_inputs;
     if (fold) {
@@ -549,21 +504,6 @@ done:
     return rc;
 }
 
-/* An instance's last table is out: the next one may start, and its COT
- * batch is freed after the group's last instance. */
-static void garb_instance_sent(ovl_gc *g)
-{
-    g->phase = PH_IDLE;
-    g->inst++;
-    if (g->ebits > 0 && (g->inst % g->group == 0 || g->inst == g->cfg.instances)) {
-        unsigned slot = g->cot_freed % GC_COT_WINDOW;
-        ovl_cot_free(g->cot[slot]);
-        g->cot[slot] = NULL;
-        g->cot_blk[slot] = NULL;
-        g->cot_freed++;
-    }
-}
-
 static ovl_err garb_end_instance(ovl_gc *g)
 {
     ovl_err rc = OVL_OK;
@@ -590,206 +530,24 @@ static ovl_err garb_end_instance(ovl_gc *g)
         for (uint32_t i = 0; i < nout; i++)
             z[i] = ovl_gc_output_label(&g->st, i);
     }
-    garb_instance_sent(g);
+    g->phase = PH_IDLE;
+    g->inst++;
+    if (g->ebits > 0 && (g->inst % g->group == 0 || g->inst == g->cfg.instances)) {
+        unsigned slot = g->cot_freed % GC_COT_WINDOW;
+        ovl_cot_free(g->cot[slot]);
+        g->cot[slot] = NULL;
+        g->cot_blk[slot] = NULL;
+        g->cot_freed++;
+    }
 done:
     free(perm);
     free(tags);
     return rc;
 }
 
-/* ---- garbling jobs ---- */
-
-/* One instance's frames, byte for byte those of garb_begin_instance,
- * garb_produce and garb_end_instance with folded inputs: INPUTS, TABLES of
- * at most OVL_GC_TABLES_PER_FRAME tables, DECODE. Runs on a worker: it reads
- * only the engine's constant fields and its batch's COT rows, which stay
- * until its frames are sent. */
-static ovl_err job_instance(gc_job *j, uint32_t inst, uint64_t base, const ovl_block *q)
-{
-    ovl_err rc = OVL_OK;
-    const ovl_gc *g = j->g;
-    const uint8_t *x = g->cfg.input + (size_t)inst * g->gbits;
-    uint32_t n, nout = g->c->out_bits;
-    size_t mark, cmark, start;
-    uint8_t *p;
-    if (j->st_live) {
-        ovl_gc_state_restart(&j->st, base);
-    } else {
-        OVL_TRY(ovl_gc_state_init(&j->st, g->c, &j->hash, true, g->delta, &g->ts, base));
-        j->st_live = true;
-    }
-    for (uint32_t i = 0; i < g->gbits; i++)
-        j->st.w[i] = ovl_block_select(x[i] & 1, g->delta);
-    if (g->ebits > 0)
-        memcpy(j->st.w + g->gbits, q, (size_t)g->ebits * sizeof *q);
-    OVL_TRY(ovl_frame_begin(&j->out, OVL_GC_INPUTS, &mark));
-    OVL_TRY(ovl_buf_put_u32(&j->out, inst));
-    OVL_TRY(ovl_frame_end(&j->out, mark));
-    while (!ovl_gc_state_done(&j->st)) {
-        start = j->out.wpos;
-        OVL_TRY(ovl_frame_begin(&j->out, OVL_GC_TABLES, &mark));
-        OVL_TRY(ovl_buf_put_u32(&j->out, inst));
-        cmark = j->out.wpos;
-        OVL_TRY(ovl_buf_put_u32(&j->out, 0));
-        OVL_TRY(ovl_gc_garble(&j->st, &j->out, OVL_GC_TABLES_PER_FRAME, &n));
-        if (n == 0) {
-            j->out.wpos = start;
-            OVL_ENSURE(ovl_gc_state_done(&j->st), OVL_ERR_INTERNAL,
-                       "garbled circuit: a job's garbling made no progress");
-            break;
-        }
-        uint8_t *c = j->out.data + cmark;
-        c[0] = (uint8_t)(n >> 24), c[1] = (uint8_t)(n >> 16), c[2] = (uint8_t)(n >> 8);
-        c[3] = (uint8_t)n;
-        OVL_TRY(ovl_frame_end(&j->out, mark));
-    }
-    if (g->learn_e) {
-        OVL_TRY(ovl_gc_decode_info(&j->st, j->perm, j->tags));
-        OVL_TRY(ovl_frame_begin(&j->out, OVL_GC_DECODE, &mark));
-        OVL_TRY(ovl_buf_put_u32(&j->out, inst));
-        OVL_TRY(ovl_buf_reserve(&j->out, (nout + 7) / 8, &p));
-        memset(p, 0, (nout + 7) / 8);
-        for (uint32_t i = 0; i < nout; i++)
-            p[i / 8] |= (uint8_t)(j->perm[i] << (i % 8));
-        OVL_TRY(ovl_buf_put_bytes(&j->out, j->tags, (size_t)nout * sizeof *j->tags));
-        OVL_TRY(ovl_frame_end(&j->out, mark));
-    }
-done:
-    return rc;
-}
-
-static void job_run(ovl_job *base)
-{
-    gc_job *j = (gc_job *)(void *)base;
-    uint64_t need = ovl_gc_tweaks_needed(j->g->c);
-    for (uint32_t k = 0; k < j->n && base->rc == OVL_OK; k++) {
-        base->rc = job_instance(j, j->first + k, j->tweak0 + k * need,
-                                j->cot ? j->cot + (size_t)k * j->g->ebits : NULL);
-        if (base->rc != OVL_OK)
-            snprintf(base->detail, sizeof base->detail, "%s", ovl_err_detail());
-    }
-}
-
-/* The slot's buffer holds GC_JOB_INSTANCES instances' frames at most. */
-static ovl_err job_slot_init(ovl_gc *g, gc_job *j)
-{
-    ovl_err rc = OVL_OK;
-    const ovl_circuit *c = g->c;
-    uint64_t frames = c->nand / OVL_GC_TABLES_PER_FRAME + 1;
-    uint64_t per = (uint64_t)OVL_GC_TABLE_BYTES * c->nand + frames * (OVL_FRAME_HDR + 8) +
-                   OVL_FRAME_HDR + 4 + OVL_FRAME_HDR + 4 + (c->out_bits + 7) / 8 +
-                   (uint64_t)c->out_bits * 2 * OVL_GC_TAG_BYTES;
-    j->g = g;
-    OVL_TRY(ovl_hash_init(&j->hash, &g->sp));
-    j->hash_live = true;
-    OVL_TRY(ovl_calloc((void **)&j->perm, c->out_bits + 1, 1));
-    OVL_TRY(ovl_calloc((void **)&j->tags, c->out_bits + 1, sizeof *j->tags));
-    OVL_TRY(ovl_buf_alloc(&j->out, 4096, (size_t)(per * GC_JOB_INSTANCES)));
-done:
-    return rc;
-}
-
-static gc_job *job_of(ovl_gc *g, uint32_t inst)
-{
-    for (unsigned i = 0; i < GC_JOBS; i++) {
-        gc_job *j = &g->jobs[i];
-        if (j->state != JOB_FREE && inst >= j->first && inst - j->first < j->n)
-            return j;
-    }
-    return NULL;
-}
-
-/* Hands the next unclaimed instances whose COT batch is verified to a free
- * slot: at most to the end of their batch, whose rows they read. */
-static ovl_err garb_job_take(ovl_gc *g, ovl_job **job)
-{
-    ovl_err rc = OVL_OK;
-    uint32_t i = g->claimed;
-    gc_job *j = NULL;
-    if (!g->use_jobs || !g->got_base || i >= g->cfg.instances ||
-        (g->ebits > 0 && g->cot_ready <= i / g->group))
-        return OVL_OK;
-    for (unsigned k = 0; k < GC_JOBS && j == NULL; k++)
-        if (g->jobs[k].state == JOB_FREE)
-            j = &g->jobs[k];
-    if (j == NULL)
-        return OVL_OK;
-    if (j->g == NULL)
-        OVL_TRY(job_slot_init(g, j));
-    uint32_t end = g->ebits > 0 ? (i / g->group + 1) * g->group : g->cfg.instances;
-    if (end > g->cfg.instances)
-        end = g->cfg.instances;
-    j->first = i;
-    j->n = end - i < GC_JOB_INSTANCES ? end - i : GC_JOB_INSTANCES;
-    OVL_TRY(ovl_tweak_take(&g->ts, j->n * ovl_gc_tweaks_needed(g->c), &j->tweak0));
-    j->cot = g->ebits > 0 ? g->cot_blk[(i / g->group) % GC_COT_WINDOW] +
-                                (size_t)(i % g->group) * g->ebits
-                          : NULL;
-    ovl_buf_clear(&j->out);
-    memset(&j->base, 0, sizeof j->base);
-    j->base.run = job_run;
-    j->state = JOB_OUT;
-    g->claimed = i + j->n;
-    *job = &j->base;
-done:
-    return rc;
-}
-
-/* Moves the next frame of job j from its buffer to `to`; *n its tables. */
-static ovl_err job_frame(gc_job *j, ovl_buf *to, uint32_t *n)
-{
-    ovl_err rc = OVL_OK;
-    const uint8_t *h = ovl_buf_rptr(&j->out);
-    OVL_ENSURE(ovl_buf_remaining(&j->out) >= OVL_FRAME_HDR, OVL_ERR_INTERNAL,
-               "garbled circuit: a job's frames ended early");
-    size_t len = OVL_FRAME_HDR +
-                 ((size_t)h[1] << 24 | (size_t)h[2] << 16 | (size_t)h[3] << 8 | h[4]);
-    *n = h[0] == OVL_GC_TABLES ? (uint32_t)h[9] << 24 | (uint32_t)h[10] << 16 |
-                                     (uint32_t)h[11] << 8 | h[12]
-                               : 0;
-    OVL_TRY(ovl_buf_put_bytes(to, h, len));
-    j->out.rpos += len;
-done:
-    return rc;
-}
-
-/* garb_produce for an instance a job garbled: INPUTS to the queue, then one
- * TABLES frame per call, DECODE to the queue after the last, as the driver's
- * own garbling would. Nothing while the job runs. */
-static ovl_err garb_emit(ovl_gc *g, ovl_buf *out, bool *wrote)
-{
-    ovl_err rc = OVL_OK;
-    uint32_t n;
-    gc_job *j = job_of(g, g->inst);
-    OVL_ENSURE(j != NULL, OVL_ERR_INTERNAL, "garbled circuit: instance %u has no job", g->inst);
-    if (j->state != JOB_DONE)
-        return OVL_OK;
-    if (g->phase == PH_IDLE) {
-        OVL_TRY(job_frame(j, &g->q, &n));
-        g->phase = PH_TABLES;
-        g->emit_job = true;
-        g->emit_tables = 0;
-        return OVL_OK;
-    }
-    OVL_TRY(job_frame(j, out, &n));
-    *wrote = true;
-    g->emit_tables += n;
-    if (g->emit_tables < g->c->nand)
-        return OVL_OK;
-    if (g->learn_e)
-        OVL_TRY(job_frame(j, &g->q, &n));
-    g->ands += g->c->nand;
-    g->emit_job = false;
-    garb_instance_sent(g);
-    if (g->inst == j->first + j->n)
-        j->state = JOB_FREE;
-done:
-    return rc;
-}
-
 /* The garbler's next step: queues INPUTS or DECODE in g->q, or writes one
  * TABLES frame straight into `out` (*wrote), or does nothing when it must
- * wait (OT not done, output ring full, a job still garbling). */
+ * wait (OT not done, output ring full). */
 static ovl_err garb_produce(ovl_gc *g, ovl_buf *out, bool *wrote)
 {
     ovl_err rc = OVL_OK;
@@ -798,8 +556,6 @@ static ovl_err garb_produce(ovl_gc *g, ovl_buf *out, bool *wrote)
     *wrote = false;
     if (!g->got_base || g->inst >= g->cfg.instances)
         return OVL_OK;
-    if (g->emit_job || (g->phase == PH_IDLE && g->inst < g->claimed))
-        return garb_emit(g, out, wrote);
     if (g->phase == PH_IDLE) {
         bool ot_ready = g->ebits == 0 || g->cot_ready > g->inst / g->group;
         bool ring_room = !g->learn_g || g->inst - g->checked < GC_OUT_RING;
@@ -948,27 +704,16 @@ done:
 
 static ovl_err gc_job_take(void *proto, ovl_job **job)
 {
-    ovl_gc *g = proto;
+    (void)proto;
     *job = NULL;
-    if (g->rc != OVL_OK)
-        return g->rc;
-    ovl_err e = garb_job_take(g, job);
-    return e == OVL_OK ? OVL_OK : gc_fail(g, e);
+    return OVL_OK;
 }
 
 static ovl_err gc_job_finish(void *proto, ovl_job *job)
 {
-    ovl_gc *g = proto;
-    gc_job *j = NULL;
-    for (unsigned i = 0; g->jobs != NULL && i < GC_JOBS && j == NULL; i++)
-        if (&g->jobs[i].base == job)
-            j = &g->jobs[i];
-    if (j == NULL || j->state != JOB_OUT)
-        return gc_fail(g, ovl_err_set(OVL_ERR_INTERNAL, "garbled circuit: an unknown job finished"));
-    j->state = JOB_DONE;
-    if (job->rc != OVL_OK)
-        return gc_fail(g, ovl_err_set(job->rc, "%s", job->detail));
-    return g->rc;
+    (void)proto;
+    (void)job;
+    return ovl_err_set(OVL_ERR_INTERNAL, "garbled circuit: no jobs were handed out");
 }
 
 /* False once nothing more is expected from the peer, so a driver finishing
