@@ -13,8 +13,10 @@
 
 #define GC_VERSION 1u
 #define GC_SETUP_LEN 44u
-/* COT batches outstanding at once (the evaluator runs one ahead). */
-#define GC_COT_WINDOW 2u
+/* COT batches outstanding at once. A batch's OT_CHAL queues behind the
+ * garbler's tables, so with two the garbler ran dry after each batch until
+ * the evaluator's proof came back through them (SPEC §GC.6). */
+#define GC_COT_WINDOW 4u
 /* Instances a garbler garbles ahead of the output labels it awaits. */
 #define GC_OUT_RING 16u
 #define GC_QUEUE_MAX ((size_t)8 << 20)
