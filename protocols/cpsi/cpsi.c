@@ -450,8 +450,10 @@ static ovl_err check_sizes(const ovl_cpsi *p)
     ovl_err rc = OVL_OK;
     size_t out_bits = 1u + (size_t)p->ng + flag_bits(p);
     uint64_t rows = 3u * ((13u * 3u * p->n_c + 29u) / 30u + 8u);
+    /* beta holds every payload bit, gated or not (the ungated are decoded into it) */
     uint64_t bytes = 8u * (2u * (uint64_t)p->bins * p->words + rows * p->sw + 3u * p->n_c * p->sw) +
-                     (uint64_t)p->bins * (cpsi_garbler_bits(p) + out_bits);
+                     (uint64_t)p->bins * (cpsi_garbler_bits(p) + 1u + (uint64_t)p->G * p->w +
+                                          flag_bits(p));
     OVL_ENSURE(cpsi_garbler_bits(p) <= OVL_GC_MAX_IO_BITS, OVL_ERR_POLICY,
                "circuit PSI: %u bit-payload groups of %u bits need %zu garbler input bits per "
                "bin, over the garbled circuit's cap of %u", p->G, p->w, cpsi_garbler_bits(p),

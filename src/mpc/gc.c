@@ -11,7 +11,7 @@
 #include "mpc/hash.h"
 #include "mpc/ot.h"
 
-#define GC_VERSION 1u
+#define GC_VERSION 2u /* 2: the four-batch COT window (SPEC §GC.6) */
 #define GC_SETUP_LEN 44u
 /* COT batches outstanding at once. A batch's OT_CHAL queues behind the
  * garbler's tables, so with two the garbler ran dry after each batch until

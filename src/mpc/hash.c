@@ -175,9 +175,12 @@ __attribute__((target("aes,sse2"))) static void aes_schedule(uint8_t rk[11][16],
 
 /* The kernels are written so round keys and states fit in registers: the
  * SSE one reads each round key from rk where it is used, the AVX-512 one
- * holds all 11 beside its 8 states in 19 of its 32 registers. GCC -O2 then
- * keeps them off the stack (no frame in the object code), so there is no
- * stack copy to wipe; wiping one would cost a tenth of a 256-block call. */
+ * holds all 11 beside its 8 states in 19 of its 32 registers. GCC -O2 (the
+ * product's compiler, `cc` on Debian) then keeps them off the stack (no
+ * frame in the object code), so there is no stack copy to wipe; wiping one
+ * would cost a tenth of a 256-block call. Clang 14 (the fuzz build) spills
+ * the 16-block step's states to a frame: a clang-built product would leave
+ * AES states of its last call on the stack. */
 
 /* lanes blocks (a constant once inlined), one per xmm register. */
 __attribute__((target("aes,sse2"), always_inline)) static inline void

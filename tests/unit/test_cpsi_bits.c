@@ -887,6 +887,24 @@ static void test_gate_stride_caps(void)
     }
     cf_run_free(&x);
     cf_set_free(&co);
+    /* The memory cap counts every payload bit beta keeps, gated or not: one
+     * gated bit of 2000 × 16 over the bins of 220 000 runner identifiers is
+     * some 8.7 GiB of beta alone, refused at HELLO by both. */
+    shape wide = {.words = 0, .groups = 2000, .width = 16};
+    cf_set rb, cw;
+    make_set(&rb, 0, 220000, 0, 0, 0, 155);
+    make_set(&cw, 3, 4, wide.words, wide.groups, wide.width, 156);
+    a = gated_config(&rb, true, wide, 32000, false);
+    b = gated_config(&cw, false, wide, 32000, false);
+    EXPECT_TRUE(!cf_run_configs(&x, &a, &b, false, NULL, NULL));
+    for (int s = 0; s < 2; s++)
+        OVL_T_RECORD(x.side[s].rc == OVL_ERR_POLICY &&
+                         strstr(x.side[s].detail, "over the cap of 8192 MiB") != NULL,
+                     "memory cap, side %d: %s \"%s\"", s, ovl_err_name(x.side[s].rc),
+                     x.side[s].detail);
+    cf_run_free(&x);
+    cf_set_free(&rb);
+    cf_set_free(&cw);
     cf_set_free(&rs);
     cf_set_free(&cs);
 }
