@@ -32,7 +32,8 @@ static bool has_output(void *p)
 static const uint64_t payload[5] = {1, 2, 3, 4, 5};
 static const uint16_t counts[10] = {0, 7, 1, 0, 7, 7, 3, 2, 0, 5};
 
-static ovl_cpsi *make(bool runner, ovl_role role, const uint8_t *seed, bool bits)
+/* gate: the bit payload's gate stride (0, or 2 or 6 of its 6 bits). */
+static ovl_cpsi *make(bool runner, ovl_role role, const uint8_t *seed, bool bits, uint32_t gate)
 {
     ovl_cpsi_config c = {
         .role = role,
@@ -48,6 +49,7 @@ static ovl_cpsi *make(bool runner, ovl_role role, const uint8_t *seed, bool bits
         .bit_groups = bits ? 2u : 0u,
         .bit_width = bits ? 3u : 0u,
         .bit_counts = bits && !runner ? counts : NULL,
+        .bit_gate_every = bits ? gate : 0u,
     };
     ovl_cpsi *p = NULL;
     if (ovl_cpsi_new(&p, &c) != OVL_OK)
@@ -62,8 +64,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     bool contributor = data[0] & 1u, bits = (data[0] & 2u) != 0;
-    ovl_cpsi *t = make(!contributor, OVL_ROLE_LISTENER, s1, bits);
-    ovl_cpsi *h = make(contributor, OVL_ROLE_CONNECTOR, s2, bits);
+    /* bits 2-3 of the first byte: the stride, so the ungated decoding and
+     * SEED's stride field are reached too */
+    static const uint32_t gates[4] = {0, 2, 6, 0};
+    uint32_t gate = gates[(data[0] >> 2) & 3u];
+    ovl_cpsi *t = make(!contributor, OVL_ROLE_LISTENER, s1, bits, gate);
+    ovl_cpsi *h = make(contributor, OVL_ROLE_CONNECTOR, s2, bits, gate);
     ef_run(&ovl_cpsi_ops, t, h, data + 1, size - 1, ef_any_peer_fault, has_output);
     ovl_cpsi_free(t);
     ovl_cpsi_free(h);
