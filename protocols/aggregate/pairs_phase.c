@@ -466,15 +466,15 @@ ovl_err ovl_pp_cost_eval(ovl_pp_cost *out, const ovl_pp_layout *l, uint64_t n, u
     out->bins = ovl_cpsi_bins(n);
     out->sigma = ovl_cpsi_sigma(out->bins);
     /* The equality: its ANDs, the runner's labels, the match bit's decoding
-     * and its frames; the share phase: 2 COTs and 2L words. ovl_pc_cost_eval
-     * assumes COUNT(*) (L1 = 1 + k_R + k_C): without it, 8 bytes less per
-     * pair and cell. */
+     * and its frames; no share phase (the gate stride takes the words as the
+     * store gives them, cpsi SPEC §6.6). ovl_pc_cost_eval assumes COUNT(*)
+     * (L1 = 1 + k_R + k_C): without it, 8 bytes less per pair and cell. */
     uint64_t pk = (uint64_t)l->s.cap_r * l->s.cap_c * l->s.groups_r * l->s.groups_c;
     out->per_bin = 32 * (uint64_t)(out->sigma - 1) + 16 * (uint64_t)out->sigma + 17 +
-                   OVL_PC_GC_FRAMING + 32 + 16 * L + pc.bytes - (l->star ? 0 : 8 * pk);
+                   OVL_PC_GC_FRAMING + pc.bytes - (l->star ? 0 : 8 * pk);
     out->oprf = ovl_cpsi_oprf_bytes(n);
     out->store = 8 * (1 + L + (G + 63) / 64) * 3 * ((13 * 3 * m + 29) / 30 + 8);
-    out->fixed = 4 * 2 * (uint64_t)OVL_AGG2_OT_BASE_LEN;
+    out->fixed = 3 * 2 * (uint64_t)OVL_AGG2_OT_BASE_LEN;
     out->total = out->per_bin * out->bins + out->oprf + out->store + out->fixed;
 done:
     return rc;

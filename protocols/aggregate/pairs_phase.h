@@ -147,11 +147,11 @@ ovl_err ovl_pp_recv(ovl_cot *b, const ovl_pp_layout *l, ovl_pp_kind k, size_t bi
 
 /* The bytes on the wire of circuit PSI with the row payload and of this
  * phase (CONDITIONS.md §6), both directions, for n runner and m contributor
- * identifiers: per bin the equality (σ − 1 ANDs, σ evaluator labels), the
- * arithmetic payload's share phase (2 COTs and 2L words) and
- * ovl_pc_cost_eval's bytes (bit payload, bin circuit, products); per run the
+ * identifiers: per bin the equality (σ − 1 ANDs, σ evaluator labels) and
+ * ovl_pc_cost_eval's bytes (bit payload, bin circuit, products; no share
+ * phase: the gate stride takes the words raw, cpsi SPEC §6.6); per run the
  * OPRF (3 entries per runner batch slot, 64 bytes each), the store and the
- * four OT sessions' base messages. The v2 SPEC's shuffle, comparison and
+ * three OT sessions' base messages (the two garbled circuits', the products'). The v2 SPEC's shuffle, comparison and
  * release come on top (SPEC.md §11). Nothing depends on the data. */
 typedef struct {
     uint32_t bins, sigma;

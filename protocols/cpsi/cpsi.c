@@ -407,6 +407,15 @@ static ovl_err after_gc(ovl_cpsi *p)
         p->ot_skipped = true;
         goto done;
     }
+    if (p->gate > 0) {
+        /* §6.6: with a gate stride the words are shared as the store gives
+         * them too (R's p', C's m), for an outer computation that multiplies
+         * them by the gated bits: no share phase */
+        memcpy(p->value, p->vec, (size_t)p->bins * p->words * sizeof *p->value);
+        p->products_done = true;
+        p->ot_skipped = true;
+        goto done;
+    }
     OVL_TRY(cpsi_shares_start(p));
 done:
     return rc;

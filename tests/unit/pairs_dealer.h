@@ -199,8 +199,8 @@ done:
 
 /* Circuit PSI's outputs: C's bit and arithmetic payload of the bin's
  * identifier when it is in C's set (match bit 1); else shares of zero for
- * the words and the validity bits and of random bits for the rows' other
- * bits, as the gate stride leaves them; R's rows from its bins. */
+ * the validity bits and of noise for the rows' other bits and the words, as
+ * the gate stride leaves them; R's rows from its bins. */
 static inline ovl_err pd_bins(pd_deal *d)
 {
     ovl_err rc = OVL_OK;
@@ -225,7 +225,9 @@ static inline ovl_err pd_bins(pd_deal *d)
             uint64_t m;
             randombytes_buf(&m, sizeof m);
             d->x[1][b * nw + i] = m;
-            d->x[0][b * nw + i] = (match ? words[x * nw + i] : 0) - m;
+            uint64_t noise;
+            randombytes_buf(&noise, sizeof noise);
+            d->x[0][b * nw + i] = (match ? words[x * nw + i] : noise) - m;
         }
     }
 done:
