@@ -117,45 +117,6 @@ __attribute__((target("aes,sse2"))) static inline void expand_key(__m128i rk[11]
     EXPAND(10, 0x36);
 }
 
-/* CTR over a zero IV: block j encrypts the 128-bit big-endian integer j. */
-__attribute__((target("aes,sse2,ssse3"))) static void prg_once_ni(const uint8_t seed[16],
-                                                                  uint8_t *out, size_t n)
-{
-    __m128i rk[11];
-    expand_key(rk, seed);
-    const __m128i bswap = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    for (uint64_t j = 0; n > 0; j++) {
-        __m128i b = _mm_shuffle_epi8(_mm_set_epi64x(0, (long long)j), bswap);
-        b = _mm_xor_si128(b, rk[0]);
-        for (int r = 1; r < 10; r++)
-            b = _mm_aesenc_si128(b, rk[r]);
-        b = _mm_aesenclast_si128(b, rk[10]);
-        size_t k = n < 16 ? n : 16;
-        uint8_t tmp[16];
-        _mm_storeu_si128((__m128i *)(void *)tmp, b);
-        memcpy(out, tmp, k);
-        sodium_memzero(tmp, sizeof tmp);
-        out += k;
-        n -= k;
-    }
-    sodium_memzero(rk, sizeof rk);
-}
-
-ovl_err ovl_prg_once(const uint8_t seed[static 16], uint8_t *out, size_t n)
-{
-    ovl_err rc = OVL_OK;
-    ovl_prg g = {0};
-    if (__builtin_cpu_supports("aes") && __builtin_cpu_supports("ssse3")) {
-        prg_once_ni(seed, out, n);
-        return OVL_OK;
-    }
-    OVL_TRY(ovl_prg_init(&g, seed));
-    OVL_TRY(ovl_prg_bytes(&g, out, n));
-done:
-    ovl_prg_free(&g);
-    return rc;
-}
-
 /* ---- ECB: π and every other keyed permutation ---- */
 
 /* Blocks in flight per loop step: enough independent aesenc to cover their
@@ -331,6 +292,43 @@ static ovl_aes_impl aes_impl_best(void)
     while ((m >> i & 1u) == 0)
         i++;
     return (ovl_aes_impl)i;
+}
+
+/* CTR over a zero IV: block j encrypts the 128-bit big-endian integer j.
+ * Counter blocks go through the ECB kernel in runs of 64; without one
+ * (no AES-NI), OpenSSL's CTR. */
+ovl_err ovl_prg_once(const uint8_t seed[static 16], uint8_t *out, size_t n)
+{
+    enum { RUN = 64 };
+    ovl_err rc = OVL_OK;
+    ovl_prg g = {0};
+    ecb_kernel *kernel = aes_impls[aes_impl_best()].kernel;
+    uint8_t rk[11][16];
+    ovl_block ctr[RUN], ks[RUN];
+    if (kernel == NULL) {
+        OVL_TRY(ovl_prg_init(&g, seed));
+        OVL_TRY(ovl_prg_bytes(&g, out, n));
+        goto done;
+    }
+    aes_schedule(rk, seed);
+    memset(ctr, 0, sizeof ctr);
+    for (uint64_t j = 0; n > 0;) {
+        size_t blocks = n / 16 + (n % 16 != 0), k;
+        if (blocks > RUN)
+            blocks = RUN;
+        for (size_t i = 0; i < blocks; i++)
+            for (unsigned b = 0; b < 8; b++)
+                ((uint8_t *)&ctr[i])[8 + b] = (uint8_t)((j + i) >> (56 - 8 * b));
+        kernel((const uint8_t(*)[16])rk, ks, ctr, blocks);
+        k = blocks * 16 < n ? blocks * 16 : n;
+        memcpy(out, ks, k);
+        out += k, n -= k, j += blocks;
+    }
+    sodium_memzero(rk, sizeof rk);
+    sodium_memzero(ks, sizeof ks);
+done:
+    ovl_prg_free(&g);
+    return rc;
 }
 
 ovl_err ovl_aes_init(ovl_aes *a, const uint8_t key[static 16])
