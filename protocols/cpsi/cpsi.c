@@ -85,6 +85,12 @@ static uint32_t store_words(const ovl_cpsi_config *c)
     return (uint32_t)ovl_cpsi_entry_words(L, c->bit_groups, c->bit_width);
 }
 
+/* The share phase's products (none with a gate stride: vec is the result). */
+static size_t value_words(const ovl_cpsi *p)
+{
+    return p->gate > 0 ? 0u : (size_t)p->bins * p->out_words;
+}
+
 /* The flags φ are made only when every bit is gated. */
 static size_t flag_bits(const ovl_cpsi *p) { return p->gate == 0 ? p->G : 0u; }
 
@@ -240,7 +246,7 @@ void ovl_cpsi_free(ovl_cpsi *p)
 {
     if (p == NULL)
         return;
-    size_t bins = p->bins, L = p->words, V = p->out_words;
+    size_t bins = p->bins, L = p->words;
     ovl_engine_free(&p->eng);
     ovl_buf_free(&p->q);
     cpsi_jobs_free(p);
@@ -259,7 +265,7 @@ void ovl_cpsi_free(ovl_cpsi *p)
     ovl_gc_free(p->gc);
     ovl_free_secret(p->match, bins);
     ovl_free_secret(p->vec, (bins * L > 0 ? bins * L : 1) * sizeof *p->vec);
-    ovl_free_secret(p->value, bins * V * sizeof *p->value);
+    ovl_free_secret(p->value, value_words(p) * sizeof *p->value);
     ovl_free_secret(p->conv, (size_t)p->batch * sizeof *p->conv);
     ovl_free_secret(p->beta, bins * p->G * p->w);
     ovl_free_secret(p->phi, bins * flag_bits(p));
@@ -409,9 +415,8 @@ static ovl_err after_gc(ovl_cpsi *p)
     }
     if (p->gate > 0) {
         /* §6.6: with a gate stride the words are shared as the store gives
-         * them too (R's p', C's m), for an outer computation that multiplies
-         * them by the gated bits: no share phase */
-        memcpy(p->value, p->vec, (size_t)p->bins * p->words * sizeof *p->value);
+         * them too (R's p', C's m: vec is the result), for an outer
+         * computation that multiplies them by the gated bits: no share phase */
         p->products_done = true;
         p->ot_skipped = true;
         goto done;
@@ -505,7 +510,7 @@ static ovl_err on_hello(ovl_cpsi *p, const uint8_t *payload, size_t len)
     OVL_TRY(ovl_calloc((void **)&p->match, p->bins, 1));
     size_t nvec = (size_t)p->bins * p->words;
     OVL_TRY(ovl_calloc((void **)&p->vec, nvec ? nvec : 1, sizeof *p->vec));
-    OVL_TRY(ovl_calloc((void **)&p->value, (size_t)p->bins * p->out_words, sizeof *p->value));
+    OVL_TRY(ovl_calloc((void **)&p->value, value_words(p) ? value_words(p) : 1, sizeof *p->value));
     OVL_TRY(ovl_calloc((void **)&p->beta, (size_t)p->bins * p->G * p->w, 1));
     if (flag_bits(p) > 0)
         OVL_TRY(ovl_calloc((void **)&p->phi, (size_t)p->bins * flag_bits(p), 1));
@@ -694,7 +699,7 @@ ovl_err ovl_cpsi_result(const ovl_cpsi *p, ovl_cpsi_shares *out)
     out->bins = p->bins;
     out->words = p->out_words;
     out->match = p->match;
-    out->value = p->value;
+    out->value = p->gate > 0 ? p->vec : p->value;
     out->bin_item = p->cfg.runner ? p->ck.slot : NULL;
     out->bit_groups = p->cfg.bit_groups;
     out->bit_width = p->cfg.bit_groups ? p->cfg.bit_width : 0;

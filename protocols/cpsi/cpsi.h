@@ -77,8 +77,9 @@ typedef struct {
     /* 0: every bit of the payload is ANDed with the match bit, and the group
      * flags φ are made. s > 0 (SPEC.md §6.6): only the bits k with k mod s = 0
      * are, for an outer circuit in which those bits gate every use of the
-     * others; the others' XOR shares are the masked word and its mask, and
-     * there are no flags. Both must agree (SEED). */
+     * others; the others' XOR shares are the masked word and its mask, there
+     * are no flags, and the payload words too are shared as the store gives
+     * them (no share phase). Both must agree (SEED). */
     uint32_t bit_gate_every;
     /* Called once in on_hello, after the common HELLO checks and before any
      * data-derived frame, with the peer's HELLO (params included): an outer
@@ -117,7 +118,8 @@ typedef struct {
     uint32_t bins;
     uint32_t words;        /* payload words per bin */
     const uint8_t *match;  /* bins XOR shares of the match bits (0 or 1) */
-    const uint64_t *value; /* bins × words additive shares of match × payload */
+    const uint64_t *value; /* bins × words additive shares of match × payload
+                              (with a gate stride: of the payload, noise outside a match) */
     /* R only: the identifier in each bin (index into cfg->ids) or UINT32_MAX. */
     const uint32_t *bin_item;
     /* The bit payload (NULL when bit_groups = 0), one byte 0/1 per XOR share:
